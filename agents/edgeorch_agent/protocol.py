@@ -1,0 +1,227 @@
+"""The control-channel wire protocol, version 1 (documented in docs/protocol.md).
+
+Every control message is one JSON text frame, an object with ``v`` (protocol version), ``type`` and the
+fields of that type. The control plane imports these definitions from here, so both ends validate the same
+way. Tensors never travel on this channel (see ``edgeorch_agent.dataplane``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+VERSION = 1
+
+# Websocket close codes (4000-4999 are free for applications).
+CLOSE_AUTH_FAILED = 4001
+CLOSE_PROTOCOL = 4002
+CLOSE_REVOKED = 4003
+CLOSE_REPLACED = 4004
+CLOSE_IDENTITY = 4009
+CLOSE_TOO_BIG = 1009
+# Close codes after which reconnecting cannot help: the agent stops instead of retrying.
+FATAL_CLOSE_CODES = frozenset({CLOSE_AUTH_FAILED, CLOSE_REVOKED, CLOSE_IDENTITY})
+
+MAX_RECORDS_PER_BATCH = 5000
+MAX_METRICS_PER_RECORD = 512
+MAX_METRIC_NAME = 64
+
+
+class ProtocolError(ValueError):
+    """A message that cannot be accepted. ``code`` is machine-readable, the message says what was wrong."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _require(data: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if name not in data:
+        raise ProtocolError("missing_field", f"{where}: field {name!r} is required")
+    value = data[name]
+    # bool is an int in Python; a protocol that wants a number does not want true/false.
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ProtocolError("wrong_type", f"{where}: field {name!r} must be {_kind_name(kind)}, not a boolean")
+    if not isinstance(value, kind):
+        raise ProtocolError(
+            "wrong_type", f"{where}: field {name!r} must be {_kind_name(kind)}, not {type(value).__name__}"
+        )
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {int: "an integer", float: "a number", str: "a string", dict: "an object", list: "an array"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+@dataclass
+class Message:
+    """Base of every control message."""
+
+    type: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"v": VERSION, "type": self.type, **asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# --- agent -> control plane --------------------------------------------------------------------------
+
+
+@dataclass
+class Hello(Message):
+    """First message on every connection: who the agent is and what its device has."""
+
+    type: ClassVar[str] = "hello"
+    device_id: str
+    agent_version: str
+    inventory: dict[str, Any]
+    dataplane: dict[str, Any] | None = None
+    profile: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hello:
+        _require(data, "device_id", str, "hello")
+        _require(data, "agent_version", str, "hello")
+        _require(data, "inventory", dict, "hello")
+        dataplane = data.get("dataplane")
+        if dataplane is not None:
+            _require(data, "dataplane", dict, "hello")
+            _require(dataplane, "host", str, "hello.dataplane")
+            port = _require(dataplane, "port", int, "hello.dataplane")
+            if not 0 < port < 65536:
+                raise ProtocolError("bad_value", f"hello.dataplane: port {port} is out of range")
+        if data.get("profile") is not None:
+            _require(data, "profile", str, "hello")
+        return cls(
+            device_id=data["device_id"],
+            agent_version=data["agent_version"],
+            inventory=data["inventory"],
+            dataplane=dataplane,
+            profile=data.get("profile"),
+        )
+
+
+@dataclass
+class Record:
+    """All of one device's metrics at one instant. ``seq`` numbers records per device, from 0 upwards."""
+
+    seq: int
+    ts: float
+    metrics: dict[str, float]
+
+
+@dataclass
+class Telemetry(Message):
+    """A batch of records. ``dropped`` counts records the agent discarded since it started (buffer full)."""
+
+    type: ClassVar[str] = "telemetry"
+    records: list[Record] = field(default_factory=list)
+    dropped: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": VERSION,
+            "type": self.type,
+            "records": [{"seq": r.seq, "ts": r.ts, "metrics": r.metrics} for r in self.records],
+            "dropped": self.dropped,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Telemetry:
+        raw = _require(data, "records", list, "telemetry")
+        if len(raw) > MAX_RECORDS_PER_BATCH:
+            raise ProtocolError("too_many", f"telemetry: {len(raw)} records exceed {MAX_RECORDS_PER_BATCH}")
+        dropped = data.get("dropped", 0)
+        if isinstance(dropped, bool) or not isinstance(dropped, int) or dropped < 0:
+            raise ProtocolError("wrong_type", "telemetry: field 'dropped' must be a non-negative integer")
+        return cls(records=[_parse_record(r, i) for i, r in enumerate(raw)], dropped=dropped)
+
+
+def _parse_record(raw: Any, index: int) -> Record:
+    where = f"telemetry.records[{index}]"
+    if not isinstance(raw, dict):
+        raise ProtocolError("wrong_type", f"{where} must be an object")
+    seq = _require(raw, "seq", int, where)
+    if seq < 0:
+        raise ProtocolError("bad_value", f"{where}: seq must be >= 0")
+    ts = float(_require(raw, "ts", (int, float), where))
+    metrics = _require(raw, "metrics", dict, where)
+    if len(metrics) > MAX_METRICS_PER_RECORD:
+        raise ProtocolError("too_many", f"{where}: more than {MAX_METRICS_PER_RECORD} metrics")
+    clean: dict[str, float] = {}
+    for name, value in metrics.items():
+        if len(name) > MAX_METRIC_NAME:
+            raise ProtocolError("bad_value", f"{where}: metric name {name[:20]!r}... is too long")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ProtocolError("wrong_type", f"{where}: metric {name!r} must be a finite number")
+        clean[name] = float(value)
+    return Record(seq=seq, ts=ts, metrics=clean)
+
+
+# --- control plane -> agent --------------------------------------------------------------------------
+
+
+@dataclass
+class Welcome(Message):
+    """Reply to ``hello``. ``last_seq`` is the highest telemetry seq already stored (-1 for none)."""
+
+    type: ClassVar[str] = "welcome"
+    device_id: str
+    name: str
+    telemetry_interval: float
+    heartbeat_timeout: float
+    last_seq: int
+
+
+@dataclass
+class Ack(Message):
+    """Telemetry up to and including every seq in the batch is stored (``stored`` new, ``duplicates`` seen)."""
+
+    type: ClassVar[str] = "ack"
+    seqs: list[int]
+    stored: int
+    duplicates: int
+
+
+@dataclass
+class Error(Message):
+    """A message was refused; the connection stays open unless a close follows."""
+
+    type: ClassVar[str] = "error"
+    code: str
+    message: str
+
+
+AGENT_MESSAGES: dict[str, type[Message]] = {m.type: m for m in (Hello, Telemetry)}
+SERVER_MESSAGES: dict[str, type[Message]] = {m.type: m for m in (Welcome, Ack, Error)}
+
+
+def decode(text: str | bytes, registry: dict[str, type[Message]]) -> Message:
+    """Parse one control frame into its message, or raise ``ProtocolError`` saying what is wrong."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError("malformed_json", f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("malformed_json", "a message must be a JSON object")
+    version = data.get("v")
+    if version != VERSION:
+        raise ProtocolError("bad_version", f"protocol version {version!r} is not supported (want {VERSION})")
+    kind = data.get("type")
+    if kind not in registry:
+        raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
+    try:
+        return registry[kind].from_dict(data)
+    except TypeError as exc:
+        raise ProtocolError("wrong_type", f"{kind}: {exc}") from None

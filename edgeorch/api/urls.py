@@ -1,0 +1,32 @@
+"""The REST surface under /api/.
+
+Each domain app contributes through its own ``api`` module, which defines ``register(router)`` for its
+viewsets and may define ``extra_urlpatterns`` for plain API views.
+"""
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+API_APPS = ["devices", "telemetry", "catalog", "plans", "jobs", "dashboard"]
+
+router = DefaultRouter()
+extra = []
+for _app in API_APPS:
+    if find_spec(f"edgeorch.{_app}.api") is None:
+        continue
+    _module = import_module(f"edgeorch.{_app}.api")
+    if hasattr(_module, "register"):
+        _module.register(router)
+    extra += getattr(_module, "extra_urlpatterns", [])
+
+urlpatterns = [
+    *extra,
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]

@@ -1,0 +1,23 @@
+"""ASGI entry point: Django for HTTP, Channels for the agent and dashboard websockets."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edgeorch.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from edgeorch.dashboard.routing import websocket_urlpatterns as dashboard_ws  # noqa: E402
+from edgeorch.devices.routing import websocket_urlpatterns as devices_ws  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Agents authenticate with their device credential (not cookies), so no origin check applies to them;
+        # the dashboard socket goes through the session middleware and checks the user itself.
+        "websocket": AuthMiddlewareStack(URLRouter(devices_ws + dashboard_ws)),
+    }
+)

@@ -1,0 +1,23 @@
+"""The Celery app: workers and beat run planning, dispatch, profiling and upkeep."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edgeorch.settings")
+
+app = Celery("edgeorch")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _schedule_upkeep(sender: Celery, **_kwargs) -> None:
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        settings.LIVENESS_CHECK_INTERVAL_S, sender.signature("devices.mark_stale_offline"), name="liveness"
+    )
+    sender.add_periodic_task(
+        settings.TELEMETRY_ROLLUP_INTERVAL_S, sender.signature("telemetry.roll_up"), name="telemetry roll-up"
+    )

@@ -1,0 +1,3 @@
+"""Websocket routes of the dashboard (the live-update consumer arrives with the dashboard issue)."""
+
+websocket_urlpatterns: list = []

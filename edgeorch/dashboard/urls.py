@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.fleet, name="fleet"),
+    path("enroll/", views.enrollment, name="enrollment"),
+    path("account/api-key/", views.api_key, name="api-key"),
+]

@@ -1,0 +1,77 @@
+"""Server-rendered pages. Views stay thin: they call the apps' services and render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from rest_framework.authtoken.models import Token
+
+from edgeorch.api.permissions import is_operator
+from edgeorch.devices import services as devices
+from edgeorch.devices.api import public_base_url
+from edgeorch.devices.choices import DeviceRole
+from edgeorch.devices.models import Device, EnrollmentToken
+
+
+@login_required
+def fleet(request):
+    """Every device with its status and when it was last seen."""
+    context = {
+        "devices": Device.objects.all(),
+        "liveness_timeout": f"{settings.LIVENESS_TIMEOUT_S:g} s",
+        "telemetry_interval": f"{settings.TELEMETRY_INTERVAL_S:g} s",
+    }
+    return render(request, "dashboard/fleet.html", context)
+
+
+class EnrollmentTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, required=False, help_text="What the token is for")
+    max_uses = forms.IntegerField(min_value=1, max_value=100000, initial=1, help_text="Devices it may enroll")
+    ttl_hours = forms.FloatField(min_value=0.01, max_value=24 * 365, initial=24, label="Valid for (hours)")
+    role = forms.ChoiceField(choices=DeviceRole.choices, initial=DeviceRole.END_DEVICE)
+    profile = forms.CharField(max_length=64, required=False, help_text="Device profile (optional)")
+
+
+@login_required
+def enrollment(request):
+    """Create an enrollment token and show, once, the command that installs an agent with it."""
+    created = None
+    form = EnrollmentTokenForm(request.POST or None)
+    if request.method == "POST":
+        if not is_operator(request.user):
+            raise PermissionDenied("Only operators may create enrollment tokens.")
+        if form.is_valid():
+            data = form.cleaned_data
+            token, plain = devices.create_enrollment_token(
+                created_by=request.user,
+                name=data["name"],
+                max_uses=data["max_uses"],
+                ttl=timedelta(hours=data["ttl_hours"]),
+                profile=data["profile"],
+                role=data["role"],
+            )
+            created = {"token": token, "plain": plain, "command": devices.install_command(public_base_url(request), plain)}
+            form = EnrollmentTokenForm()
+    tokens = EnrollmentToken.objects.all()[:50]
+    return render(request, "dashboard/enrollment.html", {"form": form, "created": created, "tokens": tokens})
+
+
+@login_required
+def api_key(request):
+    """A user's REST token: create (or replace) it, or revoke it. The key is shown on this page only."""
+    if request.method == "POST":
+        Token.objects.filter(user=request.user).delete()
+        if request.POST.get("action") == "create":
+            Token.objects.create(user=request.user)
+            messages.success(request, "A new API key was created; the old one no longer works.")
+        else:
+            messages.success(request, "Your API key was revoked.")
+        return redirect("dashboard:api-key")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "dashboard/api_key.html", {"token": token})

@@ -1,0 +1,237 @@
+"""REST API for devices, enrollment tokens, agent enrollment and telemetry queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from edgeorch.telemetry import services as telemetry
+
+from . import services
+from .choices import DeviceRole
+from .models import Device, EnrollmentToken
+
+
+def public_base_url(request) -> str:
+    """The URL devices should use to reach this server."""
+    return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    online = serializers.SerializerMethodField()
+    liveness = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = [
+            "id", "name", "role", "profile", "status", "online", "last_seen", "connected_at", "enrolled_at",
+            "revoked_at", "hostname", "agent_version", "inventory", "dataplane_host", "dataplane_port",
+            "last_seq", "dropped_records", "liveness",
+        ]  # fmt: skip
+        read_only_fields = [f for f in fields if f not in ("name", "role", "profile")]
+
+    def get_online(self, device) -> bool:
+        return device.status == "online"
+
+    def get_liveness(self, device) -> dict:
+        """The rules behind ``status``, so nobody has to guess them."""
+        return {
+            "telemetry_interval_s": settings.TELEMETRY_INTERVAL_S,
+            "timeout_s": settings.LIVENESS_TIMEOUT_S,
+        }
+
+
+class EnrollmentTokenSerializer(serializers.ModelSerializer):
+    ttl_hours = serializers.FloatField(write_only=True, default=24.0, min_value=0.01, max_value=24 * 365)
+    token = serializers.CharField(read_only=True, help_text="Shown once, on creation")
+    install_command = serializers.CharField(read_only=True, help_text="Shown once, on creation")
+    usable = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = EnrollmentToken
+        fields = [
+            "id", "name", "prefix", "max_uses", "uses", "expires_at", "revoked", "usable", "profile", "role",
+            "created_at", "ttl_hours", "token", "install_command",
+        ]  # fmt: skip
+        read_only_fields = ["prefix", "uses", "expires_at", "revoked", "created_at"]
+        extra_kwargs = {"max_uses": {"min_value": 1, "max_value": 100000}}
+
+
+class DeviceViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Devices of the fleet. Operators may rename them, change role/profile, and revoke them."""
+
+    queryset = Device.objects.all()
+    serializer_class = DeviceSerializer
+    http_method_names = ["get", "patch", "post", "head", "options"]
+
+    @extend_schema(request=None, responses=DeviceSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Revoke the device: its agent is disconnected at once and can never reconnect."""
+        device = services.revoke_device(self.get_object())
+        return Response(DeviceSerializer(device).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("metric", str, required=True, description="Metric name, e.g. cpu.percent"),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO 8601; default: an hour ago"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO 8601; default: now"),
+            OpenApiParameter("max_points", int, description="At most this many points (1-5000, default 500)"),
+        ],
+        responses=inline_serializer(
+            "TelemetrySeries",
+            {
+                "device": serializers.UUIDField(),
+                "metric": serializers.CharField(),
+                "since": serializers.DateTimeField(),
+                "until": serializers.DateTimeField(),
+                "bucket_seconds": serializers.FloatField(),
+                "points": serializers.ListField(child=serializers.DictField()),
+                "metrics": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def telemetry(self, request, pk=None):
+        """One metric over a time range, downsampled on the server to at most ``max_points`` buckets."""
+        device = self.get_object()
+        metric, since, until, max_points = _series_params(request.query_params)
+        points = telemetry.query_series(device, metric, since, until, max_points)
+        return Response(
+            {
+                "device": device.pk,
+                "metric": metric,
+                "since": since,
+                "until": until,
+                "bucket_seconds": telemetry.bucket_seconds(since, until, max_points),
+                "points": [pt.to_dict() for pt in points],
+                "metrics": telemetry.metric_names(device),
+            }
+        )
+
+
+def _series_params(params):
+    metric = params.get("metric", "").strip()
+    if not metric:
+        raise ValidationError({"metric": "Name the metric to query, e.g. ?metric=cpu.percent."})
+    now = timezone.now()
+    until = _when(params, "until", now)
+    since = _when(params, "since", until - timedelta(hours=1))
+    if since >= until:
+        raise ValidationError({"since": "'since' must be before 'until'."})
+    try:
+        max_points = int(params.get("max_points", 500))
+    except ValueError:
+        raise ValidationError({"max_points": "max_points must be an integer."}) from None
+    if not 1 <= max_points <= 5000:
+        raise ValidationError({"max_points": "max_points must be between 1 and 5000."})
+    return metric, since, until, max_points
+
+
+def _when(params, name, default):
+    raw = params.get(name)
+    if not raw:
+        return default
+    value = parse_datetime(raw.replace(" ", "+"))
+    if value is None:
+        raise ValidationError({name: f"{raw!r} is not an ISO 8601 date-time."})
+    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
+
+
+class EnrollmentTokenViewSet(
+    mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Tokens that let devices enroll. The plain token and install command appear only in the create reply.
+
+    DELETE revokes the token (devices it already enrolled keep working).
+    """
+
+    queryset = EnrollmentToken.objects.all()
+    serializer_class = EnrollmentTokenSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        token, plain = services.create_enrollment_token(
+            created_by=request.user,
+            name=data.get("name", ""),
+            max_uses=data.get("max_uses", 1),
+            ttl=timedelta(hours=data["ttl_hours"]),
+            profile=data.get("profile", ""),
+            role=data.get("role", DeviceRole.END_DEVICE),
+        )
+        body = EnrollmentTokenSerializer(token).data
+        body["token"] = plain
+        body["install_command"] = services.install_command(public_base_url(request), plain)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        instance.revoked = True
+        instance.save(update_fields=["revoked"])
+
+
+class EnrollRequestSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=100)
+    profile = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+    inventory = serializers.DictField(required=False)
+
+
+@extend_schema(
+    request=EnrollRequestSerializer,
+    responses={
+        201: inline_serializer(
+            "Enrollment",
+            {
+                "device_id": serializers.UUIDField(),
+                "name": serializers.CharField(),
+                "credential": serializers.CharField(),
+                "ws_url": serializers.CharField(),
+            },
+        )
+    },
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def enroll(request):
+    """Exchange an enrollment token for a device credential (used by ``edgeorch-agent enroll``)."""
+    serializer = EnrollRequestSerializer(data=request.data)
+    if not serializer.is_valid():
+        return Response({"detail": _first_error(serializer.errors)}, status=status.HTTP_400_BAD_REQUEST)
+    data = serializer.validated_data
+    try:
+        result = services.enroll_device(
+            data["token"], name=data["name"], profile=data.get("profile") or "", inventory=data.get("inventory")
+        )
+    except services.EnrollmentRefused as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    base = public_base_url(request)
+    ws_url = base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws/agent/"
+    body = {"device_id": result.device.pk, "name": result.device.name, "credential": result.credential}
+    return Response({**body, "ws_url": ws_url}, status=status.HTTP_201_CREATED)
+
+
+def _first_error(errors) -> str:
+    field, problems = next(iter(errors.items()))
+    return f"{field}: {problems[0]}"
+
+
+def register(router) -> None:
+    router.register("devices", DeviceViewSet)
+    router.register("enrollment-tokens", EnrollmentTokenViewSet)
+
+
+extra_urlpatterns = [path("agent/enroll/", enroll, name="agent-enroll")]

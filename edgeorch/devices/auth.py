@@ -1,0 +1,45 @@
+"""REST authentication for agents: ``Authorization: Device <device id>.<secret>``.
+
+Agents use it to download model segments and report results; users keep token and session auth.
+"""
+
+from __future__ import annotations
+
+from rest_framework import authentication, exceptions
+
+from . import services
+
+
+class DevicePrincipal:
+    """Stands in for ``request.user`` when a device, not a person, is calling."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    is_device = True
+
+    def __init__(self, device):
+        self.device = device
+        self.pk = None
+
+    def __str__(self) -> str:
+        return f"device {self.device.name}"
+
+
+class DeviceCredentialAuthentication(authentication.BaseAuthentication):
+    keyword = "device"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() != self.keyword:
+            return None
+        try:
+            device = services.authenticate_device(credential.strip())
+        except services.AuthenticationFailed as exc:
+            raise exceptions.AuthenticationFailed(f"Device credential refused: {exc}.") from None
+        return DevicePrincipal(device), credential
+
+    def authenticate_header(self, request) -> str:
+        return "Device"

@@ -1,0 +1,139 @@
+"""The agent websocket: one connection per live agent, speaking ``edgeorch_agent.protocol``.
+
+Database work stays in small ``database_sync_to_async`` helpers; telemetry goes through the process-wide
+ingestor so that many agents share few transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from edgeorch_agent import protocol as p
+
+from edgeorch.telemetry.ingest import get_ingestor
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+
+def _credential_from(scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, rest = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "device":
+                return rest.strip()
+    return ""
+
+
+class AgentConsumer(AsyncWebsocketConsumer):
+    """Authenticates by device credential, expects ``hello`` first, then ingests telemetry."""
+
+    device = None
+    greeted = False
+
+    async def connect(self):
+        await self.accept()
+        try:
+            self.device = await database_sync_to_async(services.authenticate_device)(_credential_from(self.scope))
+        except services.AuthenticationFailed as exc:
+            log.warning("agent refused from %s: %s", self._peer(), exc)
+            await self._close_with(exc.code, "auth_failed", str(exc))
+            return
+        self.group = services.device_group(self.device.pk)
+
+    async def disconnect(self, code):
+        if self.device is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.greeted:
+            went_offline = await database_sync_to_async(services.record_disconnect)(self.device.pk, self.channel_name)
+            log.info("agent %s disconnected (code %s)%s", self.device.name, code, "" if went_offline else ", replaced")
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.device is None:
+            return
+        size = len(text_data.encode() if text_data is not None else bytes_data or b"")
+        if size > settings.AGENT_MAX_MESSAGE_BYTES:
+            limit = settings.AGENT_MAX_MESSAGE_BYTES
+            await self._close_with(p.CLOSE_TOO_BIG, "too_big", f"message of {size} bytes exceeds {limit}")
+            return
+        if text_data is None:
+            await self._refuse("binary_on_control", "the control channel carries JSON text frames only")
+            return
+        try:
+            message = p.decode(text_data, p.AGENT_MESSAGES)
+        except p.ProtocolError as exc:
+            await self._refuse(exc.code, str(exc))
+            return
+        await self._dispatch(message)
+
+    async def _dispatch(self, message):
+        if isinstance(message, p.Hello):
+            await self._hello(message)
+        elif not self.greeted:
+            await self._close_with(p.CLOSE_PROTOCOL, "hello_first", f"{message.type!r} sent before 'hello'")
+        elif isinstance(message, p.Telemetry):
+            await self._telemetry(message)
+
+    async def _hello(self, hello: p.Hello):
+        if hello.device_id != str(self.device.pk):
+            msg = f"hello claims device {hello.device_id!r} but the credential belongs to {self.device.pk}"
+            await self._close_with(p.CLOSE_IDENTITY, "identity", msg)
+            return
+        # An older connection of the same device (a half-dead socket) gives way to this one.
+        await self.channel_layer.group_send(self.group, {"type": "device.replaced", "by": self.channel_name})
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        try:
+            self.device = await database_sync_to_async(services.record_hello)(self.device, hello, self.channel_name)
+        except services.AuthenticationFailed as exc:
+            await self._close_with(exc.code, "revoked", str(exc))
+            return
+        self.greeted = True
+        log.info("agent %s connected from %s (agent %s)", self.device.name, self._peer(), hello.agent_version)
+        welcome = p.Welcome(
+            device_id=str(self.device.pk),
+            name=self.device.name,
+            telemetry_interval=settings.TELEMETRY_INTERVAL_S,
+            heartbeat_timeout=settings.LIVENESS_TIMEOUT_S,
+            last_seq=self.device.last_seq,
+        )
+        await self.send(text_data=welcome.to_json())
+
+    async def _telemetry(self, message: p.Telemetry):
+        try:
+            result = await get_ingestor().submit(str(self.device.pk), message)
+        except Exception:
+            # Not acknowledged: the agent keeps the records and sends them again.
+            await self._refuse("store_failed", "telemetry could not be stored now; it will be retried")
+            return
+        ack = p.Ack(seqs=result.seqs, stored=result.stored, duplicates=result.duplicates)
+        await self.send(text_data=ack.to_json())
+
+    # --- group events ------------------------------------------------------------------------------
+
+    async def device_revoked(self, event):
+        await self._close_with(p.CLOSE_REVOKED, "revoked", "this device has been revoked")
+
+    async def device_replaced(self, event):
+        if event["by"] != self.channel_name:
+            await self._close_with(p.CLOSE_REPLACED, "replaced", "a newer connection of this device took over")
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    async def _refuse(self, code: str, message: str):
+        name = self.device.name if self.device else "?"
+        log.warning("agent %s sent a bad message (%s): %s", name, code, message)
+        await self.send(text_data=p.Error(code=code, message=message).to_json())
+
+    async def _close_with(self, close_code: int, code: str, message: str):
+        log.warning("closing agent connection from %s with %s: %s", self._peer(), close_code, message)
+        await self.send(text_data=p.Error(code=code, message=message).to_json())
+        await self.close(code=close_code)
+
+    def _peer(self) -> str:
+        client = self.scope.get("client") or ("?", 0)
+        return f"{client[0]}:{client[1]}"

@@ -1,0 +1,172 @@
+"""Settings for the edgeorch control plane, all driven by environment variables.
+
+A bad value stops start-up with a message naming the variable (see ``edgeorch.env``).
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from .env import ImproperValue, envbool, envfloat, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RUN_DIR = Path(envstr("EDGEORCH_RUN_DIR", str(BASE_DIR / "var")))
+
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envstr("SECRET_KEY") or ""
+if not SECRET_KEY:
+    if not DEBUG and not envbool("EDGEORCH_ALLOW_INSECURE_KEY", False):
+        raise ImproperValue("SECRET_KEY is not set (set it, or DEBUG=true for development)")
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "edgeorch.devices",
+    "edgeorch.telemetry",
+    "edgeorch.catalog",
+    "edgeorch.plans",
+    "edgeorch.jobs",
+    "edgeorch.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "edgeorch.urls"
+ASGI_APPLICATION = "edgeorch.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite unless DATABASE_URL says otherwise (the demo); tests and production use PostgreSQL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL") or f"sqlite:///{RUN_DIR / 'edgeorch.sqlite3'}",
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The demo runs Daphne, Celery and agents against one file: wait for locks instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6379/0") or ""
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            "prefix": envstr("EDGEORCH_CHANNEL_PREFIX", "edgeorch") or "edgeorch",
+            "capacity": 1000,
+            "expiry": 30,
+        },
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = envstr("EDGEORCH_CELERY_QUEUE", "edgeorch") or "edgeorch"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:fleet"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = RUN_DIR / "staticfiles"
+MEDIA_ROOT = Path(envstr("EDGEORCH_MEDIA_ROOT", str(RUN_DIR / "media")))
+MEDIA_URL = "media/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["edgeorch.api.permissions.IsOperatorOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "edgeorch API",
+    "DESCRIPTION": "Collaborative DNN inference across edge devices.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Agents, telemetry, liveness -------------------------------------------------------------------
+# How often agents sample and send telemetry (told to each agent in `welcome`).
+TELEMETRY_INTERVAL_S = envfloat("EDGEORCH_TELEMETRY_INTERVAL", 1.0, minimum=0.05)
+# A device that has sent nothing for this long is marked offline by the beat task.
+LIVENESS_TIMEOUT_S = envfloat("EDGEORCH_LIVENESS_TIMEOUT", 15.0, minimum=0.5)
+LIVENESS_CHECK_INTERVAL_S = envfloat("EDGEORCH_LIVENESS_CHECK_INTERVAL", 5.0, minimum=0.5)
+# Raw telemetry older than this is rolled up into one-minute averages and deleted.
+TELEMETRY_RAW_RETENTION_H = envfloat("EDGEORCH_TELEMETRY_RAW_RETENTION_HOURS", 48.0, minimum=0.01)
+TELEMETRY_ROLLUP_RETENTION_D = envfloat("EDGEORCH_TELEMETRY_ROLLUP_RETENTION_DAYS", 30.0, minimum=0.01)
+TELEMETRY_ROLLUP_INTERVAL_S = envfloat("EDGEORCH_TELEMETRY_ROLLUP_INTERVAL", 300.0, minimum=1)
+# Largest control-channel text message accepted from an agent.
+AGENT_MAX_MESSAGE_BYTES = envint("EDGEORCH_AGENT_MAX_MESSAGE_BYTES", 1024 * 1024, minimum=1024)
+# The public URL agents and install scripts should use (defaults to the request's own host).
+PUBLIC_URL = envstr("EDGEORCH_PUBLIC_URL", "") or ""
+# Uploaded models larger than this are refused.
+MODEL_UPLOAD_MAX_BYTES = envint("EDGEORCH_MODEL_UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}

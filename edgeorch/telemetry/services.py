@@ -1,0 +1,248 @@
+"""Storing and querying telemetry.
+
+Writes come in batches from many connections at once (see ``ingest.py``): one flush stores the records of
+every device that sent since the last flush, in one transaction, so ingestion cost grows with flushes, not
+with devices. Reads are downsampled in the database, so a chart never pulls raw millions of rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from edgeorch.devices.choices import DeviceStatus
+from edgeorch.devices.models import Device
+
+from .models import TelemetryRecord, TelemetryRollup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StoreResult:
+    """What one device's batch came to: the seqs now safely stored, and how many were already there."""
+
+    seqs: list[int]
+    stored: int
+    duplicates: int
+
+
+def store_batches(batches: list[tuple[str, object]]) -> list[StoreResult]:
+    """Store telemetry batches ``(device_id, Telemetry message)`` from many devices in one transaction.
+
+    Records already stored (same device and seq: a resend after a lost ack) are counted, not stored twice.
+    Returns one result per batch, in order.
+    """
+    now = timezone.now()
+    device_ids = {str(device_id) for device_id, _ in batches}
+    with transaction.atomic():
+        existing = _existing_seqs(batches)
+        rows, results, last_seq, dropped = [], [], {}, {}
+        for device_id, message in batches:
+            device_id = str(device_id)
+            new = [r for r in message.records if (device_id, r.seq) not in existing]
+            existing.update((device_id, r.seq) for r in new)
+            rows += [_row(device_id, r, now) for r in new]
+            seqs = [r.seq for r in message.records]
+            results.append(StoreResult(seqs=seqs, stored=len(new), duplicates=len(seqs) - len(new)))
+            if seqs:
+                last_seq[device_id] = max(last_seq.get(device_id, -1), *seqs)
+            dropped[device_id] = max(dropped.get(device_id, 0), message.dropped)
+        # ignore_conflicts guards the one race left: two connections of one device in two server processes.
+        TelemetryRecord.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        Device.objects.filter(pk__in=device_ids).exclude(status=DeviceStatus.REVOKED).update(
+            last_seen=now, status=DeviceStatus.ONLINE
+        )
+        _update_counters(last_seq, dropped)
+    return results
+
+
+def _existing_seqs(batches) -> set[tuple[str, int]]:
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for device_id, message in batches:
+        wanted[str(device_id)] += [r.seq for r in message.records]
+    query = Q()
+    for device_id, seqs in wanted.items():
+        if seqs:
+            query |= Q(device_id=device_id, seq__gte=min(seqs), seq__lte=max(seqs))
+    if not query:
+        return set()
+    found = TelemetryRecord.objects.filter(query).values_list("device_id", "seq")
+    return {(str(device_id), seq) for device_id, seq in found}
+
+
+def _row(device_id: str, record, now) -> TelemetryRecord:
+    ts = datetime.fromtimestamp(record.ts, tz=UTC)
+    return TelemetryRecord(device_id=device_id, seq=record.seq, ts=ts, received_at=now, metrics=record.metrics)
+
+
+def _update_counters(last_seq: dict[str, int], dropped: dict[str, int]) -> None:
+    devices = list(Device.objects.filter(pk__in=list(dropped)).only("id", "last_seq", "dropped_records"))
+    for device in devices:
+        key = str(device.pk)
+        device.last_seq = max(device.last_seq, last_seq.get(key, -1))
+        device.dropped_records = max(device.dropped_records, dropped.get(key, 0))
+    Device.objects.bulk_update(devices, ["last_seq", "dropped_records"])
+
+
+# --- queries -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Point:
+    """One downsampled point: the mean, min and max of ``samples`` values in the bucket starting at ``t``."""
+
+    t: datetime
+    value: float
+    min: float
+    max: float
+    samples: int
+
+    def to_dict(self) -> dict:
+        return {"t": self.t.isoformat(), "value": self.value, "min": self.min, "max": self.max, "n": self.samples}
+
+
+def bucket_seconds(since: datetime, until: datetime, max_points: int) -> float:
+    """The bucket width that yields at most ``max_points`` points over the range (at least 1 s)."""
+    span = (until - since).total_seconds()
+    return max(1.0, span / max(1, max_points))
+
+
+def query_series(device: Device, metric: str, since: datetime, until: datetime, max_points: int) -> list[Point]:
+    """One metric of one device over [since, until), at most ``max_points`` points, oldest first.
+
+    Ranges older than the raw retention are answered from the one-minute roll-ups.
+    """
+    width = bucket_seconds(since, until, max_points)
+    raw_cutoff = timezone.now() - timedelta(hours=settings.TELEMETRY_RAW_RETENTION_H)
+    points = []
+    if since < raw_cutoff:
+        points += _bucketed("telemetry_telemetryrollup", "bucket", device, metric, since, min(until, raw_cutoff), width)
+    if until > raw_cutoff:
+        points += _bucketed("telemetry_telemetryrecord", "ts", device, metric, max(since, raw_cutoff), until, width)
+    return points[-max_points:] if len(points) > max_points else points
+
+
+def _bucketed(table, ts_col, device, metric, since, until, width) -> list[Point]:
+    if connection.vendor == "postgresql":
+        bucket = f"floor(extract(epoch from {ts_col}) / %s)"
+        value = "(metrics ->> %s)::float"
+        has = "metrics ? %s"
+    else:
+        bucket = f"cast(strftime('%%s', {ts_col}) / %s as integer)"
+        value = "cast(json_extract(metrics, '$.\"' || %s || '\"') as real)"
+        has = "json_type(metrics, '$.\"' || %s || '\"') is not null"
+    sql = (
+        f"select {bucket} as b, avg({value}), min({value}), max({value}), count(*) from {table} "
+        f"where device_id = %s and {ts_col} >= %s and {ts_col} < %s and {has} group by b order by b"
+    )
+    params = [width, metric, metric, metric, device.pk.hex if connection.vendor != "postgresql" else device.pk]
+    params += [since, until, metric]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        Point(t=datetime.fromtimestamp(float(b) * width, tz=UTC), value=avg, min=lo, max=hi, samples=n)
+        for b, avg, lo, hi, n in rows
+    ]
+
+
+def metric_names(device: Device, limit: int = 200) -> list[str]:
+    """The metric names in the device's latest record (what a chart can ask for)."""
+    latest = TelemetryRecord.objects.filter(device=device).order_by("-seq").only("metrics").first()
+    return sorted(latest.metrics)[:limit] if latest else []
+
+
+# --- upkeep ------------------------------------------------------------------------------------------
+
+
+def roll_up(now: datetime | None = None, chunk: int = 20000) -> dict[str, int]:
+    """Fold raw records older than the raw retention into one-minute roll-ups; drop roll-ups past theirs."""
+    now = now or timezone.now()
+    cutoff = (now - timedelta(hours=settings.TELEMETRY_RAW_RETENTION_H)).replace(second=0, microsecond=0)
+    folded = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                TelemetryRecord.objects.select_for_update(skip_locked=True)
+                .filter(ts__lt=cutoff)
+                .order_by("device_id", "ts")
+                .values("id", "device_id", "ts", "metrics")[:chunk]
+            )
+            if not batch:
+                break
+            _merge_rollups(batch)
+            TelemetryRecord.objects.filter(id__in=[r["id"] for r in batch]).delete()
+        folded += len(batch)
+    expiry = now - timedelta(days=settings.TELEMETRY_ROLLUP_RETENTION_D)
+    expired, _ = TelemetryRollup.objects.filter(bucket__lt=expiry).delete()
+    if folded or expired:
+        log.info("telemetry roll-up: folded %d raw records, expired %d roll-ups", folded, expired)
+    return {"folded": folded, "expired": expired}
+
+
+def _merge_rollups(batch: list[dict]) -> None:
+    sums: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
+    samples: dict[tuple, int] = defaultdict(int)
+    for row in batch:
+        key = (row["device_id"], row["ts"].replace(second=0, microsecond=0))
+        samples[key] += 1
+        for name, value in row["metrics"].items():
+            acc = sums[key][name]
+            acc[0] += value
+            acc[1] += 1
+    existing = {
+        (r.device_id, r.bucket): r
+        for r in TelemetryRollup.objects.select_for_update().filter(
+            device_id__in={k[0] for k in samples}, bucket__in={k[1] for k in samples}
+        )
+    }
+    new, changed = [], []
+    for key, n in samples.items():
+        means = {name: total / count for name, (total, count) in sums[key].items()}
+        old = existing.get(key)
+        if old is None:
+            new.append(TelemetryRollup(device_id=key[0], bucket=key[1], samples=n, metrics=means))
+            continue
+        # A minute split across two roll-up runs: weight each side by its sample count.
+        total = old.samples + n
+        names = set(old.metrics) | set(means)
+        old.metrics = {k: _weighted(old.metrics.get(k), old.samples, means.get(k), n) for k in names}
+        old.samples = total
+        changed.append(old)
+    TelemetryRollup.objects.bulk_create(new)
+    TelemetryRollup.objects.bulk_update(changed, ["samples", "metrics"])
+
+
+def _weighted(a: float | None, na: int, b: float | None, nb: int) -> float:
+    if a is None:
+        return b  # type: ignore[return-value]
+    if b is None:
+        return a
+    return (a * na + b * nb) / (na + nb)
+
+
+def latest_values(device_ids: list, names: list[str] | None = None) -> dict[str, dict]:
+    """The most recent record of each device (for lists and sparklines), keyed by device id."""
+    latest = (
+        TelemetryRecord.objects.filter(device_id__in=device_ids)
+        .values("device_id")
+        .annotate(seq=Max("seq"))
+    )
+    query = Q()
+    for row in latest:
+        query |= Q(device_id=row["device_id"], seq=row["seq"])
+    if not query:
+        return {}
+    out = {}
+    for rec in TelemetryRecord.objects.filter(query).values("device_id", "ts", "metrics"):
+        metrics = rec["metrics"] if names is None else {k: rec["metrics"][k] for k in names if k in rec["metrics"]}
+        out[str(rec["device_id"])] = {"ts": rec["ts"].isoformat(), "metrics": metrics}
+    return out

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, Django checks, and pytest against real PostgreSQL and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/edgeorch}"
+export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}"
+export SECRET_KEY="${SECRET_KEY:-test-only-secret-key}"
+export DEBUG=false ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
+export EDGEORCH_RUN_DIR="${EDGEORCH_RUN_DIR:-$PWD/var/test}"
+V=.venv/bin
+
+echo "== ruff"
+$V/ruff check .
+echo "== mypy (planning, agent)"
+$V/mypy edgeorch/planning agents/edgeorch_agent
+echo "== manage.py check / makemigrations --check"
+$V/python manage.py check --fail-level WARNING
+$V/python manage.py makemigrations --check --dry-run >/dev/null || {
+  echo "Models and migrations disagree: run manage.py makemigrations"; exit 1; }
+echo "== pytest"
+set +e
+$V/pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi
+exit "$rc"
