@@ -1,0 +1,101 @@
+"""Outputs of the planner: plain dataclasses with JSON-safe ``to_dict``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _num(x: float) -> float | None:
+    """JSON has no infinity: unreachable times become null."""
+    return None if math.isinf(x) or math.isnan(x) else x
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Consecutive work on one device/unit: blocks first..last (chain) or a node set (DAG)."""
+
+    device: str
+    unit: str
+    first_block: int | None
+    last_block: int | None
+    compute: float
+    transfer: float  # outgoing: to the next stage, or the result to the result device
+    queue: float
+    nodes: tuple[str, ...] = ()
+
+    @property
+    def time(self) -> float:
+        return self.queue + self.compute + self.transfer
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "unit": self.unit,
+            "first_block": self.first_block,
+            "last_block": self.last_block,
+            "nodes": list(self.nodes),
+            "compute": _num(self.compute),
+            "transfer": _num(self.transfer),
+            "queue": _num(self.queue),
+        }
+
+
+@dataclass(frozen=True)
+class CutTensor:
+    """A tensor crossing between devices/units: after a block (chain) or a node's output (DAG)."""
+
+    name: str
+    source: str  # "device/unit"
+    target: str
+    bytes: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source, "target": self.target, "bytes": self.bytes}
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A runner-up placement, so a person can see why the plan won."""
+
+    description: str
+    latency: float
+    throughput: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        tp = None if self.throughput is None else _num(self.throughput)
+        return {"description": self.description, "latency": _num(self.latency), "throughput": tp}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A placement with its predicted timings. latency = input_transfer + sum of stage times."""
+
+    strategy: str
+    stages: tuple[Stage, ...]
+    input_transfer: float  # the captured input from the source to the first stage
+    latency: float
+    throughput: float  # frames/s: 1/latency, or 1/slowest stage for pipelines
+    deadline: float | None = None
+    cut_tensors: tuple[CutTensor, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def deadline_met(self) -> bool | None:
+        return None if self.deadline is None else self.latency <= self.deadline
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "stages": [s.to_dict() for s in self.stages],
+            "input_transfer": _num(self.input_transfer),
+            "latency": _num(self.latency),
+            "throughput": _num(self.throughput),
+            "deadline": self.deadline,
+            "deadline_met": self.deadline_met,
+            "cut_tensors": [c.to_dict() for c in self.cut_tensors],
+            "alternatives": [a.to_dict() for a in self.alternatives],
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,31 @@
+"""The planner's entry point."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from .cost import BlockPredictor, Context
+from .errors import PlanningError
+from .model import Problem
+from .plan import Plan
+from .strategies import get_strategy
+
+
+def plan(
+    problem: Problem, strategy: str = "multi-device", predictor: BlockPredictor | None = None, **params: Any
+) -> Plan:
+    """Plan ``problem`` with the named strategy; ``params`` go to the strategy (e.g. cut=, device=, k=)."""
+    info = get_strategy(strategy)
+    if not problem.model.blocks and strategy != "dag-mincut":
+        raise PlanningError("the model has no blocks")
+    unknown = set(params) - set(info.params)
+    if unknown:
+        raise PlanningError(f"{strategy} takes no parameter {', '.join(sorted(unknown))}")
+    run = info.load()
+    try:
+        inspect.signature(run).bind(problem, None, **params)
+    except TypeError as exc:  # a required parameter is missing
+        raise PlanningError(f"{strategy}: {exc}") from None
+    result: Plan = run(problem, Context(problem, predictor), **params)
+    return result

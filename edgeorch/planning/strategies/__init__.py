@@ -1,0 +1,80 @@
+"""The strategy registry: name -> description and module, each module imported on first use.
+
+Every module has ``run(problem, ctx, **params) -> Plan``. The UI's choices come from ``STRATEGIES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import PlanningError
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    """A registered strategy: its one-line description, module and parameters."""
+
+    name: str
+    description: str
+    module: str
+    params: tuple[str, ...] = ()
+
+    def load(self) -> Callable[..., Any]:
+        """The strategy's ``run`` function."""
+        run: Callable[..., Any] = importlib.import_module(f"{__name__}.{self.module}").run
+        return run
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "params": list(self.params)}
+
+
+_ALL = (
+    StrategyInfo("local", "Everything on the source device, on its fastest processing unit.", "local"),
+    StrategyInfo("offload", "The raw input to the best single edge node, the result back.", "offload"),
+    StrategyInfo(
+        "split",
+        "A fixed cut (blocks before `cut` on the source) to a named device.",
+        "split",
+        ("cut", "device"),
+    ),
+    StrategyInfo(
+        "device-edge",
+        "The optimal single cut between the source and the best edge (Neurosurgeon).",
+        "device_edge",
+    ),
+    StrategyInfo(
+        "multi-device",
+        "The optimal placement of the block chain over any devices and units (DP).",
+        "multi_device",
+    ),
+    StrategyInfo(
+        "on-device", "The optimal split over the source device's own processing units.", "on_device"
+    ),
+    StrategyInfo(
+        "pipeline",
+        "Contiguous stages over up to k devices maximising frames/s (linear partition).",
+        "pipeline",
+        ("k", "devices"),
+    ),
+    StrategyInfo(
+        "dag-mincut", "The optimal device-edge split of a DAG model by minimum s-t cut (DADS).", "dag_mincut"
+    ),
+    StrategyInfo(
+        "adaptive",
+        "Re-plans as conditions change; one-shot: the best of device-edge and multi-device.",
+        "adaptive",
+    ),
+)
+
+STRATEGIES: dict[str, StrategyInfo] = {s.name: s for s in _ALL}
+
+
+def get_strategy(name: str) -> StrategyInfo:
+    """The registered strategy, or a PlanningError naming the known ones."""
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise PlanningError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}") from None
