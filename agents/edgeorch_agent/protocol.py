@@ -43,7 +43,9 @@ def _require(data: dict[str, Any], name: str, kind: type | tuple[type, ...], whe
     value = data[name]
     # bool is an int in Python; a protocol that wants a number does not want true/false.
     if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise ProtocolError("wrong_type", f"{where}: field {name!r} must be {_kind_name(kind)}, not a boolean")
+        raise ProtocolError(
+            "wrong_type", f"{where}: field {name!r} must be {_kind_name(kind)}, not a boolean"
+        )
     if not isinstance(value, kind):
         raise ProtocolError(
             "wrong_type", f"{where}: field {name!r} must be {_kind_name(kind)}, not {type(value).__name__}"
