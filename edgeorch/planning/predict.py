@@ -103,12 +103,13 @@ class LatencyPredictor:
 
 
 def _least_squares(rows: Sequence[Profile]) -> np.ndarray:
-    """Weights minimising squared error, on columns scaled to unit max for conditioning."""
-    x = np.array([feature_vector(p.features) for p in rows])
+    """Weights minimising squared *relative* error (rows weighted by 1/seconds: latencies span decades and
+    the planner cares about percentages), on columns scaled to unit max for conditioning."""
     y = np.array([p.seconds for p in rows])
+    x = np.array([feature_vector(p.features) for p in rows]) / y[:, None]
     scale = np.abs(x).max(axis=0)
     scale[scale == 0] = 1.0
-    w, *_ = np.linalg.lstsq(x / scale, y, rcond=None)
+    w, *_ = np.linalg.lstsq(x / scale, np.ones(len(rows)), rcond=None)
     return np.asarray(w / scale)
 
 

@@ -71,7 +71,9 @@ def dag_problems(draw: st.DrawFn, max_nodes: int = 7) -> Problem:
         DagNode(f"v{i}", {d: draw(seconds) for d in ids}, draw(sizes), tuple(sorted(consumers[i])))
         for i in range(n)
     )
-    devs = tuple(Device(d, state=DeviceState(draw(st.floats(1, 2)), draw(st.integers(0, 1)), 0.05)) for d in ids)
+    devs = tuple(
+        Device(d, state=DeviceState(draw(st.floats(1, 2)), draw(st.integers(0, 1)), 0.05)) for d in ids
+    )
     model = Model("dag", (), 0.0, 0.0, nodes)
     result = draw(st.sampled_from(ids))
     return Problem(model, devs, draw(links(ids)), "d0", result)

@@ -41,7 +41,9 @@ def test_on_device_equals_exhaustive_search_over_the_source_units(problem: Probl
 
 @fast
 @given(problems(max_blocks=6), st.integers(1, 3), st.permutations(["d0", "d1", "d2"]))
-def test_pipeline_equals_exhaustive_search_over_contiguous_partitions(problem: Problem, k: int, order) -> None:
+def test_pipeline_equals_exhaustive_search_over_contiguous_partitions(
+    problem: Problem, k: int, order
+) -> None:
     chain = [d for d in order if d in {dev.id for dev in problem.devices}]
     ctx = Context(problem)
     result = plan(problem, "pipeline", k=k, devices=chain)
