@@ -59,7 +59,10 @@ def add_cpufreq(sys_root: Path, core: int, cur_khz: int, max_khz: int) -> None:
 def test_cpu_frequency_is_the_mean_over_cores_in_mhz(tmp_path):
     add_cpufreq(tmp_path, 0, 1_000_000, 2_000_000)
     add_cpufreq(tmp_path, 1, 1_500_000, 2_000_000)
-    assert CpuFreqCollector(sys=str(tmp_path)).collect() == {"cpu.freq_mhz": 1250.0, "cpu.freq_max_mhz": 2000.0}
+    assert CpuFreqCollector(sys=str(tmp_path)).collect() == {
+        "cpu.freq_mhz": 1250.0,
+        "cpu.freq_max_mhz": 2000.0,
+    }
 
 
 def test_cpu_frequency_and_throttling_are_absent_not_zero_without_cpufreq(tmp_path):
@@ -98,7 +101,12 @@ def test_load_average_comes_from_loadavg(tmp_path):
 
 
 def test_thermal_zones_are_converted_to_celsius_and_duplicates_get_a_suffix(tmp_path):
-    zones = {0: ("acpitz", "45000"), 1: ("x86_pkg_temp", "52500"), 2: ("acpitz", "47000"), 10: ("gpu thermal", "")}
+    zones = {
+        0: ("acpitz", "45000"),
+        1: ("x86_pkg_temp", "52500"),
+        2: ("acpitz", "47000"),
+        10: ("gpu thermal", ""),
+    }
     for index, (kind, temp) in zones.items():
         write(tmp_path, f"class/thermal/thermal_zone{index}/type", kind + "\n")
         write(tmp_path, f"class/thermal/thermal_zone{index}/temp", temp + "\n")

@@ -4,7 +4,6 @@ import json
 import stat
 
 import pytest
-
 from edgeorch_agent.config import AgentConfig, ConfigError, default_config_path, load_config, save_config
 
 CONFIG = AgentConfig(

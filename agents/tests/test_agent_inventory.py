@@ -12,7 +12,9 @@ def test_cpu_model_comes_from_proc_cpuinfo(tmp_path):
 
 
 def test_cpu_model_falls_back_to_the_board_model_on_arm(tmp_path):
-    (tmp_path / "cpuinfo").write_text("processor\t: 0\nBogoMIPS\t: 108.00\nModel\t\t: Raspberry Pi 4 Model B\n")
+    (tmp_path / "cpuinfo").write_text(
+        "processor\t: 0\nBogoMIPS\t: 108.00\nModel\t\t: Raspberry Pi 4 Model B\n"
+    )
     assert cpu_model(str(tmp_path)) == "Raspberry Pi 4 Model B"
 
 
