@@ -124,6 +124,8 @@ def server_env(settings, django_db_blocker, transactional_db):
     return {
         **os.environ,
         "DATABASE_URL": url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret-key"),
         "EDGEORCH_CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
         "EDGEORCH_TELEMETRY_INTERVAL": "0.2",
         "EDGEORCH_LIVENESS_TIMEOUT": "3",
