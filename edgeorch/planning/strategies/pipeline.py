@@ -33,21 +33,18 @@ class Partition:
     bottleneck: float
 
 
-def segment_matrix(ctx: Context, device: str) -> tuple[np.ndarray, np.ndarray]:
+def segment_matrix(ctx: Context, device: str) -> np.ndarray:
     """cost[s, i]: blocks s..i on the device's fastest unit for that segment (inf if s > i or over memory)."""
     n = len(ctx.blocks)
-    sites = ctx.device_sites(device)
-    prefix = np.array([ctx.prefix[k] for k in sites])  # units x (n+1)
-    seg = prefix[:, None, 1:] - prefix[:, :n, None]  # units x s x i
-    unit = seg.argmin(axis=0)
-    cost = seg.min(axis=0)
-    mem = np.array(ctx.mem_prefix)
+    prefix = np.array([ctx.prefix[k] for k in ctx.device_sites(device)])  # units x (n+1)
+    cost = (prefix[:, None, 1:] - prefix[:, :n, None]).min(axis=0)
+    invalid = np.tri(n, n, -1, dtype=bool)
     limit = ctx.devices[device].memory_limit
-    invalid = np.tril(np.ones((n, n), dtype=bool), -1)
     if limit is not None:
+        mem = np.array(ctx.mem_prefix)
         invalid |= (mem[None, 1:] - mem[:n, None]) > limit
     cost[invalid] = INF
-    return cost, unit
+    return cost
 
 
 def _hop(ctx: Context, a: str, b: str | None) -> tuple[float, float]:
@@ -65,32 +62,30 @@ def _outgoing(ctx: Context, a: str, b: str | None) -> np.ndarray:
     return np.full(len(nbytes), INF) if per_byte == INF else fixed + per_byte * nbytes
 
 
-def best_partition(ctx: Context, chain: Sequence[str], k: int) -> list[Partition]:
+def best_partition(
+    ctx: Context, chain: Sequence[str], k: int, cache: dict[str, np.ndarray]
+) -> list[Partition]:
     """Best partition for each stage count 1..k on the chain prefix (linear partition DP)."""
     n = len(ctx.blocks)
-    model = ctx.problem.model
-    upload = ctx.transfer(ctx.origin, ctx.site_index(chain[0], 0), model.input_bytes)
-    prev = np.full(n + 1, INF)  # prev[s]: bottleneck of blocks 0..s-1 on earlier stages
-    prev[0] = upload
+    chain = list(chain[:k])
+    prev = np.full(n + 1, INF)  # prev[s]: bottleneck of blocks 0..s-1 on the earlier stages
+    prev[0] = ctx.transfer(ctx.origin, ctx.site_index(chain[0], 0), ctx.problem.model.input_bytes)
     backs: list[np.ndarray] = []
     out: list[Partition] = []
-    for j, dev in enumerate(chain[:k]):
-        cost, _ = segment_matrix(ctx, dev)
-        nxt = chain[j + 1] if j + 1 < min(k, len(chain)) else None
-        for target, last in ((None, True), (nxt, False)):
-            if not last and target is None:
-                continue
-            tr = _outgoing(ctx, dev, target)
-            cand = np.maximum(prev[:n, None], cost + tr[None, :])  # s x i
-            if last:
-                s = int(cand[:, n - 1].argmin())
-                out.append(_rebuild(chain[: j + 1], backs, s, n, float(cand[s, n - 1])))
-            else:
-                arg = cand.argmin(axis=0)
-                backs.append(arg)
-                prev = np.concatenate(([INF], cand[arg, np.arange(n)]))
-        if nxt is None:
-            break
+    for j, dev in enumerate(chain):
+        if dev not in cache:
+            cache[dev] = segment_matrix(ctx, dev)
+        cost = cache[dev]
+        last = np.maximum(
+            prev[:n], cost[:, n - 1] + _outgoing(ctx, dev, None)[n - 1]
+        )  # final stage ends at n-1
+        s = int(last.argmin())
+        out.append(_rebuild(chain[: j + 1], backs, s, n, float(last[s])))
+        if j + 1 < len(chain):
+            cand = np.maximum(prev[:n, None], cost + _outgoing(ctx, dev, chain[j + 1])[None, :])  # s x i
+            arg = cand.argmin(axis=0)
+            backs.append(arg)
+            prev = np.concatenate(([INF], cand[arg, np.arange(n)]))
     return out
 
 
@@ -116,7 +111,8 @@ def run(problem: Problem, ctx: Context, k: int | None = None, devices: Sequence[
     if devices and len(set(devices)) != len(devices):
         raise PlanningError("a pipeline chain lists a device twice")
     limit = k or max(len(c) for c in chains)
-    found = [p for c in chains for p in best_partition(ctx, c, limit) if np.isfinite(p.bottleneck)]
+    cache: dict[str, np.ndarray] = {}
+    found = [p for c in chains for p in best_partition(ctx, c, limit, cache) if np.isfinite(p.bottleneck)]
     if not found:
         raise PlanningError("no pipeline fits the memory limits and links")
     found.sort(key=lambda p: (p.bottleneck, len(p.devices)))

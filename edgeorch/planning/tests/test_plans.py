@@ -52,7 +52,8 @@ def test_plans_respect_memory_limits(problem: Problem) -> None:
         result = plan_or_none(problem, strategy)
         if result is not None:
             for dev, need in held_memory(problem, result).items():
-                assert limits[dev] is None or need <= limits[dev], strategy
+                limit = limits[dev]
+                assert limit is None or need <= limit, strategy
 
 
 @fast
