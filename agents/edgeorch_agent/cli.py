@@ -1,0 +1,136 @@
+"""The ``edgeorch-agent`` command line.
+
+``edgeorch-agent enroll --server URL --token TOKEN [--name NAME] [--profile PROFILE] [--config PATH]``
+    trades a one-time token for a credential and writes the config file (mode 0600). Exit 2 on failure.
+``edgeorch-agent run [--config PATH] [--telemetry-interval S] [--dataplane-host H] [--dataplane-port P]``
+    runs until SIGTERM/SIGINT (exit 0); exit 3 if the server revoked or does not recognise the device.
+
+Environment: ``EDGEORCH_AGENT_CONFIG`` (config path), ``EDGEORCH_AGENT_TELEMETRY_INTERVAL`` (seconds; overrides
+the server's interval, as does the flag).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from . import __version__
+from .client import Agent, AgentOptions
+from .collectors import Sampler, default_collectors
+from .config import ConfigError, default_config_path, is_private, load_config, save_config
+from .enroll import EnrollError, enroll
+from .inventory import collect_inventory
+
+EXIT_USAGE = 2
+INTERVAL_ENV = "EDGEORCH_AGENT_TELEMETRY_INTERVAL"
+log = logging.getLogger("edgeorch_agent")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 = any free port)")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgeorch-agent", description="The edgeorch device agent.")
+    parser.add_argument("--version", action="version", version=f"edgeorch-agent {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    enroll_cmd = commands.add_parser("enroll", help="enroll this device with a one-time token")
+    enroll_cmd.add_argument("--server", required=True, help="control plane URL, e.g. http://cp:8000")
+    enroll_cmd.add_argument("--token", required=True, help="one-time enrollment token")
+    enroll_cmd.add_argument("--name", default=None, help="device name (default: the hostname)")
+    enroll_cmd.add_argument("--profile", default=None, help="device profile, e.g. jetson-nano")
+    enroll_cmd.add_argument("--config", type=Path, default=None, help="where to write the config")
+
+    run_cmd = commands.add_parser("run", help="run the agent until SIGTERM/SIGINT")
+    run_cmd.add_argument("--config", type=Path, default=None, help="config file written by enroll")
+    run_cmd.add_argument("--telemetry-interval", type=_positive_float, default=None, metavar="S")
+    run_cmd.add_argument("--dataplane-host", default="0.0.0.0", metavar="H", help="listen address")
+    run_cmd.add_argument("--dataplane-port", type=_port, default=0, metavar="P", help="0 = any free port")
+    run_cmd.add_argument("--buffer-size", type=int, default=10_000, help="telemetry records kept unacked")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # The websockets library logs every frame error too; our own lines already say what happened.
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    if args.command == "enroll":
+        return cmd_enroll(args)
+    return cmd_run(args, parser)
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    path = args.config or default_config_path()
+    name = args.name or socket.gethostname()
+    try:
+        config = enroll(args.server, args.token, name, args.profile, collect_inventory())
+        save_config(config, path)
+    except EnrollError as exc:
+        print(f"edgeorch-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"edgeorch-agent: enrolled, but cannot write {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"enrolled as {config.name} ({config.device_id}); config written to {path}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    path = args.config or default_config_path()
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"edgeorch-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_private(path):
+        log.warning("%s is readable by other users; it holds this device's credential (chmod 600 it)", path)
+    interval = args.telemetry_interval or _interval_from_env(parser)
+    options = AgentOptions(
+        telemetry_interval=interval,
+        dataplane_host=args.dataplane_host,
+        dataplane_port=args.dataplane_port,
+        buffer_size=max(1, args.buffer_size),
+    )
+    agent = Agent(config, Sampler(default_collectors()), options)
+    return asyncio.run(_run_until_signalled(agent))
+
+
+def _interval_from_env(parser: argparse.ArgumentParser) -> float | None:
+    raw = os.environ.get(INTERVAL_ENV)
+    if not raw:
+        return None
+    try:
+        return _positive_float(raw)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(f"{INTERVAL_ENV}: {exc}")  # exits 2: a bad setting must fail loudly, not be ignored
+
+
+async def _run_until_signalled(agent: Agent) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    code = await agent.run(stop)
+    log.info("agent stopped (exit %d)", code)
+    return code

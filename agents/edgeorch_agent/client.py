@@ -1,0 +1,332 @@
+"""The agent's control channel: connect, say hello, stream telemetry, reconnect forever (or stop when fatal).
+
+One connection:
+    connect to ``ws_url`` with ``Authorization: Device <credential>``; send ``Hello``; wait for ``Welcome``
+    (seq floor, telemetry interval); then a sender task and a receiver task run until either ends (the other
+    is cancelled). The sender sends whatever the buffer holds beyond what this connection already sent, in
+    batches of at most ``batch_size`` records, with at most ``max_in_flight`` unacknowledged messages. The
+    receiver removes acked records from the buffer and frees in-flight slots; a server ``Error`` is logged.
+    A batch unacked for ``ack_timeout`` means the server lost track: the agent reconnects.
+
+Between connections:
+    the sampler keeps filling the bounded buffer; reconnects wait an exponential backoff with full jitter
+    (reset after a connection that lasted ``stable_after``). A close code in ``FATAL_CLOSE_CODES`` (or an
+    HTTP 401/403 handshake refusal) stops the agent with exit code 3: retrying cannot help, and a revoked
+    device must not hammer the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from . import __version__
+from .backoff import Backoff
+from .buffer import DEFAULT_CAPACITY, TelemetryBuffer
+from .collectors import Sampler
+from .config import AgentConfig
+from .dataplane import DataplaneServer
+from .inventory import collect_inventory
+from .protocol import (
+    CLOSE_AUTH_FAILED,
+    CLOSE_IDENTITY,
+    CLOSE_PROTOCOL,
+    CLOSE_REPLACED,
+    CLOSE_REVOKED,
+    CLOSE_TOO_BIG,
+    FATAL_CLOSE_CODES,
+    SERVER_MESSAGES,
+    Ack,
+    Error,
+    Hello,
+    ProtocolError,
+    Telemetry,
+    Welcome,
+    decode,
+)
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FATAL = 3
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+DEFAULT_INTERVAL = 1.0  # until the server's Welcome says otherwise
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+_CLOSE_NAMES = {
+    CLOSE_AUTH_FAILED: "authentication failed",
+    CLOSE_PROTOCOL: "protocol error",
+    CLOSE_REVOKED: "device revoked",
+    CLOSE_REPLACED: "replaced by a newer connection",
+    CLOSE_IDENTITY: "identity mismatch",
+    CLOSE_TOO_BIG: "message too big",
+}
+
+
+@dataclass
+class AgentOptions:
+    telemetry_interval: float | None = None  # overrides the server's Welcome.telemetry_interval when set
+    dataplane_host: str = "0.0.0.0"
+    dataplane_port: int = 0
+    buffer_size: int = DEFAULT_CAPACITY
+    batch_size: int = 500
+    max_in_flight: int = 8
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    stable_after: float = 30.0
+    welcome_timeout: float = 15.0
+    ack_timeout: float = 60.0
+
+
+class AckTimeout(Exception):
+    pass
+
+
+@dataclass
+class _Flight:
+    """What this connection has sent: the highest seq, and (sent_at, last seq) of each unacked batch."""
+
+    cursor: int = -1
+    batches: deque[tuple[float, int]] = field(default_factory=deque)
+
+    def release(self, seqs: list[int]) -> None:
+        # The server answers batches in order, so an ack covers every batch up to its highest seq; an ack
+        # listing nothing (or an Error) answers the oldest batch.
+        if seqs:
+            top = max(seqs)
+            while self.batches and self.batches[0][1] <= top:
+                self.batches.popleft()
+        elif self.batches:
+            self.batches.popleft()
+
+
+def _describe_close(code: int | None, reason: str = "") -> str:
+    if code is None:
+        return "connection lost"
+    name = _CLOSE_NAMES.get(code, "")
+    return f"code {code}" + (f" ({name})" if name else "") + (f": {reason}" if reason else "")
+
+
+class Agent:
+    def __init__(
+        self,
+        config: AgentConfig,
+        sampler: Sampler,
+        options: AgentOptions | None = None,
+        inventory: dict[str, Any] | None = None,
+    ):
+        self.config = config
+        self.sampler = sampler
+        self.options = options or AgentOptions()
+        self.buffer = TelemetryBuffer(self.options.buffer_size)
+        self.server_interval = DEFAULT_INTERVAL
+        self.connections = 0
+        self._inventory = inventory
+        self._dataplane = DataplaneServer()
+        self._wake = asyncio.Event()
+
+    @property
+    def interval(self) -> float:
+        return self.options.telemetry_interval or self.server_interval
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> int:
+        """Run until ``stop`` is set (exit 0) or the server closes with a fatal code (exit 3)."""
+        host, port = await self._dataplane.start(self.options.dataplane_host, self.options.dataplane_port)
+        log.info("dataplane listening on %s:%d", host, port)
+        self.sampler.sample()  # baseline for the delta-based metrics, so the first record has them
+        sampling = asyncio.create_task(self._sample_loop(), name="sampler")
+        channel = asyncio.create_task(self._connect_loop(), name="control-channel")
+        stopping = asyncio.create_task(stop.wait(), name="stop")
+        try:
+            done, _ = await asyncio.wait({sampling, channel, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sampling, channel, stopping):
+                task.cancel()
+            await asyncio.gather(sampling, channel, stopping, return_exceptions=True)
+            await self._dataplane.close()
+        if sampling in done:
+            sampling.result()  # the sampler never returns: this re-raises whatever killed it
+        return channel.result() if channel in done else EXIT_OK
+
+    async def _sample_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() + self.interval
+        while True:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            # Off the event loop: reading sensors can block (slow hwmon drivers).
+            metrics = await asyncio.to_thread(self.sampler.sample)
+            self.buffer.add(metrics, ts=time.time())
+            self._wake.set()
+            # A fixed schedule does not drift; after a stall (suspend) it skips ahead instead of bursting.
+            due = max(due + self.interval, loop.time())
+
+    # --- connections -----------------------------------------------------------------------------------
+
+    async def _connect_loop(self) -> int:
+        backoff = Backoff(self.options.backoff_base, self.options.backoff_cap)
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            code, summary = await self._connect_once()
+            if code in FATAL_CLOSE_CODES:
+                log.error("%s; stopping: retrying cannot help (re-enroll this device)", summary)
+                return EXIT_FATAL
+            if loop.time() - started >= self.options.stable_after:
+                backoff.reset()
+            delay = backoff.next_delay()
+            log.warning("%s; reconnecting in %.1fs", summary, delay)
+            await asyncio.sleep(delay)
+
+    async def _connect_once(self) -> tuple[int | None, str]:
+        """One connection from handshake to close: the close code received (None if none) and a summary."""
+        url = self.config.ws_url
+        try:
+            async with connect(
+                url,
+                additional_headers={"Authorization": f"Device {self.config.credential}"},
+                max_size=MAX_MESSAGE_BYTES,
+                open_timeout=self.options.welcome_timeout,
+                close_timeout=2,
+                user_agent_header=f"edgeorch-agent/{__version__}",
+            ) as ws:
+                self.connections += 1
+                try:
+                    await self._session(ws)
+                except asyncio.CancelledError:
+                    # Stopping: say "going away" rather than the 1011 an aborted block would send.
+                    await ws.close(1001, "agent stopping")
+                    raise
+            return ws.close_code, f"disconnected: {_describe_close(ws.close_code, ws.close_reason or '')}"
+        except ConnectionClosed as exc:
+            code, reason = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (None, "")
+            return code, f"disconnected: {_describe_close(code, reason)}"
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            # A handshake refused with 401/403 is the HTTP form of "authentication failed".
+            code = CLOSE_AUTH_FAILED if status in (401, 403) else None
+            return code, f"connection to {url} refused: HTTP {status}"
+        except InvalidURI as exc:
+            return CLOSE_IDENTITY, f"bad ws_url in the configuration: {exc}"
+        except (OSError, TimeoutError, InvalidHandshake, AckTimeout) as exc:
+            return None, f"connection to {url} failed: {exc or type(exc).__name__}"
+
+    async def _session(self, ws: ClientConnection) -> None:
+        if self._inventory is None:
+            # Off the event loop: importing onnxruntime to list its providers takes a while.
+            self._inventory = await asyncio.to_thread(collect_inventory)
+        await ws.send(self._hello(ws, self._inventory).to_json())
+        welcome = await asyncio.wait_for(self._await_welcome(ws), self.options.welcome_timeout)
+        self.buffer.sync(welcome.last_seq)
+        self.server_interval = (
+            welcome.telemetry_interval if welcome.telemetry_interval > 0 else DEFAULT_INTERVAL
+        )
+        log.info(
+            "connected to %s as %s; server has seq <= %d; %d records to send",
+            self.config.ws_url,
+            welcome.name,
+            welcome.last_seq,
+            len(self.buffer),
+        )
+        if 0 < welcome.heartbeat_timeout <= self.interval:
+            log.warning(
+                "telemetry every %.1fs is slower than the server's heartbeat timeout (%.1fs): it will "
+                "think this device is offline between records",
+                self.interval,
+                welcome.heartbeat_timeout,
+            )
+        flight = _Flight()
+        await _until_first_done(
+            asyncio.create_task(self._send_loop(ws, flight), name="telemetry-sender"),
+            asyncio.create_task(self._receive_loop(ws, flight), name="control-receiver"),
+        )
+
+    def _hello(self, ws: ClientConnection, inventory: dict[str, Any]) -> Hello:
+        return Hello(
+            device_id=self.config.device_id,
+            agent_version=__version__,
+            inventory=inventory,
+            dataplane={"host": self._advertised_host(ws), "port": self._dataplane.address[1]},
+            profile=self.config.profile,
+        )
+
+    def _advertised_host(self, ws: ClientConnection) -> str:
+        # Bound to every interface: the address this host used to reach the control plane is the one most
+        # likely reachable by the control plane and its peers.
+        if self.options.dataplane_host not in _WILDCARD_HOSTS:
+            return self.options.dataplane_host
+        return str(ws.local_address[0])
+
+    async def _await_welcome(self, ws: ClientConnection) -> Welcome:
+        while True:
+            message = self._decode(await ws.recv())
+            if isinstance(message, Welcome):
+                return message
+            if message is not None:
+                log.warning("ignoring %s before welcome", message.type)
+
+    def _decode(self, frame: str | bytes) -> Any:
+        try:
+            message = decode(frame, SERVER_MESSAGES)
+        except ProtocolError as exc:
+            # A newer server may send what this agent does not know yet: ignore it rather than disconnect.
+            log.warning("ignoring server message: %s", exc)
+            return None
+        if isinstance(message, Error):
+            log.warning("server error %s: %s", message.code, message.message)
+        return message
+
+    async def _send_loop(self, ws: ClientConnection, flight: _Flight) -> None:
+        while True:
+            await self._wait_until_sendable(flight)
+            batch = self.buffer.after(flight.cursor, self.options.batch_size)
+            await ws.send(Telemetry(records=batch, dropped=self.buffer.dropped).to_json())
+            flight.cursor = batch[-1].seq
+            flight.batches.append((time.monotonic(), flight.cursor))
+
+    async def _wait_until_sendable(self, flight: _Flight) -> None:
+        while True:
+            if flight.batches and time.monotonic() - flight.batches[0][0] > self.options.ack_timeout:
+                raise AckTimeout(f"no ack for {self.options.ack_timeout:.0f}s")
+            if len(flight.batches) < self.options.max_in_flight and self.buffer.has_after(flight.cursor):
+                return
+            self._wake.clear()
+            timeout = None
+            if flight.batches:
+                timeout = max(0.0, flight.batches[0][0] + self.options.ack_timeout - time.monotonic())
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass  # re-check the oldest batch's age above
+
+    async def _receive_loop(self, ws: ClientConnection, flight: _Flight) -> None:
+        async for frame in ws:
+            message = self._decode(frame)
+            if isinstance(message, Ack):
+                self.buffer.ack(message.seqs)
+                flight.release(message.seqs)
+                self._wake.set()
+            elif isinstance(message, Error):
+                # After the welcome the agent only sends telemetry, so an error refuses the oldest batch;
+                # its records stay buffered and go again on the next connection.
+                flight.release([])
+                self._wake.set()
+
+
+async def _until_first_done(*tasks: asyncio.Task[None]) -> None:
+    """Wait until one task ends, cancel the rest, and re-raise what the finished one raised."""
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        task.result()
