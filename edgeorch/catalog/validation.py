@@ -1,0 +1,157 @@
+"""Validation of uploaded ONNX bytes: every refusal names what is wrong.
+
+The order goes from cheap to expensive (size, parse, opset, checker, shape inference, a test run), so a
+bad file is refused before much work is spent on it. A file that passes comes back *prepared*: unknown
+dimensions pinned, every tensor's shape known (from ONNX shape inference, completed by the test run's
+own observed shapes where inference gives up), analysed, and serialized — the bytes the catalog stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import helper
+
+from .graph import GraphAnalysis, GraphError, analyse, prepare_model, real_inputs, tensor_infos
+from .runtime import MIN_SUPPORTED_OPSET, make_session, max_supported_opset, random_feeds
+
+
+class ModelValidationError(ValueError):
+    """An uploaded file is not a model the catalog can take; the message says why, for the uploader."""
+
+
+@dataclass
+class ValidatedModel:
+    """A model that passed validation, ready to be stored."""
+
+    model: onnx.ModelProto  # prepared: shapes pinned and inferred
+    data: bytes  # the prepared model, serialized (what is stored)
+    sha256: str  # of ``data``
+    source_sha256: str  # of the bytes as uploaded
+    opset: int
+    analysis: GraphAnalysis
+
+
+def validate_model_bytes(data: bytes, *, max_bytes: int) -> ValidatedModel:
+    """Check uploaded bytes and prepare them, or raise ``ModelValidationError``."""
+    _check_size(data, max_bytes)
+    model = _parse(data)
+    opset = _check_opset(model)
+    _check_structure(model)
+    model = _prepare(model)
+    _test_run_and_complete_shapes(model)
+    try:
+        analysis = analyse(model)
+    except GraphError as exc:
+        raise ModelValidationError(f"The graph cannot be analysed: {exc}.") from exc
+    prepared = model.SerializeToString()
+    return ValidatedModel(
+        model=model,
+        data=prepared,
+        sha256=hashlib.sha256(prepared).hexdigest(),
+        source_sha256=hashlib.sha256(data).hexdigest(),
+        opset=opset,
+        analysis=analysis,
+    )
+
+
+def _check_size(data: bytes, max_bytes: int) -> None:
+    if not data:
+        raise ModelValidationError("The file is empty.")
+    if len(data) > max_bytes:
+        raise ModelValidationError(
+            f"The file is {len(data) / 2**20:.1f} MB; the upload limit is {max_bytes / 2**20:.0f} MB."
+        )
+
+
+def _parse(data: bytes) -> onnx.ModelProto:
+    try:
+        model = onnx.ModelProto.FromString(data)
+    except (DecodeError, RuntimeError, ValueError) as exc:
+        raise ModelValidationError(
+            "This is not an ONNX model: the file does not parse as an ONNX protobuf."
+        ) from exc
+    # Protobuf parses many random byte strings without complaint; a model must at least have a graph.
+    if not model.HasField("graph") or not model.graph.node or not model.opset_import:
+        raise ModelValidationError("This is not an ONNX model: it has no graph, no nodes or no opset import.")
+    return model
+
+
+def _check_opset(model: onnx.ModelProto) -> int:
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if opset is None:
+        raise ModelValidationError("The model imports no default-domain (ai.onnx) opset.")
+    newest = max_supported_opset()
+    if not MIN_SUPPORTED_OPSET <= opset <= newest:
+        raise ModelValidationError(
+            f"The model uses opset {opset}; the installed onnxruntime supports opsets "
+            f"{MIN_SUPPORTED_OPSET} to {newest}. Re-export it with an opset in that range."
+        )
+    return opset
+
+
+def _check_structure(model: onnx.ModelProto) -> None:
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
+        raise ModelValidationError(
+            "The weights are stored in external data files; save the model as one file."
+        )
+    if not real_inputs(model.graph) or not model.graph.output:
+        raise ModelValidationError("The model has no inputs or no outputs.")
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        raise ModelValidationError(f"onnx.checker rejected the model: {_first_line(exc)}") from exc
+    try:
+        onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except (onnx.shape_inference.InferenceError, RuntimeError) as exc:
+        raise ModelValidationError(f"Shape inference failed: {_first_line(exc)}") from exc
+
+
+def _prepare(model: onnx.ModelProto) -> onnx.ModelProto:
+    try:
+        return prepare_model(model)
+    except (GraphError, onnx.shape_inference.InferenceError, RuntimeError) as exc:
+        raise ModelValidationError(f"Shape inference failed: {_first_line(exc)}") from exc
+
+
+def _test_run_and_complete_shapes(model: onnx.ModelProto) -> None:
+    """Run once on random input, exposing tensors whose shape inference left unknown, and record theirs."""
+    unknown = _tensors_without_shape(model)
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.output.extend(onnx.ValueInfoProto(name=n) for n in unknown)
+    try:
+        session = make_session(probe)
+        names = [o.name for o in session.get_outputs()]
+        results = dict(zip(names, session.run(names, random_feeds(model)), strict=True))
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises many types; all mean "does not run"
+        raise ModelValidationError(f"The test run on random input failed: {_first_line(exc)}") from exc
+    for name in unknown:
+        value = results[name]
+        if not hasattr(value, "dtype"):
+            continue  # a sequence or map: not a tensor, never a cut
+        elem = helper.np_dtype_to_tensor_dtype(value.dtype)
+        _replace_value_info(model, helper.make_tensor_value_info(name, elem, list(value.shape)))
+
+
+def _tensors_without_shape(model: onnx.ModelProto) -> list[str]:
+    infos = tensor_infos(model.graph)
+    outputs = [n for node in model.graph.node for n in node.output if n]
+    return [n for n in outputs if n not in infos or infos[n].nbytes is None]
+
+
+def _replace_value_info(model: onnx.ModelProto, value: onnx.ValueInfoProto) -> None:
+    for group in (model.graph.output, model.graph.value_info):
+        for existing in group:
+            if existing.name == value.name:
+                existing.CopyFrom(value)
+                return
+    model.graph.value_info.append(value)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:400]
