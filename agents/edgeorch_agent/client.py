@@ -4,15 +4,16 @@ One connection:
     connect to ``ws_url`` with ``Authorization: Device <credential>``; send ``Hello``; wait for ``Welcome``
     (seq floor, telemetry interval); then a sender task and a receiver task run until either ends (the other
     is cancelled). The sender sends whatever the buffer holds beyond what this connection already sent, in
-    batches of at most ``batch_size`` records, with at most ``max_in_flight`` unacknowledged messages. The
-    receiver removes acked records from the buffer and frees in-flight slots; a server ``Error`` is logged.
-    A batch unacked for ``ack_timeout`` means the server lost track: the agent reconnects.
+    batches of at most ``batch_size`` records and ``max_batch_bytes`` bytes, with at most ``max_in_flight``
+    unacknowledged messages. The receiver removes acked records from the buffer and frees in-flight slots.
+    A server ``Error`` is logged and refuses the oldest batch: ``retry_delay`` later every unacked record is
+    offered again. A batch unacked for ``ack_timeout`` means the server lost track: the agent reconnects.
 
 Between connections:
     the sampler keeps filling the bounded buffer; reconnects wait an exponential backoff with full jitter
     (reset after a connection that lasted ``stable_after``). A close code in ``FATAL_CLOSE_CODES`` (or an
     HTTP 401/403 handshake refusal) stops the agent with exit code 3: retrying cannot help, and a revoked
-    device must not hammer the server.
+    device must not hammer the server. ``CLOSE_TOO_BIG`` halves ``max_batch_bytes`` before reconnecting.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .protocol import (
     Error,
     Hello,
     ProtocolError,
+    Record,
     Telemetry,
     Welcome,
     decode,
@@ -76,12 +78,17 @@ class AgentOptions:
     dataplane_port: int = 0
     buffer_size: int = DEFAULT_CAPACITY
     batch_size: int = 500
+    # The server refuses control messages over 1 MiB by default (closing with CLOSE_TOO_BIG); stay well below.
+    max_batch_bytes: int = 256 * 1024
     max_in_flight: int = 8
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     stable_after: float = 30.0
     welcome_timeout: float = 15.0
     ack_timeout: float = 60.0
+    retry_delay: float = (
+        5.0  # after a server Error, unacked records go again on this connection this much later
+    )
 
 
 class AckTimeout(Exception):
@@ -94,6 +101,7 @@ class _Flight:
 
     cursor: int = -1
     batches: deque[tuple[float, int]] = field(default_factory=deque)
+    rewind_at: float | None = None
 
     def release(self, seqs: list[int]) -> None:
         # The server answers batches in order, so an ack covers every batch up to its highest seq; an ack
@@ -127,6 +135,7 @@ class Agent:
         self.buffer = TelemetryBuffer(self.options.buffer_size)
         self.server_interval = DEFAULT_INTERVAL
         self.connections = 0
+        self.max_batch_bytes = self.options.max_batch_bytes
         self._inventory = inventory
         self._dataplane = DataplaneServer()
         self._wake = asyncio.Event()
@@ -179,11 +188,21 @@ class Agent:
             if code in FATAL_CLOSE_CODES:
                 log.error("%s; stopping: retrying cannot help (re-enroll this device)", summary)
                 return EXIT_FATAL
+            if code == CLOSE_TOO_BIG:
+                self._shrink_batches()
             if loop.time() - started >= self.options.stable_after:
                 backoff.reset()
             delay = backoff.next_delay()
             log.warning("%s; reconnecting in %.1fs", summary, delay)
             await asyncio.sleep(delay)
+
+    def _shrink_batches(self) -> None:
+        # The server's message limit is lower than ours: halve, or the same batch would be refused forever.
+        self.max_batch_bytes = max(16 * 1024, self.max_batch_bytes // 2)
+        log.warning(
+            "the server refused a message as too big; batches now at most %d bytes",
+            self.max_batch_bytes,
+        )
 
     async def _connect_once(self) -> tuple[int | None, str]:
         """One connection from handshake to close: the close code received (None if none) and a summary."""
@@ -286,25 +305,41 @@ class Agent:
     async def _send_loop(self, ws: ClientConnection, flight: _Flight) -> None:
         while True:
             await self._wait_until_sendable(flight)
-            batch = self.buffer.after(flight.cursor, self.options.batch_size)
-            await ws.send(Telemetry(records=batch, dropped=self.buffer.dropped).to_json())
-            flight.cursor = batch[-1].seq
+            records, text = self._encode_batch(self.buffer.after(flight.cursor, self.options.batch_size))
+            await ws.send(text)
+            flight.cursor = records[-1].seq
             flight.batches.append((time.monotonic(), flight.cursor))
+
+    def _encode_batch(self, records: list[Record]) -> tuple[list[Record], str]:
+        """The longest prefix of ``records`` whose message fits ``max_batch_bytes`` (at least one record)."""
+        while True:
+            text = Telemetry(records=records, dropped=self.buffer.dropped).to_json()
+            if len(records) == 1 or len(text.encode()) <= self.max_batch_bytes:
+                return records, text
+            records = records[: len(records) // 2]
 
     async def _wait_until_sendable(self, flight: _Flight) -> None:
         while True:
-            if flight.batches and time.monotonic() - flight.batches[0][0] > self.options.ack_timeout:
+            now = time.monotonic()
+            if flight.batches and now - flight.batches[0][0] > self.options.ack_timeout:
                 raise AckTimeout(f"no ack for {self.options.ack_timeout:.0f}s")
+            if flight.rewind_at is not None and now >= flight.rewind_at:
+                # The server refused a batch (e.g. its database was busy): offer every unacked record again.
+                flight.cursor, flight.rewind_at = -1, None
+                flight.batches.clear()
             if len(flight.batches) < self.options.max_in_flight and self.buffer.has_after(flight.cursor):
                 return
             self._wake.clear()
-            timeout = None
-            if flight.batches:
-                timeout = max(0.0, flight.batches[0][0] + self.options.ack_timeout - time.monotonic())
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                await asyncio.wait_for(self._wake.wait(), self._next_deadline(flight, now))
             except TimeoutError:
-                pass  # re-check the oldest batch's age above
+                pass  # an ack deadline or the rewind is due: checked above
+
+    def _next_deadline(self, flight: _Flight, now: float) -> float | None:
+        deadlines = [flight.batches[0][0] + self.options.ack_timeout] if flight.batches else []
+        if flight.rewind_at is not None:
+            deadlines.append(flight.rewind_at)
+        return max(0.0, min(deadlines) - now) if deadlines else None
 
     async def _receive_loop(self, ws: ClientConnection, flight: _Flight) -> None:
         async for frame in ws:
@@ -314,9 +349,12 @@ class Agent:
                 flight.release(message.seqs)
                 self._wake.set()
             elif isinstance(message, Error):
-                # After the welcome the agent only sends telemetry, so an error refuses the oldest batch;
-                # its records stay buffered and go again on the next connection.
+                # After the welcome the agent only sends telemetry, so an error refuses the oldest batch.
+                # Its records stay buffered and go again a little later (not at once: a server that
+                # cannot store now would be hammered).
                 flight.release([])
+                if flight.rewind_at is None:
+                    flight.rewind_at = time.monotonic() + self.options.retry_delay
                 self._wake.set()
 
 

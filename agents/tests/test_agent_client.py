@@ -235,3 +235,41 @@ def test_a_server_that_stops_acking_gets_a_fresh_connection_that_resends_everyth
     code, agent = asyncio.run(run_against(control_plane, ack_timeout=0.2))
     assert code == EXIT_FATAL and agent.connections == 2
     assert resent[: len(first_seqs)] == first_seqs
+
+
+def test_a_batch_the_server_could_not_store_is_offered_again_on_the_same_connection():
+    refused: list[int] = []
+    later: list[int] = []
+
+    async def control_plane(ws: ServerConnection) -> None:
+        await ws.recv()
+        await ws.send(welcome(last_seq=-1))
+        refused.extend(r.seq for r in (await next_batch(ws)).records)
+        await ws.send(Error(code="store_failed", message="database busy").to_json())
+        while not set(refused) <= set(later):
+            batch = await next_batch(ws)
+            later.extend(r.seq for r in batch.records)
+            await ws.send(ack(batch))
+        await ws.close(CLOSE_REVOKED)
+
+    code, agent = asyncio.run(run_against(control_plane, retry_delay=0.05))
+    assert code == EXIT_FATAL and agent.connections == 1
+    assert not set(refused) & set(agent.buffer.unacked())
+
+
+def test_batches_stay_under_the_byte_limit():
+    raw: list[str] = []
+
+    async def control_plane(ws: ServerConnection) -> None:
+        await ws.recv()
+        await asyncio.sleep(0.15)  # a backlog builds up before the welcome
+        await ws.send(welcome(last_seq=-1))
+        for _ in range(4):
+            raw.append(await asyncio.wait_for(ws.recv(), 5))
+        await ws.close(CLOSE_REVOKED)
+
+    asyncio.run(run_against(control_plane, max_batch_bytes=300, max_in_flight=100))
+    assert all(len(text.encode()) <= 300 for text in raw)
+    assert len(json.loads(raw[0])["records"]) > 1  # still batched, just smaller
+    sent = [r["seq"] for text in raw for r in json.loads(text)["records"]]
+    assert sent == list(range(len(sent)))
