@@ -29,3 +29,53 @@ def detector_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("detector") / "detector.onnx"
     detector_onnx(path)
     return path
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """A fresh MEDIA_ROOT per test, so "no file is left behind" can be checked."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """alice is an operator: she uploads and deletes models."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("alice", password="alice-pass-123")
+    user.groups.add(Group.objects.get_or_create(name="operators")[0])
+    return user
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """bob is a viewer: he reads the catalog but changes nothing."""
+    return django_user_model.objects.create_user("bob", password="bob-pass-123")
+
+
+def token_header(user) -> dict:
+    from rest_framework.authtoken.models import Token
+
+    return {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+
+
+@pytest.fixture
+def digits(db, media, zoo_models):
+    """The digits models of the zoo, registered (charlie, with no credentials at all, needs no fixture)."""
+    from edgeorch.catalog import services
+    from edgeorch.catalog.choices import ModelSource
+
+    registered = {}
+    for name in ("digits-cnn", "digits-branchy"):
+        path, built = zoo_models[name]
+        registered[name] = services.register_model(
+            path.read_bytes(),
+            name=name,
+            version=built.version,
+            task=built.task,
+            source=ModelSource.BUILTIN,
+            accuracy=built.accuracy,
+            exits=built.exits,
+        )
+    return registered

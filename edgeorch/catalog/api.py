@@ -1,0 +1,196 @@
+"""REST API of the catalog: models, their cut points and segments, and segment/model file downloads.
+
+Agents fetch manifests and files with their device credential (``Authorization: Device ...``); people use
+tokens or sessions. Devices may only read.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from edgeorch.api.permissions import IsOperatorOrReadOnly
+from edgeorch.devices.auth import DeviceCredentialAuthentication
+
+from . import services
+from .choices import ModelTask
+from .models import CutPoint, MLModel, Segment
+from .segments import SegmentError, parse_cuts
+from .validation import ModelValidationError
+
+AUTHENTICATION = [DeviceCredentialAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+
+
+class CatalogPermission(IsOperatorOrReadOnly):
+    """People: read, operators write. Devices (agents): read only."""
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(request.user, "is_device", False):
+            return request.method in ("GET", "HEAD", "OPTIONS")
+        return super().has_permission(request, view)
+
+
+class CutPointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CutPoint
+        fields = ["index", "kind", "tensors", "bytes", "macs_before", "macs_after", "position"]
+
+
+class MLModelSerializer(serializers.ModelSerializer):
+    cut_count = serializers.IntegerField(source="cut_points.count", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MLModel
+        fields = [
+            "id", "name", "version", "task", "source", "description", "sha256", "source_sha256", "size_bytes",
+            "opset", "inputs", "outputs", "node_count", "params", "param_bytes", "macs", "accuracy", "exits",
+            "cut_count", "created_at", "download_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_download_url(self, model) -> str:
+        return _absolute(self.context.get("request"), reverse("catalog-model-file", args=[model.pk]))
+
+
+class MLModelDetailSerializer(MLModelSerializer):
+    cuts = CutPointSerializer(source="cut_points", many=True, read_only=True)
+
+    class Meta(MLModelSerializer.Meta):
+        fields = [*MLModelSerializer.Meta.fields, "op_histogram", "blocks", "cuts"]
+        read_only_fields = fields
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    name = serializers.CharField(max_length=100)
+    version = serializers.CharField(max_length=40, default="1")
+    task = serializers.ChoiceField(choices=ModelTask.choices, default=ModelTask.OTHER)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Segment
+        fields = ["index", "sha256", "size_bytes", "inputs", "outputs", "delivers", "url"]
+
+    def get_url(self, segment) -> str:
+        return _absolute(self.context.get("request"), reverse("catalog-segment-file", args=[segment.sha256]))
+
+
+class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Models of the catalog. Operators upload (multipart) and delete; anyone logged in reads."""
+
+    queryset = MLModel.objects.prefetch_related("cut_points")
+    authentication_classes = AUTHENTICATION
+    permission_classes = [CatalogPermission]
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return MLModelSerializer
+        return UploadSerializer if self.action == "create" else MLModelDetailSerializer
+
+    @extend_schema(request=UploadSerializer, responses={201: MLModelDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        """Upload an ONNX file; it is validated, test-run and analysed before anything is stored."""
+        form = UploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        try:
+            model = services.upload_model(data.pop("file"), user=request.user, **data)
+        except ModelValidationError as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
+        body = MLModelDetailSerializer(model, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        """Delete a model; 409 while a job uses it."""
+        try:
+            services.delete_model(self.get_object())
+        except services.ModelInUse as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=CutPointSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def cuts(self, request, pk=None):
+        """The cut points, in order: crossing tensors, bytes, MACs before and after."""
+        return Response(CutPointSerializer(self.get_object().cut_points.all(), many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cuts", str, description="Cut indices, e.g. 3,7 (empty: the whole model)")
+        ],
+        responses=SegmentSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def segments(self, request, pk=None):
+        """The manifest of the segments for the given cuts: file URLs, hashes, inputs and outputs."""
+        model = self.get_object()
+        try:
+            cuts = parse_cuts(request.query_params.get("cuts", ""), model.cut_points.count())
+            rows = services.get_segments(model, cuts)
+        except SegmentError as exc:
+            raise ValidationError({"cuts": [str(exc)]}) from None
+        context = {"request": request}
+        return Response(
+            {
+                "model": model.pk,
+                "cuts": cuts,
+                "segments": SegmentSerializer(rows, many=True, context=context).data,
+            }
+        )
+
+
+@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@api_view(["GET"])
+@authentication_classes(AUTHENTICATION)
+@permission_classes([CatalogPermission])
+def segment_file(request, sha256: str):
+    """A segment's ONNX file, by its sha256 (agents check the hash after download)."""
+    segment = Segment.objects.filter(sha256=sha256).first()
+    if segment is None or not segment.path.is_file():
+        return Response({"detail": "No such segment."}, status=status.HTTP_404_NOT_FOUND)
+    return _onnx_file(segment.path, f"segment-{sha256[:12]}.onnx", sha256)
+
+
+@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@api_view(["GET"])
+@authentication_classes(AUTHENTICATION)
+@permission_classes([CatalogPermission])
+def model_file(request, pk: int):
+    """A model's whole (prepared) ONNX file."""
+    model = get_object_or_404(MLModel, pk=pk)
+    return _onnx_file(model.artifact_path, f"{model.name}-{model.version}.onnx", model.sha256)
+
+
+def _onnx_file(path, filename: str, sha256: str) -> FileResponse:
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
+    response["Content-Type"] = "application/octet-stream"
+    response["X-Content-SHA256"] = sha256
+    return response
+
+
+def _absolute(request, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+def register(router) -> None:
+    router.register("models", MLModelViewSet, basename="mlmodel")
+
+
+extra_urlpatterns = [
+    path("segments/<str:sha256>/file/", segment_file, name="catalog-segment-file"),
+    path("models/<int:pk>/file/", model_file, name="catalog-model-file"),
+]

@@ -1,0 +1,112 @@
+"""Catalog records: models, their cut points, and the cache of extracted segments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+
+from .choices import CutKind, ModelSource, ModelTask
+
+
+def artifact_path(sha256: str) -> Path:
+    """Where a model's (prepared) ONNX file lives: content-addressed, so identical files are stored once."""
+    return Path(settings.MEDIA_ROOT) / "models" / f"{sha256}.onnx"
+
+
+def segment_path(sha256: str) -> Path:
+    """Where a segment's ONNX file lives, by its own hash (the same segment may serve several splits)."""
+    return Path(settings.MEDIA_ROOT) / "segments" / f"{sha256}.onnx"
+
+
+class MLModel(models.Model):
+    """A model in the catalog: its prepared ONNX artifact, interface, statistics and the blocks between cuts.
+
+    ``blocks`` is the planner's input: one dict per block between consecutive cut points (see
+    ``graph.Block``), with MACs, MACs and op counts per category, parameter bytes and the bytes in and out.
+    """
+
+    name = models.CharField(max_length=100)
+    version = models.CharField(max_length=40, default="1")
+    task = models.CharField(max_length=20, choices=ModelTask.choices, default=ModelTask.OTHER)
+    source = models.CharField(max_length=10, choices=ModelSource.choices)
+    description = models.TextField(blank=True)
+    sha256 = models.CharField(max_length=64, unique=True, help_text="Of the stored (prepared) ONNX file")
+    source_sha256 = models.CharField(max_length=64, help_text="Of the file as uploaded or exported")
+    size_bytes = models.BigIntegerField()
+    opset = models.PositiveSmallIntegerField()
+    inputs = models.JSONField(default=list, help_text="[{name, shape, dtype, bytes}]")
+    outputs = models.JSONField(default=list, help_text="[{name, shape, dtype, bytes}]")
+    node_count = models.PositiveIntegerField()
+    params = models.BigIntegerField()
+    param_bytes = models.BigIntegerField()
+    macs = models.BigIntegerField()
+    op_histogram = models.JSONField(default=dict)
+    accuracy = models.FloatField(null=True, blank=True, help_text="Measured test accuracy, where known")
+    exits = models.JSONField(default=list, blank=True, help_text="Early exits: [{output, accuracy}]")
+    blocks = models.JSONField(default=list)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "version"]
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="catalog_model_name_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @property
+    def artifact_path(self) -> Path:
+        return artifact_path(self.sha256)
+
+
+class CutPoint(models.Model):
+    """A place where the model can be split; ``index`` is what segment requests name (``?cuts=i,j``)."""
+
+    model = models.ForeignKey(MLModel, on_delete=models.CASCADE, related_name="cut_points")
+    index = models.PositiveIntegerField()
+    position = models.PositiveIntegerField(help_text="Position in the analysis order after which it cuts")
+    kind = models.CharField(max_length=6, choices=CutKind.choices, default=CutKind.SINGLE)
+    tensors = models.JSONField(help_text="The crossing tensors: [{name, shape, dtype, bytes}]")
+    bytes = models.BigIntegerField(null=True)
+    macs_before = models.BigIntegerField()
+    macs_after = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["model", "index"]
+        constraints = [models.UniqueConstraint(fields=["model", "index"], name="catalog_cut_model_index")]
+
+    def __str__(self) -> str:
+        return f"{self.model} cut {self.index} ({', '.join(t['name'] for t in self.tensors)})"
+
+
+class Segment(models.Model):
+    """A cached segment file: segment ``index`` of ``model`` split at cut indices ``cuts`` (e.g. "3,7")."""
+
+    model = models.ForeignKey(MLModel, on_delete=models.CASCADE, related_name="segments")
+    cuts = models.CharField(max_length=200)
+    index = models.PositiveSmallIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField()
+    inputs = models.JSONField()
+    outputs = models.JSONField()
+    delivers = models.JSONField(default=list, help_text="Graph outputs this segment produces")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model", "cuts", "index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "cuts", "index"], name="catalog_segment_model_cuts_index"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} [{self.cuts}] segment {self.index}"
+
+    @property
+    def path(self) -> Path:
+        return segment_path(self.sha256)

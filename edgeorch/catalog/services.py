@@ -1,0 +1,277 @@
+"""Catalog operations: register, upload, segment and delete models.
+
+Files and rows must agree: a file is written (atomically, by rename) before its rows are created, and removed
+again when creating the rows fails; files of deleted rows are removed after the deletion commits, unless
+another row still uses them (files are content-addressed, so identical segments are shared).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import onnx
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from . import graph, segments, zoo
+from .choices import ModelSource, ModelTask
+from .models import CutPoint, MLModel, Segment, artifact_path, segment_path
+from .validation import ModelValidationError, ValidatedModel, validate_model_bytes
+
+log = logging.getLogger(__name__)
+
+BUILTIN_MAX_BYTES = 2**31  # the zoo is ours: only the protobuf limit applies
+
+
+class ModelInUse(Exception):
+    """The model is referenced by jobs and cannot be deleted."""
+
+
+class DuplicateModel(ModelValidationError):
+    """The same name and version, or the very same file, is already in the catalog."""
+
+
+def register_model(
+    data: bytes,
+    *,
+    name: str,
+    version: str = "1",
+    task: str = ModelTask.OTHER,
+    source: str = ModelSource.UPLOAD,
+    description: str = "",
+    accuracy: float | None = None,
+    exits: list | None = None,
+    uploaded_by=None,
+    max_bytes: int | None = None,
+) -> MLModel:
+    """Validate, store and analyse a model; raises ``ModelValidationError`` and leaves nothing behind."""
+    _refuse_duplicate_name(name, version)
+    valid = validate_model_bytes(data, max_bytes=max_bytes or settings.MODEL_UPLOAD_MAX_BYTES)
+    _refuse_duplicate_file(valid)
+    path = artifact_path(valid.sha256)
+    created = _write_atomically(path, valid.data)
+    try:
+        with transaction.atomic():
+            model = _create_rows(
+                valid, name, version, task, source, description, accuracy, exits, uploaded_by
+            )
+    except IntegrityError as exc:  # a concurrent upload of the same name or file won the race
+        _remove_if_created(path, created)
+        raise DuplicateModel(f"{name} v{version} or this very file is already in the catalog.") from exc
+    except BaseException:
+        _remove_if_created(path, created)
+        raise
+    return model
+
+
+def upload_model(
+    file, *, name: str, version: str = "1", task: str = ModelTask.OTHER, description="", user=None
+):
+    """Register an uploaded file (a Django ``UploadedFile``), refusing it early when it is too big."""
+    limit = settings.MODEL_UPLOAD_MAX_BYTES
+    if file.size > limit:
+        raise ModelValidationError(
+            f"The file is {file.size / 2**20:.1f} MB; the upload limit is {limit / 2**20:.0f} MB."
+        )
+    data = b"".join(file.chunks())
+    return register_model(
+        data,
+        name=name,
+        version=version,
+        task=task,
+        description=description,
+        uploaded_by=user,
+        max_bytes=limit,
+    )
+
+
+def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:
+    """Build the zoo (cached) and register each model not yet in the catalog."""
+    directory = Path(directory or zoo.default_zoo_dir())
+    registered = []
+    for built in zoo.build_zoo(directory, log=log_line):
+        existing = MLModel.objects.filter(name=built.name, version=built.version).first()
+        if existing is None:
+            existing = register_model(
+                (directory / built.file).read_bytes(),
+                name=built.name,
+                version=built.version,
+                task=built.task,
+                source=ModelSource.BUILTIN,
+                description=built.description,
+                accuracy=built.accuracy,
+                exits=built.exits,
+                max_bytes=BUILTIN_MAX_BYTES,
+            )
+            if log_line:
+                log_line(f"registered {existing} with {existing.cut_points.count()} cut points")
+        registered.append(existing)
+    return registered
+
+
+def get_segments(model: MLModel, cuts: list[int]) -> list[Segment]:
+    """The segments of ``model`` split at cut indices ``cuts``, extracted once and cached (rows and files)."""
+    cuts = segments.check_cuts(cuts, model.cut_points.count())
+    key = ",".join(map(str, cuts))
+    cached = list(Segment.objects.filter(model=model, cuts=key).order_by("index"))
+    if len(cached) == len(cuts) + 1 and all(s.path.is_file() for s in cached):
+        return cached
+    specs = extract_segments(model, cuts)
+    blobs = list(_serialized(specs))
+    written = [(_write_atomically(segment_path(sha), data), sha) for sha, data in blobs]
+    try:
+        with transaction.atomic():
+            return [
+                _segment_row(model, key, spec, sha, len(data))
+                for spec, (sha, data) in zip(specs, blobs, strict=True)
+            ]
+    except BaseException:
+        for created, sha in written:
+            _remove_if_created(segment_path(sha), created and not Segment.objects.filter(sha256=sha).exists())
+        raise
+
+
+def extract_segments(model: MLModel, cuts: list[int]) -> list[segments.SegmentSpec]:
+    """Segment protos of a catalog model (the stored artifact is already prepared)."""
+    proto = onnx.load(str(model.artifact_path))
+    analysis = graph.analyse(proto, pairs=_has_pairs(model))
+    if len(analysis.cuts) != model.cut_points.count():
+        raise segments.SegmentError("the stored cut points do not match the artifact; re-register the model")
+    return segments.extract_segments(proto, analysis, cuts)
+
+
+def delete_model(model: MLModel) -> None:
+    """Delete a model, its cut points and cached segments; refused (``ModelInUse``) while a job uses it."""
+    shas = {model.sha256}
+    segment_shas = set(model.segments.values_list("sha256", flat=True))
+    try:
+        with transaction.atomic():
+            model.delete()
+            transaction.on_commit(lambda: _remove_unused_files(shas, segment_shas))
+    except ProtectedError as exc:
+        users = sorted({str(obj) for obj in exc.protected_objects})[:5]
+        raise ModelInUse(f"{model} is used by {', '.join(users)}; delete or finish those first.") from exc
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _refuse_duplicate_name(name: str, version: str) -> None:
+    if MLModel.objects.filter(name=name, version=version).exists():
+        raise DuplicateModel(f"A model named {name!r} with version {version!r} is already in the catalog.")
+
+
+def _refuse_duplicate_file(valid: ValidatedModel) -> None:
+    same = MLModel.objects.filter(sha256=valid.sha256).first()
+    if same is not None:
+        raise DuplicateModel(f"This file is already in the catalog as {same}.")
+
+
+def _create_rows(valid, name, version, task, source, description, accuracy, exits, uploaded_by) -> MLModel:
+    a = valid.analysis
+    model = MLModel.objects.create(
+        name=name,
+        version=version,
+        task=task,
+        source=source,
+        description=description,
+        sha256=valid.sha256,
+        source_sha256=valid.source_sha256,
+        size_bytes=len(valid.data),
+        opset=valid.opset,
+        inputs=[t.as_dict() for t in a.inputs],
+        outputs=[t.as_dict() for t in a.outputs],
+        node_count=a.node_count,
+        params=a.params,
+        param_bytes=a.param_bytes,
+        macs=a.macs,
+        op_histogram=a.op_histogram,
+        accuracy=accuracy,
+        exits=exits or [],
+        blocks=[_block_dict(b) for b in a.blocks],
+        uploaded_by=uploaded_by,
+    )
+    CutPoint.objects.bulk_create(
+        CutPoint(
+            model=model,
+            index=c.index,
+            position=c.position,
+            kind=c.kind,
+            tensors=[t.as_dict() for t in c.tensors],
+            bytes=c.nbytes,
+            macs_before=c.macs_before,
+            macs_after=c.macs_after,
+        )
+        for c in a.cuts
+    )
+    return model
+
+
+def _block_dict(block: graph.Block) -> dict:
+    data = asdict(block)
+    data["exits"] = list(block.exits)
+    return data
+
+
+def _has_pairs(model: MLModel) -> bool:
+    # Pair cuts were offered at registration iff single cuts were few; asking again the same way is
+    # deterministic, but the stored kinds are the record of what indices mean.
+    return model.cut_points.filter(kind="pair").exists()
+
+
+def _serialized(specs):
+    for spec in specs:
+        data = spec.model.SerializeToString()
+        yield hashlib.sha256(data).hexdigest(), data
+
+
+def _segment_row(model, key, spec, sha, size) -> Segment:
+    row, _ = Segment.objects.update_or_create(
+        model=model,
+        cuts=key,
+        index=spec.index,
+        defaults={
+            "sha256": sha,
+            "size_bytes": size,
+            "inputs": [t.as_dict() for t in spec.inputs],
+            "outputs": [t.as_dict() for t in spec.outputs],
+            "delivers": list(spec.delivers),
+        },
+    )
+    return row
+
+
+def _write_atomically(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` unless it exists (content-addressed); True when this call created it."""
+    if path.is_file():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _remove_if_created(path: Path, created: bool) -> None:
+    if created:
+        path.unlink(missing_ok=True)
+
+
+def _remove_unused_files(model_shas: set[str], segment_shas: set[str]) -> None:
+    for sha in model_shas:
+        if not MLModel.objects.filter(sha256=sha).exists():
+            artifact_path(sha).unlink(missing_ok=True)
+    for sha in segment_shas:
+        if not Segment.objects.filter(sha256=sha).exists():
+            segment_path(sha).unlink(missing_ok=True)

@@ -1,0 +1,81 @@
+"""Catalog pages: the model list with the upload form, and one model's page with its cut chart."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from edgeorch.api.permissions import is_operator
+
+from . import services
+from .charts import cut_chart_html
+from .choices import ModelTask
+from .models import MLModel
+from .validation import ModelValidationError
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="An ONNX model, in one file")
+    name = forms.CharField(max_length=100)
+    version = forms.CharField(max_length=40, initial="1")
+    task = forms.ChoiceField(choices=ModelTask.choices, initial=ModelTask.OTHER)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@login_required
+def model_list(request):
+    """Every model, and (for operators) the upload form."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not is_operator(request.user):
+            raise PermissionDenied("Only operators may upload models.")
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                model = services.upload_model(data.pop("file"), user=request.user, **data)
+            except ModelValidationError as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(request, f"{model} was added with {model.cut_points.count()} cut points.")
+                return redirect("catalog:detail", pk=model.pk)
+    models = MLModel.objects.prefetch_related("cut_points")
+    return render(
+        request, "catalog/list.html", {"models": models, "form": form, "operator": is_operator(request.user)}
+    )
+
+
+@login_required
+def model_detail(request, pk: int):
+    """One model: its statistics, the cut chart and the cut table."""
+    model = get_object_or_404(MLModel.objects.prefetch_related("cut_points"), pk=pk)
+    context = {"model": model, "chart": cut_chart_html(model), "operator": is_operator(request.user)}
+    return render(request, "catalog/detail.html", context)
+
+
+@login_required
+@require_POST
+def model_delete(request, pk: int):
+    if not is_operator(request.user):
+        raise PermissionDenied("Only operators may delete models.")
+    model = get_object_or_404(MLModel, pk=pk)
+    try:
+        services.delete_model(model)
+    except services.ModelInUse as exc:
+        messages.error(request, str(exc))
+        return redirect("catalog:detail", pk=pk)
+    messages.success(request, f"{model} was deleted.")
+    return redirect("catalog:list")
+
+
+def plotly_js(request):
+    """plotly.js from the installed plotly package: the product works offline, never from a CDN."""
+    from plotly.offline import get_plotlyjs
+
+    response = HttpResponse(get_plotlyjs(), content_type="application/javascript")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
