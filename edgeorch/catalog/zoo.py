@@ -81,10 +81,12 @@ ZOO: list[ZooEntry] = [
 
 def zoo_version() -> str:
     """A short hash of this file and the torch version: any change rebuilds the zoo."""
-    import torch
+    from importlib.metadata import version
 
+    # The installed distribution's version, not ``torch.__version__``: importing torch takes seconds,
+    # and a cached build must not pay for it.
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(f"{ZOO_FORMAT}:{torch.__version__}".encode())
+    digest.update(f"{ZOO_FORMAT}:{version('torch')}".encode())
     return digest.hexdigest()[:12]
 
 
