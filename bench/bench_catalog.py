@@ -190,7 +190,8 @@ def section(tables: dict[str, list[str]]) -> str:
         " linear sweep; `prepare` is ONNX shape inference, done once per upload. Constant µs/node = linear growth.",
         "Segment extraction (2-way split)": "Both segments built, checker-validated and serialized.",
         "Split overhead on the same CPU": "Prefix then suffix in one process (no network) against the whole model,"
-        " at the middle cut; medians of 5 × 10 interleaved runs. The target is under 3%.",
+        " at the middle cut; medians of 5 × 10 interleaved runs. The target is under 3%. The machine is shared:"
+        " a model's row moves by up to ±10% between runs (run it twice before believing a single outlier).",
     }
     for title, rows in tables.items():
         lines += [f"### {title}", "", notes[title], "", *rows, ""]
