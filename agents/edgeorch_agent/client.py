@@ -8,6 +8,8 @@ One connection:
     unacknowledged messages. The receiver removes acked records from the buffer and frees in-flight slots.
     A server ``Error`` is logged and refuses the oldest batch: ``retry_delay`` later every unacked record is
     offered again. A batch unacked for ``ack_timeout`` means the server lost track: the agent reconnects.
+    Execution messages (deploy, run, stream, ...) go to the ``Executor``; what it sends back waits in a
+    bounded outbox that a third task drains (a ``result``/``relay`` and its binary frame go back to back).
 
 Between connections:
     the sampler keeps filling the bounded buffer; reconnects wait an exponential backoff with full jitter
@@ -23,6 +25,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -34,6 +37,7 @@ from .buffer import DEFAULT_CAPACITY, TelemetryBuffer
 from .collectors import Sampler
 from .config import AgentConfig
 from .dataplane import DataplaneServer
+from .executor import Executor
 from .inventory import collect_inventory
 from .protocol import (
     CLOSE_AUTH_FAILED,
@@ -42,13 +46,16 @@ from .protocol import (
     CLOSE_REPLACED,
     CLOSE_REVOKED,
     CLOSE_TOO_BIG,
+    EXECUTION_MESSAGES,
     FATAL_CLOSE_CODES,
     SERVER_MESSAGES,
     Ack,
     Error,
     Hello,
+    Message,
     ProtocolError,
     Record,
+    Relayed,
     Telemetry,
     Welcome,
     decode,
@@ -89,6 +96,9 @@ class AgentOptions:
     retry_delay: float = (
         5.0  # after a server Error, unacked records go again on this connection this much later
     )
+    segment_cache: Path | None = None  # where model segments are kept (default: ~/.cache/edgeorch-agent)
+    outbox_size: int = 64  # execution replies waiting for the control channel
+    compute_scale: float = 1.0  # emulation: stretch every stage's compute to this many times its duration
 
 
 class AckTimeout(Exception):
@@ -137,8 +147,24 @@ class Agent:
         self.connections = 0
         self.max_batch_bytes = self.options.max_batch_bytes
         self._inventory = inventory
-        self._dataplane = DataplaneServer()
         self._wake = asyncio.Event()
+        self.last_metrics: dict[str, float] = {}
+        # Bounded: while the control channel is down the executor waits here rather than piling up replies.
+        self._outbox: asyncio.Queue[tuple[str, bytes | None]] = asyncio.Queue(self.options.outbox_size)
+        self.executor = Executor(
+            config.device_id,
+            config.credential,
+            self.options.segment_cache or Path.home() / ".cache" / "edgeorch-agent" / "segments",
+            self._post,
+            metrics=lambda: self.last_metrics,
+            compute_scale=self.options.compute_scale,
+        )
+        # The listener announced in hello is the one that accepts the executor's activations.
+        self._dataplane = DataplaneServer(
+            secrets=self.executor.secret_for,
+            on_activation=self.executor.on_activation,
+            on_done=self.executor.on_done,
+        )
 
     @property
     def interval(self) -> float:
@@ -161,6 +187,7 @@ class Agent:
                 task.cancel()
             await asyncio.gather(sampling, channel, stopping, return_exceptions=True)
             await self._dataplane.close()
+            await self.executor.close()
         if sampling in done:
             sampling.result()  # the sampler never returns: this re-raises whatever killed it
         return channel.result() if channel in done else EXIT_OK
@@ -173,6 +200,7 @@ class Agent:
             # Off the event loop: reading sensors can block (slow hwmon drivers).
             metrics = await asyncio.to_thread(self.sampler.sample)
             self.buffer.add(metrics, ts=time.time())
+            self.last_metrics = metrics
             self._wake.set()
             # A fixed schedule does not drift; after a stall (suspend) it skips ahead instead of bursting.
             due = max(due + self.interval, loop.time())
@@ -261,10 +289,13 @@ class Agent:
                 self.interval,
                 welcome.heartbeat_timeout,
             )
+        self.executor.address = (self._advertised_host(ws), self._dataplane.address[1])
         flight = _Flight()
+        send_lock = asyncio.Lock()
         await _until_first_done(
-            asyncio.create_task(self._send_loop(ws, flight), name="telemetry-sender"),
+            asyncio.create_task(self._send_loop(ws, flight, send_lock), name="telemetry-sender"),
             asyncio.create_task(self._receive_loop(ws, flight), name="control-receiver"),
+            asyncio.create_task(self._outbox_loop(ws, send_lock), name="execution-sender"),
         )
 
     def _hello(self, ws: ClientConnection, inventory: dict[str, Any]) -> Hello:
@@ -302,11 +333,12 @@ class Agent:
             log.warning("server error %s: %s", message.code, message.message)
         return message
 
-    async def _send_loop(self, ws: ClientConnection, flight: _Flight) -> None:
+    async def _send_loop(self, ws: ClientConnection, flight: _Flight, lock: asyncio.Lock) -> None:
         while True:
             await self._wait_until_sendable(flight)
             records, text = self._encode_batch(self.buffer.after(flight.cursor, self.options.batch_size))
-            await ws.send(text)
+            async with lock:
+                await ws.send(text)
             flight.cursor = records[-1].seq
             flight.batches.append((time.monotonic(), flight.cursor))
 
@@ -341,10 +373,34 @@ class Agent:
             deadlines.append(flight.rewind_at)
         return max(0.0, min(deadlines) - now) if deadlines else None
 
+    async def _post(self, message: Message, binary: bytes | None = None) -> None:
+        """The executor's way out: waits while the outbox is full (back-pressure on the executor)."""
+        await self._outbox.put((message.to_json(), binary))
+
+    async def _outbox_loop(self, ws: ClientConnection, lock: asyncio.Lock) -> None:
+        while True:
+            text, binary = await self._outbox.get()
+            # The lock keeps telemetry from slipping between a message and the binary frame it announces.
+            async with lock:
+                await ws.send(text)
+                if binary is not None:
+                    await ws.send(binary)
+
     async def _receive_loop(self, ws: ClientConnection, flight: _Flight) -> None:
+        relayed: Relayed | None = None  # a ``relayed`` message announces the binary frame that follows it
         async for frame in ws:
+            if isinstance(frame, bytes):
+                if relayed is not None:
+                    await self.executor.on_relayed(relayed, frame)
+                else:
+                    log.warning("ignoring a binary frame that no relayed message announced")
+                relayed = None
+                continue
             message = self._decode(frame)
-            if isinstance(message, Ack):
+            relayed = message if isinstance(message, Relayed) else None
+            if isinstance(message, EXECUTION_MESSAGES):
+                await self.executor.handle(message)
+            elif isinstance(message, Ack):
                 self.buffer.ack(message.seqs)
                 flight.release(message.seqs)
                 self._wake.set()

@@ -205,8 +205,284 @@ class Error(Message):
     message: str
 
 
-AGENT_MESSAGES: dict[str, type[Message]] = {m.type: m for m in (Hello, Telemetry)}
-SERVER_MESSAGES: dict[str, type[Message]] = {m.type: m for m in (Welcome, Ack, Error)}
+# --- execution (docs/protocol.md, "Execution") -----------------------------------------------------------
+# Nested structures (stages, tensors, traces) stay plain dicts: the agent's runtime checks a deploy's stages
+# in depth when it builds them, and answers a bad one with ``deploy_status`` rather than a dropped message.
+
+
+def _optional(data: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    return None if data.get(name) is None else _require(data, name, kind, where)
+
+
+def _positive(data: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    value = _require(data, name, kind, where)
+    if not value > 0:
+        raise ProtocolError("bad_value", f"{where}: {name} must be positive")
+    return value
+
+
+@dataclass
+class Deploy(Message):
+    """Load the stages of a deployment that this agent runs; answered by ``deploy_status``."""
+
+    type: ClassVar[str] = "deploy"
+    deployment_id: str
+    secret: str
+    stages: list[dict[str, Any]]
+    threads: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deploy:
+        _require(data, "deployment_id", str, "deploy")
+        _require(data, "secret", str, "deploy")
+        stages = _require(data, "stages", list, "deploy")
+        for i, stage in enumerate(stages):
+            where = f"deploy.stages[{i}]"
+            if not isinstance(stage, dict):
+                raise ProtocolError("wrong_type", f"{where} must be an object")
+            _require(stage, "stage", int, where)
+            _require(stage, "url", str, where)
+            _require(stage, "sha256", str, where)
+            _require(stage, "inputs", list, where)
+            _require(stage, "outputs", list, where)
+            hop = _optional(stage, "next", dict, where)
+            if hop is not None:
+                for name, kind in (("device_id", str), ("host", str), ("port", int), ("codec", str)):
+                    _require(hop, name, kind, f"{where}.next")
+        _optional(data, "threads", int, "deploy")
+        return cls(data["deployment_id"], data["secret"], stages, data.get("threads"))
+
+
+@dataclass
+class Run(Message):
+    """Run one request: the source agent downloads the input (.npy) and starts the chain at ``first_stage``."""
+
+    type: ClassVar[str] = "run"
+    deployment_id: str
+    request_id: int
+    first_stage: int
+    input_url: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Run:
+        for name, kind in (
+            ("deployment_id", str),
+            ("request_id", int),
+            ("first_stage", int),
+            ("input_url", str),
+        ):
+            _require(data, name, kind, "run")
+        return super().from_dict(data)  # type: ignore[return-value]
+
+
+@dataclass
+class Stream(Message):
+    """Emit ``frames`` requests at ``rate`` per second, at most ``max_in_flight`` in the pipeline at once."""
+
+    type: ClassVar[str] = "stream"
+    deployment_id: str
+    session_id: str
+    first_stage: int
+    input_url: str
+    rate: float
+    frames: int
+    max_in_flight: int = 1
+    report_every: int = 10
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Stream:
+        for name, kind in (
+            ("deployment_id", str),
+            ("session_id", str),
+            ("first_stage", int),
+            ("input_url", str),
+        ):
+            _require(data, name, kind, "stream")
+        _positive(data, "rate", (int, float), "stream")
+        _positive(data, "frames", int, "stream")
+        for name in ("max_in_flight", "report_every"):
+            if name in data:
+                _positive(data, name, int, "stream")
+        stream = super().from_dict(data)
+        assert isinstance(stream, Stream)
+        stream.rate = float(stream.rate)
+        return stream
+
+
+@dataclass
+class StreamStop(Message):
+    type: ClassVar[str] = "stream_stop"
+    session_id: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StreamStop:
+        return cls(_require(data, "session_id", str, "stream_stop"))
+
+
+@dataclass
+class Undeploy(Message):
+    type: ClassVar[str] = "undeploy"
+    deployment_id: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Undeploy:
+        return cls(_require(data, "deployment_id", str, "undeploy"))
+
+
+@dataclass
+class Profile(Message):
+    """Time each block (segment) on random input; answered by ``profile_result``."""
+
+    type: ClassVar[str] = "profile"
+    profile_id: str
+    segments: list[dict[str, Any]]
+    warmup: int = 2
+    repeats: int = 10
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        _require(data, "profile_id", str, "profile")
+        segments = _require(data, "segments", list, "profile")
+        for i, segment in enumerate(segments):
+            where = f"profile.segments[{i}]"
+            if not isinstance(segment, dict):
+                raise ProtocolError("wrong_type", f"{where} must be an object")
+            for name, kind in (("block", int), ("url", str), ("sha256", str), ("inputs", list)):
+                _require(segment, name, kind, where)
+        if "warmup" in data and _require(data, "warmup", int, "profile") < 0:
+            raise ProtocolError("bad_value", "profile: warmup must be >= 0")
+        if "repeats" in data:
+            _positive(data, "repeats", int, "profile")
+        return super().from_dict(data)  # type: ignore[return-value]
+
+
+@dataclass
+class Probe(Message):
+    """Measure the links to ``peers`` over the data plane; answered by ``probe_result``."""
+
+    type: ClassVar[str] = "probe"
+    probe_id: str
+    peers: list[dict[str, Any]]
+    payload_bytes: int = 1024 * 1024
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Probe:
+        _require(data, "probe_id", str, "probe")
+        for i, peer in enumerate(_require(data, "peers", list, "probe")):
+            if not isinstance(peer, dict):
+                raise ProtocolError("wrong_type", f"probe.peers[{i}] must be an object")
+            for name, kind in (("device_id", str), ("host", str), ("port", int)):
+                _require(peer, name, kind, f"probe.peers[{i}]")
+        if "payload_bytes" in data:
+            _positive(data, "payload_bytes", int, "probe")
+        return super().from_dict(data)  # type: ignore[return-value]
+
+
+@dataclass
+class Relayed(Message):
+    """An activation the control plane forwards for an unreachable peer; ONE binary frame follows."""
+
+    type: ClassVar[str] = "relayed"
+    deployment_id: str
+    request_id: int
+    from_device_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Relayed:
+        _require(data, "deployment_id", str, "relayed")
+        _require(data, "request_id", int, "relayed")
+        _optional(data, "from_device_id", str, "relayed")
+        return super().from_dict(data)  # type: ignore[return-value]
+
+
+@dataclass
+class DeployStatus(Message):
+    type: ClassVar[str] = "deploy_status"
+    deployment_id: str
+    ok: bool
+    error: str | None = None
+    load_s: float = 0.0
+
+
+@dataclass
+class Result(Message):
+    """A request's final output; for a one-shot ``run`` ONE binary frame (ACTIVATION, codec raw) follows."""
+
+    type: ClassVar[str] = "result"
+    deployment_id: str
+    request_id: int
+    session_id: str | None
+    trace: list[dict[str, Any]]
+    output: dict[str, Any]
+
+
+@dataclass
+class StreamReport(Message):
+    type: ClassVar[str] = "stream_report"
+    session_id: str
+    frames: list[dict[str, Any]]
+
+
+@dataclass
+class StreamDone(Message):
+    type: ClassVar[str] = "stream_done"
+    session_id: str
+    frames_sent: int
+    frames_ok: int
+
+
+@dataclass
+class StageFailed(Message):
+    """A request failed in a stage; its chain stops there."""
+
+    type: ClassVar[str] = "stage_error"
+    deployment_id: str
+    request_id: int
+    session_id: str | None
+    stage: int
+    device_id: str
+    error: str
+
+
+@dataclass
+class ProfileResult(Message):
+    type: ClassVar[str] = "profile_result"
+    profile_id: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thermal: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class ProbeResult(Message):
+    type: ClassVar[str] = "probe_result"
+    probe_id: str
+    links: list[dict[str, Any]]
+
+
+@dataclass
+class Relay(Message):
+    """Forward the binary frame that follows to ``to_device_id`` (its data plane was unreachable)."""
+
+    type: ClassVar[str] = "relay"
+    deployment_id: str
+    request_id: int
+    to_device_id: str
+
+
+AGENT_MESSAGES: dict[str, type[Message]] = {
+    m.type: m
+    for m in (
+        Hello, Telemetry, DeployStatus, Result, StreamReport, StreamDone, StageFailed, ProfileResult,
+        ProbeResult, Relay,
+    )
+}  # fmt: skip
+SERVER_MESSAGES: dict[str, type[Message]] = {
+    m.type: m
+    for m in (Welcome, Ack, Error, Deploy, Run, Stream, StreamStop, Undeploy, Profile, Probe, Relayed)
+}
+# The server messages the agent's executor handles (the rest belong to the control channel itself).
+EXECUTION_MESSAGES = (Deploy, Run, Stream, StreamStop, Undeploy, Profile, Probe)
 
 
 def decode(text: str | bytes, registry: dict[str, type[Message]]) -> Message:

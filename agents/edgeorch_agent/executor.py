@@ -1,0 +1,683 @@
+"""The executor: split-inference work an agent does for the control plane (docs/protocol.md, "Execution").
+
+It owns this agent's deployments, their stage workers and the data-plane links to peers; the control channel
+hands it the execution messages (``handle``) and relayed activations (``on_relayed``), the data-plane listener
+hands it activations (``on_activation``) and stream-frame completions (``on_done``), and it answers through
+``outbox`` (the control channel's bounded queue: a full queue slows the executor down instead of growing).
+
+A request moves as ``_Work`` from stage queue to stage queue: each stage has a bounded queue and one worker,
+whose segment runs in the stage's own thread. After computing, the worker routes the output: to a stage on
+this agent (the arrays in-process), to a peer (the data plane, encoded with the hop's codec; relayed through
+the control plane if the peer cannot be reached twice), or, at the last stage, to the control plane
+(``result``) or, for a stream frame, to the stream's source agent (a DONE frame).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .codecs import CodecError, decode, encode
+from .dataplane import (
+    DEFAULT_MAX_PAYLOAD,
+    Activation,
+    AuthError,
+    Done,
+    FrameError,
+    PeerPool,
+    PeerUnreachable,
+    Rejected,
+    activation_bytes,
+    parse_activation,
+    parse_frame,
+    ping,
+)
+from .protocol import (
+    Deploy,
+    DeployStatus,
+    Message,
+    Probe,
+    ProbeResult,
+    Profile,
+    ProfileResult,
+    Relay,
+    Relayed,
+    Result,
+    Run,
+    StageFailed,
+    Stream,
+    StreamDone,
+    StreamReport,
+    StreamStop,
+    Undeploy,
+)
+from .runtime import (
+    DeployError,
+    Deployment,
+    NextHop,
+    SegmentCache,
+    Stage,
+    StageError,
+    TensorSpec,
+    http_get,
+    load_session,
+    trace_entry,
+)
+
+log = logging.getLogger(__name__)
+
+Outbox = Callable[[Message, "bytes | None"], Awaitable[None]]
+TOP_K = 5
+MAX_PARTIAL = 256  # requests whose multi-input stage still waits for a tensor
+THERMAL_PREFIXES = ("temp.", "cpu.throttle")
+
+
+@dataclass
+class _Work:
+    """One request at one stage: its inputs, the trace so far, and whom to tell when a stream frame ends."""
+
+    request_id: int
+    session_id: str | None
+    feeds: dict[str, np.ndarray]
+    trace: list[dict[str, Any]]
+    arrived: float  # wall clock
+    origin: dict[str, Any] | None = None
+    relayed: bool = False
+
+
+@dataclass
+class _StreamState:
+    message: Stream
+    sent: int = 0
+    ok: int = 0
+    batch: list[dict[str, Any]] = field(default_factory=list)
+    frames: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+def _top_k(array: np.ndarray) -> list[list[float]] | None:
+    flat = array.ravel()
+    if flat.size == 0 or array.dtype.kind not in "fiu":
+        return None
+    k = min(TOP_K, flat.size)
+    best = np.argpartition(-flat, k - 1)[:k]
+    best = best[np.argsort(-flat[best], kind="stable")]
+    if not np.all(np.isfinite(flat[best])):
+        return None  # JSON has no NaN: better no ranking than a refused message
+    return [[int(i), float(flat[i])] for i in best]
+
+
+class Executor:
+    def __init__(
+        self,
+        device_id: str,
+        credential: str,
+        cache_dir: Path,
+        outbox: Outbox,
+        *,
+        address: tuple[str, int] | None = None,
+        metrics: Callable[[], dict[str, float]] | None = None,
+        threads: int | None = None,
+        compute_scale: float = 1.0,
+        queue_size: int = 4,
+        frame_timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        max_tasks: int = 64,
+    ):
+        self.device_id = device_id
+        self.credential = credential
+        self.cache = SegmentCache(cache_dir, credential)
+        self.outbox = outbox
+        self.address = address  # this agent's data plane as peers reach it (stream frames report back here)
+        self.metrics = metrics or dict
+        self.threads = threads
+        self.compute_scale = compute_scale
+        self.queue_size = queue_size
+        self.frame_timeout = frame_timeout
+        self.pool = PeerPool(connect_timeout)
+        self.deployments: dict[str, Deployment] = {}
+        self._queues: dict[tuple[str, int], asyncio.Queue[_Work]] = {}
+        self._workers: dict[str, list[asyncio.Task[None]]] = {}
+        self._deploying: dict[str, asyncio.Task[None]] = {}
+        self._streams: dict[str, tuple[str, asyncio.Task[None]]] = {}  # session -> (deployment, emitter)
+        self._waiters: dict[tuple[str, str, int], asyncio.Future[Done]] = {}
+        self._partial: dict[tuple[str, str | None, int, int], dict[str, np.ndarray]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max_tasks)
+
+    # --- entry points ----------------------------------------------------------------------------------
+
+    async def handle(self, message: Message) -> None:
+        """Start the work a control message asks for; waits (back-pressure) while ``max_tasks`` are running."""
+        handlers: dict[type, Callable[[Any], Coroutine[Any, Any, None]]] = {
+            Deploy: self._deploy,
+            Run: self._run,
+            Stream: self._stream,
+            StreamStop: self._stop_stream,
+            Undeploy: self._undeploy,
+            Profile: self._profile,
+            Probe: self._probe,
+        }
+        handler = handlers.get(type(message))
+        if handler is None:
+            raise TypeError(f"the executor does not handle {message.type!r}")
+        await self._slots.acquire()
+        task = asyncio.create_task(handler(message), name=f"executor-{message.type}")
+        if isinstance(message, Deploy):
+            self._deploying[message.deployment_id] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("executor task %s failed", task.get_name(), exc_info=task.exception())
+
+    def secret_for(self, deployment_id: str) -> bytes | None:
+        deployment = self.deployments.get(deployment_id)
+        return deployment.secret if deployment else None
+
+    async def on_activation(self, act: Activation) -> None:
+        """An activation from a peer (or relayed): checked, decoded and queued for its stage."""
+        received = time.time()
+        deployment, queue, spec = self._destination(act)
+        try:
+            spec.check(act.dtype, act.shape, f"stage {act.stage}")
+            array = await self._decode(act)
+        except (StageError, CodecError) as exc:
+            await self._fail(
+                act.deployment_id, act.stage, act.request_id, act.session_id, act.origin, str(exc)
+            )
+            raise Rejected(str(exc)) from None
+        if act.trace and act.sent is not None:
+            act.trace[-1]["transfer_s"] = max(0.0, received - act.sent)  # see runtime's clock note
+        feeds = self._assemble(act, array, deployment.stages[act.stage])
+        if feeds is not None:
+            await queue.put(
+                _Work(act.request_id, act.session_id, feeds, act.trace, received, act.origin, act.relayed)
+            )
+
+    async def on_done(self, done: Done) -> None:
+        waiter = self._waiters.get((done.deployment_id, done.session_id, done.request_id))
+        if waiter is not None and not waiter.done():
+            waiter.set_result(done)
+
+    async def on_relayed(self, message: Relayed, data: bytes) -> None:
+        """The control plane forwards an activation a peer could not send us directly."""
+        try:
+            act = parse_activation(parse_frame(data))
+        except FrameError as exc:
+            log.warning("ignoring relayed frame for request %d: %s", message.request_id, exc)
+            return
+        if act.deployment_id != message.deployment_id:
+            log.warning(
+                "ignoring relayed frame: it belongs to %s, not %s", act.deployment_id, message.deployment_id
+            )
+            return
+        act.relayed = True
+        with contextlib.suppress(Rejected):  # already reported as a stage_error
+            await self.on_activation(act)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for deployment_id in list(self.deployments):
+            await self._remove(deployment_id)
+        await self.pool.close()
+
+    # --- deployments -----------------------------------------------------------------------------------
+
+    async def _deploy(self, message: Deploy) -> None:
+        started = time.perf_counter()
+        try:
+            deployment = await Deployment.build(
+                message.deployment_id,
+                message.secret,
+                message.stages,
+                self.cache,
+                message.threads or self.threads,
+                self.compute_scale,
+            )
+        except DeployError as exc:
+            elapsed = time.perf_counter() - started
+            await self.outbox(DeployStatus(message.deployment_id, False, str(exc), elapsed), None)
+            return
+        finally:
+            self._deploying.pop(message.deployment_id, None)
+        await self._remove(message.deployment_id)  # a redeploy replaces the old stages
+        self._install(deployment)
+        await self.outbox(DeployStatus(message.deployment_id, True, None, deployment.load_s), None)
+
+    def _install(self, deployment: Deployment) -> None:
+        self.deployments[deployment.deployment_id] = deployment
+        workers = []
+        for index, stage in deployment.stages.items():
+            queue: asyncio.Queue[_Work] = asyncio.Queue(self.queue_size)
+            self._queues[(deployment.deployment_id, index)] = queue
+            workers.append(
+                asyncio.create_task(self._stage_loop(deployment, stage, queue), name=f"stage-{index}")
+            )
+        self._workers[deployment.deployment_id] = workers
+
+    async def _undeploy(self, message: Undeploy) -> None:
+        await self._remove(message.deployment_id)
+
+    async def _remove(self, deployment_id: str) -> None:
+        deployment = self.deployments.pop(deployment_id, None)
+        if deployment is None:
+            return
+        for owner, emitter in list(self._streams.values()):
+            if owner == deployment_id:
+                emitter.cancel()
+        workers = self._workers.pop(deployment_id, [])
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        for key in [k for k in self._queues if k[0] == deployment_id]:
+            del self._queues[key]
+        await self.pool.close(deployment_id)
+        deployment.close()
+
+    async def _deployment(self, deployment_id: str) -> Deployment | None:
+        pending = self._deploying.get(deployment_id)
+        if pending is not None:
+            await asyncio.wait({pending})  # a run sent right after its deploy waits for it
+        return self.deployments.get(deployment_id)
+
+    # --- the stage pipeline ----------------------------------------------------------------------------
+
+    def _destination(self, act: Activation) -> tuple[Deployment, asyncio.Queue[_Work], TensorSpec]:
+        deployment = self.deployments.get(act.deployment_id)
+        queue = self._queues.get((act.deployment_id, act.stage))
+        if deployment is None or queue is None:
+            raise Rejected(
+                f"stage {act.stage} of deployment {act.deployment_id!r} does not run on this device"
+            )
+        specs = {t.name: t for t in deployment.stages[act.stage].spec.inputs}
+        if act.tensor not in specs:
+            raise Rejected(f"stage {act.stage} has no input {act.tensor!r} (it takes {sorted(specs)})")
+        return deployment, queue, specs[act.tensor]
+
+    async def _decode(self, act: Activation) -> np.ndarray:
+        if act.codec == "raw":
+            return decode("raw", act.payload, act.params, act.dtype, act.shape)
+        return await asyncio.to_thread(decode, act.codec, act.payload, act.params, act.dtype, act.shape)
+
+    def _assemble(self, act: Activation, array: np.ndarray, stage: Stage) -> dict[str, np.ndarray] | None:
+        """All of a stage's inputs for this request, or None while some are still on their way."""
+        if len(stage.spec.inputs) == 1:
+            return {act.tensor: array}
+        key = (act.deployment_id, act.session_id, act.request_id, act.stage)
+        if key not in self._partial and len(self._partial) >= MAX_PARTIAL:
+            dropped = next(iter(self._partial))
+            del self._partial[dropped]
+            log.warning("dropping the partial inputs of request %d: too many incomplete requests", dropped[2])
+        feeds = self._partial.setdefault(key, {})
+        feeds[act.tensor] = array
+        if len(feeds) < len(stage.spec.inputs):
+            return None
+        return self._partial.pop(key)
+
+    async def _stage_loop(self, deployment: Deployment, stage: Stage, queue: asyncio.Queue[_Work]) -> None:
+        while True:
+            work = await queue.get()
+            try:
+                await self._process(deployment, stage, work)
+            except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
+                await self._fail_work(deployment, stage.spec.stage, work, str(exc))
+            except Exception as exc:  # a stage worker must outlive any one request
+                log.exception("stage %d failed on request %d", stage.spec.stage, work.request_id)
+                await self._fail_work(deployment, stage.spec.stage, work, f"{type(exc).__name__}: {exc}")
+
+    async def _process(self, deployment: Deployment, stage: Stage, work: _Work) -> None:
+        start = time.time()
+        loop = asyncio.get_running_loop()
+        outputs, compute_s = await loop.run_in_executor(
+            stage.thread, stage.compute, work.feeds, deployment.compute_scale
+        )
+        entry = trace_entry(
+            stage.spec.stage, self.device_id, max(0.0, start - work.arrived), compute_s, start
+        )
+        if work.relayed:
+            entry["relayed"] = True
+        trace = [*work.trace, entry]
+        hop = stage.spec.next
+        if hop is None:
+            await self._finish(deployment, stage, work, outputs, trace)
+        elif hop.device_id == self.device_id:
+            await self._forward_local(deployment, hop, work, outputs, trace)
+        else:
+            await self._forward_peer(deployment, stage, hop, work, outputs, trace)
+
+    async def _forward_local(
+        self,
+        deployment: Deployment,
+        hop: NextHop,
+        work: _Work,
+        outputs: dict[str, np.ndarray],
+        trace: list[Any],
+    ) -> None:
+        target = deployment.stages.get(hop.stage)
+        queue = self._queues.get((deployment.deployment_id, hop.stage))
+        if target is None or queue is None:
+            raise StageError(f"the next stage {hop.stage} is routed to this device, which does not run it")
+        feeds = {}
+        for spec in target.spec.inputs:
+            if spec.name not in outputs:
+                raise StageError(
+                    f"stage {hop.stage} needs {spec.name!r}, which the previous stage does not output"
+                )
+            spec.check(str(outputs[spec.name].dtype), outputs[spec.name].shape, f"stage {hop.stage}")
+            feeds[spec.name] = outputs[spec.name]
+        trace[-1]["end"] = time.time()
+        await queue.put(_Work(work.request_id, work.session_id, feeds, trace, time.time(), work.origin))
+
+    async def _forward_peer(
+        self,
+        deployment: Deployment,
+        stage: Stage,
+        hop: NextHop,
+        work: _Work,
+        outputs: dict[str, np.ndarray],
+        trace: list[Any],
+    ) -> None:
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        # Encoding runs in the stage's thread: it is the stage's work, and must not stall the event loop.
+        encoded = await loop.run_in_executor(stage.thread, _encode_all, hop.codec, outputs)
+        trace[-1]["serialize_s"] = time.perf_counter() - started
+        trace[-1]["end"] = time.time()
+        for name, (payload, params) in encoded.items():
+            array = outputs[name]
+            act = Activation(
+                deployment.deployment_id, work.request_id, hop.stage, name, str(array.dtype), array.shape,
+                hop.codec, payload, params, trace, session_id=work.session_id, origin=work.origin,
+            )  # fmt: skip
+            await self._send(deployment, hop, act)
+
+    async def _send(self, deployment: Deployment, hop: NextHop, act: Activation) -> None:
+        try:
+            await self.pool.send(hop.host, hop.port, deployment.deployment_id, deployment.secret, act)
+        except AuthError as exc:
+            raise StageError(f"peer {hop.device_id} refused authentication: {exc}") from None
+        except PeerUnreachable as exc:
+            log.warning("%s; relaying request %d through the control plane", exc, act.request_id)
+            act.sent = time.time()
+            relay = Relay(deployment.deployment_id, act.request_id, hop.device_id)
+            await self.outbox(relay, activation_bytes(act))
+
+    async def _finish(
+        self,
+        deployment: Deployment,
+        stage: Stage,
+        work: _Work,
+        outputs: dict[str, np.ndarray],
+        trace: list[Any],
+    ) -> None:
+        trace[-1]["end"] = time.time()
+        if work.session_id is not None:
+            done = Done(deployment.deployment_id, work.session_id, work.request_id, True, None, trace)
+            await self._notify_source(deployment, work.origin, done)
+            return
+        name = stage.spec.outputs[0].name
+        array = np.ascontiguousarray(outputs[name])
+        output = {"name": name, "shape": list(array.shape), "dtype": str(array.dtype), "top_k": _top_k(array)}
+        result = Result(deployment.deployment_id, work.request_id, None, trace, output)
+        frame = Activation(
+            deployment.deployment_id, work.request_id, stage.spec.stage, name, str(array.dtype), array.shape,
+            "raw", encode("raw", array)[0], trace=trace,
+        )  # fmt: skip
+        await self.outbox(result, activation_bytes(frame))
+
+    async def _notify_source(self, deployment: Deployment, origin: dict[str, Any] | None, done: Done) -> None:
+        if origin is None or origin.get("device_id") == self.device_id:
+            await self.on_done(done)
+            return
+        try:
+            await self.pool.send(
+                origin["host"], origin["port"], deployment.deployment_id, deployment.secret, done.to_frame()
+            )
+        except (ConnectionError, KeyError) as exc:
+            # The source counts the frame as lost after ``frame_timeout``: nothing better can be done here.
+            log.warning("cannot tell the stream source about request %d: %s", done.request_id, exc)
+
+    async def _fail_work(self, deployment: Deployment, stage: int, work: _Work, error: str) -> None:
+        await self._fail(
+            deployment.deployment_id, stage, work.request_id, work.session_id, work.origin, error
+        )
+
+    async def _fail(
+        self,
+        deployment_id: str,
+        stage: int,
+        request_id: int,
+        session_id: str | None,
+        origin: dict[str, Any] | None,
+        error: str,
+    ) -> None:
+        log.warning("deployment %s, request %d, stage %d: %s", deployment_id, request_id, stage, error)
+        await self.outbox(
+            StageFailed(deployment_id, request_id, session_id, stage, self.device_id, error), None
+        )
+        deployment = self.deployments.get(deployment_id)
+        if session_id is not None and deployment is not None:
+            done = Done(deployment_id, session_id, request_id, False, error, [])
+            await self._notify_source(deployment, origin, done)
+
+    # --- requests and streams --------------------------------------------------------------------------
+
+    async def _input(self, url: str) -> np.ndarray:
+        data = await asyncio.to_thread(http_get, url, self.credential)
+        try:
+            return np.load(BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise StageError(f"the input at {url} is not a .npy tensor: {exc}") from None
+
+    async def _start_chain(
+        self,
+        deployment: Deployment,
+        first_stage: int,
+        request_id: int,
+        session_id: str | None,
+        array: np.ndarray,
+    ) -> None:
+        stage = deployment.stages.get(first_stage)
+        queue = self._queues.get((deployment.deployment_id, first_stage))
+        if stage is None or queue is None:
+            raise StageError(f"stage {first_stage} does not run on this device")
+        if len(stage.spec.inputs) != 1:
+            raise StageError(f"stage {first_stage} takes {len(stage.spec.inputs)} inputs; a .npy holds one")
+        spec = stage.spec.inputs[0]
+        spec.check(str(array.dtype), array.shape, f"stage {first_stage}")
+        origin = (
+            None
+            if self.address is None
+            else {"device_id": self.device_id, "host": self.address[0], "port": self.address[1]}
+        )
+        await queue.put(_Work(request_id, session_id, {spec.name: array}, [], time.time(), origin))
+
+    async def _run(self, message: Run) -> None:
+        try:
+            deployment = await self._require(message.deployment_id)
+            array = await self._input(message.input_url)
+            await self._start_chain(deployment, message.first_stage, message.request_id, None, array)
+        except (StageError, DeployError) as exc:
+            await self._fail(
+                message.deployment_id, message.first_stage, message.request_id, None, None, str(exc)
+            )
+
+    async def _require(self, deployment_id: str) -> Deployment:
+        deployment = await self._deployment(deployment_id)
+        if deployment is None:
+            raise StageError(f"deployment {deployment_id!r} is not deployed on this device")
+        return deployment
+
+    async def _stream(self, message: Stream) -> None:
+        state = _StreamState(message)
+        try:
+            deployment = await self._require(message.deployment_id)
+            array = await self._input(message.input_url)
+        except (StageError, DeployError) as exc:
+            await self._fail(
+                message.deployment_id, message.first_stage, -1, message.session_id, None, str(exc)
+            )
+            await self.outbox(StreamDone(message.session_id, 0, 0), None)
+            return
+        emitter = asyncio.create_task(
+            self._emit(deployment, state, array), name=f"stream-{message.session_id}"
+        )
+        self._streams[message.session_id] = (message.deployment_id, emitter)
+        try:
+            await asyncio.wait({emitter})  # ends when all frames are out or at stream_stop (a cancel)
+            if state.frames:
+                await asyncio.wait(state.frames)
+        finally:
+            self._streams.pop(message.session_id, None)
+            emitter.cancel()
+        await self._flush(state)
+        await self.outbox(StreamDone(message.session_id, state.sent, state.ok), None)
+
+    async def _emit(self, deployment: Deployment, state: _StreamState, array: np.ndarray) -> None:
+        message = state.message
+        loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(message.max_in_flight)
+        begin = loop.time()
+        for request_id in range(message.frames):
+            await asyncio.sleep(max(0.0, begin + request_id / message.rate - loop.time()))
+            await slots.acquire()  # pipelining, bounded: at most max_in_flight frames between source and end
+            key = (deployment.deployment_id, message.session_id, request_id)
+            self._waiters[key] = loop.create_future()
+            started = time.time()
+            try:
+                await self._start_chain(
+                    deployment, message.first_stage, request_id, message.session_id, array
+                )
+            except StageError as exc:
+                self._waiters.pop(key)
+                slots.release()
+                await self._fail(
+                    deployment.deployment_id,
+                    message.first_stage,
+                    request_id,
+                    message.session_id,
+                    None,
+                    str(exc),
+                )
+                continue
+            state.sent += 1
+            frame = asyncio.create_task(self._await_frame(key, started, state, slots))
+            state.frames.add(frame)
+            frame.add_done_callback(state.frames.discard)
+
+    async def _await_frame(
+        self, key: tuple[str, str, int], started: float, state: _StreamState, slots: asyncio.Semaphore
+    ) -> None:
+        waiter = self._waiters[key]
+        try:
+            done: Done | None = await asyncio.wait_for(waiter, self.frame_timeout)
+        except TimeoutError:
+            done = None
+        finally:
+            self._waiters.pop(key, None)
+            slots.release()
+        ok = done is not None and done.ok
+        error = f"no completion within {self.frame_timeout:.0f}s" if done is None else done.error
+        state.ok += ok
+        state.batch.append(
+            {"request_id": key[2], "trace": done.trace if done else [], "latency_s": time.time() - started,
+             "ok": ok, "error": error}
+        )  # fmt: skip
+        if len(state.batch) >= state.message.report_every:
+            await self._flush(state)
+
+    async def _flush(self, state: _StreamState) -> None:
+        if state.batch:
+            frames, state.batch = state.batch, []
+            await self.outbox(StreamReport(state.message.session_id, frames), None)
+
+    async def _stop_stream(self, message: StreamStop) -> None:
+        entry = self._streams.get(message.session_id)
+        if entry is not None:
+            entry[1].cancel()  # frames in flight still finish and are reported
+
+    # --- measurements ----------------------------------------------------------------------------------
+
+    async def _profile(self, message: Profile) -> None:
+        try:
+            blocks = []
+            for segment in message.segments:
+                path = await self.cache.fetch(segment["url"], segment["sha256"])
+                timing = await asyncio.to_thread(_time_block, path, segment, message, self.threads)
+                blocks.append({"block": segment["block"], **timing})
+            reply = ProfileResult(message.profile_id, blocks, self._thermal())
+        except (DeployError, StageError) as exc:
+            reply = ProfileResult(message.profile_id, [], self._thermal(), error=str(exc))
+        await self.outbox(reply, None)
+
+    def _thermal(self) -> dict[str, float]:
+        return {k: v for k, v in self.metrics().items() if k.startswith(THERMAL_PREFIXES)}
+
+    async def _probe(self, message: Probe) -> None:
+        size = min(message.payload_bytes, DEFAULT_MAX_PAYLOAD)
+        # One peer after another: concurrent probes would share the link and each measure a fraction of it.
+        links = [await _probe_link(peer, size) for peer in message.peers]
+        await self.outbox(ProbeResult(message.probe_id, links), None)
+
+
+def _encode_all(codec: str, outputs: dict[str, np.ndarray]) -> dict[str, tuple[Any, dict[str, Any]]]:
+    return {name: encode(codec, array) for name, array in outputs.items()}
+
+
+def _time_block(path: Path, segment: dict[str, Any], message: Profile, threads: int | None) -> dict[str, Any]:
+    try:
+        specs = [TensorSpec.from_dict(t) for t in segment["inputs"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StageError(f"block {segment['block']}: malformed inputs ({exc!r})") from None
+    session = load_session(path, threads)
+    rng = np.random.default_rng(0)
+    feeds = {spec.name: spec.example(rng) for spec in specs}
+    try:
+        for _ in range(message.warmup):
+            session.run(None, feeds)
+        times = []
+        for _ in range(message.repeats):
+            started = time.perf_counter()
+            session.run(None, feeds)
+            times.append(time.perf_counter() - started)
+    except Exception as exc:  # onnxruntime's own error types
+        raise StageError(f"block {segment['block']}: onnxruntime failed: {exc}") from None
+    return {"median_s": float(np.median(times)), "p90_s": float(np.percentile(times, 90)), "runs": len(times)}
+
+
+PROBE_PINGS = 5
+
+
+async def _probe_link(peer: dict[str, Any], payload_bytes: int) -> dict[str, Any]:
+    """RTT: median of empty PINGs. Bandwidth: the payload crosses twice (PING, then PONG echoes it), so
+    ``2 * bytes / (t_big - t_empty)`` with each t the median of its PINGs."""
+    link: dict[str, Any] = {
+        "device_id": peer["device_id"],
+        "rtt_s": None,
+        "bandwidth_bps": None,
+        "error": None,
+    }
+    try:
+        empty = [await ping(peer["host"], peer["port"]) for _ in range(PROBE_PINGS)]
+        big = [await ping(peer["host"], peer["port"], payload_bytes) for _ in range(3)]
+    except (OSError, TimeoutError, FrameError) as exc:
+        link["error"] = f"{type(exc).__name__}: {exc}"
+        return link
+    rtt, loaded = float(np.median(empty)), float(np.median(big))
+    link["rtt_s"] = rtt
+    link["bandwidth_bps"] = 8 * 2 * payload_bytes / max(loaded - rtt, 1e-9)
+    return link

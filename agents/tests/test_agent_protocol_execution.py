@@ -1,0 +1,80 @@
+"""The execution messages of protocol v1: what each side accepts and refuses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from edgeorch_agent.protocol import (
+    AGENT_MESSAGES,
+    SERVER_MESSAGES,
+    Deploy,
+    DeployStatus,
+    ProtocolError,
+    Result,
+    Stream,
+    decode,
+)
+
+
+def message(**fields) -> str:
+    return json.dumps({"v": 1, **fields})
+
+
+STAGE = {
+    "stage": 0, "url": "http://cp/s0", "sha256": "ab" * 32,
+    "inputs": [{"name": "x", "shape": [1, 3], "dtype": "float32"}],
+    "outputs": [{"name": "y", "shape": [1, 3], "dtype": "float32"}],
+    "next": {"device_id": "d2", "host": "10.0.0.2", "port": 7000, "codec": "fp16"},
+}  # fmt: skip
+
+
+def test_a_deploy_round_trips_through_json():
+    deploy = Deploy("dep-1", "secret", [STAGE], threads=2)
+    assert decode(deploy.to_json(), SERVER_MESSAGES) == deploy
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"url": 5}, "deploy.stages[0]: field 'url' must be a string"),
+        (
+            {"next": {"device_id": "d2", "host": "h", "port": "7000", "codec": "raw"}},
+            "'port' must be an integer",
+        ),
+        ({"inputs": None}, "'inputs' must be an array"),
+    ],
+)
+def test_a_deploy_with_a_malformed_stage_is_refused_saying_where(change, complaint):
+    text = message(type="deploy", deployment_id="d", secret="s", stages=[{**STAGE, **change}])
+    with pytest.raises(ProtocolError, match=complaint.replace("[", r"\[").replace("]", r"\]")):
+        decode(text, SERVER_MESSAGES)
+
+
+def test_a_stream_needs_a_positive_rate_and_frame_count():
+    base = dict(type="stream", deployment_id="d", session_id="s", first_stage=0, input_url="u", frames=3)
+    stream = decode(message(**base, rate=30), SERVER_MESSAGES)
+    assert isinstance(stream, Stream) and stream.rate == 30.0 and stream.max_in_flight == 1
+    with pytest.raises(ProtocolError, match="rate must be positive"):
+        decode(message(**base, rate=0), SERVER_MESSAGES)
+    with pytest.raises(ProtocolError, match="max_in_flight must be positive"):
+        decode(message(**base, rate=1, max_in_flight=0), SERVER_MESSAGES)
+
+
+def test_every_execution_message_is_registered_on_its_side():
+    assert {"deploy", "run", "stream", "stream_stop", "undeploy", "profile", "probe", "relayed"} <= set(
+        SERVER_MESSAGES
+    )
+    assert {
+        "deploy_status", "result", "stream_report", "stream_done", "stage_error", "profile_result", "probe_result",
+        "relay",
+    } <= set(AGENT_MESSAGES)  # fmt: skip
+
+
+def test_agent_replies_decode_on_the_server_side():
+    status = DeployStatus("dep-1", False, "bad hash", 0.5)
+    assert decode(status.to_json(), AGENT_MESSAGES) == status
+    result = Result(
+        "dep-1", 3, None, [{"stage": 0}], {"name": "y", "shape": [1], "dtype": "float32", "top_k": None}
+    )
+    assert decode(result.to_json(), AGENT_MESSAGES) == result
