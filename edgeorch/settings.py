@@ -88,7 +88,10 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py 8 times out socket reads after 5 s by default, exactly channels-redis's blocking-pop
+            # timeout, which made consumers crash at random with "Timeout reading". Allow the pop to finish.
+            # redis-py 8 also caps a pool at 100 connections: hundreds of agents connecting at once need more.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 2000}],
             "prefix": envstr("EDGEORCH_CHANNEL_PREFIX", "edgeorch") or "edgeorch",
             "capacity": 1000,
             "expiry": 30,

@@ -57,7 +57,9 @@ class Server:
 
     def _answers(self) -> bool:
         if self.proc and self.proc.poll() is not None:
-            raise AssertionError(f"Daphne exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
+            raise AssertionError(
+                f"Daphne exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}"
+            )
         try:
             return requests.get(self.url + "/accounts/login/", timeout=1).status_code == 200
         except requests.ConnectionError:
@@ -99,7 +101,9 @@ class Agent:
         log = open(self.log_path, "ab")
         env = {**os.environ, "EDGEORCH_AGENT_TELEMETRY_INTERVAL": str(interval)}
         cmd = [str(BIN / "edgeorch-agent"), "run", "--config", str(self.config), *extra]
-        self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         return self
 
     def stop(self, sig=signal.SIGTERM) -> int | None:
@@ -139,7 +143,10 @@ def live_server_proc(server_env, tmp_path, settings):
     settings.CHANNEL_LAYERS = {
         "default": {
             **settings.CHANNEL_LAYERS["default"],
-            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "prefix": server_env["EDGEORCH_CHANNEL_PREFIX"]},
+            "CONFIG": {
+                **settings.CHANNEL_LAYERS["default"]["CONFIG"],
+                "prefix": server_env["EDGEORCH_CHANNEL_PREFIX"],
+            },
         }
     }
     from channels import layers

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.e2e
 
 
 def stored_seqs(device_id) -> list[int]:
-    return list(TelemetryRecord.objects.filter(device_id=device_id).order_by("seq").values_list("seq", flat=True))
+    return list(
+        TelemetryRecord.objects.filter(device_id=device_id).order_by("seq").values_list("seq", flat=True)
+    )
 
 
 def test_an_agent_process_enrolls_and_its_telemetry_lands_in_postgres(agents):
@@ -71,7 +73,9 @@ def test_restarting_the_server_under_a_running_agent_loses_and_duplicates_nothin
     seqs = stored_seqs(agent.device_id)
     assert seqs == list(range(len(seqs))), "a gap or a duplicate in the stored sequence"
     # Records sampled while the server was down were buffered and arrived after the restart.
-    during = TelemetryRecord.objects.filter(device_id=agent.device_id, ts__gt=_dt(down_at + 0.3), ts__lt=_dt(down_at + 1.7))
+    during = TelemetryRecord.objects.filter(
+        device_id=agent.device_id, ts__gt=_dt(down_at + 0.3), ts__lt=_dt(down_at + 1.7)
+    )
     assert during.count() >= 4
 
 
@@ -86,7 +90,9 @@ def test_revoking_a_device_cuts_its_agent_off_for_good(agents, live_server_proc,
     agent = agents("stolen")
     assert agent.enroll(token).returncode == 0
     agent.start()
-    wait_until(lambda: Device.objects.filter(pk=agent.device_id, status="online").exists(), message="agent online")
+    wait_until(
+        lambda: Device.objects.filter(pk=agent.device_id, status="online").exists(), message="agent online"
+    )
     response = requests.post(
         f"{live_server_proc.url}/api/devices/{agent.device_id}/revoke/",
         headers={"Authorization": f"Token {token_for(alice)}"},
@@ -108,7 +114,9 @@ def test_a_stalled_agent_is_marked_offline_by_the_celery_beat_task(agents, serve
     agent = agents("frozen")
     assert agent.enroll(token).returncode == 0
     agent.start()
-    wait_until(lambda: Device.objects.filter(pk=agent.device_id, status="online").exists(), message="agent online")
+    wait_until(
+        lambda: Device.objects.filter(pk=agent.device_id, status="online").exists(), message="agent online"
+    )
     env = {**server_env, "EDGEORCH_LIVENESS_TIMEOUT": "2", "EDGEORCH_LIVENESS_CHECK_INTERVAL": "0.5"}
     env["EDGEORCH_CELERY_QUEUE"] = f"q-{env['EDGEORCH_CHANNEL_PREFIX']}"
     log = open(tmp_path / "celery.log", "wb")
@@ -126,7 +134,9 @@ def test_a_stalled_agent_is_marked_offline_by_the_celery_beat_task(agents, serve
         )
         assert device.last_seen is not None
         os.kill(agent.proc.pid, signal.SIGCONT)
-        wait_until(lambda: Device.objects.filter(pk=agent.device_id, status="online").exists(), message="back online")
+        wait_until(
+            lambda: Device.objects.filter(pk=agent.device_id, status="online").exists(), message="back online"
+        )
     finally:
         os.kill(agent.proc.pid, signal.SIGCONT)
         os.killpg(celery.pid, signal.SIGTERM)

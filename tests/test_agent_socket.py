@@ -115,7 +115,11 @@ def test_hello_then_telemetry_is_stored_and_acknowledged(live_server_proc):
             assert (await c.recv())["last_seq"] == 2
 
     run(go())
-    assert list(TelemetryRecord.objects.filter(device_id=device_id).values_list("seq", flat=True)) == [0, 1, 2]
+    assert list(TelemetryRecord.objects.filter(device_id=device_id).values_list("seq", flat=True)) == [
+        0,
+        1,
+        2,
+    ]
     device = Device.objects.get(pk=device_id)
     assert device.dropped_records == 3 and device.inventory == {"hostname": "h"}
 
@@ -156,8 +160,16 @@ def test_a_device_claiming_another_id_is_closed_with_4009(live_server_proc):
         ('{"v": 9, "type": "telemetry"}', "bad_version", "version 9"),
         ('{"v": 1, "type": "selfdestruct"}', "unknown_type", "'selfdestruct'"),
         ('{"v": 1, "type": "telemetry", "records": "many"}', "wrong_type", "must be an array"),
-        ('{"v": 1, "type": "telemetry", "records": [{"seq": "0", "ts": 1, "metrics": {}}]}', "wrong_type", "seq"),
-        ('{"v": 1, "type": "telemetry", "records": [{"seq": 5, "ts": 1, "metrics": {"cpu": "hot"}}]}', "wrong_type", "'cpu'"),
+        (
+            '{"v": 1, "type": "telemetry", "records": [{"seq": "0", "ts": 1, "metrics": {}}]}',
+            "wrong_type",
+            "seq",
+        ),
+        (
+            '{"v": 1, "type": "telemetry", "records": [{"seq": 5, "ts": 1, "metrics": {"cpu": "hot"}}]}',
+            "wrong_type",
+            "'cpu'",
+        ),
     ],
 )
 def test_bad_messages_get_a_clear_error_and_the_connection_survives(live_server_proc, frame, code, words):
@@ -239,7 +251,10 @@ def test_a_second_connection_of_a_device_replaces_the_first(live_server_proc):
     device_id = str(enrolled.device.pk)
 
     async def go():
-        async with Conn(live_server_proc, enrolled.credential) as old, Conn(live_server_proc, enrolled.credential) as new:
+        async with (
+            Conn(live_server_proc, enrolled.credential) as old,
+            Conn(live_server_proc, enrolled.credential) as new,
+        ):
             await old.send(hello(device_id))
             await old.recv()
             await new.send(hello(device_id))

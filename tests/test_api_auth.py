@@ -71,7 +71,12 @@ def test_the_openapi_schema_generates_without_warnings(client, alice):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    for expected in ["/api/devices/", "/api/devices/{id}/", "/api/devices/{id}/telemetry/", "/api/enrollment-tokens/"]:
+    for expected in [
+        "/api/devices/",
+        "/api/devices/{id}/",
+        "/api/devices/{id}/telemetry/",
+        "/api/enrollment-tokens/",
+    ]:
         assert expected in paths
 
 

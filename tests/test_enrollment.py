@@ -65,7 +65,9 @@ def test_a_revoked_token_is_refused():
 def test_enroll_endpoint_returns_credential_and_websocket_url(client):
     _, plain = services.create_enrollment_token(profile="jetson-nano")
     response = client.post(
-        "/api/agent/enroll/", {"token": plain, "name": "nano-1", "inventory": {"cores": 4}}, content_type="application/json"
+        "/api/agent/enroll/",
+        {"token": plain, "name": "nano-1", "inventory": {"cores": 4}},
+        content_type="application/json",
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -76,7 +78,9 @@ def test_enroll_endpoint_returns_credential_and_websocket_url(client):
 
 
 def test_enroll_endpoint_explains_a_refusal(client):
-    response = client.post("/api/agent/enroll/", {"token": "wrong", "name": "x"}, content_type="application/json")
+    response = client.post(
+        "/api/agent/enroll/", {"token": "wrong", "name": "x"}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert "not known" in response.json()["detail"]
     response = client.post("/api/agent/enroll/", {"token": "wrong"}, content_type="application/json")
@@ -85,7 +89,11 @@ def test_enroll_endpoint_explains_a_refusal(client):
 
 def test_an_operator_creates_a_token_and_gets_the_install_command(client, alice):
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {token_for(alice)}"
-    response = client.post("/api/enrollment-tokens/", {"name": "rack", "max_uses": 5, "ttl_hours": 2}, content_type="application/json")
+    response = client.post(
+        "/api/enrollment-tokens/",
+        {"name": "rack", "max_uses": 5, "ttl_hours": 2},
+        content_type="application/json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["token"].startswith("eet_")

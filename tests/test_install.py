@@ -25,7 +25,11 @@ def test_install_script_installs_and_enrolls_an_agent(live_server_proc, tmp_path
     prefix = tmp_path / "agent"
     # The device has no package index here: pip installs only the agent, whose dependencies the test's
     # own environment provides.
-    env = {**os.environ, "EDGEORCH_PIP_ARGS": "--no-deps --no-build-isolation", "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    env = {
+        **os.environ,
+        "EDGEORCH_PIP_ARGS": "--no-deps --no-build-isolation",
+        "PYTHONPATH": sysconfig.get_paths()["purelib"],
+    }
     result = subprocess.run(
         ["sh", "-s", "--", "--server", live_server_proc.url, "--token", token, "--name", "installed", "--prefix", str(prefix)],
         input=script.text, capture_output=True, text=True, env=env, timeout=300,
@@ -35,7 +39,9 @@ def test_install_script_installs_and_enrolls_an_agent(live_server_proc, tmp_path
     config = prefix / "agent.json"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert Device.objects.filter(name="installed").exists()
-    version = subprocess.run([str(prefix / "venv/bin/edgeorch-agent"), "--version"], capture_output=True, text=True, env=env)
+    version = subprocess.run(
+        [str(prefix / "venv/bin/edgeorch-agent"), "--version"], capture_output=True, text=True, env=env
+    )
     assert version.stdout.startswith("edgeorch-agent ")
 
 
@@ -59,5 +65,7 @@ def test_compose_runs_every_service_from_the_same_commands():
     # Every management command the compose file calls exists.
     for command in ("migrate", "build_zoo", "ensure_enrollment_token"):
         if command in services_["web"]["command"]:
-            out = subprocess.run([sys.executable, "manage.py", "help", command], cwd=ROOT, capture_output=True)
+            out = subprocess.run(
+                [sys.executable, "manage.py", "help", command], cwd=ROOT, capture_output=True
+            )
             assert out.returncode == 0, command

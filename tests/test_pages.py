@@ -16,7 +16,9 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client):
 
 
 def test_logging_in_shows_the_fleet(client, alice):
-    response = client.post("/accounts/login/", {"username": "alice", "password": "alice-pass-123"}, follow=True)
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": "alice-pass-123"}, follow=True
+    )
     assert response.status_code == 200
     assert b"<h1>Fleet</h1>" in response.content
     wrong = client.post("/accounts/login/", {"username": "alice", "password": "nope"})
@@ -34,16 +36,24 @@ def test_the_fleet_lists_devices_with_status_and_last_seen(client, alice):
 
 def test_an_operator_creates_a_token_and_sees_its_install_command_once(client, alice):
     client.force_login(alice)
-    page = client.post("/enroll/", {"name": "shelf", "max_uses": 3, "ttl_hours": 1, "role": "edge"}).content.decode()
+    page = client.post(
+        "/enroll/", {"name": "shelf", "max_uses": 3, "ttl_hours": 1, "role": "edge"}
+    ).content.decode()
     token = EnrollmentToken.objects.get(name="shelf")
     assert token.max_uses == 3 and token.role == "edge"
-    assert 'id="install-command"' in page and "/agent/install.sh | sh -s -- --server http://testserver --token eet_" in page
+    assert (
+        'id="install-command"' in page
+        and "/agent/install.sh | sh -s -- --server http://testserver --token eet_" in page
+    )
     assert 'id="install-command"' not in client.get("/enroll/").content.decode()
 
 
 def test_a_viewer_cannot_create_tokens_from_the_page(client, bob):
     client.force_login(bob)
-    assert client.post("/enroll/", {"name": "x", "max_uses": 1, "ttl_hours": 1, "role": "end"}).status_code == 403
+    assert (
+        client.post("/enroll/", {"name": "x", "max_uses": 1, "ttl_hours": 1, "role": "end"}).status_code
+        == 403
+    )
     assert not EnrollmentToken.objects.exists()
 
 
@@ -61,9 +71,16 @@ def test_forms_are_protected_by_csrf(alice):
 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(alice)
-    assert strict.post("/enroll/", {"name": "x", "max_uses": 1, "ttl_hours": 1, "role": "end"}).status_code == 403
+    assert (
+        strict.post("/enroll/", {"name": "x", "max_uses": 1, "ttl_hours": 1, "role": "end"}).status_code
+        == 403
+    )
 
 
 def test_the_admin_has_every_model(admin_client):
-    for url in ["/admin/devices/device/", "/admin/devices/enrollmenttoken/", "/admin/telemetry/telemetryrecord/"]:
+    for url in [
+        "/admin/devices/device/",
+        "/admin/devices/enrollmenttoken/",
+        "/admin/telemetry/telemetryrecord/",
+    ]:
         assert admin_client.get(url).status_code == 200

@@ -35,12 +35,16 @@ def test_a_secret_may_come_from_a_file(monkeypatch, tmp_path):
 
 def test_the_server_refuses_to_start_on_a_bad_setting():
     environ = {**os.environ, "EDGEORCH_LIVENESS_TIMEOUT": "soon"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], env=environ, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=environ, capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "EDGEORCH_LIVENESS_TIMEOUT='soon' is not a number" in result.stderr
 
 
 def test_production_settings_require_a_secret_key():
     environ = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
-    result = subprocess.run([sys.executable, "manage.py", "check"], env=environ, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=environ, capture_output=True, text=True
+    )
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr

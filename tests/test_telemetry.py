@@ -25,7 +25,10 @@ def device():
 
 def batch(start, count, t0=None, step=1.0, dropped=0, **extra):
     t0 = t0 if t0 is not None else timezone.now().timestamp() - count
-    records = [Record(seq=start + i, ts=t0 + i * step, metrics={"cpu.percent": float(i), **extra}) for i in range(count)]
+    records = [
+        Record(seq=start + i, ts=t0 + i * step, metrics={"cpu.percent": float(i), **extra})
+        for i in range(count)
+    ]
     return Telemetry(records=records, dropped=dropped)
 
 
@@ -42,7 +45,9 @@ def test_a_batch_is_stored_once_even_when_resent(device):
 def test_one_flush_stores_many_devices_and_keeps_each_result_apart(device):
     _, plain = devices.create_enrollment_token()
     other = devices.enroll_device(plain, name="pi-2").device
-    results = services.store_batches([(device.pk, batch(0, 3)), (other.pk, batch(0, 2)), (device.pk, batch(2, 2))])
+    results = services.store_batches(
+        [(device.pk, batch(0, 3)), (other.pk, batch(0, 2)), (device.pk, batch(2, 2))]
+    )
     assert [(r.stored, r.duplicates) for r in results] == [(3, 0), (2, 0), (1, 1)]
     assert TelemetryRecord.objects.filter(device=other).count() == 2
 
@@ -103,8 +108,12 @@ def test_roll_up_folds_old_records_into_minutes_and_queries_still_answer(device,
 
 def test_roll_ups_expire_after_their_retention(device, settings):
     now = timezone.now()
-    TelemetryRollup.objects.create(device=device, bucket=now - timedelta(days=40), samples=1, metrics={"x": 1.0})
-    TelemetryRollup.objects.create(device=device, bucket=now - timedelta(days=1), samples=1, metrics={"x": 1.0})
+    TelemetryRollup.objects.create(
+        device=device, bucket=now - timedelta(days=40), samples=1, metrics={"x": 1.0}
+    )
+    TelemetryRollup.objects.create(
+        device=device, bucket=now - timedelta(days=1), samples=1, metrics={"x": 1.0}
+    )
     settings.TELEMETRY_ROLLUP_RETENTION_D = 30
     assert services.roll_up(now=now)["expired"] == 1
     assert TelemetryRollup.objects.count() == 1
@@ -127,7 +136,9 @@ def test_the_liveness_beat_task_is_registered_and_runs(device, settings):
 
     app.loader.import_default_modules()
     assert "devices.mark_stale_offline" in app.tasks and "telemetry.roll_up" in app.tasks
-    Device.objects.filter(pk=device.pk).update(status=DeviceStatus.ONLINE, last_seen=timezone.now() - timedelta(hours=1))
+    Device.objects.filter(pk=device.pk).update(
+        status=DeviceStatus.ONLINE, last_seen=timezone.now() - timedelta(hours=1)
+    )
     assert mark_stale_offline.apply().get() == 1
 
 
@@ -137,7 +148,15 @@ def test_the_telemetry_endpoint_downsamples_and_validates(client, alice, device,
     services.store_batches([(device.pk, batch(0, 100, t0=start.timestamp()))])
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {token_for(alice)}"
     url = f"/api/devices/{device.pk}/telemetry/"
-    body = client.get(url, {"metric": "cpu.percent", "since": start.isoformat(), "until": (start + timedelta(seconds=100)).isoformat(), "max_points": 10}).json()
+    body = client.get(
+        url,
+        {
+            "metric": "cpu.percent",
+            "since": start.isoformat(),
+            "until": (start + timedelta(seconds=100)).isoformat(),
+            "max_points": 10,
+        },
+    ).json()
     assert len(body["points"]) == 10 and body["bucket_seconds"] == 10
     assert body["points"][0]["value"] == pytest.approx(4.5)
     assert body["metrics"] == ["cpu.percent"]

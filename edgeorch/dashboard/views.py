@@ -56,7 +56,11 @@ def enrollment(request):
                 profile=data["profile"],
                 role=data["role"],
             )
-            created = {"token": token, "plain": plain, "command": devices.install_command(public_base_url(request), plain)}
+            created = {
+                "token": token,
+                "plain": plain,
+                "command": devices.install_command(public_base_url(request), plain),
+            }
             form = EnrollmentTokenForm()
     tokens = EnrollmentToken.objects.all()[:50]
     return render(request, "dashboard/enrollment.html", {"form": form, "created": created, "tokens": tokens})

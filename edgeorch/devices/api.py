@@ -214,7 +214,10 @@ def enroll(request):
     data = serializer.validated_data
     try:
         result = services.enroll_device(
-            data["token"], name=data["name"], profile=data.get("profile") or "", inventory=data.get("inventory")
+            data["token"],
+            name=data["name"],
+            profile=data.get("profile") or "",
+            inventory=data.get("inventory"),
         )
     except services.EnrollmentRefused as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)

@@ -5,6 +5,7 @@ Agents use it to download model segments and report results; users keep token an
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from . import services
@@ -43,3 +44,18 @@ class DeviceCredentialAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return "Device"
+
+
+class DeviceCredentialScheme(OpenApiAuthenticationExtension):
+    """Documents the device credential in the OpenAPI schema."""
+
+    target_class = "edgeorch.devices.auth.DeviceCredentialAuthentication"
+    name = "deviceCredential"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Agents: `Device <device id>.<secret>`, the credential returned by enrollment.",
+        }

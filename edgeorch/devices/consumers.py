@@ -38,7 +38,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
         try:
-            self.device = await database_sync_to_async(services.authenticate_device)(_credential_from(self.scope))
+            self.device = await database_sync_to_async(services.authenticate_device, thread_sensitive=False)(
+                _credential_from(self.scope)
+            )
         except services.AuthenticationFailed as exc:
             log.warning("agent refused from %s: %s", self._peer(), exc)
             await self._close_with(exc.code, "auth_failed", str(exc))
@@ -50,8 +52,15 @@ class AgentConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
         if self.greeted:
-            went_offline = await database_sync_to_async(services.record_disconnect)(self.device.pk, self.channel_name)
-            log.info("agent %s disconnected (code %s)%s", self.device.name, code, "" if went_offline else ", replaced")
+            went_offline = await database_sync_to_async(services.record_disconnect, thread_sensitive=False)(
+                self.device.pk, self.channel_name
+            )
+            log.info(
+                "agent %s disconnected (code %s)%s",
+                self.device.name,
+                code,
+                "" if went_offline else ", replaced",
+            )
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.device is None:
@@ -85,10 +94,15 @@ class AgentConsumer(AsyncWebsocketConsumer):
             await self._close_with(p.CLOSE_IDENTITY, "identity", msg)
             return
         # An older connection of the same device (a half-dead socket) gives way to this one.
-        await self.channel_layer.group_send(self.group, {"type": "device.replaced", "by": self.channel_name})
+        if self.device.channel_name and self.device.channel_name != self.channel_name:
+            await self.channel_layer.send(
+                self.device.channel_name, {"type": "device.replaced", "by": self.channel_name}
+            )
         await self.channel_layer.group_add(self.group, self.channel_name)
         try:
-            self.device = await database_sync_to_async(services.record_hello)(self.device, hello, self.channel_name)
+            self.device = await database_sync_to_async(services.record_hello, thread_sensitive=False)(
+                self.device, hello, self.channel_name
+            )
         except services.AuthenticationFailed as exc:
             await self._close_with(exc.code, "revoked", str(exc))
             return
@@ -120,7 +134,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
 
     async def device_replaced(self, event):
         if event["by"] != self.channel_name:
-            await self._close_with(p.CLOSE_REPLACED, "replaced", "a newer connection of this device took over")
+            await self._close_with(
+                p.CLOSE_REPLACED, "replaced", "a newer connection of this device took over"
+            )
 
     # --- helpers -----------------------------------------------------------------------------------
 

@@ -30,12 +30,16 @@ class EnrollmentToken(models.Model):
 
     name = models.CharField(max_length=100, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=8, editable=False, help_text="First characters, to tell tokens apart")
+    prefix = models.CharField(
+        max_length=8, editable=False, help_text="First characters, to tell tokens apart"
+    )
     max_uses = models.PositiveIntegerField(default=1)
     uses = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField()
     revoked = models.BooleanField(default=False)
-    profile = models.CharField(max_length=64, blank=True, help_text="Device profile given to devices it enrolls")
+    profile = models.CharField(
+        max_length=64, blank=True, help_text="Device profile given to devices it enrolls"
+    )
     role = models.CharField(max_length=8, choices=DeviceRole.choices, default=DeviceRole.END_DEVICE)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -77,7 +77,9 @@ def install_command(base_url: str, plain_token: str, name: str | None = None) ->
     return f"curl -fsSL {base}/agent/install.sh | sh -s -- --server {base} --token {plain_token}{suffix}"
 
 
-def enroll_device(plain_token: str, *, name: str, profile: str = "", inventory: dict | None = None) -> Enrollment:
+def enroll_device(
+    plain_token: str, *, name: str, profile: str = "", inventory: dict | None = None
+) -> Enrollment:
     """Exchange an enrollment token for a new device and its credential (returned once, stored hashed)."""
     name = (name or "").strip()
     if not name:
@@ -163,9 +165,9 @@ def record_hello(device: Device, hello, channel_name: str) -> Device:
 
 def record_disconnect(device_id, channel_name: str) -> bool:
     """The agent's connection closed. Only the device's current connection marks it offline."""
-    updated = Device.objects.filter(pk=device_id, channel_name=channel_name, status=DeviceStatus.ONLINE).update(
-        status=DeviceStatus.OFFLINE, channel_name=""
-    )
+    updated = Device.objects.filter(
+        pk=device_id, channel_name=channel_name, status=DeviceStatus.ONLINE
+    ).update(status=DeviceStatus.OFFLINE, channel_name="")
     return bool(updated)
 
 
@@ -178,7 +180,9 @@ def revoke_device(device: Device) -> Device:
         device.channel_name = ""
         device.save(update_fields=["status", "revoked_at", "channel_name"])
     group = device_group(device.pk)
-    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, {"type": "device.revoked"}))
+    transaction.on_commit(
+        lambda: async_to_sync(get_channel_layer().group_send)(group, {"type": "device.revoked"})
+    )
     log.warning("device %s (%s) revoked", device.name, device.pk)
     return device
 

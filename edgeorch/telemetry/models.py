@@ -21,6 +21,9 @@ class TelemetryRecord(models.Model):
         indexes = [models.Index(fields=["device", "ts"])]
         ordering = ["device", "seq"]
 
+    def __str__(self) -> str:
+        return f"{self.device_id} #{self.seq}"
+
 
 class TelemetryRollup(models.Model):
     """One minute of one device's telemetry: the mean of each metric over ``samples`` raw records.
@@ -34,5 +37,10 @@ class TelemetryRollup(models.Model):
     metrics = models.JSONField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["device", "bucket"], name="rollup_unique_device_bucket")]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "bucket"], name="rollup_unique_device_bucket")
+        ]
         ordering = ["device", "bucket"]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.bucket:%Y-%m-%d %H:%M}"

@@ -7,6 +7,7 @@ with devices. Reads are downsampled in the database, so a chart never pulls raw 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -41,55 +42,104 @@ def store_batches(batches: list[tuple[str, object]]) -> list[StoreResult]:
     Returns one result per batch, in order.
     """
     now = timezone.now()
-    device_ids = {str(device_id) for device_id, _ in batches}
+    records = [(str(device_id), r) for device_id, message in batches for r in message.records]
     with transaction.atomic():
-        existing = _existing_seqs(batches)
-        rows, results, last_seq, dropped = [], [], {}, {}
-        for device_id, message in batches:
-            device_id = str(device_id)
-            new = [r for r in message.records if (device_id, r.seq) not in existing]
-            existing.update((device_id, r.seq) for r in new)
-            rows += [_row(device_id, r, now) for r in new]
-            seqs = [r.seq for r in message.records]
-            results.append(StoreResult(seqs=seqs, stored=len(new), duplicates=len(seqs) - len(new)))
-            if seqs:
-                last_seq[device_id] = max(last_seq.get(device_id, -1), *seqs)
-            dropped[device_id] = max(dropped.get(device_id, 0), message.dropped)
-        # ignore_conflicts guards the one race left: two connections of one device in two server processes.
-        TelemetryRecord.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-        Device.objects.filter(pk__in=device_ids).exclude(status=DeviceStatus.REVOKED).update(
-            last_seen=now, status=DeviceStatus.ONLINE
-        )
-        _update_counters(last_seq, dropped)
+        new = _insert_new(records, now) if records else set()
+        _touch_devices(batches, now)
+    results = []
+    for device_id, message in batches:
+        device_id = str(device_id)
+        seqs = [r.seq for r in message.records]
+        stored = [s for s in seqs if (device_id, s) in new]
+        new.difference_update((device_id, s) for s in stored)  # a seq repeated within one flush counts once
+        results.append(StoreResult(seqs=seqs, stored=len(stored), duplicates=len(seqs) - len(stored)))
     return results
 
 
-def _existing_seqs(batches) -> set[tuple[str, int]]:
-    wanted: dict[str, list[int]] = defaultdict(list)
+# PostgreSQL: the whole flush is one INSERT of a few array parameters, which costs a fraction of a
+# many-row VALUES list (whose client-side parameter conversion dominated); ON CONFLICT drops resends and
+# RETURNING says which rows were new.
+_PG_INSERT = """
+    insert into telemetry_telemetryrecord (device_id, seq, ts, received_at, metrics)
+    select u.device_id, u.seq, to_timestamp(u.ts), %s, m.metrics
+    from unnest(%s::uuid[], %s::bigint[], %s::float8[]) with ordinality as u(device_id, seq, ts, i)
+    join jsonb_array_elements(%s::jsonb) with ordinality as m(metrics, i) using (i)
+    on conflict (device_id, seq) do nothing
+    returning device_id, seq
+"""
+
+_PG_TOUCH = """
+    update devices_device d set
+        last_seen = %s,
+        status = case when d.status = 'revoked' then d.status else 'online' end,
+        last_seq = greatest(d.last_seq, u.seq),
+        dropped_records = greatest(d.dropped_records, u.dropped)
+    from unnest(%s::uuid[], %s::bigint[], %s::bigint[]) as u(id, seq, dropped)
+    where d.id = u.id
+"""
+
+
+def _insert_new(records: list[tuple[str, object]], now) -> set[tuple[str, int]]:
+    if connection.vendor == "postgresql":
+        params = [
+            now,
+            [d for d, _ in records],
+            [r.seq for _, r in records],
+            [r.ts for _, r in records],
+            json.dumps([r.metrics for _, r in records]),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_INSERT, params)
+            return {(str(device_id), seq) for device_id, seq in cursor.fetchall()}
+    existing = _existing_seqs(records)
+    rows, new = [], set()
+    for device_id, r in records:
+        if (device_id, r.seq) not in existing and (device_id, r.seq) not in new:
+            new.add((device_id, r.seq))
+            rows.append(_row(device_id, r, now))
+    TelemetryRecord.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    return new
+
+
+def _touch_devices(batches, now) -> None:
+    """Mark each sending device online and seen, and keep its highest seq and dropped count."""
+    last_seq: dict[str, int] = {}
+    dropped: dict[str, int] = {}
     for device_id, message in batches:
-        wanted[str(device_id)] += [r.seq for r in message.records]
+        key = str(device_id)
+        last_seq[key] = max([last_seq.get(key, -1), *(r.seq for r in message.records)])
+        dropped[key] = max(dropped.get(key, 0), message.dropped)
+    ids = list(last_seq)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_TOUCH, [now, ids, [last_seq[i] for i in ids], [dropped[i] for i in ids]])
+        return
+    Device.objects.filter(pk__in=ids).exclude(status=DeviceStatus.REVOKED).update(
+        last_seen=now, status=DeviceStatus.ONLINE
+    )
+    devices = list(Device.objects.filter(pk__in=ids).only("id", "last_seq", "dropped_records"))
+    for device in devices:
+        device.last_seq = max(device.last_seq, last_seq[str(device.pk)])
+        device.dropped_records = max(device.dropped_records, dropped[str(device.pk)])
+    Device.objects.bulk_update(devices, ["last_seq", "dropped_records"])
+
+
+def _existing_seqs(records) -> set[tuple[str, int]]:
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for device_id, r in records:
+        wanted[device_id].append(r.seq)
     query = Q()
     for device_id, seqs in wanted.items():
-        if seqs:
-            query |= Q(device_id=device_id, seq__gte=min(seqs), seq__lte=max(seqs))
-    if not query:
-        return set()
+        query |= Q(device_id=device_id, seq__gte=min(seqs), seq__lte=max(seqs))
     found = TelemetryRecord.objects.filter(query).values_list("device_id", "seq")
     return {(str(device_id), seq) for device_id, seq in found}
 
 
 def _row(device_id: str, record, now) -> TelemetryRecord:
     ts = datetime.fromtimestamp(record.ts, tz=UTC)
-    return TelemetryRecord(device_id=device_id, seq=record.seq, ts=ts, received_at=now, metrics=record.metrics)
-
-
-def _update_counters(last_seq: dict[str, int], dropped: dict[str, int]) -> None:
-    devices = list(Device.objects.filter(pk__in=list(dropped)).only("id", "last_seq", "dropped_records"))
-    for device in devices:
-        key = str(device.pk)
-        device.last_seq = max(device.last_seq, last_seq.get(key, -1))
-        device.dropped_records = max(device.dropped_records, dropped.get(key, 0))
-    Device.objects.bulk_update(devices, ["last_seq", "dropped_records"])
+    return TelemetryRecord(
+        device_id=device_id, seq=record.seq, ts=ts, received_at=now, metrics=record.metrics
+    )
 
 
 # --- queries -----------------------------------------------------------------------------------------
@@ -106,7 +156,13 @@ class Point:
     samples: int
 
     def to_dict(self) -> dict:
-        return {"t": self.t.isoformat(), "value": self.value, "min": self.min, "max": self.max, "n": self.samples}
+        return {
+            "t": self.t.isoformat(),
+            "value": self.value,
+            "min": self.min,
+            "max": self.max,
+            "n": self.samples,
+        }
 
 
 def bucket_seconds(since: datetime, until: datetime, max_points: int) -> float:
@@ -115,7 +171,9 @@ def bucket_seconds(since: datetime, until: datetime, max_points: int) -> float:
     return max(1.0, span / max(1, max_points))
 
 
-def query_series(device: Device, metric: str, since: datetime, until: datetime, max_points: int) -> list[Point]:
+def query_series(
+    device: Device, metric: str, since: datetime, until: datetime, max_points: int
+) -> list[Point]:
     """One metric of one device over [since, until), at most ``max_points`` points, oldest first.
 
     Ranges older than the raw retention are answered from the one-minute roll-ups.
@@ -124,9 +182,13 @@ def query_series(device: Device, metric: str, since: datetime, until: datetime, 
     raw_cutoff = timezone.now() - timedelta(hours=settings.TELEMETRY_RAW_RETENTION_H)
     points = []
     if since < raw_cutoff:
-        points += _bucketed("telemetry_telemetryrollup", "bucket", device, metric, since, min(until, raw_cutoff), width)
+        points += _bucketed(
+            "telemetry_telemetryrollup", "bucket", device, metric, since, min(until, raw_cutoff), width
+        )
     if until > raw_cutoff:
-        points += _bucketed("telemetry_telemetryrecord", "ts", device, metric, max(since, raw_cutoff), until, width)
+        points += _bucketed(
+            "telemetry_telemetryrecord", "ts", device, metric, max(since, raw_cutoff), until, width
+        )
     return points[-max_points:] if len(points) > max_points else points
 
 
@@ -143,7 +205,13 @@ def _bucketed(table, ts_col, device, metric, since, until, width) -> list[Point]
         f"select {bucket} as b, avg({value}), min({value}), max({value}), count(*) from {table} "
         f"where device_id = %s and {ts_col} >= %s and {ts_col} < %s and {has} group by b order by b"
     )
-    params = [width, metric, metric, metric, device.pk.hex if connection.vendor != "postgresql" else device.pk]
+    params = [
+        width,
+        metric,
+        metric,
+        metric,
+        device.pk.hex if connection.vendor != "postgresql" else device.pk,
+    ]
     params += [since, until, metric]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -232,9 +300,7 @@ def _weighted(a: float | None, na: int, b: float | None, nb: int) -> float:
 def latest_values(device_ids: list, names: list[str] | None = None) -> dict[str, dict]:
     """The most recent record of each device (for lists and sparklines), keyed by device id."""
     latest = (
-        TelemetryRecord.objects.filter(device_id__in=device_ids)
-        .values("device_id")
-        .annotate(seq=Max("seq"))
+        TelemetryRecord.objects.filter(device_id__in=device_ids).values("device_id").annotate(seq=Max("seq"))
     )
     query = Q()
     for row in latest:
@@ -243,6 +309,8 @@ def latest_values(device_ids: list, names: list[str] | None = None) -> dict[str,
         return {}
     out = {}
     for rec in TelemetryRecord.objects.filter(query).values("device_id", "ts", "metrics"):
-        metrics = rec["metrics"] if names is None else {k: rec["metrics"][k] for k in names if k in rec["metrics"]}
+        metrics = (
+            rec["metrics"] if names is None else {k: rec["metrics"][k] for k in names if k in rec["metrics"]}
+        )
         out[str(rec["device_id"])] = {"ts": rec["ts"].isoformat(), "metrics": metrics}
     return out

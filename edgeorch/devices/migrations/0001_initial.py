@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,51 +15,109 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='EnrollmentToken',
+            name="EnrollmentToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('prefix', models.CharField(editable=False, help_text='First characters, to tell tokens apart', max_length=8)),
-                ('max_uses', models.PositiveIntegerField(default=1)),
-                ('uses', models.PositiveIntegerField(default=0)),
-                ('expires_at', models.DateTimeField()),
-                ('revoked', models.BooleanField(default=False)),
-                ('profile', models.CharField(blank=True, help_text='Device profile given to devices it enrolls', max_length=64)),
-                ('role', models.CharField(choices=[('end', 'End device'), ('edge', 'Edge server')], default='end', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100)),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "prefix",
+                    models.CharField(
+                        editable=False, help_text="First characters, to tell tokens apart", max_length=8
+                    ),
+                ),
+                ("max_uses", models.PositiveIntegerField(default=1)),
+                ("uses", models.PositiveIntegerField(default=0)),
+                ("expires_at", models.DateTimeField()),
+                ("revoked", models.BooleanField(default=False)),
+                (
+                    "profile",
+                    models.CharField(
+                        blank=True, help_text="Device profile given to devices it enrolls", max_length=64
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("end", "End device"), ("edge", "Edge server")], default="end", max_length=8
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=100)),
-                ('role', models.CharField(choices=[('end', 'End device'), ('edge', 'Edge server')], default='end', max_length=8)),
-                ('profile', models.CharField(blank=True, max_length=64)),
-                ('status', models.CharField(choices=[('pending', 'Enrolled, never connected'), ('online', 'Online'), ('offline', 'Offline'), ('revoked', 'Revoked')], default='pending', max_length=8)),
-                ('credential_hash', models.CharField(editable=False, max_length=64)),
-                ('enrolled_at', models.DateTimeField(auto_now_add=True)),
-                ('last_seen', models.DateTimeField(blank=True, null=True)),
-                ('connected_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('hostname', models.CharField(blank=True, max_length=255)),
-                ('agent_version', models.CharField(blank=True, max_length=32)),
-                ('inventory', models.JSONField(blank=True, default=dict)),
-                ('dataplane_host', models.CharField(blank=True, max_length=255)),
-                ('dataplane_port', models.PositiveIntegerField(blank=True, null=True)),
-                ('channel_name', models.CharField(blank=True, editable=False, max_length=200)),
-                ('last_seq', models.BigIntegerField(default=-1)),
-                ('dropped_records', models.BigIntegerField(default=0)),
-                ('enrolled_with', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='devices.enrollmenttoken')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("end", "End device"), ("edge", "Edge server")], default="end", max_length=8
+                    ),
+                ),
+                ("profile", models.CharField(blank=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Enrolled, never connected"),
+                            ("online", "Online"),
+                            ("offline", "Offline"),
+                            ("revoked", "Revoked"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("credential_hash", models.CharField(editable=False, max_length=64)),
+                ("enrolled_at", models.DateTimeField(auto_now_add=True)),
+                ("last_seen", models.DateTimeField(blank=True, null=True)),
+                ("connected_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("hostname", models.CharField(blank=True, max_length=255)),
+                ("agent_version", models.CharField(blank=True, max_length=32)),
+                ("inventory", models.JSONField(blank=True, default=dict)),
+                ("dataplane_host", models.CharField(blank=True, max_length=255)),
+                ("dataplane_port", models.PositiveIntegerField(blank=True, null=True)),
+                ("channel_name", models.CharField(blank=True, editable=False, max_length=200)),
+                ("last_seq", models.BigIntegerField(default=-1)),
+                ("dropped_records", models.BigIntegerField(default=0)),
+                (
+                    "enrolled_with",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="devices.enrollmenttoken",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'indexes': [models.Index(fields=['status', 'last_seen'], name='devices_dev_status_b6dd78_idx')],
+                "ordering": ["name"],
+                "indexes": [
+                    models.Index(fields=["status", "last_seen"], name="devices_dev_status_b6dd78_idx")
+                ],
             },
         ),
     ]

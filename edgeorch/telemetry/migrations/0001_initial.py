@@ -5,42 +5,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('devices', '0001_initial'),
+        ("devices", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TelemetryRecord',
+            name="TelemetryRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField()),
-                ('ts', models.DateTimeField(help_text='When the agent sampled it (agent clock)')),
-                ('received_at', models.DateTimeField(help_text='When the control plane stored it')),
-                ('metrics', models.JSONField()),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='telemetry', to='devices.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField()),
+                ("ts", models.DateTimeField(help_text="When the agent sampled it (agent clock)")),
+                ("received_at", models.DateTimeField(help_text="When the control plane stored it")),
+                ("metrics", models.JSONField()),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="telemetry",
+                        to="devices.device",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['device', 'seq'],
-                'indexes': [models.Index(fields=['device', 'ts'], name='telemetry_t_device__3de5b3_idx')],
-                'constraints': [models.UniqueConstraint(fields=('device', 'seq'), name='telemetry_unique_device_seq')],
+                "ordering": ["device", "seq"],
+                "indexes": [models.Index(fields=["device", "ts"], name="telemetry_t_device__3de5b3_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("device", "seq"), name="telemetry_unique_device_seq")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TelemetryRollup',
+            name="TelemetryRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bucket', models.DateTimeField(help_text='Start of the minute')),
-                ('samples', models.PositiveIntegerField()),
-                ('metrics', models.JSONField()),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='telemetry_rollups', to='devices.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("bucket", models.DateTimeField(help_text="Start of the minute")),
+                ("samples", models.PositiveIntegerField()),
+                ("metrics", models.JSONField()),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="telemetry_rollups",
+                        to="devices.device",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['device', 'bucket'],
-                'constraints': [models.UniqueConstraint(fields=('device', 'bucket'), name='rollup_unique_device_bucket')],
+                "ordering": ["device", "bucket"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("device", "bucket"), name="rollup_unique_device_bucket")
+                ],
             },
         ),
     ]

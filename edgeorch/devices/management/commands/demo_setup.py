@@ -14,7 +14,9 @@ from edgeorch.devices.choices import DeviceRole
 
 
 class Command(BaseCommand):
-    help = "Create the demo admin (password kept in --password-file) and print enrollment tokens as KEY=VALUE."
+    help = (
+        "Create the demo admin (password kept in --password-file) and print enrollment tokens as KEY=VALUE."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--password-file", required=True)

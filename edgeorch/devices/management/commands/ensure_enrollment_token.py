@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from edgeorch.devices.models import EnrollmentToken, hash_secret
 from edgeorch.devices.services import TOKEN_PREFIX
-from django.utils import timezone
 
 
 class Command(BaseCommand):
