@@ -9,6 +9,16 @@ export DEBUG=false ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
 export EDGEORCH_RUN_DIR="${EDGEORCH_RUN_DIR:-$PWD/var/test}"
 V=.venv/bin
 
+# makemigrations --check also checks the migration history of the main database: make sure it exists.
+$V/python - <<'PY' || true
+import os, psycopg, urllib.parse as u
+url = u.urlparse(os.environ["DATABASE_URL"])
+name = url.path.lstrip("/")
+with psycopg.connect(u.urlunparse(url._replace(path="/postgres")), autocommit=True) as conn:
+    if not conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
+        conn.execute(f'create database "{name}"')
+PY
+
 echo "== ruff"
 $V/ruff check .
 echo "== mypy (planning, agent)"
