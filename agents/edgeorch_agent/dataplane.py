@@ -12,7 +12,7 @@ Frame layout (network byte order), 16 fixed bytes then optional header extension
     6      1     kind         see ``Kind``
     7      1     flags        0 for now
     8      4     request_id   chosen by the requester, echoed in the reply (an ACTIVATION: the low 32 bits)
-    12     4     payload_len  bytes of payload after the header (bounded by the receiver, 64 MiB default)
+    12     4     payload_len  bytes of payload after the header (bounded by the receiver, 16 MiB default)
     16     ...   extension    header_len - 16 bytes, kind-specific (ACTIVATION: see ``ACTIVATION_FIXED``)
     ...    ...   payload
 
@@ -52,7 +52,7 @@ HEADER = struct.Struct("!4sHBBII")
 HEADER_SIZE = HEADER.size
 # An activation's header carries its trace, which grows by one entry per stage: allow all that u16 can say.
 MAX_HEADER_LEN = 65535
-DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
+DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024
 NONCE_BYTES = 32
 # asyncio's default 64 KiB stream limit pauses and resumes the socket dozens of times per MB; large limits
 # and socket buffers let multi-MB activations arrive in few large reads.
@@ -367,8 +367,15 @@ class DataplaneServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = _Session()
+        loop = asyncio.get_running_loop()
         while not session.closing:
-            frame = await asyncio.wait_for(read_frame(reader, self.max_payload), self.idle_timeout)
+            # An idle peer is hung up on by a timer rather than ``wait_for``: that wraps every read in a new
+            # task, which costs more than reading a small frame. Handling a frame is not idle time.
+            idle = loop.call_later(self.idle_timeout, writer.close)
+            try:
+                frame = await read_frame(reader, self.max_payload)
+            finally:
+                idle.cancel()
             reply = await self._answer(frame, session)
             if reply is not None:
                 writer.write(encode_frame(reply))
