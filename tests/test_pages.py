@@ -84,3 +84,27 @@ def test_the_admin_has_every_model(admin_client):
         "/admin/telemetry/telemetryrecord/",
     ]:
         assert admin_client.get(url).status_code == 200
+
+
+def test_last_seen_is_told_in_seconds_while_recent(client, alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from edgeorch.devices.models import Device
+
+    _, plain = services.create_enrollment_token()
+    device = services.enroll_device(plain, name="fresh").device
+    Device.objects.filter(pk=device.pk).update(
+        last_seen=timezone.now() - timedelta(seconds=12), status="online"
+    )
+    client.force_login(alice)
+    page = client.get("/").content.decode()
+    assert "12 s ago" in page or "13 s ago" in page
+
+
+def test_static_files_are_served_by_the_app_itself(live_server_proc):
+    import requests
+
+    css = requests.get(f"{live_server_proc.url}/static/css/edgeorch.css", timeout=10)
+    assert css.status_code == 200 and "--accent" in css.text
