@@ -1,0 +1,273 @@
+"""REST API of plans: the strategy registry, what-if plans and cut sweeps, the predictor's accuracy.
+
+A what-if stores nothing and runs nothing, so any logged-in person may ask (viewers included).
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from edgeorch import planning
+from edgeorch.catalog.models import MLModel
+from edgeorch.devices.choices import DeviceStatus
+from edgeorch.devices.models import Device
+
+from . import services
+
+
+class StrategySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    params = serializers.ListField(child=serializers.CharField())
+
+
+class LinkOverrideSerializer(serializers.Serializer):
+    a = serializers.UUIDField()
+    b = serializers.UUIDField()
+    bandwidth_bps = serializers.FloatField(required=False, min_value=1.0, help_text="bits/s")
+    rtt_ms = serializers.FloatField(required=False, min_value=0.0)
+
+
+class OverridesSerializer(serializers.Serializer):
+    bandwidth_bps = serializers.FloatField(required=False, min_value=1.0, help_text="Every link, bits/s")
+    rtt_ms = serializers.FloatField(required=False, min_value=0.0, help_text="Every link")
+    links = LinkOverrideSerializer(many=True, required=False, help_text="One pair (either direction)")
+    throttle = serializers.DictField(
+        child=serializers.FloatField(min_value=1.0), required=False, help_text="device id -> factor >= 1"
+    )
+    queue = serializers.DictField(
+        child=serializers.IntegerField(min_value=0), required=False, help_text="device id -> requests ahead"
+    )
+
+
+class PlanRequestSerializer(serializers.Serializer):
+    model = serializers.IntegerField()
+    strategy = serializers.CharField(default="multi-device")
+    source = serializers.UUIDField()
+    devices = serializers.ListField(
+        child=serializers.UUIDField(), required=False, help_text="Devices to consider (default: all online)"
+    )
+    result = serializers.UUIDField(required=False, allow_null=True)
+    deadline_ms = serializers.FloatField(required=False, allow_null=True, min_value=0.0)
+    params = serializers.DictField(required=False, help_text="Strategy parameters, e.g. {cut, device}")
+    overrides = OverridesSerializer(required=False)
+
+
+class SweepRequestSerializer(serializers.Serializer):
+    model = serializers.IntegerField()
+    source = serializers.UUIDField()
+    edge = serializers.UUIDField()
+    overrides = OverridesSerializer(required=False)
+
+
+class StageSerializer(serializers.Serializer):
+    device = serializers.CharField()
+    unit = serializers.CharField()
+    first_block = serializers.IntegerField(allow_null=True)
+    last_block = serializers.IntegerField(allow_null=True)
+    nodes = serializers.ListField(child=serializers.CharField())
+    compute = serializers.FloatField(allow_null=True)
+    transfer = serializers.FloatField(allow_null=True)
+    queue = serializers.FloatField(allow_null=True)
+
+
+class AlternativeSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    latency = serializers.FloatField(allow_null=True)
+    throughput = serializers.FloatField(allow_null=True)
+
+
+class CutTensorSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    source = serializers.CharField()
+    target = serializers.CharField()
+    bytes = serializers.FloatField()
+
+
+class PlannedDeviceSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+    status = serializers.CharField()
+    online = serializers.BooleanField()
+    times = serializers.CharField(required=False, help_text="measured, predicted or estimated")
+    detail = serializers.CharField(required=False)
+    throttle = serializers.FloatField(required=False)
+    queue = serializers.IntegerField(required=False)
+
+
+class PlannedLinkSerializer(serializers.Serializer):
+    a = serializers.CharField()
+    b = serializers.CharField()
+    a_name = serializers.CharField()
+    b_name = serializers.CharField()
+    bandwidth_bps = serializers.FloatField()
+    rtt_ms = serializers.FloatField()
+    loss = serializers.FloatField()
+    source = serializers.CharField(help_text="measured, assumed or override")
+
+
+class ModelRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+
+
+class PlanSerializer(serializers.Serializer):
+    """``latency = input_transfer + sum(stage.queue + stage.compute + stage.transfer)``; seconds."""
+
+    strategy = serializers.CharField()
+    stages = StageSerializer(many=True)
+    input_transfer = serializers.FloatField(allow_null=True)
+    latency = serializers.FloatField(allow_null=True)
+    throughput = serializers.FloatField(allow_null=True, help_text="frames/s")
+    deadline = serializers.FloatField(allow_null=True)
+    deadline_met = serializers.BooleanField(allow_null=True)
+    cut_tensors = CutTensorSerializer(many=True)
+    alternatives = AlternativeSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField())
+    model = ModelRefSerializer()
+    devices = PlannedDeviceSerializer(many=True)
+    links = PlannedLinkSerializer(many=True)
+
+
+class DeviceRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class SweepCutSerializer(serializers.Serializer):
+    cut = serializers.IntegerField(help_text="Blocks run on the source device (0: offload, n: local)")
+    label = serializers.CharField()
+    cut_point = serializers.IntegerField(allow_null=True, help_text="The catalog cut point index")
+    device_compute = serializers.FloatField(allow_null=True)
+    transfer = serializers.FloatField(allow_null=True)
+    queue = serializers.FloatField(allow_null=True)
+    edge_compute = serializers.FloatField(allow_null=True)
+    latency = serializers.FloatField(allow_null=True)
+    bytes = serializers.FloatField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+
+
+class SweepSerializer(serializers.Serializer):
+    model = ModelRefSerializer()
+    source = DeviceRefSerializer()
+    edge = DeviceRefSerializer()
+    cuts = SweepCutSerializer(many=True)
+    best = serializers.IntegerField(allow_null=True)
+    devices = PlannedDeviceSerializer(many=True)
+    links = PlannedLinkSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class PredictorReportSerializer(serializers.Serializer):
+    profiles = serializers.IntegerField()
+    pairs = serializers.IntegerField(help_text="(device, model) pairs profiled")
+    held_out_pairs = serializers.IntegerField()
+    train_samples = serializers.IntegerField()
+    test_samples = serializers.IntegerField()
+    mape = serializers.FloatField(
+        allow_null=True, help_text="A fraction: 0.05 = 5%; null with too few profiles"
+    )
+    device_classes = serializers.ListField(child=serializers.CharField())
+    detail = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+@extend_schema(responses=StrategySerializer(many=True))
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def strategy_list(request):
+    """The planning strategies: name, one-line description and the parameters each takes."""
+    return Response([info.to_dict() for info in planning.STRATEGIES.values()])
+
+
+@extend_schema(request=PlanRequestSerializer, responses={200: PlanSerializer, 400: ErrorSerializer})
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def plan_create(request):
+    """A what-if plan with its breakdown, from the latest profiles, telemetry and links plus any overrides.
+
+    Nothing is stored or run. 400 names an unknown model, device or strategy, or says why no plan exists."""
+    data = _valid(PlanRequestSerializer, request)
+    model = _model(data["model"])
+    source = _device(data["source"])
+    result = _device(data["result"]) if data.get("result") else None
+    if "devices" in data:
+        devices = [_device(d) for d in data["devices"]]
+    else:
+        devices = list(Device.objects.filter(status=DeviceStatus.ONLINE))
+    deadline = data.get("deadline_ms")
+    return _answer(
+        services.make_plan,
+        model,
+        devices,
+        source,
+        data["strategy"],
+        result=result,
+        overrides=data.get("overrides"),
+        deadline=None if deadline is None else deadline / 1000.0,
+        params=data.get("params"),
+    )
+
+
+@extend_schema(request=SweepRequestSerializer, responses={200: SweepSerializer, 400: ErrorSerializer})
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def plan_sweep(request):
+    """Every cut between a source and an edge device: device compute, transfer, edge compute; the best cut."""
+    data = _valid(SweepRequestSerializer, request)
+    model, source, edge = _model(data["model"]), _device(data["source"]), _device(data["edge"])
+    return _answer(services.cut_sweep, model, source, edge, overrides=data.get("overrides"))
+
+
+@extend_schema(responses=PredictorReportSerializer)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def predictor_report(request):
+    """How well the latency regression predicts (device, model) pairs it was not fitted on (MAPE)."""
+    return Response(services.predictor_report())
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _model(pk: int) -> MLModel:
+    model = MLModel.objects.filter(pk=pk).prefetch_related("cut_points").first()
+    if model is None:
+        raise ValidationError({"detail": f"No model with id {pk}."})
+    return model
+
+
+def _device(pk) -> Device:
+    device = Device.objects.filter(pk=pk).first()
+    if device is None:
+        raise ValidationError({"detail": f"No device with id {pk}."})
+    return device
+
+
+def _answer(function, *args, **kwargs) -> Response:
+    try:
+        return Response(function(*args, **kwargs))
+    except (services.PlanInputError, planning.PlanningError) as exc:
+        return Response({"detail": str(exc)}, status=400)
+
+
+extra_urlpatterns = [
+    path("strategies/", strategy_list, name="plans-strategies"),
+    path("plans/", plan_create, name="plans-create"),
+    path("plans/sweep/", plan_sweep, name="plans-sweep"),
+    path("plans/predictor/", predictor_report, name="plans-predictor"),
+]
