@@ -160,6 +160,12 @@ TELEMETRY_ROLLUP_INTERVAL_S = envfloat("EDGEORCH_TELEMETRY_ROLLUP_INTERVAL", 300
 AGENT_MAX_MESSAGE_BYTES = envint("EDGEORCH_AGENT_MAX_MESSAGE_BYTES", 1024 * 1024, minimum=1024)
 # The public URL agents and install scripts should use (defaults to the request's own host).
 PUBLIC_URL = envstr("EDGEORCH_PUBLIC_URL", "") or ""
+# Jobs: a job (or a session, beyond its stream's own length) not finished after this long fails as timed out.
+JOB_TIMEOUT_S = envfloat("EDGEORCH_JOB_TIMEOUT", 30.0, minimum=0.1)
+# Largest binary frame (a result tensor or a relayed activation) accepted after the message announcing it.
+JOB_MAX_BINARY_BYTES = envint("EDGEORCH_JOB_MAX_BINARY_MB", 32, minimum=1) * 1024 * 1024
+# Threads per onnxruntime session that deploys ask agents for (0: the agent's own default).
+JOB_AGENT_THREADS = envint("EDGEORCH_JOB_AGENT_THREADS", 0, minimum=0)
 # Uploaded models larger than this are refused.
 MODEL_UPLOAD_MAX_BYTES = envint("EDGEORCH_MODEL_UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

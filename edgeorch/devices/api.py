@@ -120,6 +120,32 @@ class DeviceViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
             }
         )
 
+    @extend_schema(
+        request=inline_serializer(
+            "ProfileRequest",
+            {
+                "model": serializers.IntegerField(),
+                "warmup": serializers.IntegerField(required=False, min_value=0),
+                "repeats": serializers.IntegerField(required=False, min_value=1),
+            },
+        ),
+        responses={202: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["post"])
+    def profile(self, request, pk=None):
+        """Ask the agent to time every block of a model (warm-up, then repeats); stored as its block profile."""
+        from edgeorch.jobs import api as jobs_api
+
+        return jobs_api.request_profile(request, self.get_object())
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def probe(self, request, pk=None):
+        """Ask the agent to measure RTT and bandwidth to every other online agent; stored as link samples."""
+        from edgeorch.jobs import api as jobs_api
+
+        return jobs_api.probe_links(request, self.get_object())
+
 
 def _series_params(params):
     metric = params.get("metric", "").strip()

@@ -13,6 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from edgeorch_agent import protocol as p
 
+from edgeorch.jobs import services as jobs
 from edgeorch.telemetry.ingest import get_ingestor
 
 from . import services
@@ -34,6 +35,8 @@ class AgentConsumer(AsyncWebsocketConsumer):
 
     device = None
     greeted = False
+    # A ``result`` (one-shot) or ``relay`` message announces ONE binary frame that follows it.
+    expecting = None
 
     async def connect(self):
         await self.accept()
@@ -61,15 +64,22 @@ class AgentConsumer(AsyncWebsocketConsumer):
                 code,
                 "" if went_offline else ", replaced",
             )
+            if went_offline:
+                await self._db(jobs.device_gone, self.device.pk)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.device is None:
             return
         size = len(text_data.encode() if text_data is not None else bytes_data or b"")
-        if size > settings.AGENT_MAX_MESSAGE_BYTES:
-            limit = settings.AGENT_MAX_MESSAGE_BYTES
+        announced = text_data is None and self.expecting is not None
+        limit = settings.JOB_MAX_BINARY_BYTES if announced else settings.AGENT_MAX_MESSAGE_BYTES
+        if size > limit:
             await self._close_with(p.CLOSE_TOO_BIG, "too_big", f"message of {size} bytes exceeds {limit}")
             return
+        if announced:
+            await self._binary(bytes_data or b"")
+            return
+        self.expecting = None  # a text frame where a binary one was announced: the binary never comes
         if text_data is None:
             await self._refuse("binary_on_control", "the control channel carries JSON text frames only")
             return
@@ -87,6 +97,8 @@ class AgentConsumer(AsyncWebsocketConsumer):
             await self._close_with(p.CLOSE_PROTOCOL, "hello_first", f"{message.type!r} sent before 'hello'")
         elif isinstance(message, p.Telemetry):
             await self._telemetry(message)
+        else:
+            await self._execution(message)
 
     async def _hello(self, hello: p.Hello):
         if hello.device_id != str(self.device.pk):
@@ -126,6 +138,51 @@ class AgentConsumer(AsyncWebsocketConsumer):
             return
         ack = p.Ack(seqs=result.seqs, stored=result.stored, duplicates=result.duplicates)
         await self.send(text_data=ack.to_json())
+
+    # --- execution (docs/protocol.md, "Execution"): thin, the jobs services do the work ----------------
+
+    async def _execution(self, message):
+        pk = self.device.pk
+        if isinstance(message, p.Result) and message.session_id is None or isinstance(message, p.Relay):
+            self.expecting = message
+        elif isinstance(message, p.DeployStatus):
+            await self._db(jobs.record_deploy_status, pk, message)
+        elif isinstance(message, p.StreamReport):
+            await self._db(jobs.record_frames, message.session_id, message.frames)
+        elif isinstance(message, p.StreamDone):
+            await self._db(jobs.finish_session, message.session_id, message)
+        elif isinstance(message, p.StageFailed):
+            await self._db(jobs.record_stage_error, pk, message)
+        elif isinstance(message, p.ProfileResult):
+            await self._db(jobs.record_profile, pk, message)
+        elif isinstance(message, p.ProbeResult):
+            await self._db(jobs.record_probe, pk, message)
+
+    async def _binary(self, data: bytes):
+        message, self.expecting = self.expecting, None
+        if isinstance(message, p.Result):
+            await self._db(jobs.record_result, self.device.pk, message, data)
+            return
+        channel = await self._db(jobs.relay_channel, message)
+        if channel is None:
+            log.warning(
+                "cannot relay request %s to %s: not connected", message.request_id, message.to_device_id
+            )
+            return
+        relayed = p.Relayed(message.deployment_id, message.request_id, str(self.device.pk))
+        await self.channel_layer.send(
+            channel, {"type": "agent.command", "message": relayed.to_json(), "bytes": data}
+        )
+
+    async def agent_command(self, event):
+        """The control plane speaks to this agent: forward the message (and its binary frame, if any)."""
+        await self.send(text_data=event["message"])
+        if event.get("bytes") is not None:
+            await self.send(bytes_data=event["bytes"])
+
+    @staticmethod
+    async def _db(function, *args):
+        return await database_sync_to_async(function, thread_sensitive=False)(*args)
 
     # --- group events ------------------------------------------------------------------------------
 

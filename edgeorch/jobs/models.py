@@ -1,1 +1,231 @@
-"""Models of the jobs app."""
+"""Jobs (one request), sessions (a stream of frames), the deployments they run on, and measurement requests.
+
+A ``Job`` or ``Session`` row is the source of truth for its state; Celery and the agents only move it along
+through ``services``. Every move goes through ``Run.move_to``, which refuses transitions that
+``choices.TRANSITIONS`` does not allow and never leaves a terminal state.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .choices import TERMINAL, TRANSITIONS, DeploymentState, InputKind, MeasurementState, RunState
+
+
+class IllegalTransition(Exception):
+    """A state change the state machine does not allow (e.g. a result for a cancelled job)."""
+
+
+def run_dir(kind: str, pk) -> Path:
+    return Path(settings.MEDIA_ROOT) / kind / str(pk)
+
+
+class Deployment(models.Model):
+    """Segments of one model placed on devices, loaded by their agents; reused while those devices stay online.
+
+    ``key`` identifies the placement (model, cuts, device and codec per stage) so that jobs with the same plan
+    share one deployment. ``stages`` holds, per stage, the description sent in ``deploy`` plus its device;
+    ``ready_devices`` fills as ``deploy_status`` messages arrive. ``secret`` authenticates the data plane.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.CharField(max_length=64, db_index=True)
+    model = models.ForeignKey("catalog.MLModel", on_delete=models.PROTECT, related_name="deployments")
+    cuts = models.CharField(max_length=200, blank=True)
+    stages = models.JSONField(help_text="[{stage, device, url, sha256, inputs, outputs, next}]")
+    devices = models.JSONField(help_text="Device ids, in stage order, without repeats")
+    ready_devices = models.JSONField(default=list)
+    secret = models.CharField(max_length=64, default=secrets.token_urlsafe, editable=False)
+    state = models.CharField(
+        max_length=10, choices=DeploymentState.choices, default=DeploymentState.DEPLOYING
+    )
+    error = models.TextField(blank=True)
+    load_s = models.JSONField(default=dict, help_text="Seconds each device took to load its stages")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["key", "state"])]
+
+    def __str__(self) -> str:
+        return f"deployment {str(self.id)[:8]} of {self.model_id} [{self.cuts}]"
+
+    @property
+    def first_stage(self) -> dict:
+        return self.stages[0]
+
+    def stage_of(self, device_id: str) -> int | None:
+        """The first stage that runs on ``device_id`` (None when it runs none)."""
+        return next((s["stage"] for s in self.stages if s["device"] == str(device_id)), None)
+
+
+class Run(models.Model):
+    """What jobs and sessions share: the request, the plan, the state machine and the timing summary."""
+
+    model = models.ForeignKey("catalog.MLModel", on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="+")
+    strategy = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True, help_text="Strategy parameters (cut=, device=, k=)")
+    candidates = models.JSONField(default=list, blank=True, help_text="Device ids to consider; [] = all")
+    codec = models.CharField(max_length=10, default="raw")
+    input_kind = models.CharField(max_length=10, choices=InputKind.choices, default=InputKind.RANDOM)
+    input_sample = models.IntegerField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.PENDING)
+    reason = models.TextField(blank=True, help_text="Why it failed or was cancelled")
+    failed_stage = models.IntegerField(null=True, blank=True)
+    plan = models.JSONField(null=True, blank=True)
+    deployment = models.ForeignKey(
+        Deployment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    predicted_latency_s = models.FloatField(null=True, blank=True)
+    timeout_s = models.FloatField()
+    base_url = models.CharField(max_length=300, help_text="How agents reach this server (input URLs)")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the source agent was told to run"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    def move_to(self, state: str, **fields) -> list[str]:
+        """Change state in memory (the caller saves the returned ``update_fields``); raises
+        ``IllegalTransition`` for a move the state machine forbids."""
+        allowed = state in (RunState.FAILED, RunState.CANCELLED) or state in TRANSITIONS.get(self.state, ())
+        if self.terminal or not allowed:
+            raise IllegalTransition(
+                f"{self._meta.model_name} {self.pk}: {self.state} -> {state} is not allowed"
+            )
+        self.state = state
+        if state in TERMINAL:
+            self.finished_at = timezone.now()
+            fields.setdefault("finished_at", self.finished_at)
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return ["state", *fields]
+
+    @property
+    def stage_devices(self) -> list[str]:
+        return [s["device"] for s in (self.plan or {}).get("stages", [])]
+
+
+class Job(Run):
+    """One inference request run along its plan; the last stage's agent reports the output and the trace.
+
+    ``trace`` lists, per stage, its device and queue/compute/serialize/transfer seconds with wall-clock start
+    and end; ``measured_latency_s`` runs from telling the source to run until the result arrived.
+    """
+
+    trace = models.JSONField(default=list, blank=True)
+    output = models.JSONField(default=dict, blank=True, help_text="{name, shape, dtype, top_k}")
+    measured_latency_s = models.FloatField(null=True, blank=True)
+
+    class Meta(Run.Meta):
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.state})"
+
+    @property
+    def directory(self) -> Path:
+        return run_dir("jobs", self.pk)
+
+    @property
+    def input_path(self) -> Path:
+        return self.directory / "input.npy"
+
+    @property
+    def output_path(self) -> Path:
+        return self.directory / "output.npy"
+
+
+class Session(Run):
+    """A stream of ``frames`` requests at ``rate`` frames/s from the source, executed by the agents without a
+    control-plane round trip per frame; per-frame records arrive in batches as ``Frame`` rows.
+
+    ``deadline_s`` is the per-frame latency a frame must meet; ``summary`` holds p50/p95/p99, throughput and
+    deadline misses once the stream is done (and is refreshed while it runs).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    rate = models.FloatField(help_text="Frames per second")
+    frames = models.PositiveIntegerField()
+    max_in_flight = models.PositiveIntegerField(default=1)
+    deadline_s = models.FloatField(null=True, blank=True)
+    frames_sent = models.PositiveIntegerField(default=0)
+    frames_ok = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta(Run.Meta):
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"session {str(self.pk)[:8]} ({self.state})"
+
+    @property
+    def directory(self) -> Path:
+        return run_dir("sessions", self.pk)
+
+    @property
+    def input_path(self) -> Path:
+        return self.directory / "input.npy"
+
+
+class Frame(models.Model):
+    """One frame of a session as the source agent reported it."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="frame_records")
+    request_id = models.IntegerField()
+    ok = models.BooleanField()
+    error = models.TextField(blank=True)
+    latency_s = models.FloatField()
+    trace = models.JSONField(default=list)
+    deadline_met = models.BooleanField(null=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "request_id"]
+        constraints = [models.UniqueConstraint(fields=["session", "request_id"], name="jobs_frame_once")]
+
+    def __str__(self) -> str:
+        return f"frame {self.request_id} of {self.session_id}"
+
+
+class Measurement(models.Model):
+    """A profiling or link-probing request sent to an agent, until its answer is stored (in ``plans``)."""
+
+    PROFILE, PROBE = "profile", "probe"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, choices=[(PROFILE, "Profile"), (PROBE, "Probe")])
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
+    model = models.ForeignKey(
+        "catalog.MLModel", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=8, choices=MeasurementState.choices, default=MeasurementState.PENDING)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.device_id} ({self.state})"

@@ -1,0 +1,413 @@
+"""REST API of jobs, stream sessions and measurement requests.
+
+People submit and read (operators submit, viewers read); agents read a run's input tensor with their device
+credential. Submitting answers 202 with the id: a Celery task plans and starts the run.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from edgeorch.api.permissions import IsOperatorOrReadOnly
+from edgeorch.catalog.models import MLModel
+from edgeorch.devices.api import public_base_url
+from edgeorch.devices.auth import DeviceCredentialAuthentication
+from edgeorch.devices.models import Device
+
+from . import services, stats
+from .models import Frame, IllegalTransition, Job, Measurement, Session
+
+AUTHENTICATION = [DeviceCredentialAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+
+
+class PeopleOnly(IsOperatorOrReadOnly):
+    """Devices read inputs only (their own endpoints); everything here is for people."""
+
+    def has_permission(self, request, view) -> bool:
+        return not getattr(request.user, "is_device", False) and super().has_permission(request, view)
+
+
+# --- submitting ------------------------------------------------------------------------------------
+
+
+class ModelRefField(serializers.Field):
+    """A catalog model by id, or by name (its newest version)."""
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        query = Q(pk=int(text)) if text.isdigit() else Q(name=text)
+        model = MLModel.objects.filter(query).order_by("-created_at").first()
+        if model is None:
+            raise ValidationError(f"no model {text!r} in the catalog")
+        return model
+
+    def to_representation(self, value):
+        return value.pk
+
+
+def _device(value) -> Device:
+    device = Device.objects.filter(pk=value).first() if _is_uuid(value) else None
+    if device is None:
+        raise ValidationError(f"no device {value!r}")
+    return device
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+class RunRequestSerializer(serializers.Serializer):
+    model = ModelRefField(help_text="Model id, or name (newest version)")
+    source = serializers.CharField(help_text="Id of the source device (where the input is captured)")
+    strategy = serializers.CharField(default="device-edge", help_text="A planner strategy")
+    params = serializers.JSONField(
+        required=False, help_text='Strategy parameters, e.g. {"cut": 2, "device": "…"}'
+    )
+    devices = serializers.ListField(child=serializers.CharField(), required=False,
+                                    help_text="Devices to consider (default: all)")  # fmt: skip
+    codec = serializers.CharField(default="raw", help_text="Activation codec: raw, fp16, int8, zlib")
+    sample = serializers.IntegerField(
+        required=False, min_value=0, help_text="Use test sample k of the model's data"
+    )
+    seed = serializers.IntegerField(default=0, help_text="Seed of the random input (no upload, no sample)")
+    timeout_s = serializers.FloatField(required=False, min_value=0.1)
+
+    def validate_source(self, value):
+        return _device(value)
+
+    def validate_devices(self, value):
+        return [_device(v).pk for v in value]
+
+    def validate_params(self, value):
+        if not isinstance(value, dict):
+            raise ValidationError("params must be an object")
+        return value
+
+
+class JobRequestSerializer(RunRequestSerializer):
+    input = serializers.FileField(required=False, help_text="The input tensor as a .npy file")
+
+
+class SessionRequestSerializer(RunRequestSerializer):
+    strategy = serializers.CharField(default="pipeline", help_text="A planner strategy")
+    rate = serializers.FloatField(min_value=0.001, help_text="Frames per second")
+    frames = serializers.IntegerField(required=False, min_value=1)
+    duration_s = serializers.FloatField(required=False, min_value=0.001)
+    deadline_s = serializers.FloatField(required=False, min_value=0.0, help_text="Per-frame latency deadline")
+    max_in_flight = serializers.IntegerField(required=False, min_value=1,
+                                             help_text="Frames in the pipeline at once (default: one per stage)")  # fmt: skip
+
+
+def _run_kwargs(data: dict, request) -> dict:
+    return {
+        "model": data["model"], "source": data["source"], "strategy": data["strategy"],
+        "params": data.get("params") or {}, "candidates": data.get("devices") or [], "codec": data["codec"],
+        "sample": data.get("sample"), "seed": data["seed"], "timeout_s": data.get("timeout_s"),
+        "user": request.user, "base_url": public_base_url(request),
+    }  # fmt: skip
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+class RunSerializer(serializers.ModelSerializer):
+    model_name = serializers.CharField(source="model.name", read_only=True)
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    prediction_error = serializers.SerializerMethodField()
+
+    class Meta:
+        fields = ["id", "state", "reason", "failed_stage", "model", "model_name", "source", "source_name",
+                  "strategy", "params", "candidates", "codec", "input_kind", "input_sample", "timeout_s",
+                  "predicted_latency_s", "prediction_error", "created_at", "started_at", "finished_at"]  # fmt: skip
+
+    def get_prediction_error(self, run) -> float | None:
+        measured = getattr(run, "measured_latency_s", None)
+        if measured is None and isinstance(run, Session):
+            measured = (run.summary.get("latency_s") or {}).get("p50")
+        return stats.prediction_error(run.predicted_latency_s, measured)
+
+
+class JobSerializer(RunSerializer):
+    class Meta(RunSerializer.Meta):
+        model = Job
+        fields = [*RunSerializer.Meta.fields, "measured_latency_s"]
+
+
+class JobDetailSerializer(JobSerializer):
+    stages = serializers.SerializerMethodField()
+    totals = serializers.SerializerMethodField()
+    output_url = serializers.SerializerMethodField()
+
+    class Meta(JobSerializer.Meta):
+        fields = [
+            *JobSerializer.Meta.fields,
+            "plan",
+            "output",
+            "output_url",
+            "stages",
+            "totals",
+            "deployment",
+        ]
+
+    def get_stages(self, job) -> list[dict]:
+        return stage_rows(job.plan, job.trace)
+
+    def get_totals(self, job) -> dict:
+        return stats.stage_totals(job.trace)
+
+    def get_output_url(self, job) -> str | None:
+        if not job.output_path.is_file():
+            return None
+        return self.context["request"].build_absolute_uri(f"/api/jobs/{job.pk}/output.npy")
+
+
+def stage_rows(plan: dict | None, trace: list[dict]) -> list[dict]:
+    """Per planned stage: its device, the predicted and the measured timings (measured where traced)."""
+    planned = (plan or {}).get("stages", [])
+    names = {str(d.pk): d.name for d in Device.objects.filter(pk__in=[s["device"] for s in planned])}
+    measured = {t.get("stage"): t for t in trace}
+    rows = []
+    for k, stage in enumerate(planned):
+        t = measured.get(k, {})
+        rows.append({
+            "stage": k, "device": stage["device"], "device_name": names.get(stage["device"], stage["device"]),
+            "blocks": [stage["first_block"], stage["last_block"]],
+            "predicted": {"queue_s": stage["queue"], "compute_s": stage["compute"], "transfer_s": stage["transfer"]},
+            "measured": {name: t.get(name) for name in (*stats.TIMINGS, "start", "end", "relayed")} if t else None,
+        })  # fmt: skip
+    return rows
+
+
+class SessionSerializer(RunSerializer):
+    class Meta(RunSerializer.Meta):
+        model = Session
+        fields = [*RunSerializer.Meta.fields, "rate", "frames", "max_in_flight", "deadline_s", "frames_sent",
+                  "frames_ok", "summary"]  # fmt: skip
+
+
+class SessionDetailSerializer(SessionSerializer):
+    stages = serializers.SerializerMethodField()
+
+    class Meta(SessionSerializer.Meta):
+        fields = [*SessionSerializer.Meta.fields, "plan", "stages", "deployment"]
+
+    def get_stages(self, session) -> list[dict]:
+        return stage_rows(session.plan, [])
+
+
+class FrameSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Frame
+        fields = ["request_id", "ok", "error", "latency_s", "deadline_met", "trace"]
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Measurement
+        fields = ["id", "kind", "device", "model", "state", "error", "result", "created_at", "finished_at"]
+
+
+# --- viewsets --------------------------------------------------------------------------------------
+
+
+class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    permission_classes = [PeopleOnly]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _conflict(self, exc):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+    def _accepted(self, run, serializer_class):
+        body = serializer_class(run, context={"request": self.request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class JobViewSet(RunViewSet):
+    """One-shot inference jobs: submit (202), read status, plan, output and per-stage timings, cancel."""
+
+    queryset = Job.objects.select_related("model", "source")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return JobRequestSerializer
+        return JobSerializer if self.action == "list" else JobDetailSerializer
+
+    @extend_schema(request=JobRequestSerializer, responses={202: JobDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        """Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random tensor."""
+        form = JobRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        upload = data["input"].read() if data.get("input") else None
+        try:
+            job = services.submit_job(upload=upload, **_run_kwargs(data, request))
+        except services.SubmitError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return self._accepted(job, JobDetailSerializer)
+
+    @extend_schema(request=None, responses={200: JobDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a job that has not ended (409 otherwise)."""
+        try:
+            job = services.cancel_job(self.get_object().pk, request.user)
+        except IllegalTransition as exc:
+            return self._conflict(exc)
+        return Response(JobDetailSerializer(job, context={"request": request}).data)
+
+
+class SessionViewSet(RunViewSet):
+    """Stream sessions: a stream of frames from the source, per-frame records in batches, a summary, stop."""
+
+    queryset = Session.objects.select_related("model", "source")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return SessionRequestSerializer
+        return SessionSerializer if self.action == "list" else SessionDetailSerializer
+
+    @extend_schema(request=SessionRequestSerializer, responses={202: SessionDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        """Start a stream session of `frames` (or `duration_s` x `rate`) frames at `rate` frames/s."""
+        form = SessionRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        extra = {k: data.get(k) for k in ("rate", "frames", "duration_s", "deadline_s", "max_in_flight")}
+        try:
+            session = services.start_session(**_run_kwargs(data, request), **extra)
+        except services.SubmitError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return self._accepted(session, SessionDetailSerializer)
+
+    @extend_schema(request=None, responses={200: SessionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """Stop a running session; frames already in flight are still recorded."""
+        try:
+            session = services.stop_session(self.get_object().pk, request.user)
+        except IllegalTransition as exc:
+            return self._conflict(exc)
+        return Response(SessionDetailSerializer(session, context={"request": request}).data)
+
+    @extend_schema(responses=FrameSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def frames(self, request, pk=None):
+        """The per-frame records received so far, in request order."""
+        rows = self.get_object().frame_records.all()
+        return Response(FrameSerializer(rows, many=True).data)
+
+
+class MeasurementViewSet(viewsets.ReadOnlyModelViewSet):
+    """Profiling and probing requests (started from a device: POST /api/devices/{id}/profile/ or /probe/)."""
+
+    queryset = Measurement.objects.all()
+    serializer_class = MeasurementSerializer
+    permission_classes = [PeopleOnly]
+
+
+# --- tensors ---------------------------------------------------------------------------------------
+
+
+class TensorReader(IsOperatorOrReadOnly):
+    """Anyone logged in, and devices (the agents that fetch inputs)."""
+
+    def has_permission(self, request, view) -> bool:
+        return getattr(request.user, "is_device", False) or super().has_permission(request, view)
+
+
+def _npy(path, filename: str):
+    if not path.is_file():
+        return Response({"detail": "No such tensor (yet)."}, status=status.HTTP_404_NOT_FOUND)
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
+    response["Content-Type"] = "application/octet-stream"
+    return response
+
+
+@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@api_view(["GET"])
+@authentication_classes(AUTHENTICATION)
+@permission_classes([TensorReader])
+def job_input(request, pk: int):
+    """The job's input tensor (.npy); the first stage's agent downloads it."""
+    return _npy(get_object_or_404(Job, pk=pk).input_path, f"job-{pk}-input.npy")
+
+
+@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@api_view(["GET"])
+@authentication_classes(AUTHENTICATION)
+@permission_classes([TensorReader])
+def job_output(request, pk: int):
+    """The job's output tensor (.npy), once it has completed."""
+    return _npy(get_object_or_404(Job, pk=pk).output_path, f"job-{pk}-output.npy")
+
+
+@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@api_view(["GET"])
+@authentication_classes(AUTHENTICATION)
+@permission_classes([TensorReader])
+def session_input(request, pk):
+    """The session's input tensor (.npy), which the source agent sends as every frame."""
+    return _npy(get_object_or_404(Session, pk=pk).input_path, f"session-{pk}-input.npy")
+
+
+def register(router) -> None:
+    router.register("jobs", JobViewSet, basename="job")
+    router.register("sessions", SessionViewSet, basename="session")
+    router.register("measurements", MeasurementViewSet, basename="measurement")
+
+
+extra_urlpatterns = [
+    path("jobs/<int:pk>/input.npy", job_input, name="job-input"),
+    path("jobs/<int:pk>/output.npy", job_output, name="job-output"),
+    path("sessions/<uuid:pk>/input.npy", session_input, name="session-input"),
+]
+
+
+# --- measurements started from a device (DeviceViewSet's profile/probe actions call these) ------------
+
+
+class ProfileRequestSerializer(serializers.Serializer):
+    model = ModelRefField()
+    warmup = serializers.IntegerField(default=2, min_value=0, max_value=100)
+    repeats = serializers.IntegerField(default=10, min_value=1, max_value=1000)
+
+
+def request_profile(request, device) -> Response:
+    form = ProfileRequestSerializer(data=request.data)
+    form.is_valid(raise_exception=True)
+    data = form.validated_data
+    try:
+        measurement = services.request_profile(
+            device,
+            data["model"],
+            warmup=data["warmup"],
+            repeats=data["repeats"],
+            base_url=public_base_url(request),
+        )
+    except services.SubmitError as exc:
+        raise ValidationError({"detail": str(exc)}) from None
+    return Response(MeasurementSerializer(measurement).data, status=status.HTTP_202_ACCEPTED)
+
+
+def probe_links(request, device) -> Response:
+    try:
+        measurement = services.probe_links(device)
+    except services.SubmitError as exc:
+        raise ValidationError({"detail": str(exc)}) from None
+    return Response(MeasurementSerializer(measurement).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,55 @@
+"""Charts of the run pages: the stage timeline (a Gantt of stages per device) and per-frame latency."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+PARTS = (("queue_s", "queue", "#bbbbbb"), ("compute_s", "compute", "#1f77b4"),
+         ("serialize_s", "serialize", "#ff7f0e"), ("transfer_s", "transfer", "#2ca02c"))  # fmt: skip
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def gantt_html(stages: list[dict]) -> str:
+    """One row per stage (labelled with its device); bars: queueing, compute, serialisation, transfer, in ms
+    from the first stage's start. The agents' wall clocks are compared as they are (same host in tests)."""
+    measured = [s for s in stages if s.get("measured")]
+    if not measured:
+        return ""
+    origin = min(s["measured"]["start"] - (s["measured"]["queue_s"] or 0) for s in measured)
+    figure = go.Figure()
+    labels = [f"stage {s['stage']} · {s['device_name']}" for s in measured]
+    for key, name, colour in PARTS:
+        bases, widths = [], []
+        for s in measured:
+            m = s["measured"]
+            begin = {"queue_s": m["start"] - (m["queue_s"] or 0), "compute_s": m["start"],
+                     "serialize_s": m["start"] + (m["compute_s"] or 0), "transfer_s": m["end"]}[key]  # fmt: skip
+            bases.append(_ms(begin - origin))
+            widths.append(_ms(m.get(key) or 0.0))
+        figure.add_bar(y=labels, x=widths, base=bases, orientation="h", name=name, marker_color=colour)
+    figure.update_layout(barmode="overlay", height=120 + 50 * len(measured), margin={"l": 180, "r": 20, "t": 30, "b": 40},
+                         xaxis={"title": "ms since the request entered stage 0"}, yaxis={"autorange": "reversed"},
+                         legend={"orientation": "h", "y": 1.15})  # fmt: skip
+    return pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="gantt")
+
+
+def frame_latency_html(frames: list[tuple[int, float, bool]], deadline_s: float | None) -> str:
+    """Per-frame latency (ms) by request id; failed frames in red; the deadline as a line."""
+    if not frames:
+        return ""
+    figure = go.Figure()
+    ok = [f for f in frames if f[2]]
+    bad = [f for f in frames if not f[2]]
+    figure.add_scatter(x=[f[0] for f in ok], y=[_ms(f[1]) for f in ok], mode="markers+lines", name="latency")
+    if bad:
+        figure.add_scatter(x=[f[0] for f in bad], y=[_ms(f[1]) for f in bad], mode="markers", name="failed",
+                           marker_color="red")  # fmt: skip
+    if deadline_s is not None:
+        figure.add_hline(y=_ms(deadline_s), line_dash="dash", annotation_text="deadline")
+    figure.update_layout(height=360, margin={"l": 60, "r": 20, "t": 30, "b": 40},
+                         xaxis={"title": "frame"}, yaxis={"title": "latency (ms)"})  # fmt: skip
+    return pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="frame-latency")

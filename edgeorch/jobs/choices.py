@@ -1,0 +1,46 @@
+"""States and choices of jobs, sessions, deployments and measurements."""
+
+from django.db import models
+
+
+class RunState(models.TextChoices):
+    """The life of a one-shot job or a stream session; ``TERMINAL`` states never change again."""
+
+    PENDING = "pending", "Pending"
+    PLANNING = "planning", "Planning"
+    DEPLOYING = "deploying", "Deploying"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.CANCELLED})
+ACTIVE = frozenset(set(RunState) - TERMINAL)
+
+# Which state may follow which: anything active may fail or be cancelled; the happy path moves forward.
+TRANSITIONS = {
+    RunState.PENDING: {RunState.PLANNING},
+    RunState.PLANNING: {RunState.DEPLOYING, RunState.RUNNING},
+    RunState.DEPLOYING: {RunState.RUNNING},
+    RunState.RUNNING: {RunState.COMPLETED},
+}
+
+
+class DeploymentState(models.TextChoices):
+    DEPLOYING = "deploying", "Deploying"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    RETIRED = "retired", "Retired (a device went away)"
+
+
+class InputKind(models.TextChoices):
+    UPLOAD = "upload", "Uploaded .npy"
+    SAMPLE = "sample", "Test sample of the model's own data"
+    RANDOM = "random", "Seeded random tensor"
+
+
+class MeasurementState(models.TextChoices):
+    PENDING = "pending", "Waiting for the agent"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -1,0 +1,614 @@
+"""Jobs and sessions: submit, plan, deploy, run, record what the agents report, and end every run cleanly.
+
+The flow of a one-shot job: ``submit_job`` stores the row and its input and enqueues ``tasks.dispatch_job``,
+which plans (``plans.make_plan``), finds or creates a ``Deployment`` and either starts the run at once (the
+deployment is ready) or waits in ``deploying`` until every device's ``deploy_status`` has arrived
+(``record_deploy_status`` then starts every run waiting on it). The agents pass activations peer to peer;
+the last stage's agent reports ``result`` + the output tensor (``record_result``). A stage error, a device
+disconnecting or the timeout (``expire_job``) ends the job ``failed`` with the reason and the stage.
+
+Races are settled on the rows: every state change locks the run row (``select_for_update``), and
+``Run.move_to`` refuses to leave a terminal state, so a result arriving while the timeout fires finishes the
+job exactly once, whichever commits first. Deployment readiness locks the deployment row first, then runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from edgeorch_agent import protocol as p
+from edgeorch_agent.codecs import CODECS, CodecError
+from edgeorch_agent.codecs import decode as decode_tensor
+from edgeorch_agent.dataplane import FrameError, parse_activation, parse_frame
+
+from edgeorch import planning
+from edgeorch.catalog import services as catalog
+from edgeorch.catalog.segments import SegmentError
+from edgeorch.devices.choices import DeviceStatus
+from edgeorch.devices.models import Device
+from edgeorch.plans import services as plans
+from edgeorch.plans.overrides import PlanInputError
+
+from . import agents, inputs, stats
+from .choices import ACTIVE, DeploymentState, InputKind, MeasurementState, RunState
+from .models import Deployment, Frame, IllegalTransition, Job, Measurement, Session
+
+log = logging.getLogger(__name__)
+
+
+class SubmitError(ValueError):
+    """A request that cannot become a job or session; the message says what to change (HTTP 400)."""
+
+
+# --- submitting ------------------------------------------------------------------------------------
+
+
+def check_request(model, source, strategy: str, params: dict, candidates: list, codec: str) -> None:
+    """Refuse early what can never plan: unknown strategy, parameters or codec, an offline source."""
+    info = planning.STRATEGIES.get(strategy)
+    if info is None:
+        raise SubmitError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
+    unknown = set(params) - set(info.params)
+    if unknown:
+        raise SubmitError(f"{strategy} takes no parameter {', '.join(sorted(unknown))}")
+    if codec not in CODECS:
+        raise SubmitError(f"unknown codec {codec!r}; known: {', '.join(CODECS)}")
+    if source.status != DeviceStatus.ONLINE:
+        raise SubmitError(f"the source device {source.name} is {source.status}")
+    known = set(map(str, Device.objects.filter(pk__in=candidates).values_list("pk", flat=True)))
+    missing = [str(c) for c in candidates if str(c) not in known]
+    if missing:
+        raise SubmitError(f"unknown device(s) {', '.join(missing)}")
+
+
+def make_input(model, *, upload: bytes | None = None, sample: int | None = None, seed: int = 0):
+    """The input array and how it was made; ``inputs.InputError`` becomes a ``SubmitError``."""
+    try:
+        if upload is not None:
+            return inputs.parse_upload(model, upload), InputKind.UPLOAD, None
+        if sample is not None:
+            return inputs.sample(model, sample), InputKind.SAMPLE, sample
+        return inputs.random(model, seed), InputKind.RANDOM, None
+    except inputs.InputError as exc:
+        raise SubmitError(str(exc)) from None
+
+
+def submit_job(*, model, source, strategy="device-edge", params=None, candidates=(), codec="raw",
+               upload=None, sample=None, seed=0, timeout_s=None, user=None, base_url="") -> Job:  # fmt: skip
+    """Create a pending job with its input stored, and enqueue its dispatch after commit."""
+    from . import tasks
+
+    params, candidates = dict(params or {}), [str(c) for c in candidates]
+    check_request(model, source, strategy, params, candidates, codec)
+    array, kind, k = make_input(model, upload=upload, sample=sample, seed=seed)
+    with transaction.atomic():
+        job = Job.objects.create(
+            model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
+            input_kind=kind, input_sample=k, timeout_s=timeout_s or settings.JOB_TIMEOUT_S,
+            base_url=base_url or settings.PUBLIC_URL, created_by=user,
+        )  # fmt: skip
+        _write(job.input_path, inputs.to_npy(array))
+        tasks.dispatch_job.delay_on_commit(job.pk)
+        tasks.expire_job.apply_async_on_commit((job.pk,), countdown=job.timeout_s)
+    return job
+
+
+def start_session(*, model, source, strategy="pipeline", params=None, candidates=(), codec="raw", rate=10.0,
+                  frames=None, duration_s=None, deadline_s=None, max_in_flight=None, sample=None, seed=0,
+                  timeout_s=None, user=None, base_url="") -> Session:  # fmt: skip
+    """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it."""
+    from . import tasks
+
+    params, candidates = dict(params or {}), [str(c) for c in candidates]
+    check_request(model, source, strategy, params, candidates, codec)
+    if not rate > 0:
+        raise SubmitError("rate must be positive (frames per second)")
+    count = frames if frames is not None else round((duration_s or 0) * rate)
+    if count < 1:
+        raise SubmitError("give a frame count or a duration of at least one frame")
+    array, kind, k = make_input(model, sample=sample, seed=seed)
+    stream_s = count / rate
+    with transaction.atomic():
+        session = Session.objects.create(
+            model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
+            input_kind=kind, input_sample=k, rate=rate, frames=count, deadline_s=deadline_s,
+            max_in_flight=max_in_flight or 0, timeout_s=timeout_s or stream_s + settings.JOB_TIMEOUT_S,
+            base_url=base_url or settings.PUBLIC_URL, created_by=user,
+        )  # fmt: skip
+        _write(session.input_path, inputs.to_npy(array))
+        tasks.dispatch_session.delay_on_commit(str(session.pk))
+        tasks.expire_session.apply_async_on_commit((str(session.pk),), countdown=session.timeout_s)
+    return session
+
+
+def _write(path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+# --- planning and deploying -------------------------------------------------------------------------
+
+
+def _lock(kind, pk):
+    return kind.objects.select_for_update().select_related("source", "model").get(pk=pk)
+
+
+def dispatch(kind, pk) -> None:
+    """Plan a pending job or session, deploy its segments where needed, and start it (idempotent)."""
+    with transaction.atomic():
+        run = _lock(kind, pk)
+        if run.state != RunState.PENDING:
+            return  # a retried task, or cancelled before it was planned
+        run.save(update_fields=run.move_to(RunState.PLANNING))
+    try:
+        plan = plan_run(run)
+        deployment = ensure_deployment(run, plan)
+    except (planning.PlanningError, PlanInputError, SegmentError, agents.AgentUnavailable) as exc:
+        fail(kind, pk, f"planning failed: {exc}")
+        return
+    with transaction.atomic():
+        # Lock order: deployment, then run (as in record_deploy_status). Readiness cannot slip between
+        # reading the deployment's state and this run choosing to wait for it.
+        deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        run = _lock(kind, pk)
+        if run.state != RunState.PLANNING:
+            return  # cancelled or failed while planning
+        run.plan, run.deployment, run.predicted_latency_s = plan, deployment, plan["latency"]
+        fields = ["plan", "deployment", "predicted_latency_s"]
+        if deployment.state == DeploymentState.READY:
+            fields += _start(run, deployment)
+        else:
+            fields += run.move_to(RunState.DEPLOYING)
+        run.save(update_fields=fields)
+
+
+def dispatch_job(job_id) -> None:
+    """Plan, deploy and start a pending job (the Celery task's body)."""
+    dispatch(Job, job_id)
+
+
+def dispatch_session(session_id) -> None:
+    """Plan, deploy and start a pending stream session (the Celery task's body)."""
+    dispatch(Session, session_id)
+
+
+def plan_run(run) -> dict:
+    """The plan for a run over its candidate devices (every device when none were named)."""
+    devices = Device.objects.exclude(status=DeviceStatus.REVOKED)
+    if run.candidates:
+        devices = devices.filter(pk__in=run.candidates)
+    deadline = getattr(run, "deadline_s", None)
+    params = dict(run.params)
+    return plans.make_plan(
+        run.model, list(devices), run.source, run.strategy, deadline=deadline, params=params
+    )
+
+
+def cuts_of(plan: dict) -> list[int]:
+    """Cut indices between the plan's stages: stage k ends at block ``last_block``, i.e. before cut
+    ``last_block`` (block i lies between cut i-1 and cut i)."""
+    return [stage["last_block"] for stage in plan["stages"][:-1]]
+
+
+def ensure_deployment(run, plan: dict) -> Deployment:
+    """A ready or deploying deployment of this placement whose devices are all online, or a new one (whose
+    ``deploy`` messages go out after commit)."""
+    devices = {str(d.pk): d for d in Device.objects.filter(pk__in=[s["device"] for s in plan["stages"]])}
+    offline = [d.name for d in devices.values() if d.status != DeviceStatus.ONLINE or not d.channel_name]
+    if offline:
+        raise agents.AgentUnavailable(f"{', '.join(offline)} not connected")
+    cuts = cuts_of(plan)
+    placement = [(s["device"], devices[s["device"]].dataplane_port) for s in plan["stages"]]
+    key = hashlib.sha256(json.dumps([run.model_id, cuts, placement, run.codec]).encode()).hexdigest()
+    live = (DeploymentState.READY, DeploymentState.DEPLOYING)
+    existing = Deployment.objects.filter(key=key, state__in=live).order_by("-created_at").first()
+    if existing is not None:
+        return existing
+    segments = catalog.get_segments(run.model, cuts)
+    stages = _stage_messages(run, plan, segments, devices)
+    order = list(dict.fromkeys(s["device"] for s in stages))
+    with transaction.atomic():
+        deployment = Deployment.objects.create(
+            key=key, model=run.model, cuts=",".join(map(str, cuts)), stages=stages, devices=order
+        )
+        for device_id in order:
+            mine = [{k: v for k, v in s.items() if k != "device"} for s in stages if s["device"] == device_id]
+            deploy = p.Deploy(str(deployment.pk), deployment.secret, mine, settings.JOB_AGENT_THREADS or None)
+            agents.send_on_commit(devices[device_id], deploy)
+    return deployment
+
+
+def _stage_messages(run, plan, segments, devices) -> list[dict]:
+    stages = []
+    for k, (stage, segment) in enumerate(zip(plan["stages"], segments, strict=True)):
+        following = plan["stages"][k + 1]["device"] if k + 1 < len(plan["stages"]) else None
+        hop = None
+        if following is not None:
+            peer = devices[following]
+            hop = {"device_id": following, "host": peer.dataplane_host or "127.0.0.1",
+                   "port": peer.dataplane_port or 0, "codec": run.codec}  # fmt: skip
+        url = run.base_url.rstrip("/") + reverse("catalog-segment-file", args=[segment.sha256])
+        stages.append({"stage": k, "device": stage["device"], "url": url, "sha256": segment.sha256,
+                       "inputs": segment.inputs, "outputs": segment.outputs, "next": hop})  # fmt: skip
+    return stages
+
+
+def record_deploy_status(device_id, message: p.DeployStatus) -> None:
+    """A device loaded (or failed to load) its stages; when every device is ready, start the waiting runs."""
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().filter(pk=message.deployment_id).first()
+        if deployment is None or deployment.state != DeploymentState.DEPLOYING:
+            return
+        device_id = str(device_id)
+        if not message.ok:
+            deployment.state, deployment.error = DeploymentState.FAILED, message.error or "deploy failed"
+            deployment.save(update_fields=["state", "error"])
+            stage = deployment.stage_of(device_id)
+            for kind, pk in _waiting(deployment):
+                fail(kind, pk, f"deploy failed on stage {stage}: {deployment.error}", stage=stage)
+            return
+        deployment.ready_devices = sorted({*deployment.ready_devices, device_id})
+        deployment.load_s = {**deployment.load_s, device_id: message.load_s}
+        fields = ["ready_devices", "load_s"]
+        if set(deployment.ready_devices) >= set(deployment.devices):
+            deployment.state, deployment.ready_at = DeploymentState.READY, timezone.now()
+            fields += ["state", "ready_at"]
+        deployment.save(update_fields=fields)
+        if deployment.state == DeploymentState.READY:
+            for kind, pk in _waiting(deployment):
+                run = _lock(kind, pk)
+                if run.state == RunState.DEPLOYING:
+                    run.save(update_fields=_start(run, deployment))
+
+
+def _waiting(deployment):
+    for kind in (Job, Session):
+        for pk in kind.objects.filter(deployment=deployment, state=RunState.DEPLOYING).values_list(
+            "pk", flat=True
+        ):
+            yield kind, pk
+
+
+def _start(run, deployment) -> list[str]:
+    """Move a run to ``running`` and tell its first stage's agent to start, after commit."""
+    first = deployment.first_stage
+    device = Device.objects.get(pk=first["device"])
+    fields = run.move_to(RunState.RUNNING, started_at=timezone.now())
+    if isinstance(run, Job):
+        url = run.base_url.rstrip("/") + reverse("job-input", args=[run.pk])
+        message = p.Run(str(deployment.pk), run.pk, first["stage"], url)
+    else:
+        url = run.base_url.rstrip("/") + reverse("session-input", args=[run.pk])
+        in_flight = run.max_in_flight or max(1, len(deployment.stages))
+        report_every = max(1, min(50, round(run.rate / 2)))  # about two reports a second
+        message = p.Stream(str(deployment.pk), str(run.pk), first["stage"], url, run.rate, run.frames,
+                           in_flight, report_every)  # fmt: skip
+    agents.send_on_commit(device, message)
+    return fields
+
+
+# --- results and failures ---------------------------------------------------------------------------
+
+
+def decode_output(data: bytes) -> np.ndarray:
+    """The tensor in a ``result``'s binary frame (the agent's EOD1 activation frame)."""
+    act = parse_activation(parse_frame(data))
+    return decode_tensor(act.codec, act.payload, act.params, act.dtype, act.shape)
+
+
+def record_result(device_id, message: p.Result, data: bytes | None) -> bool:
+    """The last stage's output for a one-shot job: store it and complete the job (False when the job had
+    already ended: cancelled, timed out, failed)."""
+    try:
+        array = decode_output(data) if data is not None else None
+    except (FrameError, CodecError) as exc:
+        return fail(Job, message.request_id, f"the result could not be decoded: {exc}")
+    with transaction.atomic():
+        # Race: the result can arrive while the timeout task or a cancel ends the job; the lock orders them
+        # and move_to refuses to leave a terminal state, so the loser changes nothing.
+        job = Job.objects.select_for_update().filter(pk=message.request_id).first()
+        if job is None or str(job.deployment_id) != message.deployment_id or job.state != RunState.RUNNING:
+            log.info("dropping a result for job %s: not running (any more)", message.request_id)
+            return False
+        if array is not None:
+            _write(job.output_path, inputs.to_npy(array))
+        measured = (timezone.now() - job.started_at).total_seconds()
+        job.save(update_fields=job.move_to(
+            RunState.COMPLETED, trace=message.trace, output=message.output, measured_latency_s=measured
+        ))  # fmt: skip
+    return True
+
+
+def fail(kind, pk, reason: str, stage: int | None = None) -> bool:
+    """End an active job or session as ``failed`` with the reason and stage; False when it had already ended."""
+    with transaction.atomic():
+        run = kind.objects.select_for_update().filter(pk=pk).first()
+        if run is None or run.terminal:
+            return False
+        run.save(update_fields=run.move_to(RunState.FAILED, reason=reason[:2000], failed_stage=stage))
+    log.warning("%s failed: %s", run, reason)
+    if kind is Session:
+        _stop_stream(run)
+    return True
+
+
+def fail_job(job_id, reason: str, stage: int | None = None) -> bool:
+    """``fail`` for a job."""
+    return fail(Job, job_id, reason, stage)
+
+
+def record_stage_error(device_id, message: p.StageFailed) -> None:
+    """A stage raised: a one-shot job fails there; a stream frame's failure arrives in its report, and only
+    a stream that could not start (request -1) fails the session."""
+    device = Device.objects.filter(pk=device_id).first()
+    where = f"stage {message.stage} on {device.name if device else message.device_id}"
+    reason = f"{where} failed: {message.error}"
+    if message.session_id is None:
+        fail(Job, message.request_id, reason, stage=message.stage)
+    elif message.request_id < 0:
+        fail(Session, message.session_id, reason, stage=message.stage)
+
+
+def cancel(kind, pk, user=None):
+    """Cancel an active job or session; raises ``IllegalTransition`` when it has already ended."""
+    with transaction.atomic():
+        run = kind.objects.select_for_update().get(pk=pk)
+        who = f" by {user.get_username()}" if user is not None else ""
+        run.save(update_fields=run.move_to(RunState.CANCELLED, reason=f"cancelled{who}"))
+    if kind is Session:
+        _stop_stream(run)
+    return run
+
+
+def cancel_job(job_id, user=None) -> Job:
+    return cancel(Job, job_id, user)
+
+
+def stop_session(session_id, user=None) -> Session:
+    """Stop a stream: the source stops emitting; frames in flight still finish and are recorded."""
+    return cancel(Session, session_id, user)
+
+
+def _stop_stream(session) -> None:
+    if session.started_at is None:
+        return
+    source = (
+        Device.objects.filter(pk=session.deployment.first_stage["device"]).first()
+        if session.deployment
+        else None
+    )
+    if source is not None and source.channel_name:
+        try:
+            agents.send(source, p.StreamStop(str(session.pk)))
+        except Exception:  # the stream ends on its own at its frame count; a lost stop is not worth a crash
+            log.warning("could not tell %s to stop session %s", source, session.pk, exc_info=True)
+
+
+def expire(kind, pk) -> bool:
+    """The run's deadline passed: fail it, saying where it was stuck (no-op once it has ended)."""
+    with transaction.atomic():
+        run = kind.objects.select_for_update().select_related("deployment").filter(pk=pk).first()
+        if run is None or run.terminal:
+            return False
+        reason, stage = _stuck_at(run)
+        # Race: a result may be committing right now; whichever takes the row lock first wins, the other
+        # sees a terminal state and leaves it alone.
+        run.save(update_fields=run.move_to(RunState.FAILED, reason=reason, failed_stage=stage))
+    if run.state == RunState.FAILED and run.deployment_id and reason.endswith("load its segments"):
+        # Nobody answered the deploy: later runs must not wait on this deployment again.
+        Deployment.objects.filter(pk=run.deployment_id, state=DeploymentState.DEPLOYING).update(
+            state=DeploymentState.FAILED, error=reason
+        )
+    if kind is Session:
+        _stop_stream(run)
+    return True
+
+
+def _stuck_at(run) -> tuple[str, int | None]:
+    after = f"timed out after {run.timeout_s:g} s"
+    deployment = run.deployment
+    if run.state in (RunState.PENDING, RunState.PLANNING) or deployment is None:
+        return f"{after} while {run.state}", None
+    names = dict(Device.objects.filter(pk__in=deployment.devices).values_list("pk", "name"))
+    names = {str(k): v for k, v in names.items()}
+    if run.state == RunState.DEPLOYING:
+        waiting = [d for d in deployment.devices if d not in deployment.ready_devices]
+        stage = deployment.stage_of(waiting[0]) if waiting else None
+        who = ", ".join(names.get(d, d) for d in waiting)
+        return f"{after} at stage {stage} waiting for {who} to load its segments", stage
+    last = deployment.stages[-1]
+    what = "the result" if isinstance(run, Job) else "the stream to finish"
+    return f"{after} at stage {last['stage']} ({names.get(last['device'])}) waiting for {what}", last["stage"]
+
+
+def device_gone(device_id) -> int:
+    """A device's agent disconnected: retire its deployments and fail the runs using them, naming the stage."""
+    device_id = str(device_id)
+    name = Device.objects.filter(pk=device_id).values_list("name", flat=True).first() or device_id
+    live = (DeploymentState.READY, DeploymentState.DEPLOYING)
+    failed = 0
+    for deployment in Deployment.objects.filter(state__in=live, devices__contains=[device_id]):
+        Deployment.objects.filter(pk=deployment.pk).update(state=DeploymentState.RETIRED)
+        stage = deployment.stage_of(device_id)
+        for kind in (Job, Session):
+            for pk in kind.objects.filter(deployment=deployment, state__in=ACTIVE).values_list(
+                "pk", flat=True
+            ):
+                failed += fail(kind, pk, f"device {name} disconnected during stage {stage}", stage=stage)
+    return failed
+
+
+def expire_overdue(now=None) -> int:
+    """Fail every active run past its timeout (a safety net behind the per-run countdown tasks)."""
+    now = now or timezone.now()
+    count = 0
+    for kind in (Job, Session):
+        for run in kind.objects.filter(state__in=ACTIVE).only("pk", "created_at", "timeout_s"):
+            if run.created_at + timedelta(seconds=run.timeout_s) <= now:
+                count += expire(kind, run.pk)
+    return count
+
+
+# --- streams ----------------------------------------------------------------------------------------
+
+
+def record_frames(session_id, frames: list[dict]) -> int:
+    """Store a batch of per-frame records from the stream's source (duplicates are ignored)."""
+    session = Session.objects.filter(pk=session_id).only("pk", "deadline_s").first()
+    if session is None:
+        return 0
+    rows = [
+        _frame_row(session, f) for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)
+    ]
+    Frame.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _frame_row(session, f: dict) -> Frame:
+    latency = float(f.get("latency_s") or 0.0)
+    ok = bool(f.get("ok"))
+    met = None if session.deadline_s is None else ok and latency <= session.deadline_s
+    return Frame(session=session, request_id=f["request_id"], ok=ok, error=str(f.get("error") or "")[:2000],
+                 latency_s=latency, trace=f.get("trace") or [], deadline_met=met)  # fmt: skip
+
+
+def finish_session(session_id, message: p.StreamDone) -> None:
+    """The source has emitted every frame (or was stopped) and every frame has ended: summarise and complete."""
+    with transaction.atomic():
+        session = Session.objects.select_for_update().filter(pk=session_id).first()
+        if session is None:
+            return
+        session.frames_sent, session.frames_ok = message.frames_sent, message.frames_ok
+        session.summary = stats.summarise(session)
+        fields = ["frames_sent", "frames_ok", "summary"]
+        if session.state == RunState.RUNNING:
+            fields += session.move_to(RunState.COMPLETED)
+        session.save(update_fields=fields)
+
+
+# --- profiling and probing ---------------------------------------------------------------------------
+
+
+def request_profile(device, model, *, warmup: int = 2, repeats: int = 10, base_url: str = "") -> Measurement:
+    """Ask the device's agent to time every block of ``model``; the answer is stored by ``record_profile``."""
+    if device.status != DeviceStatus.ONLINE or not device.channel_name:
+        raise SubmitError(f"{device.name} is not connected")
+    n = model.cut_points.count()
+    segments = catalog.get_segments(model, list(range(n)))
+    base = (base_url or settings.PUBLIC_URL).rstrip("/")
+    blocks = [{"block": s.index, "url": base + reverse("catalog-segment-file", args=[s.sha256]), "sha256": s.sha256,
+               "inputs": s.inputs, "outputs": s.outputs} for s in segments]  # fmt: skip
+    with transaction.atomic():
+        measurement = Measurement.objects.create(kind=Measurement.PROFILE, device=device, model=model)
+        agents.send_on_commit(device, p.Profile(str(measurement.pk), blocks, warmup, repeats))
+    return measurement
+
+
+def record_profile(device_id, message: p.ProfileResult) -> Measurement | None:
+    """Store a profile the planner reads (``plans.BlockProfile``), with the thermal state of the time."""
+    with transaction.atomic():
+        m = (
+            Measurement.objects.select_for_update()
+            .select_related("device", "model")
+            .filter(pk=message.profile_id, kind=Measurement.PROFILE)
+            .first()
+        )
+        if m is None or m.state != MeasurementState.PENDING or str(m.device_id) != str(device_id):
+            return None
+        if message.error:
+            m.state, m.error = MeasurementState.FAILED, message.error
+        else:
+            profile = plans.record_profile(m.device, m.model, message.blocks, message.thermal)
+            m.state, m.result = MeasurementState.DONE, {"profile": profile.pk, "blocks": message.blocks,
+                                                         "thermal": message.thermal}  # fmt: skip
+        m.finished_at = timezone.now()
+        m.save(update_fields=["state", "error", "result", "finished_at"])
+    return m
+
+
+def probe_links(device, *, payload_bytes: int = 256 * 1024) -> Measurement:
+    """Ask the device's agent to measure RTT and bandwidth to every other online agent's data plane."""
+    if device.status != DeviceStatus.ONLINE or not device.channel_name:
+        raise SubmitError(f"{device.name} is not connected")
+    peers = [{"device_id": str(d.pk), "host": d.dataplane_host, "port": d.dataplane_port}
+             for d in Device.objects.filter(status=DeviceStatus.ONLINE, dataplane_port__isnull=False)
+             .exclude(pk=device.pk)]  # fmt: skip
+    with transaction.atomic():
+        measurement = Measurement.objects.create(kind=Measurement.PROBE, device=device)
+        agents.send_on_commit(device, p.Probe(str(measurement.pk), peers, payload_bytes))
+    return measurement
+
+
+def record_probe(device_id, message: p.ProbeResult) -> Measurement | None:
+    """Store each measured link as a ``plans.LinkSample`` (the planner reads the latest per pair)."""
+    with transaction.atomic():
+        m = (
+            Measurement.objects.select_for_update()
+            .select_related("device")
+            .filter(pk=message.probe_id, kind=Measurement.PROBE)
+            .first()
+        )
+        if m is None or m.state != MeasurementState.PENDING or str(m.device_id) != str(device_id):
+            return None
+        peers = {
+            str(d.pk): d
+            for d in Device.objects.filter(pk__in=[link.get("device_id") for link in message.links])
+        }
+        for link in message.links:
+            peer = peers.get(str(link.get("device_id")))
+            if (
+                peer is not None
+                and not link.get("error")
+                and link.get("bandwidth_bps")
+                and link.get("rtt_s") is not None
+            ):
+                plans.record_link(m.device, peer, float(link["bandwidth_bps"]), float(link["rtt_s"]))
+        m.state, m.result, m.finished_at = MeasurementState.DONE, {"links": message.links}, timezone.now()
+        m.save(update_fields=["state", "result", "finished_at"])
+    return m
+
+
+# --- relaying ----------------------------------------------------------------------------------------
+
+
+def relay_channel(message: p.Relay) -> str | None:
+    """The channel of the agent an unreachable peer's activation must be forwarded to (None: not connected)."""
+    deployment = Deployment.objects.filter(pk=message.deployment_id).only("devices").first()
+    if deployment is None or message.to_device_id not in deployment.devices:
+        return None
+    return (
+        Device.objects.filter(pk=message.to_device_id).values_list("channel_name", flat=True).first() or None
+    )
+
+
+__all__ = [
+    "IllegalTransition",
+    "SubmitError",
+    "cancel_job",
+    "device_gone",
+    "dispatch",
+    "expire",
+    "fail_job",
+    "finish_session",
+    "probe_links",
+    "record_deploy_status",
+    "record_frames",
+    "record_profile",
+    "record_probe",
+    "record_result",
+    "record_stage_error",
+    "request_profile",
+    "start_session",
+    "stop_session",
+    "submit_job",
+]

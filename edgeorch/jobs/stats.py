@@ -1,0 +1,64 @@
+"""Summaries of measured runs: per-stage timing totals, prediction error, session percentiles."""
+
+from __future__ import annotations
+
+import numpy as np
+
+TIMINGS = ("queue_s", "compute_s", "serialize_s", "transfer_s")
+
+
+def stage_totals(trace: list[dict]) -> dict[str, float]:
+    """Sum of each timing over the stages of one request's trace."""
+    return {name: float(sum(float(t.get(name) or 0.0) for t in trace)) for name in TIMINGS}
+
+
+def prediction_error(predicted: float | None, measured: float | None) -> float | None:
+    """(measured - predicted) / measured: positive when the plan was optimistic."""
+    if not predicted or not measured:
+        return None
+    return (measured - predicted) / measured
+
+
+def percentiles(values) -> dict[str, float | None]:
+    if len(values) == 0:
+        return {"p50": None, "p95": None, "p99": None, "mean": None}
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "mean": float(np.mean(values))}
+
+
+def summarise(session) -> dict:
+    """Latency percentiles of ok frames, throughput over the stream's span, deadline misses, failures, and the
+    mean per-stage breakdown."""
+    frames = list(session.frame_records.values_list("ok", "latency_s", "deadline_met", "trace"))
+    ok = [f for f in frames if f[0]]
+    latencies = np.array([f[1] for f in ok], dtype=float)
+    span = _span(ok)
+    summary = {
+        "frames": len(frames),
+        "ok": len(ok),
+        "failed": len(frames) - len(ok),
+        "latency_s": percentiles(latencies),
+        "throughput_fps": (len(ok) / span) if span > 0 else None,
+        "deadline_s": session.deadline_s,
+        "deadline_misses": sum(1 for f in frames if f[2] is False),
+        "predicted_latency_s": session.predicted_latency_s,
+        "predicted_throughput_fps": (session.plan or {}).get("throughput"),
+    }
+    if ok:
+        summary["mean_stage_s"] = {
+            k: v / len(ok) for k, v in stage_totals([t for f in ok for t in f[3]]).items()
+        }
+        summary["overlapped"] = _overlapped(ok)
+    return summary
+
+
+def _span(ok) -> float:
+    starts = [f[3][0]["start"] for f in ok if f[3]]
+    ends = [f[3][-1]["end"] for f in ok if f[3]]
+    return (max(ends) - min(starts)) if starts and ends else 0.0
+
+
+def _overlapped(ok) -> int:
+    """How many frames started before the previous frame had finished: pipelining at work."""
+    spans = sorted((f[3][0]["start"], f[3][-1]["end"]) for f in ok if f[3])
+    return sum(1 for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1])

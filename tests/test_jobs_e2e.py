@@ -1,0 +1,283 @@
+"""Split inference end to end: a live Daphne, a real Celery worker, real agent processes passing activations
+peer to peer, on PostgreSQL and Redis, with the digits CNN of the zoo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+from edgeorch.devices import services as device_services
+from edgeorch.devices.models import Device
+from edgeorch.jobs.models import Deployment, Job, Session
+
+from .conftest import ROOT, token_for, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def server_env(server_env, tmp_path, settings):
+    """The conftest environment plus this test's own Celery queue and media directory."""
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media
+    return {
+        **server_env,
+        "EDGEORCH_CELERY_QUEUE": f"q-{server_env['EDGEORCH_CHANNEL_PREFIX']}",
+        "EDGEORCH_MEDIA_ROOT": str(media),
+        "EDGEORCH_JOB_TIMEOUT": "20",
+    }
+
+
+@pytest.fixture
+def worker(live_server_proc, server_env, tmp_path):
+    """A real Celery worker on the test's queue (the live server enqueues there)."""
+    log_path = tmp_path / "celery.log"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "edgeorch", "worker", "-l", "info", "--concurrency", "2",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=server_env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    wait_until(lambda: b"ready" in log_path.read_bytes(), timeout=30, message="the celery worker")
+    yield log_path
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(20)
+
+
+@pytest.fixture
+def digits(settings):
+    """The digits CNN, registered from the cached zoo into this test's media directory."""
+    from edgeorch.catalog import services, zoo
+    from edgeorch.catalog.choices import ModelSource
+
+    directory = zoo.default_zoo_dir()
+    built = next(m for m in zoo.build_zoo(directory) if m.name == "digits-cnn")
+    return services.register_model(
+        (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
+        source=ModelSource.BUILTIN,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def fleet(agents, worker):
+    """Start named agents and wait until each is online with its data plane announced."""
+
+    def start(*names):
+        started = []
+        for name in names:
+            _, token = device_services.create_enrollment_token()
+            agent = agents(name)
+            assert agent.enroll(token).returncode == 0
+            started.append(agent.start())
+        for agent in started:
+            wait_until(
+                lambda a=agent: Device.objects.filter(pk=a.device_id, status="online", dataplane_port__isnull=False)
+                .exists(),
+                message=f"{agent.name} online",
+            )  # fmt: skip
+        return started
+
+    return start
+
+
+@pytest.fixture
+def api(live_server_proc, alice):
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {token_for(alice)}"
+    session.base = live_server_proc.url
+    return session
+
+
+def submit(api, **body):
+    response = api.post(api.base + "/api/jobs/", json=body, timeout=10)
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
+def finished(api, kind, pk, timeout=30.0):
+    def done():
+        body = api.get(f"{api.base}/api/{kind}/{pk}/", timeout=10).json()
+        return body if body["state"] in ("completed", "failed", "cancelled") else None
+
+    return wait_until(done, timeout=timeout, message=f"{kind} {pk} to finish")
+
+
+def full_model_output(model, array):
+    from edgeorch.catalog import runtime
+
+    return next(iter(runtime.run(str(model.artifact_path), {model.inputs[0]["name"]: array}).values()))
+
+
+def output_of(api, job_id):
+    response = api.get(f"{api.base}/api/jobs/{job_id}/output.npy", timeout=10)
+    assert response.status_code == 200, response.text
+    return np.load(BytesIO(response.content))
+
+
+def input_of(job_id):
+    return np.load(Job.objects.get(pk=job_id).input_path)
+
+
+def test_a_job_split_across_two_agents_returns_the_full_models_output(fleet, api, digits, client, alice):
+    phone, edge = fleet("phone", "edge")
+    body = finished(api, "jobs", submit(
+        api, model=digits.pk, source=phone.device_id, strategy="split", params={"cut": 3, "device": edge.device_id},
+        sample=7,
+    ))  # fmt: skip
+    assert body["state"] == "completed", body
+    assert [s["device"] for s in body["stages"]] == [phone.device_id, edge.device_id]
+    for stage in body["stages"]:
+        assert stage["measured"]["compute_s"] > 0
+    assert body["stages"][0]["measured"]["transfer_s"] > 0  # the activation crossed between agents
+    assert body["predicted_latency_s"] > 0 and body["measured_latency_s"] > 0
+    assert body["prediction_error"] is not None
+    expected = full_model_output(digits, input_of(body["id"]))
+    assert np.allclose(output_of(api, body["id"]), expected, atol=1e-5)
+    assert body["output"]["top_k"][0][0] == int(np.argmax(expected))
+    client.force_login(alice)
+    page = client.get(f"/runs/jobs/{body['id']}/")
+    assert page.status_code == 200 and 'id="gantt"' in page.content.decode()
+    assert client.get("/runs/").status_code == 200
+
+
+def test_a_job_honours_the_codec_it_asks_for(fleet, api, digits):
+    phone, edge = fleet("phone", "edge")
+    split = {"cut": 1, "device": edge.device_id}
+    raw = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="split", params=split,
+                                       sample=2))  # fmt: skip
+    int8 = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="split",
+                                        params=split, sample=2, codec="int8"))  # fmt: skip
+    assert raw["state"] == int8["state"] == "completed", (raw, int8)
+    hops = [s["next"] for s in Deployment.objects.get(pk=int8["deployment"]).stages if s["next"]]
+    assert [h["codec"] for h in hops] == ["int8"]
+    assert raw["deployment"] != int8["deployment"]
+    exact, quantised = output_of(api, raw["id"]), output_of(api, int8["id"])
+    assert not np.array_equal(exact, quantised)  # the activation really went through int8
+    assert np.allclose(exact, quantised, atol=0.5) and np.argmax(exact) == np.argmax(quantised)
+
+
+def emulate_profiles(model, fast_blocks: dict):
+    """Block profiles where each device is fast (0.1 ms) on its own blocks and slow (10 ms) elsewhere."""
+    from edgeorch.plans import services as plans
+    from edgeorch.plans.choices import ProfileSource
+
+    n = len(model.blocks)
+    for device_id, fast in fast_blocks.items():
+        times = [{"block": i, "median_s": 1e-4 if i in fast else 1e-2, "runs": 5} for i in range(n)]
+        plans.record_profile(Device.objects.get(pk=device_id), model, times, source=ProfileSource.EMULATED)
+
+
+def test_a_multi_device_job_chains_three_agents(fleet, api, digits):
+    a, b, c = fleet("cam", "edge-1", "edge-2")
+    emulate_profiles(digits, {a.device_id: {0}, b.device_id: {1, 2, 3, 4}, c.device_id: {5, 6, 7, 8, 9}})
+    body = finished(
+        api, "jobs", submit(api, model=digits.pk, source=a.device_id, strategy="multi-device", sample=0)
+    )
+    assert body["state"] == "completed", body
+    assert [s["device"] for s in body["stages"]] == [a.device_id, b.device_id, c.device_id]
+    assert all(s["measured"] for s in body["stages"])
+    assert np.allclose(output_of(api, body["id"]), full_model_output(digits, input_of(body["id"])), atol=1e-5)
+
+
+def test_a_stream_session_keeps_several_frames_in_flight(fleet, api, digits, client, alice):
+    phone, edge = fleet("phone", "edge")
+    response = api.post(api.base + "/api/sessions/", json={
+        "model": digits.pk, "source": phone.device_id, "strategy": "split",
+        "params": {"cut": 3, "device": edge.device_id}, "rate": 200, "frames": 40, "deadline_s": 1.0,
+        "max_in_flight": 4, "sample": 1,
+    }, timeout=10)  # fmt: skip
+    assert response.status_code == 202, response.text
+    body = finished(api, "sessions", response.json()["id"], timeout=40)
+    assert body["state"] == "completed", body
+    assert body["frames_sent"] == 40 and body["frames_ok"] == 40
+    summary = body["summary"]
+    assert summary["frames"] == 40 and summary["deadline_misses"] == 0
+    assert summary["latency_s"]["p50"] > 0 and summary["latency_s"]["p99"] >= summary["latency_s"]["p50"]
+    assert summary["throughput_fps"] > 0
+    assert summary["overlapped"] > 0  # pipelining: a frame entered before the previous one had left
+    frames = api.get(f"{api.base}/api/sessions/{body['id']}/frames/", timeout=10).json()
+    assert len(frames) == 40 and {len(f["trace"]) for f in frames} == {2}
+    client.force_login(alice)
+    page = client.get(f"/runs/sessions/{body['id']}/")
+    assert page.status_code == 200 and 'id="frame-latency"' in page.content.decode()
+
+
+def test_an_agent_killed_mid_job_fails_the_job_at_its_stage_and_the_next_job_plans_around_it(
+    fleet, api, digits
+):
+    phone, edge = fleet("phone", "edge")
+    split = {"model": digits.pk, "source": phone.device_id, "strategy": "split",
+             "params": {"cut": 2, "device": edge.device_id}}  # fmt: skip
+    assert finished(api, "jobs", submit(api, **split))["state"] == "completed"  # deployed and warm
+    os.killpg(edge.proc.pid, signal.SIGSTOP)  # the edge hangs with the activation on its way to it
+    try:
+        job = submit(api, **split)
+        wait_until(lambda: Job.objects.filter(pk=job, state="running").exists(), message="job running")
+        time.sleep(0.3)
+    finally:
+        os.killpg(edge.proc.pid, signal.SIGKILL)
+        os.killpg(edge.proc.pid, signal.SIGCONT)
+    body = finished(api, "jobs", job, timeout=15)
+    assert body["state"] == "failed"
+    assert body["failed_stage"] == 1 and "edge disconnected during stage 1" in body["reason"]
+    assert not Job.objects.filter(state__in=["pending", "planning", "deploying", "running"]).exists()
+    after = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="multi-device",
+                                         devices=[phone.device_id, edge.device_id]))  # fmt: skip
+    assert after["state"] == "completed", after
+    assert {s["device"] for s in after["stages"]} == {phone.device_id}
+
+
+def test_a_job_that_outlives_its_timeout_fails_saying_where_it_waited_and_cancel_ends_a_running_job(
+    fleet, api, digits
+):
+    phone, edge = fleet("phone", "edge")
+    split = {"model": digits.pk, "source": phone.device_id, "strategy": "split",
+             "params": {"cut": 4, "device": edge.device_id}}  # fmt: skip
+    assert finished(api, "jobs", submit(api, **split))["state"] == "completed"
+    os.killpg(edge.proc.pid, signal.SIGSTOP)
+    try:
+        late = finished(api, "jobs", submit(api, **split, timeout_s=1.5), timeout=15)
+        assert late["state"] == "failed", late
+        assert late["reason"].startswith("timed out after 1.5 s at stage 1 (edge)"), late["reason"]
+        assert late["failed_stage"] == 1
+        job = submit(api, **split)
+        wait_until(lambda: Job.objects.filter(pk=job, state="running").exists(), message="job running")
+        response = api.post(f"{api.base}/api/jobs/{job}/cancel/", timeout=10)
+        assert response.status_code == 200 and response.json()["state"] == "cancelled"
+        assert api.post(f"{api.base}/api/jobs/{job}/cancel/", timeout=10).status_code == 409
+    finally:
+        os.killpg(edge.proc.pid, signal.SIGCONT)
+    time.sleep(1.0)  # the edge wakes up and finishes: the late result must not revive the cancelled job
+    assert Job.objects.get(pk=job).state == "cancelled"
+
+
+def test_bad_requests_are_refused_with_messages_and_bob_cannot_submit(fleet, api, digits, bob):
+    (phone,) = fleet("phone")
+    url = api.base + "/api/jobs/"
+    good = {"model": digits.pk, "source": phone.device_id}
+    wrong = BytesIO()
+    np.save(wrong, np.zeros((1, 1, 4, 4), dtype=np.float32))
+    response = api.post(url, data=good, files={"input": ("x.npy", wrong.getvalue())}, timeout=10)
+    assert response.status_code == 400 and "must have shape [1, 1, 8, 8]" in response.text
+    response = api.post(url, json={**good, "model": "no-such-model"}, timeout=10)
+    assert response.status_code == 400 and "no model 'no-such-model'" in response.text
+    response = api.post(url, json={**good, "source": "8d4f6c3e-0000-4000-8000-000000000000"}, timeout=10)
+    assert response.status_code == 400 and "no device" in response.text
+    response = api.post(url, json={**good, "strategy": "teleport"}, timeout=10)
+    assert response.status_code == 400 and "unknown strategy 'teleport'" in response.text
+    response = api.post(url, json={**good, "strategy": "split", "params": {"k": 2}}, timeout=10)
+    assert response.status_code == 400 and "split takes no parameter k" in response.text
+    response = api.post(url, json={**good, "codec": "jpeg"}, timeout=10)
+    assert response.status_code == 400 and "unknown codec 'jpeg'" in response.text
+    viewer = {"Authorization": f"Token {token_for(bob)}"}
+    assert requests.post(url, json=good, headers=viewer, timeout=10).status_code == 403
+    assert requests.get(url, headers=viewer, timeout=10).status_code == 200
+    assert not Job.objects.exists() and not Session.objects.exists()
