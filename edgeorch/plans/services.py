@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from edgeorch import planning
@@ -102,11 +104,17 @@ def record_link(
 def latest_links(devices: Iterable) -> dict[tuple[str, str], LinkSample]:
     """The newest sample of each measured direction between the given devices, keyed (from id, to id)."""
     ids = [d.pk for d in devices]
-    rows = (
-        LinkSample.objects.filter(device_from__in=ids, device_to__in=ids)
-        .order_by("device_from_id", "device_to_id", "-measured_at")
-        .distinct("device_from_id", "device_to_id")  # PostgreSQL DISTINCT ON: one row per direction
-    )
+    rows = LinkSample.objects.filter(device_from__in=ids, device_to__in=ids)
+    if connection.vendor == "postgresql":
+        # DISTINCT ON: one row per direction, straight off the (from, to, -measured_at) index.
+        rows = rows.order_by("device_from_id", "device_to_id", "-measured_at").distinct(
+            "device_from_id", "device_to_id"
+        )
+    else:  # the SQLite demo: a correlated subquery does the same
+        newest = LinkSample.objects.filter(
+            device_from=OuterRef("device_from"), device_to=OuterRef("device_to")
+        ).order_by("-measured_at")
+        rows = rows.filter(pk=Subquery(newest.values("pk")[:1]))
     return {(str(s.device_from_id), str(s.device_to_id)): s for s in rows}
 
 
