@@ -30,10 +30,14 @@ def markdown_table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def write_section(title: str, body: str) -> None:
-    """Replace the ``## title`` section of docs/benchmarks.md (append it if missing)."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    section = f"## {title}\n\n{body.strip()}\n\n"
+def write_section(section: str, path: Path = DOC) -> None:
+    """Replace the section of docs/benchmarks.md that ``section`` heads (``## Title``), or append it.
+
+    A section runs to the next ``## `` heading; the other sections are left as they are.
+    """
+    title = section.splitlines()[0].removeprefix("## ").strip()
+    section = section.strip() + "\n\n"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    DOC.write_text(text)
+    path.write_text(text.rstrip("\n") + "\n")

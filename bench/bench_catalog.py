@@ -8,7 +8,6 @@ With --write, replaces the "## Catalog" section of docs/benchmarks.md (appends i
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import machine, write_section  # noqa: E402
 from edgeorch.catalog import graph, runtime, segments, zoo  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/bench_catalog.py --write"
@@ -171,18 +171,6 @@ def bench_overhead(zoo_files: dict[str, Path]) -> list[str]:
     return rows
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), onnxruntime {runtime.ort.__version__}, {runtime.session_options().intra_op_num_threads} intra-op threads"
-
-
 def section(tables: dict[str, list[str]]) -> str:
     lines = ["## Catalog", "", f"`{COMMAND}` on {machine()}.", ""]
     notes = {
@@ -196,17 +184,6 @@ def section(tables: dict[str, list[str]]) -> str:
     for title, rows in tables.items():
         lines += [f"### {title}", "", notes[title], "", *rows, ""]
     return "\n".join(lines)
-
-
-def write_section(text: str, path: Path) -> None:
-    doc = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = doc.find("\n## Catalog")
-    if start == -1:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    else:
-        end = doc.find("\n## ", start + 1)
-        doc = doc[: start + 1] + text + ("\n" + doc[end + 1 :] if end != -1 else "")
-    path.write_text(doc.rstrip("\n") + "\n")
 
 
 def main() -> None:
@@ -225,7 +202,7 @@ def main() -> None:
     text = section(tables)
     print(text)
     if args.write:
-        write_section(text, ROOT / "docs" / "benchmarks.md")
+        write_section(text)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
-import re
 import statistics
 import struct
 import sys
@@ -33,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "agents"))
 
 from edgeorch_agent.codecs import CODECS, decode, encode  # noqa: E402
@@ -50,7 +48,8 @@ from edgeorch_agent.dataplane import (  # noqa: E402
     read_frame,
 )
 
-DOC = ROOT / "docs" / "benchmarks.md"
+from bench._common import machine, markdown_table, write_section  # noqa: E402
+
 COMMAND = ".venv/bin/python bench/bench_dataplane.py --write"
 SIZES_MB = [0.1, 1, 3, 10]
 DEPLOYMENT, SECRET = "bench", b"bench-secret"
@@ -211,23 +210,6 @@ async def codec_rows(port: int, quick: bool) -> list[list[str]]:
     return rows
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" for _ in headers) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({model}), loopback, Python {platform.python_version()}"
-
-
 async def report(quick: bool) -> str:
     ports: Queue = Queue()
     listener = Process(target=listener_process, args=(ports,), daemon=True)
@@ -243,35 +225,24 @@ async def report(quick: bool) -> str:
         [
             "## Data plane",
             "",
-            f"Command: `{COMMAND}`. Machine: {machine()}. Sender and listeners in two processes on",
+            f"Command: `{COMMAND}`. Machine: {machine()}, loopback. Sender and listeners in two processes on",
             "127.0.0.1; medians, the alternatives run in turns. Target: a 3 MB activation within 1.5x bare TCP.",
             "",
             "Transfer: bare TCP (N bytes, 1-byte ack) vs an authenticated ACTIVATION (codec raw, checked and",
             "decoded by the listener) followed by a PING/PONG ack:",
             "",
-            table(["MB", "bare TCP ms", "data plane ms", "ratio", "data plane Gbit/s"], transfers),
+            markdown_table(["MB", "bare TCP ms", "data plane ms", "ratio", "data plane Gbit/s"], transfers),
             "",
             "Codecs on a ReLU output (1x64x112x112 float32, 3.2 MB, about half zeros): encode, decode, and the",
             "whole encode + send + decode through the data plane; max abs error of the round trip:",
             "",
-            table(
+            markdown_table(
                 ["codec", "size ratio", "encode ms", "decode ms", "total ms", "vs raw", "max abs error"],
                 codecs,
             ),
             "",
         ]
     )
-
-
-def write_section(text: str, path: Path = DOC) -> None:
-    """Replace the "## Data plane" section (up to the next "## " heading) or append it."""
-    doc = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Data plane\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(doc):
-        doc = pattern.sub(lambda _: text + "\n", doc, count=1)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    path.write_text(doc.rstrip("\n") + "\n")
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ import argparse
 import os
 import platform
 import random
-import re
 import statistics
 import sys
 import time
@@ -23,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
+from bench._common import write_section  # noqa: E402
 from edgeorch.planning import Block, DagNode, Device, DeviceState, Link, Model, Problem, Unit, plan  # noqa: E402
 
-DOC = ROOT / "docs" / "benchmarks.md"
 COMMAND = ".venv/bin/python bench/bench_planning.py --write"
 
 
@@ -155,17 +154,6 @@ def report() -> str:
             "",
         ]
     )
-
-
-def write_section(text: str, path: Path = DOC) -> None:
-    """Replace the "## Planning" section (up to the next "## " heading) or append it."""
-    doc = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Planning\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(doc):
-        doc = pattern.sub(lambda _: text + "\n", doc, count=1)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    path.write_text(doc.rstrip("\n") + "\n")
 
 
 def main() -> None:

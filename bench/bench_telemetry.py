@@ -191,7 +191,7 @@ def main():
             "reconnect storm; the time until the last is greeted is shown), then each sends one batch a second; the "
             "window measured starts 2 s after the last agent connected.\n\n" + table
         )
-        write_section("Telemetry ingestion", body)
+        write_section("## Telemetry ingestion\n\n" + body)
 
 
 if __name__ == "__main__":
