@@ -1,3 +1,7 @@
-"""Websocket routes of the dashboard (the live-update consumer arrives with the dashboard issue)."""
+"""Websocket routes of the dashboard."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import DashboardConsumer
+
+websocket_urlpatterns = [path("ws/dashboard/", DashboardConsumer.as_asgi())]

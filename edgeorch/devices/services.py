@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from edgeorch.dashboard import events as dashboard
+
 from .choices import DeviceRole, DeviceStatus
 from .models import Device, EnrollmentToken, hash_secret, new_secret
 
@@ -111,6 +113,7 @@ def enroll_device(
             hostname=str(inventory.get("hostname", ""))[:255],
             inventory=inventory,
         )
+    transaction.on_commit(lambda: dashboard.publish("device.status", dashboard.device_row(device)))
     log.info("device %s (%s) enrolled with token %s", device.name, device.pk, token.prefix)
     return Enrollment(device=device, credential=f"{device.pk}.{secret}")
 
@@ -160,6 +163,7 @@ def record_hello(device: Device, hello, channel_name: str) -> Device:
             raise AuthenticationFailed("this device has been revoked", 4003)
         device.status = DeviceStatus.ONLINE
         device.save(update_fields=[*fields, "status"])
+    transaction.on_commit(lambda: dashboard.publish("device.status", dashboard.device_row(device)))
     return device
 
 
@@ -168,6 +172,8 @@ def record_disconnect(device_id, channel_name: str) -> bool:
     updated = Device.objects.filter(
         pk=device_id, channel_name=channel_name, status=DeviceStatus.ONLINE
     ).update(status=DeviceStatus.OFFLINE, channel_name="")
+    if updated:
+        dashboard.publish("device.status", {"id": str(device_id), "status": DeviceStatus.OFFLINE.value})
     return bool(updated)
 
 
@@ -183,6 +189,7 @@ def revoke_device(device: Device) -> Device:
     transaction.on_commit(
         lambda: async_to_sync(get_channel_layer().group_send)(group, {"type": "device.revoked"})
     )
+    transaction.on_commit(lambda: dashboard.publish("device.status", dashboard.device_row(device)))
     log.warning("device %s (%s) revoked", device.name, device.pk)
     return device
 
@@ -194,5 +201,8 @@ def mark_stale_offline(now=None) -> int:
     stale = Device.objects.filter(status=DeviceStatus.ONLINE, last_seen__lt=cutoff)
     count = stale.update(status=DeviceStatus.OFFLINE)
     if count:
+        dashboard.publish(
+            "device.status", {"status": DeviceStatus.OFFLINE.value, "seen_before": cutoff.isoformat()}
+        )
         log.info("marked %d silent device(s) offline", count)
     return count

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
+from edgeorch.dashboard import events as dashboard
+
 from .services import StoreResult, store_batches
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,9 @@ class TelemetryIngestor:
         for pending, result in zip(batch, results, strict=True):
             if not pending.future.done():
                 pending.future.set_result(result)
+        await dashboard.apublish(
+            "telemetry", dashboard.telemetry_data((p.device_id, p.message) for p in batch)
+        )
 
 
 _ingestors: dict[int, TelemetryIngestor] = {}

@@ -1,0 +1,39 @@
+"""REST snapshots of the live pages: what a page loads before (and after every reconnect of) its socket."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from edgeorch.devices.models import Device
+
+from . import snapshots
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["dashboard"])
+@api_view(["GET"])
+def fleet_snapshot(request):
+    """Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines.
+
+    Series are ``[bucket start (epoch s), maximum]`` pairs over the last ``points * bucket_s`` seconds.
+    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current.
+    """
+    return Response(snapshots.fleet_snapshot())
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["dashboard"])
+@api_view(["GET"])
+def device_snapshot(request, pk):
+    """One device with finer series of every compact metric, its throttle threshold, links and stages."""
+    device = get_object_or_404(Device, pk=pk)
+    return Response(snapshots.device_page_snapshot(device))
+
+
+extra_urlpatterns = [
+    path("dashboard/fleet/", fleet_snapshot, name="dashboard-fleet"),
+    path("dashboard/devices/<uuid:pk>/", device_snapshot, name="dashboard-device"),
+]

@@ -1,0 +1,273 @@
+"""REST snapshots of the live pages, and ``apply_event``, which folds a pushed event into a snapshot.
+
+A page loads a snapshot, then applies events (``static/dashboard/live.js`` mirrors ``apply_event``); on a
+reconnect it loads a fresh one. The tests check that snapshot + events equals a fresh snapshot.
+
+A snapshot is ``{"scope", "bucket_s", "points", "series_metrics", "devices": [row, ...]}``; a row is a device
+(``events.device_row``) plus ``latest`` (its newest sample, compacted) and ``series``: per metric, up to
+``points`` ``[bucket start (epoch s), max in the bucket]`` pairs. Buckets keep their MAXIMUM (a sparkline of
+peaks is what an operator watching heat wants), which also makes applying an event idempotent and
+order-free: a sample folded twice, or one the snapshot already counted, changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from edgeorch.devices.models import Device
+from edgeorch.telemetry.models import TelemetryRecord
+
+from .events import COMPACT_METRICS, TEMP_MAX, compact_metrics, device_row
+
+FLEET = {"scope": "fleet", "bucket_s": 30, "points": 30, "series_metrics": ["cpu.percent", TEMP_MAX]}
+DEVICE = {"scope": "device", "bucket_s": 5, "points": 180, "series_metrics": [TEMP_MAX, *COMPACT_METRICS]}
+
+
+def bucket_of(ts: float, width: int) -> int:
+    return math.floor(ts / width) * width
+
+
+def window_start(now: datetime, shape: dict) -> int:
+    """The first bucket a snapshot taken ``now`` covers (``points`` buckets, the current one last)."""
+    return bucket_of(now.timestamp(), shape["bucket_s"]) - (shape["points"] - 1) * shape["bucket_s"]
+
+
+# --- building -----------------------------------------------------------------------------------------
+
+
+def fleet_snapshot(now: datetime | None = None) -> dict:
+    """Every device with its latest sample and sparkline series, in one query (see ``_rows``)."""
+    return {**FLEET, "devices": _rows(FLEET, None, now or timezone.now())}
+
+
+def device_snapshot(device: Device, now: datetime | None = None) -> dict:
+    """One device, with finer and more series than the fleet's; the page adds links and stages."""
+    return {**DEVICE, "devices": _rows(DEVICE, device.pk, now or timezone.now())}
+
+
+def _value_sql(metric: str) -> str:
+    # Metric names come from the fixed shapes above, never from a request.
+    if metric == TEMP_MAX:
+        return "(select max(e.value::float8) from jsonb_each_text(t.metrics) e where e.key like 'temp.%%')"
+    return f"(t.metrics ->> '{metric}')::float8"
+
+
+def _rows(shape: dict, device_id, now: datetime) -> list[dict]:
+    if connection.vendor != "postgresql":
+        return _rows_portable(shape, device_id, now)
+    width = shape["bucket_s"]
+    values = ", ".join(f"max({_value_sql(m)}) as v{i}" for i, m in enumerate(shape["series_metrics"]))
+    columns = ", ".join(f"v{i}" for i in range(len(shape["series_metrics"])))
+    # Both laterals walk the (device, ts) index of one device at a time: cost grows with devices and the
+    # window, not with the day of history stored.
+    sql = f"""
+        select d.id, d.name, d.role, d.profile, d.status, d.last_seen, d.hostname, d.agent_version,
+               l.ts, l.metrics, s.series
+        from devices_device d
+        left join lateral (
+            select round(extract(epoch from t.ts), 3)::float8 as ts, t.metrics
+            from telemetry_telemetryrecord t where t.device_id = d.id order by t.ts desc limit 1
+        ) l on true
+        left join lateral (
+            select json_agg(json_build_array(b, {columns}) order by b) as series from (
+                select floor(extract(epoch from t.ts) / %s)::bigint * %s as b, {values}
+                from telemetry_telemetryrecord t where t.device_id = d.id and t.ts >= %s group by 1
+            ) x
+        ) s on true
+        {"where d.id = %s" if device_id else ""}
+        order by d.name, d.id
+    """
+    since = datetime.fromtimestamp(window_start(now, shape), tz=UTC)
+    params = [width, width, since] + ([device_id] if device_id else [])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_row(shape, *r) for r in cursor.fetchall()]
+
+
+def _row(shape, pk, name, role, profile, status, last_seen, hostname, agent_version, ts, metrics, series):
+    metrics, series = _json(metrics), _json(series) or []
+    row = {
+        "id": str(pk), "name": name, "role": role, "profile": profile, "status": status,
+        "last_seen": last_seen.isoformat() if last_seen else None, "hostname": hostname,
+        "agent_version": agent_version,
+        "latest": {"ts": ts, "metrics": compact_metrics(metrics)} if ts is not None else None,
+        "series": {m: [] for m in shape["series_metrics"]},
+    }  # fmt: skip
+    for b, *values in series:
+        for metric, value in zip(shape["series_metrics"], values, strict=True):
+            if value is not None:
+                row["series"][metric].append([b, value])
+    return row
+
+
+def _json(value):
+    """Django leaves json/jsonb columns of raw queries as text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _rows_portable(shape: dict, device_id, now: datetime) -> list[dict]:
+    """The same rows on SQLite (the single-file demo): the window's records, folded in Python."""
+    devices = Device.objects.all() if device_id is None else Device.objects.filter(pk=device_id)
+    rows = []
+    since = datetime.fromtimestamp(window_start(now, shape), tz=UTC)
+    for device in devices:
+        row = {**device_row(device), "latest": None, "series": {m: [] for m in shape["series_metrics"]}}
+        latest = TelemetryRecord.objects.filter(device=device).order_by("-ts").first()
+        if latest:
+            row["latest"] = {
+                "ts": round(latest.ts.timestamp(), 3),
+                "metrics": compact_metrics(latest.metrics),
+            }
+        for rec in TelemetryRecord.objects.filter(device=device, ts__gte=since).order_by("ts"):
+            ts = round(rec.ts.timestamp(), 3)
+            _fold_series(shape, row, {"ts": ts, "metrics": compact_metrics(rec.metrics)}, trim=False)
+        rows.append(row)
+    return rows
+
+
+# --- applying events ----------------------------------------------------------------------------------
+
+
+def apply_event(snapshot: dict, event: dict) -> dict:
+    """The snapshot as it is after ``event`` (a new dict; the argument is left alone)."""
+    snapshot = copy.deepcopy(snapshot)
+    kind, data = event["kind"], event["data"]
+    if kind == "device.status":
+        _apply_status(snapshot, data)
+    elif kind == "telemetry":
+        rows = {row["id"]: row for row in snapshot["devices"]}
+        for sample in data["samples"]:
+            if sample["device"] in rows:
+                _apply_sample(snapshot, rows[sample["device"]], sample, data["received"])
+    return snapshot
+
+
+def _apply_status(snapshot: dict, data: dict) -> None:
+    if "seen_before" in data:  # the liveness sweep: every online device silent since then went offline
+        cutoff = datetime.fromisoformat(data["seen_before"])
+        for row in snapshot["devices"]:
+            if row["status"] == "online" and row["last_seen"] and _when(row["last_seen"]) < cutoff:
+                row["status"] = data["status"]
+        return
+    row = next((r for r in snapshot["devices"] if r["id"] == data["id"]), None)
+    if row is None:
+        if snapshot["scope"] != "fleet" or "name" not in data:
+            return  # a newly enrolled device joins the fleet; a device page shows only its own device
+        row = {"latest": None, "series": {m: [] for m in snapshot["series_metrics"]}}
+        snapshot["devices"].append(row)
+    row.update(data)
+    snapshot["devices"].sort(key=lambda r: (r["name"], r["id"]))
+
+
+def _apply_sample(snapshot: dict, row: dict, sample: dict, received: str) -> None:
+    if row["status"] != "revoked":
+        row["status"] = "online"
+    if not row["last_seen"] or _when(received) > _when(row["last_seen"]):
+        row["last_seen"] = received
+    if row["latest"] is None or sample["ts"] >= row["latest"]["ts"]:
+        row["latest"] = {"ts": sample["ts"], "metrics": dict(sample["metrics"])}
+    _fold_series(snapshot, row, sample, trim=True)
+
+
+def _fold_series(shape: dict, row: dict, sample: dict, trim: bool) -> None:
+    """Fold one sample into its bucket of each series (keeping the maximum), dropping expired buckets."""
+    width = shape["bucket_s"]
+    b = bucket_of(sample["ts"], width)
+    for metric in shape["series_metrics"]:
+        value = sample["metrics"].get(metric)
+        if value is None:
+            continue
+        points = row["series"][metric]
+        i = len(points)
+        while i > 0 and points[i - 1][0] > b:
+            i -= 1
+        if i > 0 and points[i - 1][0] == b:
+            points[i - 1][1] = max(points[i - 1][1], value)
+        else:
+            points.insert(i, [b, value])
+        if trim and points:
+            oldest = points[-1][0] - (shape["points"] - 1) * width
+            while points[0][0] < oldest:
+                points.pop(0)
+
+
+def _when(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+# --- the device page's extras -------------------------------------------------------------------------
+
+
+def device_page_snapshot(device: Device, now: datetime | None = None) -> dict:
+    """``device_snapshot`` plus what only the device page shows: throttle threshold, links, stage timings."""
+    now = now or timezone.now()
+    snapshot = device_snapshot(device, now)
+    snapshot["throttle_at_c"] = throttle_threshold(device.profile)
+    snapshot["links"] = device_links(device)
+    snapshot["stages"] = stage_timings(
+        device, since=datetime.fromtimestamp(window_start(now, DEVICE), tz=UTC)
+    )
+    return snapshot
+
+
+def throttle_threshold(profile: str) -> float | None:
+    """The temperature at which the device's profile starts throttling, if it is a known emulated profile."""
+    try:
+        from edgeorch_agent.profiles import list_profiles, load_profile
+    except ImportError:  # an agent package without device profiles
+        return None
+    # Only known names: ``load_profile`` also reads paths, and the profile string comes from the agent.
+    if profile not in list_profiles():
+        return None
+    thermal = load_profile(profile).thermal
+    return thermal.throttle_at_c if thermal else None
+
+
+def device_links(device: Device) -> list[dict]:
+    """The latest measurement of each link from and to the device (bandwidth in bit/s, RTT in s)."""
+    from edgeorch.plans.models import LinkSample
+
+    recent = LinkSample.objects.filter(device_from=device) | LinkSample.objects.filter(device_to=device)
+    seen, links = set(), []
+    for s in recent.select_related("device_from", "device_to").order_by("-measured_at")[:200]:
+        key = (s.device_from_id, s.device_to_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        outgoing = s.device_from_id == device.pk
+        peer = s.device_to if outgoing else s.device_from
+        links.append({
+            "direction": "out" if outgoing else "in", "peer": str(peer.pk) if peer else None,
+            "peer_name": peer.name if peer else "control plane", "bandwidth_bps": s.bandwidth_bps,
+            "rtt_s": s.rtt_s, "measured_at": s.measured_at.isoformat(),
+        })  # fmt: skip
+    return links
+
+
+def stage_timings(device: Device, since: datetime, limit: int = 300) -> list[dict]:
+    """The stages this device ran for recent stream frames: when they ended, queue and compute seconds."""
+    try:
+        from edgeorch.jobs.models import Frame
+    except ImportError:
+        return []
+    device_id = str(device.pk)
+    frames = (
+        Frame.objects.filter(received_at__gte=since, trace__contains=[{"device": device_id}])
+        .order_by("-id")
+        .values_list("session_id", "trace")[:limit]
+    )
+    out = []
+    for session_id, trace in frames:
+        for entry in trace:
+            if entry.get("device") == device_id:
+                out.append({
+                    "session": str(session_id), "stage": entry.get("stage"), "end": entry.get("end"),
+                    "queue_s": entry.get("queue_s"), "compute_s": entry.get("compute_s"),
+                })  # fmt: skip
+    return sorted(out, key=lambda e: e["end"] or 0)

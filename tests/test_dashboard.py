@@ -1,0 +1,222 @@
+"""The dashboard's live model: one publish function, topic-filtered sockets, snapshots + events = snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.db import connection
+from django.utils import timezone
+from edgeorch_agent import protocol as p
+
+from edgeorch.dashboard import events, snapshots
+from edgeorch.dashboard.consumers import CLOSE_NOT_LOGGED_IN, DashboardConsumer, forward
+from edgeorch.devices import services
+from edgeorch.devices.models import Device
+from edgeorch.telemetry.services import store_batches
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Every event that went through ``publish``/``apublish``, in order (the channel layer is bypassed)."""
+    sent: list[dict] = []
+
+    async def capture(event):
+        sent.append(event)
+
+    monkeypatch.setattr(events, "_send", capture)
+    return sent
+
+
+def enroll(name: str) -> Device:
+    _, plain = services.create_enrollment_token(max_uses=1)
+    return services.enroll_device(plain, name=name).device
+
+
+def enroll_in_a_thread(name: str) -> None:
+    try:
+        enroll(name)
+    finally:
+        connection.close()  # the thread's own connection, or the test database cannot be dropped
+
+
+def hello(device: Device, profile: str | None = None) -> Device:
+    message = p.Hello(
+        device_id=str(device.pk), agent_version="1.0", inventory={"hostname": "h"}, profile=profile
+    )
+    return services.record_hello(device, message, channel_name=f"chan-{device.pk}")
+
+
+def send_telemetry(device: Device, seq: int, ts: float, **metrics) -> None:
+    """What the ingest writer does for one flush: store, then publish the latest sample per device."""
+    batch = [(str(device.pk), p.Telemetry(records=[p.Record(seq=seq, ts=ts, metrics=metrics)]))]
+    store_batches(batch)
+    events.publish("telemetry", events.telemetry_data(batch))
+
+
+def comparable(snapshot: dict) -> dict:
+    """A snapshot with last_seen cut to the second: a telemetry event stamps it with the writer's clock,
+    a few milliseconds after the database's own ``now()`` of the same flush."""
+    for row in snapshot["devices"]:
+        if row["last_seen"]:
+            row["last_seen"] = row["last_seen"][:19]
+    return snapshot
+
+
+def test_a_fleet_snapshot_plus_the_published_events_equals_a_fresh_snapshot(published):
+    pi = enroll("pi-kitchen")
+    hello(pi)
+    now = time.time()
+    send_telemetry(pi, 0, now - 40, **{"cpu.percent": 12.5, "mem.used_percent": 40.0, "temp.cpu": 51.0})
+    before = snapshots.fleet_snapshot()
+    published.clear()
+
+    jetson = enroll("jetson")  # a new device appears
+    hello(jetson)
+    send_telemetry(pi, 1, now - 1, **{"cpu.percent": 80.0, "temp.cpu": 66.5, "temp.gpu": 70.25})
+    send_telemetry(pi, 2, now, **{"cpu.percent": 20.0, "temp.cpu": 60.0, "cpu.throttle_factor": 1.5})
+    send_telemetry(jetson, 0, now, **{"cpu.percent": 5.0, "power.watts": 7.5})
+    services.record_disconnect(jetson.pk, f"chan-{jetson.pk}")
+    old = enroll("old-nuc")
+    hello(old)
+    services.mark_stale_offline(now=timezone.now() + timedelta(minutes=5))  # the liveness sweep, later
+    services.revoke_device(pi)
+
+    applied = before
+    for event in published:
+        applied = snapshots.apply_event(applied, event)
+    fresh = snapshots.fleet_snapshot()
+    assert [e["kind"] for e in published].count("telemetry") == 3
+    assert {r["name"]: r["status"] for r in fresh["devices"]} == {
+        "jetson": "offline", "old-nuc": "offline", "pi-kitchen": "revoked",
+    }  # fmt: skip
+    assert comparable(applied) == comparable(fresh)
+    pi_row = next(r for r in fresh["devices"] if r["name"] == "pi-kitchen")
+    assert pi_row["latest"]["metrics"] == {"cpu.percent": 20.0, "temp.max": 60.0, "cpu.throttle_factor": 1.5}
+    assert max(v for _, v in pi_row["series"]["temp.max"]) == 70.25
+
+
+def test_applying_an_event_twice_changes_nothing(published):
+    pi = enroll("pi")
+    hello(pi)
+    snapshot = snapshots.fleet_snapshot()
+    send_telemetry(pi, 0, time.time(), **{"cpu.percent": 33.0, "temp.soc": 45.0})
+    once = snapshots.apply_event(snapshot, published[-1])
+    assert snapshots.apply_event(once, published[-1]) == once
+    assert snapshot["devices"][0]["latest"] is None  # apply_event leaves its argument alone
+
+
+def test_a_device_page_snapshot_ignores_other_devices_and_follows_its_own(published):
+    pi, other = enroll("pi"), enroll("other")
+    hello(pi)
+    snapshot = snapshots.device_snapshot(pi)
+    send_telemetry(
+        pi, 0, time.time(), **{"cpu.percent": 10.0, "mem.used_percent": 50.0, "cpu.freq_mhz": 1500.0}
+    )
+    hello(other)
+    for event in published:
+        snapshot = snapshots.apply_event(snapshot, event)
+    assert [r["name"] for r in snapshot["devices"]] == ["pi"]
+    assert comparable(snapshot) == comparable(snapshots.device_snapshot(pi))
+
+
+def test_the_fleet_snapshot_costs_the_same_few_queries_for_any_number_of_devices(
+    published, django_assert_max_num_queries
+):
+    now = time.time()
+    for i in range(30):
+        device = enroll(f"dev-{i:02}")
+        for seq in range(5):
+            send_telemetry(
+                device, seq, now - 60 + seq * 10, **{"cpu.percent": float(seq), "temp.cpu": 40.0 + i}
+            )
+    with django_assert_max_num_queries(1):
+        snapshot = snapshots.fleet_snapshot()
+    assert len(snapshot["devices"]) == 30
+    assert all(len(row["series"]["cpu.percent"]) >= 2 for row in snapshot["devices"])
+
+
+def test_the_snapshot_api_serves_logged_in_users_only(client, bob):
+    enroll("pi")
+    assert client.get("/api/dashboard/fleet/").status_code in (401, 403)
+    client.force_login(bob)
+    body = client.get("/api/dashboard/fleet/").json()
+    assert [r["name"] for r in body["devices"]] == ["pi"] and body["bucket_s"] == snapshots.FLEET["bucket_s"]
+    device = Device.objects.get()
+    detail = client.get(f"/api/dashboard/devices/{device.pk}/").json()
+    assert (
+        detail["devices"][0]["id"] == str(device.pk) and detail["links"] == [] and "throttle_at_c" in detail
+    )
+
+
+def test_telemetry_events_are_coalesced_to_a_couple_per_second_keeping_the_latest():
+    sent: list[dict] = []
+
+    async def scenario():
+        async def send(event):
+            sent.append(event)
+
+        coalescer = events.TelemetryCoalescer(send, interval=0.2)
+        for i in range(40):  # 40 flushes in ~0.4 s from two devices
+            samples = [{"device": d, "ts": float(i), "metrics": {"cpu.percent": float(i)}} for d in "ab"]
+            coalescer.offer({"samples": samples, "received": f"2026-01-01T00:00:{i:02}+00:00"})
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
+
+    async_to_sync(scenario)()
+    assert 2 <= len(sent) <= 5
+    last = sent[-1]["data"]
+    assert {s["device"]: s["ts"] for s in last["samples"]} == {"a": 39.0, "b": 39.0}
+    assert last["received"].endswith(":39+00:00")
+
+
+def test_a_device_socket_gets_only_its_own_devices_telemetry():
+    event = events.make_event(
+        "telemetry",
+        {"samples": [{"device": "d1", "ts": 1.0, "metrics": {}}, {"device": "d2", "ts": 1.0, "metrics": {}}],
+         "received": "x"},
+    )  # fmt: skip
+    assert forward(event, {"fleet"}) == event
+    mine = forward(event, {"device:d2"})
+    assert [s["device"] for s in mine["data"]["samples"]] == ["d2"]
+    assert forward(event, {"runs"}) is None
+
+
+def test_an_anonymous_dashboard_socket_is_closed_with_4001():
+    from django.contrib.auth.models import AnonymousUser
+
+    async def scenario():
+        communicator = WebsocketCommunicator(DashboardConsumer.as_asgi(), "/ws/dashboard/")
+        communicator.scope["user"] = AnonymousUser()
+        await communicator.connect()
+        closed = await communicator.receive_output(timeout=2)
+        await communicator.wait()
+        return closed
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": CLOSE_NOT_LOGGED_IN}
+
+
+def test_a_logged_in_socket_hears_a_device_enroll_on_the_fleet_topic(alice):
+    async def scenario():
+        communicator = WebsocketCommunicator(DashboardConsumer.as_asgi(), "/ws/dashboard/")
+        communicator.scope["user"] = alice
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.send_json_to({"subscribe": ["fleet"]})
+        assert (await communicator.receive_json_from())["subscribed"] == ["fleet"]
+        await asyncio.get_running_loop().run_in_executor(None, enroll_in_a_thread, "new-pi")
+        event = await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"subscribe": ["bogus"]})
+        error = await communicator.receive_json_from()
+        await communicator.disconnect()
+        return event, error
+
+    event, error = async_to_sync(scenario)()
+    assert event["kind"] == "device.status" and event["data"]["name"] == "new-pi"
+    assert event["data"]["status"] == "pending" and "error" in error
