@@ -173,26 +173,6 @@ def agents(live_server_proc, tmp_path):
         agent.stop()
 
 
-@pytest.fixture
-def alice(django_user_model):
-    """alice is an operator: she may change the fleet."""
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user("alice", password="alice-pass-123")
-    user.groups.add(Group.objects.get_or_create(name="operators")[0])
-    return user
-
-
-@pytest.fixture
-def bob(django_user_model):
-    """bob is a viewer: he may look but not change anything."""
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user("bob", password="bob-pass-123")
-    user.groups.add(Group.objects.get_or_create(name="viewers")[0])
-    return user
-
-
 def token_for(user) -> str:
     from rest_framework.authtoken.models import Token
 

@@ -38,22 +38,6 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def alice(django_user_model):
-    """alice is an operator: she uploads and deletes models."""
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user("alice", password="alice-pass-123")
-    user.groups.add(Group.objects.get_or_create(name="operators")[0])
-    return user
-
-
-@pytest.fixture
-def bob(django_user_model):
-    """bob is a viewer: he reads the catalog but changes nothing."""
-    return django_user_model.objects.create_user("bob", password="bob-pass-123")
-
-
 def token_header(user) -> dict:
     from rest_framework.authtoken.models import Token
 

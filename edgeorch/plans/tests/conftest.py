@@ -91,26 +91,6 @@ def dead_edge(db):
     return make_device("edge2", DeviceRole.EDGE, status=DeviceStatus.OFFLINE, profile="server")
 
 
-@pytest.fixture
-def alice(django_user_model):
-    """alice is an operator."""
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user("alice", password="alice-pass-123")
-    user.groups.add(Group.objects.get_or_create(name="operators")[0])
-    return user
-
-
-@pytest.fixture
-def bob(django_user_model):
-    """bob is a viewer: he may still ask what-ifs, which change nothing."""
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user("bob", password="bob-pass-123")
-    user.groups.add(Group.objects.get_or_create(name="viewers")[0])
-    return user
-
-
 def auth(user) -> dict:
     from rest_framework.authtoken.models import Token
 

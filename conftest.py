@@ -1,0 +1,26 @@
+"""Fixtures every test directory shares: the people of the permission tests.
+
+alice owns the fleet (operator), bob only watches (viewer), charlie has no account at all (anonymous).
+"""
+
+import pytest
+
+
+def _member(django_user_model, name: str, group: str):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(name, password=f"{name}-pass-123")
+    user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """alice is an operator: she may change the fleet, upload models and run jobs."""
+    return _member(django_user_model, "alice", "operators")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """bob is a viewer: he may look at everything but change nothing."""
+    return _member(django_user_model, "bob", "viewers")
