@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from rest_framework.authtoken.models import Token
 
 from edgeorch.api.permissions import is_operator
@@ -79,3 +79,9 @@ def api_key(request):
         return redirect("dashboard:api-key")
     token = Token.objects.filter(user=request.user).first()
     return render(request, "dashboard/api_key.html", {"token": token})
+
+
+@login_required
+def device(request, pk):
+    """One device: live charts of its telemetry, the stages it ran, its links (drawn by dashboard/device.js)."""
+    return render(request, "dashboard/device.html", {"device": get_object_or_404(Device, pk=pk)})

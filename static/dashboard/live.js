@@ -1,0 +1,165 @@
+// Live pages: snapshot over REST + events over /ws/dashboard/. No dependencies.
+//
+// EO.live({topics, snapshotUrl, onSnapshot, onEvent}) opens the socket, subscribes, loads the snapshot and
+// hands over every event after it. Events that arrive while the snapshot loads are applied after it
+// (applying is idempotent, so one the snapshot already counted changes nothing). When the socket drops
+// (a server restart) it reconnects with exponential backoff and jitter, and loads a fresh snapshot.
+// EO.applyEvent mirrors edgeorch/dashboard/snapshots.py:apply_event; keep the two in step.
+(function () {
+  "use strict";
+  const EO = (window.EO = window.EO || {});
+
+  function bucketOf(ts, width) {
+    return Math.floor(ts / width) * width;
+  }
+
+  function foldSeries(shape, row, sample) {
+    const width = shape.bucket_s;
+    const b = bucketOf(sample.ts, width);
+    for (const metric of shape.series_metrics) {
+      const value = sample.metrics[metric];
+      if (value === undefined || value === null) continue;
+      const points = row.series[metric] || (row.series[metric] = []);
+      let i = points.length;
+      while (i > 0 && points[i - 1][0] > b) i--;
+      if (i > 0 && points[i - 1][0] === b) points[i - 1][1] = Math.max(points[i - 1][1], value);
+      else points.splice(i, 0, [b, value]);
+      const oldest = points[points.length - 1][0] - (shape.points - 1) * width;
+      while (points.length && points[0][0] < oldest) points.shift();
+    }
+  }
+
+  // Applies an event to a snapshot IN PLACE (pages keep one snapshot) and returns it.
+  EO.applyEvent = function (snapshot, event) {
+    const data = event.data;
+    if (event.kind === "device.status") {
+      if (data.seen_before) {
+        const cutoff = Date.parse(data.seen_before);
+        for (const row of snapshot.devices) {
+          if (row.status === "online" && row.last_seen && Date.parse(row.last_seen) < cutoff) row.status = data.status;
+        }
+        return snapshot;
+      }
+      let row = snapshot.devices.find((r) => r.id === data.id);
+      if (!row) {
+        if (snapshot.scope !== "fleet" || !data.name) return snapshot;
+        row = { latest: null, series: {} };
+        for (const m of snapshot.series_metrics) row.series[m] = [];
+        snapshot.devices.push(row);
+      }
+      Object.assign(row, data);
+      snapshot.devices.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+    } else if (event.kind === "telemetry") {
+      const rows = new Map(snapshot.devices.map((r) => [r.id, r]));
+      for (const sample of data.samples) {
+        const row = rows.get(sample.device);
+        if (!row) continue;
+        if (row.status !== "revoked") row.status = "online";
+        if (!row.last_seen || Date.parse(data.received) > Date.parse(row.last_seen)) row.last_seen = data.received;
+        if (!row.latest || sample.ts >= row.latest.ts) row.latest = { ts: sample.ts, metrics: Object.assign({}, sample.metrics) };
+        foldSeries(snapshot, row, sample);
+      }
+    }
+    return snapshot;
+  };
+
+  function setStatus(state, title) {
+    const dot = document.getElementById("live-status");
+    if (!dot) return;
+    dot.hidden = false;
+    dot.className = "live " + state;
+    dot.title = title;
+    dot.dataset.state = state;
+  }
+
+  EO.live = function (options) {
+    let attempt = 0;
+    let socket = null;
+    function connect() {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      socket = new WebSocket(scheme + location.host + "/ws/dashboard/");
+      let pending = [];
+      let synced = false;
+      socket.onopen = function () {
+        socket.send(JSON.stringify({ subscribe: options.topics }));
+        fetch(options.snapshotUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then((r) => (r.ok ? r.json() : Promise.reject(new Error("snapshot: HTTP " + r.status))))
+          .then((snapshot) => {
+            attempt = 0;
+            options.onSnapshot(snapshot);
+            synced = true;
+            for (const event of pending) options.onEvent(event);
+            pending = [];
+            setStatus("on", "Live");
+          })
+          .catch(() => socket.close());
+      };
+      socket.onmessage = function (message) {
+        const event = JSON.parse(message.data);
+        if (!event.kind) return; // "subscribed" and error replies
+        if (synced) options.onEvent(event);
+        else pending.push(event);
+      };
+      socket.onclose = function (closed) {
+        if (closed.code === 4001) {
+          location.href = "/accounts/login/?next=" + encodeURIComponent(location.pathname);
+          return;
+        }
+        const delay = Math.min(30000, 500 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
+        setStatus("retrying", "Reconnecting…");
+        setTimeout(connect, delay);
+      };
+    }
+    setStatus("retrying", "Connecting…");
+    connect();
+    return { close: () => socket && socket.close() };
+  };
+
+  // Calls fn at most once per `ms` (the last call wins): charts redraw a couple of times a second at most.
+  EO.throttle = function (fn, ms) {
+    let timer = null;
+    let last = 0;
+    return function () {
+      if (timer) return;
+      const wait = Math.max(0, last + ms - Date.now());
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        fn();
+      }, wait);
+    };
+  };
+
+  EO.ago = function (iso) {
+    if (!iso) return "never";
+    const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+    if (s < 60) return Math.floor(s) + " s ago";
+    if (s < 3600) return Math.floor(s / 60) + " min ago";
+    if (s < 86400) return Math.floor(s / 3600) + " h ago";
+    return Math.floor(s / 86400) + " d ago";
+  };
+
+  // A tiny SVG sparkline of [t, v] points.
+  EO.sparkline = function (points, cls) {
+    if (!points || points.length < 2) return "";
+    const w = 90, h = 22;
+    const t0 = points[0][0], t1 = points[points.length - 1][0];
+    let lo = Infinity, hi = -Infinity;
+    for (const p of points) { lo = Math.min(lo, p[1]); hi = Math.max(hi, p[1]); }
+    const span = hi - lo || 1;
+    const xy = points.map((p) => [((p[0] - t0) / (t1 - t0 || 1)) * w, h - 1 - ((p[1] - lo) / span) * (h - 2)]);
+    const pts = xy.map((p) => p[0].toFixed(1) + "," + p[1].toFixed(1)).join(" ");
+    return '<svg class="spark ' + (cls || "") + '" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + " " + h +
+      '" aria-hidden="true"><polyline points="' + pts + '"/></svg>';
+  };
+
+  EO.escape = function (s) {
+    return String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  };
+
+  EO.csrf = function () {
+    const m = document.cookie.match(/(?:^|; )csrftoken=([^;]*)/);
+    const field = document.querySelector("[name=csrfmiddlewaretoken]");
+    return field ? field.value : m ? decodeURIComponent(m[1]) : "";
+  };
+})();

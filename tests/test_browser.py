@@ -1,0 +1,131 @@
+"""The dashboard in a real browser: headless Debian Chromium against a live Daphne with real agent processes.
+
+Screenshots of every page visited are saved under the test's ``tmp_path`` (``screenshots/``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from edgeorch.devices import services
+
+from .conftest import wait_until
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip(
+        f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still plain
+    # synchronous code between browser steps, so Django's async-safety guard does not apply to them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
+
+
+def log_in(page, server, user: str, password: str) -> None:
+    page.goto(server.url + "/accounts/login/")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+
+
+def live(page) -> None:
+    """Wait until the page's socket is subscribed and its snapshot loaded (the green dot)."""
+    page.wait_for_selector("#live-status[data-state=on]")
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(page, live_server_proc, shots):
+    for path in ["/", "/enroll/", "/run/"]:
+        page.goto(live_server_proc.url + path)
+        assert "/accounts/login/" in page.url
+    page.screenshot(path=shots / "login.png", full_page=True)
+
+
+def test_a_newly_enrolled_agent_appears_on_the_fleet_page_and_its_charts_grow(
+    page, live_server_proc, agents, alice, shots
+):
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    live(page)
+    assert page.locator("#devices tbody tr.empty").count() == 1
+    page.screenshot(path=shots / "fleet-empty.png", full_page=True)
+
+    _, token = services.create_enrollment_token(max_uses=1)
+    agent = agents("pi-browser")
+    assert agent.enroll(token).returncode == 0
+    agent.start()
+    # No reload: the enrollment and the agent's telemetry arrive over the dashboard socket.
+    row = page.locator("#devices tbody tr", has_text="pi-browser")
+    row.wait_for()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#devices tbody tr')].some(r => r.textContent.includes('Online') && r.textContent.includes('%'))"
+    )
+    page.screenshot(path=shots / "fleet.png", full_page=True)
+
+    row.locator("a", has_text="pi-browser").click()
+    page.wait_for_url(f"**/devices/{agent.device_id}/")
+    live(page)
+    page.wait_for_function("() => Number(document.getElementById('chart-cpu').dataset.points || 0) >= 1")
+    first = int(page.get_attribute("#chart-cpu", "data-points"))
+    # The chart grows live: 5 s buckets, so a new point within ~6 s.
+    page.wait_for_function(
+        f"() => Number(document.getElementById('chart-cpu').dataset.points) > {first}", timeout=20000
+    )
+    # This machine (and CI) has no thermal sensors and the agent has no emulated profile to invent them, so
+    # the temperature chart must say "no sensor" rather than draw zeros; CPU above is the chart that grows.
+    temp_points = int(page.get_attribute("#chart-temp", "data-points") or 0)
+    if temp_points == 0:
+        assert page.is_visible("#temp-nosensor")
+    page.screenshot(path=shots / "device.png", full_page=True)
+
+
+def test_the_main_pages_render_in_one_design(page, live_server_proc, alice, shots):
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    for name, path in [("models", "/models/"), ("plans", "/plans/"), ("runs", "/runs/"), ("run-form", "/run/"),
+                       ("enrollment", "/enroll/"), ("api-key", "/account/api-key/")]:  # fmt: skip
+        response = page.goto(live_server_proc.url + path)
+        assert response.status == 200, path
+        assert page.locator("header.top nav a.active").count() == (0 if name == "api-key" else 1), path
+        page.screenshot(path=shots / f"{name}.png", full_page=True)
+
+
+def test_a_server_restart_reconnects_the_page(page, live_server_proc, alice, shots):
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    live(page)
+    live_server_proc.stop()
+    page.wait_for_selector("#live-status[data-state=retrying]")
+    live_server_proc.start()
+    wait_until(
+        lambda: page.get_attribute("#live-status", "data-state") == "on", timeout=40, message="reconnect"
+    )
