@@ -3,7 +3,11 @@
 ``edgeorch-agent enroll --server URL --token TOKEN [--name NAME] [--profile PROFILE] [--config PATH]``
     trades a one-time token for a credential and writes the config file (mode 0600). Exit 2 on failure.
 ``edgeorch-agent run [--config PATH] [--telemetry-interval S] [--dataplane-host H] [--dataplane-port P]``
+    ``[--profile NAME] [--unit UNIT] [--links FILE] [--background-load SHARE]``
     runs until SIGTERM/SIGINT (exit 0); exit 3 if the server revoked or does not recognise the device.
+    Emulation (docs/protocol.md, "Emulation"): ``--profile`` (default: the profile recorded at enrollment,
+    where it names a shipped profile) makes the agent behave as that device; ``--links`` shapes its
+    data-plane links; ``--background-load`` keeps a share of the device busy with a background tenant.
 
 Environment: ``EDGEORCH_AGENT_CONFIG`` (config path), ``EDGEORCH_AGENT_TELEMETRY_INTERVAL`` (seconds; overrides
 the server's interval, as does the flag).
@@ -22,10 +26,20 @@ from pathlib import Path
 
 from . import __version__
 from .client import Agent, AgentOptions
-from .collectors import Sampler, default_collectors
-from .config import ConfigError, default_config_path, is_private, load_config, save_config
+from .collectors import (
+    Collector,
+    HwmonCollector,
+    Sampler,
+    ThermalCollector,
+    ThrottleCollector,
+    default_collectors,
+)
+from .config import AgentConfig, ConfigError, default_config_path, is_private, load_config, save_config
+from .emulation.device import EmulatedDevice
+from .emulation.links import LinkSpecError, LinkTable, load_links
 from .enroll import EnrollError, enroll
 from .inventory import collect_inventory
+from .profiles import ProfileError, list_profiles, load_profile
 
 EXIT_USAGE = 2
 INTERVAL_ENV = "EDGEORCH_AGENT_TELEMETRY_INTERVAL"
@@ -48,6 +62,16 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a share of the time in [0, 1)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgeorch-agent", description="The edgeorch device agent.")
     parser.add_argument("--version", action="version", version=f"edgeorch-agent {__version__}")
@@ -66,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--dataplane-host", default="0.0.0.0", metavar="H", help="listen address")
     run_cmd.add_argument("--dataplane-port", type=_port, default=0, metavar="P", help="0 = any free port")
     run_cmd.add_argument("--buffer-size", type=int, default=10_000, help="telemetry records kept unacked")
+    emulation = run_cmd.add_argument_group("emulation")
+    emulation.add_argument(
+        "--profile", default=None, metavar="NAME",
+        help=f"behave as this device ({', '.join(list_profiles())}, or a profile .json file)",
+    )  # fmt: skip
+    emulation.add_argument("--unit", default=None, help="the profile's default unit (cpu, gpu, npu)")
+    emulation.add_argument("--links", type=Path, default=None, metavar="FILE", help="emulated links (JSON)")
+    emulation.add_argument(
+        "--background-load", type=_share, default=0.0, metavar="SHARE", help="background tenant, 0..1"
+    )
     return parser
 
 
@@ -106,14 +140,59 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not is_private(path):
         log.warning("%s is readable by other users; it holds this device's credential (chmod 600 it)", path)
     interval = args.telemetry_interval or _interval_from_env(parser)
+    try:
+        device = _device(args, config)
+        links = LinkTable(load_links(args.links)) if args.links else None
+    except (ProfileError, LinkSpecError) as exc:
+        print(f"edgeorch-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     options = AgentOptions(
         telemetry_interval=interval,
         dataplane_host=args.dataplane_host,
         dataplane_port=args.dataplane_port,
         buffer_size=max(1, args.buffer_size),
+        device=device,
+        links=links,
+        profile=args.profile.removesuffix(".json") if args.profile else None,
     )
-    agent = Agent(config, Sampler(default_collectors()), options)
+    agent = Agent(config, Sampler(_collectors(device)), options)
     return asyncio.run(_run_until_signalled(agent))
+
+
+def _device(args: argparse.Namespace, config: AgentConfig) -> EmulatedDevice | None:
+    """The emulated device to behave as, or None to run as this host."""
+    name = args.profile
+    if name is None and config.profile:
+        if config.profile in list_profiles():
+            name = config.profile
+        else:
+            log.info(
+                "profile %r recorded at enrollment is not a shipped profile: no emulation", config.profile
+            )
+    if name is None or (name == "host" and not args.background_load and args.unit is None):
+        return None  # the host as it is: nothing to emulate
+    device = EmulatedDevice(load_profile(name), args.unit)
+    log.info(
+        "emulating %s: compute x%.2f on its %s, %s",
+        device.profile.name,
+        device.scale(),
+        device.default_unit,
+        "with a thermal model" if device.thermal else "no thermal model",
+    )
+    if args.background_load:
+        device.set_background_load(args.background_load)
+    return device
+
+
+def _collectors(device: EmulatedDevice | None) -> list[Collector]:
+    collectors = default_collectors()
+    if device is None:
+        return collectors
+    if device.thermal is not None:
+        # The host's temperatures and clocks are not the emulated device's: report the model's instead.
+        host_thermal = (ThermalCollector, HwmonCollector, ThrottleCollector)
+        collectors = [c for c in collectors if not isinstance(c, host_thermal)]
+    return [*collectors, device]
 
 
 def _interval_from_env(parser: argparse.ArgumentParser) -> float | None:

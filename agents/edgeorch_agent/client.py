@@ -37,6 +37,8 @@ from .buffer import DEFAULT_CAPACITY, TelemetryBuffer
 from .collectors import Sampler
 from .config import AgentConfig
 from .dataplane import DataplaneServer
+from .emulation.device import EmulatedDevice
+from .emulation.links import LinkTable
 from .executor import Executor
 from .inventory import collect_inventory
 from .protocol import (
@@ -99,6 +101,11 @@ class AgentOptions:
     segment_cache: Path | None = None  # where model segments are kept (default: ~/.cache/edgeorch-agent)
     outbox_size: int = 64  # execution replies waiting for the control channel
     compute_scale: float = 1.0  # emulation: stretch every stage's compute to this many times its duration
+    device: EmulatedDevice | None = (
+        None  # emulation: behave as a device profile (closed when the agent stops)
+    )
+    links: LinkTable | None = None  # emulation: shape data-plane links to peers
+    profile: str | None = None  # hello.profile; default: the profile recorded at enrollment
 
 
 class AckTimeout(Exception):
@@ -158,6 +165,8 @@ class Agent:
             self._post,
             metrics=lambda: self.last_metrics,
             compute_scale=self.options.compute_scale,
+            device=self.options.device,
+            links=self.options.links,
         )
         # The listener announced in hello is the one that accepts the executor's activations.
         self._dataplane = DataplaneServer(
@@ -188,6 +197,8 @@ class Agent:
             await asyncio.gather(sampling, channel, stopping, return_exceptions=True)
             await self._dataplane.close()
             await self.executor.close()
+            if self.options.device is not None:
+                await asyncio.to_thread(self.options.device.close)
         if sampling in done:
             sampling.result()  # the sampler never returns: this re-raises whatever killed it
         return channel.result() if channel in done else EXIT_OK
@@ -299,12 +310,15 @@ class Agent:
         )
 
     def _hello(self, ws: ClientConnection, inventory: dict[str, Any]) -> Hello:
+        if self.options.device is not None:
+            # An emulated device presents its own memory and says which metrics are emulated.
+            inventory = self.options.device.inventory(inventory)
         return Hello(
             device_id=self.config.device_id,
             agent_version=__version__,
             inventory=inventory,
             dataplane={"host": self._advertised_host(ws), "port": self._dataplane.address[1]},
-            profile=self.config.profile,
+            profile=self.options.profile or self.config.profile,
         )
 
     def _advertised_host(self, ws: ClientConnection) -> str:

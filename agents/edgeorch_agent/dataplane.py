@@ -43,7 +43,10 @@ import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .emulation.links import LinkShaper
 
 log = logging.getLogger(__name__)
 
@@ -508,15 +511,25 @@ class PeerLink:
     def closed(self) -> bool:
         return self._watcher.done() or self._writer.is_closing()
 
-    async def send(self, act: Activation) -> None:
-        act.sent = time.time()
+    async def send(self, act: Activation, shaper: LinkShaper | None = None) -> None:
+        act.sent = time.time()  # before an emulated link's delay: the receiver's transfer_s includes it
+        header = activation_header(act)
+        payload = memoryview(act.payload).cast("B")
+        if shaper is not None:
+            await shaper.hold(len(header) + payload.nbytes)
+        started = time.perf_counter()
         # Header and payload go as two writes: the payload's memory is handed to the socket as it is.
-        self._writer.write(activation_header(act))
-        self._writer.write(memoryview(act.payload).cast("B"))
+        self._writer.write(header)
+        self._writer.write(payload)
         await self._writer.drain()
+        if shaper is not None:
+            shaper.observe(time.perf_counter() - started)
 
-    async def send_frame(self, frame: Frame) -> None:
-        self._writer.write(encode_frame(frame))
+    async def send_frame(self, frame: Frame, shaper: LinkShaper | None = None) -> None:
+        data = encode_frame(frame)
+        if shaper is not None:
+            await shaper.hold(len(data))
+        self._writer.write(data)
         await self._writer.drain()
 
     async def _watch(self, reader: asyncio.StreamReader) -> None:
@@ -546,14 +559,24 @@ class PeerPool:
         self._locks: dict[tuple[str, int, str], asyncio.Lock] = {}
 
     async def send(
-        self, host: str, port: int, deployment_id: str, secret: bytes, item: Activation | Frame
+        self,
+        host: str,
+        port: int,
+        deployment_id: str,
+        secret: bytes,
+        item: Activation | Frame,
+        shaper: LinkShaper | None = None,
     ) -> None:
-        """Send ``item``; raises ``AuthError`` (refused) or ``PeerUnreachable`` (failed twice)."""
+        """Send ``item`` (through ``shaper``, an emulated link, if given); raises ``AuthError`` (refused) or
+        ``PeerUnreachable`` (failed twice)."""
         key = (host, port, deployment_id)
         for attempt in (1, 2):
             try:
                 link = await self._link(key, secret)
-                await (link.send(item) if isinstance(item, Activation) else link.send_frame(item))
+                if isinstance(item, Activation):
+                    await link.send(item, shaper)
+                else:
+                    await link.send_frame(item, shaper)
                 return
             except AuthError:
                 raise
@@ -584,15 +607,24 @@ class PeerPool:
             await self._drop(key)
 
 
-async def ping(host: str, port: int, payload_bytes: int = 0, timeout: float = 5.0) -> float:
-    """Round-trip time in seconds of one PING/PONG exchange (connection setup not included)."""
+async def ping(
+    host: str, port: int, payload_bytes: int = 0, timeout: float = 5.0, shaper: LinkShaper | None = None
+) -> float:
+    """Round-trip time in seconds of one PING/PONG exchange (connection setup not included). With a
+    ``shaper`` the exchange takes at least what the emulated link says, both ways."""
     reader, writer = await open_stream(host, port, timeout)
     try:
         request = Frame(Kind.PING, random.getrandbits(32), os.urandom(payload_bytes))
+        data = encode_frame(request)
         started = time.perf_counter()
-        writer.write(encode_frame(request))
+        emulated = shaper.delay(len(data), "up") if shaper is not None else 0.0
+        writer.write(data)
         await writer.drain()
         reply = await asyncio.wait_for(read_frame(reader, max(payload_bytes, 0)), timeout)
+        if shaper is not None:
+            # The answer crosses the same link back; the real exchange already took part of the time.
+            emulated += shaper.delay(len(data), "down")
+            await asyncio.sleep(max(0.0, emulated - (time.perf_counter() - started)))
         rtt = time.perf_counter() - started
     except asyncio.IncompleteReadError:
         raise ConnectionError(f"{host}:{port} closed the connection (payload too large?)") from None

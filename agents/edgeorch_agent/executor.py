@@ -41,6 +41,9 @@ from .dataplane import (
     parse_frame,
     ping,
 )
+from .emulation.device import EmulatedDevice
+from .emulation.links import LinkShaper, LinkSpecError, LinkTable, parse_links
+from .profiles import ProfileError
 from .protocol import (
     Deploy,
     DeployStatus,
@@ -53,11 +56,13 @@ from .protocol import (
     Relayed,
     Result,
     Run,
+    Shape,
     StageFailed,
     Stream,
     StreamDone,
     StreamReport,
     StreamStop,
+    Tenant,
     Undeploy,
 )
 from .runtime import (
@@ -70,6 +75,7 @@ from .runtime import (
     TensorSpec,
     http_get,
     load_session,
+    stretch,
     trace_entry,
 )
 
@@ -127,6 +133,8 @@ class Executor:
         metrics: Callable[[], dict[str, float]] | None = None,
         threads: int | None = None,
         compute_scale: float = 1.0,
+        device: EmulatedDevice | None = None,
+        links: LinkTable | None = None,
         queue_size: int = 4,
         frame_timeout: float = 60.0,
         connect_timeout: float = 5.0,
@@ -140,6 +148,8 @@ class Executor:
         self.metrics = metrics or dict
         self.threads = threads
         self.compute_scale = compute_scale
+        self.device = device  # emulation: a device profile's speed, units, heat and tenants (None: the host)
+        self.links = links if links is not None else LinkTable()  # emulated links to peers (empty: none)
         self.queue_size = queue_size
         self.frame_timeout = frame_timeout
         self.pool = PeerPool(connect_timeout)
@@ -165,6 +175,8 @@ class Executor:
             Undeploy: self._undeploy,
             Profile: self._profile,
             Probe: self._probe,
+            Shape: self._shape,
+            Tenant: self._tenant,
         }
         handler = handlers.get(type(message))
         if handler is None:
@@ -240,6 +252,7 @@ class Executor:
     async def _deploy(self, message: Deploy) -> None:
         started = time.perf_counter()
         try:
+            self._check_units(message.stages)
             deployment = await Deployment.build(
                 message.deployment_id,
                 message.secret,
@@ -248,6 +261,7 @@ class Executor:
                 message.threads or self.threads,
                 self.compute_scale,
             )
+            self._check_memory(deployment)
         except DeployError as exc:
             elapsed = time.perf_counter() - started
             await self.outbox(DeployStatus(message.deployment_id, False, str(exc), elapsed), None)
@@ -257,6 +271,34 @@ class Executor:
         await self._remove(message.deployment_id)  # a redeploy replaces the old stages
         self._install(deployment)
         await self.outbox(DeployStatus(message.deployment_id, True, None, deployment.load_s), None)
+
+    def _check_units(self, stages: list[dict[str, Any]]) -> None:
+        if self.device is None:
+            return  # the host runs every stage where onnxruntime puts it; a unit is an emulated notion
+        for stage in stages:
+            if stage.get("unit") is not None:
+                try:
+                    self.device.profile.unit(str(stage["unit"]))
+                except ProfileError as exc:
+                    raise DeployError(f"stage {stage.get('stage')!r}: {exc}") from None
+
+    def _check_memory(self, deployment: Deployment) -> None:
+        """An emulated device refuses segments beyond its memory (their weights at least must fit)."""
+        limit = self.device.profile.memory_limit_bytes if self.device is not None else None
+        if limit is None:
+            return
+        others = [d for d in self.deployments.values() if d.deployment_id != deployment.deployment_id]
+        needed = sum(self._segment_bytes(d) for d in [deployment, *others])
+        if needed > limit:
+            deployment.close()
+            raise DeployError(
+                f"the segments need {needed} bytes with the other deployments here; "
+                f"this {self.device.profile.name} has {limit}"  # type: ignore[union-attr]
+            )
+
+    def _segment_bytes(self, deployment: Deployment) -> int:
+        paths = (self.cache.directory / f"{s.spec.sha256.lower()}.onnx" for s in deployment.stages.values())
+        return sum(p.stat().st_size for p in paths if p.exists())
 
     def _install(self, deployment: Deployment) -> None:
         self.deployments[deployment.deployment_id] = deployment
@@ -340,10 +382,9 @@ class Executor:
                 await self._fail_work(deployment, stage.spec.stage, work, f"{type(exc).__name__}: {exc}")
 
     async def _process(self, deployment: Deployment, stage: Stage, work: _Work) -> None:
-        start = time.time()
         loop = asyncio.get_running_loop()
-        outputs, compute_s = await loop.run_in_executor(
-            stage.thread, stage.compute, work.feeds, deployment.compute_scale
+        outputs, compute_s, start = await loop.run_in_executor(
+            stage.thread, self._compute, deployment, stage, work.feeds
         )
         entry = trace_entry(
             stage.spec.stage, self.device_id, max(0.0, start - work.arrived), compute_s, start
@@ -359,6 +400,23 @@ class Executor:
         else:
             await self._forward_peer(deployment, stage, hop, work, outputs, trace)
 
+    def _compute(
+        self, deployment: Deployment, stage: Stage, feeds: dict[str, np.ndarray]
+    ) -> tuple[dict[str, np.ndarray], float, float]:
+        """In the stage's thread: outputs, compute seconds and the wall clock when computing began. On an
+        emulated device the stage first waits for its unit (that wait is queueing, not compute)."""
+        device = self.device
+        if device is None:
+            start = time.time()
+            return (*stage.compute(feeds, deployment.compute_scale), start)
+        with device.occupy(stage.spec.unit):
+            start = time.time()
+            # Read at every stage start: the throttle factor follows the device's temperature.
+            scale = deployment.compute_scale * device.scale(stage.spec.unit)
+            outputs, compute_s = stage.compute(feeds, scale)
+        device.busy(compute_s)
+        return outputs, compute_s, start
+
     async def _forward_local(
         self,
         deployment: Deployment,
@@ -372,6 +430,7 @@ class Executor:
         if target is None or queue is None:
             raise StageError(f"the next stage {hop.stage} is routed to this device, which does not run it")
         feeds = {}
+        await self._hand_over(deployment.stages[trace[-1]["stage"]], target, outputs)
         for spec in target.spec.inputs:
             if spec.name not in outputs:
                 raise StageError(
@@ -381,6 +440,12 @@ class Executor:
             feeds[spec.name] = outputs[spec.name]
         trace[-1]["end"] = time.time()
         await queue.put(_Work(work.request_id, work.session_id, feeds, trace, time.time(), work.origin))
+
+    async def _hand_over(self, source: Stage, target: Stage, outputs: dict[str, np.ndarray]) -> None:
+        """Between two units of an emulated device the arrays cross its shared memory: that takes time."""
+        if self.device is not None:
+            nbytes = sum(a.nbytes for a in outputs.values())
+            await asyncio.sleep(self.device.handover_s(nbytes, source.spec.unit, target.spec.unit))
 
     async def _forward_peer(
         self,
@@ -407,7 +472,8 @@ class Executor:
 
     async def _send(self, deployment: Deployment, hop: NextHop, act: Activation) -> None:
         try:
-            await self.pool.send(hop.host, hop.port, deployment.deployment_id, deployment.secret, act)
+            shaper = self.links.for_peer(hop.device_id, hop.name)
+            await self.pool.send(hop.host, hop.port, deployment.deployment_id, deployment.secret, act, shaper)
         except AuthError as exc:
             raise StageError(f"peer {hop.device_id} refused authentication: {exc}") from None
         except PeerUnreachable as exc:
@@ -444,9 +510,11 @@ class Executor:
             await self.on_done(done)
             return
         try:
+            shaper = self.links.for_peer(origin.get("device_id"))
             await self.pool.send(
-                origin["host"], origin["port"], deployment.deployment_id, deployment.secret, done.to_frame()
-            )
+                origin["host"], origin["port"], deployment.deployment_id, deployment.secret, done.to_frame(),
+                shaper,
+            )  # fmt: skip
         except (ConnectionError, KeyError) as exc:
             # The source counts the frame as lost after ``frame_timeout``: nothing better can be done here.
             log.warning("cannot tell the stream source about request %d: %s", done.request_id, exc)
@@ -617,7 +685,9 @@ class Executor:
             blocks = []
             for segment in message.segments:
                 path = await self.cache.fetch(segment["url"], segment["sha256"])
-                timing = await asyncio.to_thread(_time_block, path, segment, message, self.threads)
+                timing = await asyncio.to_thread(
+                    _time_block, path, segment, message, self.threads, self.device
+                )
                 blocks.append({"block": segment["block"], **timing})
             reply = ProfileResult(message.profile_id, blocks, self._thermal())
         except (DeployError, StageError) as exc:
@@ -630,15 +700,41 @@ class Executor:
     async def _probe(self, message: Probe) -> None:
         size = min(message.payload_bytes, DEFAULT_MAX_PAYLOAD)
         # One peer after another: concurrent probes would share the link and each measure a fraction of it.
-        links = [await _probe_link(peer, size) for peer in message.peers]
+        links = [
+            await _probe_link(peer, size, self.links.for_peer(peer["device_id"], peer.get("name")))
+            for peer in message.peers
+        ]
         await self.outbox(ProbeResult(message.probe_id, links), None)
+
+    # --- emulation -------------------------------------------------------------------------------------
+
+    async def _shape(self, message: Shape) -> None:
+        try:
+            specs = parse_links(message.links, "shape.links")  # no base directory: no CSV files from afar
+        except LinkSpecError as exc:
+            log.warning("ignoring a shape message: %s", exc)
+            return
+        self.links.update(specs)
+        log.info(
+            "emulated links now: %s", ", ".join(f"{p} {'set' if s else 'removed'}" for p, s in specs.items())
+        )
+
+    async def _tenant(self, message: Tenant) -> None:
+        if self.device is None:
+            log.warning("ignoring a tenant message: this agent emulates no device (run it with --profile)")
+            return
+        # Off the event loop: stopping the tenant joins its thread.
+        await asyncio.to_thread(self.device.set_background_load, message.share)
+        log.info("background load now %.2f", message.share)
 
 
 def _encode_all(codec: str, outputs: dict[str, np.ndarray]) -> dict[str, tuple[Any, dict[str, Any]]]:
     return {name: encode(codec, array) for name, array in outputs.items()}
 
 
-def _time_block(path: Path, segment: dict[str, Any], message: Profile, threads: int | None) -> dict[str, Any]:
+def _time_block(
+    path: Path, segment: dict[str, Any], message: Profile, threads: int | None, device: EmulatedDevice | None
+) -> dict[str, Any]:
     try:
         specs = [TensorSpec.from_dict(t) for t in segment["inputs"]]
     except (KeyError, TypeError, ValueError) as exc:
@@ -648,23 +744,37 @@ def _time_block(path: Path, segment: dict[str, Any], message: Profile, threads: 
     feeds = {spec.name: spec.example(rng) for spec in specs}
     try:
         for _ in range(message.warmup):
-            session.run(None, feeds)
-        times = []
-        for _ in range(message.repeats):
-            started = time.perf_counter()
-            session.run(None, feeds)
-            times.append(time.perf_counter() - started)
+            _timed_run(session, feeds, device)
+        times = [_timed_run(session, feeds, device) for _ in range(message.repeats)]
     except Exception as exc:  # onnxruntime's own error types
         raise StageError(f"block {segment['block']}: onnxruntime failed: {exc}") from None
     return {"median_s": float(np.median(times)), "p90_s": float(np.percentile(times, 90)), "runs": len(times)}
 
 
+def _timed_run(session: Any, feeds: dict[str, np.ndarray], device: EmulatedDevice | None) -> float:
+    """One run's compute seconds; on an emulated device, as that device would take it (and heating it)."""
+    if device is None:
+        started = time.perf_counter()
+        session.run(None, feeds)
+        return time.perf_counter() - started
+    with device.occupy():
+        scale = device.scale()
+        started = time.perf_counter()
+        session.run(None, feeds)
+        elapsed = stretch(time.perf_counter() - started, scale)
+    device.busy(elapsed)
+    return elapsed
+
+
 PROBE_PINGS = 5
 
 
-async def _probe_link(peer: dict[str, Any], payload_bytes: int) -> dict[str, Any]:
+async def _probe_link(
+    peer: dict[str, Any], payload_bytes: int, shaper: LinkShaper | None = None
+) -> dict[str, Any]:
     """RTT: median of empty PINGs. Bandwidth: the payload crosses twice (PING, then PONG echoes it), so
-    ``2 * bytes / (t_big - t_empty)`` with each t the median of its PINGs."""
+    ``2 * bytes / (t_big - t_empty)`` with each t the median of its PINGs. An emulated link (``shaper``)
+    applies to every PING, so the probe measures the emulated link."""
     link: dict[str, Any] = {
         "device_id": peer["device_id"],
         "rtt_s": None,
@@ -672,8 +782,8 @@ async def _probe_link(peer: dict[str, Any], payload_bytes: int) -> dict[str, Any
         "error": None,
     }
     try:
-        empty = [await ping(peer["host"], peer["port"]) for _ in range(PROBE_PINGS)]
-        big = [await ping(peer["host"], peer["port"], payload_bytes) for _ in range(3)]
+        empty = [await ping(peer["host"], peer["port"], shaper=shaper) for _ in range(PROBE_PINGS)]
+        big = [await ping(peer["host"], peer["port"], payload_bytes, shaper=shaper) for _ in range(3)]
     except (OSError, TimeoutError, FrameError) as exc:
         link["error"] = f"{type(exc).__name__}: {exc}"
         return link

@@ -396,6 +396,38 @@ class Relayed(Message):
 
 
 @dataclass
+class Shape(Message):
+    """Change emulated data-plane links while running: ``links`` maps a peer (device id, name, or ``*`` for
+    every other peer) to a link spec (``edgeorch_agent.emulation.links``), or null to stop shaping it."""
+
+    type: ClassVar[str] = "shape"
+    links: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Shape:
+        links = _require(data, "links", dict, "shape")
+        for peer, spec in links.items():
+            if spec is not None and not isinstance(spec, dict):
+                raise ProtocolError("wrong_type", f"shape.links[{peer!r}] must be an object or null")
+        return cls(links)
+
+
+@dataclass
+class Tenant(Message):
+    """Set the background load on an emulated device: its default unit is busy ``share`` of the time."""
+
+    type: ClassVar[str] = "tenant"
+    share: float
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tenant:
+        share = float(_require(data, "share", (int, float), "tenant"))
+        if not 0.0 <= share < 1.0:
+            raise ProtocolError("bad_value", "tenant: share must be in [0, 1)")
+        return cls(share)
+
+
+@dataclass
 class DeployStatus(Message):
     type: ClassVar[str] = "deploy_status"
     deployment_id: str
@@ -479,10 +511,12 @@ AGENT_MESSAGES: dict[str, type[Message]] = {
 }  # fmt: skip
 SERVER_MESSAGES: dict[str, type[Message]] = {
     m.type: m
-    for m in (Welcome, Ack, Error, Deploy, Run, Stream, StreamStop, Undeploy, Profile, Probe, Relayed)
-}
+    for m in (
+        Welcome, Ack, Error, Deploy, Run, Stream, StreamStop, Undeploy, Profile, Probe, Relayed, Shape, Tenant,
+    )
+}  # fmt: skip
 # The server messages the agent's executor handles (the rest belong to the control channel itself).
-EXECUTION_MESSAGES = (Deploy, Run, Stream, StreamStop, Undeploy, Profile, Probe)
+EXECUTION_MESSAGES = (Deploy, Run, Stream, StreamStop, Undeploy, Profile, Probe, Shape, Tenant)
 
 
 def decode(text: str | bytes, registry: dict[str, type[Message]]) -> Message:

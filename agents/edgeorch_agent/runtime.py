@@ -178,6 +178,7 @@ class NextHop:
     port: int
     codec: str
     stage: int  # the stage that consumes the output (stage + 1 unless the message says otherwise)
+    name: str | None = None  # the peer's name, where the control plane says it (emulated links match it)
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ class StageSpec:
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     next: NextHop | None
+    unit: str | None = None  # an emulated device's processing unit (cpu, gpu, npu); None: its default
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StageSpec:
@@ -200,8 +202,9 @@ class StageSpec:
                 tuple(TensorSpec.from_dict(t) for t in data["outputs"]),
                 None if hop is None else NextHop(
                     str(hop["device_id"]), str(hop["host"]), int(hop["port"]), str(hop.get("codec") or "raw"),
-                    int(hop.get("stage", stage + 1)),
+                    int(hop.get("stage", stage + 1)), hop.get("name"),
                 ),
+                None if data.get("unit") is None else str(data["unit"]),
             )  # fmt: skip
         except (KeyError, TypeError, ValueError) as exc:
             raise DeployError(f"stage {data.get('stage')!r}: malformed description ({exc!r})") from None
@@ -232,6 +235,16 @@ def load_session(path: Path, threads: int | None) -> Any:
         raise DeployError(f"cannot load segment {path.name}: {exc}") from None
 
 
+def stretch(compute_s: float, scale: float) -> float:
+    """Emulate a slower device: stay busy (sleeping, in the caller's thread) until ``compute_s`` has become
+    ``scale`` times as long, as it would take there; returns the stretched time. A scale below 1 (a faster
+    device) cannot be emulated by waiting and leaves the time as it is."""
+    if scale <= 1.0:
+        return compute_s
+    time.sleep((scale - 1.0) * compute_s)
+    return compute_s * scale
+
+
 @dataclass
 class Stage:
     spec: StageSpec
@@ -248,11 +261,7 @@ class Stage:
             values = self.session.run(names, feeds)
         except Exception as exc:  # onnxruntime's errors have no common base worth naming
             raise StageError(f"stage {self.spec.stage}: onnxruntime failed: {exc}") from None
-        compute_s = time.perf_counter() - started
-        if compute_scale > 1.0:
-            # Emulates a slower device: the stage stays busy for the stretched time, as it would there.
-            time.sleep((compute_scale - 1.0) * compute_s)
-            compute_s *= compute_scale
+        compute_s = stretch(time.perf_counter() - started, compute_scale)
         return dict(zip(names, values, strict=True)), compute_s
 
 

@@ -1,0 +1,168 @@
+"""An agent behaving as a device profile: stretched compute, heat, tenants, memory, shaped links."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+from edgeorch_agent.emulation.device import EmulatedDevice
+from edgeorch_agent.emulation.links import LinkTable
+from edgeorch_agent.profiles import load_profile
+from edgeorch_agent.protocol import Deploy, Shape, Stream, Tenant
+from execution_fixtures import INPUT_SHAPE, chain_stages, conv_chain, file_server, node, npy
+
+X = np.random.default_rng(1).standard_normal(INPUT_SHAPE).astype(np.float32)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def profile(name: str = "jetson-nano", **changes):
+    return dataclasses.replace(load_profile(name), **changes)
+
+
+def test_the_compute_scale_is_speed_times_unit_speed_times_the_throttle():
+    clock = Clock()
+    device = EmulatedDevice(profile(), clock=clock)
+    assert device.scale() == 3.0 and device.scale("cpu") == 7.5
+    device.busy(3000.0)  # 50 minutes of full load: it settles at 25 + 6.5 * 10 = 90 °C, above 80 °C
+    clock.now = 3000.0
+    clock_fraction = 1 - (1 - 0.5) * (90 - 80) / (97 - 80)  # linear from 80 °C down to 0.5 at 97 °C
+    assert device.scale() == pytest.approx(3.0 / clock_fraction)
+
+
+def test_telemetry_reports_the_models_temperature_throttle_and_power_as_emulated():
+    clock = Clock()
+    device = EmulatedDevice(profile(), clock=clock)
+    clock.now = 10.0
+    metrics = device.collect()
+    assert metrics == {
+        "emulated": 1.0,
+        "tenant.share": 0.0,
+        "cpu.throttle_factor": 1.0,
+        "temp.emulated": pytest.approx(25.0 + (6.5 * 1.25) * (1 - np.exp(-10 / 120)), abs=1e-3),
+        "power.watts": 1.25,
+    }
+    assert device.emulated_metrics() == sorted(metrics)
+    inventory = device.inventory({"memory_bytes": 64 << 30, "hostname": "h"})
+    assert inventory["memory_bytes"] == 4 << 30 and inventory["emulated_metrics"] == sorted(metrics)
+
+
+def test_a_handover_between_units_costs_bytes_over_shared_memory_bandwidth():
+    device = EmulatedDevice(profile())
+    assert device.handover_s(8_000_000, "gpu", "gpu") == 0.0
+    assert device.handover_s(8_000_000, "gpu", "cpu") == pytest.approx(64e6 / 64e9)
+
+
+def frames_time(report_frames: list[dict], parts: tuple[str, ...] = ("queue_s", "compute_s")) -> float:
+    """Mean seconds per frame spent (by default) waiting for and computing in the stages."""
+    per_frame = [sum(t[p] for t in f["trace"] for p in parts) for f in report_frames]
+    return float(np.mean(per_frame))
+
+
+async def stream_once(agent, files, session: str, frames: int = 20) -> list[dict]:
+    await agent.executor.handle(Stream("dep", session, 0, files.url("input.npy"), 100.0, frames, 1, frames))
+    await agent.wait_for("stream_done", count=int(session[-1]))
+    (report,) = [m for m in agent.of_type("stream_report") if m.session_id == session]
+    assert all(f["ok"] for f in report.frames), report.frames
+    return report.frames
+
+
+def test_a_slower_profile_stretches_each_stages_compute_and_heats_the_device(tmp_path):
+    async def scenario(files) -> tuple[float, float, float]:
+        device = EmulatedDevice(profile("rpi4", speed=40.0))
+        async with node("plain", tmp_path) as plain, node("slow", tmp_path, device=device) as slow:
+            stages = chain_stages(files, [plain.hop(), plain.hop(), None])
+            times = []
+            for agent in (plain, slow):
+                for stage in stages:
+                    stage["next"] = stage["next"] and agent.hop()
+                await agent.executor.handle(Deploy("dep", "s", stages, 1))
+                await agent.wait_for("deploy_status")
+                times.append(frames_time(await stream_once(agent, files, "s1"), ("compute_s",)))
+            return times[0], times[1], device.thermal.step()  # type: ignore[union-attr]
+
+    with file_server({**conv_chain(), "input.npy": npy(X)}) as files:
+        plain, slow, temp = asyncio.run(scenario(files))
+    assert slow > 10 * plain
+    assert temp > 25.0
+
+
+def test_a_background_tenant_makes_stages_queue_for_the_device(tmp_path):
+    async def scenario(files) -> tuple[float, float]:
+        device = EmulatedDevice(profile("host"))
+        async with node("busy", tmp_path, device=device) as agent:
+            stages = chain_stages(files, [agent.hop(), agent.hop(), None])
+            await agent.executor.handle(Deploy("dep", "s", stages, 1))
+            await agent.wait_for("deploy_status")
+            idle = frames_time(await stream_once(agent, files, "s1"))
+            await agent.executor.handle(Tenant(0.5))
+            await asyncio.sleep(0.1)
+            assert device.background_load == 0.5
+            loaded = frames_time(await stream_once(agent, files, "s2"))
+            await agent.executor.handle(Tenant(0.0))
+            await asyncio.sleep(0.1)
+            assert device.background_load == 0.0
+            return idle, loaded
+
+    with file_server({**conv_chain(), "input.npy": npy(X)}) as files:
+        idle, loaded = asyncio.run(scenario(files))
+    assert loaded > 1.2 * idle
+
+
+def test_a_deployment_beyond_the_devices_memory_is_refused(tmp_path):
+    async def scenario(files):
+        device = EmulatedDevice(profile("rpi4", memory_limit_bytes=100))
+        async with node("tiny", tmp_path, device=device) as agent:
+            await agent.executor.handle(Deploy("dep", "s", chain_stages(files, [None, None, None])[:1], 1))
+            (status,) = await agent.wait_for("deploy_status")
+            return status, agent.executor.deployments
+
+    with file_server(conv_chain()) as files:
+        status, deployments = asyncio.run(scenario(files))
+    assert not status.ok and "this rpi4 has 100" in status.error and not deployments
+
+
+def test_a_stage_on_a_unit_the_device_lacks_is_refused(tmp_path):
+    async def scenario(files):
+        async with node("pi", tmp_path, device=EmulatedDevice(load_profile("rpi4"))) as agent:
+            stages = chain_stages(files, [None, None, None])[:1]
+            stages[0]["unit"] = "gpu"
+            await agent.executor.handle(Deploy("dep", "s", stages, 1))
+            return (await agent.wait_for("deploy_status"))[0]
+
+    with file_server(conv_chain()) as files:
+        status = asyncio.run(scenario(files))
+    assert not status.ok and "rpi4 has no gpu unit" in status.error
+
+
+def test_a_shape_message_changes_the_link_a_stage_sends_over(tmp_path):
+    async def scenario(files) -> list[float]:
+        async with node("a", tmp_path, links=LinkTable()) as a, node("b", tmp_path) as b:
+            stages = chain_stages(files, [b.hop(), None, None])
+            await a.executor.handle(Deploy("dep", "s", stages[:1], 1))
+            await b.executor.handle(
+                Deploy("dep", "s", [{**stages[1], "next": None, "outputs": stages[1]["outputs"]}], 1)
+            )
+            await a.wait_for("deploy_status")
+            await b.wait_for("deploy_status")
+            transfers = []
+            for n, rtt in enumerate((0.0, 0.2), start=1):
+                await a.executor.handle(Shape({"b": {"rtt_s": rtt}}))
+                started = time.perf_counter()
+                await a.executor.handle(Stream("dep", f"s{n}", 0, files.url("input.npy"), 10.0, 1))
+                await a.wait_for("stream_done", count=n)
+                transfers.append(time.perf_counter() - started)
+            return transfers
+
+    with file_server({**conv_chain(), "input.npy": npy(X)}) as files:
+        fast, slow = asyncio.run(scenario(files))
+    assert slow - fast > 0.08  # one way of a 200 ms RTT
