@@ -281,3 +281,30 @@ def test_bad_requests_are_refused_with_messages_and_bob_cannot_submit(fleet, api
     assert requests.post(url, json=good, headers=viewer, timeout=10).status_code == 403
     assert requests.get(url, headers=viewer, timeout=10).status_code == 200
     assert not Job.objects.exists() and not Session.objects.exists()
+
+
+def test_profiling_and_probing_store_what_the_planner_reads(fleet, api, digits):
+    from edgeorch.plans.models import BlockProfile, LinkSample
+
+    phone, edge = fleet("phone", "edge")
+    response = api.post(f"{api.base}/api/devices/{phone.device_id}/profile/",
+                        json={"model": digits.pk, "warmup": 1, "repeats": 3}, timeout=10)  # fmt: skip
+    assert response.status_code == 202, response.text
+    profile_id = response.json()["id"]
+    response = api.post(f"{api.base}/api/devices/{phone.device_id}/probe/", timeout=10)
+    assert response.status_code == 202, response.text
+    probe_id = response.json()["id"]
+    for pk in (profile_id, probe_id):
+        wait_until(
+            lambda pk=pk: api.get(f"{api.base}/api/measurements/{pk}/", timeout=10).json()["state"] != "pending",
+            message=f"measurement {pk}",
+        )  # fmt: skip
+    profile = BlockProfile.objects.get(device_id=phone.device_id, model=digits)
+    assert profile.complete and len(profile.median_s) == len(digits.blocks) and profile.runs == 3
+    assert all(p90 >= median for median, p90 in zip(profile.median_s, profile.p90_s, strict=True))
+    link = LinkSample.objects.get(device_from_id=phone.device_id, device_to_id=edge.device_id)
+    assert link.bandwidth_bps > 0 and link.rtt_s > 0
+    plan = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="local"))[
+        "plan"
+    ]
+    assert plan["devices"][0]["times"] == "measured"  # the planner used the stored profile

@@ -140,7 +140,7 @@ def _write(path, data: bytes) -> None:
 
 
 def _lock(kind, pk):
-    return kind.objects.select_for_update().select_related("source", "model").get(pk=pk)
+    return kind.objects.select_for_update(of=("self",)).select_related("source", "model").get(pk=pk)
 
 
 def dispatch(kind, pk) -> None:
@@ -159,7 +159,7 @@ def dispatch(kind, pk) -> None:
     with transaction.atomic():
         # Lock order: deployment, then run (as in record_deploy_status). Readiness cannot slip between
         # reading the deployment's state and this run choosing to wait for it.
-        deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        deployment = Deployment.objects.select_for_update(of=("self",)).get(pk=deployment.pk)
         run = _lock(kind, pk)
         if run.state != RunState.PLANNING:
             return  # cancelled or failed while planning
@@ -246,7 +246,9 @@ def _stage_messages(run, plan, segments, devices) -> list[dict]:
 def record_deploy_status(device_id, message: p.DeployStatus) -> None:
     """A device loaded (or failed to load) its stages; when every device is ready, start the waiting runs."""
     with transaction.atomic():
-        deployment = Deployment.objects.select_for_update().filter(pk=message.deployment_id).first()
+        deployment = (
+            Deployment.objects.select_for_update(of=("self",)).filter(pk=message.deployment_id).first()
+        )
         if deployment is None or deployment.state != DeploymentState.DEPLOYING:
             return
         device_id = str(device_id)
@@ -316,7 +318,7 @@ def record_result(device_id, message: p.Result, data: bytes | None) -> bool:
     with transaction.atomic():
         # Race: the result can arrive while the timeout task or a cancel ends the job; the lock orders them
         # and move_to refuses to leave a terminal state, so the loser changes nothing.
-        job = Job.objects.select_for_update().filter(pk=message.request_id).first()
+        job = Job.objects.select_for_update(of=("self",)).filter(pk=message.request_id).first()
         if job is None or str(job.deployment_id) != message.deployment_id or job.state != RunState.RUNNING:
             log.info("dropping a result for job %s: not running (any more)", message.request_id)
             return False
@@ -332,7 +334,7 @@ def record_result(device_id, message: p.Result, data: bytes | None) -> bool:
 def fail(kind, pk, reason: str, stage: int | None = None) -> bool:
     """End an active job or session as ``failed`` with the reason and stage; False when it had already ended."""
     with transaction.atomic():
-        run = kind.objects.select_for_update().filter(pk=pk).first()
+        run = kind.objects.select_for_update(of=("self",)).filter(pk=pk).first()
         if run is None or run.terminal:
             return False
         run.save(update_fields=run.move_to(RunState.FAILED, reason=reason[:2000], failed_stage=stage))
@@ -362,7 +364,7 @@ def record_stage_error(device_id, message: p.StageFailed) -> None:
 def cancel(kind, pk, user=None):
     """Cancel an active job or session; raises ``IllegalTransition`` when it has already ended."""
     with transaction.atomic():
-        run = kind.objects.select_for_update().get(pk=pk)
+        run = kind.objects.select_for_update(of=("self",)).get(pk=pk)
         who = f" by {user.get_username()}" if user is not None else ""
         run.save(update_fields=run.move_to(RunState.CANCELLED, reason=f"cancelled{who}"))
     if kind is Session:
@@ -397,7 +399,7 @@ def _stop_stream(session) -> None:
 def expire(kind, pk) -> bool:
     """The run's deadline passed: fail it, saying where it was stuck (no-op once it has ended)."""
     with transaction.atomic():
-        run = kind.objects.select_for_update().select_related("deployment").filter(pk=pk).first()
+        run = kind.objects.select_for_update(of=("self",)).select_related("deployment").filter(pk=pk).first()
         if run is None or run.terminal:
             return False
         reason, stage = _stuck_at(run)
@@ -485,7 +487,7 @@ def _frame_row(session, f: dict) -> Frame:
 def finish_session(session_id, message: p.StreamDone) -> None:
     """The source has emitted every frame (or was stopped) and every frame has ended: summarise and complete."""
     with transaction.atomic():
-        session = Session.objects.select_for_update().filter(pk=session_id).first()
+        session = Session.objects.select_for_update(of=("self",)).filter(pk=session_id).first()
         if session is None:
             return
         session.frames_sent, session.frames_ok = message.frames_sent, message.frames_ok
@@ -518,7 +520,7 @@ def record_profile(device_id, message: p.ProfileResult) -> Measurement | None:
     """Store a profile the planner reads (``plans.BlockProfile``), with the thermal state of the time."""
     with transaction.atomic():
         m = (
-            Measurement.objects.select_for_update()
+            Measurement.objects.select_for_update(of=("self",))
             .select_related("device", "model")
             .filter(pk=message.profile_id, kind=Measurement.PROFILE)
             .first()
@@ -553,7 +555,7 @@ def record_probe(device_id, message: p.ProbeResult) -> Measurement | None:
     """Store each measured link as a ``plans.LinkSample`` (the planner reads the latest per pair)."""
     with transaction.atomic():
         m = (
-            Measurement.objects.select_for_update()
+            Measurement.objects.select_for_update(of=("self",))
             .select_related("device")
             .filter(pk=message.probe_id, kind=Measurement.PROBE)
             .first()

@@ -1,0 +1,174 @@
+"""The jobs state machine and its races, without agents: the services are called as the consumer would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from edgeorch_agent import protocol as p
+from edgeorch_agent.codecs import encode
+from edgeorch_agent.dataplane import Activation, activation_bytes
+
+from edgeorch.jobs import inputs, services, stats
+from edgeorch.jobs.choices import DeploymentState, RunState
+from edgeorch.jobs.models import Deployment, IllegalTransition, Job, Session
+
+
+@pytest.fixture
+def planned(digits, devices):
+    """A job planned and deployed (a split at cut 2 from phone to edge), waiting for the deploys."""
+    phone, edge = devices
+    job = services.submit_job(model=digits, source=phone, strategy="split",
+                              params={"cut": 2, "device": str(edge.pk)}, sample=0, base_url="http://cp")  # fmt: skip
+    services.dispatch_job(job.pk)
+    return Job.objects.get(pk=job.pk)
+
+
+def deploy_all(job):
+    for device_id in job.deployment.devices:
+        services.record_deploy_status(device_id, p.DeployStatus(str(job.deployment_id), True, None, 0.01))
+    return Job.objects.get(pk=job.pk)
+
+
+def result_for(job, array):
+    trace = [{"stage": 0, "device": "a", "compute_s": 0.001, "start": 1.0, "end": 1.001},
+             {"stage": 1, "device": "b", "compute_s": 0.002, "transfer_s": 0.003, "start": 1.004, "end": 1.006}]  # fmt: skip
+    message = p.Result(str(job.deployment_id), job.pk, None, trace, {"name": "logits", "shape": [1, 10]})
+    frame = Activation(
+        str(job.deployment_id), job.pk, 1, "logits", "float32", array.shape, "raw", encode("raw", array)[0]
+    )
+    return message, activation_bytes(frame)
+
+
+def test_a_planned_job_waits_for_every_deploy_and_then_runs(planned):
+    assert planned.state == RunState.DEPLOYING and planned.plan["stages"][1]["first_block"] == 2
+    assert planned.deployment.cuts == "1" and len(planned.deployment.stages) == 2
+    assert planned.deployment.stages[0]["next"]["port"] == 9001
+    first = planned.deployment.devices[0]
+    services.record_deploy_status(first, p.DeployStatus(str(planned.deployment_id), True, None, 0.01))
+    assert Job.objects.get(pk=planned.pk).state == RunState.DEPLOYING
+    job = deploy_all(planned)
+    assert job.state == RunState.RUNNING and job.started_at is not None
+    assert job.deployment.state == DeploymentState.READY
+
+
+def test_a_second_job_with_the_same_plan_reuses_the_ready_deployment_and_runs_at_once(
+    planned, digits, devices
+):
+    deploy_all(planned)
+    again = services.submit_job(model=digits, source=devices[0], strategy="split",
+                                params={"cut": 2, "device": str(devices[1].pk)}, base_url="http://cp")  # fmt: skip
+    services.dispatch_job(again.pk)
+    again.refresh_from_db()
+    assert again.deployment_id == planned.deployment_id and again.state == RunState.RUNNING
+
+
+def test_a_result_completes_the_job_with_its_output_trace_and_measured_latency(planned):
+    job = deploy_all(planned)
+    array = np.arange(10, dtype=np.float32).reshape(1, 10)
+    assert services.record_result(job.deployment.devices[-1], *result_for(job, array))
+    job.refresh_from_db()
+    assert job.state == RunState.COMPLETED and job.measured_latency_s > 0
+    assert np.array_equal(np.load(job.output_path), array)
+    assert stats.stage_totals(job.trace)["compute_s"] == pytest.approx(0.003)
+
+
+def test_a_result_arriving_after_the_timeout_changes_nothing(planned):
+    job = deploy_all(planned)
+    assert services.expire(Job, job.pk)
+    job.refresh_from_db()
+    assert job.state == RunState.FAILED and job.failed_stage == 1
+    assert job.reason.startswith(
+        f"timed out after {job.timeout_s:g} s at stage 1 (edge) waiting for the result"
+    )
+    assert not services.record_result("x", *result_for(job, np.zeros((1, 10), np.float32)))
+    assert Job.objects.get(pk=job.pk).state == RunState.FAILED and not job.output_path.exists()
+    assert not services.expire(Job, job.pk)  # a second timeout is a no-op
+
+
+def test_a_job_stuck_deploying_times_out_naming_the_device_and_its_deployment_is_not_reused(planned):
+    assert services.expire(Job, planned.pk)
+    planned.refresh_from_db()
+    assert "waiting for phone, edge to load its segments" in planned.reason and planned.failed_stage == 0
+    assert Deployment.objects.get(pk=planned.deployment_id).state == DeploymentState.FAILED
+
+
+def test_a_stage_error_fails_the_job_at_that_stage(planned):
+    job = deploy_all(planned)
+    edge = job.deployment.devices[1]
+    services.record_stage_error(edge, p.StageFailed(str(job.deployment_id), job.pk, None, 1, edge, "boom"))
+    job.refresh_from_db()
+    assert (
+        job.state == RunState.FAILED
+        and job.failed_stage == 1
+        and job.reason == "stage 1 on edge failed: boom"
+    )
+
+
+def test_a_failed_deploy_fails_the_waiting_job(planned):
+    edge = planned.deployment.devices[1]
+    services.record_deploy_status(edge, p.DeployStatus(str(planned.deployment_id), False, "no memory", 0.0))
+    planned.refresh_from_db()
+    assert planned.state == RunState.FAILED and "deploy failed on stage 1: no memory" in planned.reason
+
+
+def test_a_device_going_away_fails_its_running_jobs_and_retires_its_deployments(planned):
+    job = deploy_all(planned)
+    assert services.device_gone(job.deployment.devices[1]) == 1
+    job.refresh_from_db()
+    assert job.state == RunState.FAILED and job.reason == "device edge disconnected during stage 1"
+    assert Deployment.objects.get(pk=job.deployment_id).state == DeploymentState.RETIRED
+
+
+def test_an_ended_job_cannot_be_cancelled_or_moved_again(planned):
+    job = services.cancel_job(planned.pk)
+    assert job.state == RunState.CANCELLED
+    with pytest.raises(IllegalTransition):
+        services.cancel_job(planned.pk)
+    with pytest.raises(IllegalTransition):
+        job.move_to(RunState.RUNNING)
+
+
+def test_a_job_whose_strategy_cannot_plan_fails_with_the_planners_reason(digits, devices):
+    job = services.submit_job(
+        model=digits, source=devices[0], strategy="split", params={"cut": 99, "device": "x"}
+    )
+    services.dispatch_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == RunState.FAILED and job.reason.startswith("planning failed:")
+
+
+def test_submitting_refuses_an_offline_source_and_a_wrong_input(digits, devices):
+    phone = devices[0]
+    with pytest.raises(services.SubmitError, match="must have shape"):
+        services.submit_job(model=digits, source=phone, upload=inputs.to_npy(np.zeros((2, 2), np.float32)))
+    with pytest.raises(services.SubmitError, match="must be float32"):
+        services.submit_job(
+            model=digits, source=phone, upload=inputs.to_npy(np.zeros((1, 1, 8, 8), np.int64))
+        )
+    with pytest.raises(services.SubmitError, match="sample must be between 0 and 449"):
+        services.submit_job(model=digits, source=phone, sample=450)
+    phone.status = "offline"
+    with pytest.raises(services.SubmitError, match="phone is offline"):
+        services.submit_job(model=digits, source=phone)
+
+
+def test_a_sample_is_the_digits_test_image_scaled_as_in_training(digits):
+    from sklearn.datasets import load_digits
+
+    array = inputs.sample(digits, 5)
+    assert array.shape == (1, 1, 8, 8) and array.dtype == np.float32 and 0 <= array.min() and array.max() <= 1
+    assert any(np.allclose(array[0, 0], image / 16.0) for image in load_digits().images)
+
+
+def test_a_session_summary_has_percentiles_throughput_misses_and_overlap(digits, devices):
+    session = services.start_session(model=digits, source=devices[0], strategy="local", rate=10, frames=4,
+                                     deadline_s=0.05)  # fmt: skip
+    frames = [{"request_id": i, "ok": True, "latency_s": 0.02 * (i + 1), "error": None,
+               "trace": [{"stage": 0, "compute_s": 0.01, "start": 0.01 * i, "end": 0.01 * i + 0.03}]}
+              for i in range(4)]  # fmt: skip
+    assert services.record_frames(session.pk, frames + frames[:1]) == 5  # the duplicate is ignored
+    summary = stats.summarise(Session.objects.get(pk=session.pk))
+    assert summary["frames"] == 4 and summary["deadline_misses"] == 2 and summary["overlapped"] == 3
+    assert summary["latency_s"]["p50"] == pytest.approx(0.05) and summary["throughput_fps"] == pytest.approx(
+        4 / 0.06
+    )
