@@ -7,6 +7,8 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.fleet, name="fleet"),
     path("devices/<uuid:pk>/", views.device, name="device"),
+    path("run/", views.run_form, name="run"),
+    path("live/sessions/<uuid:pk>/", views.session_live, name="session-live"),
     path("enroll/", views.enrollment, name="enrollment"),
     path("account/api-key/", views.api_key, name="api-key"),
 ]

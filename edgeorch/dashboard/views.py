@@ -10,12 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.authtoken.models import Token
 
 from edgeorch.api.permissions import is_operator
 from edgeorch.devices import services as devices
 from edgeorch.devices.api import public_base_url
-from edgeorch.devices.choices import DeviceRole
+from edgeorch.devices.choices import DeviceRole, DeviceStatus
 from edgeorch.devices.models import Device, EnrollmentToken
 
 
@@ -85,3 +86,29 @@ def api_key(request):
 def device(request, pk):
     """One device: live charts of its telemetry, the stages it ran, its links (drawn by dashboard/device.js)."""
     return render(request, "dashboard/device.html", {"device": get_object_or_404(Device, pk=pk)})
+
+
+@login_required
+@ensure_csrf_cookie
+def run_form(request):
+    """Start a job or a stream session; the planner's predicted breakdown is shown first (dashboard/run.js)."""
+    from edgeorch import planning
+    from edgeorch.catalog.models import MLModel
+
+    devices = Device.objects.exclude(status=DeviceStatus.REVOKED).order_by("name")
+    context = {
+        "models": MLModel.objects.only("id", "name", "version"),
+        "devices": devices,
+        "strategies": planning.STRATEGIES.values(),
+        "operator": is_operator(request.user),
+    }
+    return render(request, "dashboard/run.html", context)
+
+
+@login_required
+def session_live(request, pk):
+    """A stream session as it runs: per-frame latency stacked by compute/transfer/queue, deadline, stages."""
+    from edgeorch.jobs.models import Session
+
+    session = get_object_or_404(Session.objects.select_related("model", "source"), pk=pk)
+    return render(request, "dashboard/session_live.html", {"session": session})

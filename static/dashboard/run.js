@@ -1,0 +1,93 @@
+// The run form: re-plans over POST /api/plans/ when a choice changes (debounced), shows the predicted
+// breakdown, and starts the run over POST /api/sessions/ or /api/jobs/.
+(function () {
+  "use strict";
+  const form = document.getElementById("run-form");
+  if (!form) return;
+  const $ = (id) => document.getElementById(id);
+  const ms = (s) => (s == null ? "—" : (s * 1000).toFixed(s < 0.01 ? 2 : 1));
+  let timer = null;
+  let latest = 0;
+
+  function values() {
+    const f = new FormData(form);
+    const body = { model: Number(f.get("model")), strategy: f.get("strategy"), source: f.get("source"), devices: f.getAll("devices") };
+    const deadline = parseFloat(f.get("deadline_ms"));
+    return { kind: f.get("kind"), body: body, rate: parseFloat(f.get("rate")), frames: parseInt(f.get("frames"), 10), deadline_ms: Number.isNaN(deadline) ? null : deadline };
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": EO.csrf() },
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(describe(data) || "HTTP " + response.status);
+    return data;
+  }
+
+  function describe(data) {
+    if (typeof data === "string") return data;
+    if (data.detail) return String(data.detail);
+    return Object.entries(data).map(([k, v]) => k + ": " + (Array.isArray(v) ? v.join(" ") : typeof v === "object" ? describe(v) : v)).join("; ");
+  }
+
+  async function predict() {
+    const v = values();
+    if (!v.body.model || !v.body.source) return;
+    const mine = ++latest;
+    const body = Object.assign({}, v.body, { deadline_ms: v.kind === "session" ? v.deadline_ms : null });
+    try {
+      const plan = await post(form.dataset.planUrl, body);
+      if (mine !== latest) return;
+      $("run-error").textContent = "";
+      draw(plan);
+    } catch (err) {
+      if (mine !== latest) return;
+      $("run-error").textContent = "No plan: " + err.message;
+      $("plan-stages").tBodies[0].innerHTML = "";
+    }
+  }
+
+  function draw(plan) {
+    const names = {};
+    for (const d of plan.devices || []) names[d.id] = d.name;
+    $("plan-strategy").textContent = plan.strategy;
+    $("plan-latency").textContent = ms(plan.latency) + " ms";
+    $("plan-throughput").textContent = plan.throughput == null ? "—" : plan.throughput.toFixed(1) + " fps";
+    $("plan-input").textContent = ms(plan.input_transfer) + " ms";
+    $("plan-stages").tBodies[0].innerHTML = plan.stages.map((s, i) =>
+      "<tr><td>" + i + "</td><td>" + EO.escape(names[s.device] || s.device) + "</td><td>" + EO.escape(s.unit) + "</td><td>" +
+      (s.first_block == null ? "—" : s.first_block + "–" + s.last_block) + '</td><td class="num">' + ms(s.queue) +
+      '</td><td class="num">' + ms(s.compute) + '</td><td class="num">' + ms(s.transfer) + "</td></tr>").join("");
+  }
+
+  form.addEventListener("input", function () {
+    for (const el of form.querySelectorAll(".session-only")) el.hidden = values().kind !== "session";
+    clearTimeout(timer);
+    timer = setTimeout(predict, 250);
+  });
+
+  form.addEventListener("submit", async function (e) {
+    e.preventDefault();
+    const v = values();
+    $("run-start").disabled = true;
+    try {
+      if (v.kind === "session") {
+        const body = Object.assign({}, v.body, { rate: v.rate, frames: v.frames });
+        if (v.deadline_ms != null) body.deadline_s = v.deadline_ms / 1000;
+        const session = await post("/api/sessions/", body);
+        location.href = "/live/sessions/" + session.id + "/";
+      } else {
+        const job = await post("/api/jobs/", v.body);
+        location.href = "/runs/jobs/" + job.id + "/";
+      }
+    } catch (err) {
+      $("run-error").textContent = "Not started: " + err.message;
+      $("run-start").disabled = false;
+    }
+  });
+
+  predict();
+})();

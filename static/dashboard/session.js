@@ -1,0 +1,136 @@
+// A stream session's live page: per-frame latency stacked by compute / transfer / queue, p50/p95, the
+// deadline line and its misses, plan switches (a frame whose stages ran on other devices than the frame
+// before) marked, and a Gantt of the last frames' stages per device. The frames come from the REST API
+// (the snapshot); "session.*" events on the socket, and a 1 s refresh while the session runs, add to them.
+(function () {
+  "use strict";
+  const stats = document.getElementById("session-stats");
+  if (!stats || !window.Plotly) return;
+  const $ = (id) => document.getElementById(id);
+  const id = stats.dataset.session;
+  const deadline = stats.dataset.deadline ? parseFloat(stats.dataset.deadline) : null;
+  const WINDOW = 500; // frames on the chart
+  const TERMINAL = ["completed", "failed", "cancelled", "expired"];
+  let frames = [];
+  let session = null;
+
+  function sum(trace, key) {
+    return trace.reduce((a, t) => a + (t[key] || 0), 0);
+  }
+
+  function percentile(sorted, q) {
+    if (!sorted.length) return null;
+    const i = (sorted.length - 1) * q, lo = Math.floor(i), hi = Math.ceil(i);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
+  }
+
+  function switches(shown) {
+    const out = [];
+    let before = null;
+    for (const f of shown) {
+      const devices = (f.trace || []).map((t) => t.device).join(",");
+      if (before !== null && devices && devices !== before) out.push(f.request_id);
+      if (devices) before = devices;
+    }
+    return out;
+  }
+
+  function drawLatency() {
+    const shown = frames.slice(-WINDOW);
+    const x = shown.map((f) => f.request_id);
+    const part = (fn) => shown.map((f) => (f.ok ? fn(f.trace || []) * 1000 : null));
+    const compute = part((t) => sum(t, "compute_s"));
+    const transfer = part((t) => sum(t, "transfer_s") + sum(t, "serialize_s"));
+    const queue = part((t) => sum(t, "queue_s"));
+    const other = shown.map((f, i) => (f.ok ? Math.max(0, f.latency_s * 1000 - compute[i] - transfer[i] - queue[i]) : null));
+    const data = [
+      { x: x, y: compute, name: "compute", type: "bar", marker: { color: "#1f6feb" } },
+      { x: x, y: transfer, name: "transfer", type: "bar", marker: { color: "#d29922" } },
+      { x: x, y: queue, name: "queue", type: "bar", marker: { color: "#8250df" } },
+      { x: x, y: other, name: "other (input, clocks)", type: "bar", marker: { color: "#afb8c1" } },
+    ];
+    const shapes = [], annotations = [];
+    if (deadline) {
+      shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: deadline * 1000, y1: deadline * 1000, line: { color: "#cf222e", dash: "dash" } });
+      annotations.push({ xref: "paper", x: 1, y: deadline * 1000, text: "deadline", showarrow: false, xanchor: "right", yanchor: "bottom", font: { color: "#cf222e" } });
+      const missed = shown.filter((f) => f.deadline_met === false);
+      data.push({ x: missed.map((f) => f.request_id), y: missed.map((f) => f.latency_s * 1000), name: "missed", mode: "markers", type: "scatter", marker: { color: "#cf222e", symbol: "x", size: 8 } });
+    }
+    for (const r of switches(shown)) {
+      shapes.push({ type: "line", x0: r - 0.5, x1: r - 0.5, yref: "paper", y0: 0, y1: 1, line: { color: "#1a7f37", width: 2 } });
+      annotations.push({ x: r - 0.5, yref: "paper", y: 1, text: "plan switch", showarrow: false, yanchor: "bottom", font: { color: "#1a7f37" } });
+    }
+    Plotly.react($("chart-latency"), data, {
+      barmode: "stack", height: 360, margin: { l: 55, r: 20, t: 20, b: 40 }, shapes: shapes, annotations: annotations,
+      xaxis: { title: { text: "frame" } }, yaxis: { title: { text: "ms" }, rangemode: "tozero" }, legend: { orientation: "h", y: 1.12 },
+    }, { displaylogo: false, responsive: true });
+    $("chart-latency").dataset.frames = String(shown.length);
+  }
+
+  function drawGantt() {
+    const last = frames.filter((f) => f.ok && f.trace && f.trace.length).slice(-10);
+    if (!last.length) return;
+    const t0 = Math.min(...last.map((f) => f.trace[0].start));
+    const byStage = {};
+    for (const f of last) {
+      for (const t of f.trace) {
+        const s = (byStage[t.stage] = byStage[t.stage] || { y: [], base: [], x: [], text: [] });
+        s.y.push(String(t.device).slice(0, 8));
+        s.base.push((t.start - t0) * 1000);
+        s.x.push(Math.max(0.1, (t.end - t.start) * 1000));
+        s.text.push("frame " + f.request_id);
+      }
+    }
+    const data = Object.entries(byStage).map(([stage, s]) => ({ type: "bar", orientation: "h", name: "stage " + stage, y: s.y, base: s.base, x: s.x, text: s.text, hoverinfo: "text+x" }));
+    Plotly.react($("chart-gantt"), data, {
+      barmode: "overlay", height: 260, margin: { l: 80, r: 20, t: 10, b: 40 }, xaxis: { title: { text: "ms since the first shown frame started" } },
+    }, { displaylogo: false, responsive: true });
+  }
+
+  function drawStats() {
+    const ok = frames.filter((f) => f.ok).map((f) => f.latency_s).sort((a, b) => a - b);
+    const fmt = (s) => (s == null ? "—" : (s * 1000).toFixed(1) + " ms");
+    $("stat-frames").textContent = frames.length + " / " + (session ? session.frames : "?");
+    $("stat-p50").textContent = fmt(percentile(ok, 0.5));
+    $("stat-p95").textContent = fmt(percentile(ok, 0.95));
+    $("stat-misses").textContent = deadline ? String(frames.filter((f) => f.deadline_met === false).length) : "no deadline";
+    $("stat-failed").textContent = String(frames.filter((f) => !f.ok).length);
+    if (session) {
+      const badge = $("session-state");
+      badge.className = "badge " + session.state;
+      badge.textContent = session.state;
+      $("session-reason").textContent = session.reason || "";
+    }
+  }
+
+  const redraw = EO.throttle(function () { drawStats(); drawLatency(); drawGantt(); }, 500);
+
+  function merge(incoming) {
+    const known = new Map(frames.map((f) => [f.request_id, f]));
+    for (const f of incoming) known.set(f.request_id, f);
+    frames = [...known.values()].sort((a, b) => a.request_id - b.request_id);
+  }
+
+  async function refresh() {
+    const get = (url) => fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : Promise.reject(r.status)));
+    try {
+      const [s, f] = await Promise.all([get("/api/sessions/" + id + "/"), get("/api/sessions/" + id + "/frames/")]);
+      session = s;
+      merge(f);
+      redraw();
+    } catch (err) { /* the socket's reconnect brings it back */ }
+    if (!session || !TERMINAL.includes(session.state)) setTimeout(refresh, 1000);
+  }
+
+  EO.live({
+    topics: ["session:" + id],
+    snapshotUrl: "/api/sessions/" + id + "/frames/",
+    onSnapshot: function (f) { merge(f); redraw(); },
+    onEvent: function (event) {
+      if (event.kind === "session.frames") merge(event.data.frames || []);
+      else if (event.kind.startsWith("session.") && session) Object.assign(session, event.data);
+      redraw();
+    },
+  });
+  refresh();
+})();
