@@ -264,3 +264,4 @@ def register(router) -> None:
 
 
 extra_urlpatterns = [path("agent/enroll/", enroll, name="agent-enroll")]
+extra_urlpatterns += __import__("edgeorch.devices.profiles", fromlist=["urlpatterns"]).urlpatterns
