@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import ValidationError
@@ -40,6 +41,7 @@ class PeopleOnly(IsOperatorOrReadOnly):
 # --- submitting ------------------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ModelRefField(serializers.Field):
     """A catalog model by id, or by name (its newest version)."""
 
@@ -218,6 +220,9 @@ class FrameSerializer(serializers.ModelSerializer):
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
+    # A plain string: "state" choice sets differ between runs and measurements, and the schema names enums by field.
+    state = serializers.CharField(read_only=True, help_text="pending, done or failed")
+
     class Meta:
         model = Measurement
         fields = ["id", "kind", "device", "model", "state", "error", "result", "created_at", "finished_at"]
