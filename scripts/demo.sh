@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: migrate, build the model zoo, create an admin, start Daphne, a Celery worker and beat, and
-# enroll and start three local agents. Everything runs in the background; `make stop` stops it.
+# enroll and start three local agents, each emulating a device profile (a Raspberry Pi 4 camera node, an
+# edge server and a Jetson Orin Nano). Everything runs in the background; `make stop` stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -56,14 +57,15 @@ done
 
 SERVER="http://127.0.0.1:$PORT"
 echo "== enrolling and starting three local agents"
-enroll_and_run() {  # name, token
+enroll_and_run() {  # name, token, device profile the agent emulates
   local config="$RUN/agents/$1.json"
-  [ -f "$config" ] || "$V/edgeorch-agent" enroll --server "$SERVER" --token "$2" --name "$1" --config "$config"
-  start "agent-$1" "$V/edgeorch-agent" run --config "$config"
+  [ -f "$config" ] || "$V/edgeorch-agent" enroll --server "$SERVER" --token "$2" --name "$1" --profile "$3" \
+    --config "$config"
+  start "agent-$1" "$V/edgeorch-agent" run --config "$config" --profile "$3"
 }
-enroll_and_run camera-pi "$END_TOKEN"
-enroll_and_run edge-1 "$EDGE_TOKEN"
-enroll_and_run edge-2 "$EDGE_TOKEN"
+enroll_and_run camera-pi "$END_TOKEN" rpi4
+enroll_and_run edge-1 "$EDGE_TOKEN" edge-server
+enroll_and_run edge-2 "$EDGE_TOKEN" jetson-orin-nano
 
 cat <<EOF_MSG
 

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from edgeorch.telemetry import services as telemetry
 
-from . import services
+from . import profiles, services
 from .choices import DeviceRole
 from .models import Device, EnrollmentToken
 
@@ -264,4 +264,4 @@ def register(router) -> None:
 
 
 extra_urlpatterns = [path("agent/enroll/", enroll, name="agent-enroll")]
-extra_urlpatterns += __import__("edgeorch.devices.profiles", fromlist=["urlpatterns"]).urlpatterns
+extra_urlpatterns += profiles.urlpatterns
