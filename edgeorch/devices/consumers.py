@@ -105,11 +105,6 @@ class AgentConsumer(AsyncWebsocketConsumer):
             msg = f"hello claims device {hello.device_id!r} but the credential belongs to {self.device.pk}"
             await self._close_with(p.CLOSE_IDENTITY, "identity", msg)
             return
-        # An older connection of the same device (a half-dead socket) gives way to this one.
-        if self.device.channel_name and self.device.channel_name != self.channel_name:
-            await self.channel_layer.send(
-                self.device.channel_name, {"type": "device.replaced", "by": self.channel_name}
-            )
         await self.channel_layer.group_add(self.group, self.channel_name)
         try:
             self.device = await database_sync_to_async(services.record_hello, thread_sensitive=False)(
@@ -118,6 +113,10 @@ class AgentConsumer(AsyncWebsocketConsumer):
         except services.AuthenticationFailed as exc:
             await self._close_with(exc.code, "revoked", str(exc))
             return
+        if self.device.replaced_channel:
+            # An older connection of the same device (a half-dead socket) gives way to this one.
+            replaced = {"type": "device.replaced", "by": self.channel_name}
+            await self.channel_layer.send(self.device.replaced_channel, replaced)
         self.greeted = True
         log.info("agent %s connected from %s (agent %s)", self.device.name, self._peer(), hello.agent_version)
         welcome = p.Welcome(

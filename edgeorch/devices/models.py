@@ -104,6 +104,9 @@ class Device(models.Model):
     last_seq = models.BigIntegerField(default=-1)
     dropped_records = models.BigIntegerField(default=0)
 
+    # Not stored: set by ``services.record_hello`` to the channel of the connection a new one replaces.
+    replaced_channel = ""
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["status", "last_seen"])]

@@ -142,7 +142,10 @@ def _is_uuid(value: str) -> bool:
 
 
 def record_hello(device: Device, hello, channel_name: str) -> Device:
-    """The agent said hello on a new connection: store its inventory and mark it online."""
+    """The agent said hello on a new connection: store its inventory and mark it online.
+
+    ``device.replaced_channel`` is set to the channel of the connection this one replaces (or "").
+    """
     now = timezone.now()
     device.hostname = str(hello.inventory.get("hostname", ""))[:255]
     device.agent_version = hello.agent_version[:32]
@@ -152,17 +155,22 @@ def record_hello(device: Device, hello, channel_name: str) -> Device:
         device.dataplane_port = hello.dataplane["port"]
     if hello.profile:
         device.profile = hello.profile[:64]
-    device.channel_name = channel_name
     device.connected_at = now
     device.last_seen = now
     fields = ["hostname", "agent_version", "inventory", "dataplane_host", "dataplane_port", "profile"]
-    fields += ["channel_name", "connected_at", "last_seen"]
+    fields += ["channel_name", "connected_at", "last_seen", "status"]
     with transaction.atomic():
-        # Revocation may have landed between authentication and hello; it wins.
-        if Device.objects.select_for_update().filter(pk=device.pk, status=DeviceStatus.REVOKED).exists():
+        # Lock the row: revocation, or another connection of the same device saying hello, may race this.
+        current = (
+            Device.objects.select_for_update().only("status", "channel_name", "last_seq").get(pk=device.pk)
+        )
+        if current.status == DeviceStatus.REVOKED:
             raise AuthenticationFailed("this device has been revoked", 4003)
+        device.replaced_channel = current.channel_name if current.channel_name != channel_name else ""
+        device.last_seq = current.last_seq
+        device.channel_name = channel_name
         device.status = DeviceStatus.ONLINE
-        device.save(update_fields=[*fields, "status"])
+        device.save(update_fields=fields)
     transaction.on_commit(lambda: dashboard.publish("device.status", dashboard.device_row(device)))
     return device
 
