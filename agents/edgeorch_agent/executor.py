@@ -62,6 +62,7 @@ from .protocol import (
     StreamDone,
     StreamReport,
     StreamStop,
+    StreamSwitch,
     Tenant,
     Undeploy,
 )
@@ -101,8 +102,19 @@ class _Work:
 
 
 @dataclass
+class _Route:
+    """Where a stream's next frame goes: a deployment's first stage, here or (``entry``) on a peer."""
+
+    deployment_id: str
+    first_stage: int
+    entry: dict[str, Any] | None = None
+    switch_id: str | None = None
+
+
+@dataclass
 class _StreamState:
     message: Stream
+    route: _Route
     sent: int = 0
     ok: int = 0
     batch: list[dict[str, Any]] = field(default_factory=list)
@@ -158,6 +170,8 @@ class Executor:
         self._workers: dict[str, list[asyncio.Task[None]]] = {}
         self._deploying: dict[str, asyncio.Task[None]] = {}
         self._streams: dict[str, tuple[str, asyncio.Task[None]]] = {}  # session -> (deployment, emitter)
+        self._routes: dict[str, _StreamState] = {}  # running streams, for stream_switch
+        self._entry_secrets: dict[str, bytes] = {}  # deployments whose frames this source sends to a peer
         self._waiters: dict[tuple[str, str, int], asyncio.Future[Done]] = {}
         self._partial: dict[tuple[str, str | None, int, int], dict[str, np.ndarray]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -172,6 +186,7 @@ class Executor:
             Run: self._run,
             Stream: self._stream,
             StreamStop: self._stop_stream,
+            StreamSwitch: self._switch_stream,
             Undeploy: self._undeploy,
             Profile: self._profile,
             Probe: self._probe,
@@ -196,7 +211,8 @@ class Executor:
 
     def secret_for(self, deployment_id: str) -> bytes | None:
         deployment = self.deployments.get(deployment_id)
-        return deployment.secret if deployment else None
+        # A stream source that runs no stage of the deployment still hears its frames end (DONE frames).
+        return deployment.secret if deployment else self._entry_secrets.get(deployment_id)
 
     async def on_activation(self, act: Activation) -> None:
         """An activation from a peer (or relayed): checked, decoded and queued for its stage."""
@@ -591,9 +607,9 @@ class Executor:
         return deployment
 
     async def _stream(self, message: Stream) -> None:
-        state = _StreamState(message)
+        state = _StreamState(message, _Route(message.deployment_id, message.first_stage, message.entry))
         try:
-            deployment = await self._require(message.deployment_id)
+            await self._check_route(state.route)
             array = await self._input(message.input_url)
         except (StageError, DeployError) as exc:
             await self._fail(
@@ -601,21 +617,28 @@ class Executor:
             )
             await self.outbox(StreamDone(message.session_id, 0, 0), None)
             return
-        emitter = asyncio.create_task(
-            self._emit(deployment, state, array), name=f"stream-{message.session_id}"
-        )
+        emitter = asyncio.create_task(self._emit(state, array), name=f"stream-{message.session_id}")
         self._streams[message.session_id] = (message.deployment_id, emitter)
+        self._routes[message.session_id] = state
         try:
             await asyncio.wait({emitter})  # ends when all frames are out or at stream_stop (a cancel)
             if state.frames:
                 await asyncio.wait(state.frames)
         finally:
             self._streams.pop(message.session_id, None)
+            self._routes.pop(message.session_id, None)
             emitter.cancel()
         await self._flush(state)
         await self.outbox(StreamDone(message.session_id, state.sent, state.ok), None)
 
-    async def _emit(self, deployment: Deployment, state: _StreamState, array: np.ndarray) -> None:
+    async def _check_route(self, route: _Route) -> None:
+        """A local first stage must be deployed here; a peer's needs its secret (its DONE frames use it)."""
+        if route.entry is None:
+            await self._require(route.deployment_id)
+        else:
+            self._entry_secrets[route.deployment_id] = str(route.entry["secret"]).encode()
+
+    async def _emit(self, state: _StreamState, array: np.ndarray) -> None:
         message = state.message
         loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(message.max_in_flight)
@@ -623,24 +646,23 @@ class Executor:
         for request_id in range(message.frames):
             await asyncio.sleep(max(0.0, begin + request_id / message.rate - loop.time()))
             await slots.acquire()  # pipelining, bounded: at most max_in_flight frames between source and end
-            key = (deployment.deployment_id, message.session_id, request_id)
+            # Read the route per frame: a stream_switch changes it between two frames, never within one.
+            route = state.route
+            key = (route.deployment_id, message.session_id, request_id)
             self._waiters[key] = loop.create_future()
             started = time.time()
             try:
-                await self._start_chain(
-                    deployment, message.first_stage, request_id, message.session_id, array
-                )
-            except StageError as exc:
+                await self._enter(route, request_id, message.session_id, array)
+            except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
                 self._waiters.pop(key)
                 slots.release()
                 await self._fail(
-                    deployment.deployment_id,
-                    message.first_stage,
-                    request_id,
-                    message.session_id,
-                    None,
-                    str(exc),
+                    route.deployment_id, route.first_stage, request_id, message.session_id, None, str(exc)
                 )
+                state.batch.append(
+                    {"request_id": request_id, "trace": [], "latency_s": time.time() - started, "ok": False,
+                     "error": str(exc)}
+                )  # fmt: skip
                 continue
             state.sent += 1
             frame = asyncio.create_task(self._await_frame(key, started, state, slots))
@@ -672,6 +694,49 @@ class Executor:
         if state.batch:
             frames, state.batch = state.batch, []
             await self.outbox(StreamReport(state.message.session_id, frames), None)
+
+    async def _enter(self, route: _Route, request_id: int, session_id: str, array: np.ndarray) -> None:
+        """Start one frame on its route: the local first stage, or the input sent to the peer holding it."""
+        if route.entry is None:
+            deployment = self.deployments.get(route.deployment_id)
+            if deployment is None:
+                raise StageError(f"deployment {route.deployment_id!r} is not deployed on this device")
+            await self._start_chain(deployment, route.first_stage, request_id, session_id, array)
+            return
+        entry = route.entry
+        payload, params = encode(entry["codec"], array)
+        origin = (
+            None
+            if self.address is None
+            else {"device_id": self.device_id, "host": self.address[0], "port": self.address[1]}
+        )
+        act = Activation(
+            route.deployment_id, request_id, route.first_stage, entry["tensor"], str(array.dtype), array.shape,
+            entry["codec"], payload, params, [], session_id=session_id, origin=origin,
+        )  # fmt: skip
+        shaper = self.links.for_peer(entry["device_id"], entry.get("name"))
+        secret = self._entry_secrets[route.deployment_id]
+        await self.pool.send(entry["host"], int(entry["port"]), route.deployment_id, secret, act, shaper)
+
+    async def _switch_stream(self, message: StreamSwitch) -> None:
+        """Route the stream's next frames to another deployment; frames already sent finish where they are."""
+        state = self._routes.get(message.session_id)
+        if state is None:
+            log.info("ignoring stream_switch %s: session %s is not streaming here", message.switch_id,
+                     message.session_id)  # fmt: skip
+            return
+        route = _Route(message.deployment_id, message.first_stage, message.entry, message.switch_id)
+        try:
+            await self._check_route(route)
+        except (StageError, DeployError) as exc:
+            log.warning("refusing stream_switch %s: %s", message.switch_id, exc)
+            return
+        state.route = route
+        entry = self._streams.get(message.session_id)
+        if entry is not None:
+            self._streams[message.session_id] = (message.deployment_id, entry[1])
+        log.info("session %s now streams to deployment %s (switch %s)", message.session_id,
+                 message.deployment_id, message.switch_id)  # fmt: skip
 
     async def _stop_stream(self, message: StreamStop) -> None:
         entry = self._streams.get(message.session_id)

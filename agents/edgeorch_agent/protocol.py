@@ -288,6 +288,9 @@ class Stream(Message):
     frames: int
     max_in_flight: int = 1
     report_every: int = 10
+    # Where the first stage runs when it is not on this agent: the source then sends each frame's input there
+    # over the data plane ({device_id, host, port, codec, tensor, secret[, name]}); None: the first stage is here.
+    entry: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Stream:
@@ -303,6 +306,7 @@ class Stream(Message):
         for name in ("max_in_flight", "report_every"):
             if name in data:
                 _positive(data, name, int, "stream")
+        _check_entry(data, "stream")
         stream = super().from_dict(data)
         assert isinstance(stream, Stream)
         stream.rate = float(stream.rate)
@@ -317,6 +321,51 @@ class StreamStop(Message):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StreamStop:
         return cls(_require(data, "session_id", str, "stream_stop"))
+
+
+ENTRY_FIELDS = (
+    ("device_id", str),
+    ("host", str),
+    ("port", int),
+    ("codec", str),
+    ("tensor", str),
+    ("secret", str),
+)
+
+
+def _check_entry(data: dict[str, Any], where: str) -> None:
+    entry = data.get("entry")
+    if entry is None:
+        return
+    if not isinstance(entry, dict):
+        raise ProtocolError("wrong_type", f"{where}: field 'entry' must be an object or null")
+    for name, kind in ENTRY_FIELDS:
+        _require(entry, name, kind, f"{where}.entry")
+
+
+@dataclass
+class StreamSwitch(Message):
+    """Route a running stream's next frames to another deployment (a re-plan); frames already sent finish
+    where they are. ``switch_id`` names the switch in the logs and the plan-switch record."""
+
+    type: ClassVar[str] = "stream_switch"
+    session_id: str
+    deployment_id: str
+    first_stage: int
+    switch_id: str
+    entry: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StreamSwitch:
+        for name, kind in (
+            ("session_id", str),
+            ("deployment_id", str),
+            ("first_stage", int),
+            ("switch_id", str),
+        ):
+            _require(data, name, kind, "stream_switch")
+        _check_entry(data, "stream_switch")
+        return super().from_dict(data)  # type: ignore[return-value]
 
 
 @dataclass
@@ -512,11 +561,12 @@ AGENT_MESSAGES: dict[str, type[Message]] = {
 SERVER_MESSAGES: dict[str, type[Message]] = {
     m.type: m
     for m in (
-        Welcome, Ack, Error, Deploy, Run, Stream, StreamStop, Undeploy, Profile, Probe, Relayed, Shape, Tenant,
+        Welcome, Ack, Error, Deploy, Run, Stream, StreamStop, StreamSwitch, Undeploy, Profile, Probe, Relayed,
+        Shape, Tenant,
     )
 }  # fmt: skip
 # The server messages the agent's executor handles (the rest belong to the control channel itself).
-EXECUTION_MESSAGES = (Deploy, Run, Stream, StreamStop, Undeploy, Profile, Probe, Shape, Tenant)
+EXECUTION_MESSAGES = (Deploy, Run, Stream, StreamStop, StreamSwitch, Undeploy, Profile, Probe, Shape, Tenant)
 
 
 def decode(text: str | bytes, registry: dict[str, type[Message]]) -> Message:
