@@ -26,7 +26,7 @@ from edgeorch.devices.auth import DeviceCredentialAuthentication
 from edgeorch.devices.models import Device
 
 from . import services, stats
-from .models import Frame, IllegalTransition, Job, Measurement, Session
+from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
 
 AUTHENTICATION = [DeviceCredentialAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
 
@@ -203,11 +203,19 @@ class SessionSerializer(RunSerializer):
                   "frames_ok", "summary"]  # fmt: skip
 
 
+class PlanSwitchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanSwitch
+        fields = ["at", "after_frame", "reason", "old_plan", "new_plan", "old_deployment", "new_deployment",
+                  "predicted_old_s", "predicted_new_s"]  # fmt: skip
+
+
 class SessionDetailSerializer(SessionSerializer):
     stages = serializers.SerializerMethodField()
+    switches = PlanSwitchSerializer(many=True, read_only=True)
 
     class Meta(SessionSerializer.Meta):
-        fields = [*SessionSerializer.Meta.fields, "plan", "stages", "deployment"]
+        fields = [*SessionSerializer.Meta.fields, "plan", "stages", "deployment", "switches"]
 
     def get_stages(self, session) -> list[dict]:
         return stage_rows(session.plan, [])

@@ -171,6 +171,9 @@ class Session(Run):
     frames_sent = models.PositiveIntegerField(default=0)
     frames_ok = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
+    adaptation = models.JSONField(
+        default=dict, blank=True, help_text="adaptive: estimated conditions and the re-planner's bookkeeping"
+    )
 
     class Meta(Run.Meta):
         indexes = [models.Index(fields=["state", "created_at"])]
@@ -205,6 +208,39 @@ class Frame(models.Model):
 
     def __str__(self) -> str:
         return f"frame {self.request_id} of {self.session_id}"
+
+
+class PlanSwitch(models.Model):
+    """An ``adaptive`` session moved to another plan between two frames: why, and what was predicted.
+
+    Frames up to ``after_frame`` (the last one reported when the switch was sent) ran on the old plan;
+    later frames run on the new one once the source has the switch (the frames in flight finish where they are).
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="switches")
+    at = models.DateTimeField(auto_now_add=True)
+    after_frame = models.IntegerField(help_text="The last frame reported before the switch")
+    reason = models.TextField()
+    old_plan = models.CharField(max_length=300)
+    new_plan = models.CharField(max_length=300)
+    old_deployment = models.UUIDField(null=True)
+    new_deployment = models.UUIDField(null=True)
+    predicted_old_s = models.FloatField(help_text="The old placement's latency under the new conditions")
+    predicted_new_s = models.FloatField()
+
+    class Meta:
+        ordering = ["session", "at"]
+
+    def __str__(self) -> str:
+        return f"switch of {self.session_id} after frame {self.after_frame}"
+
+    def to_dict(self) -> dict:
+        return {
+            "at": self.at.isoformat(), "after_frame": self.after_frame, "reason": self.reason,
+            "old_plan": self.old_plan, "new_plan": self.new_plan, "predicted_old_s": self.predicted_old_s,
+            "predicted_new_s": self.predicted_new_s,
+            "new_deployment": str(self.new_deployment) if self.new_deployment else None,
+        }  # fmt: skip
 
 
 class Measurement(models.Model):

@@ -37,7 +37,7 @@ from edgeorch.devices.models import Device
 from edgeorch.plans import services as plans
 from edgeorch.plans.overrides import PlanInputError
 
-from . import agents, inputs, stats
+from . import adaptive, agents, inputs, stats
 from .choices import ACTIVE, DeploymentState, InputKind, MeasurementState, RunState
 from .models import Deployment, Frame, IllegalTransition, Job, Measurement, Session
 
@@ -293,8 +293,9 @@ def _start(run, deployment) -> list[str]:
         url = run.base_url.rstrip("/") + reverse("session-input", args=[run.pk])
         in_flight = run.max_in_flight or max(1, len(deployment.stages))
         report_every = max(1, min(50, round(run.rate / 2)))  # about two reports a second
+        device, entry = stream_route(run, deployment)
         message = p.Stream(str(deployment.pk), str(run.pk), first["stage"], url, run.rate, run.frames,
-                           in_flight, report_every)  # fmt: skip
+                           in_flight, report_every, entry)  # fmt: skip
     agents.send_on_commit(device, message)
     return fields
 
@@ -381,14 +382,25 @@ def stop_session(session_id, user=None) -> Session:
     return cancel(Session, session_id, user)
 
 
+def stream_route(session, deployment) -> tuple[Device, dict | None]:
+    """Which agent emits a session's frames, and where it sends them: the session's source sends each
+    frame's input to the first stage over the data plane (its emulated link included), unless it has no
+    data plane, in which case the first stage's agent emits them itself."""
+    first = deployment.first_stage
+    source = session.source
+    if first["device"] == str(source.pk) or not source.dataplane_port:
+        return Device.objects.get(pk=first["device"]), None
+    peer = Device.objects.get(pk=first["device"])
+    entry = {"device_id": str(peer.pk), "host": peer.dataplane_host or "127.0.0.1", "port": peer.dataplane_port or 0,
+             "codec": session.codec, "tensor": first["inputs"][0]["name"], "secret": deployment.secret,
+             "name": peer.name}  # fmt: skip
+    return source, entry
+
+
 def _stop_stream(session) -> None:
     if session.started_at is None:
         return
-    source = (
-        Device.objects.filter(pk=session.deployment.first_stage["device"]).first()
-        if session.deployment
-        else None
-    )
+    source = stream_route(session, session.deployment)[0] if session.deployment else None
     if source is not None and source.channel_name:
         try:
             agents.send(source, p.StreamStop(str(session.pk)))
@@ -473,6 +485,7 @@ def record_frames(session_id, frames: list[dict]) -> int:
         _frame_row(session, f) for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)
     ]
     Frame.objects.bulk_create(rows, ignore_conflicts=True)
+    adaptive.on_report(session_id)
     return len(rows)
 
 
