@@ -22,7 +22,8 @@ def devices(draw: st.DrawFn, index: int, n_blocks: int, memory: bool, offline: b
         for name in ("cpu", "gpu")[:n_units]
     )
     state = DeviceState(draw(st.floats(1.0, 2.0)), draw(st.integers(0, 2)), draw(st.floats(0.0, 0.1)))
-    limit = draw(st.one_of(st.none(), st.floats(0.0, 4e6))) if memory else None
+    # Memory is whole bytes, as devices and models report it (sub-byte floats only test prefix-sum rounding).
+    limit = draw(st.one_of(st.none(), st.integers(0, 4_000_000).map(float))) if memory else None
     return Device(
         id=f"d{index}",
         online=index == 0 or not offline or draw(st.booleans()),
@@ -48,7 +49,12 @@ def problems(
     n = draw(st.integers(1, max_blocks))
     m = draw(st.integers(2, max_devices))
     blocks = tuple(
-        Block(i, f"b{i}", output_bytes=draw(sizes), memory=draw(st.floats(0.0, 1e6)) if memory else 0.0)
+        Block(
+            i,
+            f"b{i}",
+            output_bytes=draw(sizes),
+            memory=draw(st.integers(0, 1_000_000).map(float)) if memory else 0.0,
+        )
         for i in range(n)
     )
     devs = tuple(draw(devices(i, n, memory, offline)) for i in range(m))
