@@ -160,6 +160,8 @@ TELEMETRY_ROLLUP_INTERVAL_S = envfloat("EDGEORCH_TELEMETRY_ROLLUP_INTERVAL", 300
 AGENT_MAX_MESSAGE_BYTES = envint("EDGEORCH_AGENT_MAX_MESSAGE_BYTES", 1024 * 1024, minimum=1024)
 # The public URL agents and install scripts should use (defaults to the request's own host).
 PUBLIC_URL = envstr("EDGEORCH_PUBLIC_URL", "") or ""
+# Agents measure RTT and bandwidth to their peers this often (the planner reads the latest); 0 turns it off.
+LINK_PROBE_INTERVAL_S = envfloat("EDGEORCH_LINK_PROBE_INTERVAL", 300.0, minimum=0)
 # Jobs: a job (or a session, beyond its stream's own length) not finished after this long fails as timed out.
 JOB_TIMEOUT_S = envfloat("EDGEORCH_JOB_TIMEOUT", 30.0, minimum=0.1)
 # Largest binary frame (a result tensor or a relayed activation) accepted after the message announcing it.

@@ -564,6 +564,20 @@ def probe_links(device, *, payload_bytes: int = 256 * 1024) -> Measurement:
     return measurement
 
 
+def probe_fleet(payload_bytes: int = 256 * 1024) -> int:
+    """Ask every connected agent that has peers to probe them; returns how many were asked."""
+    online = list(
+        Device.objects.filter(status=DeviceStatus.ONLINE, dataplane_port__isnull=False).exclude(
+            channel_name=""
+        )
+    )
+    if len(online) < 2:
+        return 0
+    for device in online:
+        probe_links(device, payload_bytes=payload_bytes)
+    return len(online)
+
+
 def record_probe(device_id, message: p.ProbeResult) -> Measurement | None:
     """Store each measured link as a ``plans.LinkSample`` (the planner reads the latest per pair)."""
     with transaction.atomic():

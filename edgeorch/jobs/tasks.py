@@ -39,3 +39,9 @@ def expire_session(session_id: str) -> None:
 def expire_overdue() -> int:
     """Safety net for a periodic schedule: fail every active run past its timeout."""
     return services.expire_overdue()
+
+
+@shared_task(name="jobs.probe_fleet", ignore_result=True, **RETRY)
+def probe_fleet() -> int:
+    """Periodic: every connected agent measures its links to the others (stored as link samples)."""
+    return services.probe_fleet()

@@ -172,3 +172,25 @@ def test_a_session_summary_has_percentiles_throughput_misses_and_overlap(digits,
     assert summary["latency_s"]["p50"] == pytest.approx(0.05) and summary["throughput_fps"] == pytest.approx(
         4 / 0.06
     )
+
+
+def test_the_periodic_probe_asks_every_connected_agent_with_peers(devices):
+    from edgeorch.jobs.models import Measurement
+
+    assert services.probe_fleet() == 2
+    assert sorted(Measurement.objects.filter(kind=Measurement.PROBE).values_list("device_id", flat=True)) == sorted(
+        d.pk for d in devices
+    )
+    devices[1].status = "offline"
+    devices[1].save(update_fields=["status"])
+    assert services.probe_fleet() == 0  # a lone agent has nobody to probe
+
+
+def test_beat_schedules_liveness_roll_up_overdue_runs_and_link_probing():
+    from edgeorch.celery import app
+
+    app.loader.import_default_modules()
+    app.finalize()
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"devices.mark_stale_offline", "telemetry.roll_up", "jobs.expire_overdue", "jobs.probe_fleet"} <= scheduled
+    assert "jobs.probe_fleet" in app.tasks and "jobs.expire_overdue" in app.tasks
