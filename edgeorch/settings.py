@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "edgeorch.plans",
     "edgeorch.jobs",
     "edgeorch.dashboard",
+    "edgeorch.scenarios",
 ]
 
 MIDDLEWARE = [

@@ -138,10 +138,15 @@ def current_conditions(session, state: dict) -> decide.Conditions:
         key = decide.pair(a, b)
         if key not in used_links and sample.measured_at.timestamp() > state.get("planned_at", 0):
             bandwidth[key] = sample.bandwidth_bps / 8.0
-    slowdown = dict(estimate.slowdown)
+    # A device's factor folds its thermal throttle into a calibration of its profile (measured / profiled);
+    # while no frame runs there, its last calibration times its current throttle stands in for it.
+    slowdown, calibration = dict(estimate.slowdown), state.setdefault("calibration", {})
     for device in devices:
-        if str(device.pk) not in used_devices:
-            slowdown[str(device.pk)] = plans.current_throttle(device)
+        key, throttle = str(device.pk), plans.current_throttle(device)
+        if key in used_devices and key in slowdown:
+            calibration[key] = slowdown[key] / throttle
+        else:
+            slowdown[key] = calibration.get(key, 1.0) * throttle
     return decide.Conditions(bandwidth, slowdown)
 
 
@@ -151,9 +156,34 @@ def planning_input_bytes(session) -> float:
     return plans.planning_model(session.model).input_bytes
 
 
-def overrides(c: decide.Conditions) -> dict:
+def candidates(session) -> list:
+    from edgeorch.devices.models import Device
+
+    devices = Device.objects.exclude(status="revoked")
+    if session.candidates:
+        devices = devices.filter(pk__in=session.candidates)
+    return list(devices)
+
+
+def problem_under(session, devices: list, c: decide.Conditions):
+    """The planner's problem with the estimated conditions in place (links as overrides, factors applied:
+    they may be below 1.0, a calibration, which what-if overrides do not allow)."""
+    from edgeorch.plans import services as plans
+
     links = [{"a": a, "b": b, "bandwidth_bps": bw * 8.0} for (a, b), bw in c.bandwidth.items()]
-    return {"links": links, "throttle": {k: max(1.0, v) for k, v in c.slowdown.items()}}
+    assembly = plans.assemble(session.model, devices, session.source, overrides={"links": links},
+                              deadline=session.deadline_s)  # fmt: skip
+    return assembly, decide.apply(assembly.problem, c)
+
+
+def plan_under(session, assembly, problem, c: decide.Conditions) -> dict:
+    """``make_plan``'s dict for the ``adaptive`` plan of ``problem``."""
+    out = planning.plan(problem, "adaptive").to_dict()
+    out["notes"] = [*out["notes"], "re-planned from live estimates (adaptive)"]
+    out.update(model={"id": session.model.pk, "name": session.model.name, "version": session.model.version})
+    devices = [{**d, "throttle": c.slowdown.get(d["id"], d.get("throttle", 1.0))} for d in assembly.devices]
+    out.update(devices=devices, links=assembly.links)
+    return out
 
 
 # --- the decision ----------------------------------------------------------------------------------
@@ -167,16 +197,28 @@ def adapt(session_id) -> PlanSwitch | None:
     state = dict(session.adaptation)
     now = time.time()
     state.setdefault("planned_at", session.started_at.timestamp() if session.started_at else now)
+    state.setdefault("initial_predicted", session.predicted_latency_s)
     state.setdefault("baseline", from_conditions(planned_conditions(session.plan)))
     current = current_conditions(session, state)
+    devices = candidates(session)
+    try:
+        assembly, problem = problem_under(session, devices, current)
+        old_s = decide.evaluate(problem, decide.placement(session.plan))
+    except (planning.PlanningError, ValueError) as exc:
+        log.warning("session %s: cannot evaluate its plan: %s", session.pk, exc)
+        _save_state(session_id, state)
+        return None
+    # The current plan's latency as predicted now, from the next frame on (reports compare it to measured).
+    state["predictions"] = [*state.get("predictions", []), [state.get("last_frame", -1) + 1, old_s]][-400:]
     baseline = to_conditions(state["baseline"])
     since = now - state["planned_at"]
     verdict = decide.should_replan(baseline, current, since, POLICY)
     switch = None
     if verdict.act:
-        switch = replan(session, current, verdict.reason, state)
+        switch = replan(session, assembly, problem, current, old_s, verdict.reason, state)
         state.update(planned_at=time.time(), baseline=from_conditions(current))
-    elif since >= POLICY.period_s / 2 and _unused_links(session):
+    elif now - state.get("probed_at", 0) >= POLICY.probe_s and _unused_links(session):
+        state["probed_at"] = now
         _probe(session)
     _save_state(session_id, state)
     return switch
@@ -210,23 +252,13 @@ def _save_state(session_id, state: dict) -> None:
             session.save(update_fields=["adaptation"])
 
 
-def replan(session, conditions: decide.Conditions, reason: str, state: dict) -> PlanSwitch | None:
-    from edgeorch.plans import services as plans
-
-    from . import services
-
-    devices = services.Device.objects.exclude(status="revoked")
-    if session.candidates:
-        devices = devices.filter(pk__in=session.candidates)
-    devices = list(devices)
-    wanted = overrides(conditions)
+def replan(
+    session, assembly, problem, conditions, old_s: float, reason: str, state: dict
+) -> PlanSwitch | None:
+    """Plan afresh under ``conditions``; switch when the hysteresis says so."""
     try:
-        problem = plans.build_problem(session.model, devices, session.source, overrides=wanted)
-        new = plans.make_plan(
-            session.model, devices, session.source, "adaptive", overrides=wanted, deadline=session.deadline_s
-        )
-        old_s = decide.evaluate(problem, decide.placement(session.plan))
-    except (planning.PlanningError, ValueError) as exc:
+        new = plan_under(session, assembly, problem, conditions)
+    except planning.PlanningError as exc:
         log.warning("re-planning session %s failed: %s", session.pk, exc)
         return None
     same = decide.placement(new) == decide.placement(session.plan)
@@ -235,7 +267,10 @@ def replan(session, conditions: decide.Conditions, reason: str, state: dict) -> 
     state["log"] = state["log"][-20:]
     if not verdict.act:
         return None
-    return switch(session, new, old_s, f"{reason}; {verdict.reason}")
+    record = switch(session, new, old_s, f"{reason}; {verdict.reason}")
+    if record is not None:
+        state["predictions"].append([record.after_frame + 1, new["latency"]])
+    return record
 
 
 def describe(plan: dict) -> str:

@@ -1,8 +1,9 @@
 """Live re-planning for the ``adaptive`` strategy: estimates in, a decision out (no Django, no clocks).
 
 A running session keeps ``Conditions``: per link an effective bandwidth (bytes/s), per device a slowdown
-factor (measured stage time / profiled compute time, >= 1.0 is slower; it folds thermal throttling and the
-wait behind background tenants into one number, as the planner's ``throttle`` does). ``observe`` updates
+factor (measured stage time / profiled compute time; it folds thermal throttling, the wait behind
+background tenants and the profile's own bias into one number, used as the planner's ``throttle``, so it may
+be below 1.0 where the profile overestimates). ``observe`` updates
 them from frame traces with an exponentially weighted average; the caller seeds them from telemetry and
 LinkSamples for what the current plan does not exercise.
 
@@ -38,6 +39,8 @@ class Policy:
     cooldown_s: float = 2.0  # ... and at most this often
     margin: float = 0.10  # a new plan must be predicted this much faster than the current one
     alpha: float = 0.5  # weight of a new sample in the moving averages
+    jump: float = 0.5  # a sample this far (relative) from the estimate replaces it: a change point, not noise
+    probe_s: float = 2.0  # while the plan crosses no link, probe the source's links this often
     min_transfer_s: float = 1e-3  # shorter transfers say little about bandwidth
 
 
@@ -59,8 +62,11 @@ class Decision:
     reason: str
 
 
-def ewma(old: float | None, sample: float, alpha: float) -> float:
-    return sample if old is None else (1.0 - alpha) * old + alpha * sample
+def ewma(old: float | None, sample: float, alpha: float, jump: float = math.inf) -> float:
+    """The moving average, restarted at ``sample`` when it lies more than ``jump`` (relative) away."""
+    if old is None or (old > 0 and abs(sample - old) / old > jump):
+        return sample
+    return (1.0 - alpha) * old + alpha * sample
 
 
 def observe(
@@ -91,7 +97,7 @@ def observe(
             if predicted > 0:
                 measured = float(entry.get("compute_s") or 0.0) + float(entry.get("queue_s") or 0.0)
                 slowdown[stage["device"]] = ewma(
-                    slowdown.get(stage["device"]), max(1.0, measured / predicted), policy.alpha
+                    slowdown.get(stage["device"]), measured / predicted, policy.alpha, policy.jump
                 )
             if k + 1 < len(stages) and k < len(hops) and stages[k + 1]["device"] != stage["device"]:
                 key = pair(stage["device"], stages[k + 1]["device"])
@@ -119,7 +125,7 @@ def _bandwidth_sample(
     wire = seconds - rtt.get(key, 0.0) / 2.0
     if nbytes <= 0 or wire < policy.min_transfer_s:
         return
-    bandwidth[key] = ewma(bandwidth.get(key), nbytes / wire, policy.alpha)
+    bandwidth[key] = ewma(bandwidth.get(key), nbytes / wire, policy.alpha, policy.jump)
 
 
 def drift(baseline: Conditions, current: Conditions, threshold: float) -> list[str]:

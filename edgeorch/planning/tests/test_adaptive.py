@@ -165,3 +165,8 @@ def test_the_switch_decision_never_picks_a_plan_predicted_slower_than_the_curren
         assert best.latency <= current + 1e-12
         if decision.act:
             assert best.latency < current * (1 - margin)
+
+
+def test_a_sample_far_from_the_estimate_restarts_the_average_at_once():
+    assert ewma(100.0, 4.0, 0.5, jump=0.5) == 4.0
+    assert ewma(100.0, 80.0, 0.5, jump=0.5) == 90.0

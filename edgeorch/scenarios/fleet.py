@@ -1,0 +1,103 @@
+"""A scenario's fleet: its devices as enrolled, running agents (started here, or already running by name)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from edgeorch.devices import services as device_services
+from edgeorch.devices.choices import DeviceRole, DeviceStatus
+from edgeorch.devices.models import Device
+
+from .spec import Scenario
+
+BIN = Path(sys.executable).parent
+ROLES = {"end": DeviceRole.END_DEVICE, "edge": DeviceRole.EDGE}
+
+
+class FleetError(RuntimeError):
+    """An agent could not be enrolled or did not come online."""
+
+
+class Fleet:
+    """Devices by scenario name. ``start`` uses an online device of the same name, else enrolls (once: the
+    config is kept in ``run_dir/agents``) and starts an agent emulating the scenario's profile (its pid in
+    ``run_dir/agent-NAME.pid``, its log in ``run_dir/logs``, as ``make demo`` lays them out). ``stop`` ends
+    only the agents started here."""
+
+    def __init__(
+        self, scenario: Scenario, server_url: str, run_dir: Path, *, telemetry_interval: float = 0.5
+    ):
+        self.scenario = scenario
+        self.server_url = server_url.rstrip("/")
+        self.run_dir = Path(run_dir)
+        self.telemetry_interval = telemetry_interval
+        self.devices: dict[str, Device] = {}
+        self.started: dict[str, subprocess.Popen] = {}
+
+    def start(self, timeout: float = 60.0) -> dict[str, Device]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for spec in self.scenario.devices:
+            device = Device.objects.filter(name=spec.name, status=DeviceStatus.ONLINE).first()
+            if device is None or not device.dataplane_port:
+                self._launch(spec)
+        deadline = time.monotonic() + timeout
+        for spec in self.scenario.devices:
+            self.devices[spec.name] = self._wait_online(spec.name, deadline)
+        return self.devices
+
+    def _launch(self, spec) -> None:
+        config = self.run_dir / "agents" / f"{spec.name}.json"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        if (
+            config.exists()
+            and not Device.objects.filter(pk=json.loads(config.read_text())["device_id"]).exists()
+        ):
+            config.unlink()  # enrolled against another database
+        if not config.exists():
+            _, token = device_services.create_enrollment_token(
+                name=f"scenario {spec.name}", role=ROLES[spec.role]
+            )
+            cmd = [str(BIN / "edgeorch-agent"), "enroll", "--server", self.server_url, "--token", token,
+                   "--name", spec.name, "--config", str(config)]  # fmt: skip
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            if done.returncode != 0:
+                raise FleetError(
+                    f"enrolling {spec.name} failed: {done.stderr.strip() or done.stdout.strip()}"
+                )
+        log = open(self.run_dir / "logs" / f"agent-{spec.name}.log", "ab")
+        env = {**os.environ, "EDGEORCH_AGENT_TELEMETRY_INTERVAL": str(self.telemetry_interval)}
+        cmd = [str(BIN / "edgeorch-agent"), "run", "--config", str(config), "--profile", spec.profile]
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        (self.run_dir / f"agent-{spec.name}.pid").write_text(str(proc.pid))
+        self.started[spec.name] = proc
+
+    def _wait_online(self, name: str, deadline: float) -> Device:
+        while time.monotonic() < deadline:
+            proc = self.started.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise FleetError(f"the agent of {name} exited with {proc.returncode} (see {self.run_dir})")
+            device = Device.objects.filter(
+                name=name, status=DeviceStatus.ONLINE, dataplane_port__isnull=False
+            ).first()
+            if device is not None and device.channel_name:
+                return device
+            time.sleep(0.2)
+        raise FleetError(f"{name} did not come online (agent log in {self.run_dir})")
+
+    def stop(self) -> None:
+        for name, proc in self.started.items():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            (self.run_dir / f"agent-{name}.pid").unlink(missing_ok=True)
+        self.started.clear()

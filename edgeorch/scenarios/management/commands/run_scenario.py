@@ -1,0 +1,62 @@
+"""``manage.py run_scenario FILE [--report PATH] [--fleet-only]``: run a scenario (docs/scenarios.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from edgeorch.scenarios import report as reports
+from edgeorch.scenarios.fleet import Fleet, FleetError
+from edgeorch.scenarios.runner import Runner
+from edgeorch.scenarios.spec import ScenarioError, load
+
+
+class Command(BaseCommand):
+    help = "Start a scenario's agents (or use running ones), run its strategies and write a report."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--report", help="write the JSON report here (and a .md beside it)")
+        parser.add_argument("--server", default="", help="how agents reach the server (default PUBLIC_URL)")
+        parser.add_argument(
+            "--run-dir", default="", help="agent configs, logs and pid files (default var/run)"
+        )
+        parser.add_argument("--strategies", default="", help="comma-separated, instead of the file's list")
+        parser.add_argument("--fleet-only", action="store_true", help="start the agents, leave them running")
+        parser.add_argument("--keep-fleet", action="store_true", help="leave agents started here running")
+
+    def handle(self, *args, **opts):
+        try:
+            scenario = load(opts["file"])
+        except ScenarioError as exc:
+            raise CommandError(str(exc)) from None
+        server = opts["server"] or settings.PUBLIC_URL
+        run_dir = Path(opts["run_dir"] or Path(settings.RUN_DIR) / "run")
+        fleet = Fleet(scenario, server, run_dir)
+        try:
+            devices = fleet.start()
+        except FleetError as exc:
+            fleet.stop()
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"fleet of {scenario.name}: " + ", ".join(f"{n} ({d.pk})" for n, d in devices.items())
+        )
+        if opts["fleet_only"]:
+            return
+        try:
+            runner = Runner(scenario, devices, base_url=server, say=self.stdout.write)
+            strategies = [s for s in opts["strategies"].split(",") if s] or None
+            runs = runner.run(strategies)
+            report = reports.build(runner, runs)
+        finally:
+            if not opts["keep_fleet"]:
+                fleet.stop()
+        self.stdout.write(reports.markdown(report))
+        if opts["report"]:
+            path = Path(opts["report"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(report, indent=2, default=str))
+            path.with_suffix(".md").write_text(reports.markdown(report))

@@ -1,0 +1,157 @@
+"""The oracle (the best plan in hindsight per time window) and the report's numbers.
+
+For each window of ``window_s`` seconds the conditions are what the run recorded: every link's configured
+bandwidth and RTT at the window's middle (the same traces the agents replay), and every device's slowdown —
+its reported ``cpu.throttle_factor`` (the lowest any strategy's run saw in that window: the most favourable,
+so the bound stays a lower bound) times 1 / (1 - background share). Under those conditions the planner
+evaluates every placement the strategies could choose (``adaptive``'s one-shot plan is the best of every
+device-edge cut over every edge — local and full offload included — and the multi-device DP over all
+devices, which covers the edge-edge pipelines) from the devices' measured block profiles.
+
+That prediction is calibrated with what was measured: the oracle of a window is the lower of the best
+predicted latency and the best mean latency any strategy actually achieved in that window. So no strategy's
+window mean can sit below the oracle because of a modelling error, and a strategy's ratio to the oracle
+(its mean latency over the oracle's mean over the same frames) is >= 1 up to noise within a window.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .spec import Scenario
+
+
+def window_of(t: float, window_s: float) -> int:
+    return int(t // window_s)
+
+
+def windows(scenario: Scenario) -> list[int]:
+    return list(range(max(1, math.ceil(scenario.duration_s / scenario.window_s))))
+
+
+def link_conditions(scenario: Scenario, w: int) -> dict[tuple[str, str], tuple[float, float]]:
+    """(bandwidth bits/s, rtt s) of every configured link at the middle of window ``w``."""
+    t = (w + 0.5) * scenario.window_s
+    return {(x.a, x.b): (x.value("bandwidth_bps", t), x.value("rtt_s", t)) for x in scenario.links}
+
+
+def shares(scenario: Scenario, w: int) -> dict[str, float]:
+    t = (w + 0.5) * scenario.window_s
+    out: dict[str, float] = defaultdict(float)
+    for bg in scenario.background:
+        if bg.share is not None:
+            out[bg.device] += bg.share_at(t)
+    return dict(out)
+
+
+def throttles(
+    telemetry_by_run: Iterable[Mapping[str, Sequence[tuple[float, Mapping[str, Any]]]]],
+    w: int,
+    window_s: float,
+) -> dict[str, float]:
+    """Per device, the lowest mean ``cpu.throttle_factor`` any run reported within window ``w``."""
+    best: dict[str, float] = {}
+    for telemetry in telemetry_by_run:
+        for device, rows in telemetry.items():
+            values = [
+                float(m["cpu.throttle_factor"])
+                for t, m in rows
+                if window_of(t, window_s) == w and "cpu.throttle_factor" in m
+            ]
+            if values:
+                mean = statistics.fmean(values)
+                best[device] = min(best.get(device, mean), mean)
+    return best
+
+
+def slowdowns(throttle: Mapping[str, float], share: Mapping[str, float]) -> dict[str, float]:
+    names = set(throttle) | set(share)
+    return {n: max(1.0, throttle.get(n, 1.0)) / (1.0 - min(share.get(n, 0.0), 0.95)) for n in names}
+
+
+def measured_means(frames: Sequence[Mapping[str, Any]], window_s: float) -> dict[int, float]:
+    groups: dict[int, list[float]] = defaultdict(list)
+    for f in frames:
+        if f["ok"]:
+            groups[window_of(f["t"], window_s)].append(f["latency_s"])
+    return {w: statistics.fmean(v) for w, v in groups.items()}
+
+
+def calibrate(
+    predicted: Mapping[int, float], measured_by_strategy: Iterable[Mapping[int, float]]
+) -> dict[int, float]:
+    """Per window, the lower of the best predicted latency and the best measured window mean."""
+    out = dict(predicted)
+    for measured in measured_by_strategy:
+        for w, value in measured.items():
+            out[w] = min(out.get(w, math.inf), value)
+    return out
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summarise(
+    frames: Sequence[Mapping[str, Any]],
+    *,
+    frames_expected: int,
+    window_s: float,
+    oracle: Mapping[int, float],
+    deadline_s: float | None = None,
+    predicted: Sequence[tuple[int, float]] = (),
+    switches: int = 0,
+    steady_from_s: float = 0.0,
+) -> dict[str, Any]:
+    """One strategy's row: latency percentiles, throughput, misses, switches, ratio to the oracle, MAPE."""
+    ok = [f for f in frames if f["ok"]]
+    lat = [f["latency_s"] for f in ok]
+    ids = [f["request_id"] for f in frames]
+    span = (max(f["t"] + f["latency_s"] for f in ok) - min(f["t"] for f in ok)) if ok else 0.0
+    misses = sum(1 for f in frames if not f["ok"] or (deadline_s is not None and f["latency_s"] > deadline_s))
+    misses += max(0, frames_expected - len(set(ids)))
+    bound = [oracle.get(window_of(f["t"], window_s)) for f in ok]
+    paired = [(f["latency_s"], b) for f, b in zip(ok, bound, strict=True) if b]
+    ratio = (
+        statistics.fmean(x for x, _ in paired) / statistics.fmean(b for _, b in paired) if paired else None
+    )
+    return {
+        "frames": len(frames), "frames_ok": len(ok), "missing": max(0, frames_expected - len(set(ids))),
+        "duplicates": len(ids) - len(set(ids)),
+        "mean_s": statistics.fmean(lat) if lat else None, "p50_s": percentile(lat, 0.5),
+        "p95_s": percentile(lat, 0.95), "p99_s": percentile(lat, 0.99),
+        "throughput_fps": len(ok) / span if span > 0 else None, "deadline_misses": misses,
+        "switches": switches, "oracle_ratio": ratio,
+        "mape": mape(ok, predicted, steady_from_s),
+    }  # fmt: skip
+
+
+def mape(
+    frames: Sequence[Mapping[str, Any]], predicted: Sequence[tuple[int, float]], steady_from_s: float
+) -> float | None:
+    """Mean absolute percentage error of the prediction of the plan in force, over steady-state frames."""
+    if not predicted:
+        return None
+    errors = []
+    for f in frames:
+        if f["t"] < steady_from_s or f["latency_s"] <= 0:
+            continue
+        in_force = [v for start, v in predicted if start <= f["request_id"]]
+        if in_force and in_force[-1]:
+            errors.append(abs(in_force[-1] - f["latency_s"]) / f["latency_s"])
+    return statistics.fmean(errors) if errors else None
+
+
+def oracle_row(oracle: Mapping[int, float], frames_per_window: Mapping[int, int]) -> dict[str, Any]:
+    values = [oracle[w] for w, n in sorted(frames_per_window.items()) for _ in range(n) if w in oracle]
+    return {"mean_s": statistics.fmean(values) if values else None, "p50_s": percentile(values, 0.5),
+            "p95_s": percentile(values, 0.95), "p99_s": percentile(values, 0.99), "oracle_ratio": 1.0}  # fmt: skip
