@@ -12,8 +12,10 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+
+from edgeorch.dashboard import events as dashboard
 
 from .choices import TERMINAL, TRANSITIONS, DeploymentState, InputKind, MeasurementState, RunState
 
@@ -118,7 +120,20 @@ class Run(models.Model):
             fields.setdefault("finished_at", self.finished_at)
         for name, value in fields.items():
             setattr(self, name, value)
+        # Dashboards hear of every state change once it is committed (a rolled-back move never happened).
+        event = (f"{self._meta.model_name}.{state}", self.progress())
+        transaction.on_commit(lambda: dashboard.publish(*event))
         return ["state", *fields]
+
+    def progress(self) -> dict:
+        """What a dashboard event says about this run's state."""
+        return {
+            "id": str(self.pk),
+            "state": str(self.state),
+            "reason": self.reason,
+            "failed_stage": self.failed_stage,
+            "predicted_latency_s": self.predicted_latency_s,
+        }
 
     @property
     def stage_devices(self) -> list[str]:

@@ -32,6 +32,7 @@ from edgeorch_agent.dataplane import FrameError, parse_activation, parse_frame
 from edgeorch import planning
 from edgeorch.catalog import services as catalog
 from edgeorch.catalog.segments import SegmentError
+from edgeorch.dashboard import events as dashboard
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
 from edgeorch.plans import services as plans
@@ -485,6 +486,11 @@ def record_frames(session_id, frames: list[dict]) -> int:
         _frame_row(session, f) for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)
     ]
     Frame.objects.bulk_create(rows, ignore_conflicts=True)
+    frames = [
+        {k: getattr(r, k) for k in ("request_id", "ok", "error", "latency_s", "deadline_met", "trace")}
+        for r in rows
+    ]
+    dashboard.publish("session.frames", {"session": str(session_id), "frames": frames})
     adaptive.on_report(session_id)
     return len(rows)
 

@@ -194,3 +194,36 @@ def test_beat_schedules_liveness_roll_up_overdue_runs_and_link_probing():
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert {"devices.mark_stale_offline", "telemetry.roll_up", "jobs.expire_overdue", "jobs.probe_fleet"} <= scheduled
     assert "jobs.probe_fleet" in app.tasks and "jobs.expire_overdue" in app.tasks
+
+
+def _listen(group: str):
+    """A real channel-layer channel in ``group``, and a function that waits for its next dashboard event."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, channel)
+
+    async def next_event():
+        return (await asyncio.wait_for(layer.receive(channel), 5))["event"]
+
+    return lambda: async_to_sync(next_event)()
+
+
+def test_state_changes_and_frames_reach_the_dashboard(planned, devices, digits, django_capture_on_commit_callbacks):
+    next_event = _listen("dashboard")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = deploy_all(planned)
+    event = next_event()
+    assert event["kind"] == "job.running" and event["data"]["id"] == str(job.pk)
+    assert event["topics"] == ["runs", f"job:{job.pk}"]
+
+    session = services.start_session(model=digits, source=devices[0], strategy="local", rate=10, frames=2,
+                                     base_url="http://cp")  # fmt: skip
+    frames_of_session = _listen(f"dashboard.session.{session.pk}")
+    services.record_frames(session.pk, [{"request_id": 0, "ok": True, "latency_s": 0.01, "trace": []}])
+    event = frames_of_session()
+    assert event["kind"] == "session.frames" and event["data"]["frames"][0]["request_id"] == 0
