@@ -223,12 +223,9 @@ class Runner:
         ):
             time.sleep(0.1)
         rate = session.rate
-        frames = [
-            {"request_id": r, "ok": ok, "latency_s": lat, "t": r / rate}
-            for r, ok, lat in Frame.objects.filter(session=session).values_list(
-                "request_id", "ok", "latency_s"
-            )
-        ]
+        rows = Frame.objects.filter(session=session).values_list("request_id", "ok", "latency_s", "trace")
+        frames = [{"request_id": r, "ok": ok, "latency_s": lat, "t": _emitted(r, lat, trace, rate, t0)}
+                  for r, ok, lat, trace in rows]  # fmt: skip
         switches = [w.to_dict() for w in PlanSwitch.objects.filter(session=session)]
         # The prediction in force per frame: adaptive re-predicts its plan at every look, others plan once.
         predicted = [(0, session.predicted_latency_s or 0.0)]
@@ -246,6 +243,15 @@ class Runner:
     def run(self, strategies: list[str] | None = None) -> list[StrategyRun]:
         self.prepare()
         return [self.run_strategy(s) for s in strategies or self.scenario.strategies]
+
+
+def _emitted(request_id: int, latency_s: float, trace: list, rate: float, t0: float) -> float:
+    """When the source emitted the frame, in seconds since the run's conditions started: its last stage's end
+    less its latency (the agents share this host's clock); on schedule when it has no trace. A frame held
+    back by ``max_in_flight`` is emitted late, and meets the conditions of that later time."""
+    if trace and trace[-1].get("end"):
+        return max(0.0, float(trace[-1]["end"]) - latency_s - t0)
+    return request_id / rate
 
 
 def _aware(ts: float):
