@@ -166,6 +166,8 @@ LINK_PROBE_INTERVAL_S = envfloat("EDGEORCH_LINK_PROBE_INTERVAL", 300.0, minimum=
 # Jobs: a job (or a session, beyond its stream's own length) not finished after this long fails as timed out.
 JOB_TIMEOUT_S = envfloat("EDGEORCH_JOB_TIMEOUT", 30.0, minimum=0.1)
 # Largest binary frame (a result tensor or a relayed activation) accepted after the message announcing it.
+# A job input up to this size goes to the first agent inside its run message instead of by download.
+JOB_INLINE_INPUT_MAX_BYTES = envint("EDGEORCH_JOB_INLINE_INPUT_KB", 1024, minimum=0) * 1024
 JOB_MAX_BINARY_BYTES = envint("EDGEORCH_JOB_MAX_BINARY_MB", 32, minimum=1) * 1024 * 1024
 # Threads per onnxruntime session that deploys ask agents for (0: the agent's own default).
 JOB_AGENT_THREADS = envint("EDGEORCH_JOB_AGENT_THREADS", 0, minimum=0)

@@ -191,7 +191,8 @@ def test_a_stream_session_keeps_several_frames_in_flight(fleet, api, digits, cli
     phone, edge = fleet("phone", "edge")
     response = api.post(api.base + "/api/sessions/", json={
         "model": digits.pk, "source": phone.device_id, "strategy": "split",
-        "params": {"cut": 3, "device": edge.device_id}, "rate": 200, "frames": 40, "deadline_s": 1.0,
+        # Frames offered far faster than one takes (0.2 ms apart), so up to 4 are always in the pipeline.
+        "params": {"cut": 3, "device": edge.device_id}, "rate": 5000, "frames": 40, "deadline_s": 1.0,
         "max_in_flight": 4, "sample": 1,
     }, timeout=10)  # fmt: skip
     assert response.status_code == 202, response.text

@@ -58,6 +58,7 @@ from .protocol import (
     ProtocolError,
     Record,
     Relayed,
+    Run,
     Telemetry,
     Welcome,
     decode,
@@ -401,17 +402,26 @@ class Agent:
                     await ws.send(binary)
 
     async def _receive_loop(self, ws: ClientConnection, flight: _Flight) -> None:
-        relayed: Relayed | None = None  # a ``relayed`` message announces the binary frame that follows it
+        # A ``relayed`` message, or a ``run`` with ``inline``, announces the binary frame that follows it.
+        announced: Relayed | Run | None = None
         async for frame in ws:
             if isinstance(frame, bytes):
-                if relayed is not None:
-                    await self.executor.on_relayed(relayed, frame)
+                if isinstance(announced, Relayed):
+                    await self.executor.on_relayed(announced, frame)
+                elif isinstance(announced, Run):
+                    await self.executor.handle(announced, frame)
                 else:
-                    log.warning("ignoring a binary frame that no relayed message announced")
-                relayed = None
+                    log.warning("ignoring a binary frame that no message announced")
+                announced = None
                 continue
             message = self._decode(frame)
-            relayed = message if isinstance(message, Relayed) else None
+            announced = (
+                message
+                if isinstance(message, Relayed) or (isinstance(message, Run) and message.inline)
+                else None
+            )
+            if isinstance(announced, Run):
+                continue  # it runs when its input arrives
             if isinstance(message, EXECUTION_MESSAGES):
                 await self.executor.handle(message)
             elif isinstance(message, Ack):

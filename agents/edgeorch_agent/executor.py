@@ -179,8 +179,11 @@ class Executor:
 
     # --- entry points ----------------------------------------------------------------------------------
 
-    async def handle(self, message: Message) -> None:
-        """Start the work a control message asks for; waits (back-pressure) while ``max_tasks`` are running."""
+    async def handle(self, message: Message, data: bytes | None = None) -> None:
+        """Start the work a control message asks for; waits (back-pressure) while ``max_tasks`` are running.
+
+        ``data`` is the binary frame that followed the message (an inline ``run`` input).
+        """
         handlers: dict[type, Callable[[Any], Coroutine[Any, Any, None]]] = {
             Deploy: self._deploy,
             Run: self._run,
@@ -197,7 +200,8 @@ class Executor:
         if handler is None:
             raise TypeError(f"the executor does not handle {message.type!r}")
         await self._slots.acquire()
-        task = asyncio.create_task(handler(message), name=f"executor-{message.type}")
+        work = self._run(message, data) if isinstance(message, Run) else handler(message)
+        task = asyncio.create_task(work, name=f"executor-{message.type}")
         if isinstance(message, Deploy):
             self._deploying[message.deployment_id] = task
         self._tasks.add(task)
@@ -562,10 +566,7 @@ class Executor:
 
     async def _input(self, url: str) -> np.ndarray:
         data = await asyncio.to_thread(http_get, url, self.credential)
-        try:
-            return np.load(BytesIO(data), allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise StageError(f"the input at {url} is not a .npy tensor: {exc}") from None
+        return _npy(data, f"the input at {url}")
 
     async def _start_chain(
         self,
@@ -590,10 +591,12 @@ class Executor:
         )
         await queue.put(_Work(request_id, session_id, {spec.name: array}, [], time.time(), origin))
 
-    async def _run(self, message: Run) -> None:
+    async def _run(self, message: Run, data: bytes | None = None) -> None:
         try:
             deployment = await self._require(message.deployment_id)
-            array = await self._input(message.input_url)
+            array = (
+                _npy(data, "the inline input") if data is not None else await self._input(message.input_url)
+            )
             await self._start_chain(deployment, message.first_stage, message.request_id, None, array)
         except (StageError, DeployError) as exc:
             await self._fail(
@@ -856,3 +859,10 @@ async def _probe_link(
     link["rtt_s"] = rtt
     link["bandwidth_bps"] = 8 * 2 * payload_bytes / max(loaded - rtt, 1e-9)
     return link
+
+
+def _npy(data: bytes, what: str) -> np.ndarray:
+    try:
+        return np.load(BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise StageError(f"{what} is not a .npy tensor: {exc}") from None

@@ -255,13 +255,18 @@ class Deploy(Message):
 
 @dataclass
 class Run(Message):
-    """Run one request: the source agent downloads the input (.npy) and starts the chain at ``first_stage``."""
+    """Run one request: the source agent gets the input (.npy) and starts the chain at ``first_stage``.
+
+    With ``inline`` the input's .npy bytes follow as the next binary frame on the control channel (small
+    inputs: saves the agent an HTTP round trip); otherwise the agent downloads ``input_url``.
+    """
 
     type: ClassVar[str] = "run"
     deployment_id: str
     request_id: int
     first_stage: int
     input_url: str
+    inline: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:

@@ -276,3 +276,24 @@ def test_a_peer_without_the_deployment_secret_cannot_feed_a_stage(tmp_path):
     with file_server(model_files()) as files:
         sent = asyncio.run(scenario(files))
     assert [m.type for m, _ in sent] == ["deploy_status"]
+
+
+def test_an_inline_input_runs_without_downloading_anything(tmp_path):
+    async def scenario(files):
+        async with node("alice", tmp_path) as alice:
+            await deploy(alice, chain_stages(files, [alice.hop(), alice.hop(), None]))
+            # The URL names nothing the file server has: only the inline bytes can make this run.
+            await alice.executor.handle(Run("dep-1", 3, 0, files.url("absent.npy"), inline=True), npy(X))
+            (result,) = await alice.wait_for("result")
+            return result
+
+    with file_server(model_files()) as files:
+        result = asyncio.run(scenario(files))
+        expected = run_model(files.files["full"], X)
+    assert result.request_id == 3 and result.output["top_k"][0][0] == int(np.argmax(expected))
+
+
+def test_a_run_from_an_older_server_without_inline_still_downloads_its_input():
+    old = {"v": 1, "type": "run", "deployment_id": "d", "request_id": 1, "first_stage": 0, "input_url": "u"}
+    assert Run.from_dict(old).inline is False
+    assert Run.from_dict(Run("d", 1, 0, "u", inline=True).to_dict()).inline is True

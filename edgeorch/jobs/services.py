@@ -287,9 +287,13 @@ def _start(run, deployment) -> list[str]:
     first = deployment.first_stage
     device = Device.objects.get(pk=first["device"])
     fields = run.move_to(RunState.RUNNING, started_at=timezone.now())
+    data = None
     if isinstance(run, Job):
         url = run.base_url.rstrip("/") + reverse("job-input", args=[run.pk])
-        message = p.Run(str(deployment.pk), run.pk, first["stage"], url)
+        # A small input rides along as a binary frame, saving the agent an HTTP round trip to fetch it.
+        inline = run.input_path.stat().st_size <= settings.JOB_INLINE_INPUT_MAX_BYTES
+        data = run.input_path.read_bytes() if inline else None
+        message = p.Run(str(deployment.pk), run.pk, first["stage"], url, inline=inline)
     else:
         url = run.base_url.rstrip("/") + reverse("session-input", args=[run.pk])
         in_flight = run.max_in_flight or max(1, len(deployment.stages))
@@ -297,7 +301,7 @@ def _start(run, deployment) -> list[str]:
         device, entry = stream_route(run, deployment)
         message = p.Stream(str(deployment.pk), str(run.pk), first["stage"], url, run.rate, run.frames,
                            in_flight, report_every, entry)  # fmt: skip
-    agents.send_on_commit(device, message)
+    agents.send_on_commit(device, message, data)
     return fields
 
 
