@@ -56,16 +56,9 @@ for _ in $(seq 60); do
 done
 
 SERVER="http://127.0.0.1:$PORT"
-echo "== enrolling and starting three local agents"
-enroll_and_run() {  # name, token, device profile the agent emulates
-  local config="$RUN/agents/$1.json"
-  [ -f "$config" ] || "$V/edgeorch-agent" enroll --server "$SERVER" --token "$2" --name "$1" --profile "$3" \
-    --config "$config"
-  start "agent-$1" "$V/edgeorch-agent" run --config "$config" --profile "$3"
-}
-enroll_and_run camera-pi "$END_TOKEN" rpi4
-enroll_and_run edge-1 "$EDGE_TOKEN" edge-server
-enroll_and_run edge-2 "$EDGE_TOKEN" jetson-orin-nano
+echo "== enrolling and starting the default scenario's agents (scenarios/default.yaml)"
+# camera-pi (rpi4), edge-1 (edge-server), edge-2 (jetson-orin-nano): configs in $RUN/agents, pids in $RUN.
+"$V/python" manage.py run_scenario scenarios/default.yaml --fleet-only --server "$SERVER" --run-dir "$RUN"
 
 cat <<EOF_MSG
 

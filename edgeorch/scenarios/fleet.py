@@ -65,7 +65,8 @@ class Fleet:
                 name=f"scenario {spec.name}", role=ROLES[spec.role]
             )
             cmd = [str(BIN / "edgeorch-agent"), "enroll", "--server", self.server_url, "--token", token,
-                   "--name", spec.name, "--config", str(config)]  # fmt: skip
+                   "--name", spec.name, "--config", str(config),
+                   *([] if spec.profile.endswith(".json") else ["--profile", spec.profile])]  # fmt: skip
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
             if done.returncode != 0:
                 raise FleetError(
