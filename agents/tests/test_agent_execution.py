@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 from edgeorch_agent.codecs import encode
 from edgeorch_agent.dataplane import Activation, AuthError, PeerLink, parse_activation, parse_frame
-from edgeorch_agent.protocol import Deploy, Probe, Profile, Relayed, Run, Stream, StreamStop, Undeploy
+from edgeorch_agent.protocol import (
+    Deploy,
+    Probe,
+    Profile,
+    Relayed,
+    Run,
+    Stream,
+    StreamStop,
+    StreamSwitch,
+    Undeploy,
+)
 from execution_fixtures import (
     HIDDEN_SHAPE,
     INPUT_SHAPE,
@@ -297,3 +307,45 @@ def test_a_run_from_an_older_server_without_inline_still_downloads_its_input():
     old = {"v": 1, "type": "run", "deployment_id": "d", "request_id": 1, "first_stage": 0, "input_url": "u"}
     assert Run.from_dict(old).inline is False
     assert Run.from_dict(Run("d", 1, 0, "u", inline=True).to_dict()).inline is True
+
+
+def test_stream_switch_moves_the_next_frames_to_another_deployment_and_loses_or_repeats_none(tmp_path):
+    async def scenario(files):
+        async with node("alice", tmp_path) as alice, node("bob", tmp_path) as bob:
+            await deploy(alice, chain_stages(files, [alice.hop(), alice.hop(), None]), "dep-1")
+            on_bob = chain_stages(files, [bob.hop(), bob.hop(), None])
+            await deploy(bob, on_bob, "dep-2", secret="second-secret")
+            await alice.executor.handle(Stream("dep-1", "s", 0, files.url("input.npy"), 50.0, 40, 2, 5))
+            await asyncio.sleep(0.3)
+            entry = {**bob.hop(), "tensor": on_bob[0]["inputs"][0]["name"], "secret": "second-secret"}
+            await alice.executor.handle(StreamSwitch("s", "dep-2", 0, "sw-1", entry))
+            (done,) = await alice.wait_for("stream_done", timeout=20)
+            return done, alice.of_type("stream_report")
+
+    with file_server(model_files()) as files:
+        done, reports = asyncio.run(scenario(files))
+    frames = sorted((f for r in reports for f in r.frames), key=lambda f: f["request_id"])
+    assert [f["request_id"] for f in frames] == list(range(40)) and all(f["ok"] for f in frames)
+    assert (done.frames_sent, done.frames_ok) == (40, 40)
+    where = [f["trace"][0]["device"] for f in frames]
+    first_on_bob = where.index("bob")
+    assert (
+        0 < first_on_bob < 40
+        and set(where[:first_on_bob]) == {"alice"}
+        and set(where[first_on_bob:]) == {"bob"}
+    )
+
+
+def test_a_switch_to_a_deployment_that_is_not_here_without_an_entry_is_refused(tmp_path):
+    async def scenario(files):
+        async with node("alice", tmp_path) as alice:
+            await deploy(alice, chain_stages(files, [alice.hop(), alice.hop(), None]), "dep-1")
+            await alice.executor.handle(Stream("dep-1", "s", 0, files.url("input.npy"), 50.0, 20, 2, 5))
+            await asyncio.sleep(0.1)
+            await alice.executor.handle(StreamSwitch("s", "nowhere", 0, "sw-1"))
+            (done,) = await alice.wait_for("stream_done", timeout=20)
+            return done
+
+    with file_server(model_files()) as files:
+        done = asyncio.run(scenario(files))
+    assert (done.frames_sent, done.frames_ok) == (20, 20)

@@ -78,3 +78,15 @@ def test_agent_replies_decode_on_the_server_side():
         "dep-1", 3, None, [{"stage": 0}], {"name": "y", "shape": [1], "dtype": "float32", "top_k": None}
     )
     assert decode(result.to_json(), AGENT_MESSAGES) == result
+
+
+def test_a_stream_switch_names_its_session_deployment_stage_and_switch():
+    from edgeorch_agent.protocol import SERVER_MESSAGES, ProtocolError, StreamSwitch, decode
+
+    message = decode(StreamSwitch("s", "d", 0, "w").to_json(), SERVER_MESSAGES)
+    assert message == StreamSwitch("s", "d", 0, "w", None)
+    with pytest.raises(ProtocolError, match="first_stage"):
+        StreamSwitch.from_dict({"session_id": "s", "deployment_id": "d", "switch_id": "w"})
+    with pytest.raises(ProtocolError, match="stream_switch.entry"):
+        StreamSwitch.from_dict({"session_id": "s", "deployment_id": "d", "first_stage": 0, "switch_id": "w",
+                                "entry": {"device_id": "b", "host": "h", "port": 1}})  # fmt: skip
