@@ -121,19 +121,25 @@ class Agent:
 
 
 @pytest.fixture
-def server_env(settings, django_db_blocker, transactional_db):
+def server_env(settings, django_db_blocker, transactional_db, tmp_path):
     """Environment for processes that must see the test database and an isolated channel layer."""
     db = settings.DATABASES["default"]
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    media = settings.MEDIA_ROOT = tmp_path / "media"
     url = f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     return {
         **os.environ,
         "DATABASE_URL": url,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret-key"),
-        "EDGEORCH_CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "EDGEORCH_CHANNEL_PREFIX": prefix,
         "EDGEORCH_TELEMETRY_INTERVAL": "0.2",
         "EDGEORCH_LIVENESS_TIMEOUT": "3",
         "PYTHONUNBUFFERED": "1",
+        # The test's own Celery queue and media directory, shared with this process's settings.
+        "EDGEORCH_CELERY_QUEUE": f"q-{prefix}",
+        "EDGEORCH_MEDIA_ROOT": str(media),
+        "EDGEORCH_JOB_TIMEOUT": "20",
     }
 
 
@@ -177,3 +183,57 @@ def token_for(user) -> str:
     from rest_framework.authtoken.models import Token
 
     return Token.objects.get_or_create(user=user)[0].key
+
+
+@pytest.fixture
+def worker(live_server_proc, server_env, tmp_path):
+    """A real Celery worker on the test's queue (the live server enqueues there)."""
+    log_path = tmp_path / "celery.log"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "edgeorch", "worker", "-l", "info", "--concurrency", "2",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=server_env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    wait_until(lambda: b"ready" in log_path.read_bytes(), timeout=30, message="the celery worker")
+    yield log_path
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(20)
+
+
+@pytest.fixture
+def digits(settings):
+    """The digits CNN, registered from the cached zoo into this test's media directory."""
+    from edgeorch.catalog import services, zoo
+    from edgeorch.catalog.choices import ModelSource
+
+    directory = zoo.default_zoo_dir()
+    built = next(m for m in zoo.build_zoo(directory) if m.name == "digits-cnn")
+    return services.register_model(
+        (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
+        source=ModelSource.BUILTIN,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def fleet(agents, worker):
+    """Start named agents and wait until each is online with its data plane announced."""
+
+    from edgeorch.devices import services as device_services
+    from edgeorch.devices.models import Device
+
+    def start(*names):
+        started = []
+        for name in names:
+            _, token = device_services.create_enrollment_token()
+            agent = agents(name)
+            assert agent.enroll(token).returncode == 0
+            started.append(agent.start())
+        for agent in started:
+            wait_until(
+                lambda a=agent: Device.objects.filter(pk=a.device_id, status="online", dataplane_port__isnull=False)
+                .exists(),
+                message=f"{agent.name} online",
+            )  # fmt: skip
+        return started
+
+    return start

@@ -129,3 +129,34 @@ def test_a_server_restart_reconnects_the_page(page, live_server_proc, alice, sho
     wait_until(
         lambda: page.get_attribute("#live-status", "data-state") == "on", timeout=40, message="reconnect"
     )
+
+
+def test_a_session_started_from_the_form_fills_its_latency_chart(
+    page, live_server_proc, fleet, digits, alice, shots
+):
+    phone, edge = fleet("phone", "edge")
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    page.goto(live_server_proc.url + "/run/")
+    page.select_option("select[name=kind]", "session")
+    page.select_option("select[name=model]", str(digits.pk))
+    page.select_option("select[name=strategy]", "device-edge")
+    page.select_option("select[name=source]", phone.device_id)
+    page.fill("input[name=rate]", "20")
+    page.fill("input[name=frames]", "30")
+    page.wait_for_selector("#plan-latency:not(:text('—'))")  # the planner's prediction, before running
+    page.screenshot(path=shots / "run.png", full_page=True)
+    page.click("#run-start")
+    page.wait_for_url("**/live/sessions/**")
+    live(page)
+    page.wait_for_function(
+        "Number(document.getElementById('chart-latency').dataset.frames || 0) >= 30", timeout=30000
+    )
+    page.screenshot(path=shots / "session.png", full_page=True)
+    assert page.text_content("#stat-predicted").endswith("ms")  # the plan's prediction beside the measured
+    session_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    from edgeorch.jobs.models import Session
+
+    session = wait_until(
+        lambda: Session.objects.filter(pk=session_id, state="completed").first(), message="done"
+    )
+    assert session.frame_records.count() == 30 and session.source_id is not None

@@ -5,87 +5,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from io import BytesIO
-from pathlib import Path
 
 import numpy as np
 import pytest
 import requests
 
-from edgeorch.devices import services as device_services
 from edgeorch.devices.models import Device
 from edgeorch.jobs.models import Deployment, Job, Session
 
-from .conftest import ROOT, token_for, wait_until
+from .conftest import token_for, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def server_env(server_env, tmp_path, settings):
-    """The conftest environment plus this test's own Celery queue and media directory."""
-    media = tmp_path / "media"
-    settings.MEDIA_ROOT = media
-    return {
-        **server_env,
-        "EDGEORCH_CELERY_QUEUE": f"q-{server_env['EDGEORCH_CHANNEL_PREFIX']}",
-        "EDGEORCH_MEDIA_ROOT": str(media),
-        "EDGEORCH_JOB_TIMEOUT": "20",
-    }
-
-
-@pytest.fixture
-def worker(live_server_proc, server_env, tmp_path):
-    """A real Celery worker on the test's queue (the live server enqueues there)."""
-    log_path = tmp_path / "celery.log"
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "edgeorch", "worker", "-l", "info", "--concurrency", "2",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=server_env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    wait_until(lambda: b"ready" in log_path.read_bytes(), timeout=30, message="the celery worker")
-    yield log_path
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(20)
-
-
-@pytest.fixture
-def digits(settings):
-    """The digits CNN, registered from the cached zoo into this test's media directory."""
-    from edgeorch.catalog import services, zoo
-    from edgeorch.catalog.choices import ModelSource
-
-    directory = zoo.default_zoo_dir()
-    built = next(m for m in zoo.build_zoo(directory) if m.name == "digits-cnn")
-    return services.register_model(
-        (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
-        source=ModelSource.BUILTIN,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def fleet(agents, worker):
-    """Start named agents and wait until each is online with its data plane announced."""
-
-    def start(*names):
-        started = []
-        for name in names:
-            _, token = device_services.create_enrollment_token()
-            agent = agents(name)
-            assert agent.enroll(token).returncode == 0
-            started.append(agent.start())
-        for agent in started:
-            wait_until(
-                lambda a=agent: Device.objects.filter(pk=a.device_id, status="online", dataplane_port__isnull=False)
-                .exists(),
-                message=f"{agent.name} online",
-            )  # fmt: skip
-        return started
-
-    return start
 
 
 @pytest.fixture

@@ -100,6 +100,8 @@
       badge.className = "badge " + session.state;
       badge.textContent = session.state;
       $("session-reason").textContent = session.reason || "";
+      // Planned after the page was rendered: the prediction arrives with the snapshot or a state event.
+      if (session.predicted_latency_s != null) $("stat-predicted").textContent = fmt(session.predicted_latency_s);
     }
   }
 
