@@ -10,6 +10,7 @@ conditions from t=0 for each strategy in turn, and writes a JSON report. Prints 
 strategy the mean and p95 latency, the ratio of the mean to the oracle's, deadline misses, plan switches and
 the MAPE of the predicted latency of the plan in force (after the first window).
 
+Each scenario's full report (windows, switches with their reasons) is kept in var/bench/scenarios/.
 Targets (docs/scenarios.md): adaptive within 1.10x of the oracle's mean on every scenario, ahead of every
 static strategy on the changing ones; MAPE of adaptive's prediction within 10% in the steady scenario.
 With --write, replaces the "## Scenarios" section of docs/benchmarks.md.
@@ -34,6 +35,7 @@ BIN = Path(sys.executable).parent
 COMMAND = ".venv/bin/python bench/bench_scenarios.py --write"
 STRATEGIES = "local,offload,device-edge,adaptive"
 STEADY = {"steady"}
+KEEP = ROOT / "var" / "bench" / "scenarios"  # the last run's reports (per window, per switch), for reading
 
 from bench._common import machine, markdown_table, write_section  # noqa: E402
 from bench.bench_jobs import _answers, free_port, wait_until  # noqa: E402
@@ -114,6 +116,8 @@ def run_all(names: list[str], workdir: Path) -> dict[str, dict]:
                 print(f"{name}: failed\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}", file=sys.stderr)
                 continue
             reports[name] = json.loads(report.read_text())
+            KEEP.mkdir(parents=True, exist_ok=True)
+            (KEEP / f"{name}.json").write_text(report.read_text())
             print(f"{name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
     finally:
         stop(procs)

@@ -298,6 +298,8 @@ def _start(run, deployment) -> list[str]:
         url = run.base_url.rstrip("/") + reverse("session-input", args=[run.pk])
         in_flight = run.max_in_flight or max(1, len(deployment.stages))
         report_every = max(1, min(50, round(run.rate / 2)))  # about two reports a second
+        if run.strategy == "adaptive":  # re-planning reads the reports: about eight a second
+            report_every = max(1, min(50, round(run.rate / 8)))
         device, entry = stream_route(run, deployment)
         message = p.Stream(str(deployment.pk), str(run.pk), first["stage"], url, run.rate, run.frames,
                            in_flight, report_every, entry)  # fmt: skip

@@ -8,7 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
 
 from edgeorch.devices import services as device_services
 from edgeorch.devices.choices import DeviceRole, DeviceStatus
@@ -43,8 +47,7 @@ class Fleet:
     def start(self, timeout: float = 60.0) -> dict[str, Device]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for spec in self.scenario.devices:
-            device = Device.objects.filter(name=spec.name, status=DeviceStatus.ONLINE).first()
-            if device is None or not device.dataplane_port:
+            if self._live(spec.name) is None:
                 self._launch(spec)
         deadline = time.monotonic() + timeout
         for spec in self.scenario.devices:
@@ -79,15 +82,26 @@ class Fleet:
         (self.run_dir / f"agent-{spec.name}.pid").write_text(str(proc.pid))
         self.started[spec.name] = proc
 
+    @staticmethod
+    def _live(name: str) -> Device | None:
+        """An online device of that name heard from within the liveness timeout (a row left online by a
+        server that stopped abruptly is not an agent)."""
+        recent = timezone.now() - timedelta(seconds=settings.LIVENESS_TIMEOUT_S)
+        return (
+            Device.objects.filter(
+                name=name, status=DeviceStatus.ONLINE, dataplane_port__isnull=False, last_seen__gte=recent
+            )  # fmt: skip
+            .exclude(channel_name="")
+            .first()
+        )
+
     def _wait_online(self, name: str, deadline: float) -> Device:
         while time.monotonic() < deadline:
             proc = self.started.get(name)
             if proc is not None and proc.poll() is not None:
                 raise FleetError(f"the agent of {name} exited with {proc.returncode} (see {self.run_dir})")
-            device = Device.objects.filter(
-                name=name, status=DeviceStatus.ONLINE, dataplane_port__isnull=False
-            ).first()
-            if device is not None and device.channel_name:
+            device = self._live(name)
+            if device is not None:
                 return device
             time.sleep(0.2)
         raise FleetError(f"{name} did not come online (agent log in {self.run_dir})")

@@ -19,13 +19,14 @@ def predicted_best(runner: Runner, w: int, telemetry: list) -> dict[str, Any]:
     sc, ids = runner.scenario, {n: str(d.pk) for n, d in runner.devices.items()}
     links = o.link_conditions(sc, w)
     slowdown = o.slowdowns(o.throttles(telemetry, w, sc.window_s), o.shares(sc, w))
+    usable = {d.name for d in runner.candidates()}
     overrides = {
         "links": [{"a": ids[a], "b": ids[b], "bandwidth_bps": bw, "rtt_ms": rtt * 1e3}
-                  for (a, b), (bw, rtt) in links.items() if math.isfinite(bw) and bw > 0],
-        "throttle": {ids[n]: f for n, f in slowdown.items()},
+                  for (a, b), (bw, rtt) in links.items() if math.isfinite(bw) and bw > 0 and {a, b} <= usable],
+        "throttle": {ids[n]: f for n, f in slowdown.items() if n in usable},
     }  # fmt: skip
     plan = plans.make_plan(
-        runner.model, list(runner.devices.values()), runner.devices[sc.session.source], "adaptive",
+        runner.model, runner.candidates(), runner.devices[sc.session.source], "adaptive",
         overrides=overrides,
     )  # fmt: skip
     names = {v: k for k, v in ids.items()}

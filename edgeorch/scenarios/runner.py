@@ -73,6 +73,11 @@ class Runner:
         self.say = say
         self.model = ensure_model(scenario.model)
 
+    def candidates(self) -> list:
+        """The devices the session (and the oracle) may plan on: the session's list, else every device."""
+        names = self.scenario.session.candidates or tuple(self.devices)
+        return [self.devices[n] for n in names]
+
     # --- preparation ---------------------------------------------------------------------------------
 
     def prepare(self) -> None:
@@ -176,12 +181,17 @@ class Runner:
         self.probe()
         session = jobs.start_session(
             model=self.model, source=self.devices[sc.session.source], strategy=strategy,
-            candidates=[str(d.pk) for d in self.devices.values()], codec=sc.session.codec, rate=sc.session.rate,
+            candidates=[str(d.pk) for d in self.candidates()], codec=sc.session.codec, rate=sc.session.rate,
             frames=sc.session.frames, deadline_s=sc.session.deadline_s, base_url=self.base_url,
         )  # fmt: skip
         self.say(f"{sc.name}: {strategy} session {str(session.pk)[:8]} ({sc.session.frames} frames)")
-        self._wait_state(session.pk, lambda st: st == "running" or st in TERMINAL, 120.0)
+        state = self._wait_state(session.pk, lambda st: st == "running" or st in TERMINAL, 120.0)
         t0 = time.time()
+        if state != "running":  # never started (no worker? an agent gone?): report it as it is
+            self.say(f"warning: the {strategy} session is {state or 'missing'}, not running")
+            if state not in TERMINAL:
+                jobs.stop_session(session.pk)
+            return self._collect(session.pk, strategy, t0)
         self.shape()  # traces restart now, as the stream starts
         events = self._events()
         end = time.monotonic() + sc.duration_s + 90.0

@@ -71,6 +71,7 @@ class SessionSpec:
     frames: int
     deadline_s: float | None = None
     codec: str = "raw"
+    candidates: tuple[str, ...] = ()  # device names the planner may use; () = every device
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def _background(data: Any, where: str, names: list[str]) -> Background:
 
 def _session(data: Any, names: list[str]) -> SessionSpec:
     d = _mapping(data, "session")
-    _known(d, "session", {"source", "rate", "frames", "duration_s", "deadline_s", "codec"})
+    _known(d, "session", {"source", "rate", "frames", "duration_s", "deadline_s", "codec", "candidates"})
     source = _str(d, "source", "session", required=True)
     if source not in names:
         raise ScenarioError(f"session.source: unknown device {source!r}")
@@ -247,7 +248,12 @@ def _session(data: Any, names: list[str]) -> SessionSpec:
     deadline = (
         None if d.get("deadline_s") is None else _num(d["deadline_s"], "session.deadline_s", minimum=1e-9)
     )
-    return SessionSpec(source, rate, max(1, frames), deadline, str(d.get("codec", "raw")))
+    candidates = d.get("candidates") or []
+    if not isinstance(candidates, list) or any(c not in names for c in candidates):
+        raise ScenarioError(f"session.candidates must list scenario devices ({', '.join(names)})")
+    if candidates and source not in candidates:
+        candidates = [source, *candidates]
+    return SessionSpec(source, rate, max(1, frames), deadline, str(d.get("codec", "raw")), tuple(candidates))
 
 
 def _strategies(value: Any) -> list[str]:
