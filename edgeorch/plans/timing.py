@@ -4,7 +4,8 @@
 2. *predicted*: the Neurosurgeon regression (``planning.LatencyPredictor``: per op type, linear in MACs and
    bytes, per device class) fitted on every stored profile, for a device/model pair never profiled;
 3. *estimated*: block MACs over an effective MAC rate — the device's own measured MAC/s over its profiles of
-   other models, else ``EDGEORCH_DEFAULT_GMACS``.
+   other models, else ``EDGEORCH_DEFAULT_GMACS`` divided by the relative speed of the device's class
+   (its profile, e.g. a Raspberry Pi 4 is 6x slower than the host) as a prior until it is measured.
 
 Profiles measured while the device was throttled are divided by the throttle factor of the time, so every
 time here is at full clock; the planner multiplies by the current factor.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from edgeorch_agent.profiles import ProfileError, load_profile
 
 from edgeorch.planning import LatencyPredictor, OpFeatures, PlanningError, Profile
 
@@ -130,10 +133,27 @@ def block_times(device, model, predictor: Callable[[], LatencyPredictor | None])
         )
     rate = measured_rate(device)
     detail = f"{rate / 1e9:.2f} GMAC/s measured on other models" if rate else None
-    rate = rate or conf.DEFAULT_GMACS * 1e9
-    detail = detail or f"default {conf.DEFAULT_GMACS:g} GMAC/s (EDGEORCH_DEFAULT_GMACS)"
+    if rate is None:
+        speed = class_speed(device.profile)
+        rate = conf.DEFAULT_GMACS * 1e9 / speed
+        detail = f"default {conf.DEFAULT_GMACS:g} GMAC/s (EDGEORCH_DEFAULT_GMACS)"
+        if speed != 1.0:
+            detail += f" / {speed:g}, the relative speed of its device class {device.profile!r}"
     times = tuple(float(b.get("macs") or 0) / rate for b in model.blocks)
     return BlockTimes(times, TimeSource.ESTIMATED, detail)
+
+
+def class_speed(profile: str) -> float:
+    """The time multiplier of a known device class (``edgeorch_agent.profiles``; 1.0 for none or unknown).
+
+    Only a prior for a device never measured: one profile run replaces it with real block times.
+    """
+    if not profile or "/" in profile or profile.endswith(".json"):
+        return 1.0  # a path, not a class name: the control plane does not read agents' files
+    try:
+        return float(load_profile(profile).speed)
+    except (ProfileError, OSError):
+        return 1.0
 
 
 def latest_complete(device, model) -> BlockProfile | None:

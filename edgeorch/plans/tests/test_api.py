@@ -244,3 +244,19 @@ def test_bob_the_viewer_may_ask_what_ifs(client, bob, profiled, phone, edge):
 def test_charlie_without_credentials_is_refused(client, method, url):
     response = getattr(client, method)(url)
     assert response.status_code in (401, 403)
+
+
+def test_a_never_measured_device_of_a_known_class_is_estimated_at_that_class_speed(client, alice, convnet):
+    from .conftest import make_device
+
+    pi = make_device("pi", "end", profile="rpi4")  # its shipped profile: 6x this host's time
+    plain = make_device("plain", "end")  # no class: the default rate as is
+
+    def local_compute(device):
+        plan = what_if(client, alice, model=convnet.pk, strategy="local", source=str(device.pk),
+                       devices=[str(device.pk)]).json()  # fmt: skip
+        return plan["stages"][0]["compute"], plan["notes"]
+
+    (pi_s, notes), (plain_s, _) = local_compute(pi), local_compute(plain)
+    assert pi_s == pytest.approx(6 * plain_s)
+    assert any("relative speed of its device class 'rpi4'" in n for n in notes)
