@@ -177,14 +177,23 @@ def main() -> None:
     parser.add_argument(
         "--scenarios", default="", help="comma-separated names (default: all but default.yaml)"
     )
+    parser.add_argument(
+        "--saved", action="store_true", help="tabulate the last run's reports (var/bench/scenarios)"
+    )
     args = parser.parse_args()
     names = [n for n in args.scenarios.split(",") if n] or sorted(
         p.stem for p in (ROOT / "scenarios").glob("*.yaml") if p.stem != "default"
     )
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="edgeorch-bench-scen-") as tmp:
-        reports = run_all(names, Path(tmp))
-    elapsed = time.monotonic() - started
+    if args.saved:
+        meta = json.loads((KEEP / "_meta.json").read_text())
+        reports = {n: json.loads((KEEP / f"{n}.json").read_text()) for n in meta["scenarios"]}
+        elapsed = meta["elapsed_s"]
+    else:
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="edgeorch-bench-scen-") as tmp:
+            reports = run_all(names, Path(tmp))
+        elapsed = time.monotonic() - started
+        (KEEP / "_meta.json").write_text(json.dumps({"scenarios": list(reports), "elapsed_s": elapsed}))
     headers, rows = table(reports)
     text = markdown_table(headers, rows)
     checks = targets(reports)
