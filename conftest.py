@@ -24,3 +24,18 @@ def alice(django_user_model):
 def bob(django_user_model):
     """bob is a viewer: he may look at everything but change nothing."""
     return _member(django_user_model, "bob", "viewers")
+
+
+@pytest.fixture
+def digits(db, settings, tmp_path):
+    """The digits CNN of the zoo (trained on scikit-learn's digits), registered into this test's media."""
+    from edgeorch.catalog import services, zoo
+    from edgeorch.catalog.choices import ModelSource
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    directory = zoo.default_zoo_dir()
+    built = next(m for m in zoo.build_zoo(directory) if m.name == "digits-cnn")
+    return services.register_model(
+        (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
+        source=ModelSource.BUILTIN,
+    )  # fmt: skip

@@ -201,20 +201,6 @@ def worker(live_server_proc, server_env, tmp_path):
 
 
 @pytest.fixture
-def digits(settings):
-    """The digits CNN, registered from the cached zoo into this test's media directory."""
-    from edgeorch.catalog import services, zoo
-    from edgeorch.catalog.choices import ModelSource
-
-    directory = zoo.default_zoo_dir()
-    built = next(m for m in zoo.build_zoo(directory) if m.name == "digits-cnn")
-    return services.register_model(
-        (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
-        source=ModelSource.BUILTIN,
-    )  # fmt: skip
-
-
-@pytest.fixture
 def fleet(agents, worker):
     """Start named agents and wait until each is online with its data plane announced."""
 

@@ -4,20 +4,6 @@ import pytest
 
 
 @pytest.fixture
-def digits(db, settings, tmp_path):
-    from edgeorch.catalog import services, zoo
-    from edgeorch.catalog.choices import ModelSource
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    directory = zoo.default_zoo_dir()
-    built = next(m for m in zoo.build_zoo(directory) if m.name == "digits-cnn")
-    return services.register_model(
-        (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
-        source=ModelSource.BUILTIN,
-    )  # fmt: skip
-
-
-@pytest.fixture
 def devices(db):
     """phone and edge, online, with fake channel names and data-plane addresses."""
     from edgeorch.devices import services
