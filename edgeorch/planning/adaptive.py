@@ -92,23 +92,26 @@ def observe(
         trace = frame.get("trace") or []
         if not frame.get("ok") or len(trace) != len(stages):
             continue
-        for k, (entry, stage) in enumerate(zip(trace, stages, strict=True)):
-            predicted = float(stage.get("compute") or 0.0) / throttle.get(stage["device"], 1.0)
+        # Per device, its stages of this frame together: a tiny stage's ratio alone would be mostly noise.
+        spent: dict[str, list[float]] = {}
+        for entry, stage in zip(trace, stages, strict=True):
+            total = spent.setdefault(stage["device"], [0.0, 0.0])
+            total[0] += float(entry.get("compute_s") or 0.0) + float(entry.get("queue_s") or 0.0)
+            total[1] += float(stage.get("compute") or 0.0) / throttle.get(stage["device"], 1.0)
+        for device, (measured, predicted) in spent.items():
             if predicted > 0:
-                measured = float(entry.get("compute_s") or 0.0) + float(entry.get("queue_s") or 0.0)
-                slowdown[stage["device"]] = ewma(
-                    slowdown.get(stage["device"]), measured / predicted, policy.alpha, policy.jump
-                )
+                slowdown[device] = ewma(slowdown.get(device), measured / predicted, policy.alpha, policy.jump)
+        for k, (entry, stage) in enumerate(zip(trace, stages, strict=True)):
             if k + 1 < len(stages) and k < len(hops) and stages[k + 1]["device"] != stage["device"]:
                 key = pair(stage["device"], stages[k + 1]["device"])
                 _bandwidth_sample(bandwidth, key, hops[k], float(entry.get("transfer_s") or 0.0), rtt, policy)
         if stages and stages[0]["device"] != source:
-            spent = sum(
+            traced = sum(
                 float(e.get(x) or 0.0)
                 for e in trace
                 for x in ("queue_s", "compute_s", "serialize_s", "transfer_s")
             )
-            unexplained = float(frame.get("latency_s") or 0.0) - spent
+            unexplained = float(frame.get("latency_s") or 0.0) - traced
             key = pair(source, stages[0]["device"])
             _bandwidth_sample(bandwidth, key, input_bytes, unexplained, rtt, policy)
     return Conditions(bandwidth, slowdown)

@@ -170,3 +170,17 @@ def test_the_switch_decision_never_picks_a_plan_predicted_slower_than_the_curren
 def test_a_sample_far_from_the_estimate_restarts_the_average_at_once():
     assert ewma(100.0, 4.0, 0.5, jump=0.5) == 4.0
     assert ewma(100.0, 80.0, 0.5, jump=0.5) == 90.0
+
+
+def test_a_device_running_two_stages_is_judged_on_both_together():
+    p = plan(problem(), "split", cut=1, device="edge").to_dict()
+    # phone, edge, then back to the phone for a (nearly free) last stage that waited 10 ms behind the next frame
+    p["stages"] = [*p["stages"], {**p["stages"][0], "compute": 0.0001}]
+    p["cut_tensors"] = [*p["cut_tensors"], {"bytes": 4e3}]
+    frame = {"ok": True, "latency_s": 0.2, "trace": [
+        {"device": "phone", "queue_s": 0.0, "compute_s": 0.04, "transfer_s": 0.05},
+        {"device": "edge", "queue_s": 0.0, "compute_s": 0.008, "transfer_s": 0.01},
+        {"device": "phone", "queue_s": 0.01, "compute_s": 0.0001, "transfer_s": 0.0},
+    ]}  # fmt: skip
+    got = observe(Conditions(), p, [frame], input_bytes=600e3, source="phone", policy=Policy(alpha=1.0))
+    assert got.slowdown["phone"] == pytest.approx(0.0501 / 0.0401)
