@@ -76,11 +76,12 @@ def test_an_adaptive_session_switches_plan_on_a_bandwidth_collapse_without_losin
     assert session.frames_sent == 40
     switches = list(PlanSwitch.objects.filter(session=session))
     assert switches, session.adaptation.get("log")
-    first = switches[0]
-    assert "drift: link" in first.reason and "Mbit/s" in first.reason
-    assert first.predicted_new_s < first.predicted_old_s
-    # After the collapse the camera computes everything itself.
-    assert {s["device"] for s in session.plan["stages"]} == {str(session.source_id)}
+    # A look may first refine the plan (a calibration); the collapse itself must move it to the camera alone.
+    collapse = next((w for w in switches if "drift: link" in w.reason), None)
+    assert collapse is not None, [w.reason for w in switches]
+    assert "Mbit/s" in collapse.reason and collapse.predicted_new_s < collapse.predicted_old_s
+    source = str(session.source_id)[:8]
+    assert collapse.new_plan.startswith(source) and "->" not in collapse.new_plan, collapse.new_plan
     assert report["strategies"]["adaptive"]["switches"] == len(switches)
 
     # The switches are in the session's REST snapshot and marked on its page.
@@ -91,4 +92,4 @@ def test_an_adaptive_session_switches_plan_on_a_bandwidth_collapse_without_losin
     assert [w["reason"] for w in body["switches"]] == [w.reason for w in switches]
     client.force_login(alice)
     page = client.get(reverse("jobs:session", args=[session.pk])).content.decode()
-    assert 'id="plan-switches"' in page and first.new_plan in page
+    assert 'id="plan-switches"' in page and collapse.new_plan in page
