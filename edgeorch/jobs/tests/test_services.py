@@ -178,9 +178,9 @@ def test_the_periodic_probe_asks_every_connected_agent_with_peers(devices):
     from edgeorch.jobs.models import Measurement
 
     assert services.probe_fleet() == 2
-    assert sorted(Measurement.objects.filter(kind=Measurement.PROBE).values_list("device_id", flat=True)) == sorted(
-        d.pk for d in devices
-    )
+    assert sorted(
+        Measurement.objects.filter(kind=Measurement.PROBE).values_list("device_id", flat=True)
+    ) == sorted(d.pk for d in devices)
     devices[1].status = "offline"
     devices[1].save(update_fields=["status"])
     assert services.probe_fleet() == 0  # a lone agent has nobody to probe
@@ -192,7 +192,12 @@ def test_beat_schedules_liveness_roll_up_overdue_runs_and_link_probing():
     app.loader.import_default_modules()
     app.finalize()
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert {"devices.mark_stale_offline", "telemetry.roll_up", "jobs.expire_overdue", "jobs.probe_fleet"} <= scheduled
+    assert {
+        "devices.mark_stale_offline",
+        "telemetry.roll_up",
+        "jobs.expire_overdue",
+        "jobs.probe_fleet",
+    } <= scheduled
     assert "jobs.probe_fleet" in app.tasks and "jobs.expire_overdue" in app.tasks
 
 
@@ -213,7 +218,9 @@ def _listen(group: str):
     return lambda: async_to_sync(next_event)()
 
 
-def test_state_changes_and_frames_reach_the_dashboard(planned, devices, digits, django_capture_on_commit_callbacks):
+def test_state_changes_and_frames_reach_the_dashboard(
+    planned, devices, digits, django_capture_on_commit_callbacks
+):
     next_event = _listen("dashboard")
     with django_capture_on_commit_callbacks(execute=True):
         job = deploy_all(planned)
