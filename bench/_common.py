@@ -41,3 +41,31 @@ def write_section(section: str, path: Path = DOC) -> None:
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n")
+
+
+def recreate_database(database_url: str) -> None:
+    """Drop and create the PostgreSQL database ``database_url`` names: each benchmark run starts empty."""
+    import urllib.parse as up
+
+    import psycopg
+
+    url = up.urlparse(database_url)
+    name = url.path.lstrip("/")
+    with psycopg.connect(up.urlunparse(url._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+
+
+def django_on_fresh_database(name: str) -> None:
+    """Set this process's Django up on a fresh, migrated database ``name`` (beside the product's own)."""
+    base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
+    os.environ["DATABASE_URL"] = f"{base}/{name}"
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "edgeorch.settings"
+    recreate_database(os.environ["DATABASE_URL"])
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)

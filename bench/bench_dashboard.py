@@ -25,10 +25,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import ROOT, machine, markdown_table, write_section  # noqa: E402
+from bench._common import ROOT, django_on_fresh_database, machine, markdown_table, write_section  # noqa: E402
 
 DB = "edgeorch_bench_dashboard"
-BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
 CHROMIUM = "/usr/bin/chromium"
 
 # A day of records for every device, spaced --every seconds, with realistic metric keys.
@@ -51,26 +50,13 @@ from devices_device d, generate_series(0, %(count)s - 1) as g(i)
 
 
 def setup(devices: int, every: int) -> str:
-    os.environ["DATABASE_URL"] = f"{BASE_URL}/{DB}"
-    os.environ.setdefault("SECRET_KEY", "bench")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "edgeorch.settings"
-    import psycopg
-
-    with psycopg.connect(f"{BASE_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
-    import django
-
-    django.setup()
+    django_on_fresh_database(DB)
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
     from edgeorch.devices.models import Device
 
-    call_command("migrate", verbosity=0)
     User.objects.create_superuser("bench", password="bench-pass-123")
     now = timezone.now()
     Device.objects.bulk_create(

@@ -80,12 +80,9 @@ def environment(workdir: Path) -> dict:
 
 
 def recreate_database(env: dict) -> None:
-    import psycopg
+    from bench._common import recreate_database as recreate
 
-    url = up.urlparse(env["DATABASE_URL"])
-    with psycopg.connect(up.urlunparse(url._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute('drop database if exists "edgeorch_bench" with (force)')
-        conn.execute('create database "edgeorch_bench"')
+    recreate(env["DATABASE_URL"])
     subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
 

@@ -38,6 +38,7 @@ STEADY = {"steady"}
 KEEP = ROOT / "var" / "bench" / "scenarios"  # the last run's reports (per window, per switch), for reading
 
 from bench._common import machine, markdown_table, write_section  # noqa: E402
+from bench._common import recreate_database as recreate  # noqa: E402
 from bench.bench_jobs import _answers, free_port, wait_until  # noqa: E402
 
 
@@ -65,12 +66,7 @@ def environment(workdir: Path, port: int) -> dict:
 
 
 def recreate_database(env: dict) -> None:
-    import psycopg
-
-    url = up.urlparse(env["DATABASE_URL"])
-    with psycopg.connect(up.urlunparse(url._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute('drop database if exists "edgeorch_bench_scen" with (force)')
-        conn.execute('create database "edgeorch_bench_scen"')
+    recreate(env["DATABASE_URL"])
     subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
 

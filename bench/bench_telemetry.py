@@ -24,28 +24,13 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import ROOT, machine, markdown_table, write_section  # noqa: E402
+from bench._common import ROOT, django_on_fresh_database, machine, markdown_table, write_section  # noqa: E402
 
 DB = "edgeorch_bench"
-BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
 
 
 def setup_django():
-    os.environ["DATABASE_URL"] = f"{BASE_URL}/{DB}"
-    os.environ.setdefault("SECRET_KEY", "bench")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "edgeorch.settings"
-    import psycopg
-
-    with psycopg.connect(f"{BASE_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    django_on_fresh_database(DB)
 
 
 def enroll(count: int) -> list[tuple[str, str]]:
