@@ -69,3 +69,25 @@ def django_on_fresh_database(name: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+def product_environment(workdir: Path, database: str, prefix: str, **extra: str) -> dict:
+    """Environment for the product's processes (Daphne, Celery, agents) started by a benchmark: its own
+    database, channel prefix, Celery queue, run and media directories; ``extra`` adds or overrides."""
+    import urllib.parse as up
+
+    base = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/edgeorch")
+    return {
+        **os.environ,
+        "DATABASE_URL": up.urlunparse(up.urlparse(base)._replace(path=f"/{database}")),
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EDGEORCH_RUN_DIR": str(workdir),
+        "EDGEORCH_MEDIA_ROOT": str(workdir / "media"),
+        "EDGEORCH_CHANNEL_PREFIX": prefix,
+        "EDGEORCH_CELERY_QUEUE": f"q-{prefix}",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }

@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse as up
 from pathlib import Path
 
 import numpy as np
@@ -60,23 +59,11 @@ def wait_until(predicate, timeout=60.0, interval=0.005, what="condition"):
 
 
 def environment(workdir: Path) -> dict:
-    base = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/edgeorch")
-    url = up.urlparse(base)._replace(path="/edgeorch_bench")
-    prefix = f"bench-{os.getpid()}"
-    return {
-        **os.environ,
-        "DATABASE_URL": up.urlunparse(url),
-        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "EDGEORCH_RUN_DIR": str(workdir),
-        "EDGEORCH_MEDIA_ROOT": str(workdir / "media"),
-        "EDGEORCH_CHANNEL_PREFIX": prefix,
-        "EDGEORCH_CELERY_QUEUE": f"q-{prefix}",
-        "EDGEORCH_TELEMETRY_INTERVAL": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
+    from bench._common import product_environment
+
+    return product_environment(
+        workdir, "edgeorch_bench", f"bench-{os.getpid()}", EDGEORCH_TELEMETRY_INTERVAL="1"
+    )
 
 
 def recreate_database(env: dict) -> None:

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse as up
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,32 +36,22 @@ STRATEGIES = "local,offload,device-edge,adaptive"
 STEADY = {"steady"}
 KEEP = ROOT / "var" / "bench" / "scenarios"  # the last run's reports (per window, per switch), for reading
 
-from bench._common import machine, markdown_table, write_section  # noqa: E402
+from bench._common import (  # noqa: E402
+    machine,
+    markdown_table,
+    product_environment,  # noqa: E402
+    write_section,
+)
 from bench._common import recreate_database as recreate  # noqa: E402
 from bench.bench_jobs import _answers, free_port, wait_until  # noqa: E402
 
 
 def environment(workdir: Path, port: int) -> dict:
-    base = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/edgeorch")
-    url = up.urlparse(base)._replace(path="/edgeorch_bench_scen")
-    prefix = f"bench-scen-{os.getpid()}"
-    return {
-        **os.environ,
-        "DATABASE_URL": up.urlunparse(url),
-        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "EDGEORCH_RUN_DIR": str(workdir),
-        "EDGEORCH_MEDIA_ROOT": str(workdir / "media"),
-        "EDGEORCH_CHANNEL_PREFIX": prefix,
-        "EDGEORCH_CELERY_QUEUE": f"q-{prefix}",
-        "EDGEORCH_TELEMETRY_INTERVAL": "0.5",
-        "EDGEORCH_LIVENESS_TIMEOUT": "5",
-        "EDGEORCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "PYTHONUNBUFFERED": "1",
-        "PORT": str(port),
-    }
+    return product_environment(
+        workdir, "edgeorch_bench_scen", f"bench-scen-{os.getpid()}",
+        EDGEORCH_TELEMETRY_INTERVAL="0.5", EDGEORCH_LIVENESS_TIMEOUT="5",
+        EDGEORCH_PUBLIC_URL=f"http://127.0.0.1:{port}", PORT=str(port),
+    )  # fmt: skip
 
 
 def recreate_database(env: dict) -> None:
