@@ -63,11 +63,10 @@ def test_an_adaptive_session_switches_plan_on_a_bandwidth_collapse_without_losin
     assert set(report["strategies"]) == {"device-edge", "adaptive", "oracle"}
     for row in report["strategies"].values():
         assert row["oracle_ratio"] is not None and row["oracle_ratio"] > 0.5
-    # Planned once, device-edge keeps sending over the collapsed link and may run out of time; adaptive may not.
+    # Which strategy is faster is a benchmark's question (bench/bench_scenarios.py), not this test's.
     row = report["strategies"]["adaptive"]
     assert row["state"] == "completed", row
     assert row["missing"] == 0 and row["duplicates"] == 0
-    assert row["mean_s"] < report["strategies"]["device-edge"]["mean_s"]
     assert report_path.with_suffix(".md").read_text().count("| adaptive |") == 1
 
     session = Session.objects.get(strategy="adaptive")
