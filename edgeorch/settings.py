@@ -79,6 +79,16 @@ DATABASES = {
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool("DATABASE_POOL", True):
+    # A connection per request or task costs milliseconds (a server process is forked for each); Daphne
+    # serves requests and consumers from short-lived threads, where persistent connections would leak, so
+    # every process keeps a small pool instead (CONN_MAX_AGE must then be 0).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": envint("DATABASE_POOL_MAX", 16, minimum=1),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo runs Daphne, Celery and agents against one file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
@@ -163,8 +173,13 @@ AGENT_MAX_MESSAGE_BYTES = envint("EDGEORCH_AGENT_MAX_MESSAGE_BYTES", 1024 * 1024
 PUBLIC_URL = envstr("EDGEORCH_PUBLIC_URL", "") or ""
 # Agents measure RTT and bandwidth to their peers this often (the planner reads the latest); 0 turns it off.
 LINK_PROBE_INTERVAL_S = envfloat("EDGEORCH_LINK_PROBE_INTERVAL", 300.0, minimum=0)
+# Dispatch reuses a plan for the same model and fleet this long (a device changing state, a new profile or
+# link sample makes it plan again at once); telemetry-driven inputs (throttle) are at most this stale. 0: off.
+PLAN_CACHE_S = envfloat("EDGEORCH_PLAN_CACHE_S", 1.0, minimum=0)
 # Jobs: a job (or a session, beyond its stream's own length) not finished after this long fails as timed out.
 JOB_TIMEOUT_S = envfloat("EDGEORCH_JOB_TIMEOUT", 30.0, minimum=0.1)
+# Whether each change of a job's or session's state waits for the disk (PostgreSQL synchronous_commit).
+JOB_SYNCHRONOUS_COMMIT = envbool("EDGEORCH_JOB_SYNCHRONOUS_COMMIT", False)
 # Largest binary frame (a result tensor or a relayed activation) accepted after the message announcing it.
 # A job input up to this size goes to the first agent inside its run message instead of by download.
 JOB_INLINE_INPUT_MAX_BYTES = envint("EDGEORCH_JOB_INLINE_INPUT_KB", 1024, minimum=0) * 1024

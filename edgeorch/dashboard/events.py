@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
-from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+
+from edgeorch import layer
 
 log = logging.getLogger(__name__)
 
@@ -176,15 +176,6 @@ def publish(kind: str, data: dict) -> None:
     Telemetry comes from the ingest writer (async, coalesced); a sync caller's telemetry is sent at once.
     """
     try:
-        event = make_event(kind, data)
-        loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-        if loop is not None and getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid():
-            # Called from a database thread of the server (a consumer's sync_to_async): hand the send to the
-            # server's loop and return. Waiting for it (async_to_sync) hung this thread for good when the
-            # loop had stopped (a disconnect handled during shutdown), and the server could not exit.
-            if loop.is_running():
-                asyncio.run_coroutine_threadsafe(_send(event), loop)
-            return
-        async_to_sync(_send)(event)
+        layer.call(_send, make_event(kind, data), wait=False)
     except Exception:
         log.exception("publishing a %s dashboard event failed", kind)

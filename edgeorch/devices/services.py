@@ -7,12 +7,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from edgeorch import layer
 from edgeorch.dashboard import events as dashboard
 
 from .choices import DeviceRole, DeviceStatus
@@ -195,7 +195,7 @@ def revoke_device(device: Device) -> Device:
         device.save(update_fields=["status", "revoked_at", "channel_name"])
     group = device_group(device.pk)
     transaction.on_commit(
-        lambda: async_to_sync(get_channel_layer().group_send)(group, {"type": "device.revoked"})
+        lambda: layer.call(get_channel_layer().group_send, group, {"type": "device.revoked"})
     )
     transaction.on_commit(lambda: dashboard.publish("device.status", dashboard.device_row(device)))
     log.warning("device %s (%s) revoked", device.name, device.pk)

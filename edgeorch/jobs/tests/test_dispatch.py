@@ -1,0 +1,106 @@
+"""Dispatch: the one-transaction path for a ready deployment, the plan cache and its invalidation, and
+commits that do not wait for the disk."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from edgeorch_agent import protocol as p
+
+from edgeorch.devices.choices import DeviceStatus
+from edgeorch.jobs import services
+from edgeorch.jobs.choices import RunState
+from edgeorch.jobs.models import Job
+from edgeorch.plans import services as plans
+
+
+@pytest.fixture
+def ready(digits, devices):
+    """A first split job from phone to edge, its deployment ready: later jobs find it."""
+    job = split_job(digits, devices)
+    services.dispatch_job(job.pk)
+    job.refresh_from_db()
+    for device_id in job.deployment.devices:
+        services.record_deploy_status(device_id, p.DeployStatus(str(job.deployment_id), True, None, 0.01))
+    job.refresh_from_db()
+    assert job.state == RunState.RUNNING
+    return job
+
+
+def split_job(digits, devices):
+    phone, edge = devices
+    return services.submit_job(model=digits, source=phone, strategy="split",
+                               params={"cut": 2, "device": str(edge.pk)}, base_url="http://cp")  # fmt: skip
+
+
+def dispatch_counting(job) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        services.dispatch_job(job.pk)
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_job_on_a_ready_deployment_starts_in_one_transaction_from_the_cached_plan(ready, digits, devices):
+    job = split_job(digits, devices)
+    sql = dispatch_counting(job)
+    job.refresh_from_db()
+    assert job.state == RunState.RUNNING and job.deployment_id == ready.deployment_id
+    assert job.plan["stages"] == ready.plan["stages"]
+    # One transaction (a savepoint inside the test's own), and none of the problem's ~20 reads.
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1 and len(sql) <= 10
+    assert not [s for s in sql if "telemetry" in s or 'plans_blockprofile"."median_s' in s]
+
+
+def test_a_device_going_offline_is_planned_around_at_once_despite_the_cache(ready, digits, devices):
+    phone, edge = devices
+    edge.status = DeviceStatus.OFFLINE
+    edge.save(update_fields=["status"])
+    job = split_job(digits, devices)
+    services.dispatch_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == RunState.FAILED and job.reason.startswith("planning failed")
+
+
+def test_a_new_link_measurement_makes_the_next_dispatch_plan_again(ready, digits, devices):
+    phone, edge = devices
+    assert {link["source"] for link in ready.plan["links"]} == {"assumed"}
+    plans.record_link(phone, edge, 5e6, 0.02)
+    job = split_job(digits, devices)
+    services.dispatch_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == RunState.RUNNING
+    assert {link["source"] for link in job.plan["links"]} == {"measured"}
+    assert job.predicted_latency_s > ready.predicted_latency_s  # 5 Mbit/s and 20 ms, not 100 and 5
+
+
+def test_without_the_cache_every_dispatch_assembles_its_problem(ready, digits, devices, settings):
+    settings.PLAN_CACHE_S = 0
+    sql = dispatch_counting(split_job(digits, devices))
+    assert [s for s in sql if "telemetry" in s]  # the throttle is read again
+
+
+def test_a_job_whose_deployment_is_new_is_seen_planning_while_it_deploys(
+    digits, devices, settings, monkeypatch
+):
+    events = []
+    settings.PLAN_CACHE_S = 0
+    job = split_job(digits, devices)
+    real = services._mark_planning
+
+    def watching(kind, pk):
+        done = real(kind, pk)
+        events.append(Job.objects.get(pk=pk).state)
+        return done
+
+    monkeypatch.setattr(services, "_mark_planning", watching)
+    services.dispatch_job(job.pk)
+    job.refresh_from_db()
+    assert events == [RunState.PLANNING] and job.state == RunState.DEPLOYING
+
+
+@pytest.mark.parametrize("durable, expected", [(False, "off"), (True, "on")])
+def test_run_transactions_wait_for_the_disk_only_when_configured(db, settings, durable, expected):
+    settings.JOB_SYNCHRONOUS_COMMIT = durable
+    with services.run_transaction(), connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == expected
