@@ -3,8 +3,11 @@
 ``edgeorch-agent enroll --server URL --token TOKEN [--name NAME] [--profile PROFILE] [--config PATH]``
     trades a one-time token for a credential and writes the config file (mode 0600). Exit 2 on failure.
 ``edgeorch-agent run [--config PATH] [--telemetry-interval S] [--dataplane-host H] [--dataplane-port P]``
-    ``[--profile NAME] [--unit UNIT] [--links FILE] [--background-load SHARE]``
+    ``[--advertise-host H] [--advertise-port P] [--profile NAME] [--unit UNIT] [--links FILE]``
+    ``[--background-load SHARE]``
     runs until SIGTERM/SIGINT (exit 0); exit 3 if the server revoked or does not recognise the device.
+    ``--advertise-host``/``--advertise-port`` announce another data-plane address than the one bound (a
+    device behind NAT or a port forward); peers that cannot reach it relay through the control plane.
     Emulation (docs/protocol.md, "Emulation"): ``--profile`` (default: the profile recorded at enrollment,
     where it names a shipped profile) makes the agent behave as that device; ``--links`` shapes its
     data-plane links; ``--background-load`` keeps a share of the device busy with a background tenant.
@@ -89,6 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--telemetry-interval", type=_positive_float, default=None, metavar="S")
     run_cmd.add_argument("--dataplane-host", default="0.0.0.0", metavar="H", help="listen address")
     run_cmd.add_argument("--dataplane-port", type=_port, default=0, metavar="P", help="0 = any free port")
+    run_cmd.add_argument(
+        "--advertise-host", default=None, metavar="H",
+        help="data-plane host announced to peers (default: the listen address, or for a wildcard the address "
+        "this device reaches the control plane from)",
+    )  # fmt: skip
+    run_cmd.add_argument(
+        "--advertise-port",
+        type=_port,
+        default=0,
+        metavar="P",
+        help="data-plane port announced (0 = the bound one)",
+    )
     run_cmd.add_argument("--buffer-size", type=int, default=10_000, help="telemetry records kept unacked")
     emulation = run_cmd.add_argument_group("emulation")
     emulation.add_argument(
@@ -150,6 +165,8 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         telemetry_interval=interval,
         dataplane_host=args.dataplane_host,
         dataplane_port=args.dataplane_port,
+        advertise_host=args.advertise_host or None,
+        advertise_port=args.advertise_port or None,
         buffer_size=max(1, args.buffer_size),
         device=device,
         links=links,

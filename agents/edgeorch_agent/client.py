@@ -10,6 +10,7 @@ One connection:
     offered again. A batch unacked for ``ack_timeout`` means the server lost track: the agent reconnects.
     Execution messages (deploy, run, stream, ...) go to the ``Executor``; what it sends back waits in a
     bounded outbox that a third task drains (a ``result``/``relay`` and its binary frame go back to back).
+    A ``probe`` that asks for the control-plane link is measured on this connection (``controlprobe``).
 
 Between connections:
     the sampler keeps filling the bounded buffer; reconnects wait an exponential backoff with full jitter
@@ -27,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
@@ -36,6 +38,7 @@ from .backoff import Backoff
 from .buffer import DEFAULT_CAPACITY, TelemetryBuffer
 from .collectors import Sampler
 from .config import AgentConfig
+from .controlprobe import probe_control_plane
 from .dataplane import DataplaneServer
 from .emulation.device import EmulatedDevice
 from .emulation.links import LinkTable
@@ -86,6 +89,9 @@ class AgentOptions:
     telemetry_interval: float | None = None  # overrides the server's Welcome.telemetry_interval when set
     dataplane_host: str = "0.0.0.0"
     dataplane_port: int = 0
+    # What hello announces to peers, where it differs from what is bound (NAT, a port forward): None = bound.
+    advertise_host: str | None = None
+    advertise_port: int | None = None
     buffer_size: int = DEFAULT_CAPACITY
     batch_size: int = 500
     # The server refuses control messages over 1 MiB by default (closing with CLOSE_TOO_BIG); stay well below.
@@ -159,6 +165,7 @@ class Agent:
         self.last_metrics: dict[str, float] = {}
         # Bounded: while the control channel is down the executor waits here rather than piling up replies.
         self._outbox: asyncio.Queue[tuple[str, bytes | None]] = asyncio.Queue(self.options.outbox_size)
+        self._ws: ClientConnection | None = None  # the live control connection, for control-plane probes
         self.executor = Executor(
             config.device_id,
             config.credential,
@@ -168,6 +175,7 @@ class Agent:
             compute_scale=self.options.compute_scale,
             device=self.options.device,
             links=self.options.links,
+            control_probe=self._probe_control_plane,
         )
         # The listener announced in hello is the one that accepts the executor's activations.
         self._dataplane = DataplaneServer(
@@ -257,12 +265,15 @@ class Agent:
                 user_agent_header=f"edgeorch-agent/{__version__}",
             ) as ws:
                 self.connections += 1
+                self._ws = ws
                 try:
                     await self._session(ws)
                 except asyncio.CancelledError:
                     # Stopping: say "going away" rather than the 1011 an aborted block would send.
                     await ws.close(1001, "agent stopping")
                     raise
+                finally:
+                    self._ws = None
             return ws.close_code, f"disconnected: {_describe_close(ws.close_code, ws.close_reason or '')}"
         except ConnectionClosed as exc:
             code, reason = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (None, "")
@@ -301,7 +312,7 @@ class Agent:
                 self.interval,
                 welcome.heartbeat_timeout,
             )
-        self.executor.address = (self._advertised_host(ws), self._dataplane.address[1])
+        self.executor.address = (self._advertised_host(ws), self._advertised_port())
         flight = _Flight()
         send_lock = asyncio.Lock()
         await _until_first_done(
@@ -318,16 +329,42 @@ class Agent:
             device_id=self.config.device_id,
             agent_version=__version__,
             inventory=inventory,
-            dataplane={"host": self._advertised_host(ws), "port": self._dataplane.address[1]},
+            dataplane={"host": self._advertised_host(ws), "port": self._advertised_port()},
             profile=self.options.profile or self.config.profile,
         )
 
     def _advertised_host(self, ws: ClientConnection) -> str:
+        if self.options.advertise_host:
+            return self.options.advertise_host  # set by the operator: peers reach this device there
         # Bound to every interface: the address this host used to reach the control plane is the one most
         # likely reachable by the control plane and its peers.
         if self.options.dataplane_host not in _WILDCARD_HOSTS:
             return self.options.dataplane_host
         return str(ws.local_address[0])
+
+    def _advertised_port(self) -> int:
+        return self.options.advertise_port or self._dataplane.address[1]
+
+    # --- the control-plane link ------------------------------------------------------------------------
+
+    async def _probe_control_plane(self, url: str, payload_bytes: int) -> dict[str, Any]:
+        """The link to the control plane: RTT on this connection, bandwidth by uploads to ``url`` (resolved
+        against the server this agent enrolled with)."""
+        target = urljoin(self.config.server.rstrip("/") + "/", url)
+        return await probe_control_plane(self._ping, target, self.config.credential, payload_bytes)
+
+    async def _ping(self, timeout: float = 10.0) -> float:
+        """Seconds of one websocket ping/pong on the control connection."""
+        ws = self._ws
+        if ws is None:
+            raise ConnectionError("the control channel is not connected")
+        started = time.perf_counter()
+        try:
+            pong = await ws.ping()
+            await asyncio.wait_for(pong, timeout)
+        except ConnectionClosed as exc:
+            raise ConnectionError(f"the control channel closed: {exc}") from None
+        return time.perf_counter() - started
 
     async def _await_welcome(self, ws: ClientConnection) -> Welcome:
         while True:

@@ -8,8 +8,9 @@ hands it activations (``on_activation``) and stream-frame completions (``on_done
 A request moves as ``_Work`` from stage queue to stage queue: each stage has a bounded queue and one worker,
 whose segment runs in the stage's own thread. After computing, the worker routes the output: to a stage on
 this agent (the arrays in-process), to a peer (the data plane, encoded with the hop's codec; relayed through
-the control plane if the peer cannot be reached twice), or, at the last stage, to the control plane
-(``result``) or, for a stream frame, to the stream's source agent (a DONE frame).
+the control plane if the peer cannot be reached twice, and for ``relay_for`` seconds after that), or, at the
+last stage, to the control plane (``result``) or, for a stream frame, to the stream's source agent (a DONE
+frame).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from .emulation.device import EmulatedDevice
 from .emulation.links import LinkShaper, LinkSpecError, LinkTable, parse_links
 from .profiles import ProfileError
 from .protocol import (
+    LINK_PROBE_MAX_BYTES,
     Deploy,
     DeployStatus,
     Message,
@@ -83,6 +85,8 @@ from .runtime import (
 log = logging.getLogger(__name__)
 
 Outbox = Callable[[Message, "bytes | None"], Awaitable[None]]
+# Measures the link to the control plane: (link-probe URL, payload bytes) -> {rtt_s, bandwidth_bps, error}.
+ControlProbe = Callable[[str, int], Awaitable[dict[str, Any]]]
 TOP_K = 5
 MAX_PARTIAL = 256  # requests whose multi-input stage still waits for a tensor
 THERMAL_PREFIXES = ("temp.", "cpu.throttle")
@@ -151,6 +155,8 @@ class Executor:
         frame_timeout: float = 60.0,
         connect_timeout: float = 5.0,
         max_tasks: int = 64,
+        control_probe: ControlProbe | None = None,
+        relay_for: float = 30.0,
     ):
         self.device_id = device_id
         self.credential = credential
@@ -165,6 +171,11 @@ class Executor:
         self.queue_size = queue_size
         self.frame_timeout = frame_timeout
         self.pool = PeerPool(connect_timeout)
+        # A peer that could not be reached is relayed to for ``relay_for`` s before it is tried again: a
+        # silent address would otherwise cost every request two connect timeouts. (host, port) -> until.
+        self.relay_for = relay_for
+        self._unreachable: dict[tuple[str, int], float] = {}
+        self.control_probe = control_probe  # the control channel's owner measures that link (None: nobody)
         self.deployments: dict[str, Deployment] = {}
         self._queues: dict[tuple[str, int], asyncio.Queue[_Work]] = {}
         self._workers: dict[str, list[asyncio.Task[None]]] = {}
@@ -491,16 +502,26 @@ class Executor:
             await self._send(deployment, hop, act)
 
     async def _send(self, deployment: Deployment, hop: NextHop, act: Activation) -> None:
+        if self._unreachable.get((hop.host, hop.port), 0.0) > time.monotonic():
+            await self._relay(deployment, hop, act)  # failed lately: no second wait for its connect timeouts
+            return
         try:
             shaper = self.links.for_peer(hop.device_id, hop.name)
             await self.pool.send(hop.host, hop.port, deployment.deployment_id, deployment.secret, act, shaper)
         except AuthError as exc:
             raise StageError(f"peer {hop.device_id} refused authentication: {exc}") from None
         except PeerUnreachable as exc:
-            log.warning("%s; relaying request %d through the control plane", exc, act.request_id)
-            act.sent = time.time()
-            relay = Relay(deployment.deployment_id, act.request_id, hop.device_id)
-            await self.outbox(relay, activation_bytes(act))
+            log.warning(
+                "%s; relaying request %d through the control plane, and every request to it for the next %gs",
+                exc, act.request_id, self.relay_for,
+            )  # fmt: skip
+            self._unreachable[(hop.host, hop.port)] = time.monotonic() + self.relay_for
+            await self._relay(deployment, hop, act)
+
+    async def _relay(self, deployment: Deployment, hop: NextHop, act: Activation) -> None:
+        act.sent = time.time()
+        relay = Relay(deployment.deployment_id, act.request_id, hop.device_id)
+        await self.outbox(relay, activation_bytes(act))
 
     async def _finish(
         self,
@@ -772,7 +793,15 @@ class Executor:
             await _probe_link(peer, size, self.links.for_peer(peer["device_id"], peer.get("name")))
             for peer in message.peers
         ]
-        await self.outbox(ProbeResult(message.probe_id, links), None)
+        control = None
+        if message.control_plane_url is not None:
+            control = await self._probe_control_plane(message.control_plane_url, message.payload_bytes)
+        await self.outbox(ProbeResult(message.probe_id, links, control), None)
+
+    async def _probe_control_plane(self, url: str, payload_bytes: int) -> dict[str, Any]:
+        if self.control_probe is None:
+            return {"rtt_s": None, "bandwidth_bps": None, "error": "this executor has no control channel"}
+        return await self.control_probe(url, min(payload_bytes, LINK_PROBE_MAX_BYTES))
 
     # --- emulation -------------------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ FATAL_CLOSE_CODES = frozenset({CLOSE_AUTH_FAILED, CLOSE_REVOKED, CLOSE_IDENTITY}
 MAX_RECORDS_PER_BATCH = 5000
 MAX_METRICS_PER_RECORD = 512
 MAX_METRIC_NAME = 64
+# The largest upload the control plane's link-probe endpoint accepts (and an agent sends it in a probe).
+LINK_PROBE_MAX_BYTES = 8 * 1024 * 1024
 
 
 class ProtocolError(ValueError):
@@ -412,12 +414,15 @@ class Profile(Message):
 
 @dataclass
 class Probe(Message):
-    """Measure the links to ``peers`` over the data plane; answered by ``probe_result``."""
+    """Measure the links to ``peers`` over the data plane; answered by ``probe_result``. With
+    ``control_plane_url`` (the control plane's link-probe endpoint, absolute or relative to the agent's
+    server) the link to the control plane is measured too."""
 
     type: ClassVar[str] = "probe"
     probe_id: str
     peers: list[dict[str, Any]]
     payload_bytes: int = 1024 * 1024
+    control_plane_url: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Probe:
@@ -429,6 +434,7 @@ class Probe(Message):
                 _require(peer, name, kind, f"probe.peers[{i}]")
         if "payload_bytes" in data:
             _positive(data, "payload_bytes", int, "probe")
+        _optional(data, "control_plane_url", str, "probe")
         return super().from_dict(data)  # type: ignore[return-value]
 
 
@@ -541,9 +547,40 @@ class ProfileResult(Message):
 
 @dataclass
 class ProbeResult(Message):
+    """Measured links: ``links`` to peers (``device_id``), ``control_plane`` the link to the control plane
+    (null when it was not asked for). Each ``{rtt_s, bandwidth_bps, error}``: numbers, or nulls and an error."""
+
     type: ClassVar[str] = "probe_result"
     probe_id: str
     links: list[dict[str, Any]]
+    control_plane: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProbeResult:
+        _require(data, "probe_id", str, "probe_result")
+        for i, link in enumerate(_require(data, "links", list, "probe_result")):
+            _check_link(link, f"probe_result.links[{i}]")
+            _require(link, "device_id", str, f"probe_result.links[{i}]")
+        if data.get("control_plane") is not None:
+            _check_link(data["control_plane"], "probe_result.control_plane")
+        return super().from_dict(data)  # type: ignore[return-value]
+
+
+def _check_link(link: Any, where: str) -> None:
+    """A measured link: finite ``rtt_s`` >= 0 and ``bandwidth_bps`` > 0, or nulls with an ``error``."""
+    if not isinstance(link, dict):
+        raise ProtocolError("wrong_type", f"{where} must be an object")
+    error = _optional(link, "error", str, where)
+    for name, minimum, strict in (("rtt_s", 0.0, False), ("bandwidth_bps", 0.0, True)):
+        value = _optional(link, name, (int, float), where)
+        if value is None:
+            if not error:
+                raise ProtocolError("missing_field", f"{where}: {name!r} is null, so 'error' must say why")
+        elif not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            bound = f"{'>' if strict else '>='} {minimum:g}"
+            raise ProtocolError(
+                "bad_value", f"{where}: {name} must be a finite number {bound}, not {value!r}"
+            )
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""REST API for devices, enrollment tokens, agent enrollment and telemetry queries."""
+"""REST API for devices, enrollment tokens, agent enrollment, the agents' link probe and telemetry queries."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from edgeorch_agent.protocol import LINK_PROBE_MAX_BYTES
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 
 from edgeorch.telemetry import services as telemetry
 
 from . import profiles, services
+from .auth import DeviceCredentialAuthentication
 from .choices import DeviceRole
 from .models import Device, EnrollmentToken
 
@@ -50,6 +52,33 @@ class DeviceSerializer(serializers.ModelSerializer):
             "telemetry_interval_s": settings.TELEMETRY_INTERVAL_S,
             "timeout_s": settings.LIVENESS_TIMEOUT_S,
         }
+
+
+class LinkSerializer(serializers.Serializer):
+    """One link sample as seen from ``context["device"]``: ``out`` from it, ``in`` to it."""
+
+    direction = serializers.SerializerMethodField()
+    peer = serializers.SerializerMethodField(help_text="The other device's id; null: the control plane")
+    peer_name = serializers.SerializerMethodField()
+    bandwidth_bps = serializers.FloatField()
+    rtt_s = serializers.FloatField()
+    jitter_s = serializers.FloatField()
+    loss = serializers.FloatField()
+    measured_at = serializers.DateTimeField()
+
+    def get_direction(self, sample) -> str:
+        return "out" if sample.device_from_id == self.context["device"].pk else "in"
+
+    def _peer(self, sample):
+        return sample.device_to if self.get_direction(sample) == "out" else sample.device_from
+
+    def get_peer(self, sample) -> str | None:
+        peer = self._peer(sample)
+        return str(peer.pk) if peer else None
+
+    def get_peer_name(self, sample) -> str:
+        peer = self._peer(sample)
+        return peer.name if peer else "control plane"
 
 
 class EnrollmentTokenSerializer(serializers.ModelSerializer):
@@ -141,10 +170,22 @@ class DeviceViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def probe(self, request, pk=None):
-        """Ask the agent to measure RTT and bandwidth to every other online agent; stored as link samples."""
+        """Ask the agent to measure RTT and bandwidth to every other online agent and to the control plane;
+        stored as link samples."""
         from edgeorch.jobs import api as jobs_api
 
         return jobs_api.probe_links(request, self.get_object())
+
+    @extend_schema(responses=LinkSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)  # a device has few links: never paged
+    def links(self, request, pk=None):
+        """The latest measurement of each link from and to the device; ``peer`` null is the control plane."""
+        from edgeorch.plans import services as plans
+
+        device = self.get_object()
+        return Response(
+            LinkSerializer(plans.device_links(device), many=True, context={"device": device}).data
+        )
 
 
 def _series_params(params):
@@ -253,6 +294,34 @@ def enroll(request):
     return Response({**body, "ws_url": ws_url}, status=status.HTTP_201_CREATED)
 
 
+class IsDevice(BasePermission):
+    """Only agents, by their device credential."""
+
+    def has_permission(self, request, view) -> bool:
+        return getattr(request.user, "is_device", False)
+
+
+@extend_schema(
+    request={"application/octet-stream": OpenApiTypes.BINARY},
+    responses={200: inline_serializer("LinkProbeReceipt", {"received": serializers.IntegerField()})},
+)
+@api_view(["POST"])
+@authentication_classes([DeviceCredentialAuthentication])
+@permission_classes([IsDevice])
+def link_probe(request):
+    """Agents time uploads of up to ``LINK_PROBE_MAX_BYTES`` here to measure their bandwidth to the control
+    plane (docs/protocol.md, ``probe``). The body is counted and dropped."""
+    announced = request.META.get("CONTENT_LENGTH") or "0"
+    if not announced.isdigit():
+        return Response({"detail": f"Content-Length {announced!r} is not a byte count."}, status=400)
+    if int(announced) > LINK_PROBE_MAX_BYTES:
+        return Response(
+            {"detail": f"a probe upload may be at most {LINK_PROBE_MAX_BYTES} bytes, not {announced}"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    return Response({"received": len(request.body)})
+
+
 def _first_error(errors) -> str:
     field, problems = next(iter(errors.items()))
     return f"{field}: {problems[0]}"
@@ -263,5 +332,8 @@ def register(router) -> None:
     router.register("enrollment-tokens", EnrollmentTokenViewSet)
 
 
-extra_urlpatterns = [path("agent/enroll/", enroll, name="agent-enroll")]
+extra_urlpatterns = [
+    path("agent/enroll/", enroll, name="agent-enroll"),
+    path("agent/link-probe/", link_probe, name="agent-link-probe"),
+]
 extra_urlpatterns += profiles.urlpatterns

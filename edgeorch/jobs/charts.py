@@ -7,6 +7,8 @@ import plotly.io as pio
 
 PARTS = (("queue_s", "queue", "#bbbbbb"), ("compute_s", "compute", "#1f77b4"),
          ("serialize_s", "serialize", "#ff7f0e"), ("transfer_s", "transfer", "#2ca02c"))  # fmt: skip
+# A hop that went through the control plane (the next agent could not be reached): its transfer bar.
+RELAYED = ("transfer_s", "transfer relayed via the control plane", "#d62728")
 
 
 def _ms(seconds: float) -> float:
@@ -22,14 +24,19 @@ def gantt_html(stages: list[dict]) -> str:
     origin = min(s["measured"]["start"] - (s["measured"]["queue_s"] or 0) for s in measured)
     figure = go.Figure()
     labels = [f"stage {s['stage']} · {s['device_name']}" for s in measured]
-    for key, name, colour in PARTS:
+    # A stage whose input was relayed marks the hop into it: the previous stage's transfer bar.
+    relayed = {s["stage"] - 1 for s in measured if s["measured"].get("relayed")}
+    for key, name, colour in (*PARTS, RELAYED) if relayed else PARTS:
         bases, widths = [], []
         for s in measured:
             m = s["measured"]
             begin = {"queue_s": m["start"] - (m["queue_s"] or 0), "compute_s": m["start"],
                      "serialize_s": m["start"] + (m["compute_s"] or 0), "transfer_s": m["end"]}[key]  # fmt: skip
             bases.append(_ms(begin - origin))
-            widths.append(_ms(m.get(key) or 0.0))
+            width = m.get(key) or 0.0
+            if key == "transfer_s" and (s["stage"] in relayed) != (name == RELAYED[1]):
+                width = 0.0  # the other transfer series draws this hop
+            widths.append(_ms(width))
         figure.add_bar(y=labels, x=widths, base=bases, orientation="h", name=name, marker_color=colour)
     figure.update_layout(barmode="overlay", height=120 + 50 * len(measured), margin={"l": 180, "r": 20, "t": 30, "b": 40},
                          xaxis={"title": "ms since the request entered stage 0"}, yaxis={"autorange": "reversed"},

@@ -626,35 +626,41 @@ def record_profile(device_id, message: p.ProfileResult) -> Measurement | None:
     return m
 
 
-def probe_links(device, *, payload_bytes: int = 256 * 1024) -> Measurement:
-    """Ask the device's agent to measure RTT and bandwidth to every other online agent's data plane."""
+def probe_links(device, *, payload_bytes: int = 256 * 1024, control_plane: bool = True) -> Measurement:
+    """Ask the device's agent to measure RTT and bandwidth to every other online agent's data plane and,
+    with ``control_plane``, to the control plane (see ``control_plane_url``)."""
     if device.status != DeviceStatus.ONLINE or not device.channel_name:
         raise SubmitError(f"{device.name} is not connected")
     peers = [{"device_id": str(d.pk), "host": d.dataplane_host, "port": d.dataplane_port}
              for d in Device.objects.filter(status=DeviceStatus.ONLINE, dataplane_port__isnull=False)
              .exclude(pk=device.pk)]  # fmt: skip
+    url = control_plane_url() if control_plane else None
     with transaction.atomic():
         measurement = Measurement.objects.create(kind=Measurement.PROBE, device=device)
-        agents.send_on_commit(device, p.Probe(str(measurement.pk), peers, payload_bytes))
+        agents.send_on_commit(device, p.Probe(str(measurement.pk), peers, payload_bytes, url))
     return measurement
 
 
+def control_plane_url() -> str:
+    """The link-probe endpoint as agents should reach it: under ``PUBLIC_URL`` when one is set, else a path
+    the agent resolves against the server it enrolled with (the address it already reaches us at)."""
+    return settings.PUBLIC_URL.rstrip("/") + reverse("agent-link-probe")
+
+
 def probe_fleet(payload_bytes: int = 256 * 1024) -> int:
-    """Ask every connected agent that has peers to probe them; returns how many were asked."""
-    online = list(
-        Device.objects.filter(status=DeviceStatus.ONLINE, dataplane_port__isnull=False).exclude(
-            channel_name=""
-        )
-    )
-    if len(online) < 2:
-        return 0
+    """Ask every connected agent to probe its peers and the control plane (a lone agent still has that
+    link); returns how many were asked."""
+    online = Device.objects.filter(status=DeviceStatus.ONLINE).exclude(channel_name="")
+    count = 0
     for device in online:
         probe_links(device, payload_bytes=payload_bytes)
-    return len(online)
+        count += 1
+    return count
 
 
 def record_probe(device_id, message: p.ProbeResult) -> Measurement | None:
-    """Store each measured link as a ``plans.LinkSample`` (the planner reads the latest per pair)."""
+    """Store each measured link as a ``plans.LinkSample`` (the planner reads the latest per pair); the
+    control-plane link as one with ``device_to`` null. The message was validated when it was decoded."""
     with transaction.atomic():
         m = (
             Measurement.objects.select_for_update(of=("self",))
@@ -670,16 +676,19 @@ def record_probe(device_id, message: p.ProbeResult) -> Measurement | None:
         }
         for link in message.links:
             peer = peers.get(str(link.get("device_id")))
-            if (
-                peer is not None
-                and not link.get("error")
-                and link.get("bandwidth_bps")
-                and link.get("rtt_s") is not None
-            ):
+            if peer is not None and _measured(link):
                 plans.record_link(m.device, peer, float(link["bandwidth_bps"]), float(link["rtt_s"]))
-        m.state, m.result, m.finished_at = MeasurementState.DONE, {"links": message.links}, timezone.now()
+        control = message.control_plane
+        if control is not None and _measured(control):
+            plans.record_link(m.device, None, float(control["bandwidth_bps"]), float(control["rtt_s"]))
+        m.state, m.finished_at = MeasurementState.DONE, timezone.now()
+        m.result = {"links": message.links, "control_plane": control}
         m.save(update_fields=["state", "result", "finished_at"])
     return m
+
+
+def _measured(link: dict) -> bool:
+    return not link.get("error") and bool(link.get("bandwidth_bps")) and link.get("rtt_s") is not None
 
 
 # --- relaying ----------------------------------------------------------------------------------------

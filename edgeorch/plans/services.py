@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from edgeorch import planning
@@ -30,6 +30,7 @@ __all__ = [
     "PlanInputError",
     "build_problem",
     "cut_sweep",
+    "device_links",
     "latest_links",
     "latest_profile",
     "make_plan",
@@ -116,6 +117,25 @@ def latest_links(devices: Iterable) -> dict[tuple[str, str], LinkSample]:
         ).order_by("-measured_at")
         rows = rows.filter(pk=Subquery(newest.values("pk")[:1]))
     return {(str(s.device_from_id), str(s.device_to_id)): s for s in rows}
+
+
+def device_links(device) -> list[LinkSample]:
+    """The newest sample of each direction from or to ``device``, the control-plane link (``device_to``
+    None) included, newest first. The planner does not read the control-plane link: no plan sends work
+    through the control plane (a relayed hop is a fallback, not a plan)."""
+    rows = LinkSample.objects.filter(Q(device_from=device) | Q(device_to=device)).select_related(
+        "device_from", "device_to"
+    )
+    if connection.vendor == "postgresql":
+        # DISTINCT ON counts NULLs as equal: the control-plane direction is one direction.
+        rows = rows.order_by("device_from_id", "device_to_id", "-measured_at").distinct(
+            "device_from_id", "device_to_id"
+        )
+        return sorted(rows, key=lambda s: s.measured_at, reverse=True)
+    newest: dict[tuple, LinkSample] = {}  # the SQLite demo: a device's few samples, sorted here
+    for sample in rows.order_by("-measured_at"):
+        newest.setdefault((sample.device_from_id, sample.device_to_id), sample)
+    return list(newest.values())
 
 
 # --- problems --------------------------------------------------------------------------------------

@@ -174,7 +174,7 @@ def test_a_session_summary_has_percentiles_throughput_misses_and_overlap(digits,
     )
 
 
-def test_the_periodic_probe_asks_every_connected_agent_with_peers(devices):
+def test_the_periodic_probe_asks_every_connected_agent(devices):
     from edgeorch.jobs.models import Measurement
 
     assert services.probe_fleet() == 2
@@ -183,7 +183,7 @@ def test_the_periodic_probe_asks_every_connected_agent_with_peers(devices):
     ) == sorted(d.pk for d in devices)
     devices[1].status = "offline"
     devices[1].save(update_fields=["status"])
-    assert services.probe_fleet() == 0  # a lone agent has nobody to probe
+    assert services.probe_fleet() == 1  # a lone agent has no peers, but still a control-plane link
 
 
 def test_beat_schedules_liveness_roll_up_overdue_runs_and_link_probing():
