@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-COMMAND = ".venv/bin/python bench/bench_jobs.py --write --profile"
+COMMAND = ".venv/bin/python bench/bench_jobs.py --write --profile"  # --agent-threads 1 is the default
 
 
 def free_port() -> int:
@@ -58,12 +58,13 @@ def wait_until(predicate, timeout=60.0, interval=0.005, what="condition"):
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def environment(workdir: Path) -> dict:
+def environment(workdir: Path, agent_threads: int = 0) -> dict:
     from bench._common import product_environment
 
     return product_environment(
-        workdir, "edgeorch_bench", f"bench-{os.getpid()}", EDGEORCH_TELEMETRY_INTERVAL="1"
-    )
+        workdir, "edgeorch_bench", f"bench-{os.getpid()}", EDGEORCH_TELEMETRY_INTERVAL="1",
+        EDGEORCH_JOB_AGENT_THREADS=str(agent_threads),
+    )  # fmt: skip
 
 
 def recreate_database(env: dict) -> None:
@@ -122,11 +123,11 @@ def _answers(requests, url: str) -> bool:
         return False
 
 
-def bare_ms(model, runs: int) -> float:
+def bare_ms(model, runs: int, threads: int | None = None) -> float:
     from edgeorch.catalog import runtime
     from edgeorch.jobs import inputs
 
-    session = runtime.make_session(str(model.artifact_path))
+    session = runtime.make_session(str(model.artifact_path), threads)
     feeds = {model.inputs[0]["name"]: inputs.random(model)}
     for _ in range(3):
         session.run(None, feeds)
@@ -161,6 +162,10 @@ def job_row(jobs) -> dict:
     total = [(j.finished_at - j.created_at).total_seconds() for j in jobs]
     work = [sum(stats.stage_totals(j.trace).values()) for j in jobs]
     dispatch = [(j.started_at - j.created_at).total_seconds() for j in jobs]
+    # The trace's clocks are the agents' (the same host here): the run message's way to the first stage,
+    # and the result's way from the last stage's end to the stored row.
+    run_hop = [j.trace[0]["start"] - j.trace[0].get("queue_s", 0.0) - j.started_at.timestamp() for j in jobs]
+    result_hop = [j.finished_at.timestamp() - j.trace[-1]["end"] for j in jobs]
     measured = [j.measured_latency_s for j in jobs]
     predicted = [j.predicted_latency_s for j in jobs]
     return {
@@ -168,6 +173,8 @@ def job_row(jobs) -> dict:
         "work_ms": statistics.median(work) * 1e3,
         "overhead_ms": statistics.median([t - w for t, w in zip(total, work, strict=True)]) * 1e3,
         "dispatch_ms": statistics.median(dispatch) * 1e3,
+        "run_hop_ms": statistics.median(run_hop) * 1e3,
+        "result_hop_ms": statistics.median(result_hop) * 1e3,
         "mape": float(np.mean([abs(m - p) / m for m, p in zip(measured, predicted, strict=True)])),
         "predicted_ms": statistics.median(predicted) * 1e3,
         "measured_ms": statistics.median(measured) * 1e3,
@@ -215,9 +222,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10, help="one-shot jobs per configuration")
     parser.add_argument("--frames", type=int, default=40, help="frames per stream session")
     parser.add_argument("--profile", action="store_true", help="profile each model on both agents first")
+    parser.add_argument("--agent-threads", type=int, default=1,
+                        help="onnxruntime threads per agent (default 1: two emulated devices, a core each)")  # fmt: skip
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
-    env = environment(workdir)
+    env = environment(workdir, args.agent_threads)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
                                           "EDGEORCH_RUN_DIR", "EDGEORCH_MEDIA_ROOT", "EDGEORCH_CHANNEL_PREFIX")})  # fmt: skip
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edgeorch.settings")
@@ -249,7 +258,7 @@ def main() -> None:
         for model in models:
             if args.profile:
                 profile(api, fleet.url, [a, b], model)
-            bare = bare_ms(model, 20)
+            bare = bare_ms(model, 20, args.agent_threads or None)
             base = {"model": model.pk, "source": a, "seed": 1}
             one = job_row(run_jobs(api, fleet.url, {**base, "strategy": "local"}, count))
             cut = len(model.blocks) // 2
@@ -257,7 +266,8 @@ def main() -> None:
             two = job_row(run_jobs(api, fleet.url, split, count))
             for label, r in (("1-stage", one), ("2-stage", two)):
                 rows.append([model.name, label, f"{bare:.2f}", f"{r['total_ms']:.2f}", f"{r['work_ms']:.2f}",
-                             f"{r['overhead_ms']:.2f}", f"{r['dispatch_ms']:.2f}", f"{r['predicted_ms']:.2f}",
+                             f"{r['overhead_ms']:.2f}", f"{r['dispatch_ms']:.2f}", f"{r['run_hop_ms']:.2f}",
+                             f"{r['result_hop_ms']:.2f}", f"{r['predicted_ms']:.2f}",
                              f"{r['measured_ms']:.2f}", f"{r['mape']:.0%}"])  # fmt: skip
                 print(rows[-1], flush=True)
             rate = min(200.0, 0.5 / max(two["work_ms"] / 1e3, 1e-4))
@@ -271,18 +281,23 @@ def main() -> None:
         fleet.stop()
     one_shot = markdown_table(
         ["model", "job", "bare ms", "submit→result ms", "agents' work ms", "control-plane overhead ms",
-         "of which dispatch ms", "predicted ms", "measured ms", "MAPE"], rows)  # fmt: skip
+         "of which dispatch ms", "run hop ms", "result hop ms", "predicted ms", "measured ms", "MAPE"],
+        rows)  # fmt: skip
     streamed = markdown_table(["model", "frames", "rate /s", "p50 ms", "frames/s", "per-frame overhead ms"],
                               stream_rows)  # fmt: skip
+    agent_threads = args.agent_threads
     section = f"""## Jobs
 
 `{COMMAND}` — {machine()}. Daphne, one Celery worker and two agents on this host (loopback data plane),
 PostgreSQL and Redis local. Medians over {count} one-shot jobs per row after a warm-up job that deploys.
 *submit→result*: server time from the job row's creation to the stored result. *agents' work*: the trace's
 queue + compute + serialise + transfer, summed over stages. *control-plane overhead*: the difference
-(Celery pickup, planning, the `run` message, the input download by the first agent, the `result` message and
-storing it); *dispatch* is its part before the `run` message. *predicted* vs *measured*: the plan's latency
-against `run` sent → result stored; MAPE over the jobs.
+(Celery pickup, planning, the `run` message, the `result` message and storing it); *dispatch* is its part
+before the `run` message is sent (job created → `started_at`), *run hop* from then to the first stage's
+arrival at its agent, *result hop* from the last stage's end to the stored result. Each agent runs
+onnxruntime with {agent_threads or "its default"} intra-op thread(s) (`--agent-threads`): two emulated
+devices on this host, so that one device's compute does not take the other's core. *predicted* vs
+*measured*: the plan's latency against `run` sent → result stored; MAPE over the jobs.
 
 {one_shot}
 

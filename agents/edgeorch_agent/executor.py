@@ -414,8 +414,12 @@ class Executor:
 
     async def _process(self, deployment: Deployment, stage: Stage, work: _Work) -> None:
         loop = asyncio.get_running_loop()
-        outputs, compute_s, start = await loop.run_in_executor(
-            stage.thread, self._compute, deployment, stage, work.feeds
+        hop = stage.spec.next
+        # Output for a peer is encoded in the same trip to the stage's thread as the compute: it is the stage's
+        # work, must not stall the event loop, and a second hand-over costs a wake-up of each side per frame.
+        codec = hop.codec if hop is not None and hop.device_id != self.device_id else None
+        outputs, compute_s, start, encoded = await loop.run_in_executor(
+            stage.thread, self._compute_encoded, deployment, stage, work.feeds, codec
         )
         entry = trace_entry(
             stage.spec.stage, self.device_id, max(0.0, start - work.arrived), compute_s, start
@@ -423,13 +427,24 @@ class Executor:
         if work.relayed:
             entry["relayed"] = True
         trace = [*work.trace, entry]
-        hop = stage.spec.next
         if hop is None:
             await self._finish(deployment, stage, work, outputs, trace)
         elif hop.device_id == self.device_id:
             await self._forward_local(deployment, hop, work, outputs, trace)
         else:
-            await self._forward_peer(deployment, stage, hop, work, outputs, trace)
+            assert encoded is not None  # a peer's hop: encoded with the compute
+            await self._forward_peer(deployment, hop, work, outputs, encoded, trace)
+
+    def _compute_encoded(
+        self, deployment: Deployment, stage: Stage, feeds: dict[str, np.ndarray], codec: str | None
+    ) -> tuple[dict[str, np.ndarray], float, float, tuple[_Encoded, float] | None]:
+        """``_compute``, then (``codec`` given) the outputs encoded and the seconds that took."""
+        outputs, compute_s, start = self._compute(deployment, stage, feeds)
+        if codec is None:
+            return outputs, compute_s, start, None
+        started = time.perf_counter()
+        encoded = _encode_all(codec, outputs)
+        return outputs, compute_s, start, (encoded, time.perf_counter() - started)
 
     def _compute(
         self, deployment: Deployment, stage: Stage, feeds: dict[str, np.ndarray]
@@ -481,19 +496,15 @@ class Executor:
     async def _forward_peer(
         self,
         deployment: Deployment,
-        stage: Stage,
         hop: NextHop,
         work: _Work,
         outputs: dict[str, np.ndarray],
+        encoded: tuple[_Encoded, float],
         trace: list[Any],
     ) -> None:
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        # Encoding runs in the stage's thread: it is the stage's work, and must not stall the event loop.
-        encoded = await loop.run_in_executor(stage.thread, _encode_all, hop.codec, outputs)
-        trace[-1]["serialize_s"] = time.perf_counter() - started
+        payloads, trace[-1]["serialize_s"] = encoded
         trace[-1]["end"] = time.time()
-        for name, (payload, params) in encoded.items():
+        for name, (payload, params) in payloads.items():
             array = outputs[name]
             act = Activation(
                 deployment.deployment_id, work.request_id, hop.stage, name, str(array.dtype), array.shape,
@@ -825,7 +836,10 @@ class Executor:
         log.info("background load now %.2f", message.share)
 
 
-def _encode_all(codec: str, outputs: dict[str, np.ndarray]) -> dict[str, tuple[Any, dict[str, Any]]]:
+_Encoded = dict[str, tuple[Any, dict[str, Any]]]  # tensor name -> (payload, codec parameters)
+
+
+def _encode_all(codec: str, outputs: dict[str, np.ndarray]) -> _Encoded:
     return {name: encode(codec, array) for name, array in outputs.items()}
 
 
