@@ -167,6 +167,7 @@ class AgentConsumer(AsyncWebsocketConsumer):
             log.warning(
                 "cannot relay request %s to %s: not connected", message.request_id, message.to_device_id
             )
+            await self._db(jobs.relay_failed, message, data)
             return
         relayed = p.Relayed(message.deployment_id, message.request_id, str(self.device.pk))
         await self.channel_layer.send(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 import pytest
 from edgeorch_agent import protocol as p
@@ -234,3 +236,31 @@ def test_state_changes_and_frames_reach_the_dashboard(
     services.record_frames(session.pk, [{"request_id": 0, "ok": True, "latency_s": 0.01, "trace": []}])
     event = frames_of_session()
     assert event["kind"] == "session.frames" and event["data"]["frames"][0]["request_id"] == 0
+
+
+def test_a_relay_to_an_agent_that_is_not_connected_fails_the_job_at_once_naming_the_stage(planned):
+    job = deploy_all(planned)
+    array = np.zeros((1, 8, 4, 4), dtype=np.float32)
+    act = Activation(
+        str(job.deployment_id), job.pk, 1, "x", "float32", array.shape, "raw", encode("raw", array)[0]
+    )
+    edge = job.deployment.devices[-1]
+    assert services.relay_failed(p.Relay(str(job.deployment_id), job.pk, edge), activation_bytes(act))
+    job.refresh_from_db()
+    assert job.state == RunState.FAILED and job.failed_stage == 1
+    assert "stage 1 on edge is unreachable" in job.reason
+
+
+def test_a_lost_relay_of_a_stream_frame_or_another_deployment_fails_no_job(planned):
+    job = deploy_all(planned)
+    array = np.zeros((1, 4), dtype=np.float32)
+    frame = Activation(str(job.deployment_id), job.pk, 1, "x", "float32", array.shape, "raw",
+                       encode("raw", array)[0], session_id="s-1")  # fmt: skip
+    edge = job.deployment.devices[-1]
+    assert not services.relay_failed(p.Relay(str(job.deployment_id), job.pk, edge), activation_bytes(frame))
+    for other_id in (str(uuid.uuid4()), "not-a-deployment"):
+        other = Activation(other_id, job.pk, 1, "x", "float32", array.shape, "raw", encode("raw", array)[0])
+        assert not services.relay_failed(p.Relay(other_id, job.pk, edge), activation_bytes(other))
+        assert services.relay_channel(p.Relay(other_id, job.pk, edge)) is None
+    job.refresh_from_db()
+    assert job.state == RunState.RUNNING
