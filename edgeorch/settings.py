@@ -84,6 +84,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool("DATABASE_P
     # serves requests and consumers from short-lived threads, where persistent connections would leak, so
     # every process keeps a small pool instead (CONN_MAX_AGE must then be 0).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a pooled connection is checked before it is used
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": envint("DATABASE_POOL_MAX", 16, minimum=1),
