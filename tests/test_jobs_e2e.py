@@ -80,6 +80,24 @@ def test_a_job_split_across_two_agents_returns_the_full_models_output(fleet, api
     assert client.get("/runs/").status_code == 200
 
 
+def test_an_offloaded_job_starts_at_its_source_which_sends_the_input_to_the_edge(
+    fleet, api, digits, client, alice
+):
+    phone, edge = fleet("phone", "edge")
+    body = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="split",
+                                        params={"cut": 0, "device": edge.device_id}, sample=3))  # fmt: skip
+    assert body["state"] == "completed", body
+    source, first = body["stages"][0], body["stages"][1]
+    assert source["input"] and source["stage"] == -1 and source["device"] == phone.device_id
+    assert source["measured"]["transfer_s"] > 0  # the input crossed from phone to edge over the data plane
+    assert source["predicted"]["transfer_s"] == body["plan"]["input_transfer"] > 0
+    assert first["device"] == edge.device_id and first["measured"]["compute_s"] > 0
+    assert np.allclose(output_of(api, body["id"]), full_model_output(digits, input_of(body["id"])), atol=1e-5)
+    client.force_login(alice)
+    page = client.get(f"/runs/jobs/{body['id']}/").content.decode()
+    assert "<td>input</td><td>phone</td><td>its input, to stage 0</td>" in page
+
+
 def test_a_job_honours_the_codec_it_asks_for(fleet, api, digits):
     phone, edge = fleet("phone", "edge")
     split = {"cut": 1, "device": edge.device_id}

@@ -47,6 +47,7 @@ from .emulation.links import LinkShaper, LinkSpecError, LinkTable, parse_links
 from .profiles import ProfileError
 from .protocol import (
     LINK_PROBE_MAX_BYTES,
+    SOURCE_STAGE,
     Deploy,
     DeployStatus,
     Message,
@@ -625,12 +626,14 @@ class Executor:
 
     async def _run(self, message: Run, data: bytes | None = None) -> None:
         try:
-            deployment = await self._require(message.deployment_id)
+            route = _Route(message.deployment_id, message.first_stage, message.entry)
+            await self._check_route(route)
             array = (
                 _npy(data, "the inline input") if data is not None else await self._input(message.input_url)
             )
-            await self._start_chain(deployment, message.first_stage, message.request_id, None, array)
-        except (StageError, DeployError) as exc:
+            # Sent to a peer, the input's hop is traced as a source entry (stage -1): its encoding and transfer.
+            await self._enter(route, message.request_id, None, array, trace=route.entry is not None)
+        except (StageError, DeployError, CodecError, AuthError, PeerUnreachable) as exc:
             await self._fail(
                 message.deployment_id, message.first_stage, message.request_id, None, None, str(exc)
             )
@@ -730,8 +733,11 @@ class Executor:
             frames, state.batch = state.batch, []
             await self.outbox(StreamReport(state.message.session_id, frames), None)
 
-    async def _enter(self, route: _Route, request_id: int, session_id: str, array: np.ndarray) -> None:
-        """Start one frame on its route: the local first stage, or the input sent to the peer holding it."""
+    async def _enter(
+        self, route: _Route, request_id: int, session_id: str | None, array: np.ndarray, trace: bool = False
+    ) -> None:
+        """Start one request on its route: the local first stage, or the input sent to the peer holding it
+        (``trace``: with a source entry timing that hop)."""
         if route.entry is None:
             deployment = self.deployments.get(route.deployment_id)
             if deployment is None:
@@ -739,7 +745,13 @@ class Executor:
             await self._start_chain(deployment, route.first_stage, request_id, session_id, array)
             return
         entry = route.entry
+        started, encoding = time.time(), time.perf_counter()
         payload, params = encode(entry["codec"], array)
+        hop = []
+        if trace:
+            hop = [trace_entry(SOURCE_STAGE, self.device_id, 0.0, 0.0, started)]
+            hop[0]["serialize_s"] = time.perf_counter() - encoding
+            hop[0]["end"] = time.time()
         origin = (
             None
             if self.address is None
@@ -747,7 +759,7 @@ class Executor:
         )
         act = Activation(
             route.deployment_id, request_id, route.first_stage, entry["tensor"], str(array.dtype), array.shape,
-            entry["codec"], payload, params, [], session_id=session_id, origin=origin,
+            entry["codec"], payload, params, hop, session_id=session_id, origin=origin,
         )  # fmt: skip
         shaper = self.links.for_peer(entry["device_id"], entry.get("name"))
         secret = self._entry_secrets[route.deployment_id]

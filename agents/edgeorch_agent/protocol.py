@@ -260,7 +260,8 @@ class Run(Message):
     """Run one request: the source agent gets the input (.npy) and starts the chain at ``first_stage``.
 
     With ``inline`` the input's .npy bytes follow as the next binary frame on the control channel (small
-    inputs: saves the agent an HTTP round trip); otherwise the agent downloads ``input_url``.
+    inputs: saves the agent an HTTP round trip); otherwise the agent downloads ``input_url``. With ``entry``
+    (as in ``stream``) the first stage runs on a peer: the source sends the input there over the data plane.
     """
 
     type: ClassVar[str] = "run"
@@ -269,6 +270,7 @@ class Run(Message):
     first_stage: int
     input_url: str
     inline: bool = False
+    entry: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
@@ -279,6 +281,7 @@ class Run(Message):
             ("input_url", str),
         ):
             _require(data, name, kind, "run")
+        _check_entry(data, "run")
         return super().from_dict(data)  # type: ignore[return-value]
 
 
@@ -329,6 +332,10 @@ class StreamStop(Message):
     def from_dict(cls, data: dict[str, Any]) -> StreamStop:
         return cls(_require(data, "session_id", str, "stream_stop"))
 
+
+# The stage number of a trace's source entry: the hop of a request's input from its source to the first
+# stage on another agent (``entry``), timed like any stage's outgoing transfer.
+SOURCE_STAGE = -1
 
 ENTRY_FIELDS = (
     ("device_id", str),

@@ -295,7 +295,7 @@ def switch(session, new: dict, old_s: float, reason: str) -> PlanSwitch | None:
         row = Session.objects.select_for_update(of=("self",)).select_related("source").get(pk=session.pk)
         if row.state != RunState.RUNNING:
             return None
-        device, entry = services.stream_route(row, deployment)
+        device, entry = services.source_route(row, deployment)
         switch_id = uuid.uuid4().hex[:12]
         message = p.StreamSwitch(
             str(row.pk), str(deployment.pk), deployment.first_stage["stage"], switch_id, entry

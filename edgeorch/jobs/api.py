@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
+from edgeorch_agent.protocol import SOURCE_STAGE
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import ValidationError
@@ -180,18 +181,31 @@ class JobDetailSerializer(JobSerializer):
 
 
 def stage_rows(plan: dict | None, trace: list[dict]) -> list[dict]:
-    """Per planned stage: its device, the predicted and the measured timings (measured where traced)."""
+    """Per planned stage: its device, the predicted and the measured timings (measured where traced). When
+    the source sent the input to a first stage elsewhere, that hop comes first, as stage -1 (``input``)."""
     planned = (plan or {}).get("stages", [])
-    names = {str(d.pk): d.name for d in Device.objects.filter(pk__in=[s["device"] for s in planned])}
     measured = {t.get("stage"): t for t in trace}
+    source = measured.get(SOURCE_STAGE)
+    ids = [s["device"] for s in planned] + ([source.get("device")] if source else [])
+    names = {str(d.pk): d.name for d in Device.objects.filter(pk__in=ids)}
+
+    def timings(t: dict) -> dict | None:
+        return {name: t.get(name) for name in (*stats.TIMINGS, "start", "end", "relayed")} if t else None
+
     rows = []
+    if source:
+        rows.append({
+            "stage": SOURCE_STAGE, "device": source.get("device"), "device_name": names.get(source.get("device")),
+            "blocks": [], "predicted": {"queue_s": 0.0, "compute_s": 0.0, "transfer_s": plan.get("input_transfer")},
+            "measured": timings(source), "input": True,
+        })  # fmt: skip
     for k, stage in enumerate(planned):
         t = measured.get(k, {})
         rows.append({
             "stage": k, "device": stage["device"], "device_name": names.get(stage["device"], stage["device"]),
             "blocks": [stage["first_block"], stage["last_block"]],
             "predicted": {"queue_s": stage["queue"], "compute_s": stage["compute"], "transfer_s": stage["transfer"]},
-            "measured": {name: t.get(name) for name in (*stats.TIMINGS, "start", "end", "relayed")} if t else None,
+            "measured": timings(t),
         })  # fmt: skip
     return rows
 

@@ -23,7 +23,9 @@ def gantt_html(stages: list[dict]) -> str:
         return ""
     origin = min(s["measured"]["start"] - (s["measured"]["queue_s"] or 0) for s in measured)
     figure = go.Figure()
-    labels = [f"stage {s['stage']} · {s['device_name']}" for s in measured]
+    labels = [
+        f"{'input' if s.get('input') else 'stage ' + str(s['stage'])} · {s['device_name']}" for s in measured
+    ]
     # A stage whose input was relayed marks the hop into it: the previous stage's transfer bar.
     relayed = {s["stage"] - 1 for s in measured if s["measured"].get("relayed")}
     for key, name, colour in (*PARTS, RELAYED) if relayed else PARTS:

@@ -345,25 +345,24 @@ def _waiting(deployment):
 
 
 def _start(run, deployment, devices: dict[str, Device] | None = None) -> list[str]:
-    """Move a run to ``running`` and tell its first stage's agent to start, after commit (``devices``: rows
-    read in this dispatch, saving a query)."""
+    """Move a run to ``running`` and tell the agent that starts it (``source_route``) to start, after commit
+    (``devices``: rows read in this dispatch, saving queries)."""
     first = deployment.first_stage
-    device = (devices or {}).get(first["device"]) or Device.objects.get(pk=first["device"])
     fields = run.move_to(RunState.RUNNING, started_at=timezone.now())
+    device, entry = source_route(run, deployment, devices)
     data = None
     if isinstance(run, Job):
         url = run.base_url.rstrip("/") + reverse("job-input", args=[run.pk])
         # A small input rides along as a binary frame, saving the agent an HTTP round trip to fetch it.
         inline = run.input_path.stat().st_size <= settings.JOB_INLINE_INPUT_MAX_BYTES
         data = run.input_path.read_bytes() if inline else None
-        message = p.Run(str(deployment.pk), run.pk, first["stage"], url, inline=inline)
+        message = p.Run(str(deployment.pk), run.pk, first["stage"], url, inline=inline, entry=entry)
     else:
         url = run.base_url.rstrip("/") + reverse("session-input", args=[run.pk])
         in_flight = run.max_in_flight or max(1, len(deployment.stages))
         report_every = max(1, min(50, round(run.rate / 2)))  # about two reports a second
         if run.strategy == "adaptive":  # re-planning reads the reports: about eight a second
             report_every = max(1, min(50, round(run.rate / 8)))
-        device, entry = stream_route(run, deployment)
         message = p.Stream(str(deployment.pk), str(run.pk), first["stage"], url, run.rate, run.frames,
                            in_flight, report_every, entry)  # fmt: skip
     agents.send_on_commit(device, message, data)
@@ -452,17 +451,18 @@ def stop_session(session_id, user=None) -> Session:
     return cancel(Session, session_id, user)
 
 
-def stream_route(session, deployment) -> tuple[Device, dict | None]:
-    """Which agent emits a session's frames, and where it sends them: the session's source sends each
-    frame's input to the first stage over the data plane (its emulated link included), unless it has no
-    data plane, in which case the first stage's agent emits them itself."""
+def source_route(run, deployment, devices: dict[str, Device] | None = None) -> tuple[Device, dict | None]:
+    """Which agent starts a run's requests (a job's one, a session's frames), and where it sends them: the
+    run's source sends each input to the first stage over the data plane (its emulated link included), unless
+    it has no data plane, in which case the first stage's agent starts them itself. ``devices``: rows read in
+    this dispatch, saving queries."""
     first = deployment.first_stage
-    source = session.source
+    source = run.source
+    peer = (devices or {}).get(first["device"]) or Device.objects.get(pk=first["device"])
     if first["device"] == str(source.pk) or not source.dataplane_port:
-        return Device.objects.get(pk=first["device"]), None
-    peer = Device.objects.get(pk=first["device"])
+        return peer, None
     entry = {"device_id": str(peer.pk), "host": peer.dataplane_host or "127.0.0.1", "port": peer.dataplane_port or 0,
-             "codec": session.codec, "tensor": first["inputs"][0]["name"], "secret": deployment.secret,
+             "codec": run.codec, "tensor": first["inputs"][0]["name"], "secret": deployment.secret,
              "name": peer.name}  # fmt: skip
     return source, entry
 
@@ -470,7 +470,7 @@ def stream_route(session, deployment) -> tuple[Device, dict | None]:
 def _stop_stream(session) -> None:
     if session.started_at is None:
         return
-    source = stream_route(session, session.deployment)[0] if session.deployment else None
+    source = source_route(session, session.deployment)[0] if session.deployment else None
     if source is not None and source.channel_name:
         try:
             agents.send(source, p.StreamStop(str(session.pk)))
