@@ -15,47 +15,9 @@ import requests
 from edgeorch.devices.models import Device
 from edgeorch.jobs.models import Deployment, Job, Session
 
-from .conftest import token_for, wait_until
+from .conftest import finished, full_model_output, input_of, output_of, submit, token_for, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def api(live_server_proc, alice):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token_for(alice)}"
-    session.base = live_server_proc.url
-    return session
-
-
-def submit(api, **body):
-    response = api.post(api.base + "/api/jobs/", json=body, timeout=10)
-    assert response.status_code == 202, response.text
-    return response.json()["id"]
-
-
-def finished(api, kind, pk, timeout=30.0):
-    def done():
-        body = api.get(f"{api.base}/api/{kind}/{pk}/", timeout=10).json()
-        return body if body["state"] in ("completed", "failed", "cancelled") else None
-
-    return wait_until(done, timeout=timeout, message=f"{kind} {pk} to finish")
-
-
-def full_model_output(model, array):
-    from edgeorch.catalog import runtime
-
-    return next(iter(runtime.run(str(model.artifact_path), {model.inputs[0]["name"]: array}).values()))
-
-
-def output_of(api, job_id):
-    response = api.get(f"{api.base}/api/jobs/{job_id}/output.npy", timeout=10)
-    assert response.status_code == 200, response.text
-    return np.load(BytesIO(response.content))
-
-
-def input_of(job_id):
-    return np.load(Job.objects.get(pk=job_id).input_path)
 
 
 def test_a_job_split_across_two_agents_returns_the_full_models_output(fleet, api, digits, client, alice):

@@ -7,7 +7,6 @@ import asyncio
 import json
 
 import pytest
-import requests
 import websockets
 from django.db import connection
 from edgeorch_agent import protocol as p
@@ -17,17 +16,9 @@ from edgeorch.jobs import services as jobs
 from edgeorch.jobs.models import Measurement
 from edgeorch.plans.models import LinkSample
 
-from .conftest import token_for, wait_until
+from .conftest import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
-
-
-@pytest.fixture
-def api(live_server_proc, alice):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token_for(alice)}"
-    session.base = live_server_proc.url
-    return session
 
 
 def measured(api, pk) -> dict:

@@ -9,25 +9,16 @@ from io import BytesIO
 
 import numpy as np
 import pytest
-import requests
 
 from edgeorch.devices import services as device_services
 from edgeorch.devices.models import Device
 from edgeorch.jobs.models import Job
 
-from .conftest import token_for, wait_until
+from .conftest import finished, full_model_output, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 UNREACHABLE = "127.0.0.2"  # loopback, but the edge listens on 127.0.0.1 only: connecting is refused
-
-
-@pytest.fixture
-def api(live_server_proc, alice):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token_for(alice)}"
-    session.base = live_server_proc.url
-    return session
 
 
 def start(agents, name: str, *extra: str):
@@ -56,20 +47,6 @@ def cut_off(agents, worker):
     with pytest.raises(ConnectionRefusedError):  # ...but not where it says it is
         socket.create_connection((UNREACHABLE, announced.dataplane_port), timeout=5).close()
     return phone, edge
-
-
-def finished(api, kind, pk, timeout=30.0):
-    def done():
-        body = api.get(f"{api.base}/api/{kind}/{pk}/", timeout=10).json()
-        return body if body["state"] in ("completed", "failed", "cancelled") else None
-
-    return wait_until(done, timeout=timeout, message=f"{kind} {pk} to finish")
-
-
-def full_model_output(model, array):
-    from edgeorch.catalog import runtime
-
-    return next(iter(runtime.run(str(model.artifact_path), {model.inputs[0]["name"]: array}).values()))
 
 
 def test_a_job_whose_next_agent_cannot_be_reached_is_relayed_and_returns_the_full_models_output(
