@@ -1,14 +1,14 @@
 """Catalog benchmarks: cut-analysis time against graph size, segment extraction time, split overhead.
 
-    .venv/bin/python bench/bench_catalog.py [--write]
+    .venv/bin/python bench/bench_catalog.py [--write | --overhead-only]
 
-With --write, replaces the "## Catalog" section of docs/benchmarks.md (appends it when missing).
+With --write, replaces the "## Catalog" section of docs/benchmarks.md (appends it when missing) with every
+table regenerated. --overhead-only runs just the split-overhead tables and only prints them.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,59 +132,222 @@ def bench_extraction(zoo_files: dict[str, Path]) -> list[str]:
     return rows
 
 
-def median_ms(fn, repeats: int) -> float:
-    for _ in range(5):
-        fn()
-    return statistics.median(best_of(fn, 1) for _ in range(repeats)) * 1e3
+PAIRS = 200  # full/split pairs per model at its middle cut
+CUT_PAIRS = 100  # pairs per cut in the every-cut tables
+WARMUP = 20  # runs of each discarded first: onnxruntime's first runs grow its arena
+EVERY_CUT = ("resnet18", "mobilenetv2")  # models measured at every cut point
+CONTROL = "mobilenetv2"  # the model whose control row (a second whole-model session) checks the method
+BOOTSTRAP = 2000
+OVERHEAD_COLUMNS = (
+    "full CPU ms | split CPU ms | **overhead, CPU** [95% CI] | CPU µs |"
+    " full wall ms | split wall ms | overhead, wall [95% CI]"
+)
+TARGET = 3.0  # % (issue #3)
+
+
+def timed_ns(fn) -> tuple[int, int]:
+    """(CPU ns of the calling thread, wall ns) of one call."""
+    wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
+    fn()
+    return time.thread_time_ns() - cpu, time.perf_counter_ns() - wall
+
+
+def paired_runs(run_full, run_split, pairs: int) -> np.ndarray:
+    """Interleaved runs (full, split, full, split, ...) after a warm-up, so that drift on the shared machine
+    hits both alike. Shape (pairs, 2: full/split, 2: CPU/wall), in ms."""
+    for _ in range(WARMUP):
+        run_full()
+        run_split()
+    times = np.empty((pairs, 2, 2))
+    for i in range(pairs):
+        times[i, 0] = timed_ns(run_full)
+        times[i, 1] = timed_ns(run_split)
+    return times / 1e6
+
+
+def overhead(full: np.ndarray, split: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """The median of the per-pair ratios split/full, less 1, and its bootstrap 95% confidence interval, in %."""
+    ratios = split / full
+    resampled = ratios[np.random.default_rng(seed).integers(0, len(ratios), (BOOTSTRAP, len(ratios)))]
+    low, high = np.percentile(np.median(resampled, axis=1), [2.5, 97.5])
+    return tuple(100 * (v - 1) for v in (np.median(ratios), low, high))
+
+
+def overhead_cells(times: np.ndarray) -> list[str]:
+    """Per clock (CPU, then wall): the medians, the overhead with its CI; after CPU's, its median µs per pair."""
+    cells = []
+    for clock in (0, 1):
+        full, split = times[:, 0, clock], times[:, 1, clock]
+        cells += [milliseconds(np.median(full)), milliseconds(np.median(split))]
+        cells.append("{:+.1f}% [{:+.1f}, {:+.1f}]".format(*overhead(full, split)))
+        if clock == 0:
+            cells.append(f"{np.median(split - full) * 1e3:+.0f}")
+    return cells
+
+
+def milliseconds(ms: float) -> str:
+    return f"{ms:.2f}" if ms >= 1 else f"{ms:.4f}"
+
+
+def size(nbytes: int) -> str:
+    return f"{nbytes / 1024:.3g} KiB" if nbytes < 2**20 else f"{nbytes / 2**20:.3g} MiB"
+
+
+class OverheadTable:
+    """Rows of overhead measurements, and which of them miss the target (by CPU time)."""
+
+    def __init__(self, *first_columns: str):
+        self.rows = [
+            table_row(*first_columns, OVERHEAD_COLUMNS),
+            "|" + "---|" * len(first_columns) + "---:|" * (OVERHEAD_COLUMNS.count("|") + 1),
+        ]
+        self.above: list[str] = []  # the whole 95% interval above the target
+        self.straddling: list[str] = []
+
+    def add(self, label: str, cells: list[str], times: np.ndarray) -> None:
+        self.rows.append(table_row(*cells, *overhead_cells(times)))
+        median, low, high = overhead(times[:, 0, 0], times[:, 1, 0])
+        if low > TARGET:
+            self.above.append(f"{label} ({median:+.1f}%)")
+        elif high > TARGET:
+            self.straddling.append(f"{label} ({median:+.1f}%)")
+
+    def lines(self) -> list[str]:
+        return [
+            *self.rows,
+            "",
+            f"Above the {TARGET:g}% target by CPU time (the whole interval above it):"
+            f" {', '.join(self.above) or 'none'}. Interval containing {TARGET:g}%:"
+            f" {', '.join(self.straddling) or 'none'}.",
+        ]
+
+
+class SplitBench:
+    """One zoo model's whole-model session, against the segments of a 2-way split at any cut."""
+
+    def __init__(self, path: Path):
+        self.model = graph.prepare_model(onnx.load(str(path)))
+        self.analysis = graph.analyse(self.model)
+        self.feeds = runtime.random_feeds(self.model)
+        self.full = self.session(self.model)
+
+    @staticmethod
+    def session(model: onnx.ModelProto):
+        # One intra-op thread: onnxruntime runs the graph on the calling thread, so that thread's CPU time is
+        # the run's whole cost, and other processes' load on the shared cores cannot inflate it (wall time).
+        return runtime.make_session(model, threads=1)
+
+    def run_full(self) -> None:
+        self.full.run(None, self.feeds)
+
+    def split_runner(self, cut: int):
+        parts = segments.extract_segments(self.model, self.analysis, [cut])
+        sessions = [self.session(p.model) for p in parts]
+        return lambda: segments.run_segments(sessions, parts, self.feeds)
+
+    def control_runner(self):
+        """A second whole-model session in place of the split: what the method reads when nothing differs."""
+        second = self.session(self.model)
+        return lambda: second.run(None, self.feeds)
+
+    def against_full(self, runner, pairs: int) -> np.ndarray:
+        return paired_runs(self.run_full, runner, pairs)
+
+    def cut_label(self, cut: int) -> str:
+        point = self.analysis.cuts[cut]
+        more = f" and {len(point.names) - 1} more" if len(point.names) > 1 else ""
+        return f"{cut} (`{point.names[0]}`{more}, {size(point.nbytes)})"
+
+
+def table_row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
 
 
 def bench_overhead(zoo_files: dict[str, Path]) -> list[str]:
-    rows = [
-        "| model | input | full ms | prefix + suffix ms | overhead | cut (bytes) |",
-        "|---|---|---:|---:|---:|---|",
-    ]
-    for name in ("alexnet", "vgg11", "resnet18", "mobilenetv2"):
-        model = graph.prepare_model(onnx.load(str(zoo_files[name])))
-        analysis = graph.analyse(model)
-        middle = len(analysis.cuts) // 2
-        parts = segments.extract_segments(model, analysis, [middle])
-        feeds = runtime.random_feeds(model)
-        full = runtime.make_session(model)
-        sessions = [runtime.make_session(p.model) for p in parts]
+    table = OverheadTable("model", "input", "cut (tensor, size)")
+    for name, path in zoo_files.items():
+        bench = SplitBench(path)
+        middle = len(bench.analysis.cuts) // 2
+        shape = "×".join(str(d) for d in bench.analysis.inputs[0].shape[1:])
+        times = bench.against_full(bench.split_runner(middle), PAIRS)
+        table.add(name, [name, shape, bench.cut_label(middle)], times)
+        if name == CONTROL:
+            times = bench.against_full(bench.control_runner(), PAIRS)
+            table.add(f"{name} control", [name, shape, "control: a second whole-model session"], times)
+    return table.lines()
 
-        def run_full(full=full, feeds=feeds):
-            full.run(None, feeds)
 
-        def run_split(sessions=sessions, parts=parts, feeds=feeds):
-            segments.run_segments(sessions, parts, feeds)
-
-        # Interleave the two so that drift on the shared machine hits both alike.
-        full_ms, split_ms = [], []
-        for _ in range(5):
-            full_ms.append(median_ms(run_full, 10))
-            split_ms.append(median_ms(run_split, 10))
-        a, b = statistics.median(full_ms), statistics.median(split_ms)
-        shape = "×".join(str(d) for d in analysis.inputs[0].shape[1:])
-        cut = analysis.cuts[middle]
-        rows.append(
-            f"| {name} | {shape} | {a:.2f} | {b:.2f} | {100 * (b - a) / a:+.1f}% | {middle} ({cut.nbytes / 1024:.0f} KiB) |"
+def bench_every_cut(path: Path) -> list[str]:
+    table = OverheadTable("cut (tensor, size)")
+    bench = SplitBench(path)
+    for cut in range(len(bench.analysis.cuts)):
+        table.add(
+            f"cut {cut}", [bench.cut_label(cut)], bench.against_full(bench.split_runner(cut), CUT_PAIRS)
         )
-    return rows
+    return table.lines()
 
 
 def section(tables: dict[str, list[str]]) -> str:
-    lines = ["## Catalog", "", f"`{COMMAND}` on {machine()}.", ""]
-    notes = {
-        "Cut analysis against graph size": "Residual blocks (skip, shared consumer, Shape side-graph). `analyse` is the"
-        " linear sweep; `prepare` is ONNX shape inference, done once per upload. Constant µs/node = linear growth.",
-        "Segment extraction (2-way split)": "Both segments built, checker-validated and serialized.",
-        "Split overhead on the same CPU": "Prefix then suffix in one process (no network) against the whole model,"
-        " at the middle cut; medians of 5 × 10 interleaved runs. The target is under 3%. The machine is shared:"
-        " a model's row moves by up to ±10% between runs (run it twice before believing a single outlier).",
-    }
+    lines = ["## Catalog", "", f"`{COMMAND}` on {machine()}, onnxruntime {ort.__version__}.", ""]
     for title, rows in tables.items():
-        lines += [f"### {title}", "", notes[title], "", *rows, ""]
+        lines += [f"### {title}", "", NOTES[title], "", *rows, ""]
+        if title in FINDINGS:
+            lines += [FINDINGS[title], ""]
     return "\n".join(lines)
+
+
+NOTES = {
+    "Cut analysis against graph size": "Residual blocks (skip, shared consumer, Shape side-graph). `analyse` is the"
+    " linear sweep; `prepare` is ONNX shape inference, done once per upload. Constant µs/node = linear growth.",
+    "Segment extraction (2-way split)": "Both segments built, checker-validated and serialized.",
+    "Split overhead on the same CPU": "Prefix then suffix in one process (no network; `segments.run_segments`"
+    " hands each output array to the next session, as an agent does) against the whole model, at the middle cut"
+    " of each zoo model. Every session has one intra-op thread, one inter-op thread and no spinning"
+    f" (`runtime.make_session(..., threads=1)`). After {WARMUP} discarded runs of each, {PAIRS} pairs of runs"
+    " interleaved full, split, full, split, …, so that drift hits both alike. *Overhead* is the median of the"
+    f" per-pair ratios split/full, less 1, with a bootstrap 95% confidence interval ({BOOTSTRAP} resamples of the"
+    " pairs); *CPU µs* is the median per-pair difference in CPU time. **CPU time is the headline**"
+    " (`time.thread_time_ns` of the calling thread): with one intra-op thread onnxruntime runs the whole"
+    " inference on that thread, so the time other processes hold the shared cores is not counted in it, while"
+    " wall time counts it (see the wall intervals). CPU time still feels the other processes through the shared"
+    " L3 cache and memory bandwidth, so a row can move by more than its interval between runs: the middle cuts"
+    f" of {' and '.join(EVERY_CUT)} are measured again, minutes later, in the tables below. The control row"
+    f" ({CONTROL}) runs a second session of the whole model in place of the split: nothing differs but where each"
+    f" session's memory lies, so it shows the method's resolution. The target is under {TARGET:g}%.",
+    **{
+        f"Split overhead at every cut of {name}": f"As above, at every cut point of {name}, {CUT_PAIRS} pairs per"
+        " cut. The size is that of the tensors crossing the cut."
+        for name in EVERY_CUT
+    },
+}
+FINDINGS = {
+    f"Split overhead at every cut of {EVERY_CUT[-1]}": "Where the overhead comes from (read from the optimized"
+    " graphs onnxruntime writes with `SessionOptions.optimized_model_filepath`, from its per-node profile, and"
+    " from runs after reading 64 MiB to empty the caches): the segments keep every fusion and layout"
+    " optimization of the whole model except at the cut itself, and away from the cut their operators take the"
+    " same time as the whole model's. (1) The second `session.run` has a fixed cost: about 20 µs when the data"
+    " it touches (interpreter, binding, session) is in cache, as in the digits rows, where that is most of the"
+    " run; several times more when the run before it has swept the cache, as a larger model's prefix does. That"
+    " is most of mobilenetv2's overhead at its thin cuts (cuts 47 and 48 cross 5 KiB, and the suffix is the"
+    " final Gemm alone), and the part that moves with the other processes' load. (2) onnxruntime's CPU provider"
+    " runs convolutions in a blocked channel layout (NCHWc); the tensor crossing the cut is a plain NCHW graph"
+    " output and input, so the prefix converts it out of the blocked layout and the suffix back into it, two"
+    " passes over the tensor that the whole model does not make; a cut between a convolution and its Clip/Relu"
+    " also loses their fusion, and one whose tensor is also a residual block's skip input loses that block's"
+    " Add (and Relu) fusion into its last convolution. (2) grows with the crossing tensor: it puts"
+    " mobilenetv2's megabyte cuts furthest over the target, the cuts that would also send the most bytes over"
+    " the link. Nothing is copied at the hand-off: `session.run` returns arrays over onnxruntime's own buffers"
+    " and the next session reads them in place (binding OrtValues through `io_binding` was no faster). Neither"
+    " part comes from the extraction: (1) is the price of a second session, (2) of handing over a plain tensor,"
+    " so the target holds where a model's run is long against (1) and its work large against the cut tensor.",
+}
+
+
+def overhead_tables(zoo_files: dict[str, Path]) -> dict[str, list[str]]:
+    tables = {"Split overhead on the same CPU": bench_overhead(zoo_files)}
+    for name in EVERY_CUT:
+        tables[f"Split overhead at every cut of {name}"] = bench_every_cut(zoo_files[name])
+    return tables
 
 
 def main() -> None:
@@ -191,14 +355,19 @@ def main() -> None:
     parser.add_argument(
         "--write", action="store_true", help="replace the Catalog section of docs/benchmarks.md"
     )
+    parser.add_argument(
+        "--overhead-only", action="store_true", help="run only the split-overhead tables (prints; no --write)"
+    )
     args = parser.parse_args()
+    if args.write and args.overhead_only:
+        parser.error("--write regenerates the whole section: run it without --overhead-only")
     directory = zoo.default_zoo_dir()
     zoo_files = {m.name: directory / m.file for m in zoo.build_zoo(directory)}
-    tables = {
-        "Cut analysis against graph size": bench_analysis(),
-        "Segment extraction (2-way split)": bench_extraction(zoo_files),
-        "Split overhead on the same CPU": bench_overhead(zoo_files),
-    }
+    tables = {}
+    if not args.overhead_only:
+        tables["Cut analysis against graph size"] = bench_analysis()
+        tables["Segment extraction (2-way split)"] = bench_extraction(zoo_files)
+    tables.update(overhead_tables(zoo_files))
     text = section(tables)
     print(text)
     if args.write:
