@@ -2,15 +2,16 @@
 
 ``async_to_sync`` outside a server runs each coroutine on a new event loop, and channels-redis keeps its
 connections per loop: every send from a Celery worker paid a fresh loop and a fresh Redis connection
-(3-5 ms, measured in bench/bench_jobs.py). Here a process keeps one sender loop in a daemon thread for its
-whole life (re-created after a fork), so a send costs one Redis round trip.
+(3-5 ms, measured in bench/bench_jobs.py). Here loops live as long as their thread:
 
-Sends from one process in one *lane* leave in the order they were made (a lane takes them one at a
-time): a job's ``planning`` event can never overtake its ``running`` one, nor a ``deploy`` its ``run``.
-Agent commands and dashboard events are separate lanes, so a command never waits behind a group send.
+- a send the caller waits for (an agent command) runs to completion on the calling thread's own loop: it
+  costs its Redis round trips and no more (1 ms measured, where handing it to another thread's loop and
+  being woken again cost 2.5 ms), and sends from one thread leave in the order they were made;
+- a send nobody waits for (a dashboard event) goes to the process's sender thread, off the caller's path,
+  where such sends leave one at a time in the order they were made.
 
 In a server's database thread (a consumer's ``sync_to_async``), the server's own loop and connections are
-used instead, as ``async_to_sync`` does there.
+used instead, as ``async_to_sync`` does there, with the same order per *lane* (``agents``, ``events``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from asgiref.sync import SyncToAsync, async_to_sync
 
 log = logging.getLogger(__name__)
 
-SEND_TIMEOUT_S = 10.0
-
 
 _turns: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Lock] = {}
 
@@ -44,8 +43,20 @@ async def _in_turn(lane: str, function: Callable[..., Awaitable[Any]], *args: An
         return await function(*args)
 
 
+_local = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """This thread's own loop (not running: ``call`` runs each waited send to completion on it)."""
+    loop = getattr(_local, "loop", None)
+    if loop is None or _local.pid != os.getpid():  # a forked child must not share its parent's selector
+        loop = _local.loop = asyncio.new_event_loop()
+        _local.pid = os.getpid()
+    return loop
+
+
 class _Sender:
-    """A daemon thread running an event loop for the process's sends."""
+    """A daemon thread running an event loop for the process's fire-and-forget sends."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -74,26 +85,23 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def call(function: Callable[..., Awaitable[Any]], *args: Any, wait: bool = True, lane: str = "events") -> Any:
-    """Run ``function(*args)`` (a channel-layer coroutine) from sync code, after every send this process
-    made before it in ``lane``.
+    """Run ``function(*args)`` (a channel-layer coroutine) from sync code.
 
     ``wait=True`` returns its result (raising its exception); ``wait=False`` returns at once and logs a
-    failure — for sends whose failure the caller could not act on (after-commit hooks, dashboard events).
+    failure — for sends whose failure the caller could not act on (dashboard events).
     """
     loop = _server_loop()
-    if loop is not None and wait:
-        return async_to_sync(_in_turn)(lane, function, *args)
-    if loop is not None:
-        # Waiting on a server loop that has stopped (a disconnect handled during shutdown) would hang this
-        # thread for good, and with it the server's exit: hand the send over and return.
-        if not loop.is_running():
-            return None
-    else:
+    if loop is None and wait:
+        return _thread_loop().run_until_complete(function(*args))
+    if loop is None:
         loop = _sender_loop()
-    future = asyncio.run_coroutine_threadsafe(_in_turn(lane, function, *args), loop)
-    if wait:
-        return future.result(SEND_TIMEOUT_S)
-    future.add_done_callback(_log_failure)
+    elif wait:
+        return async_to_sync(_in_turn)(lane, function, *args)
+    elif not loop.is_running():
+        # Waiting on a server loop that has stopped (a disconnect handled during shutdown) would hang this
+        # thread for good, and with it the server's exit; a send handed to it would never run.
+        return None
+    asyncio.run_coroutine_threadsafe(_in_turn(lane, function, *args), loop).add_done_callback(_log_failure)
     return None
 
 
