@@ -214,6 +214,24 @@ def profile(api, url: str, device_ids: list[str], model) -> None:
                    timeout=300, what=f"profile of {model}")  # fmt: skip
 
 
+def round_trips(env: dict, gap_s: float, count: int = 50) -> tuple[float, float]:
+    """Median µs of one Redis PING and one PostgreSQL ``SELECT 1`` from this process, ``gap_s`` apart: what a
+    single hop between two processes costs on this machine when the other one was asleep (as between jobs)."""
+    import psycopg
+    import redis
+
+    r = redis.Redis.from_url(env["REDIS_URL"])
+    pings, selects = [], []
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        for _ in range(count):
+            for sink, call in ((pings, r.ping), (selects, lambda: conn.execute("select 1").fetchone())):
+                time.sleep(gap_s)
+                started = time.perf_counter()
+                call()
+                sink.append((time.perf_counter() - started) * 1e6)
+    return statistics.median(pings), statistics.median(selects)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="replace the Jobs section of docs/benchmarks.md")
@@ -255,6 +273,7 @@ def main() -> None:
         wait_until(lambda: Device.objects.filter(status="online", dataplane_port__isnull=False).count() == 2,
                    what="both agents online", interval=0.2)  # fmt: skip
         rows, stream_rows = [], []
+        hops = [(f"{gap * 1e3:g}", *(f"{us:.0f}" for us in round_trips(env, gap))) for gap in (0.0, 0.02)]
         for model in models:
             if args.profile:
                 profile(api, fleet.url, [a, b], model)
@@ -283,6 +302,7 @@ def main() -> None:
         ["model", "job", "bare ms", "submit→result ms", "agents' work ms", "control-plane overhead ms",
          "of which dispatch ms", "run hop ms", "result hop ms", "predicted ms", "measured ms", "MAPE"],
         rows)  # fmt: skip
+    hop_table = markdown_table(["gap between calls ms", "Redis PING µs", "PostgreSQL SELECT 1 µs"], hops)
     streamed = markdown_table(["model", "frames", "rate /s", "p50 ms", "frames/s", "per-frame overhead ms"],
                               stream_rows)  # fmt: skip
     agent_threads = args.agent_threads
@@ -300,6 +320,11 @@ devices on this host, so that one device's compute does not take the other's cor
 *measured*: the plan's latency against `run` sent → result stored; MAPE over the jobs.
 
 {one_shot}
+
+One hop between two processes on this machine (from the benchmark process, after a pause of the gap: the
+other process was asleep, as it is between jobs):
+
+{hop_table}
 
 Streamed (2-stage split, pipelined, one session per model): per-frame overhead = frame latency at the
 source minus the traced work of its stages — no control-plane round trip per frame.
