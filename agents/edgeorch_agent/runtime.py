@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import os
 import time
 import urllib.error
@@ -250,6 +251,7 @@ class Stage:
     spec: StageSpec
     session: Any
     thread: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "edgeorch-stage"))
+    recent_compute_s: float = math.inf  # the last request's compute time (unknown: as if long)
 
     def compute(
         self, feeds: dict[str, np.ndarray], compute_scale: float
@@ -262,6 +264,7 @@ class Stage:
         except Exception as exc:  # onnxruntime's errors have no common base worth naming
             raise StageError(f"stage {self.spec.stage}: onnxruntime failed: {exc}") from None
         compute_s = stretch(time.perf_counter() - started, compute_scale)
+        self.recent_compute_s = compute_s
         return dict(zip(names, values, strict=True)), compute_s
 
 
