@@ -194,11 +194,20 @@ def stream_row(api, url: str, body: dict) -> dict:
     if session.state != "completed" or not frames:
         raise SystemExit(f"session {pk}: {session.state} {session.reason}")
     overhead = [f.latency_s - sum(stats.stage_totals(f.trace).values()) for f in frames]
+    # Where the untraced time lies: after each stage's compute and encoding until it hands the output on
+    # (the stage thread waking the event loop), and from the last stage's end until the source hears of it
+    # (the DONE frame's hop). The frame's latency starts as it enters stage 0's queue.
+    hand_over = [
+        sum(t["end"] - t["start"] - t["compute_s"] - t["serialize_s"] for t in f.trace) for f in frames
+    ]
+    done = [f.trace[0]["start"] - f.trace[0]["queue_s"] + f.latency_s - f.trace[-1]["end"] for f in frames]
     return {
         "frames": len(frames),
         "p50_ms": session.summary["latency_s"]["p50"] * 1e3,
         "fps": session.summary["throughput_fps"],
         "frame_overhead_ms": statistics.median(overhead) * 1e3,
+        "hand_over_ms": statistics.median(hand_over) * 1e3,
+        "done_ms": statistics.median(done) * 1e3,
     }
 
 
@@ -294,7 +303,7 @@ def main() -> None:
                 api, fleet.url, {**split, "rate": rate, "frames": 20 if args.quick else args.frames}
             )
             stream_rows.append([model.name, s["frames"], f"{rate:.0f}", f"{s['p50_ms']:.2f}", f"{s['fps']:.1f}",
-                                f"{s['frame_overhead_ms']:.3f}"])  # fmt: skip
+                                f"{s['frame_overhead_ms']:.3f}", f"{s['hand_over_ms']:.3f}", f"{s['done_ms']:.3f}"])  # fmt: skip
             print(stream_rows[-1], flush=True)
     finally:
         fleet.stop()
@@ -303,7 +312,8 @@ def main() -> None:
          "of which dispatch ms", "run hop ms", "result hop ms", "predicted ms", "measured ms", "MAPE"],
         rows)  # fmt: skip
     hop_table = markdown_table(["gap between calls ms", "Redis PING µs", "PostgreSQL SELECT 1 µs"], hops)
-    streamed = markdown_table(["model", "frames", "rate /s", "p50 ms", "frames/s", "per-frame overhead ms"],
+    streamed = markdown_table(["model", "frames", "rate /s", "p50 ms", "frames/s", "per-frame overhead ms",
+                               "of which: hand-overs ms", "DONE hop ms"],
                               stream_rows)  # fmt: skip
     agent_threads = args.agent_threads
     section = f"""## Jobs
@@ -327,7 +337,10 @@ other process was asleep, as it is between jobs):
 {hop_table}
 
 Streamed (2-stage split, pipelined, one session per model): per-frame overhead = frame latency at the
-source minus the traced work of its stages — no control-plane round trip per frame.
+source minus the traced work of its stages — no control-plane round trip per frame. Of it, *hand-overs*: after
+each stage's compute and encoding until its output is handed on (a stage in its thread waking the agent's
+event loop; a stage under 1 ms runs on the loop itself), and the *DONE hop*: from the last stage's end until
+the source hears the frame finished.
 
 {streamed}
 """
