@@ -230,24 +230,12 @@ def throttle_threshold(profile: str) -> float | None:
 
 
 def device_links(device: Device) -> list[dict]:
-    """The latest measurement of each link from and to the device (bandwidth in bit/s, RTT in s)."""
-    from edgeorch.plans.models import LinkSample
+    """The latest measurement of each link from and to the device (bandwidth in bit/s, RTT in s), as
+    ``GET /api/devices/{id}/links/`` gives them."""
+    from edgeorch.devices.api import LinkSerializer
+    from edgeorch.plans import services as plans
 
-    recent = LinkSample.objects.filter(device_from=device) | LinkSample.objects.filter(device_to=device)
-    seen, links = set(), []
-    for s in recent.select_related("device_from", "device_to").order_by("-measured_at")[:200]:
-        key = (s.device_from_id, s.device_to_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        outgoing = s.device_from_id == device.pk
-        peer = s.device_to if outgoing else s.device_from
-        links.append({
-            "direction": "out" if outgoing else "in", "peer": str(peer.pk) if peer else None,
-            "peer_name": peer.name if peer else "control plane", "bandwidth_bps": s.bandwidth_bps,
-            "rtt_s": s.rtt_s, "measured_at": s.measured_at.isoformat(),
-        })  # fmt: skip
-    return links
+    return LinkSerializer(plans.device_links(device), many=True, context={"device": device}).data
 
 
 def stage_timings(device: Device, since: datetime, limit: int = 300) -> list[dict]:
