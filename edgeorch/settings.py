@@ -181,6 +181,8 @@ PLAN_CACHE_S = envfloat("EDGEORCH_PLAN_CACHE_S", 1.0, minimum=0)
 JOB_TIMEOUT_S = envfloat("EDGEORCH_JOB_TIMEOUT", 30.0, minimum=0.1)
 # Whether each change of a job's or session's state waits for the disk (PostgreSQL synchronous_commit).
 JOB_SYNCHRONOUS_COMMIT = envbool("EDGEORCH_JOB_SYNCHRONOUS_COMMIT", False)
+# A profile or link probe the agent has not answered after this long fails (the overdue sweep).
+MEASUREMENT_TIMEOUT_S = envfloat("EDGEORCH_MEASUREMENT_TIMEOUT", 600.0, minimum=1)
 # Largest binary frame (a result tensor or a relayed activation) accepted after the message announcing it.
 # A job input up to this size goes to the first agent inside its run message instead of by download.
 JOB_INLINE_INPUT_MAX_BYTES = envint("EDGEORCH_JOB_INLINE_INPUT_KB", 1024, minimum=0) * 1024

@@ -533,13 +533,20 @@ def device_gone(device_id) -> int:
 
 
 def expire_overdue(now=None) -> int:
-    """Fail every active run past its timeout (a safety net behind the per-run countdown tasks)."""
+    """Fail every active run past its timeout (a safety net behind the per-run countdown tasks), and every
+    measurement no answer came for within ``MEASUREMENT_TIMEOUT_S`` (an agent that went away, or whose answer
+    was refused as malformed)."""
     now = now or timezone.now()
     count = 0
     for kind in (Job, Session):
         for run in kind.objects.filter(state__in=ACTIVE).only("pk", "created_at", "timeout_s"):
             if run.created_at + timedelta(seconds=run.timeout_s) <= now:
                 count += expire(kind, run.pk)
+    waited = timedelta(seconds=settings.MEASUREMENT_TIMEOUT_S)
+    count += Measurement.objects.filter(state=MeasurementState.PENDING, created_at__lte=now - waited).update(
+        state=MeasurementState.FAILED, finished_at=now,
+        error=f"no answer from the agent within {settings.MEASUREMENT_TIMEOUT_S:g} s",
+    )  # fmt: skip
     return count
 
 

@@ -264,3 +264,24 @@ def test_a_lost_relay_of_a_stream_frame_or_another_deployment_fails_no_job(plann
         assert services.relay_channel(p.Relay(other_id, job.pk, edge)) is None
     job.refresh_from_db()
     assert job.state == RunState.RUNNING
+
+
+def test_a_measurement_never_answered_fails_at_the_sweep_and_an_answered_one_stays(devices, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from edgeorch.jobs.choices import MeasurementState
+    from edgeorch.jobs.models import Measurement
+
+    settings.MEASUREMENT_TIMEOUT_S = 60
+    silent = services.probe_links(devices[0])
+    answered = services.probe_links(devices[1])
+    answered.state = MeasurementState.DONE
+    answered.save(update_fields=["state"])
+    services.expire_overdue(now=timezone.now() + timedelta(seconds=30))
+    assert Measurement.objects.get(pk=silent.pk).state == MeasurementState.PENDING  # still within its time
+    services.expire_overdue(now=timezone.now() + timedelta(seconds=61))
+    silent.refresh_from_db()
+    assert silent.state == MeasurementState.FAILED and "no answer from the agent within 60 s" in silent.error
+    assert Measurement.objects.get(pk=answered.pk).state == MeasurementState.DONE
