@@ -8,12 +8,15 @@ telemetry throttle of devices and the latest measured links the current plan doe
 ``should_switch`` (hysteresis) decides. A switch deploys the new placement (reusing a live deployment),
 waits until it is ready, tells the source agent to route its next frames there (``stream_switch``) and
 records a ``PlanSwitch``. While the plan keeps a link unused (e.g. all local), the source probes its links
-every period, so a recovered link is noticed.
+every period, so a recovered link is noticed. Devices not yet used start from the calibration remembered from
+recent sessions of the model (``remembered_calibrations``); a device whose profile's thermal model can
+throttle it soon makes the decision a foresight over the next period (``_foresight``).
 """
 
 from __future__ import annotations
 
 import logging
+import statistics
 import time
 import uuid
 
@@ -33,6 +36,8 @@ CHECK_EVERY_S = 0.5
 BUSY_FOR_S = 60.0  # a task that died holding the session is forgotten after this
 READY_WAIT_S = 60.0
 PROBE_BYTES = 64 * 1024
+RESIDUALS = 9  # the cost model's latest misses on the placement in force, for its predicted latency
+SETTLE_FRAMES = 3  # frames after a (re)deployment not judged: in flight on the old route, or warming up
 POLICY = decide.Policy()
 
 
@@ -84,11 +89,16 @@ def _release(session_id) -> None:
 
 def to_conditions(data: dict) -> decide.Conditions:
     bandwidth = {tuple(k.split("|")): v for k, v in (data.get("bandwidth") or {}).items()}
-    return decide.Conditions(bandwidth, dict(data.get("slowdown") or {}))  # type: ignore[arg-type]
+    recent = {k: tuple(v) for k, v in (data.get("recent") or {}).items()}
+    return decide.Conditions(bandwidth, dict(data.get("slowdown") or {}), recent)  # type: ignore[arg-type]
 
 
 def from_conditions(c: decide.Conditions) -> dict:
-    return {"bandwidth": {f"{a}|{b}": v for (a, b), v in c.bandwidth.items()}, "slowdown": dict(c.slowdown)}
+    return {
+        "bandwidth": {f"{a}|{b}": v for (a, b), v in c.bandwidth.items()},
+        "slowdown": dict(c.slowdown),
+        "recent": {k: list(v) for k, v in c.recent.items()},
+    }
 
 
 def planned_conditions(plan: dict) -> decide.Conditions:
@@ -120,12 +130,19 @@ def current_conditions(session, state: dict) -> decide.Conditions:
         .values("request_id", "ok", "latency_s", "trace")
     )
     route = [s["device"] for s in plan["stages"]]
-    mine = [f for f in frames if [e.get("device") for e in f["trace"]] == route]
+    # The first frames on a deployment are warm-up (a fresh onnxruntime session runs its first inference
+    # several times slower), and right after a switch some still ran on the old route: neither says anything
+    # about the conditions.
+    warm = state.get("warm_from", SETTLE_FRAMES)
+    mine = [f for f in frames if f["request_id"] >= warm and [e.get("device") for e in f["trace"]] == route]
     rtt = {decide.pair(link["a"], link["b"]): link["rtt_ms"] / 1e3 for link in plan.get("links") or []}
     input_bytes = planning_input_bytes(session)
     estimate = decide.observe(
         prior, plan, mine, input_bytes=input_bytes, source=source, rtt=rtt, policy=POLICY
     )
+    if state.get("model_s"):  # how far the cost model's prediction in force was from these frames
+        misses = [f["latency_s"] - state["model_s"] for f in mine if f["ok"]]
+        state["residuals"] = [*state.get("residuals", []), *misses][-RESIDUALS:]
     state["estimate"] = from_conditions(estimate)
     if frames:
         state["last_frame"] = frames[-1]["request_id"]
@@ -139,15 +156,75 @@ def current_conditions(session, state: dict) -> decide.Conditions:
         if key not in used_links and sample.measured_at.timestamp() > state.get("planned_at", 0):
             bandwidth[key] = sample.bandwidth_bps / 8.0
     # A device's factor folds its thermal throttle into a calibration of its profile (measured / profiled);
-    # while no frame runs there, its last calibration times its current throttle stands in for it.
+    # while no frame runs there, its last calibration (or the one remembered from recent sessions) times its
+    # current throttle stands in for it.
     slowdown, calibration = dict(estimate.slowdown), state.setdefault("calibration", {})
+    if "remembered" not in state:
+        state["remembered"] = remembered_calibrations(session, devices)
     for device in devices:
         key, throttle = str(device.pk), plans.current_throttle(device)
         if key in used_devices and key in slowdown:
             calibration[key] = slowdown[key] / throttle
         else:
-            slowdown[key] = calibration.get(key, 1.0) * throttle
-    return decide.Conditions(bandwidth, slowdown)
+            slowdown[key] = calibration.get(key, state["remembered"].get(key, 1.0)) * throttle
+    return decide.Conditions(bandwidth, slowdown, estimate.recent)
+
+
+REMEMBER_SESSIONS = 8  # recent sessions of the same model a device's calibration is remembered from
+REMEMBER_FRAMES = 40  # ... their latest frames each
+
+
+def remembered_calibrations(session, devices: list) -> dict[str, float]:
+    """Per device, the median over recent sessions' frames of this model of its measured compute / the
+    plan's profiled compute at full speed / the throttle it reported then. The profile's bias (e.g. block
+    times measured while the host was busier) belongs to the device and the model, not to one session, so a
+    device this session has not run on yet is still compared calibrated. Compute only: the wait behind
+    background tenants is a condition of that session, not a calibration."""
+    wanted, ratios = {str(d.pk) for d in devices}, {}
+    past = (
+        Session.objects.filter(model_id=session.model_id)
+        .exclude(pk=session.pk)
+        .exclude(plan={})
+        .order_by("-created_at")
+        .only("pk", "plan")[:REMEMBER_SESSIONS]
+    )
+    for run in past:
+        if PlanSwitch.objects.filter(session=run).exists():
+            continue  # its frames ran on more than one plan
+        for device, values in _calibration_samples(run, wanted).items():
+            ratios.setdefault(device, []).extend(values)
+    return {d: statistics.median(v) for d, v in ratios.items() if len(v) >= 5}
+
+
+def _calibration_samples(run, wanted: set[str]) -> dict[str, list[float]]:
+    from edgeorch.telemetry.models import TelemetryRecord
+
+    traces = list(
+        Frame.objects.filter(session=run, ok=True).order_by("-request_id").values_list("trace", flat=True)
+    )[:REMEMBER_FRAMES]
+    ends = [float(e.get("end") or 0.0) for t in traces for e in t if e.get("device") in wanted]
+    if not ends:
+        return {}
+    rows = (
+        TelemetryRecord.objects.filter(device_id__in=wanted, metrics__has_key="cpu.throttle_factor")
+        .filter(ts__gte=_aware(min(ends) - 5.0), ts__lte=_aware(max(ends)))
+        .order_by("ts")
+        .values_list("device_id", "ts", "metrics")
+    )
+    throttles: dict[str, list[tuple[float, float]]] = {}
+    for device, ts, metrics in rows:
+        throttles.setdefault(str(device), []).append((ts.timestamp(), float(metrics["cpu.throttle_factor"])))
+
+    def throttle_at(device: str, at: float) -> float:
+        return next((f for t, f in reversed(throttles.get(device, [])) if t <= at), 1.0)
+
+    return decide.calibration_samples(run.plan, traces, throttle_at, wanted)
+
+
+def _aware(ts: float):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def planning_input_bytes(session) -> float:
@@ -176,9 +253,11 @@ def problem_under(session, devices: list, c: decide.Conditions):
     return assembly, decide.apply(assembly.problem, c)
 
 
-def plan_under(session, assembly, problem, c: decide.Conditions) -> dict:
-    """``make_plan``'s dict for the ``adaptive`` plan of ``problem``."""
-    out = planning.plan(problem, "adaptive").to_dict()
+def plan_under(session, assembly, problem, c: decide.Conditions, stages=None) -> dict:
+    """``make_plan``'s dict for the ``adaptive`` plan of ``problem`` (or for the placement ``stages``)."""
+    out = (
+        planning.plan(problem, "adaptive") if stages is None else decide.plan_of(problem, stages)
+    ).to_dict()
     out["notes"] = [*out["notes"], "re-planned from live estimates (adaptive)"]
     out.update(model={"id": session.model.pk, "name": session.model.name, "version": session.model.version})
     devices = [{**d, "throttle": c.slowdown.get(d["id"], d.get("throttle", 1.0))} for d in assembly.devices]
@@ -208,8 +287,14 @@ def adapt(session_id) -> PlanSwitch | None:
         log.warning("session %s: cannot evaluate its plan: %s", session.pk, exc)
         _save_state(session_id, state)
         return None
-    # The current plan's latency as predicted now, from the next frame on (reports compare it to measured).
-    state["predictions"] = [*state.get("predictions", []), [state.get("last_frame", -1) + 1, old_s]][-400:]
+    # The current plan's latency as predicted now, from the next frame on (reports compare it to measured):
+    # the cost model under the estimates, plus the median of its recent misses on this placement (what a
+    # frame spends outside its trace: the emitter, the result's way back).
+    state["model_s"] = old_s
+    residual = statistics.median(state["residuals"]) if len(state.get("residuals", [])) >= 3 else 0.0
+    predicted = max(old_s + residual, 0.5 * old_s)
+    upcoming = [state.get("last_frame", -1) + 1, predicted]
+    state["predictions"] = [*state.get("predictions", []), upcoming][-400:]
     baseline = to_conditions(state["baseline"])
     since = now - state["planned_at"]
     verdict = decide.should_replan(baseline, current, since, POLICY)
@@ -232,7 +317,8 @@ def _probe(session) -> None:
     from . import services
 
     try:
-        services.probe_links(session.source, payload_bytes=PROBE_BYTES)
+        # Peers only: re-planning reads peer links, and the control-plane uploads would delay the answer.
+        services.probe_links(session.source, payload_bytes=PROBE_BYTES, control_plane=False)
     except services.SubmitError:
         pass
 
@@ -256,13 +342,24 @@ def replan(
     session, assembly, problem, conditions, old_s: float, reason: str, state: dict
 ) -> PlanSwitch | None:
     """Plan afresh under ``conditions``; switch when the hysteresis says so."""
+    old, source = decide.placement(session.plan), str(session.source_id)
     try:
         new = plan_under(session, assembly, problem, conditions)
+        now_s, new_s, note = old_s, new["latency"], ""
+        foresight = _foresight(session, problem, old)
+        if foresight is not None:  # a device that heats: judge placements by how they will heat it
+            (new_s, stages), now_s = foresight
+            new = plan_under(session, assembly, problem, conditions, stages)
+            note = f" (foreseen over {POLICY.period_s:g} s as the device heats)"
     except planning.PlanningError as exc:
         log.warning("re-planning session %s failed: %s", session.pk, exc)
         return None
-    same = decide.placement(new) == decide.placement(session.plan)
-    verdict = decide.should_switch(old_s, new["latency"], same, POLICY)
+    target = decide.placement(new)
+    noise = conditions.spread(decide.involved(old, source) | decide.involved(target, source))
+    left = state.get("left", {}).get(describe(new))
+    back = left is not None and time.time() - left < POLICY.dwell_s
+    verdict = decide.should_switch(now_s, new_s, old == target, POLICY, noise=noise, back=back)
+    verdict = decide.Decision(verdict.act, verdict.reason + note)
     state.setdefault("log", []).append({"at": time.time(), "reason": reason, "verdict": verdict.reason})
     state["log"] = state["log"][-20:]
     if not verdict.act:
@@ -270,7 +367,66 @@ def replan(
     record = switch(session, new, old_s, f"{reason}; {verdict.reason}")
     if record is not None:
         state["predictions"].append([record.after_frame + 1, new["latency"]])
+        state["left"] = {**state.get("left", {}), record.old_plan: time.time()}
+        state["warm_from"] = record.after_frame + 1 + SETTLE_FRAMES
+        state.update(model_s=new["latency"], residuals=[])
+        # Samples describe the placement they were measured under (a factor calibrates the blocks a device
+        # ran, a bandwidth the bytes of that cut): the new placement's frames start their own, from the
+        # conditions it was chosen under (a link it did not cross until now is at its latest probe, not at
+        # the estimate of the last frame that crossed it, maybe long before).
+        state["estimate"] = {**from_conditions(conditions), "recent": {}}
     return record
+
+
+def _foresight(session, problem, current) -> tuple[tuple[float, tuple], float] | None:
+    """((foreseen latency, placement) of the best placement, foreseen latency of ``current``) when a
+    candidate device has a thermal model that can throttle it (``planning.adaptive.foresee``), else None."""
+    heats = [(d, h) for d in candidates(session) if (h := heat_of(d)) is not None]
+    if not heats:
+        return None
+    device, heat = max(
+        heats, key=lambda x: x[1].ambient_c + x[1].r_c_per_w * x[1].busy_w - x[1].throttle_at_c
+    )
+    temp = _latest(device, "temp.emulated")
+    if temp is None or heat.after(temp, 1.0, POLICY.period_s) <= heat.throttle_at_c:
+        return None  # it cannot throttle within the horizon, however hard it works
+    ranked = decide.foresee(
+        problem, str(device.pk), heat, temp, session.rate, POLICY.period_s, also=[current]
+    )
+    mine = next((score for score, stages in ranked if stages == tuple(current)), None)
+    return (ranked[0], mine) if ranked and mine is not None else None
+
+
+def heat_of(device) -> decide.Heat | None:
+    """The thermal model of the device's profile, when it has one that can throttle it."""
+    from edgeorch_agent.profiles import ProfileError, list_profiles, load_profile
+
+    name = device.profile
+    if not name:
+        return None
+    try:
+        profile = load_profile(name if name in list_profiles() else f"{name}.json")
+    except (ProfileError, OSError, ValueError):
+        return None
+    t, w = profile.thermal, profile.power
+    if t is None or w is None:
+        return None
+    heat = decide.Heat(
+        t.ambient_c, t.r_c_per_w, t.tau_s, t.throttle_at_c, t.max_c, t.clock_floor, w.idle_w, w.busy_w
+    )
+    return heat if heat.can_throttle() else None
+
+
+def _latest(device, key: str) -> float | None:
+    from edgeorch.telemetry.models import TelemetryRecord
+
+    metrics = (
+        TelemetryRecord.objects.filter(device=device, metrics__has_key=key)
+        .order_by("-ts")
+        .values_list("metrics", flat=True)
+        .first()
+    )
+    return None if metrics is None else float(metrics[key])
 
 
 def describe(plan: dict) -> str:

@@ -3,26 +3,39 @@
 A running session keeps ``Conditions``: per link an effective bandwidth (bytes/s), per device a slowdown
 factor (measured stage time / profiled compute time; it folds thermal throttling, the wait behind
 background tenants and the profile's own bias into one number, used as the planner's ``throttle``, so it may
-be below 1.0 where the profile overestimates). ``observe`` updates
-them from frame traces with an exponentially weighted average; the caller seeds them from telemetry and
+be below 1.0 where the profile overestimates). ``observe`` updates them from frame traces with a robust
+estimator: each condition is the median of its recent samples (``Policy.window``), so one noisy frame (a
+host core taken by another process) is outvoted; ``Policy.confirm`` consecutive samples beyond
+``Policy.jump`` on the same side are a change point and restart the window at once, and a link sample
+``Policy.leap`` times off (a collapse) restarts it on its own. The caller seeds them from telemetry and
 LinkSamples for what the current plan does not exercise.
 
 ``should_replan`` says when to re-plan: a condition drifted beyond ``Policy.drift`` (relative) since the
 current plan was made, or ``Policy.period_s`` passed; never sooner than ``Policy.cooldown_s`` after the last
-re-plan. ``should_switch`` is the hysteresis: switch only if the new plan's predicted latency beats the
-current placement's, re-evaluated under the same conditions, by ``Policy.margin``.
+re-plan, unless a link moved ``Policy.leap`` times (a collapse does not wait). ``should_switch`` is the
+hysteresis: switch only if the new plan's predicted latency beats the current placement's, re-evaluated under
+the same conditions, by ``Policy.margin`` plus the estimates' own noise (``Conditions.spread``: a gain
+within the noise is no gain), and by twice the margin to go back to a placement left within
+``Policy.dwell_s`` (each switch costs the frames in flight on the old route).
+
+``foresee`` is the thermal foresight: for a device whose RC thermal model (``Heat``) can throttle it, every
+placement is judged by its mean latency over a horizon as it heats that device, not by its latency now.
+``calibration_samples`` reads a device's profile bias from another session's frames, so a device this
+session has not run on yet is still compared calibrated.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .cost import Context, latency_of
+from .cost import Context, chain_plan, latency_of
 from .errors import PlanningError
 from .model import DeviceState, Link, Problem
+from .plan import Plan
 
 Pair = tuple[str, str]
 
@@ -37,9 +50,14 @@ class Policy:
     drift: float = 0.25  # relative change of a condition that triggers a re-plan
     period_s: float = 10.0  # re-plan at least this often
     cooldown_s: float = 2.0  # ... and at most this often
-    margin: float = 0.10  # a new plan must be predicted this much faster than the current one
-    alpha: float = 0.5  # weight of a new sample in the moving averages
-    jump: float = 0.5  # a sample this far (relative) from the estimate replaces it: a change point, not noise
+    margin: float = 0.10  # a new plan must be predicted this much faster than the current one ...
+    noise_gain: float = 0.5  # ... plus this many times the estimates' relative spread ...
+    max_margin: float = 0.2  # ... in all at most this much (a collapse must still move the plan)
+    dwell_s: float = 8.0  # going back to a placement left less than this ago needs twice the margin
+    window: int = 5  # an estimate is the median of this many recent samples
+    jump: float = 0.5  # a sample beyond this (relative) from the estimate is an outlier ...
+    confirm: int = 3  # ... until this many in a row lie beyond it on the same side: a change point
+    leap: float = 8.0  # a link sample this many times off the estimate is a change point on its own
     probe_s: float = 2.0  # while the plan crosses no link, probe the source's links this often
     min_transfer_s: float = 1e-3  # shorter transfers say little about bandwidth
 
@@ -48,12 +66,35 @@ class Policy:
 class Conditions:
     bandwidth: Mapping[Pair, float] = field(default_factory=dict)  # bytes/s
     slowdown: Mapping[str, float] = field(default_factory=dict)  # device id -> factor (1.0 = as profiled)
+    # link_key / device_key -> the samples since the last change point, newest last (the estimate's median)
+    recent: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def spread(self, keys: Iterable[str]) -> float:
+        """The largest relative spread (median absolute deviation / median) of these estimates' samples;
+        0 for an estimate with fewer than three (too few to tell noise from a level)."""
+        return max((relative_mad(self.recent.get(k, ())) for k in keys), default=0.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "bandwidth_bps": {f"{a}|{b}": round(v * 8.0, 1) for (a, b), v in self.bandwidth.items()},
             "slowdown": {k: round(v, 4) for k, v in self.slowdown.items()},
+            "spread": {k: round(relative_mad(v), 3) for k, v in self.recent.items()},
         }
+
+
+def link_key(key: Pair) -> str:
+    return f"link:{key[0]}|{key[1]}"
+
+
+def device_key(device: str) -> str:
+    return f"device:{device}"
+
+
+def relative_mad(samples: Sequence[float]) -> float:
+    if len(samples) < 3:
+        return 0.0
+    mid = statistics.median(samples)
+    return statistics.median(abs(x - mid) for x in samples) / mid if mid > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -62,11 +103,26 @@ class Decision:
     reason: str
 
 
-def ewma(old: float | None, sample: float, alpha: float, jump: float = math.inf) -> float:
-    """The moving average, restarted at ``sample`` when it lies more than ``jump`` (relative) away."""
-    if old is None or (old > 0 and abs(sample - old) / old > jump):
-        return sample
-    return (1.0 - alpha) * old + alpha * sample
+def fold(recent: Sequence[float], sample: float, policy: Policy, leap: float = math.inf) -> tuple[float, ...]:
+    """The samples an estimate is the median of, once ``sample`` is in.
+
+    One sample beyond ``policy.jump`` of the estimate is an outlier, outvoted by the median; ``policy.confirm``
+    in a row beyond it on the same side are a new level (the window restarts at them); a sample ``leap``
+    times off restarts it alone."""
+    if not recent or sample <= 0:
+        return (sample,) if sample > 0 else tuple(recent)
+    estimate = statistics.median(recent)
+    if estimate <= 0 or max(sample / estimate, estimate / sample) >= leap:
+        return (sample,)
+    window = (*recent, sample)[-policy.window :]
+    tail, before = window[-policy.confirm :], window[: -policy.confirm]
+    if before and len(tail) == policy.confirm:
+        level = statistics.median(before)
+        if all(x > level * (1 + policy.jump) for x in tail) or all(
+            x < level / (1 + policy.jump) for x in tail
+        ):
+            return tail
+    return window
 
 
 def observe(
@@ -87,7 +143,7 @@ def observe(
     hops = [c.get("bytes") or 0.0 for c in plan.get("cut_tensors") or []]
     throttle = {str(d.get("id")): float(d.get("throttle") or 1.0) for d in plan.get("devices") or []}
     rtt = rtt or {}
-    bandwidth, slowdown = dict(prior.bandwidth), dict(prior.slowdown)
+    bandwidth, slowdown, recent = dict(prior.bandwidth), dict(prior.slowdown), dict(prior.recent)
     for frame in frames:
         trace = frame.get("trace") or []
         if not frame.get("ok") or len(trace) != len(stages):
@@ -99,12 +155,15 @@ def observe(
             total[0] += float(entry.get("compute_s") or 0.0) + float(entry.get("queue_s") or 0.0)
             total[1] += float(stage.get("compute") or 0.0) / throttle.get(stage["device"], 1.0)
         for device, (measured, predicted) in spent.items():
-            if predicted > 0:
-                slowdown[device] = ewma(slowdown.get(device), measured / predicted, policy.alpha, policy.jump)
+            if predicted > 0 and measured > 0:
+                name = device_key(device)
+                recent[name] = fold(recent.get(name, ()), measured / predicted, policy)
+                slowdown[device] = statistics.median(recent[name])
         for k, (entry, stage) in enumerate(zip(trace, stages, strict=True)):
             if k + 1 < len(stages) and k < len(hops) and stages[k + 1]["device"] != stage["device"]:
                 key = pair(stage["device"], stages[k + 1]["device"])
-                _bandwidth_sample(bandwidth, key, hops[k], float(entry.get("transfer_s") or 0.0), rtt, policy)
+                seconds = float(entry.get("transfer_s") or 0.0)
+                _bandwidth_sample(bandwidth, recent, key, hops[k], seconds, rtt, policy)
         if stages and stages[0]["device"] != source:
             traced = sum(
                 float(e.get(x) or 0.0)
@@ -113,12 +172,41 @@ def observe(
             )
             unexplained = float(frame.get("latency_s") or 0.0) - traced
             key = pair(source, stages[0]["device"])
-            _bandwidth_sample(bandwidth, key, input_bytes, unexplained, rtt, policy)
-    return Conditions(bandwidth, slowdown)
+            _bandwidth_sample(bandwidth, recent, key, input_bytes, unexplained, rtt, policy)
+    return Conditions(bandwidth, slowdown, recent)
+
+
+def calibration_samples(
+    plan: Mapping[str, Any],
+    traces: Iterable[Sequence[Mapping[str, Any]]],
+    throttle_at: Callable[[str, float], float],
+    devices: Iterable[str],
+) -> dict[str, list[float]]:
+    """Per device of ``devices`` the plan ran on, per frame: its measured compute there / the plan's profiled
+    compute there at full speed / ``throttle_at(device, when the stage ended)``. Compute only: queueing
+    behind other tenants is a condition of the moment, not a bias of the profile."""
+    wanted = set(devices)
+    planned = {str(d.get("id")): float(d.get("throttle") or 1.0) for d in plan.get("devices") or []}
+    profiled: dict[str, float] = {}
+    for stage in plan.get("stages") or []:
+        if stage["device"] in wanted:
+            d = stage["device"]
+            profiled[d] = profiled.get(d, 0.0) + float(stage.get("compute") or 0.0) / planned.get(d, 1.0)
+    out: dict[str, list[float]] = {}
+    for trace in traces:
+        for device, predicted in profiled.items():
+            mine = [e for e in trace if e.get("device") == device]
+            compute = sum(float(e.get("compute_s") or 0.0) for e in mine)
+            if predicted > 0 and compute > 0:
+                ended = max(float(e.get("end") or 0.0) for e in mine)
+                throttle = max(1.0, throttle_at(device, ended))
+                out.setdefault(device, []).append(compute / (predicted * throttle))
+    return out
 
 
 def _bandwidth_sample(
     bandwidth: dict[Pair, float],
+    recent: dict[str, tuple[float, ...]],
     key: Pair,
     nbytes: float,
     seconds: float,
@@ -128,7 +216,9 @@ def _bandwidth_sample(
     wire = seconds - rtt.get(key, 0.0) / 2.0
     if nbytes <= 0 or wire < policy.min_transfer_s:
         return
-    bandwidth[key] = ewma(bandwidth.get(key), nbytes / wire, policy.alpha, policy.jump)
+    name = link_key(key)
+    recent[name] = fold(recent.get(name, ()), nbytes / wire, policy, policy.leap)
+    bandwidth[key] = statistics.median(recent[name])
 
 
 def drift(baseline: Conditions, current: Conditions, threshold: float) -> list[str]:
@@ -148,11 +238,24 @@ def drift(baseline: Conditions, current: Conditions, threshold: float) -> list[s
     return reasons
 
 
+def largest_link_move(baseline: Conditions, current: Conditions) -> float:
+    """How many times (>= 1) the link bandwidth that moved most differs from ``baseline``."""
+    moves = [1.0]
+    for key, now in current.bandwidth.items():
+        then = baseline.bandwidth.get(key)
+        if then and now > 0:
+            moves.append(max(now / then, then / now))
+    return max(moves)
+
+
 def should_replan(
     baseline: Conditions, current: Conditions, since_last_s: float, policy: Policy = Policy()
 ) -> Decision:
-    """Re-plan on drift beyond ``policy.drift`` or every ``policy.period_s``, never within ``cooldown_s``."""
-    if since_last_s < policy.cooldown_s:
+    """Re-plan on drift beyond ``policy.drift`` or every ``policy.period_s``; never within ``cooldown_s``,
+    unless a link moved ``policy.leap`` times (a collapse must not wait out a periodic re-plan). A device
+    factor always waits: right after a switch its first samples are the least trustworthy."""
+    urgent = largest_link_move(baseline, current) >= policy.leap
+    if since_last_s < policy.cooldown_s and not urgent:
         return Decision(False, f"cooling down ({since_last_s:.1f} s < {policy.cooldown_s:g} s)")
     reasons = drift(baseline, current, policy.drift)
     if reasons:
@@ -162,17 +265,34 @@ def should_replan(
     return Decision(False, "no drift")
 
 
-def should_switch(current_s: float, candidate_s: float, same: bool, policy: Policy = Policy()) -> Decision:
-    """Hysteresis: switch only to a different placement predicted faster by ``policy.margin``."""
+def should_switch(
+    current_s: float,
+    candidate_s: float,
+    same: bool,
+    policy: Policy = Policy(),
+    *,
+    noise: float = 0.0,
+    back: bool = False,
+) -> Decision:
+    """Hysteresis: switch only to a different placement predicted faster by ``policy.margin``, widened by
+    ``noise`` (the estimates' relative spread, ``Conditions.spread``) and doubled to go ``back`` to a
+    placement left within ``policy.dwell_s``; never more than ``policy.max_margin``."""
     if same:
         return Decision(False, "the best plan is the current placement")
     if math.isinf(candidate_s) or math.isnan(candidate_s):
         return Decision(False, "the new plan is unreachable")
-    if candidate_s < current_s * (1.0 - policy.margin):
+    margin = policy.margin * (2.0 if back else 1.0) + policy.noise_gain * max(0.0, noise)
+    margin = min(margin, max(policy.max_margin, policy.margin))
+    if candidate_s < current_s * (1.0 - margin):
         return Decision(True, f"predicted {current_s * 1e3:.1f} -> {candidate_s * 1e3:.1f} ms")
-    return Decision(
-        False, f"gain below {policy.margin:.0%} ({current_s * 1e3:.1f} vs {candidate_s * 1e3:.1f} ms)"
-    )
+    return Decision(False, f"gain below {margin:.0%} ({current_s * 1e3:.1f} vs {candidate_s * 1e3:.1f} ms)")
+
+
+def involved(stages: Sequence[tuple[str, str, int, int]], source: str) -> set[str]:
+    """The estimate keys (``link_key``, ``device_key``) a placement's predicted latency rests on."""
+    chain = [source, *(s[0] for s in stages)]
+    links = {link_key(pair(a, b)) for a, b in zip(chain, chain[1:], strict=False) if a != b}
+    return links | {device_key(s[0]) for s in stages}
 
 
 # --- placements ------------------------------------------------------------------------------------
@@ -186,9 +306,7 @@ def placement(plan: Mapping[str, Any]) -> tuple[tuple[str, str, int, int], ...]:
     )
 
 
-def evaluate(problem: Problem, stages: Sequence[tuple[str, str, int, int]]) -> float:
-    """The predicted latency of a fixed placement under ``problem``'s conditions (inf if it cannot run)."""
-    ctx = Context(problem)
+def _assignment(ctx: Context, stages: Sequence[tuple[str, str, int, int]]) -> list[int] | None:
     assignment: list[int] = []
     for device, unit, first, last in stages:
         sites = (
@@ -197,11 +315,29 @@ def evaluate(problem: Problem, stages: Sequence[tuple[str, str, int, int]]) -> f
             else []
         )
         if not sites:
-            return math.inf
+            return None
         assignment += [sites[0]] * (last - first + 1)
     if len(assignment) != len(ctx.blocks):
         raise PlanningError(f"the placement covers {len(assignment)} of {len(ctx.blocks)} blocks")
-    return latency_of(ctx, assignment)
+    return assignment
+
+
+def evaluate(problem: Problem, stages: Sequence[tuple[str, str, int, int]]) -> float:
+    """The predicted latency of a fixed placement under ``problem``'s conditions (inf if it cannot run)."""
+    ctx = Context(problem)
+    assignment = _assignment(ctx, stages)
+    return math.inf if assignment is None else latency_of(ctx, assignment)
+
+
+def plan_of(
+    problem: Problem, stages: Sequence[tuple[str, str, int, int]], strategy: str = "adaptive"
+) -> Plan:
+    """The plan of a fixed placement under ``problem``'s conditions."""
+    ctx = Context(problem)
+    assignment = _assignment(ctx, stages)
+    if assignment is None:
+        raise PlanningError("the placement names a device or unit that is not available")
+    return chain_plan(ctx, strategy, assignment)
 
 
 def apply(problem: Problem, conditions: Conditions) -> Problem:
@@ -221,3 +357,99 @@ def apply(problem: Problem, conditions: Conditions) -> Problem:
         state = DeviceState(factor, d.state.queue_length, d.state.service_time)
         devices.append(replace(d, state=state))
     return replace(problem, links=tuple(links), devices=tuple(devices))
+
+
+# --- thermal foresight -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heat:
+    """A device's first-order (RC) thermal model, as its profile gives it (the agents' ``emulation.thermal``):
+    the planner's view of how a placement will heat it, not only how hot it is now."""
+
+    ambient_c: float
+    r_c_per_w: float
+    tau_s: float
+    throttle_at_c: float
+    max_c: float
+    clock_floor: float
+    idle_w: float
+    busy_w: float
+
+    def factor(self, temp_c: float) -> float:
+        """The throttle factor (1 / clock fraction) at ``temp_c``."""
+        hot = min(1.0, max(0.0, (temp_c - self.throttle_at_c) / (self.max_c - self.throttle_at_c)))
+        return 1.0 / (1.0 - (1.0 - self.clock_floor) * hot)
+
+    def after(self, temp_c: float, utilisation: float, seconds: float) -> float:
+        watts = self.idle_w + (self.busy_w - self.idle_w) * min(1.0, max(0.0, utilisation))
+        steady = self.ambient_c + self.r_c_per_w * watts
+        return steady + (temp_c - steady) * math.exp(-seconds / self.tau_s)
+
+    def can_throttle(self) -> bool:
+        return self.ambient_c + self.r_c_per_w * self.busy_w > self.throttle_at_c
+
+
+def foreseen(
+    latency_s: float, heated_s: float, heat: Heat, temp_c: float, rate: float, horizon_s: float
+) -> float:
+    """A placement's mean latency over the next ``horizon_s`` at ``rate`` frames/s, as it heats the device:
+    ``latency_s`` is its latency now (the device at the throttle of ``temp_c``), ``heated_s`` the part of
+    it computed on the device, which scales with its throttle and is what heats it."""
+    now = heat.factor(temp_c)
+    interval = 1.0 / rate
+    total, frames, temp = 0.0, max(1, round(horizon_s * rate)), temp_c
+    for _ in range(frames):
+        f = heat.factor(temp) / now
+        total += latency_s + heated_s * (f - 1.0)
+        temp = heat.after(temp, heated_s * f / interval, interval)
+    return total / frames
+
+
+def scaled(problem: Problem, device: str, k: float) -> Problem:
+    """``problem`` with ``device``'s compute ``k`` times slower."""
+    devices = tuple(
+        replace(d, state=replace(d.state, throttle=d.state.throttle * k)) if d.id == device else d
+        for d in problem.devices
+    )
+    return replace(problem, devices=devices)
+
+
+FORESIGHT_THROTTLES = (1.0, 1.25, 1.5, 2.0, 2.5)  # the multi-device DP plans the heated device at these
+
+
+def foresee(
+    problem: Problem,
+    device: str,
+    heat: Heat,
+    temp_c: float,
+    rate: float,
+    horizon_s: float,
+    also: Iterable[Sequence[tuple[str, str, int, int]]] = (),
+) -> list[tuple[float, tuple[tuple[str, str, int, int], ...]]]:
+    """Every placement ``adaptive`` could choose (each device-edge cut to each edge, local and full offload
+    included; the multi-device DP at several throttles of ``device``; and ``also``), each with its mean
+    latency over the next ``horizon_s`` as it heats ``device`` (``foreseen``), best first."""
+    from .planner import plan
+
+    found: set[tuple[tuple[str, str, int, int], ...]] = {tuple(s) for s in also}
+    edges = [d.id for d in problem.devices if d.online and d.id != problem.source]
+    for edge in edges:
+        for cut in range(len(problem.model.blocks) + 1):
+            try:
+                found.add(placement(plan(problem, "split", cut=cut, device=edge).to_dict()))
+            except PlanningError:
+                continue
+    for k in FORESIGHT_THROTTLES:
+        try:
+            found.add(placement(plan(scaled(problem, device, k), "multi-device").to_dict()))
+        except PlanningError:
+            continue
+    hot = scaled(problem, device, 2.0)
+    out = []
+    for stages in found:
+        now = evaluate(problem, stages)
+        if math.isfinite(now):
+            heated = evaluate(hot, stages) - now
+            out.append((foreseen(now, heated, heat, temp_c, rate, horizon_s), stages))
+    return sorted(out)
