@@ -75,6 +75,12 @@ class Fleet:
                 raise FleetError(
                     f"enrolling {spec.name} failed: {done.stderr.strip() or done.stdout.strip()}"
                 )
+        # The row keeps the profile it enrolled with; the agent now runs as the scenario's (re-planning reads
+        # the profile's thermal model from the row). A path longer than the field stays unrecorded.
+        running_as = spec.profile.removesuffix(".json")
+        if len(running_as) <= Device._meta.get_field("profile").max_length:
+            device_id = json.loads(config.read_text())["device_id"]
+            Device.objects.filter(pk=device_id).update(profile=running_as)
         log = open(self.run_dir / "logs" / f"agent-{spec.name}.log", "ab")
         env = {**os.environ, "EDGEORCH_AGENT_TELEMETRY_INTERVAL": str(self.telemetry_interval)}
         cmd = [str(BIN / "edgeorch-agent"), "run", "--config", str(config), "--profile", spec.profile]

@@ -20,7 +20,11 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+from edgeorch_agent.profiles import Power, ThermalParams
 
 from .spec import Scenario
 
@@ -155,3 +159,93 @@ def oracle_row(oracle: Mapping[int, float], frames_per_window: Mapping[int, int]
     values = [oracle[w] for w, n in sorted(frames_per_window.items()) for _ in range(n) if w in oracle]
     return {"mean_s": statistics.fmean(values) if values else None, "p50_s": percentile(values, 0.5),
             "p95_s": percentile(values, 0.95), "p99_s": percentile(values, 0.99), "oracle_ratio": 1.0}  # fmt: skip
+
+
+# --- the thermal bound -----------------------------------------------------------------------------
+#
+# A device that heats when it computes cannot stay cool while the plan computes on it: its throttle is a
+# consequence of the plan, not a condition. For such a device (the "heated" one) the oracle simulates its RC
+# thermal model (the agents' ``emulation.thermal``, the same equation) under every sequence of placements,
+# chosen per frame, with a dynamic program over (frame, temperature). Every approximation errs cool, so the
+# result stays a lower bound on what any plan sequence achieves under the cost model:
+#   - a placement may change at every frame, at no cost;
+#   - the device starts at the coolest temperature any run started at, the heat of a frame is its
+#     compute at the lowest measured/profiled ratio any run showed there (``heat_scale``), and frames
+#     overlapping in time are not queued;
+#   - temperatures are rounded down to a grid (latency and the next temperature both rise with the
+#     temperature, so rounding down can only lower the optimum).
+
+
+@dataclass(frozen=True)
+class Option:
+    """A placement for one frame: its latency with the heated device unthrottled, and the part of it that
+    is compute on the heated device (stretched by its throttle; background share waits included)."""
+
+    latency_s: float
+    heated_s: float
+    label: str = ""
+
+
+def clock_fraction(params: ThermalParams, temp_c: np.ndarray) -> np.ndarray:
+    """``emulation.thermal.ThermalModel.clock_fraction``, over an array of temperatures."""
+    hot = np.clip((temp_c - params.throttle_at_c) / (params.max_c - params.throttle_at_c), 0.0, 1.0)
+    return 1.0 - (1.0 - params.clock_floor) * hot
+
+
+def can_throttle(params: ThermalParams, power: Power) -> bool:
+    """Whether the device gets hot enough to throttle at full load."""
+    return params.ambient_c + params.r_c_per_w * power.busy_w > params.throttle_at_c
+
+
+def thermal_path(
+    options: Sequence[Sequence[Option]],
+    *,
+    interval_s: float,
+    params: ThermalParams,
+    power: Power,
+    start_c: float,
+    share: Sequence[float] = (),
+    heat_scale: float = 1.0,
+    grid_c: float = 0.05,
+) -> list[tuple[Option, float]]:
+    """Per frame (one every ``interval_s``) the option, and its latency, along the sequence with the least
+    total latency under the thermal model. ``options[k]`` are frame k's placements (at least one);
+    ``share[k]`` is the background share of the heated device then (its tenant heats it too)."""
+    if any(not o for o in options):
+        raise ValueError("every frame needs at least one option")
+    idle_c = params.ambient_c + params.r_c_per_w * power.idle_w
+    low = min(start_c, idle_c)
+    high = max(start_c, params.ambient_c + params.r_c_per_w * power.busy_w)
+    temps = low + grid_c * np.arange(int(math.ceil((high - low) / grid_c)) + 1)
+    factor = 1.0 / clock_fraction(params, temps)
+    decay = math.exp(-interval_s / params.tau_s)
+    shares = [min(share[k], 0.99) if k < len(share) else 0.0 for k in range(len(options))]
+
+    def step(o: Option, s: float, temp: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(latency, index of the next temperature, rounded down) of option ``o`` from ``temp``."""
+        u = np.minimum(1.0, o.heated_s * (1.0 - s) * heat_scale * f / interval_s + s)
+        steady = params.ambient_c + params.r_c_per_w * (power.idle_w + (power.busy_w - power.idle_w) * u)
+        after = steady + (temp - steady) * decay
+        index = np.clip(np.floor((after - low) / grid_c + 1e-9).astype(int), 0, len(temps) - 1)
+        return o.latency_s + o.heated_s * (f - 1.0), index
+
+    value = np.zeros_like(temps)
+    choices: list[np.ndarray] = []
+    for k in range(len(options) - 1, -1, -1):
+        best, arg = np.full_like(temps, math.inf), np.zeros(len(temps), dtype=int)
+        for j, o in enumerate(options[k]):
+            latency, index = step(o, shares[k], temps, factor)
+            total = latency + value[index]
+            better = total < best
+            best, arg = np.where(better, total, best), np.where(better, j, arg)
+        value = best
+        choices.append(arg)
+    choices.reverse()
+    out = []
+    i = int(np.clip(math.floor((start_c - low) / grid_c + 1e-9), 0, len(temps) - 1))
+    for k, arg in enumerate(choices):
+        o = options[k][int(arg[i])]
+        latency, index = step(o, shares[k], temps[i : i + 1], factor[i : i + 1])
+        out.append((o, float(latency[0])))
+        i = int(index[0])
+    return out

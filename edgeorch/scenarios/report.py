@@ -4,14 +4,21 @@ ratio to the oracle and the prediction error; as JSON and as a markdown table.""
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from typing import Any
 
+from edgeorch_agent.profiles import load_profile
+
+from edgeorch import planning
+from edgeorch.planning import adaptive as decide
 from edgeorch.plans import services as plans
 
 from . import oracle as o
 from .runner import Runner, StrategyRun
 from .spec import ORACLE, Scenario
+
+HEATED_THROTTLES = (1.0, 1.25, 1.5, 2.0, 2.5)  # the heated device's throttles the multi-device DP plans at
 
 
 def predicted_best(runner: Runner, w: int, telemetry: list) -> dict[str, Any]:
@@ -40,10 +47,146 @@ def predicted_best(runner: Runner, w: int, telemetry: list) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def heated_device(runner: Runner) -> str | None:
+    """The candidate device whose thermal model throttles soonest at full load (``oracle.thermal_path``)."""
+    best: tuple[float, str] | None = None
+    for name in (d.name for d in runner.candidates()):
+        spec = next((x for x in runner.scenario.devices if x.name == name), None)
+        profile = load_profile(spec.profile) if spec is not None else None
+        if profile is None or profile.thermal is None or profile.power is None:
+            continue
+        t, w = profile.thermal, profile.power
+        if o.can_throttle(t, w):
+            margin = t.ambient_c + t.r_c_per_w * w.busy_w - t.throttle_at_c
+            best = max(best or (margin, name), (margin, name))
+    return best[1] if best else None
+
+
+def heat_scale(runner: Runner, runs: list[StrategyRun], name: str) -> float:
+    """The lowest window-mean ratio of measured compute on ``name`` to its profiled compute times its
+    throttle then, over the runs whose plan never changed (so each frame's blocks are known); 0 (no heat:
+    the cool camera of the previous oracle) when no such frame ran there."""
+    device, ratios = str(runner.devices[name].pk), []
+    for r in runs:
+        if r.switches or not r.plan:
+            continue
+        planned = {str(d["id"]): float(d.get("throttle") or 1.0) for d in r.plan.get("devices") or []}
+        profiled = sum(s["compute"] for s in r.plan["stages"] if s["device"] == device)
+        profiled /= planned.get(device, 1.0)
+        if profiled <= 0:
+            continue
+        by_window: dict[int, list[float]] = {}
+        for f in r.frames:
+            busy = (f.get("busy") or {}).get(device)
+            if f["ok"] and busy:
+                throttle = _throttle_at(r.telemetry.get(name, []), f["t"])
+                by_window.setdefault(o.window_of(f["t"], runner.scenario.window_s), []).append(
+                    busy / (profiled * throttle)
+                )
+        ratios += [statistics.fmean(v) for v in by_window.values() if len(v) >= 3]
+    return min(ratios, default=0.0)
+
+
+def _throttle_at(rows: list, t: float) -> float:
+    value = 1.0
+    for at, metrics in rows:
+        if at > t:
+            break
+        value = float(metrics.get("cpu.throttle_factor", value))
+    return value
+
+
+def start_temperature(runs: list[StrategyRun], name: str, idle_c: float) -> float:
+    """The coolest the device started any run at (its idle temperature at most)."""
+    first = [
+        float(
+            next((m["temp.emulated"] for _, m in r.telemetry.get(name, []) if "temp.emulated" in m), idle_c)
+        )
+        for r in runs
+    ]
+    return min([idle_c, *first])
+
+
+def window_options(runner: Runner, w: int, telemetry: list, heated: str) -> list[o.Option]:
+    """Every placement the strategies could choose in window ``w`` (each device-edge cut to each edge, local
+    and full offload included, and the multi-device DP at several throttles of ``heated``), as options of
+    ``oracle.thermal_path``: the other devices at their ``predicted_best`` slowdowns."""
+    sc, ids = runner.scenario, {n: str(d.pk) for n, d in runner.devices.items()}
+    links = o.link_conditions(sc, w)
+    share = o.shares(sc, w).get(heated, 0.0)
+    slowdown = o.slowdowns(o.throttles(telemetry, w, sc.window_s), o.shares(sc, w))
+    slowdown[heated] = 1.0 / (1.0 - min(share, 0.95))
+    usable = {d.name for d in runner.candidates()}
+    overrides = {
+        "links": [{"a": ids[a], "b": ids[b], "bandwidth_bps": bw, "rtt_ms": rtt * 1e3}
+                  for (a, b), (bw, rtt) in links.items() if math.isfinite(bw) and bw > 0 and {a, b} <= usable],
+    }  # fmt: skip
+    source = runner.devices[sc.session.source]
+    base = plans.assemble(runner.model, runner.candidates(), source, overrides=overrides).problem
+    factors = {ids[n]: f for n, f in slowdown.items() if n in usable}
+    cool = decide.apply(base, decide.Conditions(slowdown=factors))
+    hot = decide.apply(base, decide.Conditions(slowdown={**factors, ids[heated]: 2.0 * factors[ids[heated]]}))
+    placements: set[tuple] = set()
+    n = len(base.model.blocks)
+    for edge in (d.id for d in base.devices if d.id != base.source and d.online):
+        for cut in range(n + 1):
+            try:
+                placements.add(decide.placement(planning.plan(cool, "split", cut=cut, device=edge).to_dict()))
+            except planning.PlanningError:
+                continue
+    for f in HEATED_THROTTLES:
+        scaled = decide.apply(
+            base, decide.Conditions(slowdown={**factors, ids[heated]: f * factors[ids[heated]]})
+        )
+        try:
+            placements.add(decide.placement(planning.plan(scaled, "multi-device").to_dict()))
+        except planning.PlanningError:
+            continue
+    names = {v: k for k, v in ids.items()}
+    options = []
+    for stages in placements:
+        latency = decide.evaluate(cool, stages)
+        if math.isfinite(latency):
+            label = " -> ".join(f"{names.get(d, d)}[{a}-{b}]" for d, _, a, b in stages)
+            options.append(o.Option(latency, decide.evaluate(hot, stages) - latency, label))
+    return options
+
+
+def thermal_windows(runner: Runner, runs: list[StrategyRun], heated: str, telemetry: list) -> dict[int, dict]:
+    """Per window, the thermal bound's mean latency and most used placement (``oracle.thermal_path``)."""
+    sc = runner.scenario
+    profile = load_profile(sc.device(heated).profile)
+    assert profile.thermal is not None and profile.power is not None
+    idle_c = profile.thermal.ambient_c + profile.thermal.r_c_per_w * profile.power.idle_w
+    per_window = {w: window_options(runner, w, telemetry, heated) for w in o.windows(sc)}
+    times = [i / sc.session.rate for i in range(sc.session.frames)]
+    wins = [min(o.window_of(t, sc.window_s), max(per_window)) for t in times]
+    path = o.thermal_path(
+        [per_window[w] for w in wins], interval_s=1.0 / sc.session.rate, params=profile.thermal,
+        power=profile.power, start_c=start_temperature(runs, heated, idle_c),
+        share=[o.shares(sc, w).get(heated, 0.0) for w in wins], heat_scale=heat_scale(runner, runs, heated),
+    )  # fmt: skip
+    out: dict[int, dict] = {}
+    for w, (option, latency) in zip(wins, path, strict=True):
+        row = out.setdefault(w, {"latencies": [], "plans": Counter()})
+        row["latencies"].append(latency)
+        row["plans"][option.label] += 1
+    return {
+        w: {"predicted_s": statistics.fmean(r["latencies"]), "plan": r["plans"].most_common(1)[0][0]}
+        for w, r in out.items()
+    }
+
+
 def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
     sc: Scenario = runner.scenario
     telemetry = [r.telemetry for r in runs]
     windows = [predicted_best(runner, w, telemetry) for w in o.windows(sc)]
+    heated = heated_device(runner)
+    if heated is not None:
+        bound = thermal_windows(runner, runs, heated, telemetry)
+        for row in windows:
+            if row["window"] in bound:
+                row.update(bound[row["window"]], heated=heated, cool_predicted_s=row["predicted_s"])
     predicted = {row["window"]: row["predicted_s"] for row in windows}
     oracle = o.calibrate(predicted, [o.measured_means(r.frames, sc.window_s) for r in runs])
     for row in windows:

@@ -38,11 +38,12 @@ class StrategyRun:
     session_id: str
     state: str
     reason: str
-    frames: list[dict[str, Any]]  # {request_id, ok, latency_s, t}
+    frames: list[dict[str, Any]]  # {request_id, ok, latency_s, t, busy: {device id: compute seconds}}
     switches: list[dict[str, Any]]
     predicted: list[tuple[int, float]]  # (from frame, predicted latency) as the plan in force changed
     telemetry: dict[str, list[tuple[float, dict]]] = field(default_factory=dict)  # device -> [(t, metrics)]
     frames_sent: int = 0
+    plan: dict[str, Any] = field(default_factory=dict)  # the plan in force at the end
 
 
 def ensure_model(name: str) -> MLModel:
@@ -100,7 +101,10 @@ class Runner:
             self.say(f"warning: some {what} did not finish in {timeout:.0f} s")
 
     def probe(self) -> None:
-        pending = [jobs.probe_links(d, payload_bytes=64 * 1024) for d in self.devices.values()]
+        # Peer links only: the planner plans over them, and control-plane uploads would only slow the probe.
+        pending = [
+            jobs.probe_links(d, payload_bytes=64 * 1024, control_plane=False) for d in self.devices.values()
+        ]
         self._wait(pending, 30.0, "link probes")
 
     # --- conditions ----------------------------------------------------------------------------------
@@ -234,8 +238,8 @@ class Runner:
             time.sleep(0.1)
         rate = session.rate
         rows = Frame.objects.filter(session=session).values_list("request_id", "ok", "latency_s", "trace")
-        frames = [{"request_id": r, "ok": ok, "latency_s": lat, "t": _emitted(r, lat, trace, rate, t0)}
-                  for r, ok, lat, trace in rows]  # fmt: skip
+        frames = [{"request_id": r, "ok": ok, "latency_s": lat, "t": _emitted(r, lat, trace, rate, t0),
+                   "busy": _busy(trace)} for r, ok, lat, trace in rows]  # fmt: skip
         switches = [w.to_dict() for w in PlanSwitch.objects.filter(session=session)]
         # The prediction in force per frame: adaptive re-predicts its plan at every look, others plan once.
         predicted = [(0, session.predicted_latency_s or 0.0)]
@@ -248,7 +252,7 @@ class Runner:
             rows = TelemetryRecord.objects.filter(device=device, ts__gte=_aware(t0)).order_by("ts")
             telemetry[name] = [(r.ts.timestamp() - t0, r.metrics) for r in rows.only("ts", "metrics")]
         return StrategyRun(strategy, str(pk), session.state, session.reason, frames, switches, predicted, telemetry,
-                           session.frames_sent)  # fmt: skip
+                           session.frames_sent, session.plan or {})  # fmt: skip
 
     def run(self, strategies: list[str] | None = None) -> list[StrategyRun]:
         self.prepare()
@@ -262,6 +266,15 @@ def _emitted(request_id: int, latency_s: float, trace: list, rate: float, t0: fl
     if trace and trace[-1].get("end"):
         return max(0.0, float(trace[-1]["end"]) - latency_s - t0)
     return request_id / rate
+
+
+def _busy(trace: list) -> dict[str, float]:
+    """Per device, the seconds the frame computed there (what heats an emulated device)."""
+    out: dict[str, float] = {}
+    for entry in trace or []:
+        device = str(entry.get("device") or "")
+        out[device] = out.get(device, 0.0) + float(entry.get("compute_s") or 0.0)
+    return out
 
 
 def _aware(ts: float):

@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from edgeorch_agent.emulation.thermal import ThermalModel
+from edgeorch_agent.profiles import Power, ThermalParams
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgeorch.scenarios import oracle as o
 from edgeorch.scenarios.spec import parse
@@ -83,3 +87,87 @@ def test_percentiles_interpolate_and_an_empty_list_has_none():
 def test_the_oracle_row_weighs_windows_by_their_frames():
     row = o.oracle_row({0: 0.1, 1: 0.3}, {0: 3, 1: 1})
     assert row["mean_s"] == pytest.approx(0.15) and not math.isnan(row["p95_s"])
+
+
+# --- the thermal bound -----------------------------------------------------------------------------
+
+HOT = ThermalParams(
+    ambient_c=25.0, r_c_per_w=12.0, tau_s=5.0, throttle_at_c=62.0, max_c=72.0, clock_floor=0.4
+)
+PI = Power(idle_w=2.7, busy_w=6.4)
+LOCAL = o.Option(0.07, 0.07, "local")  # fast, all of it on the camera: heats it
+SPLIT = o.Option(0.11, 0.02, "split")  # slower, little of it on the camera
+IDLE_C = 25.0 + 12.0 * 2.7
+
+
+def simulate(choose, options, frames=120, interval=0.2, start=IDLE_C, heat_scale=1.0):
+    """Mean latency of a plan sequence, ``choose(temperature) -> option``, on the agents' own thermal model
+    (``emulation.thermal``), stepped as the emulated device steps it: throttle read at a frame's start, its
+    compute reported as busy time."""
+    now = [0.0]
+    model = ThermalModel(HOT, PI, clock=lambda: now[0])
+    model.temp_c = start
+    total = 0.0
+    for _ in range(frames):
+        f = model.throttle_factor()
+        option = choose(model.temp_c, options)
+        total += option.latency_s + option.heated_s * (f - 1.0)
+        model.busy(option.heated_s * heat_scale * f)
+        now[0] += interval
+    return total / frames
+
+
+def bound(options, frames=120, interval=0.2, start=IDLE_C, heat_scale=1.0):
+    path = o.thermal_path(
+        [options] * frames, interval_s=interval, params=HOT, power=PI, start_c=start, heat_scale=heat_scale
+    )
+    return sum(latency for _, latency in path) / frames
+
+
+def always(label):
+    return lambda temp, options: next(x for x in options if x.label == label)
+
+
+def above(limit):
+    return lambda temp, options: SPLIT if temp > limit else LOCAL
+
+
+def test_a_single_placement_is_simulated_as_the_emulated_device_heats():
+    assert bound([LOCAL]) == pytest.approx(simulate(always("local"), [LOCAL]), rel=0.01)
+    assert bound([LOCAL]) <= simulate(always("local"), [LOCAL]) + 1e-12  # rounded cool, never warm
+
+
+def test_a_device_that_heats_cannot_stay_cool_in_the_bound():
+    # The previous oracle assumed the cool camera computing locally (70 ms) all along; no plan achieves that.
+    assert bound([LOCAL, SPLIT]) > LOCAL.latency_s * 1.2
+
+
+@pytest.mark.parametrize("choose", [always("local"), always("split"), above(60.0), above(64.0), above(68.0)])
+def test_the_thermal_bound_is_below_every_plan_sequence(choose):
+    assert bound([LOCAL, SPLIT]) <= simulate(choose, [LOCAL, SPLIT]) + 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    local=st.floats(0.02, 0.2),
+    split=st.floats(0.05, 0.4),
+    heated=st.floats(0.0, 1.0),
+    start=st.floats(50.0, 70.0),
+    limits=st.lists(st.floats(55.0, 75.0), min_size=1, max_size=3),
+    scale=st.floats(0.3, 1.0),
+)
+def test_no_threshold_policy_beats_the_bound(local, split, heated, start, limits, scale):
+    options = [o.Option(local, local, "local"), o.Option(split, split * heated, "split")]
+
+    def policy(temp, opts, limits=sorted(limits)):
+        return opts[1] if any(temp > x for x in limits[:1]) else opts[0]
+
+    best = bound(options, frames=60, start=start, heat_scale=scale)
+    for choose in (always("local"), always("split"), policy):
+        assert best <= simulate(choose, options, frames=60, start=start, heat_scale=scale) + 1e-12
+
+
+def test_the_heated_device_starts_at_its_coolest_and_every_frame_needs_a_placement():
+    assert bound([LOCAL], start=30.0) <= bound([LOCAL], start=IDLE_C)
+    with pytest.raises(ValueError):
+        o.thermal_path([[LOCAL], []], interval_s=0.2, params=HOT, power=PI, start_c=IDLE_C)
