@@ -265,6 +265,27 @@ def plan_under(session, assembly, problem, c: decide.Conditions, stages=None) ->
     return out
 
 
+def initial_plan(session, devices: list) -> dict:
+    """The plan an adaptive session starts on: the planner's, with every device calibrated as recent sessions
+    of this model measured it and, where a device can throttle, judged over the next period as it heats —
+    as its first re-plan would judge it, so that it does not spend that long on a plan it is about to leave."""
+    from edgeorch.plans import services as plans
+
+    first = plans.make_plan(session.model, devices, session.source, "adaptive", deadline=session.deadline_s)
+    conditions = planned_conditions(first)
+    remembered = remembered_calibrations(session, devices)
+    slowdown = {d: f * remembered.get(d, 1.0) for d, f in conditions.slowdown.items()}
+    conditions = decide.Conditions(conditions.bandwidth, slowdown)
+    assembly, problem = problem_under(session, devices, conditions)
+    plan = plan_under(session, assembly, problem, conditions)
+    foresight = _foresight(session, problem, decide.placement(plan))
+    if foresight is not None:
+        (_, stages), _ = foresight
+        plan = plan_under(session, assembly, problem, conditions, stages)
+    plan["notes"] = [*first["notes"], "calibrated from recent sessions of this model (adaptive)"]
+    return plan
+
+
 # --- the decision ----------------------------------------------------------------------------------
 
 

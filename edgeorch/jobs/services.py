@@ -237,6 +237,8 @@ def plan_run(run, devices: dict[str, Device] | None = None) -> dict:
     a moment ago (``plans.cache``)."""
     devices = candidate_devices(run) if devices is None else devices
     rows = [d for pk, d in devices.items() if not run.candidates or pk in run.candidates]
+    if isinstance(run, Session) and run.strategy == "adaptive":
+        return adaptive.initial_plan(run, rows)  # from what it has learned: never a cached plan
     deadline = getattr(run, "deadline_s", None)
     return plan_cache.plans.plan(
         plans.make_plan, run.model, rows, run.source, run.strategy, deadline=deadline, params=dict(run.params)
