@@ -42,6 +42,15 @@ def test_a_batch_is_stored_once_even_when_resent(device):
     assert device.last_seq == 6 and device.status == DeviceStatus.ONLINE and device.last_seen is not None
 
 
+def test_the_latest_value_of_a_metric_is_the_newest_record_that_has_it(device):
+    services.store_batches([(device.pk, batch(0, 3, **{"temp.emulated": 40.0}))])
+    services.store_batches([(device.pk, batch(3, 2))])  # newer, without it
+    assert services.latest_metric(device, "temp.emulated") == 40.0
+    services.store_batches([(device.pk, batch(5, 1, **{"temp.emulated": 71.5}))])
+    assert services.latest_metric(device, "temp.emulated") == 71.5
+    assert services.latest_metric(device, "temp.never") is None
+
+
 def test_one_flush_stores_many_devices_and_keeps_each_result_apart(device):
     _, plain = devices.create_enrollment_token()
     other = devices.enroll_device(plain, name="pi-2").device

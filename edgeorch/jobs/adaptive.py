@@ -408,7 +408,9 @@ def _foresight(session, problem, current) -> tuple[tuple[float, tuple], float] |
     device, heat = max(
         heats, key=lambda x: x[1].ambient_c + x[1].r_c_per_w * x[1].busy_w - x[1].throttle_at_c
     )
-    temp = _latest(device, "temp.emulated")
+    from edgeorch.telemetry.services import latest_metric
+
+    temp = latest_metric(device, "temp.emulated")
     if temp is None or heat.after(temp, 1.0, POLICY.period_s) <= heat.throttle_at_c:
         return None  # it cannot throttle within the horizon, however hard it works
     ranked = decide.foresee(
@@ -436,18 +438,6 @@ def heat_of(device) -> decide.Heat | None:
         t.ambient_c, t.r_c_per_w, t.tau_s, t.throttle_at_c, t.max_c, t.clock_floor, w.idle_w, w.busy_w
     )
     return heat if heat.can_throttle() else None
-
-
-def _latest(device, key: str) -> float | None:
-    from edgeorch.telemetry.models import TelemetryRecord
-
-    metrics = (
-        TelemetryRecord.objects.filter(device=device, metrics__has_key=key)
-        .order_by("-ts")
-        .values_list("metrics", flat=True)
-        .first()
-    )
-    return None if metrics is None else float(metrics[key])
 
 
 def describe(plan: dict) -> str:

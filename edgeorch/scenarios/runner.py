@@ -26,6 +26,7 @@ from edgeorch.jobs.choices import TERMINAL, MeasurementState
 from edgeorch.jobs.models import Frame, Measurement, PlanSwitch, Session
 from edgeorch.plans import services as plans
 from edgeorch.telemetry.models import TelemetryRecord
+from edgeorch.telemetry.services import latest_metric
 
 from .spec import Scenario
 
@@ -134,20 +135,11 @@ class Runner:
             return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            temps = [self._latest(d, "temp.emulated") for d in self.devices.values()]
+            temps = [latest_metric(d, "temp.emulated") for d in self.devices.values()]
             if all(t is None or t <= limit for t in temps):
                 return
             time.sleep(1.0)
         self.say(f"warning: the devices did not cool below {limit} C in {timeout:.0f} s")
-
-    def _latest(self, device, key: str) -> float | None:
-        metrics = (
-            TelemetryRecord.objects.filter(device=device, metrics__has_key=key)
-            .order_by("-ts")
-            .values_list("metrics", flat=True)
-            .first()
-        )
-        return None if metrics is None else float(metrics[key])
 
     def _events(self) -> list[tuple[float, Callable[[], Any]]]:
         events: list[tuple[float, Callable[[], Any]]] = []

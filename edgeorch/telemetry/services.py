@@ -314,3 +314,14 @@ def latest_values(device_ids: list, names: list[str] | None = None) -> dict[str,
         )
         out[str(rec["device_id"])] = {"ts": rec["ts"].isoformat(), "metrics": metrics}
     return out
+
+
+def latest_metric(device, name: str) -> float | None:
+    """The device's most recently reported value of metric ``name`` (None: never reported)."""
+    metrics = (
+        TelemetryRecord.objects.filter(device=device, metrics__has_key=name)
+        .order_by("-ts")
+        .values_list("metrics", flat=True)
+        .first()
+    )
+    return None if metrics is None else float(metrics[name])
