@@ -279,12 +279,13 @@ def ensure_deployment(run, plan: dict, devices: dict[str, Device] | None = None)
 def create_deployment(run, plan: dict, devices: dict[str, Device]) -> Deployment:
     """A new deployment of the plan's segments; each device is sent its stages after commit."""
     key, used = _placement(run, plan, devices)
-    segments = catalog.get_segments(run.model, cuts_of(plan))
+    cuts = cuts_of(plan)
+    segments = catalog.get_segments(run.model, cuts)
     stages = _stage_messages(run, plan, segments, used)
     order = list(dict.fromkeys(s["device"] for s in stages))
     with run_transaction():
         deployment = Deployment.objects.create(
-            key=key, model=run.model, cuts=",".join(map(str, cuts_of(plan))), stages=stages, devices=order
+            key=key, model=run.model, cuts=",".join(map(str, cuts)), stages=stages, devices=order
         )
         for device_id in order:
             mine = [{k: v for k, v in s.items() if k != "device"} for s in stages if s["device"] == device_id]

@@ -66,9 +66,5 @@ class PlanCache:
                 self._entries.popitem(last=False)
         return plan
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 plans = PlanCache()
