@@ -39,3 +39,19 @@ def digits(db, settings, tmp_path):
         (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
         source=ModelSource.BUILTIN,
     )  # fmt: skip
+
+
+@pytest.fixture
+def offsite_urls():
+    """A page's ``src``/``href`` values that point off the control plane (the product runs with no internet:
+    a script from a CDN is a blank chart). A substring like "cdn" is no test: it turns up in CSRF tokens."""
+    import re
+
+    def find(page: str) -> list[str]:
+        return [
+            u
+            for u in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", page)
+            if re.match(r"(?i)(https?:)?//", u)
+        ]
+
+    return find

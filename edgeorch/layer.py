@@ -106,6 +106,20 @@ def call(function: Callable[..., Awaitable[Any]], *args: Any, wait: bool = True,
     return None
 
 
+def drain(lane: str = "events", timeout: float = 5.0) -> None:
+    """Wait until every fire-and-forget send this process made on ``lane`` so far has left (a worker about
+    to exit, a test reading what was published). Sends made from a server's own threads are the server's."""
+    with _sender_lock:
+        sender = _sender if _sender is not None and _sender.pid == os.getpid() else None
+    if sender is None:
+        return
+
+    async def nothing() -> None:
+        return None
+
+    asyncio.run_coroutine_threadsafe(_in_turn(lane, nothing), sender.loop).result(timeout)
+
+
 def _log_failure(future: concurrent.futures.Future) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.error("a channel-layer send failed", exc_info=future.exception())

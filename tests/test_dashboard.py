@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from edgeorch_agent import protocol as p
 
+from edgeorch import layer
 from edgeorch.dashboard import events, snapshots
 from edgeorch.dashboard.consumers import CLOSE_NOT_LOGGED_IN, DashboardConsumer, forward
 from edgeorch.devices import services
@@ -75,6 +76,7 @@ def test_a_fleet_snapshot_plus_the_published_events_equals_a_fresh_snapshot(publ
     now = time.time()
     send_telemetry(pi, 0, now - 40, **{"cpu.percent": 12.5, "mem.used_percent": 40.0, "temp.cpu": 51.0})
     before = snapshots.fleet_snapshot()
+    layer.drain()
     published.clear()
 
     jetson = enroll("jetson")  # a new device appears
@@ -88,6 +90,7 @@ def test_a_fleet_snapshot_plus_the_published_events_equals_a_fresh_snapshot(publ
     services.mark_stale_offline(now=timezone.now() + timedelta(minutes=5))  # the liveness sweep, later
     services.revoke_device(pi)
 
+    layer.drain()  # publish returns before its event has left
     applied = before
     for event in published:
         applied = snapshots.apply_event(applied, event)
@@ -107,6 +110,7 @@ def test_applying_an_event_twice_changes_nothing(published):
     hello(pi)
     snapshot = snapshots.fleet_snapshot()
     send_telemetry(pi, 0, time.time(), **{"cpu.percent": 33.0, "temp.soc": 45.0})
+    layer.drain()
     once = snapshots.apply_event(snapshot, published[-1])
     assert snapshots.apply_event(once, published[-1]) == once
     assert snapshot["devices"][0]["latest"] is None  # apply_event leaves its argument alone
@@ -120,6 +124,7 @@ def test_a_device_page_snapshot_ignores_other_devices_and_follows_its_own(publis
         pi, 0, time.time(), **{"cpu.percent": 10.0, "mem.used_percent": 50.0, "cpu.freq_mhz": 1500.0}
     )
     hello(other)
+    layer.drain()
     for event in published:
         snapshot = snapshots.apply_event(snapshot, event)
     assert [r["name"] for r in snapshot["devices"]] == ["pi"]
