@@ -76,10 +76,10 @@ from .runtime import (
     SegmentCache,
     Stage,
     StageError,
+    Stretch,
     TensorSpec,
     http_get,
     load_session,
-    stretch,
     trace_entry,
 )
 
@@ -879,16 +879,19 @@ def _time_block(
     session = load_session(path, threads)
     rng = np.random.default_rng(0)
     feeds = {spec.name: spec.example(rng) for spec in specs}
+    stretch = Stretch()  # the block's runs, as a stage's frames, stretch from the host's undisturbed time
     try:
         for _ in range(message.warmup):
-            _timed_run(session, feeds, device)
-        times = [_timed_run(session, feeds, device) for _ in range(message.repeats)]
+            _timed_run(session, feeds, device, stretch)
+        times = [_timed_run(session, feeds, device, stretch) for _ in range(message.repeats)]
     except Exception as exc:  # onnxruntime's own error types
         raise StageError(f"block {segment['block']}: onnxruntime failed: {exc}") from None
     return {"median_s": float(np.median(times)), "p90_s": float(np.percentile(times, 90)), "runs": len(times)}
 
 
-def _timed_run(session: Any, feeds: dict[str, np.ndarray], device: EmulatedDevice | None) -> float:
+def _timed_run(
+    session: Any, feeds: dict[str, np.ndarray], device: EmulatedDevice | None, stretch: Stretch
+) -> float:
     """One run's compute seconds; on an emulated device, as that device would take it (and heating it)."""
     if device is None:
         started = time.perf_counter()

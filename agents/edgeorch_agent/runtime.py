@@ -25,6 +25,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,14 +237,37 @@ def load_session(path: Path, threads: int | None) -> Any:
         raise DeployError(f"cannot load segment {path.name}: {exc}") from None
 
 
-def stretch(compute_s: float, scale: float) -> float:
-    """Emulate a slower device: stay busy (sleeping, in the caller's thread) until ``compute_s`` has become
-    ``scale`` times as long, as it would take there; returns the stretched time. A scale below 1 (a faster
-    device) cannot be emulated by waiting and leaves the time as it is."""
-    if scale <= 1.0:
-        return compute_s
-    time.sleep((scale - 1.0) * compute_s)
-    return compute_s * scale
+class Stretch:
+    """Emulate a slower device: stay busy (sleeping, in the caller's thread) until one computation has taken
+    ``scale`` times what this host needs for it, as it would take there; returns that time. A scale below 1
+    (a faster device) cannot be emulated by waiting and leaves the time as it is.
+
+    "What this host needs" is the run's own time, but no more than the 10th percentile of the last ``WINDOW``
+    runs of the same computation (a segment's work is the same every frame). A run the host slowed down —
+    another process, or another emulated device, holding a core — would otherwise stretch by the whole
+    factor (x6 for an rpi4: 5 ms lost to the host becomes 30 ms on the emulated device, which on real hardware
+    has its own cores). The host's delay is still waited out; it is just not multiplied.
+    """
+
+    WINDOW = 32
+    QUANTILE = 0.1
+
+    def __init__(self) -> None:
+        self._recent: deque[float] = deque(maxlen=self.WINDOW)
+
+    def target(self, compute_s: float, scale: float) -> float:
+        """The emulated device's time for a run the host took ``compute_s`` for (the run is remembered)."""
+        if scale <= 1.0:
+            return compute_s
+        self._recent.append(compute_s)
+        usual = sorted(self._recent)[int((len(self._recent) - 1) * self.QUANTILE)]
+        return max(compute_s, scale * min(compute_s, usual))
+
+    def __call__(self, compute_s: float, scale: float) -> float:
+        target = self.target(compute_s, scale)
+        if target > compute_s:
+            time.sleep(target - compute_s)
+        return target
 
 
 @dataclass
@@ -252,6 +276,7 @@ class Stage:
     session: Any
     thread: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "edgeorch-stage"))
     recent_compute_s: float = math.inf  # the last request's compute time (unknown: as if long)
+    stretch: Stretch = field(default_factory=Stretch)
 
     def compute(
         self, feeds: dict[str, np.ndarray], compute_scale: float
@@ -263,7 +288,7 @@ class Stage:
             values = self.session.run(names, feeds)
         except Exception as exc:  # onnxruntime's errors have no common base worth naming
             raise StageError(f"stage {self.spec.stage}: onnxruntime failed: {exc}") from None
-        compute_s = stretch(time.perf_counter() - started, compute_scale)
+        compute_s = self.stretch(time.perf_counter() - started, compute_scale)
         self.recent_compute_s = compute_s
         return dict(zip(names, values, strict=True)), compute_s
 
@@ -273,7 +298,8 @@ class Deployment:
     """The stages of one deployment that run on this agent, ready for requests.
 
     ``compute_scale`` (default 1.0) is the emulation hook: every stage's compute is stretched to
-    ``compute_scale`` times its measured time by sleeping, to emulate a slower device on a faster one.
+    ``compute_scale`` times the host's time for it by sleeping (``Stretch``), to emulate a slower device on a
+    faster one.
     """
 
     deployment_id: str

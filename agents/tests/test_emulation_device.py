@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from edgeorch_agent.emulation.device import EmulatedDevice
 from edgeorch_agent.emulation.links import LinkTable
+from edgeorch_agent.emulation.tenants import BackgroundTenant
 from edgeorch_agent.profiles import load_profile
 from edgeorch_agent.protocol import Deploy, Shape, Stream, Tenant
+from edgeorch_agent.runtime import Stretch
 from execution_fixtures import INPUT_SHAPE, chain_stages, conv_chain, file_server, node, npy
 
 X = np.random.default_rng(1).standard_normal(INPUT_SHAPE).astype(np.float32)
@@ -94,6 +96,30 @@ def test_a_slower_profile_stretches_each_stages_compute_and_heats_the_device(tmp
         plain, slow, temp = asyncio.run(scenario(files))
     assert slow > 10 * plain
     assert temp > 25.0
+
+
+def test_a_stretch_multiplies_the_hosts_usual_time_not_a_run_the_host_slowed():
+    stretch = Stretch()
+    for _ in range(8):
+        began = time.perf_counter()
+        assert stretch(0.002, 3.0) == pytest.approx(0.006)
+        assert time.perf_counter() - began >= 0.004  # it waited out the rest of the emulated time
+    # Another process held the core: 10 ms instead of 2. The device would have taken its usual 6 ms; the
+    # host's delay is waited out, not multiplied (30 ms).
+    assert stretch(0.010, 3.0) == pytest.approx(0.010)
+    assert stretch(0.0015, 3.0) == pytest.approx(0.0045)  # a faster run is the device's faster run
+    assert stretch(0.010, 0.5) == 0.010  # a faster device than the host cannot be emulated by waiting
+
+
+def test_a_background_tenant_holds_its_unit_without_using_the_hosts_processor():
+    device = EmulatedDevice(profile("jetson-nano"))
+    cpu, wall = time.process_time(), time.perf_counter()
+    tenant = BackgroundTenant(device, 0.8, period=0.05).start()
+    time.sleep(0.5)
+    tenant.stop()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert device.thermal.step() > device.profile.thermal.ambient_c  # type: ignore[union-attr]  # it was busy
+    assert cpu < 0.2 * wall, f"the tenant used {cpu:.3f} s of this host's processor in {wall:.3f} s"
 
 
 def test_a_background_tenant_makes_stages_queue_for_the_device(tmp_path):
