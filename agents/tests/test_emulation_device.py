@@ -44,14 +44,16 @@ def test_the_compute_scale_is_speed_times_unit_speed_times_the_throttle():
 def test_telemetry_reports_the_models_temperature_throttle_and_power_as_emulated():
     clock = Clock()
     device = EmulatedDevice(profile(), clock=clock)
+    device.busy(5.0)  # half of the next 10 s
     clock.now = 10.0
     metrics = device.collect()
+    idle, steady = 25.0 + 6.5 * 1.25, 25.0 + 6.5 * (1.25 + 8.75 * 0.5)  # it starts at its idle temperature
     assert metrics == {
         "emulated": 1.0,
         "tenant.share": 0.0,
         "cpu.throttle_factor": 1.0,
-        "temp.emulated": pytest.approx(25.0 + (6.5 * 1.25) * (1 - np.exp(-10 / 120)), abs=1e-3),
-        "power.watts": 1.25,
+        "temp.emulated": pytest.approx(steady + (idle - steady) * np.exp(-10 / 120), abs=1e-3),
+        "power.watts": 1.25 + 8.75 * 0.5,
     }
     assert device.emulated_metrics() == sorted(metrics)
     inventory = device.inventory({"memory_bytes": 64 << 30, "hostname": "h"})
@@ -95,7 +97,7 @@ def test_a_slower_profile_stretches_each_stages_compute_and_heats_the_device(tmp
     with file_server({**conv_chain(), "input.npy": npy(X)}) as files:
         plain, slow, temp = asyncio.run(scenario(files))
     assert slow > 10 * plain
-    assert temp > 25.0
+    assert temp > 25.0 + 6.5 * 1.25  # above its idle temperature
 
 
 def test_a_stretch_multiplies_the_hosts_usual_time_not_a_run_the_host_slowed():
@@ -118,7 +120,7 @@ def test_a_background_tenant_holds_its_unit_without_using_the_hosts_processor():
     time.sleep(0.5)
     tenant.stop()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    assert device.thermal.step() > device.profile.thermal.ambient_c  # type: ignore[union-attr]  # it was busy
+    assert device.thermal.step() > device.thermal.steady_state_c(0.0)  # type: ignore[union-attr]  # it was busy
     assert cpu < 0.2 * wall, f"the tenant used {cpu:.3f} s of this host's processor in {wall:.3f} s"
 
 

@@ -10,7 +10,8 @@ equation has an exact solution, so a step of any length is stable:
 
 Clock fraction: 1 up to ``throttle_at_c``, then linear down to ``clock_floor`` at ``max_c`` (and held there
 above it), the way DVFS governors step clocks down. The throttle factor is 1 / clock fraction (>= 1): the
-multiplier on compute time, as ``cpu.throttle_factor`` reports it for a real device.
+multiplier on compute time, as ``cpu.throttle_factor`` reports it for a real device. The model starts at
+the idle steady state ``ambient + R * idle_w``: a device switched on a while ago, doing nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class ThermalModel:
     def __init__(self, params: ThermalParams, power: Power, clock: Callable[[], float] = time.monotonic):
         self.params = params
         self.power = power
-        self.temp_c = params.ambient_c
+        # A device that has been on a while and idle: it starts at its idle steady state, not at ambient.
+        self.temp_c = params.ambient_c + params.r_c_per_w * power.idle_w
         self.utilisation = 0.0  # over the latest step
         self._clock = clock
         self._last = clock()
