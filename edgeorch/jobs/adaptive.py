@@ -318,11 +318,18 @@ def adapt(session_id) -> PlanSwitch | None:
     state["predictions"] = [*state.get("predictions", []), upcoming][-400:]
     baseline = to_conditions(state["baseline"])
     since = now - state["planned_at"]
-    verdict = decide.should_replan(baseline, current, since, POLICY)
+    heated, heat = _heated(session), None
+    if heated is not None and heated[1].after(heated[2], 1.0, POLICY.period_s) > heated[1].throttle_at_c:
+        key, temp = str(heated[0].pk), heated[2]  # a device the foresight judges by (it can throttle soon)
+        # its temperature when the plan in force was made (first seen at the session's first look)
+        heat = (key, state.setdefault("planned_temp", {}).setdefault(key, temp), temp)
+    verdict = decide.should_replan(baseline, current, since, POLICY, heat)
     switch = None
     if verdict.act:
         switch = replan(session, assembly, problem, current, old_s, verdict.reason, state)
         state.update(planned_at=time.time(), baseline=from_conditions(current))
+        if heat is not None:
+            state["planned_temp"] = {heat[0]: heat[2]}
     elif now - state.get("probed_at", 0) >= POLICY.probe_s and _unused_links(session):
         state["probed_at"] = now
         _probe(session)
@@ -399,9 +406,9 @@ def replan(
     return record
 
 
-def _foresight(session, problem, current) -> tuple[tuple[float, tuple], float] | None:
-    """((foreseen latency, placement) of the best placement, foreseen latency of ``current``) when a
-    candidate device has a thermal model that can throttle it (``planning.adaptive.foresee``), else None."""
+def _heated(session) -> tuple | None:
+    """(device, its ``Heat``, its latest temperature) of the candidate device the thermal foresight judges
+    by: of those whose profile's thermal model can throttle them, the one that would run hottest."""
     heats = [(d, h) for d in candidates(session) if (h := heat_of(d)) is not None]
     if not heats:
         return None
@@ -411,7 +418,17 @@ def _foresight(session, problem, current) -> tuple[tuple[float, tuple], float] |
     from edgeorch.telemetry.services import latest_metric
 
     temp = latest_metric(device, "temp.emulated")
-    if temp is None or heat.after(temp, 1.0, POLICY.period_s) <= heat.throttle_at_c:
+    return None if temp is None else (device, heat, temp)
+
+
+def _foresight(session, problem, current) -> tuple[tuple[float, tuple], float] | None:
+    """((foreseen latency, placement) of the best placement, foreseen latency of ``current``) when a
+    candidate device has a thermal model that can throttle it (``planning.adaptive.foresee``), else None."""
+    heated = _heated(session)
+    if heated is None:
+        return None
+    device, heat, temp = heated
+    if heat.after(temp, 1.0, POLICY.period_s) <= heat.throttle_at_c:
         return None  # it cannot throttle within the horizon, however hard it works
     ranked = decide.foresee(
         problem, str(device.pk), heat, temp, session.rate, POLICY.period_s, also=[current]

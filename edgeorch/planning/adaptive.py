@@ -11,7 +11,7 @@ host core taken by another process) is outvoted; ``Policy.confirm`` consecutive 
 LinkSamples for what the current plan does not exercise.
 
 ``should_replan`` says when to re-plan: a condition drifted beyond ``Policy.drift`` (relative) since the
-current plan was made, or ``Policy.period_s`` passed; never sooner than ``Policy.cooldown_s`` after the last
+current plan was made (or a heating device's temperature by ``Policy.heat_drift_c``), or ``Policy.period_s`` passed; never sooner than ``Policy.cooldown_s`` after the last
 re-plan, unless a link moved ``Policy.leap`` times (a collapse does not wait). ``should_switch`` is the
 hysteresis: switch only if the new plan's predicted latency beats the current placement's, re-evaluated under
 the same conditions, by ``Policy.margin`` plus the estimates' own noise (``Conditions.spread``: a gain
@@ -59,6 +59,7 @@ class Policy:
     confirm: int = 3  # ... until this many in a row lie beyond it on the same side: a change point
     leap: float = 8.0  # a link sample this many times off the estimate is a change point on its own
     probe_s: float = 2.0  # while the plan crosses no link, probe the source's links this often
+    heat_drift_c: float = 1.5  # a heating device's temperature moving this much re-judges its foresight
     min_transfer_s: float = 1e-3  # shorter transfers say little about bandwidth
 
 
@@ -249,15 +250,25 @@ def largest_link_move(baseline: Conditions, current: Conditions) -> float:
 
 
 def should_replan(
-    baseline: Conditions, current: Conditions, since_last_s: float, policy: Policy = Policy()
+    baseline: Conditions,
+    current: Conditions,
+    since_last_s: float,
+    policy: Policy = Policy(),
+    heat: tuple[str, float, float] | None = None,
 ) -> Decision:
     """Re-plan on drift beyond ``policy.drift`` or every ``policy.period_s``; never within ``cooldown_s``,
     unless a link moved ``policy.leap`` times (a collapse must not wait out a periodic re-plan). A device
-    factor always waits: right after a switch its first samples are the least trustworthy."""
+    factor always waits: right after a switch its first samples are the least trustworthy.
+
+    ``heat`` is (device, temperature when the plan was made, temperature now) for the device the thermal
+    foresight judges by: the foresight's verdict changes as it heats, before its throttle (a drift of its
+    factor) shows, so ``policy.heat_drift_c`` of temperature is a drift too."""
     urgent = largest_link_move(baseline, current) >= policy.leap
     if since_last_s < policy.cooldown_s and not urgent:
         return Decision(False, f"cooling down ({since_last_s:.1f} s < {policy.cooldown_s:g} s)")
     reasons = drift(baseline, current, policy.drift)
+    if heat is not None and abs(heat[2] - heat[1]) >= policy.heat_drift_c:
+        reasons.append(f"device {heat[0][:8]} {heat[1]:.1f} -> {heat[2]:.1f} C")
     if reasons:
         return Decision(True, "drift: " + "; ".join(reasons))
     if since_last_s >= policy.period_s:

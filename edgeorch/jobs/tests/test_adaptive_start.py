@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from edgeorch.jobs import adaptive, services
 from edgeorch.jobs.models import Frame, Session
 
@@ -49,3 +51,39 @@ def test_an_edge_recent_sessions_measured_slow_is_calibrated_before_the_first_fr
     services.dispatch_session(session.pk)  # dispatch starts it on that plan, not a cached one
     session.refresh_from_db()
     assert {d["id"]: d["throttle"] for d in session.plan["devices"]}[str(edge.pk)] == factors[str(edge.pk)]
+
+
+def test_a_device_heating_towards_its_throttle_makes_the_session_look_again(digits, devices):
+    """Its throttle has not shown yet (no drift of its factor), but the foresight's verdict moves with its
+    temperature: 1.5 C is a drift of its own."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from edgeorch_agent import protocol as p
+
+    from edgeorch.telemetry.services import store_batches
+
+    phone, _ = devices
+    phone.profile = "rpi4"  # throttles from 80 C; fully busy it settles at 82.6 C
+    phone.save()
+    session = adaptive_session(digits, devices)
+    plan = services.plan_run(session)
+    Session.objects.filter(pk=session.pk).update(
+        plan=plan, state="running", started_at=timezone.now() - timedelta(seconds=5)
+    )
+
+    def temperature(seq: int, temp: float) -> None:
+        record = p.Record(seq=seq, ts=time.time(), metrics={"temp.emulated": temp})
+        store_batches([(str(phone.pk), p.Telemetry(records=[record]))])
+
+    def look() -> list[dict]:
+        adaptive.adapt(session.pk)
+        return Session.objects.get(pk=session.pk).adaptation.get("log", [])
+
+    temperature(0, 79.6)
+    assert look() == []  # the temperature the plan in force was made at
+    temperature(1, 80.3)
+    assert look() == []
+    temperature(2, 81.5)
+    (entry,) = look()
+    assert "79.6 -> 81.5 C" in entry["reason"]

@@ -111,6 +111,15 @@ def test_it_replans_on_drift_or_period_but_not_while_cooling_down(since, now_bw,
     assert d.act is act and words in d.reason
 
 
+def test_a_heating_devices_temperature_is_a_drift_of_its_own():
+    base, policy = Conditions({("a", "b"): 10 * MB}, {"cam": 1.0}), Policy(cooldown_s=2, heat_drift_c=1.5)
+    same = Conditions({("a", "b"): 10 * MB}, {"cam": 1.0})  # its throttle has not shown yet
+    assert not should_replan(base, same, 3.0, policy, ("cam", 57.5, 58.5)).act
+    d = should_replan(base, same, 3.0, policy, ("cam", 57.5, 59.2))
+    assert d.act and "57.5 -> 59.2 C" in d.reason
+    assert not should_replan(base, same, 1.0, policy, ("cam", 57.5, 65.0)).act  # still cooling down
+
+
 @pytest.mark.parametrize(
     ("current", "candidate", "same", "act"),
     [
