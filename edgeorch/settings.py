@@ -116,6 +116,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every worker (demo, compose, tests, benchmarks) runs its tasks on threads of its own process
+# (``--concurrency`` of them): the tasks wait on PostgreSQL and Redis, and prefork's hand-over of each task
+# from the main process to a child over a pipe cost a one-shot job 0.6-1 ms (docs/benchmarks.md, Jobs).
+CELERY_WORKER_POOL = "threads"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = envstr("EDGEORCH_CELERY_QUEUE", "edgeorch") or "edgeorch"
 

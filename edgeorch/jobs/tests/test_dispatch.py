@@ -47,7 +47,7 @@ def test_a_job_on_a_ready_deployment_starts_in_one_transaction_from_the_cached_p
     assert job.state == RunState.RUNNING and job.deployment_id == ready.deployment_id
     assert job.plan["stages"] == ready.plan["stages"]
     # One transaction (a savepoint inside the test's own), and none of the problem's ~20 reads.
-    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1 and len(sql) <= 10
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1 and len(sql) <= 8
     assert not [s for s in sql if "telemetry" in s or 'plans_blockprofile"."median_s' in s]
 
 
@@ -85,14 +85,13 @@ def test_a_job_whose_deployment_is_new_is_seen_planning_while_it_deploys(
     events = []
     settings.PLAN_CACHE_S = 0
     job = split_job(digits, devices)
-    real = services._mark_planning
+    real = services.create_deployment
 
-    def watching(kind, pk):
-        done = real(kind, pk)
-        events.append(Job.objects.get(pk=pk).state)
-        return done
+    def watching(run, plan, devices):
+        events.append(Job.objects.get(pk=run.pk).state)
+        return real(run, plan, devices)
 
-    monkeypatch.setattr(services, "_mark_planning", watching)
+    monkeypatch.setattr(services, "create_deployment", watching)
     services.dispatch_job(job.pk)
     job.refresh_from_db()
     assert events == [RunState.PLANNING] and job.state == RunState.DEPLOYING
