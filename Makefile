@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PORT ?= 8000
 
-.PHONY: demo stop test test-adaptive lint format bench venv
+.PHONY: demo stop test lint format bench venv
 
 $(STAMP): requirements.txt agents/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -26,9 +26,6 @@ stop:
 
 test: $(STAMP)
 	./scripts/test.sh
-
-test-adaptive: $(STAMP)
-	./scripts/test.sh -m adaptive_timing tests/test_scenarios_e2e.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

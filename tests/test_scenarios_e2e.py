@@ -49,7 +49,6 @@ COLLAPSE = {
 
 
 @pytest.mark.usefixtures("worker")
-@pytest.mark.adaptive_timing
 def test_an_adaptive_session_switches_plan_on_a_bandwidth_collapse_without_losing_a_frame(
     live_server_proc, tmp_path, alice, client
 ):
