@@ -8,6 +8,7 @@ through ``services``. Every move goes through ``Run.move_to``, which refuses tra
 from __future__ import annotations
 
 import secrets
+import statistics
 import uuid
 from pathlib import Path
 
@@ -34,7 +35,12 @@ class Deployment(models.Model):
     ``key`` identifies the placement (model, cuts, device and codec per stage) so that jobs with the same plan
     share one deployment. ``stages`` holds, per stage, the description sent in ``deploy`` plus its device;
     ``ready_devices`` fills as ``deploy_status`` messages arrive. ``secret`` authenticates the data plane.
+    ``job_overheads`` holds what recent one-shot jobs on it took beyond their plan's latency (the ``run``
+    message's and the result's way through the control plane, which the plan does not model); their median
+    (``job_overhead_s``) is added to the next jobs' predicted latency.
     """
+
+    OVERHEAD_SAMPLES = 9
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     key = models.CharField(max_length=64, db_index=True)
@@ -49,6 +55,11 @@ class Deployment(models.Model):
     )
     error = models.TextField(blank=True)
     load_s = models.JSONField(default=dict, help_text="Seconds each device took to load its stages")
+    job_overheads = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Seconds recent jobs on it took beyond their plan's latency, newest last",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ready_at = models.DateTimeField(null=True, blank=True)
 
@@ -62,6 +73,12 @@ class Deployment(models.Model):
     @property
     def first_stage(self) -> dict:
         return self.stages[0]
+
+    @property
+    def job_overhead_s(self) -> float:
+        """The median of ``job_overheads`` (0.0 until three jobs have finished on it)."""
+        samples = self.job_overheads or []
+        return statistics.median(samples) if len(samples) >= 3 else 0.0
 
     def stage_of(self, device_id: str) -> int | None:
         """The first stage that runs on ``device_id`` (None when it runs none)."""

@@ -211,7 +211,9 @@ def dispatch(kind, pk) -> None:
 def _place(run, plan: dict, deployment: Deployment, devices: dict[str, Device]) -> list[str]:
     """Put a planning run on its (locked) deployment: start it when the deployment is ready, else wait for it
     to be; returns the fields to save."""
-    run.plan, run.deployment, run.predicted_latency_s = plan, deployment, plan["latency"]
+    # A job's measured latency includes its hops through the control plane, which the plan does not model.
+    overhead = deployment.job_overhead_s if isinstance(run, Job) else 0.0
+    run.plan, run.deployment, run.predicted_latency_s = plan, deployment, plan["latency"] + overhead
     fields = ["plan", "deployment", "predicted_latency_s"]
     if deployment.state == DeploymentState.READY:
         return fields + _start(run, deployment, devices)
@@ -414,7 +416,22 @@ def record_result(device_id, message: p.Result, data: bytes | None) -> bool:
         job.save(update_fields=job.move_to(
             RunState.COMPLETED, trace=message.trace, output=message.output, measured_latency_s=measured
         ))  # fmt: skip
+    if job.plan and "latency" in job.plan:
+        _remember_overhead(job.deployment_id, measured - float(job.plan["latency"]))
     return True
+
+
+def _remember_overhead(deployment_id, seconds: float) -> None:
+    """Keep a finished job's time beyond its plan on its deployment (after the result is stored: off the
+    job's own path)."""
+    with run_transaction():
+        deployment = (
+            Deployment.objects.select_for_update().filter(pk=deployment_id).only("job_overheads").first()
+        )
+        if deployment is not None:
+            samples = [*(deployment.job_overheads or []), round(seconds, 6)]
+            deployment.job_overheads = samples[-Deployment.OVERHEAD_SAMPLES :]
+            deployment.save(update_fields=["job_overheads"])
 
 
 def fail(kind, pk, reason: str, stage: int | None = None) -> bool:

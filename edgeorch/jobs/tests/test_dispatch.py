@@ -103,3 +103,41 @@ def test_run_transactions_wait_for_the_disk_only_when_configured(db, settings, d
     with services.run_transaction(), connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == expected
+
+
+def test_a_jobs_prediction_adds_what_recent_jobs_on_its_deployment_took_beyond_their_plan(
+    ready, digits, devices
+):
+    """The plan models compute and transfer, not the run message's and the result's way through the control
+    plane: the median of the last jobs' excess on the deployment is added, once there are three."""
+    from datetime import timedelta
+
+    import numpy as np
+    from django.utils import timezone
+
+    from .test_services import result_for
+
+    excesses = []
+    for k, excess in enumerate([0.030, 0.010, 0.012, 0.500]):  # the last one an outlier
+        job = ready if k == 0 else split_job(digits, devices)
+        if k:
+            services.dispatch_job(job.pk)
+            job.refresh_from_db()
+            predicted = job.predicted_latency_s - job.plan["latency"]
+            excesses.append(round(predicted, 6))
+        started = timezone.now() - timedelta(seconds=job.plan["latency"] + excess)
+        Job.objects.filter(pk=job.pk).update(started_at=started)
+        job.refresh_from_db()
+        assert services.record_result(
+            job.deployment.devices[-1], *result_for(job, np.zeros((1, 10), np.float32))
+        )
+    job.refresh_from_db()
+    overheads = job.deployment.job_overheads
+    assert len(overheads) == 4 and overheads[0] == pytest.approx(0.030, abs=0.005)
+    assert excesses[:2] == [0.0, 0.0]  # fewer than three jobs: the plan's latency alone
+    assert excesses[2] == pytest.approx(0.012, abs=0.005)  # median of 30, 10, 12 ms
+    last = split_job(digits, devices)
+    services.dispatch_job(last.pk)
+    last.refresh_from_db()
+    # median of 30, 10, 12, 500 ms: the outlier moves it to between 12 and 30 ms, not to 138 ms (a mean)
+    assert 0.012 <= last.predicted_latency_s - last.plan["latency"] <= 0.035
