@@ -13,7 +13,8 @@ database (``edgeorch_bench``, recreated) and Redis, registers the zoo, and for e
   message, the input download, the ``result`` message and storing it); target under 5 ms;
 * streamed (2-stage): a session of frames; per-frame overhead = frame latency minus the traced work (no
   control-plane round trip per frame; target under 0.5 ms);
-* MAPE of the plan's predicted latency against the measured (run sent to result stored).
+* MAPE of the job's predicted latency (the plan's, plus what recent jobs on its deployment took beyond their
+  plan) against the measured (run sent to result stored).
 
 The agents are unprofiled, so predictions use the planner's estimate (MACs over a default rate) unless a
 profile is run first; ``--profile`` profiles each model on both agents before its jobs.
@@ -327,7 +328,9 @@ before the `run` message is sent (job created → `started_at`), *run hop* from 
 arrival at its agent, *result hop* from the last stage's end to the stored result. Each agent runs
 onnxruntime with {agent_threads or "its default"} intra-op thread(s) (`--agent-threads`): two emulated
 devices on this host, so that one device's compute does not take the other's core. *predicted* vs
-*measured*: the plan's latency against `run` sent → result stored; MAPE over the jobs.
+*measured*: the job's predicted latency (the plan's, plus the median of what the last jobs on its deployment
+took beyond their plan, from the third job on; docs/api.md) against `run` sent → result stored; MAPE over the
+jobs.
 
 {one_shot}
 
