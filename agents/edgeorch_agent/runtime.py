@@ -242,15 +242,16 @@ class Stretch:
     ``scale`` times what this host needs for it, as it would take there; returns that time. A scale below 1
     (a faster device) cannot be emulated by waiting and leaves the time as it is.
 
-    "What this host needs" is the run's own time, but no more than the 10th percentile of the last ``WINDOW``
-    runs of the same computation (a segment's work is the same every frame). A run the host slowed down —
+    "What this host needs" is the run's own time, but no more than the 5th percentile of the last ``WINDOW``
+    runs of the same computation (a segment's work is the same every frame; a long memory, so that load that
+    lasts a while does not become the device's speed either). A run the host slowed down —
     another process, or another emulated device, holding a core — would otherwise stretch by the whole
     factor (x6 for an rpi4: 5 ms lost to the host becomes 30 ms on the emulated device, which on real hardware
     has its own cores). The host's delay is still waited out; it is just not multiplied.
     """
 
-    WINDOW = 32
-    QUANTILE = 0.1
+    WINDOW = 256
+    QUANTILE = 0.05
 
     def __init__(self) -> None:
         self._recent: deque[float] = deque(maxlen=self.WINDOW)
