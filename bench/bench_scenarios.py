@@ -51,6 +51,9 @@ def environment(workdir: Path, port: int) -> dict:
         workdir, "edgeorch_bench_scen", f"bench-scen-{os.getpid()}",
         EDGEORCH_TELEMETRY_INTERVAL="0.5", EDGEORCH_LIVENESS_TIMEOUT="5",
         EDGEORCH_PUBLIC_URL=f"http://127.0.0.1:{port}", PORT=str(port),
+        # One onnxruntime thread per stage (deploy and profile alike): with two, a stage's time on this
+        # 2-core host depends on whether another emulated device holds the other core at that moment.
+        EDGEORCH_JOB_AGENT_THREADS="1",
     )  # fmt: skip
 
 
@@ -221,8 +224,8 @@ def main() -> None:
         write_section(
             "## Scenarios\n\n"
             f"`{COMMAND}` ({elapsed / 60:.1f} min on {machine()}): every shipped scenario (docs/scenarios.md) run "
-            "by `manage.py run_scenario` with real agents, a Celery worker and Daphne, strategies one after "
-            "another under the same conditions replayed from t=0. Latency is per frame, from the source "
+            "by `manage.py run_scenario` with real agents (one onnxruntime thread per stage), a Celery worker and "
+            "Daphne, strategies one after another under the same conditions replayed from t=0. Latency is per frame, from the source "
             "emitting it to the source hearing it finished; `× oracle` is the strategy's mean latency over the "
             "oracle's (the best plan in hindsight per window, calibrated by the best measured window mean) for "
             "the same frames; MAPE compares the latency predicted for the plan in force with the measured, "

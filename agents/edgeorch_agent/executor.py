@@ -812,7 +812,7 @@ class Executor:
             for segment in message.segments:
                 path = await self.cache.fetch(segment["url"], segment["sha256"])
                 timing = await asyncio.to_thread(
-                    _time_block, path, segment, message, self.threads, self.device
+                    _time_block, path, segment, message, message.threads or self.threads, self.device
                 )
                 blocks.append({"block": segment["block"], **timing})
             reply = ProfileResult(message.profile_id, blocks, self._thermal())

@@ -401,6 +401,7 @@ class Profile(Message):
     segments: list[dict[str, Any]]
     warmup: int = 2
     repeats: int = 10
+    threads: int | None = None  # onnxruntime threads, as deploy's: blocks are timed as stages will run
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Profile:
@@ -416,6 +417,8 @@ class Profile(Message):
             raise ProtocolError("bad_value", "profile: warmup must be >= 0")
         if "repeats" in data:
             _positive(data, "repeats", int, "profile")
+        if _optional(data, "threads", int, "profile") is not None:
+            _positive(data, "threads", int, "profile")
         return super().from_dict(data)  # type: ignore[return-value]
 
 

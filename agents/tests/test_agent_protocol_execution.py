@@ -10,6 +10,7 @@ from edgeorch_agent.protocol import (
     SERVER_MESSAGES,
     Deploy,
     DeployStatus,
+    Profile,
     ProtocolError,
     Result,
     Stream,
@@ -49,6 +50,15 @@ def test_a_deploy_with_a_malformed_stage_is_refused_saying_where(change, complai
     text = message(type="deploy", deployment_id="d", secret="s", stages=[{**STAGE, **change}])
     with pytest.raises(ProtocolError, match=complaint.replace("[", r"\[").replace("]", r"\]")):
         decode(text, SERVER_MESSAGES)
+
+
+def test_a_profile_carries_the_deployments_thread_count_when_given():
+    segments = [{"block": 0, "url": "http://cp/b0", "sha256": "ab" * 32, "inputs": STAGE["inputs"]}]
+    profile = Profile("p-1", segments, threads=1)
+    assert decode(profile.to_json(), SERVER_MESSAGES) == profile
+    assert decode(message(type="profile", profile_id="p", segments=segments), SERVER_MESSAGES).threads is None
+    with pytest.raises(ProtocolError, match="threads must be positive"):
+        decode(message(type="profile", profile_id="p", segments=segments, threads=0), SERVER_MESSAGES)
 
 
 def test_a_stream_needs_a_positive_rate_and_frame_count():

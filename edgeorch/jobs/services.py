@@ -641,7 +641,8 @@ def request_profile(device, model, *, warmup: int = 2, repeats: int = 10, base_u
                "inputs": s.inputs, "outputs": s.outputs} for s in segments]  # fmt: skip
     with transaction.atomic():
         measurement = Measurement.objects.create(kind=Measurement.PROFILE, device=device, model=model)
-        agents.send_on_commit(device, p.Profile(str(measurement.pk), blocks, warmup, repeats))
+        threads = settings.JOB_AGENT_THREADS or None  # as the deployments' stages will run
+        agents.send_on_commit(device, p.Profile(str(measurement.pk), blocks, warmup, repeats, threads))
     return measurement
 
 
