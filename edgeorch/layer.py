@@ -107,8 +107,8 @@ def call(function: Callable[..., Awaitable[Any]], *args: Any, wait: bool = True,
 
 
 def drain(lane: str = "events", timeout: float = 5.0) -> None:
-    """Wait until every fire-and-forget send this process made on ``lane`` so far has left (a worker about
-    to exit, a test reading what was published). Sends made from a server's own threads are the server's."""
+    """Wait until every fire-and-forget send this process made on ``lane`` so far has left (for code that
+    reads what was published, as tests do). Sends made from a server's own threads are the server's."""
     with _sender_lock:
         sender = _sender if _sender is not None and _sender.pid == os.getpid() else None
     if sender is None:

@@ -278,7 +278,7 @@ def initial_plan(session, devices: list) -> dict:
     conditions = decide.Conditions(conditions.bandwidth, slowdown)
     assembly, problem = problem_under(session, devices, conditions)
     plan = plan_under(session, assembly, problem, conditions)
-    foresight = _foresight(session, problem, decide.placement(plan))
+    foresight = _foresight(session, problem, decide.placement(plan), _heated(session))
     if foresight is not None:
         (_, stages), _ = foresight
         plan = plan_under(session, assembly, problem, conditions, stages)
@@ -319,14 +319,13 @@ def adapt(session_id) -> PlanSwitch | None:
     baseline = to_conditions(state["baseline"])
     since = now - state["planned_at"]
     heated, heat = _heated(session), None
-    if heated is not None and heated[1].after(heated[2], 1.0, POLICY.period_s) > heated[1].throttle_at_c:
-        key, temp = str(heated[0].pk), heated[2]  # a device the foresight judges by (it can throttle soon)
-        # its temperature when the plan in force was made (first seen at the session's first look)
+    if heated is not None:  # the device the foresight judges by, and its temperature when the plan in force
+        key, temp = str(heated[0].pk), heated[2]  # was made (first seen at the session's first look)
         heat = (key, state.setdefault("planned_temp", {}).setdefault(key, temp), temp)
     verdict = decide.should_replan(baseline, current, since, POLICY, heat)
     switch = None
     if verdict.act:
-        switch = replan(session, assembly, problem, current, old_s, verdict.reason, state)
+        switch = replan(session, assembly, problem, current, old_s, verdict.reason, state, heated)
         state.update(planned_at=time.time(), baseline=from_conditions(current))
         if heat is not None:
             state["planned_temp"] = {heat[0]: heat[2]}
@@ -367,14 +366,14 @@ def _save_state(session_id, state: dict) -> None:
 
 
 def replan(
-    session, assembly, problem, conditions, old_s: float, reason: str, state: dict
+    session, assembly, problem, conditions, old_s: float, reason: str, state: dict, heated
 ) -> PlanSwitch | None:
     """Plan afresh under ``conditions``; switch when the hysteresis says so."""
     old, source = decide.placement(session.plan), str(session.source_id)
     try:
         new = plan_under(session, assembly, problem, conditions)
         now_s, new_s, note = old_s, new["latency"], ""
-        foresight = _foresight(session, problem, old)
+        foresight = _foresight(session, problem, old, heated)
         if foresight is not None:  # a device that heats: judge placements by how they will heat it
             (new_s, stages), now_s = foresight
             new = plan_under(session, assembly, problem, conditions, stages)
@@ -408,7 +407,8 @@ def replan(
 
 def _heated(session) -> tuple | None:
     """(device, its ``Heat``, its latest temperature) of the candidate device the thermal foresight judges
-    by: of those whose profile's thermal model can throttle them, the one that would run hottest."""
+    by: of those whose profile's thermal model can throttle them, the one that would run hottest — None when
+    there is none, or when it cannot throttle within the horizon however hard it works."""
     heats = [(d, h) for d in candidates(session) if (h := heat_of(d)) is not None]
     if not heats:
         return None
@@ -418,18 +418,18 @@ def _heated(session) -> tuple | None:
     from edgeorch.telemetry.services import latest_metric
 
     temp = latest_metric(device, "temp.emulated")
-    return None if temp is None else (device, heat, temp)
+    if temp is None or heat.after(temp, 1.0, POLICY.period_s) <= heat.throttle_at_c:
+        return None
+    return device, heat, temp
 
 
-def _foresight(session, problem, current) -> tuple[tuple[float, tuple], float] | None:
+def _foresight(session, problem, current, heated) -> tuple[tuple[float, tuple], float] | None:
     """((foreseen latency, placement) of the best placement, foreseen latency of ``current``) when a
-    candidate device has a thermal model that can throttle it (``planning.adaptive.foresee``), else None."""
-    heated = _heated(session)
+    candidate device can throttle within the horizon (``heated``, from ``_heated``;
+    ``planning.adaptive.foresee``), else None."""
     if heated is None:
         return None
     device, heat, temp = heated
-    if heat.after(temp, 1.0, POLICY.period_s) <= heat.throttle_at_c:
-        return None  # it cannot throttle within the horizon, however hard it works
     ranked = decide.foresee(
         problem, str(device.pk), heat, temp, session.rate, POLICY.period_s, also=[current]
     )
