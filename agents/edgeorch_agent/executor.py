@@ -185,9 +185,11 @@ class Executor:
         self._streams: dict[str, tuple[str, asyncio.Task[None]]] = {}  # session -> (deployment, emitter)
         self._routes: dict[str, _StreamState] = {}  # running streams, for stream_switch
         self._entry_secrets: dict[str, bytes] = {}  # deployments whose frames this source sends to a peer
-        self._waiters: dict[tuple[str, str, int], asyncio.Future[Done]] = {}
+        # Stream frames in flight from this source -> (their DONE, the wall clock when it was read).
+        self._waiters: dict[tuple[str, str, int], asyncio.Future[tuple[Done, float]]] = {}
         self._partial: dict[tuple[str, str | None, int, int], dict[str, np.ndarray]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._computing = 0  # stage computes under way (``_alone``)
         self._slots = asyncio.Semaphore(max_tasks)
 
     # --- entry points ----------------------------------------------------------------------------------
@@ -254,7 +256,9 @@ class Executor:
     async def on_done(self, done: Done) -> None:
         waiter = self._waiters.get((done.deployment_id, done.session_id, done.request_id))
         if waiter is not None and not waiter.done():
-            waiter.set_result(done)
+            # The frame ended for its source when its DONE was read: the waiting task resumes a loop turn
+            # or two later, which is this agent's bookkeeping, not the frame's latency.
+            waiter.set_result((done, time.time()))
 
     async def on_relayed(self, message: Relayed, data: bytes) -> None:
         """The control plane forwards an activation a peer could not send us directly."""
@@ -420,12 +424,19 @@ class Executor:
         # Output for a peer is encoded in the same trip to the stage's thread as the compute: it is the stage's
         # work, must not stall the event loop, and a second hand-over costs a wake-up of each side per frame.
         codec = hop.codec if hop is not None and hop.device_id != self.device_id else None
-        if self._runs_inline(deployment, stage):
-            outputs, compute_s, start, encoded = self._compute_encoded(deployment, stage, work.feeds, codec)
-        else:
-            outputs, compute_s, start, encoded = await loop.run_in_executor(
-                stage.thread, self._compute_encoded, deployment, stage, work.feeds, codec
-            )
+        inline = self._runs_inline(deployment, stage, work)
+        self._computing += 1
+        try:
+            if inline:
+                outputs, compute_s, start, encoded = self._compute_encoded(
+                    deployment, stage, work.feeds, codec
+                )
+            else:
+                outputs, compute_s, start, encoded = await loop.run_in_executor(
+                    stage.thread, self._compute_encoded, deployment, stage, work.feeds, codec
+                )
+        finally:
+            self._computing -= 1
         entry = trace_entry(
             stage.spec.stage, self.device_id, max(0.0, start - work.arrived), compute_s, start
         )
@@ -440,15 +451,26 @@ class Executor:
             assert encoded is not None  # a peer's hop: encoded with the compute
             await self._forward_peer(deployment, hop, work, outputs, encoded, trace)
 
-    def _runs_inline(self, deployment: Deployment, stage: Stage) -> bool:
-        """A stage whose last request computed in under ``INLINE_COMPUTE_S`` runs on the event loop: handing
-        it to its thread and back costs two wake-ups (about 0.25 ms each on the benchmark machine), as much as
-        it does. Never on an emulated device, whose stages wait for their unit and sleep to stretch."""
-        return (
-            self.device is None
-            and deployment.compute_scale <= 1.0
-            and stage.recent_compute_s < INLINE_COMPUTE_S
-        )
+    def _runs_inline(self, deployment: Deployment, stage: Stage, work: _Work) -> bool:
+        """Whether this request's compute runs on the event loop rather than in the stage's thread.
+
+        Handing a compute to its thread and back costs two wake-ups (0.25-0.4 ms together on the benchmark
+        machine): worth paying only while the loop has something else to do meanwhile. So a stage runs on the
+        loop when its last request computed in under ``INLINE_COMPUTE_S``, or when nothing else is in flight
+        on this agent (``_alone``). Never on an emulated device, whose stages wait for their unit and sleep to
+        stretch."""
+        if self.device is not None or deployment.compute_scale > 1.0:
+            return False
+        return stage.recent_compute_s < INLINE_COMPUTE_S or self._alone(deployment, work)
+
+    def _alone(self, deployment: Deployment, work: _Work) -> bool:
+        """No other request is computing, queued for a stage, or awaited by a stream this agent sources: while
+        ``work`` computes, the loop would only wait. (A request arriving meanwhile waits for the compute to
+        end, as it would for the stage's thread; a control message waits as long.)"""
+        if self._computing or any(not queue.empty() for queue in self._queues.values()):
+            return False
+        mine = (deployment.deployment_id, work.session_id, work.request_id)
+        return all(key == mine for key in self._waiters)
 
     def _compute_encoded(
         self, deployment: Deployment, stage: Stage, feeds: dict[str, np.ndarray], codec: str | None
@@ -725,10 +747,11 @@ class Executor:
         self, key: tuple[str, str, int], started: float, state: _StreamState, slots: asyncio.Semaphore
     ) -> None:
         waiter = self._waiters[key]
+        done: Done | None = None
         try:
-            done: Done | None = await asyncio.wait_for(waiter, self.frame_timeout)
+            done, ended = await asyncio.wait_for(waiter, self.frame_timeout)
         except TimeoutError:
-            done = None
+            ended = time.time()
         finally:
             self._waiters.pop(key, None)
             slots.release()
@@ -736,7 +759,7 @@ class Executor:
         error = f"no completion within {self.frame_timeout:.0f}s" if done is None else done.error
         state.ok += ok
         state.batch.append(
-            {"request_id": key[2], "trace": done.trace if done else [], "latency_s": time.time() - started,
+            {"request_id": key[2], "trace": done.trace if done else [], "latency_s": ended - started,
              "ok": ok, "error": error}
         )  # fmt: skip
         if len(state.batch) >= state.message.report_every:

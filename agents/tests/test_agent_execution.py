@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import numpy as np
 import pytest
@@ -301,6 +302,43 @@ def test_an_inline_input_runs_without_downloading_anything(tmp_path):
         result = asyncio.run(scenario(files))
         expected = run_model(files.files["full"], X)
     assert result.request_id == 3 and result.output["top_k"][0][0] == int(np.argmax(expected))
+
+
+def test_a_long_stage_computes_on_the_event_loop_only_while_nothing_else_is_in_flight(tmp_path, monkeypatch):
+    # Handing a compute to the stage's thread costs two wake-ups: paid only when the loop has other work.
+    from edgeorch_agent.runtime import Stage
+
+    threads: list[str] = []
+    compute = Stage.compute
+
+    def recording(self, feeds, scale):
+        threads.append(threading.current_thread().name)
+        return compute(self, feeds, scale)
+
+    monkeypatch.setattr(Stage, "compute", recording)
+
+    async def scenario(files):
+        async with node("alice", tmp_path) as alice:
+            await deploy(alice, chain_stages(files, [alice.hop(), alice.hop(), None]))
+            stages = alice.executor.deployments["dep-1"].stages.values()
+
+            async def run(request_id):
+                for stage in stages:
+                    stage.recent_compute_s = 1.0  # as slow as a large model's stage: inline only when alone
+                await alice.executor.handle(Run("dep-1", request_id, 0, "", inline=True), npy(X))
+                await alice.wait_for("result", request_id)
+
+            await run(1)
+            alone, threads[:] = list(threads), []
+            # A stream frame this agent sources is still on its way: its DONE must not wait for a compute.
+            alice.executor._waiters[("dep-2", "session", 0)] = asyncio.get_running_loop().create_future()
+            await run(2)
+            return alone, list(threads)
+
+    with file_server(model_files()) as files:
+        alone, busy = asyncio.run(scenario(files))
+    assert alone == [threading.main_thread().name] * 3
+    assert len(busy) == 3 and all(name.startswith("edgeorch-stage") for name in busy)
 
 
 def test_a_run_from_an_older_server_without_inline_still_downloads_its_input():
