@@ -98,7 +98,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6379/0") or ""
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # channels-redis's layer with send in one Redis round trip (a Lua script) instead of four.
+        "BACKEND": "edgeorch.channel_layer.RedisChannelLayer",
         "CONFIG": {
             # redis-py 8 times out socket reads after 5 s by default, exactly channels-redis's blocking-pop
             # timeout, which made consumers crash at random with "Timeout reading". Allow the pop to finish.
