@@ -25,6 +25,24 @@ class IllegalTransition(Exception):
     """A state change the state machine does not allow (e.g. a result for a cancelled job)."""
 
 
+class SecondsSince(models.Func):
+    """Seconds from a row's datetime column to ``moment``, as a float: lets one UPDATE store a latency
+    measured from the row's own start, without reading the row first."""
+
+    output_field = models.FloatField()
+
+    def __init__(self, column: str, moment):
+        super().__init__(models.Value(moment, output_field=models.DateTimeField()), models.F(column))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))",
+                           arg_joiner=" - ", **extra)  # fmt: skip
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(julianday(%(expressions)s)) * 86400.0",
+                           arg_joiner=") - julianday(", **extra)  # fmt: skip
+
+
 def run_dir(kind: str, pk) -> Path:
     return Path(settings.MEDIA_ROOT) / kind / str(pk)
 
@@ -141,6 +159,23 @@ class Run(models.Model):
         event = (f"{self._meta.model_name}.{state}", self.progress())
         transaction.on_commit(lambda: dashboard.publish(*event))
         return ["state", *fields]
+
+    @classmethod
+    def move_if(cls, pk, expected: str, state: str, *, where: dict | None = None, **fields) -> bool:
+        """``move_to`` as one UPDATE, for the hot path of a run: the row moves from ``expected`` to ``state``
+        only if it is still in ``expected`` (and matches ``where``) when the statement runs; False if it was
+        not. The database settles the race a lock would (a row being updated is re-checked once its other
+        writer commits), in one round trip and with no transaction around it. The caller publishes the
+        dashboard event (it needs the row)."""
+        if expected in TERMINAL or state not in TRANSITIONS.get(expected, ()) and state not in (
+            RunState.FAILED, RunState.CANCELLED,
+        ):  # fmt: skip
+            raise IllegalTransition(f"{cls._meta.model_name} {pk}: {expected} -> {state} is not allowed")
+        if state in TERMINAL:
+            fields.setdefault("finished_at", timezone.now())
+        return bool(cls.objects.filter(pk=pk, state=expected, **(where or {})).update(state=state, **fields))
+
+    PROGRESS_FIELDS = ("state", "reason", "failed_stage", "predicted_latency_s")  # what ``progress`` reads
 
     def progress(self) -> dict:
         """What a dashboard event says about this run's state."""

@@ -43,7 +43,7 @@ from edgeorch.plans.overrides import PlanInputError
 
 from . import adaptive, agents, inputs, stats
 from .choices import ACTIVE, DeploymentState, InputKind, MeasurementState, RunState
-from .models import Deployment, Frame, IllegalTransition, Job, Measurement, Session
+from .models import Deployment, Frame, IllegalTransition, Job, Measurement, SecondsSince, Session
 
 log = logging.getLogger(__name__)
 
@@ -403,21 +403,46 @@ def record_result(device_id, message: p.Result, data: bytes | None) -> bool:
         array = decode_output(data) if data is not None else None
     except (FrameError, CodecError) as exc:
         return fail(Job, message.request_id, f"the result could not be decoded: {exc}")
-    with run_transaction():
-        # Race: the result can arrive while the timeout task or a cancel ends the job; the lock orders them
-        # and move_to refuses to leave a terminal state, so the loser changes nothing.
-        job = Job.objects.select_for_update(of=("self",)).filter(pk=message.request_id).first()
-        if job is None or str(job.deployment_id) != message.deployment_id or job.state != RunState.RUNNING:
-            log.info("dropping a result for job %s: not running (any more)", message.request_id)
-            return False
-        if array is not None:
-            _write(job.output_path, inputs.to_npy(array))
-        measured = (timezone.now() - job.started_at).total_seconds()
-        job.save(update_fields=job.move_to(
-            RunState.COMPLETED, trace=message.trace, output=message.output, measured_latency_s=measured
-        ))  # fmt: skip
+    # Race: the result can arrive while the timeout task or a cancel ends the job. The one UPDATE moves the
+    # job only if it is still running on this deployment, so whichever commits first wins and the loser
+    # changes nothing (``Run.move_if``). The output is written aside first and put in place only by the
+    # winner: a late or repeated result never replaces a stored output.
+    output_path, pending = Job(pk=message.request_id).output_path, None
+    if not output_path.parent.is_dir() or not _is_uuid(message.deployment_id):
+        log.info("dropping a result for job %s: no such job or deployment", message.request_id)
+        return False  # every job's directory holds its input from submission on
+    if array is not None:
+        pending = output_path.with_suffix(f".{uuid.uuid4().hex}.part")
+        pending.parent.mkdir(parents=True, exist_ok=True)
+        pending.write_bytes(inputs.to_npy(array))
+    now = timezone.now()
+    moved = Job.move_if(
+        message.request_id, RunState.RUNNING, RunState.COMPLETED, where={"deployment_id": message.deployment_id},
+        finished_at=now, trace=message.trace, output=message.output,
+        measured_latency_s=SecondsSince("started_at", now),
+    )  # fmt: skip
+    if not moved:
+        if pending is not None:
+            pending.unlink(missing_ok=True)
+        log.info("dropping a result for job %s: not running (any more)", message.request_id)
+        return False
+    if pending is not None:
+        pending.replace(output_path)
+    # Off the job's path from here: its result is stored.
+    job = Job.objects.only(*Job.PROGRESS_FIELDS, "plan", "deployment_id", "measured_latency_s").get(
+        pk=message.request_id
+    )
+    dashboard.publish(f"job.{job.state}", job.progress())
     if job.plan and "latency" in job.plan:
-        _remember_overhead(job.deployment_id, measured - float(job.plan["latency"]))
+        _remember_overhead(job.deployment_id, job.measured_latency_s - float(job.plan["latency"]))
+    return True
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except (TypeError, ValueError):
+        return False
     return True
 
 
