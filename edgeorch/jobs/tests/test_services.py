@@ -74,6 +74,37 @@ def test_a_result_completes_the_job_with_its_output_trace_and_measured_latency(p
     assert stats.stage_totals(job.trace)["compute_s"] == pytest.approx(0.003)
 
 
+def test_the_measured_latency_runs_from_the_start_to_the_stored_result(planned):
+    job = deploy_all(planned)
+    assert services.record_result(job.deployment.devices[-1], *result_for(job, np.zeros((1, 10), np.float32)))
+    job.refresh_from_db()
+    expected = (job.finished_at - job.started_at).total_seconds()
+    assert job.measured_latency_s == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_repeated_or_misaddressed_result_keeps_the_stored_output(planned):
+    job = deploy_all(planned)
+    first = np.arange(10, dtype=np.float32).reshape(1, 10)
+    assert services.record_result(job.deployment.devices[-1], *result_for(job, first))
+    stored = Job.objects.get(pk=job.pk)
+    assert not services.record_result(job.deployment.devices[-1], *result_for(job, first * 0))
+    message, data = result_for(job, first)
+    message.deployment_id = "not-a-deployment"
+    assert not services.record_result(job.deployment.devices[-1], message, data)
+    again = Job.objects.get(pk=job.pk)
+    assert (again.state, again.finished_at, again.trace) == (stored.state, stored.finished_at, stored.trace)
+    assert np.array_equal(np.load(job.output_path), first)
+    assert sorted(f.name for f in job.output_path.parent.iterdir()) == ["input.npy", "output.npy"]
+
+
+def test_a_result_for_a_job_on_another_deployment_does_not_complete_it(planned):
+    job = deploy_all(planned)
+    message, data = result_for(job, np.zeros((1, 10), np.float32))
+    message.deployment_id = str(uuid.uuid4())
+    assert not services.record_result(job.deployment.devices[-1], message, data)
+    assert Job.objects.get(pk=job.pk).state == RunState.RUNNING and not job.output_path.exists()
+
+
 def test_a_result_arriving_after_the_timeout_changes_nothing(planned):
     job = deploy_all(planned)
     assert services.expire(Job, job.pk)
