@@ -106,16 +106,12 @@ def submit_job(*, model, source, strategy="device-edge", params=None, candidates
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
     array, kind, k = make_input(model, upload=upload, sample=sample, seed=seed)
-    with run_transaction():
-        job = Job.objects.create(
-            model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
-            input_kind=kind, input_sample=k, timeout_s=timeout_s or settings.JOB_TIMEOUT_S,
-            base_url=base_url or settings.PUBLIC_URL, created_by=user,
-        )  # fmt: skip
-        _write(job.input_path, inputs.to_npy(array))
-        tasks.dispatch_job.delay_on_commit(job.pk)
-        tasks.expire_job.apply_async_on_commit((job.pk,), countdown=job.timeout_s)
-    return job
+    return _create(
+        Job, array, tasks.dispatch_job, tasks.expire_job,
+        model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
+        input_kind=kind, input_sample=k, timeout_s=timeout_s or settings.JOB_TIMEOUT_S,
+        base_url=base_url or settings.PUBLIC_URL, created_by=user,
+    )  # fmt: skip
 
 
 def start_session(*, model, source, strategy="pipeline", params=None, candidates=(), codec="raw", rate=10.0,
@@ -133,17 +129,32 @@ def start_session(*, model, source, strategy="pipeline", params=None, candidates
         raise SubmitError("give a frame count or a duration of at least one frame")
     array, kind, k = make_input(model, sample=sample, seed=seed)
     stream_s = count / rate
-    with run_transaction():
-        session = Session.objects.create(
-            model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
-            input_kind=kind, input_sample=k, rate=rate, frames=count, deadline_s=deadline_s,
-            max_in_flight=max_in_flight or 0, timeout_s=timeout_s or stream_s + settings.JOB_TIMEOUT_S,
-            base_url=base_url or settings.PUBLIC_URL, created_by=user,
-        )  # fmt: skip
-        _write(session.input_path, inputs.to_npy(array))
-        tasks.dispatch_session.delay_on_commit(str(session.pk))
-        tasks.expire_session.apply_async_on_commit((str(session.pk),), countdown=session.timeout_s)
-    return session
+    return _create(
+        Session, array, tasks.dispatch_session, tasks.expire_session,
+        model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
+        input_kind=kind, input_sample=k, rate=rate, frames=count, deadline_s=deadline_s,
+        max_in_flight=max_in_flight or 0, timeout_s=timeout_s or stream_s + settings.JOB_TIMEOUT_S,
+        base_url=base_url or settings.PUBLIC_URL, created_by=user,
+    )  # fmt: skip
+
+
+def _create(kind, array, dispatch_task, expire_task, **fields):
+    """A pending run with its input stored, its dispatch and its timeout enqueued (after the caller's
+    transaction commits, if there is one).
+
+    The row is inserted on its own, in one round trip (no transaction: every statement around it would be
+    one more, on every one-shot job's path), then its input written; a run whose input could not be written
+    is deleted again. Either way the dispatch is published only once row and input exist, and a run left
+    pending by a process dying in between fails at its timeout (the beat's overdue sweep)."""
+    run = kind.objects.create(**fields)
+    try:
+        _write(run.input_path, inputs.to_npy(array))
+    except BaseException:
+        kind.objects.filter(pk=run.pk).delete()
+        raise
+    dispatch_task.delay_on_commit(str(run.pk) if kind is Session else run.pk)
+    expire_task.apply_async_on_commit((str(run.pk) if kind is Session else run.pk,), countdown=run.timeout_s)
+    return run
 
 
 def _write(path, data: bytes) -> None:

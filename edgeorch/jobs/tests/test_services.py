@@ -316,3 +316,14 @@ def test_a_measurement_never_answered_fails_at_the_sweep_and_an_answered_one_sta
     silent.refresh_from_db()
     assert silent.state == MeasurementState.FAILED and "no answer from the agent within 60 s" in silent.error
     assert Measurement.objects.get(pk=answered.pk).state == MeasurementState.DONE
+
+
+def test_a_job_whose_input_cannot_be_stored_is_not_left_behind(digits, devices, monkeypatch):
+    def disk_full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(services, "_write", disk_full)
+    before = Job.objects.count()
+    with pytest.raises(OSError, match="No space left"):
+        services.submit_job(model=digits, source=devices[0], strategy="local", base_url="http://cp")
+    assert Job.objects.count() == before
