@@ -341,9 +341,9 @@ other process was asleep, as it is between jobs):
 
 Streamed (2-stage split, pipelined, one session per model): per-frame overhead = frame latency at the
 source minus the traced work of its stages — no control-plane round trip per frame. Of it, *hand-overs*: after
-each stage's compute and encoding until its output is handed on (a stage in its thread waking the agent's
-event loop; a stage under 1 ms runs on the loop itself), and the *DONE hop*: from the last stage's end until
-the source hears the frame finished.
+each stage's compute and encoding until its output is handed on (a stage computing in its thread wakes the
+agent's event loop; a stage runs on the loop itself when nothing else is in flight on its agent, or when it
+takes under 1 ms), and the *DONE hop*: from the last stage's end until the source reads the frame's DONE.
 
 {streamed}
 """
