@@ -20,7 +20,7 @@ ACTIVE = frozenset(set(RunState) - TERMINAL)
 
 # Which state may follow which: anything active may fail or be cancelled; the happy path moves forward.
 TRANSITIONS = {
-    RunState.PENDING: {RunState.PLANNING},
+    RunState.PENDING: {RunState.PLANNING, RunState.RUNNING},  # straight to running: a ready deployment
     RunState.PLANNING: {RunState.DEPLOYING, RunState.RUNNING},
     RunState.DEPLOYING: {RunState.RUNNING},
     RunState.RUNNING: {RunState.COMPLETED},

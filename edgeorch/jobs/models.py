@@ -161,9 +161,10 @@ class Run(models.Model):
         return ["state", *fields]
 
     @classmethod
-    def move_if(cls, pk, expected: str, state: str, *, where: dict | None = None, **fields) -> bool:
+    def move_if(cls, pk, expected: str, state: str, *conditions, where: dict | None = None, **fields) -> bool:
         """``move_to`` as one UPDATE, for the hot path of a run: the row moves from ``expected`` to ``state``
-        only if it is still in ``expected`` (and matches ``where``) when the statement runs; False if it was
+        only if it is still in ``expected`` (and matches ``conditions`` and ``where``) when the statement runs;
+        False if it was
         not. The database settles the race a lock would (a row being updated is re-checked once its other
         writer commits), in one round trip and with no transaction around it. The caller publishes the
         dashboard event (it needs the row)."""
@@ -173,7 +174,8 @@ class Run(models.Model):
             raise IllegalTransition(f"{cls._meta.model_name} {pk}: {expected} -> {state} is not allowed")
         if state in TERMINAL:
             fields.setdefault("finished_at", timezone.now())
-        return bool(cls.objects.filter(pk=pk, state=expected, **(where or {})).update(state=state, **fields))
+        moving = cls.objects.filter(*conditions, pk=pk, state=expected, **(where or {}))
+        return bool(moving.update(state=state, **fields))
 
     PROGRESS_FIELDS = ("state", "reason", "failed_stage", "predicted_latency_s")  # what ``progress`` reads
 

@@ -10,8 +10,8 @@ from edgeorch_agent import protocol as p
 
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.jobs import services
-from edgeorch.jobs.choices import RunState
-from edgeorch.jobs.models import Job
+from edgeorch.jobs.choices import DeploymentState, RunState
+from edgeorch.jobs.models import Deployment, Job
 from edgeorch.plans import services as plans
 
 
@@ -40,15 +40,46 @@ def dispatch_counting(job) -> list[str]:
     return [q["sql"] for q in queries.captured_queries]
 
 
-def test_a_job_on_a_ready_deployment_starts_in_one_transaction_from_the_cached_plan(ready, digits, devices):
+def test_a_job_on_a_ready_deployment_starts_without_a_lock_from_the_cached_plan(ready, digits, devices):
     job = split_job(digits, devices)
     sql = dispatch_counting(job)
     job.refresh_from_db()
     assert job.state == RunState.RUNNING and job.deployment_id == ready.deployment_id
-    assert job.plan["stages"] == ready.plan["stages"]
-    # One transaction (a savepoint inside the test's own), and none of the problem's ~20 reads.
-    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1 and len(sql) <= 8
+    assert job.plan["stages"] == ready.plan["stages"] and job.started_at is not None
+    # The run, its devices, the fleet's version, the deployment, and one UPDATE that checks both rows: no
+    # transaction, no lock, and none of the problem's ~20 reads.
+    assert len(sql) <= 5 and not [s for s in sql if "SAVEPOINT" in s or "FOR UPDATE" in s]
+    (update,) = [s for s in sql if s.startswith("UPDATE")]
+    assert "EXISTS" in update
     assert not [s for s in sql if "telemetry" in s or 'plans_blockprofile"."median_s' in s]
+
+
+def _read_for_dispatch(job):
+    run = Job.objects.select_related("source", "model").get(pk=job.pk)
+    devices = services.candidate_devices(run)
+    plan = services.plan_run(run, devices)
+    return run, devices, plan, services.live_deployments(run, plan, devices).first()
+
+
+def test_a_deployment_retired_after_it_was_read_does_not_start_the_run(ready, digits, devices):
+    job = split_job(digits, devices)
+    run, rows, plan, deployment = _read_for_dispatch(job)
+    assert deployment.state == DeploymentState.READY
+    Deployment.objects.filter(pk=deployment.pk).update(state=DeploymentState.RETIRED)  # a device left
+    assert not services._start_on_ready(Job, run, plan, deployment, rows)
+    assert Job.objects.get(pk=job.pk).state == RunState.PENDING
+    services.dispatch_job(job.pk)  # the locked path plans a new deployment instead
+    job.refresh_from_db()
+    assert job.state == RunState.DEPLOYING and job.deployment_id != deployment.pk
+
+
+def test_a_run_cancelled_after_it_was_read_is_not_started(ready, digits, devices):
+    job = split_job(digits, devices)
+    run, rows, plan, deployment = _read_for_dispatch(job)
+    services.cancel_job(job.pk)
+    assert not services._start_on_ready(Job, run, plan, deployment, rows)
+    job.refresh_from_db()
+    assert job.state == RunState.CANCELLED and job.started_at is None
 
 
 def test_a_device_going_offline_is_planned_around_at_once_despite_the_cache(ready, digits, devices):
