@@ -13,7 +13,8 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models import sql
 from django.utils import timezone
 
 from edgeorch.dashboard import events as dashboard
@@ -23,6 +24,23 @@ from .choices import TERMINAL, TRANSITIONS, DeploymentState, InputKind, Measurem
 
 class IllegalTransition(Exception):
     """A state change the state machine does not allow (e.g. a result for a cancelled job)."""
+
+
+def update_without_flush(queryset, **values) -> int:
+    """``queryset.update(**values)``, committing on PostgreSQL without waiting for the disk (unless
+    ``JOB_SYNCHRONOUS_COMMIT``; see ``services.run_transaction`` for what that risks), still one round trip:
+    the statement goes with ``SET LOCAL synchronous_commit`` in one query string, which PostgreSQL runs as
+    one implicit transaction (Django binds parameters on the client, so one string can hold both). A flush
+    costs 0.4-0.9 ms a commit on the benchmark machine."""
+    if connection.vendor != "postgresql" or settings.JOB_SYNCHRONOUS_COMMIT:
+        return queryset.update(**values)
+    query = queryset.query.chain(sql.UpdateQuery)
+    query.add_update_values(values)
+    statement, params = query.get_compiler(queryset.db).as_sql()
+    with transaction.mark_for_rollback_on_error(using=queryset.db), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF; " + statement, params)
+        cursor.nextset()  # the UPDATE's result
+        return cursor.rowcount
 
 
 class SecondsSince(models.Func):
@@ -175,7 +193,7 @@ class Run(models.Model):
         if state in TERMINAL:
             fields.setdefault("finished_at", timezone.now())
         moving = cls.objects.filter(*conditions, pk=pk, state=expected, **(where or {}))
-        return bool(moving.update(state=state, **fields))
+        return bool(update_without_flush(moving, state=state, **fields))
 
     PROGRESS_FIELDS = ("state", "reason", "failed_stage", "predicted_latency_s")  # what ``progress`` reads
 
