@@ -7,9 +7,11 @@ deployment is ready) or waits in ``deploying`` until every device's ``deploy_sta
 the last stage's agent reports ``result`` + the output tensor (``record_result``). A stage error, a device
 disconnecting or the timeout (``expire_job``) ends the job ``failed`` with the reason and the stage.
 
-Races are settled on the rows: every state change locks the run row (``select_for_update``), and
-``Run.move_to`` refuses to leave a terminal state, so a result arriving while the timeout fires finishes the
-job exactly once, whichever commits first. Deployment readiness locks the deployment row first, then runs.
+Races are settled on the rows. A state change either locks the run row (``select_for_update``, then
+``Run.move_to``, which refuses to leave a terminal state) or, on the two hot paths (starting a run on a
+ready deployment, storing a result), is one conditional UPDATE (``Run.move_if``) that moves the row only
+from the state it expects. Either way a result arriving while the timeout fires finishes the job exactly
+once, whichever commits first. Deployment readiness locks the deployment row first, then runs.
 """
 
 from __future__ import annotations
@@ -190,8 +192,9 @@ def dispatch(kind, pk) -> None:
 
     Lock order: run, then deployment here, where the run is still pending; deployment, then run once it
     has one (here below and in ``record_deploy_status``, which locks only runs already waiting on the
-    deployment), so no two transactions wait on each other. Either way the deployment is locked before its
-    state is read: readiness cannot slip between reading it and the run choosing to wait for it.
+    deployment), so no two transactions wait on each other. On the locked path the deployment is locked
+    before its state is read, and on the other the UPDATE reads it: readiness cannot slip between reading it
+    and the run choosing to start on it or wait for it.
     """
     run = kind.objects.select_related("source", "model").filter(pk=pk).first()
     if run is None or run.state != RunState.PENDING:
