@@ -194,7 +194,7 @@ def dispatch(kind, pk) -> None:
     has one (here below and in ``record_deploy_status``, which locks only runs already waiting on the
     deployment), so no two transactions wait on each other. On the locked path the deployment is locked
     before its state is read, and on the other the UPDATE reads it: readiness cannot slip between reading it
-    and the run choosing to start on it or wait for it.
+    and the run choosing to start on it or wait for it (``_start_on_ready`` says what one window costs).
     """
     run = kind.objects.select_related("source", "model").filter(pk=pk).first()
     if run is None or run.state != RunState.PENDING:
@@ -423,6 +423,9 @@ def _start_on_ready(kind, run, plan: dict, deployment: Deployment, devices: dict
 
     No lock is held: the one UPDATE checks both rows. A cancel or a timeout that commits first leaves the
     run no longer pending; a device leaving retires its deployments first, then fails the runs on them.
+    One window is left: a retirement committing while this very UPDATE runs (it read the deployment as
+    ready), whose list of runs to fail was read before this commit. Such a run ends failed when its agent
+    or peer cannot be reached, at the latest at its timeout, never hangs.
     """
     device, message, data = _start_message(run, deployment, devices)
     overhead = deployment.job_overhead_s if isinstance(run, Job) else 0.0
