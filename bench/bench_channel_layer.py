@@ -6,6 +6,13 @@ each class in turn, the two interleaved send by send, so both see the same machi
 ``await layer.send`` is timed alone; with a 20 ms sleep before each send (an agent command between jobs, on
 a Redis and connection gone idle) and with none (back to back). A PING shows the cost of one round trip.
 
+Then send -> receive: per class a receiver task loops ``await layer.receive(channel)`` on a process-local
+channel (as a consumer does) in the same loop as the sender, which sends one message, waits for its
+arrival, sleeps the gap, sends the next; the time is from before ``send`` to the receiver having it. Three
+classes, interleaved message by message (the order flipped every round): channels-redis's, edgeorch's
+previous one (our send, the parent's receive) and ours. The agent command with a 20 ms gap and none, and a
+~600 KB message (a job's inline input) back to back.
+
     .venv/bin/python bench/bench_channel_layer.py [--count 300] [--write]
 """
 
@@ -69,6 +76,49 @@ async def measure(count: int, prefix: str) -> tuple[dict, dict]:
     return send_us, ping_us
 
 
+async def measure_latency(count: int, prefix: str) -> dict:
+    from channels_redis.core import RedisChannelLayer as Parent
+
+    from edgeorch.channel_layer import RedisChannelLayer as Ours
+
+    class SendOnly(Ours):  # edgeorch's layer before the receive change: our send, the parent's receive
+        receive_single = Parent.receive_single
+
+    layers = {"channels-redis 4.3": Parent(**layer_config(prefix)), "send only": SendOnly(**layer_config(prefix)),
+              "edgeorch": Ours(**layer_config(prefix))}  # fmt: skip
+    command = {"type": "agent.command", "message": json.dumps({"v": 1, "type": "run", "job": str(uuid.uuid4()),
+               "stage": 0, "inputs": {"input": [1, 1, 28, 28]}})}  # fmt: skip
+    large = {"type": "agent.command", "message": "x" * 600_000}
+    cases = [("agent command", command, 20), ("agent command", command, 0), ("600 KB message", large, 0)]
+    latency_us: dict = {(name, case): [] for name in layers for case in range(len(cases))}
+    channels = {name: await layer.new_channel() for name, layer in layers.items()}
+    arrivals: dict = {}
+
+    async def receiver(name):
+        while True:
+            await layers[name].receive(channels[name])
+            arrivals[name].set_result(time.perf_counter())
+
+    receivers = [asyncio.ensure_future(receiver(name)) for name in layers]
+    loop = asyncio.get_running_loop()
+    for case, (_, message, gap) in enumerate(cases):
+        for n in range(count + 5):  # the first 5 rounds warm up (connections, the script) and are not kept
+            for name in list(layers)[:: 1 if n % 2 else -1]:
+                await asyncio.sleep(gap / 1000)
+                arrivals[name] = loop.create_future()
+                t0 = time.perf_counter()
+                await layers[name].send(channels[name], message)
+                t1 = await asyncio.wait_for(arrivals[name], 10)
+                if n >= 5:
+                    latency_us[name, case].append((t1 - t0) * 1e6)
+    for task in receivers:
+        task.cancel()
+    await asyncio.gather(*receivers, return_exceptions=True)
+    for layer in layers.values():
+        await layer.close_pools()
+    return {"cases": cases, "latency_us": latency_us, "names": list(layers)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300, help="sends per class and gap")
@@ -85,6 +135,17 @@ def main():
                "edgeorch send µs (1 round trip)", "ratio"]  # fmt: skip
     table = markdown_table(headers, rows)
     print(table)
+    latency = asyncio.run(measure_latency(args.count, f"bench-cl-{uuid.uuid4().hex[:6]}:"))
+    lrows = []
+    for case, (label, _, gap) in enumerate(latency["cases"]):
+        medians = [statistics.median(latency["latency_us"][name, case]) for name in latency["names"]]
+        lrows.append([label, f"{gap} ms" if gap else "none", *(f"{m:.0f}" for m in medians),
+                      f"{medians[0] / medians[2]:.1f}×", f"{medians[1] / medians[2]:.1f}×"])  # fmt: skip
+    lheaders = ["message", "sleep before each send", "channels-redis send → receive µs",
+                "edgeorch send only µs", "edgeorch send + receive µs", "ratio to channels-redis",
+                "ratio to send only"]  # fmt: skip
+    ltable = markdown_table(lheaders, lrows)
+    print(ltable)
     if args.write:
         cmd = f"`.venv/bin/python bench/bench_channel_layer.py --count {args.count} --write`"
         body = (
@@ -94,7 +155,15 @@ def main():
             f"layer settings. Medians of {args.count} sends each, in one process and one event loop, the two "
             "classes interleaved send by send; PING is one round trip on the same kind of connection. "
             "channels-redis sends ZREMRANGEBYSCORE, ZCOUNT, ZADD and EXPIRE one after another; ours runs the "
-            "same four in one Lua script (EVALSHA).\n\n" + table
+            "same four in one Lua script (EVALSHA).\n\n" + table + "\n\n"
+            "Send → receive: a receiver task per class loops `await layer.receive(channel)` on a "
+            "process-local channel in the same loop as the sender, which sends a message, waits for it to "
+            "arrive, sleeps, sends the next; the time runs from before `send` to the receiver having the "
+            f"message; medians of {args.count} messages a class, the three interleaved message by message. "
+            "channels-redis receives with an EVAL (move the backup back), BZPOPMIN and a ZADD of the whole "
+            "message into a backup before delivering it, then a ZPOPMIN to delete it from the backup again, "
+            'which the next receive waits for; "send only" is our send with that receive (this layer '
+            "before the receive change); ours receives with the BZPOPMIN alone.\n\n" + ltable
         )
         write_section("## Channel layer\n\n" + body)
 

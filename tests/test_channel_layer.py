@@ -1,8 +1,10 @@
-"""``edgeorch.channel_layer.RedisChannelLayer``: channels-redis's send, in one round trip, against real Redis."""
+"""``edgeorch.channel_layer.RedisChannelLayer``: channels-redis's send and receive, each in one round trip,
+against real Redis."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -41,8 +43,22 @@ def prefix():
         client.delete(*keys)
 
 
-def make(prefix: str, cls=RedisChannelLayer, **config):
-    hosts = [{"address": redis_url(), "connection_class": CountingConnection}]
+class CancelAtPop(CountingConnection):
+    """Once armed, cancels the task that reads the next BZPOPMIN reply at the very moment it is read: the
+    cancellation lands at that task's next suspension point, whatever it is."""
+
+    armed = False
+
+    async def read_response(self, *args, **kwargs):
+        response = await super().read_response(*args, **kwargs)
+        if type(self).armed and isinstance(response, list) and len(response) == 3:  # [key, member, score]
+            type(self).armed = False
+            asyncio.current_task().cancel()
+        return response
+
+
+def make(prefix: str, cls=RedisChannelLayer, connection_class=CountingConnection, **config):
+    hosts = [{"address": redis_url(), "connection_class": connection_class}]
     return cls(hosts=hosts, prefix=prefix, **{"capacity": 100, "expiry": 60, **config})
 
 
@@ -156,3 +172,137 @@ def test_the_script_is_loaded_again_when_redis_has_forgotten_it(prefix):
         return [(await layer.receive("reload"))["n"] for _ in range(2)]
 
     assert run(layer, go) == [0, 1]
+
+
+# --- receive ---
+
+
+def keys(prefix: str) -> list[bytes]:
+    return list(redis.Redis.from_url(redis_url()).scan_iter(match=prefix + "*"))
+
+
+def test_order_is_kept_over_many_messages_on_normal_and_process_local_channels(prefix):
+    layer = make(prefix, capacity=1000)
+
+    async def go():
+        locals_ = [await layer.new_channel() for _ in range(3)]
+        for n in range(300):
+            await layer.send("agents.order", {"type": "t", "n": n})
+            await layer.send(locals_[n % 3], {"type": "t", "n": n})
+        normal = [(await layer.receive("agents.order"))["n"] for _ in range(300)]
+
+        async def drain(channel):
+            return [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(100)]
+
+        return normal, await asyncio.gather(*(drain(c) for c in locals_))
+
+    normal, per_local = run(layer, go)
+    assert normal == list(range(300))
+    assert per_local == [list(range(k, 300, 3)) for k in range(3)]
+    assert keys(prefix) == []  # every channel emptied, and no "$inflight" backup left behind
+
+
+@pytest.mark.parametrize(("cls", "per_receive"), [(ParentLayer, 4), (RedisChannelLayer, 1)])
+def test_one_round_trip_a_receive_when_a_message_is_waiting(prefix, cls, per_receive):
+    """The parent: clean-up EVAL, BZPOPMIN, backup ZADD, then the cleaner's ZPOPMIN. Ours: BZPOPMIN."""
+    layer = make(prefix, cls=cls)
+
+    async def go():
+        local = await layer.new_channel()
+        for n in range(11):
+            await layer.send("rt", {"type": "t", "n": n})
+            await layer.send(local, {"type": "t", "n": n})
+        await layer.receive("rt")  # connects
+        await layer.receive(local)
+        await layer.wait_received()
+        before = CountingConnection.replies
+        for n in range(1, 11):
+            assert (await layer.receive("rt"))["n"] == n
+            assert (await layer.receive(local))["n"] == n
+        await layer.wait_received()  # the parent's cleaners count too
+        return CountingConnection.replies - before
+
+    assert run(layer, go) == 20 * per_receive
+    assert keys(prefix) == []
+
+
+@pytest.mark.parametrize("local", [False, True], ids=["normal", "process-local"])
+def test_a_receive_cancelled_while_waiting_loses_nothing(prefix, local):
+    layer = make(prefix)
+
+    async def go():
+        channel = await layer.new_channel() if local else "agents.idle"
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0.3)  # blocked in BZPOPMIN by now
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        await layer.send(channel, {"type": "t", "n": 1})
+        return await asyncio.wait_for(layer.receive(channel), 5)
+
+    assert run(layer, go) == {"type": "t", "n": 1}
+    assert keys(prefix) == []
+
+
+def test_a_waiting_receive_goes_on_when_the_one_holding_the_pop_is_cancelled(prefix):
+    """Two process-local channels: the first receive does the BZPOPMIN for both; cancelling it hands the
+    pop to the second, which gets its message."""
+    layer = make(prefix)
+
+    async def go():
+        a, b = await layer.new_channel(), await layer.new_channel()
+        receive_a = asyncio.ensure_future(layer.receive(a))
+        await asyncio.sleep(0.2)
+        receive_b = asyncio.ensure_future(layer.receive(b))
+        await asyncio.sleep(0.2)
+        receive_a.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await receive_a
+        await layer.send(b, {"type": "t", "to": "b"})
+        await layer.send(a, {"type": "t", "to": "a"})
+        return await asyncio.wait_for(receive_b, 5), await asyncio.wait_for(layer.receive(a), 5)
+
+    assert run(layer, go) == ({"type": "t", "to": "b"}, {"type": "t", "to": "a"})
+    assert keys(prefix) == []
+
+
+@pytest.mark.parametrize("local", [False, True], ids=["normal", "process-local"])
+def test_a_cancel_landing_as_the_pop_returns_still_delivers_the_message(prefix, local):
+    """The window the parent's backup guards: cancelled just after BZPOPMIN's reply is read. Ours has no
+    suspension point between that and the delivery, so the receive returns the message and the
+    cancellation lands at the caller's next await. (Checked that it would catch one: an ``await
+    asyncio.sleep(0)`` after the pop makes the message vanish here.)"""
+    layer = make(prefix, connection_class=CancelAtPop)
+
+    async def go():
+        channel = await layer.new_channel() if local else "agents.window"
+        await layer.send(channel, {"type": "t", "n": 7})
+        got = []
+
+        async def receiver():
+            CancelAtPop.armed = True
+            got.append(await layer.receive(channel))
+            await asyncio.sleep(1)  # the cancellation lands here
+
+        task = asyncio.ensure_future(receiver())
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert task.cancelled() and not CancelAtPop.armed
+        with pytest.raises(asyncio.TimeoutError):  # exactly once
+            await asyncio.wait_for(layer.receive(channel), 0.3)
+        return got
+
+    assert run(layer, go) == [{"type": "t", "n": 7}]
+    assert keys(prefix) == []
+
+
+def test_a_large_message_arrives_intact(prefix):
+    layer = make(prefix)
+    message = {"type": "agent.command", "blob": bytes(range(256)) * 2400}  # ~600 KB
+
+    async def go():
+        local = await layer.new_channel()
+        await layer.send(local, message)
+        return await asyncio.wait_for(layer.receive(local), 5)
+
+    assert run(layer, go) == message
