@@ -488,9 +488,13 @@ def record_result(device_id, message: p.Result, data: bytes | None) -> bool:
     if pending is not None:
         pending.replace(output_path)
     # Off the job's path from here: its result is stored.
-    job = Job.objects.only(*Job.PROGRESS_FIELDS, "plan", "deployment_id", "measured_latency_s").get(
-        pk=message.request_id
+    job = (
+        Job.objects.only(*Job.PROGRESS_FIELDS, "plan", "deployment_id", "measured_latency_s")
+        .filter(pk=message.request_id)
+        .first()
     )
+    if job is None:
+        return True  # deleted as soon as it completed
     dashboard.publish(f"job.{job.state}", job.progress())
     if job.plan and "latency" in job.plan:
         _remember_overhead(job.deployment_id, job.measured_latency_s - float(job.plan["latency"]))
