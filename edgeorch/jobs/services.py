@@ -259,7 +259,7 @@ def dispatch_session(session_id) -> None:
 
 def candidate_devices(run) -> dict[str, Device]:
     """The devices a run may use, read fresh (every device when none were named), and its source."""
-    devices = Device.objects.exclude(status=DeviceStatus.REVOKED)
+    devices = plan_cache.with_fleet_version(Device.objects.exclude(status=DeviceStatus.REVOKED))
     if run.candidates:
         devices = devices.filter(pk__in=run.candidates)
     return {str(run.source.pk): run.source, **{str(d.pk): d for d in devices}}
