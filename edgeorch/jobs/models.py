@@ -26,13 +26,19 @@ class IllegalTransition(Exception):
     """A state change the state machine does not allow (e.g. a result for a cancelled job)."""
 
 
+def skips_flush() -> bool:
+    """Whether run-state commits skip PostgreSQL's disk flush (``SET LOCAL synchronous_commit TO OFF``):
+    on PostgreSQL unless ``JOB_SYNCHRONOUS_COMMIT``; see ``services.run_transaction`` for what that risks."""
+    return connection.vendor == "postgresql" and not settings.JOB_SYNCHRONOUS_COMMIT
+
+
 def update_without_flush(queryset, **values) -> int:
     """``queryset.update(**values)``, committing on PostgreSQL without waiting for the disk (unless
     ``JOB_SYNCHRONOUS_COMMIT``; see ``services.run_transaction`` for what that risks), still one round trip:
     the statement goes with ``SET LOCAL synchronous_commit`` in one query string, which PostgreSQL runs as
     one implicit transaction (Django binds parameters on the client, so one string can hold both). A flush
     costs 0.4-0.9 ms a commit on the benchmark machine."""
-    if connection.vendor != "postgresql" or settings.JOB_SYNCHRONOUS_COMMIT:
+    if not skips_flush():
         return queryset.update(**values)
     query = queryset.query.chain(sql.UpdateQuery)
     query.add_update_values(values)
@@ -162,11 +168,7 @@ class Run(models.Model):
     def move_to(self, state: str, **fields) -> list[str]:
         """Change state in memory (the caller saves the returned ``update_fields``); raises
         ``IllegalTransition`` for a move the state machine forbids."""
-        allowed = state in (RunState.FAILED, RunState.CANCELLED) or state in TRANSITIONS.get(self.state, ())
-        if self.terminal or not allowed:
-            raise IllegalTransition(
-                f"{self._meta.model_name} {self.pk}: {self.state} -> {state} is not allowed"
-            )
+        self._check_move(self.pk, self.state, state)
         self.state = state
         if state in TERMINAL:
             self.finished_at = timezone.now()
@@ -179,17 +181,20 @@ class Run(models.Model):
         return ["state", *fields]
 
     @classmethod
+    def _check_move(cls, pk, current: str, state: str) -> None:
+        """Raise ``IllegalTransition`` for a move the state machine forbids (never out of a terminal state)."""
+        allowed = state in (RunState.FAILED, RunState.CANCELLED) or state in TRANSITIONS.get(current, ())
+        if current in TERMINAL or not allowed:
+            raise IllegalTransition(f"{cls._meta.model_name} {pk}: {current} -> {state} is not allowed")
+
+    @classmethod
     def move_if(cls, pk, expected: str, state: str, *conditions, where: dict | None = None, **fields) -> bool:
         """``move_to`` as one UPDATE, for the hot path of a run: the row moves from ``expected`` to ``state``
-        only if it is still in ``expected`` (and matches ``conditions`` and ``where``) when the statement runs;
-        False if it was
-        not. The database settles the race a lock would (a row being updated is re-checked once its other
-        writer commits), in one round trip and with no transaction around it. The caller publishes the
-        dashboard event (it needs the row)."""
-        if expected in TERMINAL or state not in TRANSITIONS.get(expected, ()) and state not in (
-            RunState.FAILED, RunState.CANCELLED,
-        ):  # fmt: skip
-            raise IllegalTransition(f"{cls._meta.model_name} {pk}: {expected} -> {state} is not allowed")
+        only if it is still in ``expected`` (and matches ``conditions`` and ``where``) when the statement
+        runs; False if it was not. The database settles the race a lock would (a row being updated is
+        re-checked once its other writer commits), in one round trip and with no transaction around it. The
+        caller publishes the dashboard event (it needs the row)."""
+        cls._check_move(pk, expected, state)
         if state in TERMINAL:
             fields.setdefault("finished_at", timezone.now())
         moving = cls.objects.filter(*conditions, pk=pk, state=expected, **(where or {}))
