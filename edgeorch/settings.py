@@ -91,8 +91,14 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool("DATABASE_P
         "timeout": 10,
     }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The demo runs Daphne, Celery and agents against one file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # The demo runs Daphne, Celery and agents against one file: wait for locks instead of failing, and let
+    # readers go on while one process writes (WAL). The test database is a file too, so that the server and
+    # worker processes of the demo tier's end-to-end tests share it (an in-memory one is per process).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 20, "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    })  # fmt: skip
+    DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / "test-edgeorch.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6379/0") or ""

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, Django checks, and pytest against real PostgreSQL and Redis.
+# The whole test suite: lint, Django checks, pytest against real PostgreSQL and Redis, then the demo tier
+# (scripts/test_demo.sh: the tests marked demo again, on SQLite with the settings `make demo` uses).
+# EDGEORCH_TEST_TIER=postgres or demo runs one tier; arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/edgeorch}"
@@ -27,10 +29,24 @@ echo "== manage.py check / makemigrations --check"
 $V/python manage.py check --fail-level WARNING
 $V/python manage.py makemigrations --check --dry-run >/dev/null || {
   echo "Models and migrations disagree: run manage.py makemigrations"; exit 1; }
-echo "== pytest"
-set +e
-$V/pytest "$@"
-rc=$?
-set -e
-if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi
-exit "$rc"
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+run_pytest() {
+  set +e
+  $V/pytest "$@"
+  local rc=$?
+  set -e
+  if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: that is a failure"; fi
+  return "$rc"
+}
+
+# Both tiers run even when the first fails, so that one run shows every failure.
+pg=0 demo=0
+if [ "${EDGEORCH_TEST_TIER:-all}" != demo ]; then
+  echo "== pytest (PostgreSQL)"
+  run_pytest "$@" || pg=$?
+fi
+if [ "${EDGEORCH_TEST_TIER:-all}" != postgres ]; then
+  echo "== pytest (the demo configuration: SQLite, DEBUG, a secret key file; tests marked demo)"
+  ./scripts/test_demo.sh "$@" || demo=$?
+fi
+[ "$pg" -eq 0 ] && [ "$demo" -eq 0 ] || { echo "pytest failed (PostgreSQL tier: $pg, demo tier: $demo)"; exit 1; }

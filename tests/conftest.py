@@ -128,7 +128,10 @@ def server_env(settings, django_db_blocker, transactional_db, tmp_path):
     db = settings.DATABASES["default"]
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     media = settings.MEDIA_ROOT = tmp_path / "media"
-    url = f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    if db["ENGINE"].endswith("sqlite3"):  # the demo tier: the test database is a file the processes share
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     return {
         **os.environ,
         "DATABASE_URL": url,

@@ -12,7 +12,7 @@ import pytest
 
 from edgeorch.devices import services
 
-from .conftest import wait_until
+from .conftest import finished, submit, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
@@ -160,3 +160,112 @@ def test_a_session_started_from_the_form_fills_its_latency_chart(
         lambda: Session.objects.filter(pk=session_id, state="completed").first(), message="done"
     )
     assert session.frame_records.count() == 30 and session.source_id is not None
+
+
+# --- the demo configuration: every page, as a new user of `make demo` sees it (SQLite in the demo tier) ---
+
+EMPTY_CHARTS = """() => [...new Set(document.querySelectorAll('.chart, .js-plotly-plot, .plotly-graph-div'))]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => !(el.data || []).some((t) => ['x', 'y', 'values', 'z'].some((k) => t[k] && t[k].length)))
+  .map((el) => el.id || el.className)"""
+
+
+def demo_fleet(agents, api, digits):
+    """The demo's shape: an emulated Raspberry Pi camera node and an edge server, a job and a stream run on
+    them, their links probed; returns (camera, edge, job id, session id)."""
+    from edgeorch.devices.models import Device
+
+    started = []
+    for name, profile in (("camera-pi", "rpi4"), ("edge-1", "edge-server")):
+        _, token = services.create_enrollment_token(max_uses=1)
+        agent = agents(name)
+        assert agent.enroll(token, "--profile", profile).returncode == 0
+        started.append(agent.start())
+    for agent in started:
+        wait_until(lambda a=agent: Device.objects.filter(pk=a.device_id, status="online",
+                                                         dataplane_port__isnull=False).exists(),
+                   message=f"{agent.name} online")  # fmt: skip
+    camera, edge = started
+    split = {"model": digits.pk, "source": camera.device_id, "strategy": "split",
+             "params": {"cut": 3, "device": edge.device_id}}  # fmt: skip
+    job = finished(api, "jobs", submit(api, **split))
+    assert job["state"] == "completed", job
+    response = api.post(api.base + "/api/sessions/", json={**split, "rate": 20, "frames": 30, "sample": 2},
+                        timeout=10)  # fmt: skip
+    assert response.status_code == 202, response.text
+    session = finished(api, "sessions", response.json()["id"], timeout=40)
+    assert session["state"] == "completed", session
+    assert api.post(f"{api.base}/api/devices/{camera.device_id}/probe/", timeout=10).status_code == 202
+    wait_until(lambda: api.get(f"{api.base}/api/devices/{camera.device_id}/links/", timeout=10).json(),
+               timeout=30, message="the camera's links measured")  # fmt: skip
+    return camera, edge, job["id"], session["id"]
+
+
+def watch(page) -> list[str]:
+    """Every failed response, console error and uncaught exception of the page, as it happens."""
+    problems: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status} {r.url}"))
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    return problems
+
+
+@pytest.mark.demo
+def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
+    page, live_server_proc, agents, worker, api, digits, alice, shots
+):
+    camera, edge, job, session = demo_fleet(agents, api, digits)
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    problems = watch(page)
+    pages = {
+        "fleet": "/", "camera": f"/devices/{camera.device_id}/", "edge": f"/devices/{edge.device_id}/",
+        "run-form": "/run/", "session-live": f"/live/sessions/{session}/", "runs": "/runs/",
+        "job": f"/runs/jobs/{job}/", "session": f"/runs/sessions/{session}/", "models": "/models/",
+        "model": f"/models/{digits.pk}/", "plans": "/plans/", "enrollment": "/enroll/",
+        "api-key": "/account/api-key/", "api-docs": "/api/docs/",
+    }  # fmt: skip
+    for name, path in pages.items():
+        response = page.goto(live_server_proc.url + path)
+        assert response.status == 200, (path, response.status)
+        page.wait_for_load_state("networkidle")
+        if page.locator("#live-status:not([hidden])").count():
+            live(page)
+        try:
+            page.wait_for_function(f"() => ({EMPTY_CHARTS})().length === 0", timeout=15000)
+        except sync_api.TimeoutError:
+            raise AssertionError(f"{path}: charts without data: {page.evaluate(EMPTY_CHARTS)}") from None
+        page.screenshot(path=shots / f"{name}.png", full_page=True)
+        if name in ("camera", "edge"):
+            assert "Loading" not in page.text_content("#links"), path
+            assert page.locator("#chart-stages").get_attribute("class").count("js-plotly-plot")
+            # "Last seen" follows the live telemetry (agents here report every 0.2 s).
+            first = page.get_attribute("#device-last-seen", "datetime")
+            page.wait_for_function(
+                f"() => document.getElementById('device-last-seen').getAttribute('datetime') > '{first}'"
+            )
+        assert not problems, (path, problems)
+
+
+@pytest.mark.demo
+def test_the_device_page_says_when_its_data_cannot_be_loaded_and_recovers_by_itself(
+    page, live_server_proc, agents, alice, shots
+):
+    _, token = services.create_enrollment_token(max_uses=1)
+    agent = agents("pi")
+    assert agent.enroll(token, "--profile", "rpi4").returncode == 0
+    agent.start()
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    broken = lambda route: route.fulfill(  # noqa: E731
+        status=500, content_type="application/json", body='{"detail": "the database is on fire"}'
+    )
+    page.route("**/api/dashboard/devices/**", broken)
+    page.goto(f"{live_server_proc.url}/devices/{agent.device_id}/")
+    error = page.locator("#live-error")
+    error.wait_for(state="visible")
+    assert "HTTP 500" in error.text_content() and "the database is on fire" in error.text_content()
+    assert "retrying in" in error.text_content()
+    page.screenshot(path=shots / "device-error.png", full_page=True)
+    page.unroute("**/api/dashboard/devices/**")
+    live(page)  # the next retry (with back-off) loads it
+    assert not error.is_visible()
+    page.wait_for_function("() => Number(document.getElementById('chart-cpu').dataset.points || 0) >= 1")

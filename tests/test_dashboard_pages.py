@@ -4,7 +4,7 @@ import pytest
 
 from edgeorch.devices import services
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 
 def device():

@@ -17,7 +17,7 @@ from edgeorch.jobs.models import Deployment, Job, Session
 
 from .conftest import finished, full_model_output, input_of, output_of, submit, token_for, wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.demo]
 
 
 def test_a_job_split_across_two_agents_returns_the_full_models_output(fleet, api, digits, client, alice):

@@ -6,7 +6,7 @@ from rest_framework.authtoken.models import Token
 from edgeorch.devices import services
 from edgeorch.devices.models import EnrollmentToken
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client):

@@ -18,6 +18,7 @@ import math
 from datetime import UTC, datetime
 
 from django.db import connection
+from django.db.models import JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from edgeorch.devices.models import Device
@@ -112,23 +113,38 @@ def _json(value):
 
 
 def _rows_portable(shape: dict, device_id, now: datetime) -> list[dict]:
-    """The same rows on SQLite (the single-file demo): the window's records, folded in Python."""
-    devices = Device.objects.all() if device_id is None else Device.objects.filter(pk=device_id)
-    rows = []
-    since = datetime.fromtimestamp(window_start(now, shape), tz=UTC)
+    """The same rows on SQLite (the embedded default): the devices with their newest record (one statement),
+    then the window's records of all of them (one more), folded in Python. Two queries for any fleet."""
+    newest = TelemetryRecord.objects.filter(device=OuterRef("pk")).order_by("-ts")
+    devices = Device.objects.order_by("name", "id").annotate(
+        latest_ts=Subquery(newest.values("ts")[:1]),
+        latest_metrics=Subquery(newest.values("metrics")[:1], output_field=JSONField()),
+    )
+    if device_id is not None:
+        devices = devices.filter(pk=device_id)
+    rows: dict = {}
     for device in devices:
         row = {**device_row(device), "latest": None, "series": {m: [] for m in shape["series_metrics"]}}
-        latest = TelemetryRecord.objects.filter(device=device).order_by("-ts").first()
-        if latest:
+        if device.latest_ts is not None:
+            ts = _aware(device.latest_ts)
             row["latest"] = {
-                "ts": round(latest.ts.timestamp(), 3),
-                "metrics": compact_metrics(latest.metrics),
+                "ts": round(ts.timestamp(), 3),
+                "metrics": compact_metrics(_json(device.latest_metrics)),
             }
-        for rec in TelemetryRecord.objects.filter(device=device, ts__gte=since).order_by("ts"):
-            ts = round(rec.ts.timestamp(), 3)
-            _fold_series(shape, row, {"ts": ts, "metrics": compact_metrics(rec.metrics)}, trim=False)
-        rows.append(row)
-    return rows
+        rows[device.pk] = row
+    since = datetime.fromtimestamp(window_start(now, shape), tz=UTC)
+    records = TelemetryRecord.objects.filter(ts__gte=since, device_id__in=list(rows)).order_by("ts")
+    for pk, ts, metrics in records.values_list("device_id", "ts", "metrics"):
+        sample = {"ts": round(ts.timestamp(), 3), "metrics": compact_metrics(metrics)}
+        _fold_series(shape, rows[pk], sample, trim=False)
+    return list(rows.values())
+
+
+def _aware(value) -> datetime:
+    """A subquery's datetime comes back as text on SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- applying events ----------------------------------------------------------------------------------
@@ -239,14 +255,16 @@ def device_links(device: Device) -> list[dict]:
 
 
 def stage_timings(device: Device, since: datetime, limit: int = 300) -> list[dict]:
-    """The stages this device ran for recent stream frames: when they ended, queue and compute seconds."""
-    try:
-        from edgeorch.jobs.models import Frame
-    except ImportError:
-        return []
+    """The stages this device ran for recent stream frames: when they ended, queue and compute seconds.
+
+    Portable (SQLite and PostgreSQL): the sessions of the window whose deployments, current or switched
+    from, place a stage on the device, then their frames; the traces are read in Python."""
+    from edgeorch.jobs.models import Frame
+
     device_id = str(device.pk)
+    sessions = _sessions_on(device_id, since)
     frames = (
-        Frame.objects.filter(received_at__gte=since, trace__contains=[{"device": device_id}])
+        Frame.objects.filter(session_id__in=sessions, received_at__gte=since)
         .order_by("-id")
         .values_list("session_id", "trace")[:limit]
     )
@@ -259,3 +277,23 @@ def stage_timings(device: Device, since: datetime, limit: int = 300) -> list[dic
                     "queue_s": entry.get("queue_s"), "compute_s": entry.get("compute_s"),
                 })  # fmt: skip
     return sorted(out, key=lambda e: e["end"] or 0)
+
+
+def _sessions_on(device_id: str, since: datetime) -> list:
+    """Sessions running in the window (or ended in it) with a deployment that placed a stage on the device."""
+    from edgeorch.jobs.models import Deployment, PlanSwitch, Session
+
+    recent = dict(
+        Session.objects.filter(
+            Q(finished_at__isnull=True) | Q(finished_at__gte=since), started_at__isnull=False
+        ).values_list("pk", "deployment_id")
+    )
+    used = {pk: {dep} for pk, dep in recent.items()}
+    for pk, old, new in PlanSwitch.objects.filter(session_id__in=list(recent)).values_list(
+        "session_id", "old_deployment", "new_deployment"
+    ):
+        used[pk] |= {old, new}
+    wanted = {dep for deps in used.values() for dep in deps if dep is not None}
+    placing = {pk for pk, devices in Deployment.objects.filter(pk__in=wanted).values_list("pk", "devices")
+               if device_id in devices}  # fmt: skip
+    return [pk for pk, deps in used.items() if deps & placing]

@@ -63,8 +63,9 @@ class SecondsSince(models.Func):
                            arg_joiner=" - ", **extra)  # fmt: skip
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(julianday(%(expressions)s)) * 86400.0",
-                           arg_joiner=") - julianday(", **extra)  # fmt: skip
+        # Django's own microsecond difference (julianday() parses only milliseconds).
+        return self.as_sql(compiler, connection, template="django_timestamp_diff(%(expressions)s) / 1e6",
+                           arg_joiner=", ", **extra)  # fmt: skip
 
 
 def run_dir(kind: str, pk) -> Path:

@@ -26,7 +26,7 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists
+from django.db.models import Count, Exists, Q
 from django.urls import reverse
 from django.utils import timezone
 from edgeorch_agent import protocol as p
@@ -529,11 +529,22 @@ def fail(kind, pk, reason: str, stage: int | None = None) -> bool:
         run = kind.objects.select_for_update(of=("self",)).filter(pk=pk).first()
         if run is None or run.terminal:
             return False
-        run.save(update_fields=run.move_to(RunState.FAILED, reason=reason[:2000], failed_stage=stage))
+        fields = run.move_to(RunState.FAILED, reason=reason[:2000], failed_stage=stage)
+        run.save(update_fields=fields + (_tally(run) if kind is Session else []))
     log.warning("%s failed: %s", run, reason)
     if kind is Session:
         _stop_stream(run)
     return True
+
+
+def _tally(session: Session) -> list[str]:
+    """A session that ends before its source's ``stream_done`` (failed, stopped, timed out): its counters and
+    summary from the frames stored so far (the source's own count, if it still comes, replaces them)."""
+    stored = session.frame_records.aggregate(sent=Count("pk"), ok=Count("pk", filter=Q(ok=True)))
+    session.frames_sent = max(session.frames_sent, stored["sent"])
+    session.frames_ok = max(session.frames_ok, stored["ok"])
+    session.summary = stats.summarise(session)
+    return ["frames_sent", "frames_ok", "summary"]
 
 
 def fail_job(job_id, reason: str, stage: int | None = None) -> bool:
@@ -558,7 +569,8 @@ def cancel(kind, pk, user=None):
     with run_transaction():
         run = kind.objects.select_for_update(of=("self",)).get(pk=pk)
         who = f" by {user.get_username()}" if user is not None else ""
-        run.save(update_fields=run.move_to(RunState.CANCELLED, reason=f"cancelled{who}"))
+        fields = run.move_to(RunState.CANCELLED, reason=f"cancelled{who}")
+        run.save(update_fields=fields + (_tally(run) if kind is Session else []))
     if kind is Session:
         _stop_stream(run)
     return run
@@ -609,7 +621,8 @@ def expire(kind, pk) -> bool:
         reason, stage = _stuck_at(run)
         # Race: a result may be committing right now; whichever takes the row lock first wins, the other
         # sees a terminal state and leaves it alone.
-        run.save(update_fields=run.move_to(RunState.FAILED, reason=reason, failed_stage=stage))
+        fields = run.move_to(RunState.FAILED, reason=reason, failed_stage=stage)
+        run.save(update_fields=fields + (_tally(run) if kind is Session else []))
     if run.state == RunState.FAILED and run.deployment_id and reason.endswith("load its segments"):
         # Nobody answered the deploy: later runs must not wait on this deployment again.
         Deployment.objects.filter(pk=run.deployment_id, state=DeploymentState.DEPLOYING).update(
@@ -643,7 +656,10 @@ def device_gone(device_id) -> int:
     name = Device.objects.filter(pk=device_id).values_list("name", flat=True).first() or device_id
     live = (DeploymentState.READY, DeploymentState.DEPLOYING)
     failed = 0
-    for deployment in Deployment.objects.filter(state__in=live, devices__contains=[device_id]):
+    # The live deployments are few (one per placement in use): their device lists are read in Python, the
+    # same on SQLite and PostgreSQL (a JSON containment lookup is PostgreSQL's alone).
+    placing = [d for d in Deployment.objects.filter(state__in=live) if device_id in d.devices]
+    for deployment in placing:
         Deployment.objects.filter(pk=deployment.pk).update(state=DeploymentState.RETIRED)
         stage = deployment.stage_of(device_id)
         for kind in (Job, Session):

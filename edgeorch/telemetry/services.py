@@ -212,7 +212,13 @@ def _bucketed(table, ts_col, device, metric, since, until, width) -> list[Point]
         metric,
         device.pk.hex if connection.vendor != "postgresql" else device.pk,
     ]
-    params += [since, until, metric]
+    # A raw query's datetimes are bound as the backend stores them (SQLite compares text: an aware
+    # datetime's "+00:00" would put a record at exactly ``since`` outside the range).
+    params += [
+        connection.ops.adapt_datetimefield_value(since),
+        connection.ops.adapt_datetimefield_value(until),
+    ]
+    params += [metric]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

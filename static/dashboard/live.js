@@ -3,7 +3,9 @@
 // EO.live({topics, snapshotUrl, onSnapshot, onEvent}) opens the socket, subscribes, loads the snapshot and
 // hands over every event after it. Events that arrive while the snapshot loads are applied after it
 // (applying is idempotent, so one the snapshot already counted changes nothing). When the socket drops
-// (a server restart) it reconnects with exponential backoff and jitter, and loads a fresh snapshot.
+// (a server restart) it reconnects with exponential backoff and jitter, and loads a fresh snapshot. When the
+// snapshot cannot be loaded the page says so (#live-error: the reason and when it retries) and retries with
+// the same backoff; the message goes away once a snapshot arrives.
 // EO.applyEvent mirrors edgeorch/dashboard/snapshots.py:apply_event; keep the two in step.
 (function () {
   "use strict";
@@ -72,9 +74,36 @@
     dot.dataset.state = state;
   }
 
+  // The page's error state: what could not be loaded, and why; null hides it.
+  function showError(text) {
+    let box = document.getElementById("live-error");
+    if (!box && text) {
+      box = document.createElement("p");
+      box.id = "live-error";
+      box.className = "flash error";
+      box.setAttribute("role", "alert");
+      const main = document.querySelector("main") || document.body;
+      main.insertBefore(box, main.firstChild);
+    }
+    if (!box) return;
+    box.hidden = !text;
+    box.textContent = text || "";
+  }
+
+  // Why a snapshot request failed, in words: the server's own message when it gave one.
+  function snapshotError(response) {
+    return response.text().then((body) => {
+      let detail = "";
+      try { detail = JSON.parse(body).detail || ""; } catch (e) { detail = ""; }
+      return new Error("HTTP " + response.status + (response.statusText ? " " + response.statusText : "") +
+        (detail ? ": " + detail : ""));
+    });
+  }
+
   EO.live = function (options) {
     let attempt = 0;
     let socket = null;
+    let failure = null; // why the last snapshot could not be loaded
     function connect() {
       const scheme = location.protocol === "https:" ? "wss://" : "ws://";
       socket = new WebSocket(scheme + location.host + "/ws/dashboard/");
@@ -83,16 +112,21 @@
       socket.onopen = function () {
         socket.send(JSON.stringify({ subscribe: options.topics }));
         fetch(options.snapshotUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-          .then((r) => (r.ok ? r.json() : Promise.reject(new Error("snapshot: HTTP " + r.status))))
+          .then((r) => (r.ok ? r.json() : snapshotError(r).then((e) => Promise.reject(e))))
           .then((snapshot) => {
             attempt = 0;
+            failure = null;
+            showError(null);
             options.onSnapshot(snapshot);
             synced = true;
             for (const event of pending) options.onEvent(event);
             pending = [];
             setStatus("on", "Live");
           })
-          .catch(() => socket.close());
+          .catch((error) => {
+            failure = error.message || String(error);
+            socket.close();
+          });
       };
       socket.onmessage = function (message) {
         const event = JSON.parse(message.data);
@@ -107,6 +141,10 @@
         }
         const delay = Math.min(30000, 500 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
         setStatus("retrying", "Reconnecting…");
+        if (failure) {
+          const retry = Math.max(1, Math.round(delay / 1000));
+          showError("This page's data could not be loaded (" + failure + "); retrying in " + retry + " s.");
+        }
         setTimeout(connect, delay);
       };
     }

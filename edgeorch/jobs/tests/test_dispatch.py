@@ -50,7 +50,9 @@ def test_a_job_on_a_ready_deployment_starts_without_a_lock_from_the_cached_plan(
     # no transaction, no lock, and none of the problem's ~20 reads.
     assert len(sql) <= 4 and not [s for s in sql if "SAVEPOINT" in s or "FOR UPDATE" in s]
     (update,) = [s for s in sql if "UPDATE" in s]
-    assert "EXISTS" in update and update.startswith("SET LOCAL synchronous_commit TO OFF; UPDATE")
+    assert "EXISTS" in update
+    if connection.vendor == "postgresql":  # SQLite has no commit without a flush to ask for
+        assert update.startswith("SET LOCAL synchronous_commit TO OFF; UPDATE")
     assert not [s for s in sql if "telemetry" in s or 'plans_blockprofile"."median_s' in s]
 
 
@@ -130,6 +132,8 @@ def test_a_job_whose_deployment_is_new_is_seen_planning_while_it_deploys(
 
 @pytest.mark.parametrize("durable, expected", [(False, "off"), (True, "on")])
 def test_run_transactions_wait_for_the_disk_only_when_configured(db, settings, durable, expected):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's; SQLite commits as its PRAGMA synchronous says")
     settings.JOB_SYNCHRONOUS_COMMIT = durable
     with services.run_transaction(), connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
