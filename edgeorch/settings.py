@@ -7,9 +7,12 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import ImproperValue, envbool, envfloat, envint, envlist, envstr
+from .env import ImproperValue, envbool, envfloat, envint, envlist, envstr, load_demo_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# After `make demo`, a command typed in a new shell gets the demo's settings (under explicit ones; never where
+# SECRET_KEY or SECRET_KEY_FILE is set): see load_demo_env.
+load_demo_env(BASE_DIR)
 RUN_DIR = Path(envstr("EDGEORCH_RUN_DIR", str(BASE_DIR / "var")))
 
 DEBUG = envbool("DEBUG", False)

@@ -42,9 +42,56 @@ def test_the_server_refuses_to_start_on_a_bad_setting():
     assert "EDGEORCH_LIVENESS_TIMEOUT='soon' is not a number" in result.stderr
 
 
-def test_production_settings_require_a_secret_key():
-    environ = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+def test_production_settings_require_a_secret_key(tmp_path):
+    # A run dir without the demo's settings file, whether or not this checkout has run `make demo`.
+    environ = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SECRET_KEY_FILE", "DEBUG")}
+    environ["EDGEORCH_RUN_DIR"] = str(tmp_path)
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], env=environ, capture_output=True, text=True
     )
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+def demo_env(run_dir, text: str):
+    (run_dir / "run").mkdir(parents=True, exist_ok=True)
+    (run_dir / "run" / "demo.env").write_text(text)
+    return run_dir / "run" / "demo.env"
+
+
+@pytest.fixture
+def bare_env(monkeypatch, tmp_path):
+    """An environment with no secret key and a run dir of its own; os.environ as it was afterwards (the
+    loader sets variables monkeypatch does not know of)."""
+    saved = dict(os.environ)
+    for name in ("SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "REDIS_URL", "X_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EDGEORCH_RUN_DIR", str(tmp_path))
+    yield tmp_path
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_the_demos_settings_file_fills_in_what_the_environment_leaves_unset(bare_env, monkeypatch):
+    path = demo_env(bare_env, "DEBUG='true'\nREDIS_URL='redis://127.0.0.1:6379/7'\nX_DEMO='a $HOME b'\n")
+    monkeypatch.setenv("REDIS_URL", "redis://elsewhere:6379/0")
+    assert env.load_demo_env(bare_env / "unused") == path
+    assert os.environ["DEBUG"] == "true"
+    assert os.environ["REDIS_URL"] == "redis://elsewhere:6379/0"  # set explicitly: it wins
+    assert os.environ["X_DEMO"] == "a $HOME b"  # read as written, no expansion
+
+
+def test_the_run_dir_defaults_to_var_beside_the_code(bare_env, monkeypatch):
+    monkeypatch.delenv("EDGEORCH_RUN_DIR")
+    path = demo_env(bare_env / "var", "X_DEMO='1'\n")
+    assert env.load_demo_env(bare_env) == path and os.environ["X_DEMO"] == "1"
+
+
+@pytest.mark.parametrize("secret", ["SECRET_KEY", "SECRET_KEY_FILE"])
+def test_where_a_secret_key_is_set_the_demos_file_is_not_read(bare_env, monkeypatch, secret):
+    demo_env(bare_env, "DEBUG='true'\n")
+    monkeypatch.setenv(secret, "production")
+    assert env.load_demo_env(bare_env) is None and "DEBUG" not in os.environ
+
+
+def test_without_the_demos_file_nothing_changes(bare_env):
+    assert env.load_demo_env(bare_env) is None and "DEBUG" not in os.environ
