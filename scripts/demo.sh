@@ -1,24 +1,14 @@
 #!/usr/bin/env bash
-# `make demo`: migrate, build the model zoo, create an admin, start Daphne, a Celery worker and beat, and
-# enroll and start three local agents, each emulating a device profile (a Raspberry Pi 4 camera node, an
+# `make demo`: set up (scripts/demo_setup.sh: migrate, build the model zoo, create an admin, write the settings
+# new shells read), start Daphne, a Celery worker and beat, and enroll and start three local agents, each emulating a device profile (a Raspberry Pi 4 camera node, an
 # edge server and a Jetson Orin Nano). Everything runs in the background; `make stop` stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-export EDGEORCH_RUN_DIR="${EDGEORCH_RUN_DIR:-$ROOT/var}"
-RUN="$EDGEORCH_RUN_DIR/run"
-mkdir -p "$RUN/agents" "$RUN/logs"
-export PORT="${PORT:-8000}"
-export DEBUG="${DEBUG:-true}"
-export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
-[ -f "$RUN/secret_key" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > "$RUN/secret_key"
-export SECRET_KEY_FILE="$RUN/secret_key"
-V="$ROOT/.venv/bin"
+# The set-up (run folder, secret key, the settings file new shells read, migrate, zoo, admin): it exports
+# EDGEORCH_RUN_DIR, PORT, DEBUG, REDIS_URL and SECRET_KEY_FILE for what starts below, and sets RUN, V,
+# ADMIN_USER and ADMIN_PASSWORD.
+source scripts/demo_setup.sh
 PATH="$V:$PATH"
-
-if [ -f "$RUN/web.pid" ] && kill -0 "$(cat "$RUN/web.pid")" 2>/dev/null; then
-  echo "The demo is already running (make stop first)."; exit 1
-fi
 
 # Redis: use the one at REDIS_URL, or start a private one under the run folder.
 redis_port=$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).port or 6379)' "$REDIS_URL")
@@ -33,14 +23,6 @@ if ! "$V/python" -c 'import redis,sys; redis.Redis.from_url(sys.argv[1], socket_
     echo "Install it (apt-get install redis-server), or set REDIS_URL to a running Redis."; exit 1
   fi
 fi
-
-echo "== migrating (${DATABASE_URL:-SQLite at $EDGEORCH_RUN_DIR/edgeorch.sqlite3})"
-"$V/python" manage.py migrate --noinput -v 0
-if "$V/python" manage.py help build_zoo >/dev/null 2>&1; then
-  echo "== building the model zoo (cached after the first run)"
-  "$V/python" manage.py build_zoo
-fi
-eval "$("$V/python" manage.py demo_setup --password-file "$RUN/admin-password" | grep -E '^[A-Z_]+=')"
 
 start() {  # name, command...
   local name=$1; shift
@@ -67,4 +49,7 @@ edgeorch is running.
   API docs:   $SERVER/api/docs/
   Logs:       $RUN/logs/
 Stop everything with: make stop
+Commands in any shell now use this demo's settings ($RUN/demo.env), e.g.
+  make scenario SCENARIO=scenarios/bandwidth-collapse.yaml
+  make token USER=$ADMIN_USER
 EOF_MSG
