@@ -1,4 +1,5 @@
 # The README's two commands: `make demo` and `make test`. .ci/run calls `make test`.
+# After `make demo`, `make scenario` and `make token` run manage.py with the demo's settings (var/run/demo.env).
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -6,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PORT ?= 8000
 
-.PHONY: demo stop test lint format bench venv
+.PHONY: demo stop test lint format bench venv scenario token
 
 $(STAMP): requirements.txt agents/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -23,6 +24,17 @@ demo: $(STAMP)
 
 stop:
 	./scripts/stop.sh
+
+# make scenario SCENARIO=scenarios/NAME.yaml [REPORT=out.json]: run a scenario against the running demo.
+scenario: $(STAMP)
+	@[ -n "$(SCENARIO)" ] || { echo "usage: make scenario SCENARIO=scenarios/NAME.yaml [REPORT=out.json]"; exit 2; }
+	$(PY) manage.py run_scenario $(SCENARIO)$(if $(REPORT), --report $(REPORT))
+
+# make token USER=NAME: that user's API key (created if it has none). USER must be given here: the one in the
+# environment is your login name.
+token: $(STAMP)
+	@[ "$(origin USER)" = "command line" ] || { echo "usage: make token USER=NAME (e.g. USER=admin)"; exit 2; }
+	$(PY) manage.py drf_create_token $(USER)
 
 test: $(STAMP)
 	./scripts/test.sh
