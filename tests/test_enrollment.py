@@ -10,7 +10,7 @@ from edgeorch.devices.models import Device, EnrollmentToken
 
 from .conftest import token_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 
 def test_a_token_enrolls_a_device_whose_credential_is_stored_hashed():

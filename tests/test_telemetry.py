@@ -14,7 +14,7 @@ from edgeorch.telemetry.models import TelemetryRecord, TelemetryRollup
 
 from .conftest import token_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 
 @pytest.fixture

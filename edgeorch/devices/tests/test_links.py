@@ -11,7 +11,7 @@ from edgeorch_agent.protocol import LINK_PROBE_MAX_BYTES
 from edgeorch.devices import services
 from edgeorch.plans import services as plans
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 URL = "/api/agent/link-probe/"
 

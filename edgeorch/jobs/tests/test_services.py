@@ -14,6 +14,8 @@ from edgeorch.jobs import inputs, services, stats
 from edgeorch.jobs.choices import DeploymentState, RunState
 from edgeorch.jobs.models import Deployment, IllegalTransition, Job, Session
 
+pytestmark = pytest.mark.demo
+
 
 @pytest.fixture
 def planned(digits, devices):
