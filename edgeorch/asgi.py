@@ -14,13 +14,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from edgeorch.dashboard.routing import websocket_urlpatterns as dashboard_ws  # noqa: E402
-from edgeorch.devices.routing import websocket_urlpatterns as devices_ws  # noqa: E402
+from edgeorch.gateway.routing import websocket_urlpatterns as agents_ws  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Agents authenticate with their device credential (not cookies), so no origin check applies to them;
         # the dashboard socket goes through the session middleware and checks the user itself.
-        "websocket": AuthMiddlewareStack(URLRouter(devices_ws + dashboard_ws)),
+        "websocket": AuthMiddlewareStack(URLRouter(agents_ws + dashboard_ws)),
     }
 )

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "edgeorch.devices",
+    "edgeorch.gateway",
     "edgeorch.telemetry",
     "edgeorch.catalog",
     "edgeorch.plans",

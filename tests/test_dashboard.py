@@ -13,8 +13,8 @@ from django.db import connection
 from django.utils import timezone
 from edgeorch_agent import protocol as p
 
-from edgeorch import layer
-from edgeorch.dashboard import events, snapshots
+from edgeorch import events, layer
+from edgeorch.dashboard import snapshots
 from edgeorch.dashboard.consumers import CLOSE_NOT_LOGGED_IN, DashboardConsumer, forward
 from edgeorch.devices import services
 from edgeorch.devices.models import Device

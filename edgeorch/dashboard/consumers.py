@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import events
+from edgeorch import events
 
 CLOSE_NOT_LOGGED_IN = 4001
 CLOSE_FOREIGN_ORIGIN = 4003

@@ -22,9 +22,8 @@ from django.db.models import JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from edgeorch.devices.models import Device
+from edgeorch.events import COMPACT_METRICS, TEMP_MAX, compact_metrics, device_row
 from edgeorch.telemetry.models import TelemetryRecord
-
-from .events import COMPACT_METRICS, TEMP_MAX, compact_metrics, device_row
 
 FLEET = {"scope": "fleet", "bucket_s": 30, "points": 30, "series_metrics": ["cpu.percent", TEMP_MAX]}
 DEVICE = {"scope": "device", "bucket_s": 5, "points": 180, "series_metrics": [TEMP_MAX, *COMPACT_METRICS]}
@@ -248,8 +247,8 @@ def throttle_threshold(profile: str) -> float | None:
 def device_links(device: Device) -> list[dict]:
     """The latest measurement of each link from and to the device (bandwidth in bit/s, RTT in s), as
     ``GET /api/devices/{id}/links/`` gives them."""
-    from edgeorch.devices.api import LinkSerializer
     from edgeorch.plans import services as plans
+    from edgeorch.plans.api import LinkSerializer
 
     return LinkSerializer(plans.device_links(device), many=True, context={"device": device}).data
 

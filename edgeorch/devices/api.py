@@ -6,18 +6,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.urls import path
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from edgeorch_agent.protocol import LINK_PROBE_MAX_BYTES
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
-
-from edgeorch.telemetry import services as telemetry
 
 from . import profiles, services
 from .auth import DeviceCredentialAuthentication
@@ -54,33 +49,6 @@ class DeviceSerializer(serializers.ModelSerializer):
         }
 
 
-class LinkSerializer(serializers.Serializer):
-    """One link sample as seen from ``context["device"]``: ``out`` from it, ``in`` to it."""
-
-    direction = serializers.SerializerMethodField()
-    peer = serializers.SerializerMethodField(help_text="The other device's id; null: the control plane")
-    peer_name = serializers.SerializerMethodField()
-    bandwidth_bps = serializers.FloatField()
-    rtt_s = serializers.FloatField()
-    jitter_s = serializers.FloatField()
-    loss = serializers.FloatField()
-    measured_at = serializers.DateTimeField()
-
-    def get_direction(self, sample) -> str:
-        return "out" if sample.device_from_id == self.context["device"].pk else "in"
-
-    def _peer(self, sample):
-        return sample.device_to if self.get_direction(sample) == "out" else sample.device_from
-
-    def get_peer(self, sample) -> str | None:
-        peer = self._peer(sample)
-        return str(peer.pk) if peer else None
-
-    def get_peer_name(self, sample) -> str:
-        peer = self._peer(sample)
-        return peer.name if peer else "control plane"
-
-
 class EnrollmentTokenSerializer(serializers.ModelSerializer):
     ttl_hours = serializers.FloatField(write_only=True, default=24.0, min_value=0.01, max_value=24 * 365)
     token = serializers.CharField(read_only=True, help_text="Shown once, on creation")
@@ -110,110 +78,6 @@ class DeviceViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         """Revoke the device: its agent is disconnected at once and can never reconnect."""
         device = services.revoke_device(self.get_object())
         return Response(DeviceSerializer(device).data)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("metric", str, required=True, description="Metric name, e.g. cpu.percent"),
-            OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO 8601; default: an hour ago"),
-            OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO 8601; default: now"),
-            OpenApiParameter("max_points", int, description="At most this many points (1-5000, default 500)"),
-        ],
-        responses=inline_serializer(
-            "TelemetrySeries",
-            {
-                "device": serializers.UUIDField(),
-                "metric": serializers.CharField(),
-                "since": serializers.DateTimeField(),
-                "until": serializers.DateTimeField(),
-                "bucket_seconds": serializers.FloatField(),
-                "points": serializers.ListField(child=serializers.DictField()),
-                "metrics": serializers.ListField(child=serializers.CharField()),
-            },
-        ),
-    )
-    @action(detail=True, methods=["get"])
-    def telemetry(self, request, pk=None):
-        """One metric over a time range, downsampled on the server to at most ``max_points`` buckets."""
-        device = self.get_object()
-        metric, since, until, max_points = _series_params(request.query_params)
-        points = telemetry.query_series(device, metric, since, until, max_points)
-        return Response(
-            {
-                "device": device.pk,
-                "metric": metric,
-                "since": since,
-                "until": until,
-                "bucket_seconds": telemetry.bucket_seconds(since, until, max_points),
-                "points": [pt.to_dict() for pt in points],
-                "metrics": telemetry.metric_names(device),
-            }
-        )
-
-    @extend_schema(
-        request=inline_serializer(
-            "ProfileRequest",
-            {
-                "model": serializers.IntegerField(),
-                "warmup": serializers.IntegerField(required=False, min_value=0),
-                "repeats": serializers.IntegerField(required=False, min_value=1),
-            },
-        ),
-        responses={202: OpenApiTypes.OBJECT},
-    )
-    @action(detail=True, methods=["post"])
-    def profile(self, request, pk=None):
-        """Ask the agent to time every block of a model (warm-up, then repeats); stored as its block profile."""
-        from edgeorch.jobs import api as jobs_api
-
-        return jobs_api.request_profile(request, self.get_object())
-
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["post"])
-    def probe(self, request, pk=None):
-        """Ask the agent to measure RTT and bandwidth to every other online agent and to the control plane;
-        stored as link samples."""
-        from edgeorch.jobs import api as jobs_api
-
-        return jobs_api.probe_links(request, self.get_object())
-
-    @extend_schema(responses=LinkSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)  # a device has few links: never paged
-    def links(self, request, pk=None):
-        """The latest measurement of each link from and to the device; ``peer`` null is the control plane."""
-        from edgeorch.plans import services as plans
-
-        device = self.get_object()
-        return Response(
-            LinkSerializer(plans.device_links(device), many=True, context={"device": device}).data
-        )
-
-
-def _series_params(params):
-    metric = params.get("metric", "").strip()
-    if not metric:
-        raise ValidationError({"metric": "Name the metric to query, e.g. ?metric=cpu.percent."})
-    now = timezone.now()
-    until = _when(params, "until", now)
-    since = _when(params, "since", until - timedelta(hours=1))
-    if since >= until:
-        raise ValidationError({"since": "'since' must be before 'until'."})
-    try:
-        max_points = int(params.get("max_points", 500))
-    except ValueError:
-        raise ValidationError({"max_points": "max_points must be an integer."}) from None
-    if not 1 <= max_points <= 5000:
-        raise ValidationError({"max_points": "max_points must be between 1 and 5000."})
-    return metric, since, until, max_points
-
-
-def _when(params, name, default):
-    raw = params.get(name)
-    if not raw:
-        return default
-    value = parse_datetime(raw.replace(" ", "+"))
-    if value is None:
-        raise ValidationError({name: f"{raw!r} is not an ISO 8601 date-time."})
-    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
 
 
 class EnrollmentTokenViewSet(

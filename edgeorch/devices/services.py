@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from edgeorch import events as dashboard
 from edgeorch import layer
-from edgeorch.dashboard import events as dashboard
 
 from .choices import DeviceRole, DeviceStatus
 from .models import Device, EnrollmentToken, hash_secret, new_secret

@@ -517,7 +517,7 @@ def _wait_ready(deployment_id) -> bool:
 
 def _publish(record: PlanSwitch) -> None:
     try:
-        from edgeorch.dashboard.events import publish
+        from edgeorch.events import publish
     except ImportError:
         return
     publish("plan.switch", {"session": str(record.session_id), **record.to_dict()})

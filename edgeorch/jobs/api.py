@@ -11,7 +11,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from edgeorch_agent.protocol import SOURCE_STAGE
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
@@ -393,7 +393,37 @@ def session_input(request, pk):
     return _npy(get_object_or_404(Session, pk=pk).input_path, f"session-{pk}-input.npy")
 
 
+class DeviceMeasurementViewSet(viewsets.GenericViewSet):
+    """Measurements asked of a device's agent (beside ``devices``' own endpoints, under the same path)."""
+
+    queryset = Device.objects.all()
+
+    @extend_schema(
+        request=inline_serializer(
+            "ProfileRequest",
+            {
+                "model": serializers.IntegerField(),
+                "warmup": serializers.IntegerField(required=False, min_value=0),
+                "repeats": serializers.IntegerField(required=False, min_value=1),
+            },
+        ),
+        responses={202: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["post"])
+    def profile(self, request, pk=None):
+        """Ask the agent to time every block of a model (warm-up, then repeats); stored as its block profile."""
+        return request_profile(request, self.get_object())
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def probe(self, request, pk=None):
+        """Ask the agent to measure RTT and bandwidth to every other online agent and to the control plane;
+        stored as link samples."""
+        return probe_links(request, self.get_object())
+
+
 def register(router) -> None:
+    router.register("devices", DeviceMeasurementViewSet, basename="device-measurement")
     router.register("jobs", JobViewSet, basename="job")
     router.register("sessions", SessionViewSet, basename="session")
     router.register("measurements", MeasurementViewSet, basename="measurement")

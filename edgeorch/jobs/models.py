@@ -17,7 +17,7 @@ from django.db import connection, models, transaction
 from django.db.models import sql
 from django.utils import timezone
 
-from edgeorch.dashboard import events as dashboard
+from edgeorch import events as dashboard
 
 from .choices import TERMINAL, TRANSITIONS, DeploymentState, InputKind, MeasurementState, RunState
 

@@ -34,10 +34,10 @@ from edgeorch_agent.codecs import CODECS, CodecError
 from edgeorch_agent.codecs import decode as decode_tensor
 from edgeorch_agent.dataplane import FrameError, parse_activation, parse_frame
 
+from edgeorch import events as dashboard
 from edgeorch import planning
 from edgeorch.catalog import services as catalog
 from edgeorch.catalog.segments import SegmentError
-from edgeorch.dashboard import events as dashboard
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
 from edgeorch.plans import cache as plan_cache

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -263,6 +263,52 @@ def _answer(function, *args, **kwargs) -> Response:
         return Response(function(*args, **kwargs))
     except (services.PlanInputError, planning.PlanningError) as exc:
         return Response({"detail": str(exc)}, status=400)
+
+
+class LinkSerializer(serializers.Serializer):
+    """One link sample as seen from ``context["device"]``: ``out`` from it, ``in`` to it."""
+
+    direction = serializers.SerializerMethodField()
+    peer = serializers.SerializerMethodField(help_text="The other device's id; null: the control plane")
+    peer_name = serializers.SerializerMethodField()
+    bandwidth_bps = serializers.FloatField()
+    rtt_s = serializers.FloatField()
+    jitter_s = serializers.FloatField()
+    loss = serializers.FloatField()
+    measured_at = serializers.DateTimeField()
+
+    def get_direction(self, sample) -> str:
+        return "out" if sample.device_from_id == self.context["device"].pk else "in"
+
+    def _peer(self, sample):
+        return sample.device_to if self.get_direction(sample) == "out" else sample.device_from
+
+    def get_peer(self, sample) -> str | None:
+        peer = self._peer(sample)
+        return str(peer.pk) if peer else None
+
+    def get_peer_name(self, sample) -> str:
+        peer = self._peer(sample)
+        return peer.name if peer else "control plane"
+
+
+class DeviceLinkViewSet(viewsets.GenericViewSet):
+    """A device's measured links (beside ``devices``' own endpoints, under the same path)."""
+
+    queryset = Device.objects.all()
+
+    @extend_schema(responses=LinkSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)  # a device has few links: never paged
+    def links(self, request, pk=None):
+        """The latest measurement of each link from and to the device; ``peer`` null is the control plane."""
+        device = self.get_object()
+        return Response(
+            LinkSerializer(services.device_links(device), many=True, context={"device": device}).data
+        )
+
+
+def register(router) -> None:
+    router.register("devices", DeviceLinkViewSet, basename="device-link")
 
 
 extra_urlpatterns = [

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
-from edgeorch.dashboard import events as dashboard
+from edgeorch import events as dashboard
 
 from .services import StoreResult, store_batches
 

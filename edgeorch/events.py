@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from channels.layers import get_channel_layer
 
-from edgeorch import layer
+from . import layer
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """The agent websocket: one connection per live agent, speaking ``edgeorch_agent.protocol``.
 
-Database work stays in small ``database_sync_to_async`` helpers; telemetry goes through the process-wide
-ingestor so that many agents share few transactions.
+A gateway: it authenticates the device, greets it (``devices.services``), checks each message's size and
+shape, and hands every other message to the handler its domain registered (``registry``); it imports no
+domain beyond the device identity it serves. Handlers that touch the database run in a thread.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from edgeorch_agent import protocol as p
 
-from edgeorch.jobs import services as jobs
-from edgeorch.telemetry.ingest import get_ingestor
+from edgeorch.devices import services
 
-from . import services
+from . import registry
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,13 @@ def _credential_from(scope) -> str:
 
 
 class AgentConsumer(AsyncWebsocketConsumer):
-    """Authenticates by device credential, expects ``hello`` first, then ingests telemetry."""
+    """Authenticates by device credential, expects ``hello`` first, then dispatches to the domains' handlers."""
 
     device = None
     greeted = False
-    # A ``result`` (one-shot) or ``relay`` message announces ONE binary frame that follows it.
-    expecting = None
+    # A message whose handler says it announces a binary frame (a one-shot ``result``, a ``relay``): ONE
+    # binary frame follows it, for that handler.
+    expecting: tuple | None = None
 
     async def connect(self):
         await self.accept()
@@ -65,7 +66,8 @@ class AgentConsumer(AsyncWebsocketConsumer):
                 "" if went_offline else ", replaced",
             )
             if went_offline:
-                await self._db(jobs.device_gone, self.device.pk)
+                for handler in registry.disconnect_handlers():
+                    await self._db(handler, self.device.pk)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.device is None:
@@ -95,10 +97,8 @@ class AgentConsumer(AsyncWebsocketConsumer):
             await self._hello(message)
         elif not self.greeted:
             await self._close_with(p.CLOSE_PROTOCOL, "hello_first", f"{message.type!r} sent before 'hello'")
-        elif isinstance(message, p.Telemetry):
-            await self._telemetry(message)
         else:
-            await self._execution(message)
+            await self._handle(message)
 
     async def _hello(self, hello: p.Hello):
         if hello.device_id != str(self.device.pk):
@@ -128,51 +128,30 @@ class AgentConsumer(AsyncWebsocketConsumer):
         )
         await self.send(text_data=welcome.to_json())
 
-    async def _telemetry(self, message: p.Telemetry):
+    async def _handle(self, message) -> None:
+        handler = registry.handler_for(message)
+        if handler is None:
+            return  # a message the agent may send but no domain needs (decode already checked its shape)
+        if handler.binary is not None and handler.binary(message):
+            self.expecting = (handler, message)
+            return
+        await self._call(handler, message)
+
+    async def _binary(self, data: bytes) -> None:
+        (handler, message), self.expecting = self.expecting, None
+        await self._call(handler, message, data)
+
+    async def _call(self, handler: registry.Handler, message, *data: bytes) -> None:
         try:
-            result = await get_ingestor().submit(str(self.device.pk), message)
-        except Exception:
-            # Not acknowledged: the agent keeps the records and sends them again.
-            await self._refuse("store_failed", "telemetry could not be stored now; it will be retried")
+            if handler.is_async:
+                reply = await handler.function(self.device.pk, message, *data)
+            else:
+                reply = await self._db(handler.function, self.device.pk, message, *data)
+        except registry.Refusal as exc:
+            await self._refuse(exc.code, str(exc))
             return
-        ack = p.Ack(seqs=result.seqs, stored=result.stored, duplicates=result.duplicates)
-        await self.send(text_data=ack.to_json())
-
-    # --- execution (docs/protocol.md, "Execution"): thin, the jobs services do the work ----------------
-
-    async def _execution(self, message):
-        pk = self.device.pk
-        if isinstance(message, p.Result) and message.session_id is None or isinstance(message, p.Relay):
-            self.expecting = message
-        elif isinstance(message, p.DeployStatus):
-            await self._db(jobs.record_deploy_status, pk, message)
-        elif isinstance(message, p.StreamReport):
-            await self._db(jobs.record_frames, message.session_id, message.frames)
-        elif isinstance(message, p.StreamDone):
-            await self._db(jobs.finish_session, message.session_id, message)
-        elif isinstance(message, p.StageFailed):
-            await self._db(jobs.record_stage_error, pk, message)
-        elif isinstance(message, p.ProfileResult):
-            await self._db(jobs.record_profile, pk, message)
-        elif isinstance(message, p.ProbeResult):
-            await self._db(jobs.record_probe, pk, message)
-
-    async def _binary(self, data: bytes):
-        message, self.expecting = self.expecting, None
-        if isinstance(message, p.Result):
-            await self._db(jobs.record_result, self.device.pk, message, data)
-            return
-        channel = await self._db(jobs.relay_channel, message)
-        if channel is None:
-            log.warning(
-                "cannot relay request %s to %s: not connected", message.request_id, message.to_device_id
-            )
-            await self._db(jobs.relay_failed, message, data)
-            return
-        relayed = p.Relayed(message.deployment_id, message.request_id, str(self.device.pk))
-        await self.channel_layer.send(
-            channel, {"type": "agent.command", "message": relayed.to_json(), "bytes": data}
-        )
+        if reply is not None:
+            await self.send(text_data=reply.to_json())
 
     async def agent_command(self, event):
         """The control plane speaks to this agent: forward the message (and its binary frame, if any)."""

@@ -1,0 +1,94 @@
+"""Telemetry over REST: ``GET /api/devices/{id}/telemetry/``, one metric downsampled on the server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from edgeorch.devices.models import Device
+
+from . import services as telemetry
+
+
+class DeviceTelemetryViewSet(viewsets.GenericViewSet):
+    """A device's telemetry series (beside ``devices``' own endpoints, under the same path)."""
+
+    queryset = Device.objects.all()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("metric", str, required=True, description="Metric name, e.g. cpu.percent"),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO 8601; default: an hour ago"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO 8601; default: now"),
+            OpenApiParameter("max_points", int, description="At most this many points (1-5000, default 500)"),
+        ],
+        responses=inline_serializer(
+            "TelemetrySeries",
+            {
+                "device": serializers.UUIDField(),
+                "metric": serializers.CharField(),
+                "since": serializers.DateTimeField(),
+                "until": serializers.DateTimeField(),
+                "bucket_seconds": serializers.FloatField(),
+                "points": serializers.ListField(child=serializers.DictField()),
+                "metrics": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def telemetry(self, request, pk=None):
+        """One metric over a time range, downsampled on the server to at most ``max_points`` buckets."""
+        device = self.get_object()
+        metric, since, until, max_points = _series_params(request.query_params)
+        points = telemetry.query_series(device, metric, since, until, max_points)
+        return Response(
+            {
+                "device": device.pk,
+                "metric": metric,
+                "since": since,
+                "until": until,
+                "bucket_seconds": telemetry.bucket_seconds(since, until, max_points),
+                "points": [pt.to_dict() for pt in points],
+                "metrics": telemetry.metric_names(device),
+            }
+        )
+
+
+def _series_params(params):
+    metric = params.get("metric", "").strip()
+    if not metric:
+        raise ValidationError({"metric": "Name the metric to query, e.g. ?metric=cpu.percent."})
+    now = timezone.now()
+    until = _when(params, "until", now)
+    since = _when(params, "since", until - timedelta(hours=1))
+    if since >= until:
+        raise ValidationError({"since": "'since' must be before 'until'."})
+    try:
+        max_points = int(params.get("max_points", 500))
+    except ValueError:
+        raise ValidationError({"max_points": "max_points must be an integer."}) from None
+    if not 1 <= max_points <= 5000:
+        raise ValidationError({"max_points": "max_points must be between 1 and 5000."})
+    return metric, since, until, max_points
+
+
+def _when(params, name, default):
+    raw = params.get(name)
+    if not raw:
+        return default
+    value = parse_datetime(raw.replace(" ", "+"))
+    if value is None:
+        raise ValidationError({name: f"{raw!r} is not an ISO 8601 date-time."})
+    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.UTC)
+
+
+def register(router) -> None:
+    router.register("devices", DeviceTelemetryViewSet, basename="device-series")
