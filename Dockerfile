@@ -1,4 +1,15 @@
 # One image for the control plane (web, worker, beat) and, with the same files, a local agent.
+# It installs only the runtime set (requirements.txt); the model zoo is built in a throw-away stage with the
+# zoo set (torch, scikit-learn) and only its ONNX files are copied in, so build_zoo finds its cache current.
+
+FROM python:3.11-slim AS zoo
+ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 EDGEORCH_ZOO_DIR=/zoo
+WORKDIR /app
+COPY requirements.txt requirements/zoo.txt ./
+RUN pip install -r requirements.txt -r zoo.txt
+COPY . .
+RUN python -c "from edgeorch.catalog import zoo; zoo.build_zoo(zoo.default_zoo_dir())"
+
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
@@ -7,6 +18,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
 RUN pip install ./agents
-ENV EDGEORCH_RUN_DIR=/data HOST=0.0.0.0 PORT=8000
+COPY --from=zoo /zoo /zoo
+ENV EDGEORCH_RUN_DIR=/data EDGEORCH_ZOO_DIR=/zoo HOST=0.0.0.0 PORT=8000
 EXPOSE 8000
 CMD ["./scripts/web.sh"]

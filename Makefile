@@ -4,45 +4,74 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-test
+DEMO_STAMP := $(VENV)/.installed-demo
 export PORT ?= 8000
 
-.PHONY: demo stop test lint format bench venv scenario token
+.PHONY: demo stop test test-fast test-demo lint format bench venv scenario token requirements
 
-$(STAMP): requirements.txt agents/pyproject.toml
+# Three pinned sets (requirements/*.in, compiled by `make requirements`): requirements.txt is the runtime
+# (the Docker image installs only it), requirements/zoo.txt builds the model zoo (torch, scikit-learn),
+# requirements/dev.txt adds the test, lint and type-check tools. `make demo` installs runtime + zoo,
+# `make test` runtime + dev (which includes zoo).
+define install
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r $(1)
 	$(PY) -m pip install --quiet -e ./agents
-	touch $(STAMP)
+	touch $(2)
+endef
+
+$(DEMO_STAMP): requirements.txt requirements/zoo.txt agents/pyproject.toml
+	$(call install,requirements/zoo.txt,$(DEMO_STAMP))
+
+$(STAMP): requirements.txt requirements/dev.txt requirements/zoo.txt agents/pyproject.toml
+	$(call install,requirements/dev.txt,$(STAMP))
+	touch $(DEMO_STAMP)
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	./scripts/demo.sh
 
 stop:
 	./scripts/stop.sh
 
 # make scenario SCENARIO=scenarios/NAME.yaml [REPORT=out.json]: run a scenario against the running demo.
-scenario: $(STAMP)
+scenario: $(DEMO_STAMP)
 	@[ -n "$(SCENARIO)" ] || { echo "usage: make scenario SCENARIO=scenarios/NAME.yaml [REPORT=out.json]"; exit 2; }
 	$(PY) manage.py run_scenario $(SCENARIO)$(if $(REPORT), --report $(REPORT))
 
 # make token USER=NAME: that user's API key (created if it has none). USER must be given here: the one in the
 # environment is your login name.
-token: $(STAMP)
+token: $(DEMO_STAMP)
 	@[ "$(origin USER)" = "command line" ] || { echo "usage: make token USER=NAME (e.g. USER=admin)"; exit 2; }
 	$(PY) manage.py drf_create_token $(USER)
 
 test: $(STAMP)
 	./scripts/test.sh
 
+# The inner loop: lint, then every test that starts no process and no browser, on PostgreSQL (under 2 min).
+test-fast: $(STAMP)
+	EDGEORCH_TEST_TIER=postgres ./scripts/test.sh -m "not e2e and not browser"
+
+# The demo tier alone: the tests marked demo, on SQLite with the settings `make demo` uses.
+test-demo: $(STAMP)
+	./scripts/test_demo.sh
+
+# Recompile the pinned sets from requirements/*.in (keeps current pins where they still fit).
+requirements: $(STAMP)
+	$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements.txt requirements/runtime.in
+	$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements/zoo.txt requirements/zoo.in
+	$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements/dev.txt requirements/dev.in
+	sed -i 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/' requirements/zoo.txt requirements/dev.txt  # the pin, not the local build's label
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy edgeorch/planning agents/edgeorch_agent
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -5,6 +5,17 @@ alice owns the fleet (operator), bob only watches (viewer), charlie has no accou
 
 import pytest
 
+# A test that uses one of these starts a server, a worker, an agent or a browser process: it is marked e2e
+# (so that `make test-fast`, which runs ``-m "not e2e and not browser"``, leaves it out) without each
+# module having to say so.
+PROCESS_FIXTURES = {"live_server_proc", "agents", "worker", "fleet", "browser", "page"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
 
 def _member(django_user_model, name: str, group: str):
     from django.contrib.auth.models import Group

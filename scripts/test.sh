@@ -25,6 +25,8 @@ echo "== ruff"
 $V/ruff check .
 echo "== mypy (planning, agent)"
 $V/mypy edgeorch/planning agents/edgeorch_agent
+echo "== import rules (.importlinter)"
+PYTHONPATH=. $V/lint-imports --no-cache
 echo "== manage.py check / makemigrations --check"
 $V/python manage.py check --fail-level WARNING
 $V/python manage.py makemigrations --check --dry-run >/dev/null || {

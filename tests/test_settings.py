@@ -33,6 +33,7 @@ def test_a_secret_may_come_from_a_file(monkeypatch, tmp_path):
     assert env.envstr("X_SECRET") == "s3cret"
 
 
+@pytest.mark.e2e  # starts a process
 def test_the_server_refuses_to_start_on_a_bad_setting():
     environ = {**os.environ, "EDGEORCH_LIVENESS_TIMEOUT": "soon"}
     result = subprocess.run(
@@ -42,6 +43,7 @@ def test_the_server_refuses_to_start_on_a_bad_setting():
     assert "EDGEORCH_LIVENESS_TIMEOUT='soon' is not a number" in result.stderr
 
 
+@pytest.mark.e2e  # starts a process
 def test_production_settings_require_a_secret_key(tmp_path):
     # A run dir without the demo's settings file, whether or not this checkout has run `make demo`.
     environ = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SECRET_KEY_FILE", "DEBUG")}

@@ -117,6 +117,7 @@ def test_a_bad_telemetry_interval_in_the_environment_fails_loudly(tmp_path, monk
     assert exit_info.value.code == 2
 
 
+@pytest.mark.e2e  # starts a process
 def test_the_agent_process_streams_telemetry_and_exits_0_on_sigterm(tmp_path):
     async def scenario() -> tuple[int | None, dict, bytes]:
         hellos: list[dict] = []

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 
+import pytest
 from edgeorch_agent.cli import main
 from edgeorch_agent.config import AgentConfig, save_config
 from edgeorch_agent.protocol import Welcome
@@ -29,6 +30,7 @@ def test_run_with_a_malformed_links_file_exits_2(tmp_path, capsys):
     assert "unknown field(s) ['rtt']" in capsys.readouterr().err
 
 
+@pytest.mark.e2e  # starts a process
 def test_an_agent_run_as_a_jetson_nano_says_so_and_reports_emulated_metrics(tmp_path):
     async def scenario() -> tuple[int | None, dict, dict]:
         hellos: list[dict] = []

@@ -17,12 +17,17 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 ZOO_FORMAT = 1
 SEED = 20240611
 OPSET = 17
 MANIFEST = "manifest.json"
+
+
+class ZooUnavailable(RuntimeError):
+    """The zoo is neither built nor buildable here (torch is not installed)."""
 
 
 @dataclass(frozen=True)
@@ -81,12 +86,10 @@ ZOO: list[ZooEntry] = [
 
 def zoo_version() -> str:
     """A short hash of this file and the torch version: any change rebuilds the zoo."""
-    from importlib.metadata import version
-
     # The installed distribution's version, not ``torch.__version__``: importing torch takes seconds,
     # and a cached build must not pay for it.
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(f"{ZOO_FORMAT}:{version('torch')}".encode())
+    digest.update(f"{ZOO_FORMAT}:{metadata.version('torch')}".encode())
     return digest.hexdigest()[:12]
 
 
@@ -100,7 +103,17 @@ def build_zoo(directory: Path | None = None, *, log=None) -> list[BuiltModel]:
     """Export the zoo into ``directory`` (cached: returns at once when the manifest is current)."""
     directory = Path(directory or default_zoo_dir())
     cached = load_manifest(directory)
-    version = zoo_version()
+    try:
+        version = zoo_version()
+    except (
+        metadata.PackageNotFoundError
+    ):  # no torch (the runtime image): a zoo built elsewhere is used as it is
+        if cached is not None:
+            return cached[1]
+        raise ZooUnavailable(
+            f"the model zoo is not built in {directory} and torch is not installed to build it "
+            "(pip install -r requirements/zoo.txt, or copy a built zoo there)"
+        ) from None
     if cached is not None and cached[0] == version:
         return cached[1]
     directory.mkdir(parents=True, exist_ok=True)

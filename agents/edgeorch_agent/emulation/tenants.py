@@ -15,17 +15,24 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .device import EmulatedDevice
+
+class Occupiable(Protocol):
+    """What a tenant needs of the device it shares (``EmulatedDevice``)."""
+
+    def occupy(self, unit: str | None = None) -> AbstractContextManager[float]: ...
+
+    def busy(self, seconds: float) -> None: ...
+
 
 DEFAULT_PERIOD = 0.05  # short enough that a stage waits at most one burst, long enough to cost little
 
 
 class BackgroundTenant:
     def __init__(
-        self, device: EmulatedDevice, share: float, period: float = DEFAULT_PERIOD, unit: str | None = None
+        self, device: Occupiable, share: float, period: float = DEFAULT_PERIOD, unit: str | None = None
     ):
         self.device = device
         self.period = period

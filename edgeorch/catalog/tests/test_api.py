@@ -170,22 +170,6 @@ def test_alice_deletes_a_model_and_its_files_go_with_it(
     assert stored_files(media) == [f"{remaining}.onnx"]
 
 
-def test_deleting_a_model_a_job_uses_answers_409_and_keeps_it(client, alice, digits, media):
-    from edgeorch.devices import services as devices
-    from edgeorch.jobs import services as jobs
-
-    _, token = devices.create_enrollment_token()
-    phone = devices.enroll_device(token, name="phone").device
-    phone.status = "online"
-    phone.save(update_fields=["status"])
-    model = digits["digits-cnn"]
-    job = jobs.submit_job(model=model, source=phone, strategy="local", sample=0, base_url="http://cp")
-    response = client.delete(f"/api/models/{model.pk}/", **token_header(alice))
-    assert response.status_code == 409 and f"is used by job {job.pk}" in response.json()["detail"]
-    assert MLModel.objects.filter(pk=model.pk).exists()
-    assert f"{model.sha256}.onnx" in stored_files(media)
-
-
 def test_the_model_page_shows_the_cut_chart_and_table(client, bob, digits, offsite_urls):
     client.force_login(bob)
     model = digits["digits-branchy"]

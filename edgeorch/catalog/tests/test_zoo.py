@@ -3,6 +3,7 @@
 import time
 
 import onnx
+import pytest
 
 from edgeorch.catalog import zoo
 
@@ -34,3 +35,24 @@ def test_a_stale_or_missing_manifest_is_not_trusted(tmp_path):
     assert zoo.load_manifest(tmp_path) is None
     (tmp_path / zoo.MANIFEST).write_text('{"version": "x", "models": [{"name": "gone"}]}')
     assert zoo.load_manifest(tmp_path) is None
+
+
+def test_without_torch_a_zoo_built_elsewhere_is_used_and_none_is_a_clear_error(
+    zoo_models, tmp_path, monkeypatch
+):
+    """The runtime image has no torch: it copies a zoo built in another stage (docs: Dockerfile)."""
+    import shutil
+
+    real_version = zoo.metadata.version
+
+    def without_torch(name):
+        if name == "torch":
+            raise zoo.metadata.PackageNotFoundError(name)
+        return real_version(name)
+
+    monkeypatch.setattr(zoo.metadata, "version", without_torch)
+    built = tmp_path / "built"
+    shutil.copytree(zoo.default_zoo_dir(), built)
+    assert {m.name for m in zoo.build_zoo(built)} == set(zoo_models)
+    with pytest.raises(zoo.ZooUnavailable, match="torch is not installed"):
+        zoo.build_zoo(tmp_path / "empty")
