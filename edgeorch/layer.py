@@ -1,18 +1,16 @@
 """The one way sync code (services, views, Celery tasks) sends on the channel layer: ``call``.
 
-``async_to_sync`` outside a server runs each coroutine on a new event loop, and channels-redis keeps its
-connections per loop: every send from a Celery worker paid a fresh loop and a fresh Redis connection
-(3-5 ms, measured in bench/bench_jobs.py). Here loops live as long as their thread:
+Event loops (and so channels-redis's per-loop connections) live as long as their thread, instead of one new
+loop and connection per ``async_to_sync`` call:
 
-- a send the caller waits for (an agent command) runs to completion on the calling thread's own loop, with
-  no hand-over to another thread and back (0.8-1.0 ms a send back to back, against 1.2-1.3 ms handed to
-  the sender thread; about 1.9 ms either way after 20 ms idle), and sends from one thread leave in the
-  order they were made;
+- a send the caller waits for (an agent command) runs on the calling thread's own loop, with no hand-over to
+  another thread, and sends from one thread leave in the order they were made;
 - a send nobody waits for (a dashboard event) goes to the process's sender thread, off the caller's path,
   where such sends leave one at a time in the order they were made.
 
 In a server's database thread (a consumer's ``sync_to_async``), the server's own loop and connections are
-used instead, as ``async_to_sync`` does there, with the same order per *lane* (``agents``, ``events``).
+used instead, as ``async_to_sync`` does there, with the same order per *lane* (``agents``, ``events``). Why,
+with figures: docs/benchmarks.md, "Notes: the channel layer".
 """
 
 from __future__ import annotations

@@ -36,8 +36,9 @@ def update_without_flush(queryset, **values) -> int:
     """``queryset.update(**values)``, committing on PostgreSQL without waiting for the disk (unless
     ``JOB_SYNCHRONOUS_COMMIT``; see ``services.run_transaction`` for what that risks), still one round trip:
     the statement goes with ``SET LOCAL synchronous_commit`` in one query string, which PostgreSQL runs as
-    one implicit transaction (Django binds parameters on the client, so one string can hold both). A flush
-    costs 0.4-0.9 ms a commit on the benchmark machine."""
+    one implicit transaction. It needs Django's client-side parameter binding and its private ``UpdateQuery``
+    (tests/test_private_internals.py); inside ``atomic()`` the same costs four round trips, about twice the
+    time (docs/benchmarks.md, "Run state commits")."""
     if not skips_flush():
         return queryset.update(**values)
     query = queryset.query.chain(sql.UpdateQuery)
