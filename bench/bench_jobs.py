@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,23 +39,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
+from tests import support  # noqa: E402
+
 COMMAND = ".venv/bin/python bench/bench_jobs.py --write --profile"  # --agent-threads 1 is the default
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until(predicate, timeout=60.0, interval=0.005, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise SystemExit(f"timed out waiting for {what}")
+    """``tests.support.wait_until`` polling every 5 ms by default (a job's end is noticed at once)."""
+    return support.wait_until(predicate, timeout=timeout, interval=interval, message=what)
 
 
 def environment(workdir: Path, agent_threads: int = 0) -> dict:
@@ -80,7 +70,7 @@ class Fleet:
 
     def __init__(self, env: dict, workdir: Path):
         self.env, self.workdir, self.procs = env, workdir, []
-        self.port = free_port()
+        self.port = support.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def spawn(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:

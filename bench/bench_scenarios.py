@@ -43,7 +43,8 @@ from bench._common import (  # noqa: E402
     write_section,
 )
 from bench._common import recreate_database as recreate  # noqa: E402
-from bench.bench_jobs import _answers, free_port, wait_until  # noqa: E402
+from bench.bench_jobs import _answers, wait_until  # noqa: E402
+from tests.support import free_port  # noqa: E402
 
 
 def environment(workdir: Path, port: int) -> dict:

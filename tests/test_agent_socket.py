@@ -19,7 +19,7 @@ from edgeorch.devices import services
 from edgeorch.devices.models import Device
 from edgeorch.telemetry.models import TelemetryRecord
 
-from .conftest import token_for, wait_until
+from .support import token_for, wait_until
 
 pytestmark = pytest.mark.e2e
 

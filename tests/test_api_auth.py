@@ -6,7 +6,7 @@ from django.core.management import call_command
 from edgeorch.devices import services
 from edgeorch.devices.models import Device
 
-from .conftest import token_for
+from .support import token_for
 
 pytestmark = pytest.mark.django_db
 

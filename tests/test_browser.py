@@ -12,7 +12,7 @@ import pytest
 
 from edgeorch.devices import services
 
-from .conftest import finished, submit, wait_until
+from .support import finished, submit, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):

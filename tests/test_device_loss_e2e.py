@@ -11,7 +11,7 @@ import pytest
 
 from edgeorch.jobs.models import Frame, Session
 
-from .conftest import finished, wait_until
+from .support import finished, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.demo, pytest.mark.e2e]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import token_for
+from .support import token_for
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from edgeorch.devices import services
 from edgeorch.devices.models import Device, EnrollmentToken
 
-from .conftest import token_for
+from .support import token_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 

@@ -13,7 +13,7 @@ import yaml
 from edgeorch.devices import services
 from edgeorch.devices.models import Device
 
-from .conftest import ROOT
+from .support import ROOT
 
 pytestmark = pytest.mark.e2e
 

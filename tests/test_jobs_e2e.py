@@ -15,7 +15,7 @@ import requests
 from edgeorch.devices.models import Device
 from edgeorch.jobs.models import Deployment, Job, Session
 
-from .conftest import finished, full_model_output, input_of, output_of, submit, token_for, wait_until
+from .support import finished, full_model_output, input_of, output_of, submit, token_for, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.demo]
 

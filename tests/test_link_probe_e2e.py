@@ -16,7 +16,7 @@ from edgeorch.jobs import services as jobs
 from edgeorch.jobs.models import Measurement
 from edgeorch.plans.models import LinkSample
 
-from .conftest import wait_until
+from .support import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 

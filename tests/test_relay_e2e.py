@@ -14,7 +14,7 @@ from edgeorch.devices import services as device_services
 from edgeorch.devices.models import Device
 from edgeorch.jobs.models import Job
 
-from .conftest import finished, full_model_output, wait_until
+from .support import finished, full_model_output, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 

@@ -15,7 +15,7 @@ from django.utils.html import escape
 
 from edgeorch.jobs.models import Frame, PlanSwitch, Session
 
-from .conftest import token_for
+from .support import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

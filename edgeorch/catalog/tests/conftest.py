@@ -1,11 +1,8 @@
 """Fixtures: the built zoo (built once into a cache that outlives the test run) and prepared models."""
 
-import functools
-
-import onnx
 import pytest
 
-from edgeorch.catalog import graph, zoo
+from edgeorch.catalog import zoo
 
 
 @pytest.fixture(scope="session")
@@ -13,13 +10,6 @@ def zoo_models():
     """The zoo's manifest entries, built into ``$EDGEORCH_ZOO_DIR`` (default ``var/zoo``) if not current."""
     directory = zoo.default_zoo_dir()
     return {m.name: (directory / m.file, m) for m in zoo.build_zoo(directory)}
-
-
-@functools.cache
-def prepared(path):
-    """A prepared model and its analysis, once per path for the whole run."""
-    model = graph.prepare_model(onnx.load(str(path)))
-    return model, graph.analyse(model)
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +26,6 @@ def media(settings, tmp_path):
     """A fresh MEDIA_ROOT per test, so "no file is left behind" can be checked."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-def token_header(user) -> dict:
-    from rest_framework.authtoken.models import Token
-
-    return {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
 
 
 @pytest.fixture

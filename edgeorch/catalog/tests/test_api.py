@@ -11,7 +11,7 @@ from edgeorch.catalog import runtime, services
 from edgeorch.catalog.models import MLModel, Segment
 from edgeorch.devices import services as devices
 
-from .conftest import token_header
+from .support import token_header
 from .test_validation import tiny_model
 
 pytestmark = pytest.mark.django_db

@@ -95,7 +95,7 @@ def test_every_cut_of_several_output_dags_is_a_true_cut(seed):
 
 
 def test_a_chain_can_be_cut_after_every_layer_but_the_last(zoo_models):
-    from .conftest import prepared
+    from .support import prepared
 
     model, analysis = prepared(zoo_models["digits-cnn"][0])
     assert len(analysis.cuts) == len(analysis.order) - 1
@@ -103,7 +103,7 @@ def test_a_chain_can_be_cut_after_every_layer_but_the_last(zoo_models):
 
 
 def test_resnet_is_cut_only_between_residual_blocks(zoo_models):
-    from .conftest import prepared
+    from .support import prepared
 
     model, analysis = prepared(zoo_models["resnet18"][0])
     names = [c.names[0] for c in analysis.cuts]
@@ -163,7 +163,7 @@ def test_a_tensor_read_only_for_its_shape_does_not_stay_alive():
 
 
 def test_early_exits_are_delivered_not_carried_across_later_cuts(zoo_models):
-    from .conftest import prepared
+    from .support import prepared
 
     _, analysis = prepared(zoo_models["digits-branchy"][0])
     assert all(c.kind == "single" for c in analysis.cuts)

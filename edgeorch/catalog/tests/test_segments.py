@@ -8,8 +8,8 @@ import pytest
 
 from edgeorch.catalog import graph, runtime, segments, zoo
 
-from .conftest import prepared
 from .graphs import random_dag
+from .support import prepared
 
 ZOO_NAMES = [entry.name for entry in zoo.ZOO]
 

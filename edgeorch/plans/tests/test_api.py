@@ -6,7 +6,7 @@ import pytest
 
 from edgeorch.plans import services
 
-from .conftest import auth, profile_at_rate
+from .support import auth, profile_at_rate
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +118,7 @@ def test_by_default_every_online_device_is_considered(client, alice, profiled, p
 
 
 def test_measured_profile_times_are_preferred_over_predictions(client, alice, register, phone, edge):
-    from .conftest import make_device
+    from .support import make_device
 
     others = [register(f"other{c}", channels=c, size=32) for c in (8, 12, 16)]
     for model in others:  # enough phone-class samples for a regression
@@ -247,7 +247,7 @@ def test_charlie_without_credentials_is_refused(client, method, url):
 
 
 def test_a_never_measured_device_of_a_known_class_is_estimated_at_that_class_speed(client, alice, convnet):
-    from .conftest import make_device
+    from .support import make_device
 
     pi = make_device("pi", "end", profile="rpi4")  # its shipped profile: 6x this host's time
     plain = make_device("plain", "end")  # no class: the default rate as is

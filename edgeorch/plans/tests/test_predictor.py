@@ -7,7 +7,7 @@ import pytest
 
 from edgeorch.plans import services, timing
 
-from .conftest import auth, make_device
+from .support import auth, make_device
 
 pytestmark = pytest.mark.django_db
 

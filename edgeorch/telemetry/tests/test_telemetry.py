@@ -12,8 +12,6 @@ from edgeorch.devices.models import Device
 from edgeorch.telemetry import services
 from edgeorch.telemetry.models import TelemetryRecord, TelemetryRollup
 
-from .conftest import token_for
-
 pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 
@@ -155,7 +153,9 @@ def test_the_telemetry_endpoint_downsamples_and_validates(client, alice, device,
     settings.TELEMETRY_RAW_RETENTION_H = 24 * 365 * 10
     start = datetime(2026, 1, 1, tzinfo=UTC)
     services.store_batches([(device.pk, batch(0, 100, t0=start.timestamp()))])
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token_for(alice)}"
+    from rest_framework.authtoken.models import Token
+
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.get_or_create(user=alice)[0].key}"
     url = f"/api/devices/{device.pk}/telemetry/"
     body = client.get(
         url,
