@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from channels.layers import get_channel_layer
 
@@ -83,12 +84,12 @@ def device_row(device) -> dict:
     }
 
 
-def telemetry_data(batches: Iterable[tuple[str, object]], received: datetime | None = None) -> dict:
+def telemetry_data(batches: Iterable[tuple[str, Any]], received: datetime | None = None) -> dict:
     """The latest record of each device in one stored flush, compacted. O(records), no database.
 
     ``received`` is when it was stored: the devices' new ``last_seen``.
     """
-    latest: dict[str, object] = {}
+    latest: dict[str, Any] = {}  # device id -> its newest protocol Record
     for device_id, message in batches:
         for record in message.records:
             seen = latest.get(device_id)

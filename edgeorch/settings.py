@@ -13,7 +13,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # After `make demo`, a command typed in a new shell gets the demo's settings (under explicit ones; never where
 # SECRET_KEY or SECRET_KEY_FILE is set): see load_demo_env.
 load_demo_env(BASE_DIR)
-RUN_DIR = Path(envstr("EDGEORCH_RUN_DIR", str(BASE_DIR / "var")))
+RUN_DIR = Path(envstr("EDGEORCH_RUN_DIR") or BASE_DIR / "var")
 
 DEBUG = envbool("DEBUG", False)
 SECRET_KEY = envstr("SECRET_KEY") or ""
@@ -149,7 +149,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = RUN_DIR / "staticfiles"
-MEDIA_ROOT = Path(envstr("EDGEORCH_MEDIA_ROOT", str(RUN_DIR / "media")))
+MEDIA_ROOT = Path(envstr("EDGEORCH_MEDIA_ROOT") or RUN_DIR / "media")
 MEDIA_URL = "media/"
 
 REST_FRAMEWORK = {

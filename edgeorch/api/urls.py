@@ -14,7 +14,7 @@ from rest_framework.routers import DefaultRouter
 API_APPS = ["devices", "telemetry", "catalog", "plans", "jobs", "dashboard"]
 
 router = DefaultRouter()
-extra = []
+extra: list = []
 for _app in API_APPS:
     if find_spec(f"edgeorch.{_app}.api") is None:
         continue

@@ -15,10 +15,9 @@ from rest_framework.decorators import action, api_view, authentication_classes, 
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from edgeorch.api.permissions import IsOperatorOrReadOnly
-from edgeorch.devices.auth import DeviceCredentialAuthentication
+from edgeorch.devices.auth import AGENT_OR_PERSON
 
 from . import services
 from .choices import ModelTask
@@ -26,7 +25,7 @@ from .models import CutPoint, MLModel, Segment
 from .segments import SegmentError, parse_cuts
 from .validation import ModelValidationError
 
-AUTHENTICATION = [DeviceCredentialAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+AUTHENTICATION = AGENT_OR_PERSON
 
 
 class CatalogPermission(IsOperatorOrReadOnly):

@@ -97,7 +97,8 @@ class CutPoint:
     @property
     def nbytes(self) -> int | None:
         sizes = [t.nbytes for t in self.tensors]
-        return None if None in sizes else sum(sizes)
+        known = [n for n in sizes if n is not None]
+        return sum(known) if len(known) == len(sizes) else None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -511,7 +512,8 @@ def _input_bytes(graph, infos) -> int | None:
 
 def _sum_bytes(infos, names) -> int | None:
     sizes = [infos[n].nbytes if n in infos else None for n in names]
-    return None if None in sizes else sum(sizes)
+    known = [n for n in sizes if n is not None]
+    return sum(known) if len(known) == len(sizes) else None
 
 
 def _tensor_bytes(tensor: onnx.TensorProto) -> int:

@@ -13,8 +13,10 @@ The digits networks are trained on scikit-learn's bundled 8×8 digits and their 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import operator
 import os
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -413,7 +415,8 @@ def _train(net, x, y, outputs_of, epochs: int = 40) -> None:
         order = torch.randperm(len(xs), generator=generator)
         for start in range(0, len(xs), 64):
             idx = order[start : start + 64]
-            loss = sum(torch.nn.functional.cross_entropy(o, ys[idx]) for o in outputs_of(net(xs[idx])))
+            losses = [torch.nn.functional.cross_entropy(o, ys[idx]) for o in outputs_of(net(xs[idx]))]
+            loss = functools.reduce(operator.add, losses)  # sum() would start from the int 0
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

@@ -16,6 +16,7 @@ import copy
 import json
 import math
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import JSONField, OuterRef, Q, Subquery
@@ -250,7 +251,7 @@ def device_links(device: Device) -> list[dict]:
     from edgeorch.plans import services as plans
     from edgeorch.plans.api import LinkSerializer
 
-    return LinkSerializer(plans.device_links(device), many=True, context={"device": device}).data
+    return list(LinkSerializer(plans.device_links(device), many=True, context={"device": device}).data)
 
 
 def stage_timings(device: Device, since: datetime, limit: int = 300) -> list[dict]:
@@ -287,7 +288,7 @@ def _sessions_on(device_id: str, since: datetime) -> list:
             Q(finished_at__isnull=True) | Q(finished_at__gte=since), started_at__isnull=False
         ).values_list("pk", "deployment_id")
     )
-    used = {pk: {dep} for pk, dep in recent.items()}
+    used: dict[Any, set[Any]] = {pk: {dep} for pk, dep in recent.items()}
     for pk, old, new in PlanSwitch.objects.filter(session_id__in=list(recent)).values_list(
         "session_id", "old_deployment", "new_deployment"
     ):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.settings import api_settings
 
 from . import services
 
@@ -59,3 +61,11 @@ class DeviceCredentialScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "Agents: `Device <device id>.<secret>`, the credential returned by enrollment.",
         }
+
+
+# Endpoints that agents (device credential) and people (token or session) both call: segment downloads, a
+# job's input.
+AGENT_OR_PERSON: list[type[BaseAuthentication]] = [
+    DeviceCredentialAuthentication,
+    *api_settings.DEFAULT_AUTHENTICATION_CLASSES,  # type: ignore[list-item]  # classes once DRF imports them
+]

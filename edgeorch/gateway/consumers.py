@@ -8,6 +8,7 @@ domain beyond the device identity it serves. Handlers that touch the database ru
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -33,11 +34,11 @@ def _credential_from(scope) -> str:
 class AgentConsumer(AsyncWebsocketConsumer):
     """Authenticates by device credential, expects ``hello`` first, then dispatches to the domains' handlers."""
 
-    device = None
+    device: Any = None  # the authenticated ``Device``, from ``connect`` on
     greeted = False
     # A message whose handler says it announces a binary frame (a one-shot ``result``, a ``relay``): ONE
     # binary frame follows it, for that handler.
-    expecting: tuple | None = None
+    expecting: tuple[registry.Handler, Any] | None = None
 
     async def connect(self):
         await self.accept()
@@ -138,8 +139,9 @@ class AgentConsumer(AsyncWebsocketConsumer):
         await self._call(handler, message)
 
     async def _binary(self, data: bytes) -> None:
-        (handler, message), self.expecting = self.expecting, None
-        await self._call(handler, message, data)
+        announced, self.expecting = self.expecting, None
+        if announced is not None:
+            await self._call(*announced, data)
 
     async def _call(self, handler: registry.Handler, message, *data: bytes) -> None:
         try:

@@ -185,7 +185,9 @@ class Run(models.Model):
     @classmethod
     def _check_move(cls, pk, current: str, state: str) -> None:
         """Raise ``IllegalTransition`` for a move the state machine forbids (never out of a terminal state)."""
-        allowed = state in (RunState.FAILED, RunState.CANCELLED) or state in TRANSITIONS.get(current, ())
+        allowed = state in (RunState.FAILED, RunState.CANCELLED) or state in TRANSITIONS.get(
+            RunState(current), set()
+        )
         if current in TERMINAL or not allowed:
             raise IllegalTransition(f"{cls._meta.model_name} {pk}: {current} -> {state} is not allowed")
 
@@ -199,7 +201,7 @@ class Run(models.Model):
         cls._check_move(pk, expected, state)
         if state in TERMINAL:
             fields.setdefault("finished_at", timezone.now())
-        moving = cls.objects.filter(*conditions, pk=pk, state=expected, **(where or {}))
+        moving = cls._default_manager.filter(*conditions, pk=pk, state=expected, **(where or {}))
         return bool(update_without_flush(moving, state=state, **fields))
 
     PROGRESS_FIELDS = ("state", "reason", "failed_stage", "predicted_latency_s")  # what ``progress`` reads

@@ -49,7 +49,7 @@ class OverridesSerializer(serializers.Serializer):
 class PlanRequestSerializer(serializers.Serializer):
     model = serializers.IntegerField()
     strategy = serializers.CharField(default="multi-device")
-    source = serializers.UUIDField()
+    source = serializers.UUIDField()  # type: ignore[assignment]  # a field named like a Field attribute
     devices = serializers.ListField(
         child=serializers.UUIDField(), required=False, help_text="Devices to consider (default: all online)"
     )
@@ -61,7 +61,7 @@ class PlanRequestSerializer(serializers.Serializer):
 
 class SweepRequestSerializer(serializers.Serializer):
     model = serializers.IntegerField()
-    source = serializers.UUIDField()
+    source = serializers.UUIDField()  # type: ignore[assignment]  # a field named like a Field attribute
     edge = serializers.UUIDField()
     overrides = OverridesSerializer(required=False)
 
@@ -85,7 +85,7 @@ class AlternativeSerializer(serializers.Serializer):
 
 class CutTensorSerializer(serializers.Serializer):
     name = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like a Field attribute
     target = serializers.CharField()
     bytes = serializers.FloatField()
 
@@ -110,7 +110,7 @@ class PlannedLinkSerializer(serializers.Serializer):
     bandwidth_bps = serializers.FloatField()
     rtt_ms = serializers.FloatField()
     loss = serializers.FloatField()
-    source = serializers.CharField(help_text="measured, assumed or override")
+    source = serializers.CharField(help_text="measured, assumed or override")  # type: ignore[assignment]  # a field named like a Field attribute
 
 
 class ModelRefSerializer(serializers.Serializer):
@@ -144,7 +144,7 @@ class DeviceRefSerializer(serializers.Serializer):
 
 class SweepCutSerializer(serializers.Serializer):
     cut = serializers.IntegerField(help_text="Blocks run on the source device (0: offload, n: local)")
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like a Field attribute
     cut_point = serializers.IntegerField(allow_null=True, help_text="The catalog cut point index")
     device_compute = serializers.FloatField(allow_null=True)
     transfer = serializers.FloatField(allow_null=True)
@@ -157,7 +157,7 @@ class SweepCutSerializer(serializers.Serializer):
 
 class SweepSerializer(serializers.Serializer):
     model = ModelRefSerializer()
-    source = DeviceRefSerializer()
+    source = DeviceRefSerializer()  # type: ignore[assignment]  # a field named like a Field attribute
     edge = DeviceRefSerializer()
     cuts = SweepCutSerializer(many=True)
     best = serializers.IntegerField(allow_null=True)

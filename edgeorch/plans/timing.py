@@ -132,7 +132,7 @@ def block_times(device, model, predictor: Callable[[], LatencyPredictor | None])
             tuple(fitted.predict(key, f) for f in features), TimeSource.PREDICTED, f"{how} for {key}"
         )
     rate = measured_rate(device)
-    detail = f"{rate / 1e9:.2f} GMAC/s measured on other models" if rate else None
+    detail = f"{rate / 1e9:.2f} GMAC/s measured on other models" if rate else ""
     if rate is None:
         speed = class_speed(device.profile)
         rate = conf.DEFAULT_GMACS * 1e9 / speed

@@ -78,7 +78,7 @@ class Fleet:
         # The row keeps the profile it enrolled with; the agent now runs as the scenario's (re-planning reads
         # the profile's thermal model from the row). A path longer than the field stays unrecorded.
         running_as = spec.profile.removesuffix(".json")
-        if len(running_as) <= Device._meta.get_field("profile").max_length:
+        if len(running_as) <= (Device._meta.get_field("profile").max_length or 0):
             device_id = json.loads(config.read_text())["device_id"]
             Device.objects.filter(pk=device_id).update(profile=running_as)
         log = open(self.run_dir / "logs" / f"agent-{spec.name}.log", "ab")

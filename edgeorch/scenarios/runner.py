@@ -10,6 +10,7 @@ layer path as jobs (``edgeorch.jobs.agents.send``). Frames are placed in time by
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -146,9 +147,11 @@ class Runner:
         for bg in self.scenario.background:
             if bg.share is not None:
                 for t in bg.changes():
-                    events.append((t, lambda bg=bg, t=t: self.tenant(bg.device, bg.share_at(t))))
+                    events.append((t, functools.partial(self.tenant, bg.device, bg.share_at(t))))
             elif bg.session is not None:
-                events.append((float(bg.session.get("at", 0)), lambda bg=bg: self._background_session(bg)))
+                events.append(
+                    (float(bg.session.get("at", 0)), functools.partial(self._background_session, bg))
+                )
         return sorted(events, key=lambda e: e[0])
 
     def _background_session(self, bg) -> Session | None:
@@ -195,7 +198,7 @@ class Runner:
             now = time.time() - t0
             while events and events[0][0] <= now:
                 events.pop(0)[1]()
-            state = Session.objects.filter(pk=session.pk).values_list("state", flat=True).first()
+            state = Session.objects.filter(pk=session.pk).values_list("state", flat=True).first() or ""
             if state in TERMINAL:
                 break
             time.sleep(0.05 if events else 0.2)
@@ -241,8 +244,8 @@ class Runner:
             predicted += [(int(k), float(v)) for k, v in adaptation["predictions"]]
         telemetry = {}
         for name, device in self.devices.items():
-            rows = TelemetryRecord.objects.filter(device=device, ts__gte=_aware(t0)).order_by("ts")
-            telemetry[name] = [(r.ts.timestamp() - t0, r.metrics) for r in rows.only("ts", "metrics")]
+            records = TelemetryRecord.objects.filter(device=device, ts__gte=_aware(t0)).order_by("ts")
+            telemetry[name] = [(r.ts.timestamp() - t0, r.metrics) for r in records.only("ts", "metrics")]
         return StrategyRun(strategy, str(pk), session.state, session.reason, frames, switches, predicted, telemetry,
                            session.frames_sent, session.plan or {})  # fmt: skip
 

@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -35,7 +36,7 @@ class StoreResult:
     duplicates: int
 
 
-def store_batches(batches: list[tuple[str, object]]) -> list[StoreResult]:
+def store_batches(batches: list[tuple[str, Any]]) -> list[StoreResult]:
     """Store telemetry batches ``(device_id, Telemetry message)`` from many devices in one transaction.
 
     Records already stored (same device and seq: a resend after a lost ack) are counted, not stored twice.
@@ -79,7 +80,7 @@ _PG_TOUCH = """
 """
 
 
-def _insert_new(records: list[tuple[str, object]], now) -> set[tuple[str, int]]:
+def _insert_new(records: list[tuple[str, Any]], now) -> set[tuple[str, int]]:
     if connection.vendor == "postgresql":
         params = [
             now,
@@ -262,7 +263,7 @@ def roll_up(now: datetime | None = None, chunk: int = 20000) -> dict[str, int]:
     return {"folded": folded, "expired": expired}
 
 
-def _merge_rollups(batch: list[dict]) -> None:
+def _merge_rollups(batch: list) -> None:
     sums: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
     samples: dict[tuple, int] = defaultdict(int)
     for row in batch:
