@@ -133,6 +133,7 @@ QUICK = {
     ".venv/bin/python bench/bench_channel_layer.py --count 300 --write": (
         ".venv/bin/python bench/bench_channel_layer.py --count 10"
     ),
+    ".venv/bin/python bench/bench_commit.py --count 300 --write": ".venv/bin/python bench/bench_commit.py --count 10",
 }
 
 LIVE_API = (
@@ -199,8 +200,8 @@ def clone(tmp_path_factory) -> Path:
     """A copy of the repository after the demo's set-up, as `make demo` leaves a fresh clone (servers aside).
 
     The copy has every file git tracks or would track (as they are in the work tree, times kept), a
-    ``.venv`` whose entries link to the real one (its own install stamp, so that no make target here ever
-    reinstalls the real one), and ``var/zoo`` linked to the zoo cache the other tests build and read
+    ``.venv`` whose entries link to the real one (its own install stamps, every one the Makefile names, so
+    that no make target here ever installs into the real one), and ``var/zoo`` linked to the zoo cache the other tests build and read
     (``$EDGEORCH_ZOO_DIR``, else the checkout's ``var/zoo``; built there if it is not current). The set-up
     runs as a user would type it in a new shell, with this test run's Redis database for the demo's.
     """
@@ -220,10 +221,14 @@ def clone(tmp_path_factory) -> Path:
             shutil.copy2(source, copy / name, follow_symlinks=False)
     venv = copy / ".venv"
     venv.mkdir()
+    stamps = set(re.findall(r"\$\(VENV\)/(\.installed[\w.-]*)", (ROOT / "Makefile").read_text()))
     for entry in (ROOT / ".venv").iterdir():
-        if entry.name != ".installed":
+        if entry.name.startswith(".installed"):
+            stamps.add(entry.name)
+        else:
             (venv / entry.name).symlink_to(entry)
-    (venv / ".installed").touch()
+    for stamp in stamps:  # newer than every copied file: make never installs into the real environment
+        (venv / stamp).touch()
     cache = zoo.default_zoo_dir().resolve()
     cache.mkdir(parents=True, exist_ok=True)
     (copy / "var").mkdir()
