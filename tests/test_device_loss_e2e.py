@@ -48,7 +48,9 @@ def test_a_session_whose_edge_dies_fails_at_once_naming_it_and_counts_the_frames
         snapshot = api.get(f"{api.base}/api/dashboard/devices/{agent.device_id}/", timeout=10)
         assert snapshot.status_code == 200, snapshot.text
         stages = snapshot.json()["stages"]
-        assert stages and {s["stage"] for s in stages} == {stage} and {s["session"] for s in stages} == {session}
+        assert (
+            stages and {s["stage"] for s in stages} == {stage} and {s["session"] for s in stages} == {session}
+        )
     killed_at = kill(edge)
     body = finished(api, "sessions", session, timeout=15)
     assert body["state"] == "failed", body
@@ -68,9 +70,7 @@ def test_a_session_whose_edge_dies_fails_at_once_naming_it_and_counts_the_frames
     assert row.state == "failed" and row.frames_ok >= body["frames_ok"]
 
 
-def test_a_session_whose_source_dies_fails_at_once_naming_the_source_and_keeps_its_frames(
-    fleet, api, digits
-):
+def test_a_session_whose_source_dies_fails_at_once_naming_the_source_and_keeps_its_frames(fleet, api, digits):
     phone, edge = fleet("phone", "edge")
     session = start_stream(api, digits, phone, edge)
     killed_at = kill(phone)
