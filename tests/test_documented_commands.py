@@ -101,6 +101,10 @@ QUICK = {
     "make demo": "make -n demo | grep -Fx ./scripts/demo.sh && bash -n scripts/demo.sh",
     # Every benchmark's own documented command runs below, in its quick form.
     "make bench": "make -n bench",
+    # The inner-loop and demo tiers of the suite, and recompiling the pinned sets (it asks the package index).
+    "make test-fast": "make -n test-fast",
+    "make test-demo": "make -n test-demo",
+    "make requirements": "make -n requirements",
     # It rewrites the copy's files, which would hide from `make lint` (run as written) what it must find.
     "make format": "make -n format",
     f"make scenario SCENARIO={BC} REPORT=out.json": make_runs(
