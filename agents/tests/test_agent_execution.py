@@ -331,7 +331,8 @@ def test_a_long_stage_computes_on_the_event_loop_only_while_nothing_else_is_in_f
             await run(1)
             alone, threads[:] = list(threads), []
             # A stream frame this agent sources is still on its way: its DONE must not wait for a compute.
-            alice.executor._waiters[("dep-2", "session", 0)] = asyncio.get_running_loop().create_future()
+            waiters = alice.executor.shared.waiters
+            waiters[("dep-2", "session", 0)] = asyncio.get_running_loop().create_future()
             await run(2)
             return alone, list(threads)
 

@@ -1,0 +1,79 @@
+"""What the executor's parts share: the agent's identity and links, and the tables more than one part reads.
+
+A table lives here when parts on different levels touch it: the stage queues (deployments create them,
+stage workers and request sources fill them), the stream frames awaited by this source (streams add them,
+a DONE resolves them, stage workers look at them to choose where to compute), the stream emitters (streams
+start them, an undeploy cancels them) and the secrets of deployments this source only enters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..dataplane import Done, PeerPool
+from ..emulation.device import EmulatedDevice
+from ..emulation.links import LinkTable
+from ..protocol import Message
+from ..runtime import Deployment, SegmentCache
+
+Outbox = Callable[[Message, "bytes | None"], Awaitable[None]]
+# Measures the link to the control plane: (link-probe URL, payload bytes) -> {rtt_s, bandwidth_bps, error}.
+ControlProbe = Callable[[str, int], Awaitable[dict[str, Any]]]
+
+FrameKey = tuple[str, str, int]  # (deployment, session, request): one stream frame
+
+
+@dataclass
+class Work:
+    """One request at one stage: its inputs, the trace so far, and whom to tell when a stream frame ends."""
+
+    request_id: int
+    session_id: str | None
+    feeds: dict[str, np.ndarray]
+    trace: list[dict[str, Any]]
+    arrived: float  # wall clock
+    origin: dict[str, Any] | None = None
+    relayed: bool = False
+
+
+@dataclass
+class Shared:
+    device_id: str
+    credential: str
+    cache: SegmentCache
+    outbox: Outbox  # the control channel's bounded queue: a full queue slows the executor down
+    pool: PeerPool
+    links: LinkTable  # emulated links to peers (empty: none)
+    device: EmulatedDevice | None = None  # emulation: a device profile's speed, units, heat and tenants
+    address: tuple[str, int] | None = None  # this agent's data plane as peers reach it
+    deployments: dict[str, Deployment] = field(default_factory=dict)
+    queues: dict[tuple[str, int], asyncio.Queue[Work]] = field(default_factory=dict)
+    # Stream frames in flight from this source -> (their DONE, the wall clock when it was read).
+    waiters: dict[FrameKey, asyncio.Future[tuple[Done, float]]] = field(default_factory=dict)
+    # Streams this agent sources -> (the deployment they run on, the task emitting their frames).
+    emitters: dict[str, tuple[str, asyncio.Task[None]]] = field(default_factory=dict)
+    entry_secrets: dict[str, bytes] = field(default_factory=dict)  # deployments whose frames go to a peer
+
+    def origin(self) -> dict[str, Any] | None:
+        """Where a stream frame's DONE comes back to: this agent's data plane (None: not listening)."""
+        if self.address is None:
+            return None
+        return {"device_id": self.device_id, "host": self.address[0], "port": self.address[1]}
+
+    def secret_for(self, deployment_id: str) -> bytes | None:
+        deployment = self.deployments.get(deployment_id)
+        # A stream source that runs no stage of the deployment still hears its frames end (DONE frames).
+        return deployment.secret if deployment else self.entry_secrets.get(deployment_id)
+
+    def frame_done(self, done: Done) -> None:
+        waiter = self.waiters.get((done.deployment_id, done.session_id, done.request_id))
+        if waiter is not None and not waiter.done():
+            # The frame ended for its source when its DONE was read: the waiting task resumes a loop turn
+            # or two later, which is this agent's bookkeeping, not the frame's latency.
+            waiter.set_result((done, time.time()))
