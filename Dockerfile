@@ -17,7 +17,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf 
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
-RUN pip install ./agents
+RUN pip install ./wire ./agents
 COPY --from=zoo /zoo /zoo
 ENV EDGEORCH_RUN_DIR=/data EDGEORCH_ZOO_DIR=/zoo HOST=0.0.0.0 PORT=8000
 EXPOSE 8000

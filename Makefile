@@ -19,14 +19,15 @@ define install
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r $(1)
+	$(PY) -m pip install --quiet -e ./wire
 	$(PY) -m pip install --quiet -e ./agents
 	touch $(2)
 endef
 
-$(DEMO_STAMP): requirements.txt requirements/zoo.txt agents/pyproject.toml
+$(DEMO_STAMP): requirements.txt requirements/zoo.txt wire/pyproject.toml agents/pyproject.toml
 	$(call install,requirements/zoo.txt,$(DEMO_STAMP))
 
-$(STAMP): requirements.txt requirements/dev.txt requirements/zoo.txt agents/pyproject.toml
+$(STAMP): requirements.txt requirements/dev.txt requirements/zoo.txt wire/pyproject.toml agents/pyproject.toml
 	$(call install,requirements/dev.txt,$(STAMP))
 	touch $(DEMO_STAMP)
 
@@ -70,7 +71,7 @@ requirements: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy edgeorch/planning agents/edgeorch_agent
+	$(VENV)/bin/mypy edgeorch/planning agents/edgeorch_agent wire/edgeorch_wire
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP)

@@ -33,20 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "agents"))
 
-from edgeorch_agent.codecs import CODECS, decode, encode  # noqa: E402
-from edgeorch_agent.dataplane import (  # noqa: E402
-    STREAM_LIMIT,
-    Activation,
-    DataplaneServer,
-    Frame,
-    Kind,
-    _tune,
-    activation_header,
-    encode_frame,
-    handshake,
-    open_stream,
-    read_frame,
-)
+# The agent's own listener and connecting side are what this measures: the one benchmark (with
+# bench_emulation's stage runtime) that imports the agent, not only the wire contract.
+from edgeorch_agent.dataplane import STREAM_LIMIT, DataplaneServer, handshake, open_stream, tune  # noqa: E402
+from edgeorch_wire.codecs import CODECS, decode, encode  # noqa: E402
+from edgeorch_wire.frames import Activation, Frame, Kind, activation_header, encode_frame, read_frame  # noqa: E402
 
 from bench._common import machine, markdown_table, write_section  # noqa: E402
 
@@ -59,7 +50,7 @@ DEPLOYMENT, SECRET = "bench", b"bench-secret"
 
 
 async def _bare_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    _tune(writer)
+    tune(writer)
     try:
         while True:
             (size,) = struct.unpack("!Q", await reader.readexactly(8))
@@ -73,7 +64,7 @@ async def _bare_server(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
 class Bare:
     async def start(self, port: int) -> None:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port, limit=STREAM_LIMIT)
-        _tune(self.writer)
+        tune(self.writer)
 
     async def send(self, payload: memoryview) -> None:
         self.writer.write(struct.pack("!Q", payload.nbytes))

@@ -15,6 +15,12 @@ urlpatterns = [
     path("api/", include("edgeorch.api.urls")),
     path("agent/install.sh", device_views.install_script, name="agent-install"),
     path("agent/edgeorch-agent.tar.gz", device_views.agent_package, name="agent-package"),
+    path(
+        "agent/edgeorch-wire.tar.gz",
+        device_views.agent_package,
+        {"filename": "edgeorch-wire.tar.gz"},
+        name="agent-wire-package",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     *[

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from itertools import islice
 
-from .protocol import Record
+from edgeorch_wire.protocol import Record
 
 DEFAULT_CAPACITY = 10_000
 

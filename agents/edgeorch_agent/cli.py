@@ -27,6 +27,8 @@ import socket
 import sys
 from pathlib import Path
 
+from edgeorch_wire.profiles import ProfileError, list_profiles, load_profile
+
 from . import __version__
 from .client import Agent, AgentOptions
 from .collectors import (
@@ -42,7 +44,6 @@ from .emulation.device import EmulatedDevice
 from .emulation.links import LinkSpecError, LinkTable, load_links
 from .enroll import EnrollError, enroll
 from .inventory import collect_inventory
-from .profiles import ProfileError, list_profiles, load_profile
 
 EXIT_USAGE = 2
 INTERVAL_ENV = "EDGEORCH_AGENT_TELEMETRY_INTERVAL"

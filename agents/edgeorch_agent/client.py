@@ -30,21 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
-
-from . import __version__
-from .backoff import Backoff
-from .buffer import DEFAULT_CAPACITY, TelemetryBuffer
-from .collectors import Sampler
-from .config import AgentConfig
-from .controlprobe import probe_control_plane
-from .dataplane import DataplaneServer
-from .emulation.device import EmulatedDevice
-from .emulation.links import LinkTable
-from .executor import Executor
-from .inventory import collect_inventory
-from .protocol import (
+from edgeorch_wire.protocol import (
     CLOSE_AUTH_FAILED,
     CLOSE_IDENTITY,
     CLOSE_PROTOCOL,
@@ -66,6 +52,20 @@ from .protocol import (
     Welcome,
     decode,
 )
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from . import __version__
+from .backoff import Backoff
+from .buffer import DEFAULT_CAPACITY, TelemetryBuffer
+from .collectors import Sampler
+from .config import AgentConfig
+from .controlprobe import probe_control_plane
+from .dataplane import DataplaneServer
+from .emulation.device import EmulatedDevice
+from .emulation.links import LinkTable
+from .executor import Executor
+from .inventory import collect_inventory
 
 log = logging.getLogger(__name__)
 

@@ -41,8 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psutil
-
-from .protocol import MAX_METRIC_NAME, MAX_METRICS_PER_RECORD
+from edgeorch_wire.protocol import MAX_METRIC_NAME, MAX_METRICS_PER_RECORD
 
 log = logging.getLogger(__name__)
 

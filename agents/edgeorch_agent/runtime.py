@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from .codecs import CODECS
+from edgeorch_wire.codecs import CODECS
 
 log = logging.getLogger(__name__)
 

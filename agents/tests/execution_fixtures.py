@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 from edgeorch_agent.dataplane import DataplaneServer
 from edgeorch_agent.executor import Executor
-from edgeorch_agent.protocol import Message
+from edgeorch_wire.protocol import Message
 from onnx import TensorProto, helper, numpy_helper
 
 CREDENTIAL = "dev-1.s3cret"

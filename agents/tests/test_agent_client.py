@@ -10,7 +10,7 @@ from http import HTTPStatus
 from edgeorch_agent.client import EXIT_FATAL, Agent, AgentOptions
 from edgeorch_agent.collectors import Sampler
 from edgeorch_agent.config import AgentConfig
-from edgeorch_agent.protocol import (
+from edgeorch_wire.protocol import (
     AGENT_MESSAGES,
     CLOSE_AUTH_FAILED,
     CLOSE_REVOKED,

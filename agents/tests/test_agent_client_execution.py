@@ -6,9 +6,10 @@ import asyncio
 import json
 
 import numpy as np
-from edgeorch_agent.codecs import encode
-from edgeorch_agent.dataplane import Activation, activation_bytes, parse_activation, parse_frame, ping
-from edgeorch_agent.protocol import AGENT_MESSAGES, CLOSE_REVOKED, Deploy, Relayed, decode
+from edgeorch_agent.dataplane import ping
+from edgeorch_wire.codecs import encode
+from edgeorch_wire.frames import Activation, activation_bytes, parse_activation, parse_frame
+from edgeorch_wire.protocol import AGENT_MESSAGES, CLOSE_REVOKED, Deploy, Relayed, decode
 from execution_fixtures import HIDDEN_SHAPE, chain_stages, conv_chain, file_server, run_model
 from test_agent_client import DEVICE_ID, make_agent, welcome
 from websockets.asyncio.server import ServerConnection, serve

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from edgeorch_agent.cli import build_parser
-from edgeorch_agent.protocol import AGENT_MESSAGES, CLOSE_REVOKED, Probe, ProbeResult, ProtocolError, decode
+from edgeorch_wire.protocol import AGENT_MESSAGES, CLOSE_REVOKED, Probe, ProbeResult, ProtocolError, decode
 from test_agent_client import DEVICE_ID, make_agent, welcome
 from test_agent_client_execution import next_message
 from websockets.asyncio.server import ServerConnection, serve

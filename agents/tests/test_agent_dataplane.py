@@ -4,26 +4,28 @@ import asyncio
 
 import numpy as np
 import pytest
-from edgeorch_agent.codecs import encode
 from edgeorch_agent.dataplane import (
-    HEADER_SIZE,
-    MAGIC,
-    Activation,
     AuthError,
     DataplaneServer,
-    Frame,
-    FrameError,
-    Kind,
     PeerLink,
     PeerPool,
     PeerUnreachable,
     Rejected,
+    ping,
+)
+from edgeorch_wire.codecs import encode
+from edgeorch_wire.frames import (
+    HEADER_SIZE,
+    MAGIC,
+    Activation,
+    Frame,
+    FrameError,
+    Kind,
     activation_bytes,
     activation_header,
     encode_frame,
     parse_activation,
     parse_frame,
-    ping,
     read_frame,
 )
 

@@ -7,9 +7,10 @@ import threading
 
 import numpy as np
 import pytest
-from edgeorch_agent.codecs import encode
-from edgeorch_agent.dataplane import Activation, AuthError, PeerLink, parse_activation, parse_frame
-from edgeorch_agent.protocol import (
+from edgeorch_agent.dataplane import AuthError, PeerLink
+from edgeorch_wire.codecs import encode
+from edgeorch_wire.frames import Activation, parse_activation, parse_frame
+from edgeorch_wire.protocol import (
     Deploy,
     Probe,
     Profile,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from edgeorch_agent.protocol import Run
+from edgeorch_wire.protocol import Run
 from execution_fixtures import chain_stages, conv_chain, file_server, node, npy
 from test_agent_execution import X, deploy
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 from edgeorch_agent.cli import main
 from edgeorch_agent.config import AgentConfig, save_config
-from edgeorch_agent.protocol import Welcome
+from edgeorch_wire.protocol import Welcome
 from websockets.asyncio.server import ServerConnection, serve
 
 DEVICE_ID = "8d0a3c55-0000-4000-8000-000000000003"

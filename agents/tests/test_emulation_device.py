@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 
+import msgspec
 import numpy as np
 import pytest
 from edgeorch_agent.emulation.device import EmulatedDevice
 from edgeorch_agent.emulation.links import LinkTable
 from edgeorch_agent.emulation.tenants import BackgroundTenant
-from edgeorch_agent.profiles import load_profile
-from edgeorch_agent.protocol import Deploy, Shape, Stream, Tenant
 from edgeorch_agent.runtime import Stretch
+from edgeorch_wire.profiles import load_profile
+from edgeorch_wire.protocol import Deploy, Shape, Stream, Tenant
 from execution_fixtures import INPUT_SHAPE, chain_stages, conv_chain, file_server, node, npy
 
 X = np.random.default_rng(1).standard_normal(INPUT_SHAPE).astype(np.float32)
@@ -28,7 +28,7 @@ class Clock:
 
 
 def profile(name: str = "jetson-nano", **changes):
-    return dataclasses.replace(load_profile(name), **changes)
+    return msgspec.structs.replace(load_profile(name), **changes)
 
 
 def test_the_compute_scale_is_speed_times_unit_speed_times_the_throttle():

@@ -7,18 +7,12 @@ import time
 
 import numpy as np
 import pytest
-from edgeorch_agent.dataplane import Activation, DataplaneServer, PeerLink
-from edgeorch_agent.emulation.links import (
-    LinkShaper,
-    LinkSpec,
-    LinkSpecError,
-    LinkTable,
-    RandomWalk,
-    load_links,
-    parse_links,
-)
+from edgeorch_agent.dataplane import DataplaneServer, PeerLink
+from edgeorch_agent.emulation.links import LinkShaper, LinkTable
 from edgeorch_agent.executor import _probe_link
-from edgeorch_agent.protocol import SERVER_MESSAGES, Shape, decode
+from edgeorch_wire.frames import Activation
+from edgeorch_wire.links import LinkSpec, LinkSpecError, RandomWalk, load_links, parse_links
+from edgeorch_wire.protocol import SERVER_MESSAGES, Shape, decode
 
 SECRET = b"link-secret"
 

@@ -1,4 +1,5 @@
-"""Plain HTTP views for devices: the agent install script and the agent package it installs."""
+"""Plain HTTP views for devices: the agent install script and the two packages it installs (the agent and
+the wire contract it depends on), so a device needs no other index for our code."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from django.views.decorators.http import require_GET
 
 from .api import public_base_url
 
-AGENT_DIR = Path(settings.BASE_DIR) / "agents"
+# The served packages: file name -> (source directory, the directory name inside the archive).
+PACKAGES = {
+    "edgeorch-agent.tar.gz": (Path(settings.BASE_DIR) / "agents", "edgeorch-agent"),
+    "edgeorch-wire.tar.gz": (Path(settings.BASE_DIR) / "wire", "edgeorch-wire"),
+}
 
 
 @require_GET
@@ -25,23 +30,24 @@ def install_script(request):
 
 
 @require_GET
-def agent_package(request):
-    """The agent's source distribution, built from this server's own copy, so devices need no other index."""
+def agent_package(request, filename: str = "edgeorch-agent.tar.gz"):
+    """A source distribution (the agent's or the wire contract's), built from this server's own copy."""
     return HttpResponse(
-        _agent_sdist(),
+        _sdist(filename),
         content_type="application/gzip",
-        headers={"Content-Disposition": 'attachment; filename="edgeorch-agent.tar.gz"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-@lru_cache(maxsize=1)
-def _agent_sdist() -> bytes:
+@lru_cache(maxsize=len(PACKAGES))
+def _sdist(filename: str) -> bytes:
+    directory, name = PACKAGES[filename]
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for path in sorted(AGENT_DIR.rglob("*")):
-            rel = path.relative_to(AGENT_DIR)
+        for path in sorted(directory.rglob("*")):
+            rel = path.relative_to(directory)
             if path.is_file() and not _skipped(rel):
-                tar.add(path, arcname=f"edgeorch-agent/{rel}")
+                tar.add(path, arcname=f"{name}/{rel}")
     return buffer.getvalue()
 
 

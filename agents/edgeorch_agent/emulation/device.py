@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..profiles import DeviceProfile
+from edgeorch_wire.profiles import DeviceProfile
+from edgeorch_wire.thermal import ThermalModel
+
 from .tenants import BackgroundTenant, check_share
-from .thermal import ThermalModel
 
 # Metrics this module reports instead of the host's sensors (declared in hello.inventory.emulated_metrics).
 THERMAL_METRICS = ("temp.emulated", "cpu.throttle_factor", "power.watts")

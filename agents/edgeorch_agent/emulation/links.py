@@ -1,19 +1,8 @@
 """Network emulation on the data plane: each link from this agent to a peer has a bandwidth, RTT, jitter
 and loss, constant or following a trace, and every data-plane send to that peer takes the time it would.
 
-A link spec (JSON)::
-
-    {"bandwidth_bps": 10e6, "rtt_s": 0.02, "jitter_s": 0.002, "loss": 0.001}
-
-Every field may be omitted (bandwidth: unlimited; the rest: 0) or be a trace instead of a number:
-
-- ``{"steps": [[t, value], ...]}`` — piecewise constant from each ``t`` (seconds since the link was set);
-  before the first step, the first value;
-- ``{"random_walk": {"start", "min", "max", "sigma", "seed", "step_s": 1.0}}`` — every ``step_s`` the value
-  moves by a normal step of ``sigma``, clipped to ``[min, max]``; the same seed gives the same walk;
-- ``{"csv": "path"}`` — rows ``time,value`` (e.g. time,bandwidth from a measurement campaign), held like
-  steps; a header row is skipped. Only in a ``--links`` file (relative paths from its directory), never in
-  a control message: the control plane must not make an agent read its files.
+Link specs and their traces (constant, ``steps``, ``random_walk``, ``csv``) are the wire contract's:
+``edgeorch_wire.links`` parses them, for a ``--links`` file and a ``shape`` message alike.
 
 Delay of an N-byte send, in direction up (this agent → peer) or down (the answer to a PING)::
 
@@ -35,154 +24,29 @@ so probes measure the emulated link both ways.
 from __future__ import annotations
 
 import asyncio
-import bisect
-import csv
-import json
 import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+
+from edgeorch_wire.links import (
+    ANY_PEER,
+    FIELDS,
+    LinkSpec,
+    LinkSpecError,
+    Trace,
+    load_links,
+    parse_links,
+    parse_trace,
+)
+
+__all__ = [
+    "ANY_PEER", "FIELDS", "PACKET_BYTES", "LinkShaper", "LinkSpec", "LinkSpecError", "LinkState", "LinkTable",
+    "Trace", "load_links", "parse_links", "parse_trace",
+]  # fmt: skip
 
 PACKET_BYTES = 1448  # one TCP segment's payload on a 1500-byte MTU
-FIELDS = ("bandwidth_bps", "rtt_s", "jitter_s", "loss")
-ANY_PEER = "*"
-
-
-class LinkSpecError(ValueError):
-    """A link spec or trace is malformed; the message names the peer and the field."""
-
-
-class Trace(Protocol):
-    def value(self, t: float) -> float: ...
-
-
-@dataclass(frozen=True)
-class Constant:
-    constant: float
-
-    def value(self, t: float) -> float:
-        return self.constant
-
-
-@dataclass(frozen=True)
-class Steps:
-    times: tuple[float, ...]
-    values: tuple[float, ...]
-
-    def value(self, t: float) -> float:
-        return self.values[max(0, bisect.bisect_right(self.times, t) - 1)]
-
-
-class RandomWalk:
-    """Reproducible: the walk is drawn step by step from its own seeded generator, and kept."""
-
-    def __init__(self, start: float, low: float, high: float, sigma: float, seed: int, step_s: float = 1.0):
-        self.low, self.high, self.sigma, self.step_s = low, high, sigma, step_s
-        self._rng = random.Random(seed)
-        self._walk = [min(high, max(low, start))]
-
-    def value(self, t: float) -> float:
-        index = max(0, int(t / self.step_s))
-        while len(self._walk) <= index:
-            moved = self._walk[-1] + self._rng.gauss(0.0, self.sigma)
-            self._walk.append(min(self.high, max(self.low, moved)))
-        return self._walk[index]
-
-
-# --- parsing ---------------------------------------------------------------------------------------------
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise LinkSpecError(f"{where} must be a finite number, not {value!r}")
-    return float(value)
-
-
-def parse_trace(spec: Any, where: str, base_dir: Path | None = None) -> Trace:
-    """A number or one of the trace objects; ``base_dir`` None refuses CSV files (control messages)."""
-    if not isinstance(spec, dict):
-        return Constant(_number(spec, where))
-    if len(spec) != 1:
-        raise LinkSpecError(f"{where}: a trace is one of steps, random_walk or csv, got {sorted(spec)}")
-    kind, body = next(iter(spec.items()))
-    if kind == "steps":
-        return _steps(body, where)
-    if kind == "random_walk":
-        return _random_walk(body, where)
-    if kind == "csv":
-        if base_dir is None:
-            raise LinkSpecError(f"{where}: csv traces are read only from a --links file")
-        return _csv(base_dir / str(body), where)
-    raise LinkSpecError(f"{where}: unknown trace kind {kind!r} (steps, random_walk, csv)")
-
-
-def _steps(body: Any, where: str) -> Steps:
-    if not isinstance(body, list) or not body:
-        raise LinkSpecError(f"{where}.steps must be a non-empty list of [t, value]")
-    points = []
-    for i, point in enumerate(body):
-        if not isinstance(point, (list, tuple)) or len(point) != 2:
-            raise LinkSpecError(f"{where}.steps[{i}] must be [t, value]")
-        points.append(
-            (_number(point[0], f"{where}.steps[{i}][0]"), _number(point[1], f"{where}.steps[{i}][1]"))
-        )
-    points.sort()
-    return Steps(tuple(p[0] for p in points), tuple(p[1] for p in points))
-
-
-def _random_walk(body: Any, where: str) -> RandomWalk:
-    if not isinstance(body, dict):
-        raise LinkSpecError(f"{where}.random_walk must be an object")
-    try:
-        values = {k: _number(body[k], f"{where}.random_walk.{k}") for k in ("start", "min", "max", "sigma")}
-        seed = body.get("seed", 0)
-        step_s = _number(body.get("step_s", 1.0), f"{where}.random_walk.step_s")
-    except KeyError as exc:
-        raise LinkSpecError(f"{where}.random_walk needs {exc.args[0]!r}") from None
-    if not isinstance(seed, int) or values["min"] > values["max"] or values["sigma"] < 0 or step_s <= 0:
-        raise LinkSpecError(f"{where}.random_walk: need an integer seed, min <= max, sigma >= 0, step_s > 0")
-    return RandomWalk(values["start"], values["min"], values["max"], values["sigma"], seed, step_s)
-
-
-def _csv(path: Path, where: str) -> Steps:
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = [row for row in csv.reader(handle) if row and not row[0].lstrip().startswith("#")]
-    except OSError as exc:
-        raise LinkSpecError(f"{where}: cannot read {path}: {exc.strerror or exc}") from None
-    points = []
-    for line, row in enumerate(rows, 1):
-        try:
-            points.append([float(row[0]), float(row[1])])
-        except (ValueError, IndexError):
-            if line > 1 or points:  # only the first row may be a header
-                raise LinkSpecError(f"{where}: {path} row {line} is not time,value: {row}") from None
-    return _steps(points, f"{where} ({path.name})")
-
-
-@dataclass(frozen=True)
-class LinkSpec:
-    bandwidth_bps: Trace | None  # None: unlimited (no serialisation delay)
-    rtt_s: Trace
-    jitter_s: Trace
-    loss: Trace
-
-    @classmethod
-    def parse(cls, data: Any, where: str = "link", base_dir: Path | None = None) -> LinkSpec:
-        if not isinstance(data, dict):
-            raise LinkSpecError(f"{where} must be an object with {', '.join(FIELDS)}")
-        unknown = set(data) - set(FIELDS)
-        if unknown:
-            raise LinkSpecError(f"{where}: unknown field(s) {sorted(unknown)} (known: {', '.join(FIELDS)})")
-        bandwidth = data.get("bandwidth_bps")
-        traces = {k: parse_trace(data.get(k, 0.0), f"{where}.{k}", base_dir) for k in FIELDS[1:]}
-        return cls(
-            None if bandwidth is None else parse_trace(bandwidth, f"{where}.bandwidth_bps", base_dir),
-            **traces,
-        )
 
 
 # --- shaping ---------------------------------------------------------------------------------------------
@@ -291,23 +155,3 @@ class LinkTable:
 
     def __len__(self) -> int:
         return len(self._specs)
-
-
-def parse_links(data: Any, where: str = "links", base_dir: Path | None = None) -> dict[str, LinkSpec | None]:
-    """``{peer: spec | null}`` as in a ``--links`` file or a ``shape`` message."""
-    if not isinstance(data, dict):
-        raise LinkSpecError(f"{where} must be an object mapping a peer (device id, name or '*') to a link")
-    return {
-        str(peer): None if spec is None else LinkSpec.parse(spec, f"{where}[{peer!r}]", base_dir)
-        for peer, spec in data.items()
-    }
-
-
-def load_links(path: Path) -> dict[str, LinkSpec | None]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LinkSpecError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise LinkSpecError(f"{path} is not valid JSON: {exc}") from None
-    return parse_links(data, str(path), base_dir=path.parent)

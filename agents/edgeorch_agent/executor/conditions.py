@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ..emulation.links import LinkSpecError, parse_links
-from ..protocol import Shape, Tenant
+from edgeorch_wire.links import LinkSpecError, parse_links
+from edgeorch_wire.protocol import Shape, Tenant
+
 from .state import Shared
 
 log = logging.getLogger(__name__)

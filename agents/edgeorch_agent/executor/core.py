@@ -10,10 +10,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from ..dataplane import Activation, Done, FrameError, PeerPool, Rejected, parse_activation, parse_frame
-from ..emulation.device import EmulatedDevice
-from ..emulation.links import LinkTable
-from ..protocol import (
+from edgeorch_wire.frames import Activation, Done, FrameError, parse_activation, parse_frame
+from edgeorch_wire.protocol import (
     Deploy,
     Message,
     Probe,
@@ -27,6 +25,10 @@ from ..protocol import (
     Tenant,
     Undeploy,
 )
+
+from ..dataplane import PeerPool, Rejected
+from ..emulation.device import EmulatedDevice
+from ..emulation.links import LinkTable
 from ..runtime import Deployment, SegmentCache
 from .conditions import Conditions
 from .deployments import Deployer

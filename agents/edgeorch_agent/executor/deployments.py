@@ -7,8 +7,9 @@ import asyncio
 import time
 from typing import Any
 
-from ..profiles import ProfileError
-from ..protocol import Deploy, DeployStatus, Undeploy
+from edgeorch_wire.profiles import ProfileError
+from edgeorch_wire.protocol import Deploy, DeployStatus, Undeploy
+
 from ..runtime import DeployError, Deployment, StageError
 from .stages import Pipeline
 from .state import Shared

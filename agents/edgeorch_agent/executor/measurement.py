@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from edgeorch_wire.frames import DEFAULT_MAX_PAYLOAD, FrameError
+from edgeorch_wire.protocol import LINK_PROBE_MAX_BYTES, Probe, ProbeResult, Profile, ProfileResult
 
-from ..dataplane import DEFAULT_MAX_PAYLOAD, FrameError, ping
+from ..dataplane import ping
 from ..emulation.device import EmulatedDevice
 from ..emulation.links import LinkShaper
-from ..protocol import LINK_PROBE_MAX_BYTES, Probe, ProbeResult, Profile, ProfileResult
 from ..runtime import DeployError, StageError, Stretch, TensorSpec, load_session
 from .state import ControlProbe, Shared
 

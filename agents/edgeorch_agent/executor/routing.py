@@ -14,10 +14,11 @@ import time
 from typing import Any
 
 import numpy as np
+from edgeorch_wire.codecs import encode
+from edgeorch_wire.frames import Activation, Done, activation_bytes
+from edgeorch_wire.protocol import Relay, Result, StageFailed
 
-from ..codecs import encode
-from ..dataplane import Activation, AuthError, Done, PeerUnreachable, activation_bytes
-from ..protocol import Relay, Result, StageFailed
+from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import Deployment, NextHop, Stage, StageError
 from .state import Shared, Work
 

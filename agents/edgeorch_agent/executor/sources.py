@@ -11,10 +11,11 @@ from io import BytesIO
 from typing import Any
 
 import numpy as np
+from edgeorch_wire.codecs import CodecError, encode
+from edgeorch_wire.frames import Activation
+from edgeorch_wire.protocol import SOURCE_STAGE, Run
 
-from ..codecs import CodecError, encode
-from ..dataplane import Activation, AuthError, PeerUnreachable
-from ..protocol import SOURCE_STAGE, Run
+from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, Deployment, StageError, http_get, trace_entry
 from .deployments import Deployer
 from .routing import Router

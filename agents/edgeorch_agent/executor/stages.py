@@ -13,9 +13,10 @@ import logging
 import time
 
 import numpy as np
+from edgeorch_wire.codecs import CodecError, decode, encode
+from edgeorch_wire.frames import Activation
 
-from ..codecs import CodecError, decode, encode
-from ..dataplane import Activation, AuthError, PeerUnreachable, Rejected
+from ..dataplane import AuthError, PeerUnreachable, Rejected
 from ..runtime import Deployment, Stage, StageError, TensorSpec, trace_entry
 from .routing import Encoded, Router
 from .state import Shared, Work

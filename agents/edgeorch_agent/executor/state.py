@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from edgeorch_wire.frames import Done
+from edgeorch_wire.protocol import Message
 
-from ..dataplane import Done, PeerPool
+from ..dataplane import PeerPool
 from ..emulation.device import EmulatedDevice
 from ..emulation.links import LinkTable
-from ..protocol import Message
 from ..runtime import Deployment, SegmentCache
 
 Outbox = Callable[[Message, "bytes | None"], Awaitable[None]]

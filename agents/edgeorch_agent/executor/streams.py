@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from edgeorch_wire.codecs import CodecError
+from edgeorch_wire.frames import Done
+from edgeorch_wire.protocol import Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
 
-from ..codecs import CodecError
-from ..dataplane import AuthError, Done, PeerUnreachable
-from ..protocol import Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
+from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, StageError
 from .routing import Router
 from .sources import Route, Source

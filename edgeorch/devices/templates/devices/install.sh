@@ -1,6 +1,7 @@
 #!/bin/sh
-# edgeorch agent installer: creates a virtual environment, installs the agent from this server,
-# enrolls the device with a one-time token and, with --systemd, installs and starts a service.
+# edgeorch agent installer: creates a virtual environment, installs the agent and the wire contract it
+# depends on from this server, enrolls the device with a one-time token and, with --systemd, installs and
+# starts a service.
 #   curl -fsSL {{ server }}/agent/install.sh | sh -s -- --server {{ server }} --token TOKEN [--name NAME]
 #        [--profile PROFILE] [--prefix DIR] [--systemd]
 # EDGEORCH_PIP_ARGS adds arguments to pip (e.g. --index-url of a local mirror on an offline network).
@@ -31,7 +32,8 @@ command -v python3 >/dev/null || { echo "install.sh: python3 (3.10 or newer) is 
 echo "Installing the edgeorch agent into $PREFIX"
 python3 -m venv "$PREFIX/venv"
 # shellcheck disable=SC2086
-"$PREFIX/venv/bin/pip" install --quiet ${EDGEORCH_PIP_ARGS:-} "$SERVER/agent/edgeorch-agent.tar.gz"
+"$PREFIX/venv/bin/pip" install --quiet ${EDGEORCH_PIP_ARGS:-} \
+  "$SERVER/agent/edgeorch-wire.tar.gz" "$SERVER/agent/edgeorch-agent.tar.gz"
 
 CONFIG="$PREFIX/agent.json"
 set -- enroll --server "$SERVER" --token "$TOKEN" --name "$NAME" --config "$CONFIG"

@@ -1,16 +1,17 @@
-"""Device profiles: shipped as data, loaded and validated with errors that name the field."""
+"""Device profiles: shipped as data, loaded and checked against their declared schema, with errors that name
+the field."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from edgeorch_agent.profiles import ProfileError, list_profiles, load_profile, profile_from_dict
+from edgeorch_wire.profiles import ProfileError, list_profiles, load_profile, profile_from_dict
 
 SHIPPED = {"host", "jetson-nano", "jetson-orin-nano", "rpi4", "edge-server"}
 
 
-def test_the_agent_ships_the_five_profiles_and_each_one_loads():
+def test_the_wire_package_ships_the_five_profiles_and_each_one_loads():
     assert SHIPPED <= set(list_profiles())
     for name in SHIPPED:
         profile = load_profile(name)
@@ -49,15 +50,16 @@ def test_a_profile_can_be_a_json_file(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"units": []}, "'units' must be a non-empty list"),
+        ({"units": []}, "'units' must not be empty"),
         (
             {"units": [{"name": "tpu", "speed": 1, "shm_bandwidth_bps": 1}]},
-            "units\\[0\\]: 'name' must be one of",
+            "units\\[0\\]: name must be one of 'cpu', 'gpu', 'npu', not 'tpu'",
         ),
-        ({"speed": -1}, "'speed' must be > 0"),
-        ({"class": "cloud"}, "'class' must be one of end, edge"),
-        ({"power": {"idle_w": 5, "busy_w": 2}}, "'busy_w' must be at least 'idle_w'"),
-        ({"memory_limit_bytes": "4G"}, "'memory_limit_bytes' must be a positive integer"),
+        ({"speed": -1}, "speed must be a finite number > 0, not -1"),
+        ({"class": "cloud"}, "class must be one of 'edge', 'end', not 'cloud'"),
+        ({"power": {"idle_w": 5, "busy_w": 2}}, "power: 'busy_w' must be at least 'idle_w'"),
+        ({"memory_limit_bytes": "4G"}, "'memory_limit_bytes' must be an integer or null, not str"),
+        ({"memory_limit_bytes": 0}, "memory_limit_bytes must be positive"),
     ],
 )
 def test_a_malformed_profile_is_refused_with_the_field_named(change, message):
@@ -70,7 +72,7 @@ def test_a_thermal_model_must_throttle_above_its_threshold_and_to_a_real_clock_f
     thermal = load_profile("rpi4").to_dict()["thermal"]
     for change, message in (
         ({"max_c": 70.0}, "'max_c' must be above"),
-        ({"clock_floor": 1.5}, "clock fraction"),
+        ({"clock_floor": 1.5}, "clock_floor must be in \\(0, 1\\]"),
     ):
         data = load_profile("rpi4").to_dict() | {"thermal": thermal | change}
         with pytest.raises(ProfileError, match=message):

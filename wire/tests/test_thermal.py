@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from edgeorch_agent.emulation.thermal import ThermalModel
-from edgeorch_agent.profiles import Power, ThermalParams
+from edgeorch_wire.profiles import Power, ThermalParams
+from edgeorch_wire.thermal import ThermalModel
 
 PARAMS = ThermalParams(
     ambient_c=25.0, r_c_per_w=10.0, tau_s=60.0, throttle_at_c=70.0, max_c=90.0, clock_floor=0.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from edgeorch_agent.protocol import (
+from edgeorch_wire.protocol import (
     AGENT_MESSAGES,
     SERVER_MESSAGES,
     Deploy,
@@ -91,7 +91,7 @@ def test_agent_replies_decode_on_the_server_side():
 
 
 def test_a_stream_switch_names_its_session_deployment_stage_and_switch():
-    from edgeorch_agent.protocol import SERVER_MESSAGES, ProtocolError, StreamSwitch, decode
+    from edgeorch_wire.protocol import SERVER_MESSAGES, ProtocolError, StreamSwitch, decode
 
     message = decode(StreamSwitch("s", "d", 0, "w").to_json(), SERVER_MESSAGES)
     assert message == StreamSwitch("s", "d", 0, "w", None)

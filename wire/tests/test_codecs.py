@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from edgeorch_agent.codecs import CODECS, CodecError, decode, encode
+from edgeorch_wire.codecs import CODECS, CodecError, decode, encode
 
 
 def relu_output(shape=(1, 64, 56, 56)) -> np.ndarray:

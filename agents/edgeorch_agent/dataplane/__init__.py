@@ -1,0 +1,45 @@
+"""The data plane: the agent's own TCP listener for peer-to-peer binary frames, and its links to peers.
+
+The listener (``server``) answers PING with PONG (reachability, round-trip time and bandwidth probes need no
+authentication), and accepts activations (tensors between the stages of a split model) and DONE frames from
+peers that proved they hold the deployment's secret. ``peers`` opens and pools authenticated links to other
+agents' listeners; ``ping`` times PING/PONG exchanges. The frames themselves (layout, ACTIVATION header,
+DONE, MAC) are the wire contract's: ``edgeorch_wire.frames`` (docs/protocol.md).
+"""
+
+# The frames' old home, only while control-plane code still imports them from here (not the agent).
+from edgeorch_wire.frames import (  # noqa: E402, I001
+    DEFAULT_MAX_PAYLOAD,
+    Activation,
+    Done,
+    FrameError,
+    activation_bytes,
+    parse_activation,
+    parse_frame,
+)
+
+from .peers import AuthError, PeerLink, PeerPool, PeerUnreachable, handshake
+from .ping import ping
+from .server import DataplaneServer, Rejected
+from .sockets import STREAM_LIMIT, open_stream, tune
+
+__all__ = [
+    "DEFAULT_MAX_PAYLOAD",
+    "Activation",
+    "Done",
+    "FrameError",
+    "activation_bytes",
+    "parse_activation",
+    "parse_frame",
+    "STREAM_LIMIT",
+    "AuthError",
+    "DataplaneServer",
+    "PeerLink",
+    "PeerPool",
+    "PeerUnreachable",
+    "Rejected",
+    "handshake",
+    "open_stream",
+    "ping",
+    "tune",
+]

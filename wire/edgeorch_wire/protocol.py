@@ -1,0 +1,413 @@
+"""The control-channel wire protocol, version 1 (docs/protocol.md; its message tables come from here).
+
+Every control message is one JSON text frame, an object with ``v`` (protocol version), ``type`` and the
+fields of that type. Each message is declared once, below, as a msgspec Struct: the declaration is the
+decoder (``decode``), the encoder (``to_json``) and the documentation (``edgeorch_wire.doc``). Both ends
+import it from here. Tensors never travel on this channel (see ``edgeorch_wire.frames``).
+
+Nested objects the agent's runtime reads as dicts (a deploy's stages, a run's entry, a probe's peers) stay
+plain JSON data, checked against a declared shape (``Shaped``; the shapes are in ``edgeorch_wire.shapes``).
+Why msgspec rather than pydantic: docs/benchmarks.md, "Wire decoding".
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from typing import Annotated, Any, ClassVar, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct
+
+from .checks import MAX_FLOAT, Invalid, Shaped, check_shapes, explain, shaped_fields
+from .shapes import DataplaneAddress, Entry, MeasuredLink, PeerAddress, PeerLink, Segment, Stage
+
+VERSION = 1
+
+# Websocket close codes (4000-4999 are free for applications).
+CLOSE_AUTH_FAILED = 4001
+CLOSE_PROTOCOL = 4002
+CLOSE_REVOKED = 4003
+CLOSE_REPLACED = 4004
+CLOSE_IDENTITY = 4009
+CLOSE_TOO_BIG = 4013  # like HTTP 413; Daphne lets applications close only with 1000 or 3000-4999
+# Close codes after which reconnecting cannot help: the agent stops instead of retrying.
+FATAL_CLOSE_CODES = frozenset({CLOSE_AUTH_FAILED, CLOSE_REVOKED, CLOSE_IDENTITY})
+
+MAX_RECORDS_PER_BATCH = 5000
+MAX_METRICS_PER_RECORD = 512
+MAX_METRIC_NAME = 64
+# The largest upload the control plane's link-probe endpoint accepts (and an agent sends it in a probe).
+LINK_PROBE_MAX_BYTES = 8 * 1024 * 1024
+# The stage number of a trace's source entry: the hop of a request's input from its source to the first
+# stage on another agent (``entry``), timed like any stage's outgoing transfer.
+SOURCE_STAGE = -1
+
+Positive = Annotated[int, Meta(gt=0)]
+NonNegative = Annotated[int, Meta(ge=0)]
+Finite = Annotated[float, Meta(ge=-MAX_FLOAT, le=MAX_FLOAT)]
+Object = dict[str, Any]
+M = TypeVar("M", bound="Message")
+
+
+class ProtocolError(Invalid):
+    """A message that cannot be accepted. ``code`` is machine-readable, the message says what was wrong."""
+
+
+class Message(Struct, tag_field="type", kw_only=True):
+    """Base of every control message. ``type`` is the msgspec tag (set per class); ``v`` the version."""
+
+    type: ClassVar[str] = ""
+    _shapes: ClassVar[tuple[tuple[str, Any], ...]] = ()
+    v: int = VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
+
+    def to_json(self) -> str:
+        return _ENCODER.encode(self).decode()
+
+    @classmethod
+    def from_dict(cls: builtins.type[M], data: dict[str, Any]) -> M:
+        """A message from already-parsed JSON (its ``type`` may be left out); ``ProtocolError`` if off."""
+        try:
+            message = msgspec.convert({**data, "type": cls.type}, cls)
+        except msgspec.ValidationError as exc:
+            raise _protocol_error(explain(exc, cls, data, cls.type)) from None
+        message.check()
+        return message
+
+    def check(self) -> None:
+        """What a declaration cannot say: the shapes of plain-data fields, rules across fields."""
+        try:
+            check_shapes(self, self._shapes, self.type)
+        except Invalid as exc:
+            raise _protocol_error(exc) from None
+
+
+# --- agent -> control plane --------------------------------------------------------------------------
+
+
+class Hello(Message, tag="hello"):
+    """First message on every connection: who the agent is and what its device has."""
+
+    device_id: str
+    agent_version: str
+    inventory: Annotated[Object, Meta(description="hostname, os, cpu_model, memory_bytes, … (free form)")]
+    dataplane: Annotated[Object | None, Shaped(DataplaneAddress)] = None
+    profile: Annotated[str | None, Meta(description="the emulated device profile, if any")] = None
+
+
+class Record(Struct):
+    """All of one device's metrics at one instant. ``seq`` numbers records per device, from 0 upwards."""
+
+    seq: NonNegative
+    ts: float
+    metrics: Annotated[
+        dict[Annotated[str, Meta(max_length=MAX_METRIC_NAME)], Finite],
+        Meta(max_length=MAX_METRICS_PER_RECORD),
+    ]
+
+
+class Telemetry(Message, tag="telemetry"):
+    """A batch of records. ``dropped`` counts records the agent discarded since it started (buffer full)."""
+
+    records: Annotated[list[Record], Meta(max_length=MAX_RECORDS_PER_BATCH)] = msgspec.field(
+        default_factory=list
+    )
+    dropped: NonNegative = 0
+
+
+class DeployStatus(Message, tag="deploy_status"):
+    """A ``deploy`` is loaded (``ok``) or failed (``error``); ``load_s``: download and session creation."""
+
+    deployment_id: str
+    ok: bool
+    error: str | None = None
+    load_s: float = 0.0
+
+
+class Result(Message, tag="result"):
+    """A request's final output; for a one-shot ``run`` ONE binary frame (ACTIVATION, codec raw) follows."""
+
+    deployment_id: str
+    request_id: int
+    session_id: str | None
+    trace: Annotated[list[Object], Meta(description="one entry per stage (docs/protocol.md, Traces)")]
+    output: Annotated[
+        Object, Meta(description="{name, shape, dtype, top_k} of the final stage's first output")
+    ]
+
+
+class StreamReport(Message, tag="stream_report"):
+    """Finished stream frames, every ``report_every`` and at the end: ``{request_id, trace, latency_s, ok,
+    error}`` each."""
+
+    session_id: str
+    frames: list[Object]
+
+
+class StreamDone(Message, tag="stream_done"):
+    """A stream has ended: every frame it sent is reported."""
+
+    session_id: str
+    frames_sent: int
+    frames_ok: int
+
+
+class StageFailed(Message, tag="stage_error"):
+    """A request failed in a stage; its chain stops there."""
+
+    deployment_id: str
+    request_id: int
+    session_id: str | None
+    stage: int
+    device_id: str
+    error: str
+
+
+class ProfileResult(Message, tag="profile_result"):
+    """Each block's timings (``{block, median_s, p90_s, runs}``) and the device's latest thermal metrics."""
+
+    profile_id: str
+    blocks: list[Object] = msgspec.field(default_factory=list)
+    thermal: dict[str, float] = msgspec.field(default_factory=dict)
+    error: str | None = None
+
+
+class ProbeResult(Message, tag="probe_result"):
+    """Measured links: ``links`` to peers, ``control_plane`` the link to the control plane (null when it was
+    not asked for). Each a finite ``rtt_s`` >= 0 and ``bandwidth_bps`` > 0, or nulls and an ``error``."""
+
+    probe_id: str
+    links: Annotated[list[Object], Shaped(list[PeerLink])]
+    control_plane: Annotated[Object | None, Shaped(MeasuredLink)] = None
+
+    def check(self) -> None:
+        super().check()
+        for i, link in enumerate(self.links):
+            _check_measured(link, f"probe_result.links[{i}]")
+        if self.control_plane is not None:
+            _check_measured(self.control_plane, "probe_result.control_plane")
+
+
+def _check_measured(link: Object, where: str) -> None:
+    for name in ("rtt_s", "bandwidth_bps"):
+        if link.get(name) is None and not link.get("error"):
+            raise ProtocolError("missing_field", f"{where}: {name!r} is null, so 'error' must say why")
+
+
+class Relay(Message, tag="relay"):
+    """Forward the binary frame that follows to ``to_device_id`` (its data plane was unreachable)."""
+
+    deployment_id: str
+    request_id: int
+    to_device_id: str
+
+
+# --- control plane -> agent --------------------------------------------------------------------------
+
+
+class Welcome(Message, tag="welcome"):
+    """Reply to ``hello``. ``last_seq`` is the highest telemetry seq already stored (-1 for none)."""
+
+    device_id: str
+    name: str
+    telemetry_interval: Annotated[float, Meta(description="seconds between samples")]
+    heartbeat_timeout: Annotated[float, Meta(description="seconds of silence before the device is offline")]
+    last_seq: int
+
+
+class Ack(Message, tag="ack"):
+    """Telemetry up to and including every seq in the batch is stored (``stored`` new, ``duplicates`` seen)."""
+
+    seqs: list[int]
+    stored: int
+    duplicates: int
+
+
+class Error(Message, tag="error"):
+    """A message was refused; the connection stays open unless a close follows."""
+
+    code: str
+    message: str
+
+
+class Deploy(Message, tag="deploy"):
+    """Load the stages of a deployment that this agent runs; answered by ``deploy_status``."""
+
+    deployment_id: str
+    secret: str
+    stages: Annotated[list[Object], Shaped(list[Stage])]
+    threads: Annotated[int | None, Meta(description="onnxruntime intra-op threads (null: its cores)")] = None
+
+
+class Run(Message, tag="run"):
+    """Run one request: the source agent gets the input (.npy) and starts the chain at ``first_stage``.
+
+    With ``inline`` the input's .npy bytes follow as the next binary frame on the control channel (small
+    inputs: saves the agent an HTTP round trip); otherwise the agent downloads ``input_url``. With ``entry``
+    (as in ``stream``) the first stage runs on a peer: the source sends the input there over the data plane.
+    """
+
+    deployment_id: str
+    request_id: int
+    first_stage: int
+    input_url: str
+    inline: bool = False
+    entry: Annotated[Object | None, Shaped(Entry)] = None
+
+
+class Stream(Message, tag="stream"):
+    """Emit ``frames`` requests at ``rate`` per second, at most ``max_in_flight`` in the pipeline at once.
+    With ``entry`` the first stage runs on that peer, which the source sends each frame's input to."""
+
+    deployment_id: str
+    session_id: str
+    first_stage: int
+    input_url: str
+    rate: Annotated[float, Meta(gt=0, description="frames per second")]
+    frames: Positive
+    max_in_flight: Positive = 1
+    report_every: Positive = 10
+    entry: Annotated[Object | None, Shaped(Entry)] = None
+
+
+class StreamStop(Message, tag="stream_stop"):
+    """Stop sending a stream's frames; those in flight finish and are reported."""
+
+    session_id: str
+
+
+class StreamSwitch(Message, tag="stream_switch"):
+    """Route a running stream's next frames to another deployment (a re-plan); frames already sent finish
+    where they are. ``switch_id`` names the switch in the logs and the plan-switch record."""
+
+    session_id: str
+    deployment_id: str
+    first_stage: int
+    switch_id: str
+    entry: Annotated[Object | None, Shaped(Entry)] = None
+
+
+class Undeploy(Message, tag="undeploy"):
+    """Stop a deployment's stages and streams, forget its secret, close its peer links."""
+
+    deployment_id: str
+
+
+class Profile(Message, tag="profile"):
+    """Time each block (segment) on random input; answered by ``profile_result``."""
+
+    profile_id: str
+    segments: Annotated[list[Object], Shaped(list[Segment])]
+    warmup: NonNegative = 2
+    repeats: Positive = 10
+    # onnxruntime threads, as deploy's: blocks are timed as stages will run
+    threads: Annotated[int, Meta(gt=0)] | None = None
+
+
+class Probe(Message, tag="probe"):
+    """Measure the links to ``peers`` over the data plane; answered by ``probe_result``. With
+    ``control_plane_url`` (the control plane's link-probe endpoint, absolute or relative to the agent's
+    server) the link to the control plane is measured too."""
+
+    probe_id: str
+    peers: Annotated[list[Object], Shaped(list[PeerAddress])]
+    payload_bytes: Positive = 1024 * 1024
+    control_plane_url: str | None = None
+
+
+class Relayed(Message, tag="relayed"):
+    """An activation the control plane forwards for an unreachable peer; ONE binary frame follows."""
+
+    deployment_id: str
+    request_id: int
+    from_device_id: str | None = None
+
+
+class Shape(Message, tag="shape"):
+    """Change emulated data-plane links while running: ``links`` maps a peer (device id, name, or ``*`` for
+    every other peer) to a link spec (``edgeorch_wire.links``), or null to stop shaping it."""
+
+    links: dict[str, Object | None]
+
+
+class Tenant(Message, tag="tenant"):
+    """Set the background load on an emulated device: its default unit is busy ``share`` of the time."""
+
+    share: Annotated[float, Meta(ge=0.0, lt=1.0)]
+
+
+AGENT_MESSAGES: dict[str, type[Message]] = {
+    str(m.__struct_config__.tag): m
+    for m in (
+        Hello, Telemetry, DeployStatus, Result, StreamReport, StreamDone, StageFailed, ProfileResult,
+        ProbeResult, Relay,
+    )
+}  # fmt: skip
+SERVER_MESSAGES: dict[str, type[Message]] = {
+    str(m.__struct_config__.tag): m
+    for m in (
+        Welcome, Ack, Error, Deploy, Run, Stream, StreamStop, StreamSwitch, Undeploy, Profile, Probe, Relayed,
+        Shape, Tenant,
+    )
+}  # fmt: skip
+for _tag, _cls in {**AGENT_MESSAGES, **SERVER_MESSAGES}.items():
+    _cls.type = _tag
+    _cls._shapes = shaped_fields(_cls)
+# The server messages the agent's executor handles (the rest belong to the control channel itself).
+EXECUTION_MESSAGES = (
+    Deploy, Run, Stream, StreamStop, StreamSwitch, Undeploy, Profile, Probe, Shape, Tenant,
+)  # fmt: skip
+
+_ENCODER = msgspec.json.Encoder()
+_DECODERS: dict[tuple[type[Message], ...], msgspec.json.Decoder[Any]] = {}
+
+
+def decode(text: str | bytes, registry: dict[str, type[Message]]) -> Message:
+    """Parse one control frame into its message, or raise ``ProtocolError`` saying what is wrong."""
+    kinds = tuple(registry.values())
+    decoder = _DECODERS.get(kinds)
+    if decoder is None:
+        decoder = _DECODERS[kinds] = msgspec.json.Decoder(kinds[0] if len(kinds) == 1 else _union(kinds))
+    try:
+        message: Message = decoder.decode(text)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        message = _slow_decode(text, registry)
+    if message.v != VERSION:
+        raise ProtocolError(
+            "bad_version", f"protocol version {message.v!r} is not supported (want {VERSION})"
+        )
+    message.check()
+    return message
+
+
+def _union(kinds: tuple[type[Message], ...]) -> Any:
+    from typing import Union
+
+    return Union[kinds]  # noqa: UP007 (a tuple of types, built at run time)
+
+
+def _slow_decode(text: str | bytes, registry: dict[str, type[Message]]) -> Message:
+    """The error path: parse with the standard library (which also reads NaN and Infinity, so that such a
+    value is refused as a bad value, not as bad JSON) and say what is wrong, in the order a reader would
+    check it. Returns the message when only the standard library could read it."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError("malformed_json", f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("malformed_json", "a message must be a JSON object")
+    version = data.get("v")
+    if version != VERSION:
+        raise ProtocolError("bad_version", f"protocol version {version!r} is not supported (want {VERSION})")
+    kind = data.get("type")
+    if kind not in registry:
+        raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
+    return registry[kind].from_dict(data)
+
+
+def _protocol_error(exc: Invalid) -> ProtocolError:
+    return ProtocolError(exc.code, str(exc))

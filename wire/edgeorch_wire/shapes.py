@@ -1,0 +1,92 @@
+"""The shapes of the nested objects in control messages (``protocol``): checked, documented, kept as dicts.
+
+The agent's runtime reads a deploy's stages, a run's entry and a probe's peers as plain dicts, and checks a
+stage in depth when it builds it (answering a bad one with ``deploy_status``, not a dropped message). These
+declarations say what the control channel itself checks: the fields named here, with these types; other
+keys pass through untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from msgspec import Meta, Struct
+
+from .checks import MAX_FLOAT
+
+
+class DataplaneAddress(Struct):
+    """Where an agent's data-plane listener is reached (``hello.dataplane``)."""
+
+    host: str
+    port: Annotated[int, Meta(gt=0, lt=65536)]
+
+
+class Hop(Struct):
+    """Where a stage's outputs go next (``deploy.stages[].next``)."""
+
+    device_id: str
+    host: str
+    port: int
+    codec: Annotated[str, Meta(description="raw, zlib, fp16 or int8 (edgeorch_wire.codecs)")]
+    stage: Annotated[int | None, Meta(description="the consuming stage (default: this one + 1)")] = None
+    name: Annotated[str | None, Meta(description="the peer's name (emulated links match it)")] = None
+
+
+class Stage(Struct):
+    """One stage of a ``deploy``: the segment to load, its tensors and its next hop (null: final)."""
+
+    stage: int
+    url: str
+    sha256: str
+    inputs: Annotated[list[Any], Meta(description="[{name, shape, dtype}]")]
+    outputs: Annotated[list[Any], Meta(description="[{name, shape, dtype}]")]
+    next: Hop | None = None
+    unit: Annotated[str | None, Meta(description="an emulated device's unit: cpu, gpu, npu")] = None
+
+
+class Entry(Struct):
+    """The first stage's peer when it is not the source (``run``/``stream``/``stream_switch`` ``entry``)."""
+
+    device_id: str
+    host: str
+    port: int
+    codec: str
+    tensor: Annotated[str, Meta(description="the first stage's input")]
+    secret: Annotated[str, Meta(description="the deployment's secret (DONE frames come back with it)")]
+    name: str | None = None
+
+
+class Segment(Struct):
+    """One block to time in a ``profile``."""
+
+    block: int
+    url: str
+    sha256: str
+    inputs: Annotated[list[Any], Meta(description="[{name, shape, dtype}]")]
+
+
+class PeerAddress(Struct):
+    """A peer to measure in a ``probe``."""
+
+    device_id: str
+    host: str
+    port: int
+    name: str | None = None
+
+
+class MeasuredLink(Struct):
+    """A measured link: finite ``rtt_s`` >= 0 and ``bandwidth_bps`` > 0, or nulls with an ``error``."""
+
+    rtt_s: Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)] | None = None
+    bandwidth_bps: Annotated[float, Meta(gt=0.0, le=MAX_FLOAT)] | None = None
+    error: str | None = None
+
+
+class PeerLink(Struct):
+    """A measured link to a peer (``probe_result.links[]``), as ``MeasuredLink``."""
+
+    device_id: str
+    rtt_s: Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)] | None = None
+    bandwidth_bps: Annotated[float, Meta(gt=0.0, le=MAX_FLOAT)] | None = None
+    error: str | None = None
