@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 import websockets
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.devices import services
 from edgeorch.devices.models import Device

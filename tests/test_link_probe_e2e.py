@@ -9,7 +9,7 @@ import json
 import pytest
 import websockets
 from django.db import connection
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.devices import services as device_services
 from edgeorch.jobs import services as jobs

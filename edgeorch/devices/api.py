@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from edgeorch_agent.protocol import LINK_PROBE_MAX_BYTES
+from edgeorch_wire.protocol import LINK_PROBE_MAX_BYTES
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny, BasePermission

@@ -1,6 +1,6 @@
 """``GET /api/device-profiles/``: the device profiles agents can emulate (``edgeorch-agent run --profile``).
 
-The profiles are data files shipped with the agent package (``edgeorch_agent.profiles``); the control plane
+The profiles are data files shipped with the wire contract (``edgeorch_wire.profiles``); the control plane
 lists them from the same loader, so what it shows is what an agent would run as.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from edgeorch_agent.profiles import list_profiles, load_profile
+from edgeorch_wire.profiles import list_profiles, load_profile
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response

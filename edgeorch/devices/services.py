@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from edgeorch_wire.protocol import CLOSE_AUTH_FAILED, CLOSE_REVOKED
 
 from edgeorch import events as dashboard
 from edgeorch import layer
@@ -120,8 +121,6 @@ def enroll_device(
 
 def authenticate_device(credential: str) -> Device:
     """The device a credential (``<device id>.<secret>``) belongs to, or ``AuthenticationFailed``."""
-    from edgeorch_agent.protocol import CLOSE_AUTH_FAILED, CLOSE_REVOKED
-
     device_id, _, secret = (credential or "").partition(".")
     device = None
     if secret and _is_uuid(device_id):

@@ -1,4 +1,4 @@
-"""The agent websocket: one connection per live agent, speaking ``edgeorch_agent.protocol``.
+"""The agent websocket: one connection per live agent, speaking ``edgeorch_wire.protocol``.
 
 A gateway: it authenticates the device, greets it (``devices.services``), checks each message's size and
 shape, and hands every other message to the handler its domain registered (``registry``); it imports no
@@ -13,7 +13,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.devices import services
 

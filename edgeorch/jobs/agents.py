@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from channels.layers import get_channel_layer
 from django.db import transaction
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch import layer
 

@@ -18,8 +18,9 @@ the same conditions, by ``Policy.margin`` plus the estimates' own noise (``Condi
 within the noise is no gain), and by twice the margin to go back to a placement left within
 ``Policy.dwell_s`` (each switch costs the frames in flight on the old route).
 
-``foresee`` is the thermal foresight: for a device whose RC thermal model (``Heat``) can throttle it, every
-placement is judged by its mean latency over a horizon as it heats that device, not by its latency now.
+``foresee`` is the thermal foresight: for a device whose RC thermal model (``Heat``: the one copy, in
+``edgeorch_wire.thermal``) can throttle it, every placement is judged by its mean latency over a horizon as
+it heats that device, not by its latency now.
 ``calibration_samples`` reads a device's profile bias from another session's frames, so a device this
 session has not run on yet is still compared calibrated.
 """
@@ -31,6 +32,8 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from edgeorch_wire.thermal import Heat  # re-exported: the thermal foresight's model
 
 from .cost import Context, chain_plan, latency_of
 from .errors import PlanningError
@@ -371,34 +374,6 @@ def apply(problem: Problem, conditions: Conditions) -> Problem:
 
 
 # --- thermal foresight -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Heat:
-    """A device's first-order (RC) thermal model, as its profile gives it (the agents' ``emulation.thermal``):
-    the planner's view of how a placement will heat it, not only how hot it is now."""
-
-    ambient_c: float
-    r_c_per_w: float
-    tau_s: float
-    throttle_at_c: float
-    max_c: float
-    clock_floor: float
-    idle_w: float
-    busy_w: float
-
-    def factor(self, temp_c: float) -> float:
-        """The throttle factor (1 / clock fraction) at ``temp_c``."""
-        hot = min(1.0, max(0.0, (temp_c - self.throttle_at_c) / (self.max_c - self.throttle_at_c)))
-        return 1.0 / (1.0 - (1.0 - self.clock_floor) * hot)
-
-    def after(self, temp_c: float, utilisation: float, seconds: float) -> float:
-        watts = self.idle_w + (self.busy_w - self.idle_w) * min(1.0, max(0.0, utilisation))
-        steady = self.ambient_c + self.r_c_per_w * watts
-        return steady + (temp_c - steady) * math.exp(-seconds / self.tau_s)
-
-    def can_throttle(self) -> bool:
-        return self.ambient_c + self.r_c_per_w * self.busy_w > self.throttle_at_c
 
 
 def foreseen(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from edgeorch_agent.profiles import ProfileError, load_profile
+from edgeorch_wire.profiles import ProfileError, load_profile
 
 from edgeorch.planning import LatencyPredictor, OpFeatures, PlanningError, Profile
 
@@ -144,7 +144,7 @@ def block_times(device, model, predictor: Callable[[], LatencyPredictor | None])
 
 
 def class_speed(profile: str) -> float:
-    """The time multiplier of a known device class (``edgeorch_agent.profiles``; 1.0 for none or unknown).
+    """The time multiplier of a known device class (``edgeorch_wire.profiles``; 1.0 for none or unknown).
 
     Only a prior for a device never measured: one profile run replaces it with real block times.
     """

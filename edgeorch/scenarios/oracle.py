@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from edgeorch_agent.profiles import Power, ThermalParams
+from edgeorch_wire.profiles import Power, ThermalParams
+from edgeorch_wire.thermal import Heat
 
 from .spec import Scenario
 
@@ -165,7 +166,7 @@ def oracle_row(oracle: Mapping[int, float], frames_per_window: Mapping[int, int]
 #
 # A device that heats when it computes cannot stay cool while the plan computes on it: its throttle is a
 # consequence of the plan, not a condition. For such a device (the "heated" one) the oracle simulates its RC
-# thermal model (the agents' ``emulation.thermal``, the same equation) under every sequence of placements,
+# thermal model (``edgeorch_wire.thermal.Heat``, the one the agents emulate) under every sequence of placements,
 # chosen per frame, with a dynamic program over (frame, temperature). Every approximation errs cool, so the
 # result stays a lower bound on what any plan sequence achieves under the cost model:
 #   - a placement may change at every frame, at no cost;
@@ -186,15 +187,9 @@ class Option:
     label: str = ""
 
 
-def clock_fraction(params: ThermalParams, temp_c: np.ndarray) -> np.ndarray:
-    """``emulation.thermal.ThermalModel.clock_fraction``, over an array of temperatures."""
-    hot = np.clip((temp_c - params.throttle_at_c) / (params.max_c - params.throttle_at_c), 0.0, 1.0)
-    return 1.0 - (1.0 - params.clock_floor) * hot
-
-
 def can_throttle(params: ThermalParams, power: Power) -> bool:
     """Whether the device gets hot enough to throttle at full load."""
-    return params.ambient_c + params.r_c_per_w * power.busy_w > params.throttle_at_c
+    return Heat.of(params, power).can_throttle()
 
 
 def thermal_path(
@@ -213,19 +208,17 @@ def thermal_path(
     ``share[k]`` is the background share of the heated device then (its tenant heats it too)."""
     if any(not o for o in options):
         raise ValueError("every frame needs at least one option")
-    idle_c = params.ambient_c + params.r_c_per_w * power.idle_w
-    low = min(start_c, idle_c)
-    high = max(start_c, params.ambient_c + params.r_c_per_w * power.busy_w)
+    heat = Heat.of(params, power)
+    low = min(start_c, heat.idle_c)
+    high = max(start_c, heat.steady_c(1.0))
     temps = low + grid_c * np.arange(int(math.ceil((high - low) / grid_c)) + 1)
-    factor = 1.0 / clock_fraction(params, temps)
-    decay = math.exp(-interval_s / params.tau_s)
+    factor = heat.factor(temps)
     shares = [min(share[k], 0.99) if k < len(share) else 0.0 for k in range(len(options))]
 
     def step(o: Option, s: float, temp: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(latency, index of the next temperature, rounded down) of option ``o`` from ``temp``."""
         u = np.minimum(1.0, o.heated_s * (1.0 - s) * heat_scale * f / interval_s + s)
-        steady = params.ambient_c + params.r_c_per_w * (power.idle_w + (power.busy_w - power.idle_w) * u)
-        after = steady + (temp - steady) * decay
+        after = heat.after(temp, u, interval_s)
         index = np.clip(np.floor((after - low) / grid_c + 1e-9).astype(int), 0, len(temps) - 1)
         return o.latency_s + o.heated_s * (f - 1.0), index
 

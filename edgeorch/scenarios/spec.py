@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from edgeorch_agent.emulation.links import FIELDS, LinkSpecError, parse_trace
-from edgeorch_agent.profiles import ProfileError, load_profile
+from edgeorch_wire.links import FIELDS, LinkSpecError, parse_trace
+from edgeorch_wire.profiles import ProfileError, load_profile
 
 from edgeorch.planning import STRATEGIES
 

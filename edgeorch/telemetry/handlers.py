@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.gateway.registry import Refusal, handles
 

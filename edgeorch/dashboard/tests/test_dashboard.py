@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.utils import timezone
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch import events, layer
 from edgeorch.dashboard import snapshots

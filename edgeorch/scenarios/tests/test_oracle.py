@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from edgeorch_agent.emulation.thermal import ThermalModel
-from edgeorch_agent.profiles import Power, ThermalParams
+from edgeorch_wire.profiles import Power, ThermalParams
+from edgeorch_wire.thermal import ThermalModel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
-from edgeorch_agent.protocol import Record, Telemetry
+from edgeorch_wire.protocol import Record, Telemetry
 
 from edgeorch.devices import services as devices
 from edgeorch.devices.choices import DeviceStatus
