@@ -92,6 +92,7 @@ AS_WRITTEN = {
     ".venv/bin/python manage.py drf_create_token admin",
     ".venv/bin/python bench/bench_planning.py --write",  # a few seconds; --write rewrites the copy's docs
     ".venv/bin/python -m edgeorch_agent.emulation.netns check",
+    ".venv/bin/python -m edgeorch_wire.doc --write docs/protocol.md",  # under a second; rewrites the copy's doc
 }
 
 BC = "scenarios/bandwidth-collapse.yaml"

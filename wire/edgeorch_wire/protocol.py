@@ -94,7 +94,7 @@ class Hello(Message, tag="hello"):
 
     device_id: str
     agent_version: str
-    inventory: Annotated[Object, Meta(description="hostname, os, cpu_model, memory_bytes, … (free form)")]
+    inventory: Annotated[Object, Meta(description="hostname, os, cpu_model, memory_bytes, …; free form")]
     dataplane: Annotated[Object | None, Shaped(DataplaneAddress)] = None
     profile: Annotated[str | None, Meta(description="the emulated device profile, if any")] = None
 
@@ -134,7 +134,7 @@ class Result(Message, tag="result"):
     deployment_id: str
     request_id: int
     session_id: str | None
-    trace: Annotated[list[Object], Meta(description="one entry per stage (docs/protocol.md, Traces)")]
+    trace: Annotated[list[Object], Meta(description="one entry per stage: see Traces")]
     output: Annotated[
         Object, Meta(description="{name, shape, dtype, top_k} of the final stage's first output")
     ]
@@ -240,7 +240,9 @@ class Deploy(Message, tag="deploy"):
     deployment_id: str
     secret: str
     stages: Annotated[list[Object], Shaped(list[Stage])]
-    threads: Annotated[int | None, Meta(description="onnxruntime intra-op threads (null: its cores)")] = None
+    threads: Annotated[int | None, Meta(description="onnxruntime intra-op threads; null: the core count")] = (
+        None
+    )
 
 
 class Run(Message, tag="run"):

@@ -28,9 +28,9 @@ class Hop(Struct):
     device_id: str
     host: str
     port: int
-    codec: Annotated[str, Meta(description="raw, zlib, fp16 or int8 (edgeorch_wire.codecs)")]
-    stage: Annotated[int | None, Meta(description="the consuming stage (default: this one + 1)")] = None
-    name: Annotated[str | None, Meta(description="the peer's name (emulated links match it)")] = None
+    codec: Annotated[str, Meta(description="raw, zlib, fp16 or int8")]
+    stage: Annotated[int | None, Meta(description="the consuming stage; default: this one + 1")] = None
+    name: Annotated[str | None, Meta(description="the peer's name, which emulated links match")] = None
 
 
 class Stage(Struct):
@@ -53,7 +53,7 @@ class Entry(Struct):
     port: int
     codec: str
     tensor: Annotated[str, Meta(description="the first stage's input")]
-    secret: Annotated[str, Meta(description="the deployment's secret (DONE frames come back with it)")]
+    secret: Annotated[str, Meta(description="the deployment's secret; DONE frames come back with it")]
     name: str | None = None
 
 
