@@ -1,15 +1,45 @@
-"""What-if overrides of measured conditions, in the API's shape (bits/s and milliseconds)."""
+"""What-if overrides of measured conditions, in the API's shape (bits/s and milliseconds).
+
+The input's shape is declared once (``OverridesInput``) and decoded with msgspec, as the wire contract's
+messages are (``edgeorch_wire.checks`` says what is wrong the same way). The REST serializer checks the same
+bounds first; this is the check for every other caller (``plans.assembly``).
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
+from edgeorch_wire.checks import MAX_FLOAT, explain
+from msgspec import Meta, Struct
 
 
 class PlanInputError(ValueError):
     """A plan request names something unknown or gives a value out of range; the message says which."""
+
+
+Bandwidth = Annotated[float, Meta(gt=0.0, le=MAX_FLOAT)]
+Milliseconds = Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)]
+DeviceId = Annotated[str, Meta(min_length=1)]
+
+
+class LinkInput(Struct):
+    a: DeviceId
+    b: DeviceId
+    bandwidth_bps: Bandwidth | None = None
+    rtt_ms: Milliseconds | None = None
+
+
+class OverridesInput(Struct):
+    """``{bandwidth_bps?, rtt_ms?, links?: [{a, b, bandwidth_bps?, rtt_ms?}], throttle?, queue?}``."""
+
+    bandwidth_bps: Bandwidth | None = None
+    rtt_ms: Milliseconds | None = None
+    links: list[LinkInput] | None = None
+    throttle: dict[str, Annotated[float, Meta(ge=1.0, le=MAX_FLOAT)]] | None = None
+    queue: dict[str, Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)]] | None = None
 
 
 @dataclass(frozen=True)
@@ -32,21 +62,25 @@ class Overrides:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Overrides:
         """Parse ``{bandwidth_bps?, rtt_ms?, links?: [{a, b, bandwidth_bps?, rtt_ms?}], throttle?, queue?}``."""
-        data = data or {}
+        raw = dict(data or {})
+        try:
+            given = msgspec.convert(
+                raw, OverridesInput, strict=False
+            )  # "1e6" is a number too, as REST has it
+        except msgspec.ValidationError as exc:
+            raise PlanInputError(str(explain(exc, OverridesInput, raw, "overrides"))) from None
         links = {}
-        for i, link in enumerate(data.get("links") or []):
-            pair = frozenset((str(_required(link, "a", i)), str(_required(link, "b", i))))
+        for i, link in enumerate(given.links or []):
+            pair = frozenset((link.a, link.b))
             if len(pair) != 2:
                 raise PlanInputError(f"overrides.links[{i}] joins a device to itself")
-            links[pair] = LinkOverride(_bandwidth(link.get("bandwidth_bps")), _rtt(link.get("rtt_ms")))
+            links[pair] = LinkOverride(link.bandwidth_bps, _seconds(link.rtt_ms))
         return cls(
-            bandwidth_bps=_bandwidth(data.get("bandwidth_bps")),
-            rtt_s=_rtt(data.get("rtt_ms")),
+            bandwidth_bps=given.bandwidth_bps,
+            rtt_s=_seconds(given.rtt_ms),
             links=links,
-            throttle={
-                str(k): _number(v, "throttle", minimum=1.0) for k, v in (data.get("throttle") or {}).items()
-            },
-            queue={str(k): int(_number(v, "queue", minimum=0)) for k, v in (data.get("queue") or {}).items()},
+            throttle=dict(given.throttle or {}),
+            queue={k: int(v) for k, v in (given.queue or {}).items()},
         )
 
     def device_ids(self) -> set[str]:
@@ -61,26 +95,5 @@ class Overrides:
         )
 
 
-def _required(link: Mapping[str, Any], key: str, i: int) -> Any:
-    if not isinstance(link, Mapping) or link.get(key) in (None, ""):
-        raise PlanInputError(f"overrides.links[{i}] needs {key!r}")
-    return link[key]
-
-
-def _number(value: Any, what: str, minimum: float, strict: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise PlanInputError(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or number < minimum or (strict and number == minimum):
-        bound = "greater than" if strict else "at least"
-        raise PlanInputError(f"{what} must be {bound} {minimum:g}, got {value!r}")
-    return number
-
-
-def _bandwidth(value: Any) -> float | None:
-    return None if value is None else _number(value, "bandwidth_bps", minimum=0.0, strict=True)
-
-
-def _rtt(value: Any) -> float | None:
-    return None if value is None else _number(value, "rtt_ms", minimum=0.0) / 1000.0
+def _seconds(milliseconds: float | None) -> float | None:
+    return None if milliseconds is None else milliseconds / 1000.0
