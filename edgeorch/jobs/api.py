@@ -26,8 +26,9 @@ from edgeorch.devices.api import public_base_url
 from edgeorch.devices.auth import DeviceCredentialAuthentication
 from edgeorch.devices.models import Device
 
-from . import services, stats
+from . import stats
 from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
+from .services import lifecycle, measurements, submit
 
 AUTHENTICATION = [DeviceCredentialAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
 
@@ -283,8 +284,8 @@ class JobViewSet(RunViewSet):
         data = form.validated_data
         upload = data["input"].read() if data.get("input") else None
         try:
-            job = services.submit_job(upload=upload, **_run_kwargs(data, request))
-        except services.SubmitError as exc:
+            job = submit.submit_job(upload=upload, **_run_kwargs(data, request))
+        except submit.SubmitError as exc:
             raise ValidationError({"detail": str(exc)}) from None
         return self._accepted(job, JobDetailSerializer)
 
@@ -293,7 +294,7 @@ class JobViewSet(RunViewSet):
     def cancel(self, request, pk=None):
         """Cancel a job that has not ended (409 otherwise)."""
         try:
-            job = services.cancel_job(self.get_object().pk, request.user)
+            job = lifecycle.cancel_job(self.get_object().pk, request.user)
         except IllegalTransition as exc:
             return self._conflict(exc)
         return Response(JobDetailSerializer(job, context={"request": request}).data)
@@ -317,8 +318,8 @@ class SessionViewSet(RunViewSet):
         data = form.validated_data
         extra = {k: data.get(k) for k in ("rate", "frames", "duration_s", "deadline_s", "max_in_flight")}
         try:
-            session = services.start_session(**_run_kwargs(data, request), **extra)
-        except services.SubmitError as exc:
+            session = submit.start_session(**_run_kwargs(data, request), **extra)
+        except submit.SubmitError as exc:
             raise ValidationError({"detail": str(exc)}) from None
         return self._accepted(session, SessionDetailSerializer)
 
@@ -327,7 +328,7 @@ class SessionViewSet(RunViewSet):
     def stop(self, request, pk=None):
         """Stop a running session; frames already in flight are still recorded."""
         try:
-            session = services.stop_session(self.get_object().pk, request.user)
+            session = lifecycle.stop_session(self.get_object().pk, request.user)
         except IllegalTransition as exc:
             return self._conflict(exc)
         return Response(SessionDetailSerializer(session, context={"request": request}).data)
@@ -450,21 +451,21 @@ def request_profile(request, device) -> Response:
     form.is_valid(raise_exception=True)
     data = form.validated_data
     try:
-        measurement = services.request_profile(
+        measurement = measurements.request_profile(
             device,
             data["model"],
             warmup=data["warmup"],
             repeats=data["repeats"],
             base_url=public_base_url(request),
         )
-    except services.SubmitError as exc:
+    except submit.SubmitError as exc:
         raise ValidationError({"detail": str(exc)}) from None
     return Response(MeasurementSerializer(measurement).data, status=status.HTTP_202_ACCEPTED)
 
 
 def probe_links(request, device) -> Response:
     try:
-        measurement = services.probe_links(device)
-    except services.SubmitError as exc:
+        measurement = measurements.probe_links(device)
+    except submit.SubmitError as exc:
         raise ValidationError({"detail": str(exc)}) from None
     return Response(MeasurementSerializer(measurement).data, status=status.HTTP_202_ACCEPTED)

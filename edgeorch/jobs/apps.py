@@ -6,4 +6,6 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self):
-        from . import handlers  # noqa: F401  (registers this app's agent messages with the gateway)
+        # Registers this app's agent messages with the gateway, and its Celery tasks, which the services
+        # enqueue by name (``services.enqueue``).
+        from . import handlers, tasks  # noqa: F401

@@ -1,5 +1,5 @@
 """The execution messages an agent sends over its websocket (docs/protocol.md, "Execution"), registered
-with the gateway when the app is ready: each is one call into ``services``."""
+with the gateway when the app is ready: each is one call into a verb module of ``services``."""
 
 from __future__ import annotations
 
@@ -11,41 +11,42 @@ from edgeorch_agent import protocol as p
 
 from edgeorch.gateway.registry import handles, on_disconnect
 
-from . import services
+from .services import deployments, lifecycle, measurements, results, sessions
+from .services import relay as relaying
 
 log = logging.getLogger(__name__)
 
-on_disconnect(services.device_gone)
+on_disconnect(lifecycle.device_gone)
 
 
 @handles(p.DeployStatus)
 def deploy_status(device_pk, message: p.DeployStatus) -> None:
-    services.record_deploy_status(device_pk, message)
+    deployments.record_deploy_status(device_pk, message)
 
 
 @handles(p.StreamReport)
 def stream_report(device_pk, message: p.StreamReport) -> None:
-    services.record_frames(message.session_id, message.frames)
+    sessions.record_frames(message.session_id, message.frames)
 
 
 @handles(p.StreamDone)
 def stream_done(device_pk, message: p.StreamDone) -> None:
-    services.finish_session(message.session_id, message)
+    sessions.finish_session(message.session_id, message)
 
 
 @handles(p.StageFailed)
 def stage_failed(device_pk, message: p.StageFailed) -> None:
-    services.record_stage_error(device_pk, message)
+    lifecycle.record_stage_error(device_pk, message)
 
 
 @handles(p.ProfileResult)
 def profile_result(device_pk, message: p.ProfileResult) -> None:
-    services.record_profile(device_pk, message)
+    measurements.record_profile(device_pk, message)
 
 
 @handles(p.ProbeResult)
 def probe_result(device_pk, message: p.ProbeResult) -> None:
-    services.record_probe(device_pk, message)
+    measurements.record_probe(device_pk, message)
 
 
 @handles(p.Result, binary=lambda message: message.session_id is None)
@@ -53,16 +54,16 @@ def result(device_pk, message: p.Result, data: bytes | None = None) -> None:
     """A one-shot job's output: the message, then its tensor as one binary frame (a stream's frames are
     reported in ``stream_report``s, not here)."""
     if data is not None:
-        services.record_result(device_pk, message, data)
+        results.record_result(device_pk, message, data)
 
 
 @handles(p.Relay, binary=lambda message: True)
 async def relay(device_pk, message: p.Relay, data: bytes) -> None:
     """An activation for a peer this agent cannot reach: forwarded to that peer's socket as ``relayed``."""
-    channel = await database_sync_to_async(services.relay_channel, thread_sensitive=False)(message)
+    channel = await database_sync_to_async(relaying.relay_channel, thread_sensitive=False)(message)
     if channel is None:
         log.warning("cannot relay request %s to %s: not connected", message.request_id, message.to_device_id)
-        await database_sync_to_async(services.relay_failed, thread_sensitive=False)(message, data)
+        await database_sync_to_async(relaying.relay_failed, thread_sensitive=False)(message, data)
         return
     relayed = p.Relayed(message.deployment_id, message.request_id, str(device_pk))
     await get_channel_layer().send(

@@ -1,12 +1,13 @@
 """Celery tasks of jobs and sessions: thin wrappers taking ids; the services re-read and lock the rows, so a
 retried or duplicated task changes nothing twice. Tasks that talk to Redis (the channel layer) retry on
-connection errors."""
+connection errors. The services enqueue these by name (``services.enqueue``): this module imports them, never
+the other way round."""
 
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
 from .models import Job, Session
+from .services import adaptive, dispatch, lifecycle, measurements
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": 0.5, "max_retries": 3}
 
@@ -14,34 +15,48 @@ RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": 
 @shared_task(name="jobs.dispatch_job", ignore_result=True, acks_late=True, **RETRY)
 def dispatch_job(job_id: int) -> None:
     """Plan, deploy where needed and start a pending job."""
-    services.dispatch_job(job_id)
+    dispatch.dispatch_job(job_id)
 
 
 @shared_task(name="jobs.dispatch_session", ignore_result=True, acks_late=True, **RETRY)
 def dispatch_session(session_id: str) -> None:
     """Plan, deploy where needed and start a pending stream session."""
-    services.dispatch_session(session_id)
+    dispatch.dispatch_session(session_id)
 
 
 @shared_task(name="jobs.expire_job", ignore_result=True, **RETRY)
 def expire_job(job_id: int) -> None:
     """Countdown task: the job's deadline has passed (no-op when it has ended)."""
-    services.expire(Job, job_id)
+    lifecycle.expire(Job, job_id)
 
 
 @shared_task(name="jobs.expire_session", ignore_result=True, **RETRY)
 def expire_session(session_id: str) -> None:
     """Countdown task: the session's deadline has passed (no-op when it has ended)."""
-    services.expire(Session, session_id)
+    lifecycle.expire(Session, session_id)
 
 
 @shared_task(name="jobs.expire_overdue", ignore_result=True)
 def expire_overdue() -> int:
     """Safety net for a periodic schedule: fail every active run past its timeout."""
-    return services.expire_overdue()
+    return lifecycle.expire_overdue()
 
 
 @shared_task(name="jobs.probe_fleet", ignore_result=True, **RETRY)
 def probe_fleet() -> int:
     """Periodic: every connected agent measures its links to the others (stored as link samples)."""
-    return services.probe_fleet()
+    return measurements.probe_fleet()
+
+
+@shared_task(
+    name="jobs.adapt_session",
+    ignore_result=True,
+    autoretry_for=(ConnectionError, OperationalError),
+    max_retries=2,
+)
+def adapt_session(session_id: str) -> None:
+    """Look at a running adaptive session once (``adaptive.on_report`` enqueues it), then free it."""
+    try:
+        adaptive.adapt(session_id)
+    finally:
+        adaptive.release(session_id)

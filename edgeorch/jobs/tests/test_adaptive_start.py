@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from edgeorch.jobs import adaptive, services
+from edgeorch.jobs import services
 from edgeorch.jobs.models import Frame, Session
+from edgeorch.jobs.services import adaptive, dispatch
 
 
 def past_session(digits, devices, edge_factor: float) -> Session:
@@ -13,7 +14,7 @@ def past_session(digits, devices, edge_factor: float) -> Session:
     phone, edge = devices
     session = services.start_session(model=digits, source=phone, strategy="split", frames=10,
                                      params={"cut": 2, "device": str(edge.pk)}, base_url="http://cp")  # fmt: skip
-    plan = services.plan_run(session)
+    plan = dispatch.plan_run(session)
     Session.objects.filter(pk=session.pk).update(plan=plan, state="completed")
     profiled = {s["device"]: s["compute"] for s in plan["stages"]}
     frames = []
@@ -67,7 +68,7 @@ def test_a_device_heating_towards_its_throttle_makes_the_session_look_again(digi
     phone.profile = "rpi4"  # throttles from 80 C; fully busy it settles at 82.6 C
     phone.save()
     session = adaptive_session(digits, devices)
-    plan = services.plan_run(session)
+    plan = dispatch.plan_run(session)
     Session.objects.filter(pk=session.pk).update(
         plan=plan, state="running", started_at=timezone.now() - timedelta(seconds=5)
     )

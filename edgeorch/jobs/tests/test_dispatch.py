@@ -12,6 +12,7 @@ from edgeorch.devices.choices import DeviceStatus
 from edgeorch.jobs import services
 from edgeorch.jobs.choices import DeploymentState, RunState
 from edgeorch.jobs.models import Deployment, Job
+from edgeorch.jobs.services import deployments, dispatch, transactions
 from edgeorch.plans import services as plans
 
 
@@ -58,9 +59,9 @@ def test_a_job_on_a_ready_deployment_starts_without_a_lock_from_the_cached_plan(
 
 def _read_for_dispatch(job):
     run = Job.objects.select_related("source", "model").get(pk=job.pk)
-    devices = services.candidate_devices(run)
-    plan = services.plan_run(run, devices)
-    return run, devices, plan, services.live_deployments(run, plan, devices).first()
+    devices = deployments.candidate_devices(run)
+    plan = dispatch.plan_run(run, devices)
+    return run, devices, plan, deployments.live_deployments(run, plan, devices).first()
 
 
 def test_a_deployment_retired_after_it_was_read_does_not_start_the_run(ready, digits, devices):
@@ -68,7 +69,7 @@ def test_a_deployment_retired_after_it_was_read_does_not_start_the_run(ready, di
     run, rows, plan, deployment = _read_for_dispatch(job)
     assert deployment.state == DeploymentState.READY
     Deployment.objects.filter(pk=deployment.pk).update(state=DeploymentState.RETIRED)  # a device left
-    assert not services._start_on_ready(Job, run, plan, deployment, rows)
+    assert not dispatch._start_on_ready(Job, run, plan, deployment, rows)
     assert Job.objects.get(pk=job.pk).state == RunState.PENDING
     services.dispatch_job(job.pk)  # the locked path plans a new deployment instead
     job.refresh_from_db()
@@ -79,7 +80,7 @@ def test_a_run_cancelled_after_it_was_read_is_not_started(ready, digits, devices
     job = split_job(digits, devices)
     run, rows, plan, deployment = _read_for_dispatch(job)
     services.cancel_job(job.pk)
-    assert not services._start_on_ready(Job, run, plan, deployment, rows)
+    assert not dispatch._start_on_ready(Job, run, plan, deployment, rows)
     job.refresh_from_db()
     assert job.state == RunState.CANCELLED and job.started_at is None
 
@@ -118,13 +119,13 @@ def test_a_job_whose_deployment_is_new_is_seen_planning_while_it_deploys(
     events = []
     settings.PLAN_CACHE_S = 0
     job = split_job(digits, devices)
-    real = services.create_deployment
+    real = deployments.create_deployment
 
     def watching(run, plan, devices):
         events.append(Job.objects.get(pk=run.pk).state)
         return real(run, plan, devices)
 
-    monkeypatch.setattr(services, "create_deployment", watching)
+    monkeypatch.setattr(deployments, "create_deployment", watching)
     services.dispatch_job(job.pk)
     job.refresh_from_db()
     assert events == [RunState.PLANNING] and job.state == RunState.DEPLOYING
@@ -135,7 +136,7 @@ def test_run_transactions_wait_for_the_disk_only_when_configured(db, settings, d
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's; SQLite commits as its PRAGMA synchronous says")
     settings.JOB_SYNCHRONOUS_COMMIT = durable
-    with services.run_transaction(), connection.cursor() as cursor:
+    with transactions.run_transaction(), connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == expected
 

@@ -8,6 +8,7 @@ from edgeorch_agent import protocol as p
 
 from edgeorch.jobs import services
 from edgeorch.jobs.models import Measurement
+from edgeorch.jobs.services import measurements
 from edgeorch.plans.models import LinkSample
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +20,9 @@ def answer(measurement, links=(), control_plane=None) -> p.ProbeResult:
 
 def test_the_link_probe_url_is_under_the_public_url_or_left_for_the_agent_to_resolve(settings):
     settings.PUBLIC_URL = ""
-    assert services.control_plane_url() == "/api/agent/link-probe/"
+    assert measurements.control_plane_url() == "/api/agent/link-probe/"
     settings.PUBLIC_URL = "https://cp.example:8443/"
-    assert services.control_plane_url() == "https://cp.example:8443/api/agent/link-probe/"
+    assert measurements.control_plane_url() == "https://cp.example:8443/api/agent/link-probe/"
 
 
 def test_a_probe_result_stores_the_peer_and_the_control_plane_links(devices):

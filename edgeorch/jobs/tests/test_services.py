@@ -13,6 +13,7 @@ from edgeorch_agent.dataplane import Activation, activation_bytes
 from edgeorch.jobs import inputs, services, stats
 from edgeorch.jobs.choices import DeploymentState, RunState
 from edgeorch.jobs.models import Deployment, IllegalTransition, Job, Session
+from edgeorch.jobs.services import submit
 
 pytestmark = pytest.mark.demo
 
@@ -324,7 +325,7 @@ def test_a_job_whose_input_cannot_be_stored_is_not_left_behind(digits, devices, 
     def disk_full(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(services, "_write", disk_full)
+    monkeypatch.setattr(submit, "_write", disk_full)
     before = Job.objects.count()
     with pytest.raises(OSError, match="No space left"):
         services.submit_job(model=digits, source=devices[0], strategy="local", base_url="http://cp")

@@ -1,0 +1,79 @@
+"""Commands to the agent that starts a run: ``start`` (a job's ``run`` or a session's ``stream``, sent after
+commit; ``start_message`` builds it), ``stop_stream``, and ``source_route``: which agent that is, and where it
+sends the run's requests.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from edgeorch_agent import protocol as p
+
+from edgeorch.devices.models import Device
+
+from .. import agents
+from ..choices import RunState
+from ..models import Job
+
+log = logging.getLogger(__name__)
+
+
+def start(run, deployment, devices: dict[str, Device] | None = None) -> list[str]:
+    """Move a run to ``running`` and tell the agent that starts it (``source_route``) to start, after commit
+    (``devices``: rows read in this dispatch, saving queries)."""
+    fields = run.move_to(RunState.RUNNING, started_at=timezone.now())
+    agents.send_on_commit(*start_message(run, deployment, devices))
+    return fields
+
+
+def start_message(run, deployment, devices: dict[str, Device] | None = None):
+    """The agent that starts a run, the message telling it to, and the binary frame going with it."""
+    first = deployment.first_stage
+    device, entry = source_route(run, deployment, devices)
+    data = None
+    if isinstance(run, Job):
+        url = run.base_url.rstrip("/") + reverse("job-input", args=[run.pk])
+        # A small input rides along as a binary frame, saving the agent an HTTP round trip to fetch it.
+        inline = run.input_path.stat().st_size <= settings.JOB_INLINE_INPUT_MAX_BYTES
+        data = run.input_path.read_bytes() if inline else None
+        message = p.Run(str(deployment.pk), run.pk, first["stage"], url, inline=inline, entry=entry)
+    else:
+        url = run.base_url.rstrip("/") + reverse("session-input", args=[run.pk])
+        in_flight = run.max_in_flight or max(1, len(deployment.stages))
+        report_every = max(1, min(50, round(run.rate / 2)))  # about two reports a second
+        if run.strategy == "adaptive":  # re-planning reads the reports: about eight a second
+            report_every = max(1, min(50, round(run.rate / 8)))
+        message = p.Stream(str(deployment.pk), str(run.pk), first["stage"], url, run.rate, run.frames,
+                           in_flight, report_every, entry)  # fmt: skip
+    return device, message, data
+
+
+def source_route(run, deployment, devices: dict[str, Device] | None = None) -> tuple[Device, dict | None]:
+    """Which agent starts a run's requests (a job's one, a session's frames), and where it sends them: the
+    run's source sends each input to the first stage over the data plane (its emulated link included), unless
+    it has no data plane, in which case the first stage's agent starts them itself. ``devices``: rows read in
+    this dispatch, saving queries."""
+    first = deployment.first_stage
+    source = run.source
+    peer = (devices or {}).get(first["device"]) or Device.objects.get(pk=first["device"])
+    if first["device"] == str(source.pk) or not source.dataplane_port:
+        return peer, None
+    entry = {"device_id": str(peer.pk), "host": peer.dataplane_host or "127.0.0.1", "port": peer.dataplane_port or 0,
+             "codec": run.codec, "tensor": first["inputs"][0]["name"], "secret": deployment.secret,
+             "name": peer.name}  # fmt: skip
+    return source, entry
+
+
+def stop_stream(session) -> None:
+    """Tell a session's source to stop emitting (a stream that never started has nothing to stop)."""
+    if session.started_at is None:
+        return
+    source = source_route(session, session.deployment)[0] if session.deployment else None
+    if source is not None and source.channel_name:
+        try:
+            agents.send(source, p.StreamStop(str(session.pk)))
+        except Exception:  # the stream ends on its own at its frame count; a lost stop is not worth a crash
+            log.warning("could not tell %s to stop session %s", source, session.pk, exc_info=True)

@@ -1,0 +1,56 @@
+"""Streams: what a session's source reports while it runs. Verbs: ``record_frames`` (per-frame records, then a
+look by the adaptive re-planner), ``finish_session`` (the source's ``stream_done``).
+"""
+
+from __future__ import annotations
+
+from edgeorch_agent import protocol as p
+
+from edgeorch import events as dashboard
+
+from .. import stats
+from ..choices import RunState
+from ..models import Frame, Session
+from . import adaptive
+from .transactions import run_transaction
+
+
+def record_frames(session_id, frames: list[dict]) -> int:
+    """Store a batch of per-frame records from the stream's source (duplicates are ignored)."""
+    session = Session.objects.filter(pk=session_id).only("pk", "deadline_s").first()
+    if session is None:
+        return 0
+    rows = [
+        _frame_row(session, f) for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)
+    ]
+    with run_transaction():
+        Frame.objects.bulk_create(rows, ignore_conflicts=True)
+    frames = [
+        {k: getattr(r, k) for k in ("request_id", "ok", "error", "latency_s", "deadline_met", "trace")}
+        for r in rows
+    ]
+    dashboard.publish("session.frames", {"session": str(session_id), "frames": frames})
+    adaptive.on_report(session_id)
+    return len(rows)
+
+
+def _frame_row(session, f: dict) -> Frame:
+    latency = float(f.get("latency_s") or 0.0)
+    ok = bool(f.get("ok"))
+    met = None if session.deadline_s is None else ok and latency <= session.deadline_s
+    return Frame(session=session, request_id=f["request_id"], ok=ok, error=str(f.get("error") or "")[:2000],
+                 latency_s=latency, trace=f.get("trace") or [], deadline_met=met)  # fmt: skip
+
+
+def finish_session(session_id, message: p.StreamDone) -> None:
+    """The source has emitted every frame (or was stopped) and every frame has ended: summarise and complete."""
+    with run_transaction():
+        session = Session.objects.select_for_update(of=("self",)).filter(pk=session_id).first()
+        if session is None:
+            return
+        session.frames_sent, session.frames_ok = message.frames_sent, message.frames_ok
+        session.summary = stats.summarise(session)
+        fields = ["frames_sent", "frames_ok", "summary"]
+        if session.state == RunState.RUNNING:
+            fields += session.move_to(RunState.COMPLETED)
+        session.save(update_fields=fields)

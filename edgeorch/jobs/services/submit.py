@@ -1,0 +1,114 @@
+"""Submitting: a job or a stream session becomes a pending row with its input stored, its dispatch and its
+timeout enqueued. Verbs: ``submit_job``, ``start_session``; ``check_request`` and ``make_input`` refuse early
+what can never run (``SubmitError``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from edgeorch_agent.codecs import CODECS
+
+from edgeorch import planning
+from edgeorch.devices.choices import DeviceStatus
+from edgeorch.devices.models import Device
+
+from .. import inputs
+from ..choices import InputKind
+from ..models import Job, Session
+from . import enqueue
+
+
+class SubmitError(ValueError):
+    """A request that cannot become a job or session; the message says what to change (HTTP 400)."""
+
+
+def check_request(model, source, strategy: str, params: dict, candidates: list, codec: str) -> None:
+    """Refuse early what can never plan: unknown strategy, parameters or codec, an offline source."""
+    info = planning.STRATEGIES.get(strategy)
+    if info is None:
+        raise SubmitError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
+    unknown = set(params) - set(info.params)
+    if unknown:
+        raise SubmitError(f"{strategy} takes no parameter {', '.join(sorted(unknown))}")
+    if codec not in CODECS:
+        raise SubmitError(f"unknown codec {codec!r}; known: {', '.join(CODECS)}")
+    if source.status != DeviceStatus.ONLINE:
+        raise SubmitError(f"the source device {source.name} is {source.status}")
+    known = set(map(str, Device.objects.filter(pk__in=candidates).values_list("pk", flat=True)))
+    missing = [str(c) for c in candidates if str(c) not in known]
+    if missing:
+        raise SubmitError(f"unknown device(s) {', '.join(missing)}")
+
+
+def make_input(model, *, upload: bytes | None = None, sample: int | None = None, seed: int = 0):
+    """The input array and how it was made; ``inputs.InputError`` becomes a ``SubmitError``."""
+    try:
+        if upload is not None:
+            return inputs.parse_upload(model, upload), InputKind.UPLOAD, None
+        if sample is not None:
+            return inputs.sample(model, sample), InputKind.SAMPLE, sample
+        return inputs.random(model, seed), InputKind.RANDOM, None
+    except inputs.InputError as exc:
+        raise SubmitError(str(exc)) from None
+
+
+def submit_job(*, model, source, strategy="device-edge", params=None, candidates=(), codec="raw",
+               upload=None, sample=None, seed=0, timeout_s=None, user=None, base_url="") -> Job:  # fmt: skip
+    """Create a pending job with its input stored, and enqueue its dispatch after commit."""
+    params, candidates = dict(params or {}), [str(c) for c in candidates]
+    check_request(model, source, strategy, params, candidates, codec)
+    array, kind, k = make_input(model, upload=upload, sample=sample, seed=seed)
+    return _create(
+        Job, array, "jobs.dispatch_job", "jobs.expire_job",
+        model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
+        input_kind=kind, input_sample=k, timeout_s=timeout_s or settings.JOB_TIMEOUT_S,
+        base_url=base_url or settings.PUBLIC_URL, created_by=user,
+    )  # fmt: skip
+
+
+def start_session(*, model, source, strategy="pipeline", params=None, candidates=(), codec="raw", rate=10.0,
+                  frames=None, duration_s=None, deadline_s=None, max_in_flight=None, sample=None, seed=0,
+                  timeout_s=None, user=None, base_url="") -> Session:  # fmt: skip
+    """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it."""
+    params, candidates = dict(params or {}), [str(c) for c in candidates]
+    check_request(model, source, strategy, params, candidates, codec)
+    if not rate > 0:
+        raise SubmitError("rate must be positive (frames per second)")
+    count = frames if frames is not None else round((duration_s or 0) * rate)
+    if count < 1:
+        raise SubmitError("give a frame count or a duration of at least one frame")
+    array, kind, k = make_input(model, sample=sample, seed=seed)
+    stream_s = count / rate
+    return _create(
+        Session, array, "jobs.dispatch_session", "jobs.expire_session",
+        model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
+        input_kind=kind, input_sample=k, rate=rate, frames=count, deadline_s=deadline_s,
+        max_in_flight=max_in_flight or 0, timeout_s=timeout_s or stream_s + settings.JOB_TIMEOUT_S,
+        base_url=base_url or settings.PUBLIC_URL, created_by=user,
+    )  # fmt: skip
+
+
+def _create(kind, array, dispatch_task: str, expire_task: str, **fields):
+    """A pending run with its input stored, its dispatch and its timeout enqueued (after the caller's
+    transaction commits, if there is one).
+
+    The row is inserted on its own, in one round trip (no transaction: every statement around it would be
+    one more, on every one-shot job's path), then its input written; a run whose input could not be written
+    is deleted again. Either way the dispatch is published only once row and input exist, and a run left
+    pending by a process dying in between fails at its timeout (the beat's overdue sweep)."""
+    run = kind.objects.create(**fields)
+    try:
+        _write(run.input_path, inputs.to_npy(array))
+    except BaseException:
+        kind.objects.filter(pk=run.pk).delete()
+        raise
+    pk = str(run.pk) if kind is Session else run.pk  # the tasks take a session's UUID as text
+    enqueue.after_commit(dispatch_task, pk)
+    enqueue.after_commit(expire_task, pk, countdown=run.timeout_s)
+    return run
+
+
+def _write(path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
