@@ -66,7 +66,9 @@ def explain(error: msgspec.ValidationError, root: Any, data: Any, where: str) ->
     bounded = f"{where}{head}: {last[1:]}" if last.startswith(".") else subject
     expected = re.match(r"Expected `([^`]+)`, got `(\w+)`", what)
     if expected:
-        kinds = " or ".join(_TYPE_NAMES.get(k, k) for k in expected[1].split(" | "))
+        # "or null" says nothing to a sender whose value was not null: an optional field's type is enough.
+        names = [k for k in expected[1].split(" | ") if k != "null" or expected[2] == "null"]
+        kinds = " or ".join(_TYPE_NAMES.get(k, k) for k in names or ["null"])
         return Invalid("wrong_type", f"{subject} must be {kinds}, not {expected[2]}")
     length = re.match(r"Expected `(array|object)` of length (<=|>=) (\d+)", what)
     if length and length[2] == "<=":

@@ -58,7 +58,7 @@ def test_a_profile_can_be_a_json_file(tmp_path):
         ({"speed": -1}, "speed must be a finite number > 0, not -1"),
         ({"class": "cloud"}, "class must be one of 'edge', 'end', not 'cloud'"),
         ({"power": {"idle_w": 5, "busy_w": 2}}, "power: 'busy_w' must be at least 'idle_w'"),
-        ({"memory_limit_bytes": "4G"}, "'memory_limit_bytes' must be an integer or null, not str"),
+        ({"memory_limit_bytes": "4G"}, "'memory_limit_bytes' must be an integer, not str"),
         ({"memory_limit_bytes": 0}, "memory_limit_bytes must be positive"),
     ],
 )
