@@ -7,7 +7,7 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.gateway.registry import handles, on_disconnect
 

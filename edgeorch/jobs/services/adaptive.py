@@ -23,7 +23,7 @@ import time
 import uuid
 
 from django.db import transaction
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch import events as dashboard
 from edgeorch import planning

@@ -10,7 +10,7 @@ import logging
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.devices.models import Device
 

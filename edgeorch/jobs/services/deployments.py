@@ -11,7 +11,7 @@ import json
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.catalog import services as catalog
 from edgeorch.devices.choices import DeviceStatus

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.devices.models import Device
 

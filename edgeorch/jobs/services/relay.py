@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import uuid
 
-from edgeorch_agent import protocol as p
-from edgeorch_agent.dataplane import FrameError, parse_activation, parse_frame
+from edgeorch_wire import protocol as p
+from edgeorch_wire.frames import FrameError, parse_activation, parse_frame
 
 from edgeorch.devices.models import Device
 

@@ -7,10 +7,10 @@ import uuid
 
 import numpy as np
 from django.utils import timezone
-from edgeorch_agent import protocol as p
-from edgeorch_agent.codecs import CodecError
-from edgeorch_agent.codecs import decode as decode_tensor
-from edgeorch_agent.dataplane import FrameError, parse_activation, parse_frame
+from edgeorch_wire import protocol as p
+from edgeorch_wire.codecs import CodecError
+from edgeorch_wire.codecs import decode as decode_tensor
+from edgeorch_wire.frames import FrameError, parse_activation, parse_frame
 
 from edgeorch import events as dashboard
 

@@ -4,7 +4,7 @@ look by the adaptive re-planner), ``finish_session`` (the source's ``stream_done
 
 from __future__ import annotations
 
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch import events as dashboard
 

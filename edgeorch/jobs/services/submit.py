@@ -5,7 +5,7 @@ what can never run (``SubmitError``)."""
 from __future__ import annotations
 
 from django.conf import settings
-from edgeorch_agent.codecs import CODECS
+from edgeorch_wire.codecs import CODECS
 
 from edgeorch import planning
 from edgeorch.devices.choices import DeviceStatus

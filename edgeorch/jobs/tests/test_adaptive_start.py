@@ -60,7 +60,7 @@ def test_a_device_heating_towards_its_throttle_makes_the_session_look_again(digi
     from datetime import timedelta
 
     from django.utils import timezone
-    from edgeorch_agent import protocol as p
+    from edgeorch_wire import protocol as p
 
     from edgeorch.telemetry.services import store_batches
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.jobs import services

@@ -4,7 +4,7 @@ control plane), called as the consumer would after decoding."""
 from __future__ import annotations
 
 import pytest
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.jobs import services
 from edgeorch.jobs.models import Measurement

@@ -6,9 +6,9 @@ import uuid
 
 import numpy as np
 import pytest
-from edgeorch_agent import protocol as p
-from edgeorch_agent.codecs import encode
-from edgeorch_agent.dataplane import Activation, activation_bytes
+from edgeorch_wire import protocol as p
+from edgeorch_wire.codecs import encode
+from edgeorch_wire.frames import Activation, activation_bytes
 
 from edgeorch.jobs import inputs, services, stats
 from edgeorch.jobs.choices import DeploymentState, RunState
