@@ -61,6 +61,9 @@ def explain(error: msgspec.ValidationError, root: Any, data: Any, where: str) ->
     missing = re.match(r"Object missing required field `(\w+)`", what)
     if missing:
         return Invalid("missing_field", f"{where}{_render(steps)}: field {missing[1]!r} is required")
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", what)
+    if unknown:
+        return Invalid("bad_value", f"{where}{_render(steps)}: unknown field {unknown[1]!r}")
     head, last = _render(steps[:-1]), steps[-1] if steps else ""
     subject = f"{where}{head}: field {last[1:]!r}" if last.startswith(".") else f"{where}{head}{last}"
     bounded = f"{where}{head}: {last[1:]}" if last.startswith(".") else subject

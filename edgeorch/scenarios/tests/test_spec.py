@@ -58,17 +58,23 @@ def test_a_csv_trace_is_read_beside_the_file_and_sent_as_steps(tmp_path):
 @pytest.mark.parametrize(
     ("changes", "words"),
     [
-        ({"model": None}, "model is required"),
-        ({"devices": []}, "devices must be a non-empty list"),
+        ({"model": None}, "field 'model' must be a string, not null"),
+        ({"devices": []}, "field 'devices' must not be empty"),
         ({"devices": [{"name": "cam", "profile": "rpi4"}, {"name": "cam", "profile": "rpi4"}]}, "unique"),
-        ({"devices": [{"name": "cam", "role": "cloud", "profile": "rpi4"}]}, "devices[0].role"),
+        (
+            {"devices": [{"name": "cam", "role": "cloud", "profile": "rpi4"}]},
+            "devices[0]: role must be one of 'edge', 'end', not 'cloud'",
+        ),
         ({"devices": [{"name": "cam", "profile": "toaster"}]}, "devices[0].profile"),
         ({"links": [{"between": ["cam", "nas"]}]}, "unknown device 'nas'"),
         (
             {"links": [{"between": ["cam", "edge"], "bandwidth_bps": {"steps": "fast"}}]},
             "links[0].bandwidth_bps",
         ),
-        ({"links": [{"between": ["cam", "edge"], "bandwith_bps": 1}]}, "unknown field(s) bandwith_bps"),
+        (
+            {"links": [{"between": ["cam", "edge"], "bandwith_bps": 1}]},
+            "links[0]: unknown field 'bandwith_bps'",
+        ),
         ({"background": [{"device": "edge", "share": 1.5}]}, "share must be in [0, 1)"),
         ({"background": [{"device": "edge"}]}, "either share"),
         (
@@ -82,10 +88,11 @@ def test_a_csv_trace_is_read_beside_the_file_and_sent_as_steps(tmp_path):
             },
             "unknown device 'x'",
         ),  # fmt: skip
-        ({"session": {"source": "cam", "rate": 0, "frames": 3}}, "session.rate must be at least"),
+        ({"session": {"source": "cam", "rate": 0, "frames": 3}}, "session: rate must be positive"),
         ({"session": {"source": "edge2", "rate": 1, "frames": 3}}, "session.source"),
         ({"strategies": ["local", "teleport"]}, "unknown strategy 'teleport'"),
-        ({"window_s": "5"}, "window_s must be a number"),
+        ({"window_s": "5"}, "'window_s' must be an integer or a number, not str"),
+        ({"session": {"source": "cam", "rate": 1}}, "give frames or duration_s"),
     ],
 )
 def test_a_bad_scenario_is_refused_naming_the_field(changes, words):
