@@ -78,13 +78,15 @@ def test_a_job_honours_the_codec_it_asks_for(fleet, api, digits):
 
 def emulate_profiles(model, fast_blocks: dict):
     """Block profiles where each device is fast (0.1 ms) on its own blocks and slow (10 ms) elsewhere."""
-    from edgeorch.plans import services as plans
+    from edgeorch.plans import measurements
     from edgeorch.plans.choices import ProfileSource
 
     n = len(model.blocks)
     for device_id, fast in fast_blocks.items():
         times = [{"block": i, "median_s": 1e-4 if i in fast else 1e-2, "runs": 5} for i in range(n)]
-        plans.record_profile(Device.objects.get(pk=device_id), model, times, source=ProfileSource.EMULATED)
+        measurements.record_profile(
+            Device.objects.get(pk=device_id), model, times, source=ProfileSource.EMULATED
+        )
 
 
 def test_a_multi_device_job_chains_three_agents(fleet, api, digits):

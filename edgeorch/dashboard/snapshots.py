@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
+from edgeorch_wire.profiles import list_profiles, load_profile
 
 from edgeorch.devices.models import Device
 from edgeorch.events import COMPACT_METRICS, TEMP_MAX, compact_metrics, device_row
@@ -234,10 +235,6 @@ def device_page_snapshot(device: Device, now: datetime | None = None) -> dict:
 
 def throttle_threshold(profile: str) -> float | None:
     """The temperature at which the device's profile starts throttling, if it is a known emulated profile."""
-    try:
-        from edgeorch_agent.profiles import list_profiles, load_profile
-    except ImportError:  # an agent package without device profiles
-        return None
     # Only known names: ``load_profile`` also reads paths, and the profile string comes from the agent.
     if profile not in list_profiles():
         return None
@@ -248,10 +245,10 @@ def throttle_threshold(profile: str) -> float | None:
 def device_links(device: Device) -> list[dict]:
     """The latest measurement of each link from and to the device (bandwidth in bit/s, RTT in s), as
     ``GET /api/devices/{id}/links/`` gives them."""
-    from edgeorch.plans import services as plans
+    from edgeorch.plans import measurements
     from edgeorch.plans.api import LinkSerializer
 
-    return list(LinkSerializer(plans.device_links(device), many=True, context={"device": device}).data)
+    return list(LinkSerializer(measurements.device_links(device), many=True, context={"device": device}).data)
 
 
 def stage_timings(device: Device, since: datetime, limit: int = 300) -> list[dict]:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime
 
-from edgeorch_agent.profiles import ProfileError, list_profiles, load_profile
+from edgeorch_wire.profiles import ProfileError, list_profiles, load_profile
 
 from edgeorch import planning
 from edgeorch.devices.models import Device
 from edgeorch.planning import adaptive as decide
-from edgeorch.plans import services as plans
+from edgeorch.plans.assembly import assemble, current_throttle, planning_model
+from edgeorch.plans.measurements import latest_links
 from edgeorch.telemetry.models import TelemetryRecord
 from edgeorch.telemetry.services import latest_metric
 
@@ -89,7 +90,7 @@ def current_conditions(session, state: dict) -> decide.Conditions:
     used_links, used_devices = crossed(plan, source), set(route)
     bandwidth = dict(estimate.bandwidth)
     devices = list(Device.objects.filter(pk__in=[d["id"] for d in plan.get("devices") or []]))
-    for (a, b), sample in plans.latest_links(devices).items():
+    for (a, b), sample in latest_links(devices).items():
         key = decide.pair(a, b)
         if key not in used_links and sample.measured_at.timestamp() > state.get("planned_at", 0):
             bandwidth[key] = sample.bandwidth_bps / 8.0
@@ -100,7 +101,7 @@ def current_conditions(session, state: dict) -> decide.Conditions:
     if "remembered" not in state:
         state["remembered"] = remembered_calibrations(session, devices)
     for device in devices:
-        key, throttle = str(device.pk), plans.current_throttle(device)
+        key, throttle = str(device.pk), current_throttle(device)
         if key in used_devices and key in slowdown:
             calibration[key] = slowdown[key] / throttle
         else:
@@ -162,7 +163,7 @@ def _aware(ts: float):
 
 
 def planning_input_bytes(session) -> float:
-    return plans.planning_model(session.model).input_bytes
+    return planning_model(session.model).input_bytes
 
 
 def candidates(session) -> list:
@@ -176,8 +177,9 @@ def problem_under(session, devices: list, c: decide.Conditions):
     """The planner's problem with the estimated conditions in place (links as overrides, factors applied:
     they may be below 1.0, a calibration, which what-if overrides do not allow)."""
     links = [{"a": a, "b": b, "bandwidth_bps": bw * 8.0} for (a, b), bw in c.bandwidth.items()]
-    assembly = plans.assemble(session.model, devices, session.source, overrides={"links": links},
-                              deadline=session.deadline_s)  # fmt: skip
+    assembly = assemble(
+        session.model, devices, session.source, overrides={"links": links}, deadline=session.deadline_s
+    )
     return assembly, decide.apply(assembly.problem, c)
 
 

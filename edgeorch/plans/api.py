@@ -18,7 +18,7 @@ from edgeorch.catalog.models import MLModel
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
 
-from . import services
+from . import measurements, services
 
 
 class StrategySerializer(serializers.Serializer):
@@ -303,7 +303,7 @@ class DeviceLinkViewSet(viewsets.GenericViewSet):
         """The latest measurement of each link from and to the device; ``peer`` null is the control plane."""
         device = self.get_object()
         return Response(
-            LinkSerializer(services.device_links(device), many=True, context={"device": device}).data
+            LinkSerializer(measurements.device_links(device), many=True, context={"device": device}).data
         )
 
 

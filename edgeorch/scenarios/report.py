@@ -8,10 +8,12 @@ import statistics
 from collections import Counter
 from typing import Any
 
-from edgeorch_agent.profiles import load_profile
+from edgeorch_wire.profiles import load_profile
+from edgeorch_wire.thermal import Heat
 
 from edgeorch import planning
 from edgeorch.planning import adaptive as decide
+from edgeorch.plans import assembly
 from edgeorch.plans import services as plans
 
 from . import oracle as o
@@ -55,9 +57,9 @@ def heated_device(runner: Runner) -> str | None:
         profile = load_profile(spec.profile) if spec is not None else None
         if profile is None or profile.thermal is None or profile.power is None:
             continue
-        t, w = profile.thermal, profile.power
-        if o.can_throttle(t, w):
-            margin = t.ambient_c + t.r_c_per_w * w.busy_w - t.throttle_at_c
+        heat = Heat.of(profile.thermal, profile.power)
+        if heat.can_throttle():
+            margin = heat.steady_c(1.0) - heat.throttle_at_c
             best = max(best or (margin, name), (margin, name))
     return best[1] if best else None
 
@@ -122,7 +124,7 @@ def window_options(runner: Runner, w: int, telemetry: list, heated: str) -> list
                   for (a, b), (bw, rtt) in links.items() if math.isfinite(bw) and bw > 0 and {a, b} <= usable],
     }  # fmt: skip
     source = runner.devices[sc.session.source]
-    base = plans.assemble(runner.model, runner.candidates(), source, overrides=overrides).problem
+    base = assembly.assemble(runner.model, runner.candidates(), source, overrides=overrides).problem
     factors = {ids[n]: f for n, f in slowdown.items() if n in usable}
     cool = decide.apply(base, decide.Conditions(slowdown=factors))
     hot = decide.apply(base, decide.Conditions(slowdown={**factors, ids[heated]: 2.0 * factors[ids[heated]]}))
@@ -157,7 +159,7 @@ def thermal_windows(runner: Runner, runs: list[StrategyRun], heated: str, teleme
     sc = runner.scenario
     profile = load_profile(sc.device(heated).profile)
     assert profile.thermal is not None and profile.power is not None
-    idle_c = profile.thermal.ambient_c + profile.thermal.r_c_per_w * profile.power.idle_w
+    idle_c = Heat.of(profile.thermal, profile.power).idle_c
     per_window = {w: window_options(runner, w, telemetry, heated) for w in o.windows(sc)}
     times = [i / sc.session.rate for i in range(sc.session.frames)]
     wins = [min(o.window_of(t, sc.window_s), max(per_window)) for t in times]

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.catalog.models import MLModel
 from edgeorch.jobs import agents
 from edgeorch.jobs import services as jobs
 from edgeorch.jobs.choices import TERMINAL, MeasurementState
 from edgeorch.jobs.models import Frame, Measurement, PlanSwitch, Session
-from edgeorch.plans import services as plans
+from edgeorch.plans.measurements import latest_profile
 from edgeorch.telemetry.models import TelemetryRecord
 from edgeorch.telemetry.services import latest_metric
 
@@ -86,7 +86,7 @@ class Runner:
     def prepare(self) -> None:
         """Profile the model on every device that has no profile of it (the planner prefers measurements)."""
         for device in self.devices.values():
-            if plans.latest_profile(device, self.model) is None:
+            if latest_profile(device, self.model) is None:
                 # One device at a time: on a shared host, concurrent profiles would slow each other down.
                 self.say(f"profiling {self.model.name} on {device.name}")
                 m = jobs.request_profile(device, self.model, warmup=2, repeats=5, base_url=self.base_url)

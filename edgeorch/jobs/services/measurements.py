@@ -9,12 +9,12 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from edgeorch_agent import protocol as p
+from edgeorch_wire import protocol as p
 
 from edgeorch.catalog import services as catalog
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
-from edgeorch.plans import services as plans
+from edgeorch.plans import measurements as plan_measurements
 
 from .. import agents
 from ..choices import MeasurementState
@@ -52,7 +52,7 @@ def record_profile(device_id, message: p.ProfileResult) -> Measurement | None:
         if message.error:
             m.state, m.error = MeasurementState.FAILED, message.error
         else:
-            profile = plans.record_profile(m.device, m.model, message.blocks, message.thermal)
+            profile = plan_measurements.record_profile(m.device, m.model, message.blocks, message.thermal)
             m.state, m.result = MeasurementState.DONE, {"profile": profile.pk, "blocks": message.blocks,
                                                          "thermal": message.thermal}  # fmt: skip
         m.finished_at = timezone.now()
@@ -111,10 +111,14 @@ def record_probe(device_id, message: p.ProbeResult) -> Measurement | None:
         for link in message.links:
             peer = peers.get(str(link.get("device_id")))
             if peer is not None and _measured(link):
-                plans.record_link(m.device, peer, float(link["bandwidth_bps"]), float(link["rtt_s"]))
+                plan_measurements.record_link(
+                    m.device, peer, float(link["bandwidth_bps"]), float(link["rtt_s"])
+                )
         control = message.control_plane
         if control is not None and _measured(control):
-            plans.record_link(m.device, None, float(control["bandwidth_bps"]), float(control["rtt_s"]))
+            plan_measurements.record_link(
+                m.device, None, float(control["bandwidth_bps"]), float(control["rtt_s"])
+            )
         m.state, m.finished_at = MeasurementState.DONE, timezone.now()
         m.result = {"links": message.links, "control_plane": control}
         m.save(update_fields=["state", "result", "finished_at"])

@@ -13,7 +13,7 @@ from edgeorch.jobs import services
 from edgeorch.jobs.choices import DeploymentState, RunState
 from edgeorch.jobs.models import Deployment, Job
 from edgeorch.jobs.services import deployments, dispatch, transactions
-from edgeorch.plans import services as plans
+from edgeorch.plans import measurements
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_a_device_going_offline_is_planned_around_at_once_despite_the_cache(read
 def test_a_new_link_measurement_makes_the_next_dispatch_plan_again(ready, digits, devices):
     phone, edge = devices
     assert {link["source"] for link in ready.plan["links"]} == {"assumed"}
-    plans.record_link(phone, edge, 5e6, 0.02)
+    measurements.record_link(phone, edge, 5e6, 0.02)
     job = split_job(digits, devices)
     services.dispatch_job(job.pk)
     job.refresh_from_db()

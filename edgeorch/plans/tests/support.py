@@ -58,7 +58,7 @@ def auth(user) -> dict:
 
 def profile_at_rate(device, model, gmacs: float, overhead_s: float = 1e-5, thermal=None):
     """A measured profile whose block times are MACs / rate plus a fixed overhead per block."""
-    from edgeorch.plans import services
+    from edgeorch.plans import measurements
 
     blocks = [
         {"block": i, "median_s": b["macs"] / (gmacs * 1e9) + overhead_s, "p90_s": 0, "runs": 10}
@@ -66,4 +66,4 @@ def profile_at_rate(device, model, gmacs: float, overhead_s: float = 1e-5, therm
     ]
     for b in blocks:
         b["p90_s"] = b["median_s"] * 1.1
-    return services.record_profile(device, model, blocks, thermal or {})
+    return measurements.record_profile(device, model, blocks, thermal or {})

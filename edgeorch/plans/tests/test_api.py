@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgeorch.plans import services
+from edgeorch.plans import assembly, measurements
 
 from .support import auth, profile_at_rate
 
@@ -126,7 +126,7 @@ def test_measured_profile_times_are_preferred_over_predictions(client, alice, re
         profile_at_rate(edge, model, 50)
     target = register("target", channels=24, size=32)
     blocks = [{"block": i, "median_s": 0.007, "p90_s": 0.008} for i in range(len(target.blocks))]
-    services.record_profile(phone, target, blocks, {"cpu.throttle_factor": 1.0})
+    measurements.record_profile(phone, target, blocks, {"cpu.throttle_factor": 1.0})
     twin = make_device("phone-twin", phone.role, profile="phone")  # same class, never profiled
 
     plan = what_if(client, alice, model=target.pk, strategy="local", source=str(phone.pk),
@@ -151,17 +151,17 @@ def test_a_device_profiled_only_on_other_models_is_estimated_at_its_measured_rat
 ):
     small = register("small", channels=8, size=32)
     profile_at_rate(phone, small, 0.5, overhead_s=0)
-    planned = {d["name"]: d for d in services.assemble(convnet, [edge], phone).devices}
+    planned = {d["name"]: d for d in assembly.assemble(convnet, [edge], phone).devices}
     assert planned["phone"]["times"] == "estimated" and "0.50 GMAC/s measured" in planned["phone"]["detail"]
 
 
 def test_a_measured_link_is_used_and_an_override_wins_over_it(convnet, phone, edge):
-    services.record_link(phone, edge, 20e6, 0.030)
-    services.record_link(phone, None, 1e6, 0.1)  # to the control plane: not a link between devices
-    links = services.assemble(convnet, [edge], phone).links
+    measurements.record_link(phone, edge, 20e6, 0.030)
+    measurements.record_link(phone, None, 1e6, 0.1)  # to the control plane: not a link between devices
+    links = assembly.assemble(convnet, [edge], phone).links
     assert [(lk["bandwidth_bps"], lk["rtt_ms"], lk["source"]) for lk in links] == [(20e6, 30.0, "measured")]
     over = {"links": [{"a": str(edge.pk), "b": str(phone.pk), "bandwidth_bps": 5e6}]}
-    links = services.assemble(convnet, [edge], phone, overrides=over).links
+    links = assembly.assemble(convnet, [edge], phone, overrides=over).links
     assert [(lk["bandwidth_bps"], lk["rtt_ms"], lk["source"]) for lk in links] == [
         (5e6, 30.0, "measured, bandwidth overridden")
     ]
@@ -198,7 +198,7 @@ def test_the_latest_telemetry_throttle_factor_is_applied(convnet, phone, edge):
     TelemetryRecord.objects.create(
         device=phone, seq=1, ts=now, received_at=now, metrics={"cpu.throttle_factor": 1.5}
     )
-    planned = {d["name"]: d for d in services.assemble(convnet, [edge], phone).devices}
+    planned = {d["name"]: d for d in assembly.assemble(convnet, [edge], phone).devices}
     assert planned["phone"]["throttle"] == 1.5 and planned["edge1"]["throttle"] == 1.0
 
 

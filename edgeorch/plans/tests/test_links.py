@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from edgeorch_agent.protocol import LINK_PROBE_MAX_BYTES
+from edgeorch_wire.protocol import LINK_PROBE_MAX_BYTES
 
 from edgeorch.devices import services
-from edgeorch.plans import services as plans
+from edgeorch.plans import measurements
 
 pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
@@ -64,11 +64,11 @@ def test_a_devices_links_list_the_newest_sample_per_direction_with_the_control_p
 
     phone, edge = enroll("phone").device, enroll("edge").device
     earlier = timezone.now() - timedelta(minutes=5)
-    plans.record_link(phone, None, 10e6, 0.050, measured_at=earlier)
-    plans.record_link(phone, None, 20e6, 0.004)
-    plans.record_link(phone, edge, 90e6, 0.002, measured_at=earlier)
-    plans.record_link(edge, phone, 80e6, 0.003, measured_at=earlier - timedelta(minutes=1))
-    plans.record_link(edge, None, 5e6, 0.1)  # edge's own control-plane link: not one of phone's
+    measurements.record_link(phone, None, 10e6, 0.050, measured_at=earlier)
+    measurements.record_link(phone, None, 20e6, 0.004)
+    measurements.record_link(phone, edge, 90e6, 0.002, measured_at=earlier)
+    measurements.record_link(edge, phone, 80e6, 0.003, measured_at=earlier - timedelta(minutes=1))
+    measurements.record_link(edge, None, 5e6, 0.1)  # edge's own control-plane link: not one of phone's
     key = Token.objects.get_or_create(user=bob)[0].key
     response = client.get(f"/api/devices/{phone.pk}/links/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeorch.plans import services, timing
+from edgeorch.plans import measurements, timing
+from edgeorch.plans.overrides import PlanInputError
 
 from .support import auth, make_device
 
@@ -19,7 +20,7 @@ def synthetic_profile(device, model, gmacs: float, bytes_per_s: float, rng):
         moved = (b["input_bytes"] or 0) + (b["output_bytes"] or 0)
         seconds = (b["macs"] / (gmacs * 1e9) + moved / bytes_per_s + 20e-6) * rng.normal(1.0, 0.03)
         blocks.append({"block": i, "median_s": seconds, "p90_s": seconds * 1.1})
-    return services.record_profile(device, model, blocks, {})
+    return measurements.record_profile(device, model, blocks, {})
 
 
 def test_the_predictor_reports_its_error_on_held_out_pairs(client, bob, register, phone, edge):
@@ -59,10 +60,10 @@ def test_a_never_profiled_device_class_gets_no_prediction_but_an_estimate(regist
 
 
 def test_a_profile_names_only_blocks_the_model_has(convnet, phone):
-    with pytest.raises(services.PlanInputError, match="names block 99"):
-        services.record_profile(phone, convnet, [{"block": 99, "median_s": 0.1}])
-    profile = services.record_profile(
+    with pytest.raises(PlanInputError, match="names block 99"):
+        measurements.record_profile(phone, convnet, [{"block": 99, "median_s": 0.1}])
+    profile = measurements.record_profile(
         phone, convnet, [{"block": 0, "median_s": 0.1, "p90_s": 0.2, "runs": 5}]
     )
-    assert services.latest_profile(phone, convnet) == profile and not profile.complete
+    assert measurements.latest_profile(phone, convnet) == profile and not profile.complete
     assert timing.latest_complete(phone, convnet) is None  # an incomplete profile is not used for planning
