@@ -187,11 +187,6 @@ class Option:
     label: str = ""
 
 
-def can_throttle(params: ThermalParams, power: Power) -> bool:
-    """Whether the device gets hot enough to throttle at full load."""
-    return Heat.of(params, power).can_throttle()
-
-
 def thermal_path(
     options: Sequence[Sequence[Option]],
     *,
