@@ -7,30 +7,12 @@ agents' listeners; ``ping`` times PING/PONG exchanges. The frames themselves (la
 DONE, MAC) are the wire contract's: ``edgeorch_wire.frames`` (docs/protocol.md).
 """
 
-# The frames' old home, only while control-plane code still imports them from here (not the agent).
-from edgeorch_wire.frames import (  # noqa: E402, I001
-    DEFAULT_MAX_PAYLOAD,
-    Activation,
-    Done,
-    FrameError,
-    activation_bytes,
-    parse_activation,
-    parse_frame,
-)
-
 from .peers import AuthError, PeerLink, PeerPool, PeerUnreachable, handshake
 from .ping import ping
 from .server import DataplaneServer, Rejected
 from .sockets import STREAM_LIMIT, open_stream, tune
 
 __all__ = [
-    "DEFAULT_MAX_PAYLOAD",
-    "Activation",
-    "Done",
-    "FrameError",
-    "activation_bytes",
-    "parse_activation",
-    "parse_frame",
     "STREAM_LIMIT",
     "AuthError",
     "DataplaneServer",
