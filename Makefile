@@ -71,7 +71,7 @@ requirements: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy edgeorch/planning agents/edgeorch_agent wire/edgeorch_wire
+	EDGEORCH_ALLOW_INSECURE_KEY=true $(VENV)/bin/mypy edgeorch agents/edgeorch_agent wire/edgeorch_wire  # the stubs load the settings
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP)

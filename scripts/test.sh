@@ -23,8 +23,8 @@ PY
 
 echo "== ruff"
 $V/ruff check .
-echo "== mypy (planning, agent, wire)"
-$V/mypy edgeorch/planning agents/edgeorch_agent wire/edgeorch_wire
+echo "== mypy (the Django apps with django-stubs, the agent, the wire package)"
+$V/mypy edgeorch agents/edgeorch_agent wire/edgeorch_wire
 echo "== import rules (.importlinter)"
 PYTHONPATH=. $V/lint-imports --no-cache
 echo "== manage.py check / makemigrations --check"

@@ -82,3 +82,23 @@ def test_a_session_whose_source_dies_fails_at_once_naming_the_source_and_keeps_i
     assert body["frames_sent"] == stored.count() >= 10
     assert body["frames_ok"] == stored.filter(ok=True).count() >= 10
     assert body["summary"]["frames"] == body["frames_sent"] and body["summary"]["ok"] == body["frames_ok"]
+
+
+def test_an_offloaded_session_whose_source_dies_fails_at_once_naming_the_source(fleet, api, digits):
+    """The source runs no stage of an offloaded stream, but every frame starts and ends there."""
+    phone, edge = fleet("phone", "edge")
+    response = api.post(api.base + "/api/sessions/", json={
+        "model": digits.pk, "source": phone.device_id, "strategy": "split",
+        "params": {"cut": 0, "device": edge.device_id}, "rate": 20, "frames": 600, "sample": 1,
+    }, timeout=10)  # fmt: skip
+    assert response.status_code == 202, response.text
+    session = response.json()["id"]
+    wait_until(lambda: Frame.objects.filter(session_id=session, ok=True).count() >= 10, timeout=30,
+               message="ten frames reported")  # fmt: skip
+    killed_at = kill(phone)
+    body = finished(api, "sessions", session, timeout=15)
+    assert body["state"] == "failed", body
+    assert body["reason"].startswith("device phone disconnected: it is the stream's source"), body["reason"]
+    assert body["failed_stage"] == -1
+    assert Session.objects.get(pk=session).finished_at.timestamp() - killed_at < PROMPTLY_S
+    assert body["frames_ok"] == Frame.objects.filter(session_id=session, ok=True).count() >= 10

@@ -17,6 +17,9 @@ Between connections:
     (reset after a connection that lasted ``stable_after``). A close code in ``FATAL_CLOSE_CODES`` (or an
     HTTP 401/403 handshake refusal) stops the agent with exit code 3: retrying cannot help, and a revoked
     device must not hammer the server. ``CLOSE_TOO_BIG`` halves ``max_batch_bytes`` before reconnecting.
+
+Why one module of this length: the sender, receiver and outbox tasks share one connection's state (the
+buffer, the in-flight window, the outbox) and end together.
 """
 
 from __future__ import annotations

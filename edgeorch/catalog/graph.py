@@ -15,6 +15,10 @@ walk the graph's own topological order keeping the set of live tensors (produced
 Single-tensor cuts do not depend on which topological order is walked: every input-dependent node is either
 an ancestor or a descendant of the cut tensor's producer. Pair cuts do, and are offered only when a model has
 few single cuts (the Neurosurgeon chain needs at least a few places to cut).
+
+Why one module of this length: the analysis is one pass over one private graph model (topological order,
+tensor dependence, static values), and every helper here reads that model; split, those internals would
+become an interface that nothing else should use.
 """
 
 from __future__ import annotations

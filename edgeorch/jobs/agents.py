@@ -19,7 +19,7 @@ def send(device, message: p.Message, data: bytes | None = None, *, wait: bool = 
     arrive in the order they were sent either way (``layer``, lane ``agents``)."""
     if not device.channel_name:
         raise AgentUnavailable(f"{device.name} is not connected")
-    event = {"type": "agent.command", "message": message.to_json()}
+    event: dict[str, str | bytes] = {"type": "agent.command", "message": message.to_json()}
     if data is not None:
         event["bytes"] = data
     layer.call(get_channel_layer().send, device.channel_name, event, wait=wait, lane="agents")

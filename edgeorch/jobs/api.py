@@ -2,6 +2,9 @@
 
 People submit and read (operators submit, viewers read); agents read a run's input tensor with their device
 credential. Submitting answers 202 with the id: a Celery task plans and starts the run.
+
+Why one module of this length: the three resources (jobs, sessions, measurements) share the run serializers
+and the per-stage table builder; each viewset is a few lines around them.
 """
 
 from __future__ import annotations
@@ -18,19 +21,18 @@ from rest_framework.decorators import action, api_view, authentication_classes, 
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from edgeorch.api.permissions import IsOperatorOrReadOnly
 from edgeorch.catalog.models import MLModel
 from edgeorch.devices.api import public_base_url
-from edgeorch.devices.auth import DeviceCredentialAuthentication
+from edgeorch.devices.auth import AGENT_OR_PERSON
 from edgeorch.devices.models import Device
 
 from . import stats
 from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
 from .services import lifecycle, measurements, submit
 
-AUTHENTICATION = [DeviceCredentialAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+AUTHENTICATION = AGENT_OR_PERSON
 
 
 class PeopleOnly(IsOperatorOrReadOnly):
@@ -78,7 +80,7 @@ def _is_uuid(value) -> bool:
 
 class RunRequestSerializer(serializers.Serializer):
     model = ModelRefField(help_text="Model id, or name (newest version)")
-    source = serializers.CharField(help_text="Id of the source device (where the input is captured)")
+    source = serializers.CharField(help_text="Id of the source device (where the input is captured)")  # type: ignore[assignment]
     strategy = serializers.CharField(default="device-edge", help_text="A planner strategy")
     params = serializers.JSONField(
         required=False, help_text='Strategy parameters, e.g. {"cut": 2, "device": "…"}'
@@ -186,18 +188,18 @@ def stage_rows(plan: dict | None, trace: list[dict]) -> list[dict]:
     the source sent the input to a first stage elsewhere, that hop comes first, as stage -1 (``input``)."""
     planned = (plan or {}).get("stages", [])
     measured = {t.get("stage"): t for t in trace}
-    source = measured.get(SOURCE_STAGE)
+    source: dict = measured.get(SOURCE_STAGE) or {}
     ids = [s["device"] for s in planned] + ([source.get("device")] if source else [])
     names = {str(d.pk): d.name for d in Device.objects.filter(pk__in=ids)}
 
     def timings(t: dict) -> dict | None:
         return {name: t.get(name) for name in (*stats.TIMINGS, "start", "end", "relayed")} if t else None
 
-    rows = []
+    rows: list[dict] = []
     if source:
         rows.append({
-            "stage": SOURCE_STAGE, "device": source.get("device"), "device_name": names.get(source.get("device")),
-            "blocks": [], "predicted": {"queue_s": 0.0, "compute_s": 0.0, "transfer_s": plan.get("input_transfer")},
+            "stage": SOURCE_STAGE, "device": source.get("device"), "device_name": names.get(str(source.get("device"))),
+            "blocks": [], "predicted": {"queue_s": 0.0, "compute_s": 0.0, "transfer_s": (plan or {}).get("input_transfer")},
             "measured": timings(source), "input": True,
         })  # fmt: skip
     for k, stage in enumerate(planned):

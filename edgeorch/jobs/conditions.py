@@ -91,9 +91,9 @@ def current_conditions(session, state: dict) -> decide.Conditions:
     bandwidth = dict(estimate.bandwidth)
     devices = list(Device.objects.filter(pk__in=[d["id"] for d in plan.get("devices") or []]))
     for (a, b), sample in latest_links(devices).items():
-        key = decide.pair(a, b)
-        if key not in used_links and sample.measured_at.timestamp() > state.get("planned_at", 0):
-            bandwidth[key] = sample.bandwidth_bps / 8.0
+        pair = decide.pair(a, b)
+        if pair not in used_links and sample.measured_at.timestamp() > state.get("planned_at", 0):
+            bandwidth[pair] = sample.bandwidth_bps / 8.0
     # A device's factor folds its thermal throttle into a calibration of its profile (measured / profiled);
     # while no frame runs there, its last calibration (or the one remembered from recent sessions) times its
     # current throttle stands in for it.
@@ -119,7 +119,8 @@ def remembered_calibrations(session, devices: list) -> dict[str, float]:
     times measured while the host was busier) belongs to the device and the model, not to one session, so a
     device this session has not run on yet is still compared calibrated. Compute only: the wait behind
     background tenants is a condition of that session, not a calibration."""
-    wanted, ratios = {str(d.pk) for d in devices}, {}
+    wanted = {str(d.pk) for d in devices}
+    ratios: dict[str, list[float]] = {}
     past = (
         Session.objects.filter(model_id=session.model_id)
         .exclude(pk=session.pk)

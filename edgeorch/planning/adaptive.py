@@ -23,6 +23,9 @@ within the noise is no gain), and by twice the margin to go back to a placement 
 it heats that device, not by its latency now.
 ``calibration_samples`` reads a device's profile bias from another session's frames, so a device this
 session has not run on yet is still compared calibrated.
+
+Why one module of this length: the estimator and the decision rules are one controller (the rules read the
+estimator's state and policy), tested together in tests/test_adaptive.py.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None):
     first = deployment.first_stage
     device, entry = source_route(run, deployment, devices)
     data = None
+    message: p.Run | p.Stream
     if isinstance(run, Job):
         url = run.base_url.rstrip("/") + reverse("job-input", args=[run.pk])
         # A small input rides along as a binary frame, saving the agent an HTTP round trip to fetch it.

@@ -47,9 +47,10 @@ def _placement(run, plan: dict, devices: dict[str, Device]) -> tuple[str, dict[s
                or not d.channel_name]  # fmt: skip
     if offline:
         raise agents.AgentUnavailable(f"{', '.join(offline)} not connected")
-    placement = [(s["device"], used[s["device"]].dataplane_port) for s in plan["stages"]]
+    connected = {pk: d for pk, d in used.items() if d is not None}
+    placement = [(s["device"], connected[s["device"]].dataplane_port) for s in plan["stages"]]
     key = hashlib.sha256(json.dumps([run.model_id, cuts_of(plan), placement, run.codec]).encode()).hexdigest()
-    return key, used
+    return key, connected
 
 
 def live_deployments(run, plan: dict, devices: dict[str, Device]):

@@ -113,8 +113,8 @@ def _stuck_at(run) -> tuple[str, int | None]:
     deployment = run.deployment
     if run.state in (RunState.PENDING, RunState.PLANNING) or deployment is None:
         return f"{after} while {run.state}", None
-    names = dict(Device.objects.filter(pk__in=deployment.devices).values_list("pk", "name"))
-    names = {str(k): v for k, v in names.items()}
+    rows = Device.objects.filter(pk__in=deployment.devices).values_list("pk", "name")
+    names = {str(pk): name for pk, name in rows}
     if run.state == RunState.DEPLOYING:
         waiting = [d for d in deployment.devices if d not in deployment.ready_devices]
         stage = deployment.stage_of(waiting[0]) if waiting else None
@@ -142,6 +142,11 @@ def device_gone(device_id) -> int:
                 "pk", flat=True
             ):
                 failed += fail(kind, pk, f"device {name} disconnected during stage {stage}", stage=stage)
+    # A stream's source emits its frames and hears each one end, whether or not it runs a stage (an
+    # offloaded stream sends its input to a stage elsewhere): without it the stream cannot go on.
+    for pk in Session.objects.filter(source_id=device_id, state__in=ACTIVE).values_list("pk", flat=True):
+        reason = f"device {name} disconnected: it is the stream's source (input, stage {p.SOURCE_STAGE})"
+        failed += fail(Session, pk, reason, stage=p.SOURCE_STAGE)
     return failed
 
 

@@ -42,8 +42,9 @@ def relay_failed(message: p.Relay, data: bytes) -> bool:
     except FrameError:
         return False
     deployment_id, device_id = _uuid(message.deployment_id), _uuid(message.to_device_id)
-    job = Job.objects.filter(pk=message.request_id, deployment_id=deployment_id).exists()
-    if act.session_id is not None or not job or device_id is None:
+    if act.session_id is not None or deployment_id is None or device_id is None:
+        return False
+    if not Job.objects.filter(pk=message.request_id, deployment_id=deployment_id).exists():
         return False
     name = Device.objects.filter(pk=device_id).values_list("name", flat=True).first() or message.to_device_id
     reason = (f"stage {act.stage} on {name} is unreachable: its data plane refused the previous stage and "

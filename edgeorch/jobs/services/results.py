@@ -70,7 +70,7 @@ def record_result(device_id, message: p.Result, data: bytes | None) -> bool:
     if job is None:
         return True  # deleted as soon as it completed
     dashboard.publish(f"job.{job.state}", job.progress())
-    if job.plan and "latency" in job.plan:
+    if job.plan and "latency" in job.plan and job.measured_latency_s is not None:
         _remember_overhead(job.deployment_id, job.measured_latency_s - float(job.plan["latency"]))
     return True
 
