@@ -47,9 +47,12 @@ def digits(db, settings, tmp_path):
     directory = zoo.default_zoo_dir()
     built = next(m for m in zoo.build_zoo(directory) if m.name == "digits-cnn")
     return services.register_model(
-        (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
+        (directory / built.file).read_bytes(),
+        name=built.name,
+        version=built.version,
+        task=built.task,
         source=ModelSource.BUILTIN,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

@@ -49,8 +49,12 @@ async def measure(count: int, prefix: str) -> tuple[dict, dict]:
     from edgeorch.channel_layer import RedisChannelLayer as Ours
 
     layers = {"channels-redis 4.3": Parent(**layer_config(prefix)), "edgeorch": Ours(**layer_config(prefix))}
-    message = {"type": "agent.command", "message": json.dumps({"v": 1, "type": "run", "job": str(uuid.uuid4()),
-               "stage": 0, "inputs": {"input": [1, 1, 28, 28]}})}  # fmt: skip
+    message = {
+        "type": "agent.command",
+        "message": json.dumps(
+            {"v": 1, "type": "run", "job": str(uuid.uuid4()), "stage": 0, "inputs": {"input": [1, 1, 28, 28]}}
+        ),
+    }
     send_us: dict = {(name, gap): [] for name in layers for gap in GAPS_MS}
     ping_us: dict = {gap: [] for gap in GAPS_MS}
     for layer in layers.values():  # connect, and load the script into Redis, before timing
@@ -84,10 +88,17 @@ async def measure_latency(count: int, prefix: str) -> dict:
     class SendOnly(Ours):  # edgeorch's layer before the receive change: our send, the parent's receive
         receive_single = Parent.receive_single
 
-    layers = {"channels-redis 4.3": Parent(**layer_config(prefix)), "send only": SendOnly(**layer_config(prefix)),
-              "edgeorch": Ours(**layer_config(prefix))}  # fmt: skip
-    command = {"type": "agent.command", "message": json.dumps({"v": 1, "type": "run", "job": str(uuid.uuid4()),
-               "stage": 0, "inputs": {"input": [1, 1, 28, 28]}})}  # fmt: skip
+    layers = {
+        "channels-redis 4.3": Parent(**layer_config(prefix)),
+        "send only": SendOnly(**layer_config(prefix)),
+        "edgeorch": Ours(**layer_config(prefix)),
+    }
+    command = {
+        "type": "agent.command",
+        "message": json.dumps(
+            {"v": 1, "type": "run", "job": str(uuid.uuid4()), "stage": 0, "inputs": {"input": [1, 1, 28, 28]}}
+        ),
+    }
     large = {"type": "agent.command", "message": "x" * 600_000}
     cases = [("agent command", command, 20), ("agent command", command, 0), ("600 KB message", large, 0)]
     latency_us: dict = {(name, case): [] for name in layers for case in range(len(cases))}
@@ -129,21 +140,46 @@ def main():
     for gap in GAPS_MS:
         parent = statistics.median(send_us["channels-redis 4.3", gap])
         ours = statistics.median(send_us["edgeorch", gap])
-        rows.append([f"{gap} ms" if gap else "none (back to back)", f"{statistics.median(ping_us[gap]):.0f}",
-                     f"{parent:.0f}", f"{ours:.0f}", f"{parent / ours:.1f}×"])  # fmt: skip
-    headers = ["sleep before each send", "PING µs", "channels-redis send µs (4 round trips)",
-               "edgeorch send µs (1 round trip)", "ratio"]  # fmt: skip
+        rows.append(
+            [
+                f"{gap} ms" if gap else "none (back to back)",
+                f"{statistics.median(ping_us[gap]):.0f}",
+                f"{parent:.0f}",
+                f"{ours:.0f}",
+                f"{parent / ours:.1f}×",
+            ]
+        )
+    headers = [
+        "sleep before each send",
+        "PING µs",
+        "channels-redis send µs (4 round trips)",
+        "edgeorch send µs (1 round trip)",
+        "ratio",
+    ]
     table = markdown_table(headers, rows)
     print(table)
     latency = asyncio.run(measure_latency(args.count, f"bench-cl-{uuid.uuid4().hex[:6]}:"))
     lrows = []
     for case, (label, _, gap) in enumerate(latency["cases"]):
         medians = [statistics.median(latency["latency_us"][name, case]) for name in latency["names"]]
-        lrows.append([label, f"{gap} ms" if gap else "none", *(f"{m:.0f}" for m in medians),
-                      f"{medians[0] / medians[2]:.1f}×", f"{medians[1] / medians[2]:.1f}×"])  # fmt: skip
-    lheaders = ["message", "sleep before each send", "channels-redis send → receive µs",
-                "edgeorch send only µs", "edgeorch send + receive µs", "ratio to channels-redis",
-                "ratio to send only"]  # fmt: skip
+        lrows.append(
+            [
+                label,
+                f"{gap} ms" if gap else "none",
+                *(f"{m:.0f}" for m in medians),
+                f"{medians[0] / medians[2]:.1f}×",
+                f"{medians[1] / medians[2]:.1f}×",
+            ]
+        )
+    lheaders = [
+        "message",
+        "sleep before each send",
+        "channels-redis send → receive µs",
+        "edgeorch send only µs",
+        "edgeorch send + receive µs",
+        "ratio to channels-redis",
+        "ratio to send only",
+    ]
     ltable = markdown_table(lheaders, lrows)
     print(ltable)
     if args.write:

@@ -66,8 +66,14 @@ def main() -> None:
                 times[name].append((time.perf_counter() - started) * 1000)
         for name, samples in times.items():
             samples.sort()
-            table.append([f"{gap} ms", name, f"{statistics.median(samples):.3f}",
-                          f"{samples[int(len(samples) * 0.9)]:.3f}"])  # fmt: skip
+            table.append(
+                [
+                    f"{gap} ms",
+                    name,
+                    f"{statistics.median(samples):.3f}",
+                    f"{samples[int(len(samples) * 0.9)]:.3f}",
+                ]
+            )
     text = markdown_table(["sleep before", "way", "median ms", "p90 ms"], table)
     print(text)
     if args.write:

@@ -74,10 +74,22 @@ def setup(devices: int, every: int) -> str:
 
 
 def start_daphne(port: int) -> subprocess.Popen:
-    env = {**os.environ, "PORT": str(port), "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING",
-           "EDGEORCH_CHANNEL_PREFIX": "bench-dashboard", "EDGEORCH_LIVENESS_TIMEOUT": "600"}  # fmt: skip
-    proc = subprocess.Popen([str(ROOT / "scripts/web.sh")], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=open("/tmp/bench_dashboard_daphne.log", "wb"))  # fmt: skip
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "EDGEORCH_CHANNEL_PREFIX": "bench-dashboard",
+        "EDGEORCH_LIVENESS_TIMEOUT": "600",
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / "scripts/web.sh")],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=open("/tmp/bench_dashboard_daphne.log", "wb"),
+    )
     for _ in range(150):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -90,8 +102,10 @@ def log_in(base: str) -> requests.Session:
     session = requests.Session()
     page = session.get(base + "/accounts/login/").text
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    session.post(base + "/accounts/login/", data={"username": "bench", "password": "bench-pass-123",
-                                                   "csrfmiddlewaretoken": token})  # fmt: skip
+    session.post(
+        base + "/accounts/login/",
+        data={"username": "bench", "password": "bench-pass-123", "csrfmiddlewaretoken": token},
+    )
     return session
 
 
@@ -121,8 +135,9 @@ def browser_times(base: str, device_id: str, repeat: int) -> dict[str, tuple[flo
 
     out = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
         page = browser.new_page()
         page.goto(base + "/accounts/login/")
         page.fill("input[name=username]", "bench")
@@ -157,17 +172,28 @@ def main():
     try:
         base = f"http://127.0.0.1:{port}"
         session = log_in(base)
-        urls = [("Fleet page (HTML)", "/"), ("Fleet snapshot API", "/api/dashboard/fleet/"),
-                ("Device page (HTML)", f"/devices/{device_id}/"),
-                ("Device snapshot API", f"/api/dashboard/devices/{device_id}/")]  # fmt: skip
+        urls = [
+            ("Fleet page (HTML)", "/"),
+            ("Fleet snapshot API", "/api/dashboard/fleet/"),
+            ("Device page (HTML)", f"/devices/{device_id}/"),
+            ("Device snapshot API", f"/api/dashboard/devices/{device_id}/"),
+        ]
         session.get(base + "/api/dashboard/fleet/")  # warm the server's caches and connections
         rendered = browser_times(base, device_id, args.repeat) if os.path.exists(CHROMIUM) else {}
         table_rows = []
         for name, path in urls:
             ttfb, total, size = timed(session, base + path, args.repeat)
             paint, drawn = rendered.get(path, (None, None))
-            table_rows.append([name, f"{ttfb:.0f}", f"{total:.0f}", f"{size / 1024:.0f}",
-                               f"{paint:.0f}" if paint else "—", f"{drawn:.0f}" if drawn else "—"])  # fmt: skip
+            table_rows.append(
+                [
+                    name,
+                    f"{ttfb:.0f}",
+                    f"{total:.0f}",
+                    f"{size / 1024:.0f}",
+                    f"{paint:.0f}" if paint else "—",
+                    f"{drawn:.0f}" if drawn else "—",
+                ]
+            )
     finally:
         os.killpg(daphne.pid, signal.SIGTERM)
     headers = [

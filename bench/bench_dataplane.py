@@ -153,9 +153,14 @@ async def transfer_rows(ports: tuple[int, int], quick: bool) -> list[list[str]]:
             [lambda p=payload: bare.send(p), lambda a=array: plane.send(a)], repeat
         )
         rows.append(
-            [f"{mb:g}", f"{bare_s * 1e3:.2f}", f"{plane_s * 1e3:.2f}", f"{plane_s / bare_s:.2f}",
-             f"{mb * 1e6 * 8 / plane_s / 1e9:.1f}"]
-        )  # fmt: skip
+            [
+                f"{mb:g}",
+                f"{bare_s * 1e3:.2f}",
+                f"{plane_s * 1e3:.2f}",
+                f"{plane_s / bare_s:.2f}",
+                f"{mb * 1e6 * 8 / plane_s / 1e9:.1f}",
+            ]
+        )
     await bare.close()
     await plane.close()
     return rows
@@ -194,9 +199,16 @@ async def codec_rows(port: int, quick: bool) -> list[list[str]]:
         back = decode(codec, payload, params, "float32", array.shape)
         raw_total = totals[0]
         rows.append(
-            [codec, f"{size / array.nbytes:.3f}", f"{encode_s * 1e3:.2f}", f"{decode_s * 1e3:.2f}",
-             f"{total_s * 1e3:.2f}", f"{total_s / raw_total:.2f}", f"{float(np.max(np.abs(back - array))):.2e}"]
-        )  # fmt: skip
+            [
+                codec,
+                f"{size / array.nbytes:.3f}",
+                f"{encode_s * 1e3:.2f}",
+                f"{decode_s * 1e3:.2f}",
+                f"{total_s * 1e3:.2f}",
+                f"{total_s / raw_total:.2f}",
+                f"{float(np.max(np.abs(back - array))):.2e}",
+            ]
+        )
     await plane.close()
     return rows
 

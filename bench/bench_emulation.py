@@ -111,29 +111,46 @@ def report(quick: bool) -> str:
         times = measure(name, runs)
         for rule in ("multiplied", "Stretch"):
             means = {busy: statistics.mean(t) for busy, t in emulated(times, FACTOR, rule).items()}
-            rows.append([
-                    name, f"{statistics.median(times[0]) * 1e3:.2f}", f"x{FACTOR:g}", rule,
+            rows.append(
+                [
+                    name,
+                    f"{statistics.median(times[0]) * 1e3:.2f}",
+                    f"x{FACTOR:g}",
+                    rule,
                     *(f"{means[busy] * 1e3:.1f}" for busy in LOADS),
                     *(f"{means[busy] / means[0]:.2f}" for busy in LOADS[1:]),
-            ])  # fmt: skip
+                ]
+            )
     table = markdown_table(
-        ["model", "host p50 ms", "factor", "rule", *(f"mean ms, {b} busy" for b in LOADS),
-         *(f"{b} busy / quiet" for b in LOADS[1:])],
+        [
+            "model",
+            "host p50 ms",
+            "factor",
+            "rule",
+            *(f"mean ms, {b} busy" for b in LOADS),
+            *(f"{b} busy / quiet" for b in LOADS[1:]),
+        ],
         rows,
-    )  # fmt: skip
-    return "\n".join([
-        "## Emulation", "",
-        f"`{COMMAND}` — {machine()}. {runs} runs per model and load, {GAP_S * 1e3:.0f} ms apart, as an agent "
-        "runs a stage; *N busy*: N other processes each spinning in bursts of 10-30 ms about half the time. "
-        "Both rules are applied to the same host times (bench/bench_emulation.py's docstring).", "",
-        table, "",
-        "Reading it: with *multiplied*, every millisecond another process takes from a run is multiplied by "
-        "the device's factor; *Stretch* waits it out instead, so the emulated device keeps its speed. What "
-        "is left under *Stretch* beside 2 busy processes on this 2-core host: no core is ever free, so every "
-        "run is slowed (the agent's session uses both cores), and over the 200 runs the 5th percentile of "
-        "the last 256 starts to rise with them. The scenarios benchmark runs three emulated devices, Daphne, "
-        "a Celery worker and the runner on this host.", "",
-    ])  # fmt: skip
+    )
+    return "\n".join(
+        [
+            "## Emulation",
+            "",
+            f"`{COMMAND}` — {machine()}. {runs} runs per model and load, {GAP_S * 1e3:.0f} ms apart, as an agent "
+            "runs a stage; *N busy*: N other processes each spinning in bursts of 10-30 ms about half the time. "
+            "Both rules are applied to the same host times (bench/bench_emulation.py's docstring).",
+            "",
+            table,
+            "",
+            "Reading it: with *multiplied*, every millisecond another process takes from a run is multiplied by "
+            "the device's factor; *Stretch* waits it out instead, so the emulated device keeps its speed. What "
+            "is left under *Stretch* beside 2 busy processes on this 2-core host: no core is ever free, so every "
+            "run is slowed (the agent's session uses both cores), and over the 200 runs the 5th percentile of "
+            "the last 256 starts to rise with them. The scenarios benchmark runs three emulated devices, Daphne, "
+            "a Celery worker and the runner on this host.",
+            "",
+        ]
+    )
 
 
 def main() -> None:

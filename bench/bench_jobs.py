@@ -53,9 +53,12 @@ def environment(workdir: Path, agent_threads: int = 0) -> dict:
     from bench._common import product_environment
 
     return product_environment(
-        workdir, "edgeorch_bench", f"bench-{os.getpid()}", EDGEORCH_TELEMETRY_INTERVAL="1",
+        workdir,
+        "edgeorch_bench",
+        f"bench-{os.getpid()}",
+        EDGEORCH_TELEMETRY_INTERVAL="1",
         EDGEORCH_JOB_AGENT_THREADS=str(agent_threads),
-    )  # fmt: skip
+    )
 
 
 def recreate_database(env: dict) -> None:
@@ -75,8 +78,9 @@ class Fleet:
 
     def spawn(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs.append(proc)
         return proc
 
@@ -85,13 +89,41 @@ class Fleet:
 
         self.spawn("daphne", [str(ROOT / "scripts/web.sh")], {**self.env, "PORT": str(self.port)})
         wait_until(lambda: _answers(requests, self.url), what="Daphne", interval=0.2)
-        self.spawn("celery", [str(BIN / "celery"), "-A", "edgeorch", "worker", "-l", "warning", "--concurrency", "1",
-                              "--without-gossip", "--without-mingle", "--without-heartbeat"])  # fmt: skip
+        self.spawn(
+            "celery",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "edgeorch",
+                "worker",
+                "-l",
+                "warning",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+        )
         ids = []
         for name, token in zip(("agent-a", "agent-b"), tokens, strict=True):
             config = self.workdir / f"{name}.json"
-            subprocess.run([str(BIN / "edgeorch-agent"), "enroll", "--server", self.url, "--token", token, "--name",
-                            name, "--config", str(config)], check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [
+                    str(BIN / "edgeorch-agent"),
+                    "enroll",
+                    "--server",
+                    self.url,
+                    "--token",
+                    token,
+                    "--name",
+                    name,
+                    "--config",
+                    str(config),
+                ],
+                check=True,
+                capture_output=True,
+            )
             self.spawn(name, [str(BIN / "edgeorch-agent"), "run", "--config", str(config)])
             ids.append(json.loads(config.read_text())["device_id"])
         return ids
@@ -138,8 +170,10 @@ def run_jobs(api, url: str, body: dict, count: int) -> list:
         response = api.post(url + "/api/jobs/", json=body, timeout=30)
         response.raise_for_status()
         pk = response.json()["id"]
-        job = wait_until(lambda pk=pk: Job.objects.filter(pk=pk, state__in=["completed", "failed"]).first(),
-                         what=f"job {pk}")  # fmt: skip
+        job = wait_until(
+            lambda pk=pk: Job.objects.filter(pk=pk, state__in=["completed", "failed"]).first(),
+            what=f"job {pk}",
+        )
         if job.state != "completed":
             raise SystemExit(f"job {pk} failed: {job.reason}")
         if i:
@@ -179,8 +213,11 @@ def stream_row(api, url: str, body: dict) -> dict:
     response = api.post(url + "/api/sessions/", json=body, timeout=30)
     response.raise_for_status()
     pk = response.json()["id"]
-    session = wait_until(lambda: Session.objects.filter(pk=pk, state__in=["completed", "failed"]).first(),
-                         timeout=300, what=f"session {pk}")  # fmt: skip
+    session = wait_until(
+        lambda: Session.objects.filter(pk=pk, state__in=["completed", "failed"]).first(),
+        timeout=300,
+        what=f"session {pk}",
+    )
     frames = [f for f in session.frame_records.all() if f.ok]
     if session.state != "completed" or not frames:
         raise SystemExit(f"session {pk}: {session.state} {session.reason}")
@@ -206,12 +243,16 @@ def profile(api, url: str, device_ids: list[str], model) -> None:
     from edgeorch.jobs.models import Measurement
 
     for device_id in device_ids:
-        response = api.post(f"{url}/api/devices/{device_id}/profile/", json={"model": model.pk, "repeats": 10},
-                            timeout=30)  # fmt: skip
+        response = api.post(
+            f"{url}/api/devices/{device_id}/profile/", json={"model": model.pk, "repeats": 10}, timeout=30
+        )
         response.raise_for_status()
         pk = response.json()["id"]
-        wait_until(lambda pk=pk: Measurement.objects.filter(pk=pk).exclude(state="pending").exists(),
-                   timeout=300, what=f"profile of {model}")  # fmt: skip
+        wait_until(
+            lambda pk=pk: Measurement.objects.filter(pk=pk).exclude(state="pending").exists(),
+            timeout=300,
+            what=f"profile of {model}",
+        )
 
 
 def round_trips(env: dict, gap_s: float, count: int = 50) -> tuple[float, float]:
@@ -240,13 +281,30 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10, help="one-shot jobs per configuration")
     parser.add_argument("--frames", type=int, default=40, help="frames per stream session")
     parser.add_argument("--profile", action="store_true", help="profile each model on both agents first")
-    parser.add_argument("--agent-threads", type=int, default=1,
-                        help="onnxruntime threads per agent (default 1: two emulated devices, a core each)")  # fmt: skip
+    parser.add_argument(
+        "--agent-threads",
+        type=int,
+        default=1,
+        help="onnxruntime threads per agent (default 1: two emulated devices, a core each)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
     env = environment(workdir, args.agent_threads)
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-                                          "EDGEORCH_RUN_DIR", "EDGEORCH_MEDIA_ROOT", "EDGEORCH_CHANNEL_PREFIX")})  # fmt: skip
+    os.environ.update(
+        {
+            k: env[k]
+            for k in (
+                "DATABASE_URL",
+                "REDIS_URL",
+                "SECRET_KEY",
+                "DEBUG",
+                "ALLOWED_HOSTS",
+                "EDGEORCH_RUN_DIR",
+                "EDGEORCH_MEDIA_ROOT",
+                "EDGEORCH_CHANNEL_PREFIX",
+            )
+        }
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edgeorch.settings")
     recreate_database(env)
     import django
@@ -270,8 +328,11 @@ def main() -> None:
     fleet = Fleet(env, workdir)
     try:
         a, b = fleet.start([devices.create_enrollment_token()[1] for _ in range(2)])
-        wait_until(lambda: Device.objects.filter(status="online", dataplane_port__isnull=False).count() == 2,
-                   what="both agents online", interval=0.2)  # fmt: skip
+        wait_until(
+            lambda: Device.objects.filter(status="online", dataplane_port__isnull=False).count() == 2,
+            what="both agents online",
+            interval=0.2,
+        )
         rows, stream_rows = [], []
         hops = [(f"{gap * 1e3:g}", *(f"{us:.0f}" for us in round_trips(env, gap))) for gap in (0.0, 0.02)]
         for model in models:
@@ -284,28 +345,73 @@ def main() -> None:
             split = {**base, "strategy": "split", "params": {"cut": cut, "device": b}}
             two = job_row(run_jobs(api, fleet.url, split, count))
             for label, r in (("1-stage", one), ("2-stage", two)):
-                rows.append([model.name, label, f"{bare:.2f}", f"{r['total_ms']:.2f}", f"{r['work_ms']:.2f}",
-                             f"{r['overhead_ms']:.2f}", f"{r['dispatch_ms']:.2f}", f"{r['run_hop_ms']:.2f}",
-                             f"{r['result_hop_ms']:.2f}", f"{r['predicted_ms']:.2f}",
-                             f"{r['measured_ms']:.2f}", f"{r['mape']:.0%}"])  # fmt: skip
+                rows.append(
+                    [
+                        model.name,
+                        label,
+                        f"{bare:.2f}",
+                        f"{r['total_ms']:.2f}",
+                        f"{r['work_ms']:.2f}",
+                        f"{r['overhead_ms']:.2f}",
+                        f"{r['dispatch_ms']:.2f}",
+                        f"{r['run_hop_ms']:.2f}",
+                        f"{r['result_hop_ms']:.2f}",
+                        f"{r['predicted_ms']:.2f}",
+                        f"{r['measured_ms']:.2f}",
+                        f"{r['mape']:.0%}",
+                    ]
+                )
                 print(rows[-1], flush=True)
             rate = min(200.0, 0.5 / max(two["work_ms"] / 1e3, 1e-4))
             s = stream_row(
                 api, fleet.url, {**split, "rate": rate, "frames": 20 if args.quick else args.frames}
             )
-            stream_rows.append([model.name, s["frames"], f"{rate:.0f}", f"{s['p50_ms']:.2f}", f"{s['fps']:.1f}",
-                                f"{s['frame_overhead_ms']:.3f}", f"{s['hand_over_ms']:.3f}", f"{s['done_ms']:.3f}"])  # fmt: skip
+            stream_rows.append(
+                [
+                    model.name,
+                    s["frames"],
+                    f"{rate:.0f}",
+                    f"{s['p50_ms']:.2f}",
+                    f"{s['fps']:.1f}",
+                    f"{s['frame_overhead_ms']:.3f}",
+                    f"{s['hand_over_ms']:.3f}",
+                    f"{s['done_ms']:.3f}",
+                ]
+            )
             print(stream_rows[-1], flush=True)
     finally:
         fleet.stop()
     one_shot = markdown_table(
-        ["model", "job", "bare ms", "submit→result ms", "agents' work ms", "control-plane overhead ms",
-         "of which dispatch ms", "run hop ms", "result hop ms", "predicted ms", "measured ms", "MAPE"],
-        rows)  # fmt: skip
+        [
+            "model",
+            "job",
+            "bare ms",
+            "submit→result ms",
+            "agents' work ms",
+            "control-plane overhead ms",
+            "of which dispatch ms",
+            "run hop ms",
+            "result hop ms",
+            "predicted ms",
+            "measured ms",
+            "MAPE",
+        ],
+        rows,
+    )
     hop_table = markdown_table(["gap between calls ms", "Redis PING µs", "PostgreSQL SELECT 1 µs"], hops)
-    streamed = markdown_table(["model", "frames", "rate /s", "p50 ms", "frames/s", "per-frame overhead ms",
-                               "of which: hand-overs ms", "DONE hop ms"],
-                              stream_rows)  # fmt: skip
+    streamed = markdown_table(
+        [
+            "model",
+            "frames",
+            "rate /s",
+            "p50 ms",
+            "frames/s",
+            "per-frame overhead ms",
+            "of which: hand-overs ms",
+            "DONE hop ms",
+        ],
+        stream_rows,
+    )
     agent_threads = args.agent_threads
     section = f"""## Jobs
 

@@ -49,13 +49,17 @@ from tests.support import free_port  # noqa: E402
 
 def environment(workdir: Path, port: int) -> dict:
     return product_environment(
-        workdir, "edgeorch_bench_scen", f"bench-scen-{os.getpid()}",
-        EDGEORCH_TELEMETRY_INTERVAL="0.5", EDGEORCH_LIVENESS_TIMEOUT="5",
-        EDGEORCH_PUBLIC_URL=f"http://127.0.0.1:{port}", PORT=str(port),
+        workdir,
+        "edgeorch_bench_scen",
+        f"bench-scen-{os.getpid()}",
+        EDGEORCH_TELEMETRY_INTERVAL="0.5",
+        EDGEORCH_LIVENESS_TIMEOUT="5",
+        EDGEORCH_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        PORT=str(port),
         # One onnxruntime thread per stage (deploy and profile alike): with two, a stage's time on this
         # 2-core host depends on whether another emulated device holds the other core at that moment.
         EDGEORCH_JOB_AGENT_THREADS="1",
-    )  # fmt: skip
+    )
 
 
 def recreate_database(env: dict) -> None:
@@ -91,15 +95,36 @@ def run_all(names: list[str], workdir: Path) -> dict[str, dict]:
     reports = {}
     try:
         wait_until(lambda: _answers(requests, env["EDGEORCH_PUBLIC_URL"]), what="Daphne", interval=0.2)
-        worker = [str(BIN / "celery"), "-A", "edgeorch", "worker", "-l", "warning", "--concurrency", "2",
-                  "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
+        worker = [
+            str(BIN / "celery"),
+            "-A",
+            "edgeorch",
+            "worker",
+            "-l",
+            "warning",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
         procs.append(spawn(workdir, "celery", worker, env))
         time.sleep(3)
         for name in names:
             started = time.monotonic()
             report = workdir / f"{name}.json"
-            cmd = [str(BIN / "python"), "manage.py", "run_scenario", f"scenarios/{name}.yaml", "--report", str(report),
-                   "--strategies", STRATEGIES, "--run-dir", str(workdir / "run")]  # fmt: skip
+            cmd = [
+                str(BIN / "python"),
+                "manage.py",
+                "run_scenario",
+                f"scenarios/{name}.yaml",
+                "--report",
+                str(report),
+                "--strategies",
+                STRATEGIES,
+                "--run-dir",
+                str(workdir / "run"),
+            ]
             done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
             if done.returncode != 0 or not report.exists():
                 print(f"{name}: failed\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}", file=sys.stderr)
@@ -124,10 +149,18 @@ def table(reports: dict[str, dict]) -> tuple[list[str], list[list]]:
         for strategy, r in report["strategies"].items():
             ratio = r.get("oracle_ratio")
             mape = r.get("mape")
-            rows.append([
-                name, strategy, ms(r.get("mean_s")), ms(r.get("p95_s")), "–" if ratio is None else f"{ratio:.2f}",
-                r.get("deadline_misses", "–"), r.get("switches", "–"), "–" if mape is None else f"{mape:.0%}",
-            ])  # fmt: skip
+            rows.append(
+                [
+                    name,
+                    strategy,
+                    ms(r.get("mean_s")),
+                    ms(r.get("p95_s")),
+                    "–" if ratio is None else f"{ratio:.2f}",
+                    r.get("deadline_misses", "–"),
+                    r.get("switches", "–"),
+                    "–" if mape is None else f"{mape:.0%}",
+                ]
+            )
     return headers, rows
 
 

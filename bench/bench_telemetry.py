@@ -45,10 +45,22 @@ def enroll(count: int) -> list[tuple[str, str]]:
 
 
 def start_daphne(port: int, prefix: str) -> subprocess.Popen:
-    env = {**os.environ, "PORT": str(port), "EDGEORCH_CHANNEL_PREFIX": prefix, "ALLOWED_HOSTS": "127.0.0.1",
-           "LOG_LEVEL": "WARNING", "EDGEORCH_LIVENESS_TIMEOUT": "60"}  # fmt: skip
-    proc = subprocess.Popen([str(ROOT / "scripts/web.sh")], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=open("/tmp/bench_daphne.log", "wb"))  # fmt: skip
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "EDGEORCH_CHANNEL_PREFIX": prefix,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "EDGEORCH_LIVENESS_TIMEOUT": "60",
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / "scripts/web.sh")],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=open("/tmp/bench_daphne.log", "wb"),
+    )
     for _ in range(100):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -58,9 +70,19 @@ def start_daphne(port: int, prefix: str) -> subprocess.Popen:
 
 
 METRICS = [f"cpu.core{i}.percent" for i in range(8)] + [
-    "cpu.percent", "cpu.freq_mhz", "mem.total_bytes", "mem.available_bytes", "mem.used_percent",
-    "load.1m", "load.5m", "load.15m", "temp.cpu", "net.rx_bytes", "net.tx_bytes", "net.rx_bps",
-]  # fmt: skip
+    "cpu.percent",
+    "cpu.freq_mhz",
+    "mem.total_bytes",
+    "mem.available_bytes",
+    "mem.used_percent",
+    "load.1m",
+    "load.5m",
+    "load.15m",
+    "temp.cpu",
+    "net.rx_bytes",
+    "net.tx_bytes",
+    "net.rx_bps",
+]
 
 
 async def agent(url, device_id, credential, records_per_batch, seconds, counters, all_connected):
@@ -156,14 +178,34 @@ def main():
             stored, p50, p99 = measure([d for d, _ in devices], start, start + args.seconds)
             rate = stored / args.seconds
             storm = counters.get("storm_s", float("nan"))
-            rows.append([size, args.records, counters["connected"], f"{storm:.1f}", f"{rate:,.0f}", f"{p50 * 1000:.0f}",
-                         f"{p99 * 1000:.0f}", counters["sent"] - counters["acked"], len(errors)])  # fmt: skip
+            rows.append(
+                [
+                    size,
+                    args.records,
+                    counters["connected"],
+                    f"{storm:.1f}",
+                    f"{rate:,.0f}",
+                    f"{p50 * 1000:.0f}",
+                    f"{p99 * 1000:.0f}",
+                    counters["sent"] - counters["acked"],
+                    len(errors),
+                ]
+            )
             print(rows[-1], flush=True)
     finally:
         os.killpg(daphne.pid, signal.SIGTERM)
         daphne.wait(10)
-    headers = ["agents", "records/batch", "connections held", "all connected after s", "records stored/s", "p50 send→row ms",
-               "p99 send→row ms", "unacked at end", "client errors"]  # fmt: skip
+    headers = [
+        "agents",
+        "records/batch",
+        "connections held",
+        "all connected after s",
+        "records stored/s",
+        "p50 send→row ms",
+        "p99 send→row ms",
+        "unacked at end",
+        "client errors",
+    ]
     table = markdown_table(headers, rows)
     print(table)
     if args.write:

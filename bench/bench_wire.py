@@ -92,10 +92,21 @@ def pydantic_activation(data: bytes) -> Activation:
     (length,) = struct.unpack_from("!H", ext, offset)
     meta = PActivationMeta.model_validate_json(ext[offset + 2 : offset + 2 + length])
     return Activation(
-        texts[0], request_id, stage, texts[1], texts[2], tuple(shape), texts[3], frame.payload,
-        params=meta.params, trace=meta.trace, sent=meta.sent,
-        session_id=meta.session_id, origin=meta.origin, relayed=meta.relayed,
-    )  # fmt: skip
+        texts[0],
+        request_id,
+        stage,
+        texts[1],
+        texts[2],
+        tuple(shape),
+        texts[3],
+        frame.payload,
+        params=meta.params,
+        trace=meta.trace,
+        sent=meta.sent,
+        session_id=meta.session_id,
+        origin=meta.origin,
+        relayed=meta.relayed,
+    )
 
 
 # --- inputs ------------------------------------------------------------------------------------------
@@ -111,15 +122,33 @@ def telemetry(records: int) -> bytes:
 
 def activation() -> bytes:
     trace = [
-        {"stage": s, "device": "d" * 36, "queue_s": 0.001, "compute_s": 0.012, "serialize_s": 0.0002,
-         "transfer_s": 0.003, "start": 1.7e9 + s, "end": 1.7e9 + s + 0.02}
+        {
+            "stage": s,
+            "device": "d" * 36,
+            "queue_s": 0.001,
+            "compute_s": 0.012,
+            "serialize_s": 0.0002,
+            "transfer_s": 0.003,
+            "start": 1.7e9 + s,
+            "end": 1.7e9 + s + 0.02,
+        }
         for s in range(3)
-    ]  # fmt: skip
+    ]
     act = Activation(
-        "dep-" + "0" * 32, 123456, 3, "input.1", "float32", (1, 64, 56, 56), "int8", b"\0" * 1024,
-        params={"scale": 0.0123, "zero_point": -7}, trace=trace, sent=1.7e9, session_id="s" * 36,
+        "dep-" + "0" * 32,
+        123456,
+        3,
+        "input.1",
+        "float32",
+        (1, 64, 56, 56),
+        "int8",
+        b"\0" * 1024,
+        params={"scale": 0.0123, "zero_point": -7},
+        trace=trace,
+        sent=1.7e9,
+        session_id="s" * 36,
         origin={"device_id": "x" * 36, "host": "10.0.0.7", "port": 7070},
-    )  # fmt: skip
+    )
     return activation_bytes(act)
 
 

@@ -98,10 +98,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo runs Daphne, Celery and agents against one file: wait for locks instead of failing, and let
     # readers go on while one process writes (WAL). The test database is a file too, so that the server and
     # worker processes of the demo tier's end-to-end tests share it (an in-memory one is per process).
-    DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "timeout": 20, "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-    })  # fmt: skip
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
     DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / "test-edgeorch.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -82,10 +82,25 @@ def worker(live_server_proc, server_env, tmp_path):
     """A real Celery worker on the test's queue (the live server enqueues there)."""
     log_path = tmp_path / "celery.log"
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "edgeorch", "worker", "-l", "info", "--concurrency", "2",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=server_env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "edgeorch",
+            "worker",
+            "-l",
+            "info",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=server_env,
+        stdout=open(log_path, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     wait_until(lambda: b"ready" in log_path.read_bytes(), timeout=30, message="the celery worker")
     yield log_path
     os.killpg(proc.pid, signal.SIGTERM)
@@ -108,10 +123,11 @@ def fleet(agents, worker):
             started.append(agent.start())
         for agent in started:
             wait_until(
-                lambda a=agent: Device.objects.filter(pk=a.device_id, status="online", dataplane_port__isnull=False)
-                .exists(),
+                lambda a=agent: Device.objects.filter(
+                    pk=a.device_id, status="online", dataplane_port__isnull=False
+                ).exists(),
                 message=f"{agent.name} online",
-            )  # fmt: skip
+            )
         return started
 
     return start

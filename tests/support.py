@@ -50,9 +50,13 @@ class Server:
     def start(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [str(ROOT / "scripts/web.sh")], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [str(ROOT / "scripts/web.sh")],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         wait_until(self._answers, timeout=30, message=f"Daphne on port {self.port} (log: {self.log_path})")
         return self
 

@@ -121,10 +121,25 @@ def test_a_stalled_agent_is_marked_offline_by_the_celery_beat_task(agents, serve
     env["EDGEORCH_CELERY_QUEUE"] = f"q-{env['EDGEORCH_CHANNEL_PREFIX']}"
     log = open(tmp_path / "celery.log", "wb")
     celery = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "edgeorch", "worker", "-B", "-l", "info",
-         "--concurrency", "1", "-s", str(tmp_path / "beat-schedule")],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "edgeorch",
+            "worker",
+            "-B",
+            "-l",
+            "info",
+            "--concurrency",
+            "1",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         os.kill(agent.proc.pid, signal.SIGSTOP)
         device = wait_until(

@@ -24,7 +24,13 @@ if not os.path.exists(CHROMIUM):
 sync_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -112,8 +118,14 @@ def test_a_newly_enrolled_agent_appears_on_the_fleet_page_and_its_charts_grow(
 
 def test_the_main_pages_render_in_one_design(page, live_server_proc, alice, shots):
     log_in(page, live_server_proc, "alice", "alice-pass-123")
-    for name, path in [("models", "/models/"), ("plans", "/plans/"), ("runs", "/runs/"), ("run-form", "/run/"),
-                       ("enrollment", "/enroll/"), ("api-key", "/account/api-key/")]:  # fmt: skip
+    for name, path in [
+        ("models", "/models/"),
+        ("plans", "/plans/"),
+        ("runs", "/runs/"),
+        ("run-form", "/run/"),
+        ("enrollment", "/enroll/"),
+        ("api-key", "/account/api-key/"),
+    ]:
         response = page.goto(live_server_proc.url + path)
         assert response.status == 200, path
         assert page.locator("header.top nav a.active").count() == (0 if name == "api-key" else 1), path
@@ -182,22 +194,33 @@ def demo_fleet(agents, api, digits):
         assert agent.enroll(token, "--profile", profile).returncode == 0
         started.append(agent.start())
     for agent in started:
-        wait_until(lambda a=agent: Device.objects.filter(pk=a.device_id, status="online",
-                                                         dataplane_port__isnull=False).exists(),
-                   message=f"{agent.name} online")  # fmt: skip
+        wait_until(
+            lambda a=agent: Device.objects.filter(
+                pk=a.device_id, status="online", dataplane_port__isnull=False
+            ).exists(),
+            message=f"{agent.name} online",
+        )
     camera, edge = started
-    split = {"model": digits.pk, "source": camera.device_id, "strategy": "split",
-             "params": {"cut": 3, "device": edge.device_id}}  # fmt: skip
+    split = {
+        "model": digits.pk,
+        "source": camera.device_id,
+        "strategy": "split",
+        "params": {"cut": 3, "device": edge.device_id},
+    }
     job = finished(api, "jobs", submit(api, **split))
     assert job["state"] == "completed", job
-    response = api.post(api.base + "/api/sessions/", json={**split, "rate": 20, "frames": 30, "sample": 2},
-                        timeout=10)  # fmt: skip
+    response = api.post(
+        api.base + "/api/sessions/", json={**split, "rate": 20, "frames": 30, "sample": 2}, timeout=10
+    )
     assert response.status_code == 202, response.text
     session = finished(api, "sessions", response.json()["id"], timeout=40)
     assert session["state"] == "completed", session
     assert api.post(f"{api.base}/api/devices/{camera.device_id}/probe/", timeout=10).status_code == 202
-    wait_until(lambda: api.get(f"{api.base}/api/devices/{camera.device_id}/links/", timeout=10).json(),
-               timeout=30, message="the camera's links measured")  # fmt: skip
+    wait_until(
+        lambda: api.get(f"{api.base}/api/devices/{camera.device_id}/links/", timeout=10).json(),
+        timeout=30,
+        message="the camera's links measured",
+    )
     return camera, edge, job["id"], session["id"]
 
 
@@ -218,12 +241,21 @@ def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
     log_in(page, live_server_proc, "alice", "alice-pass-123")
     problems = watch(page)
     pages = {
-        "fleet": "/", "camera": f"/devices/{camera.device_id}/", "edge": f"/devices/{edge.device_id}/",
-        "run-form": "/run/", "session-live": f"/live/sessions/{session}/", "runs": "/runs/",
-        "job": f"/runs/jobs/{job}/", "session": f"/runs/sessions/{session}/", "models": "/models/",
-        "model": f"/models/{digits.pk}/", "plans": "/plans/", "enrollment": "/enroll/",
-        "api-key": "/account/api-key/", "api-docs": "/api/docs/",
-    }  # fmt: skip
+        "fleet": "/",
+        "camera": f"/devices/{camera.device_id}/",
+        "edge": f"/devices/{edge.device_id}/",
+        "run-form": "/run/",
+        "session-live": f"/live/sessions/{session}/",
+        "runs": "/runs/",
+        "job": f"/runs/jobs/{job}/",
+        "session": f"/runs/sessions/{session}/",
+        "models": "/models/",
+        "model": f"/models/{digits.pk}/",
+        "plans": "/plans/",
+        "enrollment": "/enroll/",
+        "api-key": "/account/api-key/",
+        "api-docs": "/api/docs/",
+    }
     for name, path in pages.items():
         response = page.goto(live_server_proc.url + path)
         assert response.status == 200, (path, response.status)

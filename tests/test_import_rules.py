@@ -19,8 +19,14 @@ pytestmark = pytest.mark.e2e  # runs lint-imports as a process
 
 
 def lint(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT), "--no-cache"], cwd=root, env={"PYTHONPATH": str(root)},
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [str(LINT), "--no-cache"],
+        cwd=root,
+        env={"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture

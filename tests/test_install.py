@@ -31,9 +31,25 @@ def test_install_script_installs_and_enrolls_an_agent(live_server_proc, tmp_path
         "PYTHONPATH": sysconfig.get_paths()["purelib"],
     }
     result = subprocess.run(
-        ["sh", "-s", "--", "--server", live_server_proc.url, "--token", token, "--name", "installed", "--prefix", str(prefix)],
-        input=script.text, capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+        [
+            "sh",
+            "-s",
+            "--",
+            "--server",
+            live_server_proc.url,
+            "--token",
+            token,
+            "--name",
+            "installed",
+            "--prefix",
+            str(prefix),
+        ],
+        input=script.text,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Enrolled" in result.stdout
     config = prefix / "agent.json"

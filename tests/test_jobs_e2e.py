@@ -22,10 +22,18 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.demo]
 
 def test_a_job_split_across_two_agents_returns_the_full_models_output(fleet, api, digits, client, alice):
     phone, edge = fleet("phone", "edge")
-    body = finished(api, "jobs", submit(
-        api, model=digits.pk, source=phone.device_id, strategy="split", params={"cut": 3, "device": edge.device_id},
-        sample=7,
-    ))  # fmt: skip
+    body = finished(
+        api,
+        "jobs",
+        submit(
+            api,
+            model=digits.pk,
+            source=phone.device_id,
+            strategy="split",
+            params={"cut": 3, "device": edge.device_id},
+            sample=7,
+        ),
+    )
     assert body["state"] == "completed", body
     assert [s["device"] for s in body["stages"]] == [phone.device_id, edge.device_id]
     for stage in body["stages"]:
@@ -46,8 +54,18 @@ def test_an_offloaded_job_starts_at_its_source_which_sends_the_input_to_the_edge
     fleet, api, digits, client, alice
 ):
     phone, edge = fleet("phone", "edge")
-    body = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="split",
-                                        params={"cut": 0, "device": edge.device_id}, sample=3))  # fmt: skip
+    body = finished(
+        api,
+        "jobs",
+        submit(
+            api,
+            model=digits.pk,
+            source=phone.device_id,
+            strategy="split",
+            params={"cut": 0, "device": edge.device_id},
+            sample=3,
+        ),
+    )
     assert body["state"] == "completed", body
     source, first = body["stages"][0], body["stages"][1]
     assert source["input"] and source["stage"] == -1 and source["device"] == phone.device_id
@@ -63,10 +81,24 @@ def test_an_offloaded_job_starts_at_its_source_which_sends_the_input_to_the_edge
 def test_a_job_honours_the_codec_it_asks_for(fleet, api, digits):
     phone, edge = fleet("phone", "edge")
     split = {"cut": 1, "device": edge.device_id}
-    raw = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="split", params=split,
-                                       sample=2))  # fmt: skip
-    int8 = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="split",
-                                        params=split, sample=2, codec="int8"))  # fmt: skip
+    raw = finished(
+        api,
+        "jobs",
+        submit(api, model=digits.pk, source=phone.device_id, strategy="split", params=split, sample=2),
+    )
+    int8 = finished(
+        api,
+        "jobs",
+        submit(
+            api,
+            model=digits.pk,
+            source=phone.device_id,
+            strategy="split",
+            params=split,
+            sample=2,
+            codec="int8",
+        ),
+    )
     assert raw["state"] == int8["state"] == "completed", (raw, int8)
     hops = [s["next"] for s in Deployment.objects.get(pk=int8["deployment"]).stages if s["next"]]
     assert [h["codec"] for h in hops] == ["int8"]
@@ -103,12 +135,22 @@ def test_a_multi_device_job_chains_three_agents(fleet, api, digits):
 
 def test_a_stream_session_keeps_several_frames_in_flight(fleet, api, digits, client, alice):
     phone, edge = fleet("phone", "edge")
-    response = api.post(api.base + "/api/sessions/", json={
-        "model": digits.pk, "source": phone.device_id, "strategy": "split",
-        # Frames offered far faster than one takes (0.2 ms apart), so up to 4 are always in the pipeline.
-        "params": {"cut": 3, "device": edge.device_id}, "rate": 5000, "frames": 40, "deadline_s": 1.0,
-        "max_in_flight": 4, "sample": 1,
-    }, timeout=10)  # fmt: skip
+    response = api.post(
+        api.base + "/api/sessions/",
+        json={
+            "model": digits.pk,
+            "source": phone.device_id,
+            "strategy": "split",
+            # Frames offered far faster than one takes (0.2 ms apart), so up to 4 are always in the pipeline.
+            "params": {"cut": 3, "device": edge.device_id},
+            "rate": 5000,
+            "frames": 40,
+            "deadline_s": 1.0,
+            "max_in_flight": 4,
+            "sample": 1,
+        },
+        timeout=10,
+    )
     assert response.status_code == 202, response.text
     body = finished(api, "sessions", response.json()["id"], timeout=40)
     assert body["state"] == "completed", body
@@ -129,8 +171,12 @@ def test_an_agent_killed_mid_job_fails_the_job_at_its_stage_and_the_next_job_pla
     fleet, api, digits
 ):
     phone, edge = fleet("phone", "edge")
-    split = {"model": digits.pk, "source": phone.device_id, "strategy": "split",
-             "params": {"cut": 2, "device": edge.device_id}}  # fmt: skip
+    split = {
+        "model": digits.pk,
+        "source": phone.device_id,
+        "strategy": "split",
+        "params": {"cut": 2, "device": edge.device_id},
+    }
     assert finished(api, "jobs", submit(api, **split))["state"] == "completed"  # deployed and warm
     os.killpg(edge.proc.pid, signal.SIGSTOP)  # the edge hangs with the activation on its way to it
     try:
@@ -144,8 +190,17 @@ def test_an_agent_killed_mid_job_fails_the_job_at_its_stage_and_the_next_job_pla
     assert body["state"] == "failed"
     assert body["failed_stage"] == 1 and "edge disconnected during stage 1" in body["reason"]
     assert not Job.objects.filter(state__in=["pending", "planning", "deploying", "running"]).exists()
-    after = finished(api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="multi-device",
-                                         devices=[phone.device_id, edge.device_id]))  # fmt: skip
+    after = finished(
+        api,
+        "jobs",
+        submit(
+            api,
+            model=digits.pk,
+            source=phone.device_id,
+            strategy="multi-device",
+            devices=[phone.device_id, edge.device_id],
+        ),
+    )
     assert after["state"] == "completed", after
     assert {s["device"] for s in after["stages"]} == {phone.device_id}
 
@@ -154,8 +209,12 @@ def test_a_job_that_outlives_its_timeout_fails_saying_where_it_waited_and_cancel
     fleet, api, digits
 ):
     phone, edge = fleet("phone", "edge")
-    split = {"model": digits.pk, "source": phone.device_id, "strategy": "split",
-             "params": {"cut": 4, "device": edge.device_id}}  # fmt: skip
+    split = {
+        "model": digits.pk,
+        "source": phone.device_id,
+        "strategy": "split",
+        "params": {"cut": 4, "device": edge.device_id},
+    }
     assert finished(api, "jobs", submit(api, **split))["state"] == "completed"
     os.killpg(edge.proc.pid, signal.SIGSTOP)
     try:
@@ -202,8 +261,11 @@ def test_profiling_and_probing_store_what_the_planner_reads(fleet, api, digits):
     from edgeorch.plans.models import BlockProfile, LinkSample
 
     phone, edge = fleet("phone", "edge")
-    response = api.post(f"{api.base}/api/devices/{phone.device_id}/profile/",
-                        json={"model": digits.pk, "warmup": 1, "repeats": 3}, timeout=10)  # fmt: skip
+    response = api.post(
+        f"{api.base}/api/devices/{phone.device_id}/profile/",
+        json={"model": digits.pk, "warmup": 1, "repeats": 3},
+        timeout=10,
+    )
     assert response.status_code == 202, response.text
     profile_id = response.json()["id"]
     response = api.post(f"{api.base}/api/devices/{phone.device_id}/probe/", timeout=10)
@@ -211,9 +273,11 @@ def test_profiling_and_probing_store_what_the_planner_reads(fleet, api, digits):
     probe_id = response.json()["id"]
     for pk in (profile_id, probe_id):
         wait_until(
-            lambda pk=pk: api.get(f"{api.base}/api/measurements/{pk}/", timeout=10).json()["state"] != "pending",
+            lambda pk=pk: (
+                api.get(f"{api.base}/api/measurements/{pk}/", timeout=10).json()["state"] != "pending"
+            ),
             message=f"measurement {pk}",
-        )  # fmt: skip
+        )
     profile = BlockProfile.objects.get(device_id=phone.device_id, model=digits)
     assert profile.complete and len(profile.median_s) == len(digits.blocks) and profile.runs == 3
     assert all(p90 >= median for median, p90 in zip(profile.median_s, profile.p90_s, strict=True))

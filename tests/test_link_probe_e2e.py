@@ -78,8 +78,15 @@ def test_a_malformed_probe_result_is_refused_with_a_clear_error_and_nothing_is_s
     probe = Measurement.objects.create(kind=Measurement.PROBE, device=enrolled.device)
 
     def result(**control_plane) -> str:
-        return json.dumps({"v": 1, "type": "probe_result", "probe_id": str(probe.pk), "links": [],
-                           "control_plane": control_plane})  # fmt: skip
+        return json.dumps(
+            {
+                "v": 1,
+                "type": "probe_result",
+                "probe_id": str(probe.pk),
+                "links": [],
+                "control_plane": control_plane,
+            }
+        )
 
     async def go() -> list[dict]:
         url = live_server_proc.url.replace("http://", "ws://") + "/ws/agent/"

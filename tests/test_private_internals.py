@@ -44,8 +44,18 @@ def test_the_libraries_whose_internals_we_use_are_the_pinned_versions(dist):
 
 def test_channels_redis_still_has_what_our_layer_overrides_and_calls():
     parent = RedisChannelLayer
-    for name in ("send", "receive", "receive_single", "require_valid_channel_name", "non_local_name",
-                 "consistent_hash", "connection", "serialize", "deserialize", "get_capacity"):  # fmt: skip
+    for name in (
+        "send",
+        "receive",
+        "receive_single",
+        "require_valid_channel_name",
+        "non_local_name",
+        "consistent_hash",
+        "connection",
+        "serialize",
+        "deserialize",
+        "get_capacity",
+    ):
         assert callable(getattr(parent, name, None)), f"channels_redis RedisChannelLayer.{name} is gone"
     layer_ = parent(hosts=["redis://127.0.0.1:6379/1"], prefix="guard")
     for name in ("prefix", "expiry", "brpop_timeout", "_send_index_generator", "_receive_index_generator"):

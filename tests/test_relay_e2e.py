@@ -53,10 +53,17 @@ def test_a_job_whose_next_agent_cannot_be_reached_is_relayed_and_returns_the_ful
     cut_off, api, digits, client, alice
 ):
     phone, edge = cut_off
-    response = api.post(api.base + "/api/jobs/", json={
-        "model": digits.pk, "source": phone.device_id, "strategy": "split",
-        "params": {"cut": 3, "device": edge.device_id}, "sample": 7,
-    }, timeout=10)  # fmt: skip
+    response = api.post(
+        api.base + "/api/jobs/",
+        json={
+            "model": digits.pk,
+            "source": phone.device_id,
+            "strategy": "split",
+            "params": {"cut": 3, "device": edge.device_id},
+            "sample": 7,
+        },
+        timeout=10,
+    )
     assert response.status_code == 202, response.text
     body = finished(api, "jobs", response.json()["id"])
     assert body["state"] == "completed", body
@@ -77,11 +84,20 @@ def test_a_job_whose_next_agent_cannot_be_reached_is_relayed_and_returns_the_ful
 
 def test_a_stream_across_an_unreachable_hop_relays_every_frame(cut_off, api, digits):
     phone, edge = cut_off
-    response = api.post(api.base + "/api/sessions/", json={
-        "model": digits.pk, "source": phone.device_id, "strategy": "split",
-        "params": {"cut": 3, "device": edge.device_id}, "rate": 50, "frames": 12, "max_in_flight": 3,
-        "sample": 1,
-    }, timeout=10)  # fmt: skip
+    response = api.post(
+        api.base + "/api/sessions/",
+        json={
+            "model": digits.pk,
+            "source": phone.device_id,
+            "strategy": "split",
+            "params": {"cut": 3, "device": edge.device_id},
+            "rate": 50,
+            "frames": 12,
+            "max_in_flight": 3,
+            "sample": 1,
+        },
+        timeout=10,
+    )
     assert response.status_code == 202, response.text
     body = finished(api, "sessions", response.json()["id"], timeout=40)
     assert body["state"] == "completed", body

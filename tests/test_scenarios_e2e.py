@@ -56,8 +56,16 @@ def test_an_adaptive_session_switches_plan_on_a_bandwidth_collapse_without_losin
     path.write_text(yaml.safe_dump(COLLAPSE))
     report_path = tmp_path / "report.json"
 
-    call_command("run_scenario", str(path), "--report", str(report_path), "--server", live_server_proc.url,
-                 "--run-dir", str(tmp_path / "run"))  # fmt: skip
+    call_command(
+        "run_scenario",
+        str(path),
+        "--report",
+        str(report_path),
+        "--server",
+        live_server_proc.url,
+        "--run-dir",
+        str(tmp_path / "run"),
+    )
 
     report = json.loads(report_path.read_text())
     assert set(report["strategies"]) == {"device-edge", "adaptive", "oracle"}

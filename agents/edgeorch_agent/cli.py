@@ -94,10 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--dataplane-host", default="0.0.0.0", metavar="H", help="listen address")
     run_cmd.add_argument("--dataplane-port", type=_port, default=0, metavar="P", help="0 = any free port")
     run_cmd.add_argument(
-        "--advertise-host", default=None, metavar="H",
+        "--advertise-host",
+        default=None,
+        metavar="H",
         help="data-plane host announced to peers (default: the listen address, or for a wildcard the address "
         "this device reaches the control plane from)",
-    )  # fmt: skip
+    )
     run_cmd.add_argument(
         "--advertise-port",
         type=_port,
@@ -108,9 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--buffer-size", type=int, default=10_000, help="telemetry records kept unacked")
     emulation = run_cmd.add_argument_group("emulation")
     emulation.add_argument(
-        "--profile", default=None, metavar="NAME",
+        "--profile",
+        default=None,
+        metavar="NAME",
         help=f"behave as this device ({', '.join(list_profiles())}, or a profile .json file)",
-    )  # fmt: skip
+    )
     emulation.add_argument("--unit", default=None, help="the profile's default unit (cpu, gpu, npu)")
     emulation.add_argument("--links", type=Path, default=None, metavar="FILE", help="emulated links (JSON)")
     emulation.add_argument(

@@ -41,10 +41,18 @@ CHUNK = 1024 * 1024
 
 # onnxruntime's tensor type names (as the catalog records them) and numpy's, both accepted in messages.
 _ORT_TYPES = {
-    "tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
-    "tensor(int8)": "int8", "tensor(uint8)": "uint8", "tensor(int16)": "int16", "tensor(int32)": "int32",
-    "tensor(int64)": "int64", "tensor(bool)": "bool", "float": "float32", "double": "float64",
-}  # fmt: skip
+    "tensor(float)": "float32",
+    "tensor(float16)": "float16",
+    "tensor(double)": "float64",
+    "tensor(int8)": "int8",
+    "tensor(uint8)": "uint8",
+    "tensor(int16)": "int16",
+    "tensor(int32)": "int32",
+    "tensor(int64)": "int64",
+    "tensor(bool)": "bool",
+    "float": "float32",
+    "double": "float64",
+}
 
 
 class DeployError(Exception):
@@ -198,15 +206,23 @@ class StageSpec:
             stage = int(data["stage"])
             hop = data.get("next")
             spec = cls(
-                stage, str(data["url"]), str(data["sha256"]),
+                stage,
+                str(data["url"]),
+                str(data["sha256"]),
                 tuple(TensorSpec.from_dict(t) for t in data["inputs"]),
                 tuple(TensorSpec.from_dict(t) for t in data["outputs"]),
-                None if hop is None else NextHop(
-                    str(hop["device_id"]), str(hop["host"]), int(hop["port"]), str(hop.get("codec") or "raw"),
-                    int(hop.get("stage", stage + 1)), hop.get("name"),
+                None
+                if hop is None
+                else NextHop(
+                    str(hop["device_id"]),
+                    str(hop["host"]),
+                    int(hop["port"]),
+                    str(hop.get("codec") or "raw"),
+                    int(hop.get("stage", stage + 1)),
+                    hop.get("name"),
                 ),
                 None if data.get("unit") is None else str(data["unit"]),
-            )  # fmt: skip
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise DeployError(f"stage {data.get('stage')!r}: malformed description ({exc!r})") from None
         if spec.next is not None and spec.next.codec not in CODECS:

@@ -25,8 +25,12 @@ def relays_and_connections(tmp_path, requests: int, **options) -> tuple[list[int
     async def scenario(files):
         server, accepted = await refusing_peer()
         async with server, node("alice", tmp_path, **options) as alice:
-            peer = {"device_id": "bob", "host": "127.0.0.1", "port": server.sockets[0].getsockname()[1],
-                    "codec": "raw"}  # fmt: skip
+            peer = {
+                "device_id": "bob",
+                "host": "127.0.0.1",
+                "port": server.sockets[0].getsockname()[1],
+                "codec": "raw",
+            }
             await deploy(alice, chain_stages(files, [alice.hop(), peer, None])[:2])
             for request_id in range(requests):
                 await alice.executor.handle(Run("dep-1", request_id, 0, files.url("input.npy")))

@@ -54,10 +54,21 @@ def test_an_agent_run_as_a_jetson_nano_says_so_and_reports_emulated_metrics(tmp_
                 tmp_path / "a.json",
             )
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "edgeorch_agent", "run", "--config", str(tmp_path / "a.json"),
-                "--dataplane-host", "127.0.0.1", "--profile", "jetson-nano", "--background-load", "0.2",
-                env={**os.environ, "EDGEORCH_AGENT_TELEMETRY_INTERVAL": "0.05"}, stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
+                sys.executable,
+                "-m",
+                "edgeorch_agent",
+                "run",
+                "--config",
+                str(tmp_path / "a.json"),
+                "--dataplane-host",
+                "127.0.0.1",
+                "--profile",
+                "jetson-nano",
+                "--background-load",
+                "0.2",
+                env={**os.environ, "EDGEORCH_AGENT_TELEMETRY_INTERVAL": "0.05"},
+                stderr=asyncio.subprocess.PIPE,
+            )
             try:
                 await asyncio.wait_for(got.wait(), 10)
             finally:

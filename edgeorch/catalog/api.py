@@ -50,10 +50,28 @@ class MLModelSerializer(serializers.ModelSerializer):
     class Meta:
         model = MLModel
         fields = [
-            "id", "name", "version", "task", "source", "description", "sha256", "source_sha256", "size_bytes",
-            "opset", "inputs", "outputs", "node_count", "params", "param_bytes", "macs", "accuracy", "exits",
-            "cut_count", "created_at", "download_url",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "version",
+            "task",
+            "source",
+            "description",
+            "sha256",
+            "source_sha256",
+            "size_bytes",
+            "opset",
+            "inputs",
+            "outputs",
+            "node_count",
+            "params",
+            "param_bytes",
+            "macs",
+            "accuracy",
+            "exits",
+            "cut_count",
+            "created_at",
+            "download_url",
+        ]
         read_only_fields = fields
 
     def get_download_url(self, model) -> str:

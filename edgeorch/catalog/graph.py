@@ -53,7 +53,7 @@ OP_CATEGORIES = {
         "LogSoftmax",
         "ThresholdedRelu",
         "Celu",
-    },  # fmt: skip
+    },
     "pool": {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool", "MaxRoiPool"},
     "norm": {
         "BatchNormalization",
@@ -61,7 +61,7 @@ OP_CATEGORIES = {
         "LayerNormalization",
         "GroupNormalization",
         "LRN",
-    },  # fmt: skip
+    },
 }
 CATEGORY_OF = {op: cat for cat, ops in OP_CATEGORIES.items() for op in ops}
 CATEGORIES = (*OP_CATEGORIES, "other")

@@ -95,12 +95,17 @@ def _rows(shape: dict, device_id, now: datetime) -> list[dict]:
 def _row(shape, pk, name, role, profile, status, last_seen, hostname, agent_version, ts, metrics, series):
     metrics, series = _json(metrics), _json(series) or []
     row = {
-        "id": str(pk), "name": name, "role": role, "profile": profile, "status": status,
-        "last_seen": last_seen.isoformat() if last_seen else None, "hostname": hostname,
+        "id": str(pk),
+        "name": name,
+        "role": role,
+        "profile": profile,
+        "status": status,
+        "last_seen": last_seen.isoformat() if last_seen else None,
+        "hostname": hostname,
         "agent_version": agent_version,
         "latest": {"ts": ts, "metrics": compact_metrics(metrics)} if ts is not None else None,
         "series": {m: [] for m in shape["series_metrics"]},
-    }  # fmt: skip
+    }
     for b, *values in series:
         for metric, value in zip(shape["series_metrics"], values, strict=True):
             if value is not None:
@@ -269,10 +274,15 @@ def stage_timings(device: Device, since: datetime, limit: int = 300) -> list[dic
     for session_id, trace in frames:
         for entry in trace:
             if entry.get("device") == device_id:
-                out.append({
-                    "session": str(session_id), "stage": entry.get("stage"), "end": entry.get("end"),
-                    "queue_s": entry.get("queue_s"), "compute_s": entry.get("compute_s"),
-                })  # fmt: skip
+                out.append(
+                    {
+                        "session": str(session_id),
+                        "stage": entry.get("stage"),
+                        "end": entry.get("end"),
+                        "queue_s": entry.get("queue_s"),
+                        "compute_s": entry.get("compute_s"),
+                    }
+                )
     return sorted(out, key=lambda e: e["end"] or 0)
 
 
@@ -291,6 +301,9 @@ def _sessions_on(device_id: str, since: datetime) -> list:
     ):
         used[pk] |= {old, new}
     wanted = {dep for deps in used.values() for dep in deps if dep is not None}
-    placing = {pk for pk, devices in Deployment.objects.filter(pk__in=wanted).values_list("pk", "devices")
-               if device_id in devices}  # fmt: skip
+    placing = {
+        pk
+        for pk, devices in Deployment.objects.filter(pk__in=wanted).values_list("pk", "devices")
+        if device_id in devices
+    }
     return [pk for pk, deps in used.items() if deps & placing]

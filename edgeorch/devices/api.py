@@ -32,10 +32,25 @@ class DeviceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Device
         fields = [
-            "id", "name", "role", "profile", "status", "online", "last_seen", "connected_at", "enrolled_at",
-            "revoked_at", "hostname", "agent_version", "inventory", "dataplane_host", "dataplane_port",
-            "last_seq", "dropped_records", "liveness",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "role",
+            "profile",
+            "status",
+            "online",
+            "last_seen",
+            "connected_at",
+            "enrolled_at",
+            "revoked_at",
+            "hostname",
+            "agent_version",
+            "inventory",
+            "dataplane_host",
+            "dataplane_port",
+            "last_seq",
+            "dropped_records",
+            "liveness",
+        ]
         read_only_fields = [f for f in fields if f not in ("name", "role", "profile")]
 
     def get_online(self, device) -> bool:
@@ -58,9 +73,21 @@ class EnrollmentTokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = EnrollmentToken
         fields = [
-            "id", "name", "prefix", "max_uses", "uses", "expires_at", "revoked", "usable", "profile", "role",
-            "created_at", "ttl_hours", "token", "install_command",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "prefix",
+            "max_uses",
+            "uses",
+            "expires_at",
+            "revoked",
+            "usable",
+            "profile",
+            "role",
+            "created_at",
+            "ttl_hours",
+            "token",
+            "install_command",
+        ]
         read_only_fields = ["prefix", "uses", "expires_at", "revoked", "created_at"]
         extra_kwargs = {"max_uses": {"min_value": 1, "max_value": 100000}}
 

@@ -85,8 +85,9 @@ class RunRequestSerializer(serializers.Serializer):
     params = serializers.JSONField(
         required=False, help_text='Strategy parameters, e.g. {"cut": 2, "device": "…"}'
     )
-    devices = serializers.ListField(child=serializers.CharField(), required=False,
-                                    help_text="Devices to consider (default: all)")  # fmt: skip
+    devices = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Devices to consider (default: all)"
+    )
     codec = serializers.CharField(default="raw", help_text="Activation codec: raw, fp16, int8, zlib")
     sample = serializers.IntegerField(
         required=False, min_value=0, help_text="Use test sample k of the model's data"
@@ -116,17 +117,25 @@ class SessionRequestSerializer(RunRequestSerializer):
     frames = serializers.IntegerField(required=False, min_value=1)
     duration_s = serializers.FloatField(required=False, min_value=0.001)
     deadline_s = serializers.FloatField(required=False, min_value=0.0, help_text="Per-frame latency deadline")
-    max_in_flight = serializers.IntegerField(required=False, min_value=1,
-                                             help_text="Frames in the pipeline at once (default: one per stage)")  # fmt: skip
+    max_in_flight = serializers.IntegerField(
+        required=False, min_value=1, help_text="Frames in the pipeline at once (default: one per stage)"
+    )
 
 
 def _run_kwargs(data: dict, request) -> dict:
     return {
-        "model": data["model"], "source": data["source"], "strategy": data["strategy"],
-        "params": data.get("params") or {}, "candidates": data.get("devices") or [], "codec": data["codec"],
-        "sample": data.get("sample"), "seed": data["seed"], "timeout_s": data.get("timeout_s"),
-        "user": request.user, "base_url": public_base_url(request),
-    }  # fmt: skip
+        "model": data["model"],
+        "source": data["source"],
+        "strategy": data["strategy"],
+        "params": data.get("params") or {},
+        "candidates": data.get("devices") or [],
+        "codec": data["codec"],
+        "sample": data.get("sample"),
+        "seed": data["seed"],
+        "timeout_s": data.get("timeout_s"),
+        "user": request.user,
+        "base_url": public_base_url(request),
+    }
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -138,9 +147,28 @@ class RunSerializer(serializers.ModelSerializer):
     prediction_error = serializers.SerializerMethodField()
 
     class Meta:
-        fields = ["id", "state", "reason", "failed_stage", "model", "model_name", "source", "source_name",
-                  "strategy", "params", "candidates", "codec", "input_kind", "input_sample", "timeout_s",
-                  "predicted_latency_s", "prediction_error", "created_at", "started_at", "finished_at"]  # fmt: skip
+        fields = [
+            "id",
+            "state",
+            "reason",
+            "failed_stage",
+            "model",
+            "model_name",
+            "source",
+            "source_name",
+            "strategy",
+            "params",
+            "candidates",
+            "codec",
+            "input_kind",
+            "input_sample",
+            "timeout_s",
+            "predicted_latency_s",
+            "prediction_error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
     def get_prediction_error(self, run) -> float | None:
         measured = getattr(run, "measured_latency_s", None)
@@ -197,34 +225,69 @@ def stage_rows(plan: dict | None, trace: list[dict]) -> list[dict]:
 
     rows: list[dict] = []
     if source:
-        rows.append({
-            "stage": SOURCE_STAGE, "device": source.get("device"), "device_name": names.get(str(source.get("device"))),
-            "blocks": [], "predicted": {"queue_s": 0.0, "compute_s": 0.0, "transfer_s": (plan or {}).get("input_transfer")},
-            "measured": timings(source), "input": True,
-        })  # fmt: skip
+        rows.append(
+            {
+                "stage": SOURCE_STAGE,
+                "device": source.get("device"),
+                "device_name": names.get(str(source.get("device"))),
+                "blocks": [],
+                "predicted": {
+                    "queue_s": 0.0,
+                    "compute_s": 0.0,
+                    "transfer_s": (plan or {}).get("input_transfer"),
+                },
+                "measured": timings(source),
+                "input": True,
+            }
+        )
     for k, stage in enumerate(planned):
         t = measured.get(k, {})
-        rows.append({
-            "stage": k, "device": stage["device"], "device_name": names.get(stage["device"], stage["device"]),
-            "blocks": [stage["first_block"], stage["last_block"]],
-            "predicted": {"queue_s": stage["queue"], "compute_s": stage["compute"], "transfer_s": stage["transfer"]},
-            "measured": timings(t),
-        })  # fmt: skip
+        rows.append(
+            {
+                "stage": k,
+                "device": stage["device"],
+                "device_name": names.get(stage["device"], stage["device"]),
+                "blocks": [stage["first_block"], stage["last_block"]],
+                "predicted": {
+                    "queue_s": stage["queue"],
+                    "compute_s": stage["compute"],
+                    "transfer_s": stage["transfer"],
+                },
+                "measured": timings(t),
+            }
+        )
     return rows
 
 
 class SessionSerializer(RunSerializer):
     class Meta(RunSerializer.Meta):
         model = Session
-        fields = [*RunSerializer.Meta.fields, "rate", "frames", "max_in_flight", "deadline_s", "frames_sent",
-                  "frames_ok", "summary"]  # fmt: skip
+        fields = [
+            *RunSerializer.Meta.fields,
+            "rate",
+            "frames",
+            "max_in_flight",
+            "deadline_s",
+            "frames_sent",
+            "frames_ok",
+            "summary",
+        ]
 
 
 class PlanSwitchSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanSwitch
-        fields = ["at", "after_frame", "reason", "old_plan", "new_plan", "old_deployment", "new_deployment",
-                  "predicted_old_s", "predicted_new_s"]  # fmt: skip
+        fields = [
+            "at",
+            "after_frame",
+            "reason",
+            "old_plan",
+            "new_plan",
+            "old_deployment",
+            "new_deployment",
+            "predicted_old_s",
+            "predicted_new_s",
+        ]
 
 
 class SessionDetailSerializer(SessionSerializer):

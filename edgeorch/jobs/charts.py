@@ -5,8 +5,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-PARTS = (("queue_s", "queue", "#bbbbbb"), ("compute_s", "compute", "#1f77b4"),
-         ("serialize_s", "serialize", "#ff7f0e"), ("transfer_s", "transfer", "#2ca02c"))  # fmt: skip
+PARTS = (
+    ("queue_s", "queue", "#bbbbbb"),
+    ("compute_s", "compute", "#1f77b4"),
+    ("serialize_s", "serialize", "#ff7f0e"),
+    ("transfer_s", "transfer", "#2ca02c"),
+)
 # A hop that went through the control plane (the next agent could not be reached): its transfer bar.
 RELAYED = ("transfer_s", "transfer relayed via the control plane", "#d62728")
 
@@ -32,17 +36,26 @@ def gantt_html(stages: list[dict]) -> str:
         bases, widths = [], []
         for s in measured:
             m = s["measured"]
-            begin = {"queue_s": m["start"] - (m["queue_s"] or 0), "compute_s": m["start"],
-                     "serialize_s": m["start"] + (m["compute_s"] or 0), "transfer_s": m["end"]}[key]  # fmt: skip
+            begin = {
+                "queue_s": m["start"] - (m["queue_s"] or 0),
+                "compute_s": m["start"],
+                "serialize_s": m["start"] + (m["compute_s"] or 0),
+                "transfer_s": m["end"],
+            }[key]
             bases.append(_ms(begin - origin))
             width = m.get(key) or 0.0
             if key == "transfer_s" and (s["stage"] in relayed) != (name == RELAYED[1]):
                 width = 0.0  # the other transfer series draws this hop
             widths.append(_ms(width))
         figure.add_bar(y=labels, x=widths, base=bases, orientation="h", name=name, marker_color=colour)
-    figure.update_layout(barmode="overlay", height=120 + 50 * len(measured), margin={"l": 180, "r": 20, "t": 30, "b": 40},
-                         xaxis={"title": "ms since the request entered stage 0"}, yaxis={"autorange": "reversed"},
-                         legend={"orientation": "h", "y": 1.15})  # fmt: skip
+    figure.update_layout(
+        barmode="overlay",
+        height=120 + 50 * len(measured),
+        margin={"l": 180, "r": 20, "t": 30, "b": 40},
+        xaxis={"title": "ms since the request entered stage 0"},
+        yaxis={"autorange": "reversed"},
+        legend={"orientation": "h", "y": 1.15},
+    )
     return pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="gantt")
 
 
@@ -55,10 +68,19 @@ def frame_latency_html(frames: list[tuple[int, float, bool]], deadline_s: float 
     bad = [f for f in frames if not f[2]]
     figure.add_scatter(x=[f[0] for f in ok], y=[_ms(f[1]) for f in ok], mode="markers+lines", name="latency")
     if bad:
-        figure.add_scatter(x=[f[0] for f in bad], y=[_ms(f[1]) for f in bad], mode="markers", name="failed",
-                           marker_color="red")  # fmt: skip
+        figure.add_scatter(
+            x=[f[0] for f in bad],
+            y=[_ms(f[1]) for f in bad],
+            mode="markers",
+            name="failed",
+            marker_color="red",
+        )
     if deadline_s is not None:
         figure.add_hline(y=_ms(deadline_s), line_dash="dash", annotation_text="deadline")
-    figure.update_layout(height=360, margin={"l": 60, "r": 20, "t": 30, "b": 40},
-                         xaxis={"title": "frame"}, yaxis={"title": "latency (ms)"})  # fmt: skip
+    figure.update_layout(
+        height=360,
+        margin={"l": 60, "r": 20, "t": 30, "b": 40},
+        xaxis={"title": "frame"},
+        yaxis={"title": "latency (ms)"},
+    )
     return pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="frame-latency")

@@ -60,13 +60,19 @@ class SecondsSince(models.Func):
         super().__init__(models.Value(moment, output_field=models.DateTimeField()), models.F(column))
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))",
-                           arg_joiner=" - ", **extra)  # fmt: skip
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ", **extra
+        )
 
     def as_sqlite(self, compiler, connection, **extra):
         # Django's own microsecond difference (julianday() parses only milliseconds).
-        return self.as_sql(compiler, connection, template="django_timestamp_diff(%(expressions)s) / 1e6",
-                           arg_joiner=", ", **extra)  # fmt: skip
+        return self.as_sql(
+            compiler,
+            connection,
+            template="django_timestamp_diff(%(expressions)s) / 1e6",
+            arg_joiner=", ",
+            **extra,
+        )
 
 
 def run_dir(kind: str, pk) -> Path:
@@ -332,11 +338,15 @@ class PlanSwitch(models.Model):
 
     def to_dict(self) -> dict:
         return {
-            "at": self.at.isoformat(), "after_frame": self.after_frame, "reason": self.reason,
-            "old_plan": self.old_plan, "new_plan": self.new_plan, "predicted_old_s": self.predicted_old_s,
+            "at": self.at.isoformat(),
+            "after_frame": self.after_frame,
+            "reason": self.reason,
+            "old_plan": self.old_plan,
+            "new_plan": self.new_plan,
+            "predicted_old_s": self.predicted_old_s,
             "predicted_new_s": self.predicted_new_s,
             "new_deployment": str(self.new_deployment) if self.new_deployment else None,
-        }  # fmt: skip
+        }
 
 
 class Measurement(models.Model):

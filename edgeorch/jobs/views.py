@@ -24,10 +24,13 @@ def job_detail(request, pk: int):
     job = get_object_or_404(Job.objects.select_related("model", "source"), pk=pk)
     stages = stage_rows(job.plan, job.trace)
     context = {
-        "job": job, "stages": stages, "totals": stats.stage_totals(job.trace),
+        "job": job,
+        "stages": stages,
+        "totals": stats.stage_totals(job.trace),
         "error": stats.prediction_error(job.predicted_latency_s, job.measured_latency_s),
-        "gantt": charts.gantt_html(stages), "has_output": job.output_path.is_file(),
-    }  # fmt: skip
+        "gantt": charts.gantt_html(stages),
+        "has_output": job.output_path.is_file(),
+    }
     return render(request, "jobs/job.html", context)
 
 
@@ -37,7 +40,9 @@ def session_detail(request, pk):
     session = get_object_or_404(Session.objects.select_related("model", "source"), pk=pk)
     frames = list(session.frame_records.values_list("request_id", "latency_s", "ok"))
     context = {
-        "session": session, "summary": session.summary, "stages": stage_rows(session.plan, []),
+        "session": session,
+        "summary": session.summary,
+        "stages": stage_rows(session.plan, []),
         "chart": charts.frame_latency_html(frames, session.deadline_s),
-    }  # fmt: skip
+    }
     return render(request, "jobs/session.html", context)

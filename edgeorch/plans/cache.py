@@ -72,9 +72,14 @@ class PlanCache:
         if not ttl:
             return plan_fn(model, devices, source, strategy, **options)
         key = (
-            model.pk, model.sha256, device_key(source), strategy, json.dumps(options, sort_keys=True, default=str),
-            tuple(sorted(device_key(d) for d in devices)), version_of([source, *devices]) or fleet_version(),
-        )  # fmt: skip
+            model.pk,
+            model.sha256,
+            device_key(source),
+            strategy,
+            json.dumps(options, sort_keys=True, default=str),
+            tuple(sorted(device_key(d) for d in devices)),
+            version_of([source, *devices]) or fleet_version(),
+        )
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)

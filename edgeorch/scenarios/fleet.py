@@ -67,9 +67,19 @@ class Fleet:
             _, token = device_services.create_enrollment_token(
                 name=f"scenario {spec.name}", role=ROLES[spec.role]
             )
-            cmd = [str(BIN / "edgeorch-agent"), "enroll", "--server", self.server_url, "--token", token,
-                   "--name", spec.name, "--config", str(config),
-                   *([] if spec.profile.endswith(".json") else ["--profile", spec.profile])]  # fmt: skip
+            cmd = [
+                str(BIN / "edgeorch-agent"),
+                "enroll",
+                "--server",
+                self.server_url,
+                "--token",
+                token,
+                "--name",
+                spec.name,
+                "--config",
+                str(config),
+                *([] if spec.profile.endswith(".json") else ["--profile", spec.profile]),
+            ]
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
             if done.returncode != 0:
                 raise FleetError(
@@ -96,7 +106,7 @@ class Fleet:
         return (
             Device.objects.filter(
                 name=name, status=DeviceStatus.ONLINE, dataplane_port__isnull=False, last_seen__gte=recent
-            )  # fmt: skip
+            )
             .exclude(channel_name="")
             .first()
         )

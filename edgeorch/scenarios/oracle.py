@@ -130,14 +130,20 @@ def summarise(
         statistics.fmean(x for x, _ in paired) / statistics.fmean(b for _, b in paired) if paired else None
     )
     return {
-        "frames": len(frames), "frames_ok": len(ok), "missing": max(0, frames_expected - len(set(ids))),
+        "frames": len(frames),
+        "frames_ok": len(ok),
+        "missing": max(0, frames_expected - len(set(ids))),
         "duplicates": len(ids) - len(set(ids)),
-        "mean_s": statistics.fmean(lat) if lat else None, "p50_s": percentile(lat, 0.5),
-        "p95_s": percentile(lat, 0.95), "p99_s": percentile(lat, 0.99),
-        "throughput_fps": len(ok) / span if span > 0 else None, "deadline_misses": misses,
-        "switches": switches, "oracle_ratio": ratio,
+        "mean_s": statistics.fmean(lat) if lat else None,
+        "p50_s": percentile(lat, 0.5),
+        "p95_s": percentile(lat, 0.95),
+        "p99_s": percentile(lat, 0.99),
+        "throughput_fps": len(ok) / span if span > 0 else None,
+        "deadline_misses": misses,
+        "switches": switches,
+        "oracle_ratio": ratio,
         "mape": mape(ok, predicted, steady_from_s),
-    }  # fmt: skip
+    }
 
 
 def mape(
@@ -158,8 +164,13 @@ def mape(
 
 def oracle_row(oracle: Mapping[int, float], frames_per_window: Mapping[int, int]) -> dict[str, Any]:
     values = [oracle[w] for w, n in sorted(frames_per_window.items()) for _ in range(n) if w in oracle]
-    return {"mean_s": statistics.fmean(values) if values else None, "p50_s": percentile(values, 0.5),
-            "p95_s": percentile(values, 0.95), "p99_s": percentile(values, 0.99), "oracle_ratio": 1.0}  # fmt: skip
+    return {
+        "mean_s": statistics.fmean(values) if values else None,
+        "p50_s": percentile(values, 0.5),
+        "p95_s": percentile(values, 0.95),
+        "p99_s": percentile(values, 0.99),
+        "oracle_ratio": 1.0,
+    }
 
 
 # --- the thermal bound -----------------------------------------------------------------------------

@@ -30,23 +30,31 @@ def predicted_best(runner: Runner, w: int, telemetry: list) -> dict[str, Any]:
     slowdown = o.slowdowns(o.throttles(telemetry, w, sc.window_s), o.shares(sc, w))
     usable = {d.name for d in runner.candidates()}
     overrides = {
-        "links": [{"a": ids[a], "b": ids[b], "bandwidth_bps": bw, "rtt_ms": rtt * 1e3}
-                  for (a, b), (bw, rtt) in links.items() if math.isfinite(bw) and bw > 0 and {a, b} <= usable],
+        "links": [
+            {"a": ids[a], "b": ids[b], "bandwidth_bps": bw, "rtt_ms": rtt * 1e3}
+            for (a, b), (bw, rtt) in links.items()
+            if math.isfinite(bw) and bw > 0 and {a, b} <= usable
+        ],
         "throttle": {ids[n]: f for n, f in slowdown.items() if n in usable},
-    }  # fmt: skip
+    }
     plan = plans.make_plan(
-        runner.model, runner.candidates(), runner.devices[sc.session.source], "adaptive",
+        runner.model,
+        runner.candidates(),
+        runner.devices[sc.session.source],
+        "adaptive",
         overrides=overrides,
-    )  # fmt: skip
+    )
     names = {v: k for k, v in ids.items()}
     route = " -> ".join(
         f"{names.get(s['device'], s['device'])}[{s['first_block']}-{s['last_block']}]" for s in plan["stages"]
     )
     return {
-        "window": w, "predicted_s": plan["latency"], "plan": route,
+        "window": w,
+        "predicted_s": plan["latency"],
+        "plan": route,
         "links": {f"{a}-{b}": {"bandwidth_bps": bw, "rtt_s": rtt} for (a, b), (bw, rtt) in links.items()},
         "slowdown": slowdown,
-    }  # fmt: skip
+    }
 
 
 def heated_device(runner: Runner) -> str | None:
@@ -120,9 +128,12 @@ def window_options(runner: Runner, w: int, telemetry: list, heated: str) -> list
     slowdown[heated] = 1.0 / (1.0 - min(share, 0.95))
     usable = {d.name for d in runner.candidates()}
     overrides = {
-        "links": [{"a": ids[a], "b": ids[b], "bandwidth_bps": bw, "rtt_ms": rtt * 1e3}
-                  for (a, b), (bw, rtt) in links.items() if math.isfinite(bw) and bw > 0 and {a, b} <= usable],
-    }  # fmt: skip
+        "links": [
+            {"a": ids[a], "b": ids[b], "bandwidth_bps": bw, "rtt_ms": rtt * 1e3}
+            for (a, b), (bw, rtt) in links.items()
+            if math.isfinite(bw) and bw > 0 and {a, b} <= usable
+        ],
+    }
     source = runner.devices[sc.session.source]
     base = assembly.assemble(runner.model, runner.candidates(), source, overrides=overrides).problem
     factors = {ids[n]: f for n, f in slowdown.items() if n in usable}
@@ -164,10 +175,14 @@ def thermal_windows(runner: Runner, runs: list[StrategyRun], heated: str, teleme
     times = [i / sc.session.rate for i in range(sc.session.frames)]
     wins = [min(o.window_of(t, sc.window_s), max(per_window)) for t in times]
     path = o.thermal_path(
-        [per_window[w] for w in wins], interval_s=1.0 / sc.session.rate, params=profile.thermal,
-        power=profile.power, start_c=start_temperature(runs, heated, idle_c),
-        share=[o.shares(sc, w).get(heated, 0.0) for w in wins], heat_scale=heat_scale(runner, runs, heated),
-    )  # fmt: skip
+        [per_window[w] for w in wins],
+        interval_s=1.0 / sc.session.rate,
+        params=profile.thermal,
+        power=profile.power,
+        start_c=start_temperature(runs, heated, idle_c),
+        share=[o.shares(sc, w).get(heated, 0.0) for w in wins],
+        heat_scale=heat_scale(runner, runs, heated),
+    )
     out: dict[int, dict] = {}
     for w, (option, latency) in zip(wins, path, strict=True):
         row = out.setdefault(w, {"latencies": [], "plans": Counter()})
@@ -196,19 +211,32 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
     rows = {}
     for r in runs:
         rows[r.strategy] = o.summarise(
-            r.frames, frames_expected=sc.session.frames, window_s=sc.window_s, oracle=oracle,
-            deadline_s=sc.session.deadline_s, predicted=r.predicted, switches=len(r.switches),
+            r.frames,
+            frames_expected=sc.session.frames,
+            window_s=sc.window_s,
+            oracle=oracle,
+            deadline_s=sc.session.deadline_s,
+            predicted=r.predicted,
+            switches=len(r.switches),
             steady_from_s=sc.window_s,
-        )  # fmt: skip
+        )
         rows[r.strategy].update(state=r.state, reason=r.reason)
     per_window = Counter(o.window_of(i / sc.session.rate, sc.window_s) for i in range(sc.session.frames))
     rows[ORACLE] = o.oracle_row(oracle, per_window)
     return {
-        "scenario": sc.name, "description": sc.description, "model": runner.model.name,
-        "session": {"rate": sc.session.rate, "frames": sc.session.frames, "deadline_s": sc.session.deadline_s},
-        "window_s": sc.window_s, "windows": windows, "strategies": rows,
+        "scenario": sc.name,
+        "description": sc.description,
+        "model": runner.model.name,
+        "session": {
+            "rate": sc.session.rate,
+            "frames": sc.session.frames,
+            "deadline_s": sc.session.deadline_s,
+        },
+        "window_s": sc.window_s,
+        "windows": windows,
+        "strategies": rows,
         "runs": [{"strategy": r.strategy, "session": r.session_id, "switches": r.switches} for r in runs],
-    }  # fmt: skip
+    }
 
 
 def _ms(x: float | None) -> str:
@@ -219,18 +247,37 @@ def _num(x: float | None, fmt: str = "{:.2f}") -> str:
     return "–" if x is None else fmt.format(x)
 
 
-HEADER = ["strategy", "mean ms", "p50 ms", "p95 ms", "p99 ms", "frames/s", "deadline misses", "switches",
-          "× oracle", "MAPE"]  # fmt: skip
+HEADER = [
+    "strategy",
+    "mean ms",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "frames/s",
+    "deadline misses",
+    "switches",
+    "× oracle",
+    "MAPE",
+]
 
 
 def rows(report: dict[str, Any]) -> list[list[str]]:
     out = []
     for name, r in report["strategies"].items():
-        out.append([
-            name, _ms(r.get("mean_s")), _ms(r.get("p50_s")), _ms(r.get("p95_s")), _ms(r.get("p99_s")),
-            _num(r.get("throughput_fps"), "{:.1f}"), str(r.get("deadline_misses", "–")), str(r.get("switches", "–")),
-            _num(r.get("oracle_ratio")), _num(r.get("mape"), "{:.0%}"),
-        ])  # fmt: skip
+        out.append(
+            [
+                name,
+                _ms(r.get("mean_s")),
+                _ms(r.get("p50_s")),
+                _ms(r.get("p95_s")),
+                _ms(r.get("p99_s")),
+                _num(r.get("throughput_fps"), "{:.1f}"),
+                str(r.get("deadline_misses", "–")),
+                str(r.get("switches", "–")),
+                _num(r.get("oracle_ratio")),
+                _num(r.get("mape"), "{:.0%}"),
+            ]
+        )
     return out
 
 
@@ -239,7 +286,13 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append("| " + " | ".join(HEADER) + " |")
     lines.append("|" + "|".join("---" for _ in HEADER) + "|")
     lines += ["| " + " | ".join(r) + " |" for r in rows(report)]
-    lines += ["", "Best plan in hindsight per window: " + "; ".join(
-        f"{w['window'] * report['window_s']:g}s {w['plan']} ({_ms(w['oracle_s'])} ms)" for w in report["windows"]
-    ), ""]  # fmt: skip
+    lines += [
+        "",
+        "Best plan in hindsight per window: "
+        + "; ".join(
+            f"{w['window'] * report['window_s']:g}s {w['plan']} ({_ms(w['oracle_s'])} ms)"
+            for w in report["windows"]
+        ),
+        "",
+    ]
     return "\n".join(lines)

@@ -61,9 +61,12 @@ def ensure_model(name: str) -> MLModel:
     if built is None:
         raise ValueError(f"no model {name!r} in the catalog or the zoo")
     return services.register_model(
-        (directory / built.file).read_bytes(), name=built.name, version=built.version, task=built.task,
+        (directory / built.file).read_bytes(),
+        name=built.name,
+        version=built.version,
+        task=built.task,
         source=ModelSource.BUILTIN,
-    )  # fmt: skip
+    )
 
 
 class Runner:
@@ -158,11 +161,15 @@ class Runner:
         s = bg.session
         try:
             session = jobs.start_session(
-                model=ensure_model(s["model"]), source=self.devices[s["source"]], strategy="split",
-                params={"cut": 0, "device": str(self.devices[bg.device].pk)}, rate=float(s["rate"]),
-                duration_s=float(s["duration_s"]), base_url=self.base_url,
+                model=ensure_model(s["model"]),
+                source=self.devices[s["source"]],
+                strategy="split",
+                params={"cut": 0, "device": str(self.devices[bg.device].pk)},
+                rate=float(s["rate"]),
+                duration_s=float(s["duration_s"]),
+                base_url=self.base_url,
                 candidates=[str(self.devices[s["source"]].pk), str(self.devices[bg.device].pk)],
-            )  # fmt: skip
+            )
         except jobs.SubmitError as exc:
             self.say(f"warning: background session on {bg.device} refused: {exc}")
             return None
@@ -179,10 +186,16 @@ class Runner:
         self.shape()
         self.probe()
         session = jobs.start_session(
-            model=self.model, source=self.devices[sc.session.source], strategy=strategy,
-            candidates=[str(d.pk) for d in self.candidates()], codec=sc.session.codec, rate=sc.session.rate,
-            frames=sc.session.frames, deadline_s=sc.session.deadline_s, base_url=self.base_url,
-        )  # fmt: skip
+            model=self.model,
+            source=self.devices[sc.session.source],
+            strategy=strategy,
+            candidates=[str(d.pk) for d in self.candidates()],
+            codec=sc.session.codec,
+            rate=sc.session.rate,
+            frames=sc.session.frames,
+            deadline_s=sc.session.deadline_s,
+            base_url=self.base_url,
+        )
         self.say(f"{sc.name}: {strategy} session {str(session.pk)[:8]} ({sc.session.frames} frames)")
         state = self._wait_state(session.pk, lambda st: st == "running" or st in TERMINAL, 120.0)
         t0 = time.time()
@@ -233,8 +246,16 @@ class Runner:
             time.sleep(0.1)
         rate = session.rate
         rows = Frame.objects.filter(session=session).values_list("request_id", "ok", "latency_s", "trace")
-        frames = [{"request_id": r, "ok": ok, "latency_s": lat, "t": _emitted(r, lat, trace, rate, t0),
-                   "busy": _busy(trace)} for r, ok, lat, trace in rows]  # fmt: skip
+        frames = [
+            {
+                "request_id": r,
+                "ok": ok,
+                "latency_s": lat,
+                "t": _emitted(r, lat, trace, rate, t0),
+                "busy": _busy(trace),
+            }
+            for r, ok, lat, trace in rows
+        ]
         switches = [w.to_dict() for w in PlanSwitch.objects.filter(session=session)]
         # The prediction in force per frame: adaptive re-predicts its plan at every look, others plan once.
         predicted = [(0, session.predicted_latency_s or 0.0)]
@@ -246,8 +267,18 @@ class Runner:
         for name, device in self.devices.items():
             records = TelemetryRecord.objects.filter(device=device, ts__gte=_aware(t0)).order_by("ts")
             telemetry[name] = [(r.ts.timestamp() - t0, r.metrics) for r in records.only("ts", "metrics")]
-        return StrategyRun(strategy, str(pk), session.state, session.reason, frames, switches, predicted, telemetry,
-                           session.frames_sent, session.plan or {})  # fmt: skip
+        return StrategyRun(
+            strategy,
+            str(pk),
+            session.state,
+            session.reason,
+            frames,
+            switches,
+            predicted,
+            telemetry,
+            session.frames_sent,
+            session.plan or {},
+        )
 
     def run(self, strategies: list[str] | None = None) -> list[StrategyRun]:
         self.prepare()

@@ -198,10 +198,16 @@ def parse(data: Any, path: Path | None = None) -> Scenario:
     return Scenario(
         name=str(given.name or (path.stem if path else "scenario")),
         description=str(given.description or ""),
-        model=given.model, devices=devices, links=links, background=background,
-        session=_session(given.session, names), strategies=tuple(_strategies(given.strategies)),
-        window_s=given.window_s, cooldown_c=given.cooldown_c, path=path,
-    )  # fmt: skip
+        model=given.model,
+        devices=devices,
+        links=links,
+        background=background,
+        session=_session(given.session, names),
+        strategies=tuple(_strategies(given.strategies)),
+        window_s=given.window_s,
+        cooldown_c=given.cooldown_c,
+        path=path,
+    )
 
 
 def _device(d: DeviceInput, where: str, base: Path) -> DeviceSpec:

@@ -27,9 +27,14 @@ MAX_FLOAT = 1.7976931348623157e308
 _ERROR = re.compile(r"^(?P<what>.*?)(?: - at `(?P<at>[^`]*)`(?: in `(?P<inside>[^`]*)`)?)?$", re.S)
 _SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+|\.\.\.)\]")
 _TYPE_NAMES = {
-    "str": "a string", "int": "an integer", "float": "an integer or a number", "bool": "a boolean",
-    "null": "null", "array": "an array", "object": "an object",
-}  # fmt: skip
+    "str": "a string",
+    "int": "an integer",
+    "float": "an integer or a number",
+    "bool": "a boolean",
+    "null": "null",
+    "array": "an array",
+    "object": "an object",
+}
 
 
 class Invalid(ValueError):

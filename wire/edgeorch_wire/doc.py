@@ -31,10 +31,17 @@ BLOCKS: dict[str, tuple[type, ...]] = {
     "server-to-agent": tuple(m for m in p.SERVER_MESSAGES.values() if m not in CONVERSATION),
     "agent-to-server": tuple(m for m in p.AGENT_MESSAGES.values() if m not in CONVERSATION),
     "shapes": (
-        p.Record, shapes.DataplaneAddress, shapes.Stage, shapes.Hop, shapes.Entry, shapes.Segment,
-        shapes.PeerAddress, shapes.PeerLink, shapes.MeasuredLink,
+        p.Record,
+        shapes.DataplaneAddress,
+        shapes.Stage,
+        shapes.Hop,
+        shapes.Entry,
+        shapes.Segment,
+        shapes.PeerAddress,
+        shapes.PeerLink,
+        shapes.MeasuredLink,
     ),
-}  # fmt: skip
+}
 _BLOCK = re.compile(r"(<!-- BEGIN wire:(?P<name>[\w-]+) -->\n).*?(<!-- END wire:(?P=name) -->)", re.S)
 
 

@@ -215,10 +215,21 @@ def _parse_activation(frame: Frame) -> Activation:
     meta = _META_DECODER.decode(ext[offset + 2 : offset + 2 + length])
     deployment_id, tensor, dtype, codec = texts
     return Activation(
-        deployment_id, request_id, stage, tensor, dtype, tuple(shape), codec, frame.payload,
-        params=meta.params, trace=meta.trace, sent=meta.sent,
-        session_id=meta.session_id, origin=meta.origin, relayed=meta.relayed,
-    )  # fmt: skip
+        deployment_id,
+        request_id,
+        stage,
+        tensor,
+        dtype,
+        tuple(shape),
+        codec,
+        frame.payload,
+        params=meta.params,
+        trace=meta.trace,
+        sent=meta.sent,
+        session_id=meta.session_id,
+        origin=meta.origin,
+        relayed=meta.relayed,
+    )
 
 
 class Done(msgspec.Struct):

@@ -346,24 +346,53 @@ class Tenant(Message, tag="tenant"):
 AGENT_MESSAGES: dict[str, type[Message]] = {
     str(m.__struct_config__.tag): m
     for m in (
-        Hello, Telemetry, DeployStatus, Result, StreamReport, StreamDone, StageFailed, ProfileResult,
-        ProbeResult, Relay,
+        Hello,
+        Telemetry,
+        DeployStatus,
+        Result,
+        StreamReport,
+        StreamDone,
+        StageFailed,
+        ProfileResult,
+        ProbeResult,
+        Relay,
     )
-}  # fmt: skip
+}
 SERVER_MESSAGES: dict[str, type[Message]] = {
     str(m.__struct_config__.tag): m
     for m in (
-        Welcome, Ack, Error, Deploy, Run, Stream, StreamStop, StreamSwitch, Undeploy, Profile, Probe, Relayed,
-        Shape, Tenant,
+        Welcome,
+        Ack,
+        Error,
+        Deploy,
+        Run,
+        Stream,
+        StreamStop,
+        StreamSwitch,
+        Undeploy,
+        Profile,
+        Probe,
+        Relayed,
+        Shape,
+        Tenant,
     )
-}  # fmt: skip
+}
 for _tag, _cls in {**AGENT_MESSAGES, **SERVER_MESSAGES}.items():
     _cls.type = _tag
     _cls._shapes = shaped_fields(_cls)
 # The server messages the agent's executor handles (the rest belong to the control channel itself).
 EXECUTION_MESSAGES = (
-    Deploy, Run, Stream, StreamStop, StreamSwitch, Undeploy, Profile, Probe, Shape, Tenant,
-)  # fmt: skip
+    Deploy,
+    Run,
+    Stream,
+    StreamStop,
+    StreamSwitch,
+    Undeploy,
+    Profile,
+    Probe,
+    Shape,
+    Tenant,
+)
 
 _ENCODER = msgspec.json.Encoder()
 _DECODERS: dict[tuple[type[Message], ...], msgspec.json.Decoder[Any]] = {}

@@ -48,8 +48,16 @@ class Heat:
     @classmethod
     def of(cls, params: ThermalParams, power: Power) -> Heat:
         p = params
-        return cls(p.ambient_c, p.r_c_per_w, p.tau_s, p.throttle_at_c, p.max_c, p.clock_floor,
-                   power.idle_w, power.busy_w)  # fmt: skip
+        return cls(
+            p.ambient_c,
+            p.r_c_per_w,
+            p.tau_s,
+            p.throttle_at_c,
+            p.max_c,
+            p.clock_floor,
+            power.idle_w,
+            power.busy_w,
+        )
 
     def watts(self, utilisation: Any) -> Any:
         return self.idle_w + (self.busy_w - self.idle_w) * _clip(utilisation, 0.0, 1.0)

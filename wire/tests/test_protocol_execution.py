@@ -23,11 +23,13 @@ def message(**fields) -> str:
 
 
 STAGE = {
-    "stage": 0, "url": "http://cp/s0", "sha256": "ab" * 32,
+    "stage": 0,
+    "url": "http://cp/s0",
+    "sha256": "ab" * 32,
     "inputs": [{"name": "x", "shape": [1, 3], "dtype": "float32"}],
     "outputs": [{"name": "y", "shape": [1, 3], "dtype": "float32"}],
     "next": {"device_id": "d2", "host": "10.0.0.2", "port": 7000, "codec": "fp16"},
-}  # fmt: skip
+}
 
 
 def test_a_deploy_round_trips_through_json():
@@ -76,9 +78,15 @@ def test_every_execution_message_is_registered_on_its_side():
         SERVER_MESSAGES
     )
     assert {
-        "deploy_status", "result", "stream_report", "stream_done", "stage_error", "profile_result", "probe_result",
+        "deploy_status",
+        "result",
+        "stream_report",
+        "stream_done",
+        "stage_error",
+        "profile_result",
+        "probe_result",
         "relay",
-    } <= set(AGENT_MESSAGES)  # fmt: skip
+    } <= set(AGENT_MESSAGES)
 
 
 def test_agent_replies_decode_on_the_server_side():
@@ -98,5 +106,12 @@ def test_a_stream_switch_names_its_session_deployment_stage_and_switch():
     with pytest.raises(ProtocolError, match="first_stage"):
         StreamSwitch.from_dict({"session_id": "s", "deployment_id": "d", "switch_id": "w"})
     with pytest.raises(ProtocolError, match="stream_switch.entry"):
-        StreamSwitch.from_dict({"session_id": "s", "deployment_id": "d", "first_stage": 0, "switch_id": "w",
-                                "entry": {"device_id": "b", "host": "h", "port": 1}})  # fmt: skip
+        StreamSwitch.from_dict(
+            {
+                "session_id": "s",
+                "deployment_id": "d",
+                "first_stage": 0,
+                "switch_id": "w",
+                "entry": {"device_id": "b", "host": "h", "port": 1},
+            }
+        )

@@ -42,9 +42,19 @@ from edgeorch_wire.links import (
 )
 
 __all__ = [
-    "ANY_PEER", "FIELDS", "PACKET_BYTES", "LinkShaper", "LinkSpec", "LinkSpecError", "LinkState", "LinkTable",
-    "Trace", "load_links", "parse_links", "parse_trace",
-]  # fmt: skip
+    "ANY_PEER",
+    "FIELDS",
+    "PACKET_BYTES",
+    "LinkShaper",
+    "LinkSpec",
+    "LinkSpecError",
+    "LinkState",
+    "LinkTable",
+    "Trace",
+    "load_links",
+    "parse_links",
+    "parse_trace",
+]
 
 PACKET_BYTES = 1448  # one TCP segment's payload on a 1500-byte MTU
 

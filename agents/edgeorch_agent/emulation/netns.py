@@ -131,8 +131,21 @@ def shape(
         if rate_mbit is not None:
             # burst: a few MTUs (and >= rate/HZ); latency bounds the queue, so a sender feels the rate.
             burst = max(32, int(rate_mbit * 1000 / 250 / 8) + 1)
-            _tc(ns, "qdisc", "replace", "dev", dev, "root", "tbf", "rate", f"{rate_mbit}mbit",
-                "burst", f"{burst}kb", "latency", "200ms")  # fmt: skip
+            _tc(
+                ns,
+                "qdisc",
+                "replace",
+                "dev",
+                dev,
+                "root",
+                "tbf",
+                "rate",
+                f"{rate_mbit}mbit",
+                "burst",
+                f"{burst}kb",
+                "latency",
+                "200ms",
+            )
         return
     netem = ["delay", f"{delay_ms or 0}ms"] + ([f"{jitter_ms}ms"] if jitter_ms else [])
     netem += ["loss", f"{loss_pct}%"] if loss_pct else []

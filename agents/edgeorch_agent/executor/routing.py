@@ -84,9 +84,19 @@ class Router:
         for name, (payload, params) in payloads.items():
             array = outputs[name]
             act = Activation(
-                deployment.deployment_id, work.request_id, hop.stage, name, str(array.dtype), array.shape,
-                hop.codec, payload, params, trace, session_id=work.session_id, origin=work.origin,
-            )  # fmt: skip
+                deployment.deployment_id,
+                work.request_id,
+                hop.stage,
+                name,
+                str(array.dtype),
+                array.shape,
+                hop.codec,
+                payload,
+                params,
+                trace,
+                session_id=work.session_id,
+                origin=work.origin,
+            )
             await self._send(deployment, hop, act)
 
     async def _send(self, deployment: Deployment, hop: NextHop, act: Activation) -> None:
@@ -103,8 +113,10 @@ class Router:
         except PeerUnreachable as exc:
             log.warning(
                 "%s; relaying request %d through the control plane, and every request to it for the next %gs",
-                exc, act.request_id, self.relay_for,
-            )  # fmt: skip
+                exc,
+                act.request_id,
+                self.relay_for,
+            )
             self.unreachable[(hop.host, hop.port)] = time.monotonic() + self.relay_for
             await self._relay(deployment, hop, act)
 
@@ -133,9 +145,16 @@ class Router:
         output = {"name": name, "shape": list(array.shape), "dtype": str(array.dtype), "top_k": _top_k(array)}
         result = Result(deployment.deployment_id, work.request_id, None, trace, output)
         frame = Activation(
-            deployment.deployment_id, work.request_id, stage.spec.stage, name, str(array.dtype), array.shape,
-            "raw", encode("raw", array)[0], trace=trace,
-        )  # fmt: skip
+            deployment.deployment_id,
+            work.request_id,
+            stage.spec.stage,
+            name,
+            str(array.dtype),
+            array.shape,
+            "raw",
+            encode("raw", array)[0],
+            trace=trace,
+        )
         await self.shared.outbox(result, activation_bytes(frame))
 
     async def _notify_source(self, deployment: Deployment, origin: dict[str, Any] | None, done: Done) -> None:
@@ -145,9 +164,13 @@ class Router:
         try:
             shaper = self.shared.links.for_peer(origin.get("device_id"))
             await self.shared.pool.send(
-                origin["host"], origin["port"], deployment.deployment_id, deployment.secret, done.to_frame(),
+                origin["host"],
+                origin["port"],
+                deployment.deployment_id,
+                deployment.secret,
+                done.to_frame(),
                 shaper,
-            )  # fmt: skip
+            )
         except (ConnectionError, KeyError) as exc:
             # The source counts the frame as lost after ``frame_timeout``: nothing better can be done here.
             log.warning("cannot tell the stream source about request %d: %s", done.request_id, exc)

@@ -84,9 +84,19 @@ class Source:
             hop[0]["serialize_s"] = time.perf_counter() - encoding
             hop[0]["end"] = time.time()
         act = Activation(
-            route.deployment_id, request_id, route.first_stage, entry["tensor"], str(array.dtype), array.shape,
-            entry["codec"], payload, params, hop, session_id=session_id, origin=self.shared.origin(),
-        )  # fmt: skip
+            route.deployment_id,
+            request_id,
+            route.first_stage,
+            entry["tensor"],
+            str(array.dtype),
+            array.shape,
+            entry["codec"],
+            payload,
+            params,
+            hop,
+            session_id=session_id,
+            origin=self.shared.origin(),
+        )
         shaper = self.shared.links.for_peer(entry["device_id"], entry.get("name"))
         secret = self.shared.entry_secrets[route.deployment_id]
         await self.shared.pool.send(

@@ -90,9 +90,14 @@ class Streams:
                     route.deployment_id, route.first_stage, request_id, message.session_id, None, str(exc)
                 )
                 state.batch.append(
-                    {"request_id": request_id, "trace": [], "latency_s": time.time() - started, "ok": False,
-                     "error": str(exc)}
-                )  # fmt: skip
+                    {
+                        "request_id": request_id,
+                        "trace": [],
+                        "latency_s": time.time() - started,
+                        "ok": False,
+                        "error": str(exc),
+                    }
+                )
                 continue
             state.sent += 1
             frame = asyncio.create_task(self._await_frame(key, started, state, slots))
@@ -115,9 +120,14 @@ class Streams:
         error = f"no completion within {self.frame_timeout:.0f}s" if done is None else done.error
         state.ok += ok
         state.batch.append(
-            {"request_id": key[2], "trace": done.trace if done else [], "latency_s": ended - started,
-             "ok": ok, "error": error}
-        )  # fmt: skip
+            {
+                "request_id": key[2],
+                "trace": done.trace if done else [],
+                "latency_s": ended - started,
+                "ok": ok,
+                "error": error,
+            }
+        )
         if len(state.batch) >= state.message.report_every:
             await self._flush(state)
 
@@ -130,8 +140,11 @@ class Streams:
         """Route the stream's next frames to another deployment; frames already sent finish where they are."""
         state = self.running.get(message.session_id)
         if state is None:
-            log.info("ignoring stream_switch %s: session %s is not streaming here", message.switch_id,
-                     message.session_id)  # fmt: skip
+            log.info(
+                "ignoring stream_switch %s: session %s is not streaming here",
+                message.switch_id,
+                message.session_id,
+            )
             return
         route = Route(message.deployment_id, message.first_stage, message.entry, message.switch_id)
         try:
@@ -143,8 +156,12 @@ class Streams:
         emitter = self.shared.emitters.get(message.session_id)
         if emitter is not None:
             self.shared.emitters[message.session_id] = (message.deployment_id, emitter[1])
-        log.info("session %s now streams to deployment %s (switch %s)", message.session_id,
-                 message.deployment_id, message.switch_id)  # fmt: skip
+        log.info(
+            "session %s now streams to deployment %s (switch %s)",
+            message.session_id,
+            message.deployment_id,
+            message.switch_id,
+        )
 
     async def stop(self, message: StreamStop) -> None:
         emitter = self.shared.emitters.get(message.session_id)

@@ -97,8 +97,10 @@ def test_a_fleet_snapshot_plus_the_published_events_equals_a_fresh_snapshot(publ
     fresh = snapshots.fleet_snapshot()
     assert [e["kind"] for e in published].count("telemetry") == 3
     assert {r["name"]: r["status"] for r in fresh["devices"]} == {
-        "jetson": "offline", "old-nuc": "offline", "pi-kitchen": "revoked",
-    }  # fmt: skip
+        "jetson": "offline",
+        "old-nuc": "offline",
+        "pi-kitchen": "revoked",
+    }
     assert comparable(applied) == comparable(fresh)
     pi_row = next(r for r in fresh["devices"] if r["name"] == "pi-kitchen")
     assert pi_row["latest"]["metrics"] == {"cpu.percent": 20.0, "temp.max": 60.0, "cpu.throttle_factor": 1.5}
@@ -185,9 +187,14 @@ def test_telemetry_events_are_coalesced_to_a_couple_per_second_keeping_the_lates
 def test_a_device_socket_gets_only_its_own_devices_telemetry():
     event = events.make_event(
         "telemetry",
-        {"samples": [{"device": "d1", "ts": 1.0, "metrics": {}}, {"device": "d2", "ts": 1.0, "metrics": {}}],
-         "received": "x"},
-    )  # fmt: skip
+        {
+            "samples": [
+                {"device": "d1", "ts": 1.0, "metrics": {}},
+                {"device": "d2", "ts": 1.0, "metrics": {}},
+            ],
+            "received": "x",
+        },
+    )
     assert forward(event, {"fleet"}) == event
     mine = forward(event, {"device:d2"})
     assert [s["device"] for s in mine["data"]["samples"]] == ["d2"]

@@ -261,10 +261,16 @@ def switch(session, new: dict, old_s: float, reason: str) -> PlanSwitch | None:
             .first()
         )
         record = PlanSwitch.objects.create(
-            session=row, after_frame=-1 if last is None else last, reason=reason[:2000],
-            old_plan=describe(row.plan or {}), new_plan=describe(new), old_deployment=row.deployment_id,
-            new_deployment=deployment.pk, predicted_old_s=old_s, predicted_new_s=new["latency"],
-        )  # fmt: skip
+            session=row,
+            after_frame=-1 if last is None else last,
+            reason=reason[:2000],
+            old_plan=describe(row.plan or {}),
+            new_plan=describe(new),
+            old_deployment=row.deployment_id,
+            new_deployment=deployment.pk,
+            predicted_old_s=old_s,
+            predicted_new_s=new["latency"],
+        )
         row.plan, row.deployment, row.predicted_latency_s = new, deployment, new["latency"]
         row.save(update_fields=["plan", "deployment", "predicted_latency_s"])
         agents.send_on_commit(device, message)

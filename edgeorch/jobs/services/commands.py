@@ -47,8 +47,17 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None):
         report_every = max(1, min(50, round(run.rate / 2)))  # about two reports a second
         if run.strategy == "adaptive":  # re-planning reads the reports: about eight a second
             report_every = max(1, min(50, round(run.rate / 8)))
-        message = p.Stream(str(deployment.pk), str(run.pk), first["stage"], url, run.rate, run.frames,
-                           in_flight, report_every, entry)  # fmt: skip
+        message = p.Stream(
+            str(deployment.pk),
+            str(run.pk),
+            first["stage"],
+            url,
+            run.rate,
+            run.frames,
+            in_flight,
+            report_every,
+            entry,
+        )
     return device, message, data
 
 
@@ -62,9 +71,15 @@ def source_route(run, deployment, devices: dict[str, Device] | None = None) -> t
     peer = (devices or {}).get(first["device"]) or Device.objects.get(pk=first["device"])
     if first["device"] == str(source.pk) or not source.dataplane_port:
         return peer, None
-    entry = {"device_id": str(peer.pk), "host": peer.dataplane_host or "127.0.0.1", "port": peer.dataplane_port or 0,
-             "codec": run.codec, "tensor": first["inputs"][0]["name"], "secret": deployment.secret,
-             "name": peer.name}  # fmt: skip
+    entry = {
+        "device_id": str(peer.pk),
+        "host": peer.dataplane_host or "127.0.0.1",
+        "port": peer.dataplane_port or 0,
+        "codec": run.codec,
+        "tensor": first["inputs"][0]["name"],
+        "secret": deployment.secret,
+        "name": peer.name,
+    }
     return source, entry
 
 

@@ -43,8 +43,11 @@ def cuts_of(plan: dict) -> list[int]:
 def _placement(run, plan: dict, devices: dict[str, Device]) -> tuple[str, dict[str, Device]]:
     """The deployment key of this placement, and its devices (all of them connected)."""
     used = {s["device"]: devices.get(s["device"]) for s in plan["stages"]}
-    offline = [d.name if d else pk for pk, d in used.items() if d is None or d.status != DeviceStatus.ONLINE
-               or not d.channel_name]  # fmt: skip
+    offline = [
+        d.name if d else pk
+        for pk, d in used.items()
+        if d is None or d.status != DeviceStatus.ONLINE or not d.channel_name
+    ]
     if offline:
         raise agents.AgentUnavailable(f"{', '.join(offline)} not connected")
     connected = {pk: d for pk, d in used.items() if d is not None}
@@ -97,11 +100,24 @@ def _stage_messages(run, plan, segments, devices) -> list[dict]:
         hop = None
         if following is not None:
             peer = devices[following]
-            hop = {"device_id": following, "host": peer.dataplane_host or "127.0.0.1",
-                   "port": peer.dataplane_port or 0, "codec": run.codec}  # fmt: skip
+            hop = {
+                "device_id": following,
+                "host": peer.dataplane_host or "127.0.0.1",
+                "port": peer.dataplane_port or 0,
+                "codec": run.codec,
+            }
         url = run.base_url.rstrip("/") + reverse("catalog-segment-file", args=[segment.sha256])
-        stages.append({"stage": k, "device": stage["device"], "url": url, "sha256": segment.sha256,
-                       "inputs": segment.inputs, "outputs": segment.outputs, "next": hop})  # fmt: skip
+        stages.append(
+            {
+                "stage": k,
+                "device": stage["device"],
+                "url": url,
+                "sha256": segment.sha256,
+                "inputs": segment.inputs,
+                "outputs": segment.outputs,
+                "next": hop,
+            }
+        )
     return stages
 
 

@@ -129,8 +129,12 @@ def _start_on_ready(kind, run, plan: dict, deployment: Deployment, devices: dict
     """
     device, message, data = start_message(run, deployment, devices)
     overhead = deployment.job_overhead_s if isinstance(run, Job) else 0.0
-    values = {"plan": plan, "deployment": deployment, "predicted_latency_s": plan["latency"] + overhead,
-              "started_at": timezone.now()}  # fmt: skip
+    values = {
+        "plan": plan,
+        "deployment": deployment,
+        "predicted_latency_s": plan["latency"] + overhead,
+        "started_at": timezone.now(),
+    }
     ready = Exists(Deployment.objects.filter(pk=deployment.pk, state=DeploymentState.READY))
     if not kind.move_if(run.pk, RunState.PENDING, RunState.RUNNING, ready, **values):
         return False

@@ -162,7 +162,8 @@ def expire_overdue(now=None) -> int:
                 count += expire(kind, run.pk)
     waited = timedelta(seconds=settings.MEASUREMENT_TIMEOUT_S)
     count += Measurement.objects.filter(state=MeasurementState.PENDING, created_at__lte=now - waited).update(
-        state=MeasurementState.FAILED, finished_at=now,
+        state=MeasurementState.FAILED,
+        finished_at=now,
         error=f"no answer from the agent within {settings.MEASUREMENT_TIMEOUT_S:g} s",
-    )  # fmt: skip
+    )
     return count

@@ -29,8 +29,16 @@ def request_profile(device, model, *, warmup: int = 2, repeats: int = 10, base_u
     n = model.cut_points.count()
     segments = catalog.get_segments(model, list(range(n)))
     base = (base_url or settings.PUBLIC_URL).rstrip("/")
-    blocks = [{"block": s.index, "url": base + reverse("catalog-segment-file", args=[s.sha256]), "sha256": s.sha256,
-               "inputs": s.inputs, "outputs": s.outputs} for s in segments]  # fmt: skip
+    blocks = [
+        {
+            "block": s.index,
+            "url": base + reverse("catalog-segment-file", args=[s.sha256]),
+            "sha256": s.sha256,
+            "inputs": s.inputs,
+            "outputs": s.outputs,
+        }
+        for s in segments
+    ]
     with transaction.atomic():
         measurement = Measurement.objects.create(kind=Measurement.PROFILE, device=device, model=model)
         threads = settings.JOB_AGENT_THREADS or None  # as the deployments' stages will run
@@ -53,8 +61,10 @@ def record_profile(device_id, message: p.ProfileResult) -> Measurement | None:
             m.state, m.error = MeasurementState.FAILED, message.error
         else:
             profile = plan_measurements.record_profile(m.device, m.model, message.blocks, message.thermal)
-            m.state, m.result = MeasurementState.DONE, {"profile": profile.pk, "blocks": message.blocks,
-                                                         "thermal": message.thermal}  # fmt: skip
+            m.state, m.result = (
+                MeasurementState.DONE,
+                {"profile": profile.pk, "blocks": message.blocks, "thermal": message.thermal},
+            )
         m.finished_at = timezone.now()
         m.save(update_fields=["state", "error", "result", "finished_at"])
     return m
@@ -65,9 +75,12 @@ def probe_links(device, *, payload_bytes: int = 256 * 1024, control_plane: bool 
     with ``control_plane``, to the control plane (see ``control_plane_url``)."""
     if device.status != DeviceStatus.ONLINE or not device.channel_name:
         raise SubmitError(f"{device.name} is not connected")
-    peers = [{"device_id": str(d.pk), "host": d.dataplane_host, "port": d.dataplane_port}
-             for d in Device.objects.filter(status=DeviceStatus.ONLINE, dataplane_port__isnull=False)
-             .exclude(pk=device.pk)]  # fmt: skip
+    peers = [
+        {"device_id": str(d.pk), "host": d.dataplane_host, "port": d.dataplane_port}
+        for d in Device.objects.filter(status=DeviceStatus.ONLINE, dataplane_port__isnull=False).exclude(
+            pk=device.pk
+        )
+    ]
     url = control_plane_url() if control_plane else None
     with transaction.atomic():
         measurement = Measurement.objects.create(kind=Measurement.PROBE, device=device)

@@ -47,6 +47,8 @@ def relay_failed(message: p.Relay, data: bytes) -> bool:
     if not Job.objects.filter(pk=message.request_id, deployment_id=deployment_id).exists():
         return False
     name = Device.objects.filter(pk=device_id).values_list("name", flat=True).first() or message.to_device_id
-    reason = (f"stage {act.stage} on {name} is unreachable: its data plane refused the previous stage and "
-              "its agent is not connected to relay through")  # fmt: skip
+    reason = (
+        f"stage {act.stage} on {name} is unreachable: its data plane refused the previous stage and "
+        "its agent is not connected to relay through"
+    )
     return fail(Job, message.request_id, reason, stage=act.stage)

@@ -50,10 +50,15 @@ def record_result(device_id, message: p.Result, data: bytes | None) -> bool:
         pending.write_bytes(inputs.to_npy(array))
     now = timezone.now()
     moved = Job.move_if(
-        message.request_id, RunState.RUNNING, RunState.COMPLETED, where={"deployment_id": message.deployment_id},
-        finished_at=now, trace=message.trace, output=message.output,
+        message.request_id,
+        RunState.RUNNING,
+        RunState.COMPLETED,
+        where={"deployment_id": message.deployment_id},
+        finished_at=now,
+        trace=message.trace,
+        output=message.output,
         measured_latency_s=SecondsSince("started_at", now),
-    )  # fmt: skip
+    )
     if not moved:
         if pending is not None:
             pending.unlink(missing_ok=True)

@@ -38,8 +38,15 @@ def _frame_row(session, f: dict) -> Frame:
     latency = float(f.get("latency_s") or 0.0)
     ok = bool(f.get("ok"))
     met = None if session.deadline_s is None else ok and latency <= session.deadline_s
-    return Frame(session=session, request_id=f["request_id"], ok=ok, error=str(f.get("error") or "")[:2000],
-                 latency_s=latency, trace=f.get("trace") or [], deadline_met=met)  # fmt: skip
+    return Frame(
+        session=session,
+        request_id=f["request_id"],
+        ok=ok,
+        error=str(f.get("error") or "")[:2000],
+        latency_s=latency,
+        trace=f.get("trace") or [],
+        deadline_met=met,
+    )
 
 
 def finish_session(session_id, message: p.StreamDone) -> None:

@@ -51,23 +51,63 @@ def make_input(model, *, upload: bytes | None = None, sample: int | None = None,
         raise SubmitError(str(exc)) from None
 
 
-def submit_job(*, model, source, strategy="device-edge", params=None, candidates=(), codec="raw",
-               upload=None, sample=None, seed=0, timeout_s=None, user=None, base_url="") -> Job:  # fmt: skip
+def submit_job(
+    *,
+    model,
+    source,
+    strategy="device-edge",
+    params=None,
+    candidates=(),
+    codec="raw",
+    upload=None,
+    sample=None,
+    seed=0,
+    timeout_s=None,
+    user=None,
+    base_url="",
+) -> Job:
     """Create a pending job with its input stored, and enqueue its dispatch after commit."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
     array, kind, k = make_input(model, upload=upload, sample=sample, seed=seed)
     return _create(
-        Job, array, "jobs.dispatch_job", "jobs.expire_job",
-        model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
-        input_kind=kind, input_sample=k, timeout_s=timeout_s or settings.JOB_TIMEOUT_S,
-        base_url=base_url or settings.PUBLIC_URL, created_by=user,
-    )  # fmt: skip
+        Job,
+        array,
+        "jobs.dispatch_job",
+        "jobs.expire_job",
+        model=model,
+        source=source,
+        strategy=strategy,
+        params=params,
+        candidates=candidates,
+        codec=codec,
+        input_kind=kind,
+        input_sample=k,
+        timeout_s=timeout_s or settings.JOB_TIMEOUT_S,
+        base_url=base_url or settings.PUBLIC_URL,
+        created_by=user,
+    )
 
 
-def start_session(*, model, source, strategy="pipeline", params=None, candidates=(), codec="raw", rate=10.0,
-                  frames=None, duration_s=None, deadline_s=None, max_in_flight=None, sample=None, seed=0,
-                  timeout_s=None, user=None, base_url="") -> Session:  # fmt: skip
+def start_session(
+    *,
+    model,
+    source,
+    strategy="pipeline",
+    params=None,
+    candidates=(),
+    codec="raw",
+    rate=10.0,
+    frames=None,
+    duration_s=None,
+    deadline_s=None,
+    max_in_flight=None,
+    sample=None,
+    seed=0,
+    timeout_s=None,
+    user=None,
+    base_url="",
+) -> Session:
     """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
@@ -79,12 +119,26 @@ def start_session(*, model, source, strategy="pipeline", params=None, candidates
     array, kind, k = make_input(model, sample=sample, seed=seed)
     stream_s = count / rate
     return _create(
-        Session, array, "jobs.dispatch_session", "jobs.expire_session",
-        model=model, source=source, strategy=strategy, params=params, candidates=candidates, codec=codec,
-        input_kind=kind, input_sample=k, rate=rate, frames=count, deadline_s=deadline_s,
-        max_in_flight=max_in_flight or 0, timeout_s=timeout_s or stream_s + settings.JOB_TIMEOUT_S,
-        base_url=base_url or settings.PUBLIC_URL, created_by=user,
-    )  # fmt: skip
+        Session,
+        array,
+        "jobs.dispatch_session",
+        "jobs.expire_session",
+        model=model,
+        source=source,
+        strategy=strategy,
+        params=params,
+        candidates=candidates,
+        codec=codec,
+        input_kind=kind,
+        input_sample=k,
+        rate=rate,
+        frames=count,
+        deadline_s=deadline_s,
+        max_in_flight=max_in_flight or 0,
+        timeout_s=timeout_s or stream_s + settings.JOB_TIMEOUT_S,
+        base_url=base_url or settings.PUBLIC_URL,
+        created_by=user,
+    )
 
 
 def _create(kind, array, dispatch_task: str, expire_task: str, **fields):

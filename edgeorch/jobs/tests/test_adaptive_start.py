@@ -12,23 +12,37 @@ from edgeorch.jobs.services import adaptive, dispatch
 def past_session(digits, devices, edge_factor: float) -> Session:
     """A finished split session whose frames computed ``edge_factor`` times the profiled time on the edge."""
     phone, edge = devices
-    session = services.start_session(model=digits, source=phone, strategy="split", frames=10,
-                                     params={"cut": 2, "device": str(edge.pk)}, base_url="http://cp")  # fmt: skip
+    session = services.start_session(
+        model=digits,
+        source=phone,
+        strategy="split",
+        frames=10,
+        params={"cut": 2, "device": str(edge.pk)},
+        base_url="http://cp",
+    )
     plan = dispatch.plan_run(session)
     Session.objects.filter(pk=session.pk).update(plan=plan, state="completed")
     profiled = {s["device"]: s["compute"] for s in plan["stages"]}
     frames = []
     for k in range(10):
-        trace = [{"stage": i, "device": s["device"], "compute_s": profiled[s["device"]] * (edge_factor if s["device"] == str(edge.pk) else 1.0),
-                  "end": 1000.0 + k} for i, s in enumerate(plan["stages"])]  # fmt: skip
+        trace = [
+            {
+                "stage": i,
+                "device": s["device"],
+                "compute_s": profiled[s["device"]] * (edge_factor if s["device"] == str(edge.pk) else 1.0),
+                "end": 1000.0 + k,
+            }
+            for i, s in enumerate(plan["stages"])
+        ]
         frames.append(Frame(session=session, request_id=k, ok=True, latency_s=0.01, trace=trace))
     Frame.objects.bulk_create(frames)
     return session
 
 
 def adaptive_session(digits, devices) -> Session:
-    return services.start_session(model=digits, source=devices[0], strategy="adaptive", frames=10,
-                                  base_url="http://cp")  # fmt: skip
+    return services.start_session(
+        model=digits, source=devices[0], strategy="adaptive", frames=10, base_url="http://cp"
+    )
 
 
 def test_with_no_history_it_starts_on_the_planners_adaptive_plan(digits, devices):

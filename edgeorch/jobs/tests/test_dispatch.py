@@ -31,8 +31,13 @@ def ready(digits, devices):
 
 def split_job(digits, devices):
     phone, edge = devices
-    return services.submit_job(model=digits, source=phone, strategy="split",
-                               params={"cut": 2, "device": str(edge.pk)}, base_url="http://cp")  # fmt: skip
+    return services.submit_job(
+        model=digits,
+        source=phone,
+        strategy="split",
+        params={"cut": 2, "device": str(edge.pk)},
+        base_url="http://cp",
+    )
 
 
 def dispatch_counting(job) -> list[str]:

@@ -22,8 +22,14 @@ pytestmark = pytest.mark.demo
 def planned(digits, devices):
     """A job planned and deployed (a split at cut 2 from phone to edge), waiting for the deploys."""
     phone, edge = devices
-    job = services.submit_job(model=digits, source=phone, strategy="split",
-                              params={"cut": 2, "device": str(edge.pk)}, sample=0, base_url="http://cp")  # fmt: skip
+    job = services.submit_job(
+        model=digits,
+        source=phone,
+        strategy="split",
+        params={"cut": 2, "device": str(edge.pk)},
+        sample=0,
+        base_url="http://cp",
+    )
     services.dispatch_job(job.pk)
     return Job.objects.get(pk=job.pk)
 
@@ -35,8 +41,10 @@ def deploy_all(job):
 
 
 def result_for(job, array):
-    trace = [{"stage": 0, "device": "a", "compute_s": 0.001, "start": 1.0, "end": 1.001},
-             {"stage": 1, "device": "b", "compute_s": 0.002, "transfer_s": 0.003, "start": 1.004, "end": 1.006}]  # fmt: skip
+    trace = [
+        {"stage": 0, "device": "a", "compute_s": 0.001, "start": 1.0, "end": 1.001},
+        {"stage": 1, "device": "b", "compute_s": 0.002, "transfer_s": 0.003, "start": 1.004, "end": 1.006},
+    ]
     message = p.Result(str(job.deployment_id), job.pk, None, trace, {"name": "logits", "shape": [1, 10]})
     frame = Activation(
         str(job.deployment_id), job.pk, 1, "logits", "float32", array.shape, "raw", encode("raw", array)[0]
@@ -60,8 +68,13 @@ def test_a_second_job_with_the_same_plan_reuses_the_ready_deployment_and_runs_at
     planned, digits, devices
 ):
     deploy_all(planned)
-    again = services.submit_job(model=digits, source=devices[0], strategy="split",
-                                params={"cut": 2, "device": str(devices[1].pk)}, base_url="http://cp")  # fmt: skip
+    again = services.submit_job(
+        model=digits,
+        source=devices[0],
+        strategy="split",
+        params={"cut": 2, "device": str(devices[1].pk)},
+        base_url="http://cp",
+    )
     services.dispatch_job(again.pk)
     again.refresh_from_db()
     assert again.deployment_id == planned.deployment_id and again.state == RunState.RUNNING
@@ -197,11 +210,19 @@ def test_a_sample_is_the_digits_test_image_scaled_as_in_training(digits):
 
 
 def test_a_session_summary_has_percentiles_throughput_misses_and_overlap(digits, devices):
-    session = services.start_session(model=digits, source=devices[0], strategy="local", rate=10, frames=4,
-                                     deadline_s=0.05)  # fmt: skip
-    frames = [{"request_id": i, "ok": True, "latency_s": 0.02 * (i + 1), "error": None,
-               "trace": [{"stage": 0, "compute_s": 0.01, "start": 0.01 * i, "end": 0.01 * i + 0.03}]}
-              for i in range(4)]  # fmt: skip
+    session = services.start_session(
+        model=digits, source=devices[0], strategy="local", rate=10, frames=4, deadline_s=0.05
+    )
+    frames = [
+        {
+            "request_id": i,
+            "ok": True,
+            "latency_s": 0.02 * (i + 1),
+            "error": None,
+            "trace": [{"stage": 0, "compute_s": 0.01, "start": 0.01 * i, "end": 0.01 * i + 0.03}],
+        }
+        for i in range(4)
+    ]
     assert services.record_frames(session.pk, frames + frames[:1]) == 5  # the duplicate is ignored
     summary = stats.summarise(Session.objects.get(pk=session.pk))
     assert summary["frames"] == 4 and summary["deadline_misses"] == 2 and summary["overlapped"] == 3
@@ -264,8 +285,9 @@ def test_state_changes_and_frames_reach_the_dashboard(
     assert event["kind"] == "job.running" and event["data"]["id"] == str(job.pk)
     assert event["topics"] == ["runs", f"job:{job.pk}"]
 
-    session = services.start_session(model=digits, source=devices[0], strategy="local", rate=10, frames=2,
-                                     base_url="http://cp")  # fmt: skip
+    session = services.start_session(
+        model=digits, source=devices[0], strategy="local", rate=10, frames=2, base_url="http://cp"
+    )
     frames_of_session = _listen(f"dashboard.session.{session.pk}")
     services.record_frames(session.pk, [{"request_id": 0, "ok": True, "latency_s": 0.01, "trace": []}])
     event = frames_of_session()
@@ -288,8 +310,17 @@ def test_a_relay_to_an_agent_that_is_not_connected_fails_the_job_at_once_naming_
 def test_a_lost_relay_of_a_stream_frame_or_another_deployment_fails_no_job(planned):
     job = deploy_all(planned)
     array = np.zeros((1, 4), dtype=np.float32)
-    frame = Activation(str(job.deployment_id), job.pk, 1, "x", "float32", array.shape, "raw",
-                       encode("raw", array)[0], session_id="s-1")  # fmt: skip
+    frame = Activation(
+        str(job.deployment_id),
+        job.pk,
+        1,
+        "x",
+        "float32",
+        array.shape,
+        "raw",
+        encode("raw", array)[0],
+        session_id="s-1",
+    )
     edge = job.deployment.devices[-1]
     assert not services.relay_failed(p.Relay(str(job.deployment_id), job.pk, edge), activation_bytes(frame))
     for other_id in (str(uuid.uuid4()), "not-a-deployment"):

@@ -49,10 +49,14 @@ def problem(bandwidth: float = 10 * MB, edge_throttle: float = 1.0) -> Problem:
 def test_it_estimates_a_links_bandwidth_from_the_bytes_and_transfer_time_of_a_cut():
     p = plan(problem(), "split", cut=1, device="edge").to_dict()
     p["devices"] = [{"id": "phone", "throttle": 1.0}, {"id": "edge", "throttle": 1.0}]
-    frame = {"ok": True, "latency_s": 0.1, "trace": [
-        {"stage": 0, "device": "phone", "queue_s": 0, "compute_s": 0.04, "transfer_s": 0.401},
-        {"stage": 1, "device": "edge", "queue_s": 0, "compute_s": 0.008, "transfer_s": 0.0},
-    ]}  # fmt: skip
+    frame = {
+        "ok": True,
+        "latency_s": 0.1,
+        "trace": [
+            {"stage": 0, "device": "phone", "queue_s": 0, "compute_s": 0.04, "transfer_s": 0.401},
+            {"stage": 1, "device": "edge", "queue_s": 0, "compute_s": 0.008, "transfer_s": 0.0},
+        ],
+    }
     got = observe(
         Conditions(), p, [frame], input_bytes=600e3, source="phone", rtt={pair("phone", "edge"): 0.002}
     )
@@ -62,10 +66,14 @@ def test_it_estimates_a_links_bandwidth_from_the_bytes_and_transfer_time_of_a_cu
 
 def test_it_reads_a_slower_device_from_compute_and_queueing_beyond_the_profile():
     p = plan(problem(), "split", cut=1, device="edge").to_dict()
-    frame = {"ok": True, "latency_s": 0.1, "trace": [
-        {"stage": 0, "device": "phone", "queue_s": 0.0, "compute_s": 0.08, "transfer_s": 0.05},
-        {"stage": 1, "device": "edge", "queue_s": 0.008, "compute_s": 0.016, "transfer_s": 0.0},
-    ]}  # fmt: skip
+    frame = {
+        "ok": True,
+        "latency_s": 0.1,
+        "trace": [
+            {"stage": 0, "device": "phone", "queue_s": 0.0, "compute_s": 0.08, "transfer_s": 0.05},
+            {"stage": 1, "device": "edge", "queue_s": 0.008, "compute_s": 0.016, "transfer_s": 0.0},
+        ],
+    }
     got = observe(Conditions(), p, [frame], input_bytes=600e3, source="phone")
     assert got.slowdown["phone"] == pytest.approx(2.0)
     assert got.slowdown["edge"] == pytest.approx(3.0)
@@ -73,9 +81,13 @@ def test_it_reads_a_slower_device_from_compute_and_queueing_beyond_the_profile()
 
 def test_the_input_transfer_of_an_offloaded_frame_is_what_the_trace_leaves_unexplained():
     p = plan(problem(), "offload").to_dict()
-    frame = {"ok": True, "latency_s": 0.312, "trace": [
-        {"stage": 0, "device": "edge", "queue_s": 0.0, "compute_s": 0.012, "transfer_s": 0.0},
-    ]}  # fmt: skip
+    frame = {
+        "ok": True,
+        "latency_s": 0.312,
+        "trace": [
+            {"stage": 0, "device": "edge", "queue_s": 0.0, "compute_s": 0.012, "transfer_s": 0.0},
+        ],
+    }
     got = observe(Conditions(), p, [frame], input_bytes=600e3, source="phone")
     assert got.bandwidth[pair("phone", "edge")] == pytest.approx(600e3 / 0.3)
 
@@ -183,11 +195,15 @@ def test_a_device_running_two_stages_is_judged_on_both_together():
     # phone, edge, then back to the phone for a (nearly free) last stage that waited 10 ms behind the next frame
     p["stages"] = [*p["stages"], {**p["stages"][0], "compute": 0.0001}]
     p["cut_tensors"] = [*p["cut_tensors"], {"bytes": 4e3}]
-    frame = {"ok": True, "latency_s": 0.2, "trace": [
-        {"device": "phone", "queue_s": 0.0, "compute_s": 0.04, "transfer_s": 0.05},
-        {"device": "edge", "queue_s": 0.0, "compute_s": 0.008, "transfer_s": 0.01},
-        {"device": "phone", "queue_s": 0.01, "compute_s": 0.0001, "transfer_s": 0.0},
-    ]}  # fmt: skip
+    frame = {
+        "ok": True,
+        "latency_s": 0.2,
+        "trace": [
+            {"device": "phone", "queue_s": 0.0, "compute_s": 0.04, "transfer_s": 0.05},
+            {"device": "edge", "queue_s": 0.0, "compute_s": 0.008, "transfer_s": 0.01},
+            {"device": "phone", "queue_s": 0.01, "compute_s": 0.0001, "transfer_s": 0.0},
+        ],
+    }
     got = observe(Conditions(), p, [frame], input_bytes=600e3, source="phone")
     assert got.slowdown["phone"] == pytest.approx(0.0501 / 0.0401)
 

@@ -102,13 +102,24 @@ def test_an_offline_device_is_never_used(client, alice, profiled, phone, edge, d
     profile_at_rate(dead_edge, profiled, 500)  # ten times faster than edge1, but offline
     for strategy in ("multi-device", "offload", "device-edge", "pipeline"):
         response = what_if(
-            client, alice, model=profiled.pk, strategy=strategy, source=str(phone.pk),
-            devices=ids(phone, edge, dead_edge), overrides={"bandwidth_bps": 1e9},
-        )  # fmt: skip
+            client,
+            alice,
+            model=profiled.pk,
+            strategy=strategy,
+            source=str(phone.pk),
+            devices=ids(phone, edge, dead_edge),
+            overrides={"bandwidth_bps": 1e9},
+        )
         assert response.status_code == 200, response.content
         assert str(dead_edge.pk) not in {s["device"] for s in response.json()["stages"]}, strategy
-    refused = what_if(client, alice, model=profiled.pk, strategy="split", source=str(phone.pk),
-                      params={"cut": 2, "device": str(dead_edge.pk)})  # fmt: skip
+    refused = what_if(
+        client,
+        alice,
+        model=profiled.pk,
+        strategy="split",
+        source=str(phone.pk),
+        params={"cut": 2, "device": str(dead_edge.pk)},
+    )
     assert refused.status_code == 400 and "offline" in refused.json()["detail"]
 
 
@@ -129,8 +140,9 @@ def test_measured_profile_times_are_preferred_over_predictions(client, alice, re
     measurements.record_profile(phone, target, blocks, {"cpu.throttle_factor": 1.0})
     twin = make_device("phone-twin", phone.role, profile="phone")  # same class, never profiled
 
-    plan = what_if(client, alice, model=target.pk, strategy="local", source=str(phone.pk),
-                   devices=ids(phone, edge, twin)).json()  # fmt: skip
+    plan = what_if(
+        client, alice, model=target.pk, strategy="local", source=str(phone.pk), devices=ids(phone, edge, twin)
+    ).json()
     sources = {d["name"]: d["times"] for d in plan["devices"]}
     assert sources == {"phone": "measured", "edge1": "predicted", "phone-twin": "predicted"}
     assert plan["stages"][0]["compute"] == pytest.approx(0.007 * len(target.blocks))
@@ -217,9 +229,20 @@ def test_the_latest_telemetry_throttle_factor_is_applied(convnet, phone, edge):
         ({"strategy": "split", "params": {"cut": 99}}, "split: "),
         ({"strategy": "local", "params": {"k": 2}}, "local takes no parameter k"),
     ],
-    ids=["model", "strategy", "source", "device", "bandwidth", "rtt", "throttle", "queue-device", "param-type",
-         "param-missing", "param-unknown"],
-)  # fmt: skip
+    ids=[
+        "model",
+        "strategy",
+        "source",
+        "device",
+        "bandwidth",
+        "rtt",
+        "throttle",
+        "queue-device",
+        "param-type",
+        "param-missing",
+        "param-unknown",
+    ],
+)
 def test_bad_input_is_refused_with_a_message(client, alice, convnet, phone, edge, change, message):
     body = {"model": convnet.pk, "strategy": "device-edge", "source": str(phone.pk), **change}
     response = what_if(client, alice, **body)
@@ -239,8 +262,13 @@ def test_bob_the_viewer_may_ask_what_ifs(client, bob, profiled, phone, edge):
 
 @pytest.mark.parametrize(
     ("method", "url"),
-    [("get", "/api/strategies/"), ("post", "/api/plans/"), ("post", "/api/plans/sweep/"), ("get", "/api/plans/predictor/")],
-)  # fmt: skip
+    [
+        ("get", "/api/strategies/"),
+        ("post", "/api/plans/"),
+        ("post", "/api/plans/sweep/"),
+        ("get", "/api/plans/predictor/"),
+    ],
+)
 def test_charlie_without_credentials_is_refused(client, method, url):
     response = getattr(client, method)(url)
     assert response.status_code in (401, 403)
@@ -253,8 +281,9 @@ def test_a_never_measured_device_of_a_known_class_is_estimated_at_that_class_spe
     plain = make_device("plain", "end")  # no class: the default rate as is
 
     def local_compute(device):
-        plan = what_if(client, alice, model=convnet.pk, strategy="local", source=str(device.pk),
-                       devices=[str(device.pk)]).json()  # fmt: skip
+        plan = what_if(
+            client, alice, model=convnet.pk, strategy="local", source=str(device.pk), devices=[str(device.pk)]
+        ).json()
         return plan["stages"][0]["compute"], plan["notes"]
 
     (pi_s, notes), (plain_s, _) = local_compute(pi), local_compute(plain)

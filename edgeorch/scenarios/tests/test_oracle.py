@@ -15,13 +15,19 @@ from edgeorch.scenarios.spec import parse
 
 
 def scenario():
-    return parse({
-        "model": "m", "window_s": 5,
-        "devices": [{"name": "cam", "profile": "rpi4"}, {"name": "edge", "role": "edge", "profile": "edge-server"}],
-        "links": [{"between": ["cam", "edge"], "bandwidth_bps": {"steps": [[0, 1e8], [10, 4e6]]}}],
-        "background": [{"device": "edge", "share": {"steps": [[0, 0.0], [5, 0.5]]}}],
-        "session": {"source": "cam", "rate": 2, "duration_s": 15},
-    })  # fmt: skip
+    return parse(
+        {
+            "model": "m",
+            "window_s": 5,
+            "devices": [
+                {"name": "cam", "profile": "rpi4"},
+                {"name": "edge", "role": "edge", "profile": "edge-server"},
+            ],
+            "links": [{"between": ["cam", "edge"], "bandwidth_bps": {"steps": [[0, 1e8], [10, 4e6]]}}],
+            "background": [{"device": "edge", "share": {"steps": [[0, 0.0], [5, 0.5]]}}],
+            "session": {"source": "cam", "rate": 2, "duration_s": 15},
+        }
+    )
 
 
 def frames(latencies, rate=2.0):
@@ -41,8 +47,10 @@ def test_a_device_slowdown_folds_throttle_and_background_share():
 
 
 def test_the_throttle_of_a_window_is_the_lowest_any_run_reported_there():
-    runs = [{"cam": [(1.0, {"cpu.throttle_factor": 2.0}), (6.0, {"cpu.throttle_factor": 3.0})]},
-            {"cam": [(2.0, {"cpu.throttle_factor": 1.5}), (3.0, {"temp.emulated": 70})]}]  # fmt: skip
+    runs = [
+        {"cam": [(1.0, {"cpu.throttle_factor": 2.0}), (6.0, {"cpu.throttle_factor": 3.0})]},
+        {"cam": [(2.0, {"cpu.throttle_factor": 1.5}), (3.0, {"temp.emulated": 70})]},
+    ]
     assert o.throttles(runs, 0, 5.0) == {"cam": 1.5}
     assert o.throttles(runs, 1, 5.0) == {"cam": 3.0}
     assert o.throttles(runs, 2, 5.0) == {}

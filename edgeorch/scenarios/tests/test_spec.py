@@ -15,11 +15,15 @@ SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
 def minimal(**changes) -> dict:
     data = {
         "model": "mobilenetv2",
-        "devices": [{"name": "cam", "role": "end", "profile": "rpi4"}, {"name": "edge", "role": "edge",
-                                                                       "profile": "edge-server"}],
-        "links": [{"between": ["cam", "edge"], "bandwidth_bps": {"steps": [[0, 1e8], [10, 4e6]]}, "rtt_s": 0.004}],
+        "devices": [
+            {"name": "cam", "role": "end", "profile": "rpi4"},
+            {"name": "edge", "role": "edge", "profile": "edge-server"},
+        ],
+        "links": [
+            {"between": ["cam", "edge"], "bandwidth_bps": {"steps": [[0, 1e8], [10, 4e6]]}, "rtt_s": 0.004}
+        ],
         "session": {"source": "cam", "rate": 4, "duration_s": 10},
-    }  # fmt: skip
+    }
     data.update(changes)
     return data
 
@@ -87,7 +91,7 @@ def test_a_csv_trace_is_read_beside_the_file_and_sent_as_steps(tmp_path):
                 ]
             },
             "unknown device 'x'",
-        ),  # fmt: skip
+        ),
         ({"session": {"source": "cam", "rate": 0, "frames": 3}}, "session: rate must be positive"),
         ({"session": {"source": "edge2", "rate": 1, "frames": 3}}, "session.source"),
         ({"strategies": ["local", "teleport"]}, "unknown strategy 'teleport'"),
