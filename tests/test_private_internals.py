@@ -14,6 +14,7 @@ import asyncio
 import inspect
 import os
 import re
+import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -75,7 +76,11 @@ def test_asgiref_still_records_the_servers_loop_in_its_thread_local():
     assert local.get("main_event_loop") is loop, f"SyncToAsync.threadlocal has {sorted(local)}"
     assert local.get("main_event_loop_pid") == os.getpid()
     assert found is loop
-    assert layer._server_loop() is None  # outside a server thread
+    outside: list = []  # a thread no server ever ran in
+    thread = threading.Thread(target=lambda: outside.append(layer._server_loop()))
+    thread.start()
+    thread.join()
+    assert outside == [None]
 
 
 @pytest.mark.django_db(transaction=True)  # autocommit, as in production: no transaction around the call
