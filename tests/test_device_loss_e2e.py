@@ -20,14 +20,15 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.demo, pytest.
 PROMPTLY_S = 5.0
 
 
-def start_stream(api, digits, phone, edge, frames=600, rate=20.0):
+def start_stream(api, digits, phone, edge, frames=600, rate=20.0, cut=3):
+    """A stream split at ``cut`` (0: offloaded) from phone to edge, once ten of its frames are reported."""
     response = api.post(
         api.base + "/api/sessions/",
         json={
             "model": digits.pk,
             "source": phone.device_id,
             "strategy": "split",
-            "params": {"cut": 3, "device": edge.device_id},
+            "params": {"cut": cut, "device": edge.device_id},
             "rate": rate,
             "frames": frames,
             "sample": 1,
@@ -99,26 +100,7 @@ def test_a_session_whose_source_dies_fails_at_once_naming_the_source_and_keeps_i
 def test_an_offloaded_session_whose_source_dies_fails_at_once_naming_the_source(fleet, api, digits):
     """The source runs no stage of an offloaded stream, but every frame starts and ends there."""
     phone, edge = fleet("phone", "edge")
-    response = api.post(
-        api.base + "/api/sessions/",
-        json={
-            "model": digits.pk,
-            "source": phone.device_id,
-            "strategy": "split",
-            "params": {"cut": 0, "device": edge.device_id},
-            "rate": 20,
-            "frames": 600,
-            "sample": 1,
-        },
-        timeout=10,
-    )
-    assert response.status_code == 202, response.text
-    session = response.json()["id"]
-    wait_until(
-        lambda: Frame.objects.filter(session_id=session, ok=True).count() >= 10,
-        timeout=30,
-        message="ten frames reported",
-    )
+    session = start_stream(api, digits, phone, edge, cut=0)
     killed_at = kill(phone)
     body = finished(api, "sessions", session, timeout=15)
     assert body["state"] == "failed", body

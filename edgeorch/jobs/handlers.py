@@ -26,12 +26,12 @@ def deploy_status(device_pk, message: p.DeployStatus) -> None:
 
 @handles(p.StreamReport)
 def stream_report(device_pk, message: p.StreamReport) -> None:
-    sessions.record_frames(message.session_id, message.frames)
+    sessions.record_frames(message.session_id, message.frames, device_pk)
 
 
 @handles(p.StreamDone)
 def stream_done(device_pk, message: p.StreamDone) -> None:
-    sessions.finish_session(message.session_id, message)
+    sessions.finish_session(message.session_id, message, device_pk)
 
 
 @handles(p.StageFailed)

@@ -57,13 +57,26 @@ def fail_job(job_id, reason: str, stage: int | None = None) -> bool:
 def record_stage_error(device_id, message: p.StageFailed) -> None:
     """A stage raised: a one-shot job fails there; a stream frame's failure arrives in its report, and only
     a stream that could not start (request -1) fails the session."""
+    kind, pk = (Job, message.request_id) if message.session_id is None else (Session, message.session_id)
+    if kind is Session and message.request_id >= 0:
+        return
+    run = (
+        kind.objects.filter(pk=pk)
+        .select_related("deployment")
+        .only("deployment__devices", "source_id")
+        .first()
+    )
+    if run is None or not _takes_part(run, device_id):
+        return  # a device speaks only about runs it has a part in
     device = Device.objects.filter(pk=device_id).first()
     where = f"stage {message.stage} on {device.name if device else message.device_id}"
-    reason = f"{where} failed: {message.error}"
-    if message.session_id is None:
-        fail(Job, message.request_id, reason, stage=message.stage)
-    elif message.request_id < 0:
-        fail(Session, message.session_id, reason, stage=message.stage)
+    fail(kind, pk, f"{where} failed: {message.error}", stage=message.stage)
+
+
+def _takes_part(run, device_id) -> bool:
+    """Whether the device is the run's source or runs a stage of its deployment."""
+    devices = run.deployment.devices if run.deployment is not None else []
+    return str(device_id) in devices or str(run.source_id) == str(device_id)
 
 
 def cancel(kind, pk, user=None):

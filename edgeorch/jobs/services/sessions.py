@@ -15,9 +15,10 @@ from . import adaptive
 from .transactions import run_transaction
 
 
-def record_frames(session_id, frames: list[dict]) -> int:
-    """Store a batch of per-frame records from the stream's source (duplicates are ignored)."""
-    session = Session.objects.filter(pk=session_id).only("pk", "deadline_s").first()
+def record_frames(session_id, frames: list[dict], source_id) -> int:
+    """Store a batch of per-frame records from the stream's source (duplicates are ignored); a batch from any
+    other device is ignored (a device speaks only about its own work)."""
+    session = Session.objects.filter(pk=session_id, source_id=source_id).only("pk", "deadline_s").first()
     if session is None:
         return 0
     rows = [
@@ -49,10 +50,12 @@ def _frame_row(session, f: dict) -> Frame:
     )
 
 
-def finish_session(session_id, message: p.StreamDone) -> None:
-    """The source has emitted every frame (or was stopped) and every frame has ended: summarise and complete."""
+def finish_session(session_id, message: p.StreamDone, source_id) -> None:
+    """The source has emitted every frame (or was stopped) and every frame has ended: summarise and complete
+    (only the session's own source may say so)."""
     with run_transaction():
-        session = Session.objects.select_for_update(of=("self",)).filter(pk=session_id).first()
+        rows = Session.objects.select_for_update(of=("self",))
+        session = rows.filter(pk=session_id, source_id=source_id).first()
         if session is None:
             return
         session.frames_sent, session.frames_ok = message.frames_sent, message.frames_ok

@@ -10,6 +10,7 @@ from edgeorch_wire import protocol as p
 from edgeorch_wire.codecs import encode
 from edgeorch_wire.frames import Activation, activation_bytes
 
+from edgeorch.devices import services as device_services
 from edgeorch.jobs import inputs, services, stats
 from edgeorch.jobs.choices import DeploymentState, RunState
 from edgeorch.jobs.models import Deployment, IllegalTransition, Job, Session
@@ -141,6 +142,17 @@ def test_a_job_stuck_deploying_times_out_naming_the_device_and_its_deployment_is
     assert Deployment.objects.get(pk=planned.deployment_id).state == DeploymentState.FAILED
 
 
+def test_a_stage_error_from_a_device_outside_the_job_fails_nothing(planned):
+    job = deploy_all(planned)
+    _, token = device_services.create_enrollment_token()
+    stranger = device_services.enroll_device(token, name="stranger").device
+    services.record_stage_error(
+        stranger.pk, p.StageFailed(str(job.deployment_id), job.pk, None, 1, str(stranger.pk), "boom")
+    )
+    job.refresh_from_db()
+    assert job.state == RunState.RUNNING and not job.reason
+
+
 def test_a_stage_error_fails_the_job_at_that_stage(planned):
     job = deploy_all(planned)
     edge = job.deployment.devices[1]
@@ -223,7 +235,10 @@ def test_a_session_summary_has_percentiles_throughput_misses_and_overlap(digits,
         }
         for i in range(4)
     ]
-    assert services.record_frames(session.pk, frames + frames[:1]) == 5  # the duplicate is ignored
+    assert services.record_frames(session.pk, frames, devices[1].pk) == 0  # not the source: ignored
+    assert (
+        services.record_frames(session.pk, frames + frames[:1], devices[0].pk) == 5
+    )  # a duplicate is ignored
     summary = stats.summarise(Session.objects.get(pk=session.pk))
     assert summary["frames"] == 4 and summary["deadline_misses"] == 2 and summary["overlapped"] == 3
     assert summary["latency_s"]["p50"] == pytest.approx(0.05) and summary["throughput_fps"] == pytest.approx(
@@ -289,7 +304,9 @@ def test_state_changes_and_frames_reach_the_dashboard(
         model=digits, source=devices[0], strategy="local", rate=10, frames=2, base_url="http://cp"
     )
     frames_of_session = _listen(f"dashboard.session.{session.pk}")
-    services.record_frames(session.pk, [{"request_id": 0, "ok": True, "latency_s": 0.01, "trace": []}])
+    services.record_frames(
+        session.pk, [{"request_id": 0, "ok": True, "latency_s": 0.01, "trace": []}], devices[0].pk
+    )
     event = frames_of_session()
     assert event["kind"] == "session.frames" and event["data"]["frames"][0]["request_id"] == 0
 
