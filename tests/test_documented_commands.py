@@ -129,6 +129,14 @@ QUICK = {
         ".venv/bin/python bench/bench_telemetry.py --agents 5 --records 2 --seconds 1"
     ),
     ".venv/bin/python bench/bench_dataplane.py --write": ".venv/bin/python bench/bench_dataplane.py --quick",
+    # The reshaping's before/after runs (docs/benchmarks.md, "Reshaping"): the same programs, smaller.
+    ".venv/bin/python bench/bench_dataplane.py": ".venv/bin/python bench/bench_dataplane.py --quick",
+    ".venv/bin/python bench/bench_telemetry.py --agents 100,300 --records 10 --seconds 10": (
+        ".venv/bin/python bench/bench_telemetry.py --agents 5 --records 2 --seconds 1"
+    ),
+    ".venv/bin/python bench/bench_jobs.py --models digits-cnn --jobs 20 --frames 200": (
+        ".venv/bin/python bench/bench_jobs.py --help"
+    ),
     ".venv/bin/python bench/bench_wire.py --write": ".venv/bin/python bench/bench_wire.py --quick",
     ".venv/bin/python bench/bench_jobs.py --write --profile": ".venv/bin/python bench/bench_jobs.py --help",
     ".venv/bin/python bench/bench_dashboard.py --devices 500 --every 10 --write": (
