@@ -7,6 +7,7 @@ first wins; the others change nothing (``cancel`` raises ``IllegalTransition``).
 from __future__ import annotations
 
 import logging
+from typing import Any
 from datetime import timedelta
 
 from django.conf import settings
@@ -57,7 +58,8 @@ def fail_job(job_id, reason: str, stage: int | None = None) -> bool:
 def record_stage_error(device_id, message: p.StageFailed) -> None:
     """A stage raised: a one-shot job fails there; a stream frame's failure arrives in its report, and only
     a stream that could not start (request -1) fails the session."""
-    kind, pk = (Job, message.request_id) if message.session_id is None else (Session, message.session_id)
+    pk: Any = message.request_id if message.session_id is None else message.session_id
+    kind = Job if message.session_id is None else Session
     if kind is Session and message.request_id >= 0:
         return
     run = (
