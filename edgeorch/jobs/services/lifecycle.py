@@ -7,8 +7,8 @@ first wins; the others change nothing (``cancel`` raises ``IllegalTransition``).
 from __future__ import annotations
 
 import logging
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
