@@ -29,7 +29,8 @@ COMMAND = ".venv/bin/python bench/bench_catalog.py --write"
 
 
 def residual_graph(nodes: int) -> onnx.ModelProto:
-    """A graph of about ``nodes`` nodes: residual blocks with skips, a shared consumer and a shape side-graph."""
+    """A graph of about ``nodes`` nodes: residual blocks with skips, a shared consumer and a shape
+    side-graph."""
     made, inits, x, k = [], [], "x", 0
     target = numpy_helper.from_array(np.array([1, -1], np.int64), "flat")
     inits.append(target)
@@ -78,7 +79,8 @@ def bench_analysis() -> list[str]:
         seconds = best_of(lambda model=model: graph.analyse(model))
         n = len(model.graph.node)
         rows.append(
-            f"| {n} | {len(analysis.cuts)} | {prepare * 1e3:.1f} | {seconds * 1e3:.1f} | {seconds / n * 1e6:.1f} |"
+            f"| {n} | {len(analysis.cuts)} | {prepare * 1e3:.1f} | {seconds * 1e3:.1f}"
+            f" | {seconds / n * 1e6:.1f} |"
         )
     return rows
 
@@ -127,7 +129,8 @@ def bench_extraction(zoo_files: dict[str, Path]) -> list[str]:
             size = path.stat().st_size / 2**20
             cut = analysis.cuts[middle]
             rows.append(
-                f"| {label} | {size:.1f} | {analysis.node_count} | cut {middle} (`{cut.names[0]}`) | {seconds * 1e3:.0f} |"
+                f"| {label} | {size:.1f} | {analysis.node_count} | cut {middle} (`{cut.names[0]}`)"
+                f" | {seconds * 1e3:.0f} |"
             )
     return rows
 
@@ -166,7 +169,8 @@ def paired_runs(run_full, run_split, pairs: int) -> np.ndarray:
 
 
 def overhead(full: np.ndarray, split: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
-    """The median of the per-pair ratios split/full, less 1, and its bootstrap 95% confidence interval, in %."""
+    """The median of the per-pair ratios split/full, less 1, and its bootstrap 95% confidence interval,
+    in %."""
     ratios = split / full
     resampled = ratios[np.random.default_rng(seed).integers(0, len(ratios), (BOOTSTRAP, len(ratios)))]
     low, high = np.percentile(np.median(resampled, axis=1), [2.5, 97.5])
@@ -174,7 +178,8 @@ def overhead(full: np.ndarray, split: np.ndarray, seed: int = 0) -> tuple[float,
 
 
 def overhead_cells(times: np.ndarray) -> list[str]:
-    """Per clock (CPU, then wall): the medians, the overhead with its CI; after CPU's, its median µs per pair."""
+    """Per clock (CPU, then wall): the medians, the overhead with its CI; after CPU's, its median µs per
+    pair."""
     cells = []
     for clock in (0, 1):
         full, split = times[:, 0, clock], times[:, 1, clock]
@@ -297,49 +302,52 @@ def section(tables: dict[str, list[str]]) -> str:
 
 
 NOTES = {
-    "Cut analysis against graph size": "Residual blocks (skip, shared consumer, Shape side-graph). `analyse` is the"
-    " linear sweep; `prepare` is ONNX shape inference, done once per upload. Constant µs/node = linear growth.",
+    "Cut analysis against graph size": "Residual blocks (skip, shared consumer, Shape side-graph). `analyse`"
+    " is the linear sweep; `prepare` is ONNX shape inference, done once per upload. Constant µs/node = linear"
+    " growth.",
     "Segment extraction (2-way split)": "Both segments built, checker-validated and serialized.",
     "Split overhead on the same CPU": "Prefix then suffix in one process (no network; `segments.run_segments`"
-    " hands each output array to the next session, as an agent does) against the whole model, at the middle cut"
-    " of each zoo model. Every session has one intra-op thread, one inter-op thread and no spinning"
+    " hands each output array to the next session, as an agent does) against the whole model, at the middle"
+    " cut of each zoo model. Every session has one intra-op thread, one inter-op thread and no spinning"
     f" (`runtime.make_session(..., threads=1)`). After {WARMUP} discarded runs of each, {PAIRS} pairs of runs"
     " interleaved full, split, full, split, …, so that drift hits both alike. *Overhead* is the median of the"
-    f" per-pair ratios split/full, less 1, with a bootstrap 95% confidence interval ({BOOTSTRAP} resamples of the"
-    " pairs); *CPU µs* is the median per-pair difference in CPU time. **CPU time is the headline**"
+    f" per-pair ratios split/full, less 1, with a bootstrap 95% confidence interval ({BOOTSTRAP} resamples of"
+    " the pairs); *CPU µs* is the median per-pair difference in CPU time. **CPU time is the headline**"
     " (`time.thread_time_ns` of the calling thread): with one intra-op thread onnxruntime runs the whole"
     " inference on that thread, so the time other processes hold the shared cores is not counted in it, while"
-    " wall time counts it (see the wall intervals). CPU time still feels the other processes through the shared"
-    " L3 cache and memory bandwidth, so a row can move by more than its interval between runs: the middle cuts"
-    f" of {' and '.join(EVERY_CUT)} are measured again, minutes later, in the tables below. The control row"
-    f" ({CONTROL}) runs a second session of the whole model in place of the split: nothing differs but where each"
-    f" session's memory lies, so it shows the method's resolution. The target is under {TARGET:g}%.",
+    " wall time counts it (see the wall intervals). CPU time still feels the other processes through the"
+    " shared L3 cache and memory bandwidth, so a row can move by more than its interval between runs: the"
+    f" middle cuts of {' and '.join(EVERY_CUT)} are measured again, minutes later, in the tables below. The"
+    f" control row ({CONTROL}) runs a second session of the whole model in place of the split: nothing"
+    " differs but where each session's memory lies, so it shows the method's resolution. The target is under"
+    f" {TARGET:g}%.",
     **{
-        f"Split overhead at every cut of {name}": f"As above, at every cut point of {name}, {CUT_PAIRS} pairs per"
-        " cut. The size is that of the tensors crossing the cut."
+        f"Split overhead at every cut of {name}": f"As above, at every cut point of {name}, {CUT_PAIRS} pairs"
+        " per cut. The size is that of the tensors crossing the cut."
         for name in EVERY_CUT
     },
 }
 FINDINGS = {
-    f"Split overhead at every cut of {EVERY_CUT[-1]}": "Where the overhead comes from (read from the optimized"
-    " graphs onnxruntime writes with `SessionOptions.optimized_model_filepath`, from its per-node profile, and"
-    " from runs after reading 64 MiB to empty the caches): the segments keep every fusion and layout"
-    " optimization of the whole model except at the cut itself, and away from the cut their operators take the"
-    " same time as the whole model's. (1) The second `session.run` has a fixed cost: about 20 µs when the data"
-    " it touches (interpreter, binding, session) is in cache, as in the digits rows, where that is most of the"
-    " run; several times more when the run before it has swept the cache, as a larger model's prefix does. That"
-    " is most of mobilenetv2's overhead at its thin cuts (cuts 47 and 48 cross 5 KiB, and the suffix is the"
-    " final Gemm alone), and the part that moves with the other processes' load. (2) onnxruntime's CPU provider"
-    " runs convolutions in a blocked channel layout (NCHWc); the tensor crossing the cut is a plain NCHW graph"
-    " output and input, so the prefix converts it out of the blocked layout and the suffix back into it, two"
-    " passes over the tensor that the whole model does not make; a cut between a convolution and its Clip/Relu"
-    " also loses their fusion, and one whose tensor is also a residual block's skip input loses that block's"
-    " Add (and Relu) fusion into its last convolution. (2) grows with the crossing tensor: it puts"
-    " mobilenetv2's megabyte cuts furthest over the target, the cuts that would also send the most bytes over"
-    " the link. Nothing is copied at the hand-off: `session.run` returns arrays over onnxruntime's own buffers"
-    " and the next session reads them in place (binding OrtValues through `io_binding` was no faster). Neither"
-    " part comes from the extraction: (1) is the price of a second session, (2) of handing over a plain tensor,"
-    " so the target holds where a model's run is long against (1) and its work large against the cut tensor.",
+    f"Split overhead at every cut of {EVERY_CUT[-1]}": "Where the overhead comes from (read from the"
+    " optimized graphs onnxruntime writes with `SessionOptions.optimized_model_filepath`, from its per-node"
+    " profile, and from runs after reading 64 MiB to empty the caches): the segments keep every fusion and"
+    " layout optimization of the whole model except at the cut itself, and away from the cut their operators"
+    " take the same time as the whole model's. (1) The second `session.run` has a fixed cost: about 20 µs"
+    " when the data it touches (interpreter, binding, session) is in cache, as in the digits rows, where that"
+    " is most of the run; several times more when the run before it has swept the cache, as a larger model's"
+    " prefix does. That is most of mobilenetv2's overhead at its thin cuts (cuts 47 and 48 cross 5 KiB, and"
+    " the suffix is the final Gemm alone), and the part that moves with the other processes' load. (2)"
+    " onnxruntime's CPU provider runs convolutions in a blocked channel layout (NCHWc); the tensor crossing"
+    " the cut is a plain NCHW graph output and input, so the prefix converts it out of the blocked layout and"
+    " the suffix back into it, two passes over the tensor that the whole model does not make; a cut between a"
+    " convolution and its Clip/Relu also loses their fusion, and one whose tensor is also a residual block's"
+    " skip input loses that block's Add (and Relu) fusion into its last convolution. (2) grows with the"
+    " crossing tensor: it puts mobilenetv2's megabyte cuts furthest over the target, the cuts that would also"
+    " send the most bytes over the link. Nothing is copied at the hand-off: `session.run` returns arrays over"
+    " onnxruntime's own buffers and the next session reads them in place (binding OrtValues through"
+    " `io_binding` was no faster). Neither part comes from the extraction: (1) is the price of a second"
+    " session, (2) of handing over a plain tensor, so the target holds where a model's run is long against"
+    " (1) and its work large against the cut tensor.",
 }
 
 

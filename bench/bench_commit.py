@@ -79,11 +79,12 @@ def main() -> None:
     if args.write:
         write_section(
             "## Run state commits\n\n"
-            f"Machine: {machine()}. Command: `.venv/bin/python bench/bench_commit.py --count {args.count} --write`. "
+            f"Machine: {machine()}. "
+            f"Command: `.venv/bin/python bench/bench_commit.py --count {args.count} --write`. "
             "One UPDATE of a row, three ways, interleaved (bench/bench_commit.py's docstring): why "
-            "`jobs.models.update_without_flush` sends `SET LOCAL synchronous_commit TO OFF` and the UPDATE as one "
-            "query string rather than inside `transaction.atomic()`; tests/test_private_internals.py guards the "
-            "client-side binding it needs.\n\n" + text
+            "`jobs.models.update_without_flush` sends `SET LOCAL synchronous_commit TO OFF` and the UPDATE "
+            "as one query string rather than inside `transaction.atomic()`; tests/test_private_internals.py "
+            "guards the client-side binding it needs.\n\n" + text
         )
 
 

@@ -207,16 +207,19 @@ def main():
     table = markdown_table(headers, table_rows)
     print(table)
     if args.write:
-        cmd = f"`.venv/bin/python bench/bench_dashboard.py --devices {args.devices} --every {args.every} --write`"
+        cmd = (
+            f"`.venv/bin/python bench/bench_dashboard.py --devices {args.devices} --every {args.every}"
+            " --write`"
+        )
         body = (
             f"Machine: {machine()}. Command: {cmd}.\n\n"
-            f"{args.devices} devices and a day of telemetry at one record per {args.every} s each ({rows:,} rows, "
-            "12 metrics per record) in PostgreSQL; one Daphne. Medians of "
-            f"{args.repeat} requests by a logged-in client. The fleet snapshot is one SQL query (per device: an "
-            "index probe for the latest record and a 15-minute window bucketed to 30 s maxima). In headless "
-            'Chromium, "first paint" is the first contentful paint (the server-rendered page, every device with '
-            'its status and last seen) and "snapshot drawn" is from navigation until the live snapshot '
-            "(sparklines, latest values) is rendered.\n\n" + table
+            f"{args.devices} devices and a day of telemetry at one record per {args.every} s each "
+            f"({rows:,} rows, 12 metrics per record) in PostgreSQL; one Daphne. Medians of "
+            f"{args.repeat} requests by a logged-in client. The fleet snapshot is one SQL query (per device: "
+            "an index probe for the latest record and a 15-minute window bucketed to 30 s maxima). "
+            'In headless Chromium, "first paint" is the first contentful paint (the server-rendered page, '
+            'every device with its status and last seen) and "snapshot drawn" is from navigation until the '
+            "live snapshot (sparklines, latest values) is rendered.\n\n" + table
         )
         write_section("## Dashboard\n\n" + body)
 

@@ -37,7 +37,14 @@ sys.path.insert(0, str(ROOT / "agents"))
 # bench_emulation's stage runtime) that imports the agent, not only the wire contract.
 from edgeorch_agent.dataplane import STREAM_LIMIT, DataplaneServer, handshake, open_stream, tune  # noqa: E402
 from edgeorch_wire.codecs import CODECS, decode, encode  # noqa: E402
-from edgeorch_wire.frames import Activation, Frame, Kind, activation_header, encode_frame, read_frame  # noqa: E402
+from edgeorch_wire.frames import (  # noqa: E402
+    Activation,
+    Frame,
+    Kind,
+    activation_header,
+    encode_frame,
+    read_frame,
+)
 
 from bench._common import machine, markdown_table, write_section  # noqa: E402
 
@@ -229,14 +236,16 @@ async def report(quick: bool) -> str:
             "## Data plane",
             "",
             f"Command: `{COMMAND}`. Machine: {machine()}, loopback. Sender and listeners in two processes on",
-            "127.0.0.1; medians, the alternatives run in turns. Target: a 3 MB activation within 1.5x bare TCP.",
+            "127.0.0.1; medians, the alternatives run in turns. "
+            "Target: a 3 MB activation within 1.5x bare TCP.",
             "",
             "Transfer: bare TCP (N bytes, 1-byte ack) vs an authenticated ACTIVATION (codec raw, checked and",
             "decoded by the listener) followed by a PING/PONG ack:",
             "",
             markdown_table(["MB", "bare TCP ms", "data plane ms", "ratio", "data plane Gbit/s"], transfers),
             "",
-            "Codecs on a ReLU output (1x64x112x112 float32, 3.2 MB, about half zeros): encode, decode, and the",
+            "Codecs on a ReLU output (1x64x112x112 float32, 3.2 MB, about half zeros): "
+            "encode, decode, and the",
             "whole encode + send + decode through the data plane; max abs error of the round trip:",
             "",
             markdown_table(

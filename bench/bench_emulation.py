@@ -136,18 +136,18 @@ def report(quick: bool) -> str:
         [
             "## Emulation",
             "",
-            f"`{COMMAND}` — {machine()}. {runs} runs per model and load, {GAP_S * 1e3:.0f} ms apart, as an agent "
-            "runs a stage; *N busy*: N other processes each spinning in bursts of 10-30 ms about half the time. "
-            "Both rules are applied to the same host times (bench/bench_emulation.py's docstring).",
+            f"`{COMMAND}` — {machine()}. {runs} runs per model and load, {GAP_S * 1e3:.0f} ms apart, as an "
+            "agent runs a stage; *N busy*: N other processes each spinning in bursts of 10-30 ms about half "
+            "the time. Both rules are applied to the same host times (bench/bench_emulation.py's docstring).",
             "",
             table,
             "",
-            "Reading it: with *multiplied*, every millisecond another process takes from a run is multiplied by "
-            "the device's factor; *Stretch* waits it out instead, so the emulated device keeps its speed. What "
-            "is left under *Stretch* beside 2 busy processes on this 2-core host: no core is ever free, so every "
-            "run is slowed (the agent's session uses both cores), and over the 200 runs the 5th percentile of "
-            "the last 256 starts to rise with them. The scenarios benchmark runs three emulated devices, Daphne, "
-            "a Celery worker and the runner on this host.",
+            "Reading it: with *multiplied*, every millisecond another process takes from a run is multiplied "
+            "by the device's factor; *Stretch* waits it out instead, so the emulated device keeps its speed. "
+            "What is left under *Stretch* beside 2 busy processes on this 2-core host: no core is ever free, "
+            "so every run is slowed (the agent's session uses both cores), and over the 200 runs the 5th "
+            "percentile of the last 256 starts to rise with them. The scenarios benchmark runs three "
+            "emulated devices, Daphne, a Celery worker and the runner on this host.",
             "",
         ]
     )

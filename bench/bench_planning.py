@@ -23,7 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
 from bench._common import write_section  # noqa: E402
-from edgeorch.planning import Block, DagNode, Device, DeviceState, Link, Model, Problem, Unit, plan  # noqa: E402
+from edgeorch.planning import (  # noqa: E402
+    Block,
+    DagNode,
+    Device,
+    DeviceState,
+    Link,
+    Model,
+    Problem,
+    Unit,
+    plan,
+)
 
 COMMAND = ".venv/bin/python bench/bench_planning.py --write"
 
@@ -134,8 +144,10 @@ def report() -> str:
             "## Planning",
             "",
             f"Command: `{COMMAND}`. Machine: {os.cpu_count()} cores ({cpu_model()}), no GPU, Python "
-            f"{platform.python_version()}. Median of 5 runs of `plan(problem, strategy)` (context build included).",
-            "Targets: multi-device and pipeline on 300 blocks x 20 devices < 50 ms; dag-mincut on 70-160 nodes < 100 ms.",
+            f"{platform.python_version()}. "
+            "Median of 5 runs of `plan(problem, strategy)` (context build included).",
+            "Targets: multi-device and pipeline on 300 blocks x 20 devices < 50 ms; "
+            "dag-mincut on 70-160 nodes < 100 ms.",
             "",
             "Growth with blocks (20 devices; the source has cpu + gpu units):",
             "",

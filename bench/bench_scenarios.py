@@ -176,7 +176,10 @@ def targets(reports: dict[str, dict]) -> list[str]:
             static = {k: v.get("mean_s") for k, v in s.items() if k in ("local", "offload", "device-edge")}
             best = min((v, k) for k, v in static.items() if v is not None)
             ahead = a.get("mean_s") is not None and a["mean_s"] < best[0]
-            line += f"; {'ahead of' if ahead else 'NOT ahead of'} the best static strategy ({best[1]}, {ms(best[0])} ms)"
+            line += (
+                f"; {'ahead of' if ahead else 'NOT ahead of'} the best static strategy"
+                f" ({best[1]}, {ms(best[0])} ms)"
+            )
         else:
             mape = a.get("mape")
             ok = mape is not None and mape <= 0.10
@@ -189,8 +192,9 @@ def targets(reports: dict[str, dict]) -> list[str]:
     return out
 
 
-READING = """Reading it (the recorded run above; var/bench/scenarios/ holds each scenario's windows and switches):
-
+READING = (
+    "Reading it (the recorded run above; var/bench/scenarios/ holds each scenario's windows and switches):\n"
+    """
 - Every target is met in this run. The previous recording had 1.14x / 1.14x / 1.10x / 1.00x / 1.61x the
   oracle in the order of the table. Most of what changed is in the emulation, not in adaptive. An emulated
   device used to stretch every run by its factor, so any delay this host added was multiplied too (another
@@ -219,6 +223,7 @@ READING = """Reading it (the recorded run above; var/bench/scenarios/ holds each
 - Static strategies' MAPE is large where the block profiles overestimate a segment; adaptive calibrates
   each device's profile from its frames (factor = measured / profiled).
 """
+)
 
 
 def main() -> None:
@@ -256,13 +261,14 @@ def main() -> None:
     if args.write:
         write_section(
             "## Scenarios\n\n"
-            f"`{COMMAND}` ({elapsed / 60:.1f} min on {machine()}): every shipped scenario (docs/scenarios.md) run "
-            "by `manage.py run_scenario` with real agents (one onnxruntime thread per stage), a Celery worker and "
-            "Daphne, strategies one after another under the same conditions replayed from t=0. Latency is per frame, from the source "
-            "emitting it to the source hearing it finished; `× oracle` is the strategy's mean latency over the "
-            "oracle's (the best plan in hindsight per window, calibrated by the best measured window mean) for "
-            "the same frames; MAPE compares the latency predicted for the plan in force with the measured, "
-            "after the first window.\n\n" + text + "\n\nTargets:\n\n" + "\n".join(checks) + "\n\n" + READING
+            f"`{COMMAND}` ({elapsed / 60:.1f} min on {machine()}): every shipped scenario "
+            "(docs/scenarios.md) run by `manage.py run_scenario` with real agents (one onnxruntime thread "
+            "per stage), a Celery worker and Daphne, strategies one after another under the same conditions "
+            "replayed from t=0. Latency is per frame, from the source emitting it to the source hearing it "
+            "finished; `× oracle` is the strategy's mean latency over the oracle's (the best plan in "
+            "hindsight per window, calibrated by the best measured window mean) for the same frames; "
+            "MAPE compares the latency predicted for the plan in force with the measured, after the first "
+            "window.\n\n" + text + "\n\nTargets:\n\n" + "\n".join(checks) + "\n\n" + READING
         )
 
 

@@ -126,7 +126,8 @@ async def agent(url, device_id, credential, records_per_batch, seconds, counters
 
 
 async def run_fleet(url, fleet, records, seconds):
-    """Connect the whole fleet at once (a reconnect storm), then send for ``seconds`` once all are connected."""
+    """Connect the whole fleet at once (a reconnect storm), then send for ``seconds`` once all are
+    connected."""
     counters = {"connected": 0, "sent": 0, "acked": 0, "expected": len(fleet), "t0": time.time()}
     all_connected = asyncio.Event()
     tasks = [
@@ -144,8 +145,10 @@ def measure(device_ids, window_start, window_end):
     with connection.cursor() as cur:
         cur.execute(
             """select count(*),
-                      percentile_cont(0.5) within group (order by extract(epoch from received_at) - (metrics->>'bench.sent_at')::float),
-                      percentile_cont(0.99) within group (order by extract(epoch from received_at) - (metrics->>'bench.sent_at')::float)
+                      percentile_cont(0.5) within group (
+                          order by extract(epoch from received_at) - (metrics->>'bench.sent_at')::float),
+                      percentile_cont(0.99) within group (
+                          order by extract(epoch from received_at) - (metrics->>'bench.sent_at')::float)
                from telemetry_telemetryrecord
                where device_id = any(%s) and (metrics->>'bench.sent_at')::float between %s and %s""",
             [device_ids, window_start, window_end],
@@ -209,14 +212,18 @@ def main():
     table = markdown_table(headers, rows)
     print(table)
     if args.write:
-        cmd = f"`.venv/bin/python bench/bench_telemetry.py --agents {args.agents} --records {args.records} --seconds {args.seconds} --write`"
+        cmd = (
+            f"`.venv/bin/python bench/bench_telemetry.py --agents {args.agents} --records {args.records}"
+            f" --seconds {args.seconds} --write`"
+        )
         body = (
             f"Machine: {machine()}. Command: {cmd}.\n\n"
-            "One Daphne process, PostgreSQL 15 and the simulated agents (asyncio websocket clients in one process, "
-            "one batch per agent per second, 20 metrics per record) all share the two cores. Delay is from the "
-            "moment a batch is sent to the commit of its rows (`received_at`). All agents connect at once (a "
-            "reconnect storm; the time until the last is greeted is shown), then each sends one batch a second; the "
-            "window measured starts 2 s after the last agent connected.\n\n" + table
+            "One Daphne process, PostgreSQL 15 and the simulated agents (asyncio websocket clients in one "
+            "process, one batch per agent per second, 20 metrics per record) all share the two cores. Delay "
+            "is from the moment a batch is sent to the commit of its rows (`received_at`). All agents "
+            "connect at once (a reconnect storm; the time until the last is greeted is shown), then each "
+            "sends one batch a second; the window measured starts 2 s after the last agent connected.\n\n"
+            + table
         )
         write_section("## Telemetry ingestion\n\n" + body)
 

@@ -27,7 +27,8 @@ def free_port() -> int:
 
 
 def wait_until(predicate, timeout=15.0, interval=0.1, message="condition"):
-    """Poll ``predicate`` until it returns a truthy value; fail the test with ``message`` after ``timeout``."""
+    """Poll ``predicate`` until it returns a truthy value; fail the test with ``message`` after
+    ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

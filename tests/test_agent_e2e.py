@@ -145,7 +145,8 @@ def test_a_stalled_agent_is_marked_offline_by_the_celery_beat_task(agents, serve
         device = wait_until(
             lambda: Device.objects.filter(pk=agent.device_id, status="offline").first(),
             timeout=30,
-            message=f"the beat task to mark the device offline\n{(tmp_path / 'celery.log').read_text()[-3000:]}",
+            message="the beat task to mark the device offline\n"
+            f"{(tmp_path / 'celery.log').read_text()[-3000:]}",
         )
         assert device.last_seen is not None
         os.kill(agent.proc.pid, signal.SIGCONT)

@@ -95,7 +95,8 @@ def test_a_newly_enrolled_agent_appears_on_the_fleet_page_and_its_charts_grow(
     row = page.locator("#devices tbody tr", has_text="pi-browser")
     row.wait_for()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#devices tbody tr')].some(r => r.textContent.includes('Online') && r.textContent.includes('%'))"
+        "() => [...document.querySelectorAll('#devices tbody tr')]"
+        ".some(r => r.textContent.includes('Online') && r.textContent.includes('%'))"
     )
     page.screenshot(path=shots / "fleet.png", full_page=True)
 

@@ -92,7 +92,8 @@ AS_WRITTEN = {
     ".venv/bin/python manage.py drf_create_token admin",
     ".venv/bin/python bench/bench_planning.py --write",  # a few seconds; --write rewrites the copy's docs
     ".venv/bin/python -m edgeorch_agent.emulation.netns check",
-    ".venv/bin/python -m edgeorch_wire.doc --write docs/protocol.md",  # under a second; rewrites the copy's doc
+    # under a second; rewrites the copy's doc
+    ".venv/bin/python -m edgeorch_wire.doc --write docs/protocol.md",
 }
 
 BC = "scenarios/bandwidth-collapse.yaml"
@@ -147,7 +148,9 @@ QUICK = {
     ".venv/bin/python bench/bench_channel_layer.py --count 300 --write": (
         ".venv/bin/python bench/bench_channel_layer.py --count 10"
     ),
-    ".venv/bin/python bench/bench_commit.py --count 300 --write": ".venv/bin/python bench/bench_commit.py --count 10",
+    ".venv/bin/python bench/bench_commit.py --count 300 --write": (
+        ".venv/bin/python bench/bench_commit.py --count 10"
+    ),
 }
 
 LIVE_API = (
@@ -157,7 +160,8 @@ LIVE_API = (
 SKIP = {
     "make test": "the whole suite, this file included: it would run itself",
     "KEY=...": "a placeholder for the reader's key (make token USER=admin, tested above, prints one)",
-    'curl -s -H "Authorization: Token $KEY" http://127.0.0.1:8000/api/devices/ | python3 -m json.tool': LIVE_API,
+    'curl -s -H "Authorization: Token $KEY" '
+    "http://127.0.0.1:8000/api/devices/ | python3 -m json.tool": LIVE_API,
     'curl -s -H "Authorization: Token $KEY" -H \'Content-Type: application/json\' -d \'{"name": "lab pis", '
     '"max_uses": 10, "ttl_hours": 48}\' http://127.0.0.1:8000/api/enrollment-tokens/': LIVE_API,
     'curl -s -H "Authorization: Token $KEY" '
@@ -215,9 +219,10 @@ def clone(tmp_path_factory) -> Path:
 
     The copy has every file git tracks or would track (as they are in the work tree, times kept), a
     ``.venv`` whose entries link to the real one (its own install stamps, every one the Makefile names, so
-    that no make target here ever installs into the real one), and ``var/zoo`` linked to the zoo cache the other tests build and read
-    (``$EDGEORCH_ZOO_DIR``, else the checkout's ``var/zoo``; built there if it is not current). The set-up
-    runs as a user would type it in a new shell, with this test run's Redis database for the demo's.
+    that no make target here ever installs into the real one), and ``var/zoo`` linked to the zoo cache the
+    other tests build and read (``$EDGEORCH_ZOO_DIR``, else the checkout's ``var/zoo``; built there if it is
+    not current). The set-up runs as a user would type it in a new shell, with this test run's Redis database
+    for the demo's.
     """
     from edgeorch.catalog import zoo
 
@@ -271,7 +276,8 @@ def test_manage_py_works_in_a_new_shell_after_the_demos_set_up(clone, command):
 
 
 SHOW_SETTINGS = (
-    ".venv/bin/python manage.py shell -c 'import json; from django.conf import settings as s; print(json.dumps("
+    ".venv/bin/python manage.py shell -c "
+    "'import json; from django.conf import settings as s; print(json.dumps("
     '{"debug": s.DEBUG, "key": s.SECRET_KEY, "db": str(s.DATABASES["default"]["NAME"]), '
     '"redis": s.REDIS_URL, "public": s.PUBLIC_URL}))\''
 )

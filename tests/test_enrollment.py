@@ -98,7 +98,8 @@ def test_an_operator_creates_a_token_and_gets_the_install_command(client, alice)
     body = response.json()
     assert body["token"].startswith("eet_")
     assert body["install_command"] == (
-        f"curl -fsSL http://testserver/agent/install.sh | sh -s -- --server http://testserver --token {body['token']}"
+        "curl -fsSL http://testserver/agent/install.sh | sh -s -- "
+        f"--server http://testserver --token {body['token']}"
     )
     # The plain token is shown once: listing never includes it.
     listed = client.get("/api/enrollment-tokens/").json()["results"][0]

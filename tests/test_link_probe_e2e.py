@@ -1,5 +1,6 @@
 """The link between an agent and the control plane, end to end: a live Daphne, a Celery worker and a real
-agent process measure it on request and periodically; a malformed probe result is refused and stores nothing."""
+agent process measure it on request and periodically; a malformed probe result is refused and stores
+nothing."""
 
 from __future__ import annotations
 

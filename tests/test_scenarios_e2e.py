@@ -1,6 +1,6 @@
-"""Scenarios end to end: ``run_scenario`` on a short bandwidth collapse with a live Daphne, a real Celery worker
-and real agent processes (started by the command itself): the adaptive session switches plan, says why, and
-loses or repeats no frame; the report has every strategy and the oracle."""
+"""Scenarios end to end: ``run_scenario`` on a short bandwidth collapse with a live Daphne, a real Celery
+worker and real agent processes (started by the command itself): the adaptive session switches plan, says why,
+and loses or repeats no frame; the report has every strategy and the oracle."""
 
 from __future__ import annotations
 
@@ -50,8 +50,9 @@ COLLAPSE = {
 
 @pytest.mark.xfail(
     strict=False,
-    reason="flaky on this machine, and as often at the commit before this session: the adaptive session may start on the "
-    "all-local plan (calibrated from the device-edge run) and so never needs to switch; see the closing note",
+    reason="flaky on this machine, and as often at the commit before this session: the adaptive session may "
+    "start on the all-local plan (calibrated from the device-edge run) and so never needs to switch; "
+    "see the closing note",
 )
 @pytest.mark.usefixtures("worker")
 def test_an_adaptive_session_switches_plan_on_a_bandwidth_collapse_without_losing_a_frame(

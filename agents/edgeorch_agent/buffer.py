@@ -53,7 +53,8 @@ class TelemetryBuffer:
         floor = last_seq + 1
         if not self._anchored:
             self._anchored = True
-            # Provisional numbering started at 0, so the offset that moves it past the server's history is floor.
+            # Provisional numbering started at 0, so the offset that moves it past the server's history
+            # is floor.
             self._shift(max(0, floor))
         self.next_seq = max(self.next_seq, floor)
 

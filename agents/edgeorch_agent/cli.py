@@ -12,8 +12,8 @@
     where it names a shipped profile) makes the agent behave as that device; ``--links`` shapes its
     data-plane links; ``--background-load`` keeps a share of the device busy with a background tenant.
 
-Environment: ``EDGEORCH_AGENT_CONFIG`` (config path), ``EDGEORCH_AGENT_TELEMETRY_INTERVAL`` (seconds; overrides
-the server's interval, as does the flag).
+Environment: ``EDGEORCH_AGENT_CONFIG`` (config path), ``EDGEORCH_AGENT_TELEMETRY_INTERVAL`` (seconds;
+overrides the server's interval, as does the flag).
 """
 
 from __future__ import annotations

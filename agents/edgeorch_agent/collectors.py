@@ -7,7 +7,7 @@ tests run them on fixture trees.
 
 Metric names (units in the name or below):
 
-=========================== ====================================================================================
+=========================== ==================================================================================
 ``cpu.percent``             CPU busy %, all cores, from /proc/stat deltas (absent on the first call)
 ``cpu.core<N>.percent``     the same per logical core N
 ``cpu.freq_mhz``            mean current frequency over cores (cpufreq ``scaling_cur_freq``)
@@ -24,7 +24,7 @@ Metric names (units in the name or below):
 ``net.tx_bytes``            bytes sent, same
 ``net.rx_bps``              receive rate in BYTES per second since the previous call (absent on the first)
 ``net.tx_bps``              send rate in bytes per second, same
-=========================== ====================================================================================
+=========================== ==================================================================================
 
 ``Sampler`` runs a list of collectors; one that raises is logged (once per outage) and skipped, the others
 still report.

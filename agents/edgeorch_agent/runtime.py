@@ -95,7 +95,8 @@ def _stream_url(url: str, credential: str, timeout: float, sink: Any) -> None:
 
 
 class SegmentCache:
-    """Segments on disk as ``<dir>/<sha256>.onnx``: downloaded once, verified, reused while the hash matches."""
+    """Segments on disk as ``<dir>/<sha256>.onnx``: downloaded once, verified, reused while the hash
+    matches."""
 
     def __init__(self, directory: Path, credential: str, timeout: float = DOWNLOAD_TIMEOUT):
         self.directory = Path(directory)

@@ -137,12 +137,14 @@ def test_psutil_without_sensors_reports_nothing():
     assert HwmonCollector(sensors=lambda: {}).collect() == {}
 
 
-NET_DEV = """Inter-|   Receive                                                |  Transmit
- face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
-    lo: {lo} 10 0 0 0 0 0 0 {lo} 10 0 0 0 0 0 0
-  eth0: {rx} 10 0 0 0 0 0 0 {tx} 10 0 0 0 0 0 0
- wlan0: 500 10 0 0 0 0 0 0 700 10 0 0 0 0 0 0
-"""
+NET_DEV = (
+    "Inter-|   Receive                                                |  Transmit\n"
+    " face |bytes    packets errs drop fifo frame compressed multicast"
+    "|bytes    packets errs drop fifo colls carrier compressed\n"
+    "    lo: {lo} 10 0 0 0 0 0 0 {lo} 10 0 0 0 0 0 0\n"
+    "  eth0: {rx} 10 0 0 0 0 0 0 {tx} 10 0 0 0 0 0 0\n"
+    " wlan0: 500 10 0 0 0 0 0 0 700 10 0 0 0 0 0 0\n"
+)
 
 
 def test_network_bytes_skip_loopback_and_rates_come_from_deltas(tmp_path):

@@ -120,7 +120,8 @@ def test_a_background_tenant_holds_its_unit_without_using_the_hosts_processor():
     time.sleep(0.5)
     tenant.stop()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    assert device.thermal.step() > device.thermal.steady_state_c(0.0)  # type: ignore[union-attr]  # it was busy
+    # it was busy
+    assert device.thermal.step() > device.thermal.steady_state_c(0.0)  # type: ignore[union-attr]
     assert cpu < 0.2 * wall, f"the tenant used {cpu:.3f} s of this host's processor in {wall:.3f} s"
 
 

@@ -145,7 +145,8 @@ def test_sends_queue_behind_each_other_on_a_busy_link():
 
 def test_the_link_table_matches_a_peer_by_id_then_name_then_the_default():
     table = LinkTable(parse_links({"dev-1": {"rtt_s": 0.01}, "edge": {"rtt_s": 0.02}, "*": {"rtt_s": 0.03}}))
-    rtt = {k: table.for_peer(*k).state().rtt_s for k in [("dev-1", None), ("dev-9", "edge"), ("dev-9", None)]}  # type: ignore[union-attr]
+    peers = [("dev-1", None), ("dev-9", "edge"), ("dev-9", None)]
+    rtt = {k: table.for_peer(*k).state().rtt_s for k in peers}  # type: ignore[union-attr]
     assert rtt == {("dev-1", None): 0.01, ("dev-9", "edge"): 0.02, ("dev-9", None): 0.03}
     assert table.for_peer("dev-2") is not table.for_peer("dev-3")  # the default gives each peer its own link
     table.update({"*": None, "edge": None})

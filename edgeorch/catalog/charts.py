@@ -1,4 +1,5 @@
-"""The model page's chart: bytes crossing each cut and cumulative MACs, the picture of where splitting is cheap."""
+"""The model page's chart: bytes crossing each cut and cumulative MACs, the picture of where splitting is
+cheap."""
 
 from __future__ import annotations
 

@@ -251,7 +251,8 @@ def _outer_names(graph: onnx.GraphProto) -> list[str]:
 
 
 def node_macs(node: onnx.NodeProto, infos: dict[str, TensorInfo]) -> int:
-    """Multiply-accumulates of one node (Conv, ConvTranspose, Gemm, MatMul); 0 for other ops or unknown shapes."""
+    """Multiply-accumulates of one node (Conv, ConvTranspose, Gemm, MatMul); 0 for other ops or unknown
+    shapes."""
     shape = _shape_of(infos, node.input[:2], node.output[:1])
     if shape is None:
         return 0

@@ -43,7 +43,8 @@ class SegmentError(ValueError):
 
 
 def parse_cuts(text: str, cut_count: int) -> list[int]:
-    """``"3,7"`` → [3, 7]: strictly increasing indices of existing cut points (empty means the whole model)."""
+    """``"3,7"`` → [3, 7]: strictly increasing indices of existing cut points (empty means the whole
+    model)."""
     try:
         cuts = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:

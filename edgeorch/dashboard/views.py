@@ -84,14 +84,16 @@ def api_key(request):
 
 @login_required
 def device(request, pk):
-    """One device: live charts of its telemetry, the stages it ran, its links (drawn by dashboard/device.js)."""
+    """One device: live charts of its telemetry, the stages it ran, its links (drawn by
+    dashboard/device.js)."""
     return render(request, "dashboard/device.html", {"device": get_object_or_404(Device, pk=pk)})
 
 
 @login_required
 @ensure_csrf_cookie
 def run_form(request):
-    """Start a job or a stream session; the planner's predicted breakdown is shown first (dashboard/run.js)."""
+    """Start a job or a stream session; the planner's predicted breakdown is shown first
+    (dashboard/run.js)."""
     from edgeorch import planning
     from edgeorch.catalog.models import MLModel
 

@@ -32,7 +32,8 @@ def _credential_from(scope) -> str:
 
 
 class AgentConsumer(AsyncWebsocketConsumer):
-    """Authenticates by device credential, expects ``hello`` first, then dispatches to the domains' handlers."""
+    """Authenticates by device credential, expects ``hello`` first, then dispatches to the domains'
+    handlers."""
 
     device: Any = None  # the authenticated ``Device``, from ``connect`` on
     greeted = False

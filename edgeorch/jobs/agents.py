@@ -1,5 +1,6 @@
 """Talking to agents from sync code (views, Celery tasks): one channel-layer message to the agent's consumer,
-which forwards the JSON text (and an optional binary frame) to the socket (``AgentConsumer.agent_command``)."""
+which forwards the JSON text (and an optional binary frame) to the socket
+(``AgentConsumer.agent_command``)."""
 
 from __future__ import annotations
 
@@ -26,5 +27,6 @@ def send(device, message: p.Message, data: bytes | None = None, *, wait: bool = 
 
 
 def send_on_commit(device, message: p.Message, data: bytes | None = None) -> None:
-    """Send after the surrounding transaction commits, so that the agent's answer finds the rows it refers to."""
+    """Send after the surrounding transaction commits, so that the agent's answer finds the rows it refers
+    to."""
     transaction.on_commit(lambda: send(device, message, data), robust=True)

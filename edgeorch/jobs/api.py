@@ -80,7 +80,9 @@ def _is_uuid(value) -> bool:
 
 class RunRequestSerializer(serializers.Serializer):
     model = ModelRefField(help_text="Model id, or name (newest version)")
-    source = serializers.CharField(help_text="Id of the source device (where the input is captured)")  # type: ignore[assignment]
+    source = serializers.CharField(  # type: ignore[assignment]
+        help_text="Id of the source device (where the input is captured)"
+    )
     strategy = serializers.CharField(default="device-edge", help_text="A planner strategy")
     params = serializers.JSONField(
         required=False, help_text='Strategy parameters, e.g. {"cut": 2, "device": "…"}'
@@ -308,7 +310,8 @@ class FrameSerializer(serializers.ModelSerializer):
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
-    # A plain string: "state" choice sets differ between runs and measurements, and the schema names enums by field.
+    # A plain string: "state" choice sets differ between runs and measurements, and the schema names enums by
+    # field.
     state = serializers.CharField(read_only=True, help_text="pending, done or failed")
 
     class Meta:
@@ -343,7 +346,8 @@ class JobViewSet(RunViewSet):
 
     @extend_schema(request=JobRequestSerializer, responses={202: JobDetailSerializer})
     def create(self, request, *args, **kwargs):
-        """Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random tensor."""
+        """Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random
+        tensor."""
         form = JobRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -477,7 +481,8 @@ class DeviceMeasurementViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def profile(self, request, pk=None):
-        """Ask the agent to time every block of a model (warm-up, then repeats); stored as its block profile."""
+        """Ask the agent to time every block of a model (warm-up, then repeats); stored as its block
+        profile."""
         return request_profile(request, self.get_object())
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})

@@ -1,4 +1,5 @@
-"""A job's input tensor: an uploaded .npy checked against the model, a test sample, or a seeded random tensor."""
+"""A job's input tensor: an uploaded .npy checked against the model, a test sample, or a seeded random
+tensor."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def _concrete(spec_shape) -> tuple[int, ...]:
 
 
 def parse_upload(model, data: bytes) -> np.ndarray:
-    """The uploaded .npy as an array of the model's input dtype and shape, or ``InputError`` saying why not."""
+    """The uploaded .npy as an array of the model's input dtype and shape, or ``InputError`` saying why
+    not."""
     spec = model_input(model)
     try:
         array = np.load(BytesIO(data), allow_pickle=False)

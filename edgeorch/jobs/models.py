@@ -80,7 +80,8 @@ def run_dir(kind: str, pk) -> Path:
 
 
 class Deployment(models.Model):
-    """Segments of one model placed on devices, loaded by their agents; reused while those devices stay online.
+    """Segments of one model placed on devices, loaded by their agents; reused while those devices stay
+    online.
 
     ``key`` identifies the placement (model, cuts, device and codec per stage) so that jobs with the same plan
     share one deployment. ``stages`` holds, per stage, the description sent in ``deploy`` plus its device;
@@ -190,7 +191,8 @@ class Run(models.Model):
 
     @classmethod
     def _check_move(cls, pk, current: str, state: str) -> None:
-        """Raise ``IllegalTransition`` for a move the state machine forbids (never out of a terminal state)."""
+        """Raise ``IllegalTransition`` for a move the state machine forbids (never out of a terminal
+        state)."""
         allowed = state in (RunState.FAILED, RunState.CANCELLED) or state in TRANSITIONS.get(
             RunState(current), set()
         )
@@ -316,7 +318,8 @@ class PlanSwitch(models.Model):
     """An ``adaptive`` session moved to another plan between two frames: why, and what was predicted.
 
     Frames up to ``after_frame`` (the last one reported when the switch was sent) ran on the old plan;
-    later frames run on the new one once the source has the switch (the frames in flight finish where they are).
+    later frames run on the new one once the source has the switch (the frames in flight finish where they
+    are).
     """
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="switches")

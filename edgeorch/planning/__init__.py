@@ -28,8 +28,8 @@ Strategies (``STRATEGIES``; ``plan(problem, strategy, predictor=None, **params) 
     device-edge and multi-device).
 
 Plans (``plan.py``)
-    ``Plan(strategy, stages, input_transfer, latency, throughput, deadline, cut_tensors, alternatives, notes)``
-    with ``latency = input_transfer + sum(stage.queue + stage.compute + stage.transfer)``.
+    ``Plan(strategy, stages, input_transfer, latency, throughput, deadline, cut_tensors, alternatives,
+    notes)`` with ``latency = input_transfer + sum(stage.queue + stage.compute + stage.transfer)``.
 
 Prediction (``predict.py``)
     ``LatencyPredictor().fit(profiles)`` — per op type linear regression per device class, with device-speed

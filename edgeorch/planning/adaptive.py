@@ -11,12 +11,13 @@ host core taken by another process) is outvoted; ``Policy.confirm`` consecutive 
 LinkSamples for what the current plan does not exercise.
 
 ``should_replan`` says when to re-plan: a condition drifted beyond ``Policy.drift`` (relative) since the
-current plan was made (or a heating device's temperature by ``Policy.heat_drift_c``), or ``Policy.period_s`` passed; never sooner than ``Policy.cooldown_s`` after the last
-re-plan, unless a link moved ``Policy.leap`` times (a collapse does not wait). ``should_switch`` is the
-hysteresis: switch only if the new plan's predicted latency beats the current placement's, re-evaluated under
-the same conditions, by ``Policy.margin`` plus the estimates' own noise (``Conditions.spread``: a gain
-within the noise is no gain), and by twice the margin to go back to a placement left within
-``Policy.dwell_s`` (each switch costs the frames in flight on the old route).
+current plan was made (or a heating device's temperature by ``Policy.heat_drift_c``), or ``Policy.period_s``
+passed; never sooner than ``Policy.cooldown_s`` after the last re-plan, unless a link moved ``Policy.leap``
+times (a collapse does not wait). ``should_switch`` is the hysteresis: switch only if the new plan's predicted
+latency beats the current placement's, re-evaluated under the same conditions, by ``Policy.margin`` plus the
+estimates' own noise (``Conditions.spread``: a gain within the noise is no gain), and by twice the margin to
+go back to a placement left within ``Policy.dwell_s`` (each switch costs the frames in flight on the old
+route).
 
 ``foresee`` is the thermal foresight: for a device whose RC thermal model (``Heat``: the one copy, in
 ``edgeorch_wire.thermal``) can throttle it, every placement is judged by its mean latency over a horizon as
@@ -113,9 +114,9 @@ class Decision:
 def fold(recent: Sequence[float], sample: float, policy: Policy, leap: float = math.inf) -> tuple[float, ...]:
     """The samples an estimate is the median of, once ``sample`` is in.
 
-    One sample beyond ``policy.jump`` of the estimate is an outlier, outvoted by the median; ``policy.confirm``
-    in a row beyond it on the same side are a new level (the window restarts at them); a sample ``leap``
-    times off restarts it alone."""
+    One sample beyond ``policy.jump`` of the estimate is an outlier, outvoted by the median;
+    ``policy.confirm`` in a row beyond it on the same side are a new level (the window restarts at them); a
+    sample ``leap`` times off restarts it alone."""
     if not recent or sample <= 0:
         return (sample,) if sample > 0 else tuple(recent)
     estimate = statistics.median(recent)

@@ -200,7 +200,8 @@ def stages_of(ctx: Context, assignment: Sequence[int]) -> tuple[list[Stage], flo
 
 
 def latency_of(ctx: Context, assignment: Sequence[int]) -> float:
-    """End-to-end seconds of a chain assignment (infinite when it breaks a memory limit or a link is missing)."""
+    """End-to-end seconds of a chain assignment (infinite when it breaks a memory limit or a link is
+    missing)."""
     if not respects_memory(ctx, assignment):
         return INF
     stages, input_transfer, _ = stages_of(ctx, assignment)

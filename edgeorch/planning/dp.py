@@ -82,7 +82,8 @@ def trace(sites: Sequence[int], last: int, back: list[np.ndarray]) -> list[int]:
 
 
 def optimal_chain(ctx: Context, sites: Sequence[int], rounds: int = 40) -> tuple[list[int], list[list[int]]]:
-    """The best assignment over ``sites``, and the best assignments ending on a few other sites (runner-ups)."""
+    """The best assignment over ``sites``, and the best assignments ending on a few other sites
+    (runner-ups)."""
     penalty: dict[str, float] = {}
     for _ in range(rounds):
         final, back = solve(ctx, sites, penalty)

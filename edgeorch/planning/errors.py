@@ -2,4 +2,5 @@
 
 
 class PlanningError(Exception):
-    """The problem has no valid plan (no edge online, missing profiles, memory excludes every placement...)."""
+    """The problem has no valid plan (no edge online, missing profiles, memory excludes every
+    placement...)."""

@@ -35,7 +35,8 @@ def _features(data: Mapping[str, Any] | None) -> dict[str, OpFeatures]:
 
 @dataclass(frozen=True)
 class Block:
-    """The chain between two consecutive cut points; ``output_bytes`` is the activation at the cut after it."""
+    """The chain between two consecutive cut points; ``output_bytes`` is the activation at the cut after
+    it."""
 
     index: int
     name: str
@@ -119,7 +120,8 @@ class Unit:
 
 @dataclass(frozen=True)
 class DeviceState:
-    """Dynamic state: thermal throttle factor (>= 1.0 multiplies compute) and queue (requests ahead x service)."""
+    """Dynamic state: thermal throttle factor (>= 1.0 multiplies compute) and queue (requests ahead x
+    service)."""
 
     throttle: float = 1.0
     queue_length: int = 0
@@ -172,7 +174,8 @@ class Link:
     """A network link, symmetric unless the reverse direction is given as its own link.
 
     Expected transfer time = (rtt/2 + bytes/bandwidth) / (1 - loss): each lost packet is resent, so the
-    expected number of sends is 1/(1-loss). Jitter is carried for display; it has mean zero, so it adds nothing.
+    expected number of sends is 1/(1-loss). Jitter is carried for display; it has mean zero, so it adds
+    nothing.
     """
 
     a: str

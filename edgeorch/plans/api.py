@@ -110,7 +110,8 @@ class PlannedLinkSerializer(serializers.Serializer):
     bandwidth_bps = serializers.FloatField()
     rtt_ms = serializers.FloatField()
     loss = serializers.FloatField()
-    source = serializers.CharField(help_text="measured, assumed or override")  # type: ignore[assignment]  # a field named like a Field attribute
+    # a field named like a Field attribute
+    source = serializers.CharField(help_text="measured, assumed or override")  # type: ignore[assignment]
 
 
 class ModelRefSerializer(serializers.Serializer):

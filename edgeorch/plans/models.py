@@ -14,8 +14,8 @@ from .choices import ProfileSource
 class BlockProfile(models.Model):
     """One profiling run of one model on one device: per-block median and 90th-percentile seconds.
 
-    ``median_s[i]`` and ``p90_s[i]`` are block ``i``'s times (``None`` where a block was not timed), with block
-    indices as in ``MLModel.blocks``. ``thermal`` is what the device reported at the time (``temp.*``,
+    ``median_s[i]`` and ``p90_s[i]`` are block ``i``'s times (``None`` where a block was not timed), with
+    block indices as in ``MLModel.blocks``. ``thermal`` is what the device reported at the time (``temp.*``,
     ``cpu.throttle_factor``): a profile measured while throttled is scaled back to full speed before use.
     """
 
@@ -62,4 +62,7 @@ class LinkSample(models.Model):
         indexes = [models.Index(fields=["device_from", "device_to", "-measured_at"])]
 
     def __str__(self) -> str:
-        return f"{self.device_from} -> {self.device_to or 'control plane'}: {self.bandwidth_bps / 1e6:.1f} Mbit/s"
+        return (
+            f"{self.device_from} -> {self.device_to or 'control plane'}: "
+            f"{self.bandwidth_bps / 1e6:.1f} Mbit/s"
+        )

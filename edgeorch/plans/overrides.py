@@ -61,7 +61,8 @@ class Overrides:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Overrides:
-        """Parse ``{bandwidth_bps?, rtt_ms?, links?: [{a, b, bandwidth_bps?, rtt_ms?}], throttle?, queue?}``."""
+        """Parse ``{bandwidth_bps?, rtt_ms?, links?: [{a, b, bandwidth_bps?, rtt_ms?}], throttle?,
+        queue?}``."""
         raw = dict(data or {})
         try:
             given = msgspec.convert(

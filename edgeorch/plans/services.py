@@ -112,7 +112,8 @@ def _sweep_row(problem: planning.Problem, source: str, edge: str, p: int) -> dic
 
 def predictor_report(holdout_every: int = 4) -> dict[str, Any]:
     """The regression's mean absolute percentage error on held-out (device, model) pairs: every
-    ``holdout_every``-th pair's profiles are left out of the fit and predicted, as for a pair never profiled."""
+    ``holdout_every``-th pair's profiles are left out of the fit and predicted, as for a pair never
+    profiled."""
     profiles = list(BlockProfile.objects.select_related("model", "device").order_by("pk"))
     pairs = sorted({(str(p.device_id), p.model_id) for p in profiles})
     held = {pair for i, pair in enumerate(pairs) if i % holdout_every == holdout_every - 1}

@@ -177,9 +177,9 @@ def oracle_row(oracle: Mapping[int, float], frames_per_window: Mapping[int, int]
 #
 # A device that heats when it computes cannot stay cool while the plan computes on it: its throttle is a
 # consequence of the plan, not a condition. For such a device (the "heated" one) the oracle simulates its RC
-# thermal model (``edgeorch_wire.thermal.Heat``, the one the agents emulate) under every sequence of placements,
-# chosen per frame, with a dynamic program over (frame, temperature). Every approximation errs cool, so the
-# result stays a lower bound on what any plan sequence achieves under the cost model:
+# thermal model (``edgeorch_wire.thermal.Heat``, the one the agents emulate) under every sequence of
+# placements, chosen per frame, with a dynamic program over (frame, temperature). Every approximation errs
+# cool, so the result stays a lower bound on what any plan sequence achieves under the cost model:
 #   - a placement may change at every frame, at no cost;
 #   - the device starts at the coolest temperature any run started at, the heat of a frame is its
 #     compute at the lowest measured/profiled ratio any run showed there (``heat_scale``), and frames

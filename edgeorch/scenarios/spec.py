@@ -2,9 +2,9 @@
 
 ``load(path)`` reads and checks a YAML file and returns a ``Scenario``; every mistake is a ``ScenarioError``
 naming the field (``links[0].bandwidth_bps.steps[1]``). The file's shape is declared (``ScenarioInput``) and
-decoded with msgspec, as the wire contract's messages are; the rules across fields follow the declarations. Link traces use the agent's own trace kinds
-(constant, ``steps``, ``random_walk``; ``csv`` is read here, relative to the file, and sent as steps), so the
-agents replay exactly what the runner records.
+decoded with msgspec, as the wire contract's messages are; the rules across fields follow the declarations.
+Link traces use the agent's own trace kinds (constant, ``steps``, ``random_walk``; ``csv`` is read here,
+relative to the file, and sent as steps), so the agents replay exactly what the runner records.
 """
 
 from __future__ import annotations

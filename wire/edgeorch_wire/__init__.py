@@ -5,7 +5,8 @@
 - ``codecs``: how a tensor's bytes travel (raw, zlib, fp16, int8);
 - ``profiles``: the device-profile schema and the shipped profiles;
 - ``thermal``: the first-order (RC) thermal model every part uses;
-- ``links``: link specs and traces (bandwidth, RTT, jitter, loss) as scenarios and ``shape`` messages give them;
+- ``links``: link specs and traces (bandwidth, RTT, jitter, loss) as scenarios and ``shape`` messages give
+  them;
 - ``doc``: docs/protocol.md's message tables, generated from the declarations.
 
 Pure Python plus msgspec and numpy: no Django, no asyncio server, no onnxruntime.

@@ -5,8 +5,9 @@
     encode(array) -> (payload, params)      payload is bytes-like; params is a small JSON-able dict
     decode(payload, params, dtype, shape) -> array of exactly ``dtype`` and ``shape``
 
-The header of an ACTIVATION frame carries the tensor's own dtype and shape (what the receiving stage sees after
-decoding) and the codec's ``params``, so every codec restores the tensor the sender had, within its error:
+The header of an ACTIVATION frame carries the tensor's own dtype and shape (what the receiving stage sees
+after decoding) and the codec's ``params``, so every codec restores the tensor the sender had, within its
+error:
 
     raw   exact; the payload is the array's memory itself (no copy)
     zlib  exact; level 1, because on an edge link a fast compressor beats a tight one

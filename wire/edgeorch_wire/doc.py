@@ -69,7 +69,8 @@ def _message_table(kinds: Iterable[type]) -> str:
     rows = ["| type | direction | fields | what it is |", "|---|---|---|---|"]
     for kind in kinds:
         direction = "agent → server" if kind in p.AGENT_MESSAGES.values() else "server → agent"
-        rows.append(f"| `{kind.type}` | {direction} | {_fields(kind)} | {_doc(kind)} |")  # type: ignore[attr-defined]
+        name = kind.type  # type: ignore[attr-defined]
+        rows.append(f"| `{name}` | {direction} | {_fields(kind)} | {_doc(kind)} |")
     return "\n".join(rows)
 
 

@@ -1,8 +1,8 @@
 """The data plane's frames: the EOD1 layout, the ACTIVATION header, DONE, and the handshake's MAC.
 
-The codec only (no sockets): the agent's listener and peer links (``edgeorch_agent.dataplane``) and the control
-plane (a relayed or final activation arrives as one websocket message) read and write frames with it. The
-layout of every frame and of each kind's header is in docs/protocol.md.
+The codec only (no sockets): the agent's listener and peer links (``edgeorch_agent.dataplane``) and the
+control plane (a relayed or final activation arrives as one websocket message) read and write frames with it.
+The layout of every frame and of each kind's header is in docs/protocol.md.
 
 Frame layout (network byte order), 16 fixed bytes then optional header extension then payload::
 

@@ -221,7 +221,8 @@ class Welcome(Message, tag="welcome"):
 
 
 class Ack(Message, tag="ack"):
-    """Telemetry up to and including every seq in the batch is stored (``stored`` new, ``duplicates`` seen)."""
+    """Telemetry up to and including every seq in the batch is stored (``stored`` new, ``duplicates``
+    seen)."""
 
     seqs: list[int]
     stored: int

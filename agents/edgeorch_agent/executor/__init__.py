@@ -15,7 +15,8 @@ frame).
 One job per module, each a part the ``Executor`` (core) owns, built on the parts below it:
 
 - ``state``: what the parts share (identity, peer links, the deployment, queue and stream-frame tables);
-- ``routing``: a computed request onward (here, to a peer, relayed) and its outcome told (result, DONE, error);
+- ``routing``: a computed request onward (here, to a peer, relayed) and its outcome told (result, DONE,
+  error);
 - ``stages``: the stage queues and workers (arriving activations, compute inline or in the stage's thread);
 - ``deployments``: deploy, undeploy, and the checks against an emulated device;
 - ``sources``: requests this agent starts (``run``), here or at a peer's first stage;

@@ -46,7 +46,8 @@ class Source:
             array = (
                 _npy(data, "the inline input") if data is not None else await self.input(message.input_url)
             )
-            # Sent to a peer, the input's hop is traced as a source entry (stage -1): its encoding and transfer.
+            # Sent to a peer, the input's hop is traced as a source entry (stage -1): its encoding and
+            # transfer.
             await self.enter(route, message.request_id, None, array, trace=route.entry is not None)
         except (StageError, DeployError, CodecError, AuthError, PeerUnreachable) as exc:
             await self.router.fail(

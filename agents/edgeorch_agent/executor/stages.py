@@ -119,8 +119,9 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         hop = stage.spec.next
         device_id = self.shared.device_id
-        # Output for a peer is encoded in the same trip to the stage's thread as the compute: it is the stage's
-        # work, must not stall the event loop, and a second hand-over costs a wake-up of each side per frame.
+        # Output for a peer is encoded in the same trip to the stage's thread as the compute: it is the
+        # stage's work, must not stall the event loop, and a second hand-over costs a wake-up of each side
+        # per frame.
         codec = hop.codec if hop is not None and hop.device_id != device_id else None
         inline = self._runs_inline(deployment, stage, work)
         self.computing += 1

@@ -143,7 +143,8 @@ def test_the_fleet_snapshot_costs_the_same_few_queries_for_any_number_of_devices
             send_telemetry(
                 device, seq, now - 60 + seq * 10, **{"cpu.percent": float(seq), "temp.cpu": 40.0 + i}
             )
-    # One statement on PostgreSQL; two on SQLite (devices with their newest record, then the window's records).
+    # One statement on PostgreSQL; two on SQLite (devices with their newest record, then the window's
+    # records).
     with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 2):
         snapshot = snapshots.fleet_snapshot()
     assert len(snapshot["devices"]) == 30

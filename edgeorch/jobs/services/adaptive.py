@@ -96,7 +96,8 @@ def release(session_id) -> None:
 def initial_plan(session, devices: list) -> dict:
     """The plan an adaptive session starts on: the planner's, with every device calibrated as recent sessions
     of this model measured it and, where a device can throttle, judged over the next period as it heats —
-    as its first re-plan would judge it, so that it does not spend that long on a plan it is about to leave."""
+    as its first re-plan would judge it, so that it does not spend that long on a plan it is about to
+    leave."""
     first = plans.make_plan(session.model, devices, session.source, "adaptive", deadline=session.deadline_s)
     conditions = planned_conditions(first)
     remembered = remembered_calibrations(session, devices)

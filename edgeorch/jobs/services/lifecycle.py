@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def fail(kind, pk, reason: str, stage: int | None = None) -> bool:
-    """End an active job or session as ``failed`` with the reason and stage; False when it had already ended."""
+    """End an active job or session as ``failed`` with the reason and stage; False when it had already
+    ended."""
     with run_transaction():
         run = kind.objects.select_for_update(of=("self",)).filter(pk=pk).first()
         if run is None or run.terminal:
@@ -141,7 +142,8 @@ def _stuck_at(run) -> tuple[str, int | None]:
 
 
 def device_gone(device_id) -> int:
-    """A device's agent disconnected: retire its deployments and fail the runs using them, naming the stage."""
+    """A device's agent disconnected: retire its deployments and fail the runs using them, naming the
+    stage."""
     device_id = str(device_id)
     name = Device.objects.filter(pk=device_id).values_list("name", flat=True).first() or device_id
     live = (DeploymentState.READY, DeploymentState.DEPLOYING)

@@ -24,7 +24,8 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 
 def relay_channel(message: p.Relay) -> str | None:
-    """The channel of the agent an unreachable peer's activation must be forwarded to (None: not connected)."""
+    """The channel of the agent an unreachable peer's activation must be forwarded to (None: not
+    connected)."""
     pk = _uuid(message.deployment_id)
     deployment = Deployment.objects.filter(pk=pk).only("devices").first() if pk else None
     if deployment is None or message.to_device_id not in deployment.devices:

@@ -1,4 +1,5 @@
-"""``adaptive``: for a one-shot plan, the better of device-edge and multi-device (live re-planning is separate)."""
+"""``adaptive``: for a one-shot plan, the better of device-edge and multi-device (live re-planning is
+separate)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``multi-device``: the optimal placement of the block chain over any sequence of devices/units (chain DP)."""
+"""``multi-device``: the optimal placement of the block chain over any sequence of devices/units (chain
+DP)."""
 
 from __future__ import annotations
 

@@ -192,7 +192,8 @@ def test_the_switch_decision_never_picks_a_plan_predicted_slower_than_the_curren
 
 def test_a_device_running_two_stages_is_judged_on_both_together():
     p = plan(problem(), "split", cut=1, device="edge").to_dict()
-    # phone, edge, then back to the phone for a (nearly free) last stage that waited 10 ms behind the next frame
+    # phone, edge, then back to the phone for a (nearly free) last stage that waited 10 ms behind the next
+    # frame
     p["stages"] = [*p["stages"], {**p["stages"][0], "compute": 0.0001}]
     p["cut_tensors"] = [*p["cut_tensors"], {"bytes": 4e3}]
     frame = {

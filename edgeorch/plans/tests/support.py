@@ -9,7 +9,8 @@ from edgeorch.devices.choices import DeviceStatus
 
 
 def conv_net(channels: int = 16, size: int = 64, classes: int = 10, name: str = "net") -> bytes:
-    """conv-relu-pool twice, conv-relu, global pool, fc: early blocks heavy with big activations, a tiny tail."""
+    """conv-relu-pool twice, conv-relu, global pool, fc: early blocks heavy with big activations, a tiny
+    tail."""
     rng = np.random.default_rng(channels * 1000 + size)
     inits, nodes = [], []
 
