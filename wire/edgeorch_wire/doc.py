@@ -21,8 +21,8 @@ from typing import Any
 from msgspec import NODEFAULT
 from msgspec import inspect as mi
 
+from . import preprocess, shapes
 from . import protocol as p
-from . import shapes
 from .checks import MAX_FLOAT, Shaped
 
 CONVERSATION = (p.Hello, p.Welcome, p.Telemetry, p.Ack, p.Error)
@@ -36,6 +36,8 @@ BLOCKS: dict[str, tuple[type, ...]] = {
         shapes.Stage,
         shapes.Hop,
         shapes.Entry,
+        shapes.StreamSource,
+        preprocess.Preprocess,
         shapes.Segment,
         shapes.PeerAddress,
         shapes.PeerLink,

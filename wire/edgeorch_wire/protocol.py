@@ -21,7 +21,17 @@ import msgspec
 from msgspec import Meta, Struct
 
 from .checks import MAX_FLOAT, Invalid, Shaped, check_shapes, explain, shaped_fields
-from .shapes import DataplaneAddress, Entry, MeasuredLink, PeerAddress, PeerLink, Segment, Stage
+from .preprocess import Preprocess
+from .shapes import (
+    DataplaneAddress,
+    Entry,
+    MeasuredLink,
+    PeerAddress,
+    PeerLink,
+    Segment,
+    Stage,
+    StreamSource,
+)
 
 VERSION = 1
 
@@ -143,7 +153,7 @@ class Result(Message, tag="result"):
 
 class StreamReport(Message, tag="stream_report"):
     """Finished stream frames, every ``report_every`` and at the end: ``{request_id, trace, latency_s, ok,
-    error}`` each."""
+    error, output}`` each (``output``: as in ``result``; null for a failed frame)."""
 
     session_id: str
     frames: list[Object]
@@ -265,7 +275,10 @@ class Run(Message, tag="run"):
 
 class Stream(Message, tag="stream"):
     """Emit ``frames`` requests at ``rate`` per second, at most ``max_in_flight`` in the pipeline at once.
-    With ``entry`` the first stage runs on that peer, which the source sends each frame's input to."""
+    With ``entry`` the first stage runs on that peer, which the source sends each frame's input to. With
+    ``source`` the frames come from a video, images, a camera or a local application, each made the model's
+    input by ``preprocess`` (the catalog model's spec; null: frames go as they are), and the stream ends when
+    the source does (unless it loops); without it every frame is the input at ``input_url``."""
 
     deployment_id: str
     session_id: str
@@ -276,6 +289,8 @@ class Stream(Message, tag="stream"):
     max_in_flight: Positive = 1
     report_every: Positive = 10
     entry: Annotated[Object | None, Shaped(Entry)] = None
+    source: Annotated[Object | None, Shaped(StreamSource)] = None
+    preprocess: Annotated[Object | None, Shaped(Preprocess)] = None
 
 
 class StreamStop(Message, tag="stream_stop"):

@@ -8,7 +8,7 @@ keys pass through untouched.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from msgspec import Meta, Struct
 
@@ -55,6 +55,31 @@ class Entry(Struct):
     tensor: Annotated[str, Meta(description="the first stage's input")]
     secret: Annotated[str, Meta(description="the deployment's secret; DONE frames come back with it")]
     name: str | None = None
+
+
+SourceKind = Literal["video", "images", "camera", "pushed"]
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
+
+
+class StreamSource(Struct):
+    """Where a stream's frames come from on its source device (``stream.source``; null: the session's input
+    tensor, every frame): a video file, a folder of images (in name order), a camera, or frames a local
+    application pushes. ``loop`` starts a video or folder again at its end; else the stream ends there."""
+
+    kind: SourceKind
+    path: Annotated[
+        str | None, Meta(description="the video file or image folder; a camera's device path or URL")
+    ] = None
+    loop: bool = False
+    index: Annotated[int, Meta(ge=0, description="the camera's index, when it has no path")] = 0
+    input: Annotated[
+        dict[str, Any] | None,
+        Meta(description="{name, shape, dtype} the preprocessed frames must match: the first stage's input"),
+    ] = None
+
+    def __post_init__(self) -> None:
+        if self.kind in ("video", "images") and not self.path:
+            raise ValueError(f"{'an' if self.kind == 'images' else 'a'} {self.kind} source needs a path")
 
 
 class Segment(Struct):
