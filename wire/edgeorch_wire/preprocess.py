@@ -92,15 +92,18 @@ class Preprocess(Struct, kw_only=True, omit_defaults=True):
 _FIELDS = frozenset(Preprocess.__struct_fields__)
 
 
-def parse(data: Any, where: str = "preprocess") -> Preprocess:
-    """A spec from JSON data, or ``PreprocessError`` saying what is wrong (unknown keys are refused: a typo
-    must not silently fall back to a default)."""
+def parse(data: Any, where: str = "preprocess", strict: bool = True) -> Preprocess:
+    """A spec from JSON data, or ``PreprocessError`` saying what is wrong. ``strict`` refuses unknown keys
+    (the catalog: a typo must not silently fall back to a default); the agent passes ``strict=False`` and
+    ignores what a newer control plane may add."""
     if isinstance(data, Preprocess):
         return data
     if not isinstance(data, dict):
         raise PreprocessError(f"{where} must be an object, not {type(data).__name__}", "wrong_type")
     unknown = sorted(set(data) - _FIELDS)
-    if unknown:
+    if unknown and not strict:
+        data = {k: v for k, v in data.items() if k in _FIELDS}
+    elif unknown:
         raise PreprocessError(
             f"{where}: unknown field {unknown[0]!r} (known: {', '.join(sorted(_FIELDS))})", "bad_value"
         )

@@ -22,6 +22,7 @@ from ..dataplane import PeerPool
 from ..emulation.device import EmulatedDevice
 from ..emulation.links import LinkTable
 from ..runtime import Deployment, SegmentCache
+from .inputs import Pushed
 
 Outbox = Callable[[Message, "bytes | None"], Awaitable[None]]
 # Measures the link to the control plane: (link-probe URL, payload bytes) -> {rtt_s, bandwidth_bps, error}.
@@ -60,6 +61,8 @@ class Shared:
     # Streams this agent sources -> (the deployment they run on, the task emitting their frames).
     emitters: dict[str, tuple[str, asyncio.Task[None]]] = field(default_factory=dict)
     entry_secrets: dict[str, bytes] = field(default_factory=dict)  # deployments whose frames go to a peer
+    # Streams whose frames a local application pushes: session -> its live source (``push`` a frame to it).
+    pushed: dict[str, Pushed] = field(default_factory=dict)
 
     def origin(self) -> dict[str, Any] | None:
         """Where a stream frame's DONE comes back to: this agent's data plane (None: not listening)."""

@@ -1,7 +1,13 @@
 """This agent as a stream's source: frames emitted at the session's rate (at most ``max_in_flight`` between
 source and end), each awaited until its DONE frame comes back (or ``frame_timeout``), reported in batches
 (``stream_report``) and summed up at the end (``stream_done``); ``stream_switch`` reroutes the next frames,
-``stream_stop`` ends the emitting early."""
+``stream_stop`` ends the emitting early.
+
+The frames come from the stream's ``source`` (``inputs``: a video, a camera, images, pushed frames), each
+made the model's input by the ``preprocess`` spec, or without a source are the session's input tensor. The
+stream sends min(``frames``, what the source has) frames; a source that cannot give its frames (a bad path,
+an undecodable file) or a frame that does not fit the first stage's input fails the session (a stage error
+for request -1), after which the frames already sent finish and are reported as usual."""
 
 from __future__ import annotations
 
@@ -12,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from edgeorch_wire import preprocess
 from edgeorch_wire.codecs import CodecError
 from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
 
 from ..dataplane import AuthError, PeerUnreachable
-from ..runtime import DeployError, StageError
+from ..runtime import DeployError, StageError, TensorSpec
+from .inputs import FrameSource, InputError, Pushed, TensorFrames, open_source
 from .routing import Router
 from .sources import Route, Source
 from .state import FrameKey, Shared
@@ -29,6 +37,9 @@ log = logging.getLogger(__name__)
 class StreamState:
     message: Stream
     route: Route
+    frames_from: FrameSource | None = None  # where the frames come from (kept across a stream_switch)
+    prepare: preprocess.Preprocess | None = None
+    expect: TensorSpec | None = None  # what each prepared frame must be: the first stage's input
     sent: int = 0
     ok: int = 0
     batch: list[dict[str, Any]] = field(default_factory=list)
@@ -47,28 +58,94 @@ class Streams:
         state = StreamState(message, Route(message.deployment_id, message.first_stage, message.entry))
         try:
             await self.source.check_route(state.route)
-            array = await self.source.input(message.input_url)
+            await self._open_frames(state)
         except (StageError, DeployError) as exc:
+            await self._close_frames(state)
             await self.router.fail(
                 message.deployment_id, message.first_stage, -1, message.session_id, None, str(exc)
             )
             await self.shared.outbox(StreamDone(message.session_id, 0, 0), None)
             return
-        emitter = asyncio.create_task(self._emit(state, array), name=f"stream-{message.session_id}")
+        emitter = asyncio.create_task(self._emit(state), name=f"stream-{message.session_id}")
         self.shared.emitters[message.session_id] = (message.deployment_id, emitter)
         self.running[message.session_id] = state
         try:
             await asyncio.wait({emitter})  # ends when all frames are out or at stream_stop (a cancel)
+            await self._close_frames(state)
             if state.frames:
                 await asyncio.wait(state.frames)
         finally:
             self.shared.emitters.pop(message.session_id, None)
             self.running.pop(message.session_id, None)
             emitter.cancel()
+            await self._close_frames(state)
         await self._flush(state)
         await self.shared.outbox(StreamDone(message.session_id, state.sent, state.ok), None)
 
-    async def _emit(self, state: StreamState, array: np.ndarray) -> None:
+    async def _open_frames(self, state: StreamState) -> None:
+        """The stream's frame source, opened, with its preprocessing and the input its frames must fit."""
+        message = state.message
+        if message.source is None:
+            state.frames_from = TensorFrames(await self.source.input(message.input_url))
+            return
+        if message.preprocess is not None:
+            try:
+                state.prepare = preprocess.parse(message.preprocess, "stream.preprocess", strict=False)
+            except preprocess.PreprocessError as exc:
+                raise InputError(str(exc)) from None
+        state.expect = self._expected_input(message)
+        frames = open_source(message.source, message.session_id)
+        state.frames_from = frames
+        if isinstance(frames, Pushed):
+            self.shared.pushed[message.session_id] = frames
+        await frames.open()
+
+    def _expected_input(self, message: Stream) -> TensorSpec | None:
+        """The input the prepared frames must be: as the message says, else the local first stage's."""
+        given = (message.source or {}).get("input")
+        if isinstance(given, dict) and "shape" in given and "dtype" in given:
+            try:
+                return TensorSpec.from_dict({"name": "input", **given})
+            except (TypeError, ValueError, KeyError):
+                return None
+        deployment = self.shared.deployments.get(message.deployment_id)
+        stage = deployment.stages.get(message.first_stage) if deployment else None
+        if stage is None or len(stage.spec.inputs) != 1:
+            return None
+        return stage.spec.inputs[0]
+
+    async def _close_frames(self, state: StreamState) -> None:
+        frames = state.frames_from
+        if frames is not None:
+            if self.shared.pushed.get(state.message.session_id) is frames:
+                del self.shared.pushed[state.message.session_id]
+            await frames.close()
+
+    async def _next_frame(self, state: StreamState, request_id: int) -> np.ndarray | None:
+        """The stream's next frame made the model's input, or None when the source has ended; raises
+        ``InputError`` when it cannot be read or does not fit."""
+        frames = state.frames_from
+        assert frames is not None
+        spec = state.prepare
+
+        def prepare(frame: np.ndarray) -> np.ndarray:
+            if spec is None:
+                return frame
+            try:
+                return preprocess.apply(spec, frame)
+            except preprocess.PreprocessError as exc:
+                raise InputError(f"frame {request_id} of {frames.what}: {exc}") from None
+
+        array = await frames.read(prepare)
+        if array is not None and state.expect is not None and not isinstance(frames, TensorFrames):
+            try:
+                state.expect.check(str(array.dtype), array.shape, "the model's")
+            except StageError as exc:
+                how = f"preprocess {spec.to_dict()}" if spec is not None else "no preprocess spec"
+                raise InputError(f"frame {request_id} of {frames.what} ({how}) does not fit: {exc}") from None
+        return array
+
+    async def _emit(self, state: StreamState) -> None:
         message = state.message
         loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(message.max_in_flight)
@@ -76,6 +153,18 @@ class Streams:
         for request_id in range(message.frames):
             await asyncio.sleep(max(0.0, begin + request_id / message.rate - loop.time()))
             await slots.acquire()  # pipelining, bounded: at most max_in_flight frames between source and end
+            try:
+                array = await self._next_frame(state, request_id)
+            except InputError as exc:
+                slots.release()
+                route = state.route
+                await self.router.fail(
+                    route.deployment_id, route.first_stage, -1, message.session_id, None, str(exc)
+                )
+                return  # the session has failed: no more frames; those in flight finish and are reported
+            if array is None:
+                slots.release()
+                return  # the source has ended: the stream ends with it
             # Read the route per frame: a stream_switch changes it between two frames, never within one.
             route = state.route
             key = (route.deployment_id, message.session_id, request_id)
@@ -126,6 +215,7 @@ class Streams:
                 "latency_s": ended - started,
                 "ok": ok,
                 "error": error,
+                "output": done.output if done is not None and done.ok else None,
             }
         )
         if len(state.batch) >= state.message.report_every:
