@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "edgeorch.catalog",
     "edgeorch.plans",
     "edgeorch.jobs",
+    "edgeorch.serving",
     "edgeorch.dashboard",
     "edgeorch.scenarios",
 ]
@@ -206,6 +207,8 @@ MEASUREMENT_TIMEOUT_S = envfloat("EDGEORCH_MEASUREMENT_TIMEOUT", 600.0, minimum=
 JOB_INLINE_INPUT_MAX_BYTES = envint("EDGEORCH_JOB_INLINE_INPUT_KB", 1024, minimum=0) * 1024
 JOB_MAX_BINARY_BYTES = envint("EDGEORCH_JOB_MAX_BINARY_MB", 32, minimum=1) * 1024 * 1024
 # Threads per onnxruntime session that deploys ask agents for (0: the agent's own default).
+# The strategy a serving session is planned with when the agent's serve_request names none.
+SERVING_STRATEGY = envstr("EDGEORCH_SERVING_STRATEGY") or "multi-device"
 JOB_AGENT_THREADS = envint("EDGEORCH_JOB_AGENT_THREADS", 0, minimum=0)
 # Uploaded models larger than this are refused.
 MODEL_UPLOAD_MAX_BYTES = envint("EDGEORCH_MODEL_UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024

@@ -4,13 +4,16 @@
     trades a one-time token for a credential and writes the config file (mode 0600). Exit 2 on failure.
 ``edgeorch-agent run [--config PATH] [--telemetry-interval S] [--dataplane-host H] [--dataplane-port P]``
     ``[--advertise-host H] [--advertise-port P] [--profile NAME] [--unit UNIT] [--links FILE]``
-    ``[--background-load SHARE]``
+    ``[--background-load SHARE] [--serve-port P] [--serve-host H] [--serve-in-flight N] [--serve-queue N]``
     runs until SIGTERM/SIGINT (exit 0); exit 3 if the server revoked or does not recognise the device.
     ``--advertise-host``/``--advertise-port`` announce another data-plane address than the one bound (a
     device behind NAT or a port forward); peers that cannot reach it relay through the control plane.
     Emulation (docs/protocol.md, "Emulation"): ``--profile`` (default: the profile recorded at enrollment,
     where it names a shipped profile) makes the agent behave as that device; ``--links`` shapes its
     data-plane links; ``--background-load`` keeps a share of the device busy with a background tenant.
+    ``--serve-port`` opens the inference endpoint (Open Inference Protocol v2, docs/serving.md) on
+    ``--serve-host`` (default 127.0.0.1: applications on this device only; a wider address lets anyone who
+    reaches it run the models this device serves, with no authentication).
 
 Environment: ``EDGEORCH_AGENT_CONFIG`` (config path), ``EDGEORCH_AGENT_TELEMETRY_INTERVAL`` (seconds;
 overrides the server's interval, as does the flag).
@@ -108,6 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="data-plane port announced (0 = the bound one)",
     )
     run_cmd.add_argument("--buffer-size", type=int, default=10_000, help="telemetry records kept unacked")
+    serving = run_cmd.add_argument_group("serving (the inference endpoint)")
+    serving.add_argument(
+        "--serve-port", type=int, default=None, metavar="P", help="open the endpoint on this port (0: any)"
+    )
+    serving.add_argument(
+        "--serve-host",
+        default="127.0.0.1",
+        metavar="H",
+        help="endpoint listen address (default 127.0.0.1; it has no authentication: widen with care)",
+    )
+    serving.add_argument(
+        "--serve-in-flight", type=int, default=8, metavar="N", help="requests per model in flight"
+    )
+    serving.add_argument("--serve-queue", type=int, default=64, metavar="N", help="requests per model queued")
     emulation = run_cmd.add_argument_group("emulation")
     emulation.add_argument(
         "--profile",
@@ -176,6 +193,10 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         device=device,
         links=links,
         profile=args.profile.removesuffix(".json") if args.profile else None,
+        serve_host=args.serve_host,
+        serve_port=args.serve_port,
+        serve_in_flight=max(1, args.serve_in_flight),
+        serve_queue=max(0, args.serve_queue),
     )
     agent = Agent(config, Sampler(_collectors(device)), options)
     return asyncio.run(_run_until_signalled(agent))

@@ -69,6 +69,8 @@ from .emulation.device import EmulatedDevice
 from .emulation.links import LinkTable
 from .executor import Executor
 from .inventory import collect_inventory
+from .serving.endpoint import Endpoint
+from .serving.http import HttpServer
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,10 @@ class AgentOptions:
     )
     links: LinkTable | None = None  # emulation: shape data-plane links to peers
     profile: str | None = None  # hello.profile; default: the profile recorded at enrollment
+    serve_host: str = "127.0.0.1"  # the inference endpoint (serving.endpoint); None port: not opened
+    serve_port: int | None = None
+    serve_in_flight: int = 8  # requests per served model in its pipeline at once
+    serve_queue: int = 64  # requests per served model waiting beyond those (then 429)
 
 
 class AckTimeout(Exception):
@@ -179,7 +185,12 @@ class Agent:
             device=self.options.device,
             links=self.options.links,
             control_probe=self._probe_control_plane,
+            serve_in_flight=self.options.serve_in_flight,
+            serve_queue=self.options.serve_queue,
+            server_url=config.server,
         )
+        self._endpoint = HttpServer(Endpoint(self.executor.serving, lambda: self._ws is not None))
+        self.serve_address: tuple[str, int] | None = None
         # The listener announced in hello is the one that accepts the executor's activations.
         self._dataplane = DataplaneServer(
             secrets=self.executor.secret_for,
@@ -197,6 +208,9 @@ class Agent:
         """Run until ``stop`` is set (exit 0) or the server closes with a fatal code (exit 3)."""
         host, port = await self._dataplane.start(self.options.dataplane_host, self.options.dataplane_port)
         log.info("dataplane listening on %s:%d", host, port)
+        if self.options.serve_port is not None:
+            self.serve_address = await self._endpoint.start(self.options.serve_host, self.options.serve_port)
+            log.info("inference endpoint on http://%s:%d/v2", *self.serve_address)
         self.sampler.sample()  # baseline for the delta-based metrics, so the first record has them
         sampling = asyncio.create_task(self._sample_loop(), name="sampler")
         channel = asyncio.create_task(self._connect_loop(), name="control-channel")
@@ -207,6 +221,7 @@ class Agent:
             for task in (sampling, channel, stopping):
                 task.cancel()
             await asyncio.gather(sampling, channel, stopping, return_exceptions=True)
+            await self._endpoint.close()
             await self._dataplane.close()
             await self.executor.close()
             if self.options.device is not None:
@@ -334,7 +349,17 @@ class Agent:
             inventory=inventory,
             dataplane={"host": self._advertised_host(ws), "port": self._advertised_port()},
             profile=self.options.profile or self.config.profile,
+            serve=self._serve_announced(ws),
         )
+
+    def _serve_announced(self, ws: ClientConnection) -> dict[str, Any] | None:
+        """Where the control plane's /v2 proxy reaches the endpoint (a loopback one: from this host only)."""
+        if self.serve_address is None:
+            return None
+        host = self.serve_address[0]
+        if host in _WILDCARD_HOSTS:
+            host = self._advertised_host(ws)
+        return {"host": host, "port": self.serve_address[1]}
 
     def _advertised_host(self, ws: ClientConnection) -> str:
         if self.options.advertise_host:

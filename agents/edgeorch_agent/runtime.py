@@ -25,6 +25,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urljoin
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -98,10 +99,13 @@ class SegmentCache:
     """Segments on disk as ``<dir>/<sha256>.onnx``: downloaded once, verified, reused while the hash
     matches."""
 
-    def __init__(self, directory: Path, credential: str, timeout: float = DOWNLOAD_TIMEOUT):
+    def __init__(
+        self, directory: Path, credential: str, timeout: float = DOWNLOAD_TIMEOUT, base_url: str = ""
+    ):
         self.directory = Path(directory)
         self.credential = credential
         self.timeout = timeout
+        self.base_url = base_url  # a relative segment URL is the control plane's this agent enrolled with
 
     async def fetch(self, url: str, sha256: str) -> Path:
         return await asyncio.to_thread(self.fetch_sync, url, sha256)
@@ -130,7 +134,7 @@ class SegmentCache:
                 digest.update(chunk)
                 out.write(chunk)
 
-            _stream_url(url, self.credential, self.timeout, sink)
+            _stream_url(urljoin(self.base_url, url), self.credential, self.timeout, sink)
         return digest.hexdigest()
 
 

@@ -115,13 +115,25 @@ class JobRequestSerializer(RunRequestSerializer):
 
 class SessionRequestSerializer(RunRequestSerializer):
     strategy = serializers.CharField(default="pipeline", help_text="A planner strategy")
-    rate = serializers.FloatField(min_value=0.001, help_text="Frames per second")
+    rate = serializers.FloatField(
+        required=False, min_value=0.001, help_text="Frames per second (required unless `serve`)"
+    )
+    serve = serializers.BooleanField(
+        default=False,
+        help_text="A serving session: its frames are the requests the source's inference endpoint takes "
+        "(docs/serving.md), for as long as the source stays connected; no rate or frame count",
+    )
     frames = serializers.IntegerField(required=False, min_value=1)
     duration_s = serializers.FloatField(required=False, min_value=0.001)
     deadline_s = serializers.FloatField(required=False, min_value=0.0, help_text="Per-frame latency deadline")
     max_in_flight = serializers.IntegerField(
         required=False, min_value=1, help_text="Frames in the pipeline at once (default: one per stage)"
     )
+
+    def validate(self, attrs):
+        if not attrs.get("serve") and attrs.get("rate") is None:
+            raise ValidationError({"rate": "a stream session needs a rate (frames per second)"})
+        return attrs
 
 
 def _run_kwargs(data: dict, request) -> dict:
@@ -273,6 +285,7 @@ class SessionSerializer(RunSerializer):
             "frames_sent",
             "frames_ok",
             "summary",
+            "serve",
         ]
 
 
@@ -386,6 +399,8 @@ class SessionViewSet(RunViewSet):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         extra = {k: data.get(k) for k in ("rate", "frames", "duration_s", "deadline_s", "max_in_flight")}
+        if data["serve"]:
+            extra.update(rate=1.0, frames=submit.SERVING_FRAMES, serve=submit.serve_spec(data["model"]))
         try:
             session = submit.start_session(**_run_kwargs(data, request), **extra)
         except submit.SubmitError as exc:

@@ -278,6 +278,12 @@ class Session(Run):
     adaptation = models.JSONField(
         default=dict, blank=True, help_text="adaptive: estimated conditions and the re-planner's bookkeeping"
     )
+    serve = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="a serving session: the model the source's inference endpoint answers for ({model, "
+        "version, inputs, outputs}); its frames are the endpoint's requests. Null: a stream at ``rate``",
+    )
 
     class Meta(Run.Meta):
         indexes = [models.Index(fields=["state", "created_at"])]

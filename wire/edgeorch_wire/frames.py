@@ -232,8 +232,23 @@ def _parse_activation(frame: Frame) -> Activation:
     )
 
 
-class Done(msgspec.Struct):
-    """A stream frame has left the pipeline (``ok``) or failed at some stage; sent to the stream's source."""
+class TensorPart(msgspec.Struct):
+    """One output tensor carried in a DONE frame's payload: ``nbytes`` raw bytes from ``offset``."""
+
+    name: str
+    dtype: str
+    shape: list[int]
+    offset: int
+    nbytes: int
+
+
+class Done(msgspec.Struct, omit_defaults=True):
+    """A request sourced by an agent (a stream frame, a served request) has left the pipeline (``ok``) or
+    failed at some stage; sent to its source.
+
+    ``output`` summarises the last stage's first output (name, shape, dtype, top_k). When the request's
+    origin asked for a reply (``origin["reply"]``: a served request), ``tensors`` lists the last stage's
+    outputs and the frame's payload holds their raw bytes, C order, one after the other."""
 
     deployment_id: str
     session_id: str
@@ -241,16 +256,29 @@ class Done(msgspec.Struct):
     ok: bool
     error: str | None
     trace: list[dict[str, Any]]
+    output: dict[str, Any] | None = None
+    tensors: list[TensorPart] | None = None
+    payload: Any = msgspec.field(default=b"", name="-payload")
 
     def to_frame(self) -> Frame:
-        return Frame(Kind.DONE, self.request_id, extension=_META_ENCODER.encode(self))
+        payload, self.payload = self.payload, b""
+        try:
+            return Frame(Kind.DONE, self.request_id, payload, extension=_META_ENCODER.encode(self))
+        finally:
+            self.payload = payload
 
     @classmethod
     def from_frame(cls, frame: Frame) -> Done:
         try:
-            return msgspec.json.decode(frame.extension, type=cls)
+            done = msgspec.json.decode(frame.extension, type=cls)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             raise FrameError(f"malformed DONE frame: {exc}") from None
+        size = memoryview(frame.payload).nbytes
+        for part in done.tensors or []:
+            if part.offset < 0 or part.nbytes < 0 or part.offset + part.nbytes > size:
+                raise FrameError(f"DONE tensor {part.name!r} lies outside the frame's {size}-byte payload")
+        done.payload = frame.payload
+        return done
 
 
 def mac(secret: bytes, nonce: bytes, deployment_id: str) -> bytes:

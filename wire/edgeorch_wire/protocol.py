@@ -108,6 +108,9 @@ class Hello(Message, tag="hello"):
     inventory: Annotated[Object, Meta(description="hostname, os, cpu_model, memory_bytes, …; free form")]
     dataplane: Annotated[Object | None, Shaped(DataplaneAddress)] = None
     profile: Annotated[str | None, Meta(description="the emulated device profile, if any")] = None
+    serve: Annotated[
+        Object | None, Shaped(DataplaneAddress), Meta(description="the inference endpoint, where open")
+    ] = None
 
 
 class Record(Struct):
@@ -289,6 +292,13 @@ class Stream(Message, tag="stream"):
     max_in_flight: Positive = 1
     report_every: Positive = 10
     entry: Annotated[Object | None, Shaped(Entry)] = None
+    serve: Annotated[
+        Object | None,
+        Meta(
+            description="a serving session: {model, version, inputs, outputs}; its requests come from the "
+            "agent's inference endpoint, not at ``rate``"
+        ),
+    ] = None
     source: Annotated[Object | None, Shaped(StreamSource)] = None
     preprocess: Annotated[Object | None, Shaped(Preprocess)] = None
 
@@ -359,6 +369,33 @@ class Tenant(Message, tag="tenant"):
     share: Annotated[float, Meta(ge=0.0, lt=1.0)]
 
 
+class ServeRequest(Message, tag="serve_request"):
+    """The agent was asked to serve ``model`` (its inference endpoint) and has no route for it: the control
+    plane plans and deploys it with this device as the source (a ``stream`` with ``serve`` set), or answers
+    ``serve_status`` saying why not. Sent once per model until answered."""
+
+    model: str
+    version: str | None = None
+    strategy: Annotated[str | None, Meta(description="null: the control plane's serving default")] = None
+
+
+class ServeStatus(Message, tag="serve_status"):
+    """The control plane's answer to ``serve_request``: ``deploying`` (a ``stream`` with ``serve`` follows
+    when the deployment is ready), ``unknown`` (no such model or version), or ``failed`` (``reason``)."""
+
+    model: str
+    state: Annotated[str, Meta(description="deploying | unknown | failed")]
+    reason: str = ""
+    version: str | None = None
+    session_id: str | None = None
+    inputs: Annotated[list[Object], Meta(description="the model's input specs: name, dtype, shape")] = (
+        msgspec.field(default_factory=list)
+    )
+    outputs: Annotated[list[Object], Meta(description="the model's output specs")] = msgspec.field(
+        default_factory=list
+    )
+
+
 AGENT_MESSAGES: dict[str, type[Message]] = {
     str(m.__struct_config__.tag): m
     for m in (
@@ -372,6 +409,7 @@ AGENT_MESSAGES: dict[str, type[Message]] = {
         ProfileResult,
         ProbeResult,
         Relay,
+        ServeRequest,
     )
 }
 SERVER_MESSAGES: dict[str, type[Message]] = {
@@ -391,6 +429,7 @@ SERVER_MESSAGES: dict[str, type[Message]] = {
         Relayed,
         Shape,
         Tenant,
+        ServeStatus,
     )
 }
 for _tag, _cls in {**AGENT_MESSAGES, **SERVER_MESSAGES}.items():
@@ -408,6 +447,7 @@ EXECUTION_MESSAGES = (
     Probe,
     Shape,
     Tenant,
+    ServeStatus,
 )
 
 _ENCODER = msgspec.json.Encoder()

@@ -18,6 +18,7 @@ from edgeorch_wire.protocol import (
     Profile,
     Relayed,
     Run,
+    ServeStatus,
     Shape,
     Stream,
     StreamStop,
@@ -29,12 +30,13 @@ from edgeorch_wire.protocol import (
 from ..dataplane import PeerPool, Rejected
 from ..emulation.device import EmulatedDevice
 from ..emulation.links import LinkTable
-from ..runtime import Deployment, SegmentCache
+from ..runtime import DeployError, Deployment, SegmentCache, StageError
 from .conditions import Conditions
 from .deployments import Deployer
 from .measurement import Measurements
 from .routing import Router
-from .sources import Source
+from .served import Serving
+from .sources import Route, Source
 from .stages import Pipeline
 from .state import ControlProbe, Outbox, Shared
 from .streams import Streams
@@ -62,11 +64,14 @@ class Executor:
         max_tasks: int = 64,
         control_probe: ControlProbe | None = None,
         relay_for: float = 30.0,
+        serve_in_flight: int = 8,
+        serve_queue: int = 64,
+        server_url: str = "",
     ):
         self.shared = Shared(
             device_id,
             credential,
-            SegmentCache(cache_dir, credential),
+            SegmentCache(cache_dir, credential, base_url=server_url),
             outbox,
             PeerPool(connect_timeout),
             links if links is not None else LinkTable(),
@@ -78,6 +83,7 @@ class Executor:
         self.deployer = Deployer(self.shared, self.pipeline, threads, compute_scale)
         self.source = Source(self.shared, self.deployer, self.router)
         self.streams = Streams(self.shared, self.source, self.router, frame_timeout)
+        self.serving = Serving(self.shared, self.source, serve_in_flight, serve_queue, frame_timeout)
         self.measurements = Measurements(self.shared, metrics or dict, threads, control_probe)
         self.conditions = Conditions(self.shared)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -108,9 +114,10 @@ class Executor:
         handlers: dict[type, Callable[[Any], Coroutine[Any, Any, None]]] = {
             Deploy: self.deployer.deploy,
             Run: self.source.run,
-            Stream: self.streams.stream,
-            StreamStop: self.streams.stop,
-            StreamSwitch: self.streams.switch,
+            Stream: self._stream,
+            StreamStop: self._stream_stop,
+            StreamSwitch: self._stream_switch,
+            ServeStatus: self.serving.status,
             Undeploy: self.deployer.undeploy,
             Profile: self.measurements.profile,
             Probe: self.measurements.probe,
@@ -127,6 +134,28 @@ class Executor:
             self.deployer.started(message.deployment_id, task)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+
+    # A serving session is a stream whose requests come from the inference endpoint (``served``).
+
+    async def _stream(self, message: Stream) -> None:
+        await (self.serving.open(message) if message.serve is not None else self.streams.stream(message))
+
+    async def _stream_stop(self, message: StreamStop) -> None:
+        if self.serving.serves(message.session_id) is not None:
+            await self.serving.stop(message)
+        else:
+            await self.streams.stop(message)
+
+    async def _stream_switch(self, message: StreamSwitch) -> None:
+        served = self.serving.serves(message.session_id)
+        if served is None:
+            await self.streams.switch(message)
+            return
+        route = Route(message.deployment_id, message.first_stage, message.entry, message.switch_id)
+        try:
+            await self.serving.switch(served, route)
+        except (StageError, DeployError) as exc:
+            log.warning("refusing stream_switch %s: %s", message.switch_id, exc)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -167,5 +196,6 @@ class Executor:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.serving.close()
         await self.deployer.close()
         await self.shared.pool.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from edgeorch_wire.codecs import encode
-from edgeorch_wire.frames import Activation, Done, activation_bytes
+from edgeorch_wire.frames import Activation, Done, TensorPart, activation_bytes
 from edgeorch_wire.protocol import Relay, Result, StageFailed
 
 from ..dataplane import AuthError, PeerUnreachable
@@ -136,13 +136,15 @@ class Router:
         trace: list[Any],
     ) -> None:
         trace[-1]["end"] = time.time()
-        if work.session_id is not None:
-            done = Done(deployment.deployment_id, work.session_id, work.request_id, True, None, trace)
-            await self._notify_source(deployment, work.origin, done)
-            return
         name = stage.spec.outputs[0].name
         array = np.ascontiguousarray(outputs[name])
         output = {"name": name, "shape": list(array.shape), "dtype": str(array.dtype), "top_k": _top_k(array)}
+        if work.session_id is not None:
+            done = Done(deployment.deployment_id, work.session_id, work.request_id, True, None, trace, output)
+            if work.origin is not None and work.origin.get("reply"):
+                done.tensors, done.payload = _pack_outputs(stage, outputs)
+            await self._notify_source(deployment, work.origin, done)
+            return
         result = Result(deployment.deployment_id, work.request_id, None, trace, output)
         frame = Activation(
             deployment.deployment_id,
@@ -195,6 +197,17 @@ class Router:
         if session_id is not None and deployment is not None:
             done = Done(deployment_id, session_id, request_id, False, error, [])
             await self._notify_source(deployment, origin, done)
+
+
+def _pack_outputs(stage: Stage, outputs: dict[str, np.ndarray]) -> tuple[list[TensorPart], bytes]:
+    """The stage's outputs, in declared order, as DONE tensor parts and their bytes one after the other."""
+    parts, chunks, offset = [], [], 0
+    for spec in stage.spec.outputs:
+        array = np.ascontiguousarray(outputs[spec.name])
+        parts.append(TensorPart(spec.name, str(array.dtype), list(array.shape), offset, array.nbytes))
+        chunks.append(array.tobytes())
+        offset += array.nbytes
+    return parts, b"".join(chunks)
 
 
 def _top_k(array: np.ndarray) -> list[list[float]] | None:

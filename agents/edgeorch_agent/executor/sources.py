@@ -66,15 +66,23 @@ class Source:
             self.shared.entry_secrets[route.deployment_id] = str(route.entry["secret"]).encode()
 
     async def enter(
-        self, route: Route, request_id: int, session_id: str | None, array: np.ndarray, trace: bool = False
+        self,
+        route: Route,
+        request_id: int,
+        session_id: str | None,
+        array: np.ndarray,
+        trace: bool = False,
+        origin: dict[str, Any] | None = None,
     ) -> None:
         """Start one request on its route: the local first stage, or the input sent to the peer holding it
-        (``trace``: with a source entry timing that hop)."""
+        (``trace``: with a source entry timing that hop; ``origin``: where its end is told, by default this
+        agent's data plane)."""
+        origin = origin if origin is not None else self.shared.origin()
         if route.entry is None:
             deployment = self.shared.deployments.get(route.deployment_id)
             if deployment is None:
                 raise StageError(f"deployment {route.deployment_id!r} is not deployed on this device")
-            await self._start_chain(deployment, route.first_stage, request_id, session_id, array)
+            await self._start_chain(deployment, route.first_stage, request_id, session_id, array, origin)
             return
         entry = route.entry
         started, encoding = time.time(), time.perf_counter()
@@ -96,7 +104,7 @@ class Source:
             params,
             hop,
             session_id=session_id,
-            origin=self.shared.origin(),
+            origin=origin,
         )
         shaper = self.shared.links.for_peer(entry["device_id"], entry.get("name"))
         secret = self.shared.entry_secrets[route.deployment_id]
@@ -111,6 +119,7 @@ class Source:
         request_id: int,
         session_id: str | None,
         array: np.ndarray,
+        origin: dict[str, Any] | None,
     ) -> None:
         stage = deployment.stages.get(first_stage)
         queue = self.shared.queues.get((deployment.deployment_id, first_stage))
@@ -120,7 +129,7 @@ class Source:
             raise StageError(f"stage {first_stage} takes {len(stage.spec.inputs)} inputs; a .npy holds one")
         spec = stage.spec.inputs[0]
         spec.check(str(array.dtype), array.shape, f"stage {first_stage}")
-        work = Work(request_id, session_id, {spec.name: array}, [], time.time(), self.shared.origin())
+        work = Work(request_id, session_id, {spec.name: array}, [], time.time(), origin)
         await queue.put(work)
 
 

@@ -57,6 +57,7 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None):
             in_flight,
             report_every,
             entry,
+            serve=run.serve,
         )
     return device, message, data
 
@@ -84,7 +85,11 @@ def source_route(run, deployment, devices: dict[str, Device] | None = None) -> t
 
 
 def stop_stream(session) -> None:
-    """Tell a session's source to stop emitting (a stream that never started has nothing to stop)."""
+    """Tell a session's source to stop emitting (a stream that never started has nothing to stop); a
+    serving session's source is told why its model is not served (``serve_status``), started or not."""
+    if session.serve is not None:
+        _serving_ended(session)
+        return
     if session.started_at is None:
         return
     source = source_route(session, session.deployment)[0] if session.deployment else None
@@ -93,3 +98,24 @@ def stop_stream(session) -> None:
             agents.send(source, p.StreamStop(str(session.pk)))
         except Exception:  # the stream ends on its own at its frame count; a lost stop is not worth a crash
             log.warning("could not tell %s to stop session %s", source, session.pk, exc_info=True)
+
+
+def _serving_ended(session) -> None:
+    """The source's endpoint stops serving the session's model and says why until it asks again."""
+    source = session.source
+    if not source.channel_name:
+        return
+    serve = session.serve
+    status = p.ServeStatus(
+        serve["model"],
+        "failed",
+        session.reason or f"its serving session {session.state}",
+        serve.get("version"),
+        str(session.pk),
+        serve.get("inputs") or [],
+        serve.get("outputs") or [],
+    )
+    try:
+        agents.send(source, status)
+    except Exception:  # its endpoint then finds out from its next request's failure
+        log.warning("could not tell %s that session %s ended", source, session.pk, exc_info=True)

@@ -16,6 +16,18 @@ from ..choices import InputKind
 from ..models import Job, Session
 from . import enqueue
 
+# A serving session ends when its source leaves, not at a timeout (the beat's overdue sweep skips it), and
+# takes as many requests as the frame count holds.
+SERVING_TIMEOUT_S = 10 * 365 * 24 * 3600.0
+SERVING_FRAMES = 2**31 - 1
+
+
+def serve_spec(model) -> dict:
+    """What a source's inference endpoint needs of a model it serves: name, version, tensor specs."""
+    inputs = [{k: t[k] for k in ("name", "dtype", "shape")} for t in model.inputs]
+    outputs = [{k: t[k] for k in ("name", "dtype", "shape")} for t in model.outputs]
+    return {"model": model.name, "version": model.version, "inputs": inputs, "outputs": outputs}
+
 
 class SubmitError(ValueError):
     """A request that cannot become a job or session; the message says what to change (HTTP 400)."""
@@ -107,8 +119,12 @@ def start_session(
     timeout_s=None,
     user=None,
     base_url="",
+    serve=None,
 ) -> Session:
-    """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it."""
+    """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it.
+
+    ``serve`` ({model, version, inputs, outputs}) makes it a serving session: its frames are the requests
+    the source's inference endpoint takes, for as long as the source stays connected (no timeout)."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
     if not rate > 0:
@@ -118,11 +134,13 @@ def start_session(
         raise SubmitError("give a frame count or a duration of at least one frame")
     array, kind, k = make_input(model, sample=sample, seed=seed)
     stream_s = count / rate
+    if serve is not None:
+        timeout_s = SERVING_TIMEOUT_S
     return _create(
         Session,
         array,
         "jobs.dispatch_session",
-        "jobs.expire_session",
+        None if serve is not None else "jobs.expire_session",
         model=model,
         source=source,
         strategy=strategy,
@@ -138,10 +156,11 @@ def start_session(
         timeout_s=timeout_s or stream_s + settings.JOB_TIMEOUT_S,
         base_url=base_url or settings.PUBLIC_URL,
         created_by=user,
+        serve=serve,
     )
 
 
-def _create(kind, array, dispatch_task: str, expire_task: str, **fields):
+def _create(kind, array, dispatch_task: str, expire_task: str | None, **fields):
     """A pending run with its input stored, its dispatch and its timeout enqueued (after the caller's
     transaction commits, if there is one).
 
@@ -157,7 +176,8 @@ def _create(kind, array, dispatch_task: str, expire_task: str, **fields):
         raise
     pk = str(run.pk) if kind is Session else run.pk  # the tasks take a session's UUID as text
     enqueue.after_commit(dispatch_task, pk)
-    enqueue.after_commit(expire_task, pk, countdown=run.timeout_s)
+    if expire_task is not None:
+        enqueue.after_commit(expire_task, pk, countdown=run.timeout_s)
     return run
 
 

@@ -1,0 +1,340 @@
+"""Requests served at the source: the models this agent answers on its inference endpoint, each on the route
+the control plane deployed for it with this device as the source (a serving session: a ``stream`` whose
+``serve`` is set).
+
+A request enters its route like a stream frame, with an origin that asks for a reply: the last stage sends its
+outputs back to this agent in the DONE frame, and the waiting caller gets them. No control-plane round trip
+per request: a model with no route is asked for once (``serve_request``), the control plane answers
+``serve_status`` at once (``deploying``, ``unknown``, ``failed``) and sends the route when it is deployed
+(``stream_switch`` replaces it when it re-plans). Each request's trace (its stages, latency, outcome, output)
+is reported after the fact, in batches (``stream_report`` of the serving session).
+
+Admission: at most ``max_in_flight`` requests of a model are in its pipeline; up to ``max_queue`` more wait
+for a slot, and beyond that a request is refused at once (``Busy``, HTTP 429).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from edgeorch_wire.codecs import CodecError
+from edgeorch_wire.frames import Done
+from edgeorch_wire.protocol import ServeRequest, ServeStatus, Stream, StreamDone, StreamReport, StreamStop
+
+from ..dataplane import AuthError, PeerUnreachable
+from ..runtime import DeployError, StageError
+from .sources import Route, Source
+from .state import Shared
+
+log = logging.getLogger(__name__)
+
+REPORT_EVERY = 50  # traces per report at most
+REPORT_AFTER_S = 0.5  # a trace waits at most this long to be reported
+ASK_WAIT_S = 2.0  # a first request waits this long for the control plane's serve_status
+RETRY_AFTER_S = 1  # what a 503 tells the caller while a route is being deployed
+REFUSAL_TTL_S = 5.0  # an unknown model is asked about again after this long
+
+
+class ServeError(Exception):
+    status = 500
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnknownModel(ServeError):
+    status = 404
+
+
+class Unavailable(ServeError):
+    status = 503
+
+
+class Busy(ServeError):
+    status = 429
+
+
+class Failed(ServeError):
+    status = 500
+
+
+class TimedOut(ServeError):
+    status = 504
+
+
+@dataclass
+class Served:
+    """One model this agent serves: what the control plane said of it, its route, admission and traces."""
+
+    name: str
+    version: str | None = None
+    state: str = "asking"  # asking | deploying | ready | unknown | failed
+    reason: str = ""
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    session_id: str | None = None
+    route: Route | None = None
+    answered: asyncio.Event = field(default_factory=asyncio.Event)  # serve_status or a route came
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    asked_at: float = 0.0
+    next_id: int = 0
+    sent: int = 0
+    ok: int = 0
+    slots: asyncio.Semaphore | None = None
+    waiting: int = 0
+    refused: int = 0  # requests refused because the queue was full
+    batch: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Reply:
+    outputs: dict[str, np.ndarray]
+    version: str
+    request_id: int
+    latency_s: float
+    trace: list[dict[str, Any]]
+
+
+class Serving:
+    def __init__(
+        self,
+        shared: Shared,
+        source: Source,
+        max_in_flight: int = 8,
+        max_queue: int = 64,
+        request_timeout: float = 60.0,
+    ):
+        self.shared = shared
+        self.source = source
+        self.max_in_flight = max_in_flight
+        self.max_queue = max_queue
+        self.request_timeout = request_timeout
+        self.models: dict[str, Served] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- what the control plane says --------------------------------------------------------------------
+
+    async def status(self, message: ServeStatus) -> None:
+        served = self.models.setdefault(message.model, Served(message.model))
+        stale = message.session_id is not None and served.session_id not in (None, message.session_id)
+        if stale and message.state == "failed" and served.state == "ready":
+            return  # about a serving session this one has replaced
+        served.inputs, served.outputs = message.inputs or served.inputs, message.outputs or served.outputs
+        served.version = message.version or served.version
+        served.session_id = message.session_id or served.session_id
+        if served.state != "ready" or message.state != "deploying":
+            served.state, served.reason = message.state, message.reason
+        if message.state != "deploying":
+            served.route = None
+            served.ready.clear()
+        served.answered.set()
+
+    async def open(self, message: Stream) -> None:
+        """A serving session's route (its ``stream`` message): requests for the model now run on it."""
+        serve = message.serve or {}
+        name = str(serve.get("model", ""))
+        route = Route(message.deployment_id, message.first_stage, message.entry)
+        try:
+            await self.source.check_route(route)
+        except (StageError, DeployError) as exc:
+            await self.source.router.fail(
+                message.deployment_id, message.first_stage, -1, message.session_id, None, str(exc)
+            )
+            await self.shared.outbox(StreamDone(message.session_id, 0, 0), None)
+            return
+        served = self.models.setdefault(name, Served(name))
+        if served.session_id not in (None, message.session_id) and served.route is not None:
+            await self._close_session(served)  # a new serving session replaces the old one
+        served.session_id = message.session_id
+        served.version = str(serve.get("version") or served.version or "1")
+        served.inputs = list(serve.get("inputs") or served.inputs)
+        served.outputs = list(serve.get("outputs") or served.outputs)
+        served.route, served.state, served.reason = route, "ready", ""
+        served.slots = served.slots or asyncio.Semaphore(self.max_in_flight)
+        served.answered.set()
+        served.ready.set()
+        log.info("serving %s on deployment %s (session %s)", name, message.deployment_id, message.session_id)
+
+    def serves(self, session_id: str) -> Served | None:
+        for served in self.models.values():
+            if served.session_id == session_id:
+                return served
+        return None
+
+    async def switch(self, served: Served, route: Route) -> None:
+        await self.source.check_route(route)
+        served.route = route
+
+    async def stop(self, message: StreamStop) -> None:
+        served = self.serves(message.session_id)
+        if served is not None:
+            await self._close_session(served)
+            served.route, served.state, served.session_id = None, "asking", None
+            served.ready.clear()
+            served.answered.clear()
+
+    async def _close_session(self, served: Served) -> None:
+        await self._flush(served)
+        if served.session_id is not None:
+            await self.shared.outbox(StreamDone(served.session_id, served.sent, served.ok), None)
+        served.sent = served.ok = 0
+
+    # --- requests ---------------------------------------------------------------------------------------
+
+    async def model(self, name: str, version: str | None, wait_s: float = 0.0) -> Served:
+        """The model's state, asking the control plane for it once; waits up to ``wait_s`` for a route."""
+        served = self.models.get(name)
+        now = time.monotonic()
+        if served is None or (
+            served.state in ("unknown", "failed") and now - served.asked_at > REFUSAL_TTL_S
+        ):
+            served = self.models.setdefault(name, Served(name))
+            served.state, served.asked_at = "asking", now
+            served.answered.clear()
+            await self.shared.outbox(ServeRequest(name, version), None)
+        if not served.answered.is_set():
+            try:
+                await asyncio.wait_for(served.answered.wait(), max(ASK_WAIT_S, wait_s))
+            except TimeoutError:
+                pass
+        if served.state == "unknown":
+            raise UnknownModel(served.reason or f"no model {name!r}")
+        if version is not None and served.version is not None and version != served.version:
+            raise UnknownModel(f"model {name!r} has no version {version!r} (it serves {served.version})")
+        if served.state != "ready" and wait_s > 0:
+            try:
+                await asyncio.wait_for(served.ready.wait(), max(0.0, wait_s))
+            except TimeoutError:
+                pass
+        return served
+
+    def require_ready(self, served: Served) -> Route:
+        if served.state == "failed":
+            raise Unavailable(f"{served.name} cannot be served: {served.reason}", RETRY_AFTER_S)
+        if served.state != "ready" or served.route is None:
+            raise Unavailable(f"{served.name} is being deployed for this device; retry", RETRY_AFTER_S)
+        return served.route
+
+    async def infer(
+        self, served: Served, array: np.ndarray, parameters: dict[str, Any] | None = None
+    ) -> Reply:
+        """Run one request on the model's route and return its outputs (``ServeError`` saying why not)."""
+        parameters = parameters or {}
+        self.require_ready(served)
+        assert served.slots is not None
+        if served.slots.locked() and served.waiting >= self.max_queue:
+            served.refused += 1
+            raise Busy(
+                f"{served.name}: {self.max_in_flight} requests in flight and {served.waiting} queued",
+                RETRY_AFTER_S,
+            )
+        served.waiting += 1
+        try:
+            await served.slots.acquire()
+        finally:
+            served.waiting -= 1
+        try:
+            return await self._run(served, array, parameters)
+        finally:
+            served.slots.release()
+
+    async def _run(self, served: Served, array: np.ndarray, parameters: dict[str, Any]) -> Reply:
+        route = self.require_ready(served)  # re-read: a switch may have come while queued
+        session_id = served.session_id
+        assert session_id is not None
+        request_id, served.next_id = served.next_id, served.next_id + 1
+        key = (route.deployment_id, session_id, request_id)
+        loop = asyncio.get_running_loop()
+        waiter = self.shared.waiters[key] = loop.create_future()
+        origin = {**(self.shared.origin() or {"device_id": self.shared.device_id}), "reply": True}
+        timeout = _timeout(parameters, self.request_timeout)
+        started = time.time()
+        done: Done | None = None
+        error, failure = None, Failed
+        try:
+            await self.source.enter(route, request_id, session_id, array, origin=origin)
+            served.sent += 1
+            done, _ = await asyncio.wait_for(waiter, timeout)
+        except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
+            error = str(exc)
+        except TimeoutError:
+            error, failure = f"no answer within {timeout:g} s", TimedOut
+        finally:
+            self.shared.waiters.pop(key, None)
+        latency = time.time() - started
+        if done is not None and not done.ok:
+            error = done.error or "failed"
+        ok = error is None and done is not None
+        served.ok += ok
+        self._trace(served, request_id, done, latency, error, parameters)
+        if error is not None:
+            raise failure(error)
+        assert done is not None
+        return Reply(_tensors(done), served.version or "1", request_id, latency, done.trace)
+
+    # --- traces -----------------------------------------------------------------------------------------
+
+    def _trace(
+        self,
+        served: Served,
+        request_id: int,
+        done: Done | None,
+        latency: float,
+        error: str | None,
+        parameters: dict[str, Any],
+    ) -> None:
+        entry = {
+            "request_id": request_id,
+            "trace": done.trace if done else [],
+            "latency_s": latency,
+            "ok": error is None,
+            "error": error,
+            "output": done.output if done else None,
+        }
+        params = {k: parameters[k] for k in ("deadline_s", "priority", "codec") if k in parameters}
+        if params:
+            entry["parameters"] = params
+        served.batch.append(entry)
+        if len(served.batch) >= REPORT_EVERY:
+            asyncio.get_running_loop().create_task(self._flush(served))
+        elif self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(REPORT_AFTER_S)
+        for served in list(self.models.values()):
+            await self._flush(served)
+
+    async def _flush(self, served: Served) -> None:
+        if served.batch and served.session_id is not None:
+            frames, served.batch = served.batch, []
+            await self.shared.outbox(StreamReport(served.session_id, frames), None)
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+
+
+def _timeout(parameters: dict[str, Any], default: float) -> float:
+    """The request's own bound: ``deadline_s``, or Triton's ``timeout`` (microseconds), else ``default``."""
+    for key, scale in (("deadline_s", 1.0), ("timeout", 1e-6)):
+        value = parameters.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return min(default, float(value) * scale)
+    return default
+
+
+def _tensors(done: Done) -> dict[str, np.ndarray]:
+    payload = memoryview(done.payload)
+    return {
+        part.name: np.frombuffer(
+            payload[part.offset : part.offset + part.nbytes], np.dtype(part.dtype)
+        ).reshape(part.shape)
+        for part in done.tensors or []
+    }

@@ -1,0 +1,140 @@
+"""Serving at the source end to end: a real agent's inference endpoint (Open Inference Protocol v2) called
+with ``tritonclient.http`` unmodified and with plain ``requests``, over a real 2-stage split between two agent
+processes, planned and deployed by the control plane (Daphne, a Celery worker, PostgreSQL, Redis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import requests
+import tritonclient.http as triton
+from tritonclient.utils import InferenceServerException
+
+from edgeorch.devices import services as device_services
+from edgeorch.devices.models import Device
+from edgeorch.jobs.models import Frame, Session
+
+from .support import free_port, full_model_output, wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def _serving_agents(agents, *names):
+    """Enrolled agents with their inference endpoint open; returns [(agent, endpoint URL)]."""
+    started = []
+    for name in names:
+        _, token = device_services.create_enrollment_token()
+        agent = agents(name)
+        assert agent.enroll(token).returncode == 0
+        port = free_port()
+        started.append(
+            (agent.start("--serve-port", str(port), "--serve-in-flight", "2", "--serve-queue", "2"), port)
+        )
+    for agent, _ in started:
+        wait_until(
+            lambda a=agent: Device.objects.filter(
+                pk=a.device_id, status="online", dataplane_port__isnull=False
+            ).exists(),
+            message=f"{agent.name} online",
+        )
+    return started
+
+
+def _sample(k):
+    from edgeorch.catalog.models import MLModel
+    from edgeorch.jobs.inputs import sample
+
+    return sample(MLModel.objects.get(name="digits-cnn"), k)
+
+
+def test_tritonclient_runs_a_two_stage_split_served_at_the_source(agents, worker, api, digits):
+    (phone, port), (edge, _) = _serving_agents(agents, "phone", "edge")
+    url = f"127.0.0.1:{port}"
+    client = triton.InferenceServerClient(url)
+    assert client.is_server_live()
+    # An operator pins the split this device serves the model on (the default is the serving strategy).
+    created = api.post(
+        api.base + "/api/sessions/",
+        json={
+            "model": digits.pk,
+            "source": phone.device_id,
+            "strategy": "split",
+            "params": {"cut": 3, "device": edge.device_id},
+            "serve": True,
+        },
+    )
+    assert created.status_code == 202, created.text
+    session_id = created.json()["id"]
+    wait_until(lambda: client.is_model_ready(digits.name), timeout=30, message="the served route")
+
+    metadata = client.get_model_metadata(digits.name)
+    assert metadata["inputs"][0]["name"] == digits.inputs[0]["name"]
+    assert metadata["inputs"][0]["datatype"] == "FP32"
+    assert metadata["outputs"][0]["name"] == digits.outputs[0]["name"]
+
+    x = _sample(3)
+    expected = full_model_output(digits, x)
+    name = digits.inputs[0]["name"]
+    for binary in (True, False):
+        tensor = triton.InferInput(name, list(x.shape), "FP32")
+        tensor.set_data_from_numpy(x, binary_data=binary)
+        wanted = triton.InferRequestedOutput(digits.outputs[0]["name"], binary_data=binary)
+        result = client.infer(digits.name, [tensor], outputs=[wanted])
+        assert np.allclose(result.as_numpy(digits.outputs[0]["name"]), expected, atol=1e-5)
+
+    # Plain requests, JSON tensors.
+    body = {
+        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
+    }
+    answer = requests.post(f"http://{url}/v2/models/{digits.name}/infer", json=body, timeout=10)
+    assert answer.status_code == 200, answer.text
+    out = answer.json()["outputs"][0]
+    assert np.allclose(np.array(out["data"]).reshape(out["shape"]), expected, atol=1e-5)
+
+    # Bad requests say what is wrong.
+    missing = requests.post(f"http://{url}/v2/models/no-such-model/infer", json=body, timeout=10)
+    assert missing.status_code == 404 and "no-such-model" in missing.json()["error"]
+    wrong_shape = {**body, "inputs": [{**body["inputs"][0], "shape": [1, 2], "data": [0.0, 1.0]}]}
+    bad = requests.post(f"http://{url}/v2/models/{digits.name}/infer", json=wrong_shape, timeout=10)
+    assert bad.status_code == 400 and "shape" in bad.json()["error"]
+    wrong_type = {**body, "inputs": [{**body["inputs"][0], "datatype": "INT64", "data": [0] * x.size}]}
+    bad = requests.post(f"http://{url}/v2/models/{digits.name}/infer", json=wrong_type, timeout=10)
+    assert bad.status_code == 400 and "FP32" in bad.json()["error"]
+    with pytest.raises(InferenceServerException):
+        client.get_model_metadata("no-such-model")
+
+    # The two stages ran on the two agents, and the control plane heard of every request after the fact.
+    session = Session.objects.get(pk=session_id)
+    assert [s["device"] for s in session.deployment.stages] == [phone.device_id, edge.device_id]
+    frames = wait_until(
+        lambda: (rows := list(Frame.objects.filter(session_id=session_id))) and len(rows) >= 3 and rows,
+        message="the served requests' traces",
+    )
+    assert len(frames) == 3 and all(f.ok for f in frames)
+    assert {e["device"] for f in frames for e in f.trace} == {phone.device_id, edge.device_id}
+    client.close()
+
+
+def test_an_agent_without_a_deployment_answers_503_then_serves_once_deployed(agents, worker, digits):
+    ((phone, port),) = _serving_agents(agents, "phone")
+    x = _sample(1)
+    name = digits.inputs[0]["name"]
+    body = {
+        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
+    }
+    url = f"http://127.0.0.1:{port}/v2/models/{digits.name}"
+    first = requests.post(url + "/infer", json=body, timeout=10)
+    assert first.status_code == 503, first.text
+    assert int(first.headers["Retry-After"]) >= 1
+    # The agent asked once; the control plane planned and deployed a serving session for it.
+    wait_until(
+        lambda: requests.get(url + "/ready", timeout=5).status_code == 200, timeout=30, message="ready"
+    )
+    assert Session.objects.filter(source_id=phone.device_id, serve__isnull=False).count() == 1
+    answer = requests.post(url + "/infer", json=body, timeout=10)
+    assert answer.status_code == 200, answer.text
+    out = answer.json()["outputs"][0]
+    assert np.allclose(np.array(out["data"]).reshape(out["shape"]), full_model_output(digits, x), atol=1e-5)
+    # wait_s: a caller may wait for the route instead of retrying.
+    waited = requests.post(url + "/infer", json={**body, "parameters": {"wait_s": 5}}, timeout=10)
+    assert waited.status_code == 200
