@@ -175,6 +175,8 @@ SKIP = {
     'curl -s -H "Authorization: Token $KEY" -F model=digits-cnn -F source=$PHONE -F input=@x.npy '
     "http://127.0.0.1:8000/api/jobs/": LIVE_API,
     'curl -s -H "Authorization: Token $KEY" -o out.npy http://127.0.0.1:8000/api/jobs/1/output.npy': LIVE_API,
+    "edgeorch-agent run --config agent.json --serve-port 8001": "an enrolled device's agent, serving; "
+    "tests/test_serving_e2e.py starts agents so and calls their endpoint",
 }
 
 COMMANDS = documented_commands()
