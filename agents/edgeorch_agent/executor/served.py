@@ -256,7 +256,8 @@ class Serving:
         timeout = _timeout(parameters, self.request_timeout)
         started = time.time()
         done: Done | None = None
-        error, failure = None, Failed
+        error: str | None = None
+        failure: type[ServeError] = Failed
         try:
             await self.source.enter(route, request_id, session_id, array, origin=origin)
             served.sent += 1
