@@ -103,14 +103,34 @@ def test_tritonclient_runs_a_two_stage_split_served_at_the_source(agents, worker
     with pytest.raises(InferenceServerException):
         client.get_model_metadata("no-such-model")
 
+    # The same protocol on the control plane, forwarded to the source's endpoint (same auth as the API).
+    plane = triton.InferenceServerClient(api.base.removeprefix("http://"))
+    auth = {"Authorization": api.headers["Authorization"], "Edgeorch-Source": phone.device_id}
+    tensor = triton.InferInput(name, list(x.shape), "FP32")
+    tensor.set_data_from_numpy(x)
+    result = plane.infer(digits.name, [tensor], headers=auth)
+    assert np.allclose(result.as_numpy(digits.outputs[0]["name"]), expected, atol=1e-5)
+    assert plane.get_model_metadata(digits.name, headers=auth)["name"] == digits.name
+    forwarded = requests.post(
+        f"{api.base}/v2/models/{digits.name}/infer?source=phone", json=body, headers=api.headers, timeout=10
+    )
+    assert forwarded.status_code == 200, forwarded.text
+    anonymous = requests.post(f"{api.base}/v2/models/{digits.name}/infer?source=phone", json=body, timeout=10)
+    assert anonymous.status_code == 401
+    nowhere = requests.post(
+        f"{api.base}/v2/models/{digits.name}/infer", json=body, headers=api.headers, timeout=10
+    )
+    assert nowhere.status_code == 400 and "source" in nowhere.json()["error"]
+    plane.close()
+
     # The two stages ran on the two agents, and the control plane heard of every request after the fact.
     session = Session.objects.get(pk=session_id)
     assert [s["device"] for s in session.deployment.stages] == [phone.device_id, edge.device_id]
     frames = wait_until(
-        lambda: (rows := list(Frame.objects.filter(session_id=session_id))) and len(rows) >= 3 and rows,
+        lambda: (rows := list(Frame.objects.filter(session_id=session_id))) and len(rows) >= 5 and rows,
         message="the served requests' traces",
     )
-    assert len(frames) == 3 and all(f.ok for f in frames)
+    assert len(frames) == 5 and all(f.ok for f in frames)
     assert {e["device"] for f in frames for e in f.trace} == {phone.device_id, edge.device_id}
     client.close()
 

@@ -47,6 +47,8 @@ class DeviceSerializer(serializers.ModelSerializer):
             "inventory",
             "dataplane_host",
             "dataplane_port",
+            "serve_host",
+            "serve_port",
             "last_seq",
             "dropped_records",
             "liveness",

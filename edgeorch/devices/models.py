@@ -98,6 +98,9 @@ class Device(models.Model):
     inventory = models.JSONField(default=dict, blank=True)
     dataplane_host = models.CharField(max_length=255, blank=True)
     dataplane_port = models.PositiveIntegerField(null=True, blank=True)
+    # Its inference endpoint (docs/serving.md), where open: the control plane's /v2 proxy forwards there.
+    serve_host = models.CharField(max_length=255, blank=True)
+    serve_port = models.PositiveIntegerField(null=True, blank=True)
     # The Channels channel of the live agent connection, so the control plane can talk to the agent.
     channel_name = models.CharField(max_length=200, blank=True, editable=False)
     # Highest telemetry seq stored, and how many records the agent reported dropping (buffer overflow).

@@ -154,9 +154,12 @@ def record_hello(device: Device, hello, channel_name: str) -> Device:
         device.dataplane_port = hello.dataplane["port"]
     if hello.profile:
         device.profile = hello.profile[:64]
+    serve = hello.serve or {}
+    device.serve_host, device.serve_port = str(serve.get("host", ""))[:255], serve.get("port")
     device.connected_at = now
     device.last_seen = now
     fields = ["hostname", "agent_version", "inventory", "dataplane_host", "dataplane_port", "profile"]
+    fields += ["serve_host", "serve_port"]
     fields += ["channel_name", "connected_at", "last_seen", "status"]
     with transaction.atomic():
         # Lock the row: revocation, or another connection of the same device saying hello, may race this.
