@@ -84,7 +84,8 @@ class Fleet:
         self.procs.append(proc)
         return proc
 
-    def start(self, tokens: list[str]) -> list[str]:
+    def start(self, tokens: list[str], agent_args: list[list[str]] | None = None) -> list[str]:
+        """Daphne, the worker and one agent per token (``agent_args``: each agent's extra ``run`` flags)."""
         import requests
 
         self.spawn("daphne", [str(ROOT / "scripts/web.sh")], {**self.env, "PORT": str(self.port)})
@@ -106,7 +107,8 @@ class Fleet:
             ],
         )
         ids = []
-        for name, token in zip(("agent-a", "agent-b"), tokens, strict=True):
+        extra = agent_args or [[] for _ in tokens]
+        for name, token, flags in zip(("agent-a", "agent-b"), tokens, extra, strict=True):
             config = self.workdir / f"{name}.json"
             subprocess.run(
                 [
@@ -124,7 +126,7 @@ class Fleet:
                 check=True,
                 capture_output=True,
             )
-            self.spawn(name, [str(BIN / "edgeorch-agent"), "run", "--config", str(config)])
+            self.spawn(name, [str(BIN / "edgeorch-agent"), "run", "--config", str(config), *flags])
             ids.append(json.loads(config.read_text())["device_id"])
         return ids
 

@@ -15,10 +15,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from edgeorch.dashboard.routing import websocket_urlpatterns as dashboard_ws  # noqa: E402
 from edgeorch.gateway.routing import websocket_urlpatterns as agents_ws  # noqa: E402
+from edgeorch.serving.proxy import InferenceRouter  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # /v2 (the Open Inference Protocol, forwarded to a source's endpoint) skips Django: it is a hot path.
+        "http": InferenceRouter(django_asgi_app),
         # Agents authenticate with their device credential (not cookies), so no origin check applies to them;
         # the dashboard socket goes through the session middleware and checks the user itself.
         "websocket": AuthMiddlewareStack(URLRouter(agents_ws + dashboard_ws)),

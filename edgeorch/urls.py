@@ -7,15 +7,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from edgeorch.devices import views as device_views
-from edgeorch.serving import proxy as serving_proxy
 
 PAGE_APPS = {"catalog": "models/", "plans": "plans/", "jobs": "runs/"}
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("edgeorch.api.urls")),
-    path("v2", serving_proxy.v2),
-    path("v2/", include("edgeorch.serving.urls")),  # the Open Inference Protocol, forwarded to sources
     path("agent/install.sh", device_views.install_script, name="agent-install"),
     path("agent/edgeorch-agent.tar.gz", device_views.agent_package, name="agent-package"),
     path(
