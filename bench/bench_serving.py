@@ -159,15 +159,16 @@ def concurrent(host: str, port: int, path: str, body: bytes, headers: dict, clie
     return len(latencies) / elapsed, statistics.median(ordered) * 1e3, p99 * 1e3
 
 
-def traced(session_id: str, ids: list[int]) -> dict[int, list]:
+def traced(session_id: str, ids: list[int]) -> dict[int, tuple[list, float]]:
+    """request id -> (its trace, the latency its agent measured from entering the route to the answer)."""
     from edgeorch.jobs.models import Frame
 
     wanted = set(ids)
-    rows = wait_until(
+    return wait_until(
         lambda: (
             (
                 found := {
-                    f.request_id: f.trace
+                    f.request_id: (f.trace, f.latency_s)
                     for f in Frame.objects.filter(session_id=session_id, request_id__in=wanted)
                 }
             )
@@ -177,12 +178,15 @@ def traced(session_id: str, ids: list[int]) -> dict[int, list]:
         what="the requests' traces",
         interval=0.1,
     )
-    return rows
 
 
-def work_s(trace: list) -> tuple[float, float]:
-    """The trace's compute and transfer seconds."""
-    return sum(t.get("compute_s", 0.0) for t in trace), sum(t.get("transfer_s", 0.0) or 0.0 for t in trace)
+def work_s(trace: list) -> tuple[float, float, float]:
+    """The trace's compute, data-plane transfer and encoding-for-the-hop seconds."""
+    return (
+        sum(t.get("compute_s", 0.0) for t in trace),
+        sum(t.get("transfer_s", 0.0) or 0.0 for t in trace),
+        sum(t.get("serialize_s", 0.0) or 0.0 for t in trace),
+    )
 
 
 def main() -> None:
@@ -261,10 +265,18 @@ def main() -> None:
             output_bytes = sum(int(np.prod(o["shape"])) * 4 for o in model.outputs)  # float32 outputs
 
             def overhead(samples, traces=traces):
-                return [t - sum(work_s(traces[rid])) for t, rid in samples]
+                """Response time - compute - transfer (the issue's definition)."""
+                return [t - sum(work_s(traces[rid][0])[:2]) for t, rid in samples]
+
+            def breakdown(traces=traces, direct=direct):
+                """Medians (ms) of where one client's untraced time goes."""
+                http = [t - traces[rid][1] for t, rid in direct]  # HTTP in and out, parsing, checks
+                encode = [work_s(traces[rid][0])[2] for _, rid in direct]
+                route = [traces[rid][1] - sum(work_s(traces[rid][0])) for _, rid in direct]
+                return [statistics.median(v) * 1e3 for v in (http, encode, route)]
 
             stage_compute = [
-                statistics.median(traces[rid][k]["compute_s"] for _, rid in direct) for k in range(2)
+                statistics.median(traces[rid][0][k]["compute_s"] for _, rid in direct) for k in range(2)
             ]
             bare = bare_ms(model, 20, 1)
             tcp = tcp_ms(len(body), output_bytes, 200)
@@ -280,6 +292,7 @@ def main() -> None:
                     f"{tcp:.3f}",
                     f"{endpoint_ms:.2f}",
                     f"{statistics.median(overhead(direct)) * 1e3:.3f}",
+                    *(f"{v:.3f}" for v in breakdown()),
                     f"{proxy_ms:.2f}",
                     f"{proxy_ms - endpoint_ms:.2f}",
                     f"{jobs['total_ms']:.2f}",
@@ -312,6 +325,9 @@ def main() -> None:
             "bare TCP ms",
             "endpoint ms",
             "endpoint overhead ms",
+            "of which: HTTP, parse, answer ms",
+            "encode for the hop ms",
+            "hand-overs, DONE hop ms",
             "/v2 proxy ms",
             "proxy − endpoint ms",
             "POST /api/jobs/ ms",
@@ -328,10 +344,12 @@ def main() -> None:
 onnxruntime thread each); each model served at agent-a on a 2-stage split at its middle block (agent-a, then
 agent-b), binary OIP requests from this process over a kept-alive connection. Medians over {args.requests}
 requests per one-client column. *endpoint overhead*: the response time minus the stages' compute and the
-data plane's transfer, from each request's own trace. *bare TCP*: the same bytes out and back between two
-processes. *POST /api/jobs/*: submission to stored result of a one-shot job on the same split (median of
-{args.jobs}). Concurrency: {args.seconds:g} s per level, each client on its own connection; the slowest
-stage's capacity is 1 / its median compute in the one-client run.
+data plane's transfer, from each request's own trace, and where it goes: the HTTP exchange (response time
+minus the agent's own enter-to-answer latency), encoding the activation for the hop, and the rest of the
+route (thread hand-overs, queues, the DONE frame back to the source). *bare TCP*: the same bytes out and back
+between two processes. *POST /api/jobs/*: submission to stored result of a one-shot job on the same split
+(median of {args.jobs}). Concurrency: {args.seconds:g} s per level, each client on its own connection; the
+slowest stage's capacity is 1 / its median compute in the one-client run.
 
 {one}
 
