@@ -4,6 +4,8 @@ processes, planned and deployed by the control plane (Daphne, a Celery worker, P
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pytest
 import requests
@@ -158,3 +160,44 @@ def test_an_agent_without_a_deployment_answers_503_then_serves_once_deployed(age
     # wait_s: a caller may wait for the route instead of retrying.
     waited = requests.post(url + "/infer", json={**body, "parameters": {"wait_s": 5}}, timeout=10)
     assert waited.status_code == 200
+
+
+def test_served_requests_traces_reach_the_database_exactly_once_across_an_agent_restart(
+    agents, worker, digits
+):
+    ((phone, port),) = _serving_agents(agents, "phone")
+    x = _sample(2)
+    name = digits.inputs[0]["name"]
+    body = {
+        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
+    }
+    url = f"http://127.0.0.1:{port}/v2/models/{digits.name}/infer"
+    with requests.Session() as http:
+        first = http.post(url, json={**body, "parameters": {"wait_s": 30}}, timeout=40)
+        assert first.status_code == 200, first.text
+        for _ in range(4):
+            assert http.post(url, json=body, timeout=10).status_code == 200
+    phone.stop(signal.SIGKILL)  # before its next report is due (every 0.5 s), or just after: either way
+    session = Session.objects.get(source_id=phone.device_id, serve__isnull=False)
+    spool = phone.config.with_name(f"{phone.config.stem}.traces")
+    spooled = sum(len(p.read_bytes().splitlines()) for p in spool.glob("*.jsonl"))
+    stored = Frame.objects.filter(session=session).count()
+    assert stored + spooled >= 5  # every trace is in the database or on the agent's disk
+
+    phone.start("--serve-port", str(port))
+    wait_until(
+        lambda: Frame.objects.filter(session=session).count() == 5 and not list(spool.glob("*.jsonl")),
+        timeout=30,
+        message="the spooled traces sent again and acknowledged",
+    )
+    assert sorted(Frame.objects.filter(session=session).values_list("request_id", flat=True)) == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
+    # The restarted agent serves again (a new serving session: the old one ended with its source).
+    again = requests.post(url, json={**body, "parameters": {"wait_s": 30}}, timeout=40)
+    assert again.status_code == 200, again.text
+    assert Frame.objects.filter(session=session).count() == 5

@@ -197,6 +197,7 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         serve_port=args.serve_port,
         serve_in_flight=max(1, args.serve_in_flight),
         serve_queue=max(0, args.serve_queue),
+        spool_dir=path.with_name(f"{path.stem}.traces"),
     )
     agent = Agent(config, Sampler(_collectors(device)), options)
     return asyncio.run(_run_until_signalled(agent))

@@ -122,6 +122,7 @@ class AgentOptions:
     serve_port: int | None = None
     serve_in_flight: int = 8  # requests per served model in its pipeline at once
     serve_queue: int = 64  # requests per served model waiting beyond those (then 429)
+    spool_dir: Path | None = None  # served requests' traces until stored (executor.spool); None: memory only
 
 
 class AckTimeout(Exception):
@@ -188,9 +189,11 @@ class Agent:
             serve_in_flight=self.options.serve_in_flight,
             serve_queue=self.options.serve_queue,
             server_url=config.server,
+            spool_dir=self.options.spool_dir,
         )
         self._endpoint = HttpServer(Endpoint(self.executor.serving, lambda: self._ws is not None))
         self.serve_address: tuple[str, int] | None = None
+        self._resending: asyncio.Task[int] | None = None
         # The listener announced in hello is the one that accepts the executor's activations.
         self._dataplane = DataplaneServer(
             secrets=self.executor.secret_for,
@@ -331,6 +334,8 @@ class Agent:
                 welcome.heartbeat_timeout,
             )
         self.executor.address = (self._advertised_host(ws), self._advertised_port())
+        # Spooled traces go again once the outbox drains (a task: the outbox is bounded and not drained yet).
+        self._resending = asyncio.create_task(self.executor.serving.resend(), name="resend-traces")
         flight = _Flight()
         send_lock = asyncio.Lock()
         await _until_first_done(

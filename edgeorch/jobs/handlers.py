@@ -25,8 +25,13 @@ def deploy_status(device_pk, message: p.DeployStatus) -> None:
 
 
 @handles(p.StreamReport)
-def stream_report(device_pk, message: p.StreamReport) -> None:
-    sessions.record_frames(message.session_id, message.frames, device_pk)
+def stream_report(device_pk, message: p.StreamReport) -> p.ReportAck | None:
+    """A batch of frames; a serving session's (``batch`` set) is acknowledged once stored, so its agent can
+    forget it (frames are stored once per request: a batch resent after a lost ack stores nothing twice)."""
+    stored = sessions.record_frames(message.session_id, message.frames, device_pk)
+    if message.batch is None:
+        return None
+    return p.ReportAck(message.session_id, message.batch, stored)
 
 
 @handles(p.StreamDone)

@@ -160,6 +160,21 @@ class StreamReport(Message, tag="stream_report"):
 
     session_id: str
     frames: list[Object]
+    batch: Annotated[
+        str | None,
+        Meta(
+            description="a serving session's batch, kept on the agent's disk until ``report_ack`` names it "
+            "(resent after a reconnect or a restart; frames are stored once per request_id)"
+        ),
+    ] = None
+
+
+class ReportAck(Message, tag="report_ack"):
+    """The control plane stored the ``stream_report`` whose ``batch`` this names: the agent forgets it."""
+
+    session_id: str
+    batch: str
+    stored: int
 
 
 class StreamDone(Message, tag="stream_done"):
@@ -430,6 +445,7 @@ SERVER_MESSAGES: dict[str, type[Message]] = {
         Shape,
         Tenant,
         ServeStatus,
+        ReportAck,
     )
 }
 for _tag, _cls in {**AGENT_MESSAGES, **SERVER_MESSAGES}.items():
@@ -448,6 +464,7 @@ EXECUTION_MESSAGES = (
     Shape,
     Tenant,
     ServeStatus,
+    ReportAck,
 )
 
 _ENCODER = msgspec.json.Encoder()

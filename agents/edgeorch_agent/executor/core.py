@@ -17,6 +17,7 @@ from edgeorch_wire.protocol import (
     Probe,
     Profile,
     Relayed,
+    ReportAck,
     Run,
     ServeStatus,
     Shape,
@@ -67,6 +68,7 @@ class Executor:
         serve_in_flight: int = 8,
         serve_queue: int = 64,
         server_url: str = "",
+        spool_dir: Path | None = None,
     ):
         self.shared = Shared(
             device_id,
@@ -83,7 +85,9 @@ class Executor:
         self.deployer = Deployer(self.shared, self.pipeline, threads, compute_scale)
         self.source = Source(self.shared, self.deployer, self.router)
         self.streams = Streams(self.shared, self.source, self.router, frame_timeout)
-        self.serving = Serving(self.shared, self.source, serve_in_flight, serve_queue, frame_timeout)
+        self.serving = Serving(
+            self.shared, self.source, serve_in_flight, serve_queue, frame_timeout, spool_dir
+        )
         self.measurements = Measurements(self.shared, metrics or dict, threads, control_probe)
         self.conditions = Conditions(self.shared)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -118,6 +122,7 @@ class Executor:
             StreamStop: self._stream_stop,
             StreamSwitch: self._stream_switch,
             ServeStatus: self.serving.status,
+            ReportAck: self.serving.acked,
             Undeploy: self.deployer.undeploy,
             Profile: self.measurements.profile,
             Probe: self.measurements.probe,

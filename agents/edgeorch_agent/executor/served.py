@@ -19,16 +19,26 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from edgeorch_wire.codecs import CodecError
 from edgeorch_wire.frames import Done
-from edgeorch_wire.protocol import ServeRequest, ServeStatus, Stream, StreamDone, StreamReport, StreamStop
+from edgeorch_wire.protocol import (
+    ReportAck,
+    ServeRequest,
+    ServeStatus,
+    Stream,
+    StreamDone,
+    StreamReport,
+    StreamStop,
+)
 
 from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, StageError
 from .sources import Route, Source
+from .spool import TraceSpool
 from .state import Shared
 
 log = logging.getLogger(__name__)
@@ -109,8 +119,10 @@ class Serving:
         max_in_flight: int = 8,
         max_queue: int = 64,
         request_timeout: float = 60.0,
+        spool_dir: Path | None = None,
     ):
         self.shared = shared
+        self.spool = TraceSpool(spool_dir)
         self.source = source
         self.max_in_flight = max_in_flight
         self.max_queue = max_queue
@@ -301,6 +313,8 @@ class Serving:
         params = {k: parameters[k] for k in ("deadline_s", "priority", "codec") if k in parameters}
         if params:
             entry["parameters"] = params
+        if served.session_id is not None:
+            self.spool.add(served.session_id, entry)
         served.batch.append(entry)
         if len(served.batch) >= REPORT_EVERY:
             asyncio.get_running_loop().create_task(self._flush(served))
@@ -315,11 +329,25 @@ class Serving:
     async def _flush(self, served: Served) -> None:
         if served.batch and served.session_id is not None:
             frames, served.batch = served.batch, []
-            await self.shared.outbox(StreamReport(served.session_id, frames), None)
+            batch = self.spool.seal(served.session_id)
+            await self.shared.outbox(StreamReport(served.session_id, frames, batch), None)
+
+    async def acked(self, message: ReportAck) -> None:
+        self.spool.acked(message.session_id, message.batch)
+
+    async def resend(self) -> int:
+        """After a (re)connection: every spooled batch not acknowledged yet goes again; returns how many."""
+        left = await asyncio.to_thread(self.spool.leftovers)
+        for session_id, batch, frames in left:
+            await self.shared.outbox(StreamReport(session_id, frames, batch), None)
+        if left:
+            log.info("sent %d batches of served requests' traces again", len(left))
+        return len(left)
 
     async def close(self) -> None:
         if self._flusher is not None:
             self._flusher.cancel()
+        self.spool.close()
 
 
 def _timeout(parameters: dict[str, Any], default: float) -> float:
