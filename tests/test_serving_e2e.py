@@ -4,7 +4,9 @@ processes, planned and deployed by the control plane (Daphne, a Celery worker, P
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 
 import numpy as np
 import pytest
@@ -21,8 +23,8 @@ from .support import free_port, full_model_output, wait_until
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-def _serving_agents(agents, *names):
-    """Enrolled agents with their inference endpoint open; returns [(agent, endpoint URL)]."""
+def _serving_agents(agents, *names, in_flight=2, queue=2):
+    """Enrolled agents with their inference endpoint open; returns [(agent, endpoint port)]."""
     started = []
     for name in names:
         _, token = device_services.create_enrollment_token()
@@ -30,7 +32,17 @@ def _serving_agents(agents, *names):
         assert agent.enroll(token).returncode == 0
         port = free_port()
         started.append(
-            (agent.start("--serve-port", str(port), "--serve-in-flight", "2", "--serve-queue", "2"), port)
+            (
+                agent.start(
+                    "--serve-port",
+                    str(port),
+                    "--serve-in-flight",
+                    str(in_flight),
+                    "--serve-queue",
+                    str(queue),
+                ),
+                port,
+            )
         )
     for agent, _ in started:
         wait_until(
@@ -201,3 +213,55 @@ def test_served_requests_traces_reach_the_database_exactly_once_across_an_agent_
     again = requests.post(url, json={**body, "parameters": {"wait_s": 30}}, timeout=40)
     assert again.status_code == 200, again.text
     assert Frame.objects.filter(session=session).count() == 5
+
+
+def test_a_full_queue_answers_429_and_a_stalled_stage_a_504(agents, worker, api, digits):
+    (phone, port), (edge, _) = _serving_agents(agents, "phone", "edge", in_flight=1, queue=0)
+    created = api.post(
+        api.base + "/api/sessions/",
+        json={
+            "model": digits.pk,
+            "source": phone.device_id,
+            "strategy": "split",
+            "params": {"cut": 3, "device": edge.device_id},
+            "serve": True,
+        },
+    )
+    assert created.status_code == 202, created.text
+    url = f"http://127.0.0.1:{port}/v2/models/{digits.name}"
+    wait_until(
+        lambda: requests.get(url + "/ready", timeout=5).status_code == 200, timeout=30, message="ready"
+    )
+    x = _sample(0)
+    name = digits.inputs[0]["name"]
+    body = {
+        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
+    }
+    assert requests.post(url + "/infer", json=body, timeout=10).status_code == 200
+    os.killpg(edge.proc.pid, signal.SIGSTOP)  # the second stage stalls: a request stays in flight
+    try:
+        stalled = {}
+        waiting = threading.Thread(
+            target=lambda: stalled.update(
+                r=requests.post(url + "/infer", json={**body, "parameters": {"deadline_s": 3}}, timeout=20)
+            )
+        )
+        waiting.start()
+        wait_until(
+            lambda: requests.get(url, timeout=5).json()["parameters"]["in_flight"] == 1,
+            message="the stalled request in flight",
+        )
+        full = requests.post(url + "/infer", json=body, timeout=10)
+        assert full.status_code == 429, full.text
+        assert int(full.headers["Retry-After"]) >= 1 and "in flight" in full.json()["error"]
+        waiting.join(20)
+        assert stalled["r"].status_code == 504 and "no answer" in stalled["r"].json()["error"]
+    finally:
+        os.killpg(edge.proc.pid, signal.SIGCONT)
+    # The refused request was counted nowhere as served; the stalled one is reported failed.
+    session_id = created.json()["id"]
+    frames = wait_until(
+        lambda: (rows := list(Frame.objects.filter(session_id=session_id))) and len(rows) >= 2 and rows,
+        message="the traces",
+    )
+    assert sorted(f.ok for f in frames) == [False, True]

@@ -98,6 +98,7 @@ class Served:
     ok: int = 0
     slots: asyncio.Semaphore | None = None
     waiting: int = 0
+    running: int = 0  # requests in the pipeline now
     refused: int = 0  # requests refused because the queue was full
     batch: list[dict[str, Any]] = field(default_factory=list)
 
@@ -251,9 +252,11 @@ class Serving:
             await served.slots.acquire()
         finally:
             served.waiting -= 1
+        served.running += 1
         try:
             return await self._run(served, array, parameters)
         finally:
+            served.running -= 1
             served.slots.release()
 
     async def _run(self, served: Served, array: np.ndarray, parameters: dict[str, Any]) -> Reply:
@@ -265,6 +268,9 @@ class Serving:
         loop = asyncio.get_running_loop()
         waiter = self.shared.waiters[key] = loop.create_future()
         origin = {**(self.shared.origin() or {"device_id": self.shared.device_id}), "reply": True}
+        passed = _passed_on(parameters)
+        if passed:
+            origin["params"] = passed  # travels with the request's activations to every stage
         timeout = _timeout(parameters, self.request_timeout)
         started = time.time()
         done: Done | None = None
@@ -310,7 +316,7 @@ class Serving:
             "error": error,
             "output": done.output if done else None,
         }
-        params = {k: parameters[k] for k in ("deadline_s", "priority", "codec") if k in parameters}
+        params = _passed_on(parameters)
         if params:
             entry["parameters"] = params
         if served.session_id is not None:
@@ -348,6 +354,15 @@ class Serving:
         if self._flusher is not None:
             self._flusher.cancel()
         self.spool.close()
+
+
+def _passed_on(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The request parameters its stages (and its trace) carry: deadline, priority, codec (JSON scalars)."""
+    return {
+        k: v
+        for k in ("deadline_s", "priority", "codec")
+        if isinstance(v := parameters.get(k), str | int | float) and not isinstance(v, bool)
+    }
 
 
 def _timeout(parameters: dict[str, Any], default: float) -> float:

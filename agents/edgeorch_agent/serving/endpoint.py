@@ -112,7 +112,14 @@ def _metadata(served: Served) -> dict[str, Any]:
         "platform": "edgeorch_split_onnx",
         "inputs": oip.tensor_metadata(served.inputs),
         "outputs": oip.tensor_metadata(served.outputs),
-        "parameters": {"state": served.state, **({"reason": served.reason} if served.reason else {})},
+        "parameters": {
+            "state": served.state,
+            **({"reason": served.reason} if served.reason else {}),
+            "in_flight": served.running,
+            "queued": served.waiting,
+            "refused": served.refused,
+            "served": served.sent,
+        },
     }
 
 
