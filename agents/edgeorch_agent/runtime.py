@@ -25,12 +25,12 @@ import os
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urljoin
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import numpy as np
 from edgeorch_wire.codecs import CODECS
