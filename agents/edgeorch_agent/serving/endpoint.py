@@ -6,6 +6,9 @@ this agent serves at the source (``executor.served``).
     GET  /v2/models/{name}[/versions/{v}]          model metadata: inputs and outputs (name, datatype, shape)
     GET  /v2/models/{name}[/versions/{v}]/ready    200 when a route is deployed, else 503
     POST /v2/models/{name}[/versions/{v}]/infer    JSON tensors or the binary tensor data extension
+    POST /v2/sessions/{id}/frames                  (edgeorch) one frame for a stream session whose input is
+                                                   ``pushed``: a .npy uint8 image, or a PNG/JPEG (OpenCV)
+    POST /v2/sessions/{id}/end                     (edgeorch) no more frames: the session ends once they ran
 
 Request parameters edgeorch reads: ``wait_s`` (wait this long for a route being deployed instead of a 503),
 ``deadline_s`` or Triton's ``timeout`` (microseconds; the request fails with 504 when no answer came by
@@ -16,16 +19,21 @@ queue is full; ``Retry-After``), 503 (no route yet; ``Retry-After``), 504 (no an
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .. import __version__
+from ..executor.inputs import InputError, _cv2
 from ..executor.served import Served, ServeError, Serving
 from . import oip
 from .http import Request, Response
 
+SESSION_PATH = re.compile(r"^/v2/sessions/(?P<session>[^/]+)/(?P<action>frames|end)$")
 MODEL_PATH = re.compile(
     r"^/v2/models/(?P<name>[^/]+)(?:/versions/(?P<version>[^/]+))?(?P<action>/ready|/infer)?$"
 )
@@ -47,6 +55,11 @@ class Endpoint:
         if path == "/v2/health/ready":
             ready = self.ready()
             return self._only(request, "GET") or Response.json(200 if ready else 503, {"ready": ready})
+        pushed = SESSION_PATH.match(path)
+        if pushed is not None:
+            return self._only(request, "POST") or await self._push(
+                request, pushed["session"], pushed["action"]
+            )
         match = MODEL_PATH.match(path)
         if match is None:
             return Response.error(404, f"no such endpoint: {request.method} {request.path}")
@@ -70,6 +83,19 @@ class Endpoint:
         if request.method == method:
             return None
         return Response.error(405, f"{request.path} takes {method}, not {request.method}", Allow=method)
+
+    async def _push(self, request: Request, session_id: str, action: str) -> Response:
+        frames = self.serving.shared.pushed.get(session_id)
+        if frames is None:
+            return Response.error(404, f"no stream session {session_id!r} takes pushed frames on this device")
+        if action == "end":
+            await frames.close()
+            return Response.json(200, {"session": session_id, "ended": True})
+        try:
+            await frames.push(_image(request))
+        except InputError as exc:
+            return Response.error(400, str(exc))
+        return Response.json(202, {"session": session_id, "accepted": True})
 
     async def _infer(self, request: Request, name: str, version: str | None) -> Response:
         try:
@@ -103,6 +129,23 @@ class Endpoint:
             "application/octet-stream",
             {"Inference-Header-Content-Length": str(header_length)},
         )
+
+
+def _image(request: Request) -> np.ndarray:
+    """The pushed frame: a .npy array, or an encoded image (PNG, JPEG, … through OpenCV)."""
+    kind = request.headers.get("content-type", "application/x-npy").split(";")[0].strip().lower()
+    if kind in ("application/x-npy", "application/octet-stream"):
+        try:
+            return np.load(io.BytesIO(request.body), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise InputError(f"the body is not a .npy array: {exc}") from None
+    if kind.startswith("image/"):
+        cv2 = _cv2()
+        image = cv2.imdecode(np.frombuffer(request.body, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise InputError(f"the body is not a decodable {kind}")
+        return image
+    raise InputError(f"send a frame as application/x-npy or image/*, not {kind}")
 
 
 def _metadata(served: Served) -> dict[str, Any]:
