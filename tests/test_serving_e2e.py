@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import requests
 import tritonclient.http as triton
+from edgeorch_agent.serving.client import Client, EndpointError
 from tritonclient.utils import InferenceServerException
 
 from edgeorch.devices import services as device_services
@@ -172,6 +173,14 @@ def test_an_agent_without_a_deployment_answers_503_then_serves_once_deployed(age
     # wait_s: a caller may wait for the route instead of retrying.
     waited = requests.post(url + "/infer", json={**body, "parameters": {"wait_s": 5}}, timeout=10)
     assert waited.status_code == 200
+    # The agent package's own client: numpy in, numpy out.
+    with Client(f"http://127.0.0.1:{port}") as client:
+        assert client.live() and client.ready(digits.name)
+        outputs = client.infer(digits.name, x, deadline_s=10)
+        assert np.allclose(outputs[digits.outputs[0]["name"]], full_model_output(digits, x), atol=1e-5)
+        with pytest.raises(EndpointError) as refused:
+            client.infer(digits.name, x.astype(np.float64))
+        assert refused.value.status == 400 and "FP32" in refused.value.message
 
 
 def test_served_requests_traces_reach_the_database_exactly_once_across_an_agent_restart(
