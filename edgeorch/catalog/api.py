@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from edgeorch.api.permissions import IsOperatorOrReadOnly
@@ -68,6 +68,7 @@ class MLModelSerializer(serializers.ModelSerializer):
             "macs",
             "accuracy",
             "exits",
+            "preprocess",
             "cut_count",
             "created_at",
             "download_url",
@@ -92,6 +93,19 @@ class UploadSerializer(serializers.Serializer):
     version = serializers.CharField(max_length=40, default="1")
     task = serializers.ChoiceField(choices=ModelTask.choices, default=ModelTask.OTHER)
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    preprocess = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text='How stream frames become its input, e.g. {"resize": [224, 224], "color": "rgb"} '
+        "(edgeorch_wire.preprocess; none: frames go as they are)",
+    )
+
+
+class PreprocessSerializer(serializers.Serializer):
+    preprocess = serializers.JSONField(
+        allow_null=True, help_text="The spec (edgeorch_wire.preprocess), or null: frames go as they are"
+    )
 
 
 class SegmentSerializer(serializers.ModelSerializer):
@@ -127,7 +141,8 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         try:
             model = services.upload_model(data.pop("file"), user=request.user, **data)
         except ModelValidationError as exc:
-            raise ValidationError({"file": [str(exc)]}) from None
+            field = "preprocess" if str(exc).startswith("preprocess") else "file"
+            raise ValidationError({field: [str(exc)]}) from None
         body = MLModelDetailSerializer(model, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -138,6 +153,19 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         except services.ModelInUse as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=PreprocessSerializer, responses={200: MLModelDetailSerializer})
+    @action(detail=True, methods=["put"], parser_classes=[JSONParser])
+    def preprocess(self, request, pk=None):
+        """Set how stream frames become the model's input: ``{"preprocess": spec or null}``; 400 saying what
+        is wrong with a spec, or why it cannot make the model's input."""
+        form = PreprocessSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            model = services.set_preprocess(self.get_object(), form.validated_data["preprocess"])
+        except ModelValidationError as exc:
+            raise ValidationError({"preprocess": [str(exc)]}) from None
+        return Response(MLModelDetailSerializer(model, context={"request": request}).data)
 
     @extend_schema(responses=CutPointSerializer(many=True))
     @action(detail=True, methods=["get"])

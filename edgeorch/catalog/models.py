@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from .choices import CutKind, ModelSource, ModelTask
+from .preprocessing import check
 
 
 def artifact_path(sha256: str) -> Path:
@@ -25,6 +27,8 @@ class MLModel(models.Model):
 
     ``blocks`` is the planner's input: one dict per block between consecutive cut points (see
     ``graph.Block``), with MACs, MACs and op counts per category, parameter bytes and the bytes in and out.
+    ``preprocess`` is checked on every save (``preprocessing.check``: a ``ValidationError`` saying what is
+    wrong) and stored normalised.
     """
 
     name = models.CharField(max_length=100)
@@ -45,6 +49,12 @@ class MLModel(models.Model):
     op_histogram = models.JSONField(default=dict)
     accuracy = models.FloatField(null=True, blank=True, help_text="Measured test accuracy, where known")
     exits = models.JSONField(default=list, blank=True, help_text="Early exits: [{output, accuracy}]")
+    preprocess = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="How a stream's frames become the model's input (edgeorch_wire.preprocess: resize, color, "
+        "scale, mean, std, layout, dtype); null: frames go as they are",
+    )
     blocks = models.JSONField(default=list)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -58,9 +68,19 @@ class MLModel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.preprocess = check(self.preprocess, self.inputs)
+        super().save(*args, **kwargs)
+
     @property
     def artifact_path(self) -> Path:
         return artifact_path(self.sha256)
+
+    def clean(self) -> None:
+        try:
+            self.preprocess = check(self.preprocess, self.inputs)
+        except ValidationError as exc:
+            raise ValidationError({"preprocess": exc.messages}) from None
 
 
 class CutPoint(models.Model):

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import onnx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from . import graph, segments, zoo
+from . import graph, preprocessing, segments, zoo
 from .choices import ModelSource, ModelTask
 from .models import CutPoint, MLModel, Segment, artifact_path, segment_path
 from .validation import ModelValidationError, ValidatedModel, validate_model_bytes
@@ -49,17 +50,25 @@ def register_model(
     exits: list | None = None,
     uploaded_by=None,
     max_bytes: int | None = None,
+    preprocess: dict | None = None,
 ) -> MLModel:
-    """Validate, store and analyse a model; raises ``ModelValidationError`` and leaves nothing behind."""
+    """Validate, store and analyse a model; raises ``ModelValidationError`` and leaves nothing behind.
+    ``preprocess``: how stream frames become its input (a zoo model without one gets the zoo's)."""
     _refuse_duplicate_name(name, version)
     valid = validate_model_bytes(data, max_bytes=max_bytes or settings.MODEL_UPLOAD_MAX_BYTES)
     _refuse_duplicate_file(valid)
+    if preprocess is None and source == ModelSource.BUILTIN:
+        preprocess = preprocessing.zoo_default(name)
+    try:
+        preprocess = preprocessing.check(preprocess, [t.as_dict() for t in valid.analysis.inputs])
+    except ValidationError as exc:
+        raise ModelValidationError(" ".join(exc.messages)) from None
     path = artifact_path(valid.sha256)
     created = _write_atomically(path, valid.data)
     try:
         with transaction.atomic():
             model = _create_rows(
-                valid, name, version, task, source, description, accuracy, exits, uploaded_by
+                valid, name, version, task, source, description, accuracy, exits, uploaded_by, preprocess
             )
     except IntegrityError as exc:  # a concurrent upload of the same name or file won the race
         _remove_if_created(path, created)
@@ -71,7 +80,14 @@ def register_model(
 
 
 def upload_model(
-    file, *, name: str, version: str = "1", task: str = ModelTask.OTHER, description="", user=None
+    file,
+    *,
+    name: str,
+    version: str = "1",
+    task: str = ModelTask.OTHER,
+    description="",
+    user=None,
+    preprocess: dict | None = None,
 ):
     """Register an uploaded file (a Django ``UploadedFile``), refusing it early when it is too big."""
     limit = settings.MODEL_UPLOAD_MAX_BYTES
@@ -88,6 +104,7 @@ def upload_model(
         description=description,
         uploaded_by=user,
         max_bytes=limit,
+        preprocess=preprocess,
     )
 
 
@@ -173,7 +190,20 @@ def _refuse_duplicate_file(valid: ValidatedModel) -> None:
         raise DuplicateModel(f"This file is already in the catalog as {same}.")
 
 
-def _create_rows(valid, name, version, task, source, description, accuracy, exits, uploaded_by) -> MLModel:
+def set_preprocess(model: MLModel, value: dict | None) -> MLModel:
+    """Change how stream frames become the model's input (None: as they are); ``ModelValidationError``
+    saying what is wrong with the spec."""
+    try:
+        model.preprocess = preprocessing.check(value, model.inputs)
+    except ValidationError as exc:
+        raise ModelValidationError(" ".join(exc.messages)) from None
+    model.save(update_fields=["preprocess"])
+    return model
+
+
+def _create_rows(
+    valid, name, version, task, source, description, accuracy, exits, uploaded_by, preprocess=None
+) -> MLModel:
     a = valid.analysis
     model = MLModel.objects.create(
         name=name,
@@ -194,6 +224,7 @@ def _create_rows(valid, name, version, task, source, description, accuracy, exit
         op_histogram=a.op_histogram,
         accuracy=accuracy,
         exits=exits or [],
+        preprocess=preprocess,
         blocks=[_block_dict(b) for b in a.blocks],
         uploaded_by=uploaded_by,
     )

@@ -43,7 +43,7 @@ class PreprocessError(Invalid):
         super().__init__(code, message)
 
 
-class Preprocess(Struct, kw_only=True, omit_defaults=True):
+class Preprocess(Struct, kw_only=True):
     """How a frame (an H×W×3 BGR uint8 image, or H×W gray) becomes the model's input: a batch of one."""
 
     resize: Annotated[list[Size] | None, Meta(description="[height, width]; null: the frame's own size")] = (

@@ -144,7 +144,16 @@ def test_mismatch_says_why_a_spec_cannot_make_a_models_input():
     assert pp.mismatch(pp.parse({}), [1, 3, 224, 224], "float32") is None  # no resize: any frame size
 
 
-def test_a_spec_round_trips_through_json_data_with_defaults_left_out():
+def test_a_spec_round_trips_through_json_data_with_every_field_said():
     spec = pp.parse({"resize": [8, 8], "color": "gray"})
-    assert spec.to_dict() == {"resize": [8, 8], "color": "gray"}
+    assert spec.to_dict() == {
+        "resize": [8, 8],
+        "interpolation": "bilinear",
+        "color": "gray",
+        "scale": 1 / 255,
+        "mean": [],
+        "std": [],
+        "layout": "NCHW",
+        "dtype": "float32",
+    }
     assert pp.parse(spec.to_dict()) == spec
