@@ -129,6 +129,20 @@ class SessionRequestSerializer(RunRequestSerializer):
     max_in_flight = serializers.IntegerField(
         required=False, min_value=1, help_text="Frames in the pipeline at once (default: one per stage)"
     )
+    input = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Frames from the source device: {kind: video|images|camera|pushed, path (video, images; "
+        "a camera's device path or URL), loop (video, images), index (camera)}, each made the model's input "
+        "by its preprocess spec; none: the sample or random tensor, every frame",
+    )
+
+    def validate_input(self, value):
+        try:
+            return submit.check_source(value)
+        except submit.SubmitError as exc:
+            raise ValidationError(str(exc)) from None
 
     def validate(self, attrs):
         if not attrs.get("serve") and attrs.get("rate") is None:
@@ -274,6 +288,12 @@ def stage_rows(plan: dict | None, trace: list[dict]) -> list[dict]:
 
 
 class SessionSerializer(RunSerializer):
+    input = serializers.JSONField(
+        source="input_source",
+        read_only=True,
+        help_text="Where the frames come from on the source: {kind, path, loop, index}; null: the tensor",
+    )
+
     class Meta(RunSerializer.Meta):
         model = Session
         fields = [
@@ -286,6 +306,7 @@ class SessionSerializer(RunSerializer):
             "frames_ok",
             "summary",
             "serve",
+            "input",
         ]
 
 
@@ -319,7 +340,7 @@ class SessionDetailSerializer(SessionSerializer):
 class FrameSerializer(serializers.ModelSerializer):
     class Meta:
         model = Frame
-        fields = ["request_id", "ok", "error", "latency_s", "deadline_met", "trace"]
+        fields = ["request_id", "ok", "error", "latency_s", "deadline_met", "trace", "output"]
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
@@ -399,6 +420,7 @@ class SessionViewSet(RunViewSet):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         extra = {k: data.get(k) for k in ("rate", "frames", "duration_s", "deadline_s", "max_in_flight")}
+        extra["input_source"] = data.get("input")
         if data["serve"]:
             extra.update(rate=1.0, frames=submit.SERVING_FRAMES, serve=submit.serve_spec(data["model"]))
         try:

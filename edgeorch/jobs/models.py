@@ -278,6 +278,12 @@ class Session(Run):
     adaptation = models.JSONField(
         default=dict, blank=True, help_text="adaptive: estimated conditions and the re-planner's bookkeeping"
     )
+    input_source = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Where the frames come from on the source device: {kind: video|images|camera|pushed, path, "
+        "loop, index} (edgeorch_wire.shapes.StreamSource); null: the input tensor, every frame",
+    )
     serve = models.JSONField(
         null=True,
         blank=True,
@@ -310,6 +316,9 @@ class Frame(models.Model):
     latency_s = models.FloatField()
     trace = models.JSONField(default=list)
     deadline_met = models.BooleanField(null=True)
+    output = models.JSONField(
+        null=True, blank=True, help_text="{name, shape, dtype, top_k} of the last stage's first output"
+    )
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -47,6 +47,12 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None):
         report_every = max(1, min(50, round(run.rate / 2)))  # about two reports a second
         if run.strategy == "adaptive":  # re-planning reads the reports: about eight a second
             report_every = max(1, min(50, round(run.rate / 8)))
+        source, spec = None, None
+        if run.input_source is not None:
+            # The source checks each preprocessed frame against the first stage's input, wherever it runs.
+            tensor = first["inputs"][0]
+            source = {**run.input_source, "input": {k: tensor[k] for k in ("name", "shape", "dtype")}}
+            spec = run.model.preprocess
         message = p.Stream(
             str(deployment.pk),
             str(run.pk),
@@ -58,6 +64,8 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None):
             report_every,
             entry,
             serve=run.serve,
+            source=source,
+            preprocess=spec,
         )
     return device, message, data
 

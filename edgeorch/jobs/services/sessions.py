@@ -47,6 +47,7 @@ def _frame_row(session, f: dict) -> Frame:
         latency_s=latency,
         trace=f.get("trace") or [],
         deadline_met=met,
+        output=f.get("output") if isinstance(f.get("output"), dict) else None,
     )
 
 

@@ -4,8 +4,11 @@ what can never run (``SubmitError``)."""
 
 from __future__ import annotations
 
+import msgspec
 from django.conf import settings
+from edgeorch_wire.checks import explain
 from edgeorch_wire.codecs import CODECS
+from edgeorch_wire.shapes import SOURCE_KINDS, StreamSource
 
 from edgeorch import planning
 from edgeorch.devices.choices import DeviceStatus
@@ -49,6 +52,34 @@ def check_request(model, source, strategy: str, params: dict, candidates: list, 
     missing = [str(c) for c in candidates if str(c) not in known]
     if missing:
         raise SubmitError(f"unknown device(s) {', '.join(missing)}")
+
+
+SOURCE_FIELDS = ("kind", "path", "loop", "index")
+
+
+def check_source(value) -> dict | None:
+    """A session's ``input`` ({kind: video|images|camera|pushed, path?, loop?, index?}) checked and
+    normalised, or ``SubmitError`` saying what is wrong. The path is the source device's: only it can say
+    whether the file is there (a missing one fails the session, naming it)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SubmitError("input must be an object: {kind, path?, loop?, index?}")
+    unknown = sorted(set(value) - set(SOURCE_FIELDS))
+    if unknown:
+        raise SubmitError(f"input: unknown field {unknown[0]!r} (known: {', '.join(SOURCE_FIELDS)})")
+    if value.get("kind") not in SOURCE_KINDS:
+        raise SubmitError(f"input.kind must be one of {', '.join(SOURCE_KINDS)}, not {value.get('kind')!r}")
+    try:
+        source = msgspec.convert(value, StreamSource)
+    except msgspec.ValidationError as exc:
+        raise SubmitError(str(explain(exc, StreamSource, value, "input"))) from None
+    checked = {"kind": source.kind, "loop": source.loop}
+    if source.path:
+        checked["path"] = source.path
+    if source.kind == "camera" and not source.path:
+        checked["index"] = source.index
+    return checked
 
 
 def make_input(model, *, upload: bytes | None = None, sample: int | None = None, seed: int = 0):
@@ -120,13 +151,25 @@ def start_session(
     user=None,
     base_url="",
     serve=None,
+    input_source=None,
 ) -> Session:
     """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it.
 
     ``serve`` ({model, version, inputs, outputs}) makes it a serving session: its frames are the requests
-    the source's inference endpoint takes, for as long as the source stays connected (no timeout)."""
+    the source's inference endpoint takes, for as long as the source stays connected (no timeout).
+    ``input_source`` ({kind, path?, loop?, index?}: ``check_source``) takes the frames from a video, images,
+    a camera or a local application on the source device, made the model's input by its preprocess spec;
+    the stream then ends when the source does, if before ``frames``."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
+    input_source = check_source(input_source)
+    if input_source is not None and serve is not None:
+        raise SubmitError("a serving session's frames are its endpoint's requests: it takes no input")
+    if input_source is not None and model.preprocess is None:
+        raise SubmitError(
+            f"{model} has no preprocess spec, so frames from a {input_source['kind']} source cannot become "
+            f"its input: set one (PUT /api/models/{model.pk}/preprocess/)"
+        )
     if not rate > 0:
         raise SubmitError("rate must be positive (frames per second)")
     count = frames if frames is not None else round((duration_s or 0) * rate)
@@ -157,6 +200,7 @@ def start_session(
         base_url=base_url or settings.PUBLIC_URL,
         created_by=user,
         serve=serve,
+        input_source=input_source,
     )
 
 
