@@ -4,6 +4,8 @@ what can never run (``SubmitError``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from django.conf import settings
 from edgeorch_wire.checks import explain
@@ -74,7 +76,7 @@ def check_source(value) -> dict | None:
         source = msgspec.convert(value, StreamSource)
     except msgspec.ValidationError as exc:
         raise SubmitError(str(explain(exc, StreamSource, value, "input"))) from None
-    checked = {"kind": source.kind, "loop": source.loop}
+    checked: dict[str, Any] = {"kind": source.kind, "loop": source.loop}
     if source.path:
         checked["path"] = source.path
     if source.kind == "camera" and not source.path:
