@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from edgeorch_agent.executor.inputs import ImageFolder, InputError, Pushed, VideoFile, open_source
 from edgeorch_wire import preprocess
-from edgeorch_wire.protocol import Deploy, Stream
+from edgeorch_wire.protocol import Deploy, Stream, StreamSwitch
 from execution_fixtures import chain_stages, conv_chain, file_server, node, npy, run_model
 
 cv2 = pytest.importorskip("cv2")
@@ -322,3 +322,46 @@ def test_a_stream_without_a_source_sends_its_input_tensor_every_frame_as_before(
         expected = run_model(files.files["full"], np.zeros((1, 3, 8, 8), np.float32))
     assert not errors and (done.frames_sent, done.frames_ok) == (5, 5)
     assert {f["output"]["top_k"][0][0] for f in frames} == {int(np.argmax(expected))}
+
+
+def test_a_stream_switch_keeps_the_source_the_next_frames_go_on_from_where_it_was(tmp_path, caplog):
+    caplog.set_level("INFO", logger="edgeorch_agent.executor.streams")
+    video = make_video(tmp_path / "clip.avi")
+
+    async def scenario(files):
+        async with node("alice", tmp_path) as alice:
+            for deployment in ("dep-1", "dep-2"):
+                stages = chain_stages(files, [alice.hop(), alice.hop(), None])
+                await alice.executor.handle(Deploy(deployment, f"secret-{deployment}", stages, 1))
+            await alice.wait_for("deploy_status", 2)
+            message = Stream(
+                "dep-1",
+                "s",
+                0,
+                files.url("input.npy"),
+                20.0,
+                100,
+                1,
+                1,
+                source={"kind": "video", "path": str(tmp_path / "clip.avi")},
+                preprocess=SPEC,
+            )
+            await alice.executor.handle(message)
+            await asyncio.sleep(0.15)
+            await alice.executor.handle(StreamSwitch("s", "dep-2", 0, "sw-1"))
+            (done,) = await alice.wait_for("stream_done", timeout=20)
+            frames = sorted(
+                (f for r in alice.of_type("stream_report") for f in r.frames), key=lambda f: f["request_id"]
+            )
+            return done, frames
+
+    with file_server(model_files()) as files:
+        done, frames = asyncio.run(scenario(files))
+        full = files.files["full"]
+    assert (done.frames_sent, done.frames_ok) == (7, 7)  # the video once: not started again by the switch
+    assert "session s now streams to deployment dep-2" in caplog.text
+    spec = preprocess.parse(SPEC)
+    for frame, image in zip(frames, video, strict=True):
+        assert frame["output"]["top_k"][0][0] == int(
+            np.argmax(run_model(full, preprocess.apply(spec, image)))
+        )
