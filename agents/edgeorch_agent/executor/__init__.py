@@ -20,6 +20,7 @@ One job per module, each a part the ``Executor`` (core) owns, built on the parts
 - ``stages``: the stage queues and workers (arriving activations, compute inline or in the stage's thread);
 - ``deployments``: deploy, undeploy, and the checks against an emulated device;
 - ``sources``: requests this agent starts (``run``), here or at a peer's first stage;
+- ``inputs``: where a stream's frames come from (a video, a camera, images, pushed frames, or the input);
 - ``streams``: streams this agent sources (frames at a rate, their DONEs, reports, switch and stop);
 - ``measurement``: ``profile`` and ``probe``; ``conditions``: the emulated links and background tenant.
 
