@@ -48,12 +48,6 @@ COLLAPSE = {
 }
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="flaky on this machine, and as often at the commit before this session: the adaptive session may "
-    "start on the all-local plan (calibrated from the device-edge run) and so never needs to switch; "
-    "see the closing note",
-)
 @pytest.mark.usefixtures("worker")
 def test_an_adaptive_session_switches_plan_on_a_bandwidth_collapse_without_losing_a_frame(
     live_server_proc, tmp_path, alice, client

@@ -94,18 +94,18 @@ def current_conditions(session, state: dict) -> decide.Conditions:
         pair = decide.pair(a, b)
         if pair not in used_links and sample.measured_at.timestamp() > state.get("planned_at", 0):
             bandwidth[pair] = sample.bandwidth_bps / 8.0
-    # A device's factor folds its thermal throttle into a calibration of its profile (measured / profiled);
-    # while no frame runs there, its last calibration (or the one remembered from recent sessions) times its
-    # current throttle stands in for it.
+    # A device's factor folds its thermal throttle into a calibration of its profile (measured / profiled,
+    # the profile already calibrated per span by recent sessions: ``problem_under``); while no frame runs
+    # there, its last calibration in this session times its current throttle stands in for it.
     slowdown, calibration = dict(estimate.slowdown), state.setdefault("calibration", {})
-    if "remembered" not in state:
+    if not isinstance(state.get("remembered"), list):
         state["remembered"] = remembered_calibrations(session, devices)
     for device in devices:
         key, throttle = str(device.pk), current_throttle(device)
         if key in used_devices and key in slowdown:
             calibration[key] = slowdown[key] / throttle
         else:
-            slowdown[key] = calibration.get(key, state["remembered"].get(key, 1.0)) * throttle
+            slowdown[key] = calibration.get(key, 1.0) * throttle
     return decide.Conditions(bandwidth, slowdown, estimate.recent)
 
 
@@ -113,14 +113,17 @@ REMEMBER_SESSIONS = 8  # recent sessions of the same model a device's calibratio
 REMEMBER_FRAMES = 40  # ... their latest frames each
 
 
-def remembered_calibrations(session, devices: list) -> dict[str, float]:
-    """Per device, the median over recent sessions' frames of this model of its measured compute / the
-    plan's profiled compute at full speed / the throttle it reported then. The profile's bias (e.g. block
-    times measured while the host was busier) belongs to the device and the model, not to one session, so a
-    device this session has not run on yet is still compared calibrated. Compute only: the wait behind
-    background tenants is a condition of that session, not a calibration."""
+def remembered_calibrations(session, devices: list) -> list[list]:
+    """Per span of blocks a device ran in recent sessions of this model, ``[device, unit, first, last,
+    ratio]``: the median over their frames of its measured compute there / the plan's profiled compute at
+    full speed / the throttle it reported then (``planning.adaptive.calibrate`` applies them to those
+    blocks). The profile's bias (e.g. block times measured one block at a time, or while the host was
+    busier) belongs to the device, the model and the blocks, not to one session, so a device this session
+    has not run on yet is still compared calibrated; it is not the same on every block, so a ratio measured
+    on one span is not charged to the device's other blocks. Compute only: the wait behind background
+    tenants is a condition of that session, not a calibration."""
     wanted = {str(d.pk) for d in devices}
-    ratios: dict[str, list[float]] = {}
+    ratios: dict[decide.Span, list[float]] = {}
     past = (
         Session.objects.filter(model_id=session.model_id)
         .exclude(pk=session.pk)
@@ -131,12 +134,12 @@ def remembered_calibrations(session, devices: list) -> dict[str, float]:
     for run in past:
         if PlanSwitch.objects.filter(session=run).exists():
             continue  # its frames ran on more than one plan
-        for device, values in _calibration_samples(run, wanted).items():
-            ratios.setdefault(device, []).extend(values)
-    return {d: statistics.median(v) for d, v in ratios.items() if len(v) >= 5}
+        for span, values in _calibration_samples(run, wanted).items():
+            ratios.setdefault(span, []).extend(values)
+    return [[*span, statistics.median(v)] for span, v in sorted(ratios.items()) if len(v) >= 5]
 
 
-def _calibration_samples(run, wanted: set[str]) -> dict[str, list[float]]:
+def _calibration_samples(run, wanted: set[str]) -> dict[decide.Span, list[float]]:
     traces = list(
         Frame.objects.filter(session=run, ok=True).order_by("-request_id").values_list("trace", flat=True)
     )[:REMEMBER_FRAMES]
@@ -174,14 +177,15 @@ def candidates(session) -> list:
     return list(devices)
 
 
-def problem_under(session, devices: list, c: decide.Conditions):
+def problem_under(session, devices: list, c: decide.Conditions, calibration=()):
     """The planner's problem with the estimated conditions in place (links as overrides, factors applied:
-    they may be below 1.0, a calibration, which what-if overrides do not allow)."""
+    they may be below 1.0, a calibration, which what-if overrides do not allow), its block times first
+    calibrated per span (``calibration``: ``remembered_calibrations``)."""
     links = [{"a": a, "b": b, "bandwidth_bps": bw * 8.0} for (a, b), bw in c.bandwidth.items()]
     assembly = assemble(
         session.model, devices, session.source, overrides={"links": links}, deadline=session.deadline_s
     )
-    return assembly, decide.apply(assembly.problem, c)
+    return assembly, decide.apply(decide.calibrate(assembly.problem, calibration), c)
 
 
 def plan_under(session, assembly, problem, c: decide.Conditions, stages=None) -> dict:
@@ -193,6 +197,13 @@ def plan_under(session, assembly, problem, c: decide.Conditions, stages=None) ->
     out.update(model={"id": session.model.pk, "name": session.model.name, "version": session.model.version})
     devices = [{**d, "throttle": c.slowdown.get(d["id"], d.get("throttle", 1.0))} for d in assembly.devices]
     out.update(devices=devices, links=assembly.links)
+    for stage in out["stages"]:  # as profiled, before any calibration: what later sessions calibrate from
+        if stage.get("first_block") is not None:
+            raw = decide.profiled(
+                assembly.problem, stage["device"], stage["unit"], stage["first_block"], stage["last_block"]
+            )
+            if raw is not None:
+                stage["profiled"] = raw
     return out
 
 

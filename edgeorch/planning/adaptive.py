@@ -22,8 +22,9 @@ route).
 ``foresee`` is the thermal foresight: for a device whose RC thermal model (``Heat``: the one copy, in
 ``edgeorch_wire.thermal``) can throttle it, every placement is judged by its mean latency over a horizon as
 it heats that device, not by its latency now.
-``calibration_samples`` reads a device's profile bias from another session's frames, so a device this
-session has not run on yet is still compared calibrated.
+``calibration_samples`` reads a device's profile bias from another session's frames, per span of blocks
+it ran, and ``calibrate`` applies it to those blocks (``block_factors``), so a device this session has not
+run on yet is still compared calibrated, and a bias measured on some blocks is not charged to others.
 
 Why one module of this length: the estimator and the decision rules are one controller (the rules read the
 estimator's state and policy), tested together in tests/test_adaptive.py.
@@ -184,32 +185,106 @@ def observe(
     return Conditions(bandwidth, slowdown, recent)
 
 
+Span = tuple[str, str, int, int]  # (device, unit, first block, last block): where a stage ran
+
+
 def calibration_samples(
     plan: Mapping[str, Any],
     traces: Iterable[Sequence[Mapping[str, Any]]],
     throttle_at: Callable[[str, float], float],
     devices: Iterable[str],
-) -> dict[str, list[float]]:
-    """Per device of ``devices`` the plan ran on, per frame: its measured compute there / the plan's profiled
-    compute there at full speed / ``throttle_at(device, when the stage ended)``. Compute only: queueing
-    behind other tenants is a condition of the moment, not a bias of the profile."""
+) -> dict[Span, list[float]]:
+    """Per stage the plan ran on a device of ``devices``, keyed by its span (device, unit, blocks), per
+    frame: its measured compute / its profiled compute at full speed (the stage's ``profiled`` where the plan
+    says it, else its compute / the device's throttle then) / ``throttle_at(device, when it ended)``.
+    Compute only: queueing behind other tenants is a condition of the moment, not a bias of the profile.
+
+    Keyed by span, not by device: a profile's bias is not the same on every block (mobilenetv2 on an
+    emulated rpi4 ran its blocks 0-15 at 0.5 of their per-block profile, the whole network at 0.75), so a
+    ratio measured on some blocks says little about the others (``calibrate``)."""
     wanted = set(devices)
     planned = {str(d.get("id")): float(d.get("throttle") or 1.0) for d in plan.get("devices") or []}
-    profiled: dict[str, float] = {}
-    for stage in plan.get("stages") or []:
-        if stage["device"] in wanted:
-            d = stage["device"]
-            profiled[d] = profiled.get(d, 0.0) + float(stage.get("compute") or 0.0) / planned.get(d, 1.0)
-    out: dict[str, list[float]] = {}
+    stages = [s for s in plan.get("stages") or [] if s.get("first_block") is not None]
+    out: dict[Span, list[float]] = {}
     for trace in traces:
-        for device, predicted in profiled.items():
-            mine = [e for e in trace if e.get("device") == device]
-            compute = sum(float(e.get("compute_s") or 0.0) for e in mine)
-            if predicted > 0 and compute > 0:
-                ended = max(float(e.get("end") or 0.0) for e in mine)
-                throttle = max(1.0, throttle_at(device, ended))
-                out.setdefault(device, []).append(compute / (predicted * throttle))
+        if len(trace) != len(stages):
+            continue
+        for entry, stage in zip(trace, stages, strict=True):
+            device = str(stage["device"])
+            if device not in wanted or entry.get("device") != device:
+                continue
+            base = float(stage.get("profiled") or 0.0) or (
+                float(stage.get("compute") or 0.0) / planned.get(device, 1.0)
+            )
+            compute = float(entry.get("compute_s") or 0.0)
+            if base > 0 and compute > 0:
+                throttle = max(1.0, throttle_at(device, float(entry.get("end") or 0.0)))
+                unit, first, last = (
+                    str(stage.get("unit") or ""),
+                    int(stage["first_block"]),
+                    int(stage["last_block"]),
+                )
+                out.setdefault((device, unit, first, last), []).append(compute / (base * throttle))
     return out
+
+
+def block_factors(times: Sequence[float], spans: Mapping[tuple[int, int], float]) -> list[float | None]:
+    """Per block of one unit (profiled ``times``), its calibration factor from the measured ratios of
+    ``spans`` ((first, last) -> measured / profiled over those blocks); None for a block no span covers.
+
+    Spans are read shortest first: a span's blocks that a shorter one already calibrated keep that factor,
+    and the rest of it gets what its measured ratio leaves for them (with [0-15] at 0.5 and [0-49] at 0.75,
+    blocks 16-49 get what makes the whole 0.75, not 0.75 or 0.5 each)."""
+    factors: list[float | None] = [None] * len(times)
+    for (first, last), ratio in sorted(spans.items(), key=lambda x: (x[0][1] - x[0][0], x[0])):
+        if not 0 <= first <= last < len(times) or not ratio > 0:
+            continue
+        blocks = range(first, last + 1)
+        rest = [i for i in blocks if factors[i] is None]
+        spare = sum(times[i] for i in rest)
+        if not rest or spare <= 0:
+            continue
+        known = sum((factors[i] or 0.0) * times[i] for i in blocks if factors[i] is not None)
+        factor = (ratio * sum(times[i] for i in blocks) - known) / spare
+        factor = min(max(factor, ratio / 4.0), ratio * 4.0)  # a noisy difference stays near its span's
+        for i in rest:
+            factors[i] = factor
+    return factors
+
+
+def calibrate(problem: Problem, spans: Iterable[Sequence[Any]]) -> Problem:
+    """``problem`` with each unit's block times scaled by the calibration its measured ``spans``
+    ((device, unit, first, last, ratio), ``calibration_samples``' medians) give each block
+    (``block_factors``); blocks no span covers stay as profiled."""
+    measured: dict[tuple[str, str], dict[tuple[int, int], float]] = {}
+    for device, unit, first, last, ratio in spans:
+        measured.setdefault((str(device), str(unit)), {})[(int(first), int(last))] = float(ratio)
+    if not measured:
+        return problem
+    devices = []
+    for d in problem.devices:
+        units = []
+        for u in d.units:
+            found = measured.get((d.id, u.name))
+            if found is None or u.times is None:
+                units.append(u)
+                continue
+            factors = block_factors(u.times, found)
+            times = tuple(t if f is None else t * f for t, f in zip(u.times, factors, strict=True))
+            units.append(replace(u, times=times))
+        devices.append(replace(d, units=tuple(units)))
+    return replace(problem, devices=tuple(devices))
+
+
+def profiled(problem: Problem, device: str, unit: str, first: int, last: int) -> float | None:
+    """The profiled compute of blocks ``first``..``last`` on ``device``'s ``unit`` at full speed (None when
+    it has no measured times)."""
+    for d in problem.devices:
+        if d.id == device:
+            for u in d.units:
+                if u.name == unit and u.times is not None and 0 <= first <= last < len(u.times):
+                    return sum(u.times[first : last + 1])
+    return None
 
 
 def _bandwidth_sample(

@@ -100,10 +100,10 @@ def initial_plan(session, devices: list) -> dict:
     leave."""
     first = plans.make_plan(session.model, devices, session.source, "adaptive", deadline=session.deadline_s)
     conditions = planned_conditions(first)
+    # Per span of blocks measured, not per device: a profile's bias measured on the blocks one placement ran
+    # there (say a camera's first 16) does not hold for the device's other blocks.
     remembered = remembered_calibrations(session, devices)
-    slowdown = {d: f * remembered.get(d, 1.0) for d, f in conditions.slowdown.items()}
-    conditions = decide.Conditions(conditions.bandwidth, slowdown)
-    assembly, problem = problem_under(session, devices, conditions)
+    assembly, problem = problem_under(session, devices, conditions, remembered)
     plan = plan_under(session, assembly, problem, conditions)
     foresight = thermal_foresight(session, problem, decide.placement(plan), heating_device(session))
     if foresight is not None:
@@ -129,7 +129,7 @@ def adapt(session_id) -> PlanSwitch | None:
     current = current_conditions(session, state)
     devices = candidates(session)
     try:
-        assembly, problem = problem_under(session, devices, current)
+        assembly, problem = problem_under(session, devices, current, state.get("remembered") or ())
         old_s = decide.evaluate(problem, decide.placement(session.plan))
     except (planning.PlanningError, ValueError) as exc:
         log.warning("session %s: cannot evaluate its plan: %s", session.pk, exc)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from edgeorch.jobs import services
+from edgeorch.jobs.conditions import planned_conditions, problem_under, remembered_calibrations
 from edgeorch.jobs.models import Frame, Session
 from edgeorch.jobs.services import adaptive, dispatch
 
@@ -36,6 +39,7 @@ def past_session(digits, devices, edge_factor: float) -> Session:
         ]
         frames.append(Frame(session=session, request_id=k, ok=True, latency_s=0.01, trace=trace))
     Frame.objects.bulk_create(frames)
+    session.refresh_from_db()
     return session
 
 
@@ -51,21 +55,37 @@ def test_with_no_history_it_starts_on_the_planners_adaptive_plan(digits, devices
     session = adaptive_session(digits, devices)
     first = adaptive.initial_plan(session, devices)
     planner = plans.make_plan(digits, devices, devices[0], "adaptive")
-    assert first["stages"] == planner["stages"]
+    # The same stages; the adaptive plan also says each one's profiled compute (later sessions read it).
+    assert [{k: v for k, v in s.items() if k != "profiled"} for s in first["stages"]] == planner["stages"]
     assert first["latency"] == planner["latency"]
 
 
 def test_an_edge_recent_sessions_measured_slow_is_calibrated_before_the_first_frame(digits, devices):
     phone, edge = devices
-    past_session(digits, devices, edge_factor=4.0)
+    past = past_session(digits, devices, edge_factor=4.0)
+    (head, tail), n = past.plan["stages"], len(digits.blocks)
     session = adaptive_session(digits, devices)
+    remembered = {device: span for device, *span in remembered_calibrations(session, devices)}
+    assert remembered == {
+        str(phone.pk): [head["unit"], 0, 1, pytest.approx(1.0)],
+        str(edge.pk): [tail["unit"], 2, n - 1, pytest.approx(4.0)],
+    }
     plan = adaptive.initial_plan(session, devices)
-    factors = {d["id"]: d["throttle"] for d in plan["devices"]}
-    assert abs(factors[str(edge.pk)] - 4.0) < 1e-6 and abs(factors[str(phone.pk)] - 1.0) < 1e-6
     assert any("calibrated from recent sessions" in n for n in plan["notes"])
+    # The edge's blocks 2.. are calibrated in its block times (4x their profile), its blocks 0-1 (never
+    # measured) stay as profiled: not a factor of the whole device, whose throttle stays as measured.
+    assert {d["id"]: d["throttle"] for d in plan["devices"]} == {str(phone.pk): 1.0, str(edge.pk): 1.0}
+    assembly, problem = problem_under(
+        session, devices, planned_conditions(plan), remembered_calibrations(session, devices)
+    )
+    raw = next(d for d in assembly.problem.devices if d.id == str(edge.pk))
+    calibrated = next(d for d in problem.devices if d.id == str(edge.pk))
+    unit = [u.name for u in raw.units].index(tail["unit"])
+    before, after = raw.units[unit].times, calibrated.units[unit].times
+    assert after[:2] == before[:2] and after[2:] == pytest.approx([4.0 * t for t in before[2:]])
     services.dispatch_session(session.pk)  # dispatch starts it on that plan, not a cached one
     session.refresh_from_db()
-    assert {d["id"]: d["throttle"] for d in session.plan["devices"]}[str(edge.pk)] == factors[str(edge.pk)]
+    assert session.plan["stages"] == plan["stages"] and session.plan["latency"] == plan["latency"]
 
 
 def test_a_device_heating_towards_its_throttle_makes_the_session_look_again(digits, devices):

@@ -14,6 +14,8 @@ from edgeorch.planning.adaptive import (
     Heat,
     Policy,
     apply,
+    block_factors,
+    calibrate,
     calibration_samples,
     device_key,
     drift,
@@ -334,7 +336,42 @@ def test_a_remembered_calibration_is_compute_over_profiled_at_full_speed():
         {"device": "edge", "queue_s": 0.0, "compute_s": 0.004, "end": 10.1},
     ]
     got = calibration_samples(p, [trace], lambda device, at: 1.5 if device == "phone" else 1.0, ["phone"])
-    assert got == {"phone": [pytest.approx(0.06 / (0.04 * 1.5))]}
+    assert got == {("phone", "cpu", 0, 0): [pytest.approx(0.06 / (0.04 * 1.5))]}
+    p["stages"][0]["profiled"] = 0.05  # a plan that says its profiled compute (one already calibrated)
+    got = calibration_samples(p, [trace], lambda device, at: 1.0, ["phone", "edge"])
+    assert got == {
+        ("phone", "cpu", 0, 0): [pytest.approx(0.06 / 0.05)],
+        ("edge", "cpu", 1, 2): [pytest.approx(0.5)],
+    }
+
+
+def test_a_calibration_applies_to_the_blocks_it_was_measured_on_not_to_the_whole_device():
+    """The camera ran only its first block in a split session, 2x faster than profiled (its per-block profile
+    overestimates it): that says nothing about its other blocks, so all-local is not 2x faster too."""
+    calibrated = calibrate(problem(), [("phone", "cpu", 0, 0, 0.5)])
+    phone = next(d for d in calibrated.devices if d.id == "phone")
+    assert phone.units[0].times == pytest.approx((0.02, 0.04, 0.04))
+    assert evaluate(calibrated, (("phone", "cpu", 0, 2),)) == pytest.approx(0.10)  # not 0.5 x 0.12
+    # so the split it was measured on stays the better plan (as a whole-device factor of 0.5 would not say)
+    split = placement(plan(calibrated, "split", cut=1, device="edge").to_dict())
+    assert evaluate(calibrated, split) < evaluate(calibrated, (("phone", "cpu", 0, 2),))
+    assert plan(calibrated, "adaptive").stages[0].last_block == 0
+    # The bug it replaces: one factor for the whole phone predicted all-local at 0.06 s (really 0.10 s) and
+    # kept a block more there than the measurement warrants.
+    as_one_factor = apply(problem(), Conditions(slowdown={"phone": 0.5}))
+    assert evaluate(as_one_factor, (("phone", "cpu", 0, 2),)) == pytest.approx(0.06)
+    assert plan(as_one_factor, "adaptive").stages[0].last_block > 0
+
+
+def test_nested_spans_leave_the_longer_span_what_the_shorter_does_not_explain():
+    times = (0.01, 0.01, 0.02, 0.04)
+    # [0-1] measured at 0.5; [0-3] at 0.75 of its 0.08 s: 0.06 s, of which 0.01 s is [0-1]'s, so 0.05 s
+    # for blocks 2-3's 0.06 s profiled
+    got = block_factors(times, {(0, 3): 0.75, (0, 1): 0.5})
+    assert got == pytest.approx([0.5, 0.5, 0.05 / 0.06, 0.05 / 0.06])
+    assert block_factors(times, {(2, 2): 2.0}) == [None, None, 2.0, None]
+    assert block_factors(times, {(0, 1): 0.5, (0, 3): 0.01})[2] == pytest.approx(0.01 / 4)  # bounded
+    assert calibrate(problem(), []) == problem()
 
 
 def test_a_device_factor_however_far_it_moves_waits_out_the_cooldown():
