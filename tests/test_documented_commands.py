@@ -144,6 +144,7 @@ QUICK = {
         ".venv/bin/python bench/bench_dashboard.py --devices 5 --repeat 1"
     ),
     ".venv/bin/python bench/bench_scenarios.py --write": ".venv/bin/python bench/bench_scenarios.py --help",
+    ".venv/bin/python bench/bench_serving.py --write": ".venv/bin/python bench/bench_serving.py --help",
     ".venv/bin/python bench/bench_emulation.py --write": ".venv/bin/python bench/bench_emulation.py --quick",
     ".venv/bin/python bench/bench_channel_layer.py --count 300 --write": (
         ".venv/bin/python bench/bench_channel_layer.py --count 10"
