@@ -62,12 +62,8 @@ def _sample(k):
     return sample(MLModel.objects.get(name="digits-cnn"), k)
 
 
-def test_tritonclient_runs_a_two_stage_split_served_at_the_source(agents, worker, api, digits):
-    (phone, port), (edge, _) = _serving_agents(agents, "phone", "edge")
-    url = f"127.0.0.1:{port}"
-    client = triton.InferenceServerClient(url)
-    assert client.is_server_live()
-    # An operator pins the split this device serves the model on (the default is the serving strategy).
+def _serve_split(api, digits, phone, edge):
+    """An operator pins the split (cut 3, phone then edge) that phone's endpoint serves digits on."""
     created = api.post(
         api.base + "/api/sessions/",
         json={
@@ -79,6 +75,22 @@ def test_tritonclient_runs_a_two_stage_split_served_at_the_source(agents, worker
         },
     )
     assert created.status_code == 202, created.text
+    return created
+
+
+def _json_body(name: str, x: np.ndarray) -> dict:
+    """An OIP infer request with ``x`` as a JSON tensor."""
+    return {
+        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
+    }
+
+
+def test_tritonclient_runs_a_two_stage_split_served_at_the_source(agents, worker, api, digits):
+    (phone, port), (edge, _) = _serving_agents(agents, "phone", "edge")
+    url = f"127.0.0.1:{port}"
+    client = triton.InferenceServerClient(url)
+    assert client.is_server_live()
+    created = _serve_split(api, digits, phone, edge)
     session_id = created.json()["id"]
     wait_until(lambda: client.is_model_ready(digits.name), timeout=30, message="the served route")
 
@@ -98,9 +110,7 @@ def test_tritonclient_runs_a_two_stage_split_served_at_the_source(agents, worker
         assert np.allclose(result.as_numpy(digits.outputs[0]["name"]), expected, atol=1e-5)
 
     # Plain requests, JSON tensors.
-    body = {
-        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
-    }
+    body = _json_body(name, x)
     answer = requests.post(f"http://{url}/v2/models/{digits.name}/infer", json=body, timeout=10)
     assert answer.status_code == 200, answer.text
     out = answer.json()["outputs"][0]
@@ -154,9 +164,7 @@ def test_an_agent_without_a_deployment_answers_503_then_serves_once_deployed(age
     ((phone, port),) = _serving_agents(agents, "phone")
     x = _sample(1)
     name = digits.inputs[0]["name"]
-    body = {
-        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
-    }
+    body = _json_body(name, x)
     url = f"http://127.0.0.1:{port}/v2/models/{digits.name}"
     first = requests.post(url + "/infer", json=body, timeout=10)
     assert first.status_code == 503, first.text
@@ -189,9 +197,7 @@ def test_served_requests_traces_reach_the_database_exactly_once_across_an_agent_
     ((phone, port),) = _serving_agents(agents, "phone")
     x = _sample(2)
     name = digits.inputs[0]["name"]
-    body = {
-        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
-    }
+    body = _json_body(name, x)
     url = f"http://127.0.0.1:{port}/v2/models/{digits.name}/infer"
     with requests.Session() as http:
         first = http.post(url, json={**body, "parameters": {"wait_s": 30}}, timeout=40)
@@ -226,26 +232,14 @@ def test_served_requests_traces_reach_the_database_exactly_once_across_an_agent_
 
 def test_a_full_queue_answers_429_and_a_stalled_stage_a_504(agents, worker, api, digits):
     (phone, port), (edge, _) = _serving_agents(agents, "phone", "edge", in_flight=1, queue=0)
-    created = api.post(
-        api.base + "/api/sessions/",
-        json={
-            "model": digits.pk,
-            "source": phone.device_id,
-            "strategy": "split",
-            "params": {"cut": 3, "device": edge.device_id},
-            "serve": True,
-        },
-    )
-    assert created.status_code == 202, created.text
+    created = _serve_split(api, digits, phone, edge)
     url = f"http://127.0.0.1:{port}/v2/models/{digits.name}"
     wait_until(
         lambda: requests.get(url + "/ready", timeout=5).status_code == 200, timeout=30, message="ready"
     )
     x = _sample(0)
     name = digits.inputs[0]["name"]
-    body = {
-        "inputs": [{"name": name, "shape": list(x.shape), "datatype": "FP32", "data": x.ravel().tolist()}]
-    }
+    body = _json_body(name, x)
     assert requests.post(url + "/infer", json=body, timeout=10).status_code == 200
     os.killpg(edge.proc.pid, signal.SIGSTOP)  # the second stage stalls: a request stays in flight
     try:

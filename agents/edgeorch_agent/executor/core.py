@@ -31,13 +31,13 @@ from edgeorch_wire.protocol import (
 from ..dataplane import PeerPool, Rejected
 from ..emulation.device import EmulatedDevice
 from ..emulation.links import LinkTable
-from ..runtime import DeployError, Deployment, SegmentCache, StageError
+from ..runtime import Deployment, SegmentCache
 from .conditions import Conditions
 from .deployments import Deployer
 from .measurement import Measurements
 from .routing import Router
 from .served import Serving
-from .sources import Route, Source
+from .sources import Source
 from .stages import Pipeline
 from .state import ControlProbe, Outbox, Shared
 from .streams import Streams
@@ -152,15 +152,10 @@ class Executor:
             await self.streams.stop(message)
 
     async def _stream_switch(self, message: StreamSwitch) -> None:
-        served = self.serving.serves(message.session_id)
-        if served is None:
+        if self.serving.serves(message.session_id) is not None:
+            await self.serving.switch(message)
+        else:
             await self.streams.switch(message)
-            return
-        route = Route(message.deployment_id, message.first_stage, message.entry, message.switch_id)
-        try:
-            await self.serving.switch(served, route)
-        except (StageError, DeployError) as exc:
-            log.warning("refusing stream_switch %s: %s", message.switch_id, exc)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

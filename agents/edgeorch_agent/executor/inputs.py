@@ -38,7 +38,8 @@ class InputError(StageError):
     """A stream's input source cannot give (more) frames; the message names the source and why."""
 
 
-def _cv2() -> Any:
+def opencv() -> Any:
+    """The cv2 module, or ``InputError`` naming the agent's [video] extra that installs it."""
     try:
         import cv2
     except ImportError:
@@ -135,7 +136,7 @@ class VideoFile(_Threaded):
             raise InputError(f"no video file at {self.path}")
         if not self.path.is_file():
             raise InputError(f"{self.path} is not a video file")
-        cv2 = _cv2()
+        cv2 = opencv()
         capture = cv2.VideoCapture(str(self.path))
         if not capture.isOpened():
             capture.release()
@@ -145,7 +146,7 @@ class VideoFile(_Threaded):
     def _read(self) -> np.ndarray | None:
         ok, frame = self._capture.read()
         if not ok and self.loop and self.count > 0:
-            self._capture.set(_cv2().CAP_PROP_POS_FRAMES, 0)
+            self._capture.set(opencv().CAP_PROP_POS_FRAMES, 0)
             ok, frame = self._capture.read()
         if not ok:
             if self.count == 0:
@@ -169,7 +170,7 @@ class Camera(_Threaded):
         self._capture: Any = None
 
     def _open(self) -> None:
-        cv2 = _cv2()
+        cv2 = opencv()
         capture = cv2.VideoCapture(self.device)
         if not capture.isOpened():
             capture.release()
@@ -200,7 +201,7 @@ class ImageFolder(_Threaded):
         self.what = f"the image folder {path}"
         self.files: list[Path] = []
         self._next = 0
-        self._cv2: Any = None
+        self.opencv: Any = None
 
     def _open(self) -> None:
         if not self.path.exists():
@@ -215,7 +216,7 @@ class ImageFolder(_Threaded):
         if not self.files:
             kinds = ", ".join(sorted(IMAGE_SUFFIXES))
             raise InputError(f"no image files in {self.path} (looked for {kinds})")
-        self._cv2 = _cv2()
+        self.opencv = opencv()
 
     def _read(self) -> np.ndarray | None:
         if self._next == len(self.files):
@@ -224,7 +225,7 @@ class ImageFolder(_Threaded):
             self._next = 0
         file = self.files[self._next]
         self._next += 1
-        frame = self._cv2.imread(str(file), self._cv2.IMREAD_COLOR)
+        frame = self.opencv.imread(str(file), self.opencv.IMREAD_COLOR)
         if frame is None:
             raise InputError(f"cannot read the image {file} (missing, unreadable, or not an image)")
         return np.asarray(frame)

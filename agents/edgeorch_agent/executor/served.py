@@ -33,6 +33,7 @@ from edgeorch_wire.protocol import (
     StreamDone,
     StreamReport,
     StreamStop,
+    StreamSwitch,
 )
 
 from ..dataplane import AuthError, PeerUnreachable
@@ -180,8 +181,18 @@ class Serving:
                 return served
         return None
 
-    async def switch(self, served: Served, route: Route) -> None:
-        await self.source.check_route(route)
+    async def switch(self, message: StreamSwitch) -> None:
+        """The control plane re-planned a serving session: its next requests take the new route (those in
+        flight finish where they are)."""
+        served = self.serves(message.session_id)
+        if served is None:
+            return
+        route = Route(message.deployment_id, message.first_stage, message.entry, message.switch_id)
+        try:
+            await self.source.check_route(route)
+        except (StageError, DeployError) as exc:
+            log.warning("refusing stream_switch %s: %s", message.switch_id, exc)
+            return
         served.route = route
 
     async def stop(self, message: StreamStop) -> None:
@@ -365,12 +376,19 @@ def _passed_on(parameters: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def positive(value: Any) -> float:
+    """A request parameter as a positive number of seconds (or microseconds), 0.0 when it is none."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return 0.0
+
+
 def _timeout(parameters: dict[str, Any], default: float) -> float:
     """The request's own bound: ``deadline_s``, or Triton's ``timeout`` (microseconds), else ``default``."""
     for key, scale in (("deadline_s", 1.0), ("timeout", 1e-6)):
-        value = parameters.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return min(default, float(value) * scale)
+        value = positive(parameters.get(key))
+        if value:
+            return min(default, value * scale)
     return default
 
 

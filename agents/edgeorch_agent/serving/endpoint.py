@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..executor.inputs import InputError, _cv2
-from ..executor.served import Served, ServeError, Serving
+from ..executor.inputs import InputError, opencv
+from ..executor.served import Served, ServeError, Serving, positive
 from . import oip
 from .http import Request, Response
 
@@ -103,7 +103,7 @@ class Endpoint:
             infer = oip.parse_request(request.body, int(length) if length is not None else None)
         except (oip.BadRequest, ValueError) as exc:
             return Response.error(400, str(exc))
-        wait_s = _number(infer.parameters.get("wait_s"))
+        wait_s = positive(infer.parameters.get("wait_s"))
         served = await self.serving.model(name, version, wait_s)
         try:
             self.serving.require_ready(served)
@@ -140,7 +140,7 @@ def _image(request: Request) -> np.ndarray:
         except (ValueError, OSError, EOFError) as exc:
             raise InputError(f"the body is not a .npy array: {exc}") from None
     if kind.startswith("image/"):
-        cv2 = _cv2()
+        cv2 = opencv()
         image = cv2.imdecode(np.frombuffer(request.body, np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             raise InputError(f"the body is not a decodable {kind}")
@@ -171,9 +171,3 @@ def _error(exc: ServeError) -> Response:
     if exc.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     return Response.error(exc.status, str(exc), **headers)
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return 0.0
