@@ -58,6 +58,14 @@ def test_a_probe_measures_the_control_plane_link_over_the_socket_and_timed_uploa
     seen: dict = {}
 
     async def control_plane(ws: ServerConnection) -> None:
+        seen["connections"] = seen.get("connections", 0) + 1
+        try:
+            await probe_three_ways(ws)
+        except BaseException as exc:  # reported by the assertions below, not only in websockets' log
+            seen.setdefault("errors", []).append(repr(exc))
+            raise
+
+    async def probe_three_ways(ws: ServerConnection) -> None:
         await ws.recv()  # hello
         await ws.send(welcome(last_seq=-1))
         base = f"http://127.0.0.1:{http_port}"
@@ -72,10 +80,18 @@ def test_a_probe_measures_the_control_plane_link_over_the_socket_and_timed_uploa
     async def scenario():
         async with serve(control_plane, "127.0.0.1", 0) as server:
             agent = make_agent(server.sockets[0].getsockname()[1], segment_cache=tmp_path)
-            return await asyncio.wait_for(agent.run(asyncio.Event()), 20)
+            # Generous: a loaded CI host once took over 20 s here; the errors below say where it waited.
+            return await asyncio.wait_for(agent.run(asyncio.Event()), 60)
 
     with link_probe_endpoint() as (http_port, uploads):
-        asyncio.run(scenario())
+        try:
+            asyncio.run(scenario())
+        except TimeoutError:
+            pytest.fail(
+                f"the agent did not finish: {seen.get('connections')} connection(s), "
+                f"errors {seen.get('errors')}, uploads {uploads}, seen {sorted(seen)}"
+            )
+    assert seen["connections"] == 1 and "errors" not in seen, seen
     measured, refused = seen["measured"], seen["refused"]
     assert isinstance(measured, ProbeResult) and measured.probe_id == "pr-1" and measured.links == []
     link = measured.control_plane
