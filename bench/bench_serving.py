@@ -14,7 +14,10 @@ block, agent-a then agent-b) served at agent-a, measures in one run:
 * the control plane's ``/v2`` proxy, one client (target: <= 3 ms more than the endpoint), and
   ``POST /api/jobs/``;
 * 1, 4, 16, 64 concurrent clients on the endpoint: throughput, p50 and p99, and throughput against the slowest
-  stage's capacity (1 / its median compute; target >= 90%).
+  stage's capacity (1 / its median compute; target >= 90%);
+* streamed frames from a video source (an MJPG file written here with OpenCV, read and preprocessed by agent-a
+  with the model's catalog spec): the per-frame overhead (target <= 0.5 ms), beside a stream of the test
+  sample in the same run, and what reading and preprocessing one frame costs in this process.
 
 With --write, replaces the "## Serving" section of docs/benchmarks.md.
 """
@@ -45,6 +48,7 @@ from bench.bench_jobs import (  # noqa: E402
     job_row,
     recreate_database,
     run_jobs,
+    stream_row,
     wait_until,
 )
 from tests import support  # noqa: E402
@@ -189,6 +193,38 @@ def work_s(trace: list) -> tuple[float, float, float]:
     )
 
 
+def write_video(path: Path, frames: int, size: tuple[int, int]) -> None:
+    """An MJPG video of ``frames`` random-noise frames of ``size`` (height, width): an incompressible worst
+    case for the decoder."""
+    import cv2
+
+    height, width = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (width, height))
+    rng = np.random.default_rng(0)
+    for _ in range(frames):
+        writer.write(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+    writer.release()
+
+
+def read_ms(path: Path, spec: dict) -> float:
+    """Median ms to read one frame of ``path`` with OpenCV and make it the model's input (``spec``): the
+    source's own work per frame, which a frame's latency (from entering stage 0) does not include."""
+    import cv2
+    from edgeorch_wire import preprocess
+
+    parsed = preprocess.parse(spec)
+    capture, times = cv2.VideoCapture(str(path)), []
+    while True:
+        started = time.perf_counter()
+        ok, frame = capture.read()
+        if not ok:
+            break
+        preprocess.apply(parsed, frame)
+        times.append(time.perf_counter() - started)
+    capture.release()
+    return statistics.median(times) * 1e3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -198,6 +234,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per one-client row")
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds per concurrency level")
     parser.add_argument("--jobs", type=int, default=10, help="one-shot jobs per model")
+    parser.add_argument("--frames", type=int, default=200, help="frames per streamed row")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     env = environment(workdir, 1)
@@ -228,7 +265,7 @@ def main() -> None:
     api.headers["Authorization"] = f"Token {token}"
     serve_port = support.free_port()
     fleet = Fleet(env, workdir)
-    rows, load_rows = [], []
+    rows, load_rows, video_rows = [], [], []
     try:
         a, b = fleet.start(
             [devices.create_enrollment_token()[1] for _ in range(2)],
@@ -299,6 +336,27 @@ def main() -> None:
                 ]
             )
             print(rows[-1], flush=True)
+            # Streams on the same split: the test sample, then a video read and preprocessed at the source.
+            rate = min(200.0, 0.5 / max(sum(stage_compute), 1e-4))
+            stream = {"model": model.pk, "source": a, "seed": 1, **split, "rate": rate, "frames": args.frames}
+            video = workdir / f"{model.name}.avi"
+            _, _, height, width = model.inputs[0]["shape"]
+            write_video(video, args.frames, (max(height, 64), max(width, 64)))
+            sample = stream_row(api, fleet.url, stream)
+            video_input = {"kind": "video", "path": str(video)}
+            from_video = stream_row(api, fleet.url, {**stream, "input": video_input})
+            video_rows.append(
+                [
+                    model.name,
+                    from_video["frames"],
+                    f"{rate:.0f}",
+                    f"{sample['frame_overhead_ms']:.3f}",
+                    f"{from_video['frame_overhead_ms']:.3f}",
+                    f"{from_video['fps']:.1f}",
+                    f"{read_ms(video, model.preprocess):.3f}",
+                ]
+            )
+            print(video_rows[-1], flush=True)
             capacity = 1.0 / max(stage_compute)
             for clients in CONCURRENCY:
                 rate, p50, p99 = concurrent(
@@ -338,6 +396,18 @@ def main() -> None:
         ["model", "clients", "requests/s", "slowest stage's capacity /s", "of capacity", "p50 ms", "p99 ms"],
         load_rows,
     )
+    streamed = markdown_table(
+        [
+            "model",
+            "frames",
+            "rate /s",
+            "test-sample stream: overhead ms/frame",
+            "video stream: overhead ms/frame",
+            "video stream fps",
+            "read + preprocess ms/frame",
+        ],
+        video_rows,
+    )
     section = f"""## Serving
 
 `{COMMAND}` — {machine()}. Daphne, one Celery worker and two agents on this host (loopback data plane; one
@@ -354,6 +424,14 @@ slowest stage's capacity is 1 / its median compute in the one-client run.
 {one}
 
 {load}
+
+Streamed frames on the same split ({args.frames} per session): per-frame overhead = frame latency (from
+entering stage 0 to the source hearing its DONE) minus its stages' compute and transfer, median. The video is
+an MJPG file of random frames at the model's input size (at least 64×64) that agent-a decodes with OpenCV and
+preprocesses with the model's catalog spec; *read + preprocess* is that work per frame, timed in the benchmark
+process on the same file (it precedes a frame's latency).
+
+{streamed}
 """
     print(section)
     if args.write:
