@@ -85,6 +85,7 @@ def _json_body(name: str, x: np.ndarray) -> dict:
     }
 
 
+@pytest.mark.demo  # the demo serves too: on SQLite as well
 def test_tritonclient_runs_a_two_stage_split_served_at_the_source(agents, worker, api, digits):
     (phone, port), (edge, _) = _serving_agents(agents, "phone", "edge")
     url = f"127.0.0.1:{port}"

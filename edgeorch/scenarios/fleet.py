@@ -94,6 +94,8 @@ class Fleet:
         log = open(self.run_dir / "logs" / f"agent-{spec.name}.log", "ab")
         env = {**os.environ, "EDGEORCH_AGENT_TELEMETRY_INTERVAL": str(self.telemetry_interval)}
         cmd = [str(BIN / "edgeorch-agent"), "run", "--config", str(config), "--profile", spec.profile]
+        if spec.serve_port is not None:
+            cmd += ["--serve-port", str(spec.serve_port)]
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         (self.run_dir / f"agent-{spec.name}.pid").write_text(str(proc.pid))
         self.started[spec.name] = proc

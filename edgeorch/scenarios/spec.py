@@ -35,6 +35,7 @@ class DeviceSpec:
     name: str
     role: str
     profile: str  # a shipped profile name or a .json path (resolved against the scenario file)
+    serve_port: int | None = None  # open the agent's inference endpoint on this port (0: any free port)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class DeviceInput(Struct, forbid_unknown_fields=True):
     name: Text
     profile: Text
     role: Literal["end", "edge"] = "end"
+    serve_port: Annotated[int, Meta(ge=0, le=65535)] | None = None
 
 
 class LinkInput(Struct, forbid_unknown_fields=True):
@@ -218,7 +220,7 @@ def _device(d: DeviceInput, where: str, base: Path) -> DeviceSpec:
         load_profile(profile)
     except (ProfileError, OSError) as exc:
         raise ScenarioError(f"{where}.profile: {exc}") from None
-    return DeviceSpec(d.name, d.role, profile)
+    return DeviceSpec(d.name, d.role, profile, d.serve_port)
 
 
 def _link(d: LinkInput, where: str, names: list[str], base: Path) -> LinkSpec:

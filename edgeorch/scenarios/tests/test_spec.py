@@ -97,6 +97,10 @@ def test_a_csv_trace_is_read_beside_the_file_and_sent_as_steps(tmp_path):
         ({"strategies": ["local", "teleport"]}, "unknown strategy 'teleport'"),
         ({"window_s": "5"}, "'window_s' must be an integer or a number, not str"),
         ({"session": {"source": "cam", "rate": 1}}, "give frames or duration_s"),
+        (
+            {"devices": [{"name": "cam", "profile": "rpi4", "serve_port": 70000}]},
+            "devices[0]: serve_port must be in [0, 65535], not 70000",
+        ),
     ],
 )
 def test_a_bad_scenario_is_refused_naming_the_field(changes, words):
@@ -110,3 +114,14 @@ def test_a_file_that_is_not_yaml_is_refused_with_its_path(tmp_path):
     path.write_text("devices: [unclosed\n")
     with pytest.raises(ScenarioError, match="broken.yaml: not valid YAML"):
         load(path)
+
+
+def test_a_device_may_open_its_inference_endpoint_and_the_demo_camera_does():
+    spec = parse(
+        minimal(
+            devices=[{"name": "cam", "profile": "rpi4", "serve_port": 0}, {"name": "edge", "profile": "rpi4"}]
+        )
+    )
+    assert [d.serve_port for d in spec.devices] == [0, None]
+    demo = load(ROOT / "scenarios" / "default.yaml")
+    assert {d.name: d.serve_port for d in demo.devices} == {"camera-pi": 0, "edge-1": None, "edge-2": None}

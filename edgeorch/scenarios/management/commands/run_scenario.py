@@ -44,6 +44,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"fleet of {scenario.name}: " + ", ".join(f"{n} ({d.pk})" for n, d in devices.items())
         )
+        for name, device in devices.items():
+            device.refresh_from_db(fields=["serve_host", "serve_port"])
+            if device.serve_port:
+                endpoint = f"http://{device.serve_host}:{device.serve_port}/v2"
+                self.stdout.write(f"{name} serves inference at {endpoint} (docs/serving.md)")
         if opts["fleet_only"]:
             return
         try:
