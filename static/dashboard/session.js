@@ -90,7 +90,8 @@
   function drawStats() {
     const ok = frames.filter((f) => f.ok).map((f) => f.latency_s).sort((a, b) => a - b);
     const fmt = (s) => (s == null ? "—" : (s * 1000).toFixed(1) + " ms");
-    $("stat-frames").textContent = frames.length + " / " + (session ? session.frames : "?");
+    // A serving session has no frame count: its requests come as the application sends them.
+    $("stat-frames").textContent = session && session.serve ? frames.length + " served" : frames.length + " / " + (session ? session.frames : "?");
     $("stat-p50").textContent = fmt(percentile(ok, 0.5));
     $("stat-p95").textContent = fmt(percentile(ok, 0.95));
     $("stat-misses").textContent = deadline ? String(frames.filter((f) => f.deadline_met === false).length) : "no deadline";

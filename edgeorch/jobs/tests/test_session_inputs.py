@@ -130,3 +130,21 @@ def test_each_frames_output_is_stored_and_shown(client, alice, digits, devices):
     assert Frame.objects.get(session=session, request_id=0).output == output
     shown = client.get(f"/api/sessions/{session.pk}/frames/", **token_header(alice)).json()
     assert [f["output"] for f in shown] == [output, None]
+
+
+def test_a_serving_session_is_shown_as_requests_served_not_as_a_frame_count(client, alice, digits, devices):
+    response = post(client, alice, model=digits.pk, source=str(devices[0].pk), strategy="local", serve=True)
+    assert response.status_code == 202, response.content
+    session = Session.objects.get(pk=response.json()["id"])
+    Session.objects.filter(pk=session.pk).update(frames_ok=3, frames_sent=3)
+    client.force_login(alice)
+    pages = {
+        "list": client.get("/runs/").content.decode(),
+        "record": client.get(f"/runs/sessions/{session.pk}/").content.decode(),
+        "live": client.get(f"/live/sessions/{session.pk}/").content.decode(),
+    }
+    for name, page in pages.items():
+        assert str(session.frames) not in page, name  # no 2147483647 frames
+    assert "3 served" in pages["list"]
+    assert "served at the source" in pages["record"] and "served at the source" in pages["live"]
+    assert "0 served" in pages["live"]  # the live counter starts there; session.js counts requests
