@@ -269,3 +269,72 @@ def test_a_full_queue_answers_429_and_a_stalled_stage_a_504(agents, worker, api,
         message="the traces",
     )
     assert sorted(f.ok for f in frames) == [False, True]
+
+
+def test_a_re_planned_serving_session_switches_route_between_requests_and_fails_none(
+    agents, worker, api, digits
+):
+    """The control plane re-plans a serving session (the adaptive path's ``switch``: deploy, then a
+    stream_switch to the source): requests in flight meanwhile all succeed, and those after it run on the new
+    route — here the whole model on the phone instead of the phone-edge split."""
+    from edgeorch.jobs.models import PlanSwitch
+    from edgeorch.jobs.services import adaptive
+    from edgeorch.plans import services as plans
+
+    (phone, port), (edge, _) = _serving_agents(agents, "phone", "edge", in_flight=2, queue=8)
+    session_id = _serve_split(api, digits, phone, edge).json()["id"]
+    url = f"http://127.0.0.1:{port}/v2/models/{digits.name}"
+    wait_until(
+        lambda: requests.get(url + "/ready", timeout=5).status_code == 200, timeout=30, message="ready"
+    )
+    x = _sample(2)
+    body = _json_body(digits.inputs[0]["name"], x)
+    expected = full_model_output(digits, x)
+    answers: list[tuple[int, int | None]] = []  # (status, request id)
+    stop = threading.Event()
+
+    def caller() -> None:
+        with requests.Session() as http:
+            while not stop.is_set():
+                reply = http.post(url + "/infer", json=body, timeout=30)
+                status, rid = reply.status_code, None
+                if status == 200:
+                    rid = reply.json()["parameters"]["edgeorch_request_id"]
+                    out = reply.json()["outputs"][0]
+                    got = np.array(out["data"]).reshape(out["shape"])
+                    status = 200 if np.allclose(got, expected, atol=1e-5) else -1  # -1: a wrong answer
+                answers.append((status, rid))
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    try:
+        wait_until(lambda: len(answers) >= 5, timeout=30, message="requests on the split")
+        session = Session.objects.select_related("model", "source").get(pk=session_id)
+        devices = [Device.objects.get(pk=phone.device_id)]
+        local = plans.make_plan(session.model, devices, session.source, "local")
+        record = adaptive.switch(session, local, session.predicted_latency_s or 0.0, "test: re-planned")
+        assert record is not None
+        switched_after = len(answers)
+        wait_until(
+            lambda: len(answers) >= switched_after + 10, timeout=30, message="requests after the switch"
+        )
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert answers and all(status == 200 for status, _ in answers), answers
+    assert PlanSwitch.objects.filter(session_id=session_id).count() == 1
+    ids = [rid for _, rid in answers]
+    frames = wait_until(
+        lambda: (
+            (rows := {f.request_id: f for f in Frame.objects.filter(session_id=session_id)})
+            and set(ids) <= set(rows)
+            and rows
+        ),
+        timeout=30,
+        message="every request's trace",
+    )
+    routes = [tuple(e["device"] for e in frames[rid].trace) for rid in ids]
+    assert routes[0] == (phone.device_id, edge.device_id)  # the split first
+    assert routes[-1] == (phone.device_id,)  # the whole model on the phone at the end
+    changes = [k for k in range(1, len(routes)) if routes[k] != routes[k - 1]]
+    assert len(changes) == 1, routes  # one switch, between two requests, never back
