@@ -27,6 +27,13 @@ TRANSITIONS = {
 }
 
 
+class Failover(models.TextChoices):
+    """A session's failover policy (``Session.failover``)."""
+
+    NONE = "none", "None: a lost stage device fails the session"
+    COLD = "cold", "Cold: re-plan over the devices left, deploy, send the cut-off frames again"
+
+
 class DeploymentState(models.TextChoices):
     DEPLOYING = "deploying", "Deploying"
     READY = "ready", "Ready"

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from edgeorch import events as dashboard
 
-from .choices import TERMINAL, TRANSITIONS, DeploymentState, InputKind, MeasurementState, RunState
+from .choices import TERMINAL, TRANSITIONS, DeploymentState, Failover, InputKind, MeasurementState, RunState
 
 
 class IllegalTransition(Exception):
@@ -290,6 +290,13 @@ class Session(Run):
         help_text="a serving session: the model the source's inference endpoint answers for ({model, "
         "version, inputs, outputs}); its frames are the endpoint's requests. Null: a stream at ``rate``",
     )
+    failover = models.CharField(
+        max_length=8,
+        choices=Failover.choices,
+        default=Failover.NONE,
+        help_text="What a lost stage device does to the session: none = it fails; cold = the control plane "
+        "re-plans over the devices left, deploys, and the source sends the frames that were cut off again",
+    )
 
     class Meta(Run.Meta):
         indexes = [models.Index(fields=["state", "created_at"])]
@@ -320,6 +327,8 @@ class Frame(models.Model):
         null=True, blank=True, help_text="{name, shape, dtype, top_k} of the last stage's first output"
     )
     received_at = models.DateTimeField(auto_now_add=True)
+    resent = models.BooleanField(default=False, help_text="Sent again on a failover route (once)")
+    failover_s = models.FloatField(null=True, blank=True, help_text="Seconds it waited for the failover")
 
     class Meta:
         ordering = ["session", "request_id"]
@@ -364,6 +373,63 @@ class PlanSwitch(models.Model):
             "predicted_old_s": self.predicted_old_s,
             "predicted_new_s": self.predicted_new_s,
             "new_deployment": str(self.new_deployment) if self.new_deployment else None,
+        }
+
+
+class Failure(models.Model):
+    """A device a running session depended on was lost, and what the session's failover did about it.
+
+    ``detected_at``: when the control plane noticed (its websocket closed, or its heartbeat was missed);
+    ``detection_s``: from the last time it was heard from to then (a closed socket: near 0; a silent device:
+    about the liveness timeout). ``recovered_at``: when the first frame answered on the failover route ended
+    (``mttr_s`` = recovered_at - detected_at). ``outcome``: recovering, recovered, or failed (``reason``).
+    """
+
+    RECOVERING, RECOVERED, FAILED = "recovering", "recovered", "failed"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="failures")
+    device = models.ForeignKey("devices.Device", null=True, on_delete=models.SET_NULL, related_name="+")
+    device_name = models.CharField(max_length=100)
+    stage = models.IntegerField(null=True, help_text="The stage the lost device ran")
+    detected_at = models.DateTimeField()
+    detection_s = models.FloatField(null=True, help_text="From the device's last message to detection")
+    policy = models.CharField(max_length=8, choices=Failover.choices)
+    outcome = models.CharField(
+        max_length=10,
+        default=RECOVERING,
+        choices=[(RECOVERING, "Recovering"), (RECOVERED, "Recovered"), (FAILED, "Failed")],
+    )
+    reason = models.TextField(blank=True)
+    switch = models.ForeignKey(PlanSwitch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    replanned_s = models.FloatField(null=True, help_text="Detection to the new route sent to the source")
+    recovered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "detected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.device_name} lost by {self.session_id} ({self.outcome})"
+
+    @property
+    def mttr_s(self) -> float | None:
+        if self.recovered_at is None:
+            return None
+        return (self.recovered_at - self.detected_at).total_seconds()
+
+    def to_dict(self) -> dict:
+        return {
+            "device": str(self.device_id) if self.device_id else None,
+            "device_name": self.device_name,
+            "stage": self.stage,
+            "policy": self.policy,
+            "detected_at": self.detected_at.isoformat(),
+            "detection_s": self.detection_s,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "new_plan": self.switch.new_plan if self.switch_id and self.switch else None,
+            "replanned_s": self.replanned_s,
+            "recovered_at": self.recovered_at.isoformat() if self.recovered_at else None,
+            "mttr_s": self.mttr_s,
         }
 
 

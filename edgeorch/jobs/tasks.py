@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from .models import Job, Session
-from .services import adaptive, dispatch, lifecycle, measurements
+from .services import adaptive, dispatch, lifecycle, measurements, recover
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": 0.5, "max_retries": 3}
 
@@ -46,6 +46,14 @@ def expire_overdue() -> int:
 def probe_fleet() -> int:
     """Periodic: every connected agent measures its links to the others (stored as link samples)."""
     return measurements.probe_fleet()
+
+
+@shared_task(name="jobs.fail_over", ignore_result=True, **RETRY)
+def fail_over(session_id: str, failure_id: int) -> None:
+    """A session lost a stage's device: re-plan over the devices left and switch (``recover.fail_over``)."""
+    failure = recover.fail_over(session_id, failure_id)
+    if failure is not None and failure.outcome == failure.FAILED:
+        lifecycle.fail(Session, session_id, failure.reason, stage=failure.stage)
 
 
 @shared_task(

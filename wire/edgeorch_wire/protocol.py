@@ -316,6 +316,13 @@ class Stream(Message, tag="stream"):
     ] = None
     source: Annotated[Object | None, Shaped(StreamSource)] = None
     preprocess: Annotated[Object | None, Shaped(Preprocess)] = None
+    failover: Annotated[
+        bool,
+        Meta(
+            description="the session fails over: keep each frame's input until its answer and send it again "
+            "on the route a failover ``stream_switch`` gives (once)"
+        ),
+    ] = False
 
 
 class StreamStop(Message, tag="stream_stop"):
@@ -333,6 +340,13 @@ class StreamSwitch(Message, tag="stream_switch"):
     first_stage: int
     switch_id: str
     entry: Annotated[Object | None, Shaped(Entry)] = None
+    failover: Annotated[
+        bool,
+        Meta(
+            description="the old route lost a device: frames still out on it are sent again on the new one "
+            "(a stream with ``failover``)"
+        ),
+    ] = False
 
 
 class Undeploy(Message, tag="undeploy"):

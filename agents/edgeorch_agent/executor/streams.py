@@ -3,6 +3,11 @@ source and end), each awaited until its DONE frame comes back (or ``frame_timeou
 (``stream_report``) and summed up at the end (``stream_done``); ``stream_switch`` reroutes the next frames,
 ``stream_stop`` ends the emitting early.
 
+With ``failover`` (a session whose failover policy is not ``none``) nothing is lost: the source keeps each
+frame's input until its answer; a frame that fails or is cut off on its route waits for the control plane's
+failover ``stream_switch`` (at most ``frame_timeout``) and is sent again on the new route, once, its record
+saying so (``resent``, ``failover_s``); an answer that still comes from the old route is discarded.
+
 The frames come from the stream's ``source`` (``inputs``: a video, a camera, images, pushed frames), each
 made the model's input by the ``preprocess`` spec, or without a source are the session's input tensor. The
 stream sends min(``frames``, what the source has) frames; a source that cannot give its frames (a bad path,
@@ -33,6 +38,10 @@ from .state import FrameKey, Shared
 log = logging.getLogger(__name__)
 
 
+class RouteLost(Exception):
+    """A frame's route lost a device (a failover ``stream_switch``): its answer will not come."""
+
+
 @dataclass
 class StreamState:
     message: Stream
@@ -44,6 +53,12 @@ class StreamState:
     ok: int = 0
     batch: list[dict[str, Any]] = field(default_factory=list)
     frames: set[asyncio.Task[None]] = field(default_factory=set)
+    inputs: dict[int, np.ndarray] = field(default_factory=dict)  # failover: each frame's input until it ends
+    switched: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) at each switch
+
+    @property
+    def failover(self) -> bool:
+        return self.message.failover
 
 
 class Streams:
@@ -189,6 +204,8 @@ class Streams:
                 )
                 continue
             state.sent += 1
+            if state.failover:
+                state.inputs[request_id] = array
             frame = asyncio.create_task(self._await_frame(key, started, state, slots))
             state.frames.add(frame)
             frame.add_done_callback(state.frames.discard)
@@ -196,30 +213,74 @@ class Streams:
     async def _await_frame(
         self, key: FrameKey, started: float, state: StreamState, slots: asyncio.Semaphore
     ) -> None:
-        waiter = self.shared.waiters[key]
         done: Done | None = None
+        resent, failover_s, error = False, 0.0, ""
         try:
-            done, ended = await asyncio.wait_for(waiter, self.frame_timeout)
-        except TimeoutError:
-            ended = time.time()
+            while True:
+                waiter = self.shared.waiters[key]
+                try:
+                    answer, ended = await asyncio.wait_for(waiter, self.frame_timeout)
+                    done, error = answer, answer.error or ""
+                    done_error = error
+                except TimeoutError:
+                    done, ended = None, time.time()
+                    error = done_error = f"no completion within {self.frame_timeout:.0f}s"
+                except RouteLost as exc:
+                    done, ended = None, time.time()
+                    error = done_error = str(exc)
+                finally:
+                    self.shared.waiters.pop(key, None)
+                if (done is not None and done.ok) or not state.failover or resent:
+                    break
+                # Failover: wait for the control plane's new route, then send the kept input once more.
+                waited = time.time()
+                route = await self._new_route(state, key[0])
+                failover_s = time.time() - waited
+                if route is None:
+                    error = f"{done_error}; no failover route within {self.frame_timeout:.0f}s"
+                    done, ended = None, time.time()
+                    break
+                key = (route.deployment_id, key[1], key[2])
+                self.shared.waiters[key] = asyncio.get_running_loop().create_future()
+                resent = True
+                try:
+                    await self.source.enter(route, key[2], key[1], state.inputs[key[2]])
+                except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
+                    self.shared.waiters.pop(key, None)
+                    error, done, ended = f"{done_error}; sent again: {exc}", None, time.time()
+                    break
         finally:
-            self.shared.waiters.pop(key, None)
             slots.release()
+            state.inputs.pop(key[2], None)
         ok = done is not None and done.ok
-        error = f"no completion within {self.frame_timeout:.0f}s" if done is None else done.error
         state.ok += ok
-        state.batch.append(
-            {
-                "request_id": key[2],
-                "trace": done.trace if done else [],
-                "latency_s": ended - started,
-                "ok": ok,
-                "error": error,
-                "output": done.output if done is not None and done.ok else None,
-            }
-        )
+        record: dict[str, Any] = {
+            "request_id": key[2],
+            "trace": done.trace if done else [],
+            "latency_s": ended - started,
+            "ok": ok,
+            "error": None if ok else error,
+            "output": done.output if done is not None and done.ok else None,
+        }
+        if resent:
+            record.update(resent=True, failover_s=round(failover_s, 6))
+        state.batch.append(record)
         if len(state.batch) >= state.message.report_every:
             await self._flush(state)
+
+    async def _new_route(self, state: StreamState, old_deployment: str) -> Route | None:
+        """The stream's route once it no longer goes to ``old_deployment`` (None after ``frame_timeout``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.frame_timeout
+        while state.route.deployment_id == old_deployment:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return None
+            try:
+                await asyncio.wait_for(state.switched.wait(), remaining)
+            except TimeoutError:
+                return None
+        return state.route
 
     async def _flush(self, state: StreamState) -> None:
         if state.batch:
@@ -246,6 +307,13 @@ class Streams:
         emitter = self.shared.emitters.get(message.session_id)
         if emitter is not None:
             self.shared.emitters[message.session_id] = (message.deployment_id, emitter[1])
+        if message.failover and state.failover:
+            # The old route lost a device: the frames still out on it will not come back; they go again.
+            for key, waiter in list(self.shared.waiters.items()):
+                if key[1] == message.session_id and key[0] != message.deployment_id and not waiter.done():
+                    waiter.set_exception(RouteLost(f"its route lost a device (switch {message.switch_id})"))
+        state.switched.set()
+        state.switched = asyncio.Event()
         log.info(
             "session %s now streams to deployment %s (switch %s)",
             message.session_id,

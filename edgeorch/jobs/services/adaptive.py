@@ -235,8 +235,9 @@ def describe(plan: dict) -> str:
     return " -> ".join(parts)[:300]
 
 
-def switch(session, new: dict, old_s: float, reason: str) -> PlanSwitch | None:
-    """Deploy ``new`` (reusing a live deployment), wait for it, route the source's next frames there."""
+def switch(session, new: dict, old_s: float, reason: str, failover: bool = False) -> PlanSwitch | None:
+    """Deploy ``new`` (reusing a live deployment), wait for it, route the source's next frames there (with
+    ``failover``, also the frames cut off on the old route: ``failover.fail_over``)."""
     try:
         deployment = ensure_deployment(session, new)
     except Exception as exc:  # a device went away meanwhile: keep the current plan
@@ -253,7 +254,7 @@ def switch(session, new: dict, old_s: float, reason: str) -> PlanSwitch | None:
         device, entry = source_route(row, deployment)
         switch_id = uuid.uuid4().hex[:12]
         message = p.StreamSwitch(
-            str(row.pk), str(deployment.pk), deployment.first_stage["stage"], switch_id, entry
+            str(row.pk), str(deployment.pk), deployment.first_stage["stage"], switch_id, entry, failover
         )
         last = (
             Frame.objects.filter(session=row)

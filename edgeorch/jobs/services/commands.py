@@ -15,7 +15,7 @@ from edgeorch_wire import protocol as p
 from edgeorch.devices.models import Device
 
 from .. import agents
-from ..choices import RunState
+from ..choices import Failover, RunState
 from ..models import Job
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None):
             serve=run.serve,
             source=source,
             preprocess=spec,
+            failover=run.failover != Failover.NONE,
         )
     return device, message, data
 

@@ -20,6 +20,7 @@ from edgeorch.devices.models import Device
 from .. import stats
 from ..choices import ACTIVE, DeploymentState, MeasurementState, RunState
 from ..models import Deployment, Job, Measurement, Session
+from . import failover
 from .commands import stop_stream
 from .transactions import run_transaction
 
@@ -145,7 +146,8 @@ def device_gone(device_id) -> int:
     """A device's agent disconnected: retire its deployments and fail the runs using them, naming the
     stage."""
     device_id = str(device_id)
-    name = Device.objects.filter(pk=device_id).values_list("name", flat=True).first() or device_id
+    row = Device.objects.filter(pk=device_id).values_list("name", "last_seen").first()
+    name, last_seen = row if row is not None else (device_id, None)
     live = (DeploymentState.READY, DeploymentState.DEPLOYING)
     failed = 0
     # The live deployments are few (one per placement in use): their device lists are read in Python, the
@@ -154,10 +156,14 @@ def device_gone(device_id) -> int:
     for deployment in placing:
         Deployment.objects.filter(pk=deployment.pk).update(state=DeploymentState.RETIRED)
         stage = deployment.stage_of(device_id)
+        # Sessions with a failover policy go on over the devices left (failover.py); the rest fail.
+        going_on = failover.device_lost(device_id, name, deployment, stage, last_seen)
         for kind in (Job, Session):
             for pk in kind.objects.filter(deployment=deployment, state__in=ACTIVE).values_list(
                 "pk", flat=True
             ):
+                if pk in going_on:
+                    continue
                 failed += fail(kind, pk, f"device {name} disconnected during stage {stage}", stage=stage)
     # A stream's source emits its frames and hears each one end, whether or not it runs a stage (an
     # offloaded stream sends its input to a stage elsewhere): without it the stream cannot go on.

@@ -9,16 +9,17 @@ from edgeorch_wire import protocol as p
 from edgeorch import events as dashboard
 
 from .. import stats
-from ..choices import RunState
+from ..choices import Failover, RunState
 from ..models import Frame, Session
-from . import adaptive
+from . import adaptive, failover
 from .transactions import run_transaction
 
 
 def record_frames(session_id, frames: list[dict], source_id) -> int:
     """Store a batch of per-frame records from the stream's source (duplicates are ignored); a batch from any
     other device is ignored (a device speaks only about its own work)."""
-    session = Session.objects.filter(pk=session_id, source_id=source_id).only("pk", "deadline_s").first()
+    mine = Session.objects.filter(pk=session_id, source_id=source_id)
+    session = mine.only("pk", "deadline_s", "failover").first()
     if session is None:
         return 0
     rows = [
@@ -31,6 +32,8 @@ def record_frames(session_id, frames: list[dict], source_id) -> int:
         for r in rows
     ]
     dashboard.publish("session.frames", {"session": str(session_id), "frames": frames})
+    if session.failover != Failover.NONE:
+        failover.note_recovery(session_id, rows)
     adaptive.on_report(session_id)
     return len(rows)
 
@@ -48,6 +51,8 @@ def _frame_row(session, f: dict) -> Frame:
         trace=f.get("trace") or [],
         deadline_met=met,
         output=f.get("output") if isinstance(f.get("output"), dict) else None,
+        resent=f.get("resent") is True,
+        failover_s=float(f["failover_s"]) if isinstance(f.get("failover_s"), int | float) else None,
     )
 
 

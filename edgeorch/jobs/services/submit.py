@@ -154,6 +154,7 @@ def start_session(
     base_url="",
     serve=None,
     input_source=None,
+    failover="none",
 ) -> Session:
     """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it.
 
@@ -161,7 +162,8 @@ def start_session(
     the source's inference endpoint takes, for as long as the source stays connected (no timeout).
     ``input_source`` ({kind, path?, loop?, index?}: ``check_source``) takes the frames from a video, images,
     a camera or a local application on the source device, made the model's input by its preprocess spec;
-    the stream then ends when the source does, if before ``frames``."""
+    the stream then ends when the source does, if before ``frames``. ``failover`` (none, cold): what losing
+    a stage's device does to it (``failover.py``)."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
     input_source = check_source(input_source)
@@ -203,6 +205,7 @@ def start_session(
         created_by=user,
         serve=serve,
         input_source=input_source,
+        failover=failover,
     )
 
 
