@@ -498,10 +498,10 @@ class Agent:
                 self.buffer.ack(message.seqs)
                 flight.release(message.seqs)
                 self._wake.set()
-            elif isinstance(message, Error):
-                # After the welcome the agent only sends telemetry, so an error refuses the oldest batch.
-                # Its records stay buffered and go again a little later (not at once: a server that
-                # cannot store now would be hammered).
+            elif isinstance(message, Error) and message.refers_to in (None, "telemetry"):
+                # An error about no other message (an older server names none) refuses the oldest
+                # telemetry batch. Its records stay buffered and go again a little later (not at once: a
+                # server that cannot store now would be hammered).
                 flight.release([])
                 if flight.rewind_at is None:
                     flight.rewind_at = time.monotonic() + self.options.retry_delay

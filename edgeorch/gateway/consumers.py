@@ -3,6 +3,10 @@
 A gateway: it authenticates the device, greets it (``devices.services``), checks each message's size and
 shape, and hands every other message to the handler its domain registered (``registry``); it imports no
 domain beyond the device identity it serves. Handlers that touch the database run in a thread.
+
+A message that cannot be taken (malformed, out of range, about work that is not the device's) is answered
+with ``error`` and the socket stays open; the log gets one line per device and reason per minute
+(``lograte``), so a misbehaving agent cannot flood it.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from edgeorch_wire import protocol as p
 from edgeorch.devices import services
 
 from . import registry
+from .lograte import RateLimitedLog
 
 log = logging.getLogger(__name__)
+# Refusals and closes, one line per (device or peer, reason) per window.
+limited = RateLimitedLog(log, window=60.0)
 
 
 def _credential_from(scope) -> str:
@@ -48,8 +55,10 @@ class AgentConsumer(AsyncWebsocketConsumer):
                 _credential_from(self.scope)
             )
         except services.AuthenticationFailed as exc:
-            log.warning("agent refused from %s: %s", self._peer(), exc)
-            await self._close_with(exc.code, "auth_failed", str(exc))
+            limited.warning(
+                (self._peer_host(), "auth_failed"), "agent refused from %s: %s", self._peer(), exc
+            )
+            await self._close_with(exc.code, "auth_failed", str(exc), logged=True)
             return
         self.group = services.device_group(self.device.pk)
 
@@ -151,7 +160,26 @@ class AgentConsumer(AsyncWebsocketConsumer):
             else:
                 reply = await self._db(handler.function, self.device.pk, message, *data)
         except registry.Refusal as exc:
-            await self._refuse(exc.code, str(exc))
+            await self._refuse(exc.code, str(exc), message.type)
+            return
+        except Exception:
+            # A handler's bug must not cost the agent its socket (and every run on it): refuse this one
+            # message, and keep the traceback for whoever fixes the handler.
+            who = self.device.name
+            if limited.warning(
+                (str(self.device.pk), f"internal:{message.type}"),
+                "handling %s from %s failed",
+                message.type,
+                who,
+            ):
+                log.exception("the %s handler raised", message.type)
+            await self.send(
+                text_data=p.Error(
+                    code="internal_error",
+                    message=f"{message.type} could not be handled",
+                    refers_to=message.type,
+                ).to_json()
+            )
             return
         if reply is not None:
             await self.send(text_data=reply.to_json())
@@ -179,16 +207,24 @@ class AgentConsumer(AsyncWebsocketConsumer):
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    async def _refuse(self, code: str, message: str):
+    async def _refuse(self, code: str, message: str, refers_to: str | None = None):
         name = self.device.name if self.device else "?"
-        log.warning("agent %s sent a bad message (%s): %s", name, code, message)
-        await self.send(text_data=p.Error(code=code, message=message).to_json())
+        key = (str(self.device.pk) if self.device else self._peer_host(), code)
+        limited.warning(key, "agent %s sent a bad message (%s): %s", name, code, message)
+        await self.send(text_data=p.Error(code=code, message=message, refers_to=refers_to).to_json())
 
-    async def _close_with(self, close_code: int, code: str, message: str):
-        log.warning("closing agent connection from %s with %s: %s", self._peer(), close_code, message)
+    async def _close_with(self, close_code: int, code: str, message: str, logged: bool = False):
+        if not logged:
+            key = (str(self.device.pk) if self.device else self._peer_host(), f"close:{code}")
+            limited.warning(
+                key, "closing agent connection from %s with %s: %s", self._peer(), close_code, message
+            )
         await self.send(text_data=p.Error(code=code, message=message).to_json())
         await self.close(code=close_code)
 
     def _peer(self) -> str:
         client = self.scope.get("client") or ("?", 0)
         return f"{client[0]}:{client[1]}"
+
+    def _peer_host(self) -> str:
+        return str((self.scope.get("client") or ("?", 0))[0])

@@ -46,19 +46,33 @@ def summarise(session) -> dict:
     }
     if ok:
         summary["mean_stage_s"] = {
-            k: v / len(ok) for k, v in stage_totals([t for f in ok for t in f[3]]).items()
+            k: v / len(ok)
+            for k, v in stage_totals([t for f in ok for t in (f[3] or []) if isinstance(t, dict)]).items()
         }
         summary["overlapped"] = _overlapped(ok)
     return summary
 
 
+def _spans(ok) -> list[tuple[float, float]]:
+    """(start of the first stage, end of the last) of each ok frame whose trace says both (a frame stored
+    before traces were checked may lack them: it is left out, not a reason to fail the summary)."""
+    spans = []
+    for f in ok:
+        trace = f[3] if isinstance(f[3], list) else []
+        first, last = (trace[0], trace[-1]) if trace else ({}, {})
+        start = first.get("start") if isinstance(first, dict) else None
+        end = last.get("end") if isinstance(last, dict) else None
+        if isinstance(start, int | float) and isinstance(end, int | float):
+            spans.append((float(start), float(end)))
+    return spans
+
+
 def _span(ok) -> float:
-    starts = [f[3][0]["start"] for f in ok if f[3]]
-    ends = [f[3][-1]["end"] for f in ok if f[3]]
-    return (max(ends) - min(starts)) if starts and ends else 0.0
+    spans = _spans(ok)
+    return (max(e for _, e in spans) - min(s for s, _ in spans)) if spans else 0.0
 
 
 def _overlapped(ok) -> int:
     """How many frames started before the previous frame had finished: pipelining at work."""
-    spans = sorted((f[3][0]["start"], f[3][-1]["end"]) for f in ok if f[3])
+    spans = sorted(_spans(ok))
     return sum(1 for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1])

@@ -7,6 +7,7 @@ from edgeorch_wire import protocol as p
 from edgeorch.gateway.registry import Refusal, handles
 
 from .ingest import get_ingestor
+from .services import BatchRefused
 
 
 @handles(p.Telemetry)
@@ -15,6 +16,8 @@ async def telemetry(device_pk, message: p.Telemetry) -> p.Ack:
     stored, so that the agent forgets it."""
     try:
         result = await get_ingestor().submit(str(device_pk), message)
+    except BatchRefused as exc:  # this batch alone (the others of its flush were stored)
+        raise Refusal("store_refused", f"telemetry not stored: {exc}") from None
     except Exception:
         # Not acknowledged: the agent keeps the records and sends them again.
         raise Refusal("store_failed", "telemetry could not be stored now; it will be retried") from None

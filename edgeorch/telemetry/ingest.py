@@ -17,7 +17,7 @@ from channels.db import database_sync_to_async
 
 from edgeorch import events as dashboard
 
-from .services import StoreResult, store_batches
+from .services import BatchRefused, StoreResult, store_batches
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,18 @@ class TelemetryIngestor:
                     pending.future.set_exception(exc)
             return
         for pending, result in zip(batch, results, strict=True):
-            if not pending.future.done():
+            if pending.future.done():
+                continue
+            if isinstance(result, BatchRefused):  # this device's alone: the others were stored
+                pending.future.set_exception(result)
+            else:
                 pending.future.set_result(result)
-        await dashboard.apublish(
-            "telemetry", dashboard.telemetry_data((p.device_id, p.message) for p in batch)
-        )
+        stored = [
+            (p.device_id, p.message)
+            for p, r in zip(batch, results, strict=True)
+            if isinstance(r, StoreResult)
+        ]
+        await dashboard.apublish("telemetry", dashboard.telemetry_data(stored))
 
 
 _ingestors: dict[int, TelemetryIngestor] = {}

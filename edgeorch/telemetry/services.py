@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from edgeorch_wire.protocol import MAX_INT64, MAX_TIMESTAMP
 
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
@@ -36,12 +38,76 @@ class StoreResult:
     duplicates: int
 
 
-def store_batches(batches: list[tuple[str, Any]]) -> list[StoreResult]:
+class BatchRefused(Exception):
+    """One device's batch that could not be stored, though the others of its flush were."""
+
+
+# What storing one device's values can raise: the database refusing a value (a range, a key), or the
+# conversion before it (SQLite takes Python ints and datetimes only up to their limits).
+_BAD_BATCH = (DatabaseError, ValueError, OverflowError, OSError)
+
+
+def store_batches(batches: list[tuple[str, Any]]) -> list[StoreResult | BatchRefused]:
     """Store telemetry batches ``(device_id, Telemetry message)`` from many devices in one transaction.
 
     Records already stored (same device and seq: a resend after a lost ack) are counted, not stored twice.
-    Returns one result per batch, in order.
+    Returns one result per batch, in order. When the shared write fails, each device's batches are stored
+    on their own (one device's bad batch never fails another's): a batch that fails alone is returned as
+    ``BatchRefused``. A database that is down fails them all, and that is raised.
     """
+    refused = {i: BatchRefused(why) for i, (_, m) in enumerate(batches) if (why := _out_of_range(m))}
+    if refused:
+        kept = [b for i, b in enumerate(batches) if i not in refused]
+        answers = iter(store_batches(kept) if kept else [])
+        return [refused[i] if i in refused else next(answers) for i in range(len(batches))]
+    try:
+        return list(_store(batches))
+    except _BAD_BATCH as exc:
+        if len({str(d) for d, _ in batches}) <= 1 or not _usable():
+            raise
+        log.warning(
+            "a flush of %d telemetry batches failed (%s); storing each device's apart", len(batches), exc
+        )
+    by_device: dict[str, list[int]] = defaultdict(list)
+    for i, (device_id, _) in enumerate(batches):
+        by_device[str(device_id)].append(i)
+    results: list[StoreResult | BatchRefused] = [BatchRefused("not stored")] * len(batches)
+    for device_id, indexes in by_device.items():
+        stored: list[StoreResult | BatchRefused]
+        try:
+            stored = list(_store([batches[i] for i in indexes]))
+        except _BAD_BATCH as exc:
+            log.warning("telemetry of device %s refused by the database: %s", device_id, exc)
+            stored = [BatchRefused(f"the database refused this batch: {exc}")] * len(indexes)
+        for i, result in zip(indexes, stored, strict=True):
+            results[i] = result
+    return results
+
+
+def _out_of_range(message) -> str | None:
+    """Why a batch cannot be stored, checked before the shared write (the wire checks these when it
+    decodes; this keeps the write safe whoever built the batch)."""
+    for r in message.records:
+        if not 0 <= r.seq <= MAX_INT64:
+            return f"seq {r.seq} is out of range"
+        if not 0.0 <= r.ts <= MAX_TIMESTAMP:  # NaN fails both comparisons
+            return f"ts {r.ts} is not a time between 1970 and 2100"
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in r.metrics.values()):
+            return f"record {r.seq} has a value that is not a finite number"
+    return None
+
+
+def _usable() -> bool:
+    """Whether the database answers at all (else retrying per device would only fail slower)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+def _store(batches: list[tuple[str, Any]]) -> list[StoreResult]:
     now = timezone.now()
     records = [(str(device_id), r) for device_id, message in batches for r in message.records]
     with transaction.atomic():

@@ -28,9 +28,11 @@ from .shapes import (
     MeasuredLink,
     PeerAddress,
     PeerLink,
+    ReportedFrame,
     Segment,
     Stage,
     StreamSource,
+    TraceStep,
 )
 
 VERSION = 1
@@ -54,9 +56,20 @@ LINK_PROBE_MAX_BYTES = 8 * 1024 * 1024
 # stage on another agent (``entry``), timed like any stage's outgoing transfer.
 SOURCE_STAGE = -1
 
+# What the control plane's columns hold: a job's id and a telemetry seq are 64-bit, a frame count 32-bit.
+MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1
+# A telemetry record's time (Unix seconds): from 1970 (a device whose clock was never set counts from
+# there) to 2100. Later, or not finite, is a broken clock, refused before it reaches a shared write.
+MAX_TIMESTAMP = 4102444800.0
+
 Positive = Annotated[int, Meta(gt=0)]
 NonNegative = Annotated[int, Meta(ge=0)]
 Finite = Annotated[float, Meta(ge=-MAX_FLOAT, le=MAX_FLOAT)]
+Seconds = Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)]
+Count = Annotated[int, Meta(ge=0, le=MAX_INT32)]
+StageNumber = Annotated[int, Meta(ge=SOURCE_STAGE, le=MAX_INT32)]
+RequestId = Annotated[int, Meta(ge=-1, le=MAX_INT64, description="a job's id, or a stream frame's number")]
 Object = dict[str, Any]
 M = TypeVar("M", bound="Message")
 
@@ -116,8 +129,8 @@ class Hello(Message, tag="hello"):
 class Record(Struct):
     """All of one device's metrics at one instant. ``seq`` numbers records per device, from 0 upwards."""
 
-    seq: NonNegative
-    ts: float
+    seq: Annotated[int, Meta(ge=0, le=MAX_INT64)]
+    ts: Annotated[float, Meta(ge=0.0, le=MAX_TIMESTAMP, description="Unix seconds, 1970 to 2100")]
     metrics: Annotated[
         dict[Annotated[str, Meta(max_length=MAX_METRIC_NAME)], Finite],
         Meta(max_length=MAX_METRICS_PER_RECORD),
@@ -139,16 +152,18 @@ class DeployStatus(Message, tag="deploy_status"):
     deployment_id: str
     ok: bool
     error: str | None = None
-    load_s: float = 0.0
+    load_s: Seconds = 0.0
 
 
 class Result(Message, tag="result"):
     """A request's final output; for a one-shot ``run`` ONE binary frame (ACTIVATION, codec raw) follows."""
 
     deployment_id: str
-    request_id: int
+    request_id: Annotated[int, Meta(ge=0, le=MAX_INT64)]
     session_id: str | None
-    trace: Annotated[list[Object], Meta(description="one entry per stage: see Traces")]
+    trace: Annotated[
+        list[Object], Shaped(list[TraceStep]), Meta(description="one entry per stage: see Traces")
+    ]
     output: Annotated[
         Object, Meta(description="{name, shape, dtype, top_k} of the final stage's first output")
     ]
@@ -159,7 +174,7 @@ class StreamReport(Message, tag="stream_report"):
     error, output}`` each (``output``: as in ``result``; null for a failed frame)."""
 
     session_id: str
-    frames: list[Object]
+    frames: Annotated[list[Object], Shaped(list[ReportedFrame])]
     batch: Annotated[
         str | None,
         Meta(
@@ -181,17 +196,17 @@ class StreamDone(Message, tag="stream_done"):
     """A stream has ended: every frame it sent is reported."""
 
     session_id: str
-    frames_sent: int
-    frames_ok: int
+    frames_sent: Count
+    frames_ok: Count
 
 
 class StageFailed(Message, tag="stage_error"):
     """A request failed in a stage; its chain stops there."""
 
     deployment_id: str
-    request_id: int
+    request_id: RequestId
     session_id: str | None
-    stage: int
+    stage: StageNumber
     device_id: str
     error: str
 
@@ -201,7 +216,7 @@ class ProfileResult(Message, tag="profile_result"):
 
     profile_id: str
     blocks: list[Object] = msgspec.field(default_factory=list)
-    thermal: dict[str, float] = msgspec.field(default_factory=dict)
+    thermal: dict[str, Finite] = msgspec.field(default_factory=dict)
     error: str | None = None
 
 
@@ -231,7 +246,7 @@ class Relay(Message, tag="relay"):
     """Forward the binary frame that follows to ``to_device_id`` (its data plane was unreachable)."""
 
     deployment_id: str
-    request_id: int
+    request_id: RequestId
     to_device_id: str
 
 
@@ -258,10 +273,12 @@ class Ack(Message, tag="ack"):
 
 
 class Error(Message, tag="error"):
-    """A message was refused; the connection stays open unless a close follows."""
+    """A message was refused; the connection stays open unless a close follows. ``code`` says why (see
+    Errors); ``refers_to`` names the type of the refused message, where it could be read."""
 
     code: str
     message: str
+    refers_to: str | None = None
 
 
 class Deploy(Message, tag="deploy"):
@@ -513,8 +530,14 @@ def _slow_decode(text: str | bytes, registry: dict[str, type[Message]]) -> Messa
     """The error path: parse with the standard library (which also reads NaN and Infinity, so that such a
     value is refused as a bad value, not as bad JSON) and say what is wrong, in the order a reader would
     check it. Returns the message when only the standard library could read it."""
+    constants: list[str] = []
+
+    def constant(name: str) -> float:
+        constants.append(name)
+        return float(name)
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError("malformed_json", f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -525,7 +548,10 @@ def _slow_decode(text: str | bytes, registry: dict[str, type[Message]]) -> Messa
     kind = data.get("type")
     if kind not in registry:
         raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
-    return registry[kind].from_dict(data)
+    message = registry[kind].from_dict(data)
+    if constants:  # in free-form data (a declared number says so itself): no database can store it
+        raise ProtocolError("bad_value", f"{kind}: {constants[0]} is not a number JSON can carry")
+    return message
 
 
 def _protocol_error(exc: Invalid) -> ProtocolError:

@@ -115,3 +115,33 @@ class PeerLink(Struct):
     rtt_s: Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)] | None = None
     bandwidth_bps: Annotated[float, Meta(gt=0.0, le=MAX_FLOAT)] | None = None
     error: str | None = None
+
+
+Time = Annotated[float, Meta(ge=-MAX_FLOAT, le=MAX_FLOAT)]
+Duration = Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)]
+
+
+class TraceStep(Struct):
+    """One stage of a request's trace (``result.trace[]``, ``stream_report.frames[].trace[]``): each timing
+    is optional, and finite where given (the control plane sums them and spans ``start`` to ``end``)."""
+
+    stage: Annotated[int | None, Meta(description="the stage; -1: the source's entry hop")] = None
+    device: str | None = None
+    queue_s: Duration | None = None
+    compute_s: Duration | None = None
+    serialize_s: Duration | None = None
+    transfer_s: Duration | None = None
+    start: Annotated[Time | None, Meta(description="Unix seconds on the stage's device")] = None
+    end: Time | None = None
+
+
+class ReportedFrame(Struct):
+    """One finished frame of a ``stream_report``: its number in the stream, whether it came through, and
+    how (``output`` as in ``result``; null for a failed frame)."""
+
+    request_id: Annotated[int, Meta(ge=0, le=2**31 - 1)]
+    ok: bool = False
+    latency_s: Duration | None = None
+    error: str | None = None
+    trace: list[TraceStep] = []
+    output: dict[str, Any] | None = None

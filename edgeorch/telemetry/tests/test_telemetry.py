@@ -172,3 +172,63 @@ def test_the_telemetry_endpoint_downsamples_and_validates(client, alice, device,
     assert client.get(url).status_code == 400
     assert "ISO 8601" in client.get(url, {"metric": "x", "since": "yesterday"}).json()["since"]
     assert client.get(url, {"metric": "x", "max_points": 0}).status_code == 400
+
+
+# --- isolation (issue 17): one device's bad batch never fails another's ---------------------------------
+
+
+def poisoned(**record) -> Telemetry:
+    """A batch that passed no decoder (the wire refuses these values): what a write must survive anyway."""
+    return Telemetry(records=[Record(**{"seq": 0, "ts": 1e9, "metrics": {"cpu.percent": 1.0}, **record})])
+
+
+@pytest.mark.parametrize(
+    "bad", [{"seq": 2**63}, {"ts": 1e20}, {"ts": float("inf")}, {"metrics": {"x": float("nan")}}]
+)
+def test_a_poisoned_batch_beside_an_innocent_one_stores_the_innocent(device, bad):
+    _, plain = devices.create_enrollment_token()
+    mallory = devices.enroll_device(plain, name="mallory").device
+    innocent, guilty = services.store_batches([(device.pk, batch(0, 3)), (mallory.pk, poisoned(**bad))])
+    assert (innocent.stored, innocent.seqs) == (3, [0, 1, 2])
+    assert isinstance(guilty, services.BatchRefused)
+    assert list(TelemetryRecord.objects.values_list("device_id", "seq")) == [(device.pk, s) for s in range(3)]
+    device.refresh_from_db()
+    mallory.refresh_from_db()
+    assert device.last_seq == 2 and mallory.last_seq == -1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_the_database_refuses_fails_alone_and_the_others_are_stored(device):
+    """A device deleted while its socket lives: its records break a foreign key when the write commits."""
+    import uuid
+
+    ghost = uuid.uuid4()
+    first, refused, last = services.store_batches(
+        [(device.pk, batch(0, 2)), (ghost, batch(0, 2)), (device.pk, batch(2, 2))]
+    )
+    assert (first.stored, last.stored) == (2, 2)
+    assert isinstance(refused, services.BatchRefused) and "database refused" in str(refused)
+    assert list(TelemetryRecord.objects.values_list("seq", flat=True)) == [0, 1, 2, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shared_writer_answers_the_innocent_and_refuses_only_the_guilty(device):
+    import asyncio
+
+    from edgeorch.telemetry.ingest import TelemetryIngestor
+
+    _, plain = devices.create_enrollment_token()
+    mallory = devices.enroll_device(plain, name="mallory").device
+
+    async def go():
+        ingestor = TelemetryIngestor(linger=0.05)  # both batches land in one flush
+        return await asyncio.gather(
+            ingestor.submit(str(device.pk), batch(0, 2)),
+            ingestor.submit(str(mallory.pk), poisoned(ts=float("inf"))),
+            return_exceptions=True,
+        )
+
+    innocent, guilty = asyncio.run(go())
+    assert innocent.stored == 2 and isinstance(guilty, services.BatchRefused)
+    assert TelemetryRecord.objects.filter(device=device).count() == 2
+    assert not TelemetryRecord.objects.filter(device=mallory).exists()
