@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
@@ -29,6 +28,7 @@ from edgeorch.devices.auth import AGENT_OR_PERSON
 from edgeorch.devices.models import Device
 
 from . import stats
+from .access import readable_run
 from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
 from .services import lifecycle, measurements, submit
 
@@ -479,7 +479,7 @@ def _npy(path, filename: str):
 @permission_classes([TensorReader])
 def job_input(request, pk: int):
     """The job's input tensor (.npy); the first stage's agent downloads it."""
-    return _npy(get_object_or_404(Job, pk=pk).input_path, f"job-{pk}-input.npy")
+    return _npy(readable_run(request, Job, pk).input_path, f"job-{pk}-input.npy")
 
 
 @extend_schema(responses={(200, "application/octet-stream"): bytes})
@@ -488,7 +488,7 @@ def job_input(request, pk: int):
 @permission_classes([TensorReader])
 def job_output(request, pk: int):
     """The job's output tensor (.npy), once it has completed."""
-    return _npy(get_object_or_404(Job, pk=pk).output_path, f"job-{pk}-output.npy")
+    return _npy(readable_run(request, Job, pk).output_path, f"job-{pk}-output.npy")
 
 
 @extend_schema(responses={(200, "application/octet-stream"): bytes})
@@ -497,7 +497,7 @@ def job_output(request, pk: int):
 @permission_classes([TensorReader])
 def session_input(request, pk):
     """The session's input tensor (.npy), which the source agent sends as every frame."""
-    return _npy(get_object_or_404(Session, pk=pk).input_path, f"session-{pk}-input.npy")
+    return _npy(readable_run(request, Session, pk).input_path, f"session-{pk}-input.npy")
 
 
 class DeviceMeasurementViewSet(viewsets.GenericViewSet):
