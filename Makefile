@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
 export PORT ?= 8000
 
-.PHONY: demo stop test test-fast test-demo lint format bench venv scenario token requirements
+.PHONY: demo stop test test-fast test-demo lint format bench venv scenario token requirements client
 
 # Three pinned sets (requirements/*.in, compiled by `make requirements`): requirements.txt is the runtime
 # (the Docker image installs only it), requirements/zoo.txt builds the model zoo (torch, scikit-learn),
@@ -21,14 +21,16 @@ define install
 	$(PY) -m pip install --quiet -r requirements.txt -r $(1)
 	$(PY) -m pip install --quiet -e ./wire
 	$(PY) -m pip install --quiet -e ./agents
+	$(if $(3),$(PY) -m pip install --quiet -e ./clients/python)
 	touch $(2)
 endef
 
 $(DEMO_STAMP): requirements.txt requirements/zoo.txt wire/pyproject.toml agents/pyproject.toml
 	$(call install,requirements/zoo.txt,$(DEMO_STAMP))
 
-$(STAMP): requirements.txt requirements/dev.txt requirements/zoo.txt wire/pyproject.toml agents/pyproject.toml
-	$(call install,requirements/dev.txt,$(STAMP))
+$(STAMP): requirements.txt requirements/dev.txt requirements/zoo.txt wire/pyproject.toml agents/pyproject.toml \
+		clients/python/setup.py
+	$(call install,requirements/dev.txt,$(STAMP),client)
 	touch $(DEMO_STAMP)
 
 venv: $(STAMP)
@@ -67,6 +69,13 @@ requirements: $(STAMP)
 	$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements/zoo.txt requirements/zoo.in
 	$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements/dev.txt requirements/dev.in
 	sed -i 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/' requirements/zoo.txt requirements/dev.txt  # the pin, not the local build's label
+
+# The API schema (docs/openapi.yaml) from the code, then the Python client (clients/python) generated from it by
+# the generator pinned in requirements/dev.in. Commit both: the tests fail while either is stale.
+client: $(STAMP)
+	EDGEORCH_ALLOW_INSECURE_KEY=true $(PY) manage.py spectacular --fail-on-warn --file docs/openapi.yaml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/openapi-python-client generate --path docs/openapi.yaml \
+		--output-path clients/python --config clients/python-client.yaml --meta setup --overwrite --fail-on-warning
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -162,7 +162,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["edgeorch.api.permissions.IsOperatorOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies everywhere; a view that takes a file upload adds multipart itself (one content type a body).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "edgeorch.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "edgeorch.api.errors.handle",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
@@ -174,7 +177,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Read and write shapes differ (read-only ids, write-only ttl_hours): separate components, the request's
+    # named ...Request, so request serializers are not named ...Request themselves.
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceStatus": "edgeorch.devices.choices.DeviceStatus",
+        "DeviceRole": "edgeorch.devices.choices.DeviceRole",
+        "RunState": "edgeorch.jobs.choices.RunState",
+        "InputKind": "edgeorch.jobs.choices.InputKind",
+        "MeasurementKind": [("profile", "Profile"), ("probe", "Probe")],
+        "MeasurementState": "edgeorch.jobs.choices.MeasurementState",
+        "ModelSource": "edgeorch.catalog.choices.ModelSource",
+        "ModelTask": "edgeorch.catalog.choices.ModelTask",
+        "CutKind": "edgeorch.catalog.choices.CutKind",
+        "ComputeUnit": ["cpu", "gpu", "npu"],
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "edgeorch.api.schema.error_shape_hook",
+        "edgeorch.api.schema.backend_limits_hook",
+    ],
 }
 
 # --- Agents, telemetry, liveness -------------------------------------------------------------------

@@ -160,7 +160,7 @@ def test_a_stream_session_keeps_several_frames_in_flight(fleet, api, digits, cli
     assert summary["latency_s"]["p50"] > 0 and summary["latency_s"]["p99"] >= summary["latency_s"]["p50"]
     assert summary["throughput_fps"] > 0
     assert summary["overlapped"] > 0  # pipelining: a frame entered before the previous one had left
-    frames = api.get(f"{api.base}/api/sessions/{body['id']}/frames/", timeout=10).json()
+    frames = api.get(f"{api.base}/api/sessions/{body['id']}/frames/", timeout=10).json()["results"]
     assert len(frames) == 40 and {len(f["trace"]) for f in frames} == {2}
     client.force_login(alice)
     page = client.get(f"/runs/sessions/{body['id']}/")

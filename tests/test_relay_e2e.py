@@ -102,7 +102,7 @@ def test_a_stream_across_an_unreachable_hop_relays_every_frame(cut_off, api, dig
     body = finished(api, "sessions", response.json()["id"], timeout=40)
     assert body["state"] == "completed", body
     assert body["frames_sent"] == 12 and body["frames_ok"] == 12
-    frames = api.get(f"{api.base}/api/sessions/{body['id']}/frames/", timeout=10).json()
+    frames = api.get(f"{api.base}/api/sessions/{body['id']}/frames/", timeout=10).json()["results"]
     assert len(frames) == 12 and all(f["ok"] for f in frames)
     assert [[t.get("relayed", False) for t in f["trace"]] for f in frames] == [[False, True]] * 12
     assert [t["device"] for t in frames[0]["trace"]] == [phone.device_id, edge.device_id]

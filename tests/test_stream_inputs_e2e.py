@@ -66,7 +66,7 @@ def test_a_video_session_streams_every_frame_and_each_output_is_the_models(fleet
     # min(frames=500, the video's 12): the stream ended with the video.
     assert body["frames_sent"] == body["frames_ok"] == FRAMES
     assert Frame.objects.filter(session_id=session).count() == FRAMES
-    stored = api.get(f"{api.base}/api/sessions/{session}/frames/", timeout=10).json()
+    stored = api.get(f"{api.base}/api/sessions/{session}/frames/", timeout=10).json()["results"]
     assert [f["request_id"] for f in stored] == list(range(FRAMES)) and all(f["ok"] for f in stored)
     spec = preprocess.parse(digits.preprocess)
     tops = []
@@ -129,7 +129,7 @@ def test_frames_pushed_by_a_local_application_stream_in_order_and_end_the_sessio
     record = finished(api, "sessions", session, timeout=60)
     assert record["state"] == "completed", (record, phone.log()[-3000:])
     assert record["frames_sent"] == record["frames_ok"] == 6
-    stored = api.get(f"{api.base}/api/sessions/{session}/frames/", timeout=10).json()
+    stored = api.get(f"{api.base}/api/sessions/{session}/frames/", timeout=10).json()["results"]
     assert [f["request_id"] for f in stored] == list(range(6))
     spec = preprocess.parse(digits.preprocess)
     for frame, image in zip(stored, images, strict=True):

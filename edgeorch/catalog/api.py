@@ -6,17 +6,26 @@ tokens or sessions. Devices may only read.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from edgeorch.api.permissions import IsOperatorOrReadOnly
+from edgeorch.api.schema import ErrorSerializer
 from edgeorch.devices.auth import AGENT_OR_PERSON
 
 from . import services
@@ -35,6 +44,22 @@ class CatalogPermission(IsOperatorOrReadOnly):
         if getattr(request.user, "is_device", False):
             return request.method in ("GET", "HEAD", "OPTIONS")
         return super().has_permission(request, view)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ModelRefField(serializers.Field):
+    """A catalog model by id, or by name (its newest version); read back as its id."""
+
+    def to_internal_value(self, data) -> MLModel:
+        text = str(data).strip()
+        query = Q(pk=int(text)) if text.isdigit() else Q(name=text)
+        model = MLModel.objects.filter(query).order_by("-created_at").first()
+        if model is None:
+            raise ValidationError(f"no model {text!r} in the catalog")
+        return model
+
+    def to_representation(self, value) -> int:
+        return getattr(value, "pk", value)
 
 
 class CutPointSerializer(serializers.ModelSerializer):
@@ -87,6 +112,7 @@ class MLModelDetailSerializer(MLModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="ModelUpload")
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     name = serializers.CharField(max_length=100)
@@ -119,13 +145,19 @@ class SegmentSerializer(serializers.ModelSerializer):
         return _absolute(self.context.get("request"), reverse("catalog-segment-file", args=[segment.sha256]))
 
 
+class SegmentManifestSerializer(serializers.Serializer):
+    model = serializers.IntegerField()
+    cuts = serializers.ListField(child=serializers.IntegerField(), help_text="The cut indices, in order")
+    segments = SegmentSerializer(many=True)
+
+
 class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """Models of the catalog. Operators upload (multipart) and delete; anyone logged in reads."""
 
     queryset = MLModel.objects.prefetch_related("cut_points")
     authentication_classes = AUTHENTICATION
     permission_classes = [CatalogPermission]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # an upload; preprocess takes JSON
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -146,6 +178,7 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         body = MLModelDetailSerializer(model, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={204: None, 409: OpenApiResponse(ErrorSerializer, description="A job uses it")})
     def destroy(self, request, *args, **kwargs):
         """Delete a model; 409 while a job uses it."""
         try:
@@ -168,7 +201,7 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         return Response(MLModelDetailSerializer(model, context={"request": request}).data)
 
     @extend_schema(responses=CutPointSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a model has few cut points: never paged
     def cuts(self, request, pk=None):
         """The cut points, in order: crossing tensors, bytes, MACs before and after."""
         return Response(CutPointSerializer(self.get_object().cut_points.all(), many=True).data)
@@ -177,9 +210,9 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         parameters=[
             OpenApiParameter("cuts", str, description="Cut indices, e.g. 3,7 (empty: the whole model)")
         ],
-        responses=SegmentSerializer(many=True),
+        responses=SegmentManifestSerializer,
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def segments(self, request, pk=None):
         """The manifest of the segments for the given cuts: file URLs, hashes, inputs and outputs."""
         model = self.get_object()
@@ -198,7 +231,7 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         )
 
 
-@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@extend_schema(operation_id="segment_file", responses={(200, "application/octet-stream"): bytes})
 @api_view(["GET"])
 @authentication_classes(AUTHENTICATION)
 @permission_classes([CatalogPermission])
@@ -210,7 +243,7 @@ def segment_file(request, sha256: str):
     return _onnx_file(segment.path, f"segment-{sha256[:12]}.onnx", sha256)
 
 
-@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@extend_schema(operation_id="model_file", responses={(200, "application/octet-stream"): bytes})
 @api_view(["GET"])
 @authentication_classes(AUTHENTICATION)
 @permission_classes([CatalogPermission])

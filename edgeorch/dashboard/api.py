@@ -14,7 +14,7 @@ from edgeorch.devices.models import Device
 from . import snapshots
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["dashboard"])
+@extend_schema(operation_id="dashboard_fleet", responses=OpenApiTypes.OBJECT, tags=["dashboard"])
 @api_view(["GET"])
 def fleet_snapshot(request):
     """Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines.
@@ -25,7 +25,7 @@ def fleet_snapshot(request):
     return Response(snapshots.fleet_snapshot())
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["dashboard"])
+@extend_schema(operation_id="dashboard_device", responses=OpenApiTypes.OBJECT, tags=["dashboard"])
 @api_view(["GET"])
 def device_snapshot(request, pk):
     """One device with finer series of every compact metric, its throttle threshold, links and stages."""

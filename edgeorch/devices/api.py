@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from edgeorch_wire.protocol import LINK_PROBE_MAX_BYTES
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
+
+from edgeorch.api.schema import ERROR, ErrorSerializer
 
 from . import profiles, services
 from .auth import DeviceCredentialAuthentication
@@ -23,6 +33,27 @@ from .models import Device, EnrollmentToken
 def public_base_url(request) -> str:
     """The URL devices should use to reach this server."""
     return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DeviceRefField(serializers.Field):
+    """A device by id (UUID), or by name where one device has it; read back as its id."""
+
+    def to_internal_value(self, data) -> Device:
+        text = str(data).strip()
+        try:
+            return Device.objects.get(pk=uuid.UUID(text))
+        except ValueError:
+            found = list(Device.objects.filter(name=text)[:2])
+        except Device.DoesNotExist:
+            found = []
+        if len(found) != 1:
+            several = f"several devices are named {text!r}: give its id"
+            raise ValidationError(several if found else f"no device {text!r}")
+        return found[0]
+
+    def to_representation(self, value) -> str:
+        return str(getattr(value, "pk", value))
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -68,8 +99,6 @@ class DeviceSerializer(serializers.ModelSerializer):
 
 class EnrollmentTokenSerializer(serializers.ModelSerializer):
     ttl_hours = serializers.FloatField(write_only=True, default=24.0, min_value=0.01, max_value=24 * 365)
-    token = serializers.CharField(read_only=True, help_text="Shown once, on creation")
-    install_command = serializers.CharField(read_only=True, help_text="Shown once, on creation")
     usable = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -87,11 +116,19 @@ class EnrollmentTokenSerializer(serializers.ModelSerializer):
             "role",
             "created_at",
             "ttl_hours",
-            "token",
-            "install_command",
         ]
         read_only_fields = ["prefix", "uses", "expires_at", "revoked", "created_at"]
         extra_kwargs = {"max_uses": {"min_value": 1, "max_value": 100000}}
+
+
+class EnrollmentTokenCreatedSerializer(EnrollmentTokenSerializer):
+    """The create reply: the token with its secret, which no later read shows."""
+
+    token = serializers.CharField(read_only=True, help_text="Shown once, on creation")
+    install_command = serializers.CharField(read_only=True, help_text="Shown once, on creation")
+
+    class Meta(EnrollmentTokenSerializer.Meta):
+        fields = [*EnrollmentTokenSerializer.Meta.fields, "token", "install_command"]
 
 
 class DeviceViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -120,6 +157,7 @@ class EnrollmentTokenViewSet(
     queryset = EnrollmentToken.objects.all()
     serializer_class = EnrollmentTokenSerializer
 
+    @extend_schema(responses={201: EnrollmentTokenCreatedSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -142,6 +180,7 @@ class EnrollmentTokenViewSet(
         instance.save(update_fields=["revoked"])
 
 
+@extend_schema_serializer(component_name="AgentEnroll")
 class EnrollRequestSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=200)
     name = serializers.CharField(max_length=100)
@@ -150,8 +189,11 @@ class EnrollRequestSerializer(serializers.Serializer):
 
 
 @extend_schema(
+    operation_id="agent_enroll",
     request=EnrollRequestSerializer,
     responses={
+        400: ERROR,
+        403: OpenApiResponse(ErrorSerializer, description="The token is unknown, used up, expired, revoked"),
         201: inline_serializer(
             "Enrollment",
             {
@@ -160,7 +202,7 @@ class EnrollRequestSerializer(serializers.Serializer):
                 "credential": serializers.CharField(),
                 "ws_url": serializers.CharField(),
             },
-        )
+        ),
     },
 )
 @api_view(["POST"])
@@ -195,8 +237,12 @@ class IsDevice(BasePermission):
 
 
 @extend_schema(
+    operation_id="agent_link_probe",
     request={"application/octet-stream": OpenApiTypes.BINARY},
-    responses={200: inline_serializer("LinkProbeReceipt", {"received": serializers.IntegerField()})},
+    responses={
+        200: inline_serializer("LinkProbeReceipt", {"received": serializers.IntegerField()}),
+        413: OpenApiResponse(ErrorSerializer, description="More than LINK_PROBE_MAX_BYTES"),
+    },
 )
 @api_view(["POST"])
 @authentication_classes([DeviceCredentialAuthentication])

@@ -14,6 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .choices import DeviceRole
+
 
 class ProfileUnitSerializer(serializers.Serializer):
     name = serializers.ChoiceField(["cpu", "gpu", "npu"])
@@ -41,7 +43,7 @@ class DeviceProfileSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     # "class" is a Python keyword: the field is declared under another name and renamed below.
-    device_class = serializers.ChoiceField(["end", "edge"])
+    device_class = serializers.ChoiceField(DeviceRole.choices)
     speed = serializers.FloatField(help_text="Compute-time multiplier relative to the agent's host.")
     units = ProfileUnitSerializer(many=True)
     memory_limit_bytes = serializers.IntegerField(allow_null=True)
@@ -59,8 +61,9 @@ class DeviceProfileList(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=DeviceProfileSerializer(many=True))
+    @extend_schema(operation_id="device_profile_list", responses=DeviceProfileSerializer(many=True))
     def get(self, request):
+        """Every device profile an agent can emulate."""
         return Response([load_profile(name).to_dict() for name in list_profiles()])
 
 

@@ -9,23 +9,29 @@ and the per-stage table builder; each viewset is a few lines around them.
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.http import FileResponse
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from edgeorch_wire.protocol import SOURCE_STAGE
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from edgeorch.api.permissions import IsOperatorOrReadOnly
-from edgeorch.catalog.models import MLModel
-from edgeorch.devices.api import public_base_url
+from edgeorch.api.schema import ErrorSerializer
+from edgeorch.catalog.api import ModelRefField
+from edgeorch.devices.api import DeviceRefField, public_base_url
 from edgeorch.devices.auth import AGENT_OR_PERSON
 from edgeorch.devices.models import Device
+from edgeorch.plans.api import PlacementSerializer
 
 from . import stats
 from .access import readable_run
@@ -45,50 +51,17 @@ class PeopleOnly(IsOperatorOrReadOnly):
 # --- submitting ------------------------------------------------------------------------------------
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class ModelRefField(serializers.Field):
-    """A catalog model by id, or by name (its newest version)."""
-
-    def to_internal_value(self, data):
-        text = str(data).strip()
-        query = Q(pk=int(text)) if text.isdigit() else Q(name=text)
-        model = MLModel.objects.filter(query).order_by("-created_at").first()
-        if model is None:
-            raise ValidationError(f"no model {text!r} in the catalog")
-        return model
-
-    def to_representation(self, value):
-        return value.pk
-
-
-def _device(value) -> Device:
-    device = Device.objects.filter(pk=value).first() if _is_uuid(value) else None
-    if device is None:
-        raise ValidationError(f"no device {value!r}")
-    return device
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
 class RunRequestSerializer(serializers.Serializer):
     model = ModelRefField(help_text="Model id, or name (newest version)")
-    source = serializers.CharField(  # type: ignore[assignment]
-        help_text="Id of the source device (where the input is captured)"
+    source = DeviceRefField(  # type: ignore[assignment]
+        help_text="The source device (where the input is captured): its id, or its name"
     )
     strategy = serializers.CharField(default="device-edge", help_text="A planner strategy")
     params = serializers.JSONField(
         required=False, help_text='Strategy parameters, e.g. {"cut": 2, "device": "…"}'
     )
     devices = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Devices to consider (default: all)"
+        child=DeviceRefField(), required=False, help_text="Devices to consider, by id or name (default: all)"
     )
     codec = serializers.CharField(default="raw", help_text="Activation codec: raw, fp16, int8, zlib")
     sample = serializers.IntegerField(
@@ -97,11 +70,8 @@ class RunRequestSerializer(serializers.Serializer):
     seed = serializers.IntegerField(default=0, help_text="Seed of the random input (no upload, no sample)")
     timeout_s = serializers.FloatField(required=False, min_value=0.1)
 
-    def validate_source(self, value):
-        return _device(value)
-
     def validate_devices(self, value):
-        return [_device(v).pk for v in value]
+        return [device.pk for device in value]
 
     def validate_params(self, value):
         if not isinstance(value, dict):
@@ -109,10 +79,19 @@ class RunRequestSerializer(serializers.Serializer):
         return value
 
 
+@extend_schema_serializer(component_name="JobCreate")
 class JobRequestSerializer(RunRequestSerializer):
+    """A job as JSON: its input is test sample ``sample`` or a seeded random tensor."""
+
+
+@extend_schema_serializer(component_name="JobUpload")
+class JobUploadSerializer(JobRequestSerializer):
+    """A job as multipart/form-data, with its input tensor uploaded as a .npy file."""
+
     input = serializers.FileField(required=False, help_text="The input tensor as a .npy file")
 
 
+@extend_schema_serializer(component_name="SessionCreate")
 class SessionRequestSerializer(RunRequestSerializer):
     strategy = serializers.CharField(default="pipeline", help_text="A planner strategy")
     rate = serializers.FloatField(
@@ -211,7 +190,31 @@ class JobSerializer(RunSerializer):
         fields = [*RunSerializer.Meta.fields, "measured_latency_s"]
 
 
+class PredictedTimesSerializer(serializers.Serializer):
+    queue_s = serializers.FloatField(allow_null=True)
+    compute_s = serializers.FloatField(allow_null=True)
+    transfer_s = serializers.FloatField(allow_null=True)
+
+
+class StageRowSerializer(serializers.Serializer):
+    """One planned stage (or the input's hop, stage -1) with its predicted and measured timings."""
+
+    stage = serializers.IntegerField(help_text="-1: the source sending the input to the first stage")
+    device = serializers.CharField(allow_null=True)
+    device_name = serializers.CharField(allow_null=True)
+    blocks = serializers.ListField(child=serializers.IntegerField(allow_null=True), help_text="[first, last]")
+    predicted = PredictedTimesSerializer()
+    measured = serializers.DictField(allow_null=True, help_text="The traced timings; null: not traced")
+    input = serializers.BooleanField(required=False)
+
+
+@extend_schema_field(PlacementSerializer(allow_null=True))
+class PlacementField(serializers.JSONField):
+    """A run's plan as stored: read as it is, declared as the planner's ``Placement``."""
+
+
 class JobDetailSerializer(JobSerializer):
+    plan = PlacementField(read_only=True)
     stages = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
     output_url = serializers.SerializerMethodField()
@@ -227,6 +230,7 @@ class JobDetailSerializer(JobSerializer):
             "deployment",
         ]
 
+    @extend_schema_field(StageRowSerializer(many=True))
     def get_stages(self, job) -> list[dict]:
         return stage_rows(job.plan, job.trace)
 
@@ -327,12 +331,14 @@ class PlanSwitchSerializer(serializers.ModelSerializer):
 
 
 class SessionDetailSerializer(SessionSerializer):
+    plan = PlacementField(read_only=True)
     stages = serializers.SerializerMethodField()
     switches = PlanSwitchSerializer(many=True, read_only=True)
 
     class Meta(SessionSerializer.Meta):
         fields = [*SessionSerializer.Meta.fields, "plan", "stages", "deployment", "switches"]
 
+    @extend_schema_field(StageRowSerializer(many=True))
     def get_stages(self, session) -> list[dict]:
         return stage_rows(session.plan, [])
 
@@ -344,10 +350,6 @@ class FrameSerializer(serializers.ModelSerializer):
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
-    # A plain string: "state" choice sets differ between runs and measurements, and the schema names enums by
-    # field.
-    state = serializers.CharField(read_only=True, help_text="pending, done or failed")
-
     class Meta:
         model = Measurement
         fields = ["id", "kind", "device", "model", "state", "error", "result", "created_at", "finished_at"]
@@ -356,9 +358,16 @@ class MeasurementSerializer(serializers.ModelSerializer):
 # --- viewsets --------------------------------------------------------------------------------------
 
 
+CONFLICT = OpenApiResponse(ErrorSerializer, description="It has already ended")
+
+
+class FramePagination(LimitOffsetPagination):
+    default_limit = 1000  # a page of frames is small; the dashboard asks for more at once
+    max_limit = 100_000
+
+
 class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [PeopleOnly]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def _conflict(self, exc):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
@@ -372,17 +381,19 @@ class JobViewSet(RunViewSet):
     """One-shot inference jobs: submit (202), read status, plan, output and per-stage timings, cancel."""
 
     queryset = Job.objects.select_related("model", "source")
+    # multipart here too, as before /upload/ (the schema declares one content type a body: JSON here)
+    parser_classes = [JSONParser, MultiPartParser]
 
     def get_serializer_class(self):
         if self.action == "create":
             return JobRequestSerializer
         return JobSerializer if self.action == "list" else JobDetailSerializer
 
-    @extend_schema(request=JobRequestSerializer, responses={202: JobDetailSerializer})
+    @extend_schema(request={"application/json": JobRequestSerializer}, responses={202: JobDetailSerializer})
     def create(self, request, *args, **kwargs):
         """Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random
         tensor."""
-        form = JobRequestSerializer(data=request.data)
+        form = JobUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         upload = data["input"].read() if data.get("input") else None
@@ -392,7 +403,13 @@ class JobViewSet(RunViewSet):
             raise ValidationError({"detail": str(exc)}) from None
         return self._accepted(job, JobDetailSerializer)
 
-    @extend_schema(request=None, responses={200: JobDetailSerializer})
+    @extend_schema(request={"multipart/form-data": JobUploadSerializer}, responses={202: JobDetailSerializer})
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
+    def upload(self, request):
+        """Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data)."""
+        return self.create(request)
+
+    @extend_schema(request=None, responses={200: JobDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a job that has not ended (409 otherwise)."""
@@ -429,7 +446,7 @@ class SessionViewSet(RunViewSet):
             raise ValidationError({"detail": str(exc)}) from None
         return self._accepted(session, SessionDetailSerializer)
 
-    @extend_schema(request=None, responses={200: SessionDetailSerializer})
+    @extend_schema(request=None, responses={200: SessionDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
         """Stop a running session; frames already in flight are still recorded."""
@@ -440,11 +457,11 @@ class SessionViewSet(RunViewSet):
         return Response(SessionDetailSerializer(session, context={"request": request}).data)
 
     @extend_schema(responses=FrameSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=FramePagination)
     def frames(self, request, pk=None):
-        """The per-frame records received so far, in request order."""
-        rows = self.get_object().frame_records.all()
-        return Response(FrameSerializer(rows, many=True).data)
+        """The per-frame records received so far, in request order, a page at a time (limit, offset)."""
+        rows = self.paginate_queryset(self.get_object().frame_records.order_by("request_id"))
+        return self.get_paginated_response(FrameSerializer(rows, many=True).data)
 
 
 class MeasurementViewSet(viewsets.ReadOnlyModelViewSet):
@@ -473,7 +490,7 @@ def _npy(path, filename: str):
     return response
 
 
-@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@extend_schema(operation_id="job_input", responses={(200, "application/octet-stream"): bytes})
 @api_view(["GET"])
 @authentication_classes(AUTHENTICATION)
 @permission_classes([TensorReader])
@@ -482,7 +499,7 @@ def job_input(request, pk: int):
     return _npy(readable_run(request, Job, pk).input_path, f"job-{pk}-input.npy")
 
 
-@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@extend_schema(operation_id="job_output", responses={(200, "application/octet-stream"): bytes})
 @api_view(["GET"])
 @authentication_classes(AUTHENTICATION)
 @permission_classes([TensorReader])
@@ -491,7 +508,7 @@ def job_output(request, pk: int):
     return _npy(readable_run(request, Job, pk).output_path, f"job-{pk}-output.npy")
 
 
-@extend_schema(responses={(200, "application/octet-stream"): bytes})
+@extend_schema(operation_id="session_input", responses={(200, "application/octet-stream"): bytes})
 @api_view(["GET"])
 @authentication_classes(AUTHENTICATION)
 @permission_classes([TensorReader])
@@ -500,29 +517,26 @@ def session_input(request, pk):
     return _npy(readable_run(request, Session, pk).input_path, f"session-{pk}-input.npy")
 
 
+@extend_schema_serializer(component_name="ProfileRun")
+class ProfileRequestSerializer(serializers.Serializer):
+    model = ModelRefField(help_text="Model id, or name (newest version)")
+    warmup = serializers.IntegerField(default=2, min_value=0, max_value=100)
+    repeats = serializers.IntegerField(default=10, min_value=1, max_value=1000)
+
+
 class DeviceMeasurementViewSet(viewsets.GenericViewSet):
     """Measurements asked of a device's agent (beside ``devices``' own endpoints, under the same path)."""
 
     queryset = Device.objects.all()
 
-    @extend_schema(
-        request=inline_serializer(
-            "ProfileRequest",
-            {
-                "model": serializers.IntegerField(),
-                "warmup": serializers.IntegerField(required=False, min_value=0),
-                "repeats": serializers.IntegerField(required=False, min_value=1),
-            },
-        ),
-        responses={202: OpenApiTypes.OBJECT},
-    )
+    @extend_schema(request=ProfileRequestSerializer, responses={202: MeasurementSerializer})
     @action(detail=True, methods=["post"])
     def profile(self, request, pk=None):
         """Ask the agent to time every block of a model (warm-up, then repeats); stored as its block
         profile."""
         return request_profile(request, self.get_object())
 
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={202: MeasurementSerializer})
     @action(detail=True, methods=["post"])
     def probe(self, request, pk=None):
         """Ask the agent to measure RTT and bandwidth to every other online agent and to the control plane;
@@ -545,12 +559,6 @@ extra_urlpatterns = [
 
 
 # --- measurements started from a device (DeviceViewSet's profile/probe actions call these) ------------
-
-
-class ProfileRequestSerializer(serializers.Serializer):
-    model = ModelRefField()
-    warmup = serializers.IntegerField(default=2, min_value=0, max_value=100)
-    repeats = serializers.IntegerField(default=10, min_value=1, max_value=1000)
 
 
 def request_profile(request, device) -> Response:

@@ -6,7 +6,7 @@ A what-if stores nothing and runs nothing, so any logged-in person may ask (view
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import ValidationError
@@ -14,7 +14,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from edgeorch import planning
+from edgeorch.catalog.api import ModelRefField
 from edgeorch.catalog.models import MLModel
+from edgeorch.devices.api import DeviceRefField
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
 
@@ -28,10 +30,13 @@ class StrategySerializer(serializers.Serializer):
 
 
 class LinkOverrideSerializer(serializers.Serializer):
-    a = serializers.UUIDField()
-    b = serializers.UUIDField()
+    a = DeviceRefField(help_text="A device: id or name")
+    b = DeviceRefField(help_text="The other device: id or name")
     bandwidth_bps = serializers.FloatField(required=False, min_value=1.0, help_text="bits/s")
     rtt_ms = serializers.FloatField(required=False, min_value=0.0)
+
+    def validate(self, attrs):
+        return {**attrs, "a": str(attrs["a"].pk), "b": str(attrs["b"].pk)}  # the planner's ids
 
 
 class OverridesSerializer(serializers.Serializer):
@@ -46,23 +51,29 @@ class OverridesSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="WhatIf")
 class PlanRequestSerializer(serializers.Serializer):
-    model = serializers.IntegerField()
+    model = ModelRefField(help_text="Model id, or name (newest version)")
     strategy = serializers.CharField(default="multi-device")
-    source = serializers.UUIDField()  # type: ignore[assignment]  # a field named like a Field attribute
+    # a field named like a Field attribute
+    source = DeviceRefField(help_text="The source device: id or name")  # type: ignore[assignment]
     devices = serializers.ListField(
-        child=serializers.UUIDField(), required=False, help_text="Devices to consider (default: all online)"
+        child=DeviceRefField(), required=False, help_text="Devices to consider (default: all online)"
     )
-    result = serializers.UUIDField(required=False, allow_null=True)
+    result = DeviceRefField(
+        required=False, allow_null=True, help_text="Where the result goes (default: the source)"
+    )
     deadline_ms = serializers.FloatField(required=False, allow_null=True, min_value=0.0)
     params = serializers.DictField(required=False, help_text="Strategy parameters, e.g. {cut, device}")
     overrides = OverridesSerializer(required=False)
 
 
+@extend_schema_serializer(component_name="CutSweep")
 class SweepRequestSerializer(serializers.Serializer):
-    model = serializers.IntegerField()
-    source = serializers.UUIDField()  # type: ignore[assignment]  # a field named like a Field attribute
-    edge = serializers.UUIDField()
+    model = ModelRefField(help_text="Model id, or name (newest version)")
+    # a field named like a Field attribute
+    source = DeviceRefField(help_text="The source device: id or name")  # type: ignore[assignment]
+    edge = DeviceRefField(help_text="The edge device: id or name")
     overrides = OverridesSerializer(required=False)
 
 
@@ -120,8 +131,9 @@ class ModelRefSerializer(serializers.Serializer):
     version = serializers.CharField()
 
 
-class PlanSerializer(serializers.Serializer):
-    """``latency = input_transfer + sum(stage.queue + stage.compute + stage.transfer)``; seconds."""
+class PlacementSerializer(serializers.Serializer):
+    """A plan as the planner makes it (and a job records it):
+    ``latency = input_transfer + sum(stage.queue + stage.compute + stage.transfer)``; seconds."""
 
     strategy = serializers.CharField()
     stages = StageSerializer(many=True)
@@ -133,6 +145,11 @@ class PlanSerializer(serializers.Serializer):
     cut_tensors = CutTensorSerializer(many=True)
     alternatives = AlternativeSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())
+
+
+class PlanSerializer(PlacementSerializer):
+    """A what-if: the placement with the model, devices and links it was planned from."""
+
     model = ModelRefSerializer()
     devices = PlannedDeviceSerializer(many=True)
     links = PlannedLinkSerializer(many=True)
@@ -180,11 +197,7 @@ class PredictorReportSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-@extend_schema(responses=StrategySerializer(many=True))
+@extend_schema(operation_id="strategy_list", responses=StrategySerializer(many=True))
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def strategy_list(request):
@@ -192,7 +205,7 @@ def strategy_list(request):
     return Response([info.to_dict() for info in planning.STRATEGIES.values()])
 
 
-@extend_schema(request=PlanRequestSerializer, responses={200: PlanSerializer, 400: ErrorSerializer})
+@extend_schema(operation_id="plan_whatif", request=PlanRequestSerializer, responses={200: PlanSerializer})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def plan_create(request):
@@ -200,11 +213,10 @@ def plan_create(request):
 
     Nothing is stored or run. 400 names an unknown model, device or strategy, or says why no plan exists."""
     data = _valid(PlanRequestSerializer, request)
-    model = _model(data["model"])
-    source = _device(data["source"])
-    result = _device(data["result"]) if data.get("result") else None
+    model = _model(data["model"].pk)
+    source, result = data["source"], data.get("result")
     if "devices" in data:
-        devices = [_device(d) for d in data["devices"]]
+        devices = data["devices"]
     else:
         devices = list(Device.objects.filter(status=DeviceStatus.ONLINE))
     deadline = data.get("deadline_ms")
@@ -221,17 +233,17 @@ def plan_create(request):
     )
 
 
-@extend_schema(request=SweepRequestSerializer, responses={200: SweepSerializer, 400: ErrorSerializer})
+@extend_schema(operation_id="plan_sweep", request=SweepRequestSerializer, responses={200: SweepSerializer})
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def plan_sweep(request):
     """Every cut between a source and an edge device: device compute, transfer, edge compute; the best cut."""
     data = _valid(SweepRequestSerializer, request)
-    model, source, edge = _model(data["model"]), _device(data["source"]), _device(data["edge"])
+    model, source, edge = _model(data["model"].pk), data["source"], data["edge"]
     return _answer(services.cut_sweep, model, source, edge, overrides=data.get("overrides"))
 
 
-@extend_schema(responses=PredictorReportSerializer)
+@extend_schema(operation_id="plan_predictor", responses=PredictorReportSerializer)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def predictor_report(request):
@@ -250,13 +262,6 @@ def _model(pk: int) -> MLModel:
     if model is None:
         raise ValidationError({"detail": f"No model with id {pk}."})
     return model
-
-
-def _device(pk) -> Device:
-    device = Device.objects.filter(pk=pk).first()
-    if device is None:
-        raise ValidationError({"detail": f"No device with id {pk}."})
-    return device
 
 
 def _answer(function, *args, **kwargs) -> Response:

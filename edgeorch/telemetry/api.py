@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -16,6 +16,26 @@ from rest_framework.response import Response
 from edgeorch.devices.models import Device
 
 from . import services as telemetry
+
+
+class TelemetryPointSerializer(serializers.Serializer):
+    """One bucket: the mean ``value`` of ``n`` samples from ``t``, with their ``min`` and ``max``."""
+
+    t = serializers.DateTimeField()
+    value = serializers.FloatField()
+    min = serializers.FloatField()
+    max = serializers.FloatField()
+    n = serializers.IntegerField()
+
+
+class TelemetrySeriesSerializer(serializers.Serializer):
+    device = serializers.UUIDField()
+    metric = serializers.CharField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    bucket_seconds = serializers.FloatField()
+    points = TelemetryPointSerializer(many=True)
+    metrics = serializers.ListField(child=serializers.CharField(), help_text="Every metric the device has")
 
 
 class DeviceTelemetryViewSet(viewsets.GenericViewSet):
@@ -30,18 +50,7 @@ class DeviceTelemetryViewSet(viewsets.GenericViewSet):
             OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO 8601; default: now"),
             OpenApiParameter("max_points", int, description="At most this many points (1-5000, default 500)"),
         ],
-        responses=inline_serializer(
-            "TelemetrySeries",
-            {
-                "device": serializers.UUIDField(),
-                "metric": serializers.CharField(),
-                "since": serializers.DateTimeField(),
-                "until": serializers.DateTimeField(),
-                "bucket_seconds": serializers.FloatField(),
-                "points": serializers.ListField(child=serializers.DictField()),
-                "metrics": serializers.ListField(child=serializers.CharField()),
-            },
-        ),
+        responses=TelemetrySeriesSerializer,
     )
     @action(detail=True, methods=["get"])
     def telemetry(self, request, pk=None):

@@ -114,12 +114,15 @@
     frames = [...known.values()].sort((a, b) => a.request_id - b.request_id);
   }
 
+  // One page of every frame (the API pages them; FramePagination allows this many at once).
+  const framesUrl = "/api/sessions/" + id + "/frames/?limit=100000";
+
   async function refresh() {
     const get = (url) => fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : Promise.reject(r.status)));
     try {
-      const [s, f] = await Promise.all([get("/api/sessions/" + id + "/"), get("/api/sessions/" + id + "/frames/")]);
+      const [s, f] = await Promise.all([get("/api/sessions/" + id + "/"), get(framesUrl)]);
       session = s;
-      merge(f);
+      merge(f.results);
       redraw();
     } catch (err) { /* the socket's reconnect brings it back */ }
     if (!session || !TERMINAL.includes(session.state)) setTimeout(refresh, 1000);
@@ -127,8 +130,8 @@
 
   EO.live({
     topics: ["session:" + id],
-    snapshotUrl: "/api/sessions/" + id + "/frames/",
-    onSnapshot: function (f) { merge(f); redraw(); },
+    snapshotUrl: framesUrl,
+    onSnapshot: function (f) { merge(f.results); redraw(); },
     onEvent: function (event) {
       if (event.kind === "session.frames") merge(event.data.frames || []);
       else if (event.kind.startsWith("session.") && session) Object.assign(session, event.data);

@@ -128,7 +128,7 @@ def test_each_frames_output_is_stored_and_shown(client, alice, digits, devices):
     ]
     assert services.record_frames(session.pk, frames, devices[0].pk) == 2
     assert Frame.objects.get(session=session, request_id=0).output == output
-    shown = client.get(f"/api/sessions/{session.pk}/frames/", **token_header(alice)).json()
+    shown = client.get(f"/api/sessions/{session.pk}/frames/", **token_header(alice)).json()["results"]
     assert [f["output"] for f in shown] == [output, None]
 
 

@@ -217,10 +217,10 @@ def test_the_latest_telemetry_throttle_factor_is_applied(convnet, phone, edge):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"model": 999999}, "No model with id 999999"),
+        ({"model": 999999}, "no model '999999' in the catalog"),
         ({"strategy": "teleport"}, "unknown strategy 'teleport'"),
-        ({"source": "00000000-0000-0000-0000-000000000000"}, "No device with id"),
-        ({"devices": ["00000000-0000-0000-0000-000000000000"]}, "No device with id"),
+        ({"source": "00000000-0000-0000-0000-000000000000"}, "no device '00000000-"),
+        ({"devices": ["00000000-0000-0000-0000-000000000000"]}, "no device '00000000-"),
         ({"overrides": {"bandwidth_bps": -5}}, "greater than or equal to 1"),
         ({"overrides": {"rtt_ms": -1}}, "greater than or equal to 0"),
         ({"overrides": {"throttle": {"x": 0.5}}}, "greater than or equal to 1"),

@@ -1,0 +1,184 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.job_detail import JobDetail
+from ...models.job_upload_request import JobUploadRequest
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: JobUploadRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/jobs/upload/",
+    }
+
+    _kwargs["files"] = body.to_multipart()
+
+    headers["Content-Type"] = "multipart/form-data; boundary=+++"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | JobDetail | None:
+    if response.status_code == 202:
+        response_202 = JobDetail.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | JobDetail]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: JobUploadRequest,
+) -> Response[Error | JobDetail]:
+    """Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data)
+
+     Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data).
+
+    Args:
+        body (JobUploadRequest): A job as multipart/form-data, with its input tensor uploaded as a
+            .npy file.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | JobDetail]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: JobUploadRequest,
+) -> Error | JobDetail | None:
+    """Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data)
+
+     Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data).
+
+    Args:
+        body (JobUploadRequest): A job as multipart/form-data, with its input tensor uploaded as a
+            .npy file.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | JobDetail
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: JobUploadRequest,
+) -> Response[Error | JobDetail]:
+    """Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data)
+
+     Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data).
+
+    Args:
+        body (JobUploadRequest): A job as multipart/form-data, with its input tensor uploaded as a
+            .npy file.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | JobDetail]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: JobUploadRequest,
+) -> Error | JobDetail | None:
+    """Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data)
+
+     Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data).
+
+    Args:
+        body (JobUploadRequest): A job as multipart/form-data, with its input tensor uploaded as a
+            .npy file.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | JobDetail
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

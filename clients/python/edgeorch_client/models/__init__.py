@@ -1,0 +1,163 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .agent_enroll_request import AgentEnrollRequest
+from .agent_enroll_request_inventory import AgentEnrollRequestInventory
+from .alternative import Alternative
+from .compute_unit import ComputeUnit
+from .cut_kind import CutKind
+from .cut_point import CutPoint
+from .cut_sweep_request import CutSweepRequest
+from .cut_tensor import CutTensor
+from .dashboard_device_response_200 import DashboardDeviceResponse200
+from .dashboard_fleet_response_200 import DashboardFleetResponse200
+from .device import Device
+from .device_liveness import DeviceLiveness
+from .device_profile import DeviceProfile
+from .device_ref import DeviceRef
+from .device_role import DeviceRole
+from .device_status import DeviceStatus
+from .enrollment import Enrollment
+from .enrollment_token import EnrollmentToken
+from .enrollment_token_created import EnrollmentTokenCreated
+from .enrollment_token_request import EnrollmentTokenRequest
+from .error import Error
+from .frame import Frame
+from .input_kind import InputKind
+from .job import Job
+from .job_create_request import JobCreateRequest
+from .job_detail import JobDetail
+from .job_detail_totals import JobDetailTotals
+from .job_upload_request import JobUploadRequest
+from .link import Link
+from .link_override_request import LinkOverrideRequest
+from .link_probe_receipt import LinkProbeReceipt
+from .measurement import Measurement
+from .measurement_kind import MeasurementKind
+from .measurement_state import MeasurementState
+from .ml_model import MLModel
+from .ml_model_detail import MLModelDetail
+from .model_ref import ModelRef
+from .model_source import ModelSource
+from .model_task import ModelTask
+from .model_upload_request import ModelUploadRequest
+from .overrides_request import OverridesRequest
+from .overrides_request_queue import OverridesRequestQueue
+from .overrides_request_throttle import OverridesRequestThrottle
+from .paginated_device_list import PaginatedDeviceList
+from .paginated_enrollment_token_list import PaginatedEnrollmentTokenList
+from .paginated_frame_list import PaginatedFrameList
+from .paginated_job_list import PaginatedJobList
+from .paginated_measurement_list import PaginatedMeasurementList
+from .paginated_ml_model_list import PaginatedMLModelList
+from .paginated_session_list import PaginatedSessionList
+from .patched_device_request import PatchedDeviceRequest
+from .placement import Placement
+from .plan import Plan
+from .plan_switch import PlanSwitch
+from .planned_device import PlannedDevice
+from .planned_link import PlannedLink
+from .predicted_times import PredictedTimes
+from .predictor_report import PredictorReport
+from .preprocess_request import PreprocessRequest
+from .profile_power import ProfilePower
+from .profile_run_request import ProfileRunRequest
+from .profile_thermal import ProfileThermal
+from .profile_unit import ProfileUnit
+from .run_state import RunState
+from .segment import Segment
+from .segment_manifest import SegmentManifest
+from .session import Session
+from .session_create_request import SessionCreateRequest
+from .session_detail import SessionDetail
+from .stage import Stage
+from .stage_row import StageRow
+from .stage_row_measured_type_0 import StageRowMeasuredType0
+from .strategy import Strategy
+from .sweep import Sweep
+from .sweep_cut import SweepCut
+from .telemetry_point import TelemetryPoint
+from .telemetry_series import TelemetrySeries
+from .what_if_request import WhatIfRequest
+from .what_if_request_params import WhatIfRequestParams
+
+__all__ = (
+    "AgentEnrollRequest",
+    "AgentEnrollRequestInventory",
+    "Alternative",
+    "ComputeUnit",
+    "CutKind",
+    "CutPoint",
+    "CutSweepRequest",
+    "CutTensor",
+    "DashboardDeviceResponse200",
+    "DashboardFleetResponse200",
+    "Device",
+    "DeviceLiveness",
+    "DeviceProfile",
+    "DeviceRef",
+    "DeviceRole",
+    "DeviceStatus",
+    "Enrollment",
+    "EnrollmentToken",
+    "EnrollmentTokenCreated",
+    "EnrollmentTokenRequest",
+    "Error",
+    "Frame",
+    "InputKind",
+    "Job",
+    "JobCreateRequest",
+    "JobDetail",
+    "JobDetailTotals",
+    "JobUploadRequest",
+    "Link",
+    "LinkOverrideRequest",
+    "LinkProbeReceipt",
+    "Measurement",
+    "MeasurementKind",
+    "MeasurementState",
+    "MLModel",
+    "MLModelDetail",
+    "ModelRef",
+    "ModelSource",
+    "ModelTask",
+    "ModelUploadRequest",
+    "OverridesRequest",
+    "OverridesRequestQueue",
+    "OverridesRequestThrottle",
+    "PaginatedDeviceList",
+    "PaginatedEnrollmentTokenList",
+    "PaginatedFrameList",
+    "PaginatedJobList",
+    "PaginatedMeasurementList",
+    "PaginatedMLModelList",
+    "PaginatedSessionList",
+    "PatchedDeviceRequest",
+    "Placement",
+    "Plan",
+    "PlannedDevice",
+    "PlannedLink",
+    "PlanSwitch",
+    "PredictedTimes",
+    "PredictorReport",
+    "PreprocessRequest",
+    "ProfilePower",
+    "ProfileRunRequest",
+    "ProfileThermal",
+    "ProfileUnit",
+    "RunState",
+    "Segment",
+    "SegmentManifest",
+    "Session",
+    "SessionCreateRequest",
+    "SessionDetail",
+    "Stage",
+    "StageRow",
+    "StageRowMeasuredType0",
+    "Strategy",
+    "Sweep",
+    "SweepCut",
+    "TelemetryPoint",
+    "TelemetrySeries",
+    "WhatIfRequest",
+    "WhatIfRequestParams",
+)

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Frame")
+
+
+@_attrs_define
+class Frame:
+    """
+    Attributes:
+        request_id (int):
+        ok (bool):
+        latency_s (float):
+        error (str | Unset):
+        deadline_met (bool | None | Unset):
+        trace (Any | Unset):
+        output (Any | Unset): {name, shape, dtype, top_k} of the last stage's first output
+    """
+
+    request_id: int
+    ok: bool
+    latency_s: float
+    error: str | Unset = UNSET
+    deadline_met: bool | None | Unset = UNSET
+    trace: Any | Unset = UNSET
+    output: Any | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        request_id = self.request_id
+
+        ok = self.ok
+
+        latency_s = self.latency_s
+
+        error = self.error
+
+        deadline_met: bool | None | Unset
+        if isinstance(self.deadline_met, Unset):
+            deadline_met = UNSET
+        else:
+            deadline_met = self.deadline_met
+
+        trace = self.trace
+
+        output = self.output
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "request_id": request_id,
+                "ok": ok,
+                "latency_s": latency_s,
+            }
+        )
+        if error is not UNSET:
+            field_dict["error"] = error
+        if deadline_met is not UNSET:
+            field_dict["deadline_met"] = deadline_met
+        if trace is not UNSET:
+            field_dict["trace"] = trace
+        if output is not UNSET:
+            field_dict["output"] = output
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        request_id = d.pop("request_id")
+
+        ok = d.pop("ok")
+
+        latency_s = d.pop("latency_s")
+
+        error = d.pop("error", UNSET)
+
+        def _parse_deadline_met(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        deadline_met = _parse_deadline_met(d.pop("deadline_met", UNSET))
+
+        trace = d.pop("trace", UNSET)
+
+        output = d.pop("output", UNSET)
+
+        frame = cls(
+            request_id=request_id,
+            ok=ok,
+            latency_s=latency_s,
+            error=error,
+            deadline_met=deadline_met,
+            trace=trace,
+            output=output,
+        )
+
+        frame.additional_properties = d
+        return frame
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.model_source import ModelSource
+from ..models.model_task import ModelTask
+
+T = TypeVar("T", bound="MLModel")
+
+
+@_attrs_define
+class MLModel:
+    """
+    Attributes:
+        id (int):
+        name (str):
+        version (str):  Default: '1'.
+        task (ModelTask): * `classification` - Classification
+            * `detection` - Detection
+            * `segmentation` - Segmentation
+            * `ocr` - OCR
+            * `other` - Other
+        source (ModelSource): * `builtin` - Built-in zoo
+            * `upload` - Uploaded
+        description (str):
+        sha256 (str): Of the stored (prepared) ONNX file
+        source_sha256 (str): Of the file as uploaded or exported
+        size_bytes (int):
+        opset (int):
+        inputs (Any): [{name, shape, dtype, bytes}]
+        outputs (Any): [{name, shape, dtype, bytes}]
+        node_count (int):
+        params (int):
+        param_bytes (int):
+        macs (int):
+        accuracy (float | None): Measured test accuracy, where known
+        exits (Any): Early exits: [{output, accuracy}]
+        preprocess (Any): How a stream's frames become the model's input (edgeorch_wire.preprocess: resize, color,
+            scale, mean, std, layout, dtype); null: frames go as they are
+        cut_count (int):
+        created_at (datetime.datetime):
+        download_url (str):
+    """
+
+    id: int
+    name: str
+    task: ModelTask
+    source: ModelSource
+    description: str
+    sha256: str
+    source_sha256: str
+    size_bytes: int
+    opset: int
+    inputs: Any
+    outputs: Any
+    node_count: int
+    params: int
+    param_bytes: int
+    macs: int
+    accuracy: float | None
+    exits: Any
+    preprocess: Any
+    cut_count: int
+    created_at: datetime.datetime
+    download_url: str
+    version: str = "1"
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        name = self.name
+
+        version = self.version
+
+        task = self.task.value
+
+        source = self.source.value
+
+        description = self.description
+
+        sha256 = self.sha256
+
+        source_sha256 = self.source_sha256
+
+        size_bytes = self.size_bytes
+
+        opset = self.opset
+
+        inputs = self.inputs
+
+        outputs = self.outputs
+
+        node_count = self.node_count
+
+        params = self.params
+
+        param_bytes = self.param_bytes
+
+        macs = self.macs
+
+        accuracy: float | None
+        accuracy = self.accuracy
+
+        exits = self.exits
+
+        preprocess = self.preprocess
+
+        cut_count = self.cut_count
+
+        created_at = self.created_at.isoformat()
+
+        download_url = self.download_url
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "name": name,
+                "version": version,
+                "task": task,
+                "source": source,
+                "description": description,
+                "sha256": sha256,
+                "source_sha256": source_sha256,
+                "size_bytes": size_bytes,
+                "opset": opset,
+                "inputs": inputs,
+                "outputs": outputs,
+                "node_count": node_count,
+                "params": params,
+                "param_bytes": param_bytes,
+                "macs": macs,
+                "accuracy": accuracy,
+                "exits": exits,
+                "preprocess": preprocess,
+                "cut_count": cut_count,
+                "created_at": created_at,
+                "download_url": download_url,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        name = d.pop("name")
+
+        version = d.pop("version")
+
+        task = ModelTask(d.pop("task"))
+
+        source = ModelSource(d.pop("source"))
+
+        description = d.pop("description")
+
+        sha256 = d.pop("sha256")
+
+        source_sha256 = d.pop("source_sha256")
+
+        size_bytes = d.pop("size_bytes")
+
+        opset = d.pop("opset")
+
+        inputs = d.pop("inputs")
+
+        outputs = d.pop("outputs")
+
+        node_count = d.pop("node_count")
+
+        params = d.pop("params")
+
+        param_bytes = d.pop("param_bytes")
+
+        macs = d.pop("macs")
+
+        def _parse_accuracy(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        accuracy = _parse_accuracy(d.pop("accuracy"))
+
+        exits = d.pop("exits")
+
+        preprocess = d.pop("preprocess")
+
+        cut_count = d.pop("cut_count")
+
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        download_url = d.pop("download_url")
+
+        ml_model = cls(
+            id=id,
+            name=name,
+            version=version,
+            task=task,
+            source=source,
+            description=description,
+            sha256=sha256,
+            source_sha256=source_sha256,
+            size_bytes=size_bytes,
+            opset=opset,
+            inputs=inputs,
+            outputs=outputs,
+            node_count=node_count,
+            params=params,
+            param_bytes=param_bytes,
+            macs=macs,
+            accuracy=accuracy,
+            exits=exits,
+            preprocess=preprocess,
+            cut_count=cut_count,
+            created_at=created_at,
+            download_url=download_url,
+        )
+
+        ml_model.additional_properties = d
+        return ml_model
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="SessionCreateRequest")
+
+
+@_attrs_define
+class SessionCreateRequest:
+    """
+    Attributes:
+        model (str): Model id, or name (newest version)
+        source (str): The source device (where the input is captured): its id, or its name
+        strategy (str | Unset): A planner strategy Default: 'pipeline'.
+        params (Any | Unset): Strategy parameters, e.g. {"cut": 2, "device": "…"}
+        devices (list[str] | Unset): Devices to consider, by id or name (default: all)
+        codec (str | Unset): Activation codec: raw, fp16, int8, zlib Default: 'raw'.
+        sample (int | Unset): Use test sample k of the model's data
+        seed (int | Unset): Seed of the random input (no upload, no sample) Default: 0.
+        timeout_s (float | Unset):
+        rate (float | Unset): Frames per second (required unless `serve`)
+        serve (bool | Unset): A serving session: its frames are the requests the source's inference endpoint takes
+            (docs/serving.md), for as long as the source stays connected; no rate or frame count Default: False.
+        frames (int | Unset):
+        duration_s (float | Unset):
+        deadline_s (float | Unset): Per-frame latency deadline
+        max_in_flight (int | Unset): Frames in the pipeline at once (default: one per stage)
+        input_ (Any | Unset): Frames from the source device: {kind: video|images|camera|pushed, path (video, images; a
+            camera's device path or URL), loop (video, images), index (camera)}, each made the model's input by its
+            preprocess spec; none: the sample or random tensor, every frame
+    """
+
+    model: str
+    source: str
+    strategy: str | Unset = "pipeline"
+    params: Any | Unset = UNSET
+    devices: list[str] | Unset = UNSET
+    codec: str | Unset = "raw"
+    sample: int | Unset = UNSET
+    seed: int | Unset = 0
+    timeout_s: float | Unset = UNSET
+    rate: float | Unset = UNSET
+    serve: bool | Unset = False
+    frames: int | Unset = UNSET
+    duration_s: float | Unset = UNSET
+    deadline_s: float | Unset = UNSET
+    max_in_flight: int | Unset = UNSET
+    input_: Any | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        model = self.model
+
+        source = self.source
+
+        strategy = self.strategy
+
+        params = self.params
+
+        devices: list[str] | Unset = UNSET
+        if not isinstance(self.devices, Unset):
+            devices = self.devices
+
+        codec = self.codec
+
+        sample = self.sample
+
+        seed = self.seed
+
+        timeout_s = self.timeout_s
+
+        rate = self.rate
+
+        serve = self.serve
+
+        frames = self.frames
+
+        duration_s = self.duration_s
+
+        deadline_s = self.deadline_s
+
+        max_in_flight = self.max_in_flight
+
+        input_ = self.input_
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "model": model,
+                "source": source,
+            }
+        )
+        if strategy is not UNSET:
+            field_dict["strategy"] = strategy
+        if params is not UNSET:
+            field_dict["params"] = params
+        if devices is not UNSET:
+            field_dict["devices"] = devices
+        if codec is not UNSET:
+            field_dict["codec"] = codec
+        if sample is not UNSET:
+            field_dict["sample"] = sample
+        if seed is not UNSET:
+            field_dict["seed"] = seed
+        if timeout_s is not UNSET:
+            field_dict["timeout_s"] = timeout_s
+        if rate is not UNSET:
+            field_dict["rate"] = rate
+        if serve is not UNSET:
+            field_dict["serve"] = serve
+        if frames is not UNSET:
+            field_dict["frames"] = frames
+        if duration_s is not UNSET:
+            field_dict["duration_s"] = duration_s
+        if deadline_s is not UNSET:
+            field_dict["deadline_s"] = deadline_s
+        if max_in_flight is not UNSET:
+            field_dict["max_in_flight"] = max_in_flight
+        if input_ is not UNSET:
+            field_dict["input"] = input_
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        model = d.pop("model")
+
+        source = d.pop("source")
+
+        strategy = d.pop("strategy", UNSET)
+
+        params = d.pop("params", UNSET)
+
+        devices = cast(list[str], d.pop("devices", UNSET))
+
+        codec = d.pop("codec", UNSET)
+
+        sample = d.pop("sample", UNSET)
+
+        seed = d.pop("seed", UNSET)
+
+        timeout_s = d.pop("timeout_s", UNSET)
+
+        rate = d.pop("rate", UNSET)
+
+        serve = d.pop("serve", UNSET)
+
+        frames = d.pop("frames", UNSET)
+
+        duration_s = d.pop("duration_s", UNSET)
+
+        deadline_s = d.pop("deadline_s", UNSET)
+
+        max_in_flight = d.pop("max_in_flight", UNSET)
+
+        input_ = d.pop("input", UNSET)
+
+        session_create_request = cls(
+            model=model,
+            source=source,
+            strategy=strategy,
+            params=params,
+            devices=devices,
+            codec=codec,
+            sample=sample,
+            seed=seed,
+            timeout_s=timeout_s,
+            rate=rate,
+            serve=serve,
+            frames=frames,
+            duration_s=duration_s,
+            deadline_s=deadline_s,
+            max_in_flight=max_in_flight,
+            input_=input_,
+        )
+
+        session_create_request.additional_properties = d
+        return session_create_request
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
