@@ -1,7 +1,8 @@
-"""Failover end to end: a stream split between a phone and an edge server whose edge agent is killed with
-SIGKILL mid-stream. With ``failover: cold`` the session goes on — the control plane re-plans over the devices
-left (here the phone alone: local fallback), deploys, and switches the phone to it; the phone sends the frames
-that were cut off again — and every frame is answered exactly once, right. With ``none`` it fails, as before
+"""Failover end to end, with real agents killed by SIGKILL mid-stream. With ``failover: cold`` the control
+plane re-plans over the devices left, deploys and switches the source, which sends the frames that were cut
+off again; with ``warm`` a standby deployment loaded ahead takes over; either way every frame is answered
+exactly once, right. Losing the only edge falls back to the phone alone; losing the middle node of a
+three-node pipeline re-plans the chain over the two left. With ``none`` the session fails, as before
 (tests/test_device_loss_e2e.py)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import numpy as np
 import pytest
 
+from edgeorch.devices.models import Device
 from edgeorch.jobs.models import Failure, Frame, PlanSwitch, Session
 
 from .support import finished, full_model_output, wait_until
@@ -21,64 +23,107 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 FRAMES = 120
 
 
-def test_a_cold_failover_session_loses_its_edge_and_answers_every_frame_on_the_phone(fleet, api, digits):
-    phone, edge = fleet("phone", "edge")
-    response = api.post(
-        api.base + "/api/sessions/",
-        json={
-            "model": digits.pk,
-            "source": phone.device_id,
-            "strategy": "split",
-            "params": {"cut": 3, "device": edge.device_id},
-            "rate": 30,
-            "frames": FRAMES,
-            "max_in_flight": 4,
-            "sample": 1,
-            "failover": "cold",
-        },
-        timeout=10,
-    )
+def start(api, digits, source, failover: str, **plan) -> str:
+    body = {
+        "model": digits.pk,
+        "source": source.device_id,
+        "rate": 30,
+        "frames": FRAMES,
+        "max_in_flight": 4,
+        "sample": 1,
+        "failover": failover,
+        **plan,
+    }
+    response = api.post(api.base + "/api/sessions/", json=body, timeout=10)
     assert response.status_code == 202, response.text
+    assert response.json()["failover"] == failover
     session = response.json()["id"]
-    assert response.json()["failover"] == "cold"
     wait_until(
         lambda: Frame.objects.filter(session_id=session, ok=True).count() >= 10,
         timeout=30,
-        message="ten frames on the split",
+        message="ten frames answered",
     )
-    os.killpg(edge.proc.pid, signal.SIGKILL)
-    edge.proc.wait()
+    return session
 
+
+def kill(agent) -> None:
+    os.killpg(agent.proc.pid, signal.SIGKILL)
+    agent.proc.wait()
+
+
+def answered_once_and_right(api, digits, session, source) -> list[Frame]:
+    """The session completes with every frame answered exactly once, each the model's answer."""
     body = finished(api, "sessions", session, timeout=60)
-    assert body["state"] == "completed", (body, phone.log()[-3000:])
+    assert body["state"] == "completed", (body, source.log()[-3000:])
     assert body["frames_sent"] == body["frames_ok"] == FRAMES  # nothing lost
     frames = list(Frame.objects.filter(session_id=session).order_by("request_id"))
     assert [f.request_id for f in frames] == list(range(FRAMES))  # each once
     assert all(f.ok for f in frames), [f.error for f in frames if not f.ok]
-    # Every answer is the model's: the sample's class on the split and on the phone alone alike.
-    sample_top = int(np.argmax(full_model_output(digits, _sample(digits))))
-    assert {f.output["top_k"][0][0] for f in frames} == {sample_top}
-    before = [f for f in frames if {t["device"] for t in f.trace} == {phone.device_id, edge.device_id}]
-    after = [f for f in frames if {t["device"] for t in f.trace} == {phone.device_id}]
-    assert before and after and len(before) + len(after) == FRAMES
-    assert max(f.request_id for f in before) < max(f.request_id for f in after)
+    from edgeorch.jobs.inputs import sample
+
+    top = int(np.argmax(full_model_output(digits, sample(digits, 1))))
+    assert {f.output["top_k"][0][0] for f in frames} == {top}
+    # Frames sent after the kill and before the switch were cut off, and sent again on the new route.
     resent = [f for f in frames if f.resent]
-    # Frames sent after the kill and before the switch failed at the phone's hand-over to the edge: sent again.
-    assert resent, "no frame was cut off"
-    assert all(f in after for f in resent) and all(f.failover_s is not None for f in resent)
+    assert resent and all(f.failover_s is not None for f in resent)
+    return frames
+
+
+def devices_of(frame: Frame) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t["device"] for t in frame.trace))
+
+
+@pytest.mark.parametrize("policy", ["cold", "warm"])
+def test_a_session_that_loses_its_only_edge_falls_back_to_the_phone_and_loses_no_frame(
+    fleet, api, digits, policy
+):
+    phone, edge = fleet("phone", "edge")
+    split = {"strategy": "split", "params": {"cut": 3, "device": edge.device_id}}
+    session = start(api, digits, phone, policy, **split)
+    if policy == "warm":
+        # The standby for the edge's loss (the phone alone) is loaded before anything fails.
+        row = wait_until(
+            lambda: (s := Session.objects.get(pk=session)).standbys and s, timeout=30, message="a standby"
+        )
+        (standby,) = row.standbys.values()
+        assert list(row.standbys) == [edge.device_id]
+        assert (
+            set(standby["memory_bytes"]) == {phone.device_id} and standby["memory_bytes"][phone.device_id] > 0
+        )
+    kill(edge)
+    frames = answered_once_and_right(api, digits, session, phone)
+    routes = [devices_of(f) for f in frames]
+    assert routes[0] == (phone.device_id, edge.device_id) and routes[-1] == (phone.device_id,)
+    assert len([k for k in range(1, FRAMES) if routes[k] != routes[k - 1]]) == 1  # one switch, for good
 
     failure = Failure.objects.get(session_id=session)
-    assert failure.device_name == "edge" and failure.stage == 1 and failure.policy == "cold"
+    assert (failure.device_name, failure.stage, failure.policy) == ("edge", 1, policy)
+    assert failure.takeover == policy  # warm: the standby took over; cold: planned and deployed then
     assert failure.outcome == "recovered" and failure.mttr_s is not None and failure.mttr_s > 0
     switch = PlanSwitch.objects.get(session_id=session)
     assert failure.switch_id == switch.pk and "edge lost" in switch.reason
-    detail = api.get(f"{api.base}/api/sessions/{session}/", timeout=10).json()
-    (shown,) = detail["failures"]
+    (shown,) = api.get(f"{api.base}/api/sessions/{session}/", timeout=10).json()["failures"]
     assert shown["outcome"] == "recovered" and shown["mttr_s"] == pytest.approx(failure.mttr_s)
     assert Session.objects.get(pk=session).reason == ""
 
 
-def _sample(digits):
-    from edgeorch.jobs.inputs import sample
+def test_a_pipeline_that_loses_its_middle_node_is_re_planned_over_the_two_left(fleet, api, digits):
+    from .test_jobs_e2e import emulate_profiles
 
-    return sample(digits, 1)
+    cam, middle, last = fleet("cam", "edge-1", "edge-2")
+    emulate_profiles(
+        digits, {cam.device_id: {0}, middle.device_id: {1, 2, 3, 4}, last.device_id: {5, 6, 7, 8, 9}}
+    )
+    session = start(api, digits, cam, "cold", strategy="multi-device")
+    assert devices_of(Frame.objects.filter(session_id=session, ok=True).first()) == (
+        cam.device_id,
+        middle.device_id,
+        last.device_id,
+    )
+    kill(middle)
+    frames = answered_once_and_right(api, digits, session, cam)
+    after = devices_of(frames[-1])
+    assert middle.device_id not in after and after[0] == cam.device_id
+    assert Device.objects.get(pk=middle.device_id).status == "offline"
+    failure = Failure.objects.get(session_id=session)
+    assert failure.device_name == "edge-1" and failure.outcome == "recovered"

@@ -32,6 +32,7 @@ class Failover(models.TextChoices):
 
     NONE = "none", "None: a lost stage device fails the session"
     COLD = "cold", "Cold: re-plan over the devices left, deploy, send the cut-off frames again"
+    WARM = "warm", "Warm: a standby deployment per stage device is loaded ahead; it takes over at once"
 
 
 class DeploymentState(models.TextChoices):

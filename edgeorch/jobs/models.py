@@ -295,7 +295,14 @@ class Session(Run):
         choices=Failover.choices,
         default=Failover.NONE,
         help_text="What a lost stage device does to the session: none = it fails; cold = the control plane "
-        "re-plans over the devices left, deploys, and the source sends the frames that were cut off again",
+        "re-plans over the devices left, deploys, and the source sends the frames that were cut off again; "
+        "warm = as cold, but onto a standby deployment loaded ahead for each device",
+    )
+    standbys = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="warm failover: per device of the current deployment (not the source), the standby that "
+        "takes over if it is lost: {device_id: {deployment, plan, memory_bytes: {device_id: bytes}}}",
     )
 
     class Meta(Run.Meta):
@@ -402,6 +409,9 @@ class Failure(models.Model):
     reason = models.TextField(blank=True)
     switch = models.ForeignKey(PlanSwitch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     replanned_s = models.FloatField(null=True, help_text="Detection to the new route sent to the source")
+    takeover = models.CharField(
+        max_length=8, blank=True, help_text="How it failed over: warm (a standby took over) or cold"
+    )
     recovered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -428,6 +438,7 @@ class Failure(models.Model):
             "reason": self.reason,
             "new_plan": self.switch.new_plan if self.switch_id and self.switch else None,
             "replanned_s": self.replanned_s,
+            "takeover": self.takeover,
             "recovered_at": self.recovered_at.isoformat() if self.recovered_at else None,
             "mttr_s": self.mttr_s,
         }

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from .models import Job, Session
-from .services import adaptive, dispatch, lifecycle, measurements, recover
+from .services import adaptive, dispatch, lifecycle, measurements, recover, standby
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": 0.5, "max_retries": 3}
 
@@ -54,6 +54,12 @@ def fail_over(session_id: str, failure_id: int) -> None:
     failure = recover.fail_over(session_id, failure_id)
     if failure is not None and failure.outcome == failure.FAILED:
         lifecycle.fail(Session, session_id, failure.reason, stage=failure.stage)
+
+
+@shared_task(name="jobs.prepare_standbys", ignore_result=True, **RETRY)
+def prepare_standbys(session_id: str) -> None:
+    """Load a warm session's standbys (``standby.prepare``)."""
+    standby.prepare(session_id)
 
 
 @shared_task(

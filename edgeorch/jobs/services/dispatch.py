@@ -16,9 +16,9 @@ from edgeorch.plans import services as plans
 from edgeorch.plans.overrides import PlanInputError
 
 from .. import agents
-from ..choices import DeploymentState, RunState
+from ..choices import DeploymentState, Failover, RunState
 from ..models import Deployment, Job, Session
-from . import adaptive, deployments
+from . import adaptive, deployments, enqueue
 from .commands import start, start_message
 from .deployments import candidate_devices, live_deployments
 from .lifecycle import fail
@@ -99,8 +99,11 @@ def dispatch_job(job_id) -> None:
 
 
 def dispatch_session(session_id) -> None:
-    """Plan, deploy and start a pending stream session (the Celery task's body)."""
+    """Plan, deploy and start a pending stream session (the Celery task's body); a warm-failover session's
+    standbys are loaded once it runs (``standby.prepare``)."""
     dispatch(Session, session_id)
+    if Session.objects.filter(pk=session_id, failover=Failover.WARM).exists():
+        enqueue.after_commit("jobs.prepare_standbys", str(session_id))
 
 
 def plan_run(run, devices: dict[str, Device] | None = None) -> dict:
