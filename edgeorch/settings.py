@@ -204,6 +204,9 @@ SPECTACULAR_SETTINGS = {
 TELEMETRY_INTERVAL_S = envfloat("EDGEORCH_TELEMETRY_INTERVAL", 1.0, minimum=0.05)
 # A device that has sent nothing for this long is marked offline by the beat task.
 LIVENESS_TIMEOUT_S = envfloat("EDGEORCH_LIVENESS_TIMEOUT", 15.0, minimum=0.5)
+# A session that failed over away from a device goes back to it once it has been connected this long
+# without a break (hysteresis: a device that keeps dropping out is not taken back each time).
+FAILBACK_HOLD_S = envfloat("EDGEORCH_FAILBACK_HOLD", 5.0, minimum=0.0)
 LIVENESS_CHECK_INTERVAL_S = envfloat("EDGEORCH_LIVENESS_CHECK_INTERVAL", 5.0, minimum=0.5)
 # Raw telemetry older than this is rolled up into one-minute averages and deleted.
 TELEMETRY_RAW_RETENTION_H = envfloat("EDGEORCH_TELEMETRY_RAW_RETENTION_HOURS", 48.0, minimum=0.01)

@@ -38,6 +38,7 @@ def server_env(settings, django_db_blocker, transactional_db, tmp_path):
         "EDGEORCH_CELERY_QUEUE": f"q-{prefix}",
         "EDGEORCH_MEDIA_ROOT": str(media),
         "EDGEORCH_JOB_TIMEOUT": "20",
+        "EDGEORCH_FAILBACK_HOLD": "2",  # a failed-over session returns to a device back for 2 s
     }
 
 

@@ -127,3 +127,31 @@ def test_a_pipeline_that_loses_its_middle_node_is_re_planned_over_the_two_left(f
     assert Device.objects.get(pk=middle.device_id).status == "offline"
     failure = Failure.objects.get(session_id=session)
     assert failure.device_name == "edge-1" and failure.outcome == "recovered"
+
+
+def test_the_edge_coming_back_for_good_takes_the_session_back_to_the_split(fleet, api, digits):
+    """Local fallback when the only edge dies, and back to the split once the edge has been back for the
+    hold time (2 s here; the worker's ``EDGEORCH_FAILBACK_HOLD``): two switches in all."""
+    phone, edge = fleet("phone", "edge")
+    split = {"strategy": "split", "params": {"cut": 3, "device": edge.device_id}}
+    session = start(api, digits, phone, "cold", **{**split, "rate": 20, "frames": 400})
+    kill(edge)
+    failure = wait_until(
+        lambda: Failure.objects.filter(session_id=session, outcome="recovered").first(),
+        timeout=30,
+        message="failed over to the phone",
+    )
+    edge.start()
+    failure = wait_until(
+        lambda: (f := Failure.objects.get(pk=failure.pk)).restored_at and f, timeout=30, message="restored"
+    )
+    online_since = Device.objects.get(pk=edge.device_id).connected_at
+    assert (failure.restored_at - online_since).total_seconds() >= 2.0  # not before the hold
+    body = finished(api, "sessions", session, timeout=60)
+    assert body["state"] == "completed" and body["frames_ok"] == 400, body
+    assert PlanSwitch.objects.filter(session_id=session).count() == 2  # to the phone, and back
+    frames = list(Frame.objects.filter(session_id=session).order_by("request_id"))
+    routes = [devices_of(f) for f in frames]
+    split_route = (phone.device_id, edge.device_id)
+    assert routes[0] == split_route and routes[-1] == split_route
+    assert (phone.device_id,) in routes

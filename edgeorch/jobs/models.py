@@ -390,6 +390,8 @@ class Failure(models.Model):
     ``detection_s``: from the last time it was heard from to then (a closed socket: near 0; a silent device:
     about the liveness timeout). ``recovered_at``: when the first frame answered on the failover route ended
     (``mttr_s`` = recovered_at - detected_at). ``outcome``: recovering, recovered, or failed (``reason``).
+    ``restored_at``: when the session went back to a plan with the device, once it had been back for
+    ``EDGEORCH_FAILBACK_HOLD`` seconds without a break (hysteresis: a flapping device is not taken back).
     """
 
     RECOVERING, RECOVERED, FAILED = "recovering", "recovered", "failed"
@@ -413,6 +415,9 @@ class Failure(models.Model):
         max_length=8, blank=True, help_text="How it failed over: warm (a standby took over) or cold"
     )
     recovered_at = models.DateTimeField(null=True, blank=True)
+    restored_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the session went back to a plan using the device again"
+    )
 
     class Meta:
         ordering = ["session", "detected_at"]
@@ -441,6 +446,7 @@ class Failure(models.Model):
             "takeover": self.takeover,
             "recovered_at": self.recovered_at.isoformat() if self.recovered_at else None,
             "mttr_s": self.mttr_s,
+            "restored_at": self.restored_at.isoformat() if self.restored_at else None,
         }
 
 

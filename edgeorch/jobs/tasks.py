@@ -56,6 +56,12 @@ def fail_over(session_id: str, failure_id: int) -> None:
         lifecycle.fail(Session, session_id, failure.reason, stage=failure.stage)
 
 
+@shared_task(name="jobs.fail_back", ignore_result=True, **RETRY)
+def fail_back(session_id: str, failure_id: int) -> None:
+    """A failed-over session goes back to the lost device once it is back for good (``recover.fail_back``)."""
+    recover.fail_back(session_id, failure_id)
+
+
 @shared_task(name="jobs.prepare_standbys", ignore_result=True, **RETRY)
 def prepare_standbys(session_id: str) -> None:
     """Load a warm session's standbys (``standby.prepare``)."""

@@ -5,12 +5,21 @@ on the old route are sent again."""
 
 from __future__ import annotations
 
+import logging
 import time
+
+from django.conf import settings
+from django.utils import timezone
+
+from edgeorch.devices.models import Device
+from edgeorch.plans import services as plans
 
 from ..choices import Failover, RunState
 from ..models import Failure
 from . import adaptive, enqueue, standby
 from .failover import close
+
+log = logging.getLogger(__name__)
 
 
 def fail_over(session_id, failure_id: int) -> Failure | None:
@@ -44,4 +53,58 @@ def fail_over(session_id, failure_id: int) -> Failure | None:
     failure.save(update_fields=["switch", "replanned_s", "takeover"])
     if failure.policy == Failover.WARM:
         enqueue.after_commit("jobs.prepare_standbys", str(session.pk))  # for the devices now in use
+    enqueue.after_commit("jobs.fail_back", str(session.pk), failure.pk, countdown=_hold())
     return failure
+
+
+def fail_back(session_id, failure_id: int) -> Failure | None:
+    """Once the lost device has been back for ``FAILBACK_HOLD_S`` without a break, return the session to its
+    own strategy's plan over every device (if that plan uses the device again); until then, or while the
+    session runs on, look again every half hold. Returns the failure once restored."""
+    failure = (
+        Failure.objects.select_related("session__model", "session__source", "device")
+        .filter(pk=failure_id)
+        .first()
+    )
+    if failure is None or failure.restored_at is not None or failure.outcome == Failure.FAILED:
+        return None
+    session = failure.session
+    if session.state != RunState.RUNNING:
+        return None
+    device, hold = failure.device, _hold()
+    back = (
+        device is not None
+        and device.status == "online"
+        and device.connected_at is not None
+        and (timezone.now() - device.connected_at).total_seconds() >= hold
+    )
+    if back and failure.outcome == Failure.RECOVERED:
+        devices = list(Device.objects.filter(status="online"))
+        if session.candidates:
+            devices = [d for d in devices if str(d.pk) in session.candidates]
+        try:
+            plan = plans.make_plan(
+                session.model,
+                devices,
+                session.source,
+                session.strategy,
+                deadline=session.deadline_s,
+                params=dict(session.params),
+            )
+        except Exception as exc:  # not plannable now: look again later
+            log.info("session %s: no plan with %s back yet: %s", session.pk, failure.device_name, exc)
+            plan = None
+        if plan is not None and str(device.pk) in {s["device"] for s in plan["stages"]}:
+            reason = f"{failure.device_name} back for {hold:g} s: returning to {session.strategy}"
+            if adaptive.switch(session, plan, session.predicted_latency_s or 0.0, reason) is not None:
+                failure.restored_at = timezone.now()
+                failure.save(update_fields=["restored_at"])
+                if failure.policy == Failover.WARM:
+                    enqueue.after_commit("jobs.prepare_standbys", str(session.pk))
+                return failure
+    enqueue.after_commit("jobs.fail_back", str(session.pk), failure.pk, countdown=max(hold / 2, 0.5))
+    return None
+
+
+def _hold() -> float:
+    return float(settings.FAILBACK_HOLD_S)
