@@ -35,6 +35,7 @@ from edgeorch.plans.api import PlacementSerializer
 
 from . import stats
 from .access import readable_run
+from .choices import Failover
 from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
 from .services import lifecycle, measurements, submit
 
@@ -103,6 +104,12 @@ class SessionRequestSerializer(RunRequestSerializer):
         "(docs/serving.md), for as long as the source stays connected; no rate or frame count",
     )
     frames = serializers.IntegerField(required=False, min_value=1)
+    failover = serializers.ChoiceField(
+        choices=Failover.choices,
+        default=Failover.NONE,
+        help_text="What losing a stage's device does: none = the session fails; cold = re-plan over the "
+        "devices left, deploy, and send the frames that were cut off again (docs/failover.md)",
+    )
     duration_s = serializers.FloatField(required=False, min_value=0.001)
     deadline_s = serializers.FloatField(required=False, min_value=0.0, help_text="Per-frame latency deadline")
     max_in_flight = serializers.IntegerField(
@@ -311,6 +318,7 @@ class SessionSerializer(RunSerializer):
             "summary",
             "serve",
             "input",
+            "failover",
         ]
 
 
@@ -334,9 +342,17 @@ class SessionDetailSerializer(SessionSerializer):
     plan = PlacementField(read_only=True)
     stages = serializers.SerializerMethodField()
     switches = PlanSwitchSerializer(many=True, read_only=True)
+    failures = serializers.SerializerMethodField(
+        help_text="Devices the session lost while running and what its failover did: {device, "
+        "device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, "
+        "recovered_at, mttr_s}"
+    )
 
     class Meta(SessionSerializer.Meta):
-        fields = [*SessionSerializer.Meta.fields, "plan", "stages", "deployment", "switches"]
+        fields = [*SessionSerializer.Meta.fields, "plan", "stages", "deployment", "switches", "failures"]
+
+    def get_failures(self, session) -> list[dict]:
+        return [f.to_dict() for f in session.failures.select_related("switch")]
 
     @extend_schema_field(StageRowSerializer(many=True))
     def get_stages(self, session) -> list[dict]:
@@ -346,7 +362,17 @@ class SessionDetailSerializer(SessionSerializer):
 class FrameSerializer(serializers.ModelSerializer):
     class Meta:
         model = Frame
-        fields = ["request_id", "ok", "error", "latency_s", "deadline_met", "trace", "output"]
+        fields = [
+            "request_id",
+            "ok",
+            "error",
+            "latency_s",
+            "deadline_met",
+            "trace",
+            "output",
+            "resent",
+            "failover_s",
+        ]
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
@@ -438,6 +464,7 @@ class SessionViewSet(RunViewSet):
         data = form.validated_data
         extra = {k: data.get(k) for k in ("rate", "frames", "duration_s", "deadline_s", "max_in_flight")}
         extra["input_source"] = data.get("input")
+        extra["failover"] = data["failover"]
         if data["serve"]:
             extra.update(rate=1.0, frames=submit.SERVING_FRAMES, serve=submit.serve_spec(data["model"]))
         try:
