@@ -108,7 +108,8 @@ class SessionRequestSerializer(RunRequestSerializer):
         choices=Failover.choices,
         default=Failover.NONE,
         help_text="What losing a stage's device does: none = the session fails; cold = re-plan over the "
-        "devices left, deploy, and send the frames that were cut off again (docs/failover.md)",
+        "devices left, deploy, and send the frames that were cut off again; warm = as cold, onto a standby "
+        "loaded ahead (docs/failover.md)",
     )
     duration_s = serializers.FloatField(required=False, min_value=0.001)
     deadline_s = serializers.FloatField(required=False, min_value=0.0, help_text="Per-frame latency deadline")
@@ -345,7 +346,7 @@ class SessionDetailSerializer(SessionSerializer):
     failures = serializers.SerializerMethodField(
         help_text="Devices the session lost while running and what its failover did: {device, "
         "device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, "
-        "recovered_at, mttr_s}"
+        "takeover, recovered_at, mttr_s, restored_at}"
     )
 
     class Meta(SessionSerializer.Meta):
