@@ -75,8 +75,8 @@ def result(device_pk, message: p.Result, data: bytes | None = None) -> None:
 @handles(p.Relay, binary=lambda message: True)
 async def relay(device_pk, message: p.Relay, data: bytes) -> None:
     """An activation for a peer this agent cannot reach: forwarded to that peer's socket as ``relayed``
-    (only from a device of that deployment)."""
-    await database_sync_to_async(authorise.check_deployment, thread_sensitive=False)(
+    (only from a device of that deployment, or the source of a run on it)."""
+    await database_sync_to_async(authorise.check_relay, thread_sensitive=False)(
         device_pk, message.deployment_id
     )
     channel = await database_sync_to_async(relaying.relay_channel, thread_sensitive=False)(message)

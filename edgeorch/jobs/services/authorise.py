@@ -4,7 +4,8 @@ The agent's execution messages (``jobs.handlers``) are checked here before anyth
 message about anything else raises ``Refusal`` (the gateway answers the agent ``error`` with the code
 ``forbidden`` and logs it, rate limited) and changes nothing. A run that does not exist is refused the same
 way, so a device learns nothing about other devices' work by trying ids (job ids are sequential). Verbs:
-``check_run``, ``check_session_source``, ``check_deployment``, ``check_result``, ``check_measurement``.
+``check_run``, ``check_session_source``, ``check_deployment``, ``check_relay``, ``check_result``,
+``check_measurement``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ def check_deployment(device_id, deployment_id: str) -> Deployment:
     if deployment is None or str(device_id) not in deployment.devices:
         raise not_yours(f"deployment {deployment_id}")
     return deployment
+
+
+def check_relay(device_id, deployment_id: str) -> None:
+    """A ``relay`` comes from a device of the deployment, or from the source of a run on it (whose entry
+    hop to the first stage's peer may be what could not get through)."""
+    pk = as_uuid(deployment_id, "deployment")
+    deployment = Deployment.objects.filter(pk=pk).only("pk", "devices").first()
+    if deployment is not None and str(device_id) in deployment.devices:
+        return
+    sources = [kind.objects.filter(deployment_id=pk, source_id=device_id) for kind in (Job, Session)]
+    if deployment is None or not any(runs.exists() for runs in sources):
+        raise not_yours(f"deployment {deployment_id}")
 
 
 def check_result(device_id, deployment_id: str, job_id: int) -> None:
