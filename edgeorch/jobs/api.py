@@ -9,6 +9,8 @@ and the per-stage table builder; each viewset is a few lines around them.
 
 from __future__ import annotations
 
+import json
+
 from django.http import FileResponse
 from django.urls import path
 from drf_spectacular.utils import (
@@ -90,6 +92,16 @@ class JobUploadSerializer(JobRequestSerializer):
     """A job as multipart/form-data, with its input tensor uploaded as a .npy file."""
 
     input = serializers.FileField(required=False, help_text="The input tensor as a .npy file")
+    params = serializers.CharField(  # type: ignore[assignment]  # a form field is text: JSON text
+        required=False, help_text='Strategy parameters as JSON text, e.g. {"cut": 2, "device": "…"}'
+    )
+
+    def validate_params(self, value):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValidationError("params must be a JSON object") from None
+        return super().validate_params(value)
 
 
 @extend_schema_serializer(component_name="SessionCreate")
@@ -420,7 +432,8 @@ class JobViewSet(RunViewSet):
     def create(self, request, *args, **kwargs):
         """Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random
         tensor."""
-        form = JobUploadSerializer(data=request.data)
+        multipart = request.content_type.startswith("multipart/")
+        form = (JobUploadSerializer if multipart else JobRequestSerializer)(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         upload = data["input"].read() if data.get("input") else None

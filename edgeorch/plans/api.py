@@ -64,8 +64,15 @@ class PlanRequestSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="Where the result goes (default: the source)"
     )
     deadline_ms = serializers.FloatField(required=False, allow_null=True, min_value=0.0)
-    params = serializers.DictField(required=False, help_text="Strategy parameters, e.g. {cut, device}")
+    params = serializers.JSONField(
+        required=False, help_text='Strategy parameters, e.g. {"cut": 2, "device": "…"}'
+    )
     overrides = OverridesSerializer(required=False)
+
+    def validate_params(self, value):
+        if not isinstance(value, dict):
+            raise ValidationError("params must be an object")
+        return value
 
 
 @extend_schema_serializer(component_name="CutSweep")

@@ -78,7 +78,6 @@ from .sweep_cut import SweepCut
 from .telemetry_point import TelemetryPoint
 from .telemetry_series import TelemetrySeries
 from .what_if_request import WhatIfRequest
-from .what_if_request_params import WhatIfRequestParams
 
 __all__ = (
     "AgentEnrollRequest",
@@ -159,5 +158,4 @@ __all__ = (
     "TelemetryPoint",
     "TelemetrySeries",
     "WhatIfRequest",
-    "WhatIfRequestParams",
 )

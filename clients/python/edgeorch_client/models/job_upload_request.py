@@ -21,7 +21,7 @@ class JobUploadRequest:
         model (str): Model id, or name (newest version)
         source (str): The source device (where the input is captured): its id, or its name
         strategy (str | Unset): A planner strategy Default: 'device-edge'.
-        params (Any | Unset): Strategy parameters, e.g. {"cut": 2, "device": "…"}
+        params (str | Unset): Strategy parameters as JSON text, e.g. {"cut": 2, "device": "…"}
         devices (list[str] | Unset): Devices to consider, by id or name (default: all)
         codec (str | Unset): Activation codec: raw, fp16, int8, zlib Default: 'raw'.
         sample (int | Unset): Use test sample k of the model's data
@@ -33,7 +33,7 @@ class JobUploadRequest:
     model: str
     source: str
     strategy: str | Unset = "device-edge"
-    params: Any | Unset = UNSET
+    params: str | Unset = UNSET
     devices: list[str] | Unset = UNSET
     codec: str | Unset = "raw"
     sample: int | Unset = UNSET

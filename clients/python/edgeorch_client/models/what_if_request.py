@@ -10,7 +10,6 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.overrides_request import OverridesRequest
-    from ..models.what_if_request_params import WhatIfRequestParams
 
 
 T = TypeVar("T", bound="WhatIfRequest")
@@ -26,7 +25,7 @@ class WhatIfRequest:
         devices (list[str] | Unset): Devices to consider (default: all online)
         result (None | str | Unset): Where the result goes (default: the source)
         deadline_ms (float | None | Unset):
-        params (WhatIfRequestParams | Unset): Strategy parameters, e.g. {cut, device}
+        params (Any | Unset): Strategy parameters, e.g. {"cut": 2, "device": "…"}
         overrides (OverridesRequest | Unset):
     """
 
@@ -36,7 +35,7 @@ class WhatIfRequest:
     devices: list[str] | Unset = UNSET
     result: None | str | Unset = UNSET
     deadline_ms: float | None | Unset = UNSET
-    params: WhatIfRequestParams | Unset = UNSET
+    params: Any | Unset = UNSET
     overrides: OverridesRequest | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -63,9 +62,7 @@ class WhatIfRequest:
         else:
             deadline_ms = self.deadline_ms
 
-        params: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.params, Unset):
-            params = self.params.to_dict()
+        params = self.params
 
         overrides: dict[str, Any] | Unset = UNSET
         if not isinstance(self.overrides, Unset):
@@ -97,7 +94,6 @@ class WhatIfRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.overrides_request import OverridesRequest  # noqa: PLC0415
-        from ..models.what_if_request_params import WhatIfRequestParams  # noqa: PLC0415
 
         d = dict(src_dict)
         model = d.pop("model")
@@ -126,12 +122,7 @@ class WhatIfRequest:
 
         deadline_ms = _parse_deadline_ms(d.pop("deadline_ms", UNSET))
 
-        _params = d.pop("params", UNSET)
-        params: WhatIfRequestParams | Unset
-        if isinstance(_params, Unset):
-            params = UNSET
-        else:
-            params = WhatIfRequestParams.from_dict(_params)
+        params = d.pop("params", UNSET)
 
         _overrides = d.pop("overrides", UNSET)
         overrides: OverridesRequest | Unset
