@@ -362,7 +362,15 @@ class SessionDetailSerializer(SessionSerializer):
     )
 
     class Meta(SessionSerializer.Meta):
-        fields = [*SessionSerializer.Meta.fields, "plan", "stages", "deployment", "switches", "failures"]
+        fields = [
+            *SessionSerializer.Meta.fields,
+            "plan",
+            "stages",
+            "deployment",
+            "switches",
+            "failures",
+            "standbys",
+        ]
 
     def get_failures(self, session) -> list[dict]:
         return [f.to_dict() for f in session.failures.select_related("switch")]

@@ -173,12 +173,24 @@ def device_gone(device_id) -> int:
     return failed
 
 
+def silent_devices_gone() -> int:
+    """``device_gone`` for each device the liveness sweep marked offline (silent past
+    ``LIVENESS_TIMEOUT_S``, its socket perhaps still open) that a live deployment still uses: its runs fail,
+    or fail over, as if its socket had closed."""
+    live = Deployment.objects.filter(state__in=(DeploymentState.READY, DeploymentState.DEPLOYING))
+    used = {d for deployment in live.only("devices") for d in deployment.devices}
+    if not used:
+        return 0
+    silent = Device.objects.filter(pk__in=used).exclude(status="online").values_list("pk", flat=True)
+    return sum(device_gone(pk) for pk in silent)
+
+
 def expire_overdue(now=None) -> int:
     """Fail every active run past its timeout (a safety net behind the per-run countdown tasks), and every
     measurement no answer came for within ``MEASUREMENT_TIMEOUT_S`` (an agent that went away, or whose answer
-    was refused as malformed)."""
+    was refused as malformed); and treat devices gone silent as gone (``silent_devices_gone``)."""
     now = now or timezone.now()
-    count = 0
+    count = silent_devices_gone()
     for kind in (Job, Session):
         for run in kind.objects.filter(state__in=ACTIVE).only("pk", "created_at", "timeout_s"):
             if run.created_at + timedelta(seconds=run.timeout_s) <= now:

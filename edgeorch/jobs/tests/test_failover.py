@@ -1,0 +1,88 @@
+"""Failover without agents: which sessions fail over when a device is lost (its socket closing, or the
+liveness sweep finding it silent), and what is recorded; the services called as the gateway and beat would."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from edgeorch_wire import protocol as p
+
+from edgeorch.devices.models import Device
+from edgeorch.jobs import services
+from edgeorch.jobs.choices import DeploymentState, RunState
+from edgeorch.jobs.models import Deployment, Failure, Session
+
+pytestmark = pytest.mark.django_db
+
+
+def running(digits, phone, edge, failover: str) -> Session:
+    session = services.start_session(
+        model=digits,
+        source=phone,
+        strategy="split",
+        params={"cut": 2, "device": str(edge.pk)},
+        rate=10,
+        frames=100,
+        base_url="http://cp",
+        failover=failover,
+    )
+    services.dispatch_session(session.pk)
+    session.refresh_from_db()
+    for device_id in session.deployment.devices:
+        services.record_deploy_status(device_id, p.DeployStatus(str(session.deployment_id), True, None, 0.01))
+    session.refresh_from_db()
+    assert session.state == RunState.RUNNING
+    return session
+
+
+def test_a_silent_edge_fails_the_plain_session_and_fails_over_the_cold_one(digits, devices):
+    phone, edge = devices
+    plain, cold = running(digits, phone, edge, "none"), running(digits, phone, edge, "cold")
+    assert plain.deployment_id == cold.deployment_id  # one placement, one deployment
+    # The liveness sweep marks the edge offline (silent, its socket perhaps still open); the beat's sweep of
+    # overdue runs then treats it as gone.
+    heard = timezone.now() - timedelta(seconds=20)
+    Device.objects.filter(pk=edge.pk).update(status="offline", last_seen=heard)
+    services.expire_overdue()
+    plain.refresh_from_db()
+    cold.refresh_from_db()
+    assert plain.state == RunState.FAILED and plain.reason == "device edge disconnected during stage 1"
+    assert cold.state == RunState.RUNNING and cold.reason == ""
+    failure = Failure.objects.get(session=cold)
+    assert (failure.device_id, failure.device_name, failure.stage) == (edge.pk, "edge", 1)
+    assert failure.policy == "cold" and failure.outcome == "recovering"
+    assert 20 <= failure.detection_s < 30  # from the last time it was heard from
+    assert Deployment.objects.get(pk=cold.deployment_id).state == DeploymentState.RETIRED
+    assert not Failure.objects.filter(session=plain).exists()
+    # Once retired, the deployment is not swept again: one failure per loss.
+    services.expire_overdue()
+    assert Failure.objects.filter(session=cold).count() == 1
+
+
+def test_a_lost_source_fails_even_a_failover_session(digits, devices):
+    phone, edge = devices
+    cold = running(digits, phone, edge, "warm")
+    services.device_gone(phone.pk)
+    cold.refresh_from_db()
+    assert cold.state == RunState.FAILED and "phone" in cold.reason
+    assert not Failure.objects.filter(session=cold).exists()
+
+
+def test_the_api_takes_a_failover_policy_and_refuses_an_unknown_one(client, alice, digits, devices):
+    from rest_framework.authtoken.models import Token
+
+    auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=alice)[0].key}"}
+    body = {"model": digits.pk, "source": str(devices[0].pk), "strategy": "local", "rate": 5, "frames": 5}
+    made = client.post(
+        "/api/sessions/", {**body, "failover": "warm"}, content_type="application/json", **auth
+    )
+    assert made.status_code == 202 and made.json()["failover"] == "warm"
+    assert made.json()["failures"] == [] and made.json()["standbys"] == {}  # loaded once it runs
+    assert (
+        client.post("/api/sessions/", body, content_type="application/json", **auth).json()["failover"]
+        == "none"
+    )
+    bad = client.post("/api/sessions/", {**body, "failover": "hot"}, content_type="application/json", **auth)
+    assert bad.status_code == 400 and "failover" in bad.content.decode()
