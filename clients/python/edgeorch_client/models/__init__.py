@@ -21,6 +21,7 @@ from .enrollment_token import EnrollmentToken
 from .enrollment_token_created import EnrollmentTokenCreated
 from .enrollment_token_request import EnrollmentTokenRequest
 from .error import Error
+from .failover_enum import FailoverEnum
 from .frame import Frame
 from .input_kind import InputKind
 from .job import Job
@@ -69,6 +70,7 @@ from .segment_manifest import SegmentManifest
 from .session import Session
 from .session_create_request import SessionCreateRequest
 from .session_detail import SessionDetail
+from .session_detail_failures_item import SessionDetailFailuresItem
 from .stage import Stage
 from .stage_row import StageRow
 from .stage_row_measured_type_0 import StageRowMeasuredType0
@@ -101,6 +103,7 @@ __all__ = (
     "EnrollmentTokenCreated",
     "EnrollmentTokenRequest",
     "Error",
+    "FailoverEnum",
     "Frame",
     "InputKind",
     "Job",
@@ -149,6 +152,7 @@ __all__ = (
     "Session",
     "SessionCreateRequest",
     "SessionDetail",
+    "SessionDetailFailuresItem",
     "Stage",
     "StageRow",
     "StageRowMeasuredType0",

@@ -22,6 +22,8 @@ class Frame:
         deadline_met (bool | None | Unset):
         trace (Any | Unset):
         output (Any | Unset): {name, shape, dtype, top_k} of the last stage's first output
+        resent (bool | Unset): Sent again on a failover route (once)
+        failover_s (float | None | Unset): Seconds it waited for the failover
     """
 
     request_id: int
@@ -31,6 +33,8 @@ class Frame:
     deadline_met: bool | None | Unset = UNSET
     trace: Any | Unset = UNSET
     output: Any | Unset = UNSET
+    resent: bool | Unset = UNSET
+    failover_s: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,6 +56,14 @@ class Frame:
 
         output = self.output
 
+        resent = self.resent
+
+        failover_s: float | None | Unset
+        if isinstance(self.failover_s, Unset):
+            failover_s = UNSET
+        else:
+            failover_s = self.failover_s
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -69,6 +81,10 @@ class Frame:
             field_dict["trace"] = trace
         if output is not UNSET:
             field_dict["output"] = output
+        if resent is not UNSET:
+            field_dict["resent"] = resent
+        if failover_s is not UNSET:
+            field_dict["failover_s"] = failover_s
 
         return field_dict
 
@@ -96,6 +112,17 @@ class Frame:
 
         output = d.pop("output", UNSET)
 
+        resent = d.pop("resent", UNSET)
+
+        def _parse_failover_s(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        failover_s = _parse_failover_s(d.pop("failover_s", UNSET))
+
         frame = cls(
             request_id=request_id,
             ok=ok,
@@ -104,6 +131,8 @@ class Frame:
             deadline_met=deadline_met,
             trace=trace,
             output=output,
+            resent=resent,
+            failover_s=failover_s,
         )
 
         frame.additional_properties = d

@@ -8,6 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.failover_enum import FailoverEnum
 from ..models.input_kind import InputKind
 from ..models.run_state import RunState
 from ..types import UNSET, Unset
@@ -57,6 +58,9 @@ class Session:
         summary (Any | Unset):
         serve (Any | Unset): a serving session: the model the source's inference endpoint answers for ({model, version,
             inputs, outputs}); its frames are the endpoint's requests. Null: a stream at ``rate``
+        failover (FailoverEnum | Unset): * `none` - None: a lost stage device fails the session
+            * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
+            * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once
     """
 
     id: UUID
@@ -88,6 +92,7 @@ class Session:
     frames_ok: int | Unset = UNSET
     summary: Any | Unset = UNSET
     serve: Any | Unset = UNSET
+    failover: FailoverEnum | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,6 +187,10 @@ class Session:
 
         serve = self.serve
 
+        failover: str | Unset = UNSET
+        if not isinstance(self.failover, Unset):
+            failover = self.failover.value
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -234,6 +243,8 @@ class Session:
             field_dict["summary"] = summary
         if serve is not UNSET:
             field_dict["serve"] = serve
+        if failover is not UNSET:
+            field_dict["failover"] = failover
 
         return field_dict
 
@@ -371,6 +382,13 @@ class Session:
 
         serve = d.pop("serve", UNSET)
 
+        _failover = d.pop("failover", UNSET)
+        failover: FailoverEnum | Unset
+        if isinstance(_failover, Unset):
+            failover = UNSET
+        else:
+            failover = FailoverEnum(_failover)
+
         session = cls(
             id=id,
             model=model,
@@ -401,6 +419,7 @@ class Session:
             frames_ok=frames_ok,
             summary=summary,
             serve=serve,
+            failover=failover,
         )
 
         session.additional_properties = d

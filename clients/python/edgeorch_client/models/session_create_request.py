@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.failover_enum import FailoverEnum
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SessionCreateRequest")
@@ -28,6 +29,10 @@ class SessionCreateRequest:
         serve (bool | Unset): A serving session: its frames are the requests the source's inference endpoint takes
             (docs/serving.md), for as long as the source stays connected; no rate or frame count Default: False.
         frames (int | Unset):
+        failover (FailoverEnum | Unset): * `none` - None: a lost stage device fails the session
+            * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
+            * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once Default:
+            FailoverEnum.NONE.
         duration_s (float | Unset):
         deadline_s (float | Unset): Per-frame latency deadline
         max_in_flight (int | Unset): Frames in the pipeline at once (default: one per stage)
@@ -48,6 +53,7 @@ class SessionCreateRequest:
     rate: float | Unset = UNSET
     serve: bool | Unset = False
     frames: int | Unset = UNSET
+    failover: FailoverEnum | Unset = FailoverEnum.NONE
     duration_s: float | Unset = UNSET
     deadline_s: float | Unset = UNSET
     max_in_flight: int | Unset = UNSET
@@ -80,6 +86,10 @@ class SessionCreateRequest:
         serve = self.serve
 
         frames = self.frames
+
+        failover: str | Unset = UNSET
+        if not isinstance(self.failover, Unset):
+            failover = self.failover.value
 
         duration_s = self.duration_s
 
@@ -117,6 +127,8 @@ class SessionCreateRequest:
             field_dict["serve"] = serve
         if frames is not UNSET:
             field_dict["frames"] = frames
+        if failover is not UNSET:
+            field_dict["failover"] = failover
         if duration_s is not UNSET:
             field_dict["duration_s"] = duration_s
         if deadline_s is not UNSET:
@@ -155,6 +167,13 @@ class SessionCreateRequest:
 
         frames = d.pop("frames", UNSET)
 
+        _failover = d.pop("failover", UNSET)
+        failover: FailoverEnum | Unset
+        if isinstance(_failover, Unset):
+            failover = UNSET
+        else:
+            failover = FailoverEnum(_failover)
+
         duration_s = d.pop("duration_s", UNSET)
 
         deadline_s = d.pop("deadline_s", UNSET)
@@ -176,6 +195,7 @@ class SessionCreateRequest:
             rate=rate,
             serve=serve,
             frames=frames,
+            failover=failover,
             duration_s=duration_s,
             deadline_s=deadline_s,
             max_in_flight=max_in_flight,

@@ -8,6 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.failover_enum import FailoverEnum
 from ..models.input_kind import InputKind
 from ..models.run_state import RunState
 from ..types import UNSET, Unset
@@ -15,6 +16,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.placement import Placement
     from ..models.plan_switch import PlanSwitch
+    from ..models.session_detail_failures_item import SessionDetailFailuresItem
     from ..models.stage_row import StageRow
 
 
@@ -40,6 +42,9 @@ class SessionDetail:
         plan (None | Placement):
         stages (list[StageRow]):
         switches (list[PlanSwitch]):
+        failures (list[SessionDetailFailuresItem]): Devices the session lost while running and what its failover did:
+            {device, device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, takeover,
+            recovered_at, mttr_s, restored_at}
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying
@@ -66,7 +71,12 @@ class SessionDetail:
         summary (Any | Unset):
         serve (Any | Unset): a serving session: the model the source's inference endpoint answers for ({model, version,
             inputs, outputs}); its frames are the endpoint's requests. Null: a stream at ``rate``
+        failover (FailoverEnum | Unset): * `none` - None: a lost stage device fails the session
+            * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
+            * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once
         deployment (None | Unset | UUID):
+        standbys (Any | Unset): warm failover: per device of the current deployment (not the source), the standby that
+            takes over if it is lost: {device_id: {deployment, plan, memory_bytes: {device_id: bytes}}}
     """
 
     id: UUID
@@ -84,6 +94,7 @@ class SessionDetail:
     plan: None | Placement
     stages: list[StageRow]
     switches: list[PlanSwitch]
+    failures: list[SessionDetailFailuresItem]
     state: RunState | Unset = UNSET
     reason: str | Unset = UNSET
     failed_stage: int | None | Unset = UNSET
@@ -101,7 +112,9 @@ class SessionDetail:
     frames_ok: int | Unset = UNSET
     summary: Any | Unset = UNSET
     serve: Any | Unset = UNSET
+    failover: FailoverEnum | Unset = UNSET
     deployment: None | Unset | UUID = UNSET
+    standbys: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,6 +160,11 @@ class SessionDetail:
         for switches_item_data in self.switches:
             switches_item = switches_item_data.to_dict()
             switches.append(switches_item)
+
+        failures = []
+        for failures_item_data in self.failures:
+            failures_item = failures_item_data.to_dict()
+            failures.append(failures_item)
 
         state: str | Unset = UNSET
         if not isinstance(self.state, Unset):
@@ -214,6 +232,10 @@ class SessionDetail:
 
         serve = self.serve
 
+        failover: str | Unset = UNSET
+        if not isinstance(self.failover, Unset):
+            failover = self.failover.value
+
         deployment: None | str | Unset
         if isinstance(self.deployment, Unset):
             deployment = UNSET
@@ -221,6 +243,8 @@ class SessionDetail:
             deployment = str(self.deployment)
         else:
             deployment = self.deployment
+
+        standbys = self.standbys
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -241,6 +265,7 @@ class SessionDetail:
                 "plan": plan,
                 "stages": stages,
                 "switches": switches,
+                "failures": failures,
             }
         )
         if state is not UNSET:
@@ -277,8 +302,12 @@ class SessionDetail:
             field_dict["summary"] = summary
         if serve is not UNSET:
             field_dict["serve"] = serve
+        if failover is not UNSET:
+            field_dict["failover"] = failover
         if deployment is not UNSET:
             field_dict["deployment"] = deployment
+        if standbys is not UNSET:
+            field_dict["standbys"] = standbys
 
         return field_dict
 
@@ -286,6 +315,7 @@ class SessionDetail:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.placement import Placement  # noqa: PLC0415
         from ..models.plan_switch import PlanSwitch  # noqa: PLC0415
+        from ..models.session_detail_failures_item import SessionDetailFailuresItem  # noqa: PLC0415
         from ..models.stage_row import StageRow  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -346,6 +376,13 @@ class SessionDetail:
             switches_item = PlanSwitch.from_dict(switches_item_data)
 
             switches.append(switches_item)
+
+        failures = []
+        _failures = d.pop("failures")
+        for failures_item_data in _failures:
+            failures_item = SessionDetailFailuresItem.from_dict(failures_item_data)
+
+            failures.append(failures_item)
 
         _state = d.pop("state", UNSET)
         state: RunState | Unset
@@ -449,6 +486,13 @@ class SessionDetail:
 
         serve = d.pop("serve", UNSET)
 
+        _failover = d.pop("failover", UNSET)
+        failover: FailoverEnum | Unset
+        if isinstance(_failover, Unset):
+            failover = UNSET
+        else:
+            failover = FailoverEnum(_failover)
+
         def _parse_deployment(data: object) -> None | Unset | UUID:
             if data is None:
                 return data
@@ -466,6 +510,8 @@ class SessionDetail:
 
         deployment = _parse_deployment(d.pop("deployment", UNSET))
 
+        standbys = d.pop("standbys", UNSET)
+
         session_detail = cls(
             id=id,
             model=model,
@@ -482,6 +528,7 @@ class SessionDetail:
             plan=plan,
             stages=stages,
             switches=switches,
+            failures=failures,
             state=state,
             reason=reason,
             failed_stage=failed_stage,
@@ -499,7 +546,9 @@ class SessionDetail:
             frames_ok=frames_ok,
             summary=summary,
             serve=serve,
+            failover=failover,
             deployment=deployment,
+            standbys=standbys,
         )
 
         session_detail.additional_properties = d

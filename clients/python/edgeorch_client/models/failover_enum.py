@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class FailoverEnum(StrEnum):
+    COLD = "cold"
+    NONE = "none"
+    WARM = "warm"
+
+    def __str__(self) -> str:
+        return str(self.value)
