@@ -88,6 +88,7 @@ def make_runs(target: str, command: str) -> str:
 AS_WRITTEN = {
     "make stop",
     "make lint",
+    "make client",  # seconds; rewrites the copy's docs/openapi.yaml and clients/python from the same code
     "make token USER=admin",
     ".venv/bin/python manage.py drf_create_token admin",
     ".venv/bin/python bench/bench_planning.py --write",  # a few seconds; --write rewrites the copy's docs
@@ -176,6 +177,12 @@ SKIP = {
     'curl -s -H "Authorization: Token $KEY" -F model=digits-cnn -F source=$PHONE -F input=@x.npy '
     "http://127.0.0.1:8000/api/jobs/": LIVE_API,
     'curl -s -H "Authorization: Token $KEY" -o out.npy http://127.0.0.1:8000/api/jobs/1/output.npy': LIVE_API,
+    # README, Scripting: the generated client's calls, as curl.
+    'curl -s -H "Authorization: Token $KEY" -H \'Content-Type: application/json\' -d \'{"model": '
+    '"digits-cnn", "source": "camera-pi", "sample": 7}\' http://127.0.0.1:8000/api/jobs/': LIVE_API,
+    'curl -s -H "Authorization: Token $KEY" http://127.0.0.1:8000/api/jobs/1/': LIVE_API,
+    'curl -s -H "Authorization: Token $KEY" '
+    '"http://127.0.0.1:8000/api/sessions/$SESSION_ID/frames/?limit=100&offset=0"': LIVE_API,
     "edgeorch-agent run --config agent.json --serve-port 8001": "an enrolled device's agent, serving; "
     "tests/test_serving_e2e.py starts agents so and calls their endpoint",
 }
