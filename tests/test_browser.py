@@ -156,6 +156,7 @@ def test_a_session_started_from_the_form_fills_its_latency_chart(
     page.select_option("select[name=source]", phone.device_id)
     page.fill("input[name=rate]", "20")
     page.fill("input[name=frames]", "30")
+    page.select_option("select[name=failover]", "cold")
     page.wait_for_selector("#plan-latency:not(:text('—'))")  # the planner's prediction, before running
     page.screenshot(path=shots / "run.png", full_page=True)
     page.click("#run-start")
@@ -173,6 +174,7 @@ def test_a_session_started_from_the_form_fills_its_latency_chart(
         lambda: Session.objects.filter(pk=session_id, state="completed").first(), message="done"
     )
     assert session.frame_records.count() == 30 and session.source_id is not None
+    assert session.failover == "cold"  # the form's failover policy
 
 
 # --- the demo configuration: every page, as a new user of `make demo` sees it (SQLite in the demo tier) ---

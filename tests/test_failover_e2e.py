@@ -75,7 +75,7 @@ def devices_of(frame: Frame) -> tuple[str, ...]:
 
 @pytest.mark.parametrize("policy", ["cold", "warm"])
 def test_a_session_that_loses_its_only_edge_falls_back_to_the_phone_and_loses_no_frame(
-    fleet, api, digits, policy
+    fleet, api, digits, policy, client, alice
 ):
     phone, edge = fleet("phone", "edge")
     split = {"strategy": "split", "params": {"cut": 3, "device": edge.device_id}}
@@ -105,6 +105,12 @@ def test_a_session_that_loses_its_only_edge_falls_back_to_the_phone_and_loses_no
     (shown,) = api.get(f"{api.base}/api/sessions/{session}/", timeout=10).json()["failures"]
     assert shown["outcome"] == "recovered" and shown["mttr_s"] == pytest.approx(failure.mttr_s)
     assert Session.objects.get(pk=session).reason == ""
+    # The operator sees it: on the session's record and on the fleet page.
+    client.force_login(alice)
+    record = client.get(f"/runs/sessions/{session}/").content.decode()
+    assert 'id="failures"' in record and "recovered" in record and f"{policy}</td>" in record
+    fleet_page = client.get("/").content.decode()
+    assert 'id="fleet-failures"' in fleet_page and str(session)[:8] in fleet_page
 
 
 def test_a_pipeline_that_loses_its_middle_node_is_re_planned_over_the_two_left(fleet, api, digits):

@@ -18,6 +18,7 @@ from edgeorch.devices import services as devices
 from edgeorch.devices.api import public_base_url
 from edgeorch.devices.choices import DeviceRole, DeviceStatus
 from edgeorch.devices.models import Device, EnrollmentToken
+from edgeorch.jobs.models import Failure
 
 
 @login_required
@@ -25,6 +26,8 @@ def fleet(request):
     """Every device with its status and when it was last seen."""
     context = {
         "devices": Device.objects.all(),
+        # The latest devices lost by running sessions, and what their failover did (docs/failover.md).
+        "failures": Failure.objects.select_related("session", "switch").order_by("-detected_at")[:10],
         "liveness_timeout": f"{settings.LIVENESS_TIMEOUT_S:g} s",
         "telemetry_interval": f"{settings.TELEMETRY_INTERVAL_S:g} s",
     }

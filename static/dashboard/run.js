@@ -13,7 +13,7 @@
     const f = new FormData(form);
     const body = { model: Number(f.get("model")), strategy: f.get("strategy"), source: f.get("source"), devices: f.getAll("devices") };
     const deadline = parseFloat(f.get("deadline_ms"));
-    return { kind: f.get("kind"), body: body, rate: parseFloat(f.get("rate")), frames: parseInt(f.get("frames"), 10), deadline_ms: Number.isNaN(deadline) ? null : deadline };
+    return { kind: f.get("kind"), body: body, rate: parseFloat(f.get("rate")), frames: parseInt(f.get("frames"), 10), deadline_ms: Number.isNaN(deadline) ? null : deadline, failover: f.get("failover") || "none" };
   }
 
   async function post(url, body) {
@@ -75,7 +75,7 @@
     $("run-start").disabled = true;
     try {
       if (v.kind === "session") {
-        const body = Object.assign({}, v.body, { rate: v.rate, frames: v.frames });
+        const body = Object.assign({}, v.body, { rate: v.rate, frames: v.frames, failover: v.failover });
         if (v.deadline_ms != null) body.deadline_s = v.deadline_ms / 1000;
         const session = await post("/api/sessions/", body);
         location.href = "/live/sessions/" + session.id + "/";

@@ -56,6 +56,10 @@
       const missed = shown.filter((f) => f.deadline_met === false);
       data.push({ x: missed.map((f) => f.request_id), y: missed.map((f) => f.latency_s * 1000), name: "missed", mode: "markers", type: "scatter", marker: { color: "#cf222e", symbol: "x", size: 8 } });
     }
+    const resent = shown.filter((f) => f.resent && f.ok);
+    if (resent.length) {
+      data.push({ x: resent.map((f) => f.request_id), y: resent.map((f) => f.latency_s * 1000), name: "sent again (failover)", mode: "markers", type: "scatter", marker: { color: "#bc4c00", symbol: "circle-open", size: 9 } });
+    }
     for (const r of switches(shown)) {
       shapes.push({ type: "line", x0: r - 0.5, x1: r - 0.5, yref: "paper", y0: 0, y1: 1, line: { color: "#1a7f37", width: 2 } });
       annotations.push({ x: r - 0.5, yref: "paper", y: 1, text: "plan switch", showarrow: false, yanchor: "bottom", font: { color: "#1a7f37" } });
@@ -103,7 +107,27 @@
       $("session-reason").textContent = session.reason || "";
       // Planned after the page was rendered: the prediction arrives with the snapshot or a state event.
       if (session.predicted_latency_s != null) $("stat-predicted").textContent = fmt(session.predicted_latency_s);
+      drawFailures();
     }
+  }
+
+  // Devices the session lost, and what its failover did (GET /api/sessions/{id}/ "failures").
+  function drawFailures() {
+    const list = $("failures");
+    const failures = (session && session.failures) || [];
+    if (!list || !failures.length) return;
+    list.replaceChildren(...failures.map((f) => {
+      const li = document.createElement("li");
+      const at = new Date(f.detected_at).toLocaleTimeString();
+      let text = f.device_name + " (stage " + f.stage + ") lost at " + at + ": ";
+      if (f.outcome === "recovered") text += "recovered in " + (f.mttr_s * 1000).toFixed(0) + " ms (" + f.takeover + ")" + (f.new_plan ? ", now " + f.new_plan : "");
+      else if (f.outcome === "failed") text += "failover failed: " + f.reason;
+      else text += "failing over…";
+      if (f.restored_at) text += "; back on it since " + new Date(f.restored_at).toLocaleTimeString();
+      li.textContent = text;
+      li.className = "failure " + f.outcome;
+      return li;
+    }));
   }
 
   const redraw = EO.throttle(function () { drawStats(); drawLatency(); drawGantt(); }, 500);
@@ -134,7 +158,11 @@
     onSnapshot: function (f) { merge(f.results); redraw(); },
     onEvent: function (event) {
       if (event.kind === "session.frames") merge(event.data.frames || []);
-      else if (event.kind.startsWith("session.") && session) Object.assign(session, event.data);
+      else if (event.kind === "session.failure" && session) {
+        // One failure's news: replace the row of that loss (device and detection time), or add it.
+        const rows = (session.failures || []).filter((f) => !(f.device === event.data.device && f.detected_at === event.data.detected_at));
+        session.failures = rows.concat([event.data]);
+      } else if (event.kind.startsWith("session.") && session) Object.assign(session, event.data);
       redraw();
     },
   });
