@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS = {
         "DeviceRole": "edgeorch.devices.choices.DeviceRole",
         "RunState": "edgeorch.jobs.choices.RunState",
         "InputKind": "edgeorch.jobs.choices.InputKind",
+        "FailoverPolicy": "edgeorch.jobs.choices.Failover",
         "MeasurementKind": [("profile", "Profile"), ("probe", "Probe")],
         "MeasurementState": "edgeorch.jobs.choices.MeasurementState",
         "ModelSource": "edgeorch.catalog.choices.ModelSource",

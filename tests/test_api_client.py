@@ -10,6 +10,7 @@ from __future__ import annotations
 import filecmp
 import importlib
 import pkgutil
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
@@ -131,6 +133,24 @@ def _differences(cmp: filecmp.dircmp) -> list[str]:
     for sub in cmp.subdirs.values():
         found += _differences(sub)
     return found
+
+
+def test_the_schema_reads_as_a_script_author_needs():
+    schema = yaml.safe_load(SCHEMA.read_text())
+    operations = [op for item in schema["paths"].values() for op in item.values() if "operationId" in op]
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)+", op["operationId"]) for op in operations)
+    assert all(op.get("summary") for op in operations)
+    bodies = [op["requestBody"]["content"] for op in operations if "requestBody" in op]
+    assert all(len(content) == 1 for content in bodies)  # one content type a body
+    names = set(schema["components"]["schemas"])
+    assert not [n for n in names if n.endswith("RequestRequest") or n.endswith("Enum")]
+    for op in operations:  # every error status answers the Error shape
+        for code, response in op["responses"].items():
+            if code >= "400":
+                error = response["content"]["application/json"]["schema"]
+                assert error == {"$ref": "#/components/schemas/Error"}, (op["operationId"], code)
+    ids = {op["operationId"] for op in operations}
+    assert {"plan_whatif", "job_create", "job_cancel", "session_stop", "device_revoke", "job_input"} <= ids
 
 
 def test_every_generated_module_imports():

@@ -21,7 +21,7 @@ from .enrollment_token import EnrollmentToken
 from .enrollment_token_created import EnrollmentTokenCreated
 from .enrollment_token_request import EnrollmentTokenRequest
 from .error import Error
-from .failover_enum import FailoverEnum
+from .failover_policy import FailoverPolicy
 from .frame import Frame
 from .input_kind import InputKind
 from .job import Job
@@ -103,7 +103,7 @@ __all__ = (
     "EnrollmentTokenCreated",
     "EnrollmentTokenRequest",
     "Error",
-    "FailoverEnum",
+    "FailoverPolicy",
     "Frame",
     "InputKind",
     "Job",

@@ -8,7 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.failover_enum import FailoverEnum
+from ..models.failover_policy import FailoverPolicy
 from ..models.input_kind import InputKind
 from ..models.run_state import RunState
 from ..types import UNSET, Unset
@@ -58,7 +58,7 @@ class Session:
         summary (Any | Unset):
         serve (Any | Unset): a serving session: the model the source's inference endpoint answers for ({model, version,
             inputs, outputs}); its frames are the endpoint's requests. Null: a stream at ``rate``
-        failover (FailoverEnum | Unset): * `none` - None: a lost stage device fails the session
+        failover (FailoverPolicy | Unset): * `none` - None: a lost stage device fails the session
             * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
             * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once
     """
@@ -92,7 +92,7 @@ class Session:
     frames_ok: int | Unset = UNSET
     summary: Any | Unset = UNSET
     serve: Any | Unset = UNSET
-    failover: FailoverEnum | Unset = UNSET
+    failover: FailoverPolicy | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -383,11 +383,11 @@ class Session:
         serve = d.pop("serve", UNSET)
 
         _failover = d.pop("failover", UNSET)
-        failover: FailoverEnum | Unset
+        failover: FailoverPolicy | Unset
         if isinstance(_failover, Unset):
             failover = UNSET
         else:
-            failover = FailoverEnum(_failover)
+            failover = FailoverPolicy(_failover)
 
         session = cls(
             id=id,

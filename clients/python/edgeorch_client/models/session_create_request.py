@@ -6,7 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.failover_enum import FailoverEnum
+from ..models.failover_policy import FailoverPolicy
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SessionCreateRequest")
@@ -29,10 +29,10 @@ class SessionCreateRequest:
         serve (bool | Unset): A serving session: its frames are the requests the source's inference endpoint takes
             (docs/serving.md), for as long as the source stays connected; no rate or frame count Default: False.
         frames (int | Unset):
-        failover (FailoverEnum | Unset): * `none` - None: a lost stage device fails the session
+        failover (FailoverPolicy | Unset): * `none` - None: a lost stage device fails the session
             * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
             * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once Default:
-            FailoverEnum.NONE.
+            FailoverPolicy.NONE.
         duration_s (float | Unset):
         deadline_s (float | Unset): Per-frame latency deadline
         max_in_flight (int | Unset): Frames in the pipeline at once (default: one per stage)
@@ -53,7 +53,7 @@ class SessionCreateRequest:
     rate: float | Unset = UNSET
     serve: bool | Unset = False
     frames: int | Unset = UNSET
-    failover: FailoverEnum | Unset = FailoverEnum.NONE
+    failover: FailoverPolicy | Unset = FailoverPolicy.NONE
     duration_s: float | Unset = UNSET
     deadline_s: float | Unset = UNSET
     max_in_flight: int | Unset = UNSET
@@ -168,11 +168,11 @@ class SessionCreateRequest:
         frames = d.pop("frames", UNSET)
 
         _failover = d.pop("failover", UNSET)
-        failover: FailoverEnum | Unset
+        failover: FailoverPolicy | Unset
         if isinstance(_failover, Unset):
             failover = UNSET
         else:
-            failover = FailoverEnum(_failover)
+            failover = FailoverPolicy(_failover)
 
         duration_s = d.pop("duration_s", UNSET)
 

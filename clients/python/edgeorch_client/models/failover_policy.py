@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class FailoverEnum(StrEnum):
+class FailoverPolicy(StrEnum):
     COLD = "cold"
     NONE = "none"
     WARM = "warm"
