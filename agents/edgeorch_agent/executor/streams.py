@@ -237,7 +237,7 @@ class Streams:
                 route = await self._new_route(state, key[0])
                 failover_s = time.time() - waited
                 if route is None:
-                    error = f"{done_error}; no failover route within {self.frame_timeout:.0f}s"
+                    error = f"{done_error}; no failover route within {self.frame_timeout:g} s"
                     done, ended = None, time.time()
                     break
                 key = (route.deployment_id, key[1], key[2])
