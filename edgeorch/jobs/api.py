@@ -216,6 +216,69 @@ class PredictedTimesSerializer(serializers.Serializer):
     transfer_s = serializers.FloatField(allow_null=True)
 
 
+class StageTimesSerializer(serializers.Serializer):
+    """Seconds of one request's stages (a stage's own, or their sum over the stages)."""
+
+    queue_s = serializers.FloatField()
+    compute_s = serializers.FloatField()
+    serialize_s = serializers.FloatField()
+    transfer_s = serializers.FloatField()
+
+
+class MeasuredTimesSerializer(serializers.Serializer):
+    """A stage's traced timings: seconds, and ``start``/``end`` (epoch seconds); any may be missing."""
+
+    queue_s = serializers.FloatField(required=False, allow_null=True)
+    compute_s = serializers.FloatField(required=False, allow_null=True)
+    serialize_s = serializers.FloatField(required=False, allow_null=True)
+    transfer_s = serializers.FloatField(required=False, allow_null=True)
+    start = serializers.FloatField(required=False, allow_null=True)
+    end = serializers.FloatField(required=False, allow_null=True)
+    relayed = serializers.BooleanField(required=False, allow_null=True, help_text="Came through the server")
+
+
+class OutputSummarySerializer(serializers.Serializer):
+    """The last stage's first output: its name, shape, dtype and best classes ``[[class, score], ...]``."""
+
+    name = serializers.CharField(required=False)
+    shape = serializers.ListField(child=serializers.IntegerField(), required=False)
+    dtype = serializers.CharField(required=False)
+    top_k = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()), required=False)
+
+
+class LatencyPercentilesSerializer(serializers.Serializer):
+    p50 = serializers.FloatField(allow_null=True)
+    p95 = serializers.FloatField(allow_null=True)
+    p99 = serializers.FloatField(allow_null=True)
+    mean = serializers.FloatField(allow_null=True)
+
+
+class SessionSummarySerializer(serializers.Serializer):
+    """A session's numbers so far (empty until its first frames are recorded)."""
+
+    frames = serializers.IntegerField(required=False)
+    ok = serializers.IntegerField(required=False)
+    failed = serializers.IntegerField(required=False)
+    latency_s = LatencyPercentilesSerializer(required=False)
+    throughput_fps = serializers.FloatField(required=False, allow_null=True)
+    deadline_s = serializers.FloatField(required=False, allow_null=True)
+    deadline_misses = serializers.IntegerField(required=False)
+    predicted_latency_s = serializers.FloatField(required=False, allow_null=True)
+    predicted_throughput_fps = serializers.FloatField(required=False, allow_null=True)
+    mean_stage_s = StageTimesSerializer(required=False)
+    overlapped = serializers.IntegerField(required=False, help_text="Frames entering before the last left")
+
+
+@extend_schema_field(OutputSummarySerializer(allow_null=True))
+class OutputField(serializers.JSONField):
+    """A stored output summary, read as it is."""
+
+
+@extend_schema_field(SessionSummarySerializer)
+class SummaryField(serializers.JSONField):
+    """A stored session summary, read as it is."""
+
+
 class StageRowSerializer(serializers.Serializer):
     """One planned stage (or the input's hop, stage -1) with its predicted and measured timings."""
 
@@ -224,7 +287,7 @@ class StageRowSerializer(serializers.Serializer):
     device_name = serializers.CharField(allow_null=True)
     blocks = serializers.ListField(child=serializers.IntegerField(allow_null=True), help_text="[first, last]")
     predicted = PredictedTimesSerializer()
-    measured = serializers.DictField(allow_null=True, help_text="The traced timings; null: not traced")
+    measured = MeasuredTimesSerializer(allow_null=True, help_text="The traced timings; null: not traced")
     input = serializers.BooleanField(required=False)
 
 
@@ -235,6 +298,7 @@ class PlacementField(serializers.JSONField):
 
 class JobDetailSerializer(JobSerializer):
     plan = PlacementField(read_only=True)
+    output = OutputField(read_only=True)
     stages = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
     output_url = serializers.SerializerMethodField()
@@ -254,6 +318,7 @@ class JobDetailSerializer(JobSerializer):
     def get_stages(self, job) -> list[dict]:
         return stage_rows(job.plan, job.trace)
 
+    @extend_schema_field(StageTimesSerializer)
     def get_totals(self, job) -> dict:
         return stats.stage_totals(job.trace)
 
@@ -312,6 +377,7 @@ def stage_rows(plan: dict | None, trace: list[dict]) -> list[dict]:
 
 
 class SessionSerializer(RunSerializer):
+    summary = SummaryField(read_only=True)
     input = serializers.JSONField(
         source="input_source",
         read_only=True,
@@ -381,6 +447,8 @@ class SessionDetailSerializer(SessionSerializer):
 
 
 class FrameSerializer(serializers.ModelSerializer):
+    output = OutputField(read_only=True)
+
     class Meta:
         model = Frame
         fields = [

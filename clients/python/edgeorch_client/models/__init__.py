@@ -27,11 +27,12 @@ from .input_kind import InputKind
 from .job import Job
 from .job_create_request import JobCreateRequest
 from .job_detail import JobDetail
-from .job_detail_totals import JobDetailTotals
 from .job_upload_request import JobUploadRequest
+from .latency_percentiles import LatencyPercentiles
 from .link import Link
 from .link_override_request import LinkOverrideRequest
 from .link_probe_receipt import LinkProbeReceipt
+from .measured_times import MeasuredTimes
 from .measurement import Measurement
 from .measurement_kind import MeasurementKind
 from .measurement_state import MeasurementState
@@ -41,6 +42,7 @@ from .model_ref import ModelRef
 from .model_source import ModelSource
 from .model_task import ModelTask
 from .model_upload_request import ModelUploadRequest
+from .output_summary import OutputSummary
 from .overrides_request import OverridesRequest
 from .overrides_request_queue import OverridesRequestQueue
 from .overrides_request_throttle import OverridesRequestThrottle
@@ -71,9 +73,10 @@ from .session import Session
 from .session_create_request import SessionCreateRequest
 from .session_detail import SessionDetail
 from .session_detail_failures_item import SessionDetailFailuresItem
+from .session_summary import SessionSummary
 from .stage import Stage
 from .stage_row import StageRow
-from .stage_row_measured_type_0 import StageRowMeasuredType0
+from .stage_times import StageTimes
 from .strategy import Strategy
 from .sweep import Sweep
 from .sweep_cut import SweepCut
@@ -109,11 +112,12 @@ __all__ = (
     "Job",
     "JobCreateRequest",
     "JobDetail",
-    "JobDetailTotals",
     "JobUploadRequest",
+    "LatencyPercentiles",
     "Link",
     "LinkOverrideRequest",
     "LinkProbeReceipt",
+    "MeasuredTimes",
     "Measurement",
     "MeasurementKind",
     "MeasurementState",
@@ -123,6 +127,7 @@ __all__ = (
     "ModelSource",
     "ModelTask",
     "ModelUploadRequest",
+    "OutputSummary",
     "OverridesRequest",
     "OverridesRequestQueue",
     "OverridesRequestThrottle",
@@ -153,9 +158,10 @@ __all__ = (
     "SessionCreateRequest",
     "SessionDetail",
     "SessionDetailFailuresItem",
+    "SessionSummary",
     "Stage",
     "StageRow",
-    "StageRowMeasuredType0",
+    "StageTimes",
     "Strategy",
     "Sweep",
     "SweepCut",

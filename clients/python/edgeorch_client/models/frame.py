@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.output_summary import OutputSummary
+
 
 T = TypeVar("T", bound="Frame")
 
@@ -18,10 +22,10 @@ class Frame:
         request_id (int):
         ok (bool):
         latency_s (float):
+        output (None | OutputSummary):
         error (str | Unset):
         deadline_met (bool | None | Unset):
         trace (Any | Unset):
-        output (Any | Unset): {name, shape, dtype, top_k} of the last stage's first output
         resent (bool | Unset): Sent again on a failover route (once)
         failover_s (float | None | Unset): Seconds it waited for the failover
     """
@@ -29,20 +33,28 @@ class Frame:
     request_id: int
     ok: bool
     latency_s: float
+    output: None | OutputSummary
     error: str | Unset = UNSET
     deadline_met: bool | None | Unset = UNSET
     trace: Any | Unset = UNSET
-    output: Any | Unset = UNSET
     resent: bool | Unset = UNSET
     failover_s: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.output_summary import OutputSummary  # noqa: PLC0415
+
         request_id = self.request_id
 
         ok = self.ok
 
         latency_s = self.latency_s
+
+        output: dict[str, Any] | None
+        if isinstance(self.output, OutputSummary):
+            output = self.output.to_dict()
+        else:
+            output = self.output
 
         error = self.error
 
@@ -53,8 +65,6 @@ class Frame:
             deadline_met = self.deadline_met
 
         trace = self.trace
-
-        output = self.output
 
         resent = self.resent
 
@@ -71,6 +81,7 @@ class Frame:
                 "request_id": request_id,
                 "ok": ok,
                 "latency_s": latency_s,
+                "output": output,
             }
         )
         if error is not UNSET:
@@ -79,8 +90,6 @@ class Frame:
             field_dict["deadline_met"] = deadline_met
         if trace is not UNSET:
             field_dict["trace"] = trace
-        if output is not UNSET:
-            field_dict["output"] = output
         if resent is not UNSET:
             field_dict["resent"] = resent
         if failover_s is not UNSET:
@@ -90,12 +99,29 @@ class Frame:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.output_summary import OutputSummary  # noqa: PLC0415
+
         d = dict(src_dict)
         request_id = d.pop("request_id")
 
         ok = d.pop("ok")
 
         latency_s = d.pop("latency_s")
+
+        def _parse_output(data: object) -> None | OutputSummary:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                output_type_1 = OutputSummary.from_dict(data)
+
+                return output_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | OutputSummary, data)
+
+        output = _parse_output(d.pop("output"))
 
         error = d.pop("error", UNSET)
 
@@ -109,8 +135,6 @@ class Frame:
         deadline_met = _parse_deadline_met(d.pop("deadline_met", UNSET))
 
         trace = d.pop("trace", UNSET)
-
-        output = d.pop("output", UNSET)
 
         resent = d.pop("resent", UNSET)
 
@@ -127,10 +151,10 @@ class Frame:
             request_id=request_id,
             ok=ok,
             latency_s=latency_s,
+            output=output,
             error=error,
             deadline_met=deadline_met,
             trace=trace,
-            output=output,
             resent=resent,
             failover_s=failover_s,
         )

@@ -13,9 +13,10 @@ from ..models.run_state import RunState
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.job_detail_totals import JobDetailTotals
+    from ..models.output_summary import OutputSummary
     from ..models.placement import Placement
     from ..models.stage_row import StageRow
+    from ..models.stage_times import StageTimes
 
 
 T = TypeVar("T", bound="JobDetail")
@@ -35,9 +36,10 @@ class JobDetail:
         prediction_error (float | None):
         created_at (datetime.datetime):
         plan (None | Placement):
+        output (None | OutputSummary):
         output_url (None | str):
         stages (list[StageRow]):
-        totals (JobDetailTotals):
+        totals (StageTimes): Seconds of one request's stages (a stage's own, or their sum over the stages).
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying
@@ -58,7 +60,6 @@ class JobDetail:
         started_at (datetime.datetime | None | Unset): When the source agent was told to run
         finished_at (datetime.datetime | None | Unset):
         measured_latency_s (float | None | Unset):
-        output (Any | Unset): {name, shape, dtype, top_k}
         deployment (None | Unset | UUID):
     """
 
@@ -72,9 +73,10 @@ class JobDetail:
     prediction_error: float | None
     created_at: datetime.datetime
     plan: None | Placement
+    output: None | OutputSummary
     output_url: None | str
     stages: list[StageRow]
-    totals: JobDetailTotals
+    totals: StageTimes
     state: RunState | Unset = UNSET
     reason: str | Unset = UNSET
     failed_stage: int | None | Unset = UNSET
@@ -87,11 +89,11 @@ class JobDetail:
     started_at: datetime.datetime | None | Unset = UNSET
     finished_at: datetime.datetime | None | Unset = UNSET
     measured_latency_s: float | None | Unset = UNSET
-    output: Any | Unset = UNSET
     deployment: None | Unset | UUID = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.output_summary import OutputSummary  # noqa: PLC0415
         from ..models.placement import Placement  # noqa: PLC0415
 
         id = self.id
@@ -118,6 +120,12 @@ class JobDetail:
             plan = self.plan.to_dict()
         else:
             plan = self.plan
+
+        output: dict[str, Any] | None
+        if isinstance(self.output, OutputSummary):
+            output = self.output.to_dict()
+        else:
+            output = self.output
 
         output_url: None | str
         output_url = self.output_url
@@ -185,8 +193,6 @@ class JobDetail:
         else:
             measured_latency_s = self.measured_latency_s
 
-        output = self.output
-
         deployment: None | str | Unset
         if isinstance(self.deployment, Unset):
             deployment = UNSET
@@ -209,6 +215,7 @@ class JobDetail:
                 "prediction_error": prediction_error,
                 "created_at": created_at,
                 "plan": plan,
+                "output": output,
                 "output_url": output_url,
                 "stages": stages,
                 "totals": totals,
@@ -238,8 +245,6 @@ class JobDetail:
             field_dict["finished_at"] = finished_at
         if measured_latency_s is not UNSET:
             field_dict["measured_latency_s"] = measured_latency_s
-        if output is not UNSET:
-            field_dict["output"] = output
         if deployment is not UNSET:
             field_dict["deployment"] = deployment
 
@@ -247,9 +252,10 @@ class JobDetail:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.job_detail_totals import JobDetailTotals  # noqa: PLC0415
+        from ..models.output_summary import OutputSummary  # noqa: PLC0415
         from ..models.placement import Placement  # noqa: PLC0415
         from ..models.stage_row import StageRow  # noqa: PLC0415
+        from ..models.stage_times import StageTimes  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
@@ -290,6 +296,21 @@ class JobDetail:
 
         plan = _parse_plan(d.pop("plan"))
 
+        def _parse_output(data: object) -> None | OutputSummary:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                output_type_1 = OutputSummary.from_dict(data)
+
+                return output_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | OutputSummary, data)
+
+        output = _parse_output(d.pop("output"))
+
         def _parse_output_url(data: object) -> None | str:
             if data is None:
                 return data
@@ -304,7 +325,7 @@ class JobDetail:
 
             stages.append(stages_item)
 
-        totals = JobDetailTotals.from_dict(d.pop("totals"))
+        totals = StageTimes.from_dict(d.pop("totals"))
 
         _state = d.pop("state", UNSET)
         state: RunState | Unset
@@ -398,8 +419,6 @@ class JobDetail:
 
         measured_latency_s = _parse_measured_latency_s(d.pop("measured_latency_s", UNSET))
 
-        output = d.pop("output", UNSET)
-
         def _parse_deployment(data: object) -> None | Unset | UUID:
             if data is None:
                 return data
@@ -428,6 +447,7 @@ class JobDetail:
             prediction_error=prediction_error,
             created_at=created_at,
             plan=plan,
+            output=output,
             output_url=output_url,
             stages=stages,
             totals=totals,
@@ -443,7 +463,6 @@ class JobDetail:
             started_at=started_at,
             finished_at=finished_at,
             measured_latency_s=measured_latency_s,
-            output=output,
             deployment=deployment,
         )
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -12,6 +12,10 @@ from ..models.failover_policy import FailoverPolicy
 from ..models.input_kind import InputKind
 from ..models.run_state import RunState
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.session_summary import SessionSummary
+
 
 T = TypeVar("T", bound="Session")
 
@@ -31,6 +35,7 @@ class Session:
         created_at (datetime.datetime):
         rate (float): Frames per second
         frames (int):
+        summary (SessionSummary): A session's numbers so far (empty until its first frames are recorded).
         input_ (Any): Where the frames come from on the source: {kind, path, loop, index}; null: the tensor
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
@@ -55,7 +60,6 @@ class Session:
         deadline_s (float | None | Unset):
         frames_sent (int | Unset):
         frames_ok (int | Unset):
-        summary (Any | Unset):
         serve (Any | Unset): a serving session: the model the source's inference endpoint answers for ({model, version,
             inputs, outputs}); its frames are the endpoint's requests. Null: a stream at ``rate``
         failover (FailoverPolicy | Unset): * `none` - None: a lost stage device fails the session
@@ -74,6 +78,7 @@ class Session:
     created_at: datetime.datetime
     rate: float
     frames: int
+    summary: SessionSummary
     input_: Any
     state: RunState | Unset = UNSET
     reason: str | Unset = UNSET
@@ -90,7 +95,6 @@ class Session:
     deadline_s: float | None | Unset = UNSET
     frames_sent: int | Unset = UNSET
     frames_ok: int | Unset = UNSET
-    summary: Any | Unset = UNSET
     serve: Any | Unset = UNSET
     failover: FailoverPolicy | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -118,6 +122,8 @@ class Session:
         rate = self.rate
 
         frames = self.frames
+
+        summary = self.summary.to_dict()
 
         input_ = self.input_
 
@@ -183,8 +189,6 @@ class Session:
 
         frames_ok = self.frames_ok
 
-        summary = self.summary
-
         serve = self.serve
 
         failover: str | Unset = UNSET
@@ -206,6 +210,7 @@ class Session:
                 "created_at": created_at,
                 "rate": rate,
                 "frames": frames,
+                "summary": summary,
                 "input": input_,
             }
         )
@@ -239,8 +244,6 @@ class Session:
             field_dict["frames_sent"] = frames_sent
         if frames_ok is not UNSET:
             field_dict["frames_ok"] = frames_ok
-        if summary is not UNSET:
-            field_dict["summary"] = summary
         if serve is not UNSET:
             field_dict["serve"] = serve
         if failover is not UNSET:
@@ -250,6 +253,8 @@ class Session:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.session_summary import SessionSummary  # noqa: PLC0415
+
         d = dict(src_dict)
         id = UUID(d.pop("id"))
 
@@ -277,6 +282,8 @@ class Session:
         rate = d.pop("rate")
 
         frames = d.pop("frames")
+
+        summary = SessionSummary.from_dict(d.pop("summary"))
 
         input_ = d.pop("input")
 
@@ -378,8 +385,6 @@ class Session:
 
         frames_ok = d.pop("frames_ok", UNSET)
 
-        summary = d.pop("summary", UNSET)
-
         serve = d.pop("serve", UNSET)
 
         _failover = d.pop("failover", UNSET)
@@ -401,6 +406,7 @@ class Session:
             created_at=created_at,
             rate=rate,
             frames=frames,
+            summary=summary,
             input_=input_,
             state=state,
             reason=reason,
@@ -417,7 +423,6 @@ class Session:
             deadline_s=deadline_s,
             frames_sent=frames_sent,
             frames_ok=frames_ok,
-            summary=summary,
             serve=serve,
             failover=failover,
         )

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..models.placement import Placement
     from ..models.plan_switch import PlanSwitch
     from ..models.session_detail_failures_item import SessionDetailFailuresItem
+    from ..models.session_summary import SessionSummary
     from ..models.stage_row import StageRow
 
 
@@ -38,6 +39,7 @@ class SessionDetail:
         created_at (datetime.datetime):
         rate (float): Frames per second
         frames (int):
+        summary (SessionSummary): A session's numbers so far (empty until its first frames are recorded).
         input_ (Any): Where the frames come from on the source: {kind, path, loop, index}; null: the tensor
         plan (None | Placement):
         stages (list[StageRow]):
@@ -68,7 +70,6 @@ class SessionDetail:
         deadline_s (float | None | Unset):
         frames_sent (int | Unset):
         frames_ok (int | Unset):
-        summary (Any | Unset):
         serve (Any | Unset): a serving session: the model the source's inference endpoint answers for ({model, version,
             inputs, outputs}); its frames are the endpoint's requests. Null: a stream at ``rate``
         failover (FailoverPolicy | Unset): * `none` - None: a lost stage device fails the session
@@ -90,6 +91,7 @@ class SessionDetail:
     created_at: datetime.datetime
     rate: float
     frames: int
+    summary: SessionSummary
     input_: Any
     plan: None | Placement
     stages: list[StageRow]
@@ -110,7 +112,6 @@ class SessionDetail:
     deadline_s: float | None | Unset = UNSET
     frames_sent: int | Unset = UNSET
     frames_ok: int | Unset = UNSET
-    summary: Any | Unset = UNSET
     serve: Any | Unset = UNSET
     failover: FailoverPolicy | Unset = UNSET
     deployment: None | Unset | UUID = UNSET
@@ -142,6 +143,8 @@ class SessionDetail:
         rate = self.rate
 
         frames = self.frames
+
+        summary = self.summary.to_dict()
 
         input_ = self.input_
 
@@ -228,8 +231,6 @@ class SessionDetail:
 
         frames_ok = self.frames_ok
 
-        summary = self.summary
-
         serve = self.serve
 
         failover: str | Unset = UNSET
@@ -261,6 +262,7 @@ class SessionDetail:
                 "created_at": created_at,
                 "rate": rate,
                 "frames": frames,
+                "summary": summary,
                 "input": input_,
                 "plan": plan,
                 "stages": stages,
@@ -298,8 +300,6 @@ class SessionDetail:
             field_dict["frames_sent"] = frames_sent
         if frames_ok is not UNSET:
             field_dict["frames_ok"] = frames_ok
-        if summary is not UNSET:
-            field_dict["summary"] = summary
         if serve is not UNSET:
             field_dict["serve"] = serve
         if failover is not UNSET:
@@ -316,6 +316,7 @@ class SessionDetail:
         from ..models.placement import Placement  # noqa: PLC0415
         from ..models.plan_switch import PlanSwitch  # noqa: PLC0415
         from ..models.session_detail_failures_item import SessionDetailFailuresItem  # noqa: PLC0415
+        from ..models.session_summary import SessionSummary  # noqa: PLC0415
         from ..models.stage_row import StageRow  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -345,6 +346,8 @@ class SessionDetail:
         rate = d.pop("rate")
 
         frames = d.pop("frames")
+
+        summary = SessionSummary.from_dict(d.pop("summary"))
 
         input_ = d.pop("input")
 
@@ -482,8 +485,6 @@ class SessionDetail:
 
         frames_ok = d.pop("frames_ok", UNSET)
 
-        summary = d.pop("summary", UNSET)
-
         serve = d.pop("serve", UNSET)
 
         _failover = d.pop("failover", UNSET)
@@ -524,6 +525,7 @@ class SessionDetail:
             created_at=created_at,
             rate=rate,
             frames=frames,
+            summary=summary,
             input_=input_,
             plan=plan,
             stages=stages,
@@ -544,7 +546,6 @@ class SessionDetail:
             deadline_s=deadline_s,
             frames_sent=frames_sent,
             frames_ok=frames_ok,
-            summary=summary,
             serve=serve,
             failover=failover,
             deployment=deployment,

@@ -9,8 +9,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.measured_times import MeasuredTimes
     from ..models.predicted_times import PredictedTimes
-    from ..models.stage_row_measured_type_0 import StageRowMeasuredType0
 
 
 T = TypeVar("T", bound="StageRow")
@@ -26,7 +26,7 @@ class StageRow:
         device_name (None | str):
         blocks (list[int | None]): [first, last]
         predicted (PredictedTimes):
-        measured (None | StageRowMeasuredType0): The traced timings; null: not traced
+        measured (MeasuredTimes | None): The traced timings; null: not traced
         input_ (bool | Unset):
     """
 
@@ -35,12 +35,12 @@ class StageRow:
     device_name: None | str
     blocks: list[int | None]
     predicted: PredictedTimes
-    measured: None | StageRowMeasuredType0
+    measured: MeasuredTimes | None
     input_: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.stage_row_measured_type_0 import StageRowMeasuredType0  # noqa: PLC0415
+        from ..models.measured_times import MeasuredTimes  # noqa: PLC0415
 
         stage = self.stage
 
@@ -59,7 +59,7 @@ class StageRow:
         predicted = self.predicted.to_dict()
 
         measured: dict[str, Any] | None
-        if isinstance(self.measured, StageRowMeasuredType0):
+        if isinstance(self.measured, MeasuredTimes):
             measured = self.measured.to_dict()
         else:
             measured = self.measured
@@ -85,8 +85,8 @@ class StageRow:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.measured_times import MeasuredTimes  # noqa: PLC0415
         from ..models.predicted_times import PredictedTimes  # noqa: PLC0415
-        from ..models.stage_row_measured_type_0 import StageRowMeasuredType0  # noqa: PLC0415
 
         d = dict(src_dict)
         stage = d.pop("stage")
@@ -120,18 +120,18 @@ class StageRow:
 
         predicted = PredictedTimes.from_dict(d.pop("predicted"))
 
-        def _parse_measured(data: object) -> None | StageRowMeasuredType0:
+        def _parse_measured(data: object) -> MeasuredTimes | None:
             if data is None:
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                measured_type_0 = StageRowMeasuredType0.from_dict(data)
+                measured_type_1 = MeasuredTimes.from_dict(data)
 
-                return measured_type_0
+                return measured_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | StageRowMeasuredType0, data)
+            return cast(MeasuredTimes | None, data)
 
         measured = _parse_measured(d.pop("measured"))
 

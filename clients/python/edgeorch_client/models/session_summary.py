@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.latency_percentiles import LatencyPercentiles
+    from ..models.stage_times import StageTimes
+
+
+T = TypeVar("T", bound="SessionSummary")
+
+
+@_attrs_define
+class SessionSummary:
+    """A session's numbers so far (empty until its first frames are recorded).
+
+    Attributes:
+        frames (int | Unset):
+        ok (int | Unset):
+        failed (int | Unset):
+        latency_s (LatencyPercentiles | Unset):
+        throughput_fps (float | None | Unset):
+        deadline_s (float | None | Unset):
+        deadline_misses (int | Unset):
+        predicted_latency_s (float | None | Unset):
+        predicted_throughput_fps (float | None | Unset):
+        mean_stage_s (StageTimes | Unset): Seconds of one request's stages (a stage's own, or their sum over the
+            stages).
+        overlapped (int | Unset): Frames entering before the last left
+    """
+
+    frames: int | Unset = UNSET
+    ok: int | Unset = UNSET
+    failed: int | Unset = UNSET
+    latency_s: LatencyPercentiles | Unset = UNSET
+    throughput_fps: float | None | Unset = UNSET
+    deadline_s: float | None | Unset = UNSET
+    deadline_misses: int | Unset = UNSET
+    predicted_latency_s: float | None | Unset = UNSET
+    predicted_throughput_fps: float | None | Unset = UNSET
+    mean_stage_s: StageTimes | Unset = UNSET
+    overlapped: int | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        frames = self.frames
+
+        ok = self.ok
+
+        failed = self.failed
+
+        latency_s: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.latency_s, Unset):
+            latency_s = self.latency_s.to_dict()
+
+        throughput_fps: float | None | Unset
+        if isinstance(self.throughput_fps, Unset):
+            throughput_fps = UNSET
+        else:
+            throughput_fps = self.throughput_fps
+
+        deadline_s: float | None | Unset
+        if isinstance(self.deadline_s, Unset):
+            deadline_s = UNSET
+        else:
+            deadline_s = self.deadline_s
+
+        deadline_misses = self.deadline_misses
+
+        predicted_latency_s: float | None | Unset
+        if isinstance(self.predicted_latency_s, Unset):
+            predicted_latency_s = UNSET
+        else:
+            predicted_latency_s = self.predicted_latency_s
+
+        predicted_throughput_fps: float | None | Unset
+        if isinstance(self.predicted_throughput_fps, Unset):
+            predicted_throughput_fps = UNSET
+        else:
+            predicted_throughput_fps = self.predicted_throughput_fps
+
+        mean_stage_s: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.mean_stage_s, Unset):
+            mean_stage_s = self.mean_stage_s.to_dict()
+
+        overlapped = self.overlapped
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if frames is not UNSET:
+            field_dict["frames"] = frames
+        if ok is not UNSET:
+            field_dict["ok"] = ok
+        if failed is not UNSET:
+            field_dict["failed"] = failed
+        if latency_s is not UNSET:
+            field_dict["latency_s"] = latency_s
+        if throughput_fps is not UNSET:
+            field_dict["throughput_fps"] = throughput_fps
+        if deadline_s is not UNSET:
+            field_dict["deadline_s"] = deadline_s
+        if deadline_misses is not UNSET:
+            field_dict["deadline_misses"] = deadline_misses
+        if predicted_latency_s is not UNSET:
+            field_dict["predicted_latency_s"] = predicted_latency_s
+        if predicted_throughput_fps is not UNSET:
+            field_dict["predicted_throughput_fps"] = predicted_throughput_fps
+        if mean_stage_s is not UNSET:
+            field_dict["mean_stage_s"] = mean_stage_s
+        if overlapped is not UNSET:
+            field_dict["overlapped"] = overlapped
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.latency_percentiles import LatencyPercentiles  # noqa: PLC0415
+        from ..models.stage_times import StageTimes  # noqa: PLC0415
+
+        d = dict(src_dict)
+        frames = d.pop("frames", UNSET)
+
+        ok = d.pop("ok", UNSET)
+
+        failed = d.pop("failed", UNSET)
+
+        _latency_s = d.pop("latency_s", UNSET)
+        latency_s: LatencyPercentiles | Unset
+        if isinstance(_latency_s, Unset):
+            latency_s = UNSET
+        else:
+            latency_s = LatencyPercentiles.from_dict(_latency_s)
+
+        def _parse_throughput_fps(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        throughput_fps = _parse_throughput_fps(d.pop("throughput_fps", UNSET))
+
+        def _parse_deadline_s(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        deadline_s = _parse_deadline_s(d.pop("deadline_s", UNSET))
+
+        deadline_misses = d.pop("deadline_misses", UNSET)
+
+        def _parse_predicted_latency_s(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        predicted_latency_s = _parse_predicted_latency_s(d.pop("predicted_latency_s", UNSET))
+
+        def _parse_predicted_throughput_fps(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        predicted_throughput_fps = _parse_predicted_throughput_fps(d.pop("predicted_throughput_fps", UNSET))
+
+        _mean_stage_s = d.pop("mean_stage_s", UNSET)
+        mean_stage_s: StageTimes | Unset
+        if isinstance(_mean_stage_s, Unset):
+            mean_stage_s = UNSET
+        else:
+            mean_stage_s = StageTimes.from_dict(_mean_stage_s)
+
+        overlapped = d.pop("overlapped", UNSET)
+
+        session_summary = cls(
+            frames=frames,
+            ok=ok,
+            failed=failed,
+            latency_s=latency_s,
+            throughput_fps=throughput_fps,
+            deadline_s=deadline_s,
+            deadline_misses=deadline_misses,
+            predicted_latency_s=predicted_latency_s,
+            predicted_throughput_fps=predicted_throughput_fps,
+            mean_stage_s=mean_stage_s,
+            overlapped=overlapped,
+        )
+
+        session_summary.additional_properties = d
+        return session_summary
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
