@@ -235,6 +235,10 @@ JOB_MAX_BINARY_BYTES = envint("EDGEORCH_JOB_MAX_BINARY_MB", 32, minimum=1) * 102
 # Threads per onnxruntime session that deploys ask agents for (0: the agent's own default).
 # The strategy a serving session is planned with when the agent's serve_request names none.
 SERVING_STRATEGY = envstr("EDGEORCH_SERVING_STRATEGY") or "multi-device"
+# The failover policy of the serving sessions an agent asks for (docs/failover.md): cold, warm or none.
+SERVING_FAILOVER = envstr("EDGEORCH_SERVING_FAILOVER") or "cold"
+if SERVING_FAILOVER not in ("none", "cold", "warm"):
+    raise ImproperValue(f"EDGEORCH_SERVING_FAILOVER must be none, cold or warm, not {SERVING_FAILOVER!r}")
 JOB_AGENT_THREADS = envint("EDGEORCH_JOB_AGENT_THREADS", 0, minimum=0)
 # Uploaded models larger than this are refused.
 MODEL_UPLOAD_MAX_BYTES = envint("EDGEORCH_MODEL_UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024

@@ -338,3 +338,75 @@ def test_a_re_planned_serving_session_switches_route_between_requests_and_fails_
     assert routes[-1] == (phone.device_id,)  # the whole model on the phone at the end
     changes = [k for k in range(1, len(routes)) if routes[k] != routes[k - 1]]
     assert len(changes) == 1, routes  # one switch, between two requests, never back
+
+
+def test_a_serving_session_that_loses_its_edge_answers_every_request_on_the_phone(
+    agents, worker, api, digits
+):
+    """Serving sessions fail over (cold by default): requests cut off when the edge dies are sent again on
+    the phone alone, so every caller gets the model's answer."""
+    (phone, port), (edge, _) = _serving_agents(agents, "phone", "edge", in_flight=2, queue=8)
+    created = api.post(
+        api.base + "/api/sessions/",
+        json={
+            "model": digits.pk,
+            "source": phone.device_id,
+            "strategy": "split",
+            "params": {"cut": 3, "device": edge.device_id},
+            "serve": True,
+            "failover": "cold",
+        },
+    )
+    assert created.status_code == 202, created.text
+    session_id = created.json()["id"]
+    url = f"http://127.0.0.1:{port}/v2/models/{digits.name}"
+    wait_until(
+        lambda: requests.get(url + "/ready", timeout=5).status_code == 200, timeout=30, message="ready"
+    )
+    x = _sample(4)
+    body = _json_body(digits.inputs[0]["name"], x)
+    expected = full_model_output(digits, x)
+    answers: list[int] = []
+    stop = threading.Event()
+
+    def caller() -> None:
+        with requests.Session() as http:
+            while not stop.is_set():
+                reply = http.post(url + "/infer", json={**body, "parameters": {"deadline_s": 20}}, timeout=30)
+                ok = reply.status_code == 200
+                if ok:
+                    out = reply.json()["outputs"][0]
+                    ok = np.allclose(np.array(out["data"]).reshape(out["shape"]), expected, atol=1e-5)
+                answers.append(reply.status_code if ok else -1)
+
+    threads = [threading.Thread(target=caller) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(lambda: len(answers) >= 10, timeout=30, message="requests on the split")
+        os.killpg(edge.proc.pid, signal.SIGKILL)
+        edge.proc.wait()
+        from edgeorch.jobs.models import Failure
+
+        wait_until(
+            lambda: Failure.objects.filter(session_id=session_id, outcome="recovered").exists(),
+            timeout=30,
+            message="recovered on the phone",
+        )
+        after = len(answers)
+        wait_until(lambda: len(answers) >= after + 10, timeout=30, message="requests after the failover")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert answers and set(answers) == {200}, answers
+    frames = wait_until(
+        lambda: (
+            (rows := list(Frame.objects.filter(session_id=session_id))) and len(rows) >= len(answers) and rows
+        ),
+        timeout=30,
+        message="every request's trace",
+    )
+    assert all(f.ok for f in frames)
+    assert any({e["device"] for e in f.trace} == {phone.device_id} for f in frames)  # the phone alone
+    assert any(f.resent for f in frames)  # cut off by the kill, sent again on the phone

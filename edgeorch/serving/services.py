@@ -79,6 +79,7 @@ def request_serving(device_pk, message: p.ServeRequest) -> p.ServeStatus:
                 frames=SERVING_FRAMES,
                 max_in_flight=None,
                 serve=spec,
+                failover=settings.SERVING_FAILOVER,
             )
         except SubmitError as exc:
             return status("failed", str(exc))

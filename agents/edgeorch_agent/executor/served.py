@@ -40,7 +40,7 @@ from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, StageError
 from .sources import Route, Source
 from .spool import TraceSpool
-from .state import Shared
+from .state import RouteLost, Shared
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ class Served:
     running: int = 0  # requests in the pipeline now
     refused: int = 0  # requests refused because the queue was full
     batch: list[dict[str, Any]] = field(default_factory=list)
+    failover: bool = False  # the session fails over: a request cut off on its route is sent again, once
+    switched: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) at each switch
 
 
 @dataclass
@@ -170,6 +172,7 @@ class Serving:
         served.inputs = list(serve.get("inputs") or served.inputs)
         served.outputs = list(serve.get("outputs") or served.outputs)
         served.route, served.state, served.reason = route, "ready", ""
+        served.failover = message.failover
         served.slots = served.slots or asyncio.Semaphore(self.max_in_flight)
         served.answered.set()
         served.ready.set()
@@ -194,6 +197,13 @@ class Serving:
             log.warning("refusing stream_switch %s: %s", message.switch_id, exc)
             return
         served.route = route
+        if message.failover and served.failover:
+            # The old route lost a device: requests still out on it are sent again on the new one.
+            for key, waiter in list(self.shared.waiters.items()):
+                if key[1] == message.session_id and key[0] != message.deployment_id and not waiter.done():
+                    waiter.set_exception(RouteLost(f"its route lost a device (switch {message.switch_id})"))
+        served.switched.set()
+        served.switched = asyncio.Event()
 
     async def stop(self, message: StreamStop) -> None:
         served = self.serves(message.session_id)
@@ -287,10 +297,31 @@ class Serving:
         done: Done | None = None
         error: str | None = None
         failure: type[ServeError] = Failed
+        resent = False
         try:
             await self.source.enter(route, request_id, session_id, array, origin=origin)
             served.sent += 1
-            done, _ = await asyncio.wait_for(waiter, timeout)
+            while True:
+                left = timeout - (time.time() - started)
+                try:
+                    done, _ = await asyncio.wait_for(waiter, max(left, 0.0))
+                    if done.ok or not served.failover or resent:
+                        break
+                    cut_off = done.error or "failed"
+                except RouteLost as exc:
+                    if resent:
+                        raise StageError(str(exc)) from None
+                    cut_off = str(exc)
+                finally:
+                    self.shared.waiters.pop(key, None)
+                # Failover: once the control plane's new route comes (within the request's time), once more.
+                new = await _next_route(served, key[0], timeout - (time.time() - started))
+                if new is None:
+                    raise StageError(f"{cut_off}; no failover route in time")
+                done, resent, route = None, True, new
+                key = (route.deployment_id, session_id, request_id)
+                waiter = self.shared.waiters[key] = loop.create_future()
+                await self.source.enter(route, request_id, session_id, array, origin=origin)
         except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
             error = str(exc)
         except TimeoutError:
@@ -302,7 +333,7 @@ class Serving:
             error = done.error or "failed"
         ok = error is None and done is not None
         served.ok += ok
-        self._trace(served, request_id, done, latency, error, parameters)
+        self._trace(served, request_id, done, latency, error, parameters, resent)
         if error is not None:
             raise failure(error)
         assert done is not None
@@ -318,8 +349,9 @@ class Serving:
         latency: float,
         error: str | None,
         parameters: dict[str, Any],
+        resent: bool = False,
     ) -> None:
-        entry = {
+        entry: dict[str, Any] = {
             "request_id": request_id,
             "trace": done.trace if done else [],
             "latency_s": latency,
@@ -330,6 +362,8 @@ class Serving:
         params = _passed_on(parameters)
         if params:
             entry["parameters"] = params
+        if resent:
+            entry["resent"] = True
         if served.session_id is not None:
             self.spool.add(served.session_id, entry)
         served.batch.append(entry)
@@ -365,6 +399,21 @@ class Serving:
         if self._flusher is not None:
             self._flusher.cancel()
         self.spool.close()
+
+
+async def _next_route(served: Served, old_deployment: str, within: float) -> Route | None:
+    """The serving session's route once it no longer goes to ``old_deployment`` (None after ``within`` s)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while served.route is None or served.route.deployment_id == old_deployment:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return None
+        try:
+            await asyncio.wait_for(served.switched.wait(), remaining)
+        except TimeoutError:
+            return None
+    return served.route
 
 
 def _passed_on(parameters: dict[str, Any]) -> dict[str, Any]:

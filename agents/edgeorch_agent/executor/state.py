@@ -24,6 +24,12 @@ from ..emulation.links import LinkTable
 from ..runtime import Deployment, SegmentCache
 from .inputs import Pushed
 
+
+class RouteLost(Exception):
+    """A request's route lost a device (a failover ``stream_switch``): its answer will not come, and a
+    failover stream or serving session sends it again on the new route."""
+
+
 Outbox = Callable[[Message, "bytes | None"], Awaitable[None]]
 # Measures the link to the control plane: (link-probe URL, payload bytes) -> {rtt_s, bandwidth_bps, error}.
 ControlProbe = Callable[[str, int], Awaitable[dict[str, Any]]]

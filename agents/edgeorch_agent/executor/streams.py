@@ -33,13 +33,9 @@ from ..runtime import DeployError, StageError, TensorSpec
 from .inputs import FrameSource, InputError, Pushed, TensorFrames, open_source
 from .routing import Router
 from .sources import Route, Source
-from .state import FrameKey, Shared
+from .state import FrameKey, RouteLost, Shared
 
 log = logging.getLogger(__name__)
-
-
-class RouteLost(Exception):
-    """A frame's route lost a device (a failover ``stream_switch``): its answer will not come."""
 
 
 @dataclass
