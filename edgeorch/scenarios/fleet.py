@@ -32,7 +32,9 @@ class Fleet:
     """Devices by scenario name. ``start`` uses an online device of the same name, else enrolls (once: the
     config is kept in ``run_dir/agents``) and starts an agent emulating the scenario's profile (its pid in
     ``run_dir/agent-NAME.pid``, its log in ``run_dir/logs``, as ``make demo`` lays them out). ``stop`` ends
-    only the agents started here."""
+    only the agents started here. A scenario's faults ``kill`` an agent started here (SIGKILL, as a power
+    cut) and ``revive`` it; ``restart`` brings back every killed one, so each run starts with the full
+    fleet."""
 
     def __init__(
         self, scenario: Scenario, server_url: str, run_dir: Path, *, telemetry_interval: float = 0.5
@@ -123,6 +125,34 @@ class Fleet:
                 return device
             time.sleep(0.2)
         raise FleetError(f"{name} did not come online (agent log in {self.run_dir})")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the agent's process group: no goodbye on its websocket, its data plane gone at once."""
+        proc = self.started.get(name)
+        if proc is None:
+            raise FleetError(f"{name}'s agent was not started by this fleet: it cannot be killed from here")
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def revive(self, name: str) -> None:
+        """Start a killed agent again (same config, same device); it comes online in its own time."""
+        proc = self.started.get(name)
+        if proc is not None and proc.poll() is None:
+            return
+        self._launch(self.scenario.device(name))
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.started.items() if proc.poll() is not None]
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Revive every killed agent and wait until each is online again."""
+        dead = self.dead()
+        for name in dead:
+            self.revive(name)
+        deadline = time.monotonic() + timeout
+        for name in dead:
+            self.devices[name] = self._wait_online(name, deadline)
 
     def stop(self) -> None:
         for name, proc in self.started.items():

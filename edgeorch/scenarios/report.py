@@ -1,5 +1,7 @@
 """A finished scenario's report: per strategy p50/p95/p99, throughput, deadline misses, plan switches, the
-ratio to the oracle and the prediction error; as JSON and as a markdown table."""
+ratio to the oracle and the prediction error; as JSON and as a markdown table. A scenario with faults or
+several failover policies has a row per strategy and policy (``strategy:policy``), and per row what the
+faults cost (``fault_row``: MTTR, frames lost and re-sent, p99 around the faults, accuracy)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .runner import Runner, StrategyRun
 from .spec import ORACLE, Scenario
 
 HEATED_THROTTLES = (1.0, 1.25, 1.5, 2.0, 2.5)  # the heated device's throttles the multi-device DP plans at
+AROUND_S = 3.0  # "around the failure": from the first fault to this long after the last
 
 
 def predicted_best(runner: Runner, w: int, telemetry: list) -> dict[str, Any]:
@@ -209,8 +212,12 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
     for row in windows:
         row["oracle_s"] = oracle.get(row["window"])
     rows = {}
+    policies = {r.policy for r in runs}
+    by_policy = len(policies) > 1 or policies != {"none"} or bool(sc.faults)
+    label = known_class(runner)
     for r in runs:
-        rows[r.strategy] = o.summarise(
+        key = run_key(r, len(policies) > 1)
+        rows[key] = o.summarise(
             r.frames,
             frames_expected=sc.session.frames,
             window_s=sc.window_s,
@@ -220,7 +227,9 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
             switches=len(r.switches),
             steady_from_s=sc.window_s,
         )
-        rows[r.strategy].update(state=r.state, reason=r.reason)
+        rows[key].update(state=r.state, reason=r.reason, strategy=r.strategy, policy=r.policy)
+        if by_policy:
+            rows[key]["faults"] = fault_row(sc, r, label)
     per_window = Counter(o.window_of(i / sc.session.rate, sc.window_s) for i in range(sc.session.frames))
     rows[ORACLE] = o.oracle_row(oracle, per_window)
     return {
@@ -235,8 +244,69 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
         "window_s": sc.window_s,
         "windows": windows,
         "strategies": rows,
-        "runs": [{"strategy": r.strategy, "session": r.session_id, "switches": r.switches} for r in runs],
+        "failover": sorted(policies),
+        "faults": [f.describe() for f in sc.faults],
+        "runs": [
+            {"strategy": r.strategy, "policy": r.policy, "session": r.session_id, "switches": r.switches}
+            for r in runs
+        ],
     }
+
+
+def run_key(r: StrategyRun, by_policy: bool) -> str:
+    return f"{r.strategy}:{r.policy}" if by_policy else r.strategy
+
+
+def known_class(runner: Runner) -> int | None:
+    """The class of the session's input when it is a test sample with a known label (the digits models)."""
+    from edgeorch.jobs.inputs import DIGITS_MODELS
+
+    k = runner.scenario.session.sample
+    if k is None or runner.model.name not in DIGITS_MODELS:
+        return None
+    from edgeorch.catalog.zoo import _digits_data  # the split the zoo trained on: sample k's label
+
+    return int(_digits_data()[3][k])
+
+
+def fault_row(sc: Scenario, r: StrategyRun, label: int | None) -> dict[str, Any]:
+    """What the faults cost one run. Lost: frames the session should have sent that were never answered
+    (failed, or never reported); MTTR per failure from its ``Failure`` row (detection to the first frame
+    answered on the failover route); p99 over the frames emitted from the first fault to ``AROUND_S`` after
+    the last; accuracy: the answered frames' top class against the input's known class."""
+    expected = set(range(sc.session.frames))
+    ok = {f["request_id"] for f in r.frames if f["ok"]} & expected
+    reported = {f["request_id"] for f in r.frames} & expected
+    mttrs = [f["mttr_s"] for f in r.failures if f.get("mttr_s") is not None]
+    injected = [f.at for f in sc.faults if f.injects]
+    around = None
+    if injected:
+        lo, hi = min(injected), max(injected) + AROUND_S
+        around = o.percentile([f["latency_s"] for f in r.frames if f["ok"] and lo <= f["t"] <= hi], 0.99)
+    tops = [f["top"] for f in r.frames if f["ok"] and f.get("top") is not None]
+    return {
+        "policy": r.policy,
+        "failures": len(r.failures),
+        "recovered": sum(1 for f in r.failures if f.get("outcome") == "recovered"),
+        "mttr_s": max(mttrs, default=None),
+        "mttrs_s": mttrs,
+        "detection_s": _max(f.get("detection_s") for f in r.failures),
+        "replanned_s": _max(f.get("replanned_s") for f in r.failures),
+        "frames_expected": len(expected),
+        "frames_lost": len(expected - ok),
+        "frames_failed": len(reported - ok),
+        "frames_unreported": len(expected - reported),
+        "frames_resent": sum(1 for f in r.frames if f.get("resent")),
+        "p99_around_s": around,
+        "accuracy": None if label is None or not tops else sum(t == label for t in tops) / len(tops),
+        "errors": dict(Counter(str(f.get("error") or "")[:160] for f in r.frames if not f["ok"])),
+        "injected": r.faults,
+        "failure_log": r.failures,
+    }
+
+
+def _max(values) -> float | None:
+    return max((v for v in values if v is not None), default=None)
 
 
 def _ms(x: float | None) -> str:
@@ -281,11 +351,59 @@ def rows(report: dict[str, Any]) -> list[list[str]]:
     return out
 
 
+FAULT_HEADER = [
+    "run",
+    "state",
+    "failures (recovered)",
+    "MTTR ms",
+    "detection ms",
+    "frames lost",
+    "failed",
+    "unreported",
+    "re-sent",
+    "deadline misses",
+    "p99 around ms",
+    "accuracy",
+]
+
+
+def fault_rows(report: dict[str, Any]) -> list[list[str]]:
+    out = []
+    for name, r in report["strategies"].items():
+        f = r.get("faults")
+        if f is None:
+            continue
+        out.append(
+            [
+                name,
+                str(r.get("state", "–")),
+                f"{f['failures']} ({f['recovered']})",
+                _ms(f["mttr_s"]),
+                _ms(f["detection_s"]),
+                str(f["frames_lost"]),
+                str(f["frames_failed"]),
+                str(f["frames_unreported"]),
+                str(f["frames_resent"]),
+                str(r.get("deadline_misses", "–")),
+                _ms(f["p99_around_s"]),
+                _num(f["accuracy"], "{:.0%}"),
+            ]
+        )
+    return out
+
+
+def _table(header: list[str], body: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(r) + " |" for r in body]
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [f"### {report['scenario']}", "", report.get("description") or "", ""]
-    lines.append("| " + " | ".join(HEADER) + " |")
-    lines.append("|" + "|".join("---" for _ in HEADER) + "|")
-    lines += ["| " + " | ".join(r) + " |" for r in rows(report)]
+    lines += _table(HEADER, rows(report))
+    faulted = fault_rows(report)
+    if faulted:
+        lines += ["", "Faults: " + ("; ".join(report.get("faults") or []) or "none"), ""]
+        lines += _table(FAULT_HEADER, faulted)
     lines += [
         "",
         "Best plan in hindsight per window: "

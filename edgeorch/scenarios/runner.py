@@ -6,6 +6,12 @@ links' specs (their traces restart at that moment, on both ends of each link) an
 device's background share (``tenant``) and background sessions at their times, through the same channel
 layer path as jobs (``edgeorch.jobs.agents.send``). Frames are placed in time by their request id
 (frame i enters at i / rate), so windows line up across strategies.
+
+Each strategy runs once per failover policy (``failover``), and the scenario's ``faults`` happen at their
+times like the background: an agent killed (SIGKILL, by the ``Fleet`` that started it) or revived, a link cut
+(``cut_spec``), degraded or restored (both its ends get a ``shape`` for that peer only, so the other links'
+traces run on), a device overloaded (``tenant``). Before each run every killed agent is started again and
+every faulted link and device set back, so each run starts from the same fleet.
 """
 
 from __future__ import annotations
@@ -24,12 +30,13 @@ from edgeorch.catalog.models import MLModel
 from edgeorch.jobs import agents
 from edgeorch.jobs import services as jobs
 from edgeorch.jobs.choices import TERMINAL, MeasurementState
-from edgeorch.jobs.models import Frame, Measurement, PlanSwitch, Session
+from edgeorch.jobs.models import Failure, Frame, Measurement, PlanSwitch, Session
 from edgeorch.plans.measurements import latest_profile
 from edgeorch.telemetry.models import TelemetryRecord
 from edgeorch.telemetry.services import latest_metric
 
-from .spec import Scenario
+from .fleet import Fleet, FleetError
+from .spec import LINK_ACTIONS, Fault, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,9 @@ class StrategyRun:
     telemetry: dict[str, list[tuple[float, dict]]] = field(default_factory=dict)  # device -> [(t, metrics)]
     frames_sent: int = 0
     plan: dict[str, Any] = field(default_factory=dict)  # the plan in force at the end
+    policy: str = "none"  # the session's failover policy
+    faults: list[dict[str, Any]] = field(default_factory=list)  # {at, t, fault, error?} as injected
+    failures: list[dict[str, Any]] = field(default_factory=list)  # Failure.to_dict() + t (since t0)
 
 
 def ensure_model(name: str) -> MLModel:
@@ -71,10 +81,17 @@ def ensure_model(name: str) -> MLModel:
 
 class Runner:
     def __init__(
-        self, scenario: Scenario, devices: dict, *, base_url: str = "", say: Callable[[str], None] = print
+        self,
+        scenario: Scenario,
+        devices: dict,
+        *,
+        base_url: str = "",
+        say: Callable[[str], None] = print,
+        fleet: Fleet | None = None,
     ):
         self.scenario = scenario
-        self.devices = devices  # scenario name -> Device row
+        self.devices = devices  # scenario name -> Device row (the fleet's own dict: a restart refreshes it)
+        self.fleet = fleet  # kills and revives agents; without one, kill and revive faults are skipped
         self.base_url = base_url or settings.PUBLIC_URL
         self.say = say
         self.model = ensure_model(scenario.model)
@@ -83,6 +100,15 @@ class Runner:
         """The devices the session (and the oracle) may plan on: the session's list, else every device."""
         names = self.scenario.session.candidates or tuple(self.devices)
         return [self.devices[n] for n in names]
+
+    def params(self, strategy: str) -> dict[str, Any]:
+        """The scenario's parameters for ``strategy``, device names made ids."""
+        params = dict(self.scenario.params.get(strategy) or {})
+        if isinstance(params.get("device"), str):
+            params["device"] = str(self.devices[params["device"]].pk)
+        if isinstance(params.get("devices"), list):
+            params["devices"] = [str(self.devices[n].pk) for n in params["devices"]]
+        return params
 
     # --- preparation ---------------------------------------------------------------------------------
 
@@ -126,12 +152,70 @@ class Runner:
                 agents.send(self.devices[name], p.Shape(links))
 
     def tenant(self, name: str, share: float) -> None:
-        agents.send(self.devices[name], p.Tenant(min(max(share, 0.0), 0.99)))
+        self._send(name, p.Tenant(min(max(share, 0.0), 0.99)))
+
+    def _send(self, name: str, message: p.Message) -> bool:
+        """Send to the device's agent as connected now (a revived agent has a new channel); False when it
+        is not connected (killed)."""
+        device = self.devices[name]
+        device.refresh_from_db(fields=["channel_name"])
+        try:
+            agents.send(device, message)
+        except agents.AgentUnavailable:
+            return False
+        return True
 
     def reset(self) -> None:
-        for bg in self.scenario.background:
-            if bg.share is not None:
-                self.tenant(bg.device, bg.share_at(0.0))
+        """The t=0 background shares; links and devices a fault touched set back (``shape`` redoes the
+        scenario's own links)."""
+        shares = {bg.device: bg.share_at(0.0) for bg in self.scenario.background if bg.share is not None}
+        for fault in self.scenario.faults:
+            if fault.action == "overload":
+                shares.setdefault(fault.target[0], 0.0)
+            elif (
+                fault.action in LINK_ACTIONS and self.scenario.link(fault.target[0], fault.target[1]) is None
+            ):
+                self.link(fault.target[0], fault.target[1], None)
+        for name, share in shares.items():
+            self.tenant(name, share)
+
+    def link(self, a: str, b: str, spec: dict[str, Any] | None) -> None:
+        """Shape the a-b link on both its ends (None: unshaped); their other links run on."""
+        da, db = self.devices[a], self.devices[b]
+        self._send(a, p.Shape({str(db.pk): spec}))
+        self._send(b, p.Shape({str(da.pk): spec}))
+
+    def spec_at(self, a: str, b: str, t: float) -> dict[str, Any] | None:
+        """The link's configured spec as from ``t`` seconds into the run (steps shifted; None: unshaped)."""
+        link = self.scenario.link(a, b)
+        return None if link is None else {k: _from(v, t) for k, v in link.spec.items()}
+
+    def inject(self, fault: Fault) -> None:
+        now = time.time() - self._t0
+        self.say(f"fault at {now:.2f} s: {fault.describe()}")
+        done: dict[str, Any] = {"at": fault.at, "t": now, "fault": fault.describe(), "action": fault.action}
+        try:
+            self._inject(fault, fault.at)
+        except FleetError as exc:
+            done["error"] = str(exc)
+            self.say(f"warning: {exc}")
+        self._faults.append(done)
+
+    def _inject(self, fault: Fault, t: float) -> None:
+        action, a, b = fault.action, fault.target[0], fault.target[-1]  # a device, or a link's two ends
+        if action in ("kill", "revive"):
+            if self.fleet is None:
+                raise FleetError(f"no fleet to {action} {a} with")
+            getattr(self.fleet, action)(a)
+        elif action == "overload":
+            self.tenant(a, fault.share or 0.0)
+        elif action == "cut":
+            outage = fault.until(self.scenario.faults, self.scenario.duration_s + OUTAGE_S) - t
+            self.link(a, b, cut_spec(self.spec_at(a, b, t) or {}, outage))
+        elif action == "degrade":
+            self.link(a, b, {**(self.spec_at(a, b, t) or {}), **fault.spec})
+        else:  # restore
+            self.link(a, b, self.spec_at(a, b, t))
 
     def cool_down(self, timeout: float = 90.0) -> None:
         limit = self.scenario.cooldown_c
@@ -155,6 +239,7 @@ class Runner:
                 events.append(
                     (float(bg.session.get("at", 0)), functools.partial(self._background_session, bg))
                 )
+        events += [(f.at, functools.partial(self.inject, f)) for f in self.scenario.faults]
         return sorted(events, key=lambda e: e[0])
 
     def _background_session(self, bg) -> Session | None:
@@ -178,9 +263,14 @@ class Runner:
 
     # --- one strategy --------------------------------------------------------------------------------
 
-    def run_strategy(self, strategy: str) -> StrategyRun:
+    def run_strategy(self, strategy: str, policy: str = "none") -> StrategyRun:
         sc = self.scenario
         self._background: list = []
+        self._faults: list[dict[str, Any]] = []
+        self._t0 = time.time()
+        if self.fleet is not None and self.fleet.dead():
+            self.say(f"restarting {', '.join(self.fleet.dead())}")
+            self.fleet.restart()
         self.cool_down()
         self.reset()
         self.shape()
@@ -189,21 +279,28 @@ class Runner:
             model=self.model,
             source=self.devices[sc.session.source],
             strategy=strategy,
+            params=self.params(strategy),
             candidates=[str(d.pk) for d in self.candidates()],
             codec=sc.session.codec,
             rate=sc.session.rate,
             frames=sc.session.frames,
             deadline_s=sc.session.deadline_s,
             base_url=self.base_url,
+            failover=policy,
+            sample=sc.session.sample,
+            max_in_flight=sc.session.max_in_flight,
         )
-        self.say(f"{sc.name}: {strategy} session {str(session.pk)[:8]} ({sc.session.frames} frames)")
+        self.say(
+            f"{sc.name}: {strategy} session {str(session.pk)[:8]} ({sc.session.frames} frames,"
+            f" failover {policy})"
+        )
         state = self._wait_state(session.pk, lambda st: st == "running" or st in TERMINAL, 120.0)
-        t0 = time.time()
+        t0 = self._t0 = time.time()
         if state != "running":  # never started (no worker? an agent gone?): report it as it is
             self.say(f"warning: the {strategy} session is {state or 'missing'}, not running")
             if state not in TERMINAL:
                 jobs.stop_session(session.pk)
-            return self._collect(session.pk, strategy, t0)
+            return self._collect(session.pk, strategy, t0, policy)
         self.shape()  # traces restart now, as the stream starts
         events = self._events()
         end = time.monotonic() + sc.duration_s + 90.0
@@ -223,7 +320,7 @@ class Runner:
         if Session.objects.get(pk=session.pk).state not in TERMINAL:
             jobs.stop_session(session.pk)
             self._wait_state(session.pk, lambda st: st in TERMINAL, 30.0)
-        return self._collect(session.pk, strategy, t0)
+        return self._collect(session.pk, strategy, t0, policy)
 
     def _wait_state(self, pk, ok: Callable[[str], bool], timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -235,7 +332,7 @@ class Runner:
             time.sleep(0.05)
         return state
 
-    def _collect(self, pk, strategy: str, t0: float) -> StrategyRun:
+    def _collect(self, pk, strategy: str, t0: float, policy: str = "none") -> StrategyRun:
         session = Session.objects.get(pk=pk)
         # The source reports a frame's batch shortly after it ends: give the last batch a moment.
         deadline = time.monotonic() + 5.0
@@ -245,7 +342,9 @@ class Runner:
         ):
             time.sleep(0.1)
         rate = session.rate
-        rows = Frame.objects.filter(session=session).values_list("request_id", "ok", "latency_s", "trace")
+        rows = Frame.objects.filter(session=session).values_list(
+            "request_id", "ok", "latency_s", "trace", "resent", "output", "error"
+        )
         frames = [
             {
                 "request_id": r,
@@ -253,8 +352,15 @@ class Runner:
                 "latency_s": lat,
                 "t": _emitted(r, lat, trace, rate, t0),
                 "busy": _busy(trace),
+                "resent": resent,
+                "top": _top(output),
+                "error": error,
             }
-            for r, ok, lat, trace in rows
+            for r, ok, lat, trace, resent, output, error in rows
+        ]
+        failures = [
+            {**f.to_dict(), "t": f.detected_at.timestamp() - t0}
+            for f in Failure.objects.filter(session=session).select_related("switch")
         ]
         switches = [w.to_dict() for w in PlanSwitch.objects.filter(session=session)]
         # The prediction in force per frame: adaptive re-predicts its plan at every look, others plan once.
@@ -278,11 +384,52 @@ class Runner:
             telemetry,
             session.frames_sent,
             session.plan or {},
+            policy,
+            list(self._faults),
+            failures,
         )
 
-    def run(self, strategies: list[str] | None = None) -> list[StrategyRun]:
+    def run(
+        self, strategies: list[str] | None = None, policies: list[str] | None = None
+    ) -> list[StrategyRun]:
         self.prepare()
-        return [self.run_strategy(s) for s in strategies or self.scenario.strategies]
+        return [
+            self.run_strategy(s, policy)
+            for s in strategies or self.scenario.strategies
+            for policy in policies or self.scenario.failover
+        ]
+
+
+OUTAGE_S = 600.0  # a cut never restored outlasts the run by this much
+
+
+def cut_spec(base: dict[str, Any], outage_s: float, steps: int = 100) -> dict[str, Any]:
+    """The link cut for ``outage_s``: what is sent meanwhile arrives when it ends, in order (as TCP delivers
+    after an outage): the RTT falls from the link's own + 2 x the outage left, in ``steps`` steps (the
+    shaper prices a send by the RTT when it starts). Frames held past their timeout fail."""
+    rtt = base.get("rtt_s", 0.0)
+    rtt = float(rtt) if isinstance(rtt, int | float) else 0.0
+    step = outage_s / steps
+    trace = [[i * step, rtt + 2.0 * (outage_s - i * step)] for i in range(steps)]
+    return {**base, "rtt_s": {"steps": [*trace, [outage_s, rtt]]}}
+
+
+def _from(value: Any, t: float) -> Any:
+    """A link field's trace as from ``t`` on: steps shifted back by ``t``; a constant as it is; a random
+    walk starts again (its steps are not kept)."""
+    if not (isinstance(value, dict) and "steps" in value):
+        return value
+    steps = sorted((float(at), v) for at, v in value["steps"])
+    now = next((v for at, v in reversed(steps) if at <= t), steps[0][1])
+    return {"steps": [[0.0, now], *([at - t, v] for at, v in steps if at > t)]}
+
+
+def _top(output: Any) -> int | None:
+    """The frame's top class (a classifier's answer), if its output says."""
+    try:
+        return int(output["top_k"][0][0])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def _emitted(request_id: int, latency_s: float, trace: list, rate: float, t0: float) -> float:

@@ -4,7 +4,9 @@
 naming the field (``links[0].bandwidth_bps.steps[1]``). The file's shape is declared (``ScenarioInput``) and
 decoded with msgspec, as the wire contract's messages are; the rules across fields follow the declarations.
 Link traces use the agent's own trace kinds (constant, ``steps``, ``random_walk``; ``csv`` is read here,
-relative to the file, and sent as steps), so the agents replay exactly what the runner records.
+relative to the file, and sent as steps), so the agents replay exactly what the runner records. ``faults``
+(kill or revive an agent, cut, degrade or restore a link, overload a device, at given times) and ``failover``
+(the policies each strategy runs under) are the fault-injection part (docs/scenarios.md, "Faults").
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from edgeorch_wire.links import FIELDS, LinkSpecError, parse_trace, read_csv
 from edgeorch_wire.profiles import ProfileError, load_profile
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from edgeorch.jobs.choices import Failover
 from edgeorch.planning import STRATEGIES
 
 ROLES = ("end", "edge")  # DeviceInput.role
 ORACLE = "oracle"
+ACTIONS = ("kill", "revive", "cut", "degrade", "restore", "overload")  # FaultInput: exactly one per fault
+LINK_ACTIONS = ("cut", "degrade", "restore")
 
 
 class ScenarioError(ValueError):
@@ -76,6 +81,36 @@ class SessionSpec:
     deadline_s: float | None = None
     codec: str = "raw"
     candidates: tuple[str, ...] = ()  # device names the planner may use; () = every device
+    sample: int | None = None  # every frame is the model's test sample k (its class known): accuracy
+    max_in_flight: int | None = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault at ``at`` seconds into a run: ``action`` (ACTIONS) on a device or a link (``target``: one
+    name, or two for a link). ``spec``: degrade's link fields; ``share``: overload's compute share."""
+
+    at: float
+    action: str
+    target: tuple[str, ...]
+    spec: dict[str, Any] = field(default_factory=dict)
+    share: float | None = None
+
+    def until(self, faults: tuple[Fault, ...], end: float) -> float:
+        """When this fault ends: the first ``restore``/``revive`` of its target after it, else ``end``."""
+        undo = {"cut": "restore", "degrade": "restore", "kill": "revive"}.get(self.action)
+        later = [f.at for f in faults if f.action == undo and f.target == self.target and f.at > self.at]
+        return min(later, default=end)
+
+    @property
+    def injects(self) -> bool:
+        """A fault proper (not the end of one): what the report measures around."""
+        return self.action in ("kill", "cut", "degrade") or (self.action == "overload" and bool(self.share))
+
+    def describe(self) -> str:
+        what = " - ".join(self.target)
+        extra = f" {self.spec}" if self.spec else ("" if self.share is None else f" share {self.share:g}")
+        return f"{self.at:g}s {self.action} {what}{extra}"
 
 
 @dataclass(frozen=True)
@@ -90,6 +125,9 @@ class Scenario:
     strategies: tuple[str, ...]
     window_s: float = 5.0
     cooldown_c: float | None = None  # wait until emulated temperatures fall below this before each run
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per strategy: its planner parameters
+    faults: tuple[Fault, ...] = ()  # in time order, each fault's end (``for_s``) included
+    failover: tuple[str, ...] = (Failover.NONE.value,)  # the policies each strategy runs under
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -162,6 +200,29 @@ class SessionInput(Struct, forbid_unknown_fields=True):
     deadline_s: Positive | None = None
     codec: str = "raw"
     candidates: list[str] | None = None
+    sample: Annotated[int, Meta(ge=0)] | None = None
+    max_in_flight: Annotated[int, Meta(ge=1)] | None = None
+
+
+Pair = Annotated[list[Text], Meta(min_length=2, max_length=2)]
+
+
+class FaultInput(Struct, forbid_unknown_fields=True):
+    """One of ``kill``/``revive``/``overload`` (a device) or ``cut``/``degrade``/``restore`` (a link)."""
+
+    at: Annotated[float, Meta(ge=0.0)]
+    kill: Text | UnsetType = UNSET
+    revive: Text | UnsetType = UNSET
+    overload: Text | UnsetType = UNSET
+    cut: Pair | UnsetType = UNSET
+    degrade: Pair | UnsetType = UNSET
+    restore: Pair | UnsetType = UNSET
+    share: Annotated[float, Meta(ge=0.0, lt=1.0)] | UnsetType = UNSET  # overload's; default 0.9
+    for_s: Positive | UnsetType = UNSET  # undo it after this long (revive, restore, the share before)
+    bandwidth_bps: Any = UNSET  # degrade's link fields, over the link's own
+    rtt_s: Any = UNSET
+    jitter_s: Any = UNSET
+    loss: Any = UNSET
 
 
 class ScenarioInput(Struct, forbid_unknown_fields=True):
@@ -172,11 +233,13 @@ class ScenarioInput(Struct, forbid_unknown_fields=True):
     description: Any = None
     links: list[LinkInput] | None = None
     background: list[BackgroundInput] | None = None
-    strategies: Annotated[list[str], Meta(min_length=1)] = msgspec.field(
+    strategies: Annotated[list[str | dict[str, dict[str, Any]]], Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: ["local", "offload", "device-edge", "adaptive"]
     )
     window_s: Annotated[float, Meta(ge=0.5)] = 5.0
     cooldown_c: float | None = None
+    faults: list[FaultInput] | None = None
+    failover: Annotated[list[str], Meta(min_length=1)] = msgspec.field(default_factory=lambda: ["none"])
 
 
 def parse(data: Any, path: Path | None = None) -> Scenario:
@@ -197,6 +260,8 @@ def parse(data: Any, path: Path | None = None) -> Scenario:
         _background(b, raw, f"background[{i}]", names)
         for i, (b, raw) in enumerate(zip(given.background or [], raw_background, strict=True))
     )
+    session = _session(given.session, names)
+    faults = _faults(given.faults or [], names, background, session.frames / session.rate, base)
     return Scenario(
         name=str(given.name or (path.stem if path else "scenario")),
         description=str(given.description or ""),
@@ -204,10 +269,15 @@ def parse(data: Any, path: Path | None = None) -> Scenario:
         devices=devices,
         links=links,
         background=background,
-        session=_session(given.session, names),
-        strategies=tuple(_strategies(given.strategies)),
+        session=session,
+        strategies=tuple(
+            _strategies([next(iter(s)) if isinstance(s, dict) else s for s in given.strategies])
+        ),
+        params=_params(given.strategies, names),
         window_s=given.window_s,
         cooldown_c=given.cooldown_c,
+        faults=faults,
+        failover=tuple(_policies(given.failover)),
         path=path,
     )
 
@@ -290,11 +360,109 @@ def _session(d: SessionInput, names: list[str]) -> SessionSpec:
         raise ScenarioError(f"session.candidates must list scenario devices ({', '.join(names)})")
     if candidates and d.source not in candidates:
         candidates = [d.source, *candidates]
-    return SessionSpec(d.source, d.rate, max(1, frames), d.deadline_s, d.codec, tuple(candidates))
+    return SessionSpec(
+        d.source,
+        d.rate,
+        max(1, frames),
+        d.deadline_s,
+        d.codec,
+        tuple(candidates),
+        d.sample,
+        d.max_in_flight,
+    )
+
+
+def _policies(value: list[str]) -> list[str]:
+    for name in value:
+        if name not in Failover.values:
+            raise ScenarioError(f"failover: unknown policy {name!r} (known: {', '.join(Failover.values)})")
+    if len(set(value)) != len(value):
+        raise ScenarioError(f"failover: each policy once, got {value}")
+    return list(value)
+
+
+def _faults(
+    given: list[FaultInput], names: list[str], background: tuple[Background, ...], duration: float, base: Path
+) -> tuple[Fault, ...]:
+    out: list[Fault] = []
+    for i, f in enumerate(given):
+        out += _fault(f, f"faults[{i}]", names, background, duration, base)
+    return tuple(sorted(out, key=lambda x: x.at))
+
+
+def _fault(
+    f: FaultInput,
+    where: str,
+    names: list[str],
+    background: tuple[Background, ...],
+    duration: float,
+    base: Path,
+) -> list[Fault]:
+    given = [a for a in ACTIONS if getattr(f, a) is not UNSET]
+    if len(given) != 1:
+        raise ScenarioError(f"{where}: give exactly one of {', '.join(ACTIONS)} (got {len(given)})")
+    action = given[0]
+    if f.at >= duration:
+        raise ScenarioError(f"{where}.at: {f.at:g} s is not before the session ends ({duration:g} s)")
+    target = getattr(f, action)
+    target = tuple(target) if isinstance(target, list) else (target,)
+    for name in target:
+        if name not in names:
+            raise ScenarioError(f"{where}.{action}: unknown device {name!r} (devices: {', '.join(names)})")
+    if len(set(target)) != len(target):
+        raise ScenarioError(f"{where}.{action} must name two different devices")
+    spec = {}
+    for name in FIELDS:
+        value = getattr(f, name)
+        if value is UNSET:
+            continue
+        if action != "degrade":
+            raise ScenarioError(f"{where}.{name}: only a degrade takes link fields")
+        value = _csv_steps(value, f"{where}.{name}", base)
+        try:
+            parse_trace(value, f"{where}.{name}")
+        except LinkSpecError as exc:
+            raise ScenarioError(str(exc)) from None
+        spec[name] = value
+    if action == "degrade" and not spec:
+        raise ScenarioError(f"{where}: a degrade needs a link field ({', '.join(FIELDS)})")
+    if f.share is not UNSET and action != "overload":
+        raise ScenarioError(f"{where}.share: only an overload takes a share")
+    if f.for_s is not UNSET and action in ("revive", "restore"):
+        raise ScenarioError(f"{where}.for_s: a {action} is the end of a fault, it lasts no time")
+    share = (0.9 if f.share is UNSET else f.share) if action == "overload" else None
+    fault = Fault(f.at, action, target, spec, share)
+    if isinstance(f.for_s, UnsetType):
+        return [fault]
+    end = f.at + f.for_s
+    undo = {"kill": "revive", "overload": "overload"}.get(action, "restore")
+    before = next((b.share_at(end) for b in background if b.device == target[0] and b.share is not None), 0.0)
+    return [fault, Fault(end, undo, target, share=before if action == "overload" else None)]
 
 
 def _strategies(value: list[str]) -> list[str]:
     for name in value:
         if name not in STRATEGIES:
             raise ScenarioError(f"strategies: unknown strategy {name!r} (known: {', '.join(STRATEGIES)})")
+    if len(set(value)) != len(value):
+        raise ScenarioError(f"strategies: each strategy once, got {value}")
     return list(value)
+
+
+def _params(value: list[str | dict[str, dict[str, Any]]], names: list[str]) -> dict[str, dict[str, Any]]:
+    """``{split: {cut: 3, device: edge}}`` entries: a strategy with its parameters (device names as given;
+    the runner makes them ids)."""
+    out = {}
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            continue
+        if len(entry) != 1:
+            raise ScenarioError(f"strategies[{i}]: one strategy per entry ({{name: {{parameters}}}})")
+        ((name, params),) = entry.items()
+        for key in ("device", "devices"):
+            given = params.get(key)
+            for device in [given] if isinstance(given, str) else given or []:
+                if device not in names:
+                    raise ScenarioError(f"strategies[{i}].{name}.{key}: unknown device {device!r}")
+        out[name] = dict(params)
+    return out

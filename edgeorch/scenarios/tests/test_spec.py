@@ -125,3 +125,105 @@ def test_a_device_may_open_its_inference_endpoint_and_the_demo_camera_does():
     assert [d.serve_port for d in spec.devices] == [0, None]
     demo = load(ROOT / "scenarios" / "default.yaml")
     assert {d.name: d.serve_port for d in demo.devices} == {"camera-pi": 0, "edge-1": None, "edge-2": None}
+
+
+# --- faults and failover policies -----------------------------------------------------------------------
+
+
+def test_faults_are_read_in_time_order_with_each_fault_s_end():
+    scenario = parse(
+        minimal(
+            background=[{"device": "edge", "share": {"steps": [[0, 0.1], [6, 0.3]]}}],
+            faults=[
+                {"at": 4, "kill": "edge", "for_s": 2},
+                {"at": 1, "cut": ["cam", "edge"], "for_s": 0.5},
+                {"at": 2, "degrade": ["edge", "cam"], "bandwidth_bps": 1e6, "loss": 0.05},
+                {"at": 3, "restore": ["cam", "edge"]},
+                {"at": 5, "overload": "edge", "for_s": 2},
+            ],
+            failover=["none", "cold"],
+        )
+    )
+    assert [(f.at, f.action, f.target) for f in scenario.faults] == [
+        (1, "cut", ("cam", "edge")),
+        (1.5, "restore", ("cam", "edge")),
+        (2, "degrade", ("edge", "cam")),
+        (3, "restore", ("cam", "edge")),
+        (4, "kill", ("edge",)),
+        (5, "overload", ("edge",)),
+        (6, "revive", ("edge",)),
+        (7, "overload", ("edge",)),
+    ]
+    degrade = scenario.faults[2]
+    assert degrade.spec == {"bandwidth_bps": 1e6, "loss": 0.05}
+    overload, relieved = scenario.faults[5], scenario.faults[7]
+    assert overload.share == 0.9 and relieved.share == 0.3  # back to the background share at its end
+    assert [f.injects for f in scenario.faults] == [True, False, True, False, True, True, False, True]
+    assert scenario.faults[0].until(scenario.faults, 99) == 1.5
+    assert scenario.failover == ("none", "cold")
+
+
+def test_a_scenario_without_faults_runs_under_no_failover():
+    scenario = parse(minimal())
+    assert scenario.faults == () and scenario.failover == ("none",)
+
+
+def test_a_strategy_may_carry_its_parameters_with_device_names():
+    scenario = parse(minimal(strategies=["offload", {"split": {"cut": 3, "device": "edge"}}]))
+    assert scenario.strategies == ("offload", "split")
+    assert scenario.params == {"split": {"cut": 3, "device": "edge"}}
+
+
+@pytest.mark.parametrize(
+    ("faults", "words"),
+    [
+        ([{"at": 2}], "faults[0]: give exactly one of kill, revive, cut, degrade, restore, overload (got 0)"),
+        ([{"at": 2, "kill": "edge", "cut": ["cam", "edge"]}], "faults[0]: give exactly one of"),
+        ([{"at": 2, "kill": "edge"}, {"at": 3, "kill": "nas"}], "faults[1].kill: unknown device 'nas'"),
+        ([{"at": 2, "cut": ["cam"]}], "faults[0]: field 'cut' needs 2+ entries"),
+        ([{"at": 2, "cut": ["cam", "cam"]}], "faults[0].cut must name two different devices"),
+        ([{"at": 10, "kill": "edge"}], "faults[0].at: 10 s is not before the session ends (10 s)"),
+        ([{"at": -1, "kill": "edge"}], "faults[0]: at must be >= 0"),
+        ([{"kill": "edge"}], "faults[0]: field 'at' is required"),
+        ([{"at": 2, "kill": "edge", "signal": 9}], "faults[0]: unknown field 'signal'"),
+        ([{"at": 2, "degrade": ["cam", "edge"]}], "faults[0]: a degrade needs a link field"),
+        ([{"at": 2, "kill": "edge", "loss": 0.5}], "faults[0].loss: only a degrade takes link fields"),
+        (
+            [{"at": 2, "degrade": ["cam", "edge"], "loss": {"steps": "lots"}}],
+            "faults[0].loss",
+        ),
+        ([{"at": 2, "overload": "edge", "share": 1.5}], "faults[0]: share must be in [0, 1), not 1.5"),
+        (
+            [{"at": 2, "cut": ["cam", "edge"], "share": 0.5}],
+            "faults[0].share: only an overload takes a share",
+        ),
+        ([{"at": 2, "revive": "edge", "for_s": 1}], "faults[0].for_s: a revive is the end of a fault"),
+        ([{"at": 2, "kill": "edge", "for_s": 0}], "faults[0]: for_s must be positive"),
+    ],
+)
+def test_a_bad_fault_is_refused_naming_the_field(faults, words):
+    with pytest.raises(ScenarioError) as exc:
+        parse(minimal(faults=faults))
+    assert words in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"failover": ["hot"]}, "failover: unknown policy 'hot' (known: none, cold"),
+        ({"failover": []}, "field 'failover' must not be empty"),
+        ({"failover": ["cold", "cold"]}, "failover: each policy once"),
+        ({"failover": "cold"}, "field 'failover' must be an array"),
+        ({"strategies": [{"split": {"device": "nas"}}]}, "strategies[0].split.device: unknown device 'nas'"),
+        ({"strategies": [{"split": {}, "local": {}}]}, "strategies[0]: one strategy per entry"),
+        ({"strategies": ["local", "local"]}, "strategies: each strategy once"),
+        (
+            {"session": {"source": "cam", "rate": 1, "frames": 3, "sample": -1}},
+            "session: sample must be >= 0",
+        ),
+    ],
+)
+def test_a_bad_failover_or_strategy_entry_is_refused_naming_the_field(changes, words):
+    with pytest.raises(ScenarioError) as exc:
+        parse(minimal(**changes))
+    assert words in str(exc.value)

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from edgeorch.jobs.choices import Failover
 from edgeorch.scenarios import report as reports
 from edgeorch.scenarios.fleet import Fleet, FleetError
 from edgeorch.scenarios.runner import Runner
@@ -25,6 +26,9 @@ class Command(BaseCommand):
             "--run-dir", default="", help="agent configs, logs and pid files (default var/run)"
         )
         parser.add_argument("--strategies", default="", help="comma-separated, instead of the file's list")
+        parser.add_argument(
+            "--failover", default="", help="comma-separated failover policies, instead of the file's list"
+        )
         parser.add_argument("--fleet-only", action="store_true", help="start the agents, leave them running")
         parser.add_argument("--keep-fleet", action="store_true", help="leave agents started here running")
 
@@ -52,9 +56,12 @@ class Command(BaseCommand):
         if opts["fleet_only"]:
             return
         try:
-            runner = Runner(scenario, devices, base_url=server, say=self.stdout.write)
+            runner = Runner(scenario, devices, base_url=server, say=self.stdout.write, fleet=fleet)
             strategies = [s for s in opts["strategies"].split(",") if s] or None
-            runs = runner.run(strategies)
+            policies = [s for s in opts["failover"].split(",") if s] or None
+            if policies and not set(policies) <= set(Failover.values):
+                raise CommandError(f"--failover: policies are {', '.join(Failover.values)}")
+            runs = runner.run(strategies, policies)
             report = reports.build(runner, runs)
         finally:
             if not opts["keep_fleet"]:
