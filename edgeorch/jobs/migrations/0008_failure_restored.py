@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0007_warm_standby'),
+        ("jobs", "0007_warm_standby"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='failure',
-            name='restored_at',
-            field=models.DateTimeField(blank=True, help_text='When the session went back to a plan using the device again', null=True),
+            model_name="failure",
+            name="restored_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When the session went back to a plan using the device again", null=True
+            ),
         ),
     ]

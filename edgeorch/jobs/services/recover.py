@@ -94,7 +94,7 @@ def fail_back(session_id, failure_id: int) -> Failure | None:
         except Exception as exc:  # not plannable now: look again later
             log.info("session %s: no plan with %s back yet: %s", session.pk, failure.device_name, exc)
             plan = None
-        if plan is not None and str(device.pk) in {s["device"] for s in plan["stages"]}:
+        if plan is not None and str(failure.device_id) in {s["device"] for s in plan["stages"]}:
             reason = f"{failure.device_name} back for {hold:g} s: returning to {session.strategy}"
             if adaptive.switch(session, plan, session.predicted_latency_s or 0.0, reason) is not None:
                 failure.restored_at = timezone.now()

@@ -30,6 +30,7 @@ def running(digits, phone, edge, failover: str) -> Session:
     )
     services.dispatch_session(session.pk)
     session.refresh_from_db()
+    assert session.deployment is not None
     for device_id in session.deployment.devices:
         services.record_deploy_status(device_id, p.DeployStatus(str(session.deployment_id), True, None, 0.01))
     session.refresh_from_db()
