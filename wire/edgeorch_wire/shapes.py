@@ -137,7 +137,8 @@ class TraceStep(Struct):
 
 class ReportedFrame(Struct):
     """One finished frame of a ``stream_report``: its number in the stream, whether it came through, and
-    how (``output`` as in ``result``; null for a failed frame)."""
+    how (``output`` as in ``result``; null for a failed frame); ``resent`` and ``failover_s`` for a frame sent
+    again after a failover."""
 
     request_id: Annotated[int, Meta(ge=0, le=2**31 - 1)]
     ok: bool = False
@@ -145,3 +146,5 @@ class ReportedFrame(Struct):
     error: str | None = None
     trace: list[TraceStep] = []
     output: dict[str, Any] | None = None
+    resent: bool = False  # sent again on a failover route (docs/failover.md)
+    failover_s: Duration | None = None  # how long it waited for that route
