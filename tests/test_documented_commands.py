@@ -145,6 +145,10 @@ QUICK = {
         ".venv/bin/python bench/bench_dashboard.py --devices 5 --repeat 1"
     ),
     ".venv/bin/python bench/bench_scenarios.py --write": ".venv/bin/python bench/bench_scenarios.py --help",
+    ".venv/bin/python bench/bench_faults.py --write": ".venv/bin/python bench/bench_faults.py --help",
+    ".venv/bin/python manage.py run_scenario scenarios/edge-dies.yaml --report var/edge-dies.json": (
+        scenario_quick("scenarios/edge-dies.yaml")
+    ),
     ".venv/bin/python bench/bench_serving.py --write": ".venv/bin/python bench/bench_serving.py --help",
     ".venv/bin/python bench/bench_emulation.py --write": ".venv/bin/python bench/bench_emulation.py --quick",
     ".venv/bin/python bench/bench_channel_layer.py --count 300 --write": (
