@@ -54,6 +54,17 @@ class PeopleOnly(IsOperatorOrReadOnly):
 # --- submitting ------------------------------------------------------------------------------------
 
 
+# The ranges of a run request's numbers (docs/api.md): beyond them a value is refused with 400 before anything
+# is created (numpy takes 32-bit seeds; a deadline past a datetime's range broke the overdue sweep).
+MAX_SEED = 2**32 - 1
+MAX_SAMPLE = 2**31 - 1
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+MAX_RATE = 10_000.0
+MAX_FRAMES = 100_000_000
+MAX_DEADLINE_S = 3600.0
+MAX_IN_FLIGHT = 1024
+
+
 class RunRequestSerializer(serializers.Serializer):
     model = ModelRefField(help_text="Model id, or name (newest version)")
     source = DeviceRefField(  # type: ignore[assignment]
@@ -68,10 +79,20 @@ class RunRequestSerializer(serializers.Serializer):
     )
     codec = serializers.CharField(default="raw", help_text="Activation codec: raw, fp16, int8, zlib")
     sample = serializers.IntegerField(
-        required=False, min_value=0, help_text="Use test sample k of the model's data"
+        required=False, min_value=0, max_value=MAX_SAMPLE, help_text="Use test sample k of the model's data"
     )
-    seed = serializers.IntegerField(default=0, help_text="Seed of the random input (no upload, no sample)")
-    timeout_s = serializers.FloatField(required=False, min_value=0.1)
+    seed = serializers.IntegerField(
+        default=0,
+        min_value=0,
+        max_value=MAX_SEED,
+        help_text="Seed of the random input (no upload, no sample), 0 to 2**32-1",
+    )
+    timeout_s = serializers.FloatField(
+        required=False,
+        min_value=0.1,
+        max_value=MAX_TIMEOUT_S,
+        help_text="Seconds before the run fails as timed out, 0.1 to 7 days (default: the server's)",
+    )
 
     def validate_devices(self, value):
         return [device.pk for device in value]
@@ -108,14 +129,19 @@ class JobUploadSerializer(JobRequestSerializer):
 class SessionRequestSerializer(RunRequestSerializer):
     strategy = serializers.CharField(default="pipeline", help_text="A planner strategy")
     rate = serializers.FloatField(
-        required=False, min_value=0.001, help_text="Frames per second (required unless `serve`)"
+        required=False,
+        min_value=0.001,
+        max_value=MAX_RATE,
+        help_text="Frames per second, 0.001 to 10,000 (required unless `serve`)",
     )
     serve = serializers.BooleanField(
         default=False,
         help_text="A serving session: its frames are the requests the source's inference endpoint takes "
         "(docs/serving.md), for as long as the source stays connected; no rate or frame count",
     )
-    frames = serializers.IntegerField(required=False, min_value=1)
+    frames = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_FRAMES, help_text="Frames to send, 1 to 100,000,000"
+    )
     failover = serializers.ChoiceField(
         choices=Failover.choices,
         default=Failover.NONE,
@@ -123,10 +149,28 @@ class SessionRequestSerializer(RunRequestSerializer):
         "devices left, deploy, and send the frames that were cut off again; warm = as cold, onto a standby "
         "loaded ahead (docs/failover.md)",
     )
-    duration_s = serializers.FloatField(required=False, min_value=0.001)
-    deadline_s = serializers.FloatField(required=False, min_value=0.0, help_text="Per-frame latency deadline")
+    backup_sources = serializers.ListField(
+        child=DeviceRefField(),
+        required=False,
+        default=list,
+        max_length=16,
+        help_text="Sensing redundancy: other devices observing the same scene (ids or names, in order of "
+        "preference); with a failover policy, losing the source moves the stream to the first online one",
+    )
+    duration_s = serializers.FloatField(
+        required=False, min_value=0.001, max_value=MAX_TIMEOUT_S, help_text="Seconds to stream, up to 7 days"
+    )
+    deadline_s = serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=MAX_DEADLINE_S,
+        help_text="Per-frame latency deadline, 0 to 3600 s",
+    )
     max_in_flight = serializers.IntegerField(
-        required=False, min_value=1, help_text="Frames in the pipeline at once (default: one per stage)"
+        required=False,
+        min_value=1,
+        max_value=MAX_IN_FLIGHT,
+        help_text="Frames in the pipeline at once, 1 to 1024 (default: one per stage)",
     )
     input = serializers.JSONField(
         required=False,
@@ -146,6 +190,9 @@ class SessionRequestSerializer(RunRequestSerializer):
     def validate(self, attrs):
         if not attrs.get("serve") and attrs.get("rate") is None:
             raise ValidationError({"rate": "a stream session needs a rate (frames per second)"})
+        source = getattr(attrs.get("source"), "pk", attrs.get("source"))
+        if any(d.pk == source for d in attrs.get("backup_sources", [])):
+            raise ValidationError({"backup_sources": "a session's source cannot be its own backup"})
         return attrs
 
 
@@ -398,6 +445,7 @@ class SessionSerializer(RunSerializer):
             "serve",
             "input",
             "failover",
+            "backup_sources",
         ]
 
 
@@ -555,6 +603,7 @@ class SessionViewSet(RunViewSet):
         extra = {k: data.get(k) for k in ("rate", "frames", "duration_s", "deadline_s", "max_in_flight")}
         extra["input_source"] = data.get("input")
         extra["failover"] = data["failover"]
+        extra["backup_sources"] = [str(d.pk) for d in data["backup_sources"]]
         if data["serve"]:
             extra.update(rate=1.0, frames=submit.SERVING_FRAMES, serve=submit.serve_spec(data["model"]))
         try:

@@ -25,8 +25,8 @@ class JobUploadRequest:
         devices (list[str] | Unset): Devices to consider, by id or name (default: all)
         codec (str | Unset): Activation codec: raw, fp16, int8, zlib Default: 'raw'.
         sample (int | Unset): Use test sample k of the model's data
-        seed (int | Unset): Seed of the random input (no upload, no sample) Default: 0.
-        timeout_s (float | Unset):
+        seed (int | Unset): Seed of the random input (no upload, no sample), 0 to 2**32-1 Default: 0.
+        timeout_s (float | Unset): Seconds before the run fails as timed out, 0.1 to 7 days (default: the server's)
         input_ (File | Unset): The input tensor as a .npy file
     """
 

@@ -23,19 +23,19 @@ class SessionCreateRequest:
         devices (list[str] | Unset): Devices to consider, by id or name (default: all)
         codec (str | Unset): Activation codec: raw, fp16, int8, zlib Default: 'raw'.
         sample (int | Unset): Use test sample k of the model's data
-        seed (int | Unset): Seed of the random input (no upload, no sample) Default: 0.
-        timeout_s (float | Unset):
-        rate (float | Unset): Frames per second (required unless `serve`)
+        seed (int | Unset): Seed of the random input (no upload, no sample), 0 to 2**32-1 Default: 0.
+        timeout_s (float | Unset): Seconds before the run fails as timed out, 0.1 to 7 days (default: the server's)
+        rate (float | Unset): Frames per second, 0.001 to 10,000 (required unless `serve`)
         serve (bool | Unset): A serving session: its frames are the requests the source's inference endpoint takes
             (docs/serving.md), for as long as the source stays connected; no rate or frame count Default: False.
-        frames (int | Unset):
+        frames (int | Unset): Frames to send, 1 to 100,000,000
         failover (FailoverPolicy | Unset): * `none` - None: a lost stage device fails the session
             * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
             * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once Default:
             FailoverPolicy.NONE.
-        duration_s (float | Unset):
-        deadline_s (float | Unset): Per-frame latency deadline
-        max_in_flight (int | Unset): Frames in the pipeline at once (default: one per stage)
+        duration_s (float | Unset): Seconds to stream, up to 7 days
+        deadline_s (float | Unset): Per-frame latency deadline, 0 to 3600 s
+        max_in_flight (int | Unset): Frames in the pipeline at once, 1 to 1024 (default: one per stage)
         input_ (Any | Unset): Frames from the source device: {kind: video|images|camera|pushed, path (video, images; a
             camera's device path or URL), loop (video, images), index (camera)}, each made the model's input by its
             preprocess spec; none: the sample or random tensor, every frame
