@@ -161,3 +161,34 @@ def test_the_edge_coming_back_for_good_takes_the_session_back_to_the_split(fleet
     split_route = (phone.device_id, edge.device_id)
     assert routes[0] == split_route and routes[-1] == split_route
     assert (phone.device_id,) in routes
+
+
+def test_a_second_camera_takes_over_the_stream_when_the_first_dies(fleet, api, digits):
+    """Sensing redundancy: two cameras watch the same scene; the session's source dies and the backup
+    source goes on with the stream from the next frame, planned with itself as the source."""
+    cam1, cam2, edge = fleet("cam-1", "cam-2", "edge")
+    split = {"strategy": "local", "backup_sources": ["cam-2"], "rate": 30, "frames": 150}
+    session = start(api, digits, cam1, "cold", **split)
+    assert api.get(f"{api.base}/api/sessions/{session}/", timeout=10).json()["backup_sources"] == [
+        cam2.device_id
+    ]
+    kill(cam1)
+    body = finished(api, "sessions", session, timeout=60)
+    assert body["state"] == "completed", (body, cam2.log()[-3000:])
+    frames = list(Frame.objects.filter(session_id=session).order_by("request_id"))
+    ids = [f.request_id for f in frames]
+    assert len(ids) == len(set(ids)) and ids[-1] == 149  # each once, to the end
+    assert len(ids) >= 140  # at most the frames in flight on the dead camera are missing
+    assert body["frames_sent"] == len(frames) and body["frames_ok"] == sum(f.ok for f in frames)
+    sources = [f.trace[0]["device"] for f in frames if f.ok and f.trace]
+    assert sources[0] == cam1.device_id and sources[-1] == cam2.device_id
+    failure = Failure.objects.get(session_id=session)
+    assert (failure.device_name, failure.stage, failure.takeover) == ("cam-1", -1, "source")
+    assert failure.outcome == "recovered" and failure.mttr_s is not None
+    assert str(Session.objects.get(pk=session).source_id) == cam2.device_id
+    refused = api.post(
+        api.base + "/api/sessions/",
+        json={"model": digits.pk, "source": "cam-2", "rate": 1, "frames": 1, "backup_sources": ["cam-2"]},
+        timeout=10,
+    )
+    assert refused.status_code == 400 and "backup" in refused.text

@@ -298,6 +298,12 @@ class Session(Run):
         "re-plans over the devices left, deploys, and the source sends the frames that were cut off again; "
         "warm = as cold, but onto a standby deployment loaded ahead for each device",
     )
+    backup_sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sensing redundancy: other devices observing the same scene (ids, in order of preference); "
+        "with a failover policy, losing the source moves the stream to the first of them that is online",
+    )
     standbys = models.JSONField(
         default=dict,
         blank=True,

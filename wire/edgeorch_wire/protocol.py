@@ -341,6 +341,15 @@ class Stream(Message, tag="stream"):
             "on the route a failover ``stream_switch`` gives (once)"
         ),
     ] = False
+    first_request: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=2**31 - 1,
+            description="the first frame's number (then first_request + 1, ...): a backup source taking "
+            "over a session goes on from where the lost one stopped",
+        ),
+    ] = 0
 
 
 class StreamStop(Message, tag="stream_stop"):

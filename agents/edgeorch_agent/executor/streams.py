@@ -161,8 +161,9 @@ class Streams:
         loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(message.max_in_flight)
         begin = loop.time()
-        for request_id in range(message.frames):
-            await asyncio.sleep(max(0.0, begin + request_id / message.rate - loop.time()))
+        first = message.first_request
+        for request_id in range(first, first + message.frames):
+            await asyncio.sleep(max(0.0, begin + (request_id - first) / message.rate - loop.time()))
             await slots.acquire()  # pipelining, bounded: at most max_in_flight frames between source and end
             try:
                 array = await self._next_frame(state, request_id)

@@ -243,7 +243,7 @@ def switch(session, new: dict, old_s: float, reason: str, failover: bool = False
     except Exception as exc:  # a device went away meanwhile: keep the current plan
         log.warning("session %s: cannot deploy the new plan: %s", session.pk, exc)
         return None
-    if not _wait_ready(deployment.pk):
+    if not wait_ready(deployment.pk):
         log.warning("session %s: deployment %s not ready in %.0f s", session.pk, deployment.pk, READY_WAIT_S)
         return None
     deployment.refresh_from_db()
@@ -281,7 +281,7 @@ def switch(session, new: dict, old_s: float, reason: str, failover: bool = False
     return record
 
 
-def _wait_ready(deployment_id) -> bool:
+def wait_ready(deployment_id) -> bool:
     deadline = time.monotonic() + READY_WAIT_S
     while time.monotonic() < deadline:
         state = Deployment.objects.filter(pk=deployment_id).values_list("state", flat=True).first()

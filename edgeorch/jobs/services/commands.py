@@ -29,8 +29,9 @@ def start(run, deployment, devices: dict[str, Device] | None = None) -> list[str
     return fields
 
 
-def start_message(run, deployment, devices: dict[str, Device] | None = None):
-    """The agent that starts a run, the message telling it to, and the binary frame going with it."""
+def start_message(run, deployment, devices: dict[str, Device] | None = None, first_request: int = 0):
+    """The agent that starts a run, the message telling it to, and the binary frame going with it (a stream
+    from frame ``first_request`` on: a backup source taking over goes on from there)."""
     first = deployment.first_stage
     device, entry = source_route(run, deployment, devices)
     data = None
@@ -59,7 +60,7 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None):
             first["stage"],
             url,
             run.rate,
-            run.frames,
+            max(1, run.frames - first_request),
             in_flight,
             report_every,
             entry,
@@ -67,6 +68,7 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None):
             source=source,
             preprocess=spec,
             failover=run.failover != Failover.NONE,
+            first_request=first_request,
         )
     return device, message, data
 

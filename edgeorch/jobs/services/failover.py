@@ -20,8 +20,10 @@ import uuid
 from datetime import UTC, datetime
 
 from django.utils import timezone
+from edgeorch_wire.protocol import SOURCE_STAGE
 
 from edgeorch import events as dashboard
+from edgeorch.devices.models import Device
 
 from ..choices import ACTIVE, Failover
 from ..models import Failure, Session
@@ -33,27 +35,39 @@ log = logging.getLogger(__name__)
 def device_lost(device_id: str, name: str, deployment, stage: int | None, last_seen: datetime | None) -> set:
     """The sessions on ``deployment`` that fail over from losing the device (a ``Failure`` recorded and the
     re-plan enqueued for each); the caller fails the others."""
-    now = timezone.now()
-    detection = (now - last_seen).total_seconds() if last_seen is not None else None
-    taken = set()
     rows = Session.objects.filter(deployment=deployment, state__in=ACTIVE).exclude(failover=Failover.NONE)
-    for session in rows.exclude(source_id=uuid.UUID(device_id)).only("pk", "failover"):
-        failure = Failure.objects.create(
-            session=session,
-            device_id=device_id,
-            device_name=name,
-            stage=stage,
-            detected_at=now,
-            detection_s=detection,
-            policy=session.failover,
-        )
-        taken.add(session.pk)
-        enqueue.after_commit("jobs.fail_over", str(session.pk), failure.pk)
-        dashboard.publish("session.failure", {"session": str(session.pk), **failure.to_dict()})
-        log.warning(
-            "session %s lost %s (stage %s): failing over (%s)", session.pk, name, stage, session.failover
-        )
+    sessions = rows.exclude(source_id=uuid.UUID(device_id)).only("pk", "failover")
+    return {_failing_over(s, device_id, name, stage, last_seen) for s in sessions}
+
+
+def source_lost(device_id: str, name: str, last_seen: datetime | None) -> set:
+    """The sessions whose lost source has a backup source online (sensing redundancy: ``backup_sources``)
+    and a failover policy: they go on from the backup (``recover.switch_source``); the caller fails the
+    rest."""
+    rows = Session.objects.filter(source_id=uuid.UUID(device_id), state__in=ACTIVE)
+    taken = set()
+    for session in rows.exclude(failover=Failover.NONE).exclude(backup_sources=[]):
+        backups = [b for b in session.backup_sources if b != device_id]
+        if Device.objects.filter(pk__in=backups, status="online").exists():
+            taken.add(_failing_over(session, device_id, name, SOURCE_STAGE, last_seen))
     return taken
+
+
+def _failing_over(session, device_id: str, name: str, stage: int | None, last_seen: datetime | None):
+    now = timezone.now()
+    failure = Failure.objects.create(
+        session=session,
+        device_id=device_id,
+        device_name=name,
+        stage=stage,
+        detected_at=now,
+        detection_s=(now - last_seen).total_seconds() if last_seen is not None else None,
+        policy=session.failover,
+    )
+    enqueue.after_commit("jobs.fail_over", str(session.pk), failure.pk)
+    dashboard.publish("session.failure", {"session": str(session.pk), **failure.to_dict()})
+    log.warning("session %s lost %s (stage %s): failing over (%s)", session.pk, name, stage, session.failover)
+    return session.pk
 
 
 def note_recovery(session_id, frames: list) -> None:

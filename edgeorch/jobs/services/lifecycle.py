@@ -153,11 +153,13 @@ def device_gone(device_id) -> int:
     # The live deployments are few (one per placement in use): their device lists are read in Python, the
     # same on SQLite and PostgreSQL (a JSON containment lookup is PostgreSQL's alone).
     placing = [d for d in Deployment.objects.filter(state__in=live) if device_id in d.devices]
+    # A lost source with a backup source online: those sessions go on from the backup (failover.py).
+    backed_up = failover.source_lost(device_id, name, last_seen)
     for deployment in placing:
         Deployment.objects.filter(pk=deployment.pk).update(state=DeploymentState.RETIRED)
         stage = deployment.stage_of(device_id)
         # Sessions with a failover policy go on over the devices left (failover.py); the rest fail.
-        going_on = failover.device_lost(device_id, name, deployment, stage, last_seen)
+        going_on = failover.device_lost(device_id, name, deployment, stage, last_seen) | backed_up
         for kind in (Job, Session):
             for pk in kind.objects.filter(deployment=deployment, state__in=ACTIVE).values_list(
                 "pk", flat=True
@@ -168,6 +170,8 @@ def device_gone(device_id) -> int:
     # A stream's source emits its frames and hears each one end, whether or not it runs a stage (an
     # offloaded stream sends its input to a stage elsewhere): without it the stream cannot go on.
     for pk in Session.objects.filter(source_id=device_id, state__in=ACTIVE).values_list("pk", flat=True):
+        if pk in backed_up:
+            continue
         reason = f"device {name} disconnected: it is the stream's source (input, stage {p.SOURCE_STAGE})"
         failed += fail(Session, pk, reason, stage=p.SOURCE_STAGE)
     return failed

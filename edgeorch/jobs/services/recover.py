@@ -9,14 +9,21 @@ import logging
 import time
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from edgeorch_wire.protocol import SOURCE_STAGE
 
+from edgeorch import events as dashboard
 from edgeorch.devices.models import Device
 from edgeorch.plans import services as plans
 
+from .. import agents
 from ..choices import Failover, RunState
-from ..models import Failure
+from ..models import Failure, Frame, PlanSwitch, Session
 from . import adaptive, enqueue, standby
+from .commands import start_message
+from .deployments import ensure_deployment
 from .failover import close
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,8 @@ def fail_over(session_id, failure_id: int) -> Failure | None:
     session = failure.session
     if session.state != RunState.RUNNING:
         return close(failure, Failure.FAILED, f"the session was {session.state} by then")
+    if failure.stage == SOURCE_STAGE:
+        return switch_source(failure)
     # Warm: the standby loaded for this loss takes over (no plan, no deploy); else, or cold, plan now.
     plan = standby.for_loss(session, str(failure.device_id)) if failure.policy == Failover.WARM else None
     takeover = "warm" if plan is not None else "cold"
@@ -54,6 +63,66 @@ def fail_over(session_id, failure_id: int) -> Failure | None:
     if failure.policy == Failover.WARM:
         enqueue.after_commit("jobs.prepare_standbys", str(session.pk))  # for the devices now in use
     enqueue.after_commit("jobs.fail_back", str(session.pk), failure.pk, countdown=_hold())
+    return failure
+
+
+def switch_source(failure: Failure) -> Failure:
+    """Sensing redundancy: the session's source was lost; its first backup source that is online takes over
+    the stream, planned with it as the source over the devices left, from the frame after the last one
+    stored (frames the lost source had not reported yet are gone with it)."""
+    session, lost = failure.session, str(failure.device_id)
+    backups = [b for b in session.backup_sources if b != lost]
+    online = {str(d.pk): d for d in Device.objects.filter(pk__in=backups, status="online")}
+    backup = next((online[b] for b in backups if b in online), None)
+    if backup is None:
+        return close(
+            failure, Failure.FAILED, f"{failure.device_name} (the source) lost, and no backup online"
+        )
+    devices = [d for d in Device.objects.filter(status="online") if str(d.pk) != lost]
+    if session.candidates:
+        devices = [d for d in devices if str(d.pk) in session.candidates or d.pk == backup.pk]
+    strategy = "multi-device" if session.strategy in standby.PINNED else session.strategy
+    try:
+        plan = plans.make_plan(session.model, devices, backup, strategy, deadline=session.deadline_s)
+        Session.objects.filter(pk=session.pk).update(source=backup)  # its reports come from the backup now
+        session.source = backup
+        deployment = ensure_deployment(session, plan)
+    except Exception as exc:
+        return close(failure, Failure.FAILED, f"{failure.device_name} (the source) lost: {exc}")
+    if not adaptive.wait_ready(deployment.pk):
+        return close(
+            failure, Failure.FAILED, f"{failure.device_name} (the source) lost: no deployment in time"
+        )
+    deployment.refresh_from_db()
+    last = Frame.objects.filter(session=session).aggregate(last=Max("request_id"))["last"]
+    first = 0 if last is None else last + 1
+    with transaction.atomic():
+        row = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("model", "source")
+            .get(pk=session.pk)
+        )
+        if row.state != RunState.RUNNING:
+            return close(failure, Failure.FAILED, f"the session was {row.state} by then")
+        switch = PlanSwitch.objects.create(
+            session=row,
+            after_frame=first - 1,
+            reason=f"source {failure.device_name} lost: the stream goes on from {backup.name}"[:2000],
+            old_plan=adaptive.describe(row.plan or {}),
+            new_plan=adaptive.describe(plan),
+            old_deployment=row.deployment_id,
+            new_deployment=deployment.pk,
+            predicted_old_s=row.predicted_latency_s or 0.0,
+            predicted_new_s=plan["latency"],
+        )
+        row.plan, row.deployment, row.predicted_latency_s = plan, deployment, plan["latency"]
+        row.save(update_fields=["plan", "deployment", "predicted_latency_s"])
+        device, message, data = start_message(row, deployment, first_request=first)
+        agents.send_on_commit(device, message, data)
+    failure.switch, failure.takeover = switch, "source"
+    failure.replanned_s = time.time() - failure.detected_at.timestamp()
+    failure.save(update_fields=["switch", "replanned_s", "takeover"])
+    dashboard.publish("plan.switch", {"session": str(session.pk), **switch.to_dict()})
     return failure
 
 

@@ -65,6 +65,10 @@ def finish_session(session_id, message: p.StreamDone, source_id) -> None:
         if session is None:
             return
         session.frames_sent, session.frames_ok = message.frames_sent, message.frames_ok
+        if session.failures.filter(stage=p.SOURCE_STAGE, takeover="source").exists():
+            # A backup source took the stream over: its count is of its own frames; the stored ones are all.
+            session.frames_sent = session.frame_records.count()
+            session.frames_ok = session.frame_records.filter(ok=True).count()
         session.summary = stats.summarise(session)
         fields = ["frames_sent", "frames_ok", "summary"]
         if session.state == RunState.RUNNING:

@@ -155,6 +155,7 @@ def start_session(
     serve=None,
     input_source=None,
     failover="none",
+    backup_sources=(),
 ) -> Session:
     """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it.
 
@@ -163,7 +164,8 @@ def start_session(
     ``input_source`` ({kind, path?, loop?, index?}: ``check_source``) takes the frames from a video, images,
     a camera or a local application on the source device, made the model's input by its preprocess spec;
     the stream then ends when the source does, if before ``frames``. ``failover`` (none, cold): what losing
-    a stage's device does to it (``failover.py``)."""
+    a stage's device does to it (``failover.py``); ``backup_sources`` (device ids) may take over from a lost
+    source."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
     input_source = check_source(input_source)
@@ -206,6 +208,7 @@ def start_session(
         serve=serve,
         input_source=input_source,
         failover=failover,
+        backup_sources=list(backup_sources),
     )
 
 
