@@ -242,6 +242,16 @@ if SERVING_FAILOVER not in ("none", "cold", "warm"):
 JOB_AGENT_THREADS = envint("EDGEORCH_JOB_AGENT_THREADS", 0, minimum=0)
 # Uploaded models larger than this are refused.
 MODEL_UPLOAD_MAX_BYTES = envint("EDGEORCH_MODEL_UPLOAD_MAX_MB", 200, minimum=1) * 1024 * 1024
+# An upload's test run happens in a child process with this much address space (plus four times the
+# file's size) and this long (edgeorch.catalog.sandbox); a model that needs more is refused.
+MODEL_TEST_MEMORY_BYTES = envint("EDGEORCH_MODEL_TEST_MEMORY_MB", 1024, minimum=256) * 1024 * 1024
+MODEL_TEST_TIMEOUT_S = envfloat("EDGEORCH_MODEL_TEST_TIMEOUT", 60.0, minimum=1)
+# Every other request body (a job's .npy input, an inference request, JSON) is refused beyond this, while
+# it is read, before authentication (edgeorch.bodylimit; docs/deployment.md).
+MAX_BODY_BYTES = envint("EDGEORCH_MAX_BODY_MB", 16, minimum=1) * 1024 * 1024
+# A body must arrive within this many seconds plus its length at BODY_MIN_RATE, else 408.
+BODY_TIMEOUT_S = envfloat("EDGEORCH_BODY_TIMEOUT", 30.0, minimum=0.1)
+BODY_MIN_RATE = envint("EDGEORCH_BODY_MIN_RATE_KB", 256, minimum=1) * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

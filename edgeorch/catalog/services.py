@@ -23,6 +23,7 @@ from django.db.models import ProtectedError
 from . import graph, preprocessing, segments, zoo
 from .choices import ModelSource, ModelTask
 from .models import CutPoint, MLModel, Segment, artifact_path, segment_path
+from .sandbox import Limits
 from .validation import ModelValidationError, ValidatedModel, validate_model_bytes
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ def register_model(
     """Validate, store and analyse a model; raises ``ModelValidationError`` and leaves nothing behind.
     ``preprocess``: how stream frames become its input (a zoo model without one gets the zoo's)."""
     _refuse_duplicate_name(name, version)
-    valid = validate_model_bytes(data, max_bytes=max_bytes or settings.MODEL_UPLOAD_MAX_BYTES)
+    # The zoo is ours: its test runs need no sandbox (and start-up would pay a process per model).
+    limits = None if source == ModelSource.BUILTIN else upload_test_limits(len(data))
+    valid = validate_model_bytes(data, max_bytes=max_bytes or settings.MODEL_UPLOAD_MAX_BYTES, limits=limits)
     _refuse_duplicate_file(valid)
     if preprocess is None and source == ModelSource.BUILTIN:
         preprocess = preprocessing.zoo_default(name)
@@ -77,6 +80,12 @@ def register_model(
         _remove_if_created(path, created)
         raise
     return model
+
+
+def upload_test_limits(size: int) -> Limits:
+    """An upload's test run may use ``MODEL_TEST_MEMORY_BYTES`` plus four times its size (the bytes, the
+    runtime's copy of the weights, their arena) and ``MODEL_TEST_TIMEOUT_S``."""
+    return Limits(settings.MODEL_TEST_MEMORY_BYTES + 4 * size, settings.MODEL_TEST_TIMEOUT_S)
 
 
 def upload_model(

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 from onnx import helper
 
 from .graph import GraphAnalysis, GraphError, analyse, prepare_model, real_inputs, tensor_infos
 from .runtime import MIN_SUPPORTED_OPSET, make_session, max_supported_opset, random_feeds
+from .sandbox import Limits, SandboxFailed, SandboxLimitExceeded, run_isolated
 
 
 class ModelValidationError(ValueError):
@@ -35,14 +37,16 @@ class ValidatedModel:
     analysis: GraphAnalysis
 
 
-def validate_model_bytes(data: bytes, *, max_bytes: int) -> ValidatedModel:
-    """Check uploaded bytes and prepare them, or raise ``ModelValidationError``."""
+def validate_model_bytes(data: bytes, *, max_bytes: int, limits: Limits | None = None) -> ValidatedModel:
+    """Check uploaded bytes and prepare them, or raise ``ModelValidationError``. With ``limits`` (an
+    upload) the test run happens in a child process held to them (``sandbox``); without (the zoo, ours),
+    here."""
     _check_size(data, max_bytes)
     model = _parse(data)
     opset = _check_opset(model)
     _check_structure(model)
     model = _prepare(model)
-    _test_run_and_complete_shapes(model)
+    _test_run_and_complete_shapes(model, limits)
     try:
         analysis = analyse(model)
     except GraphError as exc:
@@ -117,24 +121,36 @@ def _prepare(model: onnx.ModelProto) -> onnx.ModelProto:
         raise ModelValidationError(f"Shape inference failed: {_first_line(exc)}") from exc
 
 
-def _test_run_and_complete_shapes(model: onnx.ModelProto) -> None:
+def _test_run_and_complete_shapes(model: onnx.ModelProto, limits: Limits | None) -> None:
     """Run once on random input, exposing tensors whose shape inference left unknown, and record theirs."""
     unknown = _tensors_without_shape(model)
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     probe.graph.output.extend(onnx.ValueInfoProto(name=n) for n in unknown)
+    names = [o.name for o in probe.graph.output]
     try:
-        session = make_session(probe)
-        names = [o.name for o in session.get_outputs()]
-        results = dict(zip(names, session.run(names, random_feeds(model)), strict=True))
+        if limits is None:
+            values = make_session(probe).run(names, random_feeds(model))
+            found = {n: _dtype_and_shape(v) for n, v in zip(names, values, strict=True)}
+        else:
+            found = run_isolated(probe.SerializeToString(), random_feeds(model), names, limits)
+    except SandboxLimitExceeded as exc:
+        raise ModelValidationError(f"The test run on random input exceeded its limits: {exc}.") from exc
+    except SandboxFailed as exc:
+        raise ModelValidationError(f"The test run on random input failed: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises many types; all mean "does not run"
         raise ModelValidationError(f"The test run on random input failed: {_first_line(exc)}") from exc
     for name in unknown:
-        value = results[name]
-        if not hasattr(value, "dtype"):
+        tensor = found[name]
+        if tensor is None:
             continue  # a sequence or map: not a tensor, never a cut
-        elem = helper.np_dtype_to_tensor_dtype(value.dtype)
-        _replace_value_info(model, helper.make_tensor_value_info(name, elem, list(value.shape)))
+        dtype, shape = tensor
+        elem = helper.np_dtype_to_tensor_dtype(dtype)
+        _replace_value_info(model, helper.make_tensor_value_info(name, elem, shape))
+
+
+def _dtype_and_shape(value) -> tuple[np.dtype, list[int]] | None:
+    return (value.dtype, list(value.shape)) if hasattr(value, "dtype") else None
 
 
 def _tensors_without_shape(model: onnx.ModelProto) -> list[str]:
