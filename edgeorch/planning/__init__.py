@@ -25,7 +25,13 @@ Strategies (``STRATEGIES``; ``plan(problem, strategy, predictor=None, **params) 
     local, offload, split (cut=, device=), device-edge (Neurosurgeon argmin), multi-device (chain DP,
     O(blocks x sites^2)), on-device (the DP over the source's units), pipeline (k=, devices=; linear
     partition for frames/s), dag-mincut (DADS min-cut with Dinic max-flow), adaptive (one-shot: best of
-    device-edge and multi-device).
+    device-edge and multi-device), energy (the cut costing the source the fewest joules).
+
+Energy (``energy.py``; docs/energy.md)
+    ``Device.power = Power(idle_w, busy_w)``, ``Link.kind`` (wifi, lte, ethernet: ``RADIOS``),
+    ``Problem.radio_wakeup``; ``planner.plan`` sets ``Plan.energy = plan_energy(ctx, plan)``: per device
+    compute, radio and idle joules, the source's share per stage. Strategy ``energy``: Neurosurgeon's
+    energy mode (the cut costing the source the fewest joules, within the deadline).
 
 Plans (``plan.py``)
     ``Plan(strategy, stages, input_transfer, latency, throughput, deadline, cut_tensors, alternatives,
@@ -37,14 +43,16 @@ Prediction (``predict.py``)
 """
 
 from .cost import BlockPredictor, Context
+from .energy import RADIOS, PlanEnergy, Radio, plan_energy
 from .errors import PlanningError
-from .model import Block, DagNode, Device, DeviceState, Link, Model, OpFeatures, Problem, Unit
+from .model import Block, DagNode, Device, DeviceState, Link, Model, OpFeatures, Power, Problem, Unit
 from .plan import Alternative, CutTensor, Plan, Stage
 from .planner import plan
 from .predict import LatencyPredictor, Profile, evaluate_mape
 from .strategies import STRATEGIES, StrategyInfo
 
 __all__ = [
+    "RADIOS",
     "STRATEGIES",
     "Alternative",
     "Block",
@@ -59,12 +67,16 @@ __all__ = [
     "Model",
     "OpFeatures",
     "Plan",
+    "PlanEnergy",
     "PlanningError",
+    "Power",
     "Problem",
     "Profile",
+    "Radio",
     "Stage",
     "StrategyInfo",
     "Unit",
     "evaluate_mape",
     "plan",
+    "plan_energy",
 ]

@@ -142,6 +142,18 @@ class DeviceState:
 
 
 @dataclass(frozen=True)
+class Power:
+    """A device's power model (its profile's): whole-device watts idle and with every core busy."""
+
+    idle_w: float
+    busy_w: float
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Power | None:
+        return None if not data else cls(float(data["idle_w"]), float(data["busy_w"]))
+
+
+@dataclass(frozen=True)
 class Device:
     """A device; its first unit is the default one (where captured input and wanted results live)."""
 
@@ -153,6 +165,7 @@ class Device:
     memory_limit: float | None = None
     shm_bandwidth: float = 10e9  # bytes/s between units of this device
     shm_latency: float = 20e-6  # s, fixed cost of a copy between units
+    power: Power | None = None  # for the energy model; None: the device's joules are unknown
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Device:
@@ -166,6 +179,7 @@ class Device:
             memory_limit=None if limit is None else float(limit),
             shm_bandwidth=float(data.get("shm_bandwidth", 10e9)),
             shm_latency=float(data.get("shm_latency", 20e-6)),
+            power=Power.from_dict(data.get("power")),
         )
 
 
@@ -175,7 +189,7 @@ class Link:
 
     Expected transfer time = (rtt/2 + bytes/bandwidth) / (1 - loss): each lost packet is resent, so the
     expected number of sends is 1/(1-loss). Jitter is carried for display; it has mean zero, so it adds
-    nothing.
+    nothing. ``kind`` (wifi, lte, ethernet) picks the radio power model of ``energy.RADIOS``.
     """
 
     a: str
@@ -184,6 +198,7 @@ class Link:
     rtt: float = 0.0
     jitter: float = 0.0
     loss: float = 0.0
+    kind: str | None = None  # None: energy.DEFAULT_RADIO
 
     def time(self, nbytes: float) -> float:
         """Expected seconds to move ``nbytes`` over this link."""
@@ -198,6 +213,7 @@ class Link:
             float(data.get("rtt", 0)),
             float(data.get("jitter", 0)),
             float(data.get("loss", 0)),
+            None if data.get("kind") is None else str(data["kind"]),
         )
 
 
@@ -211,6 +227,7 @@ class Problem:
     source: str
     result: str | None = None  # default: the source
     deadline: float | None = None
+    radio_wakeup: bool = False  # sporadic requests: each inference wakes the radios (energy only)
 
     @property
     def result_device(self) -> str:
@@ -226,4 +243,5 @@ class Problem:
             source=str(data["source"]),
             result=None if data.get("result") is None else str(data["result"]),
             deadline=None if deadline is None else float(deadline),
+            radio_wakeup=bool(data.get("radio_wakeup", False)),
         )

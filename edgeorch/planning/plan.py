@@ -62,10 +62,64 @@ class Alternative:
     description: str
     latency: float
     throughput: float | None = None
+    energy: float | None = None  # the source device's joules, where the strategy weighed them
 
     def to_dict(self) -> dict[str, Any]:
         tp = None if self.throughput is None else _num(self.throughput)
-        return {"description": self.description, "latency": _num(self.latency), "throughput": tp}
+        energy = None if self.energy is None else _num(self.energy)
+        return {
+            "description": self.description,
+            "latency": _num(self.latency),
+            "throughput": tp,
+            "energy": energy,
+        }
+
+
+@dataclass
+class DeviceEnergy:
+    """Joules one device spends on one inference, by cause."""
+
+    compute: float = 0.0
+    radio: float = 0.0
+    idle: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.compute + self.radio + self.idle
+
+    def to_dict(self) -> dict[str, float]:
+        return {"compute": self.compute, "radio": self.radio, "idle": self.idle, "total": self.total}
+
+
+@dataclass
+class PlanEnergy:
+    """A plan's energy (``energy.plan_energy``): per device; the source's share per stage and input."""
+
+    source: str
+    devices: dict[str, DeviceEnergy]
+    stages: list[float]  # the source's joules while each stage runs
+    input: float  # the source's joules during the input transfer
+    unknown: list[str] = field(default_factory=list)  # devices without a power model (compute not counted)
+
+    @property
+    def total(self) -> float | None:
+        """The source device's joules per inference (None when it has no power model)."""
+        return None if self.source in self.unknown else self.devices[self.source].total
+
+    def to_dict(self) -> dict[str, Any]:
+        own = self.devices.get(self.source, DeviceEnergy())
+        known = self.source not in self.unknown
+        return {
+            "device": self.source,
+            "total": self.total,
+            "compute": own.compute if known else None,
+            "radio": own.radio,
+            "idle": own.idle if known else None,
+            "input": self.input if known else None,
+            "devices": [
+                {"device": d, **e.to_dict(), "known": d not in self.unknown} for d, e in self.devices.items()
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -81,15 +135,22 @@ class Plan:
     cut_tensors: tuple[CutTensor, ...] = ()
     alternatives: tuple[Alternative, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    energy: PlanEnergy | None = None  # set by ``planner.plan`` (energy.plan_energy)
 
     @property
     def deadline_met(self) -> bool | None:
         return None if self.deadline is None else self.latency <= self.deadline
 
     def to_dict(self) -> dict[str, Any]:
+        energy = self.energy.to_dict() if self.energy is not None else None
+        known = self.energy is not None and self.energy.total is not None
+        shares = self.energy.stages if self.energy is not None and known else None
+        stages = [s.to_dict() for s in self.stages]
+        for k, stage in enumerate(stages):
+            stage["energy"] = None if shares is None else shares[k]
         return {
             "strategy": self.strategy,
-            "stages": [s.to_dict() for s in self.stages],
+            "stages": stages,
             "input_transfer": _num(self.input_transfer),
             "latency": _num(self.latency),
             "throughput": _num(self.throughput),
@@ -98,4 +159,5 @@ class Plan:
             "cut_tensors": [c.to_dict() for c in self.cut_tensors],
             "alternatives": [a.to_dict() for a in self.alternatives],
             "notes": list(self.notes),
+            "energy": energy,
         }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
 from .cost import BlockPredictor, Context
+from .energy import plan_energy
 from .errors import PlanningError
 from .model import Problem
 from .plan import Plan
@@ -27,5 +29,6 @@ def plan(
         inspect.signature(run).bind(problem, None, **params)
     except TypeError as exc:  # a required parameter is missing
         raise PlanningError(f"{strategy}: {exc}") from None
-    result: Plan = run(problem, Context(problem, predictor), **params)
-    return result
+    ctx = Context(problem, predictor)
+    result: Plan = run(problem, ctx, **params)
+    return dataclasses.replace(result, energy=plan_energy(ctx, result))

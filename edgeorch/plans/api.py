@@ -29,11 +29,21 @@ class StrategySerializer(serializers.Serializer):
     params = serializers.ListField(child=serializers.CharField())
 
 
+def _radio_kind(value: str) -> None:
+    if value not in planning.RADIOS:
+        raise ValidationError(f"{value!r} is not a link type; known: {', '.join(planning.RADIOS)}")
+
+
 class LinkOverrideSerializer(serializers.Serializer):
     a = DeviceRefField(help_text="A device: id or name")
     b = DeviceRefField(help_text="The other device: id or name")
     bandwidth_bps = serializers.FloatField(required=False, min_value=1.0, help_text="bits/s")
     rtt_ms = serializers.FloatField(required=False, min_value=0.0)
+    radio = serializers.CharField(
+        required=False,
+        validators=[_radio_kind],
+        help_text="wifi, lte or ethernet: the energy model's link type",
+    )
 
     def validate(self, attrs):
         return {**attrs, "a": str(attrs["a"].pk), "b": str(attrs["b"].pk)}  # the planner's ids
@@ -42,6 +52,16 @@ class LinkOverrideSerializer(serializers.Serializer):
 class OverridesSerializer(serializers.Serializer):
     bandwidth_bps = serializers.FloatField(required=False, min_value=1.0, help_text="Every link, bits/s")
     rtt_ms = serializers.FloatField(required=False, min_value=0.0, help_text="Every link")
+    radio = serializers.CharField(
+        required=False,
+        validators=[_radio_kind],
+        help_text="Every link's type for the energy model: wifi, lte or ethernet (default: wifi to an end "
+        "device, else ethernet)",
+    )
+    radio_wakeup = serializers.BooleanField(
+        required=False,
+        help_text="Sporadic requests: each inference wakes the radio (promotion + tail energy)",
+    )
     links = LinkOverrideSerializer(many=True, required=False, help_text="One pair (either direction)")
     throttle = serializers.DictField(
         child=serializers.FloatField(min_value=1.0), required=False, help_text="device id -> factor >= 1"
@@ -93,12 +113,38 @@ class StageSerializer(serializers.Serializer):
     compute = serializers.FloatField(allow_null=True)
     transfer = serializers.FloatField(allow_null=True)
     queue = serializers.FloatField(allow_null=True)
+    energy = serializers.FloatField(
+        allow_null=True, required=False, help_text="J: the source device's share while this stage runs"
+    )
 
 
 class AlternativeSerializer(serializers.Serializer):
     description = serializers.CharField()
     latency = serializers.FloatField(allow_null=True)
     throughput = serializers.FloatField(allow_null=True)
+    energy = serializers.FloatField(allow_null=True, required=False, help_text="J of the source device")
+
+
+class DeviceEnergySerializer(serializers.Serializer):
+    device = serializers.CharField()
+    compute = serializers.FloatField(help_text="J: busy power x its compute seconds")
+    radio = serializers.FloatField(help_text="J: its radio sending and receiving (and waking)")
+    idle = serializers.FloatField(help_text="J: idle power while it waits (the source only)")
+    total = serializers.FloatField()
+    known = serializers.BooleanField(help_text="False: no power model, compute and idle not counted")
+
+
+class EnergySerializer(serializers.Serializer):
+    """The source device's joules per inference:
+    ``total = compute + radio + idle = input + sum(stage.energy)`` (docs/energy.md)."""
+
+    device = serializers.CharField(help_text="The source device")
+    total = serializers.FloatField(allow_null=True, help_text="J; null: the source has no power model")
+    compute = serializers.FloatField(allow_null=True)
+    radio = serializers.FloatField()
+    idle = serializers.FloatField(allow_null=True)
+    input = serializers.FloatField(allow_null=True, help_text="J during the input transfer")
+    devices = DeviceEnergySerializer(many=True)
 
 
 class CutTensorSerializer(serializers.Serializer):
@@ -118,6 +164,9 @@ class PlannedDeviceSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False)
     throttle = serializers.FloatField(required=False)
     queue = serializers.IntegerField(required=False)
+    power = serializers.DictField(
+        child=serializers.FloatField(), required=False, allow_null=True, help_text="{idle_w, busy_w}"
+    )
 
 
 class PlannedLinkSerializer(serializers.Serializer):
@@ -130,6 +179,8 @@ class PlannedLinkSerializer(serializers.Serializer):
     loss = serializers.FloatField()
     # a field named like a Field attribute
     source = serializers.CharField(help_text="measured, assumed or override")  # type: ignore[assignment]
+    radio = serializers.CharField(required=False, help_text="wifi, lte or ethernet (energy model)")
+    radio_source = serializers.CharField(required=False, help_text="assumed or override")
 
 
 class ModelRefSerializer(serializers.Serializer):
@@ -152,6 +203,7 @@ class PlacementSerializer(serializers.Serializer):
     cut_tensors = CutTensorSerializer(many=True)
     alternatives = AlternativeSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())
+    energy = EnergySerializer(allow_null=True, required=False)
 
 
 class PlanSerializer(PlacementSerializer):
@@ -177,6 +229,10 @@ class SweepCutSerializer(serializers.Serializer):
     edge_compute = serializers.FloatField(allow_null=True)
     latency = serializers.FloatField(allow_null=True)
     bytes = serializers.FloatField(allow_null=True)
+    energy = serializers.FloatField(allow_null=True, required=False, help_text="J of the source device")
+    energy_compute = serializers.FloatField(allow_null=True, required=False)
+    energy_radio = serializers.FloatField(allow_null=True, required=False)
+    energy_idle = serializers.FloatField(allow_null=True, required=False)
     error = serializers.CharField(allow_null=True)
 
 
@@ -186,6 +242,9 @@ class SweepSerializer(serializers.Serializer):
     edge = DeviceRefSerializer()
     cuts = SweepCutSerializer(many=True)
     best = serializers.IntegerField(allow_null=True)
+    best_energy = serializers.IntegerField(
+        allow_null=True, required=False, help_text="The cut costing the source the fewest joules"
+    )
     devices = PlannedDeviceSerializer(many=True)
     links = PlannedLinkSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from edgeorch_wire.profiles import ProfileError, load_profile
+
 from edgeorch import planning
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.telemetry.models import TelemetryRecord
@@ -61,6 +63,7 @@ def assemble(model, devices, source, *, result=None, overrides=None, deadline=No
         source=str(source.pk),
         result=str(result.pk) if result else None,
         deadline=deadline,
+        radio_wakeup=wanted.radio_wakeup,
     )
     info = [i for _, i in planned]
     notes = [_device_note(i) for i in info if i["online"]]
@@ -122,8 +125,33 @@ class _DeviceSources:
         queue = wanted.queue.get(key, 0)
         state = planning.DeviceState(throttle, queue, sum(times.seconds) * throttle)
         unit = planning.Unit("cpu", times.seconds, timing.device_key(device))
+        power = device_power(device)
         info.update(times=times.source, detail=times.detail, throttle=throttle, queue=queue)
-        return planning.Device(id=key, name=device.name, units=(unit,), state=state), info
+        info["power"] = None if power is None else {"idle_w": power.idle_w, "busy_w": power.busy_w}
+        planned = planning.Device(id=key, name=device.name, units=(unit,), state=state, power=power)
+        return planned, info
+
+
+def device_profile(device):
+    """The device's profile (``edgeorch_wire.profiles``), or None when it has none or an unknown one."""
+    try:
+        return load_profile(device.profile) if device.profile else None
+    except ProfileError:
+        return None
+
+
+def device_power(device) -> planning.Power | None:
+    """The power model of the device's profile (None: no profile, or one without power, e.g. host)."""
+    profile = device_profile(device)
+    power = profile.power if profile is not None else None
+    return None if power is None else planning.Power(power.idle_w, power.busy_w)
+
+
+def assumed_radio(a, b) -> str:
+    """A link's type when no override gives it: Wi-Fi where an end device (or one of unknown class) takes
+    part, Ethernet between edge devices."""
+    classes = {getattr(device_profile(d), "device_class", "end") for d in (a, b)}
+    return "ethernet" if classes == {"edge"} else "wifi"
 
 
 def current_throttle(device) -> float:
@@ -145,15 +173,18 @@ def _links(devices: Sequence, wanted: Overrides) -> tuple[list[planning.Link], l
         for b in devices[i + 1 :]:
             ids = (str(a.pk), str(b.pk))
             directions = [k for k in (ids, ids[::-1]) if k in measured] or [ids]
+            kind = assumed_radio(a, b)
             for x, y in directions:
-                link, row = _link(x, y, measured.get((x, y)), wanted.link(x, y))
+                link, row = _link(x, y, measured.get((x, y)), wanted.link(x, y), kind)
                 links.append(link)
                 names = {str(a.pk): a.name, str(b.pk): b.name}
                 info.append({**row, "a_name": names[x], "b_name": names[y]})
     return links, info
 
 
-def _link(a: str, b: str, sample: LinkSample | None, override) -> tuple[planning.Link, dict[str, Any]]:
+def _link(
+    a: str, b: str, sample: LinkSample | None, override, kind: str
+) -> tuple[planning.Link, dict[str, Any]]:
     bps = override.bandwidth_bps or (sample.bandwidth_bps if sample else conf.DEFAULT_BANDWIDTH_BPS)
     rtt = override.rtt_s if override.rtt_s is not None else (sample.rtt_s if sample else conf.DEFAULT_RTT_S)
     base = "measured" if sample else "assumed"
@@ -162,8 +193,11 @@ def _link(a: str, b: str, sample: LinkSample | None, override) -> tuple[planning
     ]
     source = "override" if len(overridden) == 2 else base + "".join(f", {k} overridden" for k in overridden)
     loss = sample.loss if sample else 0.0
-    link = planning.Link(a, b, bps / 8.0, rtt, sample.jitter_s if sample else 0.0, loss)
+    radio = override.radio or kind
+    link = planning.Link(a, b, bps / 8.0, rtt, sample.jitter_s if sample else 0.0, loss, radio)
     row = {"a": a, "b": b, "bandwidth_bps": bps, "rtt_ms": rtt * 1e3, "loss": loss, "source": source}
+    row["radio"] = radio
+    row["radio_source"] = "override" if override.radio else "assumed"
     return link, row
 
 

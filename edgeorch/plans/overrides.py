@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from edgeorch_wire.checks import MAX_FLOAT, explain
@@ -23,6 +23,7 @@ class PlanInputError(ValueError):
 Bandwidth = Annotated[float, Meta(gt=0.0, le=MAX_FLOAT)]
 Milliseconds = Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)]
 DeviceId = Annotated[str, Meta(min_length=1)]
+RadioKind = Literal["wifi", "lte", "ethernet"]  # planning.energy.RADIOS
 
 
 class LinkInput(Struct):
@@ -30,13 +31,17 @@ class LinkInput(Struct):
     b: DeviceId
     bandwidth_bps: Bandwidth | None = None
     rtt_ms: Milliseconds | None = None
+    radio: RadioKind | None = None
 
 
 class OverridesInput(Struct):
-    """``{bandwidth_bps?, rtt_ms?, links?: [{a, b, bandwidth_bps?, rtt_ms?}], throttle?, queue?}``."""
+    """``{bandwidth_bps?, rtt_ms?, radio?, radio_wakeup?, links?: [{a, b, bandwidth_bps?, rtt_ms?, radio?}],
+    throttle?, queue?}``."""
 
     bandwidth_bps: Bandwidth | None = None
     rtt_ms: Milliseconds | None = None
+    radio: RadioKind | None = None
+    radio_wakeup: bool | None = None
     links: list[LinkInput] | None = None
     throttle: dict[str, Annotated[float, Meta(ge=1.0, le=MAX_FLOAT)]] | None = None
     queue: dict[str, Annotated[float, Meta(ge=0.0, le=MAX_FLOAT)]] | None = None
@@ -46,15 +51,19 @@ class OverridesInput(Struct):
 class LinkOverride:
     bandwidth_bps: float | None = None
     rtt_s: float | None = None
+    radio: str | None = None
 
 
 @dataclass(frozen=True)
 class Overrides:
     """``bandwidth_bps``/``rtt_s`` apply to every link; ``links`` to one pair (either direction) and win over
-    them; ``throttle`` (>= 1.0) and ``queue`` (requests ahead) are per device id."""
+    them; ``throttle`` (>= 1.0) and ``queue`` (requests ahead) are per device id. ``radio`` (wifi, lte,
+    ethernet) is the link type the energy model prices; ``radio_wakeup``: each inference wakes the radio."""
 
     bandwidth_bps: float | None = None
     rtt_s: float | None = None
+    radio: str | None = None
+    radio_wakeup: bool = False
     links: dict[frozenset[str], LinkOverride] = field(default_factory=dict)
     throttle: dict[str, float] = field(default_factory=dict)
     queue: dict[str, int] = field(default_factory=dict)
@@ -75,10 +84,12 @@ class Overrides:
             pair = frozenset((link.a, link.b))
             if len(pair) != 2:
                 raise PlanInputError(f"overrides.links[{i}] joins a device to itself")
-            links[pair] = LinkOverride(link.bandwidth_bps, _seconds(link.rtt_ms))
+            links[pair] = LinkOverride(link.bandwidth_bps, _seconds(link.rtt_ms), link.radio)
         return cls(
             bandwidth_bps=given.bandwidth_bps,
             rtt_s=_seconds(given.rtt_ms),
+            radio=given.radio,
+            radio_wakeup=bool(given.radio_wakeup),
             links=links,
             throttle=dict(given.throttle or {}),
             queue={k: int(v) for k, v in (given.queue or {}).items()},
@@ -93,6 +104,7 @@ class Overrides:
         return LinkOverride(
             own.bandwidth_bps if own.bandwidth_bps is not None else self.bandwidth_bps,
             own.rtt_s if own.rtt_s is not None else self.rtt_s,
+            own.radio or self.radio,
         )
 
 

@@ -29,8 +29,9 @@ def make_plan(
     deadline=None,
     params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Plan ``model`` with ``strategy`` and return ``Plan.to_dict()`` plus ``model``, ``devices`` (each with
-    its time source, throttle and queue) and ``links`` (with their source); notes say where numbers came from.
+    """Plan ``model`` with ``strategy`` and return ``Plan.to_dict()`` (with its ``energy``) plus ``model``,
+    ``devices`` (each with its time source, throttle, queue and power) and ``links`` (with their source and
+    radio); notes say where numbers came from.
     Raises ``PlanInputError`` for bad input and ``planning.PlanningError`` when no plan exists."""
     if strategy not in planning.STRATEGIES:
         raise PlanInputError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
@@ -68,12 +69,15 @@ def cut_sweep(model, source, edge, overrides=None) -> dict[str, Any]:
     cuts = [_sweep_row(a.problem, str(source.pk), str(edge.pk), p) for p in range(n + 1)]
     finite = [c for c in cuts if c["latency"] is not None]
     best = min(finite, key=lambda c: c["latency"])["cut"] if finite else None
+    priced = [c for c in finite if c["energy"] is not None]
+    best_energy = min(priced, key=lambda c: (c["energy"], c["latency"]))["cut"] if priced else None
     return {
         "model": {"id": model.pk, "name": model.name, "version": model.version},
         "source": {"id": str(source.pk), "name": source.name},
         "edge": {"id": str(edge.pk), "name": edge.name},
         "cuts": cuts,
         "best": best,
+        "best_energy": best_energy,
         "devices": a.devices,
         "links": a.links,
         "notes": a.notes,
@@ -81,6 +85,7 @@ def cut_sweep(model, source, edge, overrides=None) -> dict[str, Any]:
 
 
 _SWEEP_TIMES = ("device_compute", "transfer", "queue", "edge_compute", "latency")
+_SWEEP_ENERGY = ("energy", "energy_compute", "energy_radio", "energy_idle")
 
 
 def _sweep_row(problem: planning.Problem, source: str, edge: str, p: int) -> dict[str, Any]:
@@ -90,7 +95,7 @@ def _sweep_row(problem: planning.Problem, source: str, edge: str, p: int) -> dic
     try:
         plan = planning.plan(problem, "split", cut=p, device=edge)
     except planning.PlanningError as exc:  # this cut breaks a memory limit: shown as a gap
-        return {**row, **dict.fromkeys(_SWEEP_TIMES), "bytes": None, "error": str(exc)}
+        return {**row, **dict.fromkeys(_SWEEP_TIMES + _SWEEP_ENERGY), "bytes": None, "error": str(exc)}
 
     def compute_on(device: str) -> float:
         return sum(s.compute for s in plan.stages if s.device == device)
@@ -103,6 +108,10 @@ def _sweep_row(problem: planning.Problem, source: str, edge: str, p: int) -> dic
         latency=None if math.isinf(plan.latency) else plan.latency,
         bytes=problem.model.input_bytes if p == 0 else problem.model.blocks[p - 1].output_bytes,
         error=None,
+    )
+    energy = plan.energy.to_dict() if plan.energy is not None else {}
+    row.update(
+        {f"energy_{k}": energy.get(k) for k in ("compute", "radio", "idle")}, energy=energy.get("total")
     )
     return row
 

@@ -46,6 +46,12 @@ _ALL = (
         "device_edge",
     ),
     StrategyInfo(
+        "energy",
+        "The single cut (or all-local) costing the source device the fewest joules, within the deadline if "
+        "one is given (Neurosurgeon's energy mode).",
+        "energy",
+    ),
+    StrategyInfo(
         "multi-device",
         "The optimal placement of the block chain over any devices and units (DP).",
         "multi_device",

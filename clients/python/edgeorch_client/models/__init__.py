@@ -11,11 +11,13 @@ from .cut_tensor import CutTensor
 from .dashboard_device_response_200 import DashboardDeviceResponse200
 from .dashboard_fleet_response_200 import DashboardFleetResponse200
 from .device import Device
+from .device_energy import DeviceEnergy
 from .device_liveness import DeviceLiveness
 from .device_profile import DeviceProfile
 from .device_ref import DeviceRef
 from .device_role import DeviceRole
 from .device_status import DeviceStatus
+from .energy import Energy
 from .enrollment import Enrollment
 from .enrollment_token import EnrollmentToken
 from .enrollment_token_created import EnrollmentTokenCreated
@@ -58,6 +60,7 @@ from .placement import Placement
 from .plan import Plan
 from .plan_switch import PlanSwitch
 from .planned_device import PlannedDevice
+from .planned_device_power_type_0 import PlannedDevicePowerType0
 from .planned_link import PlannedLink
 from .predicted_times import PredictedTimes
 from .predictor_report import PredictorReport
@@ -96,11 +99,13 @@ __all__ = (
     "DashboardDeviceResponse200",
     "DashboardFleetResponse200",
     "Device",
+    "DeviceEnergy",
     "DeviceLiveness",
     "DeviceProfile",
     "DeviceRef",
     "DeviceRole",
     "DeviceStatus",
+    "Energy",
     "Enrollment",
     "EnrollmentToken",
     "EnrollmentTokenCreated",
@@ -142,6 +147,7 @@ __all__ = (
     "Placement",
     "Plan",
     "PlannedDevice",
+    "PlannedDevicePowerType0",
     "PlannedLink",
     "PlanSwitch",
     "PredictedTimes",

@@ -6,6 +6,8 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="Alternative")
 
 
@@ -16,11 +18,13 @@ class Alternative:
         description (str):
         latency (float | None):
         throughput (float | None):
+        energy (float | None | Unset): J of the source device
     """
 
     description: str
     latency: float | None
     throughput: float | None
+    energy: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -32,6 +36,12 @@ class Alternative:
         throughput: float | None
         throughput = self.throughput
 
+        energy: float | None | Unset
+        if isinstance(self.energy, Unset):
+            energy = UNSET
+        else:
+            energy = self.energy
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -41,6 +51,8 @@ class Alternative:
                 "throughput": throughput,
             }
         )
+        if energy is not UNSET:
+            field_dict["energy"] = energy
 
         return field_dict
 
@@ -63,10 +75,20 @@ class Alternative:
 
         throughput = _parse_throughput(d.pop("throughput"))
 
+        def _parse_energy(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        energy = _parse_energy(d.pop("energy", UNSET))
+
         alternative = cls(
             description=description,
             latency=latency,
             throughput=throughput,
+            energy=energy,
         )
 
         alternative.additional_properties = d

@@ -19,12 +19,14 @@ class LinkOverrideRequest:
         b (str): The other device: id or name
         bandwidth_bps (float | Unset): bits/s
         rtt_ms (float | Unset):
+        radio (str | Unset): wifi, lte or ethernet: the energy model's link type
     """
 
     a: str
     b: str
     bandwidth_bps: float | Unset = UNSET
     rtt_ms: float | Unset = UNSET
+    radio: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,6 +37,8 @@ class LinkOverrideRequest:
         bandwidth_bps = self.bandwidth_bps
 
         rtt_ms = self.rtt_ms
+
+        radio = self.radio
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -48,6 +52,8 @@ class LinkOverrideRequest:
             field_dict["bandwidth_bps"] = bandwidth_bps
         if rtt_ms is not UNSET:
             field_dict["rtt_ms"] = rtt_ms
+        if radio is not UNSET:
+            field_dict["radio"] = radio
 
         return field_dict
 
@@ -62,11 +68,14 @@ class LinkOverrideRequest:
 
         rtt_ms = d.pop("rtt_ms", UNSET)
 
+        radio = d.pop("radio", UNSET)
+
         link_override_request = cls(
             a=a,
             b=b,
             bandwidth_bps=bandwidth_bps,
             rtt_ms=rtt_ms,
+            radio=radio,
         )
 
         link_override_request.additional_properties = d

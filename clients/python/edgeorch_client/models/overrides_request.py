@@ -23,6 +23,9 @@ class OverridesRequest:
     Attributes:
         bandwidth_bps (float | Unset): Every link, bits/s
         rtt_ms (float | Unset): Every link
+        radio (str | Unset): Every link's type for the energy model: wifi, lte or ethernet (default: wifi to an end
+            device, else ethernet)
+        radio_wakeup (bool | Unset): Sporadic requests: each inference wakes the radio (promotion + tail energy)
         links (list[LinkOverrideRequest] | Unset): One pair (either direction)
         throttle (OverridesRequestThrottle | Unset): device id -> factor >= 1
         queue (OverridesRequestQueue | Unset): device id -> requests ahead
@@ -30,6 +33,8 @@ class OverridesRequest:
 
     bandwidth_bps: float | Unset = UNSET
     rtt_ms: float | Unset = UNSET
+    radio: str | Unset = UNSET
+    radio_wakeup: bool | Unset = UNSET
     links: list[LinkOverrideRequest] | Unset = UNSET
     throttle: OverridesRequestThrottle | Unset = UNSET
     queue: OverridesRequestQueue | Unset = UNSET
@@ -39,6 +44,10 @@ class OverridesRequest:
         bandwidth_bps = self.bandwidth_bps
 
         rtt_ms = self.rtt_ms
+
+        radio = self.radio
+
+        radio_wakeup = self.radio_wakeup
 
         links: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.links, Unset):
@@ -62,6 +71,10 @@ class OverridesRequest:
             field_dict["bandwidth_bps"] = bandwidth_bps
         if rtt_ms is not UNSET:
             field_dict["rtt_ms"] = rtt_ms
+        if radio is not UNSET:
+            field_dict["radio"] = radio
+        if radio_wakeup is not UNSET:
+            field_dict["radio_wakeup"] = radio_wakeup
         if links is not UNSET:
             field_dict["links"] = links
         if throttle is not UNSET:
@@ -81,6 +94,10 @@ class OverridesRequest:
         bandwidth_bps = d.pop("bandwidth_bps", UNSET)
 
         rtt_ms = d.pop("rtt_ms", UNSET)
+
+        radio = d.pop("radio", UNSET)
+
+        radio_wakeup = d.pop("radio_wakeup", UNSET)
 
         _links = d.pop("links", UNSET)
         links: list[LinkOverrideRequest] | Unset = UNSET
@@ -108,6 +125,8 @@ class OverridesRequest:
         overrides_request = cls(
             bandwidth_bps=bandwidth_bps,
             rtt_ms=rtt_ms,
+            radio=radio,
+            radio_wakeup=radio_wakeup,
             links=links,
             throttle=throttle,
             queue=queue,

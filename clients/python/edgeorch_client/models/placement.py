@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.alternative import Alternative
     from ..models.cut_tensor import CutTensor
+    from ..models.energy import Energy
     from ..models.stage import Stage
 
 
@@ -31,6 +34,7 @@ class Placement:
             cut_tensors (list[CutTensor]):
             alternatives (list[Alternative]):
             notes (list[str]):
+            energy (Energy | None | Unset):
     """
 
     strategy: str
@@ -43,9 +47,12 @@ class Placement:
     cut_tensors: list[CutTensor]
     alternatives: list[Alternative]
     notes: list[str]
+    energy: Energy | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.energy import Energy  # noqa: PLC0415
+
         strategy = self.strategy
 
         stages = []
@@ -80,6 +87,14 @@ class Placement:
 
         notes = self.notes
 
+        energy: dict[str, Any] | None | Unset
+        if isinstance(self.energy, Unset):
+            energy = UNSET
+        elif isinstance(self.energy, Energy):
+            energy = self.energy.to_dict()
+        else:
+            energy = self.energy
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -96,6 +111,8 @@ class Placement:
                 "notes": notes,
             }
         )
+        if energy is not UNSET:
+            field_dict["energy"] = energy
 
         return field_dict
 
@@ -103,6 +120,7 @@ class Placement:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.alternative import Alternative  # noqa: PLC0415
         from ..models.cut_tensor import CutTensor  # noqa: PLC0415
+        from ..models.energy import Energy  # noqa: PLC0415
         from ..models.stage import Stage  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -166,6 +184,23 @@ class Placement:
 
         notes = cast(list[str], d.pop("notes"))
 
+        def _parse_energy(data: object) -> Energy | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                energy_type_1 = Energy.from_dict(data)
+
+                return energy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Energy | None | Unset, data)
+
+        energy = _parse_energy(d.pop("energy", UNSET))
+
         placement = cls(
             strategy=strategy,
             stages=stages,
@@ -177,6 +212,7 @@ class Placement:
             cut_tensors=cut_tensors,
             alternatives=alternatives,
             notes=notes,
+            energy=energy,
         )
 
         placement.additional_properties = d

@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.alternative import Alternative
     from ..models.cut_tensor import CutTensor
+    from ..models.energy import Energy
     from ..models.model_ref import ModelRef
     from ..models.planned_device import PlannedDevice
     from ..models.planned_link import PlannedLink
@@ -36,6 +39,7 @@ class Plan:
         model (ModelRef):
         devices (list[PlannedDevice]):
         links (list[PlannedLink]):
+        energy (Energy | None | Unset):
     """
 
     strategy: str
@@ -51,9 +55,12 @@ class Plan:
     model: ModelRef
     devices: list[PlannedDevice]
     links: list[PlannedLink]
+    energy: Energy | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.energy import Energy  # noqa: PLC0415
+
         strategy = self.strategy
 
         stages = []
@@ -100,6 +107,14 @@ class Plan:
             links_item = links_item_data.to_dict()
             links.append(links_item)
 
+        energy: dict[str, Any] | None | Unset
+        if isinstance(self.energy, Unset):
+            energy = UNSET
+        elif isinstance(self.energy, Energy):
+            energy = self.energy.to_dict()
+        else:
+            energy = self.energy
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -119,6 +134,8 @@ class Plan:
                 "links": links,
             }
         )
+        if energy is not UNSET:
+            field_dict["energy"] = energy
 
         return field_dict
 
@@ -126,6 +143,7 @@ class Plan:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.alternative import Alternative  # noqa: PLC0415
         from ..models.cut_tensor import CutTensor  # noqa: PLC0415
+        from ..models.energy import Energy  # noqa: PLC0415
         from ..models.model_ref import ModelRef  # noqa: PLC0415
         from ..models.planned_device import PlannedDevice  # noqa: PLC0415
         from ..models.planned_link import PlannedLink  # noqa: PLC0415
@@ -208,6 +226,23 @@ class Plan:
 
             links.append(links_item)
 
+        def _parse_energy(data: object) -> Energy | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                energy_type_1 = Energy.from_dict(data)
+
+                return energy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Energy | None | Unset, data)
+
+        energy = _parse_energy(d.pop("energy", UNSET))
+
         plan = cls(
             strategy=strategy,
             stages=stages,
@@ -222,6 +257,7 @@ class Plan:
             model=model,
             devices=devices,
             links=links,
+            energy=energy,
         )
 
         plan.additional_properties = d

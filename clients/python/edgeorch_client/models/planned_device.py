@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.planned_device_power_type_0 import PlannedDevicePowerType0
+
 
 T = TypeVar("T", bound="PlannedDevice")
 
@@ -24,6 +28,7 @@ class PlannedDevice:
         detail (str | Unset):
         throttle (float | Unset):
         queue (int | Unset):
+        power (None | PlannedDevicePowerType0 | Unset): {idle_w, busy_w}
     """
 
     id: str
@@ -35,9 +40,12 @@ class PlannedDevice:
     detail: str | Unset = UNSET
     throttle: float | Unset = UNSET
     queue: int | Unset = UNSET
+    power: None | PlannedDevicePowerType0 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.planned_device_power_type_0 import PlannedDevicePowerType0  # noqa: PLC0415
+
         id = self.id
 
         name = self.name
@@ -55,6 +63,14 @@ class PlannedDevice:
         throttle = self.throttle
 
         queue = self.queue
+
+        power: dict[str, Any] | None | Unset
+        if isinstance(self.power, Unset):
+            power = UNSET
+        elif isinstance(self.power, PlannedDevicePowerType0):
+            power = self.power.to_dict()
+        else:
+            power = self.power
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,11 +91,15 @@ class PlannedDevice:
             field_dict["throttle"] = throttle
         if queue is not UNSET:
             field_dict["queue"] = queue
+        if power is not UNSET:
+            field_dict["power"] = power
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.planned_device_power_type_0 import PlannedDevicePowerType0  # noqa: PLC0415
+
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -99,6 +119,23 @@ class PlannedDevice:
 
         queue = d.pop("queue", UNSET)
 
+        def _parse_power(data: object) -> None | PlannedDevicePowerType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                power_type_0 = PlannedDevicePowerType0.from_dict(data)
+
+                return power_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PlannedDevicePowerType0 | Unset, data)
+
+        power = _parse_power(d.pop("power", UNSET))
+
         planned_device = cls(
             id=id,
             name=name,
@@ -109,6 +146,7 @@ class PlannedDevice:
             detail=detail,
             throttle=throttle,
             queue=queue,
+            power=power,
         )
 
         planned_device.additional_properties = d

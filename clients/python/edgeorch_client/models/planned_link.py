@@ -6,6 +6,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="PlannedLink")
 
 
@@ -21,6 +23,8 @@ class PlannedLink:
         rtt_ms (float):
         loss (float):
         source (str): measured, assumed or override
+        radio (str | Unset): wifi, lte or ethernet (energy model)
+        radio_source (str | Unset): assumed or override
     """
 
     a: str
@@ -31,6 +35,8 @@ class PlannedLink:
     rtt_ms: float
     loss: float
     source: str
+    radio: str | Unset = UNSET
+    radio_source: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,6 +56,10 @@ class PlannedLink:
 
         source = self.source
 
+        radio = self.radio
+
+        radio_source = self.radio_source
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -64,6 +74,10 @@ class PlannedLink:
                 "source": source,
             }
         )
+        if radio is not UNSET:
+            field_dict["radio"] = radio
+        if radio_source is not UNSET:
+            field_dict["radio_source"] = radio_source
 
         return field_dict
 
@@ -86,6 +100,10 @@ class PlannedLink:
 
         source = d.pop("source")
 
+        radio = d.pop("radio", UNSET)
+
+        radio_source = d.pop("radio_source", UNSET)
+
         planned_link = cls(
             a=a,
             b=b,
@@ -95,6 +113,8 @@ class PlannedLink:
             rtt_ms=rtt_ms,
             loss=loss,
             source=source,
+            radio=radio,
+            radio_source=radio_source,
         )
 
         planned_link.additional_properties = d

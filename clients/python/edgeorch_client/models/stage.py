@@ -6,6 +6,8 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="Stage")
 
 
@@ -21,6 +23,7 @@ class Stage:
         compute (float | None):
         transfer (float | None):
         queue (float | None):
+        energy (float | None | Unset): J: the source device's share while this stage runs
     """
 
     device: str
@@ -31,6 +34,7 @@ class Stage:
     compute: float | None
     transfer: float | None
     queue: float | None
+    energy: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,6 +59,12 @@ class Stage:
         queue: float | None
         queue = self.queue
 
+        energy: float | None | Unset
+        if isinstance(self.energy, Unset):
+            energy = UNSET
+        else:
+            energy = self.energy
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -69,6 +79,8 @@ class Stage:
                 "queue": queue,
             }
         )
+        if energy is not UNSET:
+            field_dict["energy"] = energy
 
         return field_dict
 
@@ -116,6 +128,15 @@ class Stage:
 
         queue = _parse_queue(d.pop("queue"))
 
+        def _parse_energy(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        energy = _parse_energy(d.pop("energy", UNSET))
+
         stage = cls(
             device=device,
             unit=unit,
@@ -125,6 +146,7 @@ class Stage:
             compute=compute,
             transfer=transfer,
             queue=queue,
+            energy=energy,
         )
 
         stage.additional_properties = d

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.device_ref import DeviceRef
     from ..models.model_ref import ModelRef
@@ -29,6 +31,7 @@ class Sweep:
         devices (list[PlannedDevice]):
         links (list[PlannedLink]):
         notes (list[str]):
+        best_energy (int | None | Unset): The cut costing the source the fewest joules
     """
 
     model: ModelRef
@@ -39,6 +42,7 @@ class Sweep:
     devices: list[PlannedDevice]
     links: list[PlannedLink]
     notes: list[str]
+    best_energy: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +72,12 @@ class Sweep:
 
         notes = self.notes
 
+        best_energy: int | None | Unset
+        if isinstance(self.best_energy, Unset):
+            best_energy = UNSET
+        else:
+            best_energy = self.best_energy
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -82,6 +92,8 @@ class Sweep:
                 "notes": notes,
             }
         )
+        if best_energy is not UNSET:
+            field_dict["best_energy"] = best_energy
 
         return field_dict
 
@@ -130,6 +142,15 @@ class Sweep:
 
         notes = cast(list[str], d.pop("notes"))
 
+        def _parse_best_energy(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        best_energy = _parse_best_energy(d.pop("best_energy", UNSET))
+
         sweep = cls(
             model=model,
             source=source,
@@ -139,6 +160,7 @@ class Sweep:
             devices=devices,
             links=links,
             notes=notes,
+            best_energy=best_energy,
         )
 
         sweep.additional_properties = d

@@ -6,6 +6,8 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="SweepCut")
 
 
@@ -23,6 +25,10 @@ class SweepCut:
         latency (float | None):
         bytes_ (float | None):
         error (None | str):
+        energy (float | None | Unset): J of the source device
+        energy_compute (float | None | Unset):
+        energy_radio (float | None | Unset):
+        energy_idle (float | None | Unset):
     """
 
     cut: int
@@ -35,6 +41,10 @@ class SweepCut:
     latency: float | None
     bytes_: float | None
     error: None | str
+    energy: float | None | Unset = UNSET
+    energy_compute: float | None | Unset = UNSET
+    energy_radio: float | None | Unset = UNSET
+    energy_idle: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +76,30 @@ class SweepCut:
         error: None | str
         error = self.error
 
+        energy: float | None | Unset
+        if isinstance(self.energy, Unset):
+            energy = UNSET
+        else:
+            energy = self.energy
+
+        energy_compute: float | None | Unset
+        if isinstance(self.energy_compute, Unset):
+            energy_compute = UNSET
+        else:
+            energy_compute = self.energy_compute
+
+        energy_radio: float | None | Unset
+        if isinstance(self.energy_radio, Unset):
+            energy_radio = UNSET
+        else:
+            energy_radio = self.energy_radio
+
+        energy_idle: float | None | Unset
+        if isinstance(self.energy_idle, Unset):
+            energy_idle = UNSET
+        else:
+            energy_idle = self.energy_idle
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -82,6 +116,14 @@ class SweepCut:
                 "error": error,
             }
         )
+        if energy is not UNSET:
+            field_dict["energy"] = energy
+        if energy_compute is not UNSET:
+            field_dict["energy_compute"] = energy_compute
+        if energy_radio is not UNSET:
+            field_dict["energy_radio"] = energy_radio
+        if energy_idle is not UNSET:
+            field_dict["energy_idle"] = energy_idle
 
         return field_dict
 
@@ -148,6 +190,42 @@ class SweepCut:
 
         error = _parse_error(d.pop("error"))
 
+        def _parse_energy(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        energy = _parse_energy(d.pop("energy", UNSET))
+
+        def _parse_energy_compute(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        energy_compute = _parse_energy_compute(d.pop("energy_compute", UNSET))
+
+        def _parse_energy_radio(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        energy_radio = _parse_energy_radio(d.pop("energy_radio", UNSET))
+
+        def _parse_energy_idle(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        energy_idle = _parse_energy_idle(d.pop("energy_idle", UNSET))
+
         sweep_cut = cls(
             cut=cut,
             label=label,
@@ -159,6 +237,10 @@ class SweepCut:
             latency=latency,
             bytes_=bytes_,
             error=error,
+            energy=energy,
+            energy_compute=energy_compute,
+            energy_radio=energy_radio,
+            energy_idle=energy_idle,
         )
 
         sweep_cut.additional_properties = d
