@@ -74,7 +74,7 @@ def run_all(names: list[str], policies: str, workdir: Path) -> dict[str, dict]:
         for name in names:
             started = time.monotonic()
             report = workdir / f"{name}.json"
-            cmd = [str(BIN / "python"), "manage.py", "run_scenario", f"scenarios/{name}.yaml"]
+            cmd = [str(BIN / "python"), "manage.py", "run_scenario", f"scenarios/faults/{name}.yaml"]
             cmd += ["--report", str(report), "--run-dir", str(workdir / "run")]
             cmd += ["--failover", policies] if policies else []
             done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -146,8 +146,8 @@ QUICK = {
     ),
     ".venv/bin/python bench/bench_scenarios.py --write": ".venv/bin/python bench/bench_scenarios.py --help",
     ".venv/bin/python bench/bench_faults.py --write": ".venv/bin/python bench/bench_faults.py --help",
-    ".venv/bin/python manage.py run_scenario scenarios/edge-dies.yaml --report var/edge-dies.json": (
-        scenario_quick("scenarios/edge-dies.yaml")
+    ".venv/bin/python manage.py run_scenario scenarios/faults/edge-dies.yaml --report var/edge-dies.json": (
+        scenario_quick("scenarios/faults/edge-dies.yaml")
     ),
     ".venv/bin/python bench/bench_serving.py --write": ".venv/bin/python bench/bench_serving.py --help",
     ".venv/bin/python bench/bench_emulation.py --write": ".venv/bin/python bench/bench_emulation.py --quick",

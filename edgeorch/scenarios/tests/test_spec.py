@@ -9,7 +9,7 @@ import pytest
 from edgeorch.scenarios.spec import ScenarioError, load, parse
 
 ROOT = Path(__file__).resolve().parents[3]
-SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
+SHIPPED = sorted((ROOT / "scenarios").rglob("*.yaml"))  # the fault scenarios in scenarios/faults/ too
 
 
 def minimal(**changes) -> dict:
