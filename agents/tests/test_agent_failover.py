@@ -87,3 +87,36 @@ def test_a_cut_off_frame_with_no_failover_route_in_time_fails_saying_why(tmp_pat
     assert [f["request_id"] for f in frames] == [0, 1] and not any(f["ok"] for f in frames)
     assert all("no failover route within 0.5 s" in f["error"] for f in frames), frames
     assert (done.frames_sent, done.frames_ok) == (2, 0)
+
+
+def test_frames_for_an_unreachable_first_stage_are_kept_and_sent_on_the_failover_route(tmp_path):
+    """Offloaded: the source runs no stage, and the device of the first one dies; the frames it could not
+    hand on are kept and go to the failover route (here the source itself) once it comes."""
+
+    async def scenario(files):
+        async with node("alice", tmp_path) as alice, node("bob", tmp_path) as bob:
+            on_bob = chain_stages(files, [bob.hop(), bob.hop(), None])
+            await bob.executor.handle(Deploy("dep-1", "s1", on_bob, 1))
+            await alice.executor.handle(
+                Deploy("dep-2", "s2", chain_stages(files, [alice.hop(), alice.hop(), None]), 1)
+            )
+            await wait_deployed(bob, "dep-1")
+            await wait_deployed(alice, "dep-2")
+            entry = {**bob.hop(), "tensor": on_bob[0]["inputs"][0]["name"], "secret": "s1"}
+            stream = Stream("dep-1", "s", 0, files.url("input.npy"), 40.0, 30, 2, 5, entry, failover=True)
+            await alice.executor.handle(stream)
+            await asyncio.sleep(0.25)
+            await bob.server.close()  # the first stage's device dies
+            await bob.executor.close()
+            await asyncio.sleep(0.3)
+            await alice.executor.handle(StreamSwitch("s", "dep-2", 0, "sw-1", None, True))
+            (done,) = await alice.wait_for("stream_done", timeout=30)
+            return done, alice.of_type("stream_report")
+
+    with file_server({**conv_chain(), "input.npy": npy(X)}) as files:
+        done, reports = asyncio.run(scenario(files))
+    frames = frames_of(reports)
+    assert [f["request_id"] for f in frames] == list(range(30))
+    assert all(f["ok"] for f in frames), [f["error"] for f in frames if not f["ok"]]
+    assert (done.frames_sent, done.frames_ok) == (30, 30)
+    assert any(f.get("resent") for f in frames)

@@ -185,6 +185,17 @@ class Streams:
             try:
                 await self.source.enter(route, request_id, message.session_id, array)
             except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
+                if state.failover and isinstance(exc, PeerUnreachable):
+                    # Its first stage's device is unreachable: kept, and sent again on the failover route.
+                    self.shared.waiters[key].set_exception(
+                        RouteLost(f"its first stage was unreachable: {exc}")
+                    )
+                    state.sent += 1
+                    state.inputs[request_id] = array
+                    frame = asyncio.create_task(self._await_frame(key, started, state, slots))
+                    state.frames.add(frame)
+                    frame.add_done_callback(state.frames.discard)
+                    continue
                 self.shared.waiters.pop(key)
                 slots.release()
                 await self.router.fail(
