@@ -92,6 +92,7 @@ AS_WRITTEN = {
     "make token USER=admin",
     ".venv/bin/python manage.py drf_create_token admin",
     ".venv/bin/python bench/bench_planning.py --write",  # a few seconds; --write rewrites the copy's docs
+    ".venv/bin/python bench/bench_energy.py --write",  # about two seconds, no agents; rewrites the docs
     ".venv/bin/python -m edgeorch_agent.emulation.netns check",
     # under a second; rewrites the copy's doc
     ".venv/bin/python -m edgeorch_wire.doc --write docs/protocol.md",
