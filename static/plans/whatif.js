@@ -22,8 +22,10 @@
   }
 
   function overrides() {
-    if ($("measured-links").checked) return {};
+    const radio = $("radio-select").value;
+    if ($("measured-links").checked) return radio ? { radio } : {};
     const out = { bandwidth_bps: bitsPerSecond() };
+    if (radio) out.radio = radio;
     const rtt = parseFloat($("rtt-input").value);
     if (!Number.isNaN(rtt) && rtt >= 0) out.rtt_ms = rtt;
     return out;
@@ -101,10 +103,27 @@
         showarrow: true, arrowhead: 2, ay: -40, font: { color: "#cf222e" },
       });
     }
+    // The latency/energy trade-off: the source's joules per cut on a second axis, the cheapest cut marked.
+    if (cuts.some((c) => c.energy != null)) {
+      traces.push({
+        type: "scatter", mode: "lines+markers", name: sweep.source.name + " energy (J)", x, yaxis: "y2",
+        y: cuts.map((c) => c.energy), line: { color: "#8250df" },
+        hovertemplate: "%{y:.3f} J<extra>" + sweep.source.name + " energy</extra>",
+      });
+      const cheap = cuts.find((c) => c.cut === sweep.best_energy);
+      if (cheap) {
+        traces.push({
+          type: "scatter", mode: "markers", name: "least energy", x: [x[cheap.cut]], y: [cheap.energy],
+          yaxis: "y2", marker: { symbol: "diamond", size: 14, color: "#8250df" },
+          hovertemplate: "least energy: %{y:.3f} J<extra></extra>",
+        });
+      }
+    }
     Plotly.react("whatif-chart", traces, {
-      barmode: "stack", height: 440, margin: { l: 60, r: 20, t: 30, b: 140 },
+      barmode: "stack", height: 440, margin: { l: 60, r: 60, t: 30, b: 140 },
       xaxis: { title: "blocks on " + sweep.source.name + " (cut after)", tickangle: -45 },
       yaxis: { title: "predicted latency (ms)" },
+      yaxis2: { title: "source energy (J)", overlaying: "y", side: "right", rangemode: "tozero" },
       legend: { orientation: "h", y: 1.12 }, annotations,
     }, { displaylogo: false, responsive: true });
   }
@@ -125,20 +144,32 @@
     $("plan-strategy").textContent = plan ? plan.strategy : "";
     $("plan-summary").textContent = plan
       ? "Predicted latency " + fmtMs(plan.latency) + " ms (" + (plan.throughput || 0).toFixed(1) +
-        " frames/s); input transfer " + fmtMs(plan.input_transfer) + " ms."
+        " frames/s); input transfer " + fmtMs(plan.input_transfer) + " ms." + energyText(plan.energy)
       : "";
     if (!plan) return;
     const names = Object.fromEntries(plan.devices.map((d) => [d.id, d.name]));
     plan.stages.forEach((s, i) => row(stages, [
       i + 1, (names[s.device] || s.device) + "/" + s.unit, s.first_block + "–" + s.last_block,
-      fmtMs(s.queue), fmtMs(s.compute), fmtMs(s.transfer),
+      fmtMs(s.queue), fmtMs(s.compute), fmtMs(s.transfer), joules(s.energy),
     ]));
-    plan.alternatives.forEach((a) => row(alternatives, [rename(a.description, names), fmtMs(a.latency)]));
+    plan.alternatives.forEach((a) => row(alternatives, [
+      rename(a.description, names), fmtMs(a.latency), joules(a.energy),
+    ]));
     plan.notes.forEach((n) => {
       const li = document.createElement("li");
       li.textContent = n;
       notes.appendChild(li);
     });
+  }
+
+  function joules(value) {
+    return value == null ? "–" : value.toFixed(3);
+  }
+
+  function energyText(energy) {
+    if (!energy || energy.total == null) return " Source energy unknown (no power model).";
+    return " Source energy " + joules(energy.total) + " J (compute " + joules(energy.compute) + ", radio " +
+      joules(energy.radio) + ", idle " + joules(energy.idle) + ").";
   }
 
   function rename(text, names) {

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import math
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgeorch.planning import Block, Device, Link, Model, Power, Problem, Unit, plan
-from edgeorch.planning.energy import RADIOS
+from edgeorch.planning.cost import Context, chain_plan, latency_of
+from edgeorch.planning.energy import RADIOS, plan_energy
+
+from .instances import problems
 
 
 def two_blocks(kind: str = "wifi", wakeup: bool = False) -> Problem:
@@ -115,3 +124,49 @@ def test_plans_carry_energy_in_their_dict():
     assert {d["device"] for d in out["energy"]["devices"]} == {"cam", "srv"}
     alts = plan(two_blocks(), "energy").to_dict()["alternatives"]
     assert all(a["energy"] is not None for a in alts)
+
+
+@st.composite
+def priced(draw: st.DrawFn) -> Problem:
+    """A random problem whose devices have power models and whose links have types, with a deadline."""
+    base = draw(problems())
+    watts = st.floats(0.5, 20.0)
+    devices = tuple(
+        dataclasses.replace(d, power=Power(idle, idle + draw(watts)))
+        for d in base.devices
+        for idle in [draw(watts)]
+    )
+    kinds = st.sampled_from(sorted(RADIOS))
+    links = tuple(dataclasses.replace(link, kind=draw(kinds)) for link in base.links)
+    deadline = draw(st.floats(0.01, 5.0))
+    return dataclasses.replace(base, devices=devices, links=links, deadline=deadline)
+
+
+def brute_force_cuts(problem: Problem) -> list[tuple[float, float]]:
+    """(latency, source joules) of every single cut over source units x other devices' units."""
+    ctx = Context(problem)
+    n = len(ctx.blocks)
+    sources = ctx.device_sites(problem.source)
+    others = [s for d in ctx.edges() for s in ctx.device_sites(d)] or sources
+    out = []
+    for p, s, e in itertools.product(range(n + 1), sources, others):
+        assignment = [s] * p + [e] * (n - p)
+        latency = latency_of(ctx, assignment)
+        if not math.isinf(latency):
+            energy = plan_energy(ctx, chain_plan(ctx, "brute", assignment)).total
+            out.append((latency, energy))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(priced())
+def test_energy_under_a_deadline_never_misses_it_when_a_cut_meets_it(problem):
+    options = brute_force_cuts(problem)
+    assert problem.deadline is not None
+    meeting = [e for t, e in options if t <= problem.deadline]
+    chosen = plan(problem, "energy")
+    if meeting:
+        assert chosen.latency <= problem.deadline + 1e-9
+        assert chosen.energy.total == pytest.approx(min(meeting))  # type: ignore[union-attr]
+    else:
+        assert chosen.latency == pytest.approx(min(t for t, _ in options))
