@@ -154,6 +154,7 @@ def brute_force_cuts(problem: Problem) -> list[tuple[float, float]]:
         latency = latency_of(ctx, assignment)
         if not math.isinf(latency):
             energy = plan_energy(ctx, chain_plan(ctx, "brute", assignment)).total
+            assert energy is not None
             out.append((latency, energy))
     return out
 
