@@ -34,6 +34,7 @@ from edgeorch.devices.api import DeviceRefField, public_base_url
 from edgeorch.devices.auth import AGENT_OR_PERSON
 from edgeorch.devices.models import Device
 from edgeorch.plans.api import PlacementSerializer
+from edgeorch.plans.energy import run_energy
 
 from . import stats
 from .access import readable_run
@@ -300,6 +301,14 @@ class LatencyPercentilesSerializer(serializers.Serializer):
     mean = serializers.FloatField(allow_null=True)
 
 
+class RunEnergySerializer(serializers.Serializer):
+    """The source device's joules per request: the plan's prediction and the run's emulated figure."""
+
+    predicted_j = serializers.FloatField(allow_null=True)
+    emulated_j = serializers.FloatField(allow_null=True, help_text="Mean per frame in a session's summary")
+    how = serializers.CharField()
+
+
 class SessionSummarySerializer(serializers.Serializer):
     """A session's numbers so far (empty until its first frames are recorded)."""
 
@@ -314,6 +323,7 @@ class SessionSummarySerializer(serializers.Serializer):
     predicted_throughput_fps = serializers.FloatField(required=False, allow_null=True)
     mean_stage_s = StageTimesSerializer(required=False)
     overlapped = serializers.IntegerField(required=False, help_text="Frames entering before the last left")
+    energy = RunEnergySerializer(required=False, help_text="docs/energy.md")
 
 
 @extend_schema_field(OutputSummarySerializer(allow_null=True))
@@ -348,6 +358,7 @@ class JobDetailSerializer(JobSerializer):
     output = OutputField(read_only=True)
     stages = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
+    energy = serializers.SerializerMethodField()
     output_url = serializers.SerializerMethodField()
 
     class Meta(JobSerializer.Meta):
@@ -358,6 +369,7 @@ class JobDetailSerializer(JobSerializer):
             "output_url",
             "stages",
             "totals",
+            "energy",
             "deployment",
         ]
 
@@ -368,6 +380,10 @@ class JobDetailSerializer(JobSerializer):
     @extend_schema_field(StageTimesSerializer)
     def get_totals(self, job) -> dict:
         return stats.stage_totals(job.trace)
+
+    @extend_schema_field(RunEnergySerializer)
+    def get_energy(self, job) -> dict:
+        return run_energy(job.plan, job.trace, job.measured_latency_s, job.source)
 
     def get_output_url(self, job) -> str | None:
         if not job.output_path.is_file():

@@ -244,6 +244,7 @@ def test_a_session_summary_has_percentiles_throughput_misses_and_overlap(digits,
     assert summary["latency_s"]["p50"] == pytest.approx(0.05) and summary["throughput_fps"] == pytest.approx(
         4 / 0.06
     )
+    assert summary["energy"]["emulated_j"] is None  # the phone has no profile, so no power model
 
 
 def test_the_periodic_probe_asks_every_connected_agent(devices):

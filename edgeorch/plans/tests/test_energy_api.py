@@ -85,3 +85,20 @@ def test_every_sweep_row_carries_energy_and_the_cheapest_cut_is_named(
     n = len(sweep["cuts"]) - 1
     assert sweep["cuts"][n]["energy_radio"] == 0.0  # all local: nothing crosses the network
     assert sweep["best_energy"] == min(sweep["cuts"], key=lambda c: c["energy"])["cut"]
+
+
+def test_a_runs_emulated_energy_prices_its_traced_compute_and_latency(camera, server):
+    from edgeorch.plans.energy import run_energy
+
+    plan = {"energy": {"total": 1.0, "radio": 0.2}}
+    trace = [{"device": str(camera.pk), "compute_s": 0.1}, {"device": str(server.pk), "compute_s": 0.5}]
+    energy = run_energy(plan, trace, 0.3, camera)
+    # 2.7 W over the 0.3 s, 3.7 W more while it computed 0.1 s, and the planned radio
+    assert energy["emulated_j"] == pytest.approx(2.7 * 0.3 + 3.7 * 0.1 + 0.2)
+    assert energy["predicted_j"] == 1.0 and energy["how"].startswith("emulated")
+    assert run_energy(plan, trace, 0.3, server)["emulated_j"] == pytest.approx(60 * 0.3 + 240 * 0.3 + 0.2)
+    assert run_energy(None, [], None, camera) == {
+        "predicted_j": None,
+        "emulated_j": None,
+        "how": energy["how"],
+    }

@@ -69,6 +69,7 @@ from .profile_power import ProfilePower
 from .profile_run_request import ProfileRunRequest
 from .profile_thermal import ProfileThermal
 from .profile_unit import ProfileUnit
+from .run_energy import RunEnergy
 from .run_state import RunState
 from .segment import Segment
 from .segment_manifest import SegmentManifest
@@ -157,6 +158,7 @@ __all__ = (
     "ProfileRunRequest",
     "ProfileThermal",
     "ProfileUnit",
+    "RunEnergy",
     "RunState",
     "Segment",
     "SegmentManifest",

@@ -15,6 +15,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.output_summary import OutputSummary
     from ..models.placement import Placement
+    from ..models.run_energy import RunEnergy
     from ..models.stage_row import StageRow
     from ..models.stage_times import StageTimes
 
@@ -40,6 +41,7 @@ class JobDetail:
         output_url (None | str):
         stages (list[StageRow]):
         totals (StageTimes): Seconds of one request's stages (a stage's own, or their sum over the stages).
+        energy (RunEnergy): The source device's joules per request: the plan's prediction and the run's emulated figure.
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying
@@ -77,6 +79,7 @@ class JobDetail:
     output_url: None | str
     stages: list[StageRow]
     totals: StageTimes
+    energy: RunEnergy
     state: RunState | Unset = UNSET
     reason: str | Unset = UNSET
     failed_stage: int | None | Unset = UNSET
@@ -136,6 +139,8 @@ class JobDetail:
             stages.append(stages_item)
 
         totals = self.totals.to_dict()
+
+        energy = self.energy.to_dict()
 
         state: str | Unset = UNSET
         if not isinstance(self.state, Unset):
@@ -219,6 +224,7 @@ class JobDetail:
                 "output_url": output_url,
                 "stages": stages,
                 "totals": totals,
+                "energy": energy,
             }
         )
         if state is not UNSET:
@@ -254,6 +260,7 @@ class JobDetail:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.output_summary import OutputSummary  # noqa: PLC0415
         from ..models.placement import Placement  # noqa: PLC0415
+        from ..models.run_energy import RunEnergy  # noqa: PLC0415
         from ..models.stage_row import StageRow  # noqa: PLC0415
         from ..models.stage_times import StageTimes  # noqa: PLC0415
 
@@ -326,6 +333,8 @@ class JobDetail:
             stages.append(stages_item)
 
         totals = StageTimes.from_dict(d.pop("totals"))
+
+        energy = RunEnergy.from_dict(d.pop("energy"))
 
         _state = d.pop("state", UNSET)
         state: RunState | Unset
@@ -451,6 +460,7 @@ class JobDetail:
             output_url=output_url,
             stages=stages,
             totals=totals,
+            energy=energy,
             state=state,
             reason=reason,
             failed_stage=failed_stage,

@@ -10,6 +10,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.latency_percentiles import LatencyPercentiles
+    from ..models.run_energy import RunEnergy
     from ..models.stage_times import StageTimes
 
 
@@ -33,6 +34,8 @@ class SessionSummary:
         mean_stage_s (StageTimes | Unset): Seconds of one request's stages (a stage's own, or their sum over the
             stages).
         overlapped (int | Unset): Frames entering before the last left
+        energy (RunEnergy | Unset): The source device's joules per request: the plan's prediction and the run's emulated
+            figure.
     """
 
     frames: int | Unset = UNSET
@@ -46,6 +49,7 @@ class SessionSummary:
     predicted_throughput_fps: float | None | Unset = UNSET
     mean_stage_s: StageTimes | Unset = UNSET
     overlapped: int | Unset = UNSET
+    energy: RunEnergy | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +95,10 @@ class SessionSummary:
 
         overlapped = self.overlapped
 
+        energy: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.energy, Unset):
+            energy = self.energy.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -116,12 +124,15 @@ class SessionSummary:
             field_dict["mean_stage_s"] = mean_stage_s
         if overlapped is not UNSET:
             field_dict["overlapped"] = overlapped
+        if energy is not UNSET:
+            field_dict["energy"] = energy
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.latency_percentiles import LatencyPercentiles  # noqa: PLC0415
+        from ..models.run_energy import RunEnergy  # noqa: PLC0415
         from ..models.stage_times import StageTimes  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -185,6 +196,13 @@ class SessionSummary:
 
         overlapped = d.pop("overlapped", UNSET)
 
+        _energy = d.pop("energy", UNSET)
+        energy: RunEnergy | Unset
+        if isinstance(_energy, Unset):
+            energy = UNSET
+        else:
+            energy = RunEnergy.from_dict(_energy)
+
         session_summary = cls(
             frames=frames,
             ok=ok,
@@ -197,6 +215,7 @@ class SessionSummary:
             predicted_throughput_fps=predicted_throughput_fps,
             mean_stage_s=mean_stage_s,
             overlapped=overlapped,
+            energy=energy,
         )
 
         session_summary.additional_properties = d
