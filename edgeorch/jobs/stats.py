@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeorch.plans.energy import run_energy
+from edgeorch.plans.energy import mean_energy
 
 TIMINGS = ("queue_s", "compute_s", "serialize_s", "transfer_s")
 
@@ -52,15 +52,9 @@ def summarise(session) -> dict:
             for k, v in stage_totals([t for f in ok for t in (f[3] or []) if isinstance(t, dict)]).items()
         }
         summary["overlapped"] = _overlapped(ok)
-        summary["energy"] = _energy(session, ok)
+        # the source's joules per frame: the plan's prediction and the mean emulated one (docs/energy.md)
+        summary["energy"] = mean_energy(session.plan, [(f[3], f[1]) for f in ok], session.source)
     return summary
-
-
-def _energy(session, ok) -> dict:
-    """The source's joules per frame: the plan's prediction and the mean emulated one (plans.energy)."""
-    runs = [run_energy(session.plan, f[3], f[1], session.source) for f in ok]
-    emulated = [r["emulated_j"] for r in runs if r["emulated_j"] is not None]
-    return {**runs[0], "emulated_j": sum(emulated) / len(emulated) if emulated else None}
 
 
 def _spans(ok) -> list[tuple[float, float]]:
