@@ -17,6 +17,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Throttle counters (Django's default cache: this process's memory) start empty in every test, so a
+    suite that enrolls and uploads many times in a minute never trips the rates it does not test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _member(django_user_model, name: str, group: str):
     from django.contrib.auth.models import Group
 

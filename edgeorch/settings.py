@@ -215,6 +215,20 @@ TELEMETRY_ROLLUP_RETENTION_D = envfloat("EDGEORCH_TELEMETRY_ROLLUP_RETENTION_DAY
 TELEMETRY_ROLLUP_INTERVAL_S = envfloat("EDGEORCH_TELEMETRY_ROLLUP_INTERVAL", 300.0, minimum=1)
 # Largest control-channel text message accepted from an agent.
 AGENT_MAX_MESSAGE_BYTES = envint("EDGEORCH_AGENT_MAX_MESSAGE_BYTES", 1024 * 1024, minimum=1024)
+# Throttles (429 with Retry-After; docs/deployment.md): requests per second/minute/hour/day, per client
+# address (enrollment) or per user (enrollment tokens, model uploads); empty: no throttle.
+THROTTLE_RATES = {
+    "enroll": envstr("EDGEORCH_THROTTLE_ENROLL", "120/min") or None,
+    "enrollment_token": envstr("EDGEORCH_THROTTLE_ENROLLMENT_TOKEN", "60/min") or None,
+    "upload": envstr("EDGEORCH_THROTTLE_UPLOAD", "30/min") or None,
+}
+# Failed logins: after this many in the window, from one address or for one username, login answers 429.
+LOGIN_FAILURES = envint("EDGEORCH_LOGIN_FAILURES", 10, minimum=1)
+LOGIN_FAILURE_WINDOW_S = envfloat("EDGEORCH_LOGIN_FAILURE_WINDOW", 900.0, minimum=1)
+# At most this many messages and bytes may wait to be handled on one agent socket; a device sending more
+# than the server keeps up with is closed with 4029 (edgeorch.gateway.inbox).
+WS_INBOX_MESSAGES = envint("EDGEORCH_WS_INBOX_MESSAGES", 20_000, minimum=16)
+WS_INBOX_BYTES = envint("EDGEORCH_WS_INBOX_MB", 96, minimum=2) * 1024 * 1024
 # The public URL agents and install scripts should use (defaults to the request's own host).
 PUBLIC_URL = envstr("EDGEORCH_PUBLIC_URL", "") or ""
 # Agents measure RTT and bandwidth to their peers this often (the planner reads the latest); 0 turns it off.

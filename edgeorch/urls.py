@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from edgeorch.devices import views as device_views
+from edgeorch.login import LoginView
 
 PAGE_APPS = {"catalog": "models/", "plans": "plans/", "jobs": "runs/"}
 
@@ -21,7 +22,7 @@ urlpatterns = [
         {"filename": "edgeorch-wire.tar.gz"},
         name="agent-wire-package",
     ),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     *[
         path(prefix, include(f"edgeorch.{app}.urls"))

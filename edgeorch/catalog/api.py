@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from edgeorch.api.permissions import IsOperatorOrReadOnly
 from edgeorch.api.schema import ErrorSerializer
+from edgeorch.api.throttles import UploadThrottle
 from edgeorch.devices.auth import AGENT_OR_PERSON
 
 from . import services
@@ -158,6 +159,9 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     authentication_classes = AUTHENTICATION
     permission_classes = [CatalogPermission]
     parser_classes = [MultiPartParser]  # an upload; preprocess takes JSON
+
+    def get_throttles(self):
+        return [UploadThrottle()] if self.action == "create" else super().get_throttles()
 
     def get_serializer_class(self):
         if self.action == "list":

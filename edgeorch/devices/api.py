@@ -17,12 +17,19 @@ from drf_spectacular.utils import (
 )
 from edgeorch_wire.protocol import LINK_PROBE_MAX_BYTES
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 
 from edgeorch.api.schema import ERROR, ErrorSerializer
+from edgeorch.api.throttles import EnrollmentTokenThrottle, EnrollThrottle
 
 from . import profiles, services
 from .auth import DeviceCredentialAuthentication
@@ -157,6 +164,9 @@ class EnrollmentTokenViewSet(
     queryset = EnrollmentToken.objects.all()
     serializer_class = EnrollmentTokenSerializer
 
+    def get_throttles(self):
+        return [EnrollmentTokenThrottle()] if self.action == "create" else super().get_throttles()
+
     @extend_schema(responses={201: EnrollmentTokenCreatedSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -208,6 +218,7 @@ class EnrollRequestSerializer(serializers.Serializer):
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@throttle_classes([EnrollThrottle])
 def enroll(request):
     """Exchange an enrollment token for a device credential (used by ``edgeorch-agent enroll``)."""
     serializer = EnrollRequestSerializer(data=request.data)

@@ -1,5 +1,7 @@
 from django.urls import path
 
 from .consumers import AgentConsumer
+from .inbox import InboundLimit
 
-websocket_urlpatterns = [path("ws/agent/", AgentConsumer.as_asgi())]
+# A device may have only so much waiting for its consumer (inbox): a flood closes its socket with 4029.
+websocket_urlpatterns = [path("ws/agent/", InboundLimit(AgentConsumer.as_asgi()))]

@@ -44,6 +44,7 @@ CLOSE_REVOKED = 4003
 CLOSE_REPLACED = 4004
 CLOSE_IDENTITY = 4009
 CLOSE_TOO_BIG = 4013  # like HTTP 413; Daphne lets applications close only with 1000 or 3000-4999
+CLOSE_FLOODED = 4029  # like HTTP 429: more messages waiting to be handled than the server keeps per socket
 # Close codes after which reconnecting cannot help: the agent stops instead of retrying.
 FATAL_CLOSE_CODES = frozenset({CLOSE_AUTH_FAILED, CLOSE_REVOKED, CLOSE_IDENTITY})
 
