@@ -15,52 +15,80 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .cost import Context, memory_use
+from .cost import INF, Context, memory_use
 from .errors import PlanningError
 
 
-def _site_arrays(ctx: Context, sites: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+class Seconds:
+    """The DP's default objective: latency. ``energy.SourceJoules`` has the same three methods in joules."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def compute(self, site: int) -> float:
+        """What a second of compute on ``site`` costs."""
+        return 1.0
+
+    def transfer(self, a: int, b: int) -> tuple[float, float]:
+        """(fixed, per byte) cost of moving a tensor from site a to site b."""
+        return self.ctx.transfer_coeffs(a, b)
+
+    def wait(self, site: int) -> float:
+        return self.ctx.wait(site)
+
+
+def _moved(weights: Seconds, a: int, b: int, nbytes: float) -> float:
+    fixed, per_byte = weights.transfer(a, b)
+    return fixed + per_byte * nbytes if per_byte != INF else INF
+
+
+def _site_arrays(ctx: Context, sites: Sequence[int], weights: Seconds) -> tuple[np.ndarray, np.ndarray]:
     """Fixed and per-byte transfer cost matrices between the allowed sites, waits folded in."""
     m = len(sites)
     fixed = np.zeros((m, m))
     per_byte = np.zeros((m, m))
     for a, ya in enumerate(sites):
         for b, xb in enumerate(sites):
-            f, p = ctx.transfer_coeffs(ya, xb)
+            f, p = weights.transfer(ya, xb)
             other_device = ctx.sites[ya].device != ctx.sites[xb].device
-            fixed[a, b] = f + (ctx.wait(xb) if other_device else 0.0)
+            fixed[a, b] = f + (weights.wait(xb) if other_device else 0.0)
             per_byte[a, b] = p
     return fixed, per_byte
 
 
-def _compute_matrix(ctx: Context, sites: Sequence[int], penalty: dict[str, float]) -> np.ndarray:
+def _compute_matrix(
+    ctx: Context, sites: Sequence[int], penalty: dict[str, float], weights: Seconds
+) -> np.ndarray:
     """times[i, x]: block i on site x; infinite where the block alone exceeds the device's memory."""
     times = np.array([ctx.times[s] for s in sites], dtype=float).T.reshape(len(ctx.blocks), len(sites))
     mem = np.array([b.memory for b in ctx.blocks])
     for k, s in enumerate(sites):
         dev = ctx.sites[s].device
         limit = ctx.devices[dev].memory_limit
+        times[:, k] *= weights.compute(s)
         if limit is not None:
             times[mem > limit, k] = np.inf
         times[:, k] += penalty.get(dev, 0.0) * mem
     return times
 
 
-def _ends(ctx: Context, sites: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def _ends(ctx: Context, sites: Sequence[int], weights: Seconds) -> tuple[np.ndarray, np.ndarray]:
     """Cost to enter each site with the input (wait included) and to leave it with the result."""
     model = ctx.problem.model
-    start = np.array([ctx.transfer(ctx.origin, s, model.input_bytes) + ctx.wait(s) for s in sites])
-    finish = np.array([ctx.transfer(s, ctx.target, model.result_bytes) for s in sites])
+    start = np.array([_moved(weights, ctx.origin, s, model.input_bytes) + weights.wait(s) for s in sites])
+    finish = np.array([_moved(weights, s, ctx.target, model.result_bytes) for s in sites])
     return start, finish
 
 
 def solve(
-    ctx: Context, sites: Sequence[int], penalty: dict[str, float]
+    ctx: Context, sites: Sequence[int], penalty: dict[str, float], weights: Seconds | None = None
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Run the DP; returns the final cost per site and the back-pointers."""
-    fixed, per_byte = _site_arrays(ctx, sites)
-    times = _compute_matrix(ctx, sites, penalty)
-    start, finish = _ends(ctx, sites)
+    """Run the DP (minimising ``weights``' cost: latency by default); returns the final cost per site and the
+    back-pointers."""
+    weights = weights or Seconds(ctx)
+    fixed, per_byte = _site_arrays(ctx, sites, weights)
+    times = _compute_matrix(ctx, sites, penalty, weights)
+    start, finish = _ends(ctx, sites, weights)
     with np.errstate(invalid="ignore"):
         cost = start + times[0]
         back: list[np.ndarray] = []
@@ -81,12 +109,14 @@ def trace(sites: Sequence[int], last: int, back: list[np.ndarray]) -> list[int]:
     return [sites[k] for k in reversed(path)]
 
 
-def optimal_chain(ctx: Context, sites: Sequence[int], rounds: int = 40) -> tuple[list[int], list[list[int]]]:
-    """The best assignment over ``sites``, and the best assignments ending on a few other sites
-    (runner-ups)."""
+def optimal_chain(
+    ctx: Context, sites: Sequence[int], rounds: int = 40, weights: Seconds | None = None
+) -> tuple[list[int], list[list[int]]]:
+    """The best assignment over ``sites`` (least latency, or least ``weights``' cost), and the best
+    assignments ending on a few other sites (runner-ups)."""
     penalty: dict[str, float] = {}
     for _ in range(rounds):
-        final, back = solve(ctx, sites, penalty)
+        final, back = solve(ctx, sites, penalty, weights)
         best = int(final.argmin())
         if not np.isfinite(final[best]):
             break

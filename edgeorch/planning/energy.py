@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cost import Context
+from .cost import INF, Context
+from .dp import Seconds
+from .errors import PlanningError
 from .model import Power
 from .plan import DeviceEnergy, Plan, PlanEnergy
 
@@ -58,6 +60,43 @@ DEFAULT_RADIO = "wifi"
 
 def radio(kind: str | None) -> Radio:
     return RADIOS.get(kind or DEFAULT_RADIO, RADIOS[DEFAULT_RADIO])
+
+
+class SourceJoules(Seconds):
+    """The chain DP's costs in the source's joules, so that it finds the placement over any devices that
+    costs the source least (``multi-device`` with ``objective="energy"``). Exact for the model above:
+    every part is a weight times a second or a byte — compute on the source at ``busy_w``, everything else
+    the request waits for at the source's ``idle_w``, the source's radio per byte and per second of its
+    transfers. A wake-up (``radio_wakeup``) is once per inference, not per transfer, so it is priced in the
+    plan but not steered by."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        power = ctx.devices[ctx.problem.source].power
+        if power is None:
+            raise PlanningError("the source device has no power model: its energy is unknown")
+        self.idle, self.busy = power.idle_w, power.busy_w
+
+    def compute(self, site: int) -> float:
+        return self.busy if self.ctx.sites[site].device == self.ctx.problem.source else self.idle
+
+    def transfer(self, a: int, b: int) -> tuple[float, float]:
+        fixed, per_byte = self.ctx.transfer_coeffs(a, b)
+        if per_byte == INF:
+            return INF, INF
+        joules = (self.idle * fixed, self.idle * per_byte)
+        sender, receiver = self.ctx.sites[a].device, self.ctx.sites[b].device
+        source = self.ctx.problem.source
+        if sender == receiver or source not in (sender, receiver):
+            return joules
+        link = self.ctx.links[(sender, receiver)]
+        model = radio(link.kind)
+        alpha = model.alpha_up_w_per_mbps if sender == source else model.alpha_down_w_per_mbps
+        per_bit = alpha * 8e-6 / (1.0 - link.loss)
+        return joules[0] + model.beta_w * fixed, joules[1] + model.beta_w * per_byte + per_bit
+
+    def wait(self, site: int) -> float:
+        return self.idle * self.ctx.wait(site)
 
 
 class _Ledger:

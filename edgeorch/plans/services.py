@@ -15,7 +15,13 @@ from .assembly import assemble
 from .models import BlockProfile
 from .overrides import PlanInputError
 
-PARAM_TYPES: dict[str, Any] = {"cut": int, "k": int, "device": str, "devices": lambda v: [str(d) for d in v]}
+PARAM_TYPES: dict[str, Any] = {
+    "cut": int,
+    "k": int,
+    "device": str,
+    "devices": lambda v: [str(d) for d in v],
+    "objective": str,
+}
 
 
 def make_plan(

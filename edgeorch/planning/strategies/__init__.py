@@ -53,8 +53,10 @@ _ALL = (
     ),
     StrategyInfo(
         "multi-device",
-        "The optimal placement of the block chain over any devices and units (DP).",
+        "The optimal placement of the block chain over any devices and units (DP); objective: latency "
+        "(default) or energy (the source device's joules).",
         "multi_device",
+        ("objective",),
     ),
     StrategyInfo(
         "on-device", "The optimal split over the source device's own processing units.", "on_device"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgeorch.planning import Block, Device, Link, Model, Power, Problem, Unit, plan
+from edgeorch.planning import Block, Device, Link, Model, PlanningError, Power, Problem, Unit, plan
 from edgeorch.planning.cost import Context, chain_plan, latency_of
 from edgeorch.planning.energy import RADIOS, plan_energy
 
@@ -171,3 +171,25 @@ def test_energy_under_a_deadline_never_misses_it_when_a_cut_meets_it(problem):
         assert chosen.energy.total == pytest.approx(min(meeting))  # type: ignore[union-attr]
     else:
         assert chosen.latency == pytest.approx(min(t for t, _ in options))
+
+
+@settings(max_examples=60, deadline=None)
+@given(priced())
+def test_multi_device_energy_equals_exhaustive_search(problem):
+    problem = dataclasses.replace(problem, deadline=None)
+    ctx = Context(problem)
+    best = math.inf
+    for assignment in itertools.product(range(len(ctx.sites)), repeat=len(ctx.blocks)):
+        if not math.isinf(latency_of(ctx, list(assignment))):
+            joules = plan_energy(ctx, chain_plan(ctx, "brute", list(assignment))).total
+            assert joules is not None
+            best = min(best, joules)
+    chosen = plan(problem, "multi-device", objective="energy")
+    assert chosen.energy.total == pytest.approx(best, rel=1e-9, abs=1e-12)  # type: ignore[union-attr]
+
+
+def test_multi_device_by_energy_keeps_the_work_local_on_lte():
+    assert cut(plan(costly_input("lte"), "multi-device", objective="energy")) == 2
+    assert cut(plan(costly_input("lte"), "multi-device")) == 0
+    with pytest.raises(PlanningError, match="objective"):
+        plan(costly_input("lte"), "multi-device", objective="battery")

@@ -102,3 +102,14 @@ def test_a_runs_emulated_energy_prices_its_traced_compute_and_latency(camera, se
         "emulated_j": None,
         "how": energy["how"],
     }
+
+
+def test_multi_device_takes_an_energy_objective(client, alice, profiled, camera, server):
+    body = {"model": profiled.pk, "strategy": "multi-device", "source": str(camera.pk)}
+    body.update(params={"objective": "energy"}, overrides={"radio": "lte"})
+    plan = post(client, alice, "/api/plans/", body).json()
+    assert "objective: the source device's energy" in plan["notes"]
+    cheapest = post(client, alice, "/api/plans/", {**body, "strategy": "energy", "params": {}}).json()
+    assert plan["energy"]["total"] <= cheapest["energy"]["total"] + 1e-12  # any placement vs one cut
+    body["params"] = {"objective": "battery"}
+    assert post(client, alice, "/api/plans/", body).status_code == 400
