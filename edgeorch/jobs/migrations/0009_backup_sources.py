@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0008_failure_restored'),
+        ("jobs", "0008_failure_restored"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='session',
-            name='backup_sources',
-            field=models.JSONField(blank=True, default=list, help_text='Sensing redundancy: other devices observing the same scene (ids, in order of preference); with a failover policy, losing the source moves the stream to the first of them that is online'),
+            model_name="session",
+            name="backup_sources",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Sensing redundancy: other devices observing the same scene (ids, in order of preference); with a failover policy, losing the source moves the stream to the first of them that is online",
+            ),
         ),
     ]
