@@ -110,14 +110,14 @@ def _pct(x: float) -> str:
     return f"{x:+.0%}" if abs(x) >= 0.005 else "0%"
 
 
-def model_rows(models: list[Model]) -> tuple[list[list], dict[tuple[str, bool], float]]:
+def model_rows(models: list[Model]) -> tuple[list[list], dict[tuple[str, bool], tuple[float, float]]]:
     rows, savings = [], {}
     for model in models:
         for label, kind, mbps, rtt, wakeup in LINKS:
             o = compare(problem(model, kind, mbps, rtt, wakeup))
             lat, en, loc, off = o["latency"], o["energy"], o["local"], o["offload"]
             saving = 1 - en.joules / loc.joules
-            savings[(f"{model.name} {label}", wakeup)] = saving
+            savings[(f"{model.name} {label}", wakeup)] = (saving, 1 - en.joules / off.joules)
             rows.append(
                 [
                     model.name,
@@ -127,6 +127,7 @@ def model_rows(models: list[Model]) -> tuple[list[list], dict[tuple[str, bool], 
                     f"{loc.joules:.3f} J, {loc.seconds * 1e3:.0f} ms",
                     f"{off.joules:.3f} J, {off.seconds * 1e3:.0f} ms",
                     _pct(-saving),
+                    _pct(en.joules / off.joules - 1),
                     _pct(en.joules / lat.joules - 1),
                     _pct(en.seconds / lat.seconds - 1),
                 ]
@@ -168,6 +169,7 @@ def report(quick: bool = False) -> str:
             "all local",
             "full offload",
             "energy-opt vs local",
+            "vs offload",
             "energy-opt vs latency-opt J",
             "latency cost",
         ],
@@ -185,8 +187,12 @@ def report(quick: bool = False) -> str:
         ],
         sweep_rows(models),
     )
-    mean = statistics.mean(savings.values())
     large = [s for (name, wakeup), s in savings.items() if not name.startswith("digits") and not wakeup]
+
+    def mean(rows: list[tuple[float, float]], k: int) -> str:
+        return f"{statistics.mean(r[k] for r in rows):.1%}" if rows else "-"
+
+    every = list(savings.values())
     return "\n".join(
         [
             "## Energy",
@@ -201,9 +207,25 @@ def report(quick: bool = False) -> str:
             "",
             table,
             "",
-            f"Mean energy-optimal saving against all-local: {mean:.1%} over every row, "
-            f"{statistics.mean(large or [0.0]):.1%} over the ImageNet-size models streaming (Neurosurgeon "
-            f"reports {NEUROSURGEON_SAVING:.1%} on average, up to 94.7%, against its status quo).",
+            f"Mean energy-optimal saving: against full offload {mean(every, 1)} over every row, "
+            f"{mean(large, 1)} over the ImageNet-size models streaming; against all-local {mean(every, 0)} "
+            f"and {mean(large, 0)}. Neurosurgeon reports {NEUROSURGEON_SAVING:.1%} on average (up to 94.7%) "
+            "less mobile energy than its status quo, cloud-only processing (full offload here), for 8 DNNs "
+            "from a Jetson TK1 over Wi-Fi, LTE and 3G.",
+            "",
+            "Reading it: where the two agree, it is because both trade the same things — a slow camera's "
+            "compute against sending fewer bytes; the figures differ for reasons of this emulation, not of "
+            "the algorithm. (1) The energy counted here includes the camera's idle power while it waits "
+            "(Neurosurgeon counts compute and transmission only), which pulls the energy-optimal cut "
+            "towards the latency-optimal one: they differ only where the radio's per-bit cost outweighs "
+            "the seconds saved (fast Wi-Fi: offloading the raw input is fastest, a smaller activation "
+            "costs fewer joules) or a wake-up's tail dominates (sporadic LTE: all-local). (2) Block times "
+            "are MACs over an assumed rate times the profile's 6x, not measured layer latencies; the "
+            "camera's power is the rpi4 profile's two numbers, not per-layer GPU power. (3) The workloads "
+            "differ: eight vision, speech and language applications on a mobile GPU against a cloud "
+            "there; five zoo models on an emulated edge node at a few GMAC/s here, so the status quo "
+            "(offload) is often already the cheapest. Nothing here is measured on a battery: it checks "
+            "the planner's choices against its own model.",
             "",
             f"Wi-Fi from 1 to 100 Mbit/s (RTT 5 ms), {' and '.join(SWEEP_MODELS)}:",
             "",
