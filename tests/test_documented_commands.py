@@ -180,7 +180,7 @@ SKIP = {
     '"digits-cnn", "source": "\'$PHONE\'", "strategy": "split", "params": {"cut": 3, "device": "\'$EDGE\'"}, '
     '"sample": 7}\' http://127.0.0.1:8000/api/jobs/': LIVE_API,
     'curl -s -H "Authorization: Token $KEY" -F model=digits-cnn -F source=$PHONE -F input=@x.npy '
-    "http://127.0.0.1:8000/api/jobs/": LIVE_API,
+    "http://127.0.0.1:8000/api/jobs/upload/": LIVE_API,
     'curl -s -H "Authorization: Token $KEY" -o out.npy http://127.0.0.1:8000/api/jobs/1/output.npy': LIVE_API,
     # README, Scripting: the generated client's calls, as curl.
     'curl -s -H "Authorization: Token $KEY" -H \'Content-Type: application/json\' -d \'{"model": '

@@ -239,8 +239,12 @@ def test_bad_requests_are_refused_with_messages_and_bob_cannot_submit(fleet, api
     good = {"model": digits.pk, "source": phone.device_id}
     wrong = BytesIO()
     np.save(wrong, np.zeros((1, 1, 4, 4), dtype=np.float32))
-    response = api.post(url, data=good, files={"input": ("x.npy", wrong.getvalue())}, timeout=10)
+    upload = {"input": ("x.npy", wrong.getvalue())}
+    response = api.post(url + "upload/", data=good, files=upload, timeout=10)
     assert response.status_code == 400 and "must have shape [1, 1, 8, 8]" in response.text
+    # POST /api/jobs/ takes JSON only, as its schema says: a form is refused, naming the upload path.
+    response = api.post(url, data=good, files=upload, timeout=10)
+    assert response.status_code == 415 and "/api/jobs/upload/" in response.json()["detail"], response.text
     response = api.post(url, json={**good, "model": "no-such-model"}, timeout=10)
     assert response.status_code == 400 and "no model 'no-such-model'" in response.text
     response = api.post(url, json={**good, "source": "8d4f6c3e-0000-4000-8000-000000000000"}, timeout=10)

@@ -22,7 +22,7 @@ from drf_spectacular.utils import (
 from edgeorch_wire.protocol import SOURCE_STAGE
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -538,6 +538,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 
 CONFLICT = OpenApiResponse(ErrorSerializer, description="It has already ended")
+NOT_JSON = OpenApiResponse(ErrorSerializer, description="The body is not JSON (an upload goes to /upload/)")
 
 
 class FramePagination(LimitOffsetPagination):
@@ -560,20 +561,31 @@ class JobViewSet(RunViewSet):
     """One-shot inference jobs: submit (202), read status, plan, output and per-stage timings, cancel."""
 
     queryset = Job.objects.select_related("model", "source")
-    # multipart here too, as before /upload/ (the schema declares one content type a body: JSON here)
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [JSONParser]  # an uploaded input goes to POST /api/jobs/upload/ (multipart)
 
     def get_serializer_class(self):
         if self.action == "create":
             return JobRequestSerializer
         return JobSerializer if self.action == "list" else JobDetailSerializer
 
-    @extend_schema(request={"application/json": JobRequestSerializer}, responses={202: JobDetailSerializer})
+    @extend_schema(
+        request={"application/json": JobRequestSerializer},
+        responses={202: JobDetailSerializer, 415: NOT_JSON},
+    )
     def create(self, request, *args, **kwargs):
-        """Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random
-        tensor."""
-        multipart = request.content_type.startswith("multipart/")
-        form = (JobUploadSerializer if multipart else JobRequestSerializer)(data=request.data)
+        """Submit a job: its input is a test sample `sample` or a seeded random tensor (an uploaded .npy goes
+        to `POST /api/jobs/upload/`)."""
+        try:
+            body = request.data
+        except UnsupportedMediaType:
+            raise UnsupportedMediaType(
+                request.content_type,
+                detail="POST /api/jobs/ takes a JSON body; a job with an uploaded input is a multipart POST "
+                "to /api/jobs/upload/",
+            ) from None
+        return self._submit(request, JobRequestSerializer(data=body))
+
+    def _submit(self, request, form) -> Response:
         form.is_valid(raise_exception=True)
         data = form.validated_data
         upload = data["input"].read() if data.get("input") else None
@@ -587,7 +599,7 @@ class JobViewSet(RunViewSet):
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request):
         """Submit a job with its input tensor uploaded as a .npy file (`input`, multipart/form-data)."""
-        return self.create(request)
+        return self._submit(request, JobUploadSerializer(data=request.data))
 
     @extend_schema(request=None, responses={200: JobDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
