@@ -193,3 +193,23 @@ def test_multi_device_by_energy_keeps_the_work_local_on_lte():
     assert cut(plan(costly_input("lte"), "multi-device")) == 0
     with pytest.raises(PlanningError, match="objective"):
         plan(costly_input("lte"), "multi-device", objective="battery")
+
+
+@settings(max_examples=60, deadline=None)
+@given(priced())
+def test_multi_device_energy_under_a_deadline_meets_it_when_any_placement_can(problem):
+    ctx = Context(problem)
+    options = []
+    for assignment in itertools.product(range(len(ctx.sites)), repeat=len(ctx.blocks)):
+        latency = latency_of(ctx, list(assignment))
+        if not math.isinf(latency):
+            options.append((latency, plan_energy(ctx, chain_plan(ctx, "brute", list(assignment))).total))
+    chosen = plan(problem, "multi-device", objective="energy")
+    fastest = plan(problem, "multi-device")
+    assert chosen.energy is not None and fastest.energy is not None
+    if fastest.latency <= problem.deadline:
+        assert chosen.latency <= problem.deadline + 1e-9
+        assert chosen.energy.total <= fastest.energy.total + 1e-9  # never dearer than the fastest
+        assert chosen.energy.total >= min(e for t, e in options if t <= problem.deadline) - 1e-9
+    else:
+        assert chosen.latency == pytest.approx(fastest.latency)
