@@ -22,6 +22,14 @@ def segment_path(sha256: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "segments" / f"{sha256}.onnx"
 
 
+class LiveModels(models.Manager):
+    """The catalog: models not deleted. A deleted model's row stays for the runs that used it (their
+    history keeps its name and version; ``run.model`` reads it through the base manager), hidden here."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class MLModel(models.Model):
     """A model in the catalog: its prepared ONNX artifact, interface, statistics and the blocks between cuts.
 
@@ -36,7 +44,7 @@ class MLModel(models.Model):
     task = models.CharField(max_length=20, choices=ModelTask.choices, default=ModelTask.OTHER)
     source = models.CharField(max_length=10, choices=ModelSource.choices)
     description = models.TextField(blank=True)
-    sha256 = models.CharField(max_length=64, unique=True, help_text="Of the stored (prepared) ONNX file")
+    sha256 = models.CharField(max_length=64, help_text="Of the stored (prepared) ONNX file")
     source_sha256 = models.CharField(max_length=64, help_text="Of the file as uploaded or exported")
     size_bytes = models.BigIntegerField()
     opset = models.PositiveSmallIntegerField()
@@ -60,10 +68,25 @@ class MLModel(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted from the catalog (its files are gone; runs keep the row)"
+    )
+
+    all_objects = models.Manager()
+    objects = LiveModels()
 
     class Meta:
         ordering = ["name", "version"]
-        constraints = [models.UniqueConstraint(fields=["name", "version"], name="catalog_model_name_version")]
+        default_manager_name = "objects"
+        base_manager_name = "all_objects"
+        # A name and version stay taken by a deleted model (its runs' history names it); its file may come
+        # back, as a new version.
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="catalog_model_name_version"),
+            models.UniqueConstraint(
+                fields=["sha256"], condition=models.Q(deleted_at__isnull=True), name="catalog_model_sha256"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from . import graph, preprocessing, segments, zoo
 from .choices import ModelSource, ModelTask
@@ -172,24 +174,42 @@ def extract_segments(model: MLModel, cuts: list[int]) -> list[segments.SegmentSp
     return segments.extract_segments(proto, analysis, cuts)
 
 
+# Other apps say which of their records hold a model now (an active run): {app: function(model) -> names}.
+# The catalog imports none of them (they import it); each registers from its AppConfig.ready.
+MODEL_HOLDERS: dict[str, Callable[[MLModel], list[str]]] = {}
+
+
 def delete_model(model: MLModel) -> None:
-    """Delete a model, its cut points and cached segments; refused (``ModelInUse``) while a job uses it."""
+    """Delete a model from the catalog and its files from the disk; refused (``ModelInUse``) while a record
+    of another app holds it (an active run: ``MODEL_HOLDERS``). A model that finished runs used stays as a
+    row, marked deleted and hidden from the catalog (``LiveModels``), so their history keeps its name and
+    version; its cut points stay with it, its cached segments go. Another, unused, is deleted outright."""
+    holders = sorted(name for find in MODEL_HOLDERS.values() for name in find(model))
+    if holders:
+        raise ModelInUse(f"{model} is used by {', '.join(holders[:5])}; wait for or cancel those first.")
     shas = {model.sha256}
     segment_shas = set(model.segments.values_list("sha256", flat=True))
-    try:
-        with transaction.atomic():
-            model.delete()
-            transaction.on_commit(lambda: _remove_unused_files(shas, segment_shas))
-    except ProtectedError as exc:
-        users = sorted({str(obj) for obj in exc.protected_objects})[:5]
-        raise ModelInUse(f"{model} is used by {', '.join(users)}; delete or finish those first.") from exc
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # a savepoint: the outer transaction goes on to the soft delete
+                model.delete()
+        except ProtectedError:  # finished runs (or their deployments) keep the row
+            model.segments.all().delete()
+            model.deleted_at = timezone.now()
+            model.save(update_fields=["deleted_at"])
+        transaction.on_commit(lambda: _remove_unused_files(shas, segment_shas))
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
 def _refuse_duplicate_name(name: str, version: str) -> None:
-    if MLModel.objects.filter(name=name, version=version).exists():
+    same = MLModel.all_objects.filter(name=name, version=version).first()
+    if same is not None and same.deleted_at is not None:
+        raise DuplicateModel(
+            f"{name} v{version} was deleted and runs that used it still name it; upload as a new version."
+        )
+    if same is not None:
         raise DuplicateModel(f"A model named {name!r} with version {version!r} is already in the catalog.")
 
 
