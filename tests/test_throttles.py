@@ -70,6 +70,20 @@ def test_alice_uploading_too_fast_is_throttled(client, alice, rates, settings, t
     assert_throttled(upload("second"))
 
 
+def test_uploads_through_the_page_count_with_the_apis(client, alice, rates, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    rates("upload", "1/min")
+    client.force_login(alice)
+    body = {
+        "file": SimpleUploadedFile("m.onnx", tiny_model().SerializeToString()),
+        "name": "a",
+        "version": "1",
+    }
+    assert client.post("/models/", {**body, "task": "other"}).status_code == 302
+    again = {"file": SimpleUploadedFile("m.onnx", b"x"), "name": "b", "version": "1", "task": "other"}
+    assert_throttled(client.post("/models/", again))
+
+
 def test_failed_logins_from_one_address_are_throttled_even_with_the_right_password(client, alice, settings):
     settings.LOGIN_FAILURES = 3
     for _ in range(3):

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from edgeorch.api.permissions import is_operator
+from edgeorch.api.throttles import UploadThrottle
 
 from . import services
 from .charts import cut_chart_html
@@ -34,6 +35,13 @@ def model_list(request):
     if request.method == "POST":
         if not is_operator(request.user):
             raise PermissionDenied("Only operators may upload models.")
+        throttle = UploadThrottle()  # the API's, counted together with it
+        if not throttle.allow_request(request, None):
+            response = HttpResponse(
+                "Too many uploads; try again later.\n", status=429, content_type="text/plain"
+            )
+            response["Retry-After"] = str(int(throttle.wait() or 1) + 1)
+            return response
         if form.is_valid():
             data = dict(form.cleaned_data)
             try:
