@@ -177,6 +177,61 @@ def test_a_session_started_from_the_form_fills_its_latency_chart(
     assert session.failover == "cold"  # the form's failover policy
 
 
+@pytest.mark.demo
+def test_runs_are_started_and_stopped_from_the_pages(
+    page, live_server_proc, fleet, digits, alice, bob, api, shots
+):
+    """Run is in the navigation and the lists have a New run button; a running session's page has a Stop
+    button (confirmed first) that stops it; an ended job has no Cancel; a viewer sees neither."""
+    from edgeorch.jobs.models import Session
+
+    (phone,) = fleet("phone")
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    page.click("nav >> text=Jobs & Sessions")
+    page.click("#new-run")
+    page.wait_for_url("**/run/")
+    assert page.get_attribute("nav a.active", "href") == "/run/"
+    page.select_option("select[name=kind]", "session")
+    page.select_option("select[name=model]", str(digits.pk))
+    page.select_option("select[name=strategy]", "local")
+    page.select_option("select[name=source]", phone.device_id)
+    page.fill("input[name=rate]", "5")
+    page.fill("input[name=frames]", "5000")
+    page.wait_for_selector("#plan-latency:not(:text('—'))")
+    page.click("#run-start")
+    page.wait_for_url("**/live/sessions/**")
+    session_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    wait_until(lambda: Session.objects.filter(pk=session_id, state="running").exists(), message="running")
+    page.goto(page.url)  # rendered while running: the Stop button is there
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#stop-run")
+    stopped = wait_until(
+        lambda: Session.objects.filter(pk=session_id, state="cancelled").first(), message="stopped"
+    )
+    assert stopped.reason.startswith("cancelled by alice")
+    page.wait_for_selector("#session-state.cancelled")
+    page.screenshot(path=shots / "stopped.png", full_page=True)
+    assert page.query_selector("#stop-run") is None  # ended: nothing to stop
+    # The list links a finished session to its record, and a finished job has no Cancel button.
+    job = finished(
+        api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="local", sample=0)
+    )
+    page.goto(live_server_proc.url + f"/runs/jobs/{job['id']}/")
+    assert page.query_selector("#cancel-run") is None
+    # A viewer sees a running session without the button.
+    again = api.post(
+        api.base + "/api/sessions/",
+        json={"model": digits.pk, "source": phone.device_id, "strategy": "local", "rate": 5, "frames": 5000},
+        timeout=10,
+    ).json()["id"]
+    wait_until(lambda: Session.objects.filter(pk=again, state="running").exists(), message="running again")
+    page.context.clear_cookies()  # logged out
+    log_in(page, live_server_proc, "bob", "bob-pass-123")
+    page.goto(live_server_proc.url + f"/live/sessions/{again}/")
+    assert page.query_selector("#stop-run") is None
+    assert api.post(f"{api.base}/api/sessions/{again}/stop/", timeout=10).status_code == 200
+
+
 # --- the demo configuration: every page, as a new user of `make demo` sees it (SQLite in the demo tier) ---
 
 EMPTY_CHARTS = """() => [...new Set(document.querySelectorAll('.chart, .js-plotly-plot, .plotly-graph-div'))]

@@ -116,4 +116,5 @@ def session_live(request, pk):
     from edgeorch.jobs.models import Session
 
     session = get_object_or_404(Session.objects.select_related("model", "source"), pk=pk)
-    return render(request, "dashboard/session_live.html", {"session": session})
+    context = {"session": session, "operator": is_operator(request.user)}
+    return render(request, "dashboard/session_live.html", context)

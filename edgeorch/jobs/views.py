@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
+from edgeorch.api.permissions import is_operator
+
 from . import charts, stats
 from .api import stage_rows
 from .models import Job, Session
@@ -30,6 +32,7 @@ def job_detail(request, pk: int):
         "error": stats.prediction_error(job.predicted_latency_s, job.measured_latency_s),
         "gantt": charts.gantt_html(stages),
         "has_output": job.output_path.is_file(),
+        "operator": is_operator(request.user),
     }
     return render(request, "jobs/job.html", context)
 
