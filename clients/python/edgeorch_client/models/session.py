@@ -65,6 +65,8 @@ class Session:
         failover (FailoverPolicy | Unset): * `none` - None: a lost stage device fails the session
             * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
             * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once
+        backup_sources (Any | Unset): Sensing redundancy: other devices observing the same scene (ids, in order of
+            preference); with a failover policy, losing the source moves the stream to the first of them that is online
     """
 
     id: UUID
@@ -97,6 +99,7 @@ class Session:
     frames_ok: int | Unset = UNSET
     serve: Any | Unset = UNSET
     failover: FailoverPolicy | Unset = UNSET
+    backup_sources: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,6 +198,8 @@ class Session:
         if not isinstance(self.failover, Unset):
             failover = self.failover.value
 
+        backup_sources = self.backup_sources
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -248,6 +253,8 @@ class Session:
             field_dict["serve"] = serve
         if failover is not UNSET:
             field_dict["failover"] = failover
+        if backup_sources is not UNSET:
+            field_dict["backup_sources"] = backup_sources
 
         return field_dict
 
@@ -394,6 +401,8 @@ class Session:
         else:
             failover = FailoverPolicy(_failover)
 
+        backup_sources = d.pop("backup_sources", UNSET)
+
         session = cls(
             id=id,
             model=model,
@@ -425,6 +434,7 @@ class Session:
             frames_ok=frames_ok,
             serve=serve,
             failover=failover,
+            backup_sources=backup_sources,
         )
 
         session.additional_properties = d

@@ -33,6 +33,8 @@ class SessionCreateRequest:
             * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
             * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once Default:
             FailoverPolicy.NONE.
+        backup_sources (list[str] | Unset): Sensing redundancy: other devices observing the same scene (ids or names, in
+            order of preference); with a failover policy, losing the source moves the stream to the first online one
         duration_s (float | Unset): Seconds to stream, up to 7 days
         deadline_s (float | Unset): Per-frame latency deadline, 0 to 3600 s
         max_in_flight (int | Unset): Frames in the pipeline at once, 1 to 1024 (default: one per stage)
@@ -54,6 +56,7 @@ class SessionCreateRequest:
     serve: bool | Unset = False
     frames: int | Unset = UNSET
     failover: FailoverPolicy | Unset = FailoverPolicy.NONE
+    backup_sources: list[str] | Unset = UNSET
     duration_s: float | Unset = UNSET
     deadline_s: float | Unset = UNSET
     max_in_flight: int | Unset = UNSET
@@ -90,6 +93,10 @@ class SessionCreateRequest:
         failover: str | Unset = UNSET
         if not isinstance(self.failover, Unset):
             failover = self.failover.value
+
+        backup_sources: list[str] | Unset = UNSET
+        if not isinstance(self.backup_sources, Unset):
+            backup_sources = self.backup_sources
 
         duration_s = self.duration_s
 
@@ -129,6 +136,8 @@ class SessionCreateRequest:
             field_dict["frames"] = frames
         if failover is not UNSET:
             field_dict["failover"] = failover
+        if backup_sources is not UNSET:
+            field_dict["backup_sources"] = backup_sources
         if duration_s is not UNSET:
             field_dict["duration_s"] = duration_s
         if deadline_s is not UNSET:
@@ -174,6 +183,8 @@ class SessionCreateRequest:
         else:
             failover = FailoverPolicy(_failover)
 
+        backup_sources = cast(list[str], d.pop("backup_sources", UNSET))
+
         duration_s = d.pop("duration_s", UNSET)
 
         deadline_s = d.pop("deadline_s", UNSET)
@@ -196,6 +207,7 @@ class SessionCreateRequest:
             serve=serve,
             frames=frames,
             failover=failover,
+            backup_sources=backup_sources,
             duration_s=duration_s,
             deadline_s=deadline_s,
             max_in_flight=max_in_flight,

@@ -75,6 +75,8 @@ class SessionDetail:
         failover (FailoverPolicy | Unset): * `none` - None: a lost stage device fails the session
             * `cold` - Cold: re-plan over the devices left, deploy, send the cut-off frames again
             * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once
+        backup_sources (Any | Unset): Sensing redundancy: other devices observing the same scene (ids, in order of
+            preference); with a failover policy, losing the source moves the stream to the first of them that is online
         deployment (None | Unset | UUID):
         standbys (Any | Unset): warm failover: per device of the current deployment (not the source), the standby that
             takes over if it is lost: {device_id: {deployment, plan, memory_bytes: {device_id: bytes}}}
@@ -114,6 +116,7 @@ class SessionDetail:
     frames_ok: int | Unset = UNSET
     serve: Any | Unset = UNSET
     failover: FailoverPolicy | Unset = UNSET
+    backup_sources: Any | Unset = UNSET
     deployment: None | Unset | UUID = UNSET
     standbys: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -237,6 +240,8 @@ class SessionDetail:
         if not isinstance(self.failover, Unset):
             failover = self.failover.value
 
+        backup_sources = self.backup_sources
+
         deployment: None | str | Unset
         if isinstance(self.deployment, Unset):
             deployment = UNSET
@@ -304,6 +309,8 @@ class SessionDetail:
             field_dict["serve"] = serve
         if failover is not UNSET:
             field_dict["failover"] = failover
+        if backup_sources is not UNSET:
+            field_dict["backup_sources"] = backup_sources
         if deployment is not UNSET:
             field_dict["deployment"] = deployment
         if standbys is not UNSET:
@@ -494,6 +501,8 @@ class SessionDetail:
         else:
             failover = FailoverPolicy(_failover)
 
+        backup_sources = d.pop("backup_sources", UNSET)
+
         def _parse_deployment(data: object) -> None | Unset | UUID:
             if data is None:
                 return data
@@ -548,6 +557,7 @@ class SessionDetail:
             frames_ok=frames_ok,
             serve=serve,
             failover=failover,
+            backup_sources=backup_sources,
             deployment=deployment,
             standbys=standbys,
         )

@@ -51,6 +51,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_403
 
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -73,8 +78,8 @@ def sync_detailed(
 ) -> Response[Error | JobDetail]:
     """Create a job
 
-     Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random
-    tensor.
+     Submit a job: its input is a test sample `sample` or a seeded random tensor (an uploaded .npy goes
+    to `POST /api/jobs/upload/`).
 
     Args:
         body (JobCreateRequest): A job as JSON: its input is test sample ``sample`` or a seeded
@@ -106,8 +111,8 @@ def sync(
 ) -> Error | JobDetail | None:
     """Create a job
 
-     Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random
-    tensor.
+     Submit a job: its input is a test sample `sample` or a seeded random tensor (an uploaded .npy goes
+    to `POST /api/jobs/upload/`).
 
     Args:
         body (JobCreateRequest): A job as JSON: its input is test sample ``sample`` or a seeded
@@ -134,8 +139,8 @@ async def asyncio_detailed(
 ) -> Response[Error | JobDetail]:
     """Create a job
 
-     Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random
-    tensor.
+     Submit a job: its input is a test sample `sample` or a seeded random tensor (an uploaded .npy goes
+    to `POST /api/jobs/upload/`).
 
     Args:
         body (JobCreateRequest): A job as JSON: its input is test sample ``sample`` or a seeded
@@ -165,8 +170,8 @@ async def asyncio(
 ) -> Error | JobDetail | None:
     """Create a job
 
-     Submit a job: the input is an uploaded .npy (`input`), test sample `sample`, or a seeded random
-    tensor.
+     Submit a job: its input is a test sample `sample` or a seeded random tensor (an uploaded .npy goes
+    to `POST /api/jobs/upload/`).
 
     Args:
         body (JobCreateRequest): A job as JSON: its input is test sample ``sample`` or a seeded
