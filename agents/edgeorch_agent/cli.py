@@ -35,6 +35,7 @@ from edgeorch_wire.profiles import ProfileError, list_profiles, load_profile
 from . import __version__
 from .client import Agent, AgentOptions
 from .collectors import (
+    POWER_COLLECTORS,
     Collector,
     HwmonCollector,
     Sampler,
@@ -232,6 +233,8 @@ def _collectors(device: EmulatedDevice | None) -> list[Collector]:
     collectors = default_collectors()
     if device is None:
         return collectors
+    # The host's power meters and battery are not the emulated device's (its power.watts is the model's).
+    collectors = [c for c in collectors if not isinstance(c, POWER_COLLECTORS)]
     if device.thermal is not None:
         # The host's temperatures and clocks are not the emulated device's: report the model's instead.
         host_thermal = (ThermalCollector, HwmonCollector, ThrottleCollector)

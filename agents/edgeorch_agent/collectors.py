@@ -24,7 +24,24 @@ Metric names (units in the name or below):
 ``net.tx_bytes``            bytes sent, same
 ``net.rx_bps``              receive rate in BYTES per second since the previous call (absent on the first)
 ``net.tx_bps``              send rate in bytes per second, same
+``power.rapl.<zone>_w``     W per Linux RAPL zone, from ``energy_uj`` deltas (absent on the first call)
+``power.ina3221.<rail>_w``  W per Jetson INA3221 rail
+``battery.percent``         charge % from psutil.sensors_battery(), where this platform has a battery
+``battery.plugged``         1.0 on mains power, 0.0 on battery (absent where psutil cannot tell)
 =========================== ==================================================================================
+
+Power. RAPL (``/sys/class/powercap/intel-rapl:*``): W = the ``energy_uj`` delta (µJ) over the time between
+two calls; a counter that went backwards wrapped and is unwrapped with the zone's ``max_energy_range_uj``
+(no range, no reading that round). ``<zone>`` is the zone's ``name`` (``package-0``, ``dram``, ``psys``), a
+subzone's ``<parent>.<name>`` (``package-0.core``). Zones overlap (core is inside package, psys is the
+platform): never sum them. Since Linux 5.10 ``energy_uj`` is readable by root only; unreadable means absent.
+INA3221 has two kernel interfaces with two units: NVIDIA's L4T ``ina3221x`` IIO driver (JetPack 4) gives
+``iio:device*/in_power<N>_input`` in MILLIWATTS, the rail in ``rail_name_<N>``; the mainline hwmon
+``ina3221`` driver (JetPack 5+, Documentation/hwmon/ina3221.rst) has no power file, so a rail's power is
+``in<N>_input`` (bus voltage, mV) times ``curr<N>_input`` (mA), named by ``in<N>_label``, channels 1-3 only
+(in4-7 are shunt voltages) and not a disabled one (``in<N>_enable`` 0); a hwmon ``power<N>_input``, where a
+driver has one, is MICROWATTS (Documentation/hwmon/sysfs-interface.rst). An emulated device reports none of
+these (the host's meters are not its own): its ``power.watts`` comes from its thermal model.
 
 ``Sampler`` runs a list of collectors; one that raises is logged (once per outage) and skipped, the others
 still report.
@@ -290,6 +307,130 @@ class NetCollector:
         return out
 
 
+# --- power and battery -----------------------------------------------------------------------------
+
+
+def _rapl_zone_key(path: Path) -> tuple[int, ...]:
+    # intel-rapl:0 before intel-rapl:0:0 before intel-rapl:1, so names and order are stable between calls.
+    parts = path.name.split(":")[1:]
+    return tuple(int(p) if p.isdigit() else 1 << 30 for p in parts)
+
+
+class RaplCollector:
+    """W per RAPL zone from ``energy_uj`` deltas; the first call (and a zone's first reading) only records."""
+
+    def __init__(self, sys: str = "/sys", clock: Callable[[], float] = time.monotonic):
+        self._base = Path(sys) / "class" / "powercap"
+        self._clock = clock
+        self._last: dict[str, tuple[float, int]] = {}  # metric -> (time, energy_uj)
+
+    def _zones(self) -> list[tuple[str, Path]]:
+        """``(metric, zone directory)`` in a stable order, a subzone named under its parent."""
+        names: dict[str, str] = {}  # directory name -> name part
+        taken: dict[str, float] = {}
+        out: list[tuple[str, Path]] = []
+        for zone in sorted(self._base.glob("intel-rapl:*"), key=_rapl_zone_key):
+            own = _clean(_read(zone / "name") or zone.name)
+            parent = zone.name.rpartition(":")[0]
+            names[zone.name] = f"{names[parent]}.{own}" if parent in names else own
+            metric = _unique(f"power.rapl.{names[zone.name]}_w", taken)
+            taken[metric] = 0.0
+            out.append((metric, zone))
+        return out
+
+    def collect(self) -> dict[str, float]:
+        now = self._clock()
+        out: dict[str, float] = {}
+        seen: dict[str, tuple[float, int]] = {}
+        for metric, zone in self._zones():
+            energy = _read_int(zone / "energy_uj")
+            if energy is None or energy < 0:
+                continue
+            seen[metric] = (now, energy)
+            previous = self._last.get(metric)
+            if previous is None:
+                continue
+            then, last_energy = previous
+            delta = energy - last_energy
+            if delta < 0:  # the counter wrapped at max_energy_range_uj
+                span = _read_int(zone / "max_energy_range_uj")
+                if not span or span <= 0:
+                    continue
+                delta += span
+            elapsed = now - then
+            if elapsed > 0 and delta >= 0:
+                out[metric] = round(delta / 1e6 / elapsed, 3)
+        self._last = seen
+        return out
+
+
+class Ina3221Collector:
+    """W per Jetson INA3221 rail, from the L4T IIO driver (mW) or the mainline hwmon driver (mV x mA)."""
+
+    def __init__(self, sys: str = "/sys"):
+        self._drivers = Path(sys) / "bus" / "i2c" / "drivers"
+
+    def collect(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        # L4T (JetPack 4): drivers/ina3221x/<bus-addr>/iio:device<N>/in_power<C>_input, in mW.
+        for device in sorted(self._drivers.glob("ina3221*/*/iio:device*")):
+            for power in sorted(device.glob("in_power*_input")):
+                channel = power.name.removeprefix("in_power").removesuffix("_input")
+                milliwatts = _read_int(power)
+                if milliwatts is None or milliwatts < 0:
+                    continue
+                rail = _read(device / f"rail_name_{channel}") or f"{device.parent.name}_ch{channel}"
+                out[_unique(f"power.ina3221.{_clean(rail)}_w", out)] = milliwatts / 1000.0
+        # Mainline (JetPack 5+): drivers/ina3221/<bus-addr>/hwmon/hwmon<N>/; channels 1-3.
+        for hwmon in sorted(self._drivers.glob("ina3221*/*/hwmon/hwmon*")):
+            for number in (1, 2, 3):
+                watts = self._hwmon_watts(hwmon, number)
+                if watts is None:
+                    continue
+                label = _read(hwmon / f"in{number}_label") or f"{hwmon.parent.parent.name}_ch{number}"
+                out[_unique(f"power.ina3221.{_clean(label)}_w", out)] = watts
+        return out
+
+    @staticmethod
+    def _hwmon_watts(hwmon: Path, channel: int) -> float | None:
+        microwatts = _read_int(hwmon / f"power{channel}_input")  # hwmon ABI: µW
+        if microwatts is not None:
+            return microwatts / 1e6 if microwatts >= 0 else None
+        if (_read(hwmon / f"in{channel}_enable") or "1").strip() != "1":
+            return None  # a disabled channel reads stale or zero values
+        millivolts = _read_int(hwmon / f"in{channel}_input")
+        milliamps = _read_int(hwmon / f"curr{channel}_input")
+        if millivolts is None or milliamps is None:
+            return None
+        return round(millivolts * milliamps / 1e6, 4)
+
+
+BatteryFn = Callable[[], Any]
+
+
+class BatteryCollector:
+    """Battery charge and whether mains power is plugged in, where psutil finds a battery."""
+
+    def __init__(self, battery: BatteryFn | None = None):
+        self._battery = battery if battery is not None else getattr(psutil, "sensors_battery", None)
+
+    def collect(self) -> dict[str, float]:
+        state = self._battery() if self._battery else None
+        if state is None:
+            return {}
+        out: dict[str, float] = {}
+        percent = getattr(state, "percent", None)
+        if isinstance(percent, (int, float)) and not isinstance(percent, bool) and math.isfinite(percent):
+            out["battery.percent"] = round(float(percent), 2)
+        plugged = getattr(state, "power_plugged", None)
+        if isinstance(plugged, bool):
+            out["battery.plugged"] = 1.0 if plugged else 0.0
+        return out
+
+
+POWER_COLLECTORS = (RaplCollector, Ina3221Collector, BatteryCollector)
+
+
 # --- running them ------------------------------------------------------------------------------------
 
 
@@ -303,6 +444,9 @@ def default_collectors(proc: str = "/proc", sys: str = "/sys") -> list[Collector
         ThermalCollector(sys),
         HwmonCollector(),
         NetCollector(proc),
+        RaplCollector(sys),
+        Ina3221Collector(sys),
+        BatteryCollector(),
     ]
 
 

@@ -6,16 +6,20 @@ from collections import namedtuple
 from pathlib import Path
 
 from edgeorch_agent.collectors import (
+    BatteryCollector,
     CpuCollector,
     CpuFreqCollector,
     HwmonCollector,
+    Ina3221Collector,
     LoadCollector,
     MemoryCollector,
     NetCollector,
+    RaplCollector,
     Sampler,
     ThermalCollector,
     ThrottleCollector,
     clean_metrics,
+    default_collectors,
 )
 
 
@@ -161,6 +165,143 @@ def test_network_bytes_skip_loopback_and_rates_come_from_deltas(tmp_path):
     }
 
 
+# --- power and battery -----------------------------------------------------------------------------
+
+
+def add_rapl(sys_root: Path, zone: str, name: str, energy_uj: int, max_uj: int = 262_143_328_850) -> None:
+    base = f"class/powercap/{zone}"
+    write(sys_root, f"{base}/name", f"{name}\n")
+    write(sys_root, f"{base}/energy_uj", f"{energy_uj}\n")
+    write(sys_root, f"{base}/max_energy_range_uj", f"{max_uj}\n")
+
+
+def test_rapl_power_is_the_energy_delta_over_time_per_zone_and_subzone(tmp_path):
+    clock = iter([10.0, 12.0])
+    rapl = RaplCollector(sys=str(tmp_path), clock=lambda: next(clock))
+    write(tmp_path, "class/powercap/intel-rapl/enabled", "1\n")  # the control type: no energy, no metric
+    add_rapl(tmp_path, "intel-rapl:0", "package-0", 1_000_000)
+    add_rapl(tmp_path, "intel-rapl:0:0", "core", 500_000)
+    add_rapl(tmp_path, "intel-rapl:1", "psys", 7_000_000)
+    assert rapl.collect() == {}  # a baseline only
+    add_rapl(tmp_path, "intel-rapl:0", "package-0", 31_000_000)  # 30 J in 2 s
+    add_rapl(tmp_path, "intel-rapl:0:0", "core", 20_500_000)  # 20 J
+    add_rapl(tmp_path, "intel-rapl:1", "psys", 87_000_000)  # 80 J
+    assert rapl.collect() == {
+        "power.rapl.package-0_w": 15.0,
+        "power.rapl.package-0.core_w": 10.0,
+        "power.rapl.psys_w": 40.0,
+    }
+
+
+def test_rapl_unwraps_a_counter_that_wrapped_at_its_max_energy_range(tmp_path):
+    clock = iter([0.0, 1.0, 2.0])
+    rapl = RaplCollector(sys=str(tmp_path), clock=lambda: next(clock))
+    add_rapl(tmp_path, "intel-rapl:0", "package-0", 995_000_000, max_uj=1_000_000_000)
+    assert rapl.collect() == {}
+    # 5 J to the wrap point, then 7 J more: 12 J in 1 s, not a negative or huge power.
+    add_rapl(tmp_path, "intel-rapl:0", "package-0", 7_000_000, max_uj=1_000_000_000)
+    assert rapl.collect() == {"power.rapl.package-0_w": 12.0}
+    add_rapl(tmp_path, "intel-rapl:0", "package-0", 10_000_000, max_uj=1_000_000_000)
+    assert rapl.collect() == {"power.rapl.package-0_w": 3.0}
+
+
+def test_rapl_reports_nothing_for_a_wrap_without_a_known_range_or_when_absent(tmp_path):
+    clock = iter([0.0, 1.0])
+    rapl = RaplCollector(sys=str(tmp_path), clock=lambda: next(clock))
+    write(tmp_path, "class/powercap/intel-rapl:0/name", "package-0\n")
+    write(tmp_path, "class/powercap/intel-rapl:0/energy_uj", "900\n")
+    assert rapl.collect() == {}
+    write(tmp_path, "class/powercap/intel-rapl:0/energy_uj", "100\n")
+    assert rapl.collect() == {}
+    assert RaplCollector(sys=str(tmp_path / "nothing")).collect() == {}
+
+
+def test_rapl_an_unreadable_energy_counter_is_absent_not_zero(tmp_path):
+    clock = iter([0.0, 1.0])
+    rapl = RaplCollector(sys=str(tmp_path), clock=lambda: next(clock))
+    # Linux >= 5.10 makes energy_uj root-only; a directory in its place reads as an error just the same.
+    write(tmp_path, "class/powercap/intel-rapl:0/name", "package-0\n")
+    (tmp_path / "class/powercap/intel-rapl:0/energy_uj").mkdir()
+    assert rapl.collect() == {}
+    assert rapl.collect() == {}
+
+
+def test_ina3221_l4t_iio_rails_are_milliwatts(tmp_path):
+    base = "bus/i2c/drivers/ina3221x/1-0040/iio:device0"
+    write(tmp_path, f"{base}/rail_name_0", "VDD_IN\n")
+    write(tmp_path, f"{base}/in_power0_input", "4836\n")
+    write(tmp_path, f"{base}/rail_name_1", "VDD_CPU\n")
+    write(tmp_path, f"{base}/in_power1_input", "1234\n")
+    write(tmp_path, f"{base}/in_current1_input", "287\n")  # mA: not a power, not reported
+    assert Ina3221Collector(sys=str(tmp_path)).collect() == {
+        "power.ina3221.VDD_IN_w": 4.836,
+        "power.ina3221.VDD_CPU_w": 1.234,
+    }
+
+
+def test_ina3221_mainline_hwmon_power_is_bus_millivolts_times_milliamps(tmp_path):
+    base = "bus/i2c/drivers/ina3221/1-0040/hwmon/hwmon3"
+    write(tmp_path, f"{base}/in1_label", "VDD_IN\n")
+    write(tmp_path, f"{base}/in1_input", "5000\n")  # mV
+    write(tmp_path, f"{base}/curr1_input", "1200\n")  # mA -> 6 W
+    write(tmp_path, f"{base}/in2_label", "VDD_CPU_GPU_CV\n")
+    write(tmp_path, f"{base}/in2_input", "5000\n")
+    write(tmp_path, f"{base}/curr2_input", "300\n")  # 1.5 W
+    write(tmp_path, f"{base}/in3_label", "VDD_SOC\n")
+    write(tmp_path, f"{base}/in3_enable", "0\n")  # disabled: absent
+    write(tmp_path, f"{base}/in3_input", "0\n")
+    write(tmp_path, f"{base}/curr3_input", "0\n")
+    write(tmp_path, f"{base}/in4_input", "12000\n")  # shunt µV of channel 1: not a rail
+    assert Ina3221Collector(sys=str(tmp_path)).collect() == {
+        "power.ina3221.VDD_IN_w": 6.0,
+        "power.ina3221.VDD_CPU_GPU_CV_w": 1.5,
+    }
+
+
+def test_ina3221_a_hwmon_power_file_is_microwatts(tmp_path):
+    base = "bus/i2c/drivers/ina3221/1-0041/hwmon/hwmon0"
+    write(tmp_path, f"{base}/in1_label", "VDD_GPU\n")
+    write(tmp_path, f"{base}/power1_input", "2500000\n")  # µW
+    write(tmp_path, f"{base}/in1_input", "5000\n")
+    write(tmp_path, f"{base}/curr1_input", "1\n")
+    assert Ina3221Collector(sys=str(tmp_path)).collect() == {"power.ina3221.VDD_GPU_w": 2.5}
+
+
+def test_ina3221_absent_reports_nothing(tmp_path):
+    assert Ina3221Collector(sys=str(tmp_path)).collect() == {}
+    write(tmp_path, "bus/i2c/drivers/ina3221/1-0040/hwmon/hwmon0/in1_label", "VDD_IN\n")  # no readings
+    assert Ina3221Collector(sys=str(tmp_path)).collect() == {}
+
+
+Battery = namedtuple("Battery", "percent secsleft power_plugged")
+
+
+def test_battery_percent_and_plugged_where_psutil_has_a_battery():
+    assert BatteryCollector(lambda: Battery(81.5, 3600, False)).collect() == {
+        "battery.percent": 81.5,
+        "battery.plugged": 0.0,
+    }
+    assert BatteryCollector(lambda: Battery(100, -2, True)).collect() == {
+        "battery.percent": 100.0,
+        "battery.plugged": 1.0,
+    }
+    # psutil: power_plugged None when it cannot tell.
+    assert BatteryCollector(lambda: Battery(40.0, 100, None)).collect() == {"battery.percent": 40.0}
+
+
+def test_no_battery_reports_nothing():
+    assert BatteryCollector(lambda: None).collect() == {}
+
+
+def test_the_default_collectors_include_power_and_battery_and_report_no_power_on_an_empty_tree(tmp_path):
+    collectors = default_collectors(proc=str(tmp_path), sys=str(tmp_path))
+    assert {RaplCollector, Ina3221Collector, BatteryCollector} <= {type(c) for c in collectors}
+    sysfs = [c for c in collectors if isinstance(c, (RaplCollector, Ina3221Collector))]
+    sampler = Sampler(sysfs)
+    assert sampler.sample() == {}
+    assert sampler.sample() == {}
+
+
 class Broken:
     def collect(self) -> dict[str, float]:
         raise RuntimeError("sensor on fire")
@@ -181,3 +322,13 @@ def test_one_failing_collector_does_not_stop_the_others_and_is_logged_once(caplo
 def test_metrics_the_protocol_would_refuse_are_dropped():
     metrics = {"fine": 1, "nan": float("nan"), "inf": float("inf"), "flag": True, "x" * 65: 2.0}
     assert clean_metrics(metrics) == {"fine": 1.0}
+
+
+def test_an_emulated_device_reports_no_host_power_or_battery():
+    from edgeorch_agent.cli import _collectors
+    from edgeorch_agent.emulation.device import EmulatedDevice
+    from edgeorch_wire.profiles import load_profile
+
+    kinds = {type(c) for c in _collectors(EmulatedDevice(load_profile("rpi4")))}
+    assert not kinds & {RaplCollector, Ina3221Collector, BatteryCollector}
+    assert {RaplCollector, Ina3221Collector, BatteryCollector} <= {type(c) for c in _collectors(None)}
