@@ -138,8 +138,9 @@ REASONS = {408: b"Request Timeout", 413: b"Content Too Large"}
 def guard_daphne() -> None:
     """Make Daphne's ``WebRequest`` apply ``limit_for``/``deadline_for`` while Twisted reads the body.
 
-    It relies on Twisted's ``Request.gotLength``/``handleContentChunk``/``requestReceived`` (called by the
-    channel with the declared length, each chunk, and at the end) and on the channel's ``_command`` and
+    It relies on Twisted's ``Request.gotLength``/``handleContentChunk``/``requestReceived``/
+    ``connectionLost`` (called by the channel with the declared length, each chunk, at the end, and when the
+    client goes) and on the channel's ``_command`` and
     ``_path`` being set when ``gotLength`` is called: tests/test_body_limits.py pins both."""
     try:
         from daphne.http_protocol import WebRequest
@@ -147,10 +148,11 @@ def guard_daphne() -> None:
         return
     if getattr(WebRequest, "edgeorch_guarded", False):
         return
-    got_length, handle_chunk, received = (
+    got_length, handle_chunk, received, lost = (
         WebRequest.gotLength,
         WebRequest.handleContentChunk,
         WebRequest.requestReceived,
+        WebRequest.connectionLost,
     )
 
     def gotLength(self, length):
@@ -188,7 +190,12 @@ def guard_daphne() -> None:
             return  # answered and closing: the app never sees this request
         received(self, command, path, version)
 
+    def connectionLost(self, reason):
+        _cancel_timer(self)  # the client went away mid-body: no deadline left to keep
+        lost(self, reason)
+
     WebRequest.gotLength = gotLength
+    WebRequest.connectionLost = connectionLost
     WebRequest.handleContentChunk = handleContentChunk
     WebRequest.requestReceived = requestReceived
     WebRequest.edgeorch_guarded = True
@@ -204,7 +211,7 @@ def _cancel_timer(request) -> None:
 def _refuse_body(request, status: int) -> None:
     """Answer ``status`` on the raw connection and close it; what was spooled is dropped."""
     _cancel_timer(request)
-    if request.body_refused:
+    if request.body_refused or request.channel is None:
         return
     request.body_refused = True
     request.requestHeaders.removeHeader(b"Expect")  # no "100 Continue" after the refusal

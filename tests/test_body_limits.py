@@ -111,6 +111,22 @@ def test_a_body_trickling_slower_than_its_deadline_is_answered_408(live_server_p
     assert time.monotonic() - started < 6
 
 
+def test_a_client_leaving_mid_body_leaves_no_deadline_behind(live_server_proc):
+    sock = _connect(live_server_proc)
+    sock.sendall(_head("/api/agent/enroll/", Content_Length="2000") + b"x" * 10)
+    sock.close()
+    time.sleep(4)  # past the body's deadline (3 s)
+    assert "Traceback" not in live_server_proc.log() and "Unhandled" not in live_server_proc.log()
+    assert _status_of_a_small_request(live_server_proc) in (400, 403)
+
+
+def _status_of_a_small_request(server) -> int:
+    sock = _connect(server)
+    body = b'{"token": "nope"}'
+    sock.sendall(_head("/api/agent/enroll/", Content_Length=str(len(body))) + body)
+    return _status(sock)
+
+
 def test_a_body_within_its_limit_reaches_the_app(live_server_proc):
     sock = _connect(live_server_proc)
     body = b'{"token": "nope"}'
