@@ -17,7 +17,6 @@
     },
     "chart-cpu": { traces: [["cpu.percent", "CPU %", "#1f6feb"]], layout: () => layout("%", { yaxis: { range: [0, 100], title: { text: "%" } } }) },
     "chart-mem": { traces: [["mem.used_percent", "memory %", "#8250df"]], layout: () => layout("%", { yaxis: { range: [0, 100], title: { text: "%" } } }) },
-    "chart-power": { traces: [["power.watts", "W", "#1a7f37"]], layout: () => layout("W") },
   };
   let snapshot = null;
   let drawn = {}; // chart id -> number of points per trace at the last draw
@@ -68,7 +67,71 @@
     badge.hidden = !(t > 1.05 && r.status === "online");
     if (t) badge.textContent = "throttled ×" + t.toFixed(2);
     $("temp-nosensor").hidden = !(r.latest && r.latest.metrics["temp.max"] === undefined && !(r.series["temp.max"] || []).length);
-    $("power-card").hidden = !(r.series["power.watts"] || []).length;
+  }
+
+  // Power and battery: the live snapshot carries power.watts (an emulated device's model, peak per 5 s); the
+  // measured power.rapl.*, power.ina3221.* and battery.percent come from the telemetry API, refreshed every 15 s.
+  const TELEMETRY = "/api/devices/" + root.dataset.device + "/telemetry/";
+  const MEASURED_WINDOW_S = 900;
+  const MAX_MEASURED = 12;
+  let measured = {}; // metric -> [[Date, value], ...]
+
+  const isMeasured = (m) => (m.startsWith("power.") && m !== "power.watts") || m === "battery.percent";
+
+  async function getJSON(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  }
+
+  async function loadMeasured() {
+    if (document.hidden) return;
+    const since = new Date(Date.now() - MEASURED_WINDOW_S * 1000).toISOString();
+    const url = (m) => TELEMETRY + "?metric=" + encodeURIComponent(m) + "&since=" + encodeURIComponent(since) + "&max_points=180";
+    try {
+      const first = await getJSON(url("battery.percent"));
+      const next = {};
+      for (const m of (first.metrics || []).filter(isMeasured).slice(0, MAX_MEASURED)) {
+        const body = m === "battery.percent" ? first : await getJSON(url(m));
+        next[m] = (body.points || []).map((p) => [new Date(p.t), p.value]);
+      }
+      measured = next;
+    } catch (e) {
+      // The live connection's banner reports an unreachable server; keep the last readings until the next try.
+    }
+    drawPower();
+  }
+
+  function drawPower() {
+    if (!snapshot) return;
+    const data = [];
+    const live = row().series["power.watts"] || [];
+    if (live.length) {
+      data.push({ x: live.map((p) => new Date(p[0] * 1000)), y: live.map((p) => p[1]), name: "power.watts",
+        mode: "lines", line: { color: "#1a7f37", width: 2 } });
+    }
+    for (const [metric, pts] of Object.entries(measured)) {
+      if (!pts.length) continue;
+      const battery = metric === "battery.percent";
+      data.push({ x: pts.map((p) => p[0]), y: pts.map((p) => p[1]), mode: "lines", yaxis: battery ? "y2" : "y",
+        name: battery ? "battery %" : metric.replace(/^power\./, "").replace(/_w$/, "") + " W",
+        line: battery ? { color: "#8250df", width: 2, dash: "dot" } : { width: 1.5 } });
+    }
+    const el = $("chart-power");
+    const has = data.length > 0;
+    $("power-none").hidden = has;
+    $("power-note").hidden = !Object.keys(measured).some((m) => m.startsWith("power.") && measured[m].length);
+    el.hidden = !has;
+    el.dataset.points = String(data.reduce((n, t) => n + t.x.length, 0));
+    if (!has) return;
+    const signature = data.map((t) => t.name + ":" + t.x.length + ":" + t.y[t.y.length - 1] + ":" + t.x[0]).join("|");
+    if (el.dataset.signature === signature) return;
+    el.dataset.signature = signature;
+    const lay = layout("W", { showlegend: true, legend: { orientation: "h", y: 1.15 } });
+    if (data.some((t) => t.yaxis === "y2")) {
+      lay.yaxis2 = { title: { text: "battery %" }, overlaying: "y", side: "right", range: [0, 100] };
+    }
+    Plotly.react(el, data, lay, { displaylogo: false, responsive: true });
   }
 
   function drawStages() {
@@ -99,12 +162,16 @@
   const redraw = EO.throttle(function () {
     drawHeader();
     for (const id of Object.keys(CHARTS)) drawChart(id);
+    drawPower();
   }, 500);
 
   setInterval(function () {
     const seen = $("device-last-seen");
     if (seen.getAttribute("datetime")) seen.textContent = EO.ago(seen.getAttribute("datetime"));
   }, 1000);
+
+  loadMeasured();
+  setInterval(loadMeasured, 15000);
 
   EO.live({
     topics: ["device:" + root.dataset.device],
