@@ -201,3 +201,12 @@ def test_the_middleware_passes_a_body_within_its_limit(settings):
     seen: list = []
     sent = _run(BodyLimit(_reading_app(seen)), _scope(), [{"type": "http.request", "body": b"{}"}])
     assert sent[0]["status"] == 200
+
+
+def test_model_uploads_get_the_upload_limit_and_everything_else_the_small_one(settings):
+    from edgeorch.bodylimit import MULTIPART_SLACK, limit_for
+
+    settings.MODEL_UPLOAD_MAX_BYTES, settings.MAX_BODY_BYTES = 200 * 2**20, 16 * 2**20
+    assert limit_for("POST", "/api/models/") == limit_for("POST", "/models/") == 200 * 2**20 + MULTIPART_SLACK
+    assert limit_for("POST", "/api/jobs/upload/") == limit_for("POST", "/api/agent/enroll/") == 16 * 2**20
+    assert limit_for("PUT", "/api/models/") == 16 * 2**20
