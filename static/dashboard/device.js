@@ -127,9 +127,9 @@
     const signature = data.map((t) => t.name + ":" + t.x.length + ":" + t.y[t.y.length - 1] + ":" + t.x[0]).join("|");
     if (el.dataset.signature === signature) return;
     el.dataset.signature = signature;
-    const lay = layout("W", { showlegend: true, legend: { orientation: "h", y: 1.15 } });
+    const lay = layout("W", { showlegend: true, legend: { orientation: "h", y: -0.25 } });
     if (data.some((t) => t.yaxis === "y2")) {
-      lay.yaxis2 = { title: { text: "battery %" }, overlaying: "y", side: "right", range: [0, 100] };
+      lay.yaxis2 = { title: { text: "battery %" }, overlaying: "y", side: "right", range: [0, 100], dtick: 25 };
     }
     Plotly.react(el, data, lay, { displaylogo: false, responsive: true });
   }
