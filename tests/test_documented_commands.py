@@ -88,7 +88,6 @@ def make_runs(target: str, command: str) -> str:
 AS_WRITTEN = {
     "make stop",
     "make lint",
-    "make client",  # seconds; rewrites the copy's docs/openapi.yaml and clients/python from the same code
     "make token USER=admin",
     ".venv/bin/python manage.py drf_create_token admin",
     ".venv/bin/python bench/bench_planning.py --write",  # a few seconds; --write rewrites the copy's docs
@@ -100,6 +99,11 @@ AS_WRITTEN = {
 
 BC = "scenarios/bandwidth-collapse.yaml"
 QUICK = {
+    # Seconds; rewrites the copy's docs/openapi.yaml and clients/python from the same code. That makes the
+    # copy's clients/python/setup.py newer than its install stamps: touched again, or the next make target
+    # here would reinstall the copy's packages (editable, pointing into this temporary copy) into the real
+    # environment the copy's .venv links to, which breaks it once the copy is deleted.
+    "make client": "make client && touch .venv/.installed*",
     # Starting Daphne, Celery and three agents takes minutes on two cores and port 8000; the fixture has run
     # its set-up (scripts/demo_setup.sh) in this copy, the e2e tier runs the servers and agents.
     "make demo": "make -n demo | grep -Fx ./scripts/demo.sh && bash -n scripts/demo.sh",
