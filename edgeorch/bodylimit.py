@@ -88,26 +88,50 @@ class BodyLimit:
 
 
 class _Guard:
+    """One request's body, bounded. The deadline is one timer for the whole body, not a timeout around each
+    ``receive``: Daphne hands a body over in 8 KiB chunks, and a timeout each cost 5 ms on a 602 KB /v2
+    request (bench_serving)."""
+
     def __init__(self, receive, send, limit: int, deadline_s: float):
         self._receive, self._send, self.limit = receive, send, limit
-        self.deadline = asyncio.get_running_loop().time() + deadline_s
+        loop = asyncio.get_running_loop()
+        self.deadline = loop.time() + deadline_s
         self.read = 0
         self.complete = False  # the whole body is in: later receives wait for a disconnect, unbounded
         self.answered = False
+        self.expired = False
+        self._waiting: asyncio.Task | None = None  # the task in ``receive`` when the deadline passes
+        self._timer = loop.call_at(self.deadline, self._expire)
+
+    def _expire(self) -> None:
+        self.expired = True
+        if self._waiting is not None:
+            self._waiting.cancel()
 
     async def receive(self):
         if self.complete:
             return await self._receive()
-        remaining = self.deadline - asyncio.get_running_loop().time()
-        try:
-            message = await asyncio.wait_for(self._receive(), max(remaining, 0.001))
-        except TimeoutError:
+        if self.expired:
             return await self._refuse(408)
+        self._waiting = asyncio.current_task()
+        try:
+            message = await self._receive()
+        except asyncio.CancelledError:
+            if not self.expired:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # the deadline's cancel, answered here: the task goes on
+            return await self._refuse(408)
+        finally:
+            self._waiting = None
         if message["type"] == "http.request":
             self.read += len(message.get("body", b""))
             if self.read > self.limit:
                 return await self._refuse(413)
             self.complete = not message.get("more_body", False)
+            if self.complete:
+                self._timer.cancel()
         return message
 
     async def send(self, message):
@@ -115,6 +139,7 @@ class _Guard:
             await self._send(message)
 
     async def _refuse(self, status: int):
+        self._timer.cancel()
         self.complete = True
         await _answer(self._send, status, self.limit)
         self.answered = True
