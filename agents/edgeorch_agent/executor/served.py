@@ -40,7 +40,7 @@ from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, StageError
 from .sources import Route, Source
 from .spool import TraceSpool
-from .state import RouteLost, Shared
+from .state import RouteLost, Shared, announce_switch, next_route
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +199,8 @@ class Serving:
         served.route = route
         if message.failover and served.failover:
             # The old route lost a device: requests still out on it are sent again on the new one.
-            for key, waiter in list(self.shared.waiters.items()):
-                if key[1] == message.session_id and key[0] != message.deployment_id and not waiter.done():
-                    waiter.set_exception(RouteLost(f"its route lost a device (switch {message.switch_id})"))
-        served.switched.set()
-        served.switched = asyncio.Event()
+            self.shared.routes_lost(message.session_id, message.deployment_id, message.switch_id)
+        announce_switch(served)
 
     async def stop(self, message: StreamStop) -> None:
         served = self.serves(message.session_id)
@@ -315,7 +312,7 @@ class Serving:
                 finally:
                     self.shared.waiters.pop(key, None)
                 # Failover: once the control plane's new route comes (within the request's time), once more.
-                new = await _next_route(served, key[0], timeout - (time.time() - started))
+                new = await next_route(served, key[0], timeout - (time.time() - started))
                 if new is None:
                     raise StageError(f"{cut_off}; no failover route in time")
                 done, resent, route = None, True, new
@@ -399,21 +396,6 @@ class Serving:
         if self._flusher is not None:
             self._flusher.cancel()
         self.spool.close()
-
-
-async def _next_route(served: Served, old_deployment: str, within: float) -> Route | None:
-    """The serving session's route once it no longer goes to ``old_deployment`` (None after ``within`` s)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while served.route is None or served.route.deployment_id == old_deployment:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            return None
-        try:
-            await asyncio.wait_for(served.switched.wait(), remaining)
-        except TimeoutError:
-            return None
-    return served.route
 
 
 def _passed_on(parameters: dict[str, Any]) -> dict[str, Any]:

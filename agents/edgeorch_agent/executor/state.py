@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from edgeorch_wire.frames import Done
@@ -81,9 +81,45 @@ class Shared:
         # A stream source that runs no stage of the deployment still hears its frames end (DONE frames).
         return deployment.secret if deployment else self.entry_secrets.get(deployment_id)
 
+    def routes_lost(self, session_id: str, kept_deployment: str, switch_id: str) -> None:
+        """A failover switch: every request of the session still out on another deployment will not be
+        answered there; its waiter raises ``RouteLost`` (a failover stream or serving session sends it
+        again)."""
+        for key, waiter in list(self.waiters.items()):
+            if key[1] == session_id and key[0] != kept_deployment and not waiter.done():
+                waiter.set_exception(RouteLost(f"its route lost a device (switch {switch_id})"))
+
     def frame_done(self, done: Done) -> None:
         waiter = self.waiters.get((done.deployment_id, done.session_id, done.request_id))
         if waiter is not None and not waiter.done():
             # The frame ended for its source when its DONE was read: the waiting task resumes a loop turn
             # or two later, which is this agent's bookkeeping, not the frame's latency.
             waiter.set_result((done, time.time()))
+
+
+class Rerouted(Protocol):
+    """A stream or serving session whose route a ``stream_switch`` changes: ``switched`` is set (and
+    replaced) at each switch (``announce_switch``)."""
+
+    route: Any
+    switched: asyncio.Event
+
+
+def announce_switch(holder: Rerouted) -> None:
+    holder.switched.set()
+    holder.switched = asyncio.Event()
+
+
+async def next_route(holder: Rerouted, old_deployment: str, within: float) -> Any:
+    """``holder``'s route once it no longer goes to ``old_deployment`` (None after ``within`` seconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while holder.route is None or holder.route.deployment_id == old_deployment:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return None
+        try:
+            await asyncio.wait_for(holder.switched.wait(), remaining)
+        except TimeoutError:
+            return None
+    return holder.route

@@ -33,7 +33,7 @@ from ..runtime import DeployError, StageError, TensorSpec
 from .inputs import FrameSource, InputError, Pushed, TensorFrames, open_source
 from .routing import Router
 from .sources import Route, Source
-from .state import FrameKey, RouteLost, Shared
+from .state import FrameKey, RouteLost, Shared, announce_switch, next_route
 
 log = logging.getLogger(__name__)
 
@@ -185,32 +185,24 @@ class Streams:
             try:
                 await self.source.enter(route, request_id, message.session_id, array)
             except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
-                if state.failover and isinstance(exc, PeerUnreachable):
-                    # Its first stage's device is unreachable: kept, and sent again on the failover route.
-                    self.shared.waiters[key].set_exception(
-                        RouteLost(f"its first stage was unreachable: {exc}")
+                if not (state.failover and isinstance(exc, PeerUnreachable)):
+                    self.shared.waiters.pop(key)
+                    slots.release()
+                    await self.router.fail(
+                        route.deployment_id, route.first_stage, request_id, message.session_id, None, str(exc)
                     )
-                    state.sent += 1
-                    state.inputs[request_id] = array
-                    frame = asyncio.create_task(self._await_frame(key, started, state, slots))
-                    state.frames.add(frame)
-                    frame.add_done_callback(state.frames.discard)
+                    state.batch.append(
+                        {
+                            "request_id": request_id,
+                            "trace": [],
+                            "latency_s": time.time() - started,
+                            "ok": False,
+                            "error": str(exc),
+                        }
+                    )
                     continue
-                self.shared.waiters.pop(key)
-                slots.release()
-                await self.router.fail(
-                    route.deployment_id, route.first_stage, request_id, message.session_id, None, str(exc)
-                )
-                state.batch.append(
-                    {
-                        "request_id": request_id,
-                        "trace": [],
-                        "latency_s": time.time() - started,
-                        "ok": False,
-                        "error": str(exc),
-                    }
-                )
-                continue
+                # Its first stage's device is unreachable: kept, and sent again on the failover route.
+                self.shared.waiters[key].set_exception(RouteLost(f"its first stage was unreachable: {exc}"))
             state.sent += 1
             if state.failover:
                 state.inputs[request_id] = array
@@ -242,7 +234,7 @@ class Streams:
                     break
                 # Failover: wait for the control plane's new route, then send the kept input once more.
                 waited = time.time()
-                route = await self._new_route(state, key[0])
+                route = await next_route(state, key[0], self.frame_timeout)
                 failover_s = time.time() - waited
                 if route is None:
                     error = f"{done_error}; no failover route within {self.frame_timeout:g} s"
@@ -276,20 +268,6 @@ class Streams:
         if len(state.batch) >= state.message.report_every:
             await self._flush(state)
 
-    async def _new_route(self, state: StreamState, old_deployment: str) -> Route | None:
-        """The stream's route once it no longer goes to ``old_deployment`` (None after ``frame_timeout``)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.frame_timeout
-        while state.route.deployment_id == old_deployment:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return None
-            try:
-                await asyncio.wait_for(state.switched.wait(), remaining)
-            except TimeoutError:
-                return None
-        return state.route
-
     async def _flush(self, state: StreamState) -> None:
         if state.batch:
             frames, state.batch = state.batch, []
@@ -317,11 +295,8 @@ class Streams:
             self.shared.emitters[message.session_id] = (message.deployment_id, emitter[1])
         if message.failover and state.failover:
             # The old route lost a device: the frames still out on it will not come back; they go again.
-            for key, waiter in list(self.shared.waiters.items()):
-                if key[1] == message.session_id and key[0] != message.deployment_id and not waiter.done():
-                    waiter.set_exception(RouteLost(f"its route lost a device (switch {message.switch_id})"))
-        state.switched.set()
-        state.switched = asyncio.Event()
+            self.shared.routes_lost(message.session_id, message.deployment_id, message.switch_id)
+        announce_switch(state)
         log.info(
             "session %s now streams to deployment %s (switch %s)",
             message.session_id,

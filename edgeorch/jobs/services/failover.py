@@ -46,9 +46,9 @@ def source_lost(device_id: str, name: str, last_seen: datetime | None) -> set:
     rest."""
     rows = Session.objects.filter(source_id=uuid.UUID(device_id), state__in=ACTIVE)
     taken = set()
-    for session in rows.exclude(failover=Failover.NONE).exclude(backup_sources=[]):
-        backups = [b for b in session.backup_sources if b != device_id]
-        if Device.objects.filter(pk__in=backups, status="online").exists():
+    for session in rows.exclude(failover=Failover.NONE).only("pk", "failover", "backup_sources"):
+        backups = [b for b in session.backup_sources if b != device_id]  # read here: SQLite as PostgreSQL
+        if backups and Device.objects.filter(pk__in=backups, status="online").exists():
             taken.add(_failing_over(session, device_id, name, SOURCE_STAGE, last_seen))
     return taken
 

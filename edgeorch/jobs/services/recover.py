@@ -78,12 +78,8 @@ def switch_source(failure: Failure) -> Failure:
         return close(
             failure, Failure.FAILED, f"{failure.device_name} (the source) lost, and no backup online"
         )
-    devices = [d for d in Device.objects.filter(status="online") if str(d.pk) != lost]
-    if session.candidates:
-        devices = [d for d in devices if str(d.pk) in session.candidates or d.pk == backup.pk]
-    strategy = "multi-device" if session.strategy in standby.PINNED else session.strategy
     try:
-        plan = plans.make_plan(session.model, devices, backup, strategy, deadline=session.deadline_s)
+        plan = standby.plan_without(session, lost, source=backup)
         Session.objects.filter(pk=session.pk).update(source=backup)  # its reports come from the backup now
         session.source = backup
         deployment = ensure_deployment(session, plan)

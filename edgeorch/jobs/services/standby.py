@@ -26,14 +26,15 @@ RUNNING_WAIT_S = 60.0  # how long ``prepare`` waits for a just-dispatched sessio
 PINNED = {"split", "offload"}  # strategies that name their devices: the planner's own choice replaces them
 
 
-def plan_without(session, lost_id: str) -> dict:
-    """The session's plan over the online devices it may use, without ``lost_id`` (raises the planner's
-    errors when there is none)."""
+def plan_without(session, lost_id: str, source=None) -> dict:
+    """The session's plan over the online devices it may use, without ``lost_id``, from ``source`` (default:
+    its own; raises the planner's errors when there is none)."""
+    source = source or session.source
     devices = [d for d in Device.objects.filter(status="online") if str(d.pk) != str(lost_id)]
     if session.candidates:
-        devices = [d for d in devices if str(d.pk) in session.candidates]
+        devices = [d for d in devices if str(d.pk) in session.candidates or d.pk == source.pk]
     strategy = "multi-device" if session.strategy in PINNED else session.strategy
-    return plans.make_plan(session.model, devices, session.source, strategy, deadline=session.deadline_s)
+    return plans.make_plan(session.model, devices, source, strategy, deadline=session.deadline_s)
 
 
 def prepare(session_id) -> dict:

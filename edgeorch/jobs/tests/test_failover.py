@@ -14,7 +14,7 @@ from edgeorch.jobs import services
 from edgeorch.jobs.choices import DeploymentState, RunState
 from edgeorch.jobs.models import Deployment, Failure, Session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]  # the demo runs on SQLite: these queries too
 
 
 def running(digits, phone, edge, failover: str) -> Session:
