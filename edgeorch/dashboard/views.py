@@ -14,6 +14,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.authtoken.models import Token
 
 from edgeorch.api.permissions import is_operator
+from edgeorch.catalog.models import MLModel
 from edgeorch.devices import services as devices
 from edgeorch.devices.api import public_base_url
 from edgeorch.devices.choices import DeviceRole, DeviceStatus
@@ -86,10 +87,16 @@ def api_key(request):
 
 
 @login_required
+@ensure_csrf_cookie
 def device(request, pk):
     """One device: live charts of its telemetry, the stages it ran, its links (drawn by
-    dashboard/device.js)."""
-    return render(request, "dashboard/device.html", {"device": get_object_or_404(Device, pk=pk)})
+    dashboard/device.js); for operators, rename, profile, probe and revoke (dashboard/device_actions.js)."""
+    context = {
+        "device": get_object_or_404(Device, pk=pk),
+        "operator": is_operator(request.user),
+        "models": MLModel.objects.only("id", "name", "version"),
+    }
+    return render(request, "dashboard/device.html", context)
 
 
 @login_required
@@ -98,7 +105,6 @@ def run_form(request):
     """Start a job or a stream session; the planner's predicted breakdown is shown first
     (dashboard/run.js)."""
     from edgeorch import planning
-    from edgeorch.catalog.models import MLModel
 
     devices = Device.objects.exclude(status=DeviceStatus.REVOKED).order_by("name")
     context = {

@@ -1,11 +1,40 @@
-// Buttons that act on a run through the REST API: data-action (the URL to POST), data-confirm (asked
-// first). On success the page reloads to show the new state; a refusal is said in #action-error.
+// Actions through the REST API, for operators.
+//
+// EO.act(url, {method, body}) sends one request (JSON body, the CSRF token) and returns the parsed reply; a
+// refusal throws an Error whose message says why in words (the API's detail, or each field's first error).
+// Buttons with data-action (the URL to POST) and data-confirm (asked first) use it: on success the page reloads
+// to show the new state; a refusal is said in #action-error. A form with data-confirm is submitted only once
+// its question is answered yes (a destructive plain form, e.g. deleting a model).
 (function () {
   "use strict";
+  const EO = (window.EO = window.EO || {});
+
   function csrf() {
+    const field = document.querySelector("[name=csrfmiddlewaretoken]");
     const m = document.cookie.match(/(?:^|; )csrftoken=([^;]*)/);
-    return m ? decodeURIComponent(m[1]) : "";
+    return field ? field.value : m ? decodeURIComponent(m[1]) : "";
   }
+
+  // {"detail": "..."} or {"name": ["This field may not be blank."]} as one sentence.
+  function refusal(status, data) {
+    if (data && typeof data.detail === "string") return data.detail;
+    const fields = Object.entries(data || {}).map(([field, errors]) => field + ": " + [].concat(errors)[0]);
+    return fields.length ? fields.join("; ") : "HTTP " + status;
+  }
+
+  EO.act = async function (url, options) {
+    const opts = options || {};
+    const headers = { "X-CSRFToken": csrf(), Accept: "application/json" };
+    if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(url, {
+      method: opts.method || "POST", credentials: "same-origin", headers: headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new Error(refusal(response.status, data));
+    return data;
+  };
+
   for (const button of document.querySelectorAll("button[data-action]")) {
     button.addEventListener("click", async function () {
       if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
@@ -14,19 +43,19 @@
       const label = button.textContent;
       button.textContent = label + "…";
       try {
-        const response = await fetch(button.dataset.action, {
-          method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf() },
-        });
-        if (!response.ok) {
-          const data = await response.json().catch(() => ({}));
-          throw new Error(data.detail || "HTTP " + response.status);
-        }
+        await EO.act(button.dataset.action);
         window.location.reload();
       } catch (err) {
         if (said) said.textContent = label + " failed: " + err.message;
         button.textContent = label;
         button.disabled = false;
       }
+    });
+  }
+
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
 })();

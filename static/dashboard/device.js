@@ -156,8 +156,19 @@
           (l.peer ? '<a href="/devices/' + l.peer + '/">' + EO.escape(l.peer_name) + "</a>" : EO.escape(l.peer_name)) +
           '</td><td class="num">' + rate(l.bandwidth_bps) + '</td><td class="num">' + (l.rtt_s * 1000).toFixed(1) + " ms</td><td>" +
           '<time datetime="' + l.measured_at + '">' + EO.ago(l.measured_at) + "</time></td></tr>").join("")
-      : '<tr><td colspan="5" class="muted">No link measurements yet (Probe links from the API: POST /api/devices/{id}/probe/).</td></tr>';
+      : '<tr><td colspan="5" class="muted">No link measurements yet' +
+        ($("probe-links") ? ": Probe links measures them." : ": an operator can probe them.") + "</td></tr>";
   }
+
+  // A probe from this page has finished (device_actions.js): the links as the snapshot now has them.
+  document.addEventListener("eo:links-measured", async function () {
+    try {
+      snapshot.links = (await getJSON(root.dataset.snapshotUrl)).links;
+      drawLinks();
+    } catch (e) {
+      // The next snapshot (a reconnect) brings them.
+    }
+  });
 
   const redraw = EO.throttle(function () {
     drawHeader();

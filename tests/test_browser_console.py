@@ -1,0 +1,121 @@
+"""The operator console's actions, units and downloads in a real browser (see test_browser.py for the set-up),
+on the demo configuration too (SQLite in the demo tier).
+
+Screenshots are saved under the test's ``tmp_path`` (``screenshots/``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import test_browser
+from .support import wait_until
+from .test_browser import log_in, watch
+
+# test_browser's fixtures (the module skips with it where Chromium is missing).
+browser, page, shots = test_browser.browser, test_browser.page, test_browser.shots
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.demo]
+
+
+def test_an_operator_profiles_probes_renames_and_revokes_a_device_from_its_page(
+    page, live_server_proc, fleet, digits, alice, shots
+):
+    from edgeorch.devices.models import Device
+    from edgeorch.plans.models import BlockProfile
+
+    camera, edge = fleet("camera", "edge")
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    problems = watch(page)
+    page.goto(f"{live_server_proc.url}/devices/{camera.device_id}/")
+    assert "POST /api" not in page.text_content("main")
+
+    # Profile: the state follows the measurement until the agent's answer fills the bar.
+    page.select_option("#profile-form select[name=model]", str(digits.pk))
+    page.click("#profile-form button")
+    page.wait_for_selector("#profile-progress[data-state=pending]")
+    page.wait_for_selector("#profile-progress[data-state=done]", timeout=30000)
+    assert page.text_content("#profile-state").startswith(f"Profiled {digits}: ")
+    assert page.get_attribute("#profile-bar", "value") == "1"
+    assert BlockProfile.objects.filter(device_id=camera.device_id, model=digits).exists()
+    page.screenshot(path=shots / "profiled.png", full_page=True)
+
+    # Probe links: the links table is redrawn with the measured peer, no reload.
+    assert "No link measurements yet" in page.text_content("#links")
+    page.click("#probe-links")
+    page.wait_for_selector("#probe-state[data-state=done]", timeout=30000)
+    assert "measured" in page.text_content("#probe-state")
+    page.wait_for_selector("#links tbody tr >> text=edge")
+    page.screenshot(path=shots / "probed.png", full_page=True)
+
+    # Rename.
+    page.fill("#rename-form input[name=name]", "camera-north")
+    page.click("#rename-form button")
+    page.wait_for_selector("h1 >> text=camera-north")
+    assert Device.objects.get(pk=camera.device_id).name == "camera-north"
+
+    # Revoke asks first: dismissed, nothing happens; accepted, the device is revoked and its actions go.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("#revoke-device")
+    assert Device.objects.get(pk=camera.device_id).status == "online"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#revoke-device")
+    page.wait_for_selector("#device-status.revoked")
+    assert Device.objects.get(pk=camera.device_id).status == "revoked"
+    assert page.query_selector("#device-actions") is None and page.query_selector("#probe-links") is None
+    page.screenshot(path=shots / "revoked.png", full_page=True)
+    assert not problems, problems
+
+
+def test_a_refused_action_is_said_in_words(page, live_server_proc, agents, digits, alice, shots):
+    """An enrolled device that never connected cannot be profiled: the API's reason is shown."""
+    from edgeorch.devices import services
+
+    _, token = services.create_enrollment_token(max_uses=1)
+    device = services.enroll_device(token, name="sleeper").device
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    page.goto(f"{live_server_proc.url}/devices/{device.pk}/")
+    page.click("#profile-form button")
+    page.wait_for_selector("#profile-progress[data-state=failed]")
+    assert "sleeper is not connected" in page.text_content("#profile-state")
+    page.fill("#rename-form input[name=name]", "   ")  # passes the browser's "required", not the API
+    page.click("#rename-form button")
+    page.wait_for_selector("#action-error:has-text('Rename failed: name: This field may not be blank.')")
+    page.screenshot(path=shots / "refused.png", full_page=True)
+
+
+def test_a_viewer_sees_no_actions(page, live_server_proc, digits, bob):
+    from edgeorch.devices import services
+
+    _, token = services.create_enrollment_token(max_uses=1)
+    device = services.enroll_device(token, name="watched").device
+    log_in(page, live_server_proc, "bob", "bob-pass-123")
+    page.goto(f"{live_server_proc.url}/devices/{device.pk}/")
+    assert page.query_selector("#device-actions") is None and page.query_selector("#probe-links") is None
+    page.goto(f"{live_server_proc.url}/models/{digits.pk}/")
+    assert page.query_selector("#delete-model") is None
+
+
+def test_deleting_a_model_asks_first(page, live_server_proc, digits, alice, shots):
+    from edgeorch.catalog.models import MLModel
+
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    page.goto(f"{live_server_proc.url}/models/{digits.pk}/")
+    button = page.locator("#delete-model button")
+    assert "danger" in button.get_attribute("class")
+    asked: list[str] = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    button.click()
+    assert asked and str(digits) in asked[0]
+    assert MLModel.objects.filter(pk=digits.pk).exists() and page.url.endswith(f"/models/{digits.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    button.click()
+    page.wait_for_url(f"{live_server_proc.url}/models/")
+    assert f"{digits} was deleted" in page.text_content("main")
+    wait_until(lambda: not MLModel.objects.filter(pk=digits.pk).exists(), message="deleted")
+    page.screenshot(path=shots / "model-deleted.png", full_page=True)
