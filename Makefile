@@ -46,11 +46,11 @@ scenario: $(DEMO_STAMP)
 	@[ -n "$(SCENARIO)" ] || { echo "usage: make scenario SCENARIO=scenarios/NAME.yaml [REPORT=out.json]"; exit 2; }
 	$(PY) manage.py run_scenario $(SCENARIO)$(if $(REPORT), --report $(REPORT))
 
-# make token USER=NAME: that user's API key (created if it has none). USER must be given here: the one in the
-# environment is your login name.
+# make token USER=NAME: a new API key for that user, shown once (only its digest is stored). USER must be given
+# here: the one in the environment is your login name.
 token: $(DEMO_STAMP)
 	@[ "$(origin USER)" = "command line" ] || { echo "usage: make token USER=NAME (e.g. USER=admin)"; exit 2; }
-	$(PY) manage.py drf_create_token $(USER)
+	$(PY) manage.py api_key $(USER)
 
 test: $(STAMP)
 	./scripts/test.sh

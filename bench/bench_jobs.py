@@ -314,9 +314,9 @@ def main() -> None:
     django.setup()
     import requests
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
 
     from bench._common import machine, markdown_table, write_section
+    from edgeorch.api.keys import create_key
     from edgeorch.catalog import services as catalog
     from edgeorch.devices import services as devices
     from edgeorch.devices.models import Device
@@ -326,7 +326,7 @@ def main() -> None:
     models = [m for m in catalog.register_zoo() if not wanted or m.name in wanted]
     admin = User.objects.create_superuser("bench", password="bench-pass-123")
     api = requests.Session()
-    api.headers["Authorization"] = f"Token {Token.objects.create(user=admin).key}"
+    api.headers["Authorization"] = f"Token {create_key(admin)}"
     fleet = Fleet(env, workdir)
     try:
         a, b = fleet.start([devices.create_enrollment_token()[1] for _ in range(2)])

@@ -249,9 +249,9 @@ def main() -> None:
     django.setup()
     import requests
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
 
     from bench._common import machine, markdown_table, write_section
+    from edgeorch.api.keys import create_key
     from edgeorch.catalog import services as catalog
     from edgeorch.devices import services as devices
     from edgeorch.devices.models import Device
@@ -260,7 +260,7 @@ def main() -> None:
     wanted = [m for m in args.models.split(",") if m]
     models = [m for m in catalog.register_zoo() if m.name in wanted]
     admin = User.objects.create_superuser("bench", password="bench-pass-123")
-    token = Token.objects.create(user=admin).key
+    token = create_key(admin)
     api = requests.Session()
     api.headers["Authorization"] = f"Token {token}"
     serve_port = support.free_port()

@@ -6,6 +6,7 @@ A bad value stops start-up with a message naming the variable (see ``edgeorch.en
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 from .env import ImproperValue, envbool, envfloat, envint, envlist, envstr, load_demo_env
 
@@ -33,10 +34,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",
+    "edgeorch.api",
     "edgeorch.devices",
     "edgeorch.gateway",
     "edgeorch.telemetry",
@@ -56,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "edgeorch.urls"
@@ -158,7 +162,7 @@ MEDIA_URL = "media/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["edgeorch.api.permissions.IsOperatorOrReadOnly"],
@@ -176,7 +180,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     # Read and write shapes differ (read-only ids, write-only ttl_hours): separate components, the request's
     # named ...Request, so request serializers are not named ...Request themselves.
     "COMPONENT_SPLIT_REQUEST": True,
@@ -198,6 +201,44 @@ SPECTACULAR_SETTINGS = {
         "edgeorch.api.schema.error_shape_hook",
         "edgeorch.api.schema.backend_limits_hook",
     ],
+}
+
+# --- Secrets and TLS (docs/deployment.md, "Secrets at rest" and "TLS") -------------------------------------
+# People's API keys: django-rest-knox keeps a SHA-512 digest and the first characters, never the key
+# (edgeorch.api.keys); they do not expire, they are revoked.
+REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "eak_", "AUTO_REFRESH": False}
+# EDGEORCH_TLS=true: the control plane is reached over HTTPS only, through a reverse proxy that terminates TLS
+# and says so in EDGEORCH_TLS_PROXY_HEADER (empty: Daphne serves TLS itself). Plain HTTP is redirected,
+# browsers are told to come back over HTTPS only (HSTS) and cookies travel over HTTPS only; `manage.py check
+# --deploy` then has nothing to warn of.
+TLS = envbool("EDGEORCH_TLS", False)
+if TLS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("EDGEORCH_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("EDGEORCH_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("EDGEORCH_HSTS_PRELOAD", True)
+    _proxy_header = envstr("EDGEORCH_TLS_PROXY_HEADER", "X-Forwarded-Proto")
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+# The Content-Security-Policy of every page (django-csp): scripts only from this server, or inline with the
+# request's nonce; nothing from anywhere else. Styles may be inline: Plotly and Swagger UI set style
+# attributes from script, which a style nonce cannot cover.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"upgrade-insecure-requests": True} if TLS else {}),
+    }
 }
 
 # --- Agents, telemetry, liveness -------------------------------------------------------------------

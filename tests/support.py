@@ -127,9 +127,9 @@ class Agent:
 
 
 def token_for(user) -> str:
-    from rest_framework.authtoken.models import Token
+    from edgeorch.api.keys import create_key
 
-    return Token.objects.get_or_create(user=user)[0].key
+    return create_key(user)
 
 
 def submit(api, **body):

@@ -1,7 +1,7 @@
 """REST auth: scripts use tokens, browsers use sessions; viewers read, operators write."""
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from edgeorch.devices import services
 from edgeorch.devices.models import Device
@@ -59,10 +59,19 @@ def test_the_browser_uses_its_session(client, alice, device):
     assert client.get("/api/devices/").status_code == 200
 
 
-def test_drf_create_token_makes_a_working_key(client, alice, capsys):
-    call_command("drf_create_token", "alice")
-    key = capsys.readouterr().out.split()[2]
+def test_the_api_key_command_makes_a_working_key_stored_only_as_a_digest(client, alice, capsys):
+    from knox.models import AuthToken
+
+    call_command("api_key", "alice")
+    key = capsys.readouterr().out.strip()
     assert client.get("/api/devices/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    (stored,) = AuthToken.objects.filter(user=alice).values_list("digest", "token_key")
+    assert all(key not in column for column in stored)  # the database holds no usable key
+
+
+def test_the_api_key_command_names_a_missing_user():
+    with pytest.raises(CommandError, match="No user 'nobody'"):
+        call_command("api_key", "nobody")
 
 
 def test_the_openapi_schema_generates_without_warnings(client, alice):

@@ -89,7 +89,7 @@ AS_WRITTEN = {
     "make stop",
     "make lint",
     "make token USER=admin",
-    ".venv/bin/python manage.py drf_create_token admin",
+    ".venv/bin/python manage.py api_key admin",
     ".venv/bin/python bench/bench_planning.py --write",  # a few seconds; --write rewrites the copy's docs
     ".venv/bin/python bench/bench_energy.py --write",  # about two seconds, no agents; rewrites the docs
     ".venv/bin/python -m edgeorch_agent.emulation.netns check",
@@ -285,7 +285,7 @@ def clone(tmp_path_factory) -> Path:
     [
         ".venv/bin/python manage.py check",
         ".venv/bin/python manage.py run_scenario --help",
-        ".venv/bin/python manage.py drf_create_token admin",
+        ".venv/bin/python manage.py api_key admin",
     ],
 )
 def test_manage_py_works_in_a_new_shell_after_the_demos_set_up(clone, command):

@@ -1,7 +1,9 @@
 """The minimal pages: log in, the device list, enrollment tokens, the API key page."""
 
+import re
+
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from edgeorch.devices import services
 from edgeorch.devices.models import EnrollmentToken
@@ -58,12 +60,18 @@ def test_a_viewer_cannot_create_tokens_from_the_page(client, bob):
 
 
 def test_a_user_creates_and_revokes_an_api_key(client, bob):
+    """The new key is in the answer to the create, once: the database holds its digest, and the page never
+    shows the key again."""
     client.force_login(bob)
-    client.post("/account/api-key/", {"action": "create"})
-    key = Token.objects.get(user=bob).key
-    assert key in client.get("/account/api-key/").content.decode()
-    client.post("/account/api-key/", {"action": "revoke"})
-    assert not Token.objects.filter(user=bob).exists()
+    page = client.post("/account/api-key/", {"action": "create"}).content.decode()
+    key = re.search(r'id="api-key">([^<]+)<', page).group(1)
+    stored = AuthToken.objects.get(user=bob)
+    assert key.startswith("eak_") and key not in (stored.digest, stored.token_key)
+    assert key not in client.get("/account/api-key/").content.decode()
+    assert client.get("/api/devices/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    client.post("/account/api-key/", {"action": "revoke", "key": stored.token_key})
+    assert not AuthToken.objects.filter(user=bob).exists()
+    assert client.get("/api/devices/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
 
 
 def test_forms_are_protected_by_csrf(alice):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api_keys, views
 
 app_name = "dashboard"
 
@@ -10,5 +10,5 @@ urlpatterns = [
     path("run/", views.run_form, name="run"),
     path("live/sessions/<uuid:pk>/", views.session_live, name="session-live"),
     path("enroll/", views.enrollment, name="enrollment"),
-    path("account/api-key/", views.api_key, name="api-key"),
+    path("account/api-key/", api_keys.api_key, name="api-key"),
 ]

@@ -6,12 +6,10 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import ensure_csrf_cookie
-from rest_framework.authtoken.models import Token
 
 from edgeorch.api.permissions import is_operator
 from edgeorch.catalog.models import MLModel
@@ -69,21 +67,6 @@ def enrollment(request):
             form = EnrollmentTokenForm()
     tokens = EnrollmentToken.objects.all()[:50]
     return render(request, "dashboard/enrollment.html", {"form": form, "created": created, "tokens": tokens})
-
-
-@login_required
-def api_key(request):
-    """A user's REST token: create (or replace) it, or revoke it. The key is shown on this page only."""
-    if request.method == "POST":
-        Token.objects.filter(user=request.user).delete()
-        if request.POST.get("action") == "create":
-            Token.objects.create(user=request.user)
-            messages.success(request, "A new API key was created; the old one no longer works.")
-        else:
-            messages.success(request, "Your API key was revoked.")
-        return redirect("dashboard:api-key")
-    token = Token.objects.filter(user=request.user).first()
-    return render(request, "dashboard/api_key.html", {"token": token})
 
 
 @login_required

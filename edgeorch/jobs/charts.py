@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
-import plotly.io as pio
+
+from edgeorch.catalog.charts import figure_html
 
 PARTS = (
     ("queue_s", "queue", "#bbbbbb"),
@@ -56,7 +57,7 @@ def gantt_html(stages: list[dict]) -> str:
         yaxis={"autorange": "reversed"},
         legend={"orientation": "h", "y": 1.15},
     )
-    return pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="gantt")
+    return figure_html(figure, "gantt")
 
 
 def frame_latency_html(frames: list[tuple[int, float, bool]], deadline_s: float | None) -> str:
@@ -83,4 +84,4 @@ def frame_latency_html(frames: list[tuple[int, float, bool]], deadline_s: float 
         xaxis={"title": "frame"},
         yaxis={"title": "latency (ms)"},
     )
-    return pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="frame-latency")
+    return figure_html(figure, "frame-latency")

@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
-from rest_framework.authtoken.models import Token
 
+from edgeorch.api.keys import user_of
 from edgeorch.api.permissions import is_operator
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
@@ -99,10 +99,10 @@ connections = AgentConnections()
 
 def _allowed(token: str, method: str) -> tuple[bool, bool]:
     """(known, allowed): whether the token is an active user's, and whether that user may use ``method``."""
-    found = Token.objects.select_related("user").filter(key=token).first()
-    if found is None or not found.user.is_active:
+    user = user_of(token)
+    if user is None:
         return False, False
-    return True, method in ("GET", "HEAD") or is_operator(found.user)
+    return True, method in ("GET", "HEAD") or is_operator(user)
 
 
 def _source(ref: str) -> tuple[str, str, int | None, bool] | None:

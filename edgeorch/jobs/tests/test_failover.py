@@ -72,9 +72,9 @@ def test_a_lost_source_fails_even_a_failover_session(digits, devices):
 
 
 def test_the_api_takes_a_failover_policy_and_refuses_an_unknown_one(client, alice, digits, devices):
-    from rest_framework.authtoken.models import Token
+    from edgeorch.api.keys import create_key
 
-    auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=alice)[0].key}"}
+    auth = {"HTTP_AUTHORIZATION": f"Token {create_key(alice)}"}
     body = {"model": digits.pk, "source": str(devices[0].pk), "strategy": "local", "rate": 5, "frames": 5}
     made = client.post(
         "/api/sessions/", {**body, "failover": "warm"}, content_type="application/json", **auth

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def token_header(user) -> dict:
-    from rest_framework.authtoken.models import Token
+    from edgeorch.api.keys import create_key
 
-    return {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    return {"HTTP_AUTHORIZATION": f"Token {create_key(user)}"}
 
 
 def test_deleting_a_model_a_job_uses_answers_409_and_keeps_it(client, alice, digits):

@@ -52,9 +52,9 @@ def make_device(name: str, role: str, status: str = DeviceStatus.ONLINE, profile
 
 
 def auth(user) -> dict:
-    from rest_framework.authtoken.models import Token
+    from edgeorch.api.keys import create_key
 
-    return {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    return {"HTTP_AUTHORIZATION": f"Token {create_key(user)}"}
 
 
 def profile_at_rate(device, model, gmacs: float, overhead_s: float = 1e-5, thermal=None):

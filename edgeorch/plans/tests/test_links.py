@@ -37,13 +37,13 @@ def test_a_device_uploads_a_probe_payload_and_hears_how_much_arrived(client):
 
 
 def test_the_link_probe_refuses_wrong_credentials_people_revoked_devices_and_other_methods(client, alice):
-    from rest_framework.authtoken.models import Token
+    from edgeorch.api.keys import create_key
 
     phone = enroll("phone")
     wrong = {"HTTP_AUTHORIZATION": f"Device {phone.device.pk}.not-the-secret"}
     response = upload(client, b"x", **wrong)
     assert response.status_code == 401 and "Device credential refused" in response.json()["detail"]
-    key = Token.objects.get_or_create(user=alice)[0].key
+    key = create_key(alice)
     assert upload(client, b"x", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401  # devices only
     assert upload(client, b"x").status_code == 401
     assert client.get(URL, **as_device(phone)).status_code == 405
@@ -60,7 +60,7 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(client):
 
 
 def test_a_devices_links_list_the_newest_sample_per_direction_with_the_control_plane_as_no_peer(client, bob):
-    from rest_framework.authtoken.models import Token
+    from edgeorch.api.keys import create_key
 
     phone, edge = enroll("phone").device, enroll("edge").device
     earlier = timezone.now() - timedelta(minutes=5)
@@ -69,7 +69,7 @@ def test_a_devices_links_list_the_newest_sample_per_direction_with_the_control_p
     measurements.record_link(phone, edge, 90e6, 0.002, measured_at=earlier)
     measurements.record_link(edge, phone, 80e6, 0.003, measured_at=earlier - timedelta(minutes=1))
     measurements.record_link(edge, None, 5e6, 0.1)  # edge's own control-plane link: not one of phone's
-    key = Token.objects.get_or_create(user=bob)[0].key
+    key = create_key(bob)
     response = client.get(f"/api/devices/{phone.pk}/links/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     rows = [

@@ -153,9 +153,9 @@ def test_the_telemetry_endpoint_downsamples_and_validates(client, alice, device,
     settings.TELEMETRY_RAW_RETENTION_H = 24 * 365 * 10
     start = datetime(2026, 1, 1, tzinfo=UTC)
     services.store_batches([(device.pk, batch(0, 100, t0=start.timestamp()))])
-    from rest_framework.authtoken.models import Token
+    from edgeorch.api.keys import create_key
 
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.get_or_create(user=alice)[0].key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {create_key(alice)}"
     url = f"/api/devices/{device.pk}/telemetry/"
     body = client.get(
         url,

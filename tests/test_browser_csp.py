@@ -1,0 +1,76 @@
+"""The Content-Security-Policy (#17 item 7) as a browser enforces it: every page of the demo, its charts, the
+API docs and the admin run with no violation (headless Chromium, as in test_browser.py, on the demo
+configuration too: SQLite in the demo tier)."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import test_browser
+from .support import finished, submit
+from .test_browser import log_in
+
+# test_browser's fixtures (the module skips with it where Chromium is missing).
+browser, page, shots = test_browser.browser, test_browser.page, test_browser.shots
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.demo]
+
+# Each violation the page reports (the event fires on the document for scripts, styles, frames, connections).
+LISTEN = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(
+  `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
+"""
+# Something each page draws by script, so that a page whose scripts were refused fails here too.
+DRAWN = {
+    "model": "#cut-chart.js-plotly-plot",
+    "job": "#gantt.js-plotly-plot",
+    "api-docs": ".swagger-ui .info",
+}
+
+
+def test_every_page_runs_without_a_content_security_policy_violation(
+    page, live_server_proc, fleet, api, digits, alice, shots
+):
+    camera, edge = fleet("camera", "edge")
+    split = {"model": digits.pk, "source": camera.device_id, "strategy": "split"}
+    split["params"] = {"cut": 3, "device": edge.device_id}
+    job = finished(api, "jobs", submit(api, **split))["id"]
+    started = api.post(api.base + "/api/sessions/", json={**split, "rate": 20, "frames": 10}, timeout=10)
+    session = finished(api, "sessions", started.json()["id"], timeout=40)["id"]  # its pages, in any state
+    page.context.add_init_script(LISTEN)
+    refused: list[str] = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and refused.append(m.text))
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    pages = {
+        "fleet": "/",
+        "run-form": "/run/",
+        "session-live": f"/live/sessions/{session}/",
+        "runs": "/runs/",
+        "job": f"/runs/jobs/{job}/",
+        "session": f"/runs/sessions/{session}/",
+        "models": "/models/",
+        "model": f"/models/{digits.pk}/",
+        "plans": "/plans/",
+        "enrollment": "/enroll/",
+        "api-key": "/account/api-key/",
+        "api-docs": "/api/docs/",
+        "admin": "/admin/",
+    }
+    for name, path in pages.items():
+        response = page.goto(live_server_proc.url + path)
+        assert response.status == 200, (path, response.status)
+        script_src = response.headers["content-security-policy"].split("script-src ")[1].split(";")[0]
+        assert script_src.startswith("'self'") and "unsafe" not in script_src, (path, script_src)
+        page.wait_for_load_state("networkidle")
+        if name in DRAWN:
+            page.wait_for_selector(DRAWN[name], state="attached")
+        page.screenshot(path=shots / f"{name}.png", full_page=True)
+        assert page.evaluate("window.__violations") == [] and refused == [], (path, refused)
+    # The enrollment page's one inline script (the copy button), shown with a new token.
+    page.goto(live_server_proc.url + "/enroll/")
+    page.fill("input[name=name]", "csp")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#copy-install-command")
+    page.screenshot(path=shots / "enrollment-created.png", full_page=True)
+    assert page.evaluate("window.__violations") == [] and refused == [], refused
