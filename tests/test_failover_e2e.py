@@ -1,8 +1,9 @@
 """Failover end to end, with real agents killed by SIGKILL mid-stream. With ``failover: cold`` the control
 plane re-plans over the devices left, deploys and switches the source, which sends the frames that were cut
 off again; with ``warm`` a standby deployment loaded ahead takes over; either way every frame is answered
-exactly once, right. Losing the only edge falls back to the phone alone; losing the middle node of a
-three-node pipeline re-plans the chain over the two left. With ``none`` the session fails, as before
+exactly once, right. Losing the only edge falls back to the phone alone (on a smaller variant of the model
+where the full one would miss the deadline there); losing the middle node of a three-node pipeline re-plans
+the chain over the two left. With ``none`` the session fails, as before
 (tests/test_device_loss_e2e.py)."""
 
 from __future__ import annotations
@@ -192,3 +193,73 @@ def test_a_second_camera_takes_over_the_stream_when_the_first_dies(fleet, api, d
         timeout=10,
     )
     assert refused.status_code == 400 and "backup" in refused.text
+
+
+@pytest.fixture
+def narrow(digits):
+    """The digits CNN's half-width variant from the zoo, registered as its variant (the failover fallback)."""
+    from edgeorch.catalog import services, zoo
+    from edgeorch.catalog.choices import ModelSource
+
+    directory = zoo.default_zoo_dir()
+    built = {m.name: m for m in zoo.build_zoo(directory)}
+    digits.accuracy = built["digits-cnn"].accuracy
+    digits.save(update_fields=["accuracy"])
+    entry = built["digits-cnn-narrow"]
+    model = services.register_model(
+        (directory / entry.file).read_bytes(),
+        name=entry.name,
+        version=entry.version,
+        task=entry.task,
+        source=ModelSource.BUILTIN,
+        accuracy=entry.accuracy,
+    )
+    model.variant_of, model.variant = digits, entry.variant
+    model.save(update_fields=["variant_of", "variant"])
+    return model
+
+
+def test_a_phone_too_slow_for_the_deadline_falls_back_to_the_narrow_model_and_returns_to_the_full_one(
+    fleet, api, digits, narrow
+):
+    """Progressive failover: with the edge gone, the full model on the phone alone would miss the 50 ms
+    deadline (the phone is profiled at 10 ms a block), its half-width variant would not; the phone answers
+    with the variant, each answer saying so, until the edge has been back for the hold time, and the
+    session returns to the full model's split."""
+    from edgeorch.jobs.inputs import sample
+
+    from .test_jobs_e2e import emulate_profiles
+
+    phone, edge = fleet("phone", "edge")
+    emulate_profiles(digits, {phone.device_id: set(), edge.device_id: set(range(len(digits.blocks)))})
+    emulate_profiles(narrow, {phone.device_id: set(range(len(narrow.blocks)))})
+    split = {"strategy": "split", "params": {"cut": 3, "device": edge.device_id}}
+    session = start(api, digits, phone, "cold", **split, rate=20, frames=400, deadline_s=0.05)
+    kill(edge)
+    failure = wait_until(
+        lambda: Failure.objects.filter(session_id=session, outcome="recovered").first(),
+        timeout=30,
+        message="failed over to the variant on the phone",
+    )
+    assert failure.fallback["model"]["name"] == "digits-cnn-narrow"
+    assert failure.fallback["accuracy_cost"] == pytest.approx(digits.accuracy - narrow.accuracy, abs=1e-4)
+    assert failure.fallback["full_latency"] > 0.05  # why: the full model would miss the deadline there
+    assert "digits-cnn-narrow" in failure.switch.new_plan
+    edge.start()
+    wait_until(
+        lambda: Failure.objects.get(pk=failure.pk).restored_at, timeout=30, message="back to the full model"
+    )
+    body = finished(api, "sessions", session, timeout=60)
+    assert body["state"] == "completed" and body["frames_ok"] == 400, body
+    frames = list(Frame.objects.filter(session_id=session).order_by("request_id"))
+    assert [f.request_id for f in frames] == list(range(400)) and all(f.ok for f in frames)
+    models = [f.model_id for f in frames]
+    assert models[0] == models[-1] == digits.pk and narrow.pk in models
+    x = sample(digits, 1)
+    want = {m.pk: int(np.argmax(full_model_output(m, x))) for m in (digits, narrow)}
+    for frame in frames:  # each answer is the answering model's own
+        assert frame.output["top_k"][0][0] == want[frame.model_id]
+        if frame.model_id == narrow.pk:
+            assert devices_of(frame) == (phone.device_id,)
+    page = api.get(f"{api.base}/api/sessions/{session}/frames/?limit=400", timeout=10).json()["results"]
+    assert {row["model"] for row in page} == {str(digits), str(narrow)}

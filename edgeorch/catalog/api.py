@@ -95,6 +95,8 @@ class MLModelSerializer(serializers.ModelSerializer):
             "accuracy",
             "exits",
             "preprocess",
+            "variant_of",
+            "variant",
             "cut_count",
             "created_at",
             "download_url",

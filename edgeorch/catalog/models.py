@@ -37,6 +37,10 @@ class MLModel(models.Model):
     ``graph.Block``), with MACs, MACs and op counts per category, parameter bytes and the bytes in and out.
     ``preprocess`` is checked on every save (``preprocessing.check``: a ``ValidationError`` saying what is
     wrong) and stored normalised.
+
+    ``variant_of``: the model this one is a cheaper variant of (narrower, quantised...; ``variant`` says how),
+    with the same inputs. A session whose model cannot meet its deadline on the devices a failure left falls
+    back to the most accurate of its variants that can (docs/failover.md), and returns when capacity is back.
     """
 
     name = models.CharField(max_length=100)
@@ -64,6 +68,15 @@ class MLModel(models.Model):
         "scale, mean, std, layout, dtype); null: frames go as they are",
     )
     blocks = models.JSONField(default=list)
+    variant_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="variants",
+        help_text="The model this one is a cheaper variant (and failover fallback) of",
+    )
+    variant = models.CharField(max_length=60, blank=True, help_text="What makes it a variant, e.g. narrow")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

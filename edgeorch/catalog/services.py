@@ -122,8 +122,8 @@ def upload_model(
 def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:
     """Build the zoo (cached) and register each model not yet in the catalog."""
     directory = Path(directory or zoo.default_zoo_dir())
-    registered = []
-    for built in zoo.build_zoo(directory, log=log_line):
+    registered, built_models = [], zoo.build_zoo(directory, log=log_line)
+    for built in built_models:
         existing = MLModel.objects.filter(name=built.name, version=built.version).first()
         if existing is None:
             existing = register_model(
@@ -140,7 +140,18 @@ def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:
             if log_line:
                 log_line(f"registered {existing} with {existing.cut_points.count()} cut points")
         registered.append(existing)
+    _link_variants(registered, built_models)
     return registered
+
+
+def _link_variants(registered: list[MLModel], built_models: list) -> None:
+    """Each zoo variant's ``variant_of``: the base model of the same zoo build."""
+    by_name = {m.name: m for m in registered}
+    for built in built_models:
+        model, base = by_name.get(built.name), by_name.get(built.variant_of)
+        if model is not None and base is not None and model.variant_of_id != base.pk:
+            model.variant_of, model.variant = base, built.variant
+            model.save(update_fields=["variant_of", "variant"])
 
 
 def get_segments(model: MLModel, cuts: list[int]) -> list[Segment]:

@@ -44,6 +44,8 @@ class ZooEntry:
     input_shape: tuple[int, ...]
     description: str
     builder: str  # the name of a function in this module returning (module, extra metadata)
+    variant_of: str = ""  # a smaller variant of this zoo model (the catalog's ``variant_of``)
+    variant: str = ""  # what makes it one
 
 
 @dataclass
@@ -59,6 +61,8 @@ class BuiltModel:
     input_shape: list[int]
     accuracy: float | None = None
     exits: list[dict] = field(default_factory=list)
+    variant_of: str = ""
+    variant: str = ""
 
 
 ZOO: list[ZooEntry] = [
@@ -68,6 +72,15 @@ ZOO: list[ZooEntry] = [
         (1, 1, 8, 8),
         "Small CNN trained on scikit-learn digits.",
         "_digits_cnn",
+    ),
+    ZooEntry(
+        "digits-cnn-narrow",
+        "classification",
+        (1, 1, 8, 8),
+        "The digits CNN at half its width: its fallback when the full model cannot meet a deadline.",
+        "_digits_cnn_narrow",
+        variant_of="digits-cnn",
+        variant="narrow (half width)",
     ),
     ZooEntry(
         "digits-branchy",
@@ -163,6 +176,8 @@ def _build_one(entry: ZooEntry, directory: Path, version: str, log) -> BuiltMode
         input_shape=list(entry.input_shape),
         accuracy=meta.get("accuracy"),
         exits=meta.get("exits", []),
+        variant_of=entry.variant_of,
+        variant=entry.variant,
     )
 
 
@@ -348,22 +363,27 @@ def _digits_data():
     return train_test_split(x, digits.target, test_size=0.25, random_state=0, stratify=digits.target)
 
 
-def _digits_trunk():
+def _digits_trunk(width: int = 16):
+    """Three stages: ``width``×4×4, 2·``width``×2×2, then the classifier (``width`` 16: the digits CNN)."""
     from torch import nn
 
-    stage1 = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))  # 16×4×4
-    stage2 = nn.Sequential(nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))  # 32×2×2
-    stage3 = nn.Sequential(nn.Flatten(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    stage1 = nn.Sequential(nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    stage2 = nn.Sequential(nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    stage3 = nn.Sequential(nn.Flatten(), nn.Linear(8 * width, 4 * width), nn.ReLU(), nn.Linear(4 * width, 10))
     return stage1, stage2, stage3
 
 
-def _digits_cnn(entry):
+def _digits_cnn(entry, width: int = 16):
     from torch import nn
 
-    net = nn.Sequential(*_digits_trunk())
+    net = nn.Sequential(*_digits_trunk(width))
     x_train, x_test, y_train, y_test = _digits_data()
     _train(net, x_train, y_train, lambda out: [out])
     return net, {"accuracy": _accuracy(net(_tensor(x_test)), y_test)}
+
+
+def _digits_cnn_narrow(entry):
+    return _digits_cnn(entry, width=8)
 
 
 def _digits_branchy(entry):

@@ -342,6 +342,14 @@ class Frame(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     resent = models.BooleanField(default=False, help_text="Sent again on a failover route (once)")
     failover_s = models.FloatField(null=True, blank=True, help_text="Seconds it waited for the failover")
+    model = models.ForeignKey(
+        "catalog.MLModel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The model that answered: the session's, or the variant a failover fell back to",
+    )
 
     class Meta:
         ordering = ["session", "request_id"]
@@ -398,6 +406,8 @@ class Failure(models.Model):
     (``mttr_s`` = recovered_at - detected_at). ``outcome``: recovering, recovered, or failed (``reason``).
     ``restored_at``: when the session went back to a plan with the device, once it had been back for
     ``EDGEORCH_FAILBACK_HOLD`` seconds without a break (hysteresis: a flapping device is not taken back).
+    ``fallback``: where the model could not meet the session's deadline on the devices left, the variant it
+    fell back to and the accuracy that cost (the session returns to its own model at failback).
     """
 
     RECOVERING, RECOVERED, FAILED = "recovering", "recovered", "failed"
@@ -423,6 +433,16 @@ class Failure(models.Model):
     recovered_at = models.DateTimeField(null=True, blank=True)
     restored_at = models.DateTimeField(
         null=True, blank=True, help_text="When the session went back to a plan using the device again"
+    )
+    detected_by = models.CharField(
+        max_length=12,
+        blank=True,
+        help_text="control (its channel closed or went silent) or dataplane (a peer could not reach it)",
+    )
+    fallback = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The smaller variant the session fell back to: {model, variant, accuracy, accuracy_cost}",
     )
 
     class Meta:
@@ -453,6 +473,8 @@ class Failure(models.Model):
             "recovered_at": self.recovered_at.isoformat() if self.recovered_at else None,
             "mttr_s": self.mttr_s,
             "restored_at": self.restored_at.isoformat() if self.restored_at else None,
+            "detected_by": self.detected_by,
+            "fallback": self.fallback,
         }
 
 

@@ -173,7 +173,8 @@ class Result(Message, tag="result"):
 class StreamReport(Message, tag="stream_report"):
     """Finished stream frames, every ``report_every`` and at the end: ``{request_id, trace, latency_s, ok,
     error, output}`` each (``output``: as in ``result``; null for a failed frame), and for a frame sent again
-    after a failover ``resent: true`` and ``failover_s`` (seconds it waited for the new route)."""
+    after a failover ``resent: true`` and ``failover_s`` (seconds it waited for the new route); ``deployment``:
+    the route that answered it (which tells the model that answered: a failover may fall back to a variant)."""
 
     session_id: str
     frames: Annotated[list[Object], Shaped(list[ReportedFrame])]

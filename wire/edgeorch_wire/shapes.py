@@ -138,7 +138,8 @@ class TraceStep(Struct):
 class ReportedFrame(Struct):
     """One finished frame of a ``stream_report``: its number in the stream, whether it came through, and
     how (``output`` as in ``result``; null for a failed frame); ``resent`` and ``failover_s`` for a frame sent
-    again after a failover."""
+    again after a failover; ``deployment``: the route it was answered on (which says the model that answered:
+    a failover may fall back to a smaller variant)."""
 
     request_id: Annotated[int, Meta(ge=0, le=2**31 - 1)]
     ok: bool = False
@@ -148,3 +149,4 @@ class ReportedFrame(Struct):
     output: dict[str, Any] | None = None
     resent: bool = False  # sent again on a failover route (docs/failover.md)
     failover_s: Duration | None = None  # how long it waited for that route
+    deployment: Annotated[str, Meta(max_length=64)] | None = None  # the deployment that answered it

@@ -330,7 +330,7 @@ class Serving:
             error = done.error or "failed"
         ok = error is None and done is not None
         served.ok += ok
-        self._trace(served, request_id, done, latency, error, parameters, resent)
+        self._trace(served, request_id, done, latency, error, parameters, resent, key[0])
         if error is not None:
             raise failure(error)
         assert done is not None
@@ -347,6 +347,7 @@ class Serving:
         error: str | None,
         parameters: dict[str, Any],
         resent: bool = False,
+        deployment: str | None = None,
     ) -> None:
         entry: dict[str, Any] = {
             "request_id": request_id,
@@ -355,6 +356,7 @@ class Serving:
             "ok": error is None,
             "error": error,
             "output": done.output if done else None,
+            "deployment": deployment,
         }
         params = _passed_on(parameters)
         if params:

@@ -261,6 +261,7 @@ class Streams:
             "ok": ok,
             "error": None if ok else error,
             "output": done.output if done is not None and done.ok else None,
+            "deployment": key[0],
         }
         if resent:
             record.update(resent=True, failover_s=round(failover_s, 6))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from edgeorch_wire import protocol as p
 
 from edgeorch.catalog import services as catalog
+from edgeorch.catalog.models import MLModel
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
 from edgeorch.plans import cache as plan_cache
@@ -52,8 +53,17 @@ def _placement(run, plan: dict, devices: dict[str, Device]) -> tuple[str, dict[s
         raise agents.AgentUnavailable(f"{', '.join(offline)} not connected")
     connected = {pk: d for pk, d in used.items() if d is not None}
     placement = [(s["device"], connected[s["device"]].dataplane_port) for s in plan["stages"]]
-    key = hashlib.sha256(json.dumps([run.model_id, cuts_of(plan), placement, run.codec]).encode()).hexdigest()
+    model = model_of(run, plan).pk
+    key = hashlib.sha256(json.dumps([model, cuts_of(plan), placement, run.codec]).encode()).hexdigest()
     return key, connected
+
+
+def model_of(run, plan: dict):
+    """The model ``plan`` runs: the run's own, or the variant a failover fell back to (``plan["model"]``)."""
+    planned = (plan.get("model") or {}).get("id")
+    if planned is None or planned == run.model_id:
+        return run.model
+    return MLModel.all_objects.get(pk=planned)
 
 
 def live_deployments(run, plan: dict, devices: dict[str, Device]):
@@ -78,13 +88,13 @@ def ensure_deployment(run, plan: dict, devices: dict[str, Device] | None = None)
 def create_deployment(run, plan: dict, devices: dict[str, Device]) -> Deployment:
     """A new deployment of the plan's segments; each device is sent its stages after commit."""
     key, used = _placement(run, plan, devices)
-    cuts = cuts_of(plan)
-    segments = catalog.get_segments(run.model, cuts)
+    cuts, model = cuts_of(plan), model_of(run, plan)
+    segments = catalog.get_segments(model, cuts)
     stages = _stage_messages(run, plan, segments, used)
     order = list(dict.fromkeys(s["device"] for s in stages))
     with run_transaction():
         deployment = Deployment.objects.create(
-            key=key, model=run.model, cuts=",".join(map(str, cuts)), stages=stages, devices=order
+            key=key, model=model, cuts=",".join(map(str, cuts)), stages=stages, devices=order
         )
         for device_id in order:
             mine = [{k: v for k, v in s.items() if k != "device"} for s in stages if s["device"] == device_id]

@@ -1,7 +1,9 @@
 """Recovering a session from a lost device (``failover.device_lost`` enqueues ``jobs.fail_over``): the warm
 standby for that device, or (cold, or no standby) a plan over the devices left, deployed; then the source is
 switched to the new route with ``failover`` (the adaptive re-planner's ``switch``), so that the frames cut off
-on the old route are sent again."""
+on the old route are sent again. Where the model cannot meet the session's deadline on what is left, the plan
+is of a smaller variant (``standby.fallback``; recorded as ``Failure.fallback``), and ``fail_back`` returns
+to the session's own model."""
 
 from __future__ import annotations
 
@@ -57,9 +59,9 @@ def fail_over(session_id, failure_id: int) -> Failure | None:
     if switch is None:
         reason = f"failover after losing {failure.device_name}: the new plan could not be deployed"
         return close(failure, Failure.FAILED, reason)
-    failure.switch, failure.takeover = switch, takeover
+    failure.switch, failure.takeover, failure.fallback = switch, takeover, plan.get("fallback")
     failure.replanned_s = time.time() - failure.detected_at.timestamp()
-    failure.save(update_fields=["switch", "replanned_s", "takeover"])
+    failure.save(update_fields=["switch", "replanned_s", "takeover", "fallback"])
     if failure.policy == Failover.WARM:
         enqueue.after_commit("jobs.prepare_standbys", str(session.pk))  # for the devices now in use
     enqueue.after_commit("jobs.fail_back", str(session.pk), failure.pk, countdown=_hold())
@@ -115,9 +117,9 @@ def switch_source(failure: Failure) -> Failure:
         row.save(update_fields=["plan", "deployment", "predicted_latency_s"])
         device, message, data = start_message(row, deployment, first_request=first)
         agents.send_on_commit(device, message, data)
-    failure.switch, failure.takeover = switch, "source"
+    failure.switch, failure.takeover, failure.fallback = switch, "source", plan.get("fallback")
     failure.replanned_s = time.time() - failure.detected_at.timestamp()
-    failure.save(update_fields=["switch", "replanned_s", "takeover"])
+    failure.save(update_fields=["switch", "replanned_s", "takeover", "fallback"])
     dashboard.publish("plan.switch", {"session": str(session.pk), **switch.to_dict()})
     return failure
 

@@ -4,13 +4,16 @@ look by the adaptive re-planner), ``finish_session`` (the source's ``stream_done
 
 from __future__ import annotations
 
+import uuid
+
+from django.db.models import Q
 from edgeorch_wire import protocol as p
 
 from edgeorch import events as dashboard
 
 from .. import stats
 from ..choices import Failover, RunState
-from ..models import Frame, Session
+from ..models import Deployment, Frame, Session
 from . import adaptive, failover
 from .transactions import run_transaction
 
@@ -19,12 +22,12 @@ def record_frames(session_id, frames: list[dict], source_id) -> int:
     """Store a batch of per-frame records from the stream's source (duplicates are ignored); a batch from any
     other device is ignored (a device speaks only about its own work)."""
     mine = Session.objects.filter(pk=session_id, source_id=source_id)
-    session = mine.only("pk", "deadline_s", "failover").first()
+    session = mine.only("pk", "deadline_s", "failover", "model_id").first()
     if session is None:
         return 0
-    rows = [
-        _frame_row(session, f) for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)
-    ]
+    frames = [f for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)]
+    answered_by = _models_of(session, frames)
+    rows = [_frame_row(session, f, answered_by.get(f.get("deployment"), session.model_id)) for f in frames]
     with run_transaction():
         Frame.objects.bulk_create(rows, ignore_conflicts=True)
     frames = [
@@ -38,7 +41,23 @@ def record_frames(session_id, frames: list[dict], source_id) -> int:
     return len(rows)
 
 
-def _frame_row(session, f: dict) -> Frame:
+def _models_of(session, frames: list[dict]) -> dict:
+    """Deployment id -> the model it ran, for the deployments the frames name that run the session's model
+    or one of its variants (a failover's fallback); others are not believed."""
+    ids = set()
+    for f in frames:
+        try:
+            ids.add(str(uuid.UUID(str(f.get("deployment")))))
+        except ValueError:
+            pass
+    if not ids:
+        return {}
+    allowed = Q(model_id=session.model_id) | Q(model__variant_of_id=session.model_id)
+    rows = Deployment.objects.filter(allowed, pk__in=ids).values_list("pk", "model_id")
+    return {str(pk): model for pk, model in rows}
+
+
+def _frame_row(session, f: dict, model_id) -> Frame:
     latency = float(f.get("latency_s") or 0.0)
     ok = bool(f.get("ok"))
     met = None if session.deadline_s is None else ok and latency <= session.deadline_s
@@ -53,6 +72,7 @@ def _frame_row(session, f: dict) -> Frame:
         output=f.get("output") if isinstance(f.get("output"), dict) else None,
         resent=f.get("resent") is True,
         failover_s=float(f["failover_s"]) if isinstance(f.get("failover_s"), int | float) else None,
+        model_id=model_id,
     )
 
 

@@ -34,7 +34,54 @@ def plan_without(session, lost_id: str, source=None) -> dict:
     if session.candidates:
         devices = [d for d in devices if str(d.pk) in session.candidates or d.pk == source.pk]
     strategy = "multi-device" if session.strategy in PINNED else session.strategy
-    return plans.make_plan(session.model, devices, source, strategy, deadline=session.deadline_s)
+    plan = plans.make_plan(session.model, devices, source, strategy, deadline=session.deadline_s)
+    deadline = session.deadline_s
+    if deadline is None or plan["latency"] <= deadline:
+        return plan
+    return fallback(session.model, plan, deadline, lambda m: plans.make_plan(m, devices, source, strategy))
+
+
+def fallback(model, full: dict, deadline: float, plan_for) -> dict:
+    """Progressive failover: when ``full`` (the model's plan over what is left) misses the deadline, the plan
+    of the most accurate variant of the model (``MLModel.variants``, same inputs) that meets it, else of the
+    fastest variant if that is faster than ``full``, else ``full``. The chosen plan's ``fallback`` says which
+    model answers and what accuracy it costs (null where either accuracy is unknown)."""
+    chosen, fastest = None, None
+    variants = [v for v in model.variants.all() if v.inputs == model.inputs]
+    for variant in sorted(variants, key=lambda v: -(v.accuracy or 0.0)):
+        try:
+            plan = plan_for(variant)
+        except Exception as exc:  # this variant has no plan over these devices: try the next
+            log.info("fallback %s: no plan: %s", variant, exc)
+            continue
+        if plan["latency"] <= deadline:
+            chosen = (variant, plan)
+            break
+        if fastest is None or plan["latency"] < fastest[1]["latency"]:
+            fastest = (variant, plan)
+    if chosen is None and fastest is not None and fastest[1]["latency"] < full["latency"]:
+        chosen = fastest
+    if chosen is None:
+        return full
+    variant, plan = chosen
+    cost = None
+    if model.accuracy is not None and variant.accuracy is not None:
+        cost = round(model.accuracy - variant.accuracy, 4)
+    plan["fallback"] = {
+        "of": {"id": model.pk, "name": model.name, "version": model.version},
+        "model": plan["model"],
+        "variant": variant.variant,
+        "accuracy": variant.accuracy,
+        "accuracy_cost": cost,
+        "full_latency": full["latency"],
+    }
+    plan["notes"] = [
+        *plan["notes"],
+        f"fallback: {model.name} needs {full['latency'] * 1e3:.1f} ms here, over the "
+        f"{deadline * 1e3:.0f} ms deadline; {variant.name} ({variant.variant or 'variant'}) answers"
+        + (f" at {cost * 100:.1f} points less accuracy" if cost is not None else ""),
+    ]
+    return plan
 
 
 def prepare(session_id) -> dict:

@@ -23,6 +23,8 @@ class Frame:
         ok (bool):
         latency_s (float):
         output (None | OutputSummary):
+        model (None | str): The model that answered, 'name vversion': the session's, or the variant a failover fell back
+            to (null: not known)
         error (str | Unset):
         deadline_met (bool | None | Unset):
         trace (Any | Unset):
@@ -34,6 +36,7 @@ class Frame:
     ok: bool
     latency_s: float
     output: None | OutputSummary
+    model: None | str
     error: str | Unset = UNSET
     deadline_met: bool | None | Unset = UNSET
     trace: Any | Unset = UNSET
@@ -55,6 +58,9 @@ class Frame:
             output = self.output.to_dict()
         else:
             output = self.output
+
+        model: None | str
+        model = self.model
 
         error = self.error
 
@@ -82,6 +88,7 @@ class Frame:
                 "ok": ok,
                 "latency_s": latency_s,
                 "output": output,
+                "model": model,
             }
         )
         if error is not UNSET:
@@ -123,6 +130,13 @@ class Frame:
 
         output = _parse_output(d.pop("output"))
 
+        def _parse_model(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        model = _parse_model(d.pop("model"))
+
         error = d.pop("error", UNSET)
 
         def _parse_deadline_met(data: object) -> bool | None | Unset:
@@ -152,6 +166,7 @@ class Frame:
             ok=ok,
             latency_s=latency_s,
             output=output,
+            model=model,
             error=error,
             deadline_met=deadline_met,
             trace=trace,

@@ -42,6 +42,8 @@ class MLModel:
         exits (Any): Early exits: [{output, accuracy}]
         preprocess (Any): How a stream's frames become the model's input (edgeorch_wire.preprocess: resize, color,
             scale, mean, std, layout, dtype); null: frames go as they are
+        variant_of (int | None): The model this one is a cheaper variant (and failover fallback) of
+        variant (str): What makes it a variant, e.g. narrow
         cut_count (int):
         created_at (datetime.datetime):
         download_url (str):
@@ -65,6 +67,8 @@ class MLModel:
     accuracy: float | None
     exits: Any
     preprocess: Any
+    variant_of: int | None
+    variant: str
     cut_count: int
     created_at: datetime.datetime
     download_url: str
@@ -111,6 +115,11 @@ class MLModel:
 
         preprocess = self.preprocess
 
+        variant_of: int | None
+        variant_of = self.variant_of
+
+        variant = self.variant
+
         cut_count = self.cut_count
 
         created_at = self.created_at.isoformat()
@@ -140,6 +149,8 @@ class MLModel:
                 "accuracy": accuracy,
                 "exits": exits,
                 "preprocess": preprocess,
+                "variant_of": variant_of,
+                "variant": variant,
                 "cut_count": cut_count,
                 "created_at": created_at,
                 "download_url": download_url,
@@ -194,6 +205,15 @@ class MLModel:
 
         preprocess = d.pop("preprocess")
 
+        def _parse_variant_of(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        variant_of = _parse_variant_of(d.pop("variant_of"))
+
+        variant = d.pop("variant")
+
         cut_count = d.pop("cut_count")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -220,6 +240,8 @@ class MLModel:
             accuracy=accuracy,
             exits=exits,
             preprocess=preprocess,
+            variant_of=variant_of,
+            variant=variant,
             cut_count=cut_count,
             created_at=created_at,
             download_url=download_url,

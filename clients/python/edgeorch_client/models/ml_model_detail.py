@@ -46,6 +46,8 @@ class MLModelDetail:
         exits (Any): Early exits: [{output, accuracy}]
         preprocess (Any): How a stream's frames become the model's input (edgeorch_wire.preprocess: resize, color,
             scale, mean, std, layout, dtype); null: frames go as they are
+        variant_of (int | None): The model this one is a cheaper variant (and failover fallback) of
+        variant (str): What makes it a variant, e.g. narrow
         cut_count (int):
         created_at (datetime.datetime):
         download_url (str):
@@ -72,6 +74,8 @@ class MLModelDetail:
     accuracy: float | None
     exits: Any
     preprocess: Any
+    variant_of: int | None
+    variant: str
     cut_count: int
     created_at: datetime.datetime
     download_url: str
@@ -121,6 +125,11 @@ class MLModelDetail:
 
         preprocess = self.preprocess
 
+        variant_of: int | None
+        variant_of = self.variant_of
+
+        variant = self.variant
+
         cut_count = self.cut_count
 
         created_at = self.created_at.isoformat()
@@ -159,6 +168,8 @@ class MLModelDetail:
                 "accuracy": accuracy,
                 "exits": exits,
                 "preprocess": preprocess,
+                "variant_of": variant_of,
+                "variant": variant,
                 "cut_count": cut_count,
                 "created_at": created_at,
                 "download_url": download_url,
@@ -218,6 +229,15 @@ class MLModelDetail:
 
         preprocess = d.pop("preprocess")
 
+        def _parse_variant_of(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        variant_of = _parse_variant_of(d.pop("variant_of"))
+
+        variant = d.pop("variant")
+
         cut_count = d.pop("cut_count")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -255,6 +275,8 @@ class MLModelDetail:
             accuracy=accuracy,
             exits=exits,
             preprocess=preprocess,
+            variant_of=variant_of,
+            variant=variant,
             cut_count=cut_count,
             created_at=created_at,
             download_url=download_url,
