@@ -119,3 +119,55 @@ def test_deleting_a_model_asks_first(page, live_server_proc, digits, alice, shot
     assert f"{digits} was deleted" in page.text_content("main")
     wait_until(lambda: not MLModel.objects.filter(pk=digits.pk).exists(), message="deleted")
     page.screenshot(path=shots / "model-deleted.png", full_page=True)
+
+
+def test_times_read_in_ms_with_units_in_headers_and_devices_and_classes_by_name(
+    page, live_server_proc, agents, worker, api, digits, alice, shots
+):
+    import re
+
+    from .test_browser import demo_fleet
+
+    camera, edge, job, session = demo_fleet(agents, api, digits)
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    problems = watch(page)
+    in_ms = re.compile(r"^\d+(\.\d{1,2})? ms$")
+
+    page.goto(f"{live_server_proc.url}/runs/jobs/{job}/")
+    assert in_ms.match(page.text_content("#predicted-latency")), page.text_content("#predicted-latency")
+    assert in_ms.match(page.text_content("#measured-latency")), page.text_content("#measured-latency")
+    assert re.match(r"^digit \d \(", page.text_content("#top-classes").strip())  # the digits model's names
+    assert "(cut 3, device edge-1)" in page.inner_text("dl.facts")  # the split's device by name
+    headers = page.locator("#stages thead th").all_text_contents()
+    assert [h for h in headers if h.endswith("(ms)")] == [
+        "Predicted compute (ms)",
+        "Queue (ms)",
+        "Compute (ms)",
+        "Serialize (ms)",
+        "Transfer (ms)",
+    ]
+    assert not re.search(r"\d\.\d{4,}", page.inner_text("main")), "seconds to many decimals"
+    gantt_rows = page.evaluate("() => document.getElementById('gantt').data[0].y")
+    assert {label.split(" · ")[-1] for label in gantt_rows} <= {"camera-pi", "edge-1"}
+    page.screenshot(path=shots / "job.png", full_page=True)
+
+    page.goto(f"{live_server_proc.url}/runs/sessions/{session}/")
+    assert page.text_content("#latency-percentiles").endswith(" ms")
+    assert not re.search(r"\d\.\d{4,}", page.inner_text("main")), "seconds to many decimals"
+
+    page.goto(f"{live_server_proc.url}/runs/")
+    assert "Measured (ms)" in page.locator("#jobs thead").text_content()
+    assert "p50 (ms)" in page.locator("#sessions thead").text_content()
+
+    # The live page's stage timeline labels its rows with device names, not id prefixes.
+    page.goto(f"{live_server_proc.url}/live/sessions/{session}/")
+    page.wait_for_function(
+        "() => (document.getElementById('chart-gantt').data || []).some((t) => t.y.includes('edge-1'))"
+    )
+    rows = page.evaluate("() => document.getElementById('chart-gantt').data.flatMap((t) => t.y)")
+    assert set(rows) <= {"camera-pi", "edge-1"}, rows
+    page.screenshot(path=shots / "session-live.png", full_page=True)
+
+    page.goto(f"{live_server_proc.url}/devices/{camera.device_id}/")
+    assert re.search(r"latest record #\d+", page.text_content("dl.facts"))
+    assert not problems, problems

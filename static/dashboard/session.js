@@ -13,6 +13,21 @@
   const TERMINAL = ["completed", "failed", "cancelled", "expired"];
   let frames = [];
   let session = null;
+  const names = {}; // device id -> name: the plan's stages, then any other device a frame ran on (asked once)
+
+  function learnNames() {
+    for (const s of (session && session.stages) || []) if (s.device && s.device_name) names[s.device] = s.device_name;
+    for (const f of frames) {
+      for (const t of f.trace || []) {
+        if (!t.device || t.device in names) continue;
+        names[t.device] = String(t.device).slice(0, 8); // until its name comes
+        fetch("/api/devices/" + t.device + "/", { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+          .then((d) => { names[t.device] = d.name; redraw(); })
+          .catch(() => {});
+      }
+    }
+  }
 
   function sum(trace, key) {
     return trace.reduce((a, t) => a + (t[key] || 0), 0);
@@ -66,7 +81,7 @@
     }
     Plotly.react($("chart-latency"), data, {
       barmode: "stack", height: 360, margin: { l: 55, r: 20, t: 20, b: 40 }, shapes: shapes, annotations: annotations,
-      xaxis: { title: { text: "frame" } }, yaxis: { title: { text: "ms" }, rangemode: "tozero" }, legend: { orientation: "h", y: 1.12 },
+      xaxis: { title: { text: "frame" } }, yaxis: { title: { text: "latency (ms)" }, rangemode: "tozero" }, legend: { orientation: "h", y: 1.12 },
     }, { displaylogo: false, responsive: true });
     $("chart-latency").dataset.frames = String(shown.length);
   }
@@ -79,7 +94,7 @@
     for (const f of last) {
       for (const t of f.trace) {
         const s = (byStage[t.stage] = byStage[t.stage] || { y: [], base: [], x: [], text: [] });
-        s.y.push(String(t.device).slice(0, 8));
+        s.y.push(names[t.device] || String(t.device).slice(0, 8));
         s.base.push((t.start - t0) * 1000);
         s.x.push(Math.max(0.1, (t.end - t.start) * 1000));
         s.text.push("frame " + f.request_id);
@@ -88,6 +103,7 @@
     const data = Object.entries(byStage).map(([stage, s]) => ({ type: "bar", orientation: "h", name: "stage " + stage, y: s.y, base: s.base, x: s.x, text: s.text, hoverinfo: "text+x" }));
     Plotly.react($("chart-gantt"), data, {
       barmode: "overlay", height: 260, margin: { l: 80, r: 20, t: 10, b: 40 }, xaxis: { title: { text: "ms since the first shown frame started" } },
+      yaxis: { automargin: true },
     }, { displaylogo: false, responsive: true });
   }
 
@@ -130,7 +146,7 @@
     }));
   }
 
-  const redraw = EO.throttle(function () { drawStats(); drawLatency(); drawGantt(); }, 500);
+  const redraw = EO.throttle(function () { learnNames(); drawStats(); drawLatency(); drawGantt(); }, 500);
 
   function merge(incoming) {
     const known = new Map(frames.map((f) => [f.request_id, f]));
