@@ -17,7 +17,15 @@ V="$ROOT/.venv/bin"
 if [ -f "$RUN/web.pid" ] && kill -0 "$(cat "$RUN/web.pid")" 2>/dev/null; then
   echo "The demo is already running (make stop first)."; exit 1
 fi
+# What the demo writes is its user's alone (the secret key, the settings file, the SQLite database, the admin's
+# password, logs, agents' credentials, models): files 0600 and folders 0700, from here on (the umask holds for
+# everything demo.sh starts) and for what an earlier demo left.
+umask 077
 mkdir -p "$RUN/agents" "$RUN/logs"
+chmod -R go-rwx "$RUN"
+for f in "$EDGEORCH_RUN_DIR"/edgeorch.sqlite3* "$EDGEORCH_RUN_DIR/media"; do
+  if [ -e "$f" ]; then chmod -R go-rwx "$f"; fi
+done
 export PORT="${PORT:-8000}"
 export DEBUG="${DEBUG:-true}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"

@@ -294,6 +294,19 @@ def test_manage_py_works_in_a_new_shell_after_the_demos_set_up(clone, command):
     assert result.returncode == 0, explain(command, result)
 
 
+def test_what_the_demo_writes_is_its_users_alone(clone):
+    """The demo's secret key, settings file, SQLite database, admin password and models: no file of its run
+    folder is readable by anyone else (0600), no folder enterable (0700); the zoo cache is shared."""
+    var = clone / "var"
+    modes = {
+        p.relative_to(var).as_posix(): p.stat().st_mode
+        for p in var.rglob("*")
+        if not p.is_symlink() and var / "zoo" not in p.parents
+    }
+    assert {"run/secret_key", "run/demo.env", "run/admin-password", "edgeorch.sqlite3"} <= set(modes), modes
+    assert {name: oct(mode) for name, mode in modes.items() if mode & 0o077} == {}
+
+
 SHOW_SETTINGS = (
     ".venv/bin/python manage.py shell -c "
     "'import json; from django.conf import settings as s; print(json.dumps("
