@@ -195,6 +195,7 @@ SPECTACULAR_SETTINGS = {
         "ModelTask": "edgeorch.catalog.choices.ModelTask",
         "CutKind": "edgeorch.catalog.choices.CutKind",
         "ComputeUnit": ["cpu", "gpu", "npu"],
+        "Objective": ["latency", "energy", "energy_under_deadline"],  # edgeorch.planning.OBJECTIVES
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

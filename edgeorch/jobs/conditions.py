@@ -4,7 +4,8 @@ Frame traces give bandwidth and per-device factors for what the plan in force ex
 (``planning.adaptive.observe``); the latest telemetry throttle and link samples the rest; recent sessions
 of the model calibrate devices not yet used (``remembered_calibrations``); a device whose profile's thermal
 model can throttle it soon is judged by how it will heat (``heating_device``, ``thermal_foresight``).
-``problem_under`` and ``plan_under`` plan with the estimates in place. Nothing here writes a row: the
+``problem_under`` and ``plan_under`` plan with the estimates in place, by the objective ``objective_of``
+says (the session's own, or energy while the source's battery is low). Nothing here writes a row: the
 decisions and their bookkeeping are ``services.adaptive``'s.
 """
 
@@ -25,6 +26,7 @@ from edgeorch.telemetry.services import latest_metric
 
 from .models import Frame, PlanSwitch, Session
 
+BATTERY_HYSTERESIS = 5.0  # battery % above ``battery_below`` before the session's own objective returns
 RESIDUALS = 9  # the cost model's latest misses on the placement in force, for its predicted latency
 SETTLE_FRAMES = 3  # frames after a (re)deployment not judged: in flight on the old route, or warming up
 POLICY = decide.Policy()  # the re-planner's thresholds and periods; the estimates smooth by it too
@@ -188,10 +190,39 @@ def problem_under(session, devices: list, c: decide.Conditions, calibration=()):
     return assembly, decide.apply(decide.calibrate(assembly.problem, calibration), c)
 
 
-def plan_under(session, assembly, problem, c: decide.Conditions, stages=None) -> dict:
-    """``make_plan``'s dict for the ``adaptive`` plan of ``problem`` (or for the placement ``stages``)."""
+def objective_of(session, state: dict) -> tuple[str, str | None]:
+    """The objective the re-planner plans by now, and why it changed since the last look (None: it did
+    not); updates ``state`` (``objective``, ``battery_low``). The session's own (``params.objective``, else
+    its strategy's), or ``energy`` while the source runs on a battery below ``battery_below`` % (the
+    low-battery policy: back once it is ``BATTERY_HYSTERESIS`` above it, or plugged in)."""
+    info = planning.STRATEGIES.get(session.strategy)
+    own = str((session.params or {}).get("objective") or (info.objective if info else "latency"))
+    threshold, low = state.get("battery_below"), bool(state.get("battery_low"))
+    percent = plugged = None
+    if threshold is not None:
+        percent = latest_metric(session.source, "battery.percent")
+        plugged = latest_metric(session.source, "battery.plugged") == 1.0
+        if percent is not None and not low and not plugged and percent < threshold:
+            low = True
+        elif low and (plugged or (percent is not None and percent >= threshold + BATTERY_HYSTERESIS)):
+            low = False
+    objective, before = ("energy" if low else own), state.get("objective", own)
+    state.update(objective=objective, battery_low=low)
+    if objective == before:
+        return objective, None
+    if low:
+        return objective, f"battery {percent:.0f}% below {threshold:g}%: objective energy"
+    why = "plugged in" if plugged else f"battery back to {percent:.0f}%"
+    return objective, f"{why}: objective {own}"
+
+
+def plan_under(session, assembly, problem, c: decide.Conditions, stages=None, objective="latency") -> dict:
+    """``make_plan``'s dict for the ``adaptive`` plan of ``problem`` by ``objective`` (or for the placement
+    ``stages``)."""
     out = (
-        planning.plan(problem, "adaptive") if stages is None else decide.plan_of(problem, stages)
+        planning.plan(problem, "adaptive", objective=objective)
+        if stages is None
+        else decide.plan_of(problem, stages)
     ).to_dict()
     out["notes"] = [*out["notes"], "re-planned from live estimates (adaptive)"]
     out.update(model={"id": session.model.pk, "name": session.model.name, "version": session.model.version})

@@ -33,6 +33,11 @@ Energy (``energy.py``; docs/energy.md)
     compute, radio and idle joules, the source's share per stage. Strategy ``energy``: Neurosurgeon's
     energy mode (the cut costing the source the fewest joules, within the deadline).
 
+Objectives (``objective.py``)
+    Every strategy takes ``objective`` (``OBJECTIVES``): latency (default), energy (the source's joules),
+    energy_under_deadline (the fewest joules within ``Problem.deadline``, else the fastest);
+    ``Plan.objective`` says which it minimised.
+
 Plans (``plan.py``)
     ``Plan(strategy, stages, input_transfer, latency, throughput, deadline, cut_tensors, alternatives,
     notes)`` with ``latency = input_transfer + sum(stage.queue + stage.compute + stage.transfer)``.
@@ -42,16 +47,19 @@ Prediction (``predict.py``)
     scaling as the fallback; ``evaluate_mape(train, test)``.
 """
 
+from . import objective
 from .cost import BlockPredictor, Context
 from .energy import RADIOS, PlanEnergy, Radio, plan_energy
 from .errors import PlanningError
 from .model import Block, DagNode, Device, DeviceState, Link, Model, OpFeatures, Power, Problem, Unit
+from .objective import OBJECTIVES
 from .plan import Alternative, CutTensor, Plan, Stage
 from .planner import plan
 from .predict import LatencyPredictor, Profile, evaluate_mape
 from .strategies import STRATEGIES, StrategyInfo
 
 __all__ = [
+    "OBJECTIVES",
     "RADIOS",
     "STRATEGIES",
     "Alternative",
@@ -77,6 +85,7 @@ __all__ = [
     "StrategyInfo",
     "Unit",
     "evaluate_mape",
+    "objective",
     "plan",
     "plan_energy",
 ]

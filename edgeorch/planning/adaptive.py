@@ -17,7 +17,8 @@ times (a collapse does not wait). ``should_switch`` is the hysteresis: switch on
 latency beats the current placement's, re-evaluated under the same conditions, by ``Policy.margin`` plus the
 estimates' own noise (``Conditions.spread``: a gain within the noise is no gain), and by twice the margin to
 go back to a placement left within ``Policy.dwell_s`` (each switch costs the frames in flight on the old
-route).
+route). ``judge`` is the same for a session planned by another objective (``planning.objective``): the
+source's joules with the same hysteresis, and under ``energy_under_deadline`` the deadline first.
 
 ``foresee`` is the thermal foresight: for a device whose RC thermal model (``Heat``: the one copy, in
 ``edgeorch_wire.thermal``) can throttle it, every placement is judged by its mean latency over a horizon as
@@ -41,8 +42,10 @@ from typing import Any
 from edgeorch_wire.thermal import Heat  # re-exported: the thermal foresight's model
 
 from .cost import Context, chain_plan, latency_of
+from .energy import plan_energy
 from .errors import PlanningError
 from .model import DeviceState, Link, Problem
+from .objective import LATENCY, UNDER_DEADLINE
 from .plan import Plan
 
 Pair = tuple[str, str]
@@ -370,15 +373,64 @@ def should_switch(
     """Hysteresis: switch only to a different placement predicted faster by ``policy.margin``, widened by
     ``noise`` (the estimates' relative spread, ``Conditions.spread``) and doubled to go ``back`` to a
     placement left within ``policy.dwell_s``; never more than ``policy.max_margin``."""
+    return _hysteresis(current_s, candidate_s, same, policy, noise, back, lambda x: f"{x * 1e3:.1f}", "ms")
+
+
+def _hysteresis(
+    current: float,
+    candidate: float,
+    same: bool,
+    policy: Policy,
+    noise: float,
+    back: bool,
+    fmt: Callable[[float], str],
+    unit: str,
+) -> Decision:
     if same:
         return Decision(False, "the best plan is the current placement")
-    if math.isinf(candidate_s) or math.isnan(candidate_s):
+    if math.isinf(candidate) or math.isnan(candidate):
         return Decision(False, "the new plan is unreachable")
     margin = policy.margin * (2.0 if back else 1.0) + policy.noise_gain * max(0.0, noise)
     margin = min(margin, max(policy.max_margin, policy.margin))
-    if candidate_s < current_s * (1.0 - margin):
-        return Decision(True, f"predicted {current_s * 1e3:.1f} -> {candidate_s * 1e3:.1f} ms")
-    return Decision(False, f"gain below {margin:.0%} ({current_s * 1e3:.1f} vs {candidate_s * 1e3:.1f} ms)")
+    if candidate < current * (1.0 - margin):
+        return Decision(True, f"predicted {fmt(current)} -> {fmt(candidate)} {unit}")
+    return Decision(False, f"gain below {margin:.0%} ({fmt(current)} vs {fmt(candidate)} {unit})")
+
+
+Estimate = tuple[float, float | None]  # a placement's predicted (seconds, source joules)
+
+
+def judge(
+    objective: str,
+    deadline: float | None,
+    current: Estimate,
+    candidate: Estimate,
+    same: bool,
+    policy: Policy = Policy(),
+    *,
+    noise: float = 0.0,
+    back: bool = False,
+) -> Decision:
+    """``should_switch`` for a session planned by ``objective``: by latency, seconds; by an energy objective,
+    the source's joules per inference with the same hysteresis. Under ``energy_under_deadline`` the deadline
+    comes first: a candidate that misses it never replaces a placement that meets it, one that meets it
+    always replaces one that misses it, and between two that miss it the faster wins."""
+    (now_s, now_j), (new_s, new_j) = current, candidate
+    if objective == LATENCY or now_j is None or new_j is None:
+        return should_switch(now_s, new_s, same, policy, noise=noise, back=back)
+    if same:
+        return Decision(False, "the best plan is the current placement")
+    if objective == UNDER_DEADLINE and deadline is not None:
+        now_ok, new_ok = now_s <= deadline, new_s <= deadline
+        if now_ok and not new_ok:
+            return Decision(
+                False, f"it would miss the deadline ({new_s * 1e3:.1f} > {deadline * 1e3:.1f} ms)"
+            )
+        if new_ok and not now_ok:
+            return Decision(True, f"it meets the deadline again ({now_s * 1e3:.1f} -> {new_s * 1e3:.1f} ms)")
+        if not new_ok:
+            return should_switch(now_s, new_s, same, policy, noise=noise, back=back)
+    return _hysteresis(now_j, new_j, same, policy, noise, back, lambda x: f"{x:.3g}", "J")
 
 
 def involved(stages: Sequence[tuple[str, str, int, int]], source: str) -> set[str]:
@@ -420,6 +472,17 @@ def evaluate(problem: Problem, stages: Sequence[tuple[str, str, int, int]]) -> f
     ctx = Context(problem)
     assignment = _assignment(ctx, stages)
     return math.inf if assignment is None else latency_of(ctx, assignment)
+
+
+def estimate(problem: Problem, stages: Sequence[tuple[str, str, int, int]]) -> Estimate:
+    """The predicted latency and source joules of a fixed placement under ``problem``'s conditions (inf and
+    None if it cannot run; joules None without the source's power model)."""
+    ctx = Context(problem)
+    assignment = _assignment(ctx, stages)
+    latency = math.inf if assignment is None else latency_of(ctx, assignment)
+    if assignment is None or math.isinf(latency):
+        return latency, None
+    return latency, plan_energy(ctx, chain_plan(ctx, "adaptive", assignment)).total
 
 
 def plan_of(

@@ -136,6 +136,9 @@ class Plan:
     alternatives: tuple[Alternative, ...] = ()
     notes: tuple[str, ...] = field(default=())
     energy: PlanEnergy | None = None  # set by ``planner.plan`` (energy.plan_energy)
+    objective: str = (
+        "latency"  # what the strategy minimised (``objective.OBJECTIVES``); set by ``planner.plan``
+    )
 
     @property
     def deadline_met(self) -> bool | None:
@@ -160,4 +163,5 @@ class Plan:
             "alternatives": [a.to_dict() for a in self.alternatives],
             "notes": list(self.notes),
             "energy": energy,
+            "objective": self.objective,
         }

@@ -10,6 +10,7 @@ from .cost import BlockPredictor, Context
 from .energy import plan_energy
 from .errors import PlanningError
 from .model import Problem
+from .objective import check
 from .plan import Plan
 from .strategies import get_strategy
 
@@ -17,8 +18,10 @@ from .strategies import get_strategy
 def plan(
     problem: Problem, strategy: str = "multi-device", predictor: BlockPredictor | None = None, **params: Any
 ) -> Plan:
-    """Plan ``problem`` with the named strategy; ``params`` go to the strategy (e.g. cut=, device=, k=)."""
+    """Plan ``problem`` with the named strategy; ``params`` go to the strategy (e.g. cut=, device=, k=), and
+    every strategy takes ``objective`` (``objective.OBJECTIVES``; default: the strategy's own)."""
     info = get_strategy(strategy)
+    objective = check(str(params.pop("objective", None) or info.objective))
     if not problem.model.blocks and strategy != "dag-mincut":
         raise PlanningError("the model has no blocks")
     unknown = set(params) - set(info.params)
@@ -30,5 +33,5 @@ def plan(
     except TypeError as exc:  # a required parameter is missing
         raise PlanningError(f"{strategy}: {exc}") from None
     ctx = Context(problem, predictor)
-    result: Plan = run(problem, ctx, **params)
-    return dataclasses.replace(result, energy=plan_energy(ctx, result))
+    result: Plan = run(problem, ctx, objective=objective, **params)
+    return dataclasses.replace(result, energy=plan_energy(ctx, result), objective=objective)

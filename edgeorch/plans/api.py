@@ -27,6 +27,28 @@ class StrategySerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     params = serializers.ListField(child=serializers.CharField())
+    objective = serializers.CharField(help_text="Its default objective (every strategy takes `objective`)")
+
+
+OBJECTIVE_HELP = (
+    "What the strategy minimises where it has a choice: latency (the default), energy (the source device's "
+    "joules per inference, whatever the latency) or energy_under_deadline (the fewest joules among the "
+    "plans meeting the deadline; the fastest when none does). docs/energy.md"
+)
+
+
+def objective_field(**kwargs) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=planning.OBJECTIVES, help_text=OBJECTIVE_HELP, **kwargs)
+
+
+def with_objective(params: dict | None, objective: str | None) -> dict:
+    """Strategy parameters with ``objective`` in them (a 400 when ``params`` names another one)."""
+    params = dict(params or {})
+    if objective is None:
+        return params
+    if params.get("objective", objective) != objective:
+        raise ValidationError({"objective": f"params says objective {params['objective']!r}: give one"})
+    return {**params, "objective": objective}
 
 
 def _radio_kind(value: str) -> None:
@@ -87,6 +109,7 @@ class PlanRequestSerializer(serializers.Serializer):
     params = serializers.JSONField(
         required=False, help_text='Strategy parameters, e.g. {"cut": 2, "device": "…"}'
     )
+    objective = objective_field(required=False)
     overrides = OverridesSerializer(required=False)
 
     def validate_params(self, value):
@@ -101,6 +124,10 @@ class SweepRequestSerializer(serializers.Serializer):
     # a field named like a Field attribute
     source = DeviceRefField(help_text="The source device: id or name")  # type: ignore[assignment]
     edge = DeviceRefField(help_text="The edge device: id or name")
+    objective = objective_field(default="latency")
+    deadline_ms = serializers.FloatField(
+        required=False, allow_null=True, min_value=0.0, help_text="For objective energy_under_deadline"
+    )
     overrides = OverridesSerializer(required=False)
 
 
@@ -204,6 +231,7 @@ class PlacementSerializer(serializers.Serializer):
     alternatives = AlternativeSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())
     energy = EnergySerializer(allow_null=True, required=False)
+    objective = serializers.CharField(required=False, help_text="What the strategy minimised")
 
 
 class PlanSerializer(PlacementSerializer):
@@ -244,6 +272,14 @@ class SweepSerializer(serializers.Serializer):
     best = serializers.IntegerField(allow_null=True)
     best_energy = serializers.IntegerField(
         allow_null=True, required=False, help_text="The cut costing the source the fewest joules"
+    )
+    objective = serializers.CharField(required=False)
+    deadline_ms = serializers.FloatField(required=False, allow_null=True)
+    chosen = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="The cut the objective picks: latency best, energy best_energy, energy_under_deadline the "
+        "cheapest cut within deadline_ms (the fastest when none is)",
     )
     devices = PlannedDeviceSerializer(many=True)
     links = PlannedLinkSerializer(many=True)
@@ -295,7 +331,7 @@ def plan_create(request):
         result=result,
         overrides=data.get("overrides"),
         deadline=None if deadline is None else deadline / 1000.0,
-        params=data.get("params"),
+        params=with_objective(data.get("params"), data.get("objective")),
     )
 
 
@@ -303,10 +339,20 @@ def plan_create(request):
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def plan_sweep(request):
-    """Every cut between a source and an edge device: device compute, transfer, edge compute; the best cut."""
+    """Every cut between a source and an edge device: device compute, transfer, edge compute, the source's
+    joules; the fastest cut, the cheapest, and the one the objective picks."""
     data = _valid(SweepRequestSerializer, request)
     model, source, edge = _model(data["model"].pk), data["source"], data["edge"]
-    return _answer(services.cut_sweep, model, source, edge, overrides=data.get("overrides"))
+    deadline = data.get("deadline_ms")
+    return _answer(
+        services.cut_sweep,
+        model,
+        source,
+        edge,
+        overrides=data.get("overrides"),
+        objective=data["objective"],
+        deadline=None if deadline is None else deadline / 1000.0,
+    )
 
 
 @extend_schema(operation_id="plan_predictor", responses=PredictorReportSerializer)

@@ -64,12 +64,14 @@ def _coerce(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def cut_sweep(model, source, edge, overrides=None) -> dict[str, Any]:
+def cut_sweep(model, source, edge, overrides=None, objective="latency", deadline=None) -> dict[str, Any]:
     """For every cut p = 0..n (p blocks on ``source``, the rest on ``edge``): device compute, transfer
-    (input, activation and result), queueing, edge compute and total, from the ``split`` strategy on the same
-    problem; ``best`` is the fastest p. What the what-if page draws."""
+    (input, activation and result), queueing, edge compute and total, and the source's joules, from the
+    ``split`` strategy on the same problem; ``best`` is the fastest p, ``best_energy`` the cheapest,
+    ``chosen`` the one ``objective`` picks (``deadline`` in seconds). What the what-if page draws."""
     if source.pk == edge.pk:
         raise PlanInputError("the edge device must differ from the source device")
+    planning.objective.check(objective)
     a = assemble(model, [source, edge], source, overrides=overrides)
     n = len(a.problem.model.blocks)
     cuts = [_sweep_row(a.problem, str(source.pk), str(edge.pk), p) for p in range(n + 1)]
@@ -77,6 +79,10 @@ def cut_sweep(model, source, edge, overrides=None) -> dict[str, Any]:
     best = min(finite, key=lambda c: c["latency"])["cut"] if finite else None
     priced = [c for c in finite if c["energy"] is not None]
     best_energy = min(priced, key=lambda c: (c["energy"], c["latency"]))["cut"] if priced else None
+    if objective != "latency" and len(priced) < len(finite):
+        raise planning.PlanningError("the source device has no power model: its energy is unknown")
+    options = [planning.objective.Option(c["latency"], c["energy"], c["cut"]) for c in finite]
+    chosen = planning.objective.choose(options, objective, deadline)[0].item if finite else None
     return {
         "model": {"id": model.pk, "name": model.name, "version": model.version},
         "source": {"id": str(source.pk), "name": source.name},
@@ -84,6 +90,9 @@ def cut_sweep(model, source, edge, overrides=None) -> dict[str, Any]:
         "cuts": cuts,
         "best": best,
         "best_energy": best_energy,
+        "objective": objective,
+        "deadline_ms": None if deadline is None else deadline * 1e3,
+        "chosen": chosen,
         "devices": a.devices,
         "links": a.links,
         "notes": a.notes,

@@ -15,6 +15,7 @@ from edgeorch_wire.shapes import SOURCE_KINDS, StreamSource
 from edgeorch import planning
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
+from edgeorch.plans.assembly import device_power
 
 from .. import inputs
 from ..choices import InputKind
@@ -39,13 +40,19 @@ class SubmitError(ValueError):
 
 
 def check_request(model, source, strategy: str, params: dict, candidates: list, codec: str) -> None:
-    """Refuse early what can never plan: unknown strategy, parameters or codec, an offline source."""
+    """Refuse early what can never plan: unknown strategy, parameters, objective or codec, an offline
+    source, an energy objective for a source without a power model."""
     info = planning.STRATEGIES.get(strategy)
     if info is None:
         raise SubmitError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
-    unknown = set(params) - set(info.params)
+    unknown = set(params) - {*info.params, "objective"}
     if unknown:
         raise SubmitError(f"{strategy} takes no parameter {', '.join(sorted(unknown))}")
+    objective = params.get("objective", info.objective)
+    if objective not in planning.OBJECTIVES:
+        raise SubmitError(f"objective must be one of {', '.join(planning.OBJECTIVES)}, not {objective!r}")
+    if objective != "latency":
+        needs_power(source, f"objective {objective}")
     if codec not in CODECS:
         raise SubmitError(f"unknown codec {codec!r}; known: {', '.join(CODECS)}")
     if source.status != DeviceStatus.ONLINE:
@@ -54,6 +61,15 @@ def check_request(model, source, strategy: str, params: dict, candidates: list, 
     missing = [str(c) for c in candidates if str(c) not in known]
     if missing:
         raise SubmitError(f"unknown device(s) {', '.join(missing)}")
+
+
+def needs_power(source, what: str) -> None:
+    """``SubmitError`` unless the source's profile has a power model (energy is priced by it)."""
+    if device_power(source) is None:
+        profile = f"profile {source.profile!r}" if source.profile else "no profile"
+        raise SubmitError(
+            f"{what} needs the source's power model, and {source.name} has none ({profile}): docs/energy.md"
+        )
 
 
 SOURCE_FIELDS = ("kind", "path", "loop", "index")
@@ -156,6 +172,7 @@ def start_session(
     input_source=None,
     failover="none",
     backup_sources=(),
+    battery_below=None,
 ) -> Session:
     """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it.
 
@@ -165,9 +182,16 @@ def start_session(
     a camera or a local application on the source device, made the model's input by its preprocess spec;
     the stream then ends when the source does, if before ``frames``. ``failover`` (none, cold): what losing
     a stage's device does to it (``failover.py``); ``backup_sources`` (device ids) may take over from a lost
-    source."""
+    source. ``battery_below`` (%, adaptive only): the re-planner plans by objective ``energy`` while the
+    source's ``battery.percent`` is below it (``jobs.conditions.objective_of``)."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
+    adaptation = {}
+    if battery_below is not None:
+        if strategy != "adaptive":
+            raise SubmitError("battery_below needs strategy adaptive: its re-planner switches the objective")
+        needs_power(source, "battery_below (a switch to objective energy)")
+        adaptation["battery_below"] = float(battery_below)
     input_source = check_source(input_source)
     if input_source is not None and serve is not None:
         raise SubmitError("a serving session's frames are its endpoint's requests: it takes no input")
@@ -209,6 +233,7 @@ def start_session(
         input_source=input_source,
         failover=failover,
         backup_sources=list(backup_sources),
+        adaptation=adaptation,
     )
 
 

@@ -1,6 +1,8 @@
 """The strategy registry: name -> description and module, each module imported on first use.
 
-Every module has ``run(problem, ctx, **params) -> Plan``. The UI's choices come from ``STRATEGIES``.
+Every module has ``run(problem, ctx, objective, **params) -> Plan``: every strategy takes an ``objective``
+(``planning.objective``: latency, energy, energy_under_deadline), ``objective`` its default. The UI's
+choices come from ``STRATEGIES``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ class StrategyInfo:
     name: str
     description: str
     module: str
-    params: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()  # its own (every strategy also takes ``objective``, not listed here)
+    objective: str = "latency"  # the default objective
 
     def load(self) -> Callable[..., Any]:
         """The strategy's ``run`` function."""
@@ -28,7 +31,12 @@ class StrategyInfo:
         return run
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "params": list(self.params)}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "params": list(self.params),
+            "objective": self.objective,
+        }
 
 
 _ALL = (
@@ -48,15 +56,15 @@ _ALL = (
     StrategyInfo(
         "energy",
         "The single cut (or all-local) costing the source device the fewest joules, within the deadline if "
-        "one is given (Neurosurgeon's energy mode).",
+        "one is given (Neurosurgeon's energy mode): device-edge by objective energy_under_deadline.",
         "energy",
+        objective="energy_under_deadline",
     ),
     StrategyInfo(
         "multi-device",
-        "The optimal placement of the block chain over any devices and units (DP); objective: latency "
-        "(default) or energy (the source device's joules).",
+        "The optimal placement of the block chain over any devices and units (DP), by latency or by the "
+        "source device's joules.",
         "multi_device",
-        ("objective",),
     ),
     StrategyInfo(
         "on-device", "The optimal split over the source device's own processing units.", "on_device"

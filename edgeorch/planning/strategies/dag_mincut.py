@@ -8,15 +8,40 @@ Flow graph per edge device e: source s = the device side, sink t = the edge side
 Graph inputs (nodes without producers) are pinned to the device (s -> v infinite).
 Queueing waits are fixed costs of *using* a device, which a cut cannot express: the min cut (plus both
 waits) is compared with all-local and full offload, which together make the optimum exact.
+
+By an energy objective the same graph is weighted in the source's joules (its busy power over what it
+computes, its idle power over what it waits for, its radio per byte and second of what it sends and
+receives), and by joules + price x seconds for a few prices (towards a deadline); the candidates — those
+cuts, the latency cut, all-local and full offload, for every edge — are then ranked by their exact
+``plan_energy`` (``objective.choose``). The latency cut is among them, so ``energy_under_deadline`` meets the
+deadline whenever a partition can.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from ..cost import INF, Context
+from ..energy import radio
 from ..errors import PlanningError
 from ..maxflow import FlowGraph
 from ..model import DagNode, Problem
+from ..objective import LATENCY, Option, choose, source_joules
 from ..plan import Alternative, CutTensor, Plan, Stage
+
+PRICES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0)  # x the source's busy W: joules + price x seconds
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The cut graph's costs per node: on the edge (and its result back), on the device (and its result),
+    and sending its output up."""
+
+    far: dict[str, float]
+    far_result: dict[str, float]
+    dev: dict[str, float]
+    dev_result: dict[str, float]
+    up: dict[str, float]
 
 
 class DagCosts:
@@ -58,19 +83,59 @@ class DagCosts:
         total += self.far_wait if on_edge else 0.0
         return total + (self.dev_wait if set(self.dev) - on_edge - self.inputs else 0.0)
 
-    def min_cut(self) -> set[str]:
-        """The edge side of the DADS minimum s-t cut (without waits)."""
+    def seconds(self) -> Weights:
+        return Weights(self.far, self.far_result, self.dev, self.dev_result, self.up)
+
+    def joules(self, price: float = 0.0) -> Weights:
+        """The source's joules (+ ``price`` x seconds) per node: busy W over its own compute, idle W over
+        the rest, its radio over what it sends up and receives back."""
+        power = self.ctx.devices[self.source].power
+        if power is None:
+            raise PlanningError("the source device has no power model: its energy is unknown")
+        idle, busy = power.idle_w + price, power.busy_w + price
+        up_link = self.ctx.links.get((self.source, self.edge))
+        back_link = self.ctx.links.get((self.edge, self.source))
+
+        def sent(name: str) -> float:
+            if up_link is None:
+                return INF
+            model, node = radio(up_link.kind), self.node(name)
+            per_bit = model.alpha_up_w_per_mbps * 8e-6 / (1.0 - up_link.loss)
+            return (idle + model.beta_w) * self.up[name] + per_bit * node.output_bytes
+
+        def returned(name: str) -> float:
+            seconds = self.far_result[name]
+            if back_link is None or self.ctx.problem.result_device != self.source:
+                return idle * seconds
+            model, node = radio(back_link.kind), self.node(name)
+            per_bit = model.alpha_down_w_per_mbps * 8e-6 / (1.0 - back_link.loss)
+            return (idle + model.beta_w) * seconds + per_bit * node.output_bytes
+
+        return Weights(
+            {v: idle * t for v, t in self.far.items()},
+            {v: returned(v) for v in self.far_result},
+            {v: busy * t for v, t in self.dev.items()},
+            {v: idle * t for v, t in self.dev_result.items()},
+            {v: sent(v) for v in self.up},
+        )
+
+    def node(self, name: str) -> DagNode:
+        return next(n for n in self.nodes if n.name == name)
+
+    def min_cut(self, weights: Weights | None = None) -> set[str]:
+        """The edge side of the DADS minimum s-t cut (without waits), in seconds or in ``weights``."""
+        w = weights or self.seconds()
         index = {n.name: k + 2 for k, n in enumerate(self.nodes)}
         graph = FlowGraph(2 + 2 * len(self.nodes))
         for k, n in enumerate(self.nodes):
             v = index[n.name]
             graph.add_edge(
-                0, v, INF if n.name in self.inputs else self.far[n.name] + self.far_result.get(n.name, 0)
+                0, v, INF if n.name in self.inputs else w.far[n.name] + w.far_result.get(n.name, 0)
             )
-            graph.add_edge(v, 1, self.dev[n.name] + self.dev_result.get(n.name, 0.0))
+            graph.add_edge(v, 1, w.dev[n.name] + w.dev_result.get(n.name, 0.0))
             aux = 2 + len(self.nodes) + k
             if n.consumers:
-                graph.add_edge(v, aux, self.up[n.name])
+                graph.add_edge(v, aux, w.up[n.name])
             for c in n.consumers:
                 graph.add_edge(aux, index[c], INF)
                 graph.add_edge(index[c], v, INF)
@@ -136,11 +201,13 @@ def dag_plan(costs: DagCosts, on_edge: set[str], alternatives: list[Alternative]
     )
 
 
-def run(problem: Problem, ctx: Context) -> Plan:
+def run(problem: Problem, ctx: Context, objective: str = LATENCY) -> Plan:
     if not problem.model.dag:
         raise PlanningError("dag-mincut needs the model's DAG")
     if not ctx.edges():
         raise PlanningError("no edge device is online")
+    if objective != LATENCY:
+        return by_objective(ctx, objective)
     results = []
     for edge in ctx.edges():
         costs = DagCosts(ctx, edge)
@@ -156,3 +223,35 @@ def run(problem: Problem, ctx: Context) -> Plan:
         key=lambda a: a.latency,
     )[:3]
     return dag_plan(costs, part, alts)
+
+
+def by_objective(ctx: Context, objective: str) -> Plan:
+    """The candidate partitions of every edge (see the module docstring) ranked by ``objective``."""
+    options: list[Option[tuple[DagCosts, frozenset[str]]]] = []
+    seen: set[tuple[str, frozenset[str]]] = set()
+    for edge in ctx.edges():
+        costs = DagCosts(ctx, edge)
+        power = ctx.devices[ctx.problem.source].power
+        busy = power.busy_w if power is not None else 1.0
+        weights = [costs.seconds(), costs.joules(), *(costs.joules(busy * k) for k in PRICES)]
+        parts = [costs.min_cut(w) for w in weights] + [set(), set(costs.dev) - costs.inputs]
+        for part in parts:
+            key = (edge, frozenset(part))
+            latency = costs.latency(part)
+            if key in seen or latency == INF:
+                continue
+            seen.add(key)
+            joules = source_joules(ctx, dag_plan(costs, part, []))
+            options.append(Option(latency, joules, (costs, frozenset(part))))
+    if not options:
+        raise PlanningError("no edge device is reachable for the DAG")
+    chosen, notes = choose(options, objective, ctx.problem.deadline)
+    ranked = sorted(options, key=lambda o: o.key(objective))
+    alts = [
+        Alternative(f"{len(o.item[1])} nodes on {o.item[0].edge}", o.latency, energy=o.joules)
+        for o in ranked
+        if o is not chosen
+    ][:3]
+    best, on_edge = chosen.item
+    plan = dag_plan(best, set(on_edge), alts)
+    return replace(plan, notes=(*plan.notes, *notes))

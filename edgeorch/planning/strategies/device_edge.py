@@ -1,10 +1,12 @@
-"""``device-edge``: the Neurosurgeon argmin of T(p), p = 0..n, over the source's units and every edge unit."""
+"""``device-edge``: the Neurosurgeon argmin of T(p), p = 0..n, over the source's units and every edge unit; by
+an energy objective, the cut costing the source the fewest joules (Neurosurgeon's energy mode)."""
 
 from __future__ import annotations
 
 from ..cost import INF, Context, chain_plan, describe, top_alternatives
 from ..errors import PlanningError
 from ..model import Problem
+from ..objective import LATENCY, cut_assignments, pick_chain
 from ..plan import Alternative, Plan
 
 
@@ -53,7 +55,12 @@ def best_per_cut(ctx: Context, source: str) -> list[tuple[float, list[int]]]:
     return best
 
 
-def run(problem: Problem, ctx: Context) -> Plan:
+def run(problem: Problem, ctx: Context, objective: str = LATENCY) -> Plan:
+    if objective != LATENCY:
+        edges = [e for dev in ctx.edges() for e in ctx.device_sites(dev)]
+        if not edges:
+            raise PlanningError("no edge device is online")
+        return by_objective(ctx, "device-edge", edges, objective)
     per_cut = best_per_cut(ctx, problem.source)
     lat, assignment = min(per_cut, key=lambda c: c[0])
     if lat == INF:
@@ -61,3 +68,9 @@ def run(problem: Problem, ctx: Context) -> Plan:
     alts = [Alternative(f"T({p}): " + describe(ctx, a), t) for p, (t, a) in enumerate(per_cut)]
     chosen = alts[per_cut.index((lat, assignment))].description
     return chain_plan(ctx, "device-edge", assignment, top_alternatives(alts, chosen))
+
+
+def by_objective(ctx: Context, strategy: str, edges: list[int], objective: str) -> Plan:
+    """Every cut over the source's units x ``edges``, ranked by ``objective`` (exact: all are tried)."""
+    unreachable = "the memory limits or missing links exclude every cut"
+    return pick_chain(ctx, strategy, cut_assignments(ctx, edges), objective, unreachable)

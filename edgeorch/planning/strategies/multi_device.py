@@ -8,11 +8,9 @@ import math
 from ..cost import INF, Context, chain_plan, describe, latency_of, top_alternatives
 from ..dp import Seconds, optimal_chain
 from ..energy import SourceJoules, plan_energy
-from ..errors import PlanningError
 from ..model import Problem
+from ..objective import LATENCY, UNDER_DEADLINE
 from ..plan import Alternative, Plan
-
-OBJECTIVES = ("latency", "energy")
 
 
 def chain_dp_plan(ctx: Context, strategy: str, sites: list[int]) -> Plan:
@@ -22,23 +20,29 @@ def chain_dp_plan(ctx: Context, strategy: str, sites: list[int]) -> Plan:
     return chain_plan(ctx, strategy, best, top_alternatives(alts, describe(ctx, best)))
 
 
-def run(problem: Problem, ctx: Context, objective: str = "latency") -> Plan:
-    """``objective="energy"``: the placement costing the source device the fewest joules; with a deadline
-    it misses, the cheapest of those the Lagrangian search finds within it (``within_deadline``)."""
-    sites = list(range(len(ctx.sites)))
-    if objective not in OBJECTIVES:
-        raise PlanningError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    if objective == "latency":
-        return chain_dp_plan(ctx, "multi-device", sites)
+def run(problem: Problem, ctx: Context, objective: str = LATENCY) -> Plan:
+    """By ``objective="energy"``: the placement costing the source device the fewest joules, whatever its
+    latency; by ``energy_under_deadline``, the cheapest the Lagrangian search finds within the deadline
+    (``within_deadline``) when the least-energy one misses it."""
+    return objective_plan(ctx, "multi-device", list(range(len(ctx.sites))), objective)
+
+
+def objective_plan(ctx: Context, strategy: str, sites: list[int], objective: str) -> Plan:
+    """The chain DP over ``sites`` by ``objective``: in seconds, or in the source's joules."""
+    if objective == LATENCY:
+        return chain_dp_plan(ctx, strategy, sites)
     joules = SourceJoules(ctx)
     best, others = optimal_chain(ctx, sites, weights=joules)
     notes = ["objective: the source device's energy"]
-    deadline = problem.deadline
+    deadline = ctx.problem.deadline
     if deadline is not None and latency_of(ctx, best) > deadline:
-        best, note = within_deadline(ctx, sites, joules, deadline)
+        if objective == UNDER_DEADLINE:
+            best, note = within_deadline(ctx, sites, joules, deadline)
+        else:
+            note = f"it misses the deadline of {deadline:g} s (objective energy does not keep it)"
         notes.append(note)
     alts = [_alternative(ctx, a) for a in others if not math.isinf(latency_of(ctx, a)) and a != best]
-    return chain_plan(ctx, "multi-device", best, alts, notes)
+    return chain_plan(ctx, strategy, best, alts, notes)
 
 
 class _Priced(Seconds):

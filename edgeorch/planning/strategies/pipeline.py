@@ -9,11 +9,14 @@ the result device. Stages go to a prefix of the device chain (given as ``devices
 then the edges from fastest to slowest, with and without the source). The source's upload of the input to a
 first stage elsewhere counts as a stage of its own. Queueing adds to latency, not to the per-frame stage time;
 shared-memory copies between units of one device are not counted in a pipeline.
+
+By an energy objective it chooses among the same partitions (the best for each chain and stage count)
+the one costing the source the fewest joules per frame (within the deadline, by ``energy_under_deadline``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +24,7 @@ import numpy as np
 from ..cost import INF, Context, device_of
 from ..errors import PlanningError
 from ..model import Problem
+from ..objective import LATENCY, Option, choose, source_joules
 from ..plan import Alternative, CutTensor, Plan, Stage
 
 
@@ -103,7 +107,13 @@ def default_chains(ctx: Context, source: str) -> list[list[str]]:
     return [[source, *edges]] + ([edges] if edges else [])
 
 
-def run(problem: Problem, ctx: Context, k: int | None = None, devices: Sequence[str] | None = None) -> Plan:
+def run(
+    problem: Problem,
+    ctx: Context,
+    k: int | None = None,
+    devices: Sequence[str] | None = None,
+    objective: str = LATENCY,
+) -> Plan:
     chains = [list(devices)] if devices else default_chains(ctx, problem.source)
     for chain in chains:
         for dev in chain:
@@ -116,7 +126,17 @@ def run(problem: Problem, ctx: Context, k: int | None = None, devices: Sequence[
     if not found:
         raise PlanningError("no pipeline fits the memory limits and links")
     found.sort(key=lambda p: (p.bottleneck, len(p.devices)))
-    return pipeline_plan(ctx, found[0], found[1:4])
+    if objective == LATENCY:
+        return pipeline_plan(ctx, found[0], found[1:4])
+    options = []
+    for part in found:
+        plan = pipeline_plan(ctx, part, [])
+        options.append(Option(plan.latency, source_joules(ctx, plan), part))
+    chosen, notes = choose(options, objective, problem.deadline)
+    ranked = sorted(options, key=lambda o: o.key(objective))
+    others = [o.item for o in ranked if o is not chosen][:3]
+    joules = {o.item: o.joules for o in options}
+    return pipeline_plan(ctx, chosen.item, others, notes, joules)
 
 
 def partition_stages(ctx: Context, part: Partition) -> tuple[list[Stage], float, list[CutTensor]]:
@@ -151,13 +171,20 @@ def bottleneck_of(stages: Sequence[Stage], upload: float) -> float:
     return max([upload] + [s.compute + s.transfer for s in stages])
 
 
-def pipeline_plan(ctx: Context, part: Partition, others: Sequence[Partition]) -> Plan:
+def pipeline_plan(
+    ctx: Context,
+    part: Partition,
+    others: Sequence[Partition],
+    notes: Sequence[str] = (),
+    joules: Mapping[Partition, float | None] | None = None,
+) -> Plan:
     stages, upload, cuts = partition_stages(ctx, part)
     slowest = bottleneck_of(stages, upload)
     alts = []
     for o in others:
         st, up = partition_stages(ctx, o)[:2]
-        alts.append(Alternative(_label(o), up + sum(s.time for s in st), 1.0 / bottleneck_of(st, up)))
+        energy = (joules or {}).get(o)
+        alts.append(Alternative(_label(o), up + sum(s.time for s in st), 1.0 / bottleneck_of(st, up), energy))
     return Plan(
         strategy="pipeline",
         stages=tuple(stages),
@@ -167,7 +194,7 @@ def pipeline_plan(ctx: Context, part: Partition, others: Sequence[Partition]) ->
         deadline=ctx.problem.deadline,
         cut_tensors=tuple(cuts),
         alternatives=tuple(alts),
-        notes=(f"slowest stage {slowest:.6g} s/frame",),
+        notes=(f"slowest stage {slowest:.6g} s/frame", *notes),
     )
 
 

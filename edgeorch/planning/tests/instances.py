@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator, Sequence
 
 from hypothesis import strategies as st
 
-from edgeorch.planning import Block, DagNode, Device, DeviceState, Link, Model, Problem, Unit
+from edgeorch.planning import Block, DagNode, Device, DeviceState, Link, Model, Power, Problem, Unit
 from edgeorch.planning.cost import INF, Context, latency_of
+from edgeorch.planning.energy import RADIOS
 
 seconds = st.floats(0.001, 1.0)
 sizes = st.floats(0.0, 2e6)
@@ -83,6 +85,23 @@ def dag_problems(draw: st.DrawFn, max_nodes: int = 7) -> Problem:
     model = Model("dag", (), 0.0, 0.0, nodes)
     result = draw(st.sampled_from(ids))
     return Problem(model, devs, draw(links(ids)), "d0", result)
+
+
+@st.composite
+def priced(draw: st.DrawFn, base: st.SearchStrategy[Problem] | None = None) -> Problem:
+    """A random problem (``base``: ``problems()``) whose devices have power models and whose links have
+    types, with a deadline."""
+    problem = draw(base if base is not None else problems())
+    watts = st.floats(0.5, 20.0)
+    devices = tuple(
+        dataclasses.replace(d, power=Power(idle, idle + draw(watts)))
+        for d in problem.devices
+        for idle in [draw(watts)]
+    )
+    kinds = st.sampled_from(sorted(RADIOS))
+    links = tuple(dataclasses.replace(link, kind=draw(kinds)) for link in problem.links)
+    deadline = draw(st.floats(0.01, 5.0))
+    return dataclasses.replace(problem, devices=devices, links=links, deadline=deadline)
 
 
 def all_assignments(ctx: Context, sites: Sequence[int]) -> Iterator[list[int]]:

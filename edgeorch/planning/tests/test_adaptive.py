@@ -419,3 +419,40 @@ def test_foresight_prefers_a_plan_that_keeps_a_hot_prone_device_cool_over_one_fa
     assert len(scores) == 4  # every cut of the chain to the edge, local and offload included
     assert on_phone(ranked[0][1]) < on_phone(fastest) and ranked[0][0] < scores[fastest]
     assert scores[fastest] > evaluate(pr, fastest)  # foreseen as the phone throttles
+
+
+def test_by_energy_a_switch_must_save_joules_by_the_margin():
+    from edgeorch.planning.adaptive import judge
+
+    assert judge("energy", None, (0.1, 1.0), (0.3, 0.5), False).act  # slower, but half the joules
+    quiet = judge("energy", None, (0.1, 1.0), (0.05, 0.95), False)
+    assert not quiet.act and "J" in quiet.reason  # faster, but 5% fewer joules is within the margin
+    assert not judge("latency", None, (0.1, 1.0), (0.3, 0.5), False).act  # by latency: slower is worse
+
+
+def test_under_a_deadline_the_deadline_comes_before_the_joules():
+    from edgeorch.planning.adaptive import judge
+
+    objective = "energy_under_deadline"
+    missing = judge(objective, 0.2, (0.1, 1.0), (0.3, 0.1), False)
+    assert not missing.act and "deadline" in missing.reason
+    assert judge(objective, 0.2, (0.3, 0.1), (0.15, 2.0), False).act  # meets it again, at any price
+    assert judge(objective, 0.2, (0.5, 0.1), (0.3, 2.0), False).act  # both miss: the faster
+    assert judge(objective, 0.2, (0.1, 1.0), (0.15, 0.5), False).act  # both meet: the cheaper
+    assert not judge(objective, 0.2, (0.1, 1.0), (0.15, 0.5), True).act  # the same placement
+
+
+def test_a_placements_estimate_is_its_latency_and_the_sources_joules():
+    import dataclasses
+
+    from edgeorch.planning import Power
+    from edgeorch.planning.adaptive import estimate
+
+    base = problem()
+    phone = dataclasses.replace(base.devices[0], power=Power(2.0, 6.0))
+    priced = dataclasses.replace(base, devices=(phone, base.devices[1]))
+    chosen = plan(priced, "device-edge")
+    latency, joules = estimate(priced, placement(chosen.to_dict()))
+    assert latency == pytest.approx(chosen.latency)
+    assert joules == pytest.approx(chosen.energy.total)  # type: ignore[union-attr]
+    assert estimate(priced, [("gone", "cpu", 0, 2)]) == (math.inf, None)

@@ -87,7 +87,7 @@ def test_every_sweep_row_carries_energy_and_the_cheapest_cut_is_named(
     assert sweep["best_energy"] == min(sweep["cuts"], key=lambda c: c["energy"])["cut"]
 
 
-def test_a_runs_emulated_energy_prices_its_traced_compute_and_latency(camera, server):
+def test_a_runs_estimated_energy_prices_its_traced_compute_and_latency(camera, server):
     from edgeorch.plans.energy import run_energy
 
     plan = {"energy": {"total": 1.0, "radio": 0.2}}
@@ -95,13 +95,50 @@ def test_a_runs_emulated_energy_prices_its_traced_compute_and_latency(camera, se
     energy = run_energy(plan, trace, 0.3, camera)
     # 2.7 W over the 0.3 s, 3.7 W more while it computed 0.1 s, and the planned radio
     assert energy["emulated_j"] == pytest.approx(2.7 * 0.3 + 3.7 * 0.1 + 0.2)
-    assert energy["predicted_j"] == 1.0 and energy["how"].startswith("emulated")
+    assert energy["joules"] == energy["emulated_j"] and energy["basis"] == "estimated"
+    assert energy["predicted_j"] == 1.0 and energy["how"].startswith("estimated")
+    assert energy["measured_j"] is None  # the camera reports no power
     assert run_energy(plan, trace, 0.3, server)["emulated_j"] == pytest.approx(60 * 0.3 + 240 * 0.3 + 0.2)
-    assert run_energy(None, [], None, camera) == {
-        "predicted_j": None,
-        "emulated_j": None,
-        "how": energy["how"],
-    }
+    nothing = run_energy(None, [], None, camera)
+    assert nothing["joules"] is None and nothing["basis"] is None and nothing["predicted_j"] is None
+    assert run_energy(plan, [], None, camera)["basis"] == "predicted"
+
+
+def power_sample(device, seq: int, ts: float, **metrics):
+    from datetime import UTC, datetime
+
+    from edgeorch.telemetry.models import TelemetryRecord
+
+    when = datetime.fromtimestamp(ts, UTC)
+    TelemetryRecord.objects.create(device=device, seq=seq, ts=when, received_at=when, metrics=metrics)
+
+
+def test_a_run_on_a_device_with_a_power_meter_is_measured(camera):
+    from edgeorch.plans.energy import mean_energy
+
+    t0 = 1_700_000_000.0
+    for k, watts in enumerate((4.0, 6.0, 5.0)):  # RAPL: psys is the platform, package-0.core inside it
+        meters = {"power.rapl.psys_w": watts, "power.rapl.package-0.core_w": 1.0}
+        power_sample(camera, k, t0 + k + 0.5, **meters)
+    power_sample(camera, 9, t0 + 30, **{"power.rapl.psys_w": 99.0})  # long after the run: not its power
+    frames = [([{"device": str(camera.pk), "start": t0 + k, "end": t0 + k + 0.2}], 0.2) for k in range(3)]
+    energy = mean_energy({"energy": {"total": 1.0, "radio": 0.0}}, frames, camera)
+    assert energy["basis"] == "measured" and energy["meter"] == "power.rapl.psys_w"
+    assert energy["measured_w"] == pytest.approx(5.0)
+    # 5 W over the 2.2 s from the first frame's start to the last one's end, for 3 frames
+    assert energy["measured_j"] == pytest.approx(5.0 * 2.2 / 3) and energy["joules"] == energy["measured_j"]
+    assert energy["emulated_j"] is not None  # the estimate stays beside it
+
+
+def test_a_jetson_is_measured_at_its_board_input_rail(camera):
+    from edgeorch.plans.energy import device_watts
+
+    rails = {"power.ina3221.VDD_IN_w": 7.5, "power.ina3221.VDD_CPU_GPU_CV_w": 3.0, "cpu.percent": 50}
+    assert device_watts(rails) == (7.5, "power.ina3221.VDD_IN_w")
+    assert device_watts({"power.ina3221.GPU_w": 2.0, "power.ina3221.CPU_w": 1.5})[0] == 3.5
+    zones = {"power.rapl.package-0_w": 10.0, "power.rapl.package-0.core_w": 8.0, "power.rapl.dram_w": 2.0}
+    assert device_watts(zones) == (12.0, "sum of power.rapl.* zones")  # subzones lie inside packages
+    assert device_watts({"power.watts": 4.0}) is None  # an emulated device's thermal model: no meter
 
 
 def test_multi_device_takes_an_energy_objective(client, alice, profiled, camera, server):
@@ -113,3 +150,55 @@ def test_multi_device_takes_an_energy_objective(client, alice, profiled, camera,
     assert plan["energy"]["total"] <= cheapest["energy"]["total"] + 1e-12  # any placement vs one cut
     body["params"] = {"objective": "battery"}
     assert post(client, alice, "/api/plans/", body).status_code == 400
+
+
+@pytest.mark.parametrize("strategy", ["device-edge", "adaptive", "offload", "pipeline"])
+def test_every_strategy_takes_the_objective_field(client, alice, profiled, camera, server, strategy):
+    body = {"model": profiled.pk, "strategy": strategy, "source": str(camera.pk)}
+    body["overrides"] = {"radio": "lte"}
+    fastest = post(client, alice, "/api/plans/", body).json()
+    frugal = post(client, alice, "/api/plans/", {**body, "objective": "energy"}).json()
+    assert (fastest["objective"], frugal["objective"]) == ("latency", "energy")
+    assert frugal["energy"]["total"] <= fastest["energy"]["total"] + 1e-12
+    assert frugal["latency"] >= fastest["latency"] - 1e-12
+    bounded = {**body, "objective": "energy_under_deadline", "deadline_ms": fastest["latency"] * 1e3}
+    within = post(client, alice, "/api/plans/", bounded).json()
+    assert within["objective"] == "energy_under_deadline" and within["deadline_met"]
+
+
+def test_an_objective_given_twice_must_agree(client, alice, profiled, camera, server):
+    body = {"model": profiled.pk, "source": str(camera.pk), "objective": "energy"}
+    assert post(client, alice, "/api/plans/", {**body, "params": {"objective": "energy"}}).status_code == 200
+    response = post(client, alice, "/api/plans/", {**body, "params": {"objective": "latency"}})
+    assert response.status_code == 400 and "objective" in response.json()
+    response = post(client, alice, "/api/plans/", {**body, "objective": "battery"})
+    assert response.status_code == 400 and "objective" in response.json()
+
+
+def test_an_energy_objective_needs_the_sources_power_model(client, alice, profiled, server):
+    bare = make_device("bare", DeviceRole.END_DEVICE, profile="")
+    profile_at_rate(bare, profiled, 0.2)
+    body = {"model": profiled.pk, "source": str(bare.pk), "objective": "energy"}
+    response = post(client, alice, "/api/plans/", body)
+    assert response.status_code == 400 and "power model" in response.json()["detail"]
+
+
+def test_the_strategies_say_their_default_objective(client, alice):
+    strategies = {s["name"]: s for s in client.get("/api/strategies/", **auth(alice)).json()}
+    assert strategies["energy"]["objective"] == "energy_under_deadline"
+    assert strategies["device-edge"]["objective"] == "latency"
+    assert strategies["multi-device"]["params"] == []  # objective is every strategy's, not a parameter
+
+
+def test_a_sweep_names_the_cut_its_objective_picks(client, alice, profiled, camera, server):
+    body = {"model": profiled.pk, "source": str(camera.pk), "edge": str(server.pk)}
+    body["overrides"] = {"radio": "lte"}
+    sweep = post(client, alice, "/api/plans/sweep/", body).json()
+    assert sweep["objective"] == "latency" and sweep["chosen"] == sweep["best"]
+    by_energy = post(client, alice, "/api/plans/sweep/", {**body, "objective": "energy"}).json()
+    assert by_energy["chosen"] == by_energy["best_energy"]
+    deadline = sweep["cuts"][sweep["best"]]["latency"] * 1e3
+    bounded = {**body, "objective": "energy_under_deadline", "deadline_ms": deadline}
+    within = post(client, alice, "/api/plans/sweep/", bounded).json()
+    meeting = [c for c in within["cuts"] if c["latency"] is not None and c["latency"] * 1e3 <= deadline]
+    assert within["chosen"] == min(meeting, key=lambda c: (c["energy"], c["latency"]))["cut"]

@@ -44,6 +44,7 @@ from .model_ref import ModelRef
 from .model_source import ModelSource
 from .model_task import ModelTask
 from .model_upload_request import ModelUploadRequest
+from .objective import Objective
 from .output_summary import OutputSummary
 from .overrides_request import OverridesRequest
 from .overrides_request_queue import OverridesRequestQueue
@@ -133,6 +134,7 @@ __all__ = (
     "ModelSource",
     "ModelTask",
     "ModelUploadRequest",
+    "Objective",
     "OutputSummary",
     "OverridesRequest",
     "OverridesRequestQueue",

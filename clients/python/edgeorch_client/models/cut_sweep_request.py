@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.objective import Objective
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -22,12 +23,18 @@ class CutSweepRequest:
         model (str): Model id, or name (newest version)
         source (str): The source device: id or name
         edge (str): The edge device: id or name
+        objective (Objective | Unset): * `latency` - latency
+            * `energy` - energy
+            * `energy_under_deadline` - energy_under_deadline Default: Objective.LATENCY.
+        deadline_ms (float | None | Unset): For objective energy_under_deadline
         overrides (OverridesRequest | Unset):
     """
 
     model: str
     source: str
     edge: str
+    objective: Objective | Unset = Objective.LATENCY
+    deadline_ms: float | None | Unset = UNSET
     overrides: OverridesRequest | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -37,6 +44,16 @@ class CutSweepRequest:
         source = self.source
 
         edge = self.edge
+
+        objective: str | Unset = UNSET
+        if not isinstance(self.objective, Unset):
+            objective = self.objective.value
+
+        deadline_ms: float | None | Unset
+        if isinstance(self.deadline_ms, Unset):
+            deadline_ms = UNSET
+        else:
+            deadline_ms = self.deadline_ms
 
         overrides: dict[str, Any] | Unset = UNSET
         if not isinstance(self.overrides, Unset):
@@ -51,6 +68,10 @@ class CutSweepRequest:
                 "edge": edge,
             }
         )
+        if objective is not UNSET:
+            field_dict["objective"] = objective
+        if deadline_ms is not UNSET:
+            field_dict["deadline_ms"] = deadline_ms
         if overrides is not UNSET:
             field_dict["overrides"] = overrides
 
@@ -67,6 +88,22 @@ class CutSweepRequest:
 
         edge = d.pop("edge")
 
+        _objective = d.pop("objective", UNSET)
+        objective: Objective | Unset
+        if isinstance(_objective, Unset):
+            objective = UNSET
+        else:
+            objective = Objective(_objective)
+
+        def _parse_deadline_ms(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        deadline_ms = _parse_deadline_ms(d.pop("deadline_ms", UNSET))
+
         _overrides = d.pop("overrides", UNSET)
         overrides: OverridesRequest | Unset
         if isinstance(_overrides, Unset):
@@ -78,6 +115,8 @@ class CutSweepRequest:
             model=model,
             source=source,
             edge=edge,
+            objective=objective,
+            deadline_ms=deadline_ms,
             overrides=overrides,
         )
 

@@ -25,6 +25,7 @@ class Job:
         source (UUID):
         source_name (str):
         strategy (str):
+        objective (str): What its strategy minimises: latency, energy or energy_under_deadline (docs/energy.md)
         timeout_s (float):
         prediction_error (float | None):
         created_at (datetime.datetime):
@@ -56,6 +57,7 @@ class Job:
     source: UUID
     source_name: str
     strategy: str
+    objective: str
     timeout_s: float
     prediction_error: float | None
     created_at: datetime.datetime
@@ -85,6 +87,8 @@ class Job:
         source_name = self.source_name
 
         strategy = self.strategy
+
+        objective = self.objective
 
         timeout_s = self.timeout_s
 
@@ -159,6 +163,7 @@ class Job:
                 "source": source,
                 "source_name": source_name,
                 "strategy": strategy,
+                "objective": objective,
                 "timeout_s": timeout_s,
                 "prediction_error": prediction_error,
                 "created_at": created_at,
@@ -205,6 +210,8 @@ class Job:
         source_name = d.pop("source_name")
 
         strategy = d.pop("strategy")
+
+        objective = d.pop("objective")
 
         timeout_s = d.pop("timeout_s")
 
@@ -316,6 +323,7 @@ class Job:
             source=source,
             source_name=source_name,
             strategy=strategy,
+            objective=objective,
             timeout_s=timeout_s,
             prediction_error=prediction_error,
             created_at=created_at,

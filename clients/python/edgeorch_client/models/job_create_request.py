@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.objective import Objective
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="JobCreateRequest")
@@ -22,6 +23,9 @@ class JobCreateRequest:
         params (Any | Unset): Strategy parameters, e.g. {"cut": 2, "device": "…"}
         devices (list[str] | Unset): Devices to consider, by id or name (default: all)
         codec (str | Unset): Activation codec: raw, fp16, int8, zlib Default: 'raw'.
+        objective (Objective | Unset): * `latency` - latency
+            * `energy` - energy
+            * `energy_under_deadline` - energy_under_deadline
         sample (int | Unset): Use test sample k of the model's data
         seed (int | Unset): Seed of the random input (no upload, no sample), 0 to 2**32-1 Default: 0.
         timeout_s (float | Unset): Seconds before the run fails as timed out, 0.1 to 7 days (default: the server's)
@@ -33,6 +37,7 @@ class JobCreateRequest:
     params: Any | Unset = UNSET
     devices: list[str] | Unset = UNSET
     codec: str | Unset = "raw"
+    objective: Objective | Unset = UNSET
     sample: int | Unset = UNSET
     seed: int | Unset = 0
     timeout_s: float | Unset = UNSET
@@ -52,6 +57,10 @@ class JobCreateRequest:
             devices = self.devices
 
         codec = self.codec
+
+        objective: str | Unset = UNSET
+        if not isinstance(self.objective, Unset):
+            objective = self.objective.value
 
         sample = self.sample
 
@@ -75,6 +84,8 @@ class JobCreateRequest:
             field_dict["devices"] = devices
         if codec is not UNSET:
             field_dict["codec"] = codec
+        if objective is not UNSET:
+            field_dict["objective"] = objective
         if sample is not UNSET:
             field_dict["sample"] = sample
         if seed is not UNSET:
@@ -99,6 +110,13 @@ class JobCreateRequest:
 
         codec = d.pop("codec", UNSET)
 
+        _objective = d.pop("objective", UNSET)
+        objective: Objective | Unset
+        if isinstance(_objective, Unset):
+            objective = UNSET
+        else:
+            objective = Objective(_objective)
+
         sample = d.pop("sample", UNSET)
 
         seed = d.pop("seed", UNSET)
@@ -112,6 +130,7 @@ class JobCreateRequest:
             params=params,
             devices=devices,
             codec=codec,
+            objective=objective,
             sample=sample,
             seed=seed,
             timeout_s=timeout_s,

@@ -33,6 +33,7 @@ class JobDetail:
         source (UUID):
         source_name (str):
         strategy (str):
+        objective (str): What its strategy minimises: latency, energy or energy_under_deadline (docs/energy.md)
         timeout_s (float):
         prediction_error (float | None):
         created_at (datetime.datetime):
@@ -41,7 +42,10 @@ class JobDetail:
         output_url (None | str):
         stages (list[StageRow]):
         totals (StageTimes): Seconds of one request's stages (a stage's own, or their sum over the stages).
-        energy (RunEnergy): The source device's joules per request: the plan's prediction and the run's emulated figure.
+        energy (RunEnergy): The source device's joules per request (docs/energy.md, "On runs"): ``joules`` is the figure
+            to read,
+            ``basis`` says which it is: measured (the source's power meters), estimated (its traced compute and
+            latency priced by its profile's power model) or predicted (the plan's).
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying
@@ -71,6 +75,7 @@ class JobDetail:
     source: UUID
     source_name: str
     strategy: str
+    objective: str
     timeout_s: float
     prediction_error: float | None
     created_at: datetime.datetime
@@ -110,6 +115,8 @@ class JobDetail:
         source_name = self.source_name
 
         strategy = self.strategy
+
+        objective = self.objective
 
         timeout_s = self.timeout_s
 
@@ -216,6 +223,7 @@ class JobDetail:
                 "source": source,
                 "source_name": source_name,
                 "strategy": strategy,
+                "objective": objective,
                 "timeout_s": timeout_s,
                 "prediction_error": prediction_error,
                 "created_at": created_at,
@@ -276,6 +284,8 @@ class JobDetail:
         source_name = d.pop("source_name")
 
         strategy = d.pop("strategy")
+
+        objective = d.pop("objective")
 
         timeout_s = d.pop("timeout_s")
 
@@ -452,6 +462,7 @@ class JobDetail:
             source=source,
             source_name=source_name,
             strategy=strategy,
+            objective=objective,
             timeout_s=timeout_s,
             prediction_error=prediction_error,
             created_at=created_at,

@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
+from ..models.objective import Objective
 from ..types import UNSET, File, FileTypes, Unset
 
 T = TypeVar("T", bound="JobUploadRequest")
@@ -24,6 +25,9 @@ class JobUploadRequest:
         params (str | Unset): Strategy parameters as JSON text, e.g. {"cut": 2, "device": "…"}
         devices (list[str] | Unset): Devices to consider, by id or name (default: all)
         codec (str | Unset): Activation codec: raw, fp16, int8, zlib Default: 'raw'.
+        objective (Objective | Unset): * `latency` - latency
+            * `energy` - energy
+            * `energy_under_deadline` - energy_under_deadline
         sample (int | Unset): Use test sample k of the model's data
         seed (int | Unset): Seed of the random input (no upload, no sample), 0 to 2**32-1 Default: 0.
         timeout_s (float | Unset): Seconds before the run fails as timed out, 0.1 to 7 days (default: the server's)
@@ -36,6 +40,7 @@ class JobUploadRequest:
     params: str | Unset = UNSET
     devices: list[str] | Unset = UNSET
     codec: str | Unset = "raw"
+    objective: Objective | Unset = UNSET
     sample: int | Unset = UNSET
     seed: int | Unset = 0
     timeout_s: float | Unset = UNSET
@@ -56,6 +61,10 @@ class JobUploadRequest:
             devices = self.devices
 
         codec = self.codec
+
+        objective: str | Unset = UNSET
+        if not isinstance(self.objective, Unset):
+            objective = self.objective.value
 
         sample = self.sample
 
@@ -83,6 +92,8 @@ class JobUploadRequest:
             field_dict["devices"] = devices
         if codec is not UNSET:
             field_dict["codec"] = codec
+        if objective is not UNSET:
+            field_dict["objective"] = objective
         if sample is not UNSET:
             field_dict["sample"] = sample
         if seed is not UNSET:
@@ -113,6 +124,9 @@ class JobUploadRequest:
 
         if not isinstance(self.codec, Unset):
             files.append(("codec", (None, str(self.codec).encode(), "text/plain")))
+
+        if not isinstance(self.objective, Unset):
+            files.append(("objective", (None, str(self.objective.value).encode(), "text/plain")))
 
         if not isinstance(self.sample, Unset):
             files.append(("sample", (None, str(self.sample).encode(), "text/plain")))
@@ -146,6 +160,13 @@ class JobUploadRequest:
 
         codec = d.pop("codec", UNSET)
 
+        _objective = d.pop("objective", UNSET)
+        objective: Objective | Unset
+        if isinstance(_objective, Unset):
+            objective = UNSET
+        else:
+            objective = Objective(_objective)
+
         sample = d.pop("sample", UNSET)
 
         seed = d.pop("seed", UNSET)
@@ -166,6 +187,7 @@ class JobUploadRequest:
             params=params,
             devices=devices,
             codec=codec,
+            objective=objective,
             sample=sample,
             seed=seed,
             timeout_s=timeout_s,

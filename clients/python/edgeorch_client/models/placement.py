@@ -35,6 +35,7 @@ class Placement:
             alternatives (list[Alternative]):
             notes (list[str]):
             energy (Energy | None | Unset):
+            objective (str | Unset): What the strategy minimised
     """
 
     strategy: str
@@ -48,6 +49,7 @@ class Placement:
     alternatives: list[Alternative]
     notes: list[str]
     energy: Energy | None | Unset = UNSET
+    objective: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +97,8 @@ class Placement:
         else:
             energy = self.energy
 
+        objective = self.objective
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -113,6 +117,8 @@ class Placement:
         )
         if energy is not UNSET:
             field_dict["energy"] = energy
+        if objective is not UNSET:
+            field_dict["objective"] = objective
 
         return field_dict
 
@@ -201,6 +207,8 @@ class Placement:
 
         energy = _parse_energy(d.pop("energy", UNSET))
 
+        objective = d.pop("objective", UNSET)
+
         placement = cls(
             strategy=strategy,
             stages=stages,
@@ -213,6 +221,7 @@ class Placement:
             alternatives=alternatives,
             notes=notes,
             energy=energy,
+            objective=objective,
         )
 
         placement.additional_properties = d

@@ -40,6 +40,7 @@ class Plan:
         devices (list[PlannedDevice]):
         links (list[PlannedLink]):
         energy (Energy | None | Unset):
+        objective (str | Unset): What the strategy minimised
     """
 
     strategy: str
@@ -56,6 +57,7 @@ class Plan:
     devices: list[PlannedDevice]
     links: list[PlannedLink]
     energy: Energy | None | Unset = UNSET
+    objective: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +117,8 @@ class Plan:
         else:
             energy = self.energy
 
+        objective = self.objective
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -136,6 +140,8 @@ class Plan:
         )
         if energy is not UNSET:
             field_dict["energy"] = energy
+        if objective is not UNSET:
+            field_dict["objective"] = objective
 
         return field_dict
 
@@ -243,6 +249,8 @@ class Plan:
 
         energy = _parse_energy(d.pop("energy", UNSET))
 
+        objective = d.pop("objective", UNSET)
+
         plan = cls(
             strategy=strategy,
             stages=stages,
@@ -258,6 +266,7 @@ class Plan:
             devices=devices,
             links=links,
             energy=energy,
+            objective=objective,
         )
 
         plan.additional_properties = d

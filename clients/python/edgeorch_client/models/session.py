@@ -30,6 +30,7 @@ class Session:
         source (UUID):
         source_name (str):
         strategy (str):
+        objective (str): What its strategy minimises: latency, energy or energy_under_deadline (docs/energy.md)
         timeout_s (float):
         prediction_error (float | None):
         created_at (datetime.datetime):
@@ -37,6 +38,8 @@ class Session:
         frames (int):
         summary (SessionSummary): A session's numbers so far (empty until its first frames are recorded).
         input_ (Any): Where the frames come from on the source: {kind, path, loop, index}; null: the tensor
+        battery_below (float | None): Low-battery policy: below this battery %, the re-planner plans by objective energy
+        objective_now (str): The objective the re-planner plans by now (energy while the battery is low)
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying
@@ -75,6 +78,7 @@ class Session:
     source: UUID
     source_name: str
     strategy: str
+    objective: str
     timeout_s: float
     prediction_error: float | None
     created_at: datetime.datetime
@@ -82,6 +86,8 @@ class Session:
     frames: int
     summary: SessionSummary
     input_: Any
+    battery_below: float | None
+    objective_now: str
     state: RunState | Unset = UNSET
     reason: str | Unset = UNSET
     failed_stage: int | None | Unset = UNSET
@@ -115,6 +121,8 @@ class Session:
 
         strategy = self.strategy
 
+        objective = self.objective
+
         timeout_s = self.timeout_s
 
         prediction_error: float | None
@@ -129,6 +137,11 @@ class Session:
         summary = self.summary.to_dict()
 
         input_ = self.input_
+
+        battery_below: float | None
+        battery_below = self.battery_below
+
+        objective_now = self.objective_now
 
         state: str | Unset = UNSET
         if not isinstance(self.state, Unset):
@@ -210,6 +223,7 @@ class Session:
                 "source": source,
                 "source_name": source_name,
                 "strategy": strategy,
+                "objective": objective,
                 "timeout_s": timeout_s,
                 "prediction_error": prediction_error,
                 "created_at": created_at,
@@ -217,6 +231,8 @@ class Session:
                 "frames": frames,
                 "summary": summary,
                 "input": input_,
+                "battery_below": battery_below,
+                "objective_now": objective_now,
             }
         )
         if state is not UNSET:
@@ -275,6 +291,8 @@ class Session:
 
         strategy = d.pop("strategy")
 
+        objective = d.pop("objective")
+
         timeout_s = d.pop("timeout_s")
 
         def _parse_prediction_error(data: object) -> float | None:
@@ -293,6 +311,15 @@ class Session:
         summary = SessionSummary.from_dict(d.pop("summary"))
 
         input_ = d.pop("input")
+
+        def _parse_battery_below(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        battery_below = _parse_battery_below(d.pop("battery_below"))
+
+        objective_now = d.pop("objective_now")
 
         _state = d.pop("state", UNSET)
         state: RunState | Unset
@@ -410,6 +437,7 @@ class Session:
             source=source,
             source_name=source_name,
             strategy=strategy,
+            objective=objective,
             timeout_s=timeout_s,
             prediction_error=prediction_error,
             created_at=created_at,
@@ -417,6 +445,8 @@ class Session:
             frames=frames,
             summary=summary,
             input_=input_,
+            battery_below=battery_below,
+            objective_now=objective_now,
             state=state,
             reason=reason,
             failed_stage=failed_stage,

@@ -7,6 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.failover_policy import FailoverPolicy
+from ..models.objective import Objective
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SessionCreateRequest")
@@ -22,6 +23,9 @@ class SessionCreateRequest:
         params (Any | Unset): Strategy parameters, e.g. {"cut": 2, "device": "…"}
         devices (list[str] | Unset): Devices to consider, by id or name (default: all)
         codec (str | Unset): Activation codec: raw, fp16, int8, zlib Default: 'raw'.
+        objective (Objective | Unset): * `latency` - latency
+            * `energy` - energy
+            * `energy_under_deadline` - energy_under_deadline
         sample (int | Unset): Use test sample k of the model's data
         seed (int | Unset): Seed of the random input (no upload, no sample), 0 to 2**32-1 Default: 0.
         timeout_s (float | Unset): Seconds before the run fails as timed out, 0.1 to 7 days (default: the server's)
@@ -36,6 +40,8 @@ class SessionCreateRequest:
         backup_sources (list[str] | Unset): Sensing redundancy: other devices observing the same scene (ids or names, in
             order of preference); with a failover policy, losing the source moves the stream to the first online one
         duration_s (float | Unset): Seconds to stream, up to 7 days
+        battery_below (float | None | Unset): Low-battery policy (strategy adaptive): while the source's battery.percent
+            is below this and it is not plugged in, re-plan by objective energy (docs/energy.md)
         deadline_s (float | Unset): Per-frame latency deadline, 0 to 3600 s
         max_in_flight (int | Unset): Frames in the pipeline at once, 1 to 1024 (default: one per stage)
         input_ (Any | Unset): Frames from the source device: {kind: video|images|camera|pushed, path (video, images; a
@@ -49,6 +55,7 @@ class SessionCreateRequest:
     params: Any | Unset = UNSET
     devices: list[str] | Unset = UNSET
     codec: str | Unset = "raw"
+    objective: Objective | Unset = UNSET
     sample: int | Unset = UNSET
     seed: int | Unset = 0
     timeout_s: float | Unset = UNSET
@@ -58,6 +65,7 @@ class SessionCreateRequest:
     failover: FailoverPolicy | Unset = FailoverPolicy.NONE
     backup_sources: list[str] | Unset = UNSET
     duration_s: float | Unset = UNSET
+    battery_below: float | None | Unset = UNSET
     deadline_s: float | Unset = UNSET
     max_in_flight: int | Unset = UNSET
     input_: Any | Unset = UNSET
@@ -77,6 +85,10 @@ class SessionCreateRequest:
             devices = self.devices
 
         codec = self.codec
+
+        objective: str | Unset = UNSET
+        if not isinstance(self.objective, Unset):
+            objective = self.objective.value
 
         sample = self.sample
 
@@ -100,6 +112,12 @@ class SessionCreateRequest:
 
         duration_s = self.duration_s
 
+        battery_below: float | None | Unset
+        if isinstance(self.battery_below, Unset):
+            battery_below = UNSET
+        else:
+            battery_below = self.battery_below
+
         deadline_s = self.deadline_s
 
         max_in_flight = self.max_in_flight
@@ -122,6 +140,8 @@ class SessionCreateRequest:
             field_dict["devices"] = devices
         if codec is not UNSET:
             field_dict["codec"] = codec
+        if objective is not UNSET:
+            field_dict["objective"] = objective
         if sample is not UNSET:
             field_dict["sample"] = sample
         if seed is not UNSET:
@@ -140,6 +160,8 @@ class SessionCreateRequest:
             field_dict["backup_sources"] = backup_sources
         if duration_s is not UNSET:
             field_dict["duration_s"] = duration_s
+        if battery_below is not UNSET:
+            field_dict["battery_below"] = battery_below
         if deadline_s is not UNSET:
             field_dict["deadline_s"] = deadline_s
         if max_in_flight is not UNSET:
@@ -164,6 +186,13 @@ class SessionCreateRequest:
 
         codec = d.pop("codec", UNSET)
 
+        _objective = d.pop("objective", UNSET)
+        objective: Objective | Unset
+        if isinstance(_objective, Unset):
+            objective = UNSET
+        else:
+            objective = Objective(_objective)
+
         sample = d.pop("sample", UNSET)
 
         seed = d.pop("seed", UNSET)
@@ -187,6 +216,15 @@ class SessionCreateRequest:
 
         duration_s = d.pop("duration_s", UNSET)
 
+        def _parse_battery_below(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        battery_below = _parse_battery_below(d.pop("battery_below", UNSET))
+
         deadline_s = d.pop("deadline_s", UNSET)
 
         max_in_flight = d.pop("max_in_flight", UNSET)
@@ -200,6 +238,7 @@ class SessionCreateRequest:
             params=params,
             devices=devices,
             codec=codec,
+            objective=objective,
             sample=sample,
             seed=seed,
             timeout_s=timeout_s,
@@ -209,6 +248,7 @@ class SessionCreateRequest:
             failover=failover,
             backup_sources=backup_sources,
             duration_s=duration_s,
+            battery_below=battery_below,
             deadline_s=deadline_s,
             max_in_flight=max_in_flight,
             input_=input_,

@@ -34,6 +34,7 @@ class SessionDetail:
         source (UUID):
         source_name (str):
         strategy (str):
+        objective (str): What its strategy minimises: latency, energy or energy_under_deadline (docs/energy.md)
         timeout_s (float):
         prediction_error (float | None):
         created_at (datetime.datetime):
@@ -41,6 +42,8 @@ class SessionDetail:
         frames (int):
         summary (SessionSummary): A session's numbers so far (empty until its first frames are recorded).
         input_ (Any): Where the frames come from on the source: {kind, path, loop, index}; null: the tensor
+        battery_below (float | None): Low-battery policy: below this battery %, the re-planner plans by objective energy
+        objective_now (str): The objective the re-planner plans by now (energy while the battery is low)
         plan (None | Placement):
         stages (list[StageRow]):
         switches (list[PlanSwitch]):
@@ -88,6 +91,7 @@ class SessionDetail:
     source: UUID
     source_name: str
     strategy: str
+    objective: str
     timeout_s: float
     prediction_error: float | None
     created_at: datetime.datetime
@@ -95,6 +99,8 @@ class SessionDetail:
     frames: int
     summary: SessionSummary
     input_: Any
+    battery_below: float | None
+    objective_now: str
     plan: None | Placement
     stages: list[StageRow]
     switches: list[PlanSwitch]
@@ -136,6 +142,8 @@ class SessionDetail:
 
         strategy = self.strategy
 
+        objective = self.objective
+
         timeout_s = self.timeout_s
 
         prediction_error: float | None
@@ -150,6 +158,11 @@ class SessionDetail:
         summary = self.summary.to_dict()
 
         input_ = self.input_
+
+        battery_below: float | None
+        battery_below = self.battery_below
+
+        objective_now = self.objective_now
 
         plan: dict[str, Any] | None
         if isinstance(self.plan, Placement):
@@ -262,6 +275,7 @@ class SessionDetail:
                 "source": source,
                 "source_name": source_name,
                 "strategy": strategy,
+                "objective": objective,
                 "timeout_s": timeout_s,
                 "prediction_error": prediction_error,
                 "created_at": created_at,
@@ -269,6 +283,8 @@ class SessionDetail:
                 "frames": frames,
                 "summary": summary,
                 "input": input_,
+                "battery_below": battery_below,
+                "objective_now": objective_now,
                 "plan": plan,
                 "stages": stages,
                 "switches": switches,
@@ -339,6 +355,8 @@ class SessionDetail:
 
         strategy = d.pop("strategy")
 
+        objective = d.pop("objective")
+
         timeout_s = d.pop("timeout_s")
 
         def _parse_prediction_error(data: object) -> float | None:
@@ -357,6 +375,15 @@ class SessionDetail:
         summary = SessionSummary.from_dict(d.pop("summary"))
 
         input_ = d.pop("input")
+
+        def _parse_battery_below(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        battery_below = _parse_battery_below(d.pop("battery_below"))
+
+        objective_now = d.pop("objective_now")
 
         def _parse_plan(data: object) -> None | Placement:
             if data is None:
@@ -529,6 +556,7 @@ class SessionDetail:
             source=source,
             source_name=source_name,
             strategy=strategy,
+            objective=objective,
             timeout_s=timeout_s,
             prediction_error=prediction_error,
             created_at=created_at,
@@ -536,6 +564,8 @@ class SessionDetail:
             frames=frames,
             summary=summary,
             input_=input_,
+            battery_below=battery_below,
+            objective_now=objective_now,
             plan=plan,
             stages=stages,
             switches=switches,

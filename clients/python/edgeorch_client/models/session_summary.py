@@ -34,8 +34,10 @@ class SessionSummary:
         mean_stage_s (StageTimes | Unset): Seconds of one request's stages (a stage's own, or their sum over the
             stages).
         overlapped (int | Unset): Frames entering before the last left
-        energy (RunEnergy | Unset): The source device's joules per request: the plan's prediction and the run's emulated
-            figure.
+        energy (RunEnergy | Unset): The source device's joules per request (docs/energy.md, "On runs"): ``joules`` is
+            the figure to read,
+            ``basis`` says which it is: measured (the source's power meters), estimated (its traced compute and
+            latency priced by its profile's power model) or predicted (the plan's).
     """
 
     frames: int | Unset = UNSET

@@ -16,11 +16,13 @@ class Strategy:
         name (str):
         description (str):
         params (list[str]):
+        objective (str): Its default objective (every strategy takes `objective`)
     """
 
     name: str
     description: str
     params: list[str]
+    objective: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -30,6 +32,8 @@ class Strategy:
 
         params = self.params
 
+        objective = self.objective
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -37,6 +41,7 @@ class Strategy:
                 "name": name,
                 "description": description,
                 "params": params,
+                "objective": objective,
             }
         )
 
@@ -51,10 +56,13 @@ class Strategy:
 
         params = cast(list[str], d.pop("params"))
 
+        objective = d.pop("objective")
+
         strategy = cls(
             name=name,
             description=description,
             params=params,
+            objective=objective,
         )
 
         strategy.additional_properties = d

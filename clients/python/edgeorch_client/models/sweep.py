@@ -32,6 +32,10 @@ class Sweep:
         links (list[PlannedLink]):
         notes (list[str]):
         best_energy (int | None | Unset): The cut costing the source the fewest joules
+        objective (str | Unset):
+        deadline_ms (float | None | Unset):
+        chosen (int | None | Unset): The cut the objective picks: latency best, energy best_energy,
+            energy_under_deadline the cheapest cut within deadline_ms (the fastest when none is)
     """
 
     model: ModelRef
@@ -43,6 +47,9 @@ class Sweep:
     links: list[PlannedLink]
     notes: list[str]
     best_energy: int | None | Unset = UNSET
+    objective: str | Unset = UNSET
+    deadline_ms: float | None | Unset = UNSET
+    chosen: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +85,20 @@ class Sweep:
         else:
             best_energy = self.best_energy
 
+        objective = self.objective
+
+        deadline_ms: float | None | Unset
+        if isinstance(self.deadline_ms, Unset):
+            deadline_ms = UNSET
+        else:
+            deadline_ms = self.deadline_ms
+
+        chosen: int | None | Unset
+        if isinstance(self.chosen, Unset):
+            chosen = UNSET
+        else:
+            chosen = self.chosen
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -94,6 +115,12 @@ class Sweep:
         )
         if best_energy is not UNSET:
             field_dict["best_energy"] = best_energy
+        if objective is not UNSET:
+            field_dict["objective"] = objective
+        if deadline_ms is not UNSET:
+            field_dict["deadline_ms"] = deadline_ms
+        if chosen is not UNSET:
+            field_dict["chosen"] = chosen
 
         return field_dict
 
@@ -151,6 +178,26 @@ class Sweep:
 
         best_energy = _parse_best_energy(d.pop("best_energy", UNSET))
 
+        objective = d.pop("objective", UNSET)
+
+        def _parse_deadline_ms(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        deadline_ms = _parse_deadline_ms(d.pop("deadline_ms", UNSET))
+
+        def _parse_chosen(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        chosen = _parse_chosen(d.pop("chosen", UNSET))
+
         sweep = cls(
             model=model,
             source=source,
@@ -161,6 +208,9 @@ class Sweep:
             links=links,
             notes=notes,
             best_energy=best_energy,
+            objective=objective,
+            deadline_ms=deadline_ms,
+            chosen=chosen,
         )
 
         sweep.additional_properties = d

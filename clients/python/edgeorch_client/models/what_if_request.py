@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.objective import Objective
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ class WhatIfRequest:
         result (None | str | Unset): Where the result goes (default: the source)
         deadline_ms (float | None | Unset):
         params (Any | Unset): Strategy parameters, e.g. {"cut": 2, "device": "…"}
+        objective (Objective | Unset): * `latency` - latency
+            * `energy` - energy
+            * `energy_under_deadline` - energy_under_deadline
         overrides (OverridesRequest | Unset):
     """
 
@@ -36,6 +40,7 @@ class WhatIfRequest:
     result: None | str | Unset = UNSET
     deadline_ms: float | None | Unset = UNSET
     params: Any | Unset = UNSET
+    objective: Objective | Unset = UNSET
     overrides: OverridesRequest | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -64,6 +69,10 @@ class WhatIfRequest:
 
         params = self.params
 
+        objective: str | Unset = UNSET
+        if not isinstance(self.objective, Unset):
+            objective = self.objective.value
+
         overrides: dict[str, Any] | Unset = UNSET
         if not isinstance(self.overrides, Unset):
             overrides = self.overrides.to_dict()
@@ -86,6 +95,8 @@ class WhatIfRequest:
             field_dict["deadline_ms"] = deadline_ms
         if params is not UNSET:
             field_dict["params"] = params
+        if objective is not UNSET:
+            field_dict["objective"] = objective
         if overrides is not UNSET:
             field_dict["overrides"] = overrides
 
@@ -124,6 +135,13 @@ class WhatIfRequest:
 
         params = d.pop("params", UNSET)
 
+        _objective = d.pop("objective", UNSET)
+        objective: Objective | Unset
+        if isinstance(_objective, Unset):
+            objective = UNSET
+        else:
+            objective = Objective(_objective)
+
         _overrides = d.pop("overrides", UNSET)
         overrides: OverridesRequest | Unset
         if isinstance(_overrides, Unset):
@@ -139,6 +157,7 @@ class WhatIfRequest:
             result=result,
             deadline_ms=deadline_ms,
             params=params,
+            objective=objective,
             overrides=overrides,
         )
 

@@ -73,7 +73,8 @@ def sync_detailed(
 ) -> Response[Error | Sweep]:
     """Every cut between a source and an edge device
 
-     Every cut between a source and an edge device: device compute, transfer, edge compute; the best cut.
+     Every cut between a source and an edge device: device compute, transfer, edge compute, the source's
+    joules; the fastest cut, the cheapest, and the one the objective picks.
 
     Args:
         body (CutSweepRequest):
@@ -104,7 +105,8 @@ def sync(
 ) -> Error | Sweep | None:
     """Every cut between a source and an edge device
 
-     Every cut between a source and an edge device: device compute, transfer, edge compute; the best cut.
+     Every cut between a source and an edge device: device compute, transfer, edge compute, the source's
+    joules; the fastest cut, the cheapest, and the one the objective picks.
 
     Args:
         body (CutSweepRequest):
@@ -130,7 +132,8 @@ async def asyncio_detailed(
 ) -> Response[Error | Sweep]:
     """Every cut between a source and an edge device
 
-     Every cut between a source and an edge device: device compute, transfer, edge compute; the best cut.
+     Every cut between a source and an edge device: device compute, transfer, edge compute, the source's
+    joules; the fastest cut, the cheapest, and the one the objective picks.
 
     Args:
         body (CutSweepRequest):
@@ -159,7 +162,8 @@ async def asyncio(
 ) -> Error | Sweep | None:
     """Every cut between a source and an edge device
 
-     Every cut between a source and an edge device: device compute, transfer, edge compute; the best cut.
+     Every cut between a source and an edge device: device compute, transfer, edge compute, the source's
+    joules; the fastest cut, the cheapest, and the one the objective picks.
 
     Args:
         body (CutSweepRequest):
