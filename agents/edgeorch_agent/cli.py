@@ -10,7 +10,8 @@
     device behind NAT or a port forward); peers that cannot reach it relay through the control plane.
     Emulation (docs/protocol.md, "Emulation"): ``--profile`` (default: the profile recorded at enrollment,
     where it names a shipped profile) makes the agent behave as that device; ``--links`` shapes its
-    data-plane links; ``--background-load`` keeps a share of the device busy with a background tenant.
+    data-plane links; ``--background-load`` keeps a share of the device busy with a background tenant;
+    ``--battery-wh WH [--battery-percent P]`` runs it on a battery its power model drains (docs/energy.md).
     ``--serve-port`` opens the inference endpoint (Open Inference Protocol v2, docs/serving.md) on
     ``--serve-host`` (default 127.0.0.1: applications on this device only; a wider address lets anyone who
     reaches it run the models this device serves, with no authentication).
@@ -61,6 +62,26 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _watt_hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive capacity in Wh")
+    return value
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a charge in [0, 100] %")
     return value
 
 
@@ -138,6 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     emulation.add_argument(
         "--background-load", type=_share, default=0.0, metavar="SHARE", help="background tenant, 0..1"
     )
+    emulation.add_argument(
+        "--battery-wh",
+        type=_watt_hours,
+        default=None,
+        metavar="WH",
+        help="run on an emulated battery of this capacity, drained by the profile's power model",
+    )
+    emulation.add_argument(
+        "--battery-percent", type=_percent, default=100.0, metavar="P", help="its charge at start (%%)"
+    )
     return parser
 
 
@@ -214,7 +245,8 @@ def _device(args: argparse.Namespace, config: AgentConfig) -> EmulatedDevice | N
             log.info(
                 "profile %r recorded at enrollment is not a shipped profile: no emulation", config.profile
             )
-    if name is None or (name == "host" and not args.background_load and args.unit is None):
+    plain = not args.background_load and args.unit is None and args.battery_wh is None
+    if name is None or (name == "host" and plain):
         return None  # the host as it is: nothing to emulate
     device = EmulatedDevice(load_profile(name), args.unit)
     log.info(
@@ -226,6 +258,8 @@ def _device(args: argparse.Namespace, config: AgentConfig) -> EmulatedDevice | N
     )
     if args.background_load:
         device.set_background_load(args.background_load)
+    if args.battery_wh is not None:
+        device.set_battery(args.battery_wh, args.battery_percent)
     return device
 
 

@@ -60,6 +60,22 @@ def test_telemetry_reports_the_models_temperature_throttle_and_power_as_emulated
     assert inventory["memory_bytes"] == 4 << 30 and inventory["emulated_metrics"] == sorted(metrics)
 
 
+def test_an_emulated_battery_drains_by_the_power_the_device_draws():
+    clock = Clock()
+    device = EmulatedDevice(profile(), clock=clock)  # jetson-nano: 1.25 W idle, 10 W busy
+    device.set_battery(capacity_wh=0.05, percent=50.0)  # 180 J of capacity
+    device.busy(5.0)  # half of the next 10 s: 1.25 + 8.75 / 2 = 5.625 W
+    clock.now = 10.0
+    metrics = device.collect()
+    assert metrics["battery.percent"] == pytest.approx(50.0 - 100 * 5.625 * 10 / 180, abs=1e-3)
+    assert metrics["battery.plugged"] == 0.0
+    assert {"battery.percent", "battery.plugged"} <= set(device.emulated_metrics())
+    clock.now = 1000.0
+    assert device.collect()["battery.percent"] == 0.0  # empty, never below
+    with pytest.raises(ValueError):
+        device.set_battery(capacity_wh=0.0)
+
+
 def test_a_handover_between_units_costs_bytes_over_shared_memory_bandwidth():
     device = EmulatedDevice(profile())
     assert device.handover_s(8_000_000, "gpu", "gpu") == 0.0

@@ -10,6 +10,9 @@
   served: on an emulated device stages queue for its units as they would on the real one.
 - ``busy(seconds)``: reported after every computation; feeds the thermal model's utilisation.
 - ``collect()``: a telemetry collector for the emulated metrics (see ``EMULATED_METRICS``).
+- ``set_battery(capacity_wh, percent)``: a battery the device's power drains (``EmulatedBattery``),
+  reported as ``battery.percent`` and ``battery.plugged`` (0.0): a battery-powered camera whose charge
+  falls as it works.
 """
 
 from __future__ import annotations
@@ -28,6 +31,30 @@ from .tenants import BackgroundTenant, check_share
 # Metrics this module reports instead of the host's sensors (declared in hello.inventory.emulated_metrics).
 THERMAL_METRICS = ("temp.emulated", "cpu.throttle_factor", "power.watts")
 EMULATED_METRICS = ("emulated", "tenant.share")
+BATTERY_METRICS = ("battery.percent", "battery.plugged")
+
+
+class EmulatedBattery:
+    """A battery of ``capacity_wh`` at ``percent``, drained by the watts it is told of (``drain``): the
+    charge falls by the joules drawn since the previous call over the capacity. Never charged."""
+
+    def __init__(
+        self, capacity_wh: float, percent: float = 100.0, clock: Callable[[], float] = time.monotonic
+    ):
+        if not capacity_wh > 0 or not 0.0 <= percent <= 100.0:
+            raise ValueError("a battery needs a positive capacity (Wh) and a charge of 0..100 %")
+        self.capacity_j = capacity_wh * 3600.0
+        self.percent = float(percent)
+        self._clock = clock
+        self._last = clock()
+
+    def drain(self, watts: float) -> float:
+        """Draw ``watts`` since the previous call; returns the charge left (%)."""
+        now = self._clock()
+        spent = max(0.0, watts) * max(0.0, now - self._last)
+        self._last = now
+        self.percent = max(0.0, self.percent - 100.0 * spent / self.capacity_j)
+        return self.percent
 
 
 class EmulatedDevice:
@@ -46,6 +73,8 @@ class EmulatedDevice:
         )
         self._units = {u.name: threading.Lock() for u in profile.units}
         self._tenant: BackgroundTenant | None = None
+        self._clock = clock
+        self.battery: EmulatedBattery | None = None
 
     # --- compute -------------------------------------------------------------------------------------
 
@@ -98,10 +127,24 @@ class EmulatedDevice:
             self._tenant.stop()
             self._tenant = None
 
+    # --- battery -------------------------------------------------------------------------------------
+
+    def set_battery(self, capacity_wh: float, percent: float = 100.0) -> None:
+        """Run on a battery of ``capacity_wh`` at ``percent``, drained by the device's power."""
+        self.battery = EmulatedBattery(capacity_wh, percent, self._clock)
+
+    def watts(self) -> float:
+        """The device's power now: its thermal model's (idle to busy with its utilisation), else its
+        profile's idle power (no model of its load), else 0."""
+        if self.thermal is not None:
+            return float(self.thermal.watts())
+        return self.profile.power.idle_w if self.profile.power is not None else 0.0
+
     # --- telemetry -----------------------------------------------------------------------------------
 
     def emulated_metrics(self) -> list[str]:
-        return sorted((*EMULATED_METRICS, *(THERMAL_METRICS if self.thermal else ())))
+        battery = BATTERY_METRICS if self.battery is not None else ()
+        return sorted((*EMULATED_METRICS, *(THERMAL_METRICS if self.thermal else ()), *battery))
 
     def collect(self) -> dict[str, float]:
         metrics = {"emulated": 1.0, "tenant.share": self.background_load}
@@ -109,6 +152,9 @@ class EmulatedDevice:
             metrics["cpu.throttle_factor"] = round(self.throttle_factor(), 4)  # steps the model to now
             metrics["temp.emulated"] = round(self.thermal.temp_c, 3)
             metrics["power.watts"] = round(self.thermal.watts(), 3)
+        if self.battery is not None:
+            metrics["battery.percent"] = round(self.battery.drain(self.watts()), 3)
+            metrics["battery.plugged"] = 0.0
         return metrics
 
     def inventory(self, host: dict[str, Any]) -> dict[str, Any]:
