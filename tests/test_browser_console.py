@@ -171,3 +171,73 @@ def test_times_read_in_ms_with_units_in_headers_and_devices_and_classes_by_name(
     page.goto(f"{live_server_proc.url}/devices/{camera.device_id}/")
     assert re.search(r"latest record #\d+", page.text_content("dl.facts"))
     assert not problems, problems
+
+
+def test_a_jobs_trace_a_sessions_frames_and_a_devices_telemetry_download_and_metrics_scrape(
+    page, live_server_proc, agents, worker, api, digits, alice, shots
+):
+    import csv
+    from pathlib import Path
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from edgeorch.jobs.models import Session
+
+    from .test_browser import demo_fleet
+
+    camera, edge, job, session = demo_fleet(agents, api, digits)
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    problems = watch(page)
+
+    def download(selector: str):
+        with page.expect_download() as got:
+            page.click(selector)
+        text = Path(got.value.path()).read_text()
+        return got.value.suggested_filename, list(csv.DictReader(text.splitlines()))
+
+    page.goto(f"{live_server_proc.url}/runs/jobs/{job}/")
+    name, stages = download("#export-trace-csv")
+    assert name == f"job-{job}-trace.csv"
+    ran = [s for s in stages if s["stage"] != "-1"]
+    assert [s["device_name"] for s in ran] == ["camera-pi", "edge-1"]
+    assert all(float(s["compute_s"]) > 0 and s["predicted_compute_s"] for s in ran)
+
+    frames_ok = Session.objects.get(pk=session).frames_ok
+    for path in (f"/runs/sessions/{session}/", f"/live/sessions/{session}/"):
+        page.goto(live_server_proc.url + path)
+        name, frames = download("#export-frames-csv")
+        assert name == f"session-{session}-frames.csv"
+        assert [int(f["request_id"]) for f in frames] == list(range(30))
+        assert sum(f["ok"] == "True" for f in frames) == frames_ok
+        assert {f["devices"] for f in frames if f["ok"] == "True"} == {"camera-pi > edge-1"}
+    as_json = api.get(f"{api.base}/api/sessions/{session}/export/?format=json", timeout=10).json()
+    assert len(as_json) == 30 and all(isinstance(f["trace"], list) for f in as_json)
+
+    page.goto(f"{live_server_proc.url}/devices/{camera.device_id}/")
+    name, records = download("#export-telemetry-csv")
+    assert name.startswith(f"telemetry-{camera.device_id}-") and name.endswith(".csv")
+    assert records and all(r["samples"] == "1" and r["cpu.percent"] for r in records)
+    assert not problems, problems
+
+    # Prometheus scrapes /metrics with an API key; the text parses with prometheus_client's own parser.
+    scraped = api.get(f"{api.base}/metrics", timeout=10)
+    assert scraped.status_code == 200, scraped.text
+    found = {f.name: f for f in text_string_to_metric_families(scraped.text)}
+    requests = {
+        (s.labels["model"], s.labels["strategy"], s.labels["kind"], s.labels["outcome"]): s.value
+        for s in found["edgeorch_inference_requests"].samples
+    }
+    assert requests[("digits-cnn", "split", "job", "ok")] == 1
+    assert requests[("digits-cnn", "split", "frame", "ok")] == frames_ok
+    histogram = [
+        s for s in found["edgeorch_inference_latency_seconds"].samples if s.labels["kind"] == "frame"
+    ]
+    buckets = [s.value for s in histogram if s.name.endswith("_bucket")]
+    assert buckets == sorted(buckets) and buckets[-1] == frames_ok  # cumulative, +Inf = every frame
+    assert next(s.value for s in histogram if s.name.endswith("_count")) == frames_ok
+    up = {s.labels["name"]: s.value for s in found["edgeorch_device_up"].samples}
+    assert up == {"camera-pi": 1.0, "edge-1": 1.0}
+    cpu = {s.labels["name"] for s in found["edgeorch_device_cpu_percent"].samples}
+    assert cpu == {"camera-pi", "edge-1"}
+    assert {s.value for s in found["edgeorch_runs"].samples} == {0.0}  # all ended
+    assert "edgeorch_celery_queue_length" in found

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api_keys, views
+from . import api_keys, metrics, views
 
 app_name = "dashboard"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("live/sessions/<uuid:pk>/", views.session_live, name="session-live"),
     path("enroll/", views.enrollment, name="enrollment"),
     path("account/api-key/", api_keys.api_key, name="api-key"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from edgeorch.api.permissions import is_operator
@@ -78,6 +79,7 @@ def device(request, pk):
         "device": get_object_or_404(Device, pk=pk),
         "operator": is_operator(request.user),
         "models": MLModel.objects.only("id", "name", "version"),
+        "day_ago": (timezone.now() - timedelta(hours=24)).isoformat(),  # the 24 h download's start
     }
     return render(request, "dashboard/device.html", context)
 

@@ -14,6 +14,7 @@ import json
 from django.http import FileResponse
 from django.urls import path
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -21,13 +22,21 @@ from drf_spectacular.utils import (
 )
 from edgeorch_wire.protocol import SOURCE_STAGE
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+)
 from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from edgeorch.api.permissions import IsOperatorOrReadOnly
+from edgeorch.api.renderers import CSVRenderer
 from edgeorch.api.schema import ErrorSerializer
 from edgeorch.catalog.api import ModelRefField
 from edgeorch.devices.api import DeviceRefField, public_base_url
@@ -788,3 +797,120 @@ def probe_links(request, device) -> Response:
     except submit.SubmitError as exc:
         raise ValidationError({"detail": str(exc)}) from None
     return Response(MeasurementSerializer(measurement).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- downloads: a session's frames, a job's trace (?format=csv or json) -------------------------------
+
+
+EXPORT_FORMAT = OpenApiParameter("format", str, enum=["json", "csv"], description="json (default) or csv")
+
+
+class FrameExportSerializer(serializers.Serializer):
+    """One frame of a session's download; a stage's timings summed over its stages."""
+
+    request_id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    latency_s = serializers.FloatField()
+    deadline_met = serializers.BooleanField(allow_null=True)
+    resent = serializers.BooleanField()
+    failover_s = serializers.FloatField(allow_null=True)
+    received_at = serializers.DateTimeField()
+    queue_s = serializers.FloatField()
+    compute_s = serializers.FloatField()
+    serialize_s = serializers.FloatField()
+    transfer_s = serializers.FloatField()
+    devices = serializers.CharField(help_text="The devices of its stages by name, in order: 'a > b'")
+    error = serializers.CharField()
+    trace = serializers.ListField(
+        child=serializers.DictField(), help_text="Per stage, as the agents timed it"
+    )
+
+
+class TraceStageSerializer(serializers.Serializer):
+    """One stage of a job's download: planned against measured (stage -1: the input's hop to stage 0)."""
+
+    stage = serializers.IntegerField()
+    device = serializers.CharField()
+    device_name = serializers.CharField(allow_null=True)
+    first_block = serializers.IntegerField(allow_null=True)
+    last_block = serializers.IntegerField(allow_null=True)
+    predicted_queue_s = serializers.FloatField(allow_null=True)
+    predicted_compute_s = serializers.FloatField(allow_null=True)
+    predicted_transfer_s = serializers.FloatField(allow_null=True)
+    queue_s = serializers.FloatField(allow_null=True)
+    compute_s = serializers.FloatField(allow_null=True)
+    serialize_s = serializers.FloatField(allow_null=True)
+    transfer_s = serializers.FloatField(allow_null=True)
+    start = serializers.FloatField(allow_null=True, help_text="Agent clock, epoch seconds")
+    end = serializers.FloatField(allow_null=True)
+    relayed = serializers.BooleanField(allow_null=True)
+
+
+def _download(request, rows: list[dict], filename: str) -> Response:
+    disposition = f'attachment; filename="{filename}.{request.accepted_renderer.format}"'
+    return Response(rows, headers={"Content-Disposition": disposition})
+
+
+@extend_schema(
+    operation_id="session_export", parameters=[EXPORT_FORMAT], responses=FrameExportSerializer(many=True)
+)
+@api_view(["GET"])
+@permission_classes([PeopleOnly])
+@renderer_classes([JSONRenderer, CSVRenderer])
+def session_export(request, pk):
+    """Every frame of the session as a download, in request order: ``?format=csv`` or ``json``."""
+    session = readable_run(request, Session, pk)
+    frames = list(session.frame_records.order_by("request_id"))
+    ids = {str(t.get("device")) for f in frames for t in f.trace or []}
+    names = {str(pk): name for pk, name in Device.objects.filter(pk__in=ids).values_list("pk", "name")}
+    rows = [
+        {
+            "request_id": f.request_id,
+            "ok": f.ok,
+            "latency_s": f.latency_s,
+            "deadline_met": f.deadline_met,
+            "resent": f.resent,
+            "failover_s": f.failover_s,
+            "received_at": f.received_at.isoformat(),
+            **stats.stage_totals(f.trace or []),
+            "devices": " > ".join(
+                names.get(str(t.get("device")), str(t.get("device"))) for t in f.trace or []
+            ),
+            "error": f.error,
+            "trace": f.trace,
+        }
+        for f in frames
+    ]
+    return _download(request, rows, f"session-{session.pk}-frames")
+
+
+@extend_schema(
+    operation_id="job_export", parameters=[EXPORT_FORMAT], responses=TraceStageSerializer(many=True)
+)
+@api_view(["GET"])
+@permission_classes([PeopleOnly])
+@renderer_classes([JSONRenderer, CSVRenderer])
+def job_export(request, pk: int):
+    """The job's trace as a download, a row a stage, predicted beside measured (``?format=csv``, ``json``)."""
+    job = readable_run(request, Job, pk)
+    rows = []
+    for s in stage_rows(job.plan, job.trace):
+        blocks, predicted, measured = s["blocks"] or [None, None], s["predicted"], s["measured"] or {}
+        rows.append(
+            {
+                "stage": s["stage"],
+                "device": s["device"],
+                "device_name": s["device_name"],
+                "first_block": blocks[0],
+                "last_block": blocks[1],
+                **{f"predicted_{k}": predicted.get(k) for k in ("queue_s", "compute_s", "transfer_s")},
+                **{k: measured.get(k) for k in (*stats.TIMINGS, "start", "end", "relayed")},
+            }
+        )
+    return _download(request, rows, f"job-{job.pk}-trace")
+
+
+extra_urlpatterns += [
+    path("jobs/<int:pk>/export/", job_export, name="job-export"),
+    path("sessions/<uuid:pk>/export/", session_export, name="session-export"),
+]

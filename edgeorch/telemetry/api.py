@@ -11,11 +11,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from edgeorch.api.renderers import CSVRenderer
+from edgeorch.api.schema import ERROR
 from edgeorch.devices.models import Device
 
 from . import services as telemetry
+
+EXPORT_LIMIT = 200_000  # rows a download may hold: a day of one device at 0.5 s
 
 
 class TelemetryPointSerializer(serializers.Serializer):
@@ -70,16 +75,40 @@ class DeviceTelemetryViewSet(viewsets.GenericViewSet):
             }
         )
 
+    @extend_schema(
+        operation_id="devices_telemetry_export",
+        parameters=[
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO 8601; default: an hour ago"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO 8601; default: now"),
+            OpenApiParameter("format", str, enum=["json", "csv"], description="json (default) or csv"),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="telemetry/export",
+        renderer_classes=[JSONRenderer, CSVRenderer],
+    )
+    def telemetry_export(self, request, pk=None):
+        """Every record of the range as a download, one row each (``t``, ``samples``, a column per metric);
+        ranges past the raw retention come from the one-minute roll-ups. At most EXPORT_LIMIT rows."""
+        device = self.get_object()
+        since, until = _range(request.query_params)
+        rows = telemetry.export_records(device, since, until, EXPORT_LIMIT)
+        if rows is None:
+            too_many = f"More than {EXPORT_LIMIT} records in that range: ask for a shorter one."
+            raise ValidationError({"detail": too_many})
+        span = f"{since:%Y%m%dT%H%M%S}-{until:%Y%m%dT%H%M%S}"
+        name = f"telemetry-{device.pk}-{span}.{request.accepted_renderer.format}"
+        return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
 
 def _series_params(params):
     metric = params.get("metric", "").strip()
     if not metric:
         raise ValidationError({"metric": "Name the metric to query, e.g. ?metric=cpu.percent."})
-    now = timezone.now()
-    until = _when(params, "until", now)
-    since = _when(params, "since", until - timedelta(hours=1))
-    if since >= until:
-        raise ValidationError({"since": "'since' must be before 'until'."})
+    since, until = _range(params)
     try:
         max_points = int(params.get("max_points", 500))
     except ValueError:
@@ -87,6 +116,15 @@ def _series_params(params):
     if not 1 <= max_points <= 5000:
         raise ValidationError({"max_points": "max_points must be between 1 and 5000."})
     return metric, since, until, max_points
+
+
+def _range(params):
+    """``since`` and ``until`` (default: the last hour), the one before the other."""
+    until = _when(params, "until", timezone.now())
+    since = _when(params, "since", until - timedelta(hours=1))
+    if since >= until:
+        raise ValidationError({"since": "'since' must be before 'until'."})
+    return since, until
 
 
 def _when(params, name, default):

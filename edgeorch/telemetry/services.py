@@ -398,3 +398,22 @@ def latest_metric(device, name: str) -> float | None:
         .first()
     )
     return None if metrics is None else float(metrics[name])
+
+
+def export_records(device: Device, since: datetime, until: datetime, limit: int) -> list[dict] | None:
+    """The device's telemetry in [since, until) as flat rows, oldest first: ``t``, ``samples`` (1 for a raw
+    record, the minute's count for a roll-up, which older ranges come from) and one column per metric.
+    None when the range holds more than ``limit`` rows (the caller asks for a shorter one)."""
+    rollups = TelemetryRollup.objects.filter(device=device, bucket__gte=since, bucket__lt=until)
+    records = TelemetryRecord.objects.filter(device=device, ts__gte=since, ts__lt=until)
+    if rollups.count() + records.count() > limit:
+        return None
+    rows = [
+        {"t": r.bucket.isoformat(), "samples": r.samples, **r.metrics}
+        for r in rollups.order_by("bucket").only("bucket", "samples", "metrics")
+    ]
+    rows += [
+        {"t": r.ts.isoformat(), "samples": 1, **r.metrics}
+        for r in records.order_by("ts").only("ts", "metrics")
+    ]
+    return rows

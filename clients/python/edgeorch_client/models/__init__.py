@@ -17,6 +17,8 @@ from .device_profile import DeviceProfile
 from .device_ref import DeviceRef
 from .device_role import DeviceRole
 from .device_status import DeviceStatus
+from .devices_telemetry_export_format import DevicesTelemetryExportFormat
+from .devices_telemetry_export_response_200 import DevicesTelemetryExportResponse200
 from .energy import Energy
 from .enrollment import Enrollment
 from .enrollment_token import EnrollmentToken
@@ -25,10 +27,13 @@ from .enrollment_token_request import EnrollmentTokenRequest
 from .error import Error
 from .failover_policy import FailoverPolicy
 from .frame import Frame
+from .frame_export import FrameExport
+from .frame_export_trace_item import FrameExportTraceItem
 from .input_kind import InputKind
 from .job import Job
 from .job_create_request import JobCreateRequest
 from .job_detail import JobDetail
+from .job_export_format import JobExportFormat
 from .job_upload_request import JobUploadRequest
 from .latency_percentiles import LatencyPercentiles
 from .link import Link
@@ -78,6 +83,7 @@ from .session import Session
 from .session_create_request import SessionCreateRequest
 from .session_detail import SessionDetail
 from .session_detail_failures_item import SessionDetailFailuresItem
+from .session_export_format import SessionExportFormat
 from .session_summary import SessionSummary
 from .stage import Stage
 from .stage_row import StageRow
@@ -87,6 +93,7 @@ from .sweep import Sweep
 from .sweep_cut import SweepCut
 from .telemetry_point import TelemetryPoint
 from .telemetry_series import TelemetrySeries
+from .trace_stage import TraceStage
 from .what_if_request import WhatIfRequest
 
 __all__ = (
@@ -107,6 +114,8 @@ __all__ = (
     "DeviceRef",
     "DeviceRole",
     "DeviceStatus",
+    "DevicesTelemetryExportFormat",
+    "DevicesTelemetryExportResponse200",
     "Energy",
     "Enrollment",
     "EnrollmentToken",
@@ -115,10 +124,13 @@ __all__ = (
     "Error",
     "FailoverPolicy",
     "Frame",
+    "FrameExport",
+    "FrameExportTraceItem",
     "InputKind",
     "Job",
     "JobCreateRequest",
     "JobDetail",
+    "JobExportFormat",
     "JobUploadRequest",
     "LatencyPercentiles",
     "Link",
@@ -168,6 +180,7 @@ __all__ = (
     "SessionCreateRequest",
     "SessionDetail",
     "SessionDetailFailuresItem",
+    "SessionExportFormat",
     "SessionSummary",
     "Stage",
     "StageRow",
@@ -177,5 +190,6 @@ __all__ = (
     "SweepCut",
     "TelemetryPoint",
     "TelemetrySeries",
+    "TraceStage",
     "WhatIfRequest",
 )
