@@ -98,6 +98,8 @@ class Fleet:
         cmd = [str(BIN / "edgeorch-agent"), "run", "--config", str(config), "--profile", spec.profile]
         if spec.serve_port is not None:
             cmd += ["--serve-port", str(spec.serve_port)]
+        if spec.battery is not None:
+            cmd += ["--battery-wh", str(spec.battery[0]), "--battery-percent", str(spec.battery[1])]
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         (self.run_dir / f"agent-{spec.name}.pid").write_text(str(proc.pid))
         self.started[spec.name] = proc

@@ -228,6 +228,7 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
             steady_from_s=sc.window_s,
         )
         rows[key].update(state=r.state, reason=r.reason, strategy=r.strategy, policy=r.policy)
+        rows[key].update(energy_j=r.energy.get("joules"), energy_basis=r.energy.get("basis"))
         if by_policy:
             rows[key]["faults"] = fault_row(sc, r, label)
     per_window = Counter(o.window_of(i / sc.session.rate, sc.window_s) for i in range(sc.session.frames))
@@ -240,6 +241,8 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
             "rate": sc.session.rate,
             "frames": sc.session.frames,
             "deadline_s": sc.session.deadline_s,
+            "objective": sc.session.objective,
+            "battery_below": sc.session.battery_below,
         },
         "window_s": sc.window_s,
         "windows": windows,
@@ -324,6 +327,7 @@ HEADER = [
     "p95 ms",
     "p99 ms",
     "frames/s",
+    "J/frame",
     "deadline misses",
     "switches",
     "× oracle",
@@ -342,6 +346,7 @@ def rows(report: dict[str, Any]) -> list[list[str]]:
                 _ms(r.get("p95_s")),
                 _ms(r.get("p99_s")),
                 _num(r.get("throughput_fps"), "{:.1f}"),
+                _num(r.get("energy_j"), "{:.3g}"),
                 str(r.get("deadline_misses", "–")),
                 str(r.get("switches", "–")),
                 _num(r.get("oracle_ratio")),

@@ -56,6 +56,7 @@ class StrategyRun:
     policy: str = "none"  # the session's failover policy
     faults: list[dict[str, Any]] = field(default_factory=list)  # {at, t, fault, error?} as injected
     failures: list[dict[str, Any]] = field(default_factory=list)  # Failure.to_dict() + t (since t0)
+    energy: dict[str, Any] = field(default_factory=dict)  # the session summary's (docs/energy.md)
 
 
 def ensure_model(name: str) -> MLModel:
@@ -102,8 +103,11 @@ class Runner:
         return [self.devices[n] for n in names]
 
     def params(self, strategy: str) -> dict[str, Any]:
-        """The scenario's parameters for ``strategy``, device names made ids."""
+        """The scenario's parameters for ``strategy``, device names made ids, with the session's objective
+        unless the strategy's own parameters name one."""
         params = dict(self.scenario.params.get(strategy) or {})
+        if self.scenario.session.objective is not None:
+            params.setdefault("objective", self.scenario.session.objective)
         if isinstance(params.get("device"), str):
             params["device"] = str(self.devices[params["device"]].pk)
         if isinstance(params.get("devices"), list):
@@ -289,6 +293,7 @@ class Runner:
             failover=policy,
             sample=sc.session.sample,
             max_in_flight=sc.session.max_in_flight,
+            battery_below=sc.session.battery_below if strategy == "adaptive" else None,
         )
         self.say(
             f"{sc.name}: {strategy} session {str(session.pk)[:8]} ({sc.session.frames} frames,"
@@ -387,6 +392,7 @@ class Runner:
             policy,
             list(self._faults),
             failures,
+            dict((session.summary or {}).get("energy") or {}),
         )
 
     def run(

@@ -4,7 +4,10 @@
 naming the field (``links[0].bandwidth_bps.steps[1]``). The file's shape is declared (``ScenarioInput``) and
 decoded with msgspec, as the wire contract's messages are; the rules across fields follow the declarations.
 Link traces use the agent's own trace kinds (constant, ``steps``, ``random_walk``; ``csv`` is read here,
-relative to the file, and sent as steps), so the agents replay exactly what the runner records. ``faults``
+relative to the file, and sent as steps), so the agents replay exactly what the runner records. A device may
+run on an emulated ``battery`` (``{wh, percent}``, drained by its power over the whole scenario); the
+session may name an ``objective`` (every strategy's, docs/energy.md) and ``battery_below`` (the adaptive
+run's low-battery policy). ``faults``
 (kill or revive an agent, cut, degrade or restore a link, overload a device, at given times) and ``failover``
 (the policies each strategy runs under) are the fault-injection part (docs/scenarios.md, "Faults").
 """
@@ -41,6 +44,7 @@ class DeviceSpec:
     role: str
     profile: str  # a shipped profile name or a .json path (resolved against the scenario file)
     serve_port: int | None = None  # open the agent's inference endpoint on this port (0: any free port)
+    battery: tuple[float, float] | None = None  # an emulated battery: (capacity Wh, charge % at start)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class SessionSpec:
     candidates: tuple[str, ...] = ()  # device names the planner may use; () = every device
     sample: int | None = None  # every frame is the model's test sample k (its class known): accuracy
     max_in_flight: int | None = None
+    objective: str | None = None  # every strategy's (planning.OBJECTIVES); None: each its own default
+    battery_below: float | None = None  # the adaptive run's low-battery policy (%)
 
 
 @dataclass(frozen=True)
@@ -163,11 +169,17 @@ Text = Annotated[str, Meta(min_length=1)]
 Positive = Annotated[float, Meta(gt=0.0)]
 
 
+class BatteryInput(Struct, forbid_unknown_fields=True):
+    wh: Positive
+    percent: Annotated[float, Meta(ge=0.0, le=100.0)] = 100.0
+
+
 class DeviceInput(Struct, forbid_unknown_fields=True):
     name: Text
     profile: Text
     role: Literal["end", "edge"] = "end"
     serve_port: Annotated[int, Meta(ge=0, le=65535)] | None = None
+    battery: BatteryInput | None = None
 
 
 class LinkInput(Struct, forbid_unknown_fields=True):
@@ -202,6 +214,8 @@ class SessionInput(Struct, forbid_unknown_fields=True):
     candidates: list[str] | None = None
     sample: Annotated[int, Meta(ge=0)] | None = None
     max_in_flight: Annotated[int, Meta(ge=1)] | None = None
+    objective: Literal["latency", "energy", "energy_under_deadline"] | None = None  # planning.OBJECTIVES
+    battery_below: Annotated[float, Meta(ge=0.0, le=100.0)] | None = None
 
 
 Pair = Annotated[list[Text], Meta(min_length=2, max_length=2)]
@@ -290,7 +304,8 @@ def _device(d: DeviceInput, where: str, base: Path) -> DeviceSpec:
         load_profile(profile)
     except (ProfileError, OSError) as exc:
         raise ScenarioError(f"{where}.profile: {exc}") from None
-    return DeviceSpec(d.name, d.role, profile, d.serve_port)
+    battery = None if d.battery is None else (d.battery.wh, d.battery.percent)
+    return DeviceSpec(d.name, d.role, profile, d.serve_port, battery)
 
 
 def _link(d: LinkInput, where: str, names: list[str], base: Path) -> LinkSpec:
@@ -369,6 +384,8 @@ def _session(d: SessionInput, names: list[str]) -> SessionSpec:
         tuple(candidates),
         d.sample,
         d.max_in_flight,
+        d.objective,
+        d.battery_below,
     )
 
 

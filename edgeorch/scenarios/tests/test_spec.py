@@ -227,3 +227,45 @@ def test_a_bad_failover_or_strategy_entry_is_refused_naming_the_field(changes, w
     with pytest.raises(ScenarioError) as exc:
         parse(minimal(**changes))
     assert words in str(exc.value)
+
+
+def test_a_session_may_name_an_objective_and_a_low_battery_policy_on_a_battery_camera():
+    data = minimal(session={"source": "cam", "rate": 4, "duration_s": 10, "objective": "energy"})
+    data["devices"][0]["battery"] = {"wh": 0.5, "percent": 40}
+    data["session"]["battery_below"] = 20
+    scenario = parse(data)
+    assert scenario.session.objective == "energy" and scenario.session.battery_below == 20
+    assert scenario.device("cam").battery == (0.5, 40.0) and scenario.device("edge").battery is None
+    assert parse(minimal()).session.objective is None
+
+
+@pytest.mark.parametrize(
+    "session, words",
+    [
+        ({"objective": "battery"}, "session: objective must be one of"),
+        ({"battery_below": 120}, "session: battery_below must be in"),
+    ],
+)
+def test_a_bad_objective_or_battery_threshold_is_refused_naming_the_field(session, words):
+    data = minimal()
+    data["session"].update(session)
+    with pytest.raises(ScenarioError, match=words):
+        parse(data)
+
+
+def test_a_device_battery_needs_a_capacity():
+    data = minimal()
+    data["devices"][0]["battery"] = {"percent": 50}
+    with pytest.raises(ScenarioError, match="battery"):
+        parse(data)
+
+
+def test_the_runner_gives_every_strategy_the_sessions_objective_unless_its_own_names_one(db):
+    from edgeorch.scenarios.runner import Runner
+
+    data = minimal(strategies=["local", {"multi-device": {"objective": "latency"}}])
+    data["session"]["objective"] = "energy_under_deadline"
+    runner = Runner.__new__(Runner)
+    runner.scenario, runner.devices = parse(data), {}
+    assert runner.params("local") == {"objective": "energy_under_deadline"}
+    assert runner.params("multi-device") == {"objective": "latency"}
