@@ -250,6 +250,12 @@ LIVENESS_TIMEOUT_S = envfloat("EDGEORCH_LIVENESS_TIMEOUT", 15.0, minimum=0.5)
 # A session that failed over away from a device goes back to it once it has been connected this long
 # without a break (hysteresis: a device that keeps dropping out is not taken back each time).
 FAILBACK_HOLD_S = envfloat("EDGEORCH_FAILBACK_HOLD", 5.0, minimum=0.0)
+# Detection of a frozen device (docs/failover.md): a failover stream's frame unanswered after
+# max(FACTOR x the plan's predicted latency, MIN) makes its source send ``stalled``; the control plane
+# pings the route's devices and takes one silent for PING_WAIT seconds as lost.
+FAILOVER_STALL_FACTOR = envfloat("EDGEORCH_FAILOVER_STALL_FACTOR", 4.0, minimum=1.0)
+FAILOVER_STALL_MIN_S = envfloat("EDGEORCH_FAILOVER_STALL_MIN", 0.25, minimum=0.01)
+FAILOVER_PING_WAIT_S = envfloat("EDGEORCH_FAILOVER_PING_WAIT", 0.5, minimum=0.05)
 LIVENESS_CHECK_INTERVAL_S = envfloat("EDGEORCH_LIVENESS_CHECK_INTERVAL", 5.0, minimum=0.5)
 # Raw telemetry older than this is rolled up into one-minute averages and deleted.
 TELEMETRY_RAW_RETENTION_H = envfloat("EDGEORCH_TELEMETRY_RAW_RETENTION_HOURS", 48.0, minimum=0.01)

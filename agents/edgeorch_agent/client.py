@@ -47,6 +47,8 @@ from edgeorch_wire.protocol import (
     Error,
     Hello,
     Message,
+    Ping,
+    Pong,
     ProtocolError,
     Record,
     Relayed,
@@ -494,6 +496,12 @@ class Agent:
                 continue  # it runs when its input arrives
             if isinstance(message, EXECUTION_MESSAGES):
                 await self.executor.handle(message)
+            elif isinstance(message, Ping):
+                # Answered here, not by the executor: a busy executor is alive; only a frozen agent is silent.
+                try:
+                    self._outbox.put_nowait((Pong(message.nonce).to_json(), None))
+                except asyncio.QueueFull:
+                    log.warning("the control channel's outbox is full: ping %s not answered", message.nonce)
             elif isinstance(message, Ack):
                 self.buffer.ack(message.seqs)
                 flight.release(message.seqs)

@@ -14,7 +14,7 @@ from edgeorch_wire import protocol as p
 from edgeorch.gateway.registry import handles, on_disconnect
 
 from .models import Measurement
-from .services import authorise, deployments, lifecycle, measurements, results, sessions
+from .services import authorise, deployments, enqueue, lifecycle, liveness, measurements, results, sessions
 from .services import relay as relaying
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,18 @@ def stream_report(device_pk, message: p.StreamReport) -> p.ReportAck | None:
 def stream_done(device_pk, message: p.StreamDone) -> None:
     authorise.check_session_source(device_pk, message.session_id)
     sessions.finish_session(message.session_id, message, device_pk)
+
+
+@handles(p.Stalled)
+def stalled(device_pk, message: p.Stalled) -> None:
+    """A frame of the session outlived its budget: check the route's devices (``liveness.check_stalled``)."""
+    authorise.check_session_source(device_pk, message.session_id)
+    enqueue.after_commit("jobs.check_stalled", message.session_id, message.deployment_id, message.waited_s)
+
+
+@handles(p.Pong)
+def pong(device_pk, message: p.Pong) -> None:
+    liveness.pong(device_pk)
 
 
 @handles(p.StageFailed)

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from .models import Job, Session
-from .services import adaptive, dispatch, lifecycle, measurements, recover, standby
+from .services import adaptive, dispatch, lifecycle, liveness, measurements, recover, standby
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": 0.5, "max_retries": 3}
 
@@ -60,6 +60,12 @@ def fail_over(session_id: str, failure_id: int) -> None:
 def fail_back(session_id: str, failure_id: int) -> None:
     """A failed-over session goes back to the lost device once it is back for good (``recover.fail_back``)."""
     recover.fail_back(session_id, failure_id)
+
+
+@shared_task(name="jobs.check_stalled", ignore_result=True)
+def check_stalled(session_id: str, deployment_id: str, waited_s: float = 0.0) -> None:
+    """A failover stream's frame outlived its budget: ping its route's devices (``liveness``)."""
+    liveness.check_stalled(session_id, deployment_id, waited_s)
 
 
 @shared_task(name="jobs.prepare_standbys", ignore_result=True, **RETRY)

@@ -172,9 +172,10 @@ class Result(Message, tag="result"):
 
 class StreamReport(Message, tag="stream_report"):
     """Finished stream frames, every ``report_every`` and at the end: ``{request_id, trace, latency_s, ok,
-    error, output}`` each (``output``: as in ``result``; null for a failed frame), and for a frame sent again
-    after a failover ``resent: true`` and ``failover_s`` (seconds it waited for the new route); ``deployment``:
-    the route that answered it (which tells the model that answered: a failover may fall back to a variant)."""
+    error, output}`` each (``output``: as in ``result``; null for a failed frame), and for a frame sent
+    again after a failover ``resent: true`` and ``failover_s`` (seconds it waited for the new route);
+    ``deployment``: the route that answered it (which tells the model that answered: a failover may fall
+    back to a variant)."""
 
     session_id: str
     frames: Annotated[list[Object], Shaped(list[ReportedFrame])]
@@ -254,6 +255,24 @@ class Relay(Message, tag="relay"):
 
 
 # --- control plane -> agent --------------------------------------------------------------------------
+
+
+class Stalled(Message, tag="stalled"):
+    """A failover stream's frame had no answer within its budget (``Stream.stall_s``): the source asks the
+    control plane to check that the devices of its route are alive. The control plane pings them (``ping``);
+    one that does not answer within ``EDGEORCH_FAILOVER_PING_WAIT`` is lost, as if its socket had closed
+    (docs/failover.md, "Detection")."""
+
+    session_id: str
+    deployment_id: str
+    request_id: Annotated[int, Meta(ge=0, le=2**31 - 1)]
+    waited_s: Annotated[float, Meta(ge=0, le=MAX_FLOAT)]
+
+
+class Pong(Message, tag="pong"):
+    """The answer to ``ping``, sent at once by the agent's control channel."""
+
+    nonce: Annotated[str, Meta(max_length=64)]
 
 
 class Welcome(Message, tag="welcome"):
@@ -352,6 +371,20 @@ class Stream(Message, tag="stream"):
             "over a session goes on from where the lost one stopped",
         ),
     ] = 0
+    stall_s: Annotated[
+        float | None,
+        Meta(
+            description="a failover stream's budget per frame: a frame with no answer by then makes the "
+            "source send ``stalled`` (at most one check at a time); null: none"
+        ),
+    ] = None
+
+
+class Ping(Message, tag="ping"):
+    """Is this agent alive? It answers ``pong`` with the same nonce at once, from its control channel (not its
+    executor: a busy executor does not delay it; a hung or frozen process does not answer)."""
+
+    nonce: Annotated[str, Meta(max_length=64)]
 
 
 class StreamStop(Message, tag="stream_stop"):
@@ -468,6 +501,8 @@ AGENT_MESSAGES: dict[str, type[Message]] = {
         ProbeResult,
         Relay,
         ServeRequest,
+        Stalled,
+        Pong,
     )
 }
 SERVER_MESSAGES: dict[str, type[Message]] = {
@@ -489,6 +524,7 @@ SERVER_MESSAGES: dict[str, type[Message]] = {
         Tenant,
         ServeStatus,
         ReportAck,
+        Ping,
     )
 }
 for _tag, _cls in {**AGENT_MESSAGES, **SERVER_MESSAGES}.items():

@@ -26,7 +26,7 @@ import numpy as np
 from edgeorch_wire import preprocess
 from edgeorch_wire.codecs import CodecError
 from edgeorch_wire.frames import Done
-from edgeorch_wire.protocol import Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
+from edgeorch_wire.protocol import Stalled, Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
 
 from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, StageError, TensorSpec
@@ -36,6 +36,8 @@ from .sources import Route, Source
 from .state import FrameKey, RouteLost, Shared, announce_switch, next_route
 
 log = logging.getLogger(__name__)
+
+STALL_REPEAT_S = 1.0  # a stalled stream asks for a liveness check at most this often
 
 
 @dataclass
@@ -51,6 +53,7 @@ class StreamState:
     frames: set[asyncio.Task[None]] = field(default_factory=set)
     inputs: dict[int, np.ndarray] = field(default_factory=dict)  # failover: each frame's input until it ends
     switched: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) at each switch
+    stall_quiet_until: float = 0.0  # monotonic: no second ``stalled`` before then
 
     @property
     def failover(self) -> bool:
@@ -219,7 +222,7 @@ class Streams:
             while True:
                 waiter = self.shared.waiters[key]
                 try:
-                    answer, ended = await asyncio.wait_for(waiter, self.frame_timeout)
+                    answer, ended = await self._answer(state, key, waiter, time.time())
                     done, error = answer, answer.error or ""
                     done_error = error
                 except TimeoutError:
@@ -268,6 +271,26 @@ class Streams:
         state.batch.append(record)
         if len(state.batch) >= state.message.report_every:
             await self._flush(state)
+
+    async def _answer(
+        self, state: StreamState, key: FrameKey, waiter: asyncio.Future[tuple[Done, float]], since: float
+    ) -> tuple[Done, float]:
+        """The frame's answer within ``frame_timeout``. A failover stream's frame still unanswered after its
+        budget (``stall_s``) makes the source send ``stalled`` once, so that the control plane checks that
+        the route's devices are alive (a frozen device closes no socket), and goes on waiting."""
+        budget = state.message.stall_s
+        if not state.failover or budget is None:
+            return await asyncio.wait_for(waiter, self.frame_timeout)
+        # asyncio.wait, not wait_for: running out of budget must not cancel the future still awaited.
+        done, _ = await asyncio.wait({waiter}, timeout=max(0.0, since + budget - time.time()))
+        if not done:
+            now = time.monotonic()
+            if now >= state.stall_quiet_until:
+                state.stall_quiet_until = now + max(STALL_REPEAT_S, budget)
+                waited = time.time() - since
+                await self.shared.outbox(Stalled(key[1], key[0], key[2], round(waited, 6)), None)
+            return await asyncio.wait_for(waiter, max(0.0, since + self.frame_timeout - time.time()))
+        return waiter.result()
 
     async def _flush(self, state: StreamState) -> None:
         if state.batch:

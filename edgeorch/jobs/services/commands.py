@@ -69,8 +69,18 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None, fir
             preprocess=spec,
             failover=run.failover != Failover.NONE,
             first_request=first_request,
+            stall_s=stall_budget(run),
         )
     return device, message, data
+
+
+def stall_budget(run) -> float | None:
+    """A failover session's per-frame budget (``Stream.stall_s``): ``FAILOVER_STALL_FACTOR`` times its
+    predicted latency, at least ``FAILOVER_STALL_MIN_S``; None for a session that does not fail over."""
+    if run.failover == Failover.NONE:
+        return None
+    predicted = run.predicted_latency_s or 0.0
+    return round(max(settings.FAILOVER_STALL_FACTOR * predicted, settings.FAILOVER_STALL_MIN_S), 6)
 
 
 def source_route(run, deployment, devices: dict[str, Device] | None = None) -> tuple[Device, dict | None]:

@@ -32,12 +32,19 @@ from . import enqueue
 log = logging.getLogger(__name__)
 
 
-def device_lost(device_id: str, name: str, deployment, stage: int | None, last_seen: datetime | None) -> set:
+def device_lost(
+    device_id: str,
+    name: str,
+    deployment,
+    stage: int | None,
+    last_seen: datetime | None,
+    detected_by: str = "control",
+) -> set:
     """The sessions on ``deployment`` that fail over from losing the device (a ``Failure`` recorded and the
     re-plan enqueued for each); the caller fails the others."""
     rows = Session.objects.filter(deployment=deployment, state__in=ACTIVE).exclude(failover=Failover.NONE)
     sessions = rows.exclude(source_id=uuid.UUID(device_id)).only("pk", "failover")
-    return {_failing_over(s, device_id, name, stage, last_seen) for s in sessions}
+    return {_failing_over(s, device_id, name, stage, last_seen, detected_by) for s in sessions}
 
 
 def source_lost(device_id: str, name: str, last_seen: datetime | None) -> set:
@@ -53,7 +60,9 @@ def source_lost(device_id: str, name: str, last_seen: datetime | None) -> set:
     return taken
 
 
-def _failing_over(session, device_id: str, name: str, stage: int | None, last_seen: datetime | None):
+def _failing_over(
+    session, device_id: str, name: str, stage: int | None, last_seen: datetime | None, detected_by="control"
+):
     now = timezone.now()
     failure = Failure.objects.create(
         session=session,
@@ -63,6 +72,7 @@ def _failing_over(session, device_id: str, name: str, stage: int | None, last_se
         detected_at=now,
         detection_s=(now - last_seen).total_seconds() if last_seen is not None else None,
         policy=session.failover,
+        detected_by=detected_by,
     )
     enqueue.after_commit("jobs.fail_over", str(session.pk), failure.pk)
     dashboard.publish("session.failure", {"session": str(session.pk), **failure.to_dict()})

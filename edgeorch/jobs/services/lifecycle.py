@@ -142,9 +142,9 @@ def _stuck_at(run) -> tuple[str, int | None]:
     return f"{after} at stage {last['stage']} ({names.get(last['device'])}) waiting for {what}", last["stage"]
 
 
-def device_gone(device_id) -> int:
-    """A device's agent disconnected: retire its deployments and fail the runs using them, naming the
-    stage."""
+def device_gone(device_id, detected_by: str = "control") -> int:
+    """A device's agent disconnected (or, ``detected_by`` the data plane, stopped answering: ``liveness``):
+    retire its deployments and fail the runs using them, naming the stage, or fail them over."""
     device_id = str(device_id)
     row = Device.objects.filter(pk=device_id).values_list("name", "last_seen").first()
     name, last_seen = row if row is not None else (device_id, None)
@@ -159,7 +159,8 @@ def device_gone(device_id) -> int:
         Deployment.objects.filter(pk=deployment.pk).update(state=DeploymentState.RETIRED)
         stage = deployment.stage_of(device_id)
         # Sessions with a failover policy go on over the devices left (failover.py); the rest fail.
-        going_on = failover.device_lost(device_id, name, deployment, stage, last_seen) | backed_up
+        lost = failover.device_lost(device_id, name, deployment, stage, last_seen, detected_by)
+        going_on = lost | backed_up
         for kind in (Job, Session):
             for pk in kind.objects.filter(deployment=deployment, state__in=ACTIVE).values_list(
                 "pk", flat=True
