@@ -241,3 +241,57 @@ def test_a_jobs_trace_a_sessions_frames_and_a_devices_telemetry_download_and_met
     assert cpu == {"camera-pi", "edge-1"}
     assert {s.value for s in found["edgeorch_runs"].samples} == {0.0}  # all ended
     assert "edgeorch_celery_queue_length" in found
+
+
+# What sticks out past the right edge of a 390 px wide page (a phone): the widest offenders, outermost first.
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')].filter((el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.right > width + 1 && !el.closest('.table-wrap, pre, .js-plotly-plot');
+  });
+  return { scroll: document.documentElement.scrollWidth, width: width,
+    wide: wide.slice(0, 5).map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '')) };
+}"""
+
+
+def test_no_page_scrolls_sideways_on_a_phone(
+    browser, live_server_proc, agents, worker, api, digits, alice, shots
+):
+    from .test_browser import demo_fleet
+
+    camera, edge, job, session = demo_fleet(agents, api, digits)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto(live_server_proc.url + "/accounts/login/")
+    assert page.evaluate(OVERFLOW)["scroll"] <= 390
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    paths = [
+        "/",
+        f"/devices/{camera.device_id}/",
+        "/run/",
+        f"/live/sessions/{session}/",
+        "/runs/",
+        f"/runs/jobs/{job}/",
+        f"/runs/sessions/{session}/",
+        "/models/",
+        f"/models/{digits.pk}/",
+        "/plans/",
+        "/enroll/",
+        "/account/api-key/",
+        "/api/docs/",
+    ]
+    wide = {}
+    for path in paths:
+        assert page.goto(live_server_proc.url + path).status == 200, path
+        page.wait_for_load_state("networkidle")
+        found = page.evaluate(OVERFLOW)
+        page.screenshot(
+            path=shots / f"phone-{path.strip('/').replace('/', '-') or 'fleet'}.png", full_page=True
+        )
+        if found["scroll"] > found["width"]:
+            wide[path] = found
+    context.close()
+    assert not wide, "\n".join(f"{path}: {found}" for path, found in wide.items())
