@@ -167,10 +167,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["edgeorch.api.permissions.IsOperatorOrReadOnly"],
     # JSON bodies everywhere; a view that takes a file upload adds multipart itself (one content type a body).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["edgeorch.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "edgeorch.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "edgeorch.api.errors.handle",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "edgeorch.api.pagination.StrictLimitOffsetPagination",
+    # OPTIONS answers 405 like any method an operation does not have: DRF's metadata describes serializers
+    # the schema already describes, and failed with a 500 on the views that pick one per action.
+    "DEFAULT_METADATA_CLASS": None,
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {

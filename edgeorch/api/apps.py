@@ -7,3 +7,8 @@ class ApiConfig(AppConfig):
 
     name = "edgeorch.api"
     label = "api"
+
+    def ready(self) -> None:
+        from . import strict
+
+        strict.install()

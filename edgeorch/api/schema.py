@@ -46,6 +46,7 @@ ERROR_DESCRIPTIONS = {
     "401": "No or a wrong credential (`Authorization: Token KEY`)",
     "403": "The credential may not do this (viewers only read)",
     "404": "No such object",
+    "429": "Too many requests: `Retry-After` says in how many seconds to try again",
 }
 
 
@@ -75,13 +76,15 @@ class AutoSchema(openapi.AutoSchema):
 
     def _error_codes(self) -> list[str]:
         codes = []
-        queries = [p["name"] for p in self._get_parameters() if p.get("in") == "query"]
-        if self.method in ("POST", "PUT", "PATCH") or set(queries) - {"limit", "offset"}:
+        queries = [p for p in self._get_parameters() if p.get("in") == "query"]
+        if self.method in ("POST", "PUT", "PATCH") or queries:  # limit and offset are checked too
             codes.append("400")
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             codes += ["401", "403"]
         if "{" in self.path:
             codes.append("404")
+        if self.view.get_throttles():
+            codes.append("429")
         return codes
 
     def _noun(self) -> str:

@@ -21,9 +21,10 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from edgeorch.api.parsers import JSONParser
 from edgeorch.api.permissions import IsOperatorOrReadOnly
 from edgeorch.api.schema import ErrorSerializer
 from edgeorch.api.throttles import UploadThrottle
@@ -53,7 +54,8 @@ class ModelRefField(serializers.Field):
 
     def to_internal_value(self, data) -> MLModel:
         text = str(data).strip()
-        query = Q(pk=int(text)) if text.isdigit() else Q(name=text)
+        # An id is a whole number in the range of the column; anything else is a name.
+        query = Q(pk=int(text)) if text.isascii() and text.isdigit() and int(text) < 2**63 else Q(name=text)
         model = MLModel.objects.filter(query).order_by("-created_at").first()
         if model is None:
             raise ValidationError(f"no model {text!r} in the catalog")

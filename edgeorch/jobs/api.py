@@ -30,11 +30,12 @@ from rest_framework.decorators import (
     renderer_classes,
 )
 from rest_framework.exceptions import UnsupportedMediaType, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from edgeorch.api.pagination import StrictLimitOffsetPagination
+from edgeorch.api.parsers import JSONParser
 from edgeorch.api.permissions import IsOperatorOrReadOnly
 from edgeorch.api.renderers import CSVRenderer
 from edgeorch.api.schema import ErrorSerializer
@@ -558,7 +559,7 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description="It has already ended")
 NOT_JSON = OpenApiResponse(ErrorSerializer, description="The body is not JSON (an upload goes to /upload/)")
 
 
-class FramePagination(LimitOffsetPagination):
+class FramePagination(StrictLimitOffsetPagination):
     default_limit = 1000  # a page of frames is small; the dashboard asks for more at once
     max_limit = 100_000
 
