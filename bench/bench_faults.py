@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 COMMAND = ".venv/bin/python bench/bench_faults.py --write"
-SCENARIOS = ("edge-dies", "pipeline-middle-dies", "link-flapping")
+SCENARIOS = ("edge-dies", "pipeline-middle-dies", "link-flapping", "edge-freezes")
 KEEP = ROOT / "var" / "bench" / "faults"
 MTTR_TARGET = {"cold": 1.0, "warm": 0.150}
 

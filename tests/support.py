@@ -67,8 +67,10 @@ class Server:
                 f"Daphne exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}"
             )
         try:
-            return requests.get(self.url + "/accounts/login/", timeout=1).status_code == 200
-        except requests.ConnectionError:
+            # The first request loads the application (1.4 s on an idle 2-core host): a slow answer is "not
+            # yet", not an error.
+            return requests.get(self.url + "/accounts/login/", timeout=5).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):
             return False
 
     def stop(self):

@@ -220,7 +220,7 @@ def narrow(digits):
 
 
 def test_a_phone_too_slow_for_the_deadline_falls_back_to_the_narrow_model_and_returns_to_the_full_one(
-    fleet, api, digits, narrow
+    fleet, api, digits, narrow, client, alice
 ):
     """Progressive failover: with the edge gone, the full model on the phone alone would miss the 50 ms
     deadline (the phone is profiled at 10 ms a block), its half-width variant would not; the phone answers
@@ -263,3 +263,7 @@ def test_a_phone_too_slow_for_the_deadline_falls_back_to_the_narrow_model_and_re
             assert devices_of(frame) == (phone.device_id,)
     page = api.get(f"{api.base}/api/sessions/{session}/frames/?limit=400", timeout=10).json()["results"]
     assert {row["model"] for row in page} == {str(digits), str(narrow)}
+    client.force_login(alice)  # the operator sees which model answered, and what it cost
+    record = client.get(f"/runs/sessions/{session}/").content.decode()
+    cost = f"{failure.fallback['accuracy_cost']:.3f}"
+    assert f'<td class="fallback">digits-cnn-narrow (accuracy −{cost})</td>' in record

@@ -33,8 +33,8 @@ class Fleet:
     config is kept in ``run_dir/agents``) and starts an agent emulating the scenario's profile (its pid in
     ``run_dir/agent-NAME.pid``, its log in ``run_dir/logs``, as ``make demo`` lays them out). ``stop`` ends
     only the agents started here. A scenario's faults ``kill`` an agent started here (SIGKILL, as a power
-    cut) and ``revive`` it; ``restart`` brings back every killed one, so each run starts with the full
-    fleet."""
+    cut) and ``revive`` it, or ``freeze`` it (SIGSTOP) and ``thaw`` it; ``restart`` brings back every killed
+    or frozen one, so each run starts with the full fleet."""
 
     def __init__(
         self, scenario: Scenario, server_url: str, run_dir: Path, *, telemetry_interval: float = 0.5
@@ -45,6 +45,7 @@ class Fleet:
         self.telemetry_interval = telemetry_interval
         self.devices: dict[str, Device] = {}
         self.started: dict[str, subprocess.Popen] = {}
+        self.frozen: set[str] = set()
 
     def start(self, timeout: float = 60.0) -> dict[str, Device]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -144,19 +145,42 @@ class Fleet:
             return
         self._launch(self.scenario.device(name))
 
+    def freeze(self, name: str) -> None:
+        """SIGSTOP the agent's process group: it hangs, its sockets stay open and it says nothing (a frozen
+        host, a wedged process); ``thaw`` lets it go on."""
+        self._signal(name, signal.SIGSTOP, "frozen")
+        self.frozen.add(name)
+
+    def thaw(self, name: str) -> None:
+        if name in self.frozen:
+            self._signal(name, signal.SIGCONT, "thawed")
+            self.frozen.discard(name)
+
+    def _signal(self, name: str, sig: int, what: str) -> None:
+        proc = self.started.get(name)
+        if proc is None:
+            raise FleetError(f"{name}'s agent was not started by this fleet: it cannot be {what} from here")
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+
     def dead(self) -> list[str]:
         return [name for name, proc in self.started.items() if proc.poll() is not None]
 
     def restart(self, timeout: float = 60.0) -> None:
-        """Revive every killed agent and wait until each is online again."""
+        """Thaw every frozen agent, revive every killed one and wait until each is online again."""
+        thawed = sorted(self.frozen)
+        for name in thawed:
+            self.thaw(name)
         dead = self.dead()
         for name in dead:
             self.revive(name)
         deadline = time.monotonic() + timeout
-        for name in dead:
+        for name in [*dead, *thawed]:
             self.devices[name] = self._wait_online(name, deadline)
 
     def stop(self) -> None:
+        for name in list(self.frozen):
+            self.thaw(name)
         for name, proc in self.started.items():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)

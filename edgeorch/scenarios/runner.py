@@ -8,7 +8,8 @@ layer path as jobs (``edgeorch.jobs.agents.send``). Frames are placed in time by
 (frame i enters at i / rate), so windows line up across strategies.
 
 Each strategy runs once per failover policy (``failover``), and the scenario's ``faults`` happen at their
-times like the background: an agent killed (SIGKILL, by the ``Fleet`` that started it) or revived, a link cut
+times like the background: an agent killed (SIGKILL, by the ``Fleet`` that started it) or revived, frozen
+(SIGSTOP) or thawed, a link cut
 (``cut_spec``), degraded or restored (both its ends get a ``shape`` for that peer only, so the other links'
 traces run on), a device overloaded (``tenant``). Before each run every killed agent is started again and
 every faulted link and device set back, so each run starts from the same fleet.
@@ -207,7 +208,7 @@ class Runner:
 
     def _inject(self, fault: Fault, t: float) -> None:
         action, a, b = fault.action, fault.target[0], fault.target[-1]  # a device, or a link's two ends
-        if action in ("kill", "revive"):
+        if action in ("kill", "revive", "freeze", "thaw"):
             if self.fleet is None:
                 raise FleetError(f"no fleet to {action} {a} with")
             getattr(self.fleet, action)(a)

@@ -7,9 +7,9 @@ Link traces use the agent's own trace kinds (constant, ``steps``, ``random_walk`
 relative to the file, and sent as steps), so the agents replay exactly what the runner records. A device may
 run on an emulated ``battery`` (``{wh, percent}``, drained by its power over the whole scenario); the
 session may name an ``objective`` (every strategy's, docs/energy.md) and ``battery_below`` (the adaptive
-run's low-battery policy). ``faults``
-(kill or revive an agent, cut, degrade or restore a link, overload a device, at given times) and ``failover``
-(the policies each strategy runs under) are the fault-injection part (docs/scenarios.md, "Faults").
+run's low-battery policy). ``faults`` (kill, revive, freeze or thaw an agent, cut, degrade or restore a link,
+overload a device, at given times) and ``failover`` (the policies each strategy runs under) are the
+fault-injection part (docs/scenarios.md, "Faults").
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from edgeorch.planning import STRATEGIES
 
 ROLES = ("end", "edge")  # DeviceInput.role
 ORACLE = "oracle"
-ACTIONS = ("kill", "revive", "cut", "degrade", "restore", "overload")  # FaultInput: exactly one per fault
+# FaultInput: exactly one per fault
+ACTIONS = ("kill", "revive", "freeze", "thaw", "cut", "degrade", "restore", "overload")
 LINK_ACTIONS = ("cut", "degrade", "restore")
 
 
@@ -104,14 +105,16 @@ class Fault:
 
     def until(self, faults: tuple[Fault, ...], end: float) -> float:
         """When this fault ends: the first ``restore``/``revive`` of its target after it, else ``end``."""
-        undo = {"cut": "restore", "degrade": "restore", "kill": "revive"}.get(self.action)
+        undo = {"cut": "restore", "degrade": "restore", "kill": "revive", "freeze": "thaw"}.get(self.action)
         later = [f.at for f in faults if f.action == undo and f.target == self.target and f.at > self.at]
         return min(later, default=end)
 
     @property
     def injects(self) -> bool:
         """A fault proper (not the end of one): what the report measures around."""
-        return self.action in ("kill", "cut", "degrade") or (self.action == "overload" and bool(self.share))
+        return self.action in ("kill", "freeze", "cut", "degrade") or (
+            self.action == "overload" and bool(self.share)
+        )
 
     def describe(self) -> str:
         what = " - ".join(self.target)
@@ -222,11 +225,14 @@ Pair = Annotated[list[Text], Meta(min_length=2, max_length=2)]
 
 
 class FaultInput(Struct, forbid_unknown_fields=True):
-    """One of ``kill``/``revive``/``overload`` (a device) or ``cut``/``degrade``/``restore`` (a link)."""
+    """One of ``kill``/``revive``/``freeze``/``thaw``/``overload`` (a device) or
+    ``cut``/``degrade``/``restore`` (a link)."""
 
     at: Annotated[float, Meta(ge=0.0)]
     kill: Text | UnsetType = UNSET
     revive: Text | UnsetType = UNSET
+    freeze: Text | UnsetType = UNSET  # SIGSTOP: the agent hangs, its sockets stay open
+    thaw: Text | UnsetType = UNSET
     overload: Text | UnsetType = UNSET
     cut: Pair | UnsetType = UNSET
     degrade: Pair | UnsetType = UNSET
@@ -445,14 +451,14 @@ def _fault(
         raise ScenarioError(f"{where}: a degrade needs a link field ({', '.join(FIELDS)})")
     if f.share is not UNSET and action != "overload":
         raise ScenarioError(f"{where}.share: only an overload takes a share")
-    if f.for_s is not UNSET and action in ("revive", "restore"):
+    if f.for_s is not UNSET and action in ("revive", "thaw", "restore"):
         raise ScenarioError(f"{where}.for_s: a {action} is the end of a fault, it lasts no time")
     share = (0.9 if f.share is UNSET else f.share) if action == "overload" else None
     fault = Fault(f.at, action, target, spec, share)
     if isinstance(f.for_s, UnsetType):
         return [fault]
     end = f.at + f.for_s
-    undo = {"kill": "revive", "overload": "overload"}.get(action, "restore")
+    undo = {"kill": "revive", "freeze": "thaw", "overload": "overload"}.get(action, "restore")
     before = next((b.share_at(end) for b in background if b.device == target[0] and b.share is not None), 0.0)
     return [fault, Fault(end, undo, target, share=before if action == "overload" else None)]
 

@@ -136,10 +136,15 @@
       const li = document.createElement("li");
       const at = new Date(f.detected_at).toLocaleTimeString();
       let text = f.device_name + " (stage " + f.stage + ") lost at " + at + ": ";
+      if (f.detected_by === "dataplane") text += "found frozen by the data plane; ";
       if (f.outcome === "recovered") text += "recovered in " + (f.mttr_s * 1000).toFixed(0) + " ms (" + f.takeover + ")" + (f.new_plan ? ", now " + f.new_plan : "");
       else if (f.outcome === "failed") text += "failover failed: " + f.reason;
       else text += "failing over…";
-      if (f.restored_at) text += "; back on it since " + new Date(f.restored_at).toLocaleTimeString();
+      if (f.fallback) {
+        text += "; answering with " + f.fallback.model.name;
+        if (f.fallback.accuracy_cost != null) text += " (accuracy −" + f.fallback.accuracy_cost.toFixed(3) + ")";
+      }
+      if (f.restored_at) text += "; back on it" + (f.fallback ? " and the full model" : "") + " since " + new Date(f.restored_at).toLocaleTimeString();
       li.textContent = text;
       li.className = "failure " + f.outcome;
       return li;

@@ -177,7 +177,11 @@ def test_a_strategy_may_carry_its_parameters_with_device_names():
 @pytest.mark.parametrize(
     ("faults", "words"),
     [
-        ([{"at": 2}], "faults[0]: give exactly one of kill, revive, cut, degrade, restore, overload (got 0)"),
+        (
+            [{"at": 2}],
+            "faults[0]: give exactly one of kill, revive, freeze, thaw, cut, degrade, restore, overload "
+            "(got 0)",
+        ),
         ([{"at": 2, "kill": "edge", "cut": ["cam", "edge"]}], "faults[0]: give exactly one of"),
         ([{"at": 2, "kill": "edge"}, {"at": 3, "kill": "nas"}], "faults[1].kill: unknown device 'nas'"),
         ([{"at": 2, "cut": ["cam"]}], "faults[0]: field 'cut' needs 2+ entries"),
