@@ -26,11 +26,13 @@ ACCEPTS: dict[type[fields.Field], Callable[[Any], bool]] = {
 
 
 def install() -> None:
-    """Wrap each field class's ``to_internal_value`` (``ApiConfig.ready``); subclasses (``UUIDField``,
-    ``EmailField``...) inherit it."""
+    """Wrap each field class's ``to_internal_value`` (``ApiConfig.ready``); subclasses (``EmailField``,
+    ``SlugField``...) inherit it."""
     for field_class, accepts in ACCEPTS.items():
         if not getattr(field_class.to_internal_value, "strict_json", False):
-            field_class.to_internal_value = _strict(field_class.to_internal_value, accepts)
+            field_class.to_internal_value = _strict(  # type: ignore[method-assign]
+                field_class.to_internal_value, accepts
+            )
 
 
 def _strict(convert: Callable, accepts: Callable[[Any], bool]) -> Callable:
