@@ -17,12 +17,14 @@ from . import snapshots
 @extend_schema(operation_id="dashboard_fleet", responses=OpenApiTypes.OBJECT, tags=["dashboard"])
 @api_view(["GET"])
 def fleet_snapshot(request):
-    """Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines.
+    """Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines;
+    ``energy``: per device id, its joules per inference in the latest finished run it took part in.
 
     Series are ``[bucket start (epoch s), maximum]`` pairs over the last ``points * bucket_s`` seconds.
-    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current.
+    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current (``energy`` changes only with a
+    fresh snapshot).
     """
-    return Response(snapshots.fleet_snapshot())
+    return Response({**snapshots.fleet_snapshot(), "energy": snapshots.fleet_energy()})
 
 
 @extend_schema(operation_id="dashboard_device", responses=OpenApiTypes.OBJECT, tags=["dashboard"])

@@ -2,6 +2,8 @@
 
 A page loads a snapshot, then applies events (``static/dashboard/live.js`` mirrors ``apply_event``); on a
 reconnect it loads a fresh one. The tests check that snapshot + events equals a fresh snapshot.
+``fleet_energy`` (the fleet page's energy per inference per device) comes with a fresh snapshot only: no
+event changes it.
 
 A snapshot is ``{"scope", "bucket_s", "points", "series_metrics", "devices": [row, ...]}``; a row is a device
 (``events.device_row``) plus ``latest`` (its newest sample, compacted) and ``series``: per metric, up to
@@ -25,6 +27,9 @@ from edgeorch_wire.profiles import list_profiles, load_profile
 
 from edgeorch.devices.models import Device
 from edgeorch.events import COMPACT_METRICS, TEMP_MAX, compact_metrics, device_row
+from edgeorch.jobs.choices import RunState
+from edgeorch.jobs.models import Job, Session
+from edgeorch.plans.energy import run_energy
 from edgeorch.telemetry.models import TelemetryRecord
 
 FLEET = {"scope": "fleet", "bucket_s": 30, "points": 30, "series_metrics": ["cpu.percent", TEMP_MAX]}
@@ -151,6 +156,58 @@ def _aware(value) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --- energy per inference -----------------------------------------------------------------------------
+
+ENERGY_RUNS = 50  # the latest finished sessions and jobs the fleet's energy per inference is read from
+
+
+def fleet_energy() -> dict[str, dict]:
+    """Per device id, its joules per inference in the latest finished run it took part in (docs/energy.md):
+    as the source, the run's own figure (measured where it reports power, else estimated: a session's
+    summary, a job's ``run_energy``); as another stage's device, the plan's prediction of its joules.
+    ``{joules, basis, role: source|stage, run: "session <id>"|"job <id>", model}``. Two queries, and one
+    per job source."""
+    sessions = (
+        Session.objects.filter(finished_at__isnull=False, summary__has_key="energy")
+        .order_by("-finished_at")
+        .values("pk", "source_id", "summary", "plan", "finished_at", "model__name")[:ENERGY_RUNS]
+    )
+    jobs = (
+        Job.objects.filter(state=RunState.COMPLETED)
+        .order_by("-finished_at")
+        .values("pk", "source_id", "plan", "trace", "measured_latency_s", "finished_at", "model__name")[
+            :ENERGY_RUNS
+        ]
+    )
+    runs = sorted(
+        [("session", r) for r in sessions] + [("job", r) for r in jobs],
+        key=lambda x: x[1]["finished_at"],
+        reverse=True,
+    )
+    devices = {str(d.pk): d for d in Device.objects.filter(pk__in={r["source_id"] for _, r in runs})}
+    out: dict[str, dict] = {}
+    for kind, run in runs:
+        label, source = f"{kind} {str(run['pk'])[:8]}", str(run["source_id"])
+        if source not in out and source in devices:
+            if kind == "session":
+                energy = run["summary"]["energy"] or {}
+            else:
+                energy = run_energy(run["plan"], run["trace"], run["measured_latency_s"], devices[source])
+            joules = energy.get("joules", energy.get("emulated_j"))  # a summary from before measurement
+            basis = energy.get("basis") or ("estimated" if joules is not None else None)
+            if joules is not None:
+                out[source] = _energy_row(joules, basis, "source", label, run["model__name"])
+        for entry in ((run["plan"] or {}).get("energy") or {}).get("devices") or []:
+            device = str(entry.get("device"))
+            if device != source and device not in out and entry.get("known"):
+                out[device] = _energy_row(entry.get("total"), "predicted", "stage", label, run["model__name"])
+    return out
+
+
+def _energy_row(joules, basis, role: str, run: str, model: str) -> dict:
+    return {"joules": joules, "basis": basis, "role": role, "run": run, "model": model}
 
 
 # --- applying events ----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from rest_framework.response import Response
 
 from edgeorch.api.pagination import StrictLimitOffsetPagination
 from edgeorch.api.parsers import JSONParser
+from edgeorch import planning
 from edgeorch.api.permissions import IsOperatorOrReadOnly
 from edgeorch.api.renderers import CSVRenderer
 from edgeorch.api.schema import ErrorSerializer
@@ -43,7 +44,7 @@ from edgeorch.catalog.api import ModelRefField
 from edgeorch.devices.api import DeviceRefField, public_base_url
 from edgeorch.devices.auth import AGENT_OR_PERSON
 from edgeorch.devices.models import Device
-from edgeorch.plans.api import PlacementSerializer
+from edgeorch.plans.api import PlacementSerializer, objective_field, with_objective
 from edgeorch.plans.energy import run_energy
 
 from . import stats
@@ -89,6 +90,7 @@ class RunRequestSerializer(serializers.Serializer):
         child=DeviceRefField(), required=False, help_text="Devices to consider, by id or name (default: all)"
     )
     codec = serializers.CharField(default="raw", help_text="Activation codec: raw, fp16, int8, zlib")
+    objective = objective_field(required=False)
     sample = serializers.IntegerField(
         required=False, min_value=0, max_value=MAX_SAMPLE, help_text="Use test sample k of the model's data"
     )
@@ -171,6 +173,14 @@ class SessionRequestSerializer(RunRequestSerializer):
     duration_s = serializers.FloatField(
         required=False, min_value=0.001, max_value=MAX_TIMEOUT_S, help_text="Seconds to stream, up to 7 days"
     )
+    battery_below = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=100.0,
+        help_text="Low-battery policy (strategy adaptive): while the source's battery.percent is below this "
+        "and it is not plugged in, re-plan by objective energy (docs/energy.md)",
+    )
     deadline_s = serializers.FloatField(
         required=False,
         min_value=0.0,
@@ -212,7 +222,7 @@ def _run_kwargs(data: dict, request) -> dict:
         "model": data["model"],
         "source": data["source"],
         "strategy": data["strategy"],
-        "params": data.get("params") or {},
+        "params": with_objective(data.get("params"), data.get("objective")),
         "candidates": data.get("devices") or [],
         "codec": data["codec"],
         "sample": data.get("sample"),
@@ -230,6 +240,9 @@ class RunSerializer(serializers.ModelSerializer):
     model_name = serializers.CharField(source="model.name", read_only=True)
     source_name = serializers.CharField(source="source.name", read_only=True)
     prediction_error = serializers.SerializerMethodField()
+    objective = serializers.SerializerMethodField(
+        help_text="What its strategy minimises: latency, energy or energy_under_deadline (docs/energy.md)"
+    )
 
     class Meta:
         fields = [
@@ -242,6 +255,7 @@ class RunSerializer(serializers.ModelSerializer):
             "source",
             "source_name",
             "strategy",
+            "objective",
             "params",
             "candidates",
             "codec",
@@ -254,6 +268,10 @@ class RunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
         ]
+
+    def get_objective(self, run) -> str:
+        info = planning.STRATEGIES.get(run.strategy)
+        return str((run.params or {}).get("objective") or (info.objective if info else "latency"))
 
     def get_prediction_error(self, run) -> float | None:
         measured = getattr(run, "measured_latency_s", None)
@@ -312,10 +330,25 @@ class LatencyPercentilesSerializer(serializers.Serializer):
 
 
 class RunEnergySerializer(serializers.Serializer):
-    """The source device's joules per request: the plan's prediction and the run's emulated figure."""
+    """The source device's joules per request (docs/energy.md, "On runs"): ``joules`` is the figure to read,
+    ``basis`` says which it is: measured (the source's power meters), estimated (its traced compute and
+    latency priced by its profile's power model) or predicted (the plan's)."""
 
+    joules = serializers.FloatField(
+        allow_null=True, required=False, help_text="J per request: measured, else estimated"
+    )
+    basis = serializers.CharField(
+        allow_null=True, required=False, help_text="measured, estimated or predicted"
+    )
     predicted_j = serializers.FloatField(allow_null=True)
-    emulated_j = serializers.FloatField(allow_null=True, help_text="Mean per frame in a session's summary")
+    emulated_j = serializers.FloatField(
+        allow_null=True, help_text="Estimated: traced compute and latency x the profile's power model"
+    )
+    measured_j = serializers.FloatField(
+        allow_null=True, required=False, help_text="From the source's power.* telemetry while it ran"
+    )
+    measured_w = serializers.FloatField(allow_null=True, required=False, help_text="Its mean power then")
+    meter = serializers.CharField(allow_null=True, required=False, help_text="The power.* metric(s) read")
     how = serializers.CharField()
 
 
@@ -451,6 +484,12 @@ def stage_rows(plan: dict | None, trace: list[dict]) -> list[dict]:
 
 class SessionSerializer(RunSerializer):
     summary = SummaryField(read_only=True)
+    battery_below = serializers.SerializerMethodField(
+        help_text="Low-battery policy: below this battery %, the re-planner plans by objective energy"
+    )
+    objective_now = serializers.SerializerMethodField(
+        help_text="The objective the re-planner plans by now (energy while the battery is low)"
+    )
     input = serializers.JSONField(
         source="input_source",
         read_only=True,
@@ -472,7 +511,15 @@ class SessionSerializer(RunSerializer):
             "input",
             "failover",
             "backup_sources",
+            "battery_below",
+            "objective_now",
         ]
+
+    def get_battery_below(self, session) -> float | None:
+        return (session.adaptation or {}).get("battery_below")
+
+    def get_objective_now(self, session) -> str:
+        return str((session.adaptation or {}).get("objective") or self.get_objective(session))
 
 
 class PlanSwitchSerializer(serializers.ModelSerializer):
@@ -649,6 +696,7 @@ class SessionViewSet(RunViewSet):
         extra = {k: data.get(k) for k in ("rate", "frames", "duration_s", "deadline_s", "max_in_flight")}
         extra["input_source"] = data.get("input")
         extra["failover"] = data["failover"]
+        extra["battery_below"] = data.get("battery_below")
         extra["backup_sources"] = [str(d.pk) for d in data["backup_sources"]]
         if data["serve"]:
             extra.update(rate=1.0, frames=submit.SERVING_FRAMES, serve=submit.serve_spec(data["model"]))

@@ -20,6 +20,15 @@
     return text + EO.sparkline(row.series[metric], cls);
   }
 
+  // The device's joules per inference in the latest finished run it took part in (snapshot.energy).
+  function energyCell(row) {
+    const e = snapshot.energy && snapshot.energy[row.id];
+    if (!e || e.joules === null || e.joules === undefined) return "—";
+    const text = e.joules < 1 ? (e.joules * 1000).toPrecision(3) + " mJ" : e.joules.toPrecision(3) + " J";
+    const title = e.basis + ", " + (e.role === "source" ? "as the source" : "as a stage") + " of " + e.model + " (" + e.run + ")";
+    return '<span title="' + EO.escape(title) + '">' + text + '</span> <span class="muted">' + EO.escape(e.basis) + "</span>";
+  }
+
   function rowHtml(row) {
     const m = (row.latest && row.latest.metrics) || {};
     const throttle = m["cpu.throttle_factor"];
@@ -34,6 +43,7 @@
       '<td class="num" data-metric="temp">' + metricCell(row, "temp.max", 1, " °C", "temp") + "</td>" +
       '<td class="num" data-metric="cpu">' + metricCell(row, "cpu.percent", 0, " %", "cpu") + "</td>" +
       '<td class="num">' + (mem === null ? "—" : mem) + "</td>" +
+      '<td class="num" data-metric="energy">' + energyCell(row) + "</td>" +
       "<td>" + EO.escape(row.profile) + "</td><td>" + EO.escape(row.hostname) + "</td><td>" + EO.escape(row.agent_version) + "</td></tr>";
   }
 

@@ -9,7 +9,9 @@ throttle of devices and the latest measured links the current plan does not exer
 ``should_replan``; a re-plan runs the ``adaptive`` planner with the estimates as overrides, and
 ``should_switch`` (hysteresis) decides. A switch deploys the new placement (reusing a live deployment),
 waits until it is ready, tells the source agent to route its next frames there (``stream_switch``) and
-records a ``PlanSwitch``. While the plan keeps a link unused (e.g. all local), the source probes its links
+records a ``PlanSwitch``. Planning and switching go by the session's objective (``conditions.objective_of``:
+its own, or energy while its source's battery is below ``battery_below``; a change of objective re-plans at
+once). While the plan keeps a link unused (e.g. all local), the source probes its links
 every period, so a recovered link is noticed. Devices not yet used start from the calibration remembered from
 recent sessions of the model; a device whose profile's thermal model can throttle it soon makes the decision
 a foresight over the next period.
@@ -40,6 +42,7 @@ from ..conditions import (
     current_conditions,
     from_conditions,
     heating_device,
+    objective_of,
     plan_under,
     planned_conditions,
     problem_under,
@@ -98,14 +101,23 @@ def initial_plan(session, devices: list) -> dict:
     of this model measured it and, where a device can throttle, judged over the next period as it heats —
     as its first re-plan would judge it, so that it does not spend that long on a plan it is about to
     leave."""
-    first = plans.make_plan(session.model, devices, session.source, "adaptive", deadline=session.deadline_s)
+    objective, _ = objective_of(session, dict(session.adaptation))
+    first = plans.make_plan(
+        session.model,
+        devices,
+        session.source,
+        "adaptive",
+        deadline=session.deadline_s,
+        params={"objective": objective},
+    )
     conditions = planned_conditions(first)
     # Per span of blocks measured, not per device: a profile's bias measured on the blocks one placement ran
     # there (say a camera's first 16) does not hold for the device's other blocks.
     remembered = remembered_calibrations(session, devices)
     assembly, problem = problem_under(session, devices, conditions, remembered)
-    plan = plan_under(session, assembly, problem, conditions)
-    foresight = thermal_foresight(session, problem, decide.placement(plan), heating_device(session))
+    plan = plan_under(session, assembly, problem, conditions, objective=objective)
+    heated = heating_device(session) if objective == "latency" else None  # the foresight judges latency
+    foresight = thermal_foresight(session, problem, decide.placement(plan), heated)
     if foresight is not None:
         (_, stages), _ = foresight
         plan = plan_under(session, assembly, problem, conditions, stages)
@@ -150,6 +162,9 @@ def adapt(session_id) -> PlanSwitch | None:
         key, temp = str(heated[0].pk), heated[2]  # was made (first seen at the session's first look)
         heat = (key, state.setdefault("planned_temp", {}).setdefault(key, temp), temp)
     verdict = decide.should_replan(baseline, current, since, POLICY, heat)
+    objective, changed = objective_of(session, state)
+    if changed:  # the low-battery policy moved: re-plan now, whatever the cooldown
+        verdict = decide.Decision(True, changed)
     switch = None
     if verdict.act:
         switch = replan(session, assembly, problem, current, old_s, verdict.reason, state, heated)
@@ -195,8 +210,10 @@ def replan(
 ) -> PlanSwitch | None:
     """Plan afresh under ``conditions``; switch when the hysteresis says so."""
     old, source = decide.placement(session.plan), str(session.source_id)
+    objective = state.get("objective", "latency")
+    heated = heated if objective == "latency" else None  # the foresight judges latency
     try:
-        new = plan_under(session, assembly, problem, conditions)
+        new = plan_under(session, assembly, problem, conditions, objective=objective)
         now_s, new_s, note = old_s, new["latency"], ""
         foresight = thermal_foresight(session, problem, old, heated)
         if foresight is not None:  # a device that heats: judge placements by how they will heat it
@@ -210,7 +227,13 @@ def replan(
     noise = conditions.spread(decide.involved(old, source) | decide.involved(target, source))
     left = state.get("left", {}).get(describe(new))
     back = left is not None and time.time() - left < POLICY.dwell_s
-    verdict = decide.should_switch(now_s, new_s, old == target, POLICY, noise=noise, back=back)
+    if objective == "latency":
+        verdict = decide.should_switch(now_s, new_s, old == target, POLICY, noise=noise, back=back)
+    else:  # by the source's joules (and the deadline first, under energy_under_deadline)
+        now, then = decide.estimate(problem, old), (new_s, (new.get("energy") or {}).get("total"))
+        verdict = decide.judge(
+            objective, session.deadline_s, now, then, old == target, POLICY, noise=noise, back=back
+        )
     verdict = decide.Decision(verdict.act, verdict.reason + note)
     state.setdefault("log", []).append({"at": time.time(), "reason": reason, "verdict": verdict.reason})
     state["log"] = state["log"][-20:]

@@ -61,10 +61,13 @@ def sync_detailed(
 ) -> Response[DashboardFleetResponse200 | Error]:
     """Every device
 
-     Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines.
+     Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines;
+    ``energy``: per device id, its joules per inference in the latest finished run it took part in.
 
     Series are ``[bucket start (epoch s), maximum]`` pairs over the last ``points * bucket_s`` seconds.
-    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current.
+    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current (``energy`` changes only with
+    a
+    fresh snapshot).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -89,10 +92,13 @@ def sync(
 ) -> DashboardFleetResponse200 | Error | None:
     """Every device
 
-     Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines.
+     Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines;
+    ``energy``: per device id, its joules per inference in the latest finished run it took part in.
 
     Series are ``[bucket start (epoch s), maximum]`` pairs over the last ``points * bucket_s`` seconds.
-    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current.
+    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current (``energy`` changes only with
+    a
+    fresh snapshot).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -113,10 +119,13 @@ async def asyncio_detailed(
 ) -> Response[DashboardFleetResponse200 | Error]:
     """Every device
 
-     Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines.
+     Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines;
+    ``energy``: per device id, its joules per inference in the latest finished run it took part in.
 
     Series are ``[bucket start (epoch s), maximum]`` pairs over the last ``points * bucket_s`` seconds.
-    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current.
+    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current (``energy`` changes only with
+    a
+    fresh snapshot).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -139,10 +148,13 @@ async def asyncio(
 ) -> DashboardFleetResponse200 | Error | None:
     """Every device
 
-     Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines.
+     Every device: status, last seen, profile, latest compact sample, CPU and temperature sparklines;
+    ``energy``: per device id, its joules per inference in the latest finished run it took part in.
 
     Series are ``[bucket start (epoch s), maximum]`` pairs over the last ``points * bucket_s`` seconds.
-    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current.
+    Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current (``energy`` changes only with
+    a
+    fresh snapshot).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
