@@ -1,0 +1,205 @@
+"""μLinUCB: the contextual bandit of ANS (Zhang, Chen, Xu, "Autodidactic Neurosurgeon: Collaborative Deep
+Inference for Mobile Edge Intelligence via Online Learning", WWW 2021), as this agent runs it per frame.
+
+The arms are the model's split points p = 0..P-1 (``Arm``), and one arm that runs everything on the device
+(``local``). The device knows its own front-end delay d_f(p) (it profiles only itself); everything after the
+cut — the transfer and the edge's compute — is learned as a linear function of the arm's context x_p (the
+back-end's layer counts and MACs by type, the bytes at the cut, each scaled to order 1):
+
+    d_e(p) ≈ x_pᵀ θ,    θ̂ = A⁻¹ b
+
+and each frame takes the arm with the lowest optimistic total (a lower confidence bound: we minimise delay)
+
+    p_t = argmin_p  d_f(p) + x_pᵀ θ̂ − α · sqrt(x_pᵀ A⁻¹ x_p)          (the local arm: d_f(P), no bound)
+
+After an offloaded frame, with its measured back-end delay y (send → answer) and weight w:
+
+    A ← A + w · x xᵀ,    b ← b + w · y · x                              (A₀ = λI, b₀ = 0)
+
+Three refinements, as in the paper:
+
+- **Key frames** weigh more: w = ``key_weight`` (μ > 1) for a frame that differs from the previous one
+  (``is_key_frame``: mean absolute difference of the two frames, scaled by the previous frame's range, above
+  ``KEY_FRAME_DIFF``), else 1 — a scene change is when conditions are likely to have changed too.
+- **Forced sampling**: while the local arm keeps winning, nothing is learned about the edge; after
+  ⌈t^0.25⌉ local frames in a row (t: frames so far in this epoch), the next frame goes to the offloading arm
+  with the lowest optimistic estimate, so a recovered link or a freed server is noticed.
+- **The doubling trick**: the horizon is not known, so time runs in epochs of 2^k frames (from
+  ``first_epoch``); each epoch starts afresh (A = λI, b = 0) with α_k = ``alpha`` · sqrt(log(2^k)) — the
+  confidence width the analysis asks for a horizon of that length — which also forgets old conditions.
+
+The state is plain numbers (``to_dict``/``from_dict``), so the agent keeps it on its disk across restarts
+and reports it (each arm's estimate and pull count) to the control plane.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+KEY_FRAME_DIFF = 0.1  # mean |Δ| of two frames, as a share of the previous frame's range
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One split point: ``context`` x_p (the back-end's features, scaled to order 1) and ``front_s``, this
+    device's own time for the blocks before the cut."""
+
+    cut: int
+    context: tuple[float, ...]
+    front_s: float
+
+
+def is_key_frame(previous: np.ndarray | None, frame: np.ndarray, threshold: float = KEY_FRAME_DIFF) -> bool:
+    """A frame that differs from the previous one: the first frame, another shape, or a mean absolute
+    difference above ``threshold`` times the previous frame's value range."""
+    if previous is None or previous.shape != frame.shape:
+        return True
+    a, b = previous.astype(np.float64), frame.astype(np.float64)
+    span = float(a.max() - a.min()) or 1.0
+    return float(np.abs(b - a).mean()) / span > threshold
+
+
+@dataclass
+class MuLinUCB:
+    """The bandit's state for one (model, edge): see the module docstring for the formulas."""
+
+    arms: list[Arm]
+    local_s: float  # the device's time for the whole model (the local arm)
+    alpha: float = 0.02  # seconds: the confidence width's scale, about the noise of a back-end delay
+    ridge: float = 1.0  # λ: A₀ = λI
+    key_weight: float = 4.0  # μ
+    first_epoch: int = 64  # the doubling trick's first epoch, in frames (a power of two)
+    t: int = 0  # frames decided in this epoch
+    epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
+    local_streak: int = 0
+    pulls: dict[int, int] = field(default_factory=dict)  # cut -> offloaded frames learned from (all epochs)
+    A: np.ndarray = field(init=False)
+    b: np.ndarray = field(init=False)
+
+    LOCAL = -1  # the local arm's "cut"
+
+    def __post_init__(self) -> None:
+        if not self.arms:
+            raise ValueError("μLinUCB needs at least one split point to learn")
+        sizes = {len(a.context) for a in self.arms}
+        if len(sizes) != 1:
+            raise ValueError(f"every arm's context must have the same length, got {sorted(sizes)}")
+        if self.first_epoch < 1 or self.first_epoch & (self.first_epoch - 1):
+            raise ValueError("first_epoch must be a power of two")
+        self.dim = sizes.pop()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.A = self.ridge * np.eye(self.dim)
+        self.b = np.zeros(self.dim)
+
+    @property
+    def epoch_length(self) -> int:
+        return self.first_epoch * 2**self.epoch
+
+    @property
+    def alpha_now(self) -> float:
+        """α_k = alpha · sqrt(log(horizon of this epoch))."""
+        return self.alpha * math.sqrt(math.log(self.epoch_length + 1))
+
+    def theta(self) -> np.ndarray:
+        return np.linalg.solve(self.A, self.b)
+
+    def estimates(self) -> dict[int, tuple[float, float]]:
+        """Per arm (cut; ``LOCAL`` for the device alone): (expected total delay, its optimistic bound)."""
+        theta, inverse, alpha = self.theta(), np.linalg.inv(self.A), self.alpha_now
+        out = {self.LOCAL: (self.local_s, self.local_s)}
+        for arm in self.arms:
+            x = np.asarray(arm.context, dtype=np.float64)
+            mean = arm.front_s + float(x @ theta)
+            width = alpha * math.sqrt(max(float(x @ inverse @ x), 0.0))
+            out[arm.cut] = (mean, mean - width)
+        return out
+
+    def forced_due(self) -> bool:
+        """Forced sampling: the local arm has won ⌈t^0.25⌉ frames in a row."""
+        return self.local_streak >= math.ceil(max(self.t, 1) ** 0.25)
+
+    def choose(self) -> int:
+        """The arm for the next frame (a cut, or ``LOCAL``); advances the frame count and the epoch."""
+        if self.t >= self.epoch_length:  # the doubling trick: a new epoch, twice as long, from scratch
+            self.epoch, self.t = self.epoch + 1, 0
+            self._reset()
+        self.t += 1
+        bounds = {cut: bound for cut, (_, bound) in self.estimates().items()}
+        best = min(bounds, key=lambda cut: (bounds[cut], cut != self.LOCAL))
+        if best == self.LOCAL and self.forced_due():
+            offloading = {c: v for c, v in bounds.items() if c != self.LOCAL}
+            best = min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
+        self.local_streak = self.local_streak + 1 if best == self.LOCAL else 0
+        return best
+
+    def update(self, cut: int, backend_s: float, key_frame: bool = False) -> None:
+        """An offloaded frame's measured back-end delay (send → answer) at ``cut``."""
+        if cut == self.LOCAL:
+            return
+        arm = next((a for a in self.arms if a.cut == cut), None)
+        if arm is None:
+            raise ValueError(f"no arm cuts at {cut}")
+        if not math.isfinite(backend_s) or backend_s < 0:
+            raise ValueError(f"a back-end delay must be a finite number >= 0, not {backend_s!r}")
+        x = np.asarray(arm.context, dtype=np.float64)
+        w = self.key_weight if key_frame else 1.0
+        self.A += w * np.outer(x, x)
+        self.b += w * backend_s * x
+        self.pulls[cut] = self.pulls.get(cut, 0) + 1
+
+    # --- persistence -------------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, as JSON-able numbers (what the agent keeps on its disk and reports)."""
+        return {
+            "arms": [{"cut": a.cut, "context": list(a.context), "front_s": a.front_s} for a in self.arms],
+            "local_s": self.local_s,
+            "alpha": self.alpha,
+            "ridge": self.ridge,
+            "key_weight": self.key_weight,
+            "first_epoch": self.first_epoch,
+            "t": self.t,
+            "epoch": self.epoch,
+            "local_streak": self.local_streak,
+            "pulls": {str(k): v for k, v in self.pulls.items()},
+            "A": self.A.tolist(),
+            "b": self.b.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MuLinUCB:
+        arms = [
+            Arm(int(a["cut"]), tuple(float(v) for v in a["context"]), float(a["front_s"]))
+            for a in data["arms"]
+        ]
+        bandit = cls(
+            arms,
+            float(data["local_s"]),
+            alpha=float(data["alpha"]),
+            ridge=float(data["ridge"]),
+            key_weight=float(data["key_weight"]),
+            first_epoch=int(data["first_epoch"]),
+            t=int(data["t"]),
+            epoch=int(data["epoch"]),
+            local_streak=int(data["local_streak"]),
+            pulls={int(k): int(v) for k, v in data["pulls"].items()},
+        )
+        A, b = np.asarray(data["A"], dtype=np.float64), np.asarray(data["b"], dtype=np.float64)
+        if A.shape != (bandit.dim, bandit.dim) or b.shape != (bandit.dim,):
+            raise ValueError("the saved state does not fit its arms' contexts")
+        bandit.A, bandit.b = A, b
+        return bandit
+
+    def report(self) -> list[dict[str, Any]]:
+        """Each arm's estimate and pull count, as ``GET /api/sessions/{id}/`` shows them."""
+        pulls = {**self.pulls, self.LOCAL: None}
+        return [
+            {"cut": cut, "estimate_s": mean, "bound_s": bound, "pulls": pulls.get(cut, 0)}
+            for cut, (mean, bound) in sorted(self.estimates().items())
+        ]

@@ -1,0 +1,192 @@
+"""μLinUCB (ANS) against a direct numpy transcription of its formulas, and on scripted environments: it
+converges to the best split, follows a bandwidth step, samples the edge on schedule while the device alone
+wins, and its state survives a JSON round trip."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+from edgeorch_agent.learning.ulinucb import Arm, MuLinUCB, is_key_frame
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+LOCAL = MuLinUCB.LOCAL
+
+
+def transcription(arms, local_s, alpha, ridge, horizon, updates):
+    """The paper's formulas written out: A = λI + Σ w x xᵀ, b = Σ w y x, θ = A⁻¹b; per arm
+    (d_f + xᵀθ, d_f + xᵀθ − α·sqrt(log(horizon + 1))·sqrt(xᵀA⁻¹x))."""
+    d = len(arms[0].context)
+    A, b = ridge * np.eye(d), np.zeros(d)
+    for cut, y, w in updates:
+        x = np.array(next(a for a in arms if a.cut == cut).context)
+        A = A + w * np.outer(x, x)
+        b = b + w * y * x
+    theta = np.linalg.inv(A) @ b
+    out = {LOCAL: (local_s, local_s)}
+    for arm in arms:
+        x = np.array(arm.context)
+        mean = arm.front_s + x @ theta
+        out[arm.cut] = (
+            mean,
+            mean - alpha * math.sqrt(math.log(horizon + 1)) * math.sqrt(x @ np.linalg.inv(A) @ x),
+        )
+    return out
+
+
+@st.composite
+def problems(draw):
+    dim = draw(st.integers(1, 4))
+    count = draw(st.integers(1, 5))
+    number = st.floats(0.0, 3.0, allow_nan=False)
+    arms = [
+        Arm(cut, tuple(draw(st.lists(number, min_size=dim, max_size=dim))), draw(st.floats(0.0, 0.1)))
+        for cut in range(count)
+    ]
+    updates = draw(
+        st.lists(
+            st.tuples(st.integers(0, count - 1), st.floats(0.0, 1.0), st.sampled_from([False, True])),
+            max_size=30,
+        )
+    )
+    return arms, draw(st.floats(0.001, 0.5)), draw(st.floats(0.1, 3.0)), draw(st.floats(0.1, 2.0)), updates
+
+
+@settings(max_examples=200, deadline=None)
+@given(problems())
+def test_estimates_and_updates_are_the_papers_formulas(problem):
+    arms, local_s, alpha, ridge, updates = problem
+    bandit = MuLinUCB(arms, local_s, alpha=alpha, ridge=ridge, key_weight=4.0, first_epoch=1024)
+    for cut, y, key in updates:
+        bandit.update(cut, y, key_frame=key)
+    want = transcription(
+        arms, local_s, alpha, ridge, 1024, [(c, y, 4.0 if k else 1.0) for c, y, k in updates]
+    )
+    got = bandit.estimates()
+    assert got.keys() == want.keys()
+    for cut, (mean, bound) in want.items():
+        assert got[cut][0] == np.float64(mean) or math.isclose(got[cut][0], mean, rel_tol=1e-7, abs_tol=1e-9)
+        assert math.isclose(got[cut][1], bound, rel_tol=1e-7, abs_tol=1e-9)
+    # The choice is the lowest bound (the device alone on a tie), unless forced sampling is due.
+    bounds = {c: b for c, (_, b) in want.items()}
+    lowest = min(bounds.values())
+    choice = bandit.choose()
+    if not (choice != LOCAL and bandit.local_streak == 0 and bounds[LOCAL] == lowest):
+        assert math.isclose(bounds[choice], lowest, rel_tol=1e-7, abs_tol=1e-9)
+
+
+# --- scripted environments ---------------------------------------------------------------------------
+
+
+def env_arms():
+    """Four cuts of a chain: later cuts send fewer bytes (context[0], MB) and leave less edge compute
+    (context[1], GMACs); the device's own front-end time grows with the cut."""
+    return [
+        Arm(0, (1.00, 1.0), 0.000),
+        Arm(1, (0.50, 0.6), 0.010),
+        Arm(2, (0.10, 0.3), 0.030),
+        Arm(3, (0.05, 0.1), 0.060),
+    ]
+
+
+def backend(arm: Arm, mb_s: float, gmacs_s: float, rng) -> float:
+    """The true back-end delay: bytes over the link plus the edge's compute, with 5% noise."""
+    mb, gmacs = arm.context
+    return (mb / mb_s + gmacs / gmacs_s) * (1 + 0.05 * rng.standard_normal())
+
+
+def totals(arms, local_s, mb_s, gmacs_s):
+    out = {a.cut: a.front_s + a.context[0] / mb_s + a.context[1] / gmacs_s for a in arms}
+    return {**out, LOCAL: local_s}
+
+
+def run(bandit, frames, conditions, rng):
+    chosen = []
+    for t in range(frames):
+        mb_s, gmacs_s = conditions(t)
+        cut = bandit.choose()
+        chosen.append(cut)
+        if cut != LOCAL:
+            arm = next(a for a in bandit.arms if a.cut == cut)
+            bandit.update(cut, max(0.0, backend(arm, mb_s, gmacs_s, rng)))
+    return chosen
+
+
+def test_on_a_stationary_network_it_settles_on_the_best_split():
+    rng = np.random.default_rng(1)
+    arms = env_arms()
+    truth = totals(arms, 0.2, 10.0, 20.0)  # 10 MB/s, 20 GMAC/s at the edge
+    best = min(truth, key=truth.get)
+    assert best == 2  # the middle cut: the gaps to the others are 16-39 ms
+    chosen = run(MuLinUCB(arms, 0.2), 1500, lambda t: (10.0, 20.0), rng)
+    assert chosen[-500:].count(best) >= 450
+    bad = [c for c in chosen if truth[c] - truth[best] > 0.01]
+    assert len(bad) <= 0.1 * len(chosen)  # bounded pulls of the clearly worse arms
+
+
+def test_after_a_bandwidth_step_it_moves_to_the_new_best_split():
+    rng = np.random.default_rng(2)
+    arms = env_arms()
+    before, after = totals(arms, 0.2, 10.0, 20.0), totals(arms, 0.2, 1.0, 20.0)  # 10 -> 1 MB/s at frame 800
+    old, new = min(before, key=before.get), min(after, key=after.get)
+    assert (old, new) == (2, 3)
+    chosen = run(MuLinUCB(arms, 0.2), 1600, lambda t: (10.0, 20.0) if t < 800 else (1.0, 20.0), rng)
+    assert chosen[600:800].count(old) >= 180
+    assert chosen[1200:].count(new) >= 0.9 * 400
+
+
+def test_while_the_device_alone_wins_the_edge_is_sampled_every_ceil_t_to_the_quarter_frames():
+    arms = env_arms()
+    bandit = MuLinUCB(arms, 0.001, alpha=0.5, first_epoch=4096)  # local at 1 ms: always best once learned
+    rng = np.random.default_rng(3)
+    chosen = run(bandit, 600, lambda t: (1.0, 1.0), rng)
+    forced = [t for t, c in enumerate(chosen) if c != LOCAL and t > 50]
+    assert forced  # the edge is still looked at
+    for t in forced:  # each one right after ceil(t^0.25) local frames in a row (t counted from 1)
+        streak = math.ceil(t**0.25)  # frames decided before this one: t
+        assert chosen[t - streak : t] == [LOCAL] * streak
+
+
+def test_the_state_survives_a_restart_through_json():
+    rng = np.random.default_rng(4)
+    bandit = MuLinUCB(env_arms(), 0.2, alpha=0.5, first_epoch=64)
+    run(bandit, 300, lambda t: (10.0, 20.0), rng)  # across epochs 64 + 128 + ...
+    restored = MuLinUCB.from_dict(json.loads(json.dumps(bandit.to_dict())))
+    assert restored.to_dict() == bandit.to_dict()
+    assert [restored.choose() for _ in range(50)] == [bandit.choose() for _ in range(50)]
+    report = {r["cut"]: r for r in restored.report()}
+    assert report[2]["pulls"] > 0 and report[LOCAL]["pulls"] is None
+
+
+def test_a_key_frame_is_one_that_differs_from_the_last():
+    frame = np.zeros((8, 8), dtype=np.float32)
+    frame[:4] = 1.0
+    assert is_key_frame(None, frame)
+    assert not is_key_frame(frame, frame + 0.01)
+    assert is_key_frame(frame, 1.0 - frame)  # the scene flipped
+    assert is_key_frame(frame, np.zeros((4, 4), dtype=np.float32))
+
+
+def test_a_key_frame_weighs_more():
+    arms = env_arms()
+    plain, keyed = MuLinUCB(arms, 0.2, ridge=1e-3), MuLinUCB(arms, 0.2, ridge=1e-3, key_weight=4.0)
+    for bandit, key in ((plain, False), (keyed, True)):
+        bandit.update(2, 0.5)
+        bandit.update(2, 0.05, key_frame=key)
+    assert keyed.estimates()[2][0] < plain.estimates()[2][0]  # pulled harder towards the later (key) sample
+
+
+def test_bad_input_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="same length"):
+        MuLinUCB([Arm(0, (1.0,), 0.0), Arm(1, (1.0, 2.0), 0.0)], 0.1)
+    bandit = MuLinUCB(env_arms(), 0.1)
+    with pytest.raises(ValueError, match="finite"):
+        bandit.update(1, float("nan"))
+    with pytest.raises(ValueError, match="no arm"):
+        bandit.update(9, 0.1)
+    with pytest.raises(ValueError, match="fit"):
+        MuLinUCB.from_dict({**bandit.to_dict(), "b": [0.0]})
