@@ -112,3 +112,20 @@ def test_pages_carry_a_content_security_policy_whose_nonce_their_inline_script_h
     scripts = re.findall(r"<script([^>]*)>", response.content.decode())
     assert f'nonce="{nonce}"' in " ".join(scripts)
     assert all("src=" in attributes or f'nonce="{nonce}"' in attributes for attributes in scripts)
+
+
+def test_a_deployments_secret_is_derived_not_stored(digits):
+    """The data-plane secret agents receive is not in the database: an HMAC of the deployment's id under
+    SECRET_KEY, the same in every process that has the key, different per deployment."""
+    from edgeorch.jobs.models import Deployment
+
+    one, two = (Deployment.objects.create(key=k, model=digits, stages=[], devices=[]) for k in ("a", "b"))
+    assert len(one.secret) == 64 and one.secret != two.secret
+    assert Deployment.objects.get(pk=one.pk).secret == one.secret
+    columns = [
+        c.name for c in connection.introspection.get_table_description(connection.cursor(), "jobs_deployment")
+    ]
+    assert "secret" not in columns
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM jobs_deployment WHERE id = %s", [one.pk])
+        assert one.secret not in repr(cursor.fetchone())

@@ -7,7 +7,6 @@ through ``services``. Every move goes through ``Run.move_to``, which refuses tra
 
 from __future__ import annotations
 
-import secrets
 import statistics
 import uuid
 from pathlib import Path
@@ -16,6 +15,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import sql
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from edgeorch import events as dashboard
 
@@ -79,13 +79,17 @@ def run_dir(kind: str, pk) -> Path:
     return Path(settings.MEDIA_ROOT) / kind / str(pk)
 
 
+SECRET_SALT = "edgeorch.jobs.Deployment.secret"
+
+
 class Deployment(models.Model):
     """Segments of one model placed on devices, loaded by their agents; reused while those devices stay
     online.
 
     ``key`` identifies the placement (model, cuts, device and codec per stage) so that jobs with the same plan
     share one deployment. ``stages`` holds, per stage, the description sent in ``deploy`` plus its device;
-    ``ready_devices`` fills as ``deploy_status`` messages arrive. ``secret`` authenticates the data plane.
+    ``ready_devices`` fills as ``deploy_status`` messages arrive. ``secret`` (derived, not stored)
+    authenticates the data plane.
     ``job_overheads`` holds what recent one-shot jobs on it took beyond their plan's latency (the ``run``
     message's and the result's way through the control plane, which the plan does not model); their median
     (``job_overhead_s``) is added to the next jobs' predicted latency.
@@ -100,7 +104,6 @@ class Deployment(models.Model):
     stages = models.JSONField(help_text="[{stage, device, url, sha256, inputs, outputs, next}]")
     devices = models.JSONField(help_text="Device ids, in stage order, without repeats")
     ready_devices = models.JSONField(default=list)
-    secret = models.CharField(max_length=64, default=secrets.token_urlsafe, editable=False)
     state = models.CharField(
         max_length=10, choices=DeploymentState.choices, default=DeploymentState.DEPLOYING
     )
@@ -120,6 +123,14 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return f"deployment {str(self.id)[:8]} of {self.model_id} [{self.cuts}]"
+
+    @property
+    def secret(self) -> str:
+        """The key of this deployment's data-plane handshake, sent to its agents (``deploy``, a run's
+        ``entry``): an HMAC of its id under ``SECRET_KEY``, so the database holds no usable secret
+        (docs/deployment.md, "Secrets at rest"). Rotating ``SECRET_KEY`` changes it: the restart that takes
+        the new key drops the agents' sockets, which retires their deployments."""
+        return salted_hmac(SECRET_SALT, str(self.pk), algorithm="sha256").hexdigest()
 
     @property
     def first_stage(self) -> dict:
