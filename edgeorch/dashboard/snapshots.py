@@ -181,11 +181,9 @@ def fleet_energy() -> dict[str, dict]:
             :ENERGY_RUNS
         ]
     )
-    runs = sorted(
-        [("session", r) for r in sessions] + [("job", r) for r in jobs],
-        key=lambda x: x[1]["finished_at"],
-        reverse=True,
-    )
+    runs: list[tuple[str, dict[str, Any]]] = [("session", dict(r)) for r in sessions]
+    runs += [("job", dict(r)) for r in jobs]
+    runs.sort(key=lambda x: x[1]["finished_at"], reverse=True)
     devices = {str(d.pk): d for d in Device.objects.filter(pk__in={r["source_id"] for _, r in runs})}
     out: dict[str, dict] = {}
     for kind, run in runs:
