@@ -1,16 +1,19 @@
-"""Data-plane benchmark: what the EOD1 activation framing costs over bare TCP, and what each codec buys.
+"""Data-plane benchmark: what the EOD1 activation framing and its encryption cost over bare TCP, and what
+each codec buys.
 
     .venv/bin/python bench/bench_dataplane.py [--write] [--quick]
 
 Everything runs on loopback, the listeners in a second process (as the receiving agent would be), the
 alternatives in turns within one run, so the ratios hold on a noisy machine even when absolute times do not.
 
-1. Transfer: a bare asyncio TCP send of N bytes answered by a 1-byte ack, against an authenticated data-plane
-   link sending an ACTIVATION (codec raw) of N bytes followed by an empty PING whose PONG is the ack (the
+1. Transfer: a bare asyncio TCP send of N bytes answered by a 1-byte ack, against authenticated data-plane
+   links sending an ACTIVATION (codec raw) of N bytes followed by an empty PING whose PONG is the ack (the
    listener handles frames in order, so the PONG leaves after the activation was received, checked and
-   decoded). Both sides use the same stream limits; the link is opened (and authenticated) once, as the pool
-   does. Target: at 3 MB the data plane takes no more than 1.5x the bare time.
-2. Codecs: a ReLU output (float32, about half zeros) encoded, sent and decoded with each codec.
+   decoded): one plain link (--insecure-dataplane) and one sealed (encrypted and authenticated) link per
+   AEAD. All use the same stream limits; each link is opened (and authenticated) once, as the pool does.
+   Target: at 3 MB the sealed data plane (with the AEAD the agents choose here) takes no more than 1.5x the
+   bare time.
+2. Codecs: a ReLU output (float32, about half zeros) encoded, sent (sealed) and decoded with each codec.
 
 With --write, replaces the "## Data plane" section of docs/benchmarks.md (appending it if missing).
 """
@@ -35,7 +38,15 @@ sys.path.insert(0, str(ROOT / "agents"))
 
 # The agent's own listener and connecting side are what this measures: the one benchmark (with
 # bench_emulation's stage runtime) that imports the agent, not only the wire contract.
-from edgeorch_agent.dataplane import STREAM_LIMIT, DataplaneServer, handshake, open_stream, tune  # noqa: E402
+from edgeorch_agent.dataplane import (  # noqa: E402
+    STREAM_LIMIT,
+    Channel,
+    DataplaneServer,
+    handshake,
+    open_stream,
+    tune,
+)
+from edgeorch_agent.dataplane.seal import AEADS, preferred_aeads  # noqa: E402
 from edgeorch_wire.codecs import CODECS, decode, encode  # noqa: E402
 from edgeorch_wire.frames import (  # noqa: E402
     Activation,
@@ -43,7 +54,6 @@ from edgeorch_wire.frames import (  # noqa: E402
     Kind,
     activation_header,
     encode_frame,
-    read_frame,
 )
 
 from bench._common import machine, markdown_table, write_section  # noqa: E402
@@ -92,7 +102,8 @@ async def _on_activation(act: Activation) -> None:
 
 
 async def _listen(ports: Queue) -> None:
-    plane = DataplaneServer(secrets={DEPLOYMENT: SECRET}.get, on_activation=_on_activation)
+    # insecure: this listener accepts the plain link as well as the sealed one.
+    plane = DataplaneServer(secrets={DEPLOYMENT: SECRET}.get, on_activation=_on_activation, insecure=True)
     plane_port = (await plane.start("127.0.0.1", 0))[1]
     bare = await asyncio.start_server(_bare_server, "127.0.0.1", 0, limit=STREAM_LIMIT)
     ports.put((bare.sockets[0].getsockname()[1], plane_port))
@@ -105,26 +116,31 @@ def listener_process(ports: Queue) -> None:
 
 
 class Plane:
-    """One authenticated connection, written to exactly as ``PeerLink.send`` does (header, then the
-    payload's own memory), and a PING after each activation whose PONG acks it."""
+    """One authenticated connection (sealed with ``aead``, or plain if None), written to exactly as
+    ``PeerLink.send`` does (header, then the payload's own memory), and a PING after each activation whose
+    PONG acks it."""
+
+    def __init__(self, aead: int | None):
+        self.aead = aead
 
     async def start(self, port: int) -> None:
-        self.reader, self.writer = await open_stream("127.0.0.1", port, 5.0)
-        await handshake(self.reader, self.writer, DEPLOYMENT, SECRET)
+        reader, writer = await open_stream("127.0.0.1", port, 5.0)
+        seal, offer = self.aead is not None, [self.aead] if self.aead else None
+        self.channel: Channel = await handshake(reader, writer, DEPLOYMENT, SECRET, seal=seal, aeads=offer)
 
     async def send(self, array: np.ndarray, codec: str = "raw") -> None:
         payload, params = encode(codec, array)
         act = Activation(DEPLOYMENT, 1, 0, "t", str(array.dtype), array.shape, codec, payload, params, [])
         act.sent = time.time()
-        self.writer.write(activation_header(act))
-        self.writer.write(memoryview(payload).cast("B"))
-        self.writer.write(encode_frame(Frame(Kind.PING, 2)))
-        await self.writer.drain()
-        pong = await read_frame(self.reader, 0)
+        self.channel.write(activation_header(act))
+        self.channel.write(memoryview(payload).cast("B"))
+        self.channel.write(encode_frame(Frame(Kind.PING, 2)))
+        await self.channel.drain()
+        pong = await self.channel.read_frame(0)
         assert pong.kind == Kind.PONG, pong
 
     async def close(self) -> None:
-        self.writer.close()
+        self.channel.writer.close()
 
 
 # --- measurement ---------------------------------------------------------------------------------------
@@ -147,29 +163,33 @@ async def alternating(fns: list[Callable[[], Awaitable[object]]], repeat: int) -
     return [statistics.median(samples) for samples in times]
 
 
+# The links compared, after bare TCP: plain, then sealed with each AEAD, the agents' choice here first.
+LINKS = [None, *preferred_aeads()]
+
+
+def link_name(aead: int | None) -> str:
+    return "plain" if aead is None else AEADS[aead][0]
+
+
 async def transfer_rows(ports: tuple[int, int], quick: bool) -> list[list[str]]:
-    bare, plane = Bare(), Plane()
+    bare, planes = Bare(), [Plane(aead) for aead in LINKS]
     await bare.start(ports[0])
-    await plane.start(ports[1])
+    for plane in planes:
+        await plane.start(ports[1])
     rows = []
     for mb in SIZES_MB:
         array = np.random.default_rng(0).integers(0, 255, int(mb * 1e6), dtype=np.uint8)
         payload = memoryview(array).cast("B")
         repeat = (10 if quick else 40) if mb >= 10 else (20 if quick else 100)
-        bare_s, plane_s = await alternating(
-            [lambda p=payload: bare.send(p), lambda a=array: plane.send(a)], repeat
+        bare_s, *link_s = await alternating(
+            [lambda p=payload: bare.send(p), *(lambda a=array, q=plane: q.send(a) for plane in planes)],
+            repeat,
         )
-        rows.append(
-            [
-                f"{mb:g}",
-                f"{bare_s * 1e3:.2f}",
-                f"{plane_s * 1e3:.2f}",
-                f"{plane_s / bare_s:.2f}",
-                f"{mb * 1e6 * 8 / plane_s / 1e9:.1f}",
-            ]
-        )
+        cells = [f"{s * 1e3:.2f} ({s / bare_s:.2f}x)" for s in link_s]
+        rows.append([f"{mb:g}", f"{bare_s * 1e3:.2f}", *cells, f"{mb * 1e6 * 8 / link_s[1] / 1e9:.1f}"])
     await bare.close()
-    await plane.close()
+    for plane in planes:
+        await plane.close()
     return rows
 
 
@@ -180,7 +200,7 @@ def relu_activation() -> np.ndarray:
 
 
 async def codec_rows(port: int, quick: bool) -> list[list[str]]:
-    plane = Plane()
+    plane = Plane(preferred_aeads()[0])
     await plane.start(port)
     array = relu_activation()
     repeat = 5 if quick else 20
@@ -240,13 +260,24 @@ async def report(quick: bool) -> str:
             "Target: a 3 MB activation within 1.5x bare TCP.",
             "",
             "Transfer: bare TCP (N bytes, 1-byte ack) vs an authenticated ACTIVATION (codec raw, checked and",
-            "decoded by the listener) followed by a PING/PONG ack:",
+            "decoded by the listener) followed by a PING/PONG ack, on a plain link (`--insecure-dataplane`)",
+            "and on sealed links (encrypted and authenticated, the default) with each AEAD, the one agents",
+            f"choose on this machine first ({link_name(LINKS[1])}); ms and the ratio to bare TCP:",
             "",
-            markdown_table(["MB", "bare TCP ms", "data plane ms", "ratio", "data plane Gbit/s"], transfers),
+            markdown_table(
+                [
+                    "MB",
+                    "bare TCP ms",
+                    *(f"{link_name(aead)} ms" for aead in LINKS),
+                    f"{link_name(LINKS[1])} Gbit/s",
+                ],
+                transfers,
+            ),
             "",
             "Codecs on a ReLU output (1x64x112x112 float32, 3.2 MB, about half zeros): "
             "encode, decode, and the",
-            "whole encode + send + decode through the data plane; max abs error of the round trip:",
+            f"whole encode + send + decode through the data plane (sealed, {link_name(LINKS[1])}); max abs",
+            "error of the round trip:",
             "",
             markdown_table(
                 ["codec", "size ratio", "encode ms", "decode ms", "total ms", "vs raw", "max abs error"],

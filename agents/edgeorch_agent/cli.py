@@ -5,6 +5,7 @@
 ``edgeorch-agent run [--config PATH] [--telemetry-interval S] [--dataplane-host H] [--dataplane-port P]``
     ``[--advertise-host H] [--advertise-port P] [--profile NAME] [--unit UNIT] [--links FILE]``
     ``[--background-load SHARE] [--serve-port P] [--serve-host H] [--serve-in-flight N] [--serve-queue N]``
+    ``[--insecure-dataplane]``
     runs until SIGTERM/SIGINT (exit 0); exit 3 if the server revoked or does not recognise the device.
     ``--advertise-host``/``--advertise-port`` announce another data-plane address than the one bound (a
     device behind NAT or a port forward); peers that cannot reach it relay through the control plane.
@@ -15,9 +16,12 @@
     ``--serve-port`` opens the inference endpoint (Open Inference Protocol v2, docs/serving.md) on
     ``--serve-host`` (default 127.0.0.1: applications on this device only; a wider address lets anyone who
     reaches it run the models this device serves, with no authentication).
+    ``--insecure-dataplane`` sends and accepts data-plane frames unencrypted: for agents emulating a fleet on
+    one host only, where encryption protects nothing and costs CPU (docs/deployment.md, "Data plane").
 
 Environment: ``EDGEORCH_AGENT_CONFIG`` (config path), ``EDGEORCH_AGENT_TELEMETRY_INTERVAL`` (seconds;
-overrides the server's interval, as does the flag).
+overrides the server's interval, as does the flag), ``EDGEORCH_AGENT_INSECURE_DATAPLANE`` (``true``: as
+``--insecure-dataplane``; ``false`` or unset: encrypted).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ from .inventory import collect_inventory
 
 EXIT_USAGE = 2
 INTERVAL_ENV = "EDGEORCH_AGENT_TELEMETRY_INTERVAL"
+INSECURE_DATAPLANE_ENV = "EDGEORCH_AGENT_INSECURE_DATAPLANE"
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 log = logging.getLogger("edgeorch_agent")
 
 
@@ -132,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="data-plane port announced (0 = the bound one)",
     )
+    run_cmd.add_argument(
+        "--insecure-dataplane",
+        action="store_true",
+        help="data-plane frames unencrypted (emulating a fleet on one host only; peers must say so too)",
+    )
     run_cmd.add_argument("--buffer-size", type=int, default=10_000, help="telemetry records kept unacked")
     serving = run_cmd.add_argument_group("serving (the inference endpoint)")
     serving.add_argument(
@@ -209,6 +220,9 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not is_private(path):
         log.warning("%s is readable by other users; it holds this device's credential (chmod 600 it)", path)
     interval = args.telemetry_interval or _interval_from_env(parser)
+    insecure = args.insecure_dataplane or _insecure_from_env(parser)
+    if insecure:
+        log.warning("the data plane is not encrypted (--insecure-dataplane): for agents on one host only")
     try:
         device = _device(args, config)
         links = LinkTable(load_links(args.links)) if args.links else None
@@ -221,6 +235,7 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         dataplane_port=args.dataplane_port,
         advertise_host=args.advertise_host or None,
         advertise_port=args.advertise_port or None,
+        insecure_dataplane=insecure,
         buffer_size=max(1, args.buffer_size),
         device=device,
         links=links,
@@ -284,6 +299,13 @@ def _interval_from_env(parser: argparse.ArgumentParser) -> float | None:
         return _positive_float(raw)
     except argparse.ArgumentTypeError as exc:
         parser.error(f"{INTERVAL_ENV}: {exc}")  # exits 2: a bad setting must fail loudly, not be ignored
+
+
+def _insecure_from_env(parser: argparse.ArgumentParser) -> bool:
+    raw = os.environ.get(INSECURE_DATAPLANE_ENV, "").strip().lower()
+    if raw not in _TRUE | _FALSE:
+        parser.error(f"{INSECURE_DATAPLANE_ENV}: {raw!r} is not true or false")  # exits 2
+    return raw in _TRUE
 
 
 async def _run_until_signalled(agent: Agent) -> int:

@@ -99,6 +99,7 @@ class AgentOptions:
     # What hello announces to peers, where it differs from what is bound (NAT, a port forward): None = bound.
     advertise_host: str | None = None
     advertise_port: int | None = None
+    insecure_dataplane: bool = False  # unencrypted data-plane frames (--insecure-dataplane: one host only)
     buffer_size: int = DEFAULT_CAPACITY
     batch_size: int = 500
     # The server refuses control messages over 1 MiB by default (closing with CLOSE_TOO_BIG); stay well below.
@@ -192,6 +193,7 @@ class Agent:
             serve_queue=self.options.serve_queue,
             server_url=config.server,
             spool_dir=self.options.spool_dir,
+            insecure_dataplane=self.options.insecure_dataplane,
         )
         self._endpoint = HttpServer(Endpoint(self.executor.serving, lambda: self._ws is not None))
         self.serve_address: tuple[str, int] | None = None
@@ -201,6 +203,7 @@ class Agent:
             secrets=self.executor.secret_for,
             on_activation=self.executor.on_activation,
             on_done=self.executor.on_done,
+            insecure=self.options.insecure_dataplane,
         )
 
     @property

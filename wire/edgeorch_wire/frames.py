@@ -10,7 +10,7 @@ Frame layout (network byte order), 16 fixed bytes then optional header extension
     0      4     magic        b"EOD1"
     4      2     header_len   bytes of the whole header, fixed part included (>= 16, <= 65535)
     6      1     kind         see ``Kind``
-    7      1     flags        0 for now
+    7      1     flags        0, except HELLO's ``SEALED_FLAG``
     8      4     request_id   chosen by the requester, echoed in the reply (an ACTIVATION: the low 32 bits)
     12     4     payload_len  bytes of payload after the header (bounded by the receiver, 16 MiB default)
     16     ...   extension    header_len - 16 bytes, kind-specific (ACTIVATION: see ``ACTIVATION_FIXED``)
@@ -23,19 +23,20 @@ an unknown kind makes the listener close that connection; the listener itself ca
 Authentication (per connection, once): the connecting side sends HELLO; the listener answers HELLO with a
 random 32-byte nonce; the connecting side sends AUTH with the deployment id as extension and
 HMAC-SHA256(secret, nonce || deployment_id) as payload; the listener answers an empty AUTH (accepted) or an
-ERROR and closes (unknown deployment, wrong MAC). Payloads are not MACed: for multi-MB tensors that would
-cost more than the transfer; the authenticated connection is trusted afterwards.
+ERROR and closes (unknown deployment, wrong MAC). That is the plain handshake, for agents run with
+``--insecure-dataplane``; by default both HELLOs carry the ``SEALED_FLAG`` and a nonce each, both sides prove
+the secret, and every later frame travels encrypted and authenticated inside SEALED frames (the agent's
+``edgeorch_agent.dataplane.seal``; docs/protocol.md, "Sealed frames").
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import hashlib
 import hmac
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -56,6 +57,12 @@ class Kind(enum.IntEnum):
     ACTIVATION = 5  # a tensor for a stage: extension = activation header, payload = encoded tensor
     ERROR = 6  # extension = UTF-8 message; request_id = that of the frame refused
     DONE = 7  # a stream frame's end, to its source: extension = JSON (see ``Done``)
+    SEALED = 8  # after a sealed handshake: payload = ciphertext and tag of the next bytes of the frame stream
+
+
+# HELLO's flags: the connector asks for (and the listener grants) a sealed connection; the HELLOs then carry
+# a nonce each.
+SEALED_FLAG = 0x01
 
 
 class FrameError(ValueError):
@@ -98,7 +105,13 @@ def _parse_fixed(fixed: bytes, max_payload: int) -> tuple[int, int, int, int, in
     return header_len, kind, flags, request_id, payload_len
 
 
-async def read_frame(reader: asyncio.StreamReader, max_payload: int = DEFAULT_MAX_PAYLOAD) -> Frame:
+class ByteStream(Protocol):
+    """What ``read_frame`` reads from: an ``asyncio.StreamReader``, or a sealed connection's opened bytes."""
+
+    async def readexactly(self, n: int, /) -> bytes: ...
+
+
+async def read_frame(reader: ByteStream, max_payload: int = DEFAULT_MAX_PAYLOAD) -> Frame:
     """Read one frame; raises ``FrameError`` before reading a payload it would not accept."""
     header_len, kind, flags, request_id, payload_len = _parse_fixed(
         await reader.readexactly(HEADER_SIZE), max_payload

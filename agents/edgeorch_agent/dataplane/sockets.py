@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Awaitable, Callable
 
 # asyncio's default 64 KiB stream limit pauses and resumes the socket dozens of times per MB; large limits
 # and socket buffers let multi-MB activations arrive in few large reads.
@@ -27,3 +28,35 @@ async def open_stream(
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=STREAM_LIMIT), timeout)
     tune(writer)
     return reader, writer
+
+
+class CountingReader(asyncio.StreamReader):
+    """A stream reader that counts the bytes it was given and those read from it, so that the listener can
+    tell a peer that stopped in the middle of a frame (stalled: bytes arrived since the frame began) from one
+    between frames (idle)."""
+
+    received = 0
+    consumed = 0
+
+    def feed_data(self, data: bytes) -> None:  # type: ignore[override]  # the protocol feeds bytes
+        self.received += len(data)
+        super().feed_data(data)
+
+    async def readexactly(self, n: int) -> bytes:
+        data = await super().readexactly(n)
+        self.consumed += n
+        return data
+
+
+Handler = Callable[[CountingReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def start_server(handle: Handler, host: str, port: int) -> asyncio.Server:
+    """``asyncio.start_server`` with counting readers."""
+    loop = asyncio.get_running_loop()
+
+    def factory() -> asyncio.StreamReaderProtocol:
+        reader = CountingReader(limit=STREAM_LIMIT)
+        return asyncio.StreamReaderProtocol(reader, handle)  # type: ignore[arg-type]  # it calls with ours
+
+    return await loop.create_server(factory, host, port)

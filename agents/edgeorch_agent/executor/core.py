@@ -69,13 +69,14 @@ class Executor:
         serve_queue: int = 64,
         server_url: str = "",
         spool_dir: Path | None = None,
+        insecure_dataplane: bool = False,
     ):
         self.shared = Shared(
             device_id,
             credential,
             SegmentCache(cache_dir, credential, base_url=server_url),
             outbox,
-            PeerPool(connect_timeout),
+            PeerPool(connect_timeout, seal=not insecure_dataplane),
             links if links is not None else LinkTable(),
             device,
             address,
