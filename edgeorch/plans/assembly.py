@@ -22,6 +22,7 @@ from . import conf, timing
 from .measurements import latest_links
 from .models import LinkSample
 from .overrides import Overrides, PlanInputError
+from .power import calibrated
 
 
 @dataclass
@@ -67,6 +68,7 @@ def assemble(model, devices, source, *, result=None, overrides=None, deadline=No
     )
     info = [i for _, i in planned]
     notes = [_device_note(i) for i in info if i["online"]]
+    notes += [f"{name}: {note}" for name, note in sources.power_notes.items()]
     assumed = [f"{i['a_name']}-{i['b_name']}" for i in link_info if "assumed" in i["source"]]
     if assumed:
         notes.append(
@@ -102,6 +104,7 @@ class _DeviceSources:
     def __init__(self, model) -> None:
         self.model = model
         self._predictor: Any = False
+        self.power_notes: dict[str, str] = {}  # device name -> how its power model was calibrated
 
     @property
     def predictor(self) -> planning.LatencyPredictor | None:
@@ -125,7 +128,9 @@ class _DeviceSources:
         queue = wanted.queue.get(key, 0)
         state = planning.DeviceState(throttle, queue, sum(times.seconds) * throttle)
         unit = planning.Unit("cpu", times.seconds, timing.device_key(device))
-        power = device_power(device)
+        power, note = calibrated(device, profile_power(device))
+        if note is not None:
+            self.power_notes[device.name] = note
         info.update(times=times.source, detail=times.detail, throttle=throttle, queue=queue)
         info["power"] = None if power is None else {"idle_w": power.idle_w, "busy_w": power.busy_w}
         planned = planning.Device(id=key, name=device.name, units=(unit,), state=state, power=power)
@@ -140,11 +145,17 @@ def device_profile(device):
         return None
 
 
-def device_power(device) -> planning.Power | None:
+def profile_power(device) -> planning.Power | None:
     """The power model of the device's profile (None: no profile, or one without power, e.g. host)."""
     profile = device_profile(device)
     power = profile.power if profile is not None else None
     return None if power is None else planning.Power(power.idle_w, power.busy_w)
+
+
+def device_power(device) -> planning.Power | None:
+    """The device's power model: its profile's, calibrated from its power meter where it has one
+    (``power.calibrated``); None when it has neither."""
+    return calibrated(device, profile_power(device))[0]
 
 
 def assumed_radio(a, b) -> str:

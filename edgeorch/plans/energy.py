@@ -17,7 +17,7 @@ thermal model's, not a meter's: its runs are estimated. docs/energy.md, "On runs
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from django.conf import settings
 from edgeorch.telemetry.models import TelemetryRecord
 
 from .assembly import device_power
+from .power import device_watts
 
 HOW_ESTIMATED = (
     "estimated: traced compute and latency x the source's profile power model, plus the planned radio"
@@ -118,26 +119,6 @@ def measured_power(device, start: float, end: float) -> tuple[float, str] | None
         return None
     meters = sorted({m for _, m in readings})
     return statistics.fmean(w for w, _ in readings), ", ".join(meters)
-
-
-def device_watts(metrics: Mapping[str, Any] | None) -> tuple[float, str] | None:
-    """The device's power in one telemetry sample, and the meter it comes from: a Jetson's INA3221 board
-    input rail (``*_IN``), else the sum of its rails (the module's, not the whole board); else RAPL's
-    ``psys`` (the platform), else the sum of its top-level zones (packages and DRAM: the processor, not the
-    whole machine; subzones lie inside them). None where the sample has no meter reading."""
-    if not isinstance(metrics, Mapping):
-        return None
-    ina = {k: float(v) for k, v in metrics.items() if k.startswith("power.ina3221.")}
-    board = sorted(k for k in ina if k.removesuffix("_w").lower().endswith("_in"))
-    if board:
-        return ina[board[0]], board[0]
-    if ina:
-        return sum(ina.values()), "sum of power.ina3221.* rails"
-    rapl = {k: float(v) for k, v in metrics.items() if k.startswith("power.rapl.")}
-    if "power.rapl.psys_w" in rapl:
-        return rapl["power.rapl.psys_w"], "power.rapl.psys_w"
-    top = [v for k, v in rapl.items() if "." not in k.removeprefix("power.rapl.").removesuffix("_w")]
-    return (sum(top), "sum of power.rapl.* zones") if top else None
 
 
 def _aware(ts: float) -> datetime:

@@ -131,7 +131,7 @@ def test_a_run_on_a_device_with_a_power_meter_is_measured(camera):
 
 
 def test_a_jetson_is_measured_at_its_board_input_rail(camera):
-    from edgeorch.plans.energy import device_watts
+    from edgeorch.plans.power import device_watts
 
     rails = {"power.ina3221.VDD_IN_w": 7.5, "power.ina3221.VDD_CPU_GPU_CV_w": 3.0, "cpu.percent": 50}
     assert device_watts(rails) == (7.5, "power.ina3221.VDD_IN_w")
@@ -202,3 +202,53 @@ def test_a_sweep_names_the_cut_its_objective_picks(client, alice, profiled, came
     within = post(client, alice, "/api/plans/sweep/", bounded).json()
     meeting = [c for c in within["cuts"] if c["latency"] is not None and c["latency"] * 1e3 <= deadline]
     assert within["chosen"] == min(meeting, key=lambda c: (c["energy"], c["latency"]))["cut"]
+
+
+def test_a_device_with_a_power_meter_has_its_profiles_power_model_calibrated(
+    client, alice, profiled, camera, server
+):
+    from edgeorch.plans.assembly import device_power
+
+    t0 = 1_700_000_000.0
+    for k, load in enumerate((0, 20, 50, 80, 100, 100)):  # the meter reads 1.2x what the rpi4 profile says
+        watts = 1.2 * (2.7 + 3.7 * load / 100)
+        power_sample(camera, k, t0 + k, **{"power.rapl.psys_w": watts, "cpu.percent": load})
+    power = device_power(camera)
+    assert (power.idle_w, power.busy_w) == (pytest.approx(3.24), pytest.approx(7.68))
+    body = {"model": profiled.pk, "strategy": "local", "source": str(camera.pk)}
+    plan = post(client, alice, "/api/plans/", body).json()
+    assert any("power model x1.20 from power.rapl.psys_w (6 samples)" in n for n in plan["notes"])
+    assert {d["id"]: d["power"] for d in plan["devices"]}[str(camera.pk)] == {
+        "idle_w": pytest.approx(3.24),
+        "busy_w": pytest.approx(7.68),
+    }
+    assert plan["energy"]["total"] == pytest.approx(7.68 * plan["stages"][0]["compute"])
+
+
+def test_a_partial_meter_calibrates_nothing(camera):
+    from edgeorch.plans.assembly import device_power
+
+    for k in range(6):  # the processor's packages alone: not the whole device's power
+        power_sample(camera, k, 1_700_000_000.0 + k, **{"power.rapl.package-0_w": 1.0, "cpu.percent": 50})
+    power = device_power(camera)
+    assert (power.idle_w, power.busy_w) == (2.7, 6.4)
+
+
+def test_a_device_with_a_meter_but_no_power_model_gets_one_fitted(camera):
+    from edgeorch.plans.assembly import device_power
+
+    laptop = make_device("laptop", DeviceRole.END_DEVICE, profile="host")
+    assert device_power(laptop) is None
+    for k, load in enumerate((5, 10, 40, 60, 90, 95)):
+        power_sample(laptop, k, 1_700_000_000.0 + k, **{"power.ina3221.VDD_IN_w": 4.0 + 6.0 * load / 100})
+        power_sample(laptop, 100 + k, 1_700_000_000.5 + k, **{"cpu.percent": load})  # apart: not paired
+    assert device_power(laptop) is None
+    for k, load in enumerate((5, 10, 40, 60, 90, 95)):
+        power_sample(
+            laptop,
+            200 + k,
+            1_700_000_010.0 + k,
+            **{"power.ina3221.VDD_IN_w": 4.0 + 6.0 * load / 100, "cpu.percent": load},
+        )
+    power = device_power(laptop)
+    assert (power.idle_w, power.busy_w) == (pytest.approx(4.0), pytest.approx(10.0))
