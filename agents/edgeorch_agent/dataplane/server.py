@@ -277,7 +277,7 @@ class DataplaneServer:
                 "this listener accepts encrypted connections only (a sealed HELLO); the connecting agent "
                 "runs with --insecure-dataplane, this one without",
             )
-        conn.nonce = os.urandom(NONCE_BYTES)
+        conn.nonce, conn.client_nonce = os.urandom(NONCE_BYTES), None
         if not sealed:
             return Frame(Kind.HELLO, frame.request_id, conn.nonce)
         if len(frame.payload) != NONCE_BYTES:
@@ -300,10 +300,10 @@ class DataplaneServer:
         if secret is None or nonce is None:
             problem = "no HELLO before AUTH" if secret else f"unknown deployment {deployment_id!r}"
             return error_frame(frame.request_id, f"authentication failed: {problem}")
-        bound = b"" if client_nonce is None else transcript(client_nonce, nonce, conn.aead)
         if client_nonce is None:
-            expected = mac(secret, nonce, deployment_id)
+            bound, expected = b"", mac(secret, nonce, deployment_id)
         else:
+            bound = transcript(client_nonce, nonce, conn.aead)
             expected = proof(secret, CONNECTOR, bound, deployment_id)
         if not hmac.compare_digest(bytes(frame.payload), expected):
             return error_frame(frame.request_id, f"authentication failed for deployment {deployment_id!r}")
