@@ -131,6 +131,29 @@ class UploadSerializer(serializers.Serializer):
         help_text='How stream frames become its input, e.g. {"resize": [224, 224], "color": "rgb"} '
         "(edgeorch_wire.preprocess; none: frames go as they are)",
     )
+    dims = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Values for the inputs' unknown dimensions: by symbolic name, e.g. "
+        '{"height": 640, "width": 640}, or a whole shape per input, e.g. {"images": [1, 3, 640, 640]}. '
+        "Required for every unknown dimension but the batch (the first; default 1)",
+    )
+
+    def validate_dims(self, value):
+        if value is None:
+            return None
+        if not isinstance(value, dict) or not value:
+            raise serializers.ValidationError('give an object, e.g. {"height": 640, "width": 640}')
+        for key, size in value.items():
+            sizes = size if isinstance(size, list) else [size]
+            if not sizes or not all(
+                isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 2**20 for s in sizes
+            ):
+                raise serializers.ValidationError(
+                    f"{key}: a positive integer up to 1048576, or a list of them (a shape), not {size!r}"
+                )
+        return value
 
 
 class PreprocessSerializer(serializers.Serializer):
@@ -182,6 +205,7 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
             model = services.upload_model(data.pop("file"), user=request.user, **data)
         except ModelValidationError as exc:
             field = "preprocess" if str(exc).startswith("preprocess") else "file"
+            field = "dims" if str(exc).startswith("The model's input shapes") else field
             raise ValidationError({field: [str(exc)]}) from None
         body = MLModelDetailSerializer(model, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import onnx
 from onnx import helper, numpy_helper
@@ -165,23 +166,86 @@ class GraphAnalysis:
 # --- Preparation ------------------------------------------------------------------------------------
 
 
-def prepare_model(model: onnx.ModelProto, batch: int = 1) -> onnx.ModelProto:
-    """Pin unknown input dimensions to ``batch`` and infer every tensor's shape.
+class MissingDimensions(GraphError):
+    """Inputs with unknown dimensions other than the batch, and no value given for them."""
 
-    Edge inference runs one frame at a time; with all dimensions known, shape side-graphs fold to
-    constants and every cut has a size in bytes.
+
+def prepare_model(
+    model: onnx.ModelProto, batch: int = 1, dims: dict[str, Any] | None = None
+) -> onnx.ModelProto:
+    """Pin the inputs' unknown dimensions and infer every tensor's shape.
+
+    ``dims`` gives them: by symbolic name (``{"height": 640, "width": 640}``) or a whole shape per input
+    (``{"images": [1, 3, 640, 640]}``). An unknown first dimension of an input with two or more dimensions
+    not given is the batch: ``batch`` (1: edge inference runs one frame at a time). Any other unknown
+    dimension not given raises ``MissingDimensions`` naming the input and the dimensions, never a silent 1:
+    a model analysed at 1×1 plans nonsense. With all dimensions known, shape side-graphs fold to constants
+    and every cut has a size in bytes.
     """
     model = onnx.ModelProto.FromString(model.SerializeToString())
+    if dims is not None and not isinstance(dims, dict):
+        raise GraphError('dims is an object, e.g. {"height": 640, "width": 640}')
+    dims = dict(dims or {})
     initializers = {i.name for i in model.graph.initializer}
-    for value in model.graph.input:
-        if value.name in initializers or not value.type.HasField("tensor_type"):
+    inputs = [v for v in model.graph.input if v.name not in initializers and v.type.HasField("tensor_type")]
+    names = {v.name for v in inputs}
+    symbols = {d.dim_param for v in inputs for d in v.type.tensor_type.shape.dim if d.dim_param}
+    unused = sorted(k for k in dims if k not in names and k not in symbols)
+    if unused:
+        inputs_text, symbols_text = ", ".join(sorted(names)) or "none", ", ".join(sorted(symbols)) or "none"
+        raise GraphError(
+            f"dims names {', '.join(map(repr, unused))}, which is neither an input ({inputs_text}) nor a "
+            f"symbolic dimension ({symbols_text})"
+        )
+    missing = []
+    for value in inputs:
+        shape = value.type.tensor_type.shape.dim
+        given = dims.get(value.name)
+        if isinstance(given, list | tuple):
+            if len(given) != len(shape):
+                raise GraphError(f"dims gives {value.name} {len(given)} dimensions; it has {len(shape)}")
+            for k, (dim, size) in enumerate(zip(shape, given, strict=True)):
+                if dim.HasField("dim_value") and dim.dim_value > 0 and dim.dim_value != size:
+                    raise GraphError(
+                        f"dims gives {value.name}[{k}] = {size}; the model fixes it at {dim.dim_value}"
+                    )
+                _pin(dim, size)
             continue
-        for dim in value.type.tensor_type.shape.dim:
-            if not dim.HasField("dim_value") or dim.dim_value <= 0:
-                dim.Clear()
-                dim.dim_value = batch
+        unknown, original = [], _shape_text(shape)
+        for k, dim in enumerate(shape):
+            if dim.HasField("dim_value") and dim.dim_value > 0:
+                continue
+            if dim.dim_param and dim.dim_param in dims:
+                _pin(dim, dims[dim.dim_param])
+            elif k == 0 and len(shape) >= 2:
+                _pin(dim, batch)  # the batch: one frame at a time
+            else:
+                unknown.append(f"{dim.dim_param or '?'} (dimension {k})")
+        if unknown:
+            missing.append(f"{value.name} [{original}]: {', '.join(unknown)}")
+    if missing:
+        raise MissingDimensions(
+            "unknown input dimensions: "
+            + "; ".join(missing)
+            + '. Give them with dims, by name ({"height": 640, "width": 640}) or as a whole shape per input '
+            '({"images": [1, 3, 640, 640]}); a batch dimension (the first) defaults to 1'
+        )
     del model.graph.value_info[:]
     return infer_shapes(model)
+
+
+def _pin(dim, size) -> None:
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise GraphError(f"a dimension must be a positive integer, not {size!r}")
+    dim.Clear()
+    dim.dim_value = size
+
+
+def _shape_text(shape) -> str:
+    return ", ".join(
+        str(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else (d.dim_param or "?")
+        for d in shape
+    )
 
 
 def infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:

@@ -54,13 +54,18 @@ def register_model(
     uploaded_by=None,
     max_bytes: int | None = None,
     preprocess: dict | None = None,
+    dims: dict | None = None,
 ) -> MLModel:
     """Validate, store and analyse a model; raises ``ModelValidationError`` and leaves nothing behind.
-    ``preprocess``: how stream frames become its input (a zoo model without one gets the zoo's)."""
+    ``preprocess``: how stream frames become its input (a zoo model without one gets the zoo's). ``dims``:
+    values for its inputs' unknown dimensions (by symbolic name, or a whole shape per input), pinned for
+    analysis, the test run, cut sizes and planning; a shape profile of a model is another version of it."""
     _refuse_duplicate_name(name, version)
     # The zoo is ours: its test runs need no sandbox (and start-up would pay a process per model).
     limits = None if source == ModelSource.BUILTIN else upload_test_limits(len(data))
-    valid = validate_model_bytes(data, max_bytes=max_bytes or settings.MODEL_UPLOAD_MAX_BYTES, limits=limits)
+    valid = validate_model_bytes(
+        data, max_bytes=max_bytes or settings.MODEL_UPLOAD_MAX_BYTES, limits=limits, dims=dims
+    )
     _refuse_duplicate_file(valid)
     if preprocess is None and source == ModelSource.BUILTIN:
         preprocess = preprocessing.zoo_default(name)
@@ -99,6 +104,7 @@ def upload_model(
     description="",
     user=None,
     preprocess: dict | None = None,
+    dims: dict | None = None,
 ):
     """Register an uploaded file (a Django ``UploadedFile``), refusing it early when it is too big."""
     limit = settings.MODEL_UPLOAD_MAX_BYTES
@@ -116,6 +122,7 @@ def upload_model(
         uploaded_by=user,
         max_bytes=limit,
         preprocess=preprocess,
+        dims=dims,
     )
 
 

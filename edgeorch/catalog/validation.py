@@ -37,15 +37,17 @@ class ValidatedModel:
     analysis: GraphAnalysis
 
 
-def validate_model_bytes(data: bytes, *, max_bytes: int, limits: Limits | None = None) -> ValidatedModel:
+def validate_model_bytes(
+    data: bytes, *, max_bytes: int, limits: Limits | None = None, dims: dict | None = None
+) -> ValidatedModel:
     """Check uploaded bytes and prepare them, or raise ``ModelValidationError``. With ``limits`` (an
     upload) the test run happens in a child process held to them (``sandbox``); without (the zoo, ours),
-    here."""
+    here. ``dims``: values for the inputs' unknown dimensions (``graph.prepare_model``)."""
     _check_size(data, max_bytes)
     model = _parse(data)
     opset = _check_opset(model)
     _check_structure(model)
-    model = _prepare(model)
+    model = _prepare(model, dims)
     _test_run_and_complete_shapes(model, limits)
     try:
         analysis = analyse(model)
@@ -114,10 +116,12 @@ def _check_structure(model: onnx.ModelProto) -> None:
         raise ModelValidationError(f"Shape inference failed: {_first_line(exc)}") from exc
 
 
-def _prepare(model: onnx.ModelProto) -> onnx.ModelProto:
+def _prepare(model: onnx.ModelProto, dims: dict | None = None) -> onnx.ModelProto:
     try:
-        return prepare_model(model)
-    except (GraphError, onnx.shape_inference.InferenceError, RuntimeError) as exc:
+        return prepare_model(model, dims=dims)
+    except GraphError as exc:
+        raise ModelValidationError(f"The model's input shapes: {exc}.") from exc
+    except (onnx.shape_inference.InferenceError, RuntimeError) as exc:
         raise ModelValidationError(f"Shape inference failed: {_first_line(exc)}") from exc
 
 

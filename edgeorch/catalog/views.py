@@ -26,6 +26,12 @@ class UploadForm(forms.Form):
     version = forms.CharField(max_length=40, initial="1")
     task = forms.ChoiceField(choices=ModelTask.choices, initial=ModelTask.OTHER)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    dims = forms.JSONField(
+        required=False,
+        label="Input dimensions",
+        help_text='For inputs with unknown dimensions: {"height": 640, "width": 640} by name, or '
+        '{"images": [1, 3, 640, 640]}; the batch defaults to 1',
+    )
 
 
 @login_required
@@ -47,7 +53,9 @@ def model_list(request):
             try:
                 model = services.upload_model(data.pop("file"), user=request.user, **data)
             except ModelValidationError as exc:
-                form.add_error("file", str(exc))
+                form.add_error(
+                    "dims" if str(exc).startswith("The model's input shapes") else "file", str(exc)
+                )
             else:
                 messages.success(request, f"{model} was added with {model.cut_points.count()} cut points.")
                 return redirect("catalog:detail", pk=model.pk)

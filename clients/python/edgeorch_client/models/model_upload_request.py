@@ -29,6 +29,9 @@ class ModelUploadRequest:
         description (str | Unset):  Default: ''.
         preprocess (Any | Unset): How stream frames become its input, e.g. {"resize": [224, 224], "color": "rgb"}
             (edgeorch_wire.preprocess; none: frames go as they are)
+        dims (Any | Unset): Values for the inputs' unknown dimensions: by symbolic name, e.g. {"height": 640, "width":
+            640}, or a whole shape per input, e.g. {"images": [1, 3, 640, 640]}. Required for every unknown dimension but
+            the batch (the first; default 1)
     """
 
     file: File
@@ -37,6 +40,7 @@ class ModelUploadRequest:
     task: ModelTask | Unset = ModelTask.OTHER
     description: str | Unset = ""
     preprocess: Any | Unset = UNSET
+    dims: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +58,8 @@ class ModelUploadRequest:
 
         preprocess = self.preprocess
 
+        dims = self.dims
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -70,6 +76,8 @@ class ModelUploadRequest:
             field_dict["description"] = description
         if preprocess is not UNSET:
             field_dict["preprocess"] = preprocess
+        if dims is not UNSET:
+            field_dict["dims"] = dims
 
         return field_dict
 
@@ -91,6 +99,9 @@ class ModelUploadRequest:
 
         if not isinstance(self.preprocess, Unset):
             files.append(("preprocess", (None, str(self.preprocess).encode(), "text/plain")))
+
+        if not isinstance(self.dims, Unset):
+            files.append(("dims", (None, str(self.dims).encode(), "text/plain")))
 
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
@@ -117,6 +128,8 @@ class ModelUploadRequest:
 
         preprocess = d.pop("preprocess", UNSET)
 
+        dims = d.pop("dims", UNSET)
+
         model_upload_request = cls(
             file=file,
             name=name,
@@ -124,6 +137,7 @@ class ModelUploadRequest:
             task=task,
             description=description,
             preprocess=preprocess,
+            dims=dims,
         )
 
         model_upload_request.additional_properties = d
