@@ -162,7 +162,7 @@ MEDIA_URL = "media/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "edgeorch.api.keys.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["edgeorch.api.permissions.IsOperatorOrReadOnly"],
@@ -210,6 +210,7 @@ SPECTACULAR_SETTINGS = {
 # --- Secrets and TLS (docs/deployment.md, "Secrets at rest" and "TLS") -------------------------------------
 # People's API keys: django-rest-knox keeps a SHA-512 digest and the first characters, never the key
 # (edgeorch.api.keys); they do not expire, they are revoked.
+# Keys start "eak_" (edgeorch API key), so a leaked one is told apart from other secrets (enrollment: eet_).
 REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "eak_", "AUTO_REFRESH": False}
 # EDGEORCH_TLS=true: the control plane is reached over HTTPS only, through a reverse proxy that terminates TLS
 # and says so in EDGEORCH_TLS_PROXY_HEADER (empty: Daphne serves TLS itself). Plain HTTP is redirected,

@@ -49,3 +49,8 @@ def test_a_nul_character_in_a_json_body_is_a_400(client, auth):
 
 def test_options_is_a_405_like_any_method_an_operation_lacks(client, auth):
     assert client.options("/api/devices/", **auth).status_code == 405
+
+
+def test_a_key_that_is_not_utf8_is_refused_like_any_wrong_key(client):
+    response = client.get("/api/devices/", HTTP_AUTHORIZATION="Token \xff\xfe")
+    assert response.status_code == 401 and response.json() == {"detail": "Invalid token."}

@@ -8,11 +8,20 @@ is deactivated.
 
 from __future__ import annotations
 
-from knox.auth import TokenAuthentication
+from knox import auth
 from knox.models import AuthToken
 from rest_framework.exceptions import AuthenticationFailed
 
-PREFIX = "eak_"  # edgeorch API key: tells a leaked key apart from other secrets (enrollment tokens are eet_)
+
+class TokenAuthentication(auth.TokenAuthentication):
+    """knox's, with a key that is not UTF-8 refused as any wrong key is (knox decodes it unguarded: a 500)."""
+
+    def authenticate_credentials(self, token: bytes):
+        try:
+            token.decode("utf-8")
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Invalid token.") from None
+        return super().authenticate_credentials(token)
 
 
 def create_key(user) -> str:
@@ -34,5 +43,5 @@ def user_of(key: str):
     """The active user ``key`` belongs to, or None (unknown, revoked, or its user deactivated)."""
     try:
         return TokenAuthentication().authenticate_credentials(key.encode())[0]
-    except (AuthenticationFailed, UnicodeError):
+    except (AuthenticationFailed, UnicodeEncodeError):
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from drf_spectacular import openapi
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -48,6 +49,12 @@ ERROR_DESCRIPTIONS = {
     "404": "No such object",
     "429": "Too many requests: `Retry-After` says in how many seconds to try again",
 }
+
+
+class KeyScheme(KnoxTokenScheme):
+    """People's API keys (edgeorch.api.keys): knox's scheme, for its subclass there."""
+
+    target_class = "edgeorch.api.keys.TokenAuthentication"
 
 
 class AutoSchema(openapi.AutoSchema):
