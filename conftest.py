@@ -61,6 +61,7 @@ def digits(db, settings, tmp_path):
         version=built.version,
         task=built.task,
         source=ModelSource.BUILTIN,
+        labels=zoo.labels_of(built.name),
     )
 
 

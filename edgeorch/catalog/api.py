@@ -99,6 +99,7 @@ class MLModelSerializer(serializers.ModelSerializer):
             "preprocess",
             "variant_of",
             "variant",
+            "labels",
             "cut_count",
             "created_at",
             "download_url",
@@ -130,6 +131,14 @@ class UploadSerializer(serializers.Serializer):
         default=None,
         help_text='How stream frames become its input, e.g. {"resize": [224, 224], "color": "rgb"} '
         "(edgeorch_wire.preprocess; none: frames go as they are)",
+    )
+    labels = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=100_000,
+        help_text="Class names by output index (default: the file's metadata, e.g. Ultralytics' names)",
     )
     dims = serializers.JSONField(
         required=False,

@@ -77,6 +77,11 @@ class MLModel(models.Model):
         help_text="The model this one is a cheaper variant (and failover fallback) of",
     )
     variant = models.CharField(max_length=60, blank=True, help_text="What makes it a variant, e.g. narrow")
+    labels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Class names by output index (the file's metadata, or as uploaded)",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

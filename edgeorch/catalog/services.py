@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from . import graph, preprocessing, segments, zoo
+from . import graph, metadata, preprocessing, segments, zoo
 from .choices import ModelSource, ModelTask
 from .models import CutPoint, MLModel, Segment, artifact_path, segment_path
 from .sandbox import Limits
@@ -55,11 +55,14 @@ def register_model(
     max_bytes: int | None = None,
     preprocess: dict | None = None,
     dims: dict | None = None,
+    labels: list | None = None,
 ) -> MLModel:
     """Validate, store and analyse a model; raises ``ModelValidationError`` and leaves nothing behind.
     ``preprocess``: how stream frames become its input (a zoo model without one gets the zoo's). ``dims``:
     values for its inputs' unknown dimensions (by symbolic name, or a whole shape per input), pinned for
-    analysis, the test run, cut sizes and planning; a shape profile of a model is another version of it."""
+    analysis, the test run, cut sizes and planning; a shape profile of a model is another version of it.
+    ``labels`` (class names by output index) and ``preprocess`` default to what the file's metadata says
+    (``metadata``)."""
     _refuse_duplicate_name(name, version)
     # The zoo is ours: its test runs need no sandbox (and start-up would pay a process per model).
     limits = None if source == ModelSource.BUILTIN else upload_test_limits(len(data))
@@ -67,8 +70,12 @@ def register_model(
         data, max_bytes=max_bytes or settings.MODEL_UPLOAD_MAX_BYTES, limits=limits, dims=dims
     )
     _refuse_duplicate_file(valid)
+    meta = metadata.read(valid.model)
     if preprocess is None and source == ModelSource.BUILTIN:
         preprocess = preprocessing.zoo_default(name)
+    if preprocess is None and meta.preprocess is not None:
+        preprocess = meta.preprocess
+    labels = _labels(labels if labels is not None else meta.labels)
     try:
         preprocess = preprocessing.check(preprocess, [t.as_dict() for t in valid.analysis.inputs])
     except ValidationError as exc:
@@ -78,7 +85,17 @@ def register_model(
     try:
         with transaction.atomic():
             model = _create_rows(
-                valid, name, version, task, source, description, accuracy, exits, uploaded_by, preprocess
+                valid,
+                name,
+                version,
+                task,
+                source,
+                description,
+                accuracy,
+                exits,
+                uploaded_by,
+                preprocess,
+                labels,
             )
     except IntegrityError as exc:  # a concurrent upload of the same name or file won the race
         _remove_if_created(path, created)
@@ -105,6 +122,7 @@ def upload_model(
     user=None,
     preprocess: dict | None = None,
     dims: dict | None = None,
+    labels: list | None = None,
 ):
     """Register an uploaded file (a Django ``UploadedFile``), refusing it early when it is too big."""
     limit = settings.MODEL_UPLOAD_MAX_BYTES
@@ -123,6 +141,7 @@ def upload_model(
         max_bytes=limit,
         preprocess=preprocess,
         dims=dims,
+        labels=labels,
     )
 
 
@@ -143,6 +162,7 @@ def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:
                 accuracy=built.accuracy,
                 exits=built.exits,
                 max_bytes=BUILTIN_MAX_BYTES,
+                labels=zoo.labels_of(built.name),
             )
             if log_line:
                 log_line(f"registered {existing} with {existing.cut_points.count()} cut points")
@@ -248,8 +268,16 @@ def set_preprocess(model: MLModel, value: dict | None) -> MLModel:
     return model
 
 
+def _labels(labels) -> list[str]:
+    if not isinstance(labels, list | tuple) or not all(isinstance(v, str | int) for v in labels):
+        raise ModelValidationError("labels: a list of class names, one per output index")
+    if len(labels) > metadata.MAX_LABELS:
+        raise ModelValidationError(f"labels: at most {metadata.MAX_LABELS} class names")
+    return [str(v)[:200] for v in labels]
+
+
 def _create_rows(
-    valid, name, version, task, source, description, accuracy, exits, uploaded_by, preprocess=None
+    valid, name, version, task, source, description, accuracy, exits, uploaded_by, preprocess=None, labels=()
 ) -> MLModel:
     a = valid.analysis
     model = MLModel.objects.create(
@@ -272,6 +300,7 @@ def _create_rows(
         accuracy=accuracy,
         exits=exits or [],
         preprocess=preprocess,
+        labels=list(labels),
         blocks=[_block_dict(b) for b in a.blocks],
         uploaded_by=uploaded_by,
     )

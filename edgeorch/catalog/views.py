@@ -26,6 +26,10 @@ class UploadForm(forms.Form):
     version = forms.CharField(max_length=40, initial="1")
     task = forms.ChoiceField(choices=ModelTask.choices, initial=ModelTask.OTHER)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    labels = forms.CharField(
+        required=False,
+        help_text="Class names, one per output index, comma-separated (default: the file's metadata)",
+    )
     dims = forms.JSONField(
         required=False,
         label="Input dimensions",
@@ -50,6 +54,9 @@ def model_list(request):
             return response
         if form.is_valid():
             data = dict(form.cleaned_data)
+            data["labels"] = (
+                [v.strip() for v in data["labels"].split(",")] if data["labels"].strip() else None
+            )
             try:
                 model = services.upload_model(data.pop("file"), user=request.user, **data)
             except ModelValidationError as exc:

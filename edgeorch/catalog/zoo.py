@@ -102,6 +102,12 @@ ZOO: list[ZooEntry] = [
 ]
 
 
+def labels_of(name: str) -> list[str]:
+    """The class names of zoo model ``name``: the digits models' class i is the digit i (scikit-learn's
+    digits); the others are random-weight architectures, whose classes mean nothing (none)."""
+    return [f"digit {i}" for i in range(10)] if name.startswith("digits-") else []
+
+
 def zoo_version() -> str:
     """A short hash of this file and the torch version: any change rebuilds the zoo."""
     # The installed distribution's version, not ``torch.__version__``: importing torch takes seconds,

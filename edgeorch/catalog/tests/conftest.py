@@ -45,5 +45,6 @@ def digits(db, media, zoo_models):
             source=ModelSource.BUILTIN,
             accuracy=built.accuracy,
             exits=built.exits,
+            labels=zoo.labels_of(name),
         )
     return registered

@@ -7,15 +7,9 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from edgeorch.catalog.choices import ModelSource
 from edgeorch.devices.models import Device
 
 register = template.Library()
-
-# Class names of the built-in models that have them (the zoo's digits models are trained on scikit-learn's
-# digits: class i is the digit i); the others are random-weight architectures, whose classes mean nothing.
-DIGITS = tuple(f"digit {i}" for i in range(10))
-CLASS_LABELS = {"digits-cnn": DIGITS, "digits-branchy": DIGITS}
 
 
 @register.filter
@@ -43,9 +37,10 @@ def ms(seconds: float | None, bare: str = "") -> str:
 
 @register.filter
 def class_label(index, model) -> str:
-    """A classifier's output index as its class name where the model has names ('digit 3'), else 'class 3'."""
+    """A classifier's output index as its class name where the model has names (``MLModel.labels``: the
+    file's metadata, the upload's, the zoo's digits: 'digit 3'), else 'class 3'."""
     i = int(index)
-    labels = CLASS_LABELS.get(model.name, ()) if model.source == ModelSource.BUILTIN else ()
+    labels = model.labels or ()
     return labels[i] if 0 <= i < len(labels) else f"class {i}"
 
 

@@ -44,6 +44,7 @@ class MLModel:
             scale, mean, std, layout, dtype); null: frames go as they are
         variant_of (int | None): The model this one is a cheaper variant (and failover fallback) of
         variant (str): What makes it a variant, e.g. narrow
+        labels (Any): Class names by output index (the file's metadata, or as uploaded)
         cut_count (int):
         created_at (datetime.datetime):
         download_url (str):
@@ -69,6 +70,7 @@ class MLModel:
     preprocess: Any
     variant_of: int | None
     variant: str
+    labels: Any
     cut_count: int
     created_at: datetime.datetime
     download_url: str
@@ -120,6 +122,8 @@ class MLModel:
 
         variant = self.variant
 
+        labels = self.labels
+
         cut_count = self.cut_count
 
         created_at = self.created_at.isoformat()
@@ -151,6 +155,7 @@ class MLModel:
                 "preprocess": preprocess,
                 "variant_of": variant_of,
                 "variant": variant,
+                "labels": labels,
                 "cut_count": cut_count,
                 "created_at": created_at,
                 "download_url": download_url,
@@ -214,6 +219,8 @@ class MLModel:
 
         variant = d.pop("variant")
 
+        labels = d.pop("labels")
+
         cut_count = d.pop("cut_count")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -242,6 +249,7 @@ class MLModel:
             preprocess=preprocess,
             variant_of=variant_of,
             variant=variant,
+            labels=labels,
             cut_count=cut_count,
             created_at=created_at,
             download_url=download_url,

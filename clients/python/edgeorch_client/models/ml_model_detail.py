@@ -48,6 +48,7 @@ class MLModelDetail:
             scale, mean, std, layout, dtype); null: frames go as they are
         variant_of (int | None): The model this one is a cheaper variant (and failover fallback) of
         variant (str): What makes it a variant, e.g. narrow
+        labels (Any): Class names by output index (the file's metadata, or as uploaded)
         cut_count (int):
         created_at (datetime.datetime):
         download_url (str):
@@ -76,6 +77,7 @@ class MLModelDetail:
     preprocess: Any
     variant_of: int | None
     variant: str
+    labels: Any
     cut_count: int
     created_at: datetime.datetime
     download_url: str
@@ -130,6 +132,8 @@ class MLModelDetail:
 
         variant = self.variant
 
+        labels = self.labels
+
         cut_count = self.cut_count
 
         created_at = self.created_at.isoformat()
@@ -170,6 +174,7 @@ class MLModelDetail:
                 "preprocess": preprocess,
                 "variant_of": variant_of,
                 "variant": variant,
+                "labels": labels,
                 "cut_count": cut_count,
                 "created_at": created_at,
                 "download_url": download_url,
@@ -238,6 +243,8 @@ class MLModelDetail:
 
         variant = d.pop("variant")
 
+        labels = d.pop("labels")
+
         cut_count = d.pop("cut_count")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -277,6 +284,7 @@ class MLModelDetail:
             preprocess=preprocess,
             variant_of=variant_of,
             variant=variant,
+            labels=labels,
             cut_count=cut_count,
             created_at=created_at,
             download_url=download_url,

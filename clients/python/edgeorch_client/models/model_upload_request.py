@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -29,6 +29,8 @@ class ModelUploadRequest:
         description (str | Unset):  Default: ''.
         preprocess (Any | Unset): How stream frames become its input, e.g. {"resize": [224, 224], "color": "rgb"}
             (edgeorch_wire.preprocess; none: frames go as they are)
+        labels (list[str] | None | Unset): Class names by output index (default: the file's metadata, e.g. Ultralytics'
+            names)
         dims (Any | Unset): Values for the inputs' unknown dimensions: by symbolic name, e.g. {"height": 640, "width":
             640}, or a whole shape per input, e.g. {"images": [1, 3, 640, 640]}. Required for every unknown dimension but
             the batch (the first; default 1)
@@ -40,6 +42,7 @@ class ModelUploadRequest:
     task: ModelTask | Unset = ModelTask.OTHER
     description: str | Unset = ""
     preprocess: Any | Unset = UNSET
+    labels: list[str] | None | Unset = UNSET
     dims: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -57,6 +60,15 @@ class ModelUploadRequest:
         description = self.description
 
         preprocess = self.preprocess
+
+        labels: list[str] | None | Unset
+        if isinstance(self.labels, Unset):
+            labels = UNSET
+        elif isinstance(self.labels, list):
+            labels = self.labels
+
+        else:
+            labels = self.labels
 
         dims = self.dims
 
@@ -76,6 +88,8 @@ class ModelUploadRequest:
             field_dict["description"] = description
         if preprocess is not UNSET:
             field_dict["preprocess"] = preprocess
+        if labels is not UNSET:
+            field_dict["labels"] = labels
         if dims is not UNSET:
             field_dict["dims"] = dims
 
@@ -99,6 +113,13 @@ class ModelUploadRequest:
 
         if not isinstance(self.preprocess, Unset):
             files.append(("preprocess", (None, str(self.preprocess).encode(), "text/plain")))
+
+        if not isinstance(self.labels, Unset):
+            if isinstance(self.labels, list):
+                for labels_type_0_item_element in self.labels:
+                    files.append(("labels", (None, str(labels_type_0_item_element).encode(), "text/plain")))
+            else:
+                files.append(("labels", (None, str(self.labels).encode(), "text/plain")))
 
         if not isinstance(self.dims, Unset):
             files.append(("dims", (None, str(self.dims).encode(), "text/plain")))
@@ -128,6 +149,23 @@ class ModelUploadRequest:
 
         preprocess = d.pop("preprocess", UNSET)
 
+        def _parse_labels(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                labels_type_0 = cast(list[str], data)
+
+                return labels_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        labels = _parse_labels(d.pop("labels", UNSET))
+
         dims = d.pop("dims", UNSET)
 
         model_upload_request = cls(
@@ -137,6 +175,7 @@ class ModelUploadRequest:
             task=task,
             description=description,
             preprocess=preprocess,
+            labels=labels,
             dims=dims,
         )
 
