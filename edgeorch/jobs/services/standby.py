@@ -33,12 +33,21 @@ def plan_without(session, lost_id: str, source=None) -> dict:
     devices = [d for d in Device.objects.filter(status="online") if str(d.pk) != str(lost_id)]
     if session.candidates:
         devices = [d for d in devices if str(d.pk) in session.candidates or d.pk == source.pk]
-    strategy = "multi-device" if session.strategy in PINNED else session.strategy
-    plan = plans.make_plan(session.model, devices, source, strategy, deadline=session.deadline_s)
+    # A pinned strategy's parameters name the devices it pinned; the objective holds for any strategy.
+    pinned = session.strategy in PINNED
+    strategy = "multi-device" if pinned else session.strategy
+    params = dict(session.params or {})
+    if pinned:
+        params = {k: v for k, v in params.items() if k == "objective"}
     deadline = session.deadline_s
+
+    def plan_for(model) -> dict:
+        return plans.make_plan(model, devices, source, strategy, deadline=deadline, params=params)
+
+    plan = plan_for(session.model)
     if deadline is None or plan["latency"] <= deadline:
         return plan
-    return fallback(session.model, plan, deadline, lambda m: plans.make_plan(m, devices, source, strategy))
+    return fallback(session.model, plan, deadline, plan_for)
 
 
 def fallback(model, full: dict, deadline: float, plan_for) -> dict:
