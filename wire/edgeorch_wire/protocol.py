@@ -371,6 +371,13 @@ class Stream(Message, tag="stream"):
             "over a session goes on from where the lost one stopped",
         ),
     ] = 0
+    deadline_s: Annotated[
+        float | None,
+        Meta(
+            description="a failover stream's per-frame deadline: a frame whose deadline passes while it "
+            "waits for the failover route is not sent again but fails, its error starting 'deadline:'"
+        ),
+    ] = None
     stall_s: Annotated[
         float | None,
         Meta(

@@ -6,7 +6,8 @@ source and end), each awaited until its DONE frame comes back (or ``frame_timeou
 With ``failover`` (a session whose failover policy is not ``none``) nothing is lost: the source keeps each
 frame's input until its answer; a frame that fails or is cut off on its route waits for the control plane's
 failover ``stream_switch`` (at most ``frame_timeout``) and is sent again on the new route, once, its record
-saying so (``resent``, ``failover_s``); an answer that still comes from the old route is discarded.
+saying so (``resent``, ``failover_s``); an answer that still comes from the old route is discarded. A frame
+whose deadline (``deadline_s``) passed while it waited is not sent again: it fails with ``deadline: ...``.
 
 The frames come from the stream's ``source`` (``inputs``: a video, a camera, images, pushed frames), each
 made the model's input by the ``preprocess`` spec, or without a source are the session's input tensor. The
@@ -243,6 +244,15 @@ class Streams:
                     error = f"{done_error}; no failover route within {self.frame_timeout:g} s"
                     done, ended = None, time.time()
                     break
+                deadline = state.message.deadline_s
+                if deadline is not None and time.time() - started > deadline:
+                    # Its answer could only come late: it fails, saying so, and the new route is spared it.
+                    error = (
+                        f"deadline: {deadline * 1e3:.0f} ms passed during recovery ({done_error}; "
+                        f"{failover_s * 1e3:.0f} ms waiting for the failover route)"
+                    )
+                    done, ended = None, time.time()
+                    break
                 key = (route.deployment_id, key[1], key[2])
                 self.shared.waiters[key] = asyncio.get_running_loop().create_future()
                 resent = True
@@ -268,6 +278,8 @@ class Streams:
         }
         if resent:
             record.update(resent=True, failover_s=round(failover_s, 6))
+        elif failover_s:  # it waited for a failover route and its deadline passed meanwhile
+            record["failover_s"] = round(failover_s, 6)
         state.batch.append(record)
         if len(state.batch) >= state.message.report_every:
             await self._flush(state)

@@ -1,5 +1,5 @@
 """Class labels and preprocessing read from an ONNX file's metadata_props, as exporters write them; an
-upload's own labels win; the pages name classes by them."""
+upload's own labels win (the pages naming classes by them: edgeorch/dashboard/tests/test_class_label.py)."""
 
 from __future__ import annotations
 
@@ -70,12 +70,3 @@ def test_a_registered_model_keeps_its_metadata_labels_unless_the_upload_gives_it
     )
     assert response.status_code == 201, response.content
     assert response.json()["labels"] == ["off", "on"]
-
-
-def test_the_pages_name_a_class_by_the_models_labels():
-    from edgeorch.catalog.models import MLModel
-    from edgeorch.dashboard.templatetags.edgeorch import class_label
-
-    assert class_label(1, MLModel(labels=["cat", "dog"])) == "dog"
-    assert class_label(7, MLModel(labels=["cat", "dog"])) == "class 7"
-    assert class_label(3, MLModel(labels=[])) == "class 3"

@@ -69,6 +69,7 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None, fir
             preprocess=spec,
             failover=run.failover != Failover.NONE,
             first_request=first_request,
+            deadline_s=run.deadline_s if run.failover != Failover.NONE else None,
             stall_s=stall_budget(run),
         )
     return device, message, data
