@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -61,13 +62,21 @@ def send_telemetry(device: Device, seq: int, ts: float, **metrics) -> None:
     events.publish("telemetry", events.telemetry_data(batch))
 
 
-def comparable(snapshot: dict) -> dict:
-    """A snapshot with last_seen cut to the second: a telemetry event stamps it with the writer's clock,
-    a few milliseconds after the database's own ``now()`` of the same flush."""
+def comparable(snapshot: dict, other: dict) -> tuple[dict, dict]:
+    """Two snapshots with each device's last_seen compared apart: a telemetry event stamps it with the
+    writer's clock, a few milliseconds after the database's own ``now()`` of the same flush (cutting both to
+    the second failed when the two fell either side of one)."""
+    snapshot, other = copy.deepcopy(snapshot), copy.deepcopy(other)
+    seen = {row["id"]: row["last_seen"] for row in other["devices"]}
     for row in snapshot["devices"]:
-        if row["last_seen"]:
-            row["last_seen"] = row["last_seen"][:19]
-    return snapshot
+        mine, theirs = row["last_seen"], seen.get(row["id"])
+        assert (mine is None) == (theirs is None), (row["name"], mine, theirs)
+        if mine is not None and theirs is not None:
+            gap = abs((datetime.fromisoformat(mine) - datetime.fromisoformat(theirs)).total_seconds())
+            assert gap < 1.0, (row["name"], mine, theirs)
+    for row in (*snapshot["devices"], *other["devices"]):
+        row["last_seen"] = None
+    return snapshot, other
 
 
 def test_a_fleet_snapshot_plus_the_published_events_equals_a_fresh_snapshot(published):
@@ -101,7 +110,8 @@ def test_a_fleet_snapshot_plus_the_published_events_equals_a_fresh_snapshot(publ
         "old-nuc": "offline",
         "pi-kitchen": "revoked",
     }
-    assert comparable(applied) == comparable(fresh)
+    mine, theirs = comparable(applied, fresh)
+    assert mine == theirs
     pi_row = next(r for r in fresh["devices"] if r["name"] == "pi-kitchen")
     assert pi_row["latest"]["metrics"] == {"cpu.percent": 20.0, "temp.max": 60.0, "cpu.throttle_factor": 1.5}
     assert max(v for _, v in pi_row["series"]["temp.max"]) == 70.25
@@ -130,7 +140,8 @@ def test_a_device_page_snapshot_ignores_other_devices_and_follows_its_own(publis
     for event in published:
         snapshot = snapshots.apply_event(snapshot, event)
     assert [r["name"] for r in snapshot["devices"]] == ["pi"]
-    assert comparable(snapshot) == comparable(snapshots.device_snapshot(pi))
+    mine, theirs = comparable(snapshot, snapshots.device_snapshot(pi))
+    assert mine == theirs
 
 
 def test_the_fleet_snapshot_costs_the_same_few_queries_for_any_number_of_devices(
