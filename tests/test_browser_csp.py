@@ -11,7 +11,17 @@ from .support import finished, submit
 from .test_browser import log_in
 
 # test_browser's fixtures (the module skips with it where Chromium is missing).
-browser, page, shots = test_browser.browser, test_browser.page, test_browser.shots
+browser, shots = test_browser.browser, test_browser.shots
+
+
+@pytest.fixture
+def page(browser):
+    """A page that enforces the CSP, as a user's browser does (the other browser tests' page bypasses it)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.demo]
 

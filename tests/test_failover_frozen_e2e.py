@@ -36,10 +36,11 @@ def test_a_frozen_edge_is_found_by_the_data_plane_and_the_session_goes_on(fleet,
             message="the frozen edge found",
         )
         frames = answered_once_and_right(api, digits, session, phone)
+        seen = Device.objects.get(pk=edge.device_id).last_seen  # while still frozen
     finally:
         os.killpg(edge.proc.pid, signal.SIGCONT)
     failure.refresh_from_db()
     assert (failure.device_name, failure.detected_by, failure.outcome) == ("edge", "dataplane", "recovered")
     assert devices_of(frames[0]) == (phone.device_id, edge.device_id)
     assert devices_of(frames[-1]) == (phone.device_id,)
-    assert Device.objects.get(pk=edge.device_id).last_seen < failure.detected_at  # it said nothing since
+    assert seen < failure.detected_at  # it said nothing since it froze
