@@ -1,6 +1,8 @@
 """The API's answers as the schema states them (#17 item 8), one case each of what schemathesis found
 (tests/test_api_schema.py): JSON 404s, strict paging, JSON read as typed, NUL refused, OPTIONS 405."""
 
+import io
+
 import pytest
 
 from .support import token_for
@@ -45,6 +47,21 @@ def test_a_nul_character_in_a_json_body_is_a_400(client, auth):
     body = {"model": "digits\u0000", "source": "camera"}
     response = client.post("/api/plans/", body, content_type="application/json", **auth)
     assert response.status_code == 400 and "NUL" in response.json()["detail"]
+
+
+def test_a_nul_character_in_a_multipart_field_is_a_400_and_creates_nothing(client, auth):
+    """A job upload naming a device with a NUL was a 500 (PostgreSQL refused the query); a model upload's
+    name with one would have been too. Both are refused before any query, and nothing is stored."""
+    from edgeorch.jobs.models import Job
+
+    for devices in (["camera\u0000"], ["", "x\u0000y"]):
+        body = {"model": "digits-cnn", "source": "camera", "devices": devices}
+        response = client.post("/api/jobs/upload/", body, **auth)
+        assert response.status_code == 400 and "NUL" in response.json()["detail"], response.content
+    named = {"name": "a\u0000b", "file": io.BytesIO(b"onnx")}
+    response = client.post("/api/models/", named, **auth)
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    assert not Job.objects.exists()
 
 
 def test_options_is_a_405_like_any_method_an_operation_lacks(client, auth):

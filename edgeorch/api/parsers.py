@@ -1,6 +1,7 @@
-"""The JSON parser of every API view: DRF's, refusing text with a NUL character (``\\u0000``) in any key or
-value with a 400. PostgreSQL stores no NUL in a text or JSON column, so such a body can never be valid, and
-let through it failed deep in a query with a 500."""
+"""The parsers of the API's views: DRF's JSON and multipart parsers, refusing text with a NUL character
+(``\\u0000``) in any key or value, or a form field or file name, with a 400. PostgreSQL stores no NUL in a
+text or JSON column, so such a body can never be valid, and let through it failed deep in a query with a 500
+(a multipart job upload naming a device with a NUL did, found by the schema test)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,19 @@ class JSONParser(parsers.JSONParser):
         if _has_nul(data):
             raise ParseError("JSON parse error - text may not contain the NUL character (\\u0000).")
         return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """A multipart/form-data body whose fields' names and values and files' names hold no NUL (the files'
+    contents are bytes, and may)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        fields = [(key, value) for key in parsed.data for value in parsed.data.getlist(key)]
+        names = [(key, upload.name or "") for key in parsed.files for upload in parsed.files.getlist(key)]
+        if any(_has_nul(key) or _has_nul(value) for key, value in fields + names):
+            raise ParseError("Multipart form parse error - a field may not hold the NUL character (\\u0000).")
+        return parsed
 
 
 def _has_nul(value) -> bool:

@@ -21,10 +21,9 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from edgeorch.api.parsers import JSONParser
+from edgeorch.api.parsers import JSONParser, MultiPartParser
 from edgeorch.api.permissions import IsOperatorOrReadOnly
 from edgeorch.api.schema import ErrorSerializer
 from edgeorch.api.throttles import UploadThrottle

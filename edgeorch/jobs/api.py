@@ -30,13 +30,12 @@ from rest_framework.decorators import (
     renderer_classes,
 )
 from rest_framework.exceptions import UnsupportedMediaType, ValidationError
-from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from edgeorch import planning
 from edgeorch.api.pagination import StrictLimitOffsetPagination
-from edgeorch.api.parsers import JSONParser
+from edgeorch.api.parsers import JSONParser, MultiPartParser
 from edgeorch.api.permissions import IsOperatorOrReadOnly
 from edgeorch.api.renderers import CSVRenderer
 from edgeorch.api.schema import ErrorSerializer
