@@ -1,6 +1,7 @@
-"""Graphs as exporters make them (issue #18 item 3): several inputs, a control-flow node (If: an atomic
-block), fp16, quantised QDQ, an old opset — each validated, analysed and split exactly at every cut (the
-segments composed equal the full model within a dtype-appropriate tolerance)."""
+"""Graphs as exporters make them (issue #18 item 3): several inputs, control-flow nodes (If, Loop, Scan:
+atomic blocks, their bodies reading outer-scope tensors), fp16, quantised QDQ, an old opset — each
+validated, analysed and split exactly at every cut (the segments composed equal the full model within a
+dtype-appropriate tolerance)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,82 @@ def with_if():
     )
 
 
+def with_loop():
+    """A Loop of three iterations whose body reads an outer-scope activation (r1) and constant (half)."""
+    body = helper.make_graph(
+        [
+            helper.make_node("Add", ["v_in", "r1"], ["s"]),
+            helper.make_node("Mul", ["s", "half"], ["v_out"]),
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+        ],
+        "body",
+        [
+            value("i", [], TensorProto.INT64),
+            value("cond_in", [], TensorProto.BOOL),
+            value("v_in", [1, 4, 8, 8]),
+        ],
+        [value("cond_out", [], TensorProto.BOOL), value("v_out", [1, 4, 8, 8])],
+    )
+    return model(
+        [
+            conv("x", "w1", "c1"),
+            helper.make_node("Relu", ["c1"], ["r1"]),
+            helper.make_node("Loop", ["trip", "", "r1"], ["l"], body=body),
+            helper.make_node("Relu", ["l"], ["lr"]),
+            conv("lr", "w2", "y"),
+        ],
+        [value("x", [1, 3, 8, 8])],
+        [value("y", [1, 2, 8, 8])],
+        [
+            weight("w1", (4, 3, 3, 3)),
+            weight("w2", (2, 4, 3, 3)),
+            numpy_helper.from_array(np.array(3, np.int64), "trip"),
+            numpy_helper.from_array(np.float32(0.5), "half"),
+        ],
+    )
+
+
+def with_scan():
+    """A Scan over the rows of an activation, carrying a running sum (a second output) and scaling each row
+    by an outer-scope constant."""
+    body = helper.make_graph(
+        [
+            helper.make_node("Add", ["st_in", "row"], ["st_out"]),
+            helper.make_node("Mul", ["row", "scale"], ["out_row"]),
+        ],
+        "body",
+        [value("st_in", [1, 4, 8]), value("row", [1, 4, 8])],
+        [value("st_out", [1, 4, 8]), value("out_row", [1, 4, 8])],
+    )
+    scan = helper.make_node(
+        "Scan",
+        ["init", "r1"],
+        ["final", "scanned"],
+        body=body,
+        num_scan_inputs=1,
+        scan_input_axes=[2],
+        scan_output_axes=[2],
+    )
+    return model(
+        [
+            conv("x", "w1", "c1"),
+            helper.make_node("Relu", ["c1"], ["r1"]),
+            helper.make_node("ReduceMean", ["r1"], ["init"], axes=[2], keepdims=0),
+            scan,
+            helper.make_node("Relu", ["scanned"], ["sr"]),
+            conv("sr", "w2", "y"),
+            helper.make_node("Relu", ["final"], ["f"]),
+        ],
+        [value("x", [1, 3, 8, 8])],
+        [value("y", [1, 2, 8, 8]), value("f", [1, 4, 8])],
+        [
+            weight("w1", (4, 3, 3, 3)),
+            weight("w2", (2, 4, 3, 3)),
+            numpy_helper.from_array(np.float32(0.5), "scale"),
+        ],
+    )
+
+
 def qdq():
     scale = numpy_helper.from_array(np.array(0.05, np.float32), "scale")
     zero = numpy_helper.from_array(np.array(0, np.uint8), "zp")
@@ -108,6 +185,8 @@ def qdq():
 CASES = {
     "multi-input-output": (multi_input, 1e-4),
     "if-node": (with_if, 1e-4),
+    "loop-node": (with_loop, 1e-4),
+    "scan-node": (with_scan, 1e-4),
     "fp16": (lambda: two_convs(TensorProto.FLOAT16, np.float16), 2e-2),
     "qdq": (qdq, 1e-4),
     "opset-9": (lambda: two_convs(opset=9), 1e-4),
@@ -130,5 +209,18 @@ def test_an_exporters_graph_is_analysed_and_splits_exactly_at_every_cut(name):
             np.testing.assert_allclose(
                 got[key].astype(np.float64), want.astype(np.float64), rtol=tolerance, atol=tolerance
             )
-    if name == "if-node":  # the control-flow node is one block: no cut inside its branches
-        assert not any("t" in c.tensors or "e" in c.tensors for c in analysis.cuts if hasattr(c, "tensors"))
+
+
+# The cuts of each control-flow graph: around the node, never inside its body (whose tensors "t", "e", "s",
+# "v_out", "st_out", "out_row" are not in the outer graph) nor between it and the tensors its body reads.
+CONTROL_FLOW_CUTS = {
+    "if-node": [("c1",), ("r1",), ("i",)],
+    "loop-node": [("c1",), ("r1",), ("l",), ("lr",)],
+    "scan-node": [("c1",), ("r1",), ("scanned",), ("sr",)],
+}
+
+
+@pytest.mark.parametrize("name", CONTROL_FLOW_CUTS)
+def test_a_control_flow_node_is_one_atomic_block(name):
+    analysis = validate_model_bytes(CASES[name][0]().SerializeToString(), max_bytes=2**26).analysis
+    assert [c.names for c in analysis.single_cuts] == CONTROL_FLOW_CUTS[name]
