@@ -189,6 +189,8 @@ CASES = {
     "scan-node": (with_scan, 1e-4),
     "fp16": (lambda: two_convs(TensorProto.FLOAT16, np.float16), 2e-2),
     "qdq": (qdq, 1e-4),
+    "opset-7": (lambda: two_convs(opset=7), 1e-4),  # the oldest the installed onnxruntime runs as it is
+    "opset-8": (lambda: two_convs(opset=8), 1e-4),
     "opset-9": (lambda: two_convs(opset=9), 1e-4),
 }
 
