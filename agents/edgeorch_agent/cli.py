@@ -245,6 +245,7 @@ def cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         serve_in_flight=max(1, args.serve_in_flight),
         serve_queue=max(0, args.serve_queue),
         spool_dir=path.with_name(f"{path.stem}.traces"),
+        learning_dir=path.with_name(f"{path.stem}.learning"),
     )
     agent = Agent(config, Sampler(_collectors(device)), options)
     return asyncio.run(_run_until_signalled(agent))

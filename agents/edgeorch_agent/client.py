@@ -126,6 +126,7 @@ class AgentOptions:
     serve_in_flight: int = 8  # requests per served model in its pipeline at once
     serve_queue: int = 64  # requests per served model waiting beyond those (then 429)
     spool_dir: Path | None = None  # served requests' traces until stored (executor.spool); None: memory only
+    learning_dir: Path | None = None  # what ans streams learned, kept across restarts; None: memory only
 
 
 class AckTimeout(Exception):
@@ -193,6 +194,7 @@ class Agent:
             serve_queue=self.options.serve_queue,
             server_url=config.server,
             spool_dir=self.options.spool_dir,
+            learning_dir=self.options.learning_dir,
             insecure_dataplane=self.options.insecure_dataplane,
         )
         self._endpoint = HttpServer(Endpoint(self.executor.serving, lambda: self._ws is not None))

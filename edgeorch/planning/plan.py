@@ -75,6 +75,26 @@ class Alternative:
         }
 
 
+@dataclass(frozen=True)
+class Arm:
+    """One arm a learning strategy (``ans``) chooses among per frame: ``cut`` blocks on the source, the rest
+    on ``edge`` (``cut`` = the number of blocks: all on the source); the source's predicted front-end time
+    and the predicted total, T(cut)."""
+
+    cut: int
+    edge: str
+    front_s: float
+    predicted_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cut": self.cut,
+            "edge": self.edge,
+            "front_s": _num(self.front_s),
+            "predicted_s": _num(self.predicted_s),
+        }
+
+
 @dataclass
 class DeviceEnergy:
     """Joules one device spends on one inference, by cause."""
@@ -139,6 +159,7 @@ class Plan:
     objective: str = (
         "latency"  # what the strategy minimised (``objective.OBJECTIVES``); set by ``planner.plan``
     )
+    arms: tuple[Arm, ...] = ()  # ``ans``: every placement the source learns among (the plan is one of them)
 
     @property
     def deadline_met(self) -> bool | None:
@@ -151,7 +172,7 @@ class Plan:
         stages = [s.to_dict() for s in self.stages]
         for k, stage in enumerate(stages):
             stage["energy"] = None if shares is None else shares[k]
-        return {
+        out = {
             "strategy": self.strategy,
             "stages": stages,
             "input_transfer": _num(self.input_transfer),
@@ -165,3 +186,6 @@ class Plan:
             "energy": energy,
             "objective": self.objective,
         }
+        if self.arms:  # only a learning strategy's plan has them: other plans keep their shape
+            out["arms"] = [a.to_dict() for a in self.arms]
+        return out

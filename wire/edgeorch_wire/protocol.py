@@ -23,6 +23,8 @@ from msgspec import Meta, Struct
 from .checks import MAX_FLOAT, Invalid, Shaped, check_shapes, explain, shaped_fields
 from .preprocess import Preprocess
 from .shapes import (
+    AnsSpec,
+    ArmReport,
     DataplaneAddress,
     Entry,
     MeasuredLink,
@@ -185,6 +187,11 @@ class StreamReport(Message, tag="stream_report"):
             description="a serving session's batch, kept on the agent's disk until ``report_ack`` names it "
             "(resent after a reconnect or a restart; frames are stored once per request_id)"
         ),
+    ] = None
+    arms: Annotated[
+        list[Object] | None,
+        Shaped(list[ArmReport]),
+        Meta(description="an ``ans`` source: each arm's learned estimate and pull count, as of this batch"),
     ] = None
 
 
@@ -383,6 +390,14 @@ class Stream(Message, tag="stream"):
         Meta(
             description="a failover stream's budget per frame: a frame with no answer by then makes the "
             "source send ``stalled`` (at most one check at a time); null: none"
+        ),
+    ] = None
+    ans: Annotated[
+        Object | None,
+        Shaped(AnsSpec),
+        Meta(
+            description="the ``ans`` strategy: the source picks one of these arms per frame (μLinUCB) and "
+            "reports the arm on each frame; null: every frame takes the route above"
         ),
     ] = None
 

@@ -57,6 +57,42 @@ class Entry(Struct):
     name: str | None = None
 
 
+class AnsArm(Struct):
+    """One arm of an ``ans`` stream (``stream.ans.arms[]``): ``cut`` blocks on the source (``blocks``: all of
+    them, the local arm), entered at ``first_stage`` (on the source, or with ``entry`` on the edge)."""
+
+    cut: Annotated[int, Meta(ge=0)]
+    first_stage: int
+    context: Annotated[
+        list[float], Meta(description="x_p: the back end's features, scaled to order 1 (docs/learning.md)")
+    ] = []
+    front_s: Annotated[float, Meta(ge=0, le=MAX_FLOAT, description="the predicted front-end seconds")] = 0.0
+    entry: Entry | None = None
+
+
+class AnsSpec(Struct):
+    """An ``ans`` stream (``stream.ans``): the source chooses an arm per frame with μLinUCB, its state kept on
+    the device under ``key`` (model and edge) across sessions and restarts."""
+
+    key: Annotated[
+        str, Meta(min_length=1, max_length=200, description="the learned state's key: model, edge")
+    ]
+    blocks: Annotated[int, Meta(ge=1, description="the model's blocks: the arm that cuts here is local")]
+    arms: Annotated[list[AnsArm], Meta(min_length=1)]
+    alpha: Annotated[float, Meta(gt=0, le=MAX_FLOAT)] = 0.02
+    key_weight: Annotated[float, Meta(ge=1, le=MAX_FLOAT)] = 4.0
+    first_epoch: Annotated[int, Meta(ge=1, le=2**20)] = 64
+
+
+class ArmReport(Struct):
+    """What an ``ans`` source has learned of one arm (``stream_report.arms[]``)."""
+
+    cut: Annotated[int, Meta(ge=0)]
+    estimate_s: float | None = None
+    bound_s: float | None = None
+    pulls: Annotated[int, Meta(ge=0)] | None = None
+
+
 SourceKind = Literal["video", "images", "camera", "pushed"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 
@@ -150,3 +186,4 @@ class ReportedFrame(Struct):
     resent: bool = False  # sent again on a failover route (docs/failover.md)
     failover_s: Duration | None = None  # how long it waited for that route
     deployment: Annotated[str, Meta(max_length=64)] | None = None  # the deployment that answered it
+    arm: Annotated[int, Meta(ge=0, description="ans: the arm the source chose (blocks it ran)")] | None = None

@@ -70,6 +70,7 @@ class Executor:
         server_url: str = "",
         spool_dir: Path | None = None,
         insecure_dataplane: bool = False,
+        learning_dir: Path | None = None,
     ):
         self.shared = Shared(
             device_id,
@@ -85,7 +86,7 @@ class Executor:
         self.pipeline = Pipeline(self.shared, self.router, queue_size)
         self.deployer = Deployer(self.shared, self.pipeline, threads, compute_scale)
         self.source = Source(self.shared, self.deployer, self.router)
-        self.streams = Streams(self.shared, self.source, self.router, frame_timeout)
+        self.streams = Streams(self.shared, self.source, self.router, frame_timeout, learning_dir)
         self.serving = Serving(
             self.shared, self.source, serve_in_flight, serve_queue, frame_timeout, spool_dir
         )

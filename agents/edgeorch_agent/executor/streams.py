@@ -21,6 +21,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import Stalled, Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
 
 from ..dataplane import AuthError, PeerUnreachable
+from ..learning.controller import AnsController, Choice
 from ..runtime import DeployError, StageError, TensorSpec
 from .inputs import FrameSource, InputError, Pushed, TensorFrames, open_source
 from .routing import Router
@@ -55,6 +57,8 @@ class StreamState:
     inputs: dict[int, np.ndarray] = field(default_factory=dict)  # failover: each frame's input until it ends
     switched: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) at each switch
     stall_quiet_until: float = 0.0  # monotonic: no second ``stalled`` before then
+    ans: AnsController | None = None  # an ``ans`` stream: the arm of each frame, learned here
+    arms: dict[int, Choice] = field(default_factory=dict)  # ans: each frame in flight's arm
 
     @property
     def failover(self) -> bool:
@@ -62,8 +66,16 @@ class StreamState:
 
 
 class Streams:
-    def __init__(self, shared: Shared, source: Source, router: Router, frame_timeout: float):
+    def __init__(
+        self,
+        shared: Shared,
+        source: Source,
+        router: Router,
+        frame_timeout: float,
+        state_dir: Path | None = None,
+    ):
         self.shared = shared
+        self.state_dir = state_dir  # where learned state is kept across restarts (None: memory only)
         self.source = source
         self.router = router
         self.frame_timeout = frame_timeout
@@ -73,6 +85,8 @@ class Streams:
         state = StreamState(message, Route(message.deployment_id, message.first_stage, message.entry))
         try:
             await self.source.check_route(state.route)
+            if message.ans is not None:
+                state.ans = await self._open_ans(message)
             await self._open_frames(state)
         except (StageError, DeployError) as exc:
             await self._close_frames(state)
@@ -96,6 +110,19 @@ class Streams:
             await self._close_frames(state)
         await self._flush(state)
         await self.shared.outbox(StreamDone(message.session_id, state.sent, state.ok), None)
+
+    async def _open_ans(self, message: Stream) -> AnsController:
+        """The stream's controller, its state loaded from the device when one was kept under its key; each
+        arm's route checked (an edge's entry secret noted for its DONE frames)."""
+        spec = message.ans or {}
+        controller = await asyncio.to_thread(AnsController, spec, self.state_dir)
+        for arm in spec["arms"]:
+            await self.source.check_route(
+                Route(message.deployment_id, int(arm["first_stage"]), arm.get("entry"))
+            )
+        if controller.loaded:
+            log.info("session %s: ans state for %s loaded", message.session_id, controller.key)
+        return controller
 
     async def _open_frames(self, state: StreamState) -> None:
         """The stream's frame source, opened, with its preprocessing and the input its frames must fit."""
@@ -183,6 +210,10 @@ class Streams:
                 return  # the source has ended: the stream ends with it
             # Read the route per frame: a stream_switch changes it between two frames, never within one.
             route = state.route
+            if state.ans is not None:  # ans: this frame's arm, chosen here
+                choice = state.ans.choose(array)
+                state.arms[request_id] = choice
+                route = Route(route.deployment_id, choice.first_stage, choice.entry)
             key = (route.deployment_id, message.session_id, request_id)
             self.shared.waiters[key] = loop.create_future()
             started = time.time()
@@ -192,6 +223,7 @@ class Streams:
                 if not (state.failover and isinstance(exc, PeerUnreachable)):
                     self.shared.waiters.pop(key)
                     slots.release()
+                    failed = state.arms.pop(request_id, None)
                     await self.router.fail(
                         route.deployment_id, route.first_stage, request_id, message.session_id, None, str(exc)
                     )
@@ -202,6 +234,7 @@ class Streams:
                             "latency_s": time.time() - started,
                             "ok": False,
                             "error": str(exc),
+                            **({"arm": failed.cut} if failed is not None else {}),
                         }
                     )
                     continue
@@ -276,6 +309,11 @@ class Streams:
             "output": done.output if done is not None and done.ok else None,
             "deployment": key[0],
         }
+        choice = state.arms.pop(key[2], None)
+        if choice is not None and state.ans is not None:
+            record["arm"] = choice.cut
+            if ok and done is not None and not resent:
+                state.ans.observe(choice, done.trace, ended - started, self.shared.device_id)
         if resent:
             record.update(resent=True, failover_s=round(failover_s, 6))
         elif failover_s:  # it waited for a failover route and its deadline passed meanwhile
@@ -307,7 +345,11 @@ class Streams:
     async def _flush(self, state: StreamState) -> None:
         if state.batch:
             frames, state.batch = state.batch, []
-            await self.shared.outbox(StreamReport(state.message.session_id, frames), None)
+            arms = None
+            if state.ans is not None:  # what it has learned so far, kept on the device and reported
+                arms = state.ans.report()
+                await asyncio.to_thread(state.ans.save)
+            await self.shared.outbox(StreamReport(state.message.session_id, frames, arms=arms), None)
 
     async def switch(self, message: StreamSwitch) -> None:
         """Route the stream's next frames to another deployment; frames already sent finish where they are."""

@@ -1,0 +1,174 @@
+"""The ``ans`` stream's per-frame controller at the source: which arm each frame takes, what its answer
+teaches, and the learned state kept on the device.
+
+Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is a key frame
+(``ulinucb.is_key_frame``: the first frame, or a mean absolute difference from the previous frame above
+10% of its value range). Per answered frame (``observe``), from its trace and its send → answer time:
+
+- the front-end delay (this device's own stage: queue + compute + serialize) updates the arm's ``front_s``
+  (an exponential average, weight ``FRONT_WEIGHT``: the device profiles only itself, as it runs);
+- the back-end delay = send → answer − the front-end delay (the transfer, the edge's queue and compute,
+  the answer's way back: everything the bandit learns) updates the bandit at that arm;
+- the local arm's whole time updates ``local_s`` the same way.
+
+The state is kept under ``<state dir>/ans-<sha256(key)[:16]>.json`` (the key names the model and the edge),
+written atomically after each report, and loaded when a stream with the same key starts, provided it has the
+same arms (cuts and contexts); else learning starts afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .ulinucb import Arm, MuLinUCB, is_key_frame
+
+log = logging.getLogger(__name__)
+
+FRONT_WEIGHT = 0.2  # exponential average of the measured front-end (and local) delays
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The arm a frame takes: ``cut`` blocks on the source, entered at ``first_stage`` (``entry``: on the
+    edge)."""
+
+    cut: int
+    first_stage: int
+    entry: dict[str, Any] | None
+    key_frame: bool
+
+
+class AnsController:
+    def __init__(self, spec: dict[str, Any], state_dir: Path | None = None):
+        self.key = str(spec["key"])
+        self.blocks = int(spec["blocks"])
+        self.routes = {int(a["cut"]): a for a in spec["arms"]}
+        self.state_dir = state_dir
+        self.previous: np.ndarray | None = None
+        self.loaded = False
+        arms = [
+            Arm(int(a["cut"]), tuple(float(v) for v in a.get("context") or ()), float(a.get("front_s") or 0))
+            for a in spec["arms"]
+            if int(a["cut"]) != self.blocks
+        ]
+        local = self.routes.get(self.blocks)
+        local_s = float(local.get("front_s") or 0.0) if local is not None else math.inf
+        fresh = MuLinUCB(
+            arms,
+            local_s,
+            alpha=float(spec.get("alpha", 0.02)),
+            key_weight=float(spec.get("key_weight", 4.0)),
+            first_epoch=int(spec.get("first_epoch", 64)),
+        )
+        self.bandit = self._load(fresh) or fresh
+
+    # --- per frame -----------------------------------------------------------------------------------
+
+    def choose(self, frame: np.ndarray) -> Choice:
+        key_frame = is_key_frame(self.previous, frame)
+        self.previous = frame
+        cut = self.bandit.choose()
+        cut = self.blocks if cut == MuLinUCB.LOCAL else cut
+        route = self.routes[cut]
+        return Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame)
+
+    def observe(self, choice: Choice, trace: list[dict[str, Any]], elapsed_s: float, device_id: str) -> None:
+        """An answered frame: ``elapsed_s`` from sending it to its answer, ``trace`` its stages."""
+        if not math.isfinite(elapsed_s) or elapsed_s < 0:
+            return
+        if choice.cut == self.blocks:
+            self.bandit.local_s = _average(self.bandit.local_s, elapsed_s)
+            self.bandit.pulls[MuLinUCB.LOCAL] = self.bandit.pulls.get(MuLinUCB.LOCAL, 0) + 1
+            return
+        front = sum(
+            float(t.get("queue_s") or 0) + float(t.get("compute_s") or 0) + float(t.get("serialize_s") or 0)
+            for t in trace
+            if t.get("stage") == choice.first_stage and t.get("device") == device_id
+        )
+        if choice.cut:
+            self.bandit.arms = [
+                replace(a, front_s=_average(a.front_s, front)) if a.cut == choice.cut else a
+                for a in self.bandit.arms
+            ]
+        self.bandit.update(choice.cut, max(elapsed_s - front, 0.0), key_frame=choice.key_frame)
+
+    # --- reported and kept ---------------------------------------------------------------------------
+
+    def report(self) -> list[dict[str, Any]]:
+        """Each arm's estimate (expected seconds), optimistic bound and pull count, local as ``blocks``."""
+        out = []
+        for row in self.bandit.report():
+            cut = self.blocks if row["cut"] == MuLinUCB.LOCAL else row["cut"]
+            if cut == self.blocks and cut not in self.routes:
+                continue  # no local arm (the model does not fit on the source)
+            pulls = row["pulls"] if row["pulls"] is not None else self.bandit.pulls.get(MuLinUCB.LOCAL, 0)
+            out.append(
+                {
+                    "cut": cut,
+                    "estimate_s": _finite(row["estimate_s"]),
+                    "bound_s": _finite(row["bound_s"]),
+                    "pulls": pulls,
+                }
+            )
+        return out
+
+    @property
+    def path(self) -> Path | None:
+        if self.state_dir is None:
+            return None
+        return self.state_dir / f"ans-{hashlib.sha256(self.key.encode()).hexdigest()[:16]}.json"
+
+    def save(self) -> None:
+        path = self.path
+        if path is None:
+            return
+        state = self.bandit.to_dict()
+        state["local_s"] = _finite(self.bandit.local_s)
+        data = {"key": self.key, "state": state}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:  # learning goes on in memory; the next save tries again
+            log.warning("cannot keep the ans state at %s: %s", path, exc)
+
+    def _load(self, fresh: MuLinUCB) -> MuLinUCB | None:
+        path = self.path
+        if path is None or not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("key") != self.key:
+                return None
+            state = data["state"]
+            if state.get("local_s") is None:
+                state["local_s"] = fresh.local_s
+            saved = MuLinUCB.from_dict(state)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring the ans state at %s: %s", path, exc)
+            return None
+        if [(a.cut, a.context) for a in saved.arms] != [(a.cut, a.context) for a in fresh.arms]:
+            log.info("the ans state at %s has other arms: learning afresh", path)
+            return None
+        self.loaded = True
+        return saved
+
+
+def _average(old: float, new: float) -> float:
+    if not math.isfinite(old) or old <= 0:
+        return new
+    return (1 - FRONT_WEIGHT) * old + FRONT_WEIGHT * new
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None

@@ -1,0 +1,126 @@
+"""The ans controller at the source: arms chosen per frame, front and back delays split from the answers,
+key frames flagged, and the learned state kept on the device under its key."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from edgeorch_agent.learning.controller import AnsController, Choice
+from edgeorch_agent.learning.ulinucb import MuLinUCB
+
+ME = "source-device"
+
+
+def spec(key: str = "model-1:edge-1", contexts=None) -> dict:
+    contexts = contexts or {0: [1.0, 1.0, 0.0], 1: [0.5, 0.2, 1.0]}
+    entry = {
+        "device_id": "edge-1",
+        "host": "127.0.0.1",
+        "port": 9,
+        "codec": "raw",
+        "tensor": "x",
+        "secret": "s",
+    }
+    arms = [{"cut": 0, "first_stage": 0, "context": contexts[0], "front_s": 0.0, "entry": entry}]
+    arms.append({"cut": 1, "first_stage": 1, "context": contexts[1], "front_s": 0.01})
+    arms.append({"cut": 2, "first_stage": 3, "context": [], "front_s": 0.5})  # local: the whole model
+    return {"key": key, "blocks": 2, "arms": arms, "first_epoch": 8}
+
+
+def answer(controller: AnsController, frame: np.ndarray, delays: dict[int, float]) -> int:
+    """One frame through the controller, answered after the scripted delay of its arm."""
+    choice = controller.choose(frame)
+    front = 0.01 if choice.cut == 1 else 0.0
+    trace = [{"stage": choice.first_stage, "device": ME, "queue_s": 0.0, "compute_s": front}]
+    controller.observe(choice, trace, front + delays[choice.cut], ME)
+    return choice.cut
+
+
+def test_it_routes_each_arm_to_its_own_stage() -> None:
+    controller = AnsController(spec())
+    seen = {}
+    for _ in range(40):
+        choice = controller.choose(np.zeros(4))
+        seen[choice.cut] = (choice.first_stage, choice.entry is not None)
+    assert seen.get(0, (0, True)) == (0, True)
+    assert seen.get(1, (1, False)) == (1, False)
+    assert set(seen) <= {0, 1, 2}
+
+
+def test_it_settles_on_the_fastest_arm_and_counts_its_pulls() -> None:
+    controller = AnsController(spec())
+    delays = {0: 0.3, 1: 0.02, 2: 0.5}
+    cuts = [answer(controller, np.zeros(4), delays) for _ in range(60)]
+    assert cuts[-20:].count(1) >= 18
+    report = {row["cut"]: row for row in controller.report()}
+    assert set(report) == {0, 1, 2}
+    assert report[1]["pulls"] >= 40
+    assert report[1]["estimate_s"] == pytest.approx(0.03, abs=0.02)  # 0.01 front + 0.02 back, less the ridge
+    assert sum(r["pulls"] for r in report.values()) == 60
+
+
+def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
+    controller = AnsController(spec())
+    choice = Choice(1, 1, None, key_frame=False)
+    trace = [
+        {"stage": 1, "device": ME, "queue_s": 0.01, "compute_s": 0.04, "serialize_s": 0.01},
+        {"stage": 2, "device": "edge-1", "queue_s": 0.0, "compute_s": 0.02},
+    ]
+    before = controller.bandit.b.copy()
+    controller.observe(choice, trace, 0.16, ME)
+    x = np.array(spec()["arms"][1]["context"])
+    weight = controller.bandit.key_weight if choice.key_frame else 1.0
+    assert controller.bandit.b - before == pytest.approx(weight * 0.10 * x)  # 0.16 - 0.06 front
+    front = next(a.front_s for a in controller.bandit.arms if a.cut == 1)
+    assert front == pytest.approx(0.8 * 0.01 + 0.2 * 0.06)
+
+
+def test_a_frame_that_differs_from_the_last_is_a_key_frame() -> None:
+    controller = AnsController(spec())
+    assert controller.choose(np.zeros((2, 2))).key_frame  # the first frame
+    assert not controller.choose(np.zeros((2, 2))).key_frame
+    assert controller.choose(np.full((2, 2), 5.0)).key_frame
+
+
+def test_the_state_survives_a_restart_under_its_key(tmp_path) -> None:
+    first = AnsController(spec(), tmp_path)
+    for _ in range(30):
+        answer(first, np.zeros(4), {0: 0.3, 1: 0.02, 2: 0.5})
+    first.save()
+    pulls = first.bandit.pulls.copy()
+    again = AnsController(spec(), tmp_path)
+    assert again.loaded
+    assert again.bandit.pulls == pulls
+    assert np.allclose(again.bandit.A, first.bandit.A)
+    answer(again, np.zeros(4), {0: 0.3, 1: 0.02, 2: 0.5})
+    assert sum(again.bandit.pulls.values()) == sum(pulls.values()) + 1
+    saved = json.loads(next(tmp_path.glob("ans-*.json")).read_text())
+    assert saved["key"] == "model-1:edge-1"
+
+
+def test_another_key_or_other_arms_start_afresh(tmp_path) -> None:
+    first = AnsController(spec(), tmp_path)
+    answer(first, np.zeros(4), {0: 0.3, 1: 0.02, 2: 0.5})
+    first.save()
+    assert not AnsController(spec(key="model-1:edge-2"), tmp_path).loaded
+    changed = AnsController(spec(contexts={0: [1.0, 1.0, 0.0], 1: [0.5, 0.3, 1.0]}), tmp_path)
+    assert not changed.loaded and changed.bandit.pulls == {}
+
+
+def test_a_damaged_state_file_is_ignored(tmp_path) -> None:
+    first = AnsController(spec(), tmp_path)
+    assert first.path is not None
+    first.path.write_text("{not json", encoding="utf-8")
+    assert not AnsController(spec(), tmp_path).loaded
+
+
+def test_without_a_local_arm_the_device_alone_is_never_chosen() -> None:
+    data = spec()
+    data["arms"] = data["arms"][:2]
+    controller = AnsController(data)
+    cuts = {answer(controller, np.zeros(4), {0: 0.3, 1: 0.02}) for _ in range(30)}
+    assert cuts <= {0, 1}
+    assert MuLinUCB.LOCAL not in {r["cut"] for r in controller.report()}
+    assert {r["cut"] for r in controller.report()} == {0, 1}

@@ -1,0 +1,91 @@
+"""``ans``: the arms the source learns among per frame (ANS, Zhang, Chen, Xu, WWW 2021: the μLinUCB bandit
+in ``edgeorch_agent.learning.ulinucb``), and the plan it starts on.
+
+An arm is a cut p between the source and one edge (``edge``; default: the edge whose best cut the cost model
+predicts fastest): blocks [0, p) on the source, [p, n) on the edge; p = 0 sends the raw input. The arms are
+every cut p = 0..n-1 or, with ``k`` > 0, the k cuts whose predicted T(p) (``device_edge.cut_latency``:
+the profiles and probes of now) is lowest, ties to the lower cut; cuts the memory limits or a missing link
+exclude are never arms. All-local (p = n) is the bandit's own arm whenever it fits on the source. Each arm is
+deployed at once (its front segment on the source, its back segment on the edge), so switching between arms
+costs no deploy; the plan returned is the arm predicted fastest, and ``Plan.arms`` lists them all with the
+source's predicted front-end time (the agent then measures its own) and the predicted total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..cost import INF, Context, chain_plan, describe, device_of
+from ..errors import PlanningError
+from ..model import Problem
+from ..objective import LATENCY
+from ..plan import Alternative, Arm, Plan
+from .device_edge import cut_latency
+
+
+def run(
+    problem: Problem, ctx: Context, objective: str = LATENCY, k: int = 0, edge: str | None = None
+) -> Plan:
+    if objective != LATENCY:
+        raise PlanningError("ans learns delays: its objective is latency")
+    k = _count(k)
+    edge = _edge(ctx, edge)
+    n = len(ctx.blocks)
+    per_cut = [_best(ctx, problem.source, edge, p) for p in range(n + 1)]
+    offloading = [p for p in range(n) if per_cut[p][0] < INF]
+    if not offloading:
+        raise PlanningError(f"no cut to {edge!r} is reachable (memory limits or a missing link)")
+    if k:
+        offloading = sorted(sorted(offloading, key=lambda p: (per_cut[p][0], p))[:k])
+    chosen = [*offloading, n] if per_cut[n][0] < INF else offloading
+    arms = tuple(_arm(ctx, per_cut[p], p, edge) for p in chosen)
+    best = min(chosen, key=lambda p: (per_cut[p][0], p))
+    alts = [
+        Alternative(f"T({p}): " + describe(ctx, per_cut[p][1]), per_cut[p][0]) for p in chosen if p != best
+    ]
+    plan = chain_plan(
+        ctx,
+        "ans",
+        per_cut[best][1],
+        sorted(alts, key=lambda a: a.latency),
+        notes=(f"learns per frame among {len(arms)} arms to {edge} (cuts {', '.join(map(str, chosen))})",),
+    )
+    return replace(plan, arms=arms)
+
+
+def _count(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise PlanningError(f"ans: k must be a whole number >= 0 (0: every cut), not {k!r}")
+    return k
+
+
+def _edge(ctx: Context, edge: str | None) -> str:
+    """The named edge (online, not the source), else the one whose best cut is predicted fastest."""
+    source = ctx.problem.source
+    if edge:
+        device_of(ctx, edge)
+        if edge == source:
+            raise PlanningError("ans: the edge must be another device than the source")
+        return edge
+    edges = ctx.edges()
+    if not edges:
+        raise PlanningError("no edge device is online")
+    n = len(ctx.blocks)
+    return min(edges, key=lambda e: (min(_best(ctx, source, e, p)[0] for p in range(n + 1)), e))
+
+
+def _best(ctx: Context, source: str, edge: str, p: int) -> tuple[float, list[int], int]:
+    """T(p) over the source's units x the edge's units, its assignment and the source unit it uses."""
+    n = len(ctx.blocks)
+    options = [
+        (cut_latency(ctx, s, e, p), [s] * p + [e] * (n - p), s)
+        for s in ctx.device_sites(source)
+        for e in ctx.device_sites(edge)
+    ]
+    return min(options, key=lambda o: o[0])
+
+
+def _arm(ctx: Context, best: tuple[float, list[int], int], p: int, edge: str) -> Arm:
+    latency, _, site = best
+    front = ctx.wait(site) + ctx.compute(site, 0, p - 1) if p else 0.0
+    return Arm(p, edge, front, latency)

@@ -1,0 +1,95 @@
+"""``ans``: the arms the source learns among, and the plan it starts on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from edgeorch.planning import Block, Device, Link, Model, PlanningError, Problem, Unit
+from edgeorch.planning import plan as plan_with
+from edgeorch.planning.cost import Context
+from edgeorch.planning.strategies import ans
+from edgeorch.planning.strategies.device_edge import cut_latency
+
+from .instances import problems
+
+
+def plan(problem: Problem, strategy: str, **params):
+    """``ans`` run directly (it joins the strategy registry once the control plane deploys its arms)."""
+    if strategy != "ans":
+        return plan_with(problem, strategy, **params)
+    return ans.run(problem, Context(problem), **params)
+
+
+fast = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def three_devices() -> Problem:
+    blocks = tuple(Block(i, f"b{i}", output_bytes=b) for i, b in enumerate((400_000, 50_000, 300_000, 1_000)))
+    phone = Device("phone", units=(Unit("cpu", (0.05, 0.05, 0.05, 0.05)),))
+    near = Device("near", units=(Unit("gpu", (0.01, 0.01, 0.01, 0.01)),))
+    far = Device("far", units=(Unit("gpu", (0.01, 0.01, 0.01, 0.01)),))
+    links = (
+        Link("phone", "near", 2e6, 0.01),
+        Link("phone", "far", 1e5, 0.05),
+        Link("near", "far", 1e6, 0.01),
+    )
+    model = Model("net", blocks, input_bytes=600_000, result_bytes=1_000)
+    return Problem(model, (phone, near, far), links, "phone")
+
+
+def test_every_cut_is_an_arm_and_the_plan_is_the_fastest_of_them() -> None:
+    problem = three_devices()
+    result = plan(problem, "ans")
+    ctx = Context(problem)
+    predicted = [cut_latency(ctx, 0, 1, p) for p in range(5)]
+    assert [a.cut for a in result.arms] == [0, 1, 2, 3, 4]
+    assert [a.predicted_s for a in result.arms] == pytest.approx(predicted)
+    assert result.latency == pytest.approx(min(predicted))
+    assert {s.device for s in result.stages} <= {"phone", "near"}  # the best edge: the near one
+    assert result.arms[2].front_s == pytest.approx(0.10)  # two blocks on the phone
+    assert result.arms[0].front_s == 0.0
+
+
+def test_k_keeps_the_k_cuts_predicted_fastest_and_local() -> None:
+    problem = three_devices()
+    ctx = Context(problem)
+    offloading = sorted(range(4), key=lambda p: (cut_latency(ctx, 0, 1, p), p))
+    result = plan(problem, "ans", k=2)
+    assert [a.cut for a in result.arms] == [*sorted(offloading[:2]), 4]
+
+
+def test_a_named_edge_is_used_and_the_source_is_refused() -> None:
+    result = plan(three_devices(), "ans", edge="far")
+    assert {s.device for s in result.stages} <= {"phone", "far"}
+    with pytest.raises(PlanningError, match="another device"):
+        plan(three_devices(), "ans", edge="phone")
+    with pytest.raises(PlanningError, match="unknown or offline"):
+        plan(three_devices(), "ans", edge="nowhere")
+
+
+def test_bad_k_and_other_objectives_are_refused() -> None:
+    with pytest.raises(PlanningError, match="k must be"):
+        plan(three_devices(), "ans", k=-1)
+    with pytest.raises(PlanningError, match="latency"):
+        plan(three_devices(), "ans", objective="energy")
+
+
+def test_the_arms_serialise_and_other_plans_keep_their_shape() -> None:
+    data = json.loads(json.dumps(plan(three_devices(), "ans").to_dict()))
+    assert [a["cut"] for a in data["arms"]] == [0, 1, 2, 3, 4]
+    assert "arms" not in plan(three_devices(), "device-edge").to_dict()
+
+
+@fast
+@given(problems())
+def test_the_plan_is_always_one_of_its_arms(problem: Problem) -> None:
+    try:
+        result = plan(problem, "ans")
+    except PlanningError:
+        return
+    source_blocks = sum(s.last_block - s.first_block + 1 for s in result.stages if s.device == problem.source)
+    assert source_blocks in {a.cut for a in result.arms}
+    assert result.latency == pytest.approx(min(a.predicted_s for a in result.arms))
