@@ -546,6 +546,11 @@ class SessionDetailSerializer(SessionSerializer):
         "device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, "
         "takeover, recovered_at, mttr_s, restored_at}"
     )
+    learning = serializers.JSONField(
+        read_only=True,
+        help_text="ans: what the source has learned, as of its last report: {strategy, edge, arms: [{cut, "
+        "estimate_s, bound_s, pulls}], reported_at}; {} for other strategies (docs/learning.md)",
+    )
 
     class Meta(SessionSerializer.Meta):
         fields = [
@@ -556,6 +561,7 @@ class SessionDetailSerializer(SessionSerializer):
             "switches",
             "failures",
             "standbys",
+            "learning",
         ]
 
     def get_failures(self, session) -> list[dict]:
@@ -589,6 +595,7 @@ class FrameSerializer(serializers.ModelSerializer):
             "resent",
             "failover_s",
             "model",
+            "arm",
         ]
 
 

@@ -114,6 +114,12 @@ class Deployment(models.Model):
         blank=True,
         help_text="Seconds recent jobs on it took beyond their plan's latency, newest last",
     )
+    arms = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="ans: every arm it holds, [{cut, edge, first_stage}] (the source picks one per frame); "
+        "empty: one chain, entered at stage 0",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ready_at = models.DateTimeField(null=True, blank=True)
 
@@ -321,6 +327,12 @@ class Session(Run):
         help_text="warm failover: per device of the current deployment (not the source), the standby that "
         "takes over if it is lost: {device_id: {deployment, plan, memory_bytes: {device_id: bytes}}}",
     )
+    learning = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="ans: what the source has learned, as of its last report: {strategy, edge, arms: [{cut, "
+        "estimate_s, bound_s, pulls}], reported_at} (docs/learning.md)",
+    )
 
     class Meta(Run.Meta):
         indexes = [models.Index(fields=["state", "created_at"])]
@@ -353,6 +365,9 @@ class Frame(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     resent = models.BooleanField(default=False, help_text="Sent again on a failover route (once)")
     failover_s = models.FloatField(null=True, blank=True, help_text="Seconds it waited for the failover")
+    arm = models.IntegerField(
+        null=True, blank=True, help_text="ans: the arm (cut) the source chose for it; null: the plan's route"
+    )
     model = models.ForeignKey(
         "catalog.MLModel",
         null=True,

@@ -28,6 +28,11 @@ class StrategySerializer(serializers.Serializer):
     description = serializers.CharField()
     params = serializers.ListField(child=serializers.CharField())
     objective = serializers.CharField(help_text="Its default objective (every strategy takes `objective`)")
+    objectives = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The only objectives it takes (null: every one; ans, which learns delays: latency)",
+    )
 
 
 OBJECTIVE_HELP = (

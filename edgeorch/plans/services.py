@@ -19,6 +19,7 @@ PARAM_TYPES: dict[str, Any] = {
     "cut": int,
     "k": int,
     "device": str,
+    "edge": str,
     "devices": lambda v: [str(d) for d in v],
     "objective": str,
 }

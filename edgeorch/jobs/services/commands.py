@@ -13,6 +13,7 @@ from django.utils import timezone
 from edgeorch_wire import protocol as p
 
 from edgeorch.devices.models import Device
+from edgeorch.planning.strategies import ans
 
 from .. import agents
 from ..choices import Failover, RunState
@@ -44,7 +45,8 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None, fir
         message = p.Run(str(deployment.pk), run.pk, first["stage"], url, inline=inline, entry=entry)
     else:
         url = run.base_url.rstrip("/") + reverse("session-input", args=[run.pk])
-        in_flight = run.max_in_flight or max(1, len(deployment.stages))
+        # As many frames in flight as stages (an ans deployment's chains have at most two each).
+        in_flight = run.max_in_flight or (2 if deployment.arms else max(1, len(deployment.stages)))
         report_every = max(1, min(50, round(run.rate / 2)))  # about two reports a second
         if run.strategy == "adaptive":  # re-planning reads the reports: about eight a second
             report_every = max(1, min(50, round(run.rate / 8)))
@@ -71,8 +73,33 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None, fir
             first_request=first_request,
             deadline_s=run.deadline_s if run.failover != Failover.NONE else None,
             stall_s=stall_budget(run),
+            ans=ans_spec(run, deployment, devices) if deployment.arms and device == run.source else None,
         )
     return device, message, data
+
+
+def ans_spec(run, deployment, devices: dict[str, Device] | None = None) -> dict:
+    """An ``ans`` stream's arms (``Stream.ans``): each arm's first stage, its entry when that stage is on
+    the edge, its context (``planning.strategies.ans.contexts``) and the plan's predicted front-end time;
+    the learned state is the source's, kept under the model and the edge."""
+    model = deployment.model
+    n, predicted = len(model.blocks), {a["cut"]: a for a in (run.plan or {}).get("arms") or ()}
+    contexts = ans.contexts(model.blocks, [a["cut"] for a in deployment.arms])
+    arms = []
+    for arm, context in zip(deployment.arms, contexts, strict=True):
+        stage = deployment.stages[arm["first_stage"]]
+        out = {
+            "cut": arm["cut"],
+            "first_stage": arm["first_stage"],
+            "context": context,
+            "front_s": (predicted.get(arm["cut"]) or {}).get("front_s") or 0.0,
+        }
+        if stage["device"] != str(run.source_id):
+            peer = (devices or {}).get(stage["device"]) or Device.objects.get(pk=stage["device"])
+            out["entry"] = _entry(run, deployment, stage, peer)
+        arms.append(out)
+    edge = deployment.arms[0]["edge"]
+    return {"key": f"model {model.pk} edge {edge}", "blocks": n, "arms": arms}
 
 
 def stall_budget(run) -> float | None:
@@ -94,16 +121,20 @@ def source_route(run, deployment, devices: dict[str, Device] | None = None) -> t
     peer = (devices or {}).get(first["device"]) or Device.objects.get(pk=first["device"])
     if first["device"] == str(source.pk) or not source.dataplane_port:
         return peer, None
-    entry = {
+    return source, _entry(run, deployment, first, peer)
+
+
+def _entry(run, deployment, stage: dict, peer: Device) -> dict:
+    """Where the source sends a request's input to ``stage`` on ``peer`` over the data plane."""
+    return {
         "device_id": str(peer.pk),
         "host": peer.dataplane_host or "127.0.0.1",
         "port": peer.dataplane_port or 0,
         "codec": run.codec,
-        "tensor": first["inputs"][0]["name"],
+        "tensor": stage["inputs"][0]["name"],
         "secret": deployment.secret,
         "name": peer.name,
     }
-    return source, entry
 
 
 def stop_stream(session) -> None:

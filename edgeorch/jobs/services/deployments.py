@@ -43,7 +43,7 @@ def cuts_of(plan: dict) -> list[int]:
 
 def _placement(run, plan: dict, devices: dict[str, Device]) -> tuple[str, dict[str, Device]]:
     """The deployment key of this placement, and its devices (all of them connected)."""
-    used = {s["device"]: devices.get(s["device"]) for s in plan["stages"]}
+    used = {pk: devices.get(pk) for pk in _used(plan)}
     offline = [
         d.name if d else pk
         for pk, d in used.items()
@@ -54,8 +54,18 @@ def _placement(run, plan: dict, devices: dict[str, Device]) -> tuple[str, dict[s
     connected = {pk: d for pk, d in used.items() if d is not None}
     placement = [(s["device"], connected[s["device"]].dataplane_port) for s in plan["stages"]]
     model = model_of(run, plan).pk
-    key = hashlib.sha256(json.dumps([model, cuts_of(plan), placement, run.codec]).encode()).hexdigest()
+    parts: list = [model, cuts_of(plan), placement, run.codec]
+    if plan.get("arms"):  # ans: every arm's segments, and the edge they go to
+        parts.append([(a["cut"], a["edge"], connected[a["edge"]].dataplane_port) for a in plan["arms"]])
+    key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
     return key, connected
+
+
+def _used(plan: dict) -> list[str]:
+    """The devices a plan's deployment loads segments on: its stages', and an ``ans`` plan's edge."""
+    return list(
+        dict.fromkeys([*(s["device"] for s in plan["stages"]), *(a["edge"] for a in plan.get("arms") or ())])
+    )
 
 
 def model_of(run, plan: dict):
@@ -89,12 +99,14 @@ def create_deployment(run, plan: dict, devices: dict[str, Device]) -> Deployment
     """A new deployment of the plan's segments; each device is sent its stages after commit."""
     key, used = _placement(run, plan, devices)
     cuts, model = cuts_of(plan), model_of(run, plan)
-    segments = catalog.get_segments(model, cuts)
-    stages = _stage_messages(run, plan, segments, used)
+    if plan.get("arms"):
+        stages, arms = _arm_stages(run, plan, model, used)
+    else:
+        stages, arms = _stage_messages(run, plan, catalog.get_segments(model, cuts), used), []
     order = list(dict.fromkeys(s["device"] for s in stages))
     with run_transaction():
         deployment = Deployment.objects.create(
-            key=key, model=model, cuts=",".join(map(str, cuts)), stages=stages, devices=order
+            key=key, model=model, cuts=",".join(map(str, cuts)), stages=stages, devices=order, arms=arms
         )
         for device_id in order:
             mine = [{k: v for k, v in s.items() if k != "device"} for s in stages if s["device"] == device_id]
@@ -103,11 +115,13 @@ def create_deployment(run, plan: dict, devices: dict[str, Device]) -> Deployment
     return deployment
 
 
-def _stage_messages(run, plan, segments, devices) -> list[dict]:
+def _stage_messages(run, plan, segments, devices, first: int = 0) -> list[dict]:
+    """The ``deploy`` stages of one chain of ``segments`` on the plan's stage devices, numbered from
+    ``first`` (each stage's output goes to the next one)."""
     stages = []
     for k, (stage, segment) in enumerate(zip(plan["stages"], segments, strict=True)):
         following = plan["stages"][k + 1]["device"] if k + 1 < len(plan["stages"]) else None
-        hop = None
+        hop: dict | None = None
         if following is not None:
             peer = devices[following]
             hop = {
@@ -116,10 +130,12 @@ def _stage_messages(run, plan, segments, devices) -> list[dict]:
                 "port": peer.dataplane_port or 0,
                 "codec": run.codec,
             }
+            if first:  # a later chain of an ans deployment: name the stage its output goes to
+                hop["stage"] = first + k + 1
         url = run.base_url.rstrip("/") + reverse("catalog-segment-file", args=[segment.sha256])
         stages.append(
             {
-                "stage": k,
+                "stage": first + k,
                 "device": stage["device"],
                 "url": url,
                 "sha256": segment.sha256,
@@ -129,6 +145,30 @@ def _stage_messages(run, plan, segments, devices) -> list[dict]:
             }
         )
     return stages
+
+
+def _arm_stages(run, plan: dict, model, devices) -> tuple[list[dict], list[dict]]:
+    """An ``ans`` plan's deployment: one chain per arm (cut p: blocks [0, p) on the source, [p, n) on the
+    edge; p = 0 the edge alone, p = n the source alone), the plan's own arm first so that stage 0 is where
+    its frames enter, so that the source switches between arms per frame without a deploy. Returns the
+    stages and the arms ({cut, edge, first_stage})."""
+    source, n = str(run.source_id), len(model.blocks)
+    arms = sorted(plan["arms"], key=lambda a: a["cut"] != _plan_cut(plan, source, n))
+    stages: list[dict] = []
+    out = []
+    for arm in arms:
+        p = int(arm["cut"])
+        chain = [{"device": source}] * (p > 0) + [{"device": arm["edge"]}] * (p < n)
+        segments = catalog.get_segments(model, [p - 1] if 0 < p < n else [])
+        out.append({"cut": p, "edge": arm["edge"], "first_stage": len(stages)})
+        stages += _stage_messages(run, {"stages": chain}, segments, devices, first=len(stages))
+    return stages, out
+
+
+def _plan_cut(plan: dict, source: str, n: int) -> int:
+    """The cut of a one- or two-stage source/edge plan: the blocks its source stage runs."""
+    first = plan["stages"][0]
+    return first["last_block"] + 1 if first["device"] == source else 0
 
 
 def record_deploy_status(device_id, message: p.DeployStatus) -> None:

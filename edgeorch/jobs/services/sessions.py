@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Q
+from django.utils import timezone
 from edgeorch_wire import protocol as p
 
 from edgeorch import events as dashboard
@@ -18,20 +19,26 @@ from . import adaptive, failover
 from .transactions import run_transaction
 
 
-def record_frames(session_id, frames: list[dict], source_id) -> int:
-    """Store a batch of per-frame records from the stream's source (duplicates are ignored); a batch from any
-    other device is ignored (a device speaks only about its own work)."""
+def record_frames(session_id, frames: list[dict], source_id, arms: list[dict] | None = None) -> int:
+    """Store a batch of per-frame records from the stream's source (duplicates are ignored), and an ``ans``
+    source's learned ``arms`` (``learned``); a batch from any other device is ignored (a device speaks only
+    about its own work)."""
     mine = Session.objects.filter(pk=session_id, source_id=source_id)
-    session = mine.only("pk", "deadline_s", "failover", "model_id").first()
+    session = mine.only("pk", "deadline_s", "failover", "model_id", "strategy", "deployment").first()
     if session is None:
         return 0
     frames = [f for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)]
     answered_by = _models_of(session, frames)
-    rows = [_frame_row(session, f, answered_by.get(f.get("deployment"), session.model_id)) for f in frames]
+    held = _arms_of(session)
+    rows = [
+        _frame_row(session, f, answered_by.get(f.get("deployment"), session.model_id), held) for f in frames
+    ]
     with run_transaction():
         Frame.objects.bulk_create(rows, ignore_conflicts=True)
+        if arms and held:
+            learned(session, arms, held)
     frames = [
-        {k: getattr(r, k) for k in ("request_id", "ok", "error", "latency_s", "deadline_met", "trace")}
+        {k: getattr(r, k) for k in ("request_id", "ok", "error", "latency_s", "deadline_met", "trace", "arm")}
         for r in rows
     ]
     dashboard.publish("session.frames", {"session": str(session_id), "frames": frames})
@@ -57,7 +64,35 @@ def _models_of(session, frames: list[dict]) -> dict:
     return {str(pk): model for pk, model in rows}
 
 
-def _frame_row(session, f: dict, model_id) -> Frame:
+def _arms_of(session) -> dict[int, str]:
+    """An ``ans`` session's arms, cut -> edge, as its deployment holds them ({} for other strategies)."""
+    if session.strategy != "ans" or session.deployment_id is None:
+        return {}
+    rows = Deployment.objects.filter(pk=session.deployment_id).values_list("arms", flat=True).first()
+    return {a["cut"]: a["edge"] for a in rows or ()}
+
+
+def learned(session, arms: list[dict], held: dict[int, str]) -> None:
+    """Keep what an ``ans`` source reports it has learned (``Session.learning``): only the arms its
+    deployment holds (``held``), each once."""
+    kept = {}
+    for arm in arms:
+        cut = arm.get("cut")
+        if isinstance(cut, int) and cut in held and cut not in kept:
+            kept[cut] = {k: arm.get(k) for k in ("cut", "estimate_s", "bound_s", "pulls")}
+    if not kept:
+        return
+    edges = set(held.values())
+    session.learning = {
+        "strategy": "ans",
+        "edge": edges.pop() if len(edges) == 1 else None,
+        "arms": [kept[c] for c in sorted(kept)],
+        "reported_at": timezone.now().isoformat(),
+    }
+    session.save(update_fields=["learning"])
+
+
+def _frame_row(session, f: dict, model_id, arms: dict[int, str]) -> Frame:
     latency = float(f.get("latency_s") or 0.0)
     ok = bool(f.get("ok"))
     met = None if session.deadline_s is None else ok and latency <= session.deadline_s
@@ -72,6 +107,7 @@ def _frame_row(session, f: dict, model_id) -> Frame:
         output=f.get("output") if isinstance(f.get("output"), dict) else None,
         resent=f.get("resent") is True,
         failover_s=float(f["failover_s"]) if isinstance(f.get("failover_s"), int | float) else None,
+        arm=f["arm"] if type(f.get("arm")) is int and f["arm"] in arms else None,
         model_id=model_id,
     )
 

@@ -18,7 +18,7 @@ from edgeorch.devices.models import Device
 from edgeorch.plans.assembly import device_power
 
 from .. import inputs
-from ..choices import InputKind
+from ..choices import Failover, InputKind
 from ..models import Job, Session
 from . import enqueue
 
@@ -51,6 +51,10 @@ def check_request(model, source, strategy: str, params: dict, candidates: list, 
     objective = params.get("objective", info.objective)
     if objective not in planning.OBJECTIVES:
         raise SubmitError(f"objective must be one of {', '.join(planning.OBJECTIVES)}, not {objective!r}")
+    if info.objectives is not None and objective not in info.objectives:
+        raise SubmitError(
+            f"{strategy} takes objective {' or '.join(info.objectives)} only, not {objective!r}"
+        )
     if objective != "latency":
         needs_power(source, f"objective {objective}")
     if codec not in CODECS:
@@ -192,6 +196,11 @@ def start_session(
             raise SubmitError("battery_below needs strategy adaptive: its re-planner switches the objective")
         needs_power(source, "battery_below (a switch to objective energy)")
         adaptation["battery_below"] = float(battery_below)
+    if strategy == "ans" and (serve is not None or failover != Failover.NONE):
+        raise SubmitError(
+            "ans learns its cut on a stream's frames: it takes no serve and no failover policy "
+            "(docs/learning.md)"
+        )
     input_source = check_source(input_source)
     if input_source is not None and serve is not None:
         raise SubmitError("a serving session's frames are its endpoint's requests: it takes no input")

@@ -1,7 +1,8 @@
 """The strategy registry: name -> description and module, each module imported on first use.
 
 Every module has ``run(problem, ctx, objective, **params) -> Plan``: every strategy takes an ``objective``
-(``planning.objective``: latency, energy, energy_under_deadline), ``objective`` its default. The UI's
+(``planning.objective``: latency, energy, energy_under_deadline), ``objective`` its default; a strategy that
+learns delays (``ans``) takes latency alone (``objectives``). The UI's
 choices come from ``STRATEGIES``.
 """
 
@@ -24,6 +25,7 @@ class StrategyInfo:
     module: str
     params: tuple[str, ...] = ()  # its own (every strategy also takes ``objective``, not listed here)
     objective: str = "latency"  # the default objective
+    objectives: tuple[str, ...] | None = None  # the only objectives it takes (None: every one)
 
     def load(self) -> Callable[..., Any]:
         """The strategy's ``run`` function."""
@@ -36,6 +38,7 @@ class StrategyInfo:
             "description": self.description,
             "params": list(self.params),
             "objective": self.objective,
+            "objectives": list(self.objectives) if self.objectives is not None else None,
         }
 
 
@@ -77,6 +80,15 @@ _ALL = (
     ),
     StrategyInfo(
         "dag-mincut", "The optimal device-edge split of a DAG model by minimum s-t cut (DADS).", "dag_mincut"
+    ),
+    StrategyInfo(
+        "ans",
+        "Learns the cut per frame at the source (ANS: the muLinUCB bandit over the cuts to one edge, from "
+        "the delays it measures, no edge profiling); `k`: only the k cuts predicted fastest, `edge`: which "
+        "edge.",
+        "ans",
+        ("k", "edge"),
+        objectives=("latency",),
     ),
     StrategyInfo(
         "adaptive",

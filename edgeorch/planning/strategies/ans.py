@@ -9,6 +9,12 @@ exclude are never arms. All-local (p = n) is the bandit's own arm whenever it fi
 deployed at once (its front segment on the source, its back segment on the edge), so switching between arms
 costs no deploy; the plan returned is the arm predicted fastest, and ``Plan.arms`` lists them all with the
 source's predicted front-end time (the agent then measures its own) and the predicted total.
+
+Each arm's context x_p (``contexts``), what the source's bandit learns the back-end delay as a linear function
+of, is ANS's: the back end's work and the bytes at the cut — [1, bytes at cut p, the MACs of blocks [p, n)
+in convolutions, in fully connected layers and in the rest, the operator count of blocks [p, n)], each
+feature but the constant divided by its largest value over the arms (order 1, as the bandit's λI prior
+assumes; 0 where every arm has none). The constant is the round trip every offloaded frame pays.
 """
 
 from __future__ import annotations
@@ -89,3 +95,32 @@ def _arm(ctx: Context, best: tuple[float, list[int], int], p: int, edge: str) ->
     latency, _, site = best
     front = ctx.wait(site) + ctx.compute(site, 0, p - 1) if p else 0.0
     return Arm(p, edge, front, latency)
+
+
+CONTEXT_FEATURES = ("constant", "cut_bytes", "macs_conv", "macs_fc", "macs_other", "ops")
+
+
+def contexts(blocks: list[dict], cuts: list[int]) -> list[list[float]]:
+    """x_p for each cut p of ``cuts`` (``CONTEXT_FEATURES``) from the catalog's blocks (``MLModel.blocks``:
+    ``input_bytes``, ``macs_by_category``, ``op_counts`` per block); the local cut p = n gets zeros (the
+    bandit does not learn it)."""
+    rows = [_features(blocks, p) for p in cuts]
+    scale = [max((r[i] for r in rows), default=0.0) or 1.0 for i in range(len(CONTEXT_FEATURES))]
+    scale[0] = 1.0
+    return [
+        [round(v / scale[i], 6) for i, v in enumerate(row)] if p < len(blocks) else [0.0] * len(row)
+        for p, row in zip(cuts, rows, strict=True)
+    ]
+
+
+def _features(blocks: list[dict], p: int) -> list[float]:
+    back = blocks[p:]
+    if not back:
+        return [0.0] * len(CONTEXT_FEATURES)
+    macs: dict[str, float] = {}
+    for block in back:
+        for category, value in (block.get("macs_by_category") or {}).items():
+            macs[category] = macs.get(category, 0.0) + float(value or 0)
+    conv, fc = macs.pop("conv", 0.0), macs.pop("fc", 0.0)
+    ops = sum(float(v or 0) for b in back for v in (b.get("op_counts") or {}).values())
+    return [1.0, float(back[0].get("input_bytes") or 0), conv, fc, sum(macs.values()), ops]

@@ -17,10 +17,7 @@ from .instances import problems
 
 
 def plan(problem: Problem, strategy: str, **params):
-    """``ans`` run directly (it joins the strategy registry once the control plane deploys its arms)."""
-    if strategy != "ans":
-        return plan_with(problem, strategy, **params)
-    return ans.run(problem, Context(problem), **params)
+    return plan_with(problem, strategy, **params)
 
 
 fast = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -93,3 +90,32 @@ def test_the_plan_is_always_one_of_its_arms(problem: Problem) -> None:
     source_blocks = sum(s.last_block - s.first_block + 1 for s in result.stages if s.device == problem.source)
     assert source_blocks in {a.cut for a in result.arms}
     assert result.latency == pytest.approx(min(a.predicted_s for a in result.arms))
+
+
+def catalog_blocks() -> list[dict]:
+    """Three blocks as the catalog records them (``MLModel.blocks``)."""
+    return [
+        {
+            "input_bytes": 4000,
+            "macs_by_category": {"conv": 100, "act": 10},
+            "op_counts": {"conv": 1, "act": 1},
+        },
+        {"input_bytes": 1000, "macs_by_category": {"conv": 50, "fc": 0}, "op_counts": {"conv": 1}},
+        {"input_bytes": 200, "macs_by_category": {"fc": 20, "other": 4}, "op_counts": {"fc": 1, "other": 2}},
+    ]
+
+
+def test_an_arms_context_is_its_back_ends_work_and_the_bytes_at_its_cut_each_scaled_to_order_one():
+    x = ans.contexts(catalog_blocks(), [0, 1, 2, 3])
+    assert ans.CONTEXT_FEATURES == ("constant", "cut_bytes", "macs_conv", "macs_fc", "macs_other", "ops")
+    # Back end of cut 0: everything (conv 150, fc 20, other 14 MACs, 6 ops); of cut 2: the last block.
+    assert x[0] == [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert x[1] == [1.0, 0.25, round(50 / 150, 6), 1.0, round(4 / 14, 6), round(4 / 6, 6)]
+    assert x[2] == [1.0, 0.05, 0.0, 1.0, round(4 / 14, 6), 0.5]
+    assert x[3] == [0.0] * 6  # the local arm: nothing to learn
+    assert all(0.0 <= v <= 1.0 for row in x for v in row)
+
+
+def test_a_feature_no_arm_has_stays_zero():
+    blocks = [{"input_bytes": 8, "macs_by_category": {"conv": 5}, "op_counts": {"conv": 1}}] * 2
+    assert ans.contexts(blocks, [1]) == [[1.0, 1.0, 1.0, 0.0, 0.0, 1.0]]

@@ -30,6 +30,7 @@ class Frame:
         trace (Any | Unset):
         resent (bool | Unset): Sent again on a failover route (once)
         failover_s (float | None | Unset): Seconds it waited for the failover
+        arm (int | None | Unset): ans: the arm (cut) the source chose for it; null: the plan's route
     """
 
     request_id: int
@@ -42,6 +43,7 @@ class Frame:
     trace: Any | Unset = UNSET
     resent: bool | Unset = UNSET
     failover_s: float | None | Unset = UNSET
+    arm: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +82,12 @@ class Frame:
         else:
             failover_s = self.failover_s
 
+        arm: int | None | Unset
+        if isinstance(self.arm, Unset):
+            arm = UNSET
+        else:
+            arm = self.arm
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -101,6 +109,8 @@ class Frame:
             field_dict["resent"] = resent
         if failover_s is not UNSET:
             field_dict["failover_s"] = failover_s
+        if arm is not UNSET:
+            field_dict["arm"] = arm
 
         return field_dict
 
@@ -161,6 +171,15 @@ class Frame:
 
         failover_s = _parse_failover_s(d.pop("failover_s", UNSET))
 
+        def _parse_arm(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        arm = _parse_arm(d.pop("arm", UNSET))
+
         frame = cls(
             request_id=request_id,
             ok=ok,
@@ -172,6 +191,7 @@ class Frame:
             trace=trace,
             resent=resent,
             failover_s=failover_s,
+            arm=arm,
         )
 
         frame.additional_properties = d

@@ -50,6 +50,8 @@ class SessionDetail:
         failures (list[SessionDetailFailuresItem]): Devices the session lost while running and what its failover did:
             {device, device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, takeover,
             recovered_at, mttr_s, restored_at}
+        learning (Any): ans: what the source has learned, as of its last report: {strategy, edge, arms: [{cut,
+            estimate_s, bound_s, pulls}], reported_at}; {} for other strategies (docs/learning.md)
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying
@@ -105,6 +107,7 @@ class SessionDetail:
     stages: list[StageRow]
     switches: list[PlanSwitch]
     failures: list[SessionDetailFailuresItem]
+    learning: Any
     state: RunState | Unset = UNSET
     reason: str | Unset = UNSET
     failed_stage: int | None | Unset = UNSET
@@ -184,6 +187,8 @@ class SessionDetail:
         for failures_item_data in self.failures:
             failures_item = failures_item_data.to_dict()
             failures.append(failures_item)
+
+        learning = self.learning
 
         state: str | Unset = UNSET
         if not isinstance(self.state, Unset):
@@ -289,6 +294,7 @@ class SessionDetail:
                 "stages": stages,
                 "switches": switches,
                 "failures": failures,
+                "learning": learning,
             }
         )
         if state is not UNSET:
@@ -420,6 +426,8 @@ class SessionDetail:
             failures_item = SessionDetailFailuresItem.from_dict(failures_item_data)
 
             failures.append(failures_item)
+
+        learning = d.pop("learning")
 
         _state = d.pop("state", UNSET)
         state: RunState | Unset
@@ -570,6 +578,7 @@ class SessionDetail:
             stages=stages,
             switches=switches,
             failures=failures,
+            learning=learning,
             state=state,
             reason=reason,
             failed_stage=failed_stage,

@@ -17,12 +17,14 @@ class Strategy:
         description (str):
         params (list[str]):
         objective (str): Its default objective (every strategy takes `objective`)
+        objectives (list[str] | None): The only objectives it takes (null: every one; ans, which learns delays: latency)
     """
 
     name: str
     description: str
     params: list[str]
     objective: str
+    objectives: list[str] | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,6 +36,13 @@ class Strategy:
 
         objective = self.objective
 
+        objectives: list[str] | None
+        if isinstance(self.objectives, list):
+            objectives = self.objectives
+
+        else:
+            objectives = self.objectives
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -42,6 +51,7 @@ class Strategy:
                 "description": description,
                 "params": params,
                 "objective": objective,
+                "objectives": objectives,
             }
         )
 
@@ -58,11 +68,27 @@ class Strategy:
 
         objective = d.pop("objective")
 
+        def _parse_objectives(data: object) -> list[str] | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                objectives_type_0 = cast(list[str], data)
+
+                return objectives_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None, data)
+
+        objectives = _parse_objectives(d.pop("objectives"))
+
         strategy = cls(
             name=name,
             description=description,
             params=params,
             objective=objective,
+            objectives=objectives,
         )
 
         strategy.additional_properties = d

@@ -1,0 +1,100 @@
+"""The ``ans`` strategy end to end, with a live Daphne, a real Celery worker and real agents: the control
+plane deploys every arm's segments once (one deployment, one chain per cut), the source's μLinUCB picks an
+arm per frame and reports what it has learned, every frame is the model's answer whichever arm it took, and
+the learned state survives the source's agent restarting (docs/learning.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeorch.jobs.models import Deployment, Frame, Session
+
+from .support import finished, full_model_output, wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+FRAMES = 60
+
+
+def run_session(api, digits, phone) -> dict:
+    body = {
+        "model": digits.pk,
+        "source": phone.device_id,
+        "strategy": "ans",
+        "rate": 30,
+        "frames": FRAMES,
+        "sample": 3,
+    }
+    response = api.post(api.base + "/api/sessions/", json=body, timeout=10)
+    assert response.status_code == 202, response.text
+    session = finished(api, "sessions", response.json()["id"], timeout=90)
+    assert session["state"] == "completed", (session, phone.log()[-3000:])
+    assert session["frames_sent"] == session["frames_ok"] == FRAMES
+    return session
+
+
+def learned_pulls(session_id) -> dict[int, int]:
+    arms = Session.objects.get(pk=session_id).learning["arms"]
+    return {a["cut"]: a["pulls"] for a in arms}
+
+
+def test_an_ans_session_deploys_every_arm_once_and_learns_per_frame(api, digits, fleet):
+    phone, edge = fleet("phone", "edge")
+    n = len(digits.blocks)
+    first = run_session(api, digits, phone)
+
+    deployment = Deployment.objects.get(pk=first["deployment"])
+    cuts = [a["cut"] for a in deployment.arms]
+    assert sorted(cuts) == list(range(n + 1))  # every cut to the edge, and all-local
+    assert {a["edge"] for a in deployment.arms} == {edge.device_id}
+    for arm in deployment.arms:  # each arm's chain: the source's blocks, then the edge's
+        chain = [s for s in deployment.stages if s["stage"] >= arm["first_stage"]][: 1 + (0 < arm["cut"] < n)]
+        devices = [s["device"] for s in chain]
+        expected = [phone.device_id] * (arm["cut"] > 0) + [edge.device_id] * (arm["cut"] < n)
+        assert devices == expected, (arm, chain)
+
+    frames = list(Frame.objects.filter(session_id=first["id"]).order_by("request_id"))
+    assert len(frames) == FRAMES and all(f.arm in cuts for f in frames)
+    expected = full_model_output(digits, input_of_session(first["id"])).ravel()
+    top = int(np.argmax(expected))
+    for frame in frames:  # the right answer on whichever arm the frame took
+        devices = {t["device"] for t in frame.trace}
+        assert (phone.device_id in devices) == (frame.arm > 0), frame.trace
+        assert (edge.device_id in devices) == (frame.arm < n), frame.trace
+        best, score = frame.output["top_k"][0]
+        assert best == top and abs(score - float(expected[top])) < 1e-4, (frame.arm, frame.output)
+
+    detail = api.get(f"{api.base}/api/sessions/{first['id']}/", timeout=10).json()
+    learning = detail["learning"]
+    assert learning["strategy"] == "ans" and learning["edge"] == edge.device_id
+    assert sorted(a["cut"] for a in learning["arms"]) == sorted(cuts)
+    pulls = {a["cut"]: a["pulls"] for a in learning["arms"]}
+    # Every answered frame taught its arm once: offloaded frames the bandit, local ones the local estimate.
+    for cut in cuts:
+        assert pulls[cut] == sum(1 for f in frames if f.arm == cut), (cut, pulls)
+    assert all(a["estimate_s"] is not None for a in learning["arms"] if a["pulls"])
+    api_frames = api.get(f"{api.base}/api/sessions/{first['id']}/frames/", timeout=10).json()
+    rows = api_frames["results"] if isinstance(api_frames, dict) else api_frames
+    assert {r["arm"] for r in rows} <= set(cuts)
+
+    # The source restarts: what it learned is kept on its disk and goes on in the next session.
+    phone.stop()
+    phone.start()
+    wait_until(lambda: _online(phone.device_id), timeout=30, message="the phone back online")
+    second = run_session(api, digits, phone)
+    assert "ans state for" in phone.log() and "loaded" in phone.log()
+    both = list(Frame.objects.filter(session_id__in=[first["id"], second["id"]]))
+    after = learned_pulls(second["id"])
+    for cut in cuts:
+        assert after[cut] == sum(1 for f in both if f.arm == cut), (cut, after)
+
+
+def _online(device_id) -> bool:
+    from edgeorch.devices.models import Device
+
+    return Device.objects.filter(pk=device_id, status="online", dataplane_port__isnull=False).exists()
+
+
+def input_of_session(session_id) -> np.ndarray:
+    return np.load(Session.objects.get(pk=session_id).input_path)
