@@ -231,6 +231,11 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
         rows[key].update(energy_j=r.energy.get("joules"), energy_basis=r.energy.get("basis"))
         if by_policy:
             rows[key]["faults"] = fault_row(sc, r, label)
+        if r.learning:
+            rows[key]["learning"] = r.learning
+    for row in windows:
+        chosen = {run_key(r, len(policies) > 1): arms_in(r, row["window"], sc.window_s) for r in runs}
+        row["arms"] = {k: v for k, v in chosen.items() if v is not None}
     per_window = Counter(o.window_of(i / sc.session.rate, sc.window_s) for i in range(sc.session.frames))
     rows[ORACLE] = o.oracle_row(oracle, per_window)
     return {
@@ -250,9 +255,32 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
         "failover": sorted(policies),
         "faults": [f.describe() for f in sc.faults],
         "runs": [
-            {"strategy": r.strategy, "policy": r.policy, "session": r.session_id, "switches": r.switches}
+            {
+                "strategy": r.strategy,
+                "policy": r.policy,
+                "session": r.session_id,
+                "switches": r.switches,
+                "frames": [
+                    {k: f.get(k) for k in ("request_id", "t", "latency_s", "ok", "arm")}
+                    for f in sorted(r.frames, key=lambda f: f["request_id"])
+                ],
+            }
             for r in runs
         ],
+    }
+
+
+def arms_in(r: StrategyRun, w: int, window_s: float) -> dict[str, Any] | None:
+    """What a learning run (``ans``: each frame's ``arm``) chose in window ``w``: frames per cut, most taken
+    first, and the answered frames' mean latency; None for a run whose frames name no arm."""
+    frames = [f for f in r.frames if f.get("arm") is not None]
+    if not frames:
+        return None
+    here = [f for f in frames if o.window_of(f["t"], window_s) == w]
+    answered = [f["latency_s"] for f in here if f["ok"]]
+    return {
+        "cuts": dict(Counter(str(f["arm"]) for f in here).most_common()),
+        "mean_s": statistics.fmean(answered) if answered else None,
     }
 
 
@@ -418,4 +446,16 @@ def markdown(report: dict[str, Any]) -> str:
         ),
         "",
     ]
+    for name in dict.fromkeys(k for w in report["windows"] for k in w.get("arms") or {}):
+        lines += [
+            f"{name}'s arms per window (cut x frames): "
+            + "; ".join(_arms(w, name, report) for w in report["windows"]),
+            "",
+        ]
     return "\n".join(lines)
+
+
+def _arms(w: dict[str, Any], name: str, report: dict[str, Any]) -> str:
+    chosen = (w.get("arms") or {}).get(name) or {}
+    cuts = ", ".join(f"{c}x{n}" for c, n in (chosen.get("cuts") or {}).items()) or "none"
+    return f"{w['window'] * report['window_s']:g}s {cuts} ({_ms(chosen.get('mean_s'))} ms)"

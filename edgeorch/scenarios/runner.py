@@ -48,7 +48,7 @@ class StrategyRun:
     session_id: str
     state: str
     reason: str
-    frames: list[dict[str, Any]]  # {request_id, ok, latency_s, t, busy: {device id: compute seconds}}
+    frames: list[dict[str, Any]]  # {request_id, ok, latency_s, t, busy: {device id: compute s}, arm, ...}
     switches: list[dict[str, Any]]
     predicted: list[tuple[int, float]]  # (from frame, predicted latency) as the plan in force changed
     telemetry: dict[str, list[tuple[float, dict]]] = field(default_factory=dict)  # device -> [(t, metrics)]
@@ -58,6 +58,7 @@ class StrategyRun:
     faults: list[dict[str, Any]] = field(default_factory=list)  # {at, t, fault, error?} as injected
     failures: list[dict[str, Any]] = field(default_factory=list)  # Failure.to_dict() + t (since t0)
     energy: dict[str, Any] = field(default_factory=dict)  # the session summary's (docs/energy.md)
+    learning: dict[str, Any] = field(default_factory=dict)  # an ans session's learned arms (Session.learning)
 
 
 def ensure_model(name: str) -> MLModel:
@@ -109,8 +110,9 @@ class Runner:
         params = dict(self.scenario.params.get(strategy) or {})
         if self.scenario.session.objective is not None:
             params.setdefault("objective", self.scenario.session.objective)
-        if isinstance(params.get("device"), str):
-            params["device"] = str(self.devices[params["device"]].pk)
+        for key in ("device", "edge"):
+            if isinstance(params.get(key), str):
+                params[key] = str(self.devices[params[key]].pk)
         if isinstance(params.get("devices"), list):
             params["devices"] = [str(self.devices[n].pk) for n in params["devices"]]
         return params
@@ -349,7 +351,7 @@ class Runner:
             time.sleep(0.1)
         rate = session.rate
         rows = Frame.objects.filter(session=session).values_list(
-            "request_id", "ok", "latency_s", "trace", "resent", "output", "error"
+            "request_id", "ok", "latency_s", "trace", "resent", "output", "error", "arm"
         )
         frames = [
             {
@@ -361,8 +363,9 @@ class Runner:
                 "resent": resent,
                 "top": _top(output),
                 "error": error,
+                "arm": arm,  # an ans frame's cut (Frame.arm); None for other strategies
             }
-            for r, ok, lat, trace, resent, output, error in rows
+            for r, ok, lat, trace, resent, output, error, arm in rows
         ]
         failures = [
             {**f.to_dict(), "t": f.detected_at.timestamp() - t0}
@@ -394,6 +397,7 @@ class Runner:
             list(self._faults),
             failures,
             dict((session.summary or {}).get("energy") or {}),
+            dict(session.learning or {}),
         )
 
     def run(

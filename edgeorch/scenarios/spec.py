@@ -33,6 +33,7 @@ ORACLE = "oracle"
 # FaultInput: exactly one per fault
 ACTIONS = ("kill", "revive", "freeze", "thaw", "cut", "degrade", "restore", "overload")
 LINK_ACTIONS = ("cut", "degrade", "restore")
+DEVICE_PARAMS = ("device", "devices", "edge")  # strategy parameters that name devices (ids for the planner)
 
 
 class ScenarioError(ValueError):
@@ -473,8 +474,8 @@ def _strategies(value: list[str]) -> list[str]:
 
 
 def _params(value: list[str | dict[str, dict[str, Any]]], names: list[str]) -> dict[str, dict[str, Any]]:
-    """``{split: {cut: 3, device: edge}}`` entries: a strategy with its parameters (device names as given;
-    the runner makes them ids)."""
+    """``{split: {cut: 3, device: edge}}`` entries: a strategy with its parameters (device names as given in
+    ``device``, ``devices`` and ``edge``, ``ans``'s; the runner makes them ids)."""
     out = {}
     for i, entry in enumerate(value):
         if not isinstance(entry, dict):
@@ -482,7 +483,7 @@ def _params(value: list[str | dict[str, dict[str, Any]]], names: list[str]) -> d
         if len(entry) != 1:
             raise ScenarioError(f"strategies[{i}]: one strategy per entry ({{name: {{parameters}}}})")
         ((name, params),) = entry.items()
-        for key in ("device", "devices"):
+        for key in DEVICE_PARAMS:
             given = params.get(key)
             for device in [given] if isinstance(given, str) else given or []:
                 if device not in names:

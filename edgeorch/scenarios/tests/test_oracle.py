@@ -97,6 +97,36 @@ def test_the_oracle_row_weighs_windows_by_their_frames():
     assert row["mean_s"] == pytest.approx(0.15) and not math.isnan(row["p95_s"])
 
 
+def test_the_report_records_per_window_the_arms_a_learning_run_chose_and_their_latency():
+    from edgeorch.scenarios import report
+    from edgeorch.scenarios.runner import StrategyRun
+
+    rows = frames([0.04, 0.05, 0.2, 0.1, 0.3, 0.06])  # two per second: windows of 5 s hold frames 0-9
+    for f, arm in zip(rows, [3, 3, 0, 11, 11, 11], strict=True):
+        f["arm"] = arm
+    rows[4]["ok"] = False  # a failed frame counts as chosen, not in the mean
+    rows += [{**f, "t": f["t"] + 5.0, "request_id": f["request_id"] + 10} for f in frames([0.07], 2.0)]
+    rows[-1]["arm"] = 11
+    run = StrategyRun("ans", "s", "completed", "", rows, [], [])
+    first = report.arms_in(run, 0, 5.0)
+    assert first["cuts"] == {"11": 3, "3": 2, "0": 1}  # most taken first
+    assert first["mean_s"] == pytest.approx((0.04 + 0.05 + 0.2 + 0.1 + 0.06) / 5)
+    assert report.arms_in(run, 1, 5.0) == {"cuts": {"11": 1}, "mean_s": pytest.approx(0.07)}
+    assert report.arms_in(StrategyRun("local", "s", "completed", "", frames([0.1]), [], []), 0, 5.0) is None
+    text = report.markdown(
+        {
+            "scenario": "x",
+            "window_s": 5.0,
+            "strategies": {},
+            "windows": [
+                {"window": 0, "plan": "cam[0-9]", "oracle_s": 0.05, "arms": {"ans": first}},
+                {"window": 1, "plan": "cam[0-9]", "oracle_s": 0.05, "arms": {}},
+            ],
+        }
+    )
+    assert "ans's arms per window (cut x frames): 0s 11x3, 3x2, 0x1 (90.0 ms); 5s none (– ms)" in text
+
+
 # --- the thermal bound -----------------------------------------------------------------------------
 
 HOT = ThermalParams(

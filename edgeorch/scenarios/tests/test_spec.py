@@ -40,6 +40,29 @@ def test_the_five_scenarios_the_issue_asks_for_are_shipped():
     assert "default" in names
 
 
+def test_the_bandwidth_random_walk_scenario_replays_its_seeded_walk_one_value_per_window():
+    scenario = load(ROOT / "scenarios" / "bandwidth-random-walk.yaml")
+    link = scenario.link("cam", "edge")
+    walk = link.spec["bandwidth_bps"]["random_walk"]
+    assert walk["seed"] == 6 and walk["step_s"] == scenario.window_s
+    per_window = [link.value("bandwidth_bps", (w + 0.5) * scenario.window_s) for w in range(8)]
+    # The same values as the scenario's description says (what the agents replay from the same seed).
+    assert [round(v / 1e6) for v in per_window] == [60, 77, 15, 3, 6, 57, 57, 3]
+    # Constant within a window: the oracle's conditions at a window's middle hold for all of it.
+    assert all(link.value("bandwidth_bps", w * 4 + 0.01) == v for w, v in enumerate(per_window))
+    assert all(walk["min"] <= v <= walk["max"] for v in per_window)
+    assert scenario.params["ans"] == {"edge": "edge"} and "adaptive" in scenario.strategies
+
+
+def test_a_random_walk_link_is_checked_naming_the_field():
+    bad = {"random_walk": {"start": 5e7, "min": 1e8, "max": 1e6, "sigma": 1e6}}
+    with pytest.raises(ScenarioError, match="links\\[0\\].bandwidth_bps.random_walk"):
+        parse(minimal(links=[{"between": ["cam", "edge"], "bandwidth_bps": bad}]))
+    missing = {"random_walk": {"start": 5e7, "min": 1e6, "max": 1e8}}
+    with pytest.raises(ScenarioError, match="needs 'sigma'"):
+        parse(minimal(links=[{"between": ["cam", "edge"], "bandwidth_bps": missing}]))
+
+
 def test_a_link_trace_gives_the_configured_value_at_each_time():
     scenario = parse(minimal())
     link = scenario.link("edge", "cam")
@@ -219,6 +242,7 @@ def test_a_bad_fault_is_refused_naming_the_field(faults, words):
         ({"failover": ["cold", "cold"]}, "failover: each policy once"),
         ({"failover": "cold"}, "field 'failover' must be an array"),
         ({"strategies": [{"split": {"device": "nas"}}]}, "strategies[0].split.device: unknown device 'nas'"),
+        ({"strategies": [{"ans": {"edge": "nas"}}]}, "strategies[0].ans.edge: unknown device 'nas'"),
         ({"strategies": [{"split": {}, "local": {}}]}, "strategies[0]: one strategy per entry"),
         ({"strategies": ["local", "local"]}, "strategies: each strategy once"),
         (
@@ -273,3 +297,14 @@ def test_the_runner_gives_every_strategy_the_sessions_objective_unless_its_own_n
     runner.scenario, runner.devices = parse(data), {}
     assert runner.params("local") == {"objective": "energy_under_deadline"}
     assert runner.params("multi-device") == {"objective": "latency"}
+
+
+def test_the_runner_gives_ans_its_edge_as_a_device_id(db):
+    from types import SimpleNamespace
+
+    from edgeorch.scenarios.runner import Runner
+
+    runner = Runner.__new__(Runner)
+    runner.scenario = parse(minimal(strategies=[{"ans": {"edge": "edge", "k": 4}}]))
+    runner.devices = {"edge": SimpleNamespace(pk="5f0c7c52-0000-4000-8000-000000000001")}
+    assert runner.params("ans") == {"edge": "5f0c7c52-0000-4000-8000-000000000001", "k": 4}
