@@ -68,6 +68,7 @@ def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
         {"stage": 1, "device": ME, "queue_s": 0.01, "compute_s": 0.04, "serialize_s": 0.01},
         {"stage": 2, "device": "edge-1", "queue_s": 0.0, "compute_s": 0.02},
     ]
+    controller.observe(choice, trace, 0.9, ME)  # the arm's first answer: a cold start, not learnt
     before = controller.bandit.b.copy()
     controller.observe(choice, trace, 0.16, ME)
     x = np.array(spec()["arms"][1]["context"])
@@ -75,6 +76,21 @@ def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
     assert controller.bandit.b - before == pytest.approx(weight * 0.10 * x)  # 0.16 - 0.06 front
     front = next(a.front_s for a in controller.bandit.arms if a.cut == 1)
     assert front == pytest.approx(0.8 * 0.01 + 0.2 * 0.06)
+
+
+def test_each_arms_first_answer_in_a_stream_is_counted_but_not_learnt() -> None:
+    controller = AnsController(spec())
+    local_s = controller.bandit.local_s
+    trace = [{"stage": 1, "device": ME, "queue_s": 0.0, "compute_s": 0.5}]
+    controller.observe(Choice(1, 1, None, key_frame=True), trace, 1.2, ME)  # cold: 1.2 s
+    controller.observe(Choice(2, 3, None, key_frame=True), [], 0.9, ME)  # the local arm, cold
+    assert not controller.bandit.b.any() and controller.bandit.local_s == local_s
+    assert next(a.front_s for a in controller.bandit.arms if a.cut == 1) == 0.01  # as the plan said
+    assert controller.bandit.pulls == {1: 1, MuLinUCB.LOCAL: 1}
+    controller.observe(Choice(1, 1, None, key_frame=False), trace, 0.6, ME)  # warm now: learnt
+    assert controller.bandit.b.any() and controller.bandit.pulls[1] == 2
+    # A new stream (another controller, the same kept state) warms its arms again.
+    assert AnsController(spec()).warm == set()
 
 
 def test_a_frame_that_differs_from_the_last_is_a_key_frame() -> None:

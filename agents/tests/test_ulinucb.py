@@ -149,6 +149,22 @@ def test_while_the_device_alone_wins_the_edge_is_sampled_every_ceil_t_to_the_qua
         assert chosen[t - streak : t] == [LOCAL] * streak
 
 
+def test_a_new_epoch_keeps_a_share_of_the_evidence_and_carry_0_is_the_papers_restart():
+    rng = np.random.default_rng(5)
+    for carry in (0.0, 0.25, 1.0):
+        bandit = MuLinUCB(env_arms(), 0.2, alpha=0.5, first_epoch=16, carry=carry)
+        run(bandit, 16, lambda t: (10.0, 20.0), rng)
+        A, b, theta = bandit.A.copy(), bandit.b.copy(), bandit.theta()
+        bandit.choose()  # frame 17: the second epoch begins
+        prior = bandit.ridge * np.eye(bandit.dim)
+        assert np.allclose(bandit.A, prior + carry * (A - prior)) and np.allclose(bandit.b, carry * b)
+        assert bandit.epoch == 1 and bandit.t == 1
+        if carry == 0.0:
+            assert not bandit.theta().any()  # from nothing: every estimate is the front end alone
+        else:  # the estimate stays near where it was (the ridge weighs a little more)
+            assert np.allclose(bandit.theta(), theta, atol=0.05 / carry)
+
+
 def test_the_state_survives_a_restart_through_json():
     rng = np.random.default_rng(4)
     bandit = MuLinUCB(env_arms(), 0.2, alpha=0.5, first_epoch=64)

@@ -25,8 +25,17 @@ Three refinements, as in the paper:
   ⌈t^0.25⌉ local frames in a row (t: frames so far in this epoch), the next frame goes to the offloading arm
   with the lowest optimistic estimate, so a recovered link or a freed server is noticed.
 - **The doubling trick**: the horizon is not known, so time runs in epochs of 2^k frames (from
-  ``first_epoch``); each epoch starts afresh (A = λI, b = 0) with α_k = ``alpha`` · sqrt(log(2^k)) — the
-  confidence width the analysis asks for a horizon of that length — which also forgets old conditions.
+  ``first_epoch``) with α_k = ``alpha`` · sqrt(log(2^k)) — the confidence width the analysis asks for a
+  horizon of that length. The paper starts each epoch afresh (A = λI, b = 0). Here an epoch keeps a share
+  ``carry`` (c) of the evidence (c = 0 is the paper's restart)::
+
+      A ← λI + c · (A − λI),    b ← c · b
+
+  which leaves the estimate θ̂ about where it was and widens the confidence by about 1/sqrt(c), so old
+  conditions still fade (each restart weighs them c times less) but nothing is forgotten at once. A restart
+  from nothing makes every estimate x_pᵀθ̂ = 0, so the next frames go to the raw-input arm (p = 0, nothing on
+  the device, the most bytes): in the bandwidth-collapse scenario, that sent two frames' raw input over a
+  4 Mbit/s link (1.2 s each) at frame 64 (docs/benchmarks.md, "Learning").
 
 The state is plain numbers (``to_dict``/``from_dict``), so the agent keeps it on its disk across restarts
 and reports it (each arm's estimate and pull count) to the control plane.
@@ -73,6 +82,7 @@ class MuLinUCB:
     ridge: float = 1.0  # λ: A₀ = λI
     key_weight: float = 4.0  # μ
     first_epoch: int = 64  # the doubling trick's first epoch, in frames (a power of two)
+    carry: float = 0.25  # the share of the evidence a new epoch keeps (0: the paper's restart from nothing)
     t: int = 0  # frames decided in this epoch
     epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
     local_streak: int = 0
@@ -90,12 +100,17 @@ class MuLinUCB:
             raise ValueError(f"every arm's context must have the same length, got {sorted(sizes)}")
         if self.first_epoch < 1 or self.first_epoch & (self.first_epoch - 1):
             raise ValueError("first_epoch must be a power of two")
+        if not 0.0 <= self.carry <= 1.0:
+            raise ValueError("carry must be in [0, 1]")
         self.dim = sizes.pop()
-        self._reset()
-
-    def _reset(self) -> None:
         self.A = self.ridge * np.eye(self.dim)
         self.b = np.zeros(self.dim)
+
+    def _restart(self) -> None:
+        """A new epoch: A ← λI + c·(A − λI), b ← c·b (c = ``carry``; 0 restarts from nothing)."""
+        prior = self.ridge * np.eye(self.dim)
+        self.A = prior + self.carry * (self.A - prior)
+        self.b = self.carry * self.b
 
     @property
     def epoch_length(self) -> int:
@@ -126,9 +141,9 @@ class MuLinUCB:
 
     def choose(self) -> int:
         """The arm for the next frame (a cut, or ``LOCAL``); advances the frame count and the epoch."""
-        if self.t >= self.epoch_length:  # the doubling trick: a new epoch, twice as long, from scratch
+        if self.t >= self.epoch_length:  # the doubling trick: a new epoch, twice as long
             self.epoch, self.t = self.epoch + 1, 0
-            self._reset()
+            self._restart()
         self.t += 1
         bounds = {cut: bound for cut, (_, bound) in self.estimates().items()}
         best = min(bounds, key=lambda cut: (bounds[cut], cut != self.LOCAL))
@@ -164,6 +179,7 @@ class MuLinUCB:
             "ridge": self.ridge,
             "key_weight": self.key_weight,
             "first_epoch": self.first_epoch,
+            "carry": self.carry,
             "t": self.t,
             "epoch": self.epoch,
             "local_streak": self.local_streak,
@@ -185,6 +201,7 @@ class MuLinUCB:
             ridge=float(data["ridge"]),
             key_weight=float(data["key_weight"]),
             first_epoch=int(data["first_epoch"]),
+            carry=float(data.get("carry", 0.0)),  # a state kept before carry existed: the paper's restart
             t=int(data["t"]),
             epoch=int(data["epoch"]),
             local_streak=int(data["local_streak"]),
