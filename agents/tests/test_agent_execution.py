@@ -389,3 +389,28 @@ def test_a_switch_to_a_deployment_that_is_not_here_without_an_entry_is_refused(t
     with file_server(model_files()) as files:
         done = asyncio.run(scenario(files))
     assert (done.frames_sent, done.frames_ok) == (20, 20)
+
+
+def test_a_deploy_runs_each_stage_once_to_warm_it_outside_its_timings(tmp_path):
+    from edgeorch_agent.runtime import warm_up
+
+    async def scenario(files):
+        async with node("alice", tmp_path) as alice:
+            await deploy(alice, chain_stages(files, [alice.hop(), alice.hop(), None], last="bad"))
+            return alice.executor.deployments["dep-1"]
+
+    with file_server(model_files()) as files:
+        deployment = asyncio.run(scenario(files))  # the bad stage fails its warm-up: the deploy is still ok
+    runs: list[list[str]] = []
+    for stage in deployment.stages.values():  # nothing of the warm-up is in the stretch or the timings
+        assert len(stage.stretch._recent) == 0 and stage.recent_compute_s == float("inf")
+        real = stage.session
+
+        class Counting:  # the real session, its runs counted
+            def run(self, names, feeds, real=real):
+                runs.append(sorted(feeds))
+                return real.run(names, feeds)
+
+        stage.session = Counting()
+        warm_up(stage)
+    assert runs == [["x"], ["a"], ["b"]]  # one run each, fed an example of its input
