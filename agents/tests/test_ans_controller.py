@@ -68,7 +68,6 @@ def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
         {"stage": 1, "device": ME, "queue_s": 0.01, "compute_s": 0.04, "serialize_s": 0.01},
         {"stage": 2, "device": "edge-1", "queue_s": 0.0, "compute_s": 0.02},
     ]
-    controller.observe(choice, trace, 0.9, ME)  # the arm's first answer: a cold start, not learnt
     before = controller.bandit.b.copy()
     controller.observe(choice, trace, 0.16, ME)
     x = np.array(spec()["arms"][1]["context"])
@@ -78,19 +77,36 @@ def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
     assert front == pytest.approx(0.8 * 0.01 + 0.2 * 0.06)
 
 
-def test_each_arms_first_answer_in_a_stream_is_counted_but_not_learnt() -> None:
+def test_an_arm_never_answered_is_not_chosen_again_while_its_first_frame_is_in_flight() -> None:
     controller = AnsController(spec())
-    local_s = controller.bandit.local_s
-    trace = [{"stage": 1, "device": ME, "queue_s": 0.0, "compute_s": 0.5}]
-    controller.observe(Choice(1, 1, None, key_frame=True), trace, 1.2, ME)  # cold: 1.2 s
-    controller.observe(Choice(2, 3, None, key_frame=True), [], 0.9, ME)  # the local arm, cold
-    assert not controller.bandit.b.any() and controller.bandit.local_s == local_s
-    assert next(a.front_s for a in controller.bandit.arms if a.cut == 1) == 0.01  # as the plan said
-    assert controller.bandit.pulls == {1: 1, MuLinUCB.LOCAL: 1}
-    controller.observe(Choice(1, 1, None, key_frame=False), trace, 0.6, ME)  # warm now: learnt
-    assert controller.bandit.b.any() and controller.bandit.pulls[1] == 2
-    # A new stream (another controller, the same kept state) warms its arms again.
-    assert AnsController(spec()).warm == set()
+    first = controller.choose(np.zeros(4))
+    assert first.cut == 0  # nothing learnt: the raw-input arm (no front end) has the lowest bound
+    second = controller.choose(np.zeros(4))
+    assert second.cut != 0  # cut 0 is being looked at: another arm meanwhile
+    controller.finished(first)
+    trace = [{"stage": 0, "device": "edge-1", "queue_s": 0.0, "compute_s": 0.05}]
+    controller.observe(first, trace, 0.05, ME)  # answered: cut 0 is known now, and may be taken again
+    assert controller.in_flight[0] == 0 and controller.bandit.pulls[0] == 1
+    only_cut_0 = AnsController({**spec(), "arms": spec()["arms"][:1]})  # no other arm, no local arm
+    assert [only_cut_0.choose(np.zeros(4)).cut for _ in range(3)] == [0, 0, 0]
+
+
+def test_arms_not_yet_measured_take_the_profile_times_the_measured_ratio() -> None:
+    arms = spec()["arms"]
+    arms.insert(2, {"cut": 3, "first_stage": 2, "context": [0.1, 0.1, 0.1], "front_s": 0.04})
+    controller = AnsController({**spec(), "blocks": 4, "arms": [*arms[:3], {**arms[3], "cut": 4}]})
+    local = Choice(4, 3, None, key_frame=False)
+    controller.observe(local, [], 0.25, ME)  # measured: half the predicted 0.5 s
+    assert controller.bandit.local_s == pytest.approx(0.45)  # averaged into the prediction
+    fronts = {a.cut: a.front_s for a in controller.bandit.arms}
+    assert fronts[3] == pytest.approx(0.04 * 0.9) and fronts[1] == pytest.approx(0.01 * 0.9)
+    assert fronts[0] == 0.0  # the raw-input arm has no front end
+    trace = [{"stage": 1, "device": ME, "queue_s": 0.0, "compute_s": 0.02}]  # cut 1: twice its prediction
+    controller.observe(Choice(1, 1, None, key_frame=False), trace, 0.05, ME)
+    fronts = {a.cut: a.front_s for a in controller.bandit.arms}
+    assert fronts[1] == pytest.approx(0.009 * 0.8 + 0.02 * 0.2)  # its own measurement, averaged
+    ratio = float(np.median([fronts[1] / 0.01, 0.9]))
+    assert fronts[3] == pytest.approx(0.04 * ratio)  # still unmeasured: the median ratio
 
 
 def test_a_frame_that_differs_from_the_last_is_a_key_frame() -> None:

@@ -224,6 +224,8 @@ class Streams:
                     self.shared.waiters.pop(key)
                     slots.release()
                     failed = state.arms.pop(request_id, None)
+                    if failed is not None and state.ans is not None:
+                        state.ans.finished(failed)
                     await self.router.fail(
                         route.deployment_id, route.first_stage, request_id, message.session_id, None, str(exc)
                     )
@@ -311,6 +313,7 @@ class Streams:
         }
         choice = state.arms.pop(key[2], None)
         if choice is not None and state.ans is not None:
+            state.ans.finished(choice)
             record["arm"] = choice.cut
             if ok and done is not None and not resent:
                 state.ans.observe(choice, done.trace, ended - started, self.shared.device_id)

@@ -11,10 +11,16 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
   the answer's way back: everything the bandit learns) updates the bandit at that arm;
 - the local arm's whole time updates ``local_s`` the same way.
 
-An arm's first answered frame in a stream teaches nothing (it counts as a pull): its segments have just
-been loaded, and a fresh onnxruntime session's first run, stretched by the emulated device's factor besides,
-takes several times its usual time (1.2 s against about 0.1 s for the raw-input arm in the scenarios);
-learnt, it would make that arm, and through the shared θ every arm like it, look slow for many frames.
+Two rules of this controller's own (not the paper's; docs/learning.md, "Measured"):
+
+- **One look at a time.** Answers come back after the frame's delay, and meanwhile more frames are emitted
+  (up to ``max_in_flight``): an arm never answered yet (no pulls) that already has a frame in flight is not
+  chosen again until that answer is in. Without it, the optimistic bound sends every frame emitted during
+  the first look to the same unknown arm: three frames of 4.6 MiB each (0.5-0.8 s) in bandwidth-collapse.
+- **The device's own profile, calibrated.** An arm's front-end time starts as the plan's prediction from
+  the device's block profile; once some arms (the local one included) have measured front-end times, the
+  arms not yet measured take their prediction times the median ratio measured / predicted over the measured
+  ones. A profile taken on a loaded host overestimates every prefix alike, so one measured arm corrects all.
 
 The state is kept under ``<state dir>/ans-<sha256(key)[:16]>.json`` (the key names the model and the edge),
 written atomically after each report, and loaded when a stream with the same key starts, provided it has the
@@ -60,7 +66,8 @@ class AnsController:
         self.state_dir = state_dir
         self.previous: np.ndarray | None = None
         self.loaded = False
-        self.warm: set[int] = set()  # cuts answered at least once in this stream (their first is not learnt)
+        self.in_flight: dict[int, int] = {}  # cut -> frames sent and not yet finished
+        self.predicted = {int(a["cut"]): float(a.get("front_s") or 0.0) for a in spec["arms"]}
         arms = [
             Arm(int(a["cut"]), tuple(float(v) for v in a.get("context") or ()), float(a.get("front_s") or 0))
             for a in spec["arms"]
@@ -83,23 +90,27 @@ class AnsController:
     def choose(self, frame: np.ndarray) -> Choice:
         key_frame = is_key_frame(self.previous, frame)
         self.previous = frame
-        cut = self.bandit.choose()
+        looking = {c for c, n in self.in_flight.items() if n and not self.bandit.pulls.get(c)}
+        cut = self.bandit.choose(exclude=looking)
         cut = self.blocks if cut == MuLinUCB.LOCAL else cut
+        if cut != self.blocks:
+            self.in_flight[cut] = self.in_flight.get(cut, 0) + 1
         route = self.routes[cut]
         return Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame)
+
+    def finished(self, choice: Choice) -> None:
+        """The frame sent on ``choice`` is over (answered, failed or given up): no longer in flight."""
+        if self.in_flight.get(choice.cut):
+            self.in_flight[choice.cut] -= 1
 
     def observe(self, choice: Choice, trace: list[dict[str, Any]], elapsed_s: float, device_id: str) -> None:
         """An answered frame: ``elapsed_s`` from sending it to its answer, ``trace`` its stages."""
         if not math.isfinite(elapsed_s) or elapsed_s < 0:
             return
-        if choice.cut not in self.warm:  # its first answer in this stream: a cold start, counted only
-            self.warm.add(choice.cut)
-            cut = MuLinUCB.LOCAL if choice.cut == self.blocks else choice.cut
-            self.bandit.pulls[cut] = self.bandit.pulls.get(cut, 0) + 1
-            return
         if choice.cut == self.blocks:
             self.bandit.local_s = _average(self.bandit.local_s, elapsed_s)
             self.bandit.pulls[MuLinUCB.LOCAL] = self.bandit.pulls.get(MuLinUCB.LOCAL, 0) + 1
+            self._calibrate()
             return
         front = sum(
             float(t.get("queue_s") or 0) + float(t.get("compute_s") or 0) + float(t.get("serialize_s") or 0)
@@ -112,6 +123,27 @@ class AnsController:
                 for a in self.bandit.arms
             ]
         self.bandit.update(choice.cut, max(elapsed_s - front, 0.0), key_frame=choice.key_frame)
+        if choice.cut:
+            self._calibrate()
+
+    def _calibrate(self) -> None:
+        """Arms whose front end was never measured: the prediction x the median measured / predicted."""
+        pulls, ratios = self.bandit.pulls, []
+        for a in self.bandit.arms:
+            if a.cut and pulls.get(a.cut) and self.predicted.get(a.cut, 0) > 0:
+                ratios.append(a.front_s / self.predicted[a.cut])
+        local = self.predicted.get(self.blocks, 0.0)
+        if pulls.get(MuLinUCB.LOCAL) and local > 0 and math.isfinite(self.bandit.local_s):
+            ratios.append(self.bandit.local_s / local)
+        if not ratios:
+            return
+        ratio = float(np.median(ratios))
+        self.bandit.arms = [
+            replace(a, front_s=self.predicted.get(a.cut, a.front_s) * ratio)
+            if a.cut and not pulls.get(a.cut)
+            else a
+            for a in self.bandit.arms
+        ]
 
     # --- reported and kept ---------------------------------------------------------------------------
 

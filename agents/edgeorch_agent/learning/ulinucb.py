@@ -139,16 +139,21 @@ class MuLinUCB:
         """Forced sampling: the local arm has won ⌈t^0.25⌉ frames in a row."""
         return self.local_streak >= math.ceil(max(self.t, 1) ** 0.25)
 
-    def choose(self) -> int:
-        """The arm for the next frame (a cut, or ``LOCAL``); advances the frame count and the epoch."""
+    def choose(self, exclude: set[int] | frozenset[int] = frozenset()) -> int:
+        """The arm for the next frame (a cut, or ``LOCAL``; never one of ``exclude``, unless every
+        offloading arm is, and then ``LOCAL`` or, without one, the lowest bound); advances the frame count
+        and the epoch."""
         if self.t >= self.epoch_length:  # the doubling trick: a new epoch, twice as long
             self.epoch, self.t = self.epoch + 1, 0
             self._restart()
         self.t += 1
-        bounds = {cut: bound for cut, (_, bound) in self.estimates().items()}
+        every = {cut: bound for cut, (_, bound) in self.estimates().items()}
+        bounds = {c: v for c, v in every.items() if c not in exclude or c == self.LOCAL}
+        if not math.isfinite(bounds[self.LOCAL]) and len(bounds) == 1:
+            bounds = every  # no local arm and every other excluded: the lowest bound after all
         best = min(bounds, key=lambda cut: (bounds[cut], cut != self.LOCAL))
-        if best == self.LOCAL and self.forced_due():
-            offloading = {c: v for c, v in bounds.items() if c != self.LOCAL}
+        offloading = {c: v for c, v in bounds.items() if c != self.LOCAL}
+        if best == self.LOCAL and offloading and self.forced_due():
             best = min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
         self.local_streak = self.local_streak + 1 if best == self.LOCAL else 0
         return best
