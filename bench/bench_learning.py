@@ -68,6 +68,9 @@ def environment(workdir: Path, port: int) -> dict:
         EDGEORCH_PUBLIC_URL=f"http://127.0.0.1:{port}",
         PORT=str(port),
         EDGEORCH_JOB_AGENT_THREADS="1",  # as bench_scenarios: one onnxruntime thread per stage
+        # An ans session's planning extracts every arm's segments (about a hundred for mobilenetv2) on a
+        # fresh database; on this shared 2-core host that once outlasted the default 30 s.
+        EDGEORCH_JOB_TIMEOUT="150",
     )
 
 

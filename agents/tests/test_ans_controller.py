@@ -82,7 +82,7 @@ def test_an_arm_never_answered_is_not_chosen_again_while_its_first_frame_is_in_f
     first = controller.choose(np.zeros(4))
     assert first.cut == 0  # nothing learnt: the raw-input arm (no front end) has the lowest bound
     second = controller.choose(np.zeros(4))
-    assert second.cut != 0  # cut 0 is being looked at: another arm meanwhile
+    assert second.cut == 2  # cut 0 is being looked at: no unknown arm meanwhile, the local one
     controller.finished(first)
     trace = [{"stage": 0, "device": "edge-1", "queue_s": 0.0, "compute_s": 0.05}]
     controller.observe(first, trace, 0.05, ME)  # answered: cut 0 is known now, and may be taken again

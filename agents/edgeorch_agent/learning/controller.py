@@ -14,9 +14,11 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
 Two rules of this controller's own (not the paper's; docs/learning.md, "Measured"):
 
 - **One look at a time.** Answers come back after the frame's delay, and meanwhile more frames are emitted
-  (up to ``max_in_flight``): an arm never answered yet (no pulls) that already has a frame in flight is not
-  chosen again until that answer is in. Without it, the optimistic bound sends every frame emitted during
-  the first look to the same unknown arm: three frames of 4.6 MiB each (0.5-0.8 s) in bandwidth-collapse.
+  (up to ``max_in_flight``): while a frame is in flight on an arm never answered yet (no pulls), no arm
+  never answered is chosen; the next frames take the best of the known arms (or the local one) until that
+  answer is in. Without it, the optimistic bound sent every frame emitted during a first look to the same
+  unknown arm (three frames of 4.6 MiB, 0.5-0.8 s each, in bandwidth-collapse), and with it per arm only,
+  to its unknown neighbour (cut 7 after cut 6: the same 4.6 MiB).
 - **The device's own profile, calibrated.** An arm's front-end time starts as the plan's prediction from
   the device's block profile; once some arms (the local one included) have measured front-end times, the
   arms not yet measured take their prediction times the median ratio measured / predicted over the measured
@@ -90,8 +92,9 @@ class AnsController:
     def choose(self, frame: np.ndarray) -> Choice:
         key_frame = is_key_frame(self.previous, frame)
         self.previous = frame
-        looking = {c for c, n in self.in_flight.items() if n and not self.bandit.pulls.get(c)}
-        cut = self.bandit.choose(exclude=looking)
+        unknown = {a.cut for a in self.bandit.arms if not self.bandit.pulls.get(a.cut)}
+        looking = any(self.in_flight.get(c) for c in unknown)
+        cut = self.bandit.choose(exclude=unknown if looking else frozenset())
         cut = self.blocks if cut == MuLinUCB.LOCAL else cut
         if cut != self.blocks:
             self.in_flight[cut] = self.in_flight.get(cut, 0) + 1
