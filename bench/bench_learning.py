@@ -240,6 +240,30 @@ def targets(reports: dict[str, dict]) -> list[str]:
     return out
 
 
+def regret_by_arm(report: dict, run: dict) -> dict[int, tuple[float, int]]:
+    """Where a learning run's regret went: per arm, (sum of latency - oracle over its frames, frames)."""
+    oracle, window_s = oracle_by_window(report), report["window_s"]
+    out: dict[int, tuple[float, int]] = {}
+    for f in run["frames"]:
+        best = oracle.get(int(f["t"] // window_s))
+        if best is None or f["arm"] is None or f["latency_s"] is None:
+            continue
+        total, count = out.get(f["arm"], (0.0, 0))
+        out[f["arm"]] = (total + f["latency_s"] - best, count + 1)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1][0]))
+
+
+def regret_lines(reports: dict[str, dict]) -> list[str]:
+    out = ["ans's regret by arm (seconds over the oracle, frames; cut 50 is all-local):", ""]
+    for name, report in reports.items():
+        run = runs_of(report).get("ans")
+        if run is None or not run["frames"]:
+            continue
+        parts = [f"cut {c}: {r:.2f} s ({n})" for c, (r, n) in regret_by_arm(report, run).items()]
+        out.append(f"- {name}: " + "; ".join(parts))
+    return out
+
+
 def figure(reports: dict[str, dict], path: Path) -> None:
     """The cumulative regret curves, one panel per scenario, as a self-contained plotly HTML file."""
     from plotly.subplots import make_subplots
@@ -273,6 +297,9 @@ def figure(reports: dict[str, dict], path: Path) -> None:
     fig.write_html(path, include_plotlyjs=True, full_html=True)
 
 
+READING = """Reading it: see docs/learning.md for the design."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -303,7 +330,7 @@ def main() -> None:
     headers, rows = table(reports)
     text = markdown_table(headers, rows)
     checks = targets(reports)
-    arms = "\n".join(arm_lines(reports))
+    arms = "\n".join(arm_lines(reports) + [""] + regret_lines(reports))
     print(text)
     print("\n".join(checks))
     print(arms)
@@ -321,7 +348,14 @@ def main() -> None:
             "per step in the conditions, the frames emitted from the step until the first whose median "
             f"latency over {SMOOTH} frames is within 5% of the new window's oracle ('–': not before the next "
             "step). The regret curves: var/bench/learning/regret.html (plotly, self-contained), the reports "
-            "beside it.\n\n" + text + "\n\nTargets (issue #22):\n\n" + "\n".join(checks) + "\n\n" + arms
+            "beside it.\n\n"
+            + text
+            + "\n\nTargets (issue #22):\n\n"
+            + "\n".join(checks)
+            + "\n\n"
+            + arms
+            + "\n\n"
+            + READING
         )
 
 

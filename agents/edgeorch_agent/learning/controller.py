@@ -83,7 +83,7 @@ class AnsController:
             alpha=float(spec.get("alpha", 0.02)),
             key_weight=float(spec.get("key_weight", 4.0)),
             first_epoch=int(spec.get("first_epoch", 64)),
-            carry=float(spec.get("carry", 0.25)),
+            carry=float(spec.get("carry", 1.0)),
         )
         self.bandit = self._load(fresh) or fresh
 

@@ -82,7 +82,7 @@ class MuLinUCB:
     ridge: float = 1.0  # λ: A₀ = λI
     key_weight: float = 4.0  # μ
     first_epoch: int = 64  # the doubling trick's first epoch, in frames (a power of two)
-    carry: float = 0.25  # the share of the evidence a new epoch keeps (0: the paper's restart from nothing)
+    carry: float = 1.0  # the share of the evidence a new epoch keeps (0: the paper's restart from nothing)
     t: int = 0  # frames decided in this epoch
     epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
     local_streak: int = 0
