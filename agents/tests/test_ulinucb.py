@@ -165,6 +165,28 @@ def test_a_new_epoch_keeps_a_share_of_the_evidence_and_carry_0_is_the_papers_res
             assert np.allclose(bandit.theta(), theta, atol=0.05 / carry)
 
 
+def test_a_measured_local_time_has_a_width_that_shrinks_with_its_pulls():
+    exact = MuLinUCB(env_arms(), 0.2, alpha=0.5)
+    measured = MuLinUCB(env_arms(), 0.2, alpha=0.5, local_width=True)
+    assert exact.estimates()[LOCAL] == (0.2, 0.2)  # the paper's: known, no width
+    widths = []
+    for n in (0, 3, 99):
+        measured.pulls[LOCAL] = n
+        mean, bound = measured.estimates()[LOCAL]
+        assert mean == 0.2
+        widths.append(mean - bound)
+        assert math.isclose(mean - bound, measured.alpha_now / math.sqrt(measured.ridge + n))
+    assert widths[0] > widths[1] > widths[2] > 0
+    # Measured high once (0.2 s against arms at about 0.1 s), the device alone is still looked at again.
+    rng = np.random.default_rng(6)
+    bandit = MuLinUCB(env_arms(), 0.2, alpha=0.5, local_width=True)
+    bandit.pulls[LOCAL] = 1
+    chosen = run(bandit, 60, lambda t: (10.0, 20.0), rng)
+    assert LOCAL in chosen
+    restored = MuLinUCB.from_dict(json.loads(json.dumps(bandit.to_dict())))
+    assert restored.local_width and restored.estimates() == bandit.estimates()
+
+
 def test_the_state_survives_a_restart_through_json():
     rng = np.random.default_rng(4)
     bandit = MuLinUCB(env_arms(), 0.2, alpha=0.5, first_epoch=64)

@@ -84,6 +84,7 @@ class AnsController:
             key_weight=float(spec.get("key_weight", 4.0)),
             first_epoch=int(spec.get("first_epoch", 64)),
             carry=float(spec.get("carry", 1.0)),
+            local_width=True,  # the local time is measured here, not known
         )
         self.bandit = self._load(fresh) or fresh
 

@@ -27,15 +27,23 @@ Three refinements, as in the paper:
 - **The doubling trick**: the horizon is not known, so time runs in epochs of 2^k frames (from
   ``first_epoch``) with α_k = ``alpha`` · sqrt(log(2^k)) — the confidence width the analysis asks for a
   horizon of that length. The paper starts each epoch afresh (A = λI, b = 0). Here an epoch keeps a share
-  ``carry`` (c) of the evidence (c = 0 is the paper's restart)::
+  ``carry`` (c) of the evidence::
 
       A ← λI + c · (A − λI),    b ← c · b
 
-  which leaves the estimate θ̂ about where it was and widens the confidence by about 1/sqrt(c), so old
-  conditions still fade (each restart weighs them c times less) but nothing is forgotten at once. A restart
-  from nothing makes every estimate x_pᵀθ̂ = 0, so the next frames go to the raw-input arm (p = 0, nothing on
-  the device, the most bytes): in the bandwidth-collapse scenario, that sent two frames' raw input over a
-  4 Mbit/s link (1.2 s each) at frame 64 (docs/benchmarks.md, "Learning").
+  c = 0 is the paper's restart; the default c = 1 keeps all of it, so a new epoch only widens α. Measured
+  (docs/benchmarks.md, "Learning"), a restart, whole or partial, re-opens the look at arms whose estimate
+  is stale or unknown, whatever the link is doing now: from nothing, every estimate is the front end alone
+  and the next frames go to the raw-input arm (two frames' raw input over a 4 Mbit/s link, 1.2 s each, at
+  frame 64 of bandwidth-collapse); with c = 0.25 the widened bound sent a 4.6 MiB activation over a
+  3-6 Mbit/s link (12.9 s, and the stream behind it) at frame 64 of bandwidth-random-walk. Kept evidence
+  still yields to new evidence as it accumulates, more slowly than a restart would.
+
+The paper's device knows its local time exactly (it profiles itself), so the local arm's bound is its
+estimate. Where the local time is measured as it runs (``local_width``, the agent's controller), the local
+arm gets a width like any arm's, α_k / sqrt(λ + n) after n local frames: otherwise a local time measured
+high once (the first frames after a deploy) is never looked at again while an offloading arm is chosen
+instead (bandwidth-random-walk: cut 49 for 125 of 128 frames, 1.0 s of regret).
 
 The state is plain numbers (``to_dict``/``from_dict``), so the agent keeps it on its disk across restarts
 and reports it (each arm's estimate and pull count) to the control plane.
@@ -82,6 +90,9 @@ class MuLinUCB:
     ridge: float = 1.0  # λ: A₀ = λI
     key_weight: float = 4.0  # μ
     first_epoch: int = 64  # the doubling trick's first epoch, in frames (a power of two)
+    local_width: bool = (
+        False  # the local arm's bound: exact (the paper) or, measured, α_k/sqrt(λ + its pulls)
+    )
     carry: float = 1.0  # the share of the evidence a new epoch keeps (0: the paper's restart from nothing)
     t: int = 0  # frames decided in this epoch
     epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
@@ -127,7 +138,10 @@ class MuLinUCB:
     def estimates(self) -> dict[int, tuple[float, float]]:
         """Per arm (cut; ``LOCAL`` for the device alone): (expected total delay, its optimistic bound)."""
         theta, inverse, alpha = self.theta(), np.linalg.inv(self.A), self.alpha_now
-        out = {self.LOCAL: (self.local_s, self.local_s)}
+        local = self.local_s
+        if self.local_width:  # a measured local time: as uncertain as its pulls leave it
+            local -= alpha / math.sqrt(self.ridge + self.pulls.get(self.LOCAL, 0))
+        out = {self.LOCAL: (self.local_s, local)}
         for arm in self.arms:
             x = np.asarray(arm.context, dtype=np.float64)
             mean = arm.front_s + float(x @ theta)
@@ -185,6 +199,7 @@ class MuLinUCB:
             "key_weight": self.key_weight,
             "first_epoch": self.first_epoch,
             "carry": self.carry,
+            "local_width": self.local_width,
             "t": self.t,
             "epoch": self.epoch,
             "local_streak": self.local_streak,
@@ -207,6 +222,7 @@ class MuLinUCB:
             key_weight=float(data["key_weight"]),
             first_epoch=int(data["first_epoch"]),
             carry=float(data.get("carry", 0.0)),  # a state kept before carry existed: the paper's restart
+            local_width=bool(data.get("local_width", False)),
             t=int(data["t"]),
             epoch=int(data["epoch"]),
             local_streak=int(data["local_streak"]),
