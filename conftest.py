@@ -66,6 +66,30 @@ def digits(db, settings, tmp_path):
 
 
 @pytest.fixture
+def narrow(digits):
+    """The digits CNN's half-width variant from the zoo, registered as its variant (the failover fallback)."""
+    from edgeorch.catalog import services, zoo
+    from edgeorch.catalog.choices import ModelSource
+
+    directory = zoo.default_zoo_dir()
+    built = {m.name: m for m in zoo.build_zoo(directory)}
+    digits.accuracy = built["digits-cnn"].accuracy
+    digits.save(update_fields=["accuracy"])
+    entry = built["digits-cnn-narrow"]
+    model = services.register_model(
+        (directory / entry.file).read_bytes(),
+        name=entry.name,
+        version=entry.version,
+        task=entry.task,
+        source=ModelSource.BUILTIN,
+        accuracy=entry.accuracy,
+    )
+    model.variant_of, model.variant = digits, entry.variant
+    model.save(update_fields=["variant_of", "variant"])
+    return model
+
+
+@pytest.fixture
 def offsite_urls():
     """A page's ``src``/``href`` values that point off the control plane (the product runs with no internet:
     a script from a CDN is a blank chart). A substring like "cdn" is no test: it turns up in CSRF tokens."""

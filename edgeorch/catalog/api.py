@@ -29,7 +29,7 @@ from edgeorch.api.schema import ErrorSerializer
 from edgeorch.api.throttles import UploadThrottle
 from edgeorch.devices.auth import AGENT_OR_PERSON
 
-from . import services
+from . import services, variants
 from .choices import ModelTask
 from .models import CutPoint, MLModel, Segment
 from .segments import SegmentError, parse_cuts
@@ -170,6 +170,14 @@ class PreprocessSerializer(serializers.Serializer):
     )
 
 
+class VariantRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=sorted(variants.KINDS),
+        help_text="int8: static quantisation (calibrated on the model's data) where it has data, else "
+        "dynamic; int8-dynamic: dynamic whatever the model",
+    )
+
+
 class SegmentSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
@@ -196,7 +204,8 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     parser_classes = [MultiPartParser]  # an upload; preprocess takes JSON
 
     def get_throttles(self):
-        return [UploadThrottle()] if self.action == "create" else super().get_throttles()
+        heavy = self.action == "create" or (self.action == "variants" and self.request.method == "POST")
+        return [UploadThrottle()] if heavy else super().get_throttles()
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -239,6 +248,31 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         except ModelValidationError as exc:
             raise ValidationError({"preprocess": [str(exc)]}) from None
         return Response(MLModelDetailSerializer(model, context={"request": request}).data)
+
+    @extend_schema(
+        methods=["POST"],
+        operation_id="model_variant_create",
+        request=VariantRequestSerializer,
+        responses={201: MLModelDetailSerializer},
+    )
+    @extend_schema(methods=["GET"], operation_id="model_variant_list", responses=MLModelSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser], pagination_class=None)
+    def variants(self, request, pk=None):
+        """GET: the model's variants (``variant_of`` this model). POST ``{"kind": "int8"}``: make one by
+        quantising it with onnxruntime (docs/api.md, "Variants"), its accuracy measured where the model has
+        data; 400 saying why one cannot be made."""
+        model = self.get_object()
+        if request.method == "GET":
+            rows = MLModel.objects.filter(variant_of=model).prefetch_related("cut_points").order_by("pk")
+            return Response(MLModelSerializer(rows, many=True, context={"request": request}).data)
+        form = VariantRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            variant = variants.create_variant(model, form.validated_data["kind"], user=request.user)
+        except ModelValidationError as exc:
+            raise ValidationError({"kind": [str(exc)]}) from None
+        body = MLModelDetailSerializer(variant, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=CutPointSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)  # a model has few cut points: never paged

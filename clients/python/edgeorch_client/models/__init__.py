@@ -26,6 +26,8 @@ from .enrollment_token_created import EnrollmentTokenCreated
 from .enrollment_token_request import EnrollmentTokenRequest
 from .error import Error
 from .failover_policy import FailoverPolicy
+from .feedback_request import FeedbackRequest
+from .feedback_result import FeedbackResult
 from .frame import Frame
 from .frame_export import FrameExport
 from .frame_export_trace_item import FrameExportTraceItem
@@ -94,6 +96,8 @@ from .sweep_cut import SweepCut
 from .telemetry_point import TelemetryPoint
 from .telemetry_series import TelemetrySeries
 from .trace_stage import TraceStage
+from .variant_request_kind_enum import VariantRequestKindEnum
+from .variant_request_request import VariantRequestRequest
 from .what_if_request import WhatIfRequest
 
 __all__ = (
@@ -123,6 +127,8 @@ __all__ = (
     "EnrollmentTokenRequest",
     "Error",
     "FailoverPolicy",
+    "FeedbackRequest",
+    "FeedbackResult",
     "Frame",
     "FrameExport",
     "FrameExportTraceItem",
@@ -191,5 +197,7 @@ __all__ = (
     "TelemetryPoint",
     "TelemetrySeries",
     "TraceStage",
+    "VariantRequestKindEnum",
+    "VariantRequestRequest",
     "WhatIfRequest",
 )
