@@ -199,6 +199,7 @@ SPECTACULAR_SETTINGS = {
         "CutKind": "edgeorch.catalog.choices.CutKind",
         "ComputeUnit": ["cpu", "gpu", "npu"],
         "Objective": ["latency", "energy", "energy_under_deadline"],  # edgeorch.planning.OBJECTIVES
+        "VariantKind": ["int8", "int8-dynamic"],  # edgeorch.catalog.quantize.KINDS
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

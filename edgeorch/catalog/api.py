@@ -170,7 +170,7 @@ class PreprocessSerializer(serializers.Serializer):
     )
 
 
-class VariantRequestSerializer(serializers.Serializer):
+class VariantSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=sorted(variants.KINDS),
         help_text="int8: static quantisation (calibrated on the model's data) where it has data, else "
@@ -252,7 +252,7 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     @extend_schema(
         methods=["POST"],
         operation_id="model_variant_create",
-        request=VariantRequestSerializer,
+        request=VariantSerializer,
         responses={201: MLModelDetailSerializer},
     )
     @extend_schema(methods=["GET"], operation_id="model_variant_list", responses=MLModelSerializer(many=True))
@@ -265,7 +265,7 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         if request.method == "GET":
             rows = MLModel.objects.filter(variant_of=model).prefetch_related("cut_points").order_by("pk")
             return Response(MLModelSerializer(rows, many=True, context={"request": request}).data)
-        form = VariantRequestSerializer(data=request.data)
+        form = VariantSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
             variant = variants.create_variant(model, form.validated_data["kind"], user=request.user)

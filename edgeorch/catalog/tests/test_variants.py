@@ -70,6 +70,11 @@ def test_registering_the_zoo_links_every_variant_to_its_base(media, zoo_models):
         "digits-cnn-quarter",
     ]
     assert all(m.accuracy is not None and m.variant and m.cut_points.count() > 0 for m in made)
+    # A quantised variant does the base's work in integers: its MACs are counted as the base's.
+    assert {m.name: m.macs for m in made if "int8" in m.name} == {
+        "digits-cnn-int8": base.macs,
+        "digits-cnn-int8-dynamic": base.macs,
+    }
 
 
 def register(zoo_models, name: str) -> MLModel:

@@ -96,8 +96,8 @@ from .sweep_cut import SweepCut
 from .telemetry_point import TelemetryPoint
 from .telemetry_series import TelemetrySeries
 from .trace_stage import TraceStage
-from .variant_request_kind_enum import VariantRequestKindEnum
-from .variant_request_request import VariantRequestRequest
+from .variant_kind import VariantKind
+from .variant_request import VariantRequest
 from .what_if_request import WhatIfRequest
 
 __all__ = (
@@ -197,7 +197,7 @@ __all__ = (
     "TelemetryPoint",
     "TelemetrySeries",
     "TraceStage",
-    "VariantRequestKindEnum",
-    "VariantRequestRequest",
+    "VariantKind",
+    "VariantRequest",
     "WhatIfRequest",
 )

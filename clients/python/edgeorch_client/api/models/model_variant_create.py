@@ -8,14 +8,14 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.ml_model_detail import MLModelDetail
-from ...models.variant_request_request import VariantRequestRequest
+from ...models.variant_request import VariantRequest
 from ...types import Response
 
 
 def _get_kwargs(
     id: int,
     *,
-    body: VariantRequestRequest,
+    body: VariantRequest,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -86,7 +86,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-    body: VariantRequestRequest,
+    body: VariantRequest,
 ) -> Response[Error | MLModelDetail]:
     """GET
 
@@ -96,7 +96,7 @@ def sync_detailed(
 
     Args:
         id (int):
-        body (VariantRequestRequest):
+        body (VariantRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,7 +122,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-    body: VariantRequestRequest,
+    body: VariantRequest,
 ) -> Error | MLModelDetail | None:
     """GET
 
@@ -132,7 +132,7 @@ def sync(
 
     Args:
         id (int):
-        body (VariantRequestRequest):
+        body (VariantRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -153,7 +153,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-    body: VariantRequestRequest,
+    body: VariantRequest,
 ) -> Response[Error | MLModelDetail]:
     """GET
 
@@ -163,7 +163,7 @@ async def asyncio_detailed(
 
     Args:
         id (int):
-        body (VariantRequestRequest):
+        body (VariantRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,7 +187,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-    body: VariantRequestRequest,
+    body: VariantRequest,
 ) -> Error | MLModelDetail | None:
     """GET
 
@@ -197,7 +197,7 @@ async def asyncio(
 
     Args:
         id (int):
-        body (VariantRequestRequest):
+        body (VariantRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

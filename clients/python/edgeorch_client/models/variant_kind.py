@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class VariantRequestKindEnum(StrEnum):
+class VariantKind(StrEnum):
     INT8 = "int8"
     INT8_DYNAMIC = "int8-dynamic"
 

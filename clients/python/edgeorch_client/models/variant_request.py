@@ -6,20 +6,20 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.variant_request_kind_enum import VariantRequestKindEnum
+from ..models.variant_kind import VariantKind
 
-T = TypeVar("T", bound="VariantRequestRequest")
+T = TypeVar("T", bound="VariantRequest")
 
 
 @_attrs_define
-class VariantRequestRequest:
+class VariantRequest:
     """
     Attributes:
-        kind (VariantRequestKindEnum): * `int8` - int8
+        kind (VariantKind): * `int8` - int8
             * `int8-dynamic` - int8-dynamic
     """
 
-    kind: VariantRequestKindEnum
+    kind: VariantKind
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,14 +38,14 @@ class VariantRequestRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        kind = VariantRequestKindEnum(d.pop("kind"))
+        kind = VariantKind(d.pop("kind"))
 
-        variant_request_request = cls(
+        variant_request = cls(
             kind=kind,
         )
 
-        variant_request_request.additional_properties = d
-        return variant_request_request
+        variant_request.additional_properties = d
+        return variant_request
 
     @property
     def additional_keys(self) -> list[str]:
