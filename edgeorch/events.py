@@ -1,11 +1,12 @@
 """The one way the server pushes live events to dashboards: ``publish`` (sync) and ``apublish`` (async).
 
 An event is ``{"kind": ..., "topics": [...], "data": {...}}``. Browsers subscribe to topics (``fleet``,
-``runs``, ``device:<id>``, ``job:<id>``, ``session:<id>``, ``alerts``); the consumer forwards an event to a browser
-when they share a topic. Low-rate events and the (batched) telemetry go to the one group ``dashboard`` that
-every dashboard socket joins; high-rate per-object events (a session's frames) go to that object's group,
-joined only by sockets that subscribed to it. Pages stay correct without every event: each is rebuilt from
-a REST snapshot on (re)connect, and ``snapshots.apply_event`` folds events into it.
+``runs``, ``alerts``, ``device:<id>``, ``job:<id>``, ``session:<id>``); the consumer forwards an event to a
+browser when they share a topic. Low-rate events and the (batched) telemetry go to the one group
+``dashboard`` that every dashboard socket joins; high-rate per-object events (a session's frames) go to that
+object's group, joined only by sockets that subscribed to it. Pages stay correct without every event: each is
+rebuilt from a REST snapshot on (re)connect, and ``snapshots.apply_event`` folds events into it. Alert events
+(``edgeorch.alerts``) go to ``alerts`` and their device's topic; every live page takes them for its badge.
 
 Telemetry is coalesced here, once per server process, not per browser: the latest sample per device is
 kept and all pending samples go out together at most every ``TELEMETRY_EVENT_INTERVAL_S``. That bounds

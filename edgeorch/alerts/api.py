@@ -44,7 +44,7 @@ class RuleSerializer(serializers.ModelSerializer):
         allow_null=True,
         min_value=0.0,
         max_value=MAX_DURATION_S,
-        help_text="throttled_for/offline_for: for longer than this (s); deadline_miss_rate_above: the window (s)",
+        help_text="throttled_for/offline_for: for longer than this (s); deadline_miss_rate_above: its window",
     )
     emails = serializers.ListField(
         child=serializers.EmailField(), required=False, max_length=MAX_EMAILS, help_text="Told by email"
@@ -79,18 +79,27 @@ class RuleSerializer(serializers.ModelSerializer):
             return ""
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError("An http:// or https:// URL with a host, e.g. https://hooks.example/alerts.")
+            raise ValidationError(
+                "An http:// or https:// URL with a host, e.g. https://hooks.example/alerts."
+            )
         return value
 
     def validate(self, attrs):
-        merged = {f: getattr(self.instance, f) for f in ("kind", "threshold", "duration_s")} if self.instance else {}
+        merged = (
+            {f: getattr(self.instance, f) for f in ("kind", "threshold", "duration_s")}
+            if self.instance
+            else {}
+        )
         merged.update({k: v for k, v in attrs.items() if k in ("kind", "threshold", "duration_s")})
         kind = merged.get("kind")
         errors = {}
         threshold, duration = merged.get("threshold"), merged.get("duration_s")
         if kind in NEEDS_THRESHOLD and threshold is None:
             errors["threshold"] = f"A {kind} rule needs a threshold."
-        elif kind == RuleKind.TEMPERATURE_ABOVE and not TEMPERATURE_RANGE[0] <= threshold <= TEMPERATURE_RANGE[1]:
+        elif (
+            kind == RuleKind.TEMPERATURE_ABOVE
+            and not TEMPERATURE_RANGE[0] <= threshold <= TEMPERATURE_RANGE[1]
+        ):
             errors["threshold"] = "A temperature in °C between -50 and 200."
         elif kind == RuleKind.DEADLINE_MISS_RATE_ABOVE and not 0.0 <= threshold < 1.0:
             errors["threshold"] = "A share of frames between 0 and 1 (0.1 = 10 %), below 1."
@@ -105,7 +114,9 @@ class AlertSerializer(serializers.ModelSerializer):
     rule_name = serializers.CharField(source="rule.name", read_only=True)
     kind = serializers.CharField(source="rule.kind", read_only=True)
     device_name = serializers.CharField(source="device.name", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Alert

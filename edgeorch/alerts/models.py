@@ -32,7 +32,9 @@ class Rule(models.Model):
         help_text="Only this device; empty: every device",
     )
     enabled = models.BooleanField(default=True)
-    emails = models.JSONField(default=list, blank=True, help_text="Addresses told when an alert fires/resolves")
+    emails = models.JSONField(
+        default=list, blank=True, help_text="Addresses told when an alert fires/resolves"
+    )
     webhook_url = models.URLField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -96,7 +98,11 @@ class Alert(models.Model):
             current = Alert.objects.select_for_update().get(pk=self.pk)
             if current.state != AlertState.FIRED:
                 raise TransitionRefused(f"this alert is {current.state}; only a fired alert is acknowledged")
-            self.state, self.acknowledged_at, self.acknowledged_by = AlertState.ACKNOWLEDGED, timezone.now(), user
+            self.state, self.acknowledged_at, self.acknowledged_by = (
+                AlertState.ACKNOWLEDGED,
+                timezone.now(),
+                user,
+            )
             self.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
 
     def resolve(self) -> bool:
@@ -106,6 +112,9 @@ class Alert(models.Model):
             if current.state not in OPEN:
                 return False
             self.state, self.resolved_at = AlertState.RESOLVED, timezone.now()
-            self.acknowledged_at, self.acknowledged_by_id = current.acknowledged_at, current.acknowledged_by_id
+            self.acknowledged_at, self.acknowledged_by_id = (
+                current.acknowledged_at,
+                current.acknowledged_by_id,
+            )
             self.save(update_fields=["state", "resolved_at"])
         return True

@@ -1,7 +1,7 @@
 """Alerts: evaluating the operators' rules on the fleet, acknowledging alerts, and telling people.
 
-``evaluate_rules`` runs on the workers every ``ALERT_EVALUATION_INTERVAL_S`` (``alerts.evaluate``): each enabled
-rule finds the devices its condition holds on now; a device without an open alert of the rule gets one
+``evaluate_rules`` runs on the workers every ``ALERT_EVALUATION_INTERVAL_S`` (``alerts.evaluate``): each
+enabled rule finds the devices its condition holds on now; a device without an open alert of the rule gets one
 (``alert.fired``), an open alert whose device no longer matches is resolved (``alert.resolved``). A device
 whose state is unknown for the rule (a temperature rule and a device that is not online: its last reading is
 stale) keeps its open alert as it is. Each change is pushed to the dashboards and, when the rule says so,
@@ -19,6 +19,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -141,7 +142,7 @@ def _watched(rule: Rule, ids):
 
 
 def _unknown(rule: Rule) -> set[str]:
-    """Devices that are not online: their telemetry is stale, so a telemetry rule neither fires nor resolves."""
+    """Devices not online: their telemetry is stale, so a telemetry rule neither fires nor resolves there."""
     devices = Device.objects.exclude(status__in=[DeviceStatus.ONLINE, DeviceStatus.REVOKED])
     if rule.device_id is not None:
         devices = devices.filter(pk=rule.device_id)
@@ -174,7 +175,10 @@ def check_throttled(rule: Rule, now: datetime, latest: _Latest) -> Check:
     )
     cooled = {str(d) for d in cooler}
     for device_id, factor in hot.items():
-        if device_id in cooled or not TelemetryRecord.objects.filter(device_id=device_id, ts__lte=since).exists():
+        if (
+            device_id in cooled
+            or not TelemetryRecord.objects.filter(device_id=device_id, ts__lte=since).exists()
+        ):
             continue
         check.firing[device_id] = Finding(
             factor, f"throttled (running {factor:.2f}x slower) for over {rule.duration_s:g} s"
@@ -190,6 +194,7 @@ def check_offline(rule: Rule, now: datetime, latest: _Latest) -> Check:
         devices = devices.filter(pk=rule.device_id)
     check = Check()
     for pk, last_seen in devices.values_list("pk", "last_seen"):
+        assert last_seen is not None  # last_seen__lt excludes null
         silent = (now - last_seen).total_seconds()
         check.firing[str(pk)] = Finding(silent, f"offline, silent for {silent:.0f} s")
     return check
@@ -213,14 +218,14 @@ def check_deadline_misses(rule: Rule, now: datetime, latest: _Latest) -> Check:
         rate = row["missed"] / row["total"]
         if row["total"] >= MIN_FRAMES and rule.threshold is not None and rate > rule.threshold:
             message = (
-                f"{rate:.0%} of {row['total']} frames missed their deadline in the last {rule.duration_s:g} s "
-                f"(above {rule.threshold:.0%})"
+                f"{rate:.0%} of {row['total']} frames missed their deadline in the last "
+                f"{rule.duration_s:g} s (above {rule.threshold:.0%})"
             )
             check.firing[str(row["session__source_id"])] = Finding(rate, message)
     return check
 
 
-_CHECKS = {
+_CHECKS: dict[str, Callable[[Rule, datetime, _Latest], Check]] = {
     RuleKind.TEMPERATURE_ABOVE: check_temperature,
     RuleKind.THROTTLED_FOR: check_throttled,
     RuleKind.OFFLINE_FOR: check_offline,
@@ -303,7 +308,8 @@ def _email(alert: Alert, event: str) -> None:
     body = "\n".join(
         [
             f"{alert.rule.name} {event} on {alert.device.name}: {alert.message}",
-            f"Fired at {row['fired_at']}" + (f", resolved at {row['resolved_at']}" if row["resolved_at"] else ""),
+            f"Fired at {row['fired_at']}"
+            + (f", resolved at {row['resolved_at']}" if row["resolved_at"] else ""),
             f"Alerts: {settings.PUBLIC_URL or ''}/alerts/",
         ]
     )

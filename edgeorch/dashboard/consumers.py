@@ -45,7 +45,9 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         wanted = content.get("subscribe") if isinstance(content, dict) else None
         if not isinstance(wanted, list) or not all(isinstance(t, str) and TOPIC.match(t) for t in wanted):
-            await self.send_json({"error": 'send {"subscribe": ["fleet" | "runs" | "alerts" | "device:<id>" | ...]}'})
+            await self.send_json(
+                {"error": 'send {"subscribe": ["fleet" | "runs" | "alerts" | "device:<id>" | ...]}'}
+            )
             return
         for topic in set(wanted[: MAX_TOPICS - len(self.topics)]) - self.topics:
             self.topics.add(topic)

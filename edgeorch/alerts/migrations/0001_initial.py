@@ -7,53 +7,136 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('devices', '0002_device_serve'),
+        ("devices", "0002_device_serve"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('temperature_above', 'Temperature above'), ('throttled_for', 'Throttled for longer than'), ('offline_for', 'Offline for longer than'), ('deadline_miss_rate_above', 'Deadline-miss rate above')], max_length=32)),
-                ('threshold', models.FloatField(blank=True, null=True)),
-                ('duration_s', models.FloatField(blank=True, null=True)),
-                ('enabled', models.BooleanField(default=True)),
-                ('emails', models.JSONField(blank=True, default=list, help_text='Addresses told when an alert fires/resolves')),
-                ('webhook_url', models.URLField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('device', models.ForeignKey(blank=True, help_text='Only this device; empty: every device', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='devices.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("temperature_above", "Temperature above"),
+                            ("throttled_for", "Throttled for longer than"),
+                            ("offline_for", "Offline for longer than"),
+                            ("deadline_miss_rate_above", "Deadline-miss rate above"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("threshold", models.FloatField(blank=True, null=True)),
+                ("duration_s", models.FloatField(blank=True, null=True)),
+                ("enabled", models.BooleanField(default=True)),
+                (
+                    "emails",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Addresses told when an alert fires/resolves"
+                    ),
+                ),
+                ("webhook_url", models.URLField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Only this device; empty: every device",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="devices.device",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('fired', 'Fired'), ('acknowledged', 'Acknowledged'), ('resolved', 'Resolved')], default='fired', max_length=12)),
-                ('value', models.FloatField(blank=True, help_text='What was measured when it fired', null=True)),
-                ('message', models.TextField()),
-                ('fired_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('deliveries', models.JSONField(blank=True, default=list)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='devices.device')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='alerts.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("fired", "Fired"),
+                            ("acknowledged", "Acknowledged"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="fired",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "value",
+                    models.FloatField(blank=True, help_text="What was measured when it fired", null=True),
+                ),
+                ("message", models.TextField()),
+                ("fired_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("deliveries", models.JSONField(blank=True, default=list)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="devices.device"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="alerts", to="alerts.rule"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-fired_at', '-id'],
-                'indexes': [models.Index(fields=['state', 'fired_at'], name='alerts_aler_state_8372fb_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state__in', ['acknowledged', 'fired'])), fields=('rule', 'device'), name='alerts_one_open_per_rule_device')],
+                "ordering": ["-fired_at", "-id"],
+                "indexes": [models.Index(fields=["state", "fired_at"], name="alerts_aler_state_8372fb_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state__in", ["acknowledged", "fired"])),
+                        fields=("rule", "device"),
+                        name="alerts_one_open_per_rule_device",
+                    )
+                ],
             },
         ),
     ]
