@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 THROTTLED = 1.05  # cpu.throttle_factor above this: the clock runs visibly below its maximum (as the pages)
 THROTTLE = "cpu.throttle_factor"
+DELIVERED = ("fired", "resolved")
 MIN_FRAMES = 5  # a miss rate over fewer frames than this is noise, not a condition
 
 
@@ -114,7 +115,8 @@ def _resolve(alert: Alert) -> int:
 
 def _announce(alert: Alert, event: str) -> None:
     events.publish(f"alert.{event}", {**alert_row(alert), "open": open_count()})
-    if alert.rule.emails or alert.rule.webhook_url:
+    # People are told when an alert fires and when it resolves; an acknowledgement is shown, not sent.
+    if event in DELIVERED and (alert.rule.emails or alert.rule.webhook_url):
         app.tasks["alerts.deliver"].apply_async_on_commit((alert.pk, event))
 
 

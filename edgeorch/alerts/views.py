@@ -12,16 +12,15 @@ from edgeorch.api.permissions import is_operator
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
 
-from .choices import OPEN, RuleKind
+from .choices import RuleKind
 from .models import Rule
 
 
 @login_required
 @ensure_csrf_cookie
 def alerts(request):
-    rules = Rule.objects.select_related("device").order_by("name", "id")
     context = {
-        "rules": [(rule, rule.alerts.filter(state__in=OPEN).count()) for rule in rules],
+        "rules": Rule.objects.select_related("device").order_by("name", "id"),
         "kinds": RuleKind.choices,
         "devices": Device.objects.exclude(status=DeviceStatus.REVOKED).order_by("name").only("id", "name"),
         "can_change": is_operator(request.user),

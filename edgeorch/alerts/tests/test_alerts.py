@@ -21,7 +21,7 @@ from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
 from edgeorch.telemetry.services import store_batches
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]  # also on SQLite, as `make demo` runs
 
 
 def enrolled(name: str) -> Device:

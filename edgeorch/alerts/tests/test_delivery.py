@@ -18,7 +18,7 @@ from edgeorch.alerts.models import Alert, Rule
 
 from .test_alerts import enrolled
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]  # also on SQLite, as `make demo` runs
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
