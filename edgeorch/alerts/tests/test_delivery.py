@@ -29,7 +29,7 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         self.reply("220 localhost test SMTP")
-        sender, recipients = "", []
+        sender, recipients = "", list[str]()
         while line := self.rfile.readline():
             command = line.decode().strip()
             verb = command[:4].upper()
