@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.db.models import Count, Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -72,7 +73,8 @@ class RuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def get_open_alerts(self, rule) -> int:
-        return rule.alerts.filter(state__in=OPEN).count()
+        counted = getattr(rule, "open_count", None)  # annotated by the viewset's queryset
+        return counted if counted is not None else rule.alerts.filter(state__in=OPEN).count()
 
     def validate_webhook_url(self, value: str) -> str:
         if not value:
@@ -142,7 +144,9 @@ class AlertSerializer(serializers.ModelSerializer):
 class RuleViewSet(viewsets.ModelViewSet):
     """Alert rules: what the workers watch on the fleet's telemetry, and whom they tell (docs/alerts.md)."""
 
-    queryset = Rule.objects.select_related("device")
+    queryset = Rule.objects.select_related("device").annotate(
+        open_count=Count("alerts", filter=Q(alerts__state__in=sorted(OPEN)))
+    )
     serializer_class = RuleSerializer
     permission_classes = [PeopleOnly]
     http_method_names = ["get", "post", "patch", "delete"]

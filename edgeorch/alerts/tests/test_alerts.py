@@ -181,6 +181,32 @@ def test_a_broken_rule_does_not_keep_the_others_from_being_evaluated(monkeypatch
     assert result["failed"] == 1 and states(hot) == ["fired"]
 
 
+def test_each_change_is_pushed_to_the_dashboards_with_the_open_count(monkeypatch, alice):
+    from edgeorch import events
+
+    sent: list[dict] = []
+
+    async def capture(event):
+        sent.append(event)
+
+    monkeypatch.setattr(events, "_send", capture)
+    camera = enrolled("camera")
+    rule(RuleKind.TEMPERATURE_ABOVE, threshold=70.0, name="hot")
+    report(camera, {"temp.cpu": 90.0})
+    services.evaluate_rules()
+    services.acknowledge_alert(Alert.objects.get(), alice)
+    report(camera, {"temp.cpu": 20.0})
+    services.evaluate_rules()
+    alerts = [e for e in sent if e["kind"].startswith("alert.")]
+    assert [(e["kind"], e["data"]["open"], e["data"]["state"]) for e in alerts] == [
+        ("alert.fired", 1, "fired"),
+        ("alert.acknowledged", 1, "acknowledged"),
+        ("alert.resolved", 0, "resolved"),
+    ]
+    assert alerts[0]["topics"] == ["alerts", f"device:{camera.pk}"]
+    assert alerts[1]["data"]["acknowledged_by"] == "alice"
+
+
 # --- the alert's states -------------------------------------------------------------------------------
 
 
@@ -229,6 +255,7 @@ def test_alice_creates_a_rule_and_acknowledges_its_alert(as_alice, alice):
     assert response.json()["device"] == str(camera.pk) and response.json()["open_alerts"] == 0
     report(camera, {"temp.cpu": 75.0})
     services.evaluate_rules()
+    assert as_alice.get("/api/alert-rules/").json()["results"][0]["open_alerts"] == 1
 
     listed = as_alice.get("/api/alerts/?state=open").json()
     assert listed["count"] == 1 and listed["results"][0]["device_name"] == "camera"
