@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 GROUP = "dashboard"
 TELEMETRY_EVENT_INTERVAL_S = 0.5
 KINDS = ("device.status", "telemetry", "plan.switch")  # plus "job.<state>" and "session.<state|frames>"
-ALERT_KINDS = ("alert.fired", "alert.acknowledged", "alert.resolved")  # edgeorch.alerts
+ALERT_KINDS = ("alert.fired", "alert.acknowledged", "alert.resolved", "alert.delivered")  # edgeorch.alerts
 # Events that may come many times a second for one object: only its own subscribers' sockets get them.
 PER_OBJECT_KINDS = {"session.frames"}
 # The metrics a telemetry event carries (and the fleet snapshot shows): a small, fixed subset.

@@ -134,6 +134,10 @@ def test_an_alert_fires_and_resolves_when_an_emulated_device_heats_and_cools(
         ("fired", "camera-pi"),
         ("resolved", "camera-pi"),
     ]
-    page.reload()
+    page.wait_for_selector("#past-alerts tr[data-state=resolved] >> text=webhook resolved ✓")  # live
+    page.reload()  # a fresh snapshot says the same
     page.wait_for_selector("#past-alerts tr[data-state=resolved] >> text=webhook resolved ✓")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=shots / "alerts-390.png", full_page=True)
     assert not problems, problems

@@ -288,6 +288,9 @@ def deliver(alert: Alert, event: str) -> list[dict]:
             current.deliveries = [*current.deliveries, *attempts]
             current.save(update_fields=["deliveries"])
         alert.deliveries = current.deliveries
+        # Only the deliveries are news here: the state read under the lock may be overtaken by an
+        # evaluation committing after it, so pages take the state (and the badge its count) from the others.
+        events.publish("alert.delivered", {**alert_row(current), "deliveries": current.deliveries})
     return attempts
 
 

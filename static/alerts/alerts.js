@@ -61,7 +61,8 @@
     onEvent: function (event) {
       if (!event.kind.startsWith("alert.")) return;
       const known = alerts.get(event.data.id);
-      alerts.set(event.data.id, Object.assign(known || { deliveries: [] }, event.data));
+      if (known && event.kind === "alert.delivered") known.deliveries = event.data.deliveries; // its state may be stale
+      else alerts.set(event.data.id, Object.assign(known || { deliveries: [] }, event.data));
       render();
     },
   });

@@ -2,7 +2,7 @@
 //
 // A live page's socket (live.js) hands alert events to the document as "eo:alert"; a page without one opens
 // a socket of its own subscribed to "alerts" only, reconnecting with backoff and reading the count afresh
-// (GET /api/alerts/?state=open) on every (re)connect. Each alert event carries the open count after it.
+// (GET /api/alerts/?state=open) on every (re)connect. Each alert event but alert.delivered carries the open count.
 (function () {
   "use strict";
   const EO = (window.EO = window.EO || {});
@@ -16,7 +16,12 @@
     badge.title = open + " open alert" + (open === 1 ? "" : "s");
   }
 
-  document.addEventListener("eo:alert", (e) => show(e.detail.data.open));
+  // alert.delivered carries no count (its state may be overtaken): the others do.
+  function take(event) {
+    if (typeof event.data.open === "number") show(event.data.open);
+  }
+
+  document.addEventListener("eo:alert", (e) => take(e.detail));
 
   function refresh() {
     fetch("/api/alerts/?state=open&limit=1", { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -35,7 +40,7 @@
     };
     socket.onmessage = function (message) {
       const event = JSON.parse(message.data);
-      if (event.kind && event.kind.startsWith("alert.")) show(event.data.open);
+      if (event.kind && event.kind.startsWith("alert.")) take(event);
     };
     socket.onclose = function (closed) {
       if (closed.code === 4001) return; // logged out: the next page asks to log in

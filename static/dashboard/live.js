@@ -6,6 +6,7 @@
 // (a server restart) it reconnects with exponential backoff and jitter, and loads a fresh snapshot. When the
 // snapshot cannot be loaded the page says so (#live-error: the reason and when it retries) and retries with
 // the same backoff; the message goes away once a snapshot arrives.
+// Every page's socket also subscribes to "alerts" for the navigation's badge (badge.js).
 // EO.applyEvent mirrors edgeorch/dashboard/snapshots.py:apply_event; keep the two in step.
 (function () {
   "use strict";
