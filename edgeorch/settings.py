@@ -199,6 +199,8 @@ SPECTACULAR_SETTINGS = {
         "ModelSource": "edgeorch.catalog.choices.ModelSource",
         "ModelTask": "edgeorch.catalog.choices.ModelTask",
         "CutKind": "edgeorch.catalog.choices.CutKind",
+        "AlertState": "edgeorch.alerts.choices.AlertState",
+        "AlertRuleKind": "edgeorch.alerts.choices.RuleKind",
         "ComputeUnit": ["cpu", "gpu", "npu"],
         "Objective": ["latency", "energy", "energy_under_deadline"],  # edgeorch.planning.OBJECTIVES
     },

@@ -3,7 +3,8 @@
 from .agent_enroll_request import AgentEnrollRequest
 from .agent_enroll_request_inventory import AgentEnrollRequestInventory
 from .alert import Alert
-from .alert_state_enum import AlertStateEnum
+from .alert_rule_kind import AlertRuleKind
+from .alert_state import AlertState
 from .alternative import Alternative
 from .compute_unit import ComputeUnit
 from .cut_kind import CutKind
@@ -81,7 +82,6 @@ from .profile_run_request import ProfileRunRequest
 from .profile_thermal import ProfileThermal
 from .profile_unit import ProfileUnit
 from .rule import Rule
-from .rule_kind_enum import RuleKindEnum
 from .rule_request import RuleRequest
 from .run_energy import RunEnergy
 from .run_state import RunState
@@ -108,7 +108,8 @@ __all__ = (
     "AgentEnrollRequest",
     "AgentEnrollRequestInventory",
     "Alert",
-    "AlertStateEnum",
+    "AlertRuleKind",
+    "AlertState",
     "Alternative",
     "ComputeUnit",
     "CutKind",
@@ -186,7 +187,6 @@ __all__ = (
     "ProfileThermal",
     "ProfileUnit",
     "Rule",
-    "RuleKindEnum",
     "RuleRequest",
     "RunEnergy",
     "RunState",

@@ -8,7 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.alert_state_enum import AlertStateEnum
+from ..models.alert_state import AlertState
 
 T = TypeVar("T", bound="Alert")
 
@@ -23,9 +23,9 @@ class Alert:
         kind (str):
         device (UUID):
         device_name (str):
-        state (AlertStateEnum): * `fired` - Fired
+        state (AlertState): * `fired` - Fired
             * `acknowledged` - Acknowledged
-            * `resolved` - Resolved Default: AlertStateEnum.FIRED.
+            * `resolved` - Resolved Default: AlertState.FIRED.
         value (float | None): What was measured when it fired
         message (str):
         fired_at (datetime.datetime):
@@ -48,7 +48,7 @@ class Alert:
     acknowledged_by: str
     resolved_at: datetime.datetime | None
     deliveries: Any
-    state: AlertStateEnum = AlertStateEnum.FIRED
+    state: AlertState = AlertState.FIRED
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,7 +127,7 @@ class Alert:
 
         device_name = d.pop("device_name")
 
-        state = AlertStateEnum(d.pop("state"))
+        state = AlertState(d.pop("state"))
 
         def _parse_value(data: object) -> float | None:
             if data is None:

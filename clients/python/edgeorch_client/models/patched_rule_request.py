@@ -6,7 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.rule_kind_enum import RuleKindEnum
+from ..models.alert_rule_kind import AlertRuleKind
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PatchedRuleRequest")
@@ -17,7 +17,7 @@ class PatchedRuleRequest:
     """
     Attributes:
         name (str | Unset):
-        kind (RuleKindEnum | Unset): * `temperature_above` - Temperature above
+        kind (AlertRuleKind | Unset): * `temperature_above` - Temperature above
             * `throttled_for` - Throttled for longer than
             * `offline_for` - Offline for longer than
             * `deadline_miss_rate_above` - Deadline-miss rate above
@@ -32,7 +32,7 @@ class PatchedRuleRequest:
     """
 
     name: str | Unset = UNSET
-    kind: RuleKindEnum | Unset = UNSET
+    kind: AlertRuleKind | Unset = UNSET
     threshold: float | None | Unset = UNSET
     duration_s: float | None | Unset = UNSET
     device: None | str | Unset = UNSET
@@ -102,11 +102,11 @@ class PatchedRuleRequest:
         name = d.pop("name", UNSET)
 
         _kind = d.pop("kind", UNSET)
-        kind: RuleKindEnum | Unset
+        kind: AlertRuleKind | Unset
         if isinstance(_kind, Unset):
             kind = UNSET
         else:
-            kind = RuleKindEnum(_kind)
+            kind = AlertRuleKind(_kind)
 
         def _parse_threshold(data: object) -> float | None | Unset:
             if data is None:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.rule_kind_enum import RuleKindEnum
+from ..models.alert_rule_kind import AlertRuleKind
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Rule")
@@ -19,7 +19,7 @@ class Rule:
     Attributes:
         id (int):
         name (str):
-        kind (RuleKindEnum): * `temperature_above` - Temperature above
+        kind (AlertRuleKind): * `temperature_above` - Temperature above
             * `throttled_for` - Throttled for longer than
             * `offline_for` - Offline for longer than
             * `deadline_miss_rate_above` - Deadline-miss rate above
@@ -37,7 +37,7 @@ class Rule:
 
     id: int
     name: str
-    kind: RuleKindEnum
+    kind: AlertRuleKind
     open_alerts: int
     created_at: datetime.datetime
     threshold: float | None | Unset = UNSET
@@ -118,7 +118,7 @@ class Rule:
 
         name = d.pop("name")
 
-        kind = RuleKindEnum(d.pop("kind"))
+        kind = AlertRuleKind(d.pop("kind"))
 
         open_alerts = d.pop("open_alerts")
 

@@ -6,7 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.rule_kind_enum import RuleKindEnum
+from ..models.alert_rule_kind import AlertRuleKind
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RuleRequest")
@@ -17,7 +17,7 @@ class RuleRequest:
     """
     Attributes:
         name (str):
-        kind (RuleKindEnum): * `temperature_above` - Temperature above
+        kind (AlertRuleKind): * `temperature_above` - Temperature above
             * `throttled_for` - Throttled for longer than
             * `offline_for` - Offline for longer than
             * `deadline_miss_rate_above` - Deadline-miss rate above
@@ -32,7 +32,7 @@ class RuleRequest:
     """
 
     name: str
-    kind: RuleKindEnum
+    kind: AlertRuleKind
     threshold: float | None | Unset = UNSET
     duration_s: float | None | Unset = UNSET
     device: None | str | Unset = UNSET
@@ -100,7 +100,7 @@ class RuleRequest:
         d = dict(src_dict)
         name = d.pop("name")
 
-        kind = RuleKindEnum(d.pop("kind"))
+        kind = AlertRuleKind(d.pop("kind"))
 
         def _parse_threshold(data: object) -> float | None | Unset:
             if data is None:

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class AlertStateEnum(StrEnum):
+class AlertState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     FIRED = "fired"
     RESOLVED = "resolved"

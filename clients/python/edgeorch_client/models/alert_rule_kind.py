@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class RuleKindEnum(StrEnum):
+class AlertRuleKind(StrEnum):
     DEADLINE_MISS_RATE_ABOVE = "deadline_miss_rate_above"
     OFFLINE_FOR = "offline_for"
     TEMPERATURE_ABOVE = "temperature_above"
