@@ -33,7 +33,8 @@ from edgeorch import events
 from edgeorch.celery import app
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
-from edgeorch.jobs.models import Frame
+from edgeorch.jobs.choices import ACTIVE
+from edgeorch.jobs.models import Frame, Session
 from edgeorch.telemetry.models import TelemetryRecord
 
 from .choices import OPEN, AlertState, RuleKind
@@ -131,9 +132,12 @@ class _Latest:
 
     def metrics(self) -> dict[str, dict]:
         if self._rows is None:
-            records = TelemetryRecord.objects.filter(
-                seq=F("device__last_seq"), device__status=DeviceStatus.ONLINE
-            ).values_list("device_id", "metrics")
+            # Each online device's row through the unique (device, seq) index: one probe per device.
+            records = (
+                TelemetryRecord.objects.filter(seq=F("device__last_seq"), device__status=DeviceStatus.ONLINE)
+                .order_by()
+                .values_list("device_id", "metrics")
+            )
             self._rows = {str(device_id): metrics for device_id, metrics in records}
         return self._rows
 
@@ -172,6 +176,7 @@ def check_throttled(rule: Rule, now: datetime, latest: _Latest) -> Check:
     cooler = (
         TelemetryRecord.objects.filter(device_id__in=list(hot), ts__gt=since)
         .filter(Q(**{f"metrics__{THROTTLE}__lte": THROTTLED}) | ~Q(metrics__has_key=THROTTLE))
+        .order_by()
         .values_list("device_id", flat=True)
         .distinct()
     )
@@ -205,15 +210,21 @@ def check_offline(rule: Rule, now: datetime, latest: _Latest) -> Check:
 def check_deadline_misses(rule: Rule, now: datetime, latest: _Latest) -> Check:
     """Of the frames its sessions' sources reported over the last ``duration_s``, the share that missed."""
     since = now - timedelta(seconds=rule.duration_s or 0)
-    frames = Frame.objects.filter(
-        Q(session__finished_at__isnull=True) | Q(session__finished_at__gte=since),
-        received_at__gte=since,
-        deadline_met__isnull=False,
-    )
+    # The sessions that can have frames in the window first (active, or ended inside it), then their frames
+    # through the (session, request_id) index: frames of older sessions are never read.
+    sessions = Session.objects.filter(Q(state__in=ACTIVE) | Q(finished_at__gte=since))
     if rule.device_id is not None:
-        frames = frames.filter(session__source_id=rule.device_id)
-    counts = frames.values("session__source_id").annotate(
-        total=Count("id"), missed=Count("id", filter=Q(deadline_met=False))
+        sessions = sessions.filter(source_id=rule.device_id)
+    session_ids = list(sessions.order_by().values_list("pk", flat=True))
+    if not session_ids:
+        return Check()
+    frames = Frame.objects.filter(
+        session_id__in=session_ids, received_at__gte=since, deadline_met__isnull=False
+    )
+    counts = (
+        frames.order_by()
+        .values("session__source_id")
+        .annotate(total=Count("id"), missed=Count("id", filter=Q(deadline_met=False)))
     )
     check = Check()
     for row in counts:
