@@ -80,7 +80,9 @@ class RuleSerializer(serializers.ModelSerializer):
         if not value:
             return ""
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        # Looser than Django's URLValidator on purpose: a receiver on an internal network often has a bare
+        # host name (http://hooks:8080/) that it refuses for want of a top-level domain.
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
             raise ValidationError(
                 "An http:// or https:// URL with a host, e.g. https://hooks.example/alerts."
             )

@@ -283,6 +283,8 @@ def test_alice_creates_a_rule_and_acknowledges_its_alert(as_alice, alice):
         ({"kind": "throttled_for", "duration_s": 1e12}, "duration_s", "less than or equal to"),
         ({"kind": "offline_for", "duration_s": 60, "webhook_url": "ftp://x/y"}, "webhook_url", "http://"),
         ({"kind": "offline_for", "duration_s": 60, "webhook_url": "not a url"}, "webhook_url", "http://"),
+        ({"kind": "offline_for", "duration_s": 60, "webhook_url": "http://a b/"}, "webhook_url", "http://"),
+        ({"kind": "offline_for", "duration_s": 60, "webhook_url": "http:///x"}, "webhook_url", "http://"),
         ({"kind": "offline_for", "duration_s": 60, "emails": ["nobody"]}, "emails", "valid email"),
         ({"kind": "offline_for", "duration_s": 60, "device": "nowhere"}, "device", "no device"),
         ({"kind": "hotter_than", "threshold": 1}, "kind", "not a valid choice"),
@@ -295,6 +297,12 @@ def test_a_bad_rule_is_refused_with_a_400_naming_the_field(as_alice, body, field
     assert field in response.json()
     assert words in str(response.json()[field])
     assert not Rule.objects.exists()
+
+
+def test_a_webhook_on_an_internal_host_name_is_accepted(as_alice):
+    body = {"name": "r", "kind": "offline_for", "duration_s": 60, "webhook_url": "http://hooks:8080/edgeorch"}
+    response = as_alice.post("/api/alert-rules/", body, content_type="application/json")
+    assert response.status_code == 201, response.json()
 
 
 def test_a_change_to_a_rule_is_checked_against_its_kind(as_alice):
