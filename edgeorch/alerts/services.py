@@ -4,7 +4,9 @@
 enabled rule finds the devices its condition holds on now; a device without an open alert of the rule gets one
 (``alert.fired``), an open alert whose device no longer matches is resolved (``alert.resolved``). A device
 whose state is unknown for the rule (a temperature rule and a device that is not online: its last reading is
-stale) keeps its open alert as it is. Each change is pushed to the dashboards and, when the rule says so,
+stale) keeps its open alert as it is, and so does a device whose temperature is back below the threshold by
+less than ``TEMPERATURE_HYSTERESIS_C`` (a reading hovering at the threshold would fire and resolve, and email
+people, at every evaluation). Each change is pushed to the dashboards and, when the rule says so,
 delivered by email and webhook from its own task (``alerts.deliver``): a receiver that is down is recorded on
 the alert and never holds up or fails the evaluation of another rule.
 
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 THROTTLED = 1.05  # cpu.throttle_factor above this: the clock runs visibly below its maximum (as the pages)
 THROTTLE = "cpu.throttle_factor"
+TEMPERATURE_HYSTERESIS_C = 2.0  # an open temperature alert resolves this far below its threshold
 DELIVERED = ("fired", "resolved")
 MIN_FRAMES = 5  # a miss rate over fewer frames than this is noise, not a condition
 
@@ -58,10 +61,11 @@ class Finding:
 
 @dataclass
 class Check:
-    """One rule's answer now: the devices it holds on, and those it cannot tell about (left as they are)."""
+    """One rule's answer now: the devices it holds on, and those whose open alert stays as it is (``keep``:
+    their state is unknown, or not clearly over)."""
 
     firing: dict[str, Finding] = field(default_factory=dict)
-    unknown: set[str] = field(default_factory=set)
+    keep: set[str] = field(default_factory=set)
 
 
 # --- evaluating ---------------------------------------------------------------------------------------
@@ -90,7 +94,7 @@ def _apply(rule: Rule, check: Check) -> tuple[int, int]:
     open_alerts = {str(a.device_id): a for a in rule.alerts.filter(state__in=OPEN).select_related("device")}
     fired = sum(_fire(rule, d, f) for d, f in check.firing.items() if d not in open_alerts)
     resolved = sum(
-        _resolve(a) for d, a in open_alerts.items() if d not in check.firing and d not in check.unknown
+        _resolve(a) for d, a in open_alerts.items() if d not in check.firing and d not in check.keep
     )
     return fired, resolved
 
@@ -156,18 +160,22 @@ def _unknown(rule: Rule) -> set[str]:
 
 
 def check_temperature(rule: Rule, now: datetime, latest: _Latest) -> Check:
-    check = Check(unknown=_unknown(rule))
+    check = Check(keep=_unknown(rule))
     rows = latest.metrics()
     for device_id in _watched(rule, rows):
         temp = events.compact_metrics(rows[device_id]).get(events.TEMP_MAX)
-        if temp is not None and rule.threshold is not None and temp > rule.threshold:
+        if temp is None or rule.threshold is None:
+            continue
+        if temp > rule.threshold:
             check.firing[device_id] = Finding(temp, f"{temp:.1f} °C, above {rule.threshold:g} °C")
+        elif temp > rule.threshold - TEMPERATURE_HYSTERESIS_C:
+            check.keep.add(device_id)
     return check
 
 
 def check_throttled(rule: Rule, now: datetime, latest: _Latest) -> Check:
     """Throttled now, at every record of the last ``duration_s``, and reporting since before then."""
-    check = Check(unknown=_unknown(rule))
+    check = Check(keep=_unknown(rule))
     rows = latest.metrics()
     hot = {d: float(rows[d][THROTTLE]) for d in _watched(rule, rows) if rows[d].get(THROTTLE, 0) > THROTTLED}
     if not hot:

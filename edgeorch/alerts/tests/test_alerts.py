@@ -62,7 +62,9 @@ def test_a_temperature_alert_fires_once_while_hot_and_resolves_when_cool():
     assert (alert.device, alert.state, alert.value) == (camera, AlertState.FIRED, 74.5)
     assert "74.5 °C, above 70 °C" in alert.message
 
-    report(camera, {"temp.cpu": 60.0})
+    report(camera, {"temp.cpu": 69.0})  # back under, but by less than the hysteresis: still open
+    assert services.evaluate_rules()["resolved"] == 0
+    report(camera, {"temp.cpu": 67.5})
     assert services.evaluate_rules()["resolved"] == 1
     alert.refresh_from_db()
     assert alert.state == AlertState.RESOLVED and alert.resolved_at is not None
