@@ -354,3 +354,11 @@ def test_the_navigation_badge_counts_open_alerts(client, alice):
     page = client.get("/alerts/").content.decode()
     assert 'id="alert-count" class="count" data-open="1"' in page
     assert "hot camera" in page and 'id="rule-form"' in page
+
+
+def test_bob_sees_the_alerts_page_without_the_form_or_the_buttons(client, bob):
+    rule(RuleKind.OFFLINE_FOR, duration_s=60.0, name="gone")
+    client.force_login(bob)
+    page = client.get("/alerts/").content.decode()
+    assert "gone" in page and 'data-can-change="0"' in page
+    assert 'id="rule-form"' not in page and "rule-delete" not in page
