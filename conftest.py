@@ -8,7 +8,7 @@ import pytest
 # A test that uses one of these starts a server, a worker, an agent or a browser process: it is marked e2e
 # (so that `make test-fast`, which runs ``-m "not e2e and not browser"``, leaves it out) without each
 # module having to say so.
-PROCESS_FIXTURES = {"live_server_proc", "agents", "worker", "fleet", "browser", "page"}
+PROCESS_FIXTURES = {"live_server_proc", "agents", "worker", "beat", "fleet", "browser", "page"}
 
 
 def pytest_collection_modifyitems(items):
