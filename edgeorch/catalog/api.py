@@ -99,6 +99,7 @@ class MLModelSerializer(serializers.ModelSerializer):
             "variant_of",
             "variant",
             "labels",
+            "notes",
             "cut_count",
             "created_at",
             "download_url",
@@ -119,7 +120,17 @@ class MLModelDetailSerializer(MLModelSerializer):
 
 @extend_schema_serializer(component_name="ModelUpload")
 class UploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(
+        help_text="The ONNX model, or a zip of it and the external data files it names (beside it)"
+    )
+    data_files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="A model with external data: the data files its tensors name (repeat the field for each); "
+        "the weights are inlined into the stored model",
+    )
     name = serializers.CharField(max_length=100)
     version = serializers.CharField(max_length=40, default="1")
     task = serializers.ChoiceField(choices=ModelTask.choices, default=ModelTask.OTHER)

@@ -82,6 +82,11 @@ class MLModel(models.Model):
         blank=True,
         help_text="Class names by output index (the file's metadata, or as uploaded)",
     )
+    notes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What was done to the file at upload, one sentence each (e.g. an opset conversion)",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
