@@ -67,7 +67,18 @@ class ModelRefField(serializers.Field):
 class CutPointSerializer(serializers.ModelSerializer):
     class Meta:
         model = CutPoint
-        fields = ["index", "kind", "tensors", "bytes", "macs_before", "macs_after", "position"]
+        fields = [
+            "index",
+            "kind",
+            "tensors",
+            "bytes",
+            "macs_before",
+            "macs_after",
+            "position",
+            "fusion_penalty",
+            "recommended",
+            "fusion_note",
+        ]
 
 
 class MLModelSerializer(serializers.ModelSerializer):
@@ -254,7 +265,8 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     @extend_schema(responses=CutPointSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)  # a model has few cut points: never paged
     def cuts(self, request, pk=None):
-        """The cut points, in order: crossing tensors, bytes, MACs before and after."""
+        """The cut points, in order: crossing tensors, bytes, MACs before and after, and what a split
+        there costs in compute (``fusion_penalty``, a fraction of the model's; ``recommended``)."""
         return Response(CutPointSerializer(self.get_object().cut_points.all(), many=True).data)
 
     @extend_schema(

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from . import external, graph, metadata, preprocessing, segments, zoo
+from . import external, fusion, graph, metadata, preprocessing, segments, zoo
 from .choices import ModelSource, ModelTask
 from .models import CutPoint, MLModel, Segment, artifact_path, segment_path
 from .sandbox import Limits
@@ -307,6 +307,7 @@ def _create_rows(
     notes=(),
 ) -> MLModel:
     a = valid.analysis
+    costs = fusion.assess(valid.model, a)
     model = MLModel.objects.create(
         name=name,
         version=version,
@@ -342,8 +343,11 @@ def _create_rows(
             bytes=c.nbytes,
             macs_before=c.macs_before,
             macs_after=c.macs_after,
+            fusion_penalty=cost.penalty,
+            recommended=cost.recommended,
+            fusion_note=cost.note[:200],
         )
-        for c in a.cuts
+        for c, cost in zip(a.cuts, costs, strict=True)
     )
     return model
 
