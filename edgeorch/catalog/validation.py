@@ -55,15 +55,15 @@ def validate_model_bytes(
     opset = _check_opset(model)
     notes = []
     if opset < MIN_SUPPORTED_OPSET:
-        model, notes = _convert(model, opset), [_conversion_note(opset)]
-        try:
-            _check_structure(model)
-        except ModelValidationError as exc:  # the converter made a model that does not check
-            raise ModelValidationError(
-                f"Converted from opset {opset} to {MIN_SUPPORTED_OPSET}: {exc}"
-            ) from exc
-        opset = MIN_SUPPORTED_OPSET
-    _check_structure(model)
+        model, dims = _convert(model, opset, dims), None  # the dimensions are pinned before converting
+        notes, original, opset = [_conversion_note(opset)], opset, MIN_SUPPORTED_OPSET
+    try:
+        _check_structure(model)
+    except ModelValidationError as exc:
+        if not notes:
+            raise
+        # The converter made a model that does not check.
+        raise ModelValidationError(f"Converted from opset {original} to {opset}: {exc}") from exc
     model = _prepare(model, dims)
     _test_run_and_complete_shapes(model, limits)
     try:
@@ -118,15 +118,17 @@ def _check_opset(model: onnx.ModelProto) -> int:
     return opset
 
 
-def _convert(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
+def _convert(model: onnx.ModelProto, opset: int, dims: dict | None) -> onnx.ModelProto:
     """An opset older than onnxruntime runs, converted with onnx's version converter to the oldest it runs
-    (the smallest change). The original is checked first (the converter is C++ and trusts its input); ops
-    that no longer exist, or that the converter cannot adapt, are refused naming them. The converter's
-    value_info may hold untyped entries (it leaves types unknown); shape inference redoes them all."""
+    (the smallest change). The original is checked first (the converter is C++ and trusts its input), and
+    its input dimensions pinned (``dims``; its adapters refuse symbolic ones); ops that no longer exist, or
+    that the converter cannot adapt, are refused naming them. The converter's value_info may hold untyped
+    entries (it leaves types unknown); shape inference redoes them all."""
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
         raise ModelValidationError(f"onnx.checker rejected the model: {_first_line(exc)}") from exc
+    model = _prepare(model, dims)
     ops = {n.op_type for n in model.graph.node if n.domain in ("", "ai.onnx")}
     gone = sorted(op for op in ops if not onnx.defs.has(op, MIN_SUPPORTED_OPSET))
     if gone:

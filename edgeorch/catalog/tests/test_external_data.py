@@ -12,40 +12,15 @@ import numpy as np
 import onnx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto
 
 from edgeorch.catalog import runtime, segments, services
 from edgeorch.catalog.models import MLModel
 
+from .graphs import external_convnet as convnet
 from .support import token_header
 
 pytestmark = pytest.mark.django_db
-
-
-def convnet() -> onnx.ModelProto:
-    """Three convolutions with weights large enough (over onnx's 1 KB threshold) to go to external data."""
-    rng = np.random.default_rng(0)
-
-    def weight(name, shape):
-        return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
-
-    nodes = [
-        helper.make_node("Conv", ["x", "w1"], ["c1"], pads=[1, 1, 1, 1]),
-        helper.make_node("Relu", ["c1"], ["r1"]),
-        helper.make_node("Conv", ["r1", "w2"], ["c2"], pads=[1, 1, 1, 1]),
-        helper.make_node("Relu", ["c2"], ["r2"]),
-        helper.make_node("Conv", ["r2", "w3"], ["y"], pads=[1, 1, 1, 1]),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "external",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])],
-        [weight("w1", (16, 3, 3, 3)), weight("w2", (16, 16, 3, 3)), weight("w3", (4, 16, 3, 3))],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model
 
 
 def saved(tmp_path, location="weights.bin", one_file=True) -> dict[str, bytes]:

@@ -8,52 +8,16 @@ import numpy as np
 import onnx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
 
 from edgeorch.catalog import runtime, segments
 from edgeorch.catalog.models import MLModel
 from edgeorch.catalog.validation import ModelValidationError, validate_model_bytes
 
+from .graphs import conv_bn_relu, opset6
 from .support import token_header
 
-RNG = np.random.default_rng(0)
 NOTE = "Converted at upload from opset 6 to opset 7 with onnx's version converter"
-
-
-def weight(name, shape, positive=False):
-    values = RNG.standard_normal(shape).astype(np.float32)
-    return numpy_helper.from_array(np.abs(values) + 0.5 if positive else values, name)
-
-
-def opset6(nodes, initializers, output_shape=(1, 2, 8, 8)) -> onnx.ModelProto:
-    """As exporters of the time wrote them: IR version 3, the weights listed as graph inputs too."""
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])]
-    inputs += [helper.make_tensor_value_info(i.name, i.data_type, list(i.dims)) for i in initializers]
-    graph = helper.make_graph(
-        nodes,
-        "old",
-        inputs,
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(output_shape))],
-        initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 6)])
-    model.ir_version = 3
-    return model
-
-
-def conv_bn_relu(add: onnx.NodeProto | None = None, bias=(4, 1, 1)) -> onnx.ModelProto:
-    """Conv, BatchNormalization (opset 6's is_test), Relu, an Add with opset 6's broadcast attribute, Conv."""
-    add = add or helper.make_node("Add", ["r1", "bias"], ["a"], broadcast=1)
-    nodes = [
-        helper.make_node("Conv", ["x", "w1"], ["c1"], pads=[1, 1, 1, 1]),
-        helper.make_node("BatchNormalization", ["c1", "s", "b", "m", "v"], ["bn"], is_test=1),
-        helper.make_node("Relu", ["bn"], ["r1"]),
-        add,
-        helper.make_node("Conv", ["a", "w2"], ["y"], pads=[1, 1, 1, 1]),
-    ]
-    weights = [weight("w1", (4, 3, 3, 3)), weight("s", (4,)), weight("b", (4,)), weight("m", (4,))]
-    weights += [weight("v", (4,), positive=True), weight("bias", bias), weight("w2", (2, 4, 3, 3))]
-    return opset6(nodes, weights)
 
 
 def test_an_opset_6_model_is_converted_to_7_and_splits_exactly_at_every_cut():
@@ -137,3 +101,18 @@ def test_a_refused_conversion_is_a_400_that_stores_nothing(client, alice, media)
     response = client.post("/api/models/", body, **token_header(alice))
     assert response.status_code == 400 and "Crop" in response.json()["file"][0]
     assert not MLModel.all_objects.exists() and not [p for p in media.rglob("*") if p.is_file()]
+
+
+def test_an_old_model_with_dynamic_dimensions_is_pinned_then_converted():
+    """onnx's adapters refuse symbolic dimensions: the given dims are pinned before converting."""
+    model = conv_bn_relu()
+    for value in (model.graph.input[0], model.graph.output[0]):
+        for dim, name in zip(value.type.tensor_type.shape.dim[2:], ("height", "width"), strict=True):
+            dim.Clear()
+            dim.dim_param = name
+    data = model.SerializeToString()
+    with pytest.raises(ModelValidationError, match=r"input shapes: .*height \(dimension 2\)"):
+        validate_model_bytes(data, max_bytes=2**26)
+    valid = validate_model_bytes(data, max_bytes=2**26, dims={"height": 32, "width": 48})
+    assert valid.opset == 7 and valid.notes[0].startswith(NOTE)
+    assert valid.analysis.outputs[0].shape == (1, 2, 32, 48)
