@@ -22,7 +22,8 @@ between two operators onnxruntime would fuse runs the second one on its own (one
   cost, a split at a recommended cut stays within the 3% overhead target).
 
 The planner adds a cut's penalty, times the whole model's time on the device that runs the stage after it,
-to that stage (``planning.cost``), so it prefers recommended cuts unless another saves more.
+to that stage (``planning.cost``: every chain strategy's plan; the chain DP, device-edge and pipeline choose
+with it), so it prefers recommended cuts unless another saves more.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from edgeorch.planning import Block, Device, Link, Model, Problem, Unit, plan
 from edgeorch.planning.cost import Context
 
-from .instances import exhaustive, exhaustive_device_edge, problems
+from .instances import exhaustive, exhaustive_device_edge, exhaustive_pipeline, problems
 
 fast = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -72,3 +72,14 @@ def test_multi_device_with_penalties_equals_exhaustive_search(problem: Problem) 
 def test_device_edge_with_penalties_equals_exhaustive_search(problem: Problem) -> None:
     ctx = Context(problem)
     assert plan(problem, "device-edge").latency == pytest.approx(exhaustive_device_edge(ctx))
+
+
+@fast
+@given(penalised(), st.integers(1, 3))
+def test_pipeline_with_penalties_equals_exhaustive_search(problem: Problem, k: int) -> None:
+    chain = [d.id for d in problem.devices]
+    ctx = Context(problem)
+    result = plan(problem, "pipeline", k=k, devices=chain)
+    assert 1 / result.throughput == pytest.approx(exhaustive_pipeline(ctx, chain, k))
+    slowest = max([result.input_transfer] + [s.compute + s.transfer for s in result.stages])
+    assert result.throughput == pytest.approx(1 / slowest)
