@@ -83,13 +83,13 @@ def test_the_penalty_counts_passes_over_the_crossing_bytes_against_the_models_ma
         # A megabyte activation costs even at the activation's output; smaller ones do not.
         (
             "mobilenetv2",
-            ["/6/block/block.5/Clip_output_0", "/7/Add_output_0"],
+            ["/9/block/block.5/Clip_output_0", "/7/Add_output_0"],
             ["/4/block/block.2/Clip_output_0"],
         ),
         (
             "resnet18",
-            ["/2/Relu_output_0", "/4/relu_1/Relu_output_0"],
-            ["/0/Conv_output_0", "/4/Add_output_0"],
+            ["/3/MaxPool_output_0", "/4/relu_1/Relu_output_0"],
+            ["/2/Relu_output_0", "/4/Add_output_0"],
         ),
     ],
 )
@@ -104,6 +104,7 @@ def test_the_zoos_cuts_are_ranked(zoo_models, name, recommended, not_recommended
 
 
 @pytest.mark.django_db
+@pytest.mark.demo
 def test_the_cut_listing_and_the_model_page_report_the_penalty(client, bob, digits):
     model = digits["digits-cnn"]
     cuts = client.get(f"/api/models/{model.pk}/cuts/", **token_header(bob)).json()
