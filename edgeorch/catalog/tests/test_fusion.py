@@ -116,3 +116,20 @@ def test_the_cut_listing_and_the_model_page_report_the_penalty(client, bob, digi
     client.force_login(bob)
     page = client.get(f"/models/{model.pk}/").content.decode()
     assert "Split cost" in page and "no: between Conv and the Relu" in page
+
+
+@pytest.mark.django_db
+def test_models_registered_before_fusion_costs_are_assessed_by_the_migration(digits):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from edgeorch.catalog.models import CutPoint
+
+    model = digits["digits-cnn"]
+    want = list(model.cut_points.values_list("fusion_penalty", "recommended", "fusion_note"))
+    CutPoint.objects.filter(model=model).update(fusion_penalty=0.0, recommended=True, fusion_note="")
+    migration = import_module("edgeorch.catalog.migrations.0008_assess_existing_cuts")
+    migration.assess_existing_cuts(apps, None)
+    assert list(model.cut_points.values_list("fusion_penalty", "recommended", "fusion_note")) == want
+    assert any(not recommended for _, recommended, _ in want)
