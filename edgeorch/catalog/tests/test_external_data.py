@@ -177,6 +177,8 @@ def test_a_zip_must_hold_exactly_one_model(client, alice, media, tmp_path):
 @pytest.mark.demo
 def test_alice_uploads_a_model_and_its_data_through_the_page(client, alice, media, tmp_path):
     client.force_login(alice)
+    form = client.get("/models/").content.decode()
+    assert 'name="data_files"' in form and "multiple" in form
     files = saved(tmp_path)
     body = {
         "file": SimpleUploadedFile("model.onnx", files["model.onnx"]),
