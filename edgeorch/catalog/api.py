@@ -67,7 +67,18 @@ class ModelRefField(serializers.Field):
 class CutPointSerializer(serializers.ModelSerializer):
     class Meta:
         model = CutPoint
-        fields = ["index", "kind", "tensors", "bytes", "macs_before", "macs_after", "position"]
+        fields = [
+            "index",
+            "kind",
+            "tensors",
+            "bytes",
+            "macs_before",
+            "macs_after",
+            "position",
+            "fusion_penalty",
+            "recommended",
+            "fusion_note",
+        ]
 
 
 class MLModelSerializer(serializers.ModelSerializer):
@@ -99,6 +110,7 @@ class MLModelSerializer(serializers.ModelSerializer):
             "variant_of",
             "variant",
             "labels",
+            "notes",
             "cut_count",
             "created_at",
             "download_url",
@@ -119,7 +131,17 @@ class MLModelDetailSerializer(MLModelSerializer):
 
 @extend_schema_serializer(component_name="ModelUpload")
 class UploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(
+        help_text="The ONNX model, or a zip of it and the external data files it names (beside it)"
+    )
+    data_files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="A model with external data: the data files its tensors name (repeat the field for each); "
+        "the weights are inlined into the stored model",
+    )
     name = serializers.CharField(max_length=100)
     version = serializers.CharField(max_length=40, default="1")
     task = serializers.ChoiceField(choices=ModelTask.choices, default=ModelTask.OTHER)
@@ -277,7 +299,8 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     @extend_schema(responses=CutPointSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)  # a model has few cut points: never paged
     def cuts(self, request, pk=None):
-        """The cut points, in order: crossing tensors, bytes, MACs before and after."""
+        """The cut points, in order: crossing tensors, bytes, MACs before and after, and what a split
+        there costs in compute (``fusion_penalty``, a fraction of the model's; ``recommended``)."""
         return Response(CutPointSerializer(self.get_object().cut_points.all(), many=True).data)
 
     @extend_schema(

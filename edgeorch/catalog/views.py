@@ -20,8 +20,32 @@ from .models import MLModel
 from .validation import ModelValidationError
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        clean_one = super().clean
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [clean_one(f, initial) for f in files]
+
+
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="An ONNX model, in one file")
+    file = forms.FileField(
+        help_text="An ONNX model in one file, or a zip of the model and its external data files"
+    )
+    data_files = MultipleFileField(
+        required=False,
+        label="External data files",
+        help_text="For a model saved with external data: the data files it names (or upload a zip above)",
+    )
     name = forms.CharField(max_length=100)
     version = forms.CharField(max_length=40, initial="1")
     task = forms.ChoiceField(choices=ModelTask.choices, initial=ModelTask.OTHER)

@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 
 from .. import types
 from ..models.model_task import ModelTask
-from ..types import UNSET, File, Unset
+from ..types import UNSET, File, FileTypes, Unset
 
 T = TypeVar("T", bound="ModelUploadRequest")
 
@@ -18,8 +18,10 @@ T = TypeVar("T", bound="ModelUploadRequest")
 class ModelUploadRequest:
     """
     Attributes:
-        file (File):
+        file (File): The ONNX model, or a zip of it and the external data files it names (beside it)
         name (str):
+        data_files (list[File] | Unset): A model with external data: the data files its tensors name (repeat the field
+            for each); the weights are inlined into the stored model
         version (str | Unset):  Default: '1'.
         task (ModelTask | Unset): * `classification` - Classification
             * `detection` - Detection
@@ -38,6 +40,7 @@ class ModelUploadRequest:
 
     file: File
     name: str
+    data_files: list[File] | Unset = UNSET
     version: str | Unset = "1"
     task: ModelTask | Unset = ModelTask.OTHER
     description: str | Unset = ""
@@ -50,6 +53,14 @@ class ModelUploadRequest:
         file = self.file.to_tuple()
 
         name = self.name
+
+        data_files: list[FileTypes] | Unset = UNSET
+        if not isinstance(self.data_files, Unset):
+            data_files = []
+            for data_files_item_data in self.data_files:
+                data_files_item = data_files_item_data.to_tuple()
+
+                data_files.append(data_files_item)
 
         version = self.version
 
@@ -80,6 +91,8 @@ class ModelUploadRequest:
                 "name": name,
             }
         )
+        if data_files is not UNSET:
+            field_dict["data_files"] = data_files
         if version is not UNSET:
             field_dict["version"] = version
         if task is not UNSET:
@@ -101,6 +114,10 @@ class ModelUploadRequest:
         files.append(("file", self.file.to_tuple()))
 
         files.append(("name", (None, str(self.name).encode(), "text/plain")))
+
+        if not isinstance(self.data_files, Unset):
+            for data_files_item_element in self.data_files:
+                files.append(("data_files", data_files_item_element.to_tuple()))
 
         if not isinstance(self.version, Unset):
             files.append(("version", (None, str(self.version).encode(), "text/plain")))
@@ -135,6 +152,15 @@ class ModelUploadRequest:
         file = File(payload=BytesIO(d.pop("file")))
 
         name = d.pop("name")
+
+        _data_files = d.pop("data_files", UNSET)
+        data_files: list[File] | Unset = UNSET
+        if _data_files is not UNSET:
+            data_files = []
+            for data_files_item_data in _data_files:
+                data_files_item = File(payload=BytesIO(data_files_item_data))
+
+                data_files.append(data_files_item)
 
         version = d.pop("version", UNSET)
 
@@ -171,6 +197,7 @@ class ModelUploadRequest:
         model_upload_request = cls(
             file=file,
             name=name,
+            data_files=data_files,
             version=version,
             task=task,
             description=description,
