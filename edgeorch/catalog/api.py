@@ -169,6 +169,21 @@ class UploadSerializer(serializers.Serializer):
         '{"height": 640, "width": 640}, or a whole shape per input, e.g. {"images": [1, 3, 640, 640]}. '
         "Required for every unknown dimension but the batch (the first; default 1)",
     )
+    variant_of = ModelRefField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The model this one is a cheaper variant of (an id or a name): its failover fallback, an "
+        "arm of the qoe-bandit strategy (docs/learning.md)",
+    )
+    variant = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default="", help_text="What makes it a variant"
+    )
+
+    def validate(self, attrs):
+        if attrs.get("variant") and attrs.get("variant_of") is None:
+            raise ValidationError({"variant": ["says what makes a variant: give variant_of too"]})
+        return attrs
 
     def validate_dims(self, value):
         if value is None:

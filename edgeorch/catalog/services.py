@@ -127,10 +127,13 @@ def upload_model(
     dims: dict | None = None,
     labels: list | None = None,
     data_files=(),
+    variant_of: MLModel | None = None,
+    variant: str = "",
 ):
     """Register an uploaded file (a Django ``UploadedFile``), refusing it early when it is too big. A model
     with external data comes with its ``data_files`` (uploaded files), or as a zip of both (``file``); its
-    weights are inlined (``external``), within the upload limit for all of it."""
+    weights are inlined (``external``), within the upload limit for all of it. ``variant_of``: the model it is
+    a cheaper variant of (``variant`` says how)."""
     limit = settings.MODEL_UPLOAD_MAX_BYTES
     total = file.size + sum(f.size for f in data_files)
     if total > limit:
@@ -146,7 +149,7 @@ def upload_model(
     elif data_files:
         files = {Path(f.name).name: b"".join(f.chunks()) for f in data_files}
         data, notes = external.inline_files(data, files, limit=limit)
-    return register_model(
+    model = register_model(
         data,
         name=name,
         version=version,
@@ -159,6 +162,10 @@ def upload_model(
         labels=labels,
         notes=notes,
     )
+    if variant_of is not None:
+        model.variant_of, model.variant = variant_of, variant or "uploaded variant"
+        model.save(update_fields=["variant_of", "variant"])
+    return model
 
 
 def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:

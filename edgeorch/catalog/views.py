@@ -54,6 +54,13 @@ class UploadForm(forms.Form):
         required=False,
         help_text="Class names, one per output index, comma-separated (default: the file's metadata)",
     )
+    variant_of = forms.ModelChoiceField(
+        queryset=MLModel.objects.order_by("name", "version"),
+        required=False,
+        label="Variant of",
+        help_text="The model this one is a cheaper variant of (narrower, quantised…), if any",
+    )
+    variant = forms.CharField(max_length=60, required=False, help_text="What makes it a variant, e.g. pruned")
     dims = forms.JSONField(
         required=False,
         label="Input dimensions",

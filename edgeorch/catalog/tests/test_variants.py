@@ -155,3 +155,28 @@ def test_an_operator_makes_a_variant_from_the_model_page_and_sees_it_listed(
     assert f'<a href="/models/{variant.pk}/">{variant}</a></td><td>int8 (dynamic)</td>' in page
     wrong = client.post(f"/models/{base.pk}/variants/", {"kind": "fp4"}, follow=True).content.decode()
     assert "No variant was made: unknown variant kind &#x27;fp4&#x27;" in wrong
+
+
+def test_an_upload_can_be_marked_as_a_variant_of_a_model_in_the_catalog(media, zoo_models, client, alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    base = register(zoo_models, "digits-cnn")
+    path, _ = zoo_models["digits-cnn-quarter"]
+    headers = token_header(alice)
+
+    def upload(**fields):
+        body = {"file": SimpleUploadedFile("q.onnx", path.read_bytes()), "name": "my-quarter", **fields}
+        return client.post("/api/models/", body, **headers)
+
+    lone = client.post(
+        "/api/models/", {"file": SimpleUploadedFile("q.onnx", b"x"), "name": "a", "variant": "x"}, **headers
+    )
+    assert lone.status_code == 400 and "give variant_of too" in str(lone.json())
+    unknown = upload(variant_of="no-such-model", variant="pruned")
+    assert unknown.status_code == 400 and "no model 'no-such-model'" in str(unknown.json())
+    assert not MLModel.objects.filter(name="my-quarter").exists()
+    made = upload(variant_of=base.name, variant="quarter width, by me")
+    assert made.status_code == 201, made.content
+    assert made.json()["variant_of"] == base.pk and made.json()["variant"] == "quarter width, by me"
+    listed = client.get(f"/api/models/{base.pk}/variants/", **headers).json()
+    assert [m["name"] for m in listed] == ["my-quarter"]

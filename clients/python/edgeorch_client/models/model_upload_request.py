@@ -36,6 +36,9 @@ class ModelUploadRequest:
         dims (Any | Unset): Values for the inputs' unknown dimensions: by symbolic name, e.g. {"height": 640, "width":
             640}, or a whole shape per input, e.g. {"images": [1, 3, 640, 640]}. Required for every unknown dimension but
             the batch (the first; default 1)
+        variant_of (None | str | Unset): The model this one is a cheaper variant of (an id or a name): its failover
+            fallback, an arm of the qoe-bandit strategy (docs/learning.md)
+        variant (str | Unset): What makes it a variant Default: ''.
     """
 
     file: File
@@ -47,6 +50,8 @@ class ModelUploadRequest:
     preprocess: Any | Unset = UNSET
     labels: list[str] | None | Unset = UNSET
     dims: Any | Unset = UNSET
+    variant_of: None | str | Unset = UNSET
+    variant: str | Unset = ""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,6 +88,14 @@ class ModelUploadRequest:
 
         dims = self.dims
 
+        variant_of: None | str | Unset
+        if isinstance(self.variant_of, Unset):
+            variant_of = UNSET
+        else:
+            variant_of = self.variant_of
+
+        variant = self.variant
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -105,6 +118,10 @@ class ModelUploadRequest:
             field_dict["labels"] = labels
         if dims is not UNSET:
             field_dict["dims"] = dims
+        if variant_of is not UNSET:
+            field_dict["variant_of"] = variant_of
+        if variant is not UNSET:
+            field_dict["variant"] = variant
 
         return field_dict
 
@@ -140,6 +157,15 @@ class ModelUploadRequest:
 
         if not isinstance(self.dims, Unset):
             files.append(("dims", (None, str(self.dims).encode(), "text/plain")))
+
+        if not isinstance(self.variant_of, Unset):
+            if isinstance(self.variant_of, str):
+                files.append(("variant_of", (None, str(self.variant_of).encode(), "text/plain")))
+            else:
+                files.append(("variant_of", (None, str(self.variant_of).encode(), "text/plain")))
+
+        if not isinstance(self.variant, Unset):
+            files.append(("variant", (None, str(self.variant).encode(), "text/plain")))
 
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
@@ -194,6 +220,17 @@ class ModelUploadRequest:
 
         dims = d.pop("dims", UNSET)
 
+        def _parse_variant_of(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        variant_of = _parse_variant_of(d.pop("variant_of", UNSET))
+
+        variant = d.pop("variant", UNSET)
+
         model_upload_request = cls(
             file=file,
             name=name,
@@ -204,6 +241,8 @@ class ModelUploadRequest:
             preprocess=preprocess,
             labels=labels,
             dims=dims,
+            variant_of=variant_of,
+            variant=variant,
         )
 
         model_upload_request.additional_properties = d
