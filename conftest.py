@@ -8,7 +8,7 @@ import pytest
 # A test that uses one of these starts a server, a worker, an agent or a browser process: it is marked e2e
 # (so that `make test-fast`, which runs ``-m "not e2e and not browser"``, leaves it out) without each
 # module having to say so.
-PROCESS_FIXTURES = {"live_server_proc", "agents", "worker", "fleet", "browser", "page"}
+PROCESS_FIXTURES = {"live_server_proc", "agents", "worker", "beat", "fleet", "browser", "page"}
 
 
 def pytest_collection_modifyitems(items):
@@ -63,6 +63,30 @@ def digits(db, settings, tmp_path):
         source=ModelSource.BUILTIN,
         labels=zoo.labels_of(built.name),
     )
+
+
+@pytest.fixture
+def narrow(digits):
+    """The digits CNN's half-width variant from the zoo, registered as its variant (the failover fallback)."""
+    from edgeorch.catalog import services, zoo
+    from edgeorch.catalog.choices import ModelSource
+
+    directory = zoo.default_zoo_dir()
+    built = {m.name: m for m in zoo.build_zoo(directory)}
+    digits.accuracy = built["digits-cnn"].accuracy
+    digits.save(update_fields=["accuracy"])
+    entry = built["digits-cnn-narrow"]
+    model = services.register_model(
+        (directory / entry.file).read_bytes(),
+        name=entry.name,
+        version=entry.version,
+        task=entry.task,
+        source=ModelSource.BUILTIN,
+        accuracy=entry.accuracy,
+    )
+    model.variant_of, model.variant = digits, entry.variant
+    model.save(update_fields=["variant_of", "variant"])
+    return model
 
 
 @pytest.fixture

@@ -25,6 +25,13 @@ def _schedule_upkeep(sender: Celery, **_kwargs) -> None:
     sender.add_periodic_task(
         settings.TELEMETRY_ROLLUP_INTERVAL_S, sender.signature("telemetry.roll_up"), name="telemetry roll-up"
     )
+    # An evaluation still queued when the next is due is dropped (expires): busy workers catch up with one.
+    sender.add_periodic_task(
+        settings.ALERT_EVALUATION_INTERVAL_S,
+        sender.signature("alerts.evaluate"),
+        name="alert rules",
+        expires=settings.ALERT_EVALUATION_INTERVAL_S,
+    )
     # Each run also has its own countdown; this sweep catches a run whose countdown task was lost.
     sender.add_periodic_task(10.0, sender.signature("jobs.expire_overdue"), name="overdue runs")
     if settings.LINK_PROBE_INTERVAL_S:

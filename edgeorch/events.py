@@ -1,11 +1,12 @@
 """The one way the server pushes live events to dashboards: ``publish`` (sync) and ``apublish`` (async).
 
 An event is ``{"kind": ..., "topics": [...], "data": {...}}``. Browsers subscribe to topics (``fleet``,
-``runs``, ``device:<id>``, ``job:<id>``, ``session:<id>``); the consumer forwards an event to a browser
-when they share a topic. Low-rate events and the (batched) telemetry go to the one group ``dashboard`` that
-every dashboard socket joins; high-rate per-object events (a session's frames) go to that object's group,
-joined only by sockets that subscribed to it. Pages stay correct without every event: each is rebuilt from
-a REST snapshot on (re)connect, and ``snapshots.apply_event`` folds events into it.
+``runs``, ``alerts``, ``device:<id>``, ``job:<id>``, ``session:<id>``); the consumer forwards an event to a
+browser when they share a topic. Low-rate events and the (batched) telemetry go to the one group
+``dashboard`` that every dashboard socket joins; high-rate per-object events (a session's frames) go to that
+object's group, joined only by sockets that subscribed to it. Pages stay correct without every event: each is
+rebuilt from a REST snapshot on (re)connect, and ``snapshots.apply_event`` folds events into it. Alert events
+(``edgeorch.alerts``) go to ``alerts`` and their device's topic; every live page takes them for its badge.
 
 Telemetry is coalesced here, once per server process, not per browser: the latest sample per device is
 kept and all pending samples go out together at most every ``TELEMETRY_EVENT_INTERVAL_S``. That bounds
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 GROUP = "dashboard"
 TELEMETRY_EVENT_INTERVAL_S = 0.5
 KINDS = ("device.status", "telemetry", "plan.switch")  # plus "job.<state>" and "session.<state|frames>"
+ALERT_KINDS = ("alert.fired", "alert.acknowledged", "alert.resolved", "alert.delivered")  # edgeorch.alerts
 # Events that may come many times a second for one object: only its own subscribers' sockets get them.
 PER_OBJECT_KINDS = {"session.frames"}
 # The metrics a telemetry event carries (and the fleet snapshot shows): a small, fixed subset.
@@ -54,6 +56,8 @@ def topics_for(kind: str, data: dict) -> list[str]:
         return ["runs", f"job:{data['id']}"]
     if kind.startswith("session.") or kind == "plan.switch":
         return ["runs", f"session:{data.get('session') or data['id']}"]
+    if kind in ALERT_KINDS:
+        return ["alerts", f"device:{data['device']}"]
     raise ValueError(f"unknown dashboard event kind {kind!r}")
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "edgeorch.catalog",
     "edgeorch.plans",
     "edgeorch.jobs",
+    "edgeorch.alerts",
     "edgeorch.serving",
     "edgeorch.dashboard",
     "edgeorch.scenarios",
@@ -76,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "edgeorch.alerts.context.open_alerts",
             ],
         },
     },
@@ -197,8 +199,11 @@ SPECTACULAR_SETTINGS = {
         "ModelSource": "edgeorch.catalog.choices.ModelSource",
         "ModelTask": "edgeorch.catalog.choices.ModelTask",
         "CutKind": "edgeorch.catalog.choices.CutKind",
+        "AlertState": "edgeorch.alerts.choices.AlertState",
+        "AlertRuleKind": "edgeorch.alerts.choices.RuleKind",
         "ComputeUnit": ["cpu", "gpu", "npu"],
         "Objective": ["latency", "energy", "energy_under_deadline"],  # edgeorch.planning.OBJECTIVES
+        "VariantKind": ["int8", "int8-dynamic"],  # edgeorch.catalog.quantize.KINDS
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -281,6 +286,18 @@ LOGIN_FAILURE_WINDOW_S = envfloat("EDGEORCH_LOGIN_FAILURE_WINDOW", 900.0, minimu
 # than the server keeps up with is closed with 4029 (edgeorch.gateway.inbox).
 WS_INBOX_MESSAGES = envint("EDGEORCH_WS_INBOX_MESSAGES", 20_000, minimum=16)
 WS_INBOX_BYTES = envint("EDGEORCH_WS_INBOX_MB", 96, minimum=2) * 1024 * 1024
+# Alerts (docs/alerts.md): the workers evaluate the rules this often; a webhook gets this long to answer.
+ALERT_EVALUATION_INTERVAL_S = envfloat("EDGEORCH_ALERT_INTERVAL", 10.0, minimum=0.5)
+ALERT_WEBHOOK_TIMEOUT_S = envfloat("EDGEORCH_ALERT_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
+# Alert emails go through Django's SMTP backend to this server (EMAIL_BACKEND may name another backend).
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "edgeorch@localhost")
 # The public URL agents and install scripts should use (defaults to the request's own host).
 PUBLIC_URL = envstr("EDGEORCH_PUBLIC_URL", "") or ""
 # Agents measure RTT and bandwidth to their peers this often (the planner reads the latest); 0 turns it off.

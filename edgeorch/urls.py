@@ -9,7 +9,7 @@ from django.urls import include, path
 from edgeorch.devices import views as device_views
 from edgeorch.login import LoginView
 
-PAGE_APPS = {"catalog": "models/", "plans": "plans/", "jobs": "runs/"}
+PAGE_APPS = {"catalog": "models/", "plans": "plans/", "jobs": "runs/", "alerts": "alerts/"}
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -39,6 +39,7 @@ def server_env(settings, django_db_blocker, transactional_db, tmp_path):
         "EDGEORCH_MEDIA_ROOT": str(media),
         "EDGEORCH_JOB_TIMEOUT": "20",
         "EDGEORCH_FAILBACK_HOLD": "2",  # a failed-over session returns to a device back for 2 s
+        "EDGEORCH_ALERT_INTERVAL": "1",  # beat (where a test starts it) evaluates alert rules every second
     }
 
 
@@ -103,6 +104,25 @@ def worker(live_server_proc, server_env, tmp_path):
         start_new_session=True,
     )
     wait_until(lambda: b"ready" in log_path.read_bytes(), timeout=30, message="the celery worker")
+    yield log_path
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(20)
+
+
+@pytest.fixture
+def beat(worker, server_env, tmp_path):
+    """Celery beat, sending the periodic tasks (liveness, alert rules...) to the test's worker."""
+    log_path = tmp_path / "beat.log"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "edgeorch", "beat", "-l", "info"]
+        + ["-s", str(tmp_path / "celerybeat-schedule")],
+        cwd=ROOT,
+        env=server_env,
+        stdout=open(log_path, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_until(lambda: b"beat: Starting" in log_path.read_bytes(), timeout=30, message="celery beat")
     yield log_path
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(20)

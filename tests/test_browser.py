@@ -127,6 +127,7 @@ def test_the_main_pages_render_in_one_design(page, live_server_proc, alice, shot
         ("runs", "/runs/"),
         ("run-form", "/run/"),
         ("enrollment", "/enroll/"),
+        ("alerts", "/alerts/"),
         ("api-key", "/account/api-key/"),
     ]:
         response = page.goto(live_server_proc.url + path)
@@ -313,6 +314,7 @@ def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
         "model": f"/models/{digits.pk}/",
         "plans": "/plans/",
         "enrollment": "/enroll/",
+        "alerts": "/alerts/",
         "api-key": "/account/api-key/",
         "api-docs": "/api/docs/",
     }

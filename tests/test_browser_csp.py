@@ -63,6 +63,7 @@ def test_every_page_runs_without_a_content_security_policy_violation(
         "model": f"/models/{digits.pk}/",
         "plans": "/plans/",
         "enrollment": "/enroll/",
+        "alerts": "/alerts/",
         "api-key": "/account/api-key/",
         "api-docs": "/api/docs/",
         "admin": "/admin/",

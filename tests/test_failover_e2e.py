@@ -195,30 +195,6 @@ def test_a_second_camera_takes_over_the_stream_when_the_first_dies(fleet, api, d
     assert refused.status_code == 400 and "backup" in refused.text
 
 
-@pytest.fixture
-def narrow(digits):
-    """The digits CNN's half-width variant from the zoo, registered as its variant (the failover fallback)."""
-    from edgeorch.catalog import services, zoo
-    from edgeorch.catalog.choices import ModelSource
-
-    directory = zoo.default_zoo_dir()
-    built = {m.name: m for m in zoo.build_zoo(directory)}
-    digits.accuracy = built["digits-cnn"].accuracy
-    digits.save(update_fields=["accuracy"])
-    entry = built["digits-cnn-narrow"]
-    model = services.register_model(
-        (directory / entry.file).read_bytes(),
-        name=entry.name,
-        version=entry.version,
-        task=entry.task,
-        source=ModelSource.BUILTIN,
-        accuracy=entry.accuracy,
-    )
-    model.variant_of, model.variant = digits, entry.variant
-    model.save(update_fields=["variant_of", "variant"])
-    return model
-
-
 def test_a_phone_too_slow_for_the_deadline_falls_back_to_the_narrow_model_and_returns_to_the_full_one(
     fleet, api, digits, narrow, client, alice
 ):

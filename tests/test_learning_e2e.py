@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeorch.jobs.models import Deployment, Frame, Session
+from edgeorch.jobs.models import Deployment, Frame, Session, VariantBandit
 
 from .support import finished, full_model_output, wait_until
 
@@ -39,7 +39,7 @@ def learned_pulls(session_id) -> dict[int, int]:
     return {a["cut"]: a["pulls"] for a in arms}
 
 
-def test_an_ans_session_deploys_every_arm_once_and_learns_per_frame(api, digits, fleet):
+def test_an_ans_session_deploys_every_arm_once_and_learns_per_frame(api, digits, fleet, client, alice):
     phone, edge = fleet("phone", "edge")
     n = len(digits.blocks)
     first = run_session(api, digits, phone)
@@ -74,6 +74,15 @@ def test_an_ans_session_deploys_every_arm_once_and_learns_per_frame(api, digits,
     for cut in cuts:
         assert pulls[cut] == sum(1 for f in frames if f.arm == cut), (cut, pulls)
     assert all(a["estimate_s"] is not None for a in learning["arms"] if a["pulls"])
+    summary = Session.objects.get(pk=first["id"]).summary["learned"]
+    assert summary["by"] == "arm" and sum(c["frames"] for c in summary["choices"]) == FRAMES
+    best = next(c["mean_latency_s"] for c in summary["choices"] if c["choice"] == summary["best"])
+    assert best == min(c["mean_latency_s"] for c in summary["choices"] if c["frames"] >= 3)
+    assert summary["regret_s"] == pytest.approx(sum(f.latency_s - best for f in frames))
+    client.force_login(alice)
+    page = client.get(f"/runs/sessions/{first['id']}/").content.decode()
+    assert 'id="learned"' in page and "(best in hindsight)" in page and 'id="frame-choices"' in page
+    assert "Cumulative regret against the best fixed arm (cut) in hindsight" in page
     api_frames = api.get(f"{api.base}/api/sessions/{first['id']}/frames/", timeout=10).json()
     rows = api_frames["results"] if isinstance(api_frames, dict) else api_frames
     assert {r["arm"] for r in rows} <= set(cuts)
@@ -98,3 +107,45 @@ def _online(device_id) -> bool:
 
 def input_of_session(session_id) -> np.ndarray:
     return np.load(Session.objects.get(pk=session_id).input_path)
+
+
+def test_a_qoe_bandit_session_tries_the_variants_and_keeps_what_it_learned(api, digits, narrow, fleet):
+    phone, _ = fleet("phone", "edge")
+    body = {
+        "model": digits.pk,
+        "source": phone.device_id,
+        "strategy": "qoe-bandit",
+        "params": {"window": 5, "split": "device-edge"},
+        "rate": 10,
+        "frames": 60,
+        "sample": 3,
+    }
+    response = api.post(api.base + "/api/sessions/", json=body, timeout=10)
+    assert response.status_code == 202, response.text
+    session = finished(api, "sessions", response.json()["id"], timeout=90)
+    assert session["state"] == "completed" and session["frames_ok"] == 60, session
+
+    detail = api.get(f"{api.base}/api/sessions/{session['id']}/", timeout=10).json()
+    learning = detail["learning"]
+    names = {f"digits-cnn v{digits.version}", f"digits-cnn-narrow v{narrow.version}"}
+    assert learning["strategy"] == "qoe-bandit" and {a["variant"] for a in learning["arms"]} == names
+    # The base first (nothing learned), then the untried narrow model (optimistic): both were judged.
+    judged = {w["variant"] for w in learning["windows"]}
+    assert judged == names, learning["windows"]
+    assert all(a["pulls"] >= 1 and a["estimate"] is not None for a in learning["arms"])
+    assert any(s["reason"].startswith("qoe-bandit:") for s in detail["switches"])
+    learned = Session.objects.get(pk=session["id"]).summary["learned"]
+    assert learned["by"] == "model" and {c["choice"] for c in learned["choices"]} == {digits.pk, narrow.pk}
+
+    frames = list(Frame.objects.filter(session_id=session["id"]).select_related("model"))
+    assert {f.model_id for f in frames} == {digits.pk, narrow.pk}  # each frame says which variant answered
+    x = input_of_session(session["id"])
+    top = {m.pk: int(np.argmax(full_model_output(m, x))) for m in (digits, narrow)}
+    assert all(f.output["top_k"][0][0] == top[f.model_id] for f in frames)
+
+    def kept_as_shown():  # the last window's look may still be saving when the session completes
+        kept = VariantBandit.objects.get(device_id=phone.device_id, model=digits).state["pulls"]
+        shown = Session.objects.get(pk=session["id"]).learning
+        return sum(kept.values()) == len(shown["windows"]) and not shown.get("busy_until")
+
+    wait_until(kept_as_shown, timeout=20, message="the device's bandit kept every window judged")

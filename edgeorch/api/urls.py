@@ -13,7 +13,7 @@ from rest_framework.routers import DefaultRouter
 
 from .errors import not_found
 
-API_APPS = ["devices", "telemetry", "catalog", "plans", "jobs", "dashboard"]
+API_APPS = ["devices", "telemetry", "catalog", "plans", "jobs", "alerts", "dashboard"]
 
 router = DefaultRouter()
 extra: list = []

@@ -13,7 +13,16 @@ class MLModelAdmin(admin.ModelAdmin):
 
 @admin.register(CutPoint)
 class CutPointAdmin(admin.ModelAdmin):
-    list_display = ["model", "index", "kind", "bytes", "macs_before", "macs_after"]
+    list_display = [
+        "model",
+        "index",
+        "kind",
+        "bytes",
+        "macs_before",
+        "macs_after",
+        "fusion_penalty",
+        "recommended",
+    ]
 
 
 @admin.register(Segment)

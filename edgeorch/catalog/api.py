@@ -29,7 +29,7 @@ from edgeorch.api.schema import ErrorSerializer
 from edgeorch.api.throttles import UploadThrottle
 from edgeorch.devices.auth import AGENT_OR_PERSON
 
-from . import services
+from . import services, variants
 from .choices import ModelTask
 from .models import CutPoint, MLModel, Segment
 from .segments import SegmentError, parse_cuts
@@ -67,7 +67,18 @@ class ModelRefField(serializers.Field):
 class CutPointSerializer(serializers.ModelSerializer):
     class Meta:
         model = CutPoint
-        fields = ["index", "kind", "tensors", "bytes", "macs_before", "macs_after", "position"]
+        fields = [
+            "index",
+            "kind",
+            "tensors",
+            "bytes",
+            "macs_before",
+            "macs_after",
+            "position",
+            "fusion_penalty",
+            "recommended",
+            "fusion_note",
+        ]
 
 
 class MLModelSerializer(serializers.ModelSerializer):
@@ -99,6 +110,7 @@ class MLModelSerializer(serializers.ModelSerializer):
             "variant_of",
             "variant",
             "labels",
+            "notes",
             "cut_count",
             "created_at",
             "download_url",
@@ -119,7 +131,17 @@ class MLModelDetailSerializer(MLModelSerializer):
 
 @extend_schema_serializer(component_name="ModelUpload")
 class UploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(
+        help_text="The ONNX model, or a zip of it and the external data files it names (beside it)"
+    )
+    data_files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="A model with external data: the data files its tensors name (repeat the field for each); "
+        "the weights are inlined into the stored model",
+    )
     name = serializers.CharField(max_length=100)
     version = serializers.CharField(max_length=40, default="1")
     task = serializers.ChoiceField(choices=ModelTask.choices, default=ModelTask.OTHER)
@@ -147,6 +169,21 @@ class UploadSerializer(serializers.Serializer):
         '{"height": 640, "width": 640}, or a whole shape per input, e.g. {"images": [1, 3, 640, 640]}. '
         "Required for every unknown dimension but the batch (the first; default 1)",
     )
+    variant_of = ModelRefField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The model this one is a cheaper variant of (an id or a name): its failover fallback, an "
+        "arm of the qoe-bandit strategy (docs/learning.md)",
+    )
+    variant = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default="", help_text="What makes it a variant"
+    )
+
+    def validate(self, attrs):
+        if attrs.get("variant") and attrs.get("variant_of") is None:
+            raise ValidationError({"variant": ["says what makes a variant: give variant_of too"]})
+        return attrs
 
     def validate_dims(self, value):
         if value is None:
@@ -167,6 +204,14 @@ class UploadSerializer(serializers.Serializer):
 class PreprocessSerializer(serializers.Serializer):
     preprocess = serializers.JSONField(
         allow_null=True, help_text="The spec (edgeorch_wire.preprocess), or null: frames go as they are"
+    )
+
+
+class VariantSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=sorted(variants.KINDS),
+        help_text="int8: static quantisation (calibrated on the model's data) where it has data, else "
+        "dynamic; int8-dynamic: dynamic whatever the model",
     )
 
 
@@ -196,7 +241,8 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     parser_classes = [MultiPartParser]  # an upload; preprocess takes JSON
 
     def get_throttles(self):
-        return [UploadThrottle()] if self.action == "create" else super().get_throttles()
+        heavy = self.action == "create" or (self.action == "variants" and self.request.method == "POST")
+        return [UploadThrottle()] if heavy else super().get_throttles()
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -240,10 +286,36 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
             raise ValidationError({"preprocess": [str(exc)]}) from None
         return Response(MLModelDetailSerializer(model, context={"request": request}).data)
 
+    @extend_schema(
+        methods=["POST"],
+        operation_id="model_variant_create",
+        request=VariantSerializer,
+        responses={201: MLModelDetailSerializer},
+    )
+    @extend_schema(methods=["GET"], operation_id="model_variant_list", responses=MLModelSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser], pagination_class=None)
+    def variants(self, request, pk=None):
+        """GET: the model's variants (``variant_of`` this model). POST ``{"kind": "int8"}``: make one by
+        quantising it with onnxruntime (docs/api.md, "Variants"), its accuracy measured where the model has
+        data; 400 saying why one cannot be made."""
+        model = self.get_object()
+        if request.method == "GET":
+            rows = MLModel.objects.filter(variant_of=model).prefetch_related("cut_points").order_by("pk")
+            return Response(MLModelSerializer(rows, many=True, context={"request": request}).data)
+        form = VariantSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            variant = variants.create_variant(model, form.validated_data["kind"], user=request.user)
+        except ModelValidationError as exc:
+            raise ValidationError({"kind": [str(exc)]}) from None
+        body = MLModelDetailSerializer(variant, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
     @extend_schema(responses=CutPointSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)  # a model has few cut points: never paged
     def cuts(self, request, pk=None):
-        """The cut points, in order: crossing tensors, bytes, MACs before and after."""
+        """The cut points, in order: crossing tensors, bytes, MACs before and after, and what a split
+        there costs in compute (``fusion_penalty``, a fraction of the model's; ``recommended``)."""
         return Response(CutPointSerializer(self.get_object().cut_points.all(), many=True).data)
 
     @extend_schema(

@@ -314,21 +314,31 @@ def _outer_names(graph: onnx.GraphProto) -> list[str]:
 # --- MACs and parameters -------------------------------------------------------------------------
 
 
+# Quantised forms counted as the float op they compute: the integer ops take the same first two inputs;
+# the QLinear ops take (x, x_scale, x_zero_point, w, ...).
+_INTEGER_OPS = {"ConvInteger": "Conv", "MatMulInteger": "MatMul"}
+_QLINEAR_OPS = {"QLinearConv": "Conv", "QLinearMatMul": "MatMul"}
+
+
 def node_macs(node: onnx.NodeProto, infos: dict[str, TensorInfo]) -> int:
-    """Multiply-accumulates of one node (Conv, ConvTranspose, Gemm, MatMul); 0 for other ops or unknown
-    shapes."""
-    shape = _shape_of(infos, node.input[:2], node.output[:1])
+    """Multiply-accumulates of one node (Conv, ConvTranspose, Gemm, MatMul, and their integer and QLinear
+    forms); 0 for other ops or unknown shapes."""
+    op, inputs = node.op_type, list(node.input[:2])
+    if op in _QLINEAR_OPS and len(node.input) > 3:
+        op, inputs = _QLINEAR_OPS[op], [node.input[0], node.input[3]]
+    op = _INTEGER_OPS.get(op, op)
+    shape = _shape_of(infos, inputs, node.output[:1])
     if shape is None:
         return 0
     (a, w), (out,) = shape
-    if node.op_type == "Conv":
+    if op == "Conv":
         return math.prod(out) * math.prod(w[1:])
-    if node.op_type == "ConvTranspose":
+    if op == "ConvTranspose":
         return math.prod(a) * math.prod(w[1:])
-    if node.op_type == "Gemm":
+    if op == "Gemm":
         trans_a = next((attr.i for attr in node.attribute if attr.name == "transA"), 0)
         return math.prod(out) * a[0 if trans_a else -1]
-    if node.op_type == "MatMul":
+    if op == "MatMul":
         return math.prod(out) * a[-1]
     return 0
 

@@ -82,6 +82,11 @@ class MLModel(models.Model):
         blank=True,
         help_text="Class names by output index (the file's metadata, or as uploaded)",
     )
+    notes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What was done to the file at upload, one sentence each (e.g. an opset conversion)",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -135,6 +140,14 @@ class CutPoint(models.Model):
     bytes = models.BigIntegerField(null=True)
     macs_before = models.BigIntegerField()
     macs_after = models.BigIntegerField()
+    fusion_penalty = models.FloatField(
+        default=0.0,
+        help_text="Estimated extra compute of a split here, a fraction of the whole model's (catalog.fusion)",
+    )
+    recommended = models.BooleanField(
+        default=True, help_text="Breaks no onnxruntime fusion and costs little to split at (catalog.fusion)"
+    )
+    fusion_note = models.CharField(max_length=200, blank=True, help_text="The fusion a split here breaks")
 
     class Meta:
         ordering = ["model", "index"]
@@ -142,6 +155,10 @@ class CutPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} cut {self.index} ({', '.join(t['name'] for t in self.tensors)})"
+
+    @property
+    def fusion_percent(self) -> float:
+        return self.fusion_penalty * 100
 
 
 class Segment(models.Model):

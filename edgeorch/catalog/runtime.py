@@ -76,3 +76,4 @@ def max_supported_opset() -> int:
 
 
 MIN_SUPPORTED_OPSET = 7  # onnxruntime's oldest supported opset
+MIN_CONVERTIBLE_OPSET = 1  # older models are converted to MIN_SUPPORTED_OPSET at upload (validation)

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from . import graph, metadata, preprocessing, segments, zoo
+from . import external, fusion, graph, metadata, preprocessing, segments, zoo
 from .choices import ModelSource, ModelTask
 from .models import CutPoint, MLModel, Segment, artifact_path, segment_path
 from .sandbox import Limits
@@ -56,13 +56,15 @@ def register_model(
     preprocess: dict | None = None,
     dims: dict | None = None,
     labels: list | None = None,
+    notes: list[str] | None = None,
 ) -> MLModel:
     """Validate, store and analyse a model; raises ``ModelValidationError`` and leaves nothing behind.
     ``preprocess``: how stream frames become its input (a zoo model without one gets the zoo's). ``dims``:
     values for its inputs' unknown dimensions (by symbolic name, or a whole shape per input), pinned for
     analysis, the test run, cut sizes and planning; a shape profile of a model is another version of it.
     ``labels`` (class names by output index) and ``preprocess`` default to what the file's metadata says
-    (``metadata``)."""
+    (``metadata``). ``notes``: what was done to the file before (inlined data files), with validation's own
+    (an opset conversion) recorded on the model."""
     _refuse_duplicate_name(name, version)
     # The zoo is ours: its test runs need no sandbox (and start-up would pay a process per model).
     limits = None if source == ModelSource.BUILTIN else upload_test_limits(len(data))
@@ -96,6 +98,7 @@ def register_model(
                 uploaded_by,
                 preprocess,
                 labels,
+                [*(notes or []), *valid.notes],
             )
     except IntegrityError as exc:  # a concurrent upload of the same name or file won the race
         _remove_if_created(path, created)
@@ -123,15 +126,30 @@ def upload_model(
     preprocess: dict | None = None,
     dims: dict | None = None,
     labels: list | None = None,
+    data_files=(),
+    variant_of: MLModel | None = None,
+    variant: str = "",
 ):
-    """Register an uploaded file (a Django ``UploadedFile``), refusing it early when it is too big."""
+    """Register an uploaded file (a Django ``UploadedFile``), refusing it early when it is too big. A model
+    with external data comes with its ``data_files`` (uploaded files), or as a zip of both (``file``); its
+    weights are inlined (``external``), within the upload limit for all of it. ``variant_of``: the model it is
+    a cheaper variant of (``variant`` says how)."""
     limit = settings.MODEL_UPLOAD_MAX_BYTES
-    if file.size > limit:
+    total = file.size + sum(f.size for f in data_files)
+    if total > limit:
+        what = "The file is" if not data_files else "The model and its data files are"
         raise ModelValidationError(
-            f"The file is {file.size / 2**20:.1f} MB; the upload limit is {limit / 2**20:.0f} MB."
+            f"{what} {total / 2**20:.1f} MB; the upload limit is {limit / 2**20:.0f} MB."
         )
-    data = b"".join(file.chunks())
-    return register_model(
+    data, notes = b"".join(file.chunks()), list[str]()
+    if external.is_zip(data):
+        if data_files:
+            raise ModelValidationError("Upload a zip of the model and its data, or the files, not both.")
+        data, notes = external.inline_zip(data, limit=limit)
+    elif data_files:
+        files = {Path(f.name).name: b"".join(f.chunks()) for f in data_files}
+        data, notes = external.inline_files(data, files, limit=limit)
+    model = register_model(
         data,
         name=name,
         version=version,
@@ -142,7 +160,12 @@ def upload_model(
         preprocess=preprocess,
         dims=dims,
         labels=labels,
+        notes=notes,
     )
+    if variant_of is not None:
+        model.variant_of, model.variant = variant_of, variant or "uploaded variant"
+        model.save(update_fields=["variant_of", "variant"])
+    return model
 
 
 def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:
@@ -277,9 +300,21 @@ def _labels(labels) -> list[str]:
 
 
 def _create_rows(
-    valid, name, version, task, source, description, accuracy, exits, uploaded_by, preprocess=None, labels=()
+    valid,
+    name,
+    version,
+    task,
+    source,
+    description,
+    accuracy,
+    exits,
+    uploaded_by,
+    preprocess=None,
+    labels=(),
+    notes=(),
 ) -> MLModel:
     a = valid.analysis
+    costs = fusion.assess(valid.model, a)
     model = MLModel.objects.create(
         name=name,
         version=version,
@@ -301,6 +336,7 @@ def _create_rows(
         exits=exits or [],
         preprocess=preprocess,
         labels=list(labels),
+        notes=list(notes),
         blocks=[_block_dict(b) for b in a.blocks],
         uploaded_by=uploaded_by,
     )
@@ -314,8 +350,11 @@ def _create_rows(
             bytes=c.nbytes,
             macs_before=c.macs_before,
             macs_after=c.macs_after,
+            fusion_penalty=cost.penalty,
+            recommended=cost.recommended,
+            fusion_note=cost.note[:200],
         )
-        for c in a.cuts
+        for c, cost in zip(a.cuts, costs, strict=True)
     )
     return model
 

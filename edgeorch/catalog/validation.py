@@ -9,15 +9,21 @@ own observed shapes where inference gives up), analysed, and serialized — the 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
-from onnx import helper
+from onnx import helper, version_converter
 
 from .graph import GraphAnalysis, GraphError, analyse, prepare_model, real_inputs, tensor_infos
-from .runtime import MIN_SUPPORTED_OPSET, make_session, max_supported_opset, random_feeds
+from .runtime import (
+    MIN_CONVERTIBLE_OPSET,
+    MIN_SUPPORTED_OPSET,
+    make_session,
+    max_supported_opset,
+    random_feeds,
+)
 from .sandbox import Limits, SandboxFailed, SandboxLimitExceeded, run_isolated
 
 
@@ -33,8 +39,9 @@ class ValidatedModel:
     data: bytes  # the prepared model, serialized (what is stored)
     sha256: str  # of ``data``
     source_sha256: str  # of the bytes as uploaded
-    opset: int
+    opset: int  # as stored: an older model's is the opset it was converted to
     analysis: GraphAnalysis
+    notes: list[str] = field(default_factory=list)  # what was done to it on the way (a conversion)
 
 
 def validate_model_bytes(
@@ -46,7 +53,17 @@ def validate_model_bytes(
     _check_size(data, max_bytes)
     model = _parse(data)
     opset = _check_opset(model)
-    _check_structure(model)
+    notes = []
+    if opset < MIN_SUPPORTED_OPSET:
+        model, dims = _convert(model, opset, dims), None  # the dimensions are pinned before converting
+        notes, original, opset = [_conversion_note(opset)], opset, MIN_SUPPORTED_OPSET
+    try:
+        _check_structure(model)
+    except ModelValidationError as exc:
+        if not notes:
+            raise
+        # The converter made a model that does not check.
+        raise ModelValidationError(f"Converted from opset {original} to {opset}: {exc}") from exc
     model = _prepare(model, dims)
     _test_run_and_complete_shapes(model, limits)
     try:
@@ -61,6 +78,7 @@ def validate_model_bytes(
         source_sha256=hashlib.sha256(data).hexdigest(),
         opset=opset,
         analysis=analysis,
+        notes=notes,
     )
 
 
@@ -91,18 +109,60 @@ def _check_opset(model: onnx.ModelProto) -> int:
     if opset is None:
         raise ModelValidationError("The model imports no default-domain (ai.onnx) opset.")
     newest = max_supported_opset()
-    if not MIN_SUPPORTED_OPSET <= opset <= newest:
+    if not MIN_CONVERTIBLE_OPSET <= opset <= newest:
         raise ModelValidationError(
             f"The model uses opset {opset}; the installed onnxruntime supports opsets "
-            f"{MIN_SUPPORTED_OPSET} to {newest}. Re-export it with an opset in that range."
+            f"{MIN_SUPPORTED_OPSET} to {newest} (older ones from {MIN_CONVERTIBLE_OPSET} are converted). "
+            "Re-export it with an opset in that range."
         )
     return opset
 
 
-def _check_structure(model: onnx.ModelProto) -> None:
-    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
+def _convert(model: onnx.ModelProto, opset: int, dims: dict | None) -> onnx.ModelProto:
+    """An opset older than onnxruntime runs, converted with onnx's version converter to the oldest it runs
+    (the smallest change). The original is checked first (the converter is C++ and trusts its input), and
+    its input dimensions pinned (``dims``; its adapters refuse symbolic ones); ops that no longer exist, or
+    that the converter cannot adapt, are refused naming them. The converter's value_info may hold untyped
+    entries (it leaves types unknown); shape inference redoes them all."""
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        raise ModelValidationError(f"onnx.checker rejected the model: {_first_line(exc)}") from exc
+    model = _prepare(model, dims)
+    ops = {n.op_type for n in model.graph.node if n.domain in ("", "ai.onnx")}
+    gone = sorted(op for op in ops if not onnx.defs.has(op, MIN_SUPPORTED_OPSET))
+    if gone:
         raise ModelValidationError(
-            "The weights are stored in external data files; save the model as one file."
+            f"The model uses opset {opset}, which onnxruntime does not run, and ops that opset "
+            f"{MIN_SUPPORTED_OPSET} no longer has: {', '.join(gone)}; it cannot be converted. Re-export it "
+            f"with opset {MIN_SUPPORTED_OPSET} or newer."
+        )
+    try:
+        converted = version_converter.convert_version(model, MIN_SUPPORTED_OPSET)
+    except (RuntimeError, ValueError, onnx.checker.ValidationError) as exc:
+        raise ModelValidationError(
+            f"The model uses opset {opset}, which onnxruntime does not run, and onnx's version converter "
+            f"could not convert it to opset {MIN_SUPPORTED_OPSET}: {_first_line(exc)}. Re-export it with "
+            f"opset {MIN_SUPPORTED_OPSET} or newer."
+        ) from exc
+    del converted.graph.value_info[:]
+    return converted
+
+
+def _conversion_note(opset: int) -> str:
+    return (
+        f"Converted at upload from opset {opset} to opset {MIN_SUPPORTED_OPSET} with onnx's version "
+        "converter (onnxruntime runs no older opset)."
+    )
+
+
+def _check_structure(model: onnx.ModelProto) -> None:
+    external = [t for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    if external:
+        files = sorted({e.value for t in external for e in t.external_data if e.key == "location"})
+        raise ModelValidationError(
+            f"The weights are stored in external data files that were not uploaded: {', '.join(files)}. "
+            "Upload them with the model (data_files) or a zip of the model and its data."
         )
     if not real_inputs(model.graph) or not model.graph.output:
         raise ModelValidationError("The model has no inputs or no outputs.")
@@ -116,7 +176,13 @@ def _check_structure(model: onnx.ModelProto) -> None:
         raise ModelValidationError(f"Shape inference failed: {_first_line(exc)}") from exc
 
 
+# IR version 4 let initializers be left out of the graph inputs; segments leave them out, so a model of an
+# older IR (old exporters listed every weight as an input) is stored as IR 4 (it changes nothing else).
+MIN_STORED_IR_VERSION = 4
+
+
 def _prepare(model: onnx.ModelProto, dims: dict | None = None) -> onnx.ModelProto:
+    model.ir_version = max(model.ir_version, MIN_STORED_IR_VERSION)
     try:
         return prepare_model(model, dims=dims)
     except GraphError as exc:

@@ -46,6 +46,7 @@ class ZooEntry:
     builder: str  # the name of a function in this module returning (module, extra metadata)
     variant_of: str = ""  # a smaller variant of this zoo model (the catalog's ``variant_of``)
     variant: str = ""  # what makes it one
+    quantize: str = ""  # a quantised variant: ``variants.KINDS`` applied to ``variant_of``'s export
 
 
 @dataclass
@@ -81,6 +82,35 @@ ZOO: list[ZooEntry] = [
         "_digits_cnn_narrow",
         variant_of="digits-cnn",
         variant="narrow (half width)",
+    ),
+    ZooEntry(
+        "digits-cnn-quarter",
+        "classification",
+        (1, 1, 8, 8),
+        "The digits CNN at a quarter of its width: the cheapest trained variant.",
+        "_digits_cnn_quarter",
+        variant_of="digits-cnn",
+        variant="narrow (quarter width)",
+    ),
+    ZooEntry(
+        "digits-cnn-int8",
+        "classification",
+        (1, 1, 8, 8),
+        "The digits CNN quantised to int8 by onnxruntime, static (QDQ), calibrated on 200 training images.",
+        "",
+        variant_of="digits-cnn",
+        variant="int8 (static, calibrated)",
+        quantize="int8",
+    ),
+    ZooEntry(
+        "digits-cnn-int8-dynamic",
+        "classification",
+        (1, 1, 8, 8),
+        "The digits CNN quantised to int8 by onnxruntime, dynamic (activations quantised at run time).",
+        "",
+        variant_of="digits-cnn",
+        variant="int8 (dynamic)",
+        quantize="int8-dynamic",
     ),
     ZooEntry(
         "digits-branchy",
@@ -141,7 +171,16 @@ def build_zoo(directory: Path | None = None, *, log=None) -> list[BuiltModel]:
     if cached is not None and cached[0] == version:
         return cached[1]
     directory.mkdir(parents=True, exist_ok=True)
-    built = [_build_one(entry, directory, version, log) for entry in ZOO]
+    built: list[BuiltModel] = []
+    for entry in ZOO:  # a quantised variant comes after the model it quantises
+        done = {b.name: b for b in built}
+        built.append(
+            _quantised(entry, directory, done)
+            if entry.quantize
+            else _build_one(entry, directory, version, log)
+        )
+        if log and entry.quantize:
+            log(f"quantised {entry.variant_of} -> {built[-1].file}")
     manifest = {"version": version, "models": [asdict(b) for b in built]}
     tmp = directory / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2))
@@ -182,6 +221,32 @@ def _build_one(entry: ZooEntry, directory: Path, version: str, log) -> BuiltMode
         input_shape=list(entry.input_shape),
         accuracy=meta.get("accuracy"),
         exits=meta.get("exits", []),
+        variant_of=entry.variant_of,
+        variant=entry.variant,
+    )
+
+
+def _quantised(entry: ZooEntry, directory: Path, done: dict[str, BuiltModel]) -> BuiltModel:
+    """A quantised variant of an exported digits model (``variants.quantize``), calibrated on the training
+    split and measured on the test split."""
+    from .quantize import CALIBRATION_IMAGES, measured_accuracy, quantize
+
+    base = done[entry.variant_of]
+    x_train, x_test, _, y_test = _digits_data()
+    data, _ = quantize((directory / base.file).read_bytes(), entry.quantize, x_train[:CALIBRATION_IMAGES])
+    path = directory / f"{entry.name}-{base.version}.onnx"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return BuiltModel(
+        name=entry.name,
+        version=base.version,
+        task=entry.task,
+        description=entry.description,
+        file=path.name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        input_shape=list(entry.input_shape),
+        accuracy=measured_accuracy(data, x_test, y_test),
         variant_of=entry.variant_of,
         variant=entry.variant,
     )
@@ -390,6 +455,10 @@ def _digits_cnn(entry, width: int = 16):
 
 def _digits_cnn_narrow(entry):
     return _digits_cnn(entry, width=8)
+
+
+def _digits_cnn_quarter(entry):
+    return _digits_cnn(entry, width=4)
 
 
 def _digits_branchy(entry):

@@ -17,7 +17,7 @@ from edgeorch import events
 CLOSE_NOT_LOGGED_IN = 4001
 CLOSE_FOREIGN_ORIGIN = 4003
 MAX_TOPICS = 50
-TOPIC = re.compile(r"^(fleet|runs|device:[0-9a-f-]{36}|session:[0-9a-f-]{36}|job:\d{1,18})$")
+TOPIC = re.compile(r"^(fleet|runs|alerts|device:[0-9a-f-]{36}|session:[0-9a-f-]{36}|job:\d{1,18})$")
 
 
 class DashboardConsumer(AsyncJsonWebsocketConsumer):
@@ -45,7 +45,9 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         wanted = content.get("subscribe") if isinstance(content, dict) else None
         if not isinstance(wanted, list) or not all(isinstance(t, str) and TOPIC.match(t) for t in wanted):
-            await self.send_json({"error": 'send {"subscribe": ["fleet" | "runs" | "device:<id>" | ...]}'})
+            await self.send_json(
+                {"error": 'send {"subscribe": ["fleet" | "runs" | "alerts" | "device:<id>" | ...]}'}
+            )
             return
         for topic in set(wanted[: MAX_TOPICS - len(self.topics)]) - self.topics:
             self.topics.add(topic)

@@ -50,7 +50,7 @@ from . import stats
 from .access import readable_run
 from .choices import Failover
 from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
-from .services import lifecycle, measurements, submit
+from .services import lifecycle, measurements, selection, submit
 
 AUTHENTICATION = AGENT_OR_PERSON
 
@@ -546,10 +546,12 @@ class SessionDetailSerializer(SessionSerializer):
         "device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, "
         "takeover, recovered_at, mttr_s, restored_at}"
     )
-    learning = serializers.JSONField(
-        read_only=True,
-        help_text="ans: what the source has learned, as of its last report: {strategy, edge, arms: [{cut, "
-        "estimate_s, bound_s, pulls}], reported_at}; {} for other strategies (docs/learning.md)",
+    learning = serializers.SerializerMethodField(
+        help_text="What the session has learned: for ans, as of the source's last report, {strategy, edge, "
+        "arms: [{cut, estimate_s, bound_s, pulls}], reported_at}; for qoe-bandit, {strategy, current, arms: "
+        "[{variant, model, accuracy, estimate, width, pulls}], windows: [{variant, first, last, frames, "
+        "answered, latency_s, accuracy, feedback, reward}], context, context_features}; {} for other "
+        "strategies (docs/learning.md)"
     )
 
     class Meta(SessionSerializer.Meta):
@@ -563,6 +565,10 @@ class SessionDetailSerializer(SessionSerializer):
             "standbys",
             "learning",
         ]
+
+    @extend_schema_field(serializers.JSONField())
+    def get_learning(self, session) -> dict:
+        return {k: v for k, v in (session.learning or {}).items() if k != "busy_until"}  # bookkeeping
 
     def get_failures(self, session) -> list[dict]:
         return [f.to_dict() for f in session.failures.select_related("switch")]
@@ -596,7 +602,35 @@ class FrameSerializer(serializers.ModelSerializer):
             "failover_s",
             "model",
             "arm",
+            "feedback",
         ]
+
+
+class FeedbackSerializer(serializers.Serializer):
+    score = serializers.FloatField(min_value=0.0, max_value=1.0, help_text="0 (bad) to 1 (good)")
+    request_id = serializers.IntegerField(
+        required=False, min_value=0, help_text="One frame; or give `from` and `to` for a window"
+    )
+    # `from` is a Python keyword: declared through the class namespace.
+    vars()["from"] = serializers.IntegerField(required=False, min_value=0, help_text="A window's first frame")
+    to = serializers.IntegerField(required=False, min_value=0, help_text="A window's last frame (inclusive)")
+
+    def validate(self, attrs):
+        first, last = attrs.get("from"), attrs.get("to")
+        if "request_id" in attrs:
+            if first is not None or last is not None:
+                raise ValidationError("give either request_id or from and to, not both")
+            attrs["from"] = attrs["to"] = attrs.pop("request_id")
+            return attrs
+        if first is None or last is None:
+            raise ValidationError("give request_id, or from and to")
+        if first > last:
+            raise ValidationError({"from": [f"from ({first}) is after to ({last})"]})
+        return attrs
+
+
+class FeedbackResultSerializer(serializers.Serializer):
+    scored = serializers.IntegerField(help_text="How many of the session's frames the score was given to")
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
@@ -721,6 +755,23 @@ class SessionViewSet(RunViewSet):
         except IllegalTransition as exc:
             return self._conflict(exc)
         return Response(SessionDetailSerializer(session, context={"request": request}).data)
+
+    @extend_schema(request=FeedbackSerializer, responses={200: FeedbackResultSerializer})
+    @action(detail=True, methods=["post"])
+    def feedback(self, request, pk=None):
+        """A user's score of one frame (`request_id`) or a window (`from`, `to`: request ids, inclusive),
+        0 (bad) to 1 (good): kept on each frame; a qoe-bandit session blends it into the QoE of the window it
+        judges next (docs/learning.md). 400 when no frame of the session is in that range yet."""
+        session = self.get_object()
+        form = FeedbackSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        scored = selection.give_feedback(session, data["score"], data["from"], data["to"])
+        if not scored:
+            raise ValidationError(
+                {"detail": f"session {session.pk} has no frame {data['from']}..{data['to']} yet"}
+            )
+        return Response({"scored": scored})
 
     @extend_schema(responses=FrameSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=FramePagination)

@@ -85,3 +85,31 @@ def frame_latency_html(frames: list[tuple[int, float, bool]], deadline_s: float 
         yaxis={"title": "latency (ms)"},
     )
     return figure_html(figure, "frame-latency")
+
+
+def choices_html(rows: list[tuple[int, str, float]], best_mean_s: float | None, what: str) -> str:
+    """A learning session's choice per answered frame (``rows``: request id, choice label, latency) and,
+    once a best fixed choice is known, the cumulative regret against it (ms, right axis)."""
+    if not rows:
+        return ""
+    figure = go.Figure()
+    figure.add_scatter(
+        x=[r[0] for r in rows], y=[r[1] for r in rows], mode="markers", name=f"{what} chosen", yaxis="y"
+    )
+    if best_mean_s is not None:
+        total, curve = 0.0, []
+        for _, _, latency in rows:
+            total += latency - best_mean_s
+            curve.append(_ms(total))
+        figure.add_scatter(
+            x=[r[0] for r in rows], y=curve, mode="lines", name="cumulative regret", yaxis="y2"
+        )
+    figure.update_layout(
+        height=320,
+        margin={"l": 60, "r": 60, "t": 30, "b": 40},
+        xaxis={"title": "frame"},
+        yaxis={"title": what, "type": "category"},
+        yaxis2={"title": "cumulative regret (ms)", "overlaying": "y", "side": "right", "showgrid": False},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return figure_html(figure, "frame-choices")

@@ -8,6 +8,8 @@ from io import BytesIO
 
 import numpy as np
 
+from edgeorch.catalog.variants import has_own_data
+
 DIGITS_MODELS = ("digits-cnn", "digits-branchy")
 
 
@@ -59,7 +61,7 @@ def _digits_test_images() -> np.ndarray:
 
 def sample(model, k: int) -> np.ndarray:
     """The k-th test sample of the model's own data (the digits models); other models have none."""
-    if model.name not in DIGITS_MODELS:
+    if model.name not in DIGITS_MODELS and not has_own_data(model):  # a digits model's variants too
         raise InputError(f"{model.name} has no test data of its own; upload a .npy or ask for a random input")
     images = _digits_test_images()
     if not 0 <= k < len(images):

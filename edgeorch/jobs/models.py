@@ -368,6 +368,9 @@ class Frame(models.Model):
     arm = models.IntegerField(
         null=True, blank=True, help_text="ans: the arm (cut) the source chose for it; null: the plan's route"
     )
+    feedback = models.FloatField(
+        null=True, blank=True, help_text="A user's score of this frame, 0 (bad) to 1 (good); null: none given"
+    )
     model = models.ForeignKey(
         "catalog.MLModel",
         null=True,
@@ -526,3 +529,20 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.device_id} ({self.state})"
+
+
+class VariantBandit(models.Model):
+    """What the ``qoe-bandit`` strategy has learned for one device and one base model: which of the model's
+    variants gives the best quality of experience in which conditions (``planning.qoe.QoEBandit``'s state),
+    kept across sessions (``jobs.services.selection``)."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="variant_bandits")
+    model = models.ForeignKey("catalog.MLModel", on_delete=models.CASCADE, related_name="variant_bandits")
+    state = models.JSONField(default=dict, help_text="QoEBandit.to_dict(): arms, A, b, s, pulls")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "model"], name="jobs_variant_bandit_once")]
+
+    def __str__(self) -> str:
+        return f"variant bandit of {self.model_id} on {self.device_id}"

@@ -54,7 +54,41 @@ def summarise(session) -> dict:
         summary["overlapped"] = _overlapped(ok)
         # the source's joules per frame: the plan's prediction and the mean emulated one (docs/energy.md)
         summary["energy"] = mean_energy(session.plan, [(f[3], f[1]) for f in ok], session.source)
+    if session.strategy in LEARNING:
+        summary["learned"] = learned_summary(session)
     return summary
+
+
+LEARNING = {"ans": "arm", "qoe-bandit": "model_id"}  # what a learning strategy chooses per frame
+
+
+def learned_summary(session) -> dict:
+    """What a learning session's choices cost: per choice (``ans``: the arm; ``qoe-bandit``: the model that
+    answered) its frames and mean latency, and the cumulative regret against the best fixed choice in
+    hindsight (the one of lowest mean latency among those with at least ``MIN_FRAMES`` answered frames):
+    Σ over answered frames (latency − that mean), in seconds. A bandit that converges has a regret curve that
+    flattens."""
+    field = LEARNING[session.strategy]
+    rows = session.frame_records.filter(ok=True).order_by("request_id").values_list(field, "latency_s")
+    by: dict = {}
+    for choice, latency in rows:
+        by.setdefault(choice, []).append(latency)
+    per = [{"choice": c, "frames": len(v), "mean_latency_s": float(np.mean(v))} for c, v in by.items()]
+    per.sort(key=lambda r: (r["choice"] is None, r["choice"] if r["choice"] is not None else 0))
+    judged = [r for r in per if r["frames"] >= MIN_FRAMES and r["choice"] is not None]
+    best = min(judged, key=lambda r: r["mean_latency_s"]) if judged else None
+    regret = None
+    if best is not None:
+        regret = float(sum(latency - best["mean_latency_s"] for _, latency in rows))
+    return {
+        "by": "arm" if field == "arm" else "model",
+        "choices": per,
+        "best": None if best is None else best["choice"],
+        "regret_s": regret,
+    }
+
+
+MIN_FRAMES = 3
 
 
 def _spans(ok) -> list[tuple[float, float]]:

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from .models import Job, Session
-from .services import adaptive, dispatch, lifecycle, liveness, measurements, recover, standby
+from .services import adaptive, dispatch, lifecycle, liveness, measurements, recover, selection, standby
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": 0.5, "max_retries": 3}
 
@@ -86,3 +86,18 @@ def adapt_session(session_id: str) -> None:
         adaptive.adapt(session_id)
     finally:
         adaptive.release(session_id)
+
+
+@shared_task(
+    name="jobs.select_variant",
+    ignore_result=True,
+    autoretry_for=(ConnectionError, OperationalError),
+    max_retries=2,
+)
+def select_variant(session_id: str) -> None:
+    """Judge a qoe-bandit session's last window and choose its next variant (``selection.on_report``
+    enqueues it), then free it."""
+    try:
+        selection.select(session_id)
+    finally:
+        selection.release(session_id)

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
 from edgeorch.api.permissions import is_operator
+from edgeorch.catalog.models import MLModel
 
 from . import charts, stats
 from .api import stage_rows
@@ -47,5 +48,42 @@ def session_detail(request, pk):
         "summary": session.summary,
         "stages": stage_rows(session.plan, []),
         "chart": charts.frame_latency_html(frames, session.deadline_s),
+        **_learning(session),
     }
     return render(request, "jobs/session.html", context)
+
+
+def _learning(session) -> dict:
+    """A learning session's page: what it learned (``learning``), each choice's frames and mean latency,
+    the regret against the best fixed choice in hindsight, the choice per frame (``stats.learned_summary``).
+    """
+    if session.strategy not in stats.LEARNING:
+        return {}
+    learned = stats.learned_summary(session)
+    labels = _choice_labels(session, learned)
+    field = stats.LEARNING[session.strategy]
+    rows = session.frame_records.filter(ok=True).order_by("request_id")
+    frames = [
+        (r, labels.get(c, str(c)), lat) for r, c, lat in rows.values_list("request_id", field, "latency_s")
+    ]
+    best = next((c["mean_latency_s"] for c in learned["choices"] if c["choice"] == learned["best"]), None)
+    estimates = {str(a.get("cut", a.get("model"))): a for a in (session.learning or {}).get("arms", [])}
+    for choice in learned["choices"]:
+        choice["label"] = labels.get(choice["choice"], str(choice["choice"]))
+        choice["learned"] = estimates.get(str(choice["choice"]))
+    what = "arm (cut)" if learned["by"] == "arm" else "variant"
+    return {
+        "learned": learned,
+        "choices_chart": charts.choices_html(frames, best, what),
+        "learned_what": what,
+    }
+
+
+def _choice_labels(session, learned: dict) -> dict:
+    if learned["by"] == "arm":
+        n = len(session.model.blocks)
+        return {
+            c["choice"]: "local" if c["choice"] == n else f"cut {c['choice']}" for c in learned["choices"]
+        }
+    ids = [c["choice"] for c in learned["choices"] if c["choice"] is not None]
+    return {m.pk: f"{m.name}" for m in MLModel.all_objects.filter(pk__in=ids)}

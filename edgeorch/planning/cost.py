@@ -3,8 +3,10 @@
 A *site* is one processing unit of one online device. A chain plan is an *assignment*: the site of every
 block. Its latency is the input transfer from the source's default unit, then for each stage (a maximal run
 of blocks on one site) its queueing wait (when it starts on a device other than the previous stage's),
-its compute (measured times x throttle) and its outgoing transfer (to the next stage, or the result to the
-result device's default unit). Transfers between units of one device are shared-memory copies.
+its compute (measured times x throttle; a stage after a cut also pays the cut's ``cut_penalty``, the layout
+conversions and broken fusions of splitting there: catalog.fusion) and its outgoing transfer (to the next
+stage, or the result to the result device's default unit). Transfers between units of one device are
+shared-memory copies.
 """
 
 from __future__ import annotations
@@ -102,6 +104,13 @@ class Context:
         """Seconds for blocks first..last (inclusive) on a site."""
         return self.prefix[site][last + 1] - self.prefix[site][first]
 
+    def cut_cost(self, site: int, i: int) -> float:
+        """Extra seconds on ``site`` for starting a stage after a cut after block ``i`` (the block's
+        ``cut_penalty`` of the whole model's time there); none at the chain's ends."""
+        if not 0 <= i < len(self.blocks) - 1:
+            return 0.0
+        return self.blocks[i].cut_penalty * self.prefix[site][-1]
+
     def memory(self, first: int, last: int) -> float:
         return self.mem_prefix[last + 1] - self.mem_prefix[first]
 
@@ -188,7 +197,7 @@ def stages_of(ctx: Context, assignment: Sequence[int]) -> tuple[list[Stage], flo
                 unit=s.unit,
                 first_block=first,
                 last_block=last,
-                compute=ctx.compute(site, first, last),
+                compute=ctx.compute(site, first, last) + (ctx.cut_cost(site, first - 1) if k else 0.0),
                 transfer=ctx.transfer(site, nxt, nbytes),
                 queue=ctx.wait(site) if new_device else 0.0,
             )

@@ -1,6 +1,6 @@
 """The chain dynamic program over (block, site holding the activation) from RESEARCH.md:
 
-    C[i][x] = min_y ( C[i-1][y] + transfer(y -> x, bytes(out_{i-1})) ) + t_x(i)
+    C[i][x] = min_y ( C[i-1][y] + transfer(y -> x, bytes(out_{i-1})) + [y != x] cut_x(i-1) ) + t_x(i)
 
 O(blocks x sites^2), vectorised with numpy over the sites. The queueing wait of x is folded into the
 transfer when y is on another device. Memory limits: a block needing more than a device's limit is never
@@ -89,11 +89,14 @@ def solve(
     fixed, per_byte = _site_arrays(ctx, sites, weights)
     times = _compute_matrix(ctx, sites, penalty, weights)
     start, finish = _ends(ctx, sites, weights)
+    moves = 1.0 - np.eye(len(sites))  # a stage starts where the site changes: the cut's penalty applies
     with np.errstate(invalid="ignore"):
         cost = start + times[0]
         back: list[np.ndarray] = []
         for i in range(1, len(ctx.blocks)):
             cand = cost[:, None] + fixed + per_byte * ctx.blocks[i - 1].output_bytes
+            if ctx.blocks[i - 1].cut_penalty:
+                cand += moves * np.array([weights.compute(s) * ctx.cut_cost(s, i - 1) for s in sites])
             cand[np.isnan(cand)] = np.inf
             arg = cand.argmin(axis=0)
             back.append(arg)

@@ -44,6 +44,9 @@ class Block:
     output_bytes: float = 0.0
     memory: float = 0.0  # bytes a device needs to hold this block (parameters)
     features: dict[str, OpFeatures] = field(default_factory=dict)  # op type -> features, for the predictor
+    # Extra compute when the chain is cut after this block (layout conversions, broken fusions: the catalog's
+    # fusion_penalty), as a fraction of the whole model's time on the site that runs the next stage.
+    cut_penalty: float = 0.0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Block:
@@ -54,6 +57,7 @@ class Block:
             output_bytes=float(data.get("output_bytes", 0)),
             memory=float(data.get("memory", 0)),
             features=_features(data.get("features")),
+            cut_penalty=float(data.get("cut_penalty", 0)),
         )
 
 

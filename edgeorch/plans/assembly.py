@@ -79,8 +79,10 @@ def assemble(model, devices, source, *, result=None, overrides=None, deadline=No
 
 
 def planning_model(model) -> planning.Model:
-    """The catalog model as the planner's chain of blocks; a block is named after the tensor at its cut."""
-    cut_names = {c.index: ",".join(t["name"] for t in c.tensors) for c in model.cut_points.all()}
+    """The catalog model as the planner's chain of blocks; a block is named after the tensor at its cut, and
+    carries the cut's ``fusion_penalty`` (what splitting there costs in compute: catalog.fusion)."""
+    cuts = {c.index: c for c in model.cut_points.all()}
+    cut_names = {i: ",".join(t["name"] for t in c.tensors) for i, c in cuts.items()}
     blocks = tuple(
         planning.Block(
             index=i,
@@ -89,6 +91,7 @@ def planning_model(model) -> planning.Model:
             output_bytes=float(b.get("output_bytes") or 0),
             memory=float(b.get("param_bytes") or 0),
             features=timing.block_features(b),
+            cut_penalty=cuts[i].fusion_penalty if i in cuts else 0.0,
         )
         for i, b in enumerate(model.blocks)
     )

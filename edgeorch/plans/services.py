@@ -20,6 +20,12 @@ PARAM_TYPES: dict[str, Any] = {
     "k": int,
     "device": str,
     "edge": str,
+    "split": str,
+    "window": int,
+    "w_accuracy": float,
+    "w_latency": float,
+    "w_energy": float,
+    "latency_ref_s": float,
     "devices": lambda v: [str(d) for d in v],
     "objective": str,
 }

@@ -6,6 +6,7 @@
 // (a server restart) it reconnects with exponential backoff and jitter, and loads a fresh snapshot. When the
 // snapshot cannot be loaded the page says so (#live-error: the reason and when it retries) and retries with
 // the same backoff; the message goes away once a snapshot arrives.
+// Every page's socket also subscribes to "alerts" for the navigation's badge (badge.js).
 // EO.applyEvent mirrors edgeorch/dashboard/snapshots.py:apply_event; keep the two in step.
 (function () {
   "use strict";
@@ -100,7 +101,19 @@
     });
   }
 
+  // Alert events (topic "alerts") reach every live page for the navigation's badge (badge.js): they are sent
+  // to the document as "eo:alert", and to the page's onEvent only when it asked for the topic itself.
+  function dispatch(options, event) {
+    if (event.kind.startsWith("alert.")) {
+      document.dispatchEvent(new CustomEvent("eo:alert", { detail: event }));
+      if (options.topics.indexOf("alerts") < 0) return;
+    }
+    options.onEvent(event);
+  }
+
   EO.live = function (options) {
+    EO.liveStarted = true;
+    const topics = options.topics.indexOf("alerts") < 0 ? options.topics.concat(["alerts"]) : options.topics;
     let attempt = 0;
     let socket = null;
     let failure = null; // why the last snapshot could not be loaded
@@ -110,7 +123,7 @@
       let pending = [];
       let synced = false;
       socket.onopen = function () {
-        socket.send(JSON.stringify({ subscribe: options.topics }));
+        socket.send(JSON.stringify({ subscribe: topics }));
         fetch(options.snapshotUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then((r) => (r.ok ? r.json() : snapshotError(r).then((e) => Promise.reject(e))))
           .then((snapshot) => {
@@ -119,7 +132,7 @@
             showError(null);
             options.onSnapshot(snapshot);
             synced = true;
-            for (const event of pending) options.onEvent(event);
+            for (const event of pending) dispatch(options, event);
             pending = [];
             setStatus("on", "Live");
           })
@@ -131,7 +144,7 @@
       socket.onmessage = function (message) {
         const event = JSON.parse(message.data);
         if (!event.kind) return; // "subscribed" and error replies
-        if (synced) options.onEvent(event);
+        if (synced) dispatch(options, event);
         else pending.push(event);
       };
       socket.onclose = function (closed) {

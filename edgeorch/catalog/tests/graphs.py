@@ -163,3 +163,70 @@ def detector_onnx(path) -> None:
             dynamic_axes={"images": {0: "batch"}, "scores": {0: "batch"}, "boxes": {0: "batch"}},
             do_constant_folding=False,
         )
+
+
+# --- An old opset (test_old_opsets) and a model for external data (test_external_data) -------------
+
+OLD_RNG = np.random.default_rng(0)
+
+
+def weight(name, shape, positive=False):
+    values = OLD_RNG.standard_normal(shape).astype(np.float32)
+    return numpy_helper.from_array(np.abs(values) + 0.5 if positive else values, name)
+
+
+def opset6(nodes, initializers, output_shape=(1, 2, 8, 8)) -> onnx.ModelProto:
+    """As exporters of the time wrote them: IR version 3, the weights listed as graph inputs too."""
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])]
+    inputs += [helper.make_tensor_value_info(i.name, i.data_type, list(i.dims)) for i in initializers]
+    graph = helper.make_graph(
+        nodes,
+        "old",
+        inputs,
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(output_shape))],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 6)])
+    model.ir_version = 3
+    return model
+
+
+def conv_bn_relu(add: onnx.NodeProto | None = None, bias=(4, 1, 1)) -> onnx.ModelProto:
+    """Conv, BatchNormalization (opset 6's is_test), Relu, an Add with opset 6's broadcast attribute, Conv."""
+    add = add or helper.make_node("Add", ["r1", "bias"], ["a"], broadcast=1)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "s", "b", "m", "v"], ["bn"], is_test=1),
+        helper.make_node("Relu", ["bn"], ["r1"]),
+        add,
+        helper.make_node("Conv", ["a", "w2"], ["y"], pads=[1, 1, 1, 1]),
+    ]
+    weights = [weight("w1", (4, 3, 3, 3)), weight("s", (4,)), weight("b", (4,)), weight("m", (4,))]
+    weights += [weight("v", (4,), positive=True), weight("bias", bias), weight("w2", (2, 4, 3, 3))]
+    return opset6(nodes, weights)
+
+
+def external_convnet() -> onnx.ModelProto:
+    """Three convolutions with weights large enough (over onnx's 1 KB threshold) to go to external data."""
+    rng = np.random.default_rng(0)
+
+    def weight(name, shape):
+        return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Conv", ["r2", "w3"], ["y"], pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "external",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 16, 16])],
+        [weight("w1", (16, 3, 3, 3)), weight("w2", (16, 16, 3, 3)), weight("w3", (4, 16, 3, 3))],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model

@@ -257,7 +257,7 @@ def describe(plan: dict) -> str:
     """``device[first-last] -> ...``, prefixed with the model where the plan falls back to a variant."""
     parts = [f"{s['device'][:8]}[{s['first_block']}-{s['last_block']}]" for s in plan.get("stages", [])]
     text = " -> ".join(parts)
-    if plan.get("fallback"):
+    if plan.get("fallback") or plan.get("variant"):
         text = f"{plan['model']['name']}: {text}"
     return text[:300]
 

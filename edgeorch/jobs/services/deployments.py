@@ -43,7 +43,7 @@ def cuts_of(plan: dict) -> list[int]:
 
 def _placement(run, plan: dict, devices: dict[str, Device]) -> tuple[str, dict[str, Device]]:
     """The deployment key of this placement, and its devices (all of them connected)."""
-    used = {pk: devices.get(pk) for pk in _used(plan)}
+    used = {pk: devices.get(pk) for pk in _used(run, plan)}
     offline = [
         d.name if d else pk
         for pk, d in used.items()
@@ -55,17 +55,22 @@ def _placement(run, plan: dict, devices: dict[str, Device]) -> tuple[str, dict[s
     placement = [(s["device"], connected[s["device"]].dataplane_port) for s in plan["stages"]]
     model = model_of(run, plan).pk
     parts: list = [model, cuts_of(plan), placement, run.codec]
-    if plan.get("arms"):  # ans: every arm's segments, and the edge they go to
+    if arms_of(run, plan):  # ans: every arm's segments, and the edge they go to
         parts.append([(a["cut"], a["edge"], connected[a["edge"]].dataplane_port) for a in plan["arms"]])
     key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
     return key, connected
 
 
-def _used(plan: dict) -> list[str]:
-    """The devices a plan's deployment loads segments on: its stages', and an ``ans`` plan's edge."""
-    return list(
-        dict.fromkeys([*(s["device"] for s in plan["stages"]), *(a["edge"] for a in plan.get("arms") or ())])
-    )
+def arms_of(run, plan: dict) -> list[dict]:
+    """An ``ans`` session's arms, each deployed ([] for other runs: a one-shot job runs the plan's own arm,
+    so it deploys that alone)."""
+    return list(plan.get("arms") or ()) if isinstance(run, Session) else []
+
+
+def _used(run, plan: dict) -> list[str]:
+    """The devices a plan's deployment loads segments on: its stages', and an ``ans`` session's edge."""
+    edges = [a["edge"] for a in arms_of(run, plan)]
+    return list(dict.fromkeys([*(s["device"] for s in plan["stages"]), *edges]))
 
 
 def model_of(run, plan: dict):
@@ -99,7 +104,7 @@ def create_deployment(run, plan: dict, devices: dict[str, Device]) -> Deployment
     """A new deployment of the plan's segments; each device is sent its stages after commit."""
     key, used = _placement(run, plan, devices)
     cuts, model = cuts_of(plan), model_of(run, plan)
-    if plan.get("arms"):
+    if arms_of(run, plan):
         stages, arms = _arm_stages(run, plan, model, used)
     else:
         stages, arms = _stage_messages(run, plan, catalog.get_segments(model, cuts), used), []

@@ -18,7 +18,7 @@ from edgeorch.plans.overrides import PlanInputError
 from .. import agents
 from ..choices import DeploymentState, Failover, RunState
 from ..models import Deployment, Job, Session
-from . import adaptive, deployments, enqueue
+from . import adaptive, deployments, enqueue, selection
 from .commands import start, start_message
 from .deployments import candidate_devices, live_deployments
 from .lifecycle import fail
@@ -113,6 +113,8 @@ def plan_run(run, devices: dict[str, Device] | None = None) -> dict:
     rows = [d for pk, d in devices.items() if not run.candidates or pk in run.candidates]
     if isinstance(run, Session) and run.strategy == "adaptive":
         return adaptive.initial_plan(run, rows)  # from what it has learned: never a cached plan
+    if isinstance(run, Session) and run.strategy == selection.STRATEGY:
+        return selection.initial_plan(run, rows)  # the variant its source's bandit chooses now
     deadline = getattr(run, "deadline_s", None)
     return plan_cache.plans.plan(
         plans.make_plan, run.model, rows, run.source, run.strategy, deadline=deadline, params=dict(run.params)

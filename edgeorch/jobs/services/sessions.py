@@ -15,7 +15,7 @@ from edgeorch import events as dashboard
 from .. import stats
 from ..choices import Failover, RunState
 from ..models import Deployment, Frame, Session
-from . import adaptive, failover
+from . import adaptive, failover, selection
 from .transactions import run_transaction
 
 
@@ -45,6 +45,7 @@ def record_frames(session_id, frames: list[dict], source_id, arms: list[dict] | 
     if session.failover != Failover.NONE:
         failover.note_recovery(session_id, rows)
     adaptive.on_report(session_id)
+    selection.on_report(session_id)
     return len(rows)
 
 

@@ -196,9 +196,9 @@ def start_session(
             raise SubmitError("battery_below needs strategy adaptive: its re-planner switches the objective")
         needs_power(source, "battery_below (a switch to objective energy)")
         adaptation["battery_below"] = float(battery_below)
-    if strategy == "ans" and (serve is not None or failover != Failover.NONE):
+    if strategy in ("ans", "qoe-bandit") and (serve is not None or failover != Failover.NONE):
         raise SubmitError(
-            "ans learns its cut on a stream's frames: it takes no serve and no failover policy "
+            f"{strategy} learns on a stream's frames: it takes no serve and no failover policy "
             "(docs/learning.md)"
         )
     input_source = check_source(input_source)

@@ -111,3 +111,10 @@ def test_other_strategies_keep_no_learning(digits, devices):
 def test_an_ans_session_refuses_what_it_cannot_learn_with(digits, devices, fields, error):
     with pytest.raises(services.SubmitError, match=error):
         services.start_session(model=digits, source=devices[0], strategy="ans", rate=10, frames=2, **fields)
+
+
+def test_a_one_shot_ans_job_deploys_the_plans_own_arm_alone(digits, devices):
+    job = services.submit_job(model=digits, source=devices[0], strategy="ans", sample=0, base_url="http://cp")
+    services.dispatch_job(job.pk)
+    deployment = type(job).objects.get(pk=job.pk).deployment
+    assert deployment.arms == [] and len(deployment.stages) <= 2  # one chain: the cut the plan predicts best

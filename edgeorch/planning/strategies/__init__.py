@@ -91,6 +91,14 @@ _ALL = (
         objectives=("latency",),
     ),
     StrategyInfo(
+        "qoe-bandit",
+        "Learns per device which variant of the model (narrower, quantised...) gives the best quality of "
+        "experience (LinUCB on the device's throttle and load; accuracy, latency, energy and users' scores); "
+        "`split` plans each variant's split.",
+        "qoe_bandit",
+        ("split", "window", "w_accuracy", "w_latency", "w_energy", "latency_ref_s"),
+    ),
+    StrategyInfo(
         "adaptive",
         "Re-plans as conditions change; one-shot: the best of device-edge and multi-device.",
         "adaptive",

@@ -36,6 +36,7 @@ def _tail(ctx: Context, sender: int, edge: int, p: int, nbytes: float) -> float:
         ctx.transfer(sender, edge, nbytes)
         + ctx.wait(edge)
         + ctx.compute(edge, p, n - 1)
+        + ctx.cut_cost(edge, p - 1)
         + ctx.transfer(edge, ctx.target, ctx.problem.model.result_bytes)
     )
 

@@ -38,10 +38,13 @@ class Partition:
 
 
 def segment_matrix(ctx: Context, device: str) -> np.ndarray:
-    """cost[s, i]: blocks s..i on the device's fastest unit for that segment (inf if s > i or over memory)."""
+    """cost[s, i]: blocks s..i on the device's fastest unit for that segment (inf if s > i or over memory),
+    with the penalty of the cut before block s."""
     n = len(ctx.blocks)
-    prefix = np.array([ctx.prefix[k] for k in ctx.device_sites(device)])  # units x (n+1)
-    cost = (prefix[:, None, 1:] - prefix[:, :n, None]).min(axis=0)
+    sites = ctx.device_sites(device)
+    prefix = np.array([ctx.prefix[k] for k in sites])  # units x (n+1)
+    penalty = np.array([[ctx.cut_cost(k, s - 1) for s in range(n)] for k in sites])  # units x n
+    cost = (prefix[:, None, 1:] - prefix[:, :n, None] + penalty[:, :, None]).min(axis=0)
     invalid = np.tri(n, n, -1, dtype=bool)
     limit = ctx.devices[device].memory_limit
     if limit is not None:
@@ -49,6 +52,11 @@ def segment_matrix(ctx: Context, device: str) -> np.ndarray:
         invalid |= (mem[None, 1:] - mem[:n, None]) > limit
     cost[invalid] = INF
     return cost
+
+
+def _compute(ctx: Context, site: int, first: int, last: int) -> float:
+    """Blocks first..last on a site, with the penalty of the cut before them."""
+    return ctx.compute(site, first, last) + ctx.cut_cost(site, first - 1)
 
 
 def _hop(ctx: Context, a: str, b: str | None) -> tuple[float, float]:
@@ -145,7 +153,7 @@ def partition_stages(ctx: Context, part: Partition) -> tuple[list[Stage], float,
     cuts: list[CutTensor] = []
     for j, dev in enumerate(part.devices):
         first, last = part.bounds[j], part.bounds[j + 1] - 1
-        site = min(ctx.device_sites(dev), key=lambda s: ctx.compute(s, first, last))
+        site = min(ctx.device_sites(dev), key=lambda s: _compute(ctx, s, first, last))
         nxt = part.devices[j + 1] if j + 1 < len(part.devices) else None
         nbytes = ctx.blocks[last].output_bytes if nxt else ctx.problem.model.result_bytes
         fixed, per_byte = _hop(ctx, dev, nxt)
@@ -155,7 +163,7 @@ def partition_stages(ctx: Context, part: Partition) -> tuple[list[Stage], float,
                 ctx.sites[site].unit,
                 first,
                 last,
-                ctx.compute(site, first, last),
+                _compute(ctx, site, first, last),
                 fixed + per_byte * nbytes,
                 ctx.devices[dev].state.wait,
             )

@@ -144,7 +144,7 @@ def _bottleneck(ctx: Context, chain: Sequence[str], bounds: Sequence[int]) -> fl
         first, last = bounds[j], bounds[j + 1] - 1
         if not ctx.fits(dev, ctx.memory(first, last)):
             return INF
-        compute = min(ctx.compute(s, first, last) for s in ctx.device_sites(dev))
+        compute = min(ctx.compute(s, first, last) + ctx.cut_cost(s, first - 1) for s in ctx.device_sites(dev))
         final = j + 1 == len(chain)
         target = ctx.target if final else ctx.site_index(chain[j + 1], 0)
         nbytes = model.result_bytes if final else ctx.blocks[last].output_bytes

@@ -2,6 +2,9 @@
 
 from .agent_enroll_request import AgentEnrollRequest
 from .agent_enroll_request_inventory import AgentEnrollRequestInventory
+from .alert import Alert
+from .alert_rule_kind import AlertRuleKind
+from .alert_state import AlertState
 from .alternative import Alternative
 from .compute_unit import ComputeUnit
 from .cut_kind import CutKind
@@ -26,6 +29,8 @@ from .enrollment_token_created import EnrollmentTokenCreated
 from .enrollment_token_request import EnrollmentTokenRequest
 from .error import Error
 from .failover_policy import FailoverPolicy
+from .feedback_request import FeedbackRequest
+from .feedback_result import FeedbackResult
 from .frame import Frame
 from .frame_export import FrameExport
 from .frame_export_trace_item import FrameExportTraceItem
@@ -54,14 +59,17 @@ from .output_summary import OutputSummary
 from .overrides_request import OverridesRequest
 from .overrides_request_queue import OverridesRequestQueue
 from .overrides_request_throttle import OverridesRequestThrottle
+from .paginated_alert_list import PaginatedAlertList
 from .paginated_device_list import PaginatedDeviceList
 from .paginated_enrollment_token_list import PaginatedEnrollmentTokenList
 from .paginated_frame_list import PaginatedFrameList
 from .paginated_job_list import PaginatedJobList
 from .paginated_measurement_list import PaginatedMeasurementList
 from .paginated_ml_model_list import PaginatedMLModelList
+from .paginated_rule_list import PaginatedRuleList
 from .paginated_session_list import PaginatedSessionList
 from .patched_device_request import PatchedDeviceRequest
+from .patched_rule_request import PatchedRuleRequest
 from .placement import Placement
 from .plan import Plan
 from .plan_switch import PlanSwitch
@@ -75,6 +83,8 @@ from .profile_power import ProfilePower
 from .profile_run_request import ProfileRunRequest
 from .profile_thermal import ProfileThermal
 from .profile_unit import ProfileUnit
+from .rule import Rule
+from .rule_request import RuleRequest
 from .run_energy import RunEnergy
 from .run_state import RunState
 from .segment import Segment
@@ -94,11 +104,16 @@ from .sweep_cut import SweepCut
 from .telemetry_point import TelemetryPoint
 from .telemetry_series import TelemetrySeries
 from .trace_stage import TraceStage
+from .variant_kind import VariantKind
+from .variant_request import VariantRequest
 from .what_if_request import WhatIfRequest
 
 __all__ = (
     "AgentEnrollRequest",
     "AgentEnrollRequestInventory",
+    "Alert",
+    "AlertRuleKind",
+    "AlertState",
     "Alternative",
     "ComputeUnit",
     "CutKind",
@@ -123,6 +138,8 @@ __all__ = (
     "EnrollmentTokenRequest",
     "Error",
     "FailoverPolicy",
+    "FeedbackRequest",
+    "FeedbackResult",
     "Frame",
     "FrameExport",
     "FrameExportTraceItem",
@@ -151,14 +168,17 @@ __all__ = (
     "OverridesRequest",
     "OverridesRequestQueue",
     "OverridesRequestThrottle",
+    "PaginatedAlertList",
     "PaginatedDeviceList",
     "PaginatedEnrollmentTokenList",
     "PaginatedFrameList",
     "PaginatedJobList",
     "PaginatedMeasurementList",
     "PaginatedMLModelList",
+    "PaginatedRuleList",
     "PaginatedSessionList",
     "PatchedDeviceRequest",
+    "PatchedRuleRequest",
     "Placement",
     "Plan",
     "PlannedDevice",
@@ -172,6 +192,8 @@ __all__ = (
     "ProfileRunRequest",
     "ProfileThermal",
     "ProfileUnit",
+    "Rule",
+    "RuleRequest",
     "RunEnergy",
     "RunState",
     "Segment",
@@ -191,5 +213,7 @@ __all__ = (
     "TelemetryPoint",
     "TelemetrySeries",
     "TraceStage",
+    "VariantKind",
+    "VariantRequest",
     "WhatIfRequest",
 )

@@ -24,6 +24,10 @@ class CutPoint:
         kind (CutKind | Unset): * `single` - One tensor crosses
             * `pair` - Two tensors cross
         bytes_ (int | None | Unset):
+        fusion_penalty (float | Unset): Estimated extra compute of a split here, a fraction of the whole model's
+            (catalog.fusion)
+        recommended (bool | Unset): Breaks no onnxruntime fusion and costs little to split at (catalog.fusion)
+        fusion_note (str | Unset): The fusion a split here breaks
     """
 
     index: int
@@ -33,6 +37,9 @@ class CutPoint:
     position: int
     kind: CutKind | Unset = UNSET
     bytes_: int | None | Unset = UNSET
+    fusion_penalty: float | Unset = UNSET
+    recommended: bool | Unset = UNSET
+    fusion_note: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +63,12 @@ class CutPoint:
         else:
             bytes_ = self.bytes_
 
+        fusion_penalty = self.fusion_penalty
+
+        recommended = self.recommended
+
+        fusion_note = self.fusion_note
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -71,6 +84,12 @@ class CutPoint:
             field_dict["kind"] = kind
         if bytes_ is not UNSET:
             field_dict["bytes"] = bytes_
+        if fusion_penalty is not UNSET:
+            field_dict["fusion_penalty"] = fusion_penalty
+        if recommended is not UNSET:
+            field_dict["recommended"] = recommended
+        if fusion_note is not UNSET:
+            field_dict["fusion_note"] = fusion_note
 
         return field_dict
 
@@ -103,6 +122,12 @@ class CutPoint:
 
         bytes_ = _parse_bytes_(d.pop("bytes", UNSET))
 
+        fusion_penalty = d.pop("fusion_penalty", UNSET)
+
+        recommended = d.pop("recommended", UNSET)
+
+        fusion_note = d.pop("fusion_note", UNSET)
+
         cut_point = cls(
             index=index,
             tensors=tensors,
@@ -111,6 +136,9 @@ class CutPoint:
             position=position,
             kind=kind,
             bytes_=bytes_,
+            fusion_penalty=fusion_penalty,
+            recommended=recommended,
+            fusion_note=fusion_note,
         )
 
         cut_point.additional_properties = d

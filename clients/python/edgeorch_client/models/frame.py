@@ -31,6 +31,7 @@ class Frame:
         resent (bool | Unset): Sent again on a failover route (once)
         failover_s (float | None | Unset): Seconds it waited for the failover
         arm (int | None | Unset): ans: the arm (cut) the source chose for it; null: the plan's route
+        feedback (float | None | Unset): A user's score of this frame, 0 (bad) to 1 (good); null: none given
     """
 
     request_id: int
@@ -44,6 +45,7 @@ class Frame:
     resent: bool | Unset = UNSET
     failover_s: float | None | Unset = UNSET
     arm: int | None | Unset = UNSET
+    feedback: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +90,12 @@ class Frame:
         else:
             arm = self.arm
 
+        feedback: float | None | Unset
+        if isinstance(self.feedback, Unset):
+            feedback = UNSET
+        else:
+            feedback = self.feedback
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -111,6 +119,8 @@ class Frame:
             field_dict["failover_s"] = failover_s
         if arm is not UNSET:
             field_dict["arm"] = arm
+        if feedback is not UNSET:
+            field_dict["feedback"] = feedback
 
         return field_dict
 
@@ -180,6 +190,15 @@ class Frame:
 
         arm = _parse_arm(d.pop("arm", UNSET))
 
+        def _parse_feedback(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        feedback = _parse_feedback(d.pop("feedback", UNSET))
+
         frame = cls(
             request_id=request_id,
             ok=ok,
@@ -192,6 +211,7 @@ class Frame:
             resent=resent,
             failover_s=failover_s,
             arm=arm,
+            feedback=feedback,
         )
 
         frame.additional_properties = d

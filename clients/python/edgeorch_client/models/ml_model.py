@@ -45,6 +45,7 @@ class MLModel:
         variant_of (int | None): The model this one is a cheaper variant (and failover fallback) of
         variant (str): What makes it a variant, e.g. narrow
         labels (Any): Class names by output index (the file's metadata, or as uploaded)
+        notes (Any): What was done to the file at upload, one sentence each (e.g. an opset conversion)
         cut_count (int):
         created_at (datetime.datetime):
         download_url (str):
@@ -71,6 +72,7 @@ class MLModel:
     variant_of: int | None
     variant: str
     labels: Any
+    notes: Any
     cut_count: int
     created_at: datetime.datetime
     download_url: str
@@ -124,6 +126,8 @@ class MLModel:
 
         labels = self.labels
 
+        notes = self.notes
+
         cut_count = self.cut_count
 
         created_at = self.created_at.isoformat()
@@ -156,6 +160,7 @@ class MLModel:
                 "variant_of": variant_of,
                 "variant": variant,
                 "labels": labels,
+                "notes": notes,
                 "cut_count": cut_count,
                 "created_at": created_at,
                 "download_url": download_url,
@@ -221,6 +226,8 @@ class MLModel:
 
         labels = d.pop("labels")
 
+        notes = d.pop("notes")
+
         cut_count = d.pop("cut_count")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -250,6 +257,7 @@ class MLModel:
             variant_of=variant_of,
             variant=variant,
             labels=labels,
+            notes=notes,
             cut_count=cut_count,
             created_at=created_at,
             download_url=download_url,

@@ -49,6 +49,7 @@ class MLModelDetail:
         variant_of (int | None): The model this one is a cheaper variant (and failover fallback) of
         variant (str): What makes it a variant, e.g. narrow
         labels (Any): Class names by output index (the file's metadata, or as uploaded)
+        notes (Any): What was done to the file at upload, one sentence each (e.g. an opset conversion)
         cut_count (int):
         created_at (datetime.datetime):
         download_url (str):
@@ -78,6 +79,7 @@ class MLModelDetail:
     variant_of: int | None
     variant: str
     labels: Any
+    notes: Any
     cut_count: int
     created_at: datetime.datetime
     download_url: str
@@ -134,6 +136,8 @@ class MLModelDetail:
 
         labels = self.labels
 
+        notes = self.notes
+
         cut_count = self.cut_count
 
         created_at = self.created_at.isoformat()
@@ -175,6 +179,7 @@ class MLModelDetail:
                 "variant_of": variant_of,
                 "variant": variant,
                 "labels": labels,
+                "notes": notes,
                 "cut_count": cut_count,
                 "created_at": created_at,
                 "download_url": download_url,
@@ -245,6 +250,8 @@ class MLModelDetail:
 
         labels = d.pop("labels")
 
+        notes = d.pop("notes")
+
         cut_count = d.pop("cut_count")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -285,6 +292,7 @@ class MLModelDetail:
             variant_of=variant_of,
             variant=variant,
             labels=labels,
+            notes=notes,
             cut_count=cut_count,
             created_at=created_at,
             download_url=download_url,

@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 
 from .. import types
 from ..models.model_task import ModelTask
-from ..types import UNSET, File, Unset
+from ..types import UNSET, File, FileTypes, Unset
 
 T = TypeVar("T", bound="ModelUploadRequest")
 
@@ -18,8 +18,10 @@ T = TypeVar("T", bound="ModelUploadRequest")
 class ModelUploadRequest:
     """
     Attributes:
-        file (File):
+        file (File): The ONNX model, or a zip of it and the external data files it names (beside it)
         name (str):
+        data_files (list[File] | Unset): A model with external data: the data files its tensors name (repeat the field
+            for each); the weights are inlined into the stored model
         version (str | Unset):  Default: '1'.
         task (ModelTask | Unset): * `classification` - Classification
             * `detection` - Detection
@@ -34,22 +36,36 @@ class ModelUploadRequest:
         dims (Any | Unset): Values for the inputs' unknown dimensions: by symbolic name, e.g. {"height": 640, "width":
             640}, or a whole shape per input, e.g. {"images": [1, 3, 640, 640]}. Required for every unknown dimension but
             the batch (the first; default 1)
+        variant_of (None | str | Unset): The model this one is a cheaper variant of (an id or a name): its failover
+            fallback, an arm of the qoe-bandit strategy (docs/learning.md)
+        variant (str | Unset): What makes it a variant Default: ''.
     """
 
     file: File
     name: str
+    data_files: list[File] | Unset = UNSET
     version: str | Unset = "1"
     task: ModelTask | Unset = ModelTask.OTHER
     description: str | Unset = ""
     preprocess: Any | Unset = UNSET
     labels: list[str] | None | Unset = UNSET
     dims: Any | Unset = UNSET
+    variant_of: None | str | Unset = UNSET
+    variant: str | Unset = ""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         file = self.file.to_tuple()
 
         name = self.name
+
+        data_files: list[FileTypes] | Unset = UNSET
+        if not isinstance(self.data_files, Unset):
+            data_files = []
+            for data_files_item_data in self.data_files:
+                data_files_item = data_files_item_data.to_tuple()
+
+                data_files.append(data_files_item)
 
         version = self.version
 
@@ -72,6 +88,14 @@ class ModelUploadRequest:
 
         dims = self.dims
 
+        variant_of: None | str | Unset
+        if isinstance(self.variant_of, Unset):
+            variant_of = UNSET
+        else:
+            variant_of = self.variant_of
+
+        variant = self.variant
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -80,6 +104,8 @@ class ModelUploadRequest:
                 "name": name,
             }
         )
+        if data_files is not UNSET:
+            field_dict["data_files"] = data_files
         if version is not UNSET:
             field_dict["version"] = version
         if task is not UNSET:
@@ -92,6 +118,10 @@ class ModelUploadRequest:
             field_dict["labels"] = labels
         if dims is not UNSET:
             field_dict["dims"] = dims
+        if variant_of is not UNSET:
+            field_dict["variant_of"] = variant_of
+        if variant is not UNSET:
+            field_dict["variant"] = variant
 
         return field_dict
 
@@ -101,6 +131,10 @@ class ModelUploadRequest:
         files.append(("file", self.file.to_tuple()))
 
         files.append(("name", (None, str(self.name).encode(), "text/plain")))
+
+        if not isinstance(self.data_files, Unset):
+            for data_files_item_element in self.data_files:
+                files.append(("data_files", data_files_item_element.to_tuple()))
 
         if not isinstance(self.version, Unset):
             files.append(("version", (None, str(self.version).encode(), "text/plain")))
@@ -124,6 +158,15 @@ class ModelUploadRequest:
         if not isinstance(self.dims, Unset):
             files.append(("dims", (None, str(self.dims).encode(), "text/plain")))
 
+        if not isinstance(self.variant_of, Unset):
+            if isinstance(self.variant_of, str):
+                files.append(("variant_of", (None, str(self.variant_of).encode(), "text/plain")))
+            else:
+                files.append(("variant_of", (None, str(self.variant_of).encode(), "text/plain")))
+
+        if not isinstance(self.variant, Unset):
+            files.append(("variant", (None, str(self.variant).encode(), "text/plain")))
+
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
 
@@ -135,6 +178,15 @@ class ModelUploadRequest:
         file = File(payload=BytesIO(d.pop("file")))
 
         name = d.pop("name")
+
+        _data_files = d.pop("data_files", UNSET)
+        data_files: list[File] | Unset = UNSET
+        if _data_files is not UNSET:
+            data_files = []
+            for data_files_item_data in _data_files:
+                data_files_item = File(payload=BytesIO(data_files_item_data))
+
+                data_files.append(data_files_item)
 
         version = d.pop("version", UNSET)
 
@@ -168,15 +220,29 @@ class ModelUploadRequest:
 
         dims = d.pop("dims", UNSET)
 
+        def _parse_variant_of(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        variant_of = _parse_variant_of(d.pop("variant_of", UNSET))
+
+        variant = d.pop("variant", UNSET)
+
         model_upload_request = cls(
             file=file,
             name=name,
+            data_files=data_files,
             version=version,
             task=task,
             description=description,
             preprocess=preprocess,
             labels=labels,
             dims=dims,
+            variant_of=variant_of,
+            variant=variant,
         )
 
         model_upload_request.additional_properties = d

@@ -50,8 +50,10 @@ class SessionDetail:
         failures (list[SessionDetailFailuresItem]): Devices the session lost while running and what its failover did:
             {device, device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, takeover,
             recovered_at, mttr_s, restored_at}
-        learning (Any): ans: what the source has learned, as of its last report: {strategy, edge, arms: [{cut,
-            estimate_s, bound_s, pulls}], reported_at}; {} for other strategies (docs/learning.md)
+        learning (Any): What the session has learned: for ans, as of the source's last report, {strategy, edge, arms:
+            [{cut, estimate_s, bound_s, pulls}], reported_at}; for qoe-bandit, {strategy, current, arms: [{variant, model,
+            accuracy, estimate, width, pulls}], windows: [{variant, first, last, frames, answered, latency_s, accuracy,
+            feedback, reward}], context, context_features}; {} for other strategies (docs/learning.md)
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying

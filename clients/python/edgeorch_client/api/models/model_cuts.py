@@ -75,7 +75,8 @@ def sync_detailed(
 ) -> Response[Error | list[CutPoint]]:
     """The cut points, in order
 
-     The cut points, in order: crossing tensors, bytes, MACs before and after.
+     The cut points, in order: crossing tensors, bytes, MACs before and after, and what a split
+    there costs in compute (``fusion_penalty``, a fraction of the model's; ``recommended``).
 
     Args:
         id (int):
@@ -106,7 +107,8 @@ def sync(
 ) -> Error | list[CutPoint] | None:
     """The cut points, in order
 
-     The cut points, in order: crossing tensors, bytes, MACs before and after.
+     The cut points, in order: crossing tensors, bytes, MACs before and after, and what a split
+    there costs in compute (``fusion_penalty``, a fraction of the model's; ``recommended``).
 
     Args:
         id (int):
@@ -132,7 +134,8 @@ async def asyncio_detailed(
 ) -> Response[Error | list[CutPoint]]:
     """The cut points, in order
 
-     The cut points, in order: crossing tensors, bytes, MACs before and after.
+     The cut points, in order: crossing tensors, bytes, MACs before and after, and what a split
+    there costs in compute (``fusion_penalty``, a fraction of the model's; ``recommended``).
 
     Args:
         id (int):
@@ -161,7 +164,8 @@ async def asyncio(
 ) -> Error | list[CutPoint] | None:
     """The cut points, in order
 
-     The cut points, in order: crossing tensors, bytes, MACs before and after.
+     The cut points, in order: crossing tensors, bytes, MACs before and after, and what a split
+    there costs in compute (``fusion_penalty``, a fraction of the model's; ``recommended``).
 
     Args:
         id (int):

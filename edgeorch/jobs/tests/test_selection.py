@@ -1,0 +1,174 @@
+"""The ``qoe-bandit`` strategy in the control plane, without agents: a session starts on the variant its
+source's bandit chooses, each window it judges teaches the bandit (kept per device across sessions), users'
+scores count, and what may not be asked is refused."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from edgeorch_wire import protocol as p
+
+from edgeorch.jobs import services
+from edgeorch.jobs.choices import DeploymentState, RunState
+from edgeorch.jobs.models import Deployment, Frame, PlanSwitch, Session, VariantBandit
+from edgeorch.jobs.services import selection
+from edgeorch.planning.qoe import QoEBandit, QoEWeights, qoe
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WINDOW = 4
+
+
+def start(digits, phone, **params) -> Session:
+    session = services.start_session(
+        model=digits,
+        source=phone,
+        strategy="qoe-bandit",
+        params={"window": WINDOW, "split": "local", **params},
+        rate=10,
+        frames=40,
+        sample=0,
+        base_url="http://cp",
+    )
+    services.dispatch_session(session.pk)
+    return Session.objects.get(pk=session.pk)
+
+
+def ready(deployment) -> None:
+    for device_id in deployment.devices:
+        services.record_deploy_status(device_id, p.DeployStatus(str(deployment.pk), True, None, 0.01))
+
+
+def report(session, phone, first: int, latency_s: float, count: int = WINDOW) -> None:
+    frames: list[dict] = [
+        {
+            "request_id": i,
+            "ok": True,
+            "latency_s": latency_s,
+            "error": None,
+            "trace": [],
+            "deployment": str(session.deployment_id),
+        }
+        for i in range(first, first + count)
+    ]
+    services.record_frames(session.pk, frames, phone.pk)
+
+
+def select_loading(session, variant) -> str | None:
+    """``selection.select``, the agents' part played: a deployment of ``variant`` that appears is loaded."""
+
+    def mark_ready():
+        for _ in range(400):
+            new = Deployment.objects.filter(model=variant, state=DeploymentState.DEPLOYING).first()
+            if new is not None:
+                ready(new)
+                return
+            threading.Event().wait(0.05)
+
+    loader = threading.Thread(target=mark_ready)
+    loader.start()
+    try:
+        return selection.select(session.pk)
+    finally:
+        loader.join()
+
+
+def test_a_session_starts_on_the_variant_its_sources_bandit_has_learned_is_best(digits, narrow, devices):
+    phone, _ = devices
+    names = ["digits-cnn v" + digits.version, "digits-cnn-narrow v" + narrow.version]
+    taught = QoEBandit(names, dim=len(selection.CONTEXT))
+    for _ in range(20):  # on this device the narrow model has served far better
+        taught.update(names[0], [1.0, 1.0, 0.0], -5.0)
+        taught.update(names[1], [1.0, 1.0, 0.0], 1.0)
+    VariantBandit.objects.create(device=phone, model=digits, state=taught.to_dict())
+    session = start(digits, phone)
+    assert session.plan["variant"]["name"] == names[1] and session.plan["model"]["id"] == narrow.pk
+    assert session.deployment.model_id == narrow.pk  # it deploys the variant, not the base
+
+
+def test_each_window_teaches_the_bandit_and_a_better_variant_is_switched_to(digits, narrow, devices):
+    phone, _ = devices
+    session = start(digits, phone)
+    assert session.plan["variant"]["model"] == digits.pk  # nothing learned yet: the first listed, the base
+    ready(session.deployment)
+    session = Session.objects.get(pk=session.pk)
+    assert session.state == RunState.RUNNING
+    report(session, phone, 0, latency_s=0.4)  # the base answers slowly: 4 latency_refs a frame
+
+    chosen = select_loading(session, narrow)
+    assert chosen == f"digits-cnn-narrow v{narrow.version}"
+    session = Session.objects.get(pk=session.pk)
+    assert session.plan["model"]["id"] == narrow.pk and session.deployment.model_id == narrow.pk
+    switch = PlanSwitch.objects.get(session=session)
+    assert (
+        switch.reason.startswith("qoe-bandit: digits-cnn-narrow") and "digits-cnn-narrow:" in switch.new_plan
+    )
+    learning = session.learning
+    window = learning["windows"][0]
+    expected = qoe(digits.accuracy or 1.0, 0.4, None, QoEWeights())
+    assert (window["first"], window["last"], window["frames"]) == (0, WINDOW - 1, WINDOW)
+    assert window["reward"] == pytest.approx(expected, abs=1e-6)
+    pulls = {a["variant"]: a["pulls"] for a in learning["arms"]}
+    assert pulls == {f"digits-cnn v{digits.version}": 1, f"digits-cnn-narrow v{narrow.version}": 0}
+    assert learning["window_from"] == WINDOW and learning["current"] == f"digits-cnn-narrow v{narrow.version}"
+    kept = VariantBandit.objects.get(device=phone, model=digits).state  # kept per device, across sessions
+    assert kept["pulls"] == pulls
+
+
+def test_a_users_score_is_blended_into_the_window_it_falls_in(digits, narrow, devices, client, alice):
+    from edgeorch.api.keys import create_key
+
+    phone, _ = devices
+    session = start(digits, phone)
+    ready(session.deployment)
+    session = Session.objects.get(pk=session.pk)
+    report(session, phone, 0, latency_s=0.05)
+    headers = {"HTTP_AUTHORIZATION": f"Token {create_key(alice)}"}
+    url = f"/api/sessions/{session.pk}/feedback/"
+    scored = client.post(url, {"score": 0.0, "from": 0, "to": 99}, content_type="application/json", **headers)
+    assert scored.status_code == 200 and scored.json() == {"scored": WINDOW}
+    one = client.post(url, {"score": 1.0, "request_id": 1}, content_type="application/json", **headers)
+    assert one.json() == {"scored": 1}
+    assert list(
+        Frame.objects.filter(session=session).order_by("request_id").values_list("feedback", flat=True)
+    ) == [
+        0.0,
+        1.0,
+        0.0,
+        0.0,
+    ]
+    for body in (
+        {"score": 2},
+        {"score": 0.5},
+        {"score": 0.5, "from": 3, "to": 1},
+        {"score": 0.5, "request_id": 500},
+    ):
+        bad = client.post(url, body, content_type="application/json", **headers)
+        assert bad.status_code == 400, (body, bad.content)
+    select_loading(session, narrow)
+    window = Session.objects.get(pk=session.pk).learning["windows"][0]
+    measured = qoe(digits.accuracy or 1.0, 0.05, None, QoEWeights())
+    assert window["feedback"] == 0.25
+    assert window["reward"] == pytest.approx(0.5 * measured + 0.5 * 0.25, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"split": "ans"}, "split must be one of"),
+        ({"window": 0}, "window must be a whole number"),
+        ({"w_latency": -1}, "w_latency must be a number >= 0"),
+        ({"latency_ref_s": 0}, "latency_ref_s must be above 0"),
+    ],
+)
+def test_what_the_planner_cannot_take_fails_the_session_saying_why(digits, devices, params, error):
+    session = start(digits, devices[0], **params)
+    assert session.state == RunState.FAILED and error in session.reason
+
+
+def test_a_qoe_bandit_session_takes_no_failover(digits, devices):
+    with pytest.raises(services.SubmitError, match="qoe-bandit learns on a stream's frames"):
+        services.start_session(
+            model=digits, source=devices[0], strategy="qoe-bandit", rate=1, frames=2, failover="cold"
+        )
