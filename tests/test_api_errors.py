@@ -64,6 +64,18 @@ def test_a_nul_character_in_a_multipart_field_is_a_400_and_creates_nothing(clien
     assert not Job.objects.exists()
 
 
+def test_a_multipart_body_past_djangos_file_limit_is_a_400_in_json_and_stores_nothing(client, auth, settings):
+    from edgeorch.catalog.models import MLModel
+
+    files = [io.BytesIO(b"x") for _ in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)]
+    response = client.post(
+        "/api/models/", {"name": "many", "file": files[0], "data_files": files[1:]}, **auth
+    )
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "number of files exceeded" in response.json()["detail"]
+    assert not MLModel.objects.filter(name="many").exists()
+
+
 def test_options_is_a_405_like_any_method_an_operation_lacks(client, auth):
     assert client.options("/api/devices/", **auth).status_code == 405
 
