@@ -299,6 +299,10 @@ def figure(reports: dict[str, dict], path: Path) -> None:
 
 READING = """Reading it (the recorded run above; var/bench/learning/ holds the reports and regret.html):
 
+- Recorded on branch h3 at efeb64a, before main's fusion-aware planner (cut penalties) was merged in: the
+  plans of adaptive, device-edge and the oracle may differ a little on a rerun; ans's arms and contexts
+  do not depend on it.
+
 - ans misses the 1.10x target on all three scenarios (1.22x, 1.15x, 1.31x) and adaptive, which plans from
   the profiles and probes, stays ahead of it (1.06x, 1.13x, 1.15x; bench_scenarios recorded 1.02-1.07x for
   adaptive on the first two, so this run's host was busier: the machine's 2 cores were shared with other
