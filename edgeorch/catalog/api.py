@@ -348,10 +348,15 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
 @authentication_classes(AUTHENTICATION)
 @permission_classes([CatalogPermission])
 def segment_file(request, sha256: str):
-    """A segment's ONNX file, by its sha256 (agents check the hash after download)."""
+    """A segment's ONNX file, by its sha256 (agents check the hash after download). A device downloads only
+    the segments of its own work: a stage it is to load, a profile it is to run (403 otherwise)."""
     segment = Segment.objects.filter(sha256=sha256).first()
     if segment is None or not segment.path.is_file():
         return Response({"detail": "No such segment."}, status=status.HTTP_404_NOT_FOUND)
+    device = getattr(request.user, "device", None) if getattr(request.user, "is_device", False) else None
+    if device is not None and not services.device_may_read_segment(device.pk, sha256):
+        detail = "This device's work does not use this segment: a device reads only the segments it loads."
+        return Response({"detail": detail}, status=status.HTTP_403_FORBIDDEN)
     return _onnx_file(segment.path, f"segment-{sha256[:12]}.onnx", sha256)
 
 
@@ -360,7 +365,10 @@ def segment_file(request, sha256: str):
 @authentication_classes(AUTHENTICATION)
 @permission_classes([CatalogPermission])
 def model_file(request, pk: int):
-    """A model's whole (prepared) ONNX file."""
+    """A model's whole (prepared) ONNX file (people only: a device's work comes as segments)."""
+    if getattr(request.user, "is_device", False):
+        detail = "A device reads only the segments of its own work, not whole models."
+        return Response({"detail": detail}, status=status.HTTP_403_FORBIDDEN)
     model = get_object_or_404(MLModel, pk=pk)
     return _onnx_file(model.artifact_path, f"{model.name}-{model.version}.onnx", model.sha256)
 

@@ -239,6 +239,17 @@ def extract_segments(model: MLModel, cuts: list[int]) -> list[segments.SegmentSp
 # The catalog imports none of them (they import it); each registers from its AppConfig.ready.
 MODEL_HOLDERS: dict[str, Callable[[MLModel], list[str]]] = {}
 
+# Which segments a device needs now, said by the apps that send it work: {app: function(device_id, sha256,
+# model ids of that file) -> bool}. A device credential downloads only those (``device_may_read_segment``).
+SEGMENT_READERS: dict[str, Callable[[str, str, list[int]], bool]] = {}
+
+
+def device_may_read_segment(device_id, sha256: str) -> bool:
+    """Whether a device's work needs this segment file now (a stage it loads, a profile it runs): a device
+    reads only the segments of the work it takes part in (issue 17, least privilege)."""
+    models = list(Segment.objects.filter(sha256=sha256).values_list("model_id", flat=True).distinct())
+    return any(reads(str(device_id), sha256, models) for reads in SEGMENT_READERS.values())
+
 
 def delete_model(model: MLModel) -> None:
     """Delete a model from the catalog and its files from the disk; refused (``ModelInUse``) while a record

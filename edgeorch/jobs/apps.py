@@ -9,9 +9,9 @@ class JobsConfig(AppConfig):
         # Registers this app's agent messages with the gateway, and its Celery tasks, which the services
         # enqueue by name (``services.enqueue``).
         # A model may leave the catalog only while no active run uses it (catalog.services.delete_model).
-        from edgeorch.catalog.services import MODEL_HOLDERS
+        from edgeorch.catalog.services import MODEL_HOLDERS, SEGMENT_READERS
 
-        from . import handlers, tasks  # noqa: F401
+        from . import access, handlers, tasks  # noqa: F401
         from .choices import ACTIVE
         from .models import Job, Session
 
@@ -21,3 +21,4 @@ class JobsConfig(AppConfig):
             return [str(run) for run in (*jobs, *sessions)]
 
         MODEL_HOLDERS["jobs"] = active_runs_using
+        SEGMENT_READERS["jobs"] = access.needs_segment

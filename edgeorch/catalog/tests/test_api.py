@@ -148,14 +148,18 @@ def test_bad_cuts_are_refused_with_a_reason(client, bob, digits):
     assert response.status_code == 400 and "strictly increasing" in response.json()["cuts"][0]
 
 
-def test_an_agent_downloads_segments_with_its_device_credential_but_cannot_delete(client, digits):
+def test_an_agent_reads_the_catalog_but_downloads_only_the_segments_its_work_needs(client, digits):
     _, plain = devices.create_enrollment_token()
     enrollment = devices.enroll_device(plain, name="edge-1")
     auth = {"HTTP_AUTHORIZATION": f"Device {enrollment.credential}"}
     model = digits["digits-cnn"]
     manifest = client.get(f"/api/models/{model.pk}/segments/?cuts=1", **auth)
     assert manifest.status_code == 200, manifest.content
-    assert client.get(manifest.json()["segments"][1]["url"], **auth).status_code == 200
+    url = manifest.json()["segments"][1]["url"]
+    # No work of this device uses it (edgeorch/jobs/tests/test_device_reads.py: a stage it loads may).
+    refused = client.get(url, **auth)
+    assert refused.status_code == 403 and "only the segments it loads" in refused.json()["detail"]
+    assert client.get(f"/api/models/{model.pk}/file/", **auth).status_code == 403
     assert client.delete(f"/api/models/{model.pk}/", **auth).status_code == 403
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from edgeorch.catalog import services as catalog
 from edgeorch.devices import services as device_services
 from edgeorch.jobs import inputs, services
 
@@ -69,3 +70,36 @@ def test_a_person_still_reads_every_runs_tensors(phones_runs, client, alice):
     client.force_login(alice)
     for url in urls(*phones_runs):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_device_downloads_the_segments_of_the_stages_it_loads_and_of_its_profiles_only(digits, credentials):
+    from edgeorch.jobs.choices import DeploymentState
+    from edgeorch.jobs.services import measurements
+
+    (phone, phone_key), (edge, edge_key) = credentials["phone"], credentials["edge"]
+    job = services.submit_job(
+        model=digits,
+        source=phone,
+        strategy="split",
+        params={"cut": 2, "device": str(edge.pk)},
+        sample=0,
+        base_url="http://cp",
+    )
+    services.dispatch_job(job.pk)
+    deployment = type(job).objects.get(pk=job.pk).deployment
+    front, back = (reverse("catalog-segment-file", args=[s["sha256"]]) for s in deployment.stages)
+    assert as_device(phone_key).get(front).status_code == 200  # its own stage
+    assert as_device(edge_key).get(back).status_code == 200
+    assert as_device(edge_key).get(front).status_code == 403  # the phone's stage, not its own
+    deployment.state = DeploymentState.RETIRED
+    deployment.save(update_fields=["state"])
+    assert as_device(phone_key).get(front).status_code == 403  # that work is over
+    measurements.request_profile(edge, digits, base_url="http://cp")  # a profile: every block's segment
+    blocks = catalog.get_segments(digits, list(range(digits.cut_points.count())))
+    assert all(
+        as_device(edge_key).get(reverse("catalog-segment-file", args=[s.sha256])).status_code == 200
+        for s in blocks
+    )
+    assert (
+        as_device(phone_key).get(reverse("catalog-segment-file", args=[blocks[0].sha256])).status_code == 403
+    )
