@@ -66,9 +66,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Error | File]:
-    """A model's whole (prepared) ONNX file
+    """A model's whole (prepared) ONNX file (people only
 
-     A model's whole (prepared) ONNX file.
+     A model's whole (prepared) ONNX file (people only: a device's work comes as segments).
 
     Args:
         id (int):
@@ -97,9 +97,9 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Error | File | None:
-    """A model's whole (prepared) ONNX file
+    """A model's whole (prepared) ONNX file (people only
 
-     A model's whole (prepared) ONNX file.
+     A model's whole (prepared) ONNX file (people only: a device's work comes as segments).
 
     Args:
         id (int):
@@ -123,9 +123,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Error | File]:
-    """A model's whole (prepared) ONNX file
+    """A model's whole (prepared) ONNX file (people only
 
-     A model's whole (prepared) ONNX file.
+     A model's whole (prepared) ONNX file (people only: a device's work comes as segments).
 
     Args:
         id (int):
@@ -152,9 +152,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Error | File | None:
-    """A model's whole (prepared) ONNX file
+    """A model's whole (prepared) ONNX file (people only
 
-     A model's whole (prepared) ONNX file.
+     A model's whole (prepared) ONNX file (people only: a device's work comes as segments).
 
     Args:
         id (int):

@@ -68,7 +68,8 @@ def sync_detailed(
 ) -> Response[Error | File]:
     """A segment's ONNX file, by its sha256 (agents check the hash after download)
 
-     A segment's ONNX file, by its sha256 (agents check the hash after download).
+     A segment's ONNX file, by its sha256 (agents check the hash after download). A device downloads only
+    the segments of its own work: a stage it is to load, a profile it is to run (403 otherwise).
 
     Args:
         sha256 (str):
@@ -99,7 +100,8 @@ def sync(
 ) -> Error | File | None:
     """A segment's ONNX file, by its sha256 (agents check the hash after download)
 
-     A segment's ONNX file, by its sha256 (agents check the hash after download).
+     A segment's ONNX file, by its sha256 (agents check the hash after download). A device downloads only
+    the segments of its own work: a stage it is to load, a profile it is to run (403 otherwise).
 
     Args:
         sha256 (str):
@@ -125,7 +127,8 @@ async def asyncio_detailed(
 ) -> Response[Error | File]:
     """A segment's ONNX file, by its sha256 (agents check the hash after download)
 
-     A segment's ONNX file, by its sha256 (agents check the hash after download).
+     A segment's ONNX file, by its sha256 (agents check the hash after download). A device downloads only
+    the segments of its own work: a stage it is to load, a profile it is to run (403 otherwise).
 
     Args:
         sha256 (str):
@@ -154,7 +157,8 @@ async def asyncio(
 ) -> Error | File | None:
     """A segment's ONNX file, by its sha256 (agents check the hash after download)
 
-     A segment's ONNX file, by its sha256 (agents check the hash after download).
+     A segment's ONNX file, by its sha256 (agents check the hash after download). A device downloads only
+    the segments of its own work: a stage it is to load, a profile it is to run (403 otherwise).
 
     Args:
         sha256 (str):
