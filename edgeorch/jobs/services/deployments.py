@@ -35,6 +35,12 @@ def candidate_devices(run) -> dict[str, Device]:
     return {str(run.source.pk): run.source, **{str(d.pk): d for d in devices}}
 
 
+def planning_devices(run, devices: dict[str, Device] | None = None) -> list[Device]:
+    """The devices a run is planned over: its candidates (all, when none were named) and its source."""
+    devices = candidate_devices(run) if devices is None else devices
+    return [d for pk, d in devices.items() if not run.candidates or pk in run.candidates]
+
+
 def cuts_of(plan: dict) -> list[int]:
     """Cut indices between the plan's stages: stage k ends at block ``last_block``, i.e. before cut
     ``last_block`` (block i lies between cut i-1 and cut i)."""

@@ -109,8 +109,7 @@ def dispatch_session(session_id) -> None:
 def plan_run(run, devices: dict[str, Device] | None = None) -> dict:
     """The plan for a run over its candidate devices; the same fleet in the same state gets the plan it got
     a moment ago (``plans.cache``)."""
-    devices = candidate_devices(run) if devices is None else devices
-    rows = [d for pk, d in devices.items() if not run.candidates or pk in run.candidates]
+    rows = deployments.planning_devices(run, devices)
     if isinstance(run, Session) and run.strategy == "adaptive":
         return adaptive.initial_plan(run, rows)  # from what it has learned: never a cached plan
     if isinstance(run, Session) and run.strategy == selection.STRATEGY:

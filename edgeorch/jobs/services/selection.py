@@ -32,6 +32,7 @@ from ..choices import RunState
 from ..models import Frame, Session, VariantBandit
 from . import enqueue
 from .adaptive import switch
+from .deployments import planning_devices
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ def select(session_id) -> str | None:
             else f"qoe-bandit: {choice}"
         )
         try:
-            plan = plan_variant(session, model, _devices(session))
+            plan = plan_variant(session, model, planning_devices(session))
         except Exception as exc:  # a variant that cannot plan here keeps the current one
             log.warning("session %s: cannot plan %s: %s", session.pk, choice, exc)
         else:
@@ -240,13 +241,6 @@ def _bandit(device, model: MLModel, arms: list[MLModel]) -> tuple[VariantBandit,
         log.warning("ignoring the kept variant bandit of %s: %s", row, exc)
         kept = None
     return row, kept or QoEBandit(names, dim=len(CONTEXT))
-
-
-def _devices(session) -> list:
-    from .deployments import candidate_devices
-
-    devices = candidate_devices(session)
-    return [d for pk, d in devices.items() if not session.candidates or pk in session.candidates]
 
 
 def _save(session_id, state: dict) -> None:

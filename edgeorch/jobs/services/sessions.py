@@ -45,7 +45,8 @@ def record_frames(session_id, frames: list[dict], source_id, arms: list[dict] | 
     if session.failover != Failover.NONE:
         failover.note_recovery(session_id, rows)
     adaptive.on_report(session_id)
-    selection.on_report(session_id)
+    if session.strategy == selection.STRATEGY:  # others pay no look on their report path
+        selection.on_report(session_id)
     return len(rows)
 
 
