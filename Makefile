@@ -63,12 +63,14 @@ test-fast: $(STAMP)
 test-demo: $(STAMP)
 	./scripts/test_demo.sh
 
-# Recompile the pinned sets from requirements/*.in (keeps current pins where they still fit).
+# Recompile the pinned sets from requirements/*.in, and the agent image's set (agents/requirements.in, under the
+# runtime set's pins), keeping current pins where they still fit.
 requirements: $(STAMP)
 	$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements.txt requirements/runtime.in
 	$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements/zoo.txt requirements/zoo.in
 	$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements/dev.txt requirements/dev.in
 	sed -i 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/' requirements/zoo.txt requirements/dev.txt  # the pin, not the local build's label
+	cd agents && ../$(VENV)/bin/pip-compile -q --allow-unsafe --no-emit-find-links --no-emit-index-url --strip-extras -o requirements.txt requirements.in
 
 # The API schema (docs/openapi.yaml) from the code, then the Python client (clients/python) generated from it by
 # the generator pinned in requirements/dev.in. Commit both: the tests fail while either is stale.

@@ -224,6 +224,8 @@ REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "eak_", "AUTO_REFRESH": False}
 TLS = envbool("EDGEORCH_TLS", False)
 if TLS:
     SECURE_SSL_REDIRECT = True
+    # Load balancers' and the kubelet's health probes reach the process itself over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = envint("EDGEORCH_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("EDGEORCH_HSTS_INCLUDE_SUBDOMAINS", True)

@@ -163,6 +163,8 @@ QUICK = {
     ".venv/bin/python bench/bench_commit.py --count 300 --write": (
         ".venv/bin/python bench/bench_commit.py --count 10"
     ),
+    # A minute and the package index: it installs both images' sets for two architectures.
+    ".venv/bin/python bench/bench_images.py --write": ".venv/bin/python bench/bench_images.py --help",
 }
 
 LIVE_API = (
@@ -195,6 +197,40 @@ SKIP = {
     '"http://127.0.0.1:8000/api/sessions/$SESSION_ID/frames/?limit=100&offset=0"': LIVE_API,
     "edgeorch-agent run --config agent.json --serve-port 8001": "an enrolled device's agent, serving; "
     "tests/test_serving_e2e.py starts agents so and calls their endpoint",
+    # docs/deploy.md: an operator's commands on their own hosts, cluster and devices.
+    **dict.fromkeys(
+        [
+            "docker compose build",
+            "docker compose up -d",
+            "docker compose exec web python manage.py createsuperuser",
+            "docker run --rm -v agent:/agent edgeorch-agent enroll --server https://edgeorch.example.com "
+            '--token "$TOKEN" --config /agent/agent.json',
+            "docker run -d --restart unless-stopped --network host -v agent:/agent edgeorch-agent",
+        ],
+        "needs a Docker daemon (none on this test host); tests/test_deploy_files.py checks the images' "
+        "Dockerfiles and sets, and the compose file's commands",
+    ),
+    **dict.fromkeys(
+        [
+            "kubectl create namespace edgeorch",
+            'kubectl -n edgeorch create secret generic edgeorch --from-literal=SECRET_KEY="$(python3 -c '
+            "'import secrets; print(secrets.token_urlsafe(50))')\" "
+            '--from-literal=POSTGRES_PASSWORD="$(python3 -c '
+            "'import secrets; print(secrets.token_hex(24))')\"",
+            "kubectl apply -k deploy/k8s",
+        ],
+        "needs a Kubernetes cluster; tests/test_deploy_files.py validates deploy/k8s against the API schemas",
+    ),
+    **dict.fromkeys(
+        [
+            'pg_dump --format=custom --file=edgeorch.dump "$DATABASE_URL"',
+            "tar -C /data -czf media.tar.gz media",
+            'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" edgeorch.dump',
+            "tar -C /data -xzf media.tar.gz",
+        ],
+        "a production database and model store (/data); tests/test_deploy_files.py runs the same dump and "
+        "restore against a scratch PostgreSQL database",
+    ),
 }
 
 COMMANDS = documented_commands()

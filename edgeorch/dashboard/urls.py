@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api_keys, metrics, views
+from . import api_keys, health, metrics, views
 
 app_name = "dashboard"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("enroll/", views.enrollment, name="enrollment"),
     path("account/api-key/", api_keys.api_key, name="api-key"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("healthz", health.healthz, name="healthz"),
 ]
