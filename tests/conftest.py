@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .support import ROOT, Agent, Server, token_for, wait_until
+from .support import ROOT, Agent, Server, start_worker, stop_worker, token_for, wait_until
 
 
 @pytest.fixture
@@ -83,30 +83,9 @@ def agents(live_server_proc, tmp_path):
 def worker(live_server_proc, server_env, tmp_path):
     """A real Celery worker on the test's queue (the live server enqueues there)."""
     log_path = tmp_path / "celery.log"
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "edgeorch",
-            "worker",
-            "-l",
-            "info",
-            "--concurrency",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=server_env,
-        stdout=open(log_path, "wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    wait_until(lambda: b"ready" in log_path.read_bytes(), timeout=30, message="the celery worker")
+    proc = start_worker(server_env, log_path)
     yield log_path
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(20)
+    stop_worker(proc)
 
 
 @pytest.fixture

@@ -164,3 +164,37 @@ def input_of(job_id):
     from edgeorch.jobs.models import Job
 
     return np.load(Job.objects.get(pk=job_id).input_path)
+
+
+def start_worker(env: dict, log_path: Path, name: str = "celery@%h") -> subprocess.Popen:
+    """A real Celery worker on the environment's queue, ready (tests/test_scale_out_e2e.py starts two)."""
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "edgeorch",
+            "worker",
+            "-n",
+            name,
+            "-l",
+            "info",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log_path, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_until(lambda: b"ready" in log_path.read_bytes(), timeout=30, message="the celery worker")
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
