@@ -127,12 +127,15 @@ async def agent(url, device_id, credential, records_per_batch, seconds, counters
 
 async def run_fleet(url, fleet, records, seconds):
     """Connect the whole fleet at once (a reconnect storm), then send for ``seconds`` once all are
-    connected."""
+    connected. ``url`` may be a list: the agents are spread over those servers in turn (bench_scaleout)."""
+    urls = [url] if isinstance(url, str) else list(url)
     counters = {"connected": 0, "sent": 0, "acked": 0, "expected": len(fleet), "t0": time.time()}
     all_connected = asyncio.Event()
     tasks = [
-        asyncio.create_task(agent(url, device_id, credential, records, seconds + 3, counters, all_connected))
-        for device_id, credential in fleet
+        asyncio.create_task(
+            agent(urls[i % len(urls)], device_id, credential, records, seconds + 3, counters, all_connected)
+        )
+        for i, (device_id, credential) in enumerate(fleet)
     ]
     results = await asyncio.gather(*tasks, return_exceptions=True)
     errors = [r for r in results if isinstance(r, Exception)]
