@@ -165,6 +165,8 @@ QUICK = {
     ),
     # A minute and the package index: it installs both images' sets for two architectures.
     ".venv/bin/python bench/bench_images.py --write": ".venv/bin/python bench/bench_images.py --help",
+    # Minutes: Daphne twice, Celery twice, agents and a simulated fleet.
+    ".venv/bin/python bench/bench_scaleout.py --write": ".venv/bin/python bench/bench_scaleout.py --help",
 }
 
 LIVE_API = (
