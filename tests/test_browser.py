@@ -184,7 +184,8 @@ def test_the_run_form_posts_the_chosen_strategys_parameters(
     page, live_server_proc, fleet, digits, alice, shots
 ):
     """Choosing a strategy shows its parameters only (the registry's); those filled in go with the run, typed,
-    and the blank ones are left to their defaults: here qoe-bandit split by ans, both learners at once."""
+    and the blank ones are left to their defaults: here qoe-bandit split by ans, both learners at once. Its
+    live page charts the arm each frame took against what the source learned."""
     from edgeorch.jobs.models import Session
 
     phone, edge = fleet("phone", "edge")
@@ -210,6 +211,17 @@ def test_the_run_form_posts_the_chosen_strategys_parameters(
     session = Session.objects.get(pk=session_id)
     assert session.strategy == "qoe-bandit"
     assert session.params == {"split": "ans", "window": 5, "edge": edge.device_id}
+    # The live page draws each frame's arm and, dashed, what the source learned of the arms.
+    live(page)
+    page.wait_for_function(
+        "Number(document.getElementById('chart-arms').dataset.frames || 0) >= 10"
+        " && Number(document.getElementById('chart-arms').dataset.learned || 0) >= 1",
+        timeout=30000,
+    )
+    page.screenshot(path=shots / "arms.png", full_page=True)
+    rows = page.query_selector_all("#arms-table tbody tr")
+    answered = sum(int(r.query_selector_all("td")[1].text_content()) for r in rows)
+    assert answered == 10  # every frame under the arm it took
     wait_until(lambda: Session.objects.filter(pk=session_id, state="completed").exists(), message="done")
 
 
