@@ -66,6 +66,17 @@ def test_the_strategies_are_listed_with_their_descriptions_and_parameters(client
     assert qoe["window"] == {**qoe["window"], "type": "int", "default": 10}
 
 
+def test_a_parameter_name_means_one_type_in_every_strategy():
+    """plans.services converts a request's parameters by name (JSON gives "3" as readily as 3)."""
+    from edgeorch.planning import STRATEGIES
+
+    types: dict[str, set] = {}
+    for info in STRATEGIES.values():
+        for param in info.params:
+            types.setdefault(param.name, set()).add(param.type)
+    assert all(len(t) == 1 for t in types.values()), types
+
+
 def test_the_registrys_split_choices_are_the_ones_qoe_bandit_plans():
     from edgeorch.planning import STRATEGIES
     from edgeorch.planning.strategies import qoe_bandit
