@@ -1,8 +1,8 @@
 """This agent as a stream's source: frames emitted at the session's rate (at most ``max_in_flight`` between
 source and end), each awaited until its DONE frame comes back (or ``frame_timeout``), reported in batches
 (``stream_report``) and summed up at the end (``stream_done``); ``stream_switch`` reroutes the next frames
-(an ``ans`` stream's with ``ans``: to another variant's arms, learned apart), ``stream_stop`` ends the emitting
-early.
+(an ``ans`` stream's with ``ans``: to another variant's arms, learned apart), ``stream_stop`` ends the
+emitting early.
 
 With ``failover`` (a session whose failover policy is not ``none``) nothing is lost: the source keeps each
 frame's input until its answer; a frame that fails or is cut off on its route waits for the control plane's
