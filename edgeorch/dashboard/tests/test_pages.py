@@ -34,6 +34,24 @@ def test_an_operator_gets_an_enabled_run_form(client, alice):
     assert 'id="run-start">' in page and "read-only" not in page and "csrfmiddlewaretoken" in page
 
 
+def test_the_run_form_has_a_field_for_every_parameter_of_every_strategy(client, alice):
+    """The registry's parameters, each a field of its strategy (run.js posts the chosen strategy's as
+    ``params``): qoe-bandit's split offers ans, whose k and edge it takes too."""
+    from edgeorch import planning
+
+    pk = device().pk
+    client.force_login(alice)
+    page = client.get("/run/").content.decode()
+    for info in planning.STRATEGIES.values():
+        for param in info.params:
+            assert f'name="{info.name}.{param.name}" data-param="{param.name}"' in page, (info.name, param)
+    split = page.split('name="qoe-bandit.split"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="ans">ans</option>' in split and "default (device-edge)" in split
+    edge = page.split('name="qoe-bandit.edge"', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{pk}">' in edge  # a device parameter offers the devices
+    assert 'name="ans.k" data-param="k" data-type="int" type="number"' in page
+
+
 def test_a_viewer_sees_the_run_form_disabled_and_the_api_refuses_him(client, bob):
     pk = device().pk
     client.force_login(bob)
