@@ -1,0 +1,236 @@
+"""A stage's queue with per-request QoS (docs/qos.md): earliest deadline first within priority, early drops.
+
+Order (``edgeorch_wire.qos.order_key``): a higher priority class first; within a class the earliest deadline
+first (work without one after every deadline of its class); then arrival order. The bound (``maxsize``) is the
+back-pressure it always was: a ``put`` beyond it waits, but the waiting work is ordered with the rest, so a
+``get`` takes the best of all, queued or waiting, and high-priority work never waits behind a line of
+low-priority putters.
+
+Drop rule: work is dropped, before it is computed, when it cannot meet its deadline even if nothing else came
+first: ``now`` + what is left of the compute under way at the stage + its own expected compute > deadline.
+Its expected compute is the least of the stage's recent computes (``RECENT``), a lower bound, so that what
+is dropped is work that could only be late. The rule is checked when work arrives (a ``put``: it never takes
+a place in the queue) and again when the worker takes it (it may have waited behind more urgent work). A
+dropped request is answered at once (a failed DONE with ``dropped`` and the reason) rather than computed late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from edgeorch_wire import qos
+
+RECENT = 8  # computes the stage's expected compute is the least of
+
+
+class Queued(Protocol):
+    """What the queue reads of a piece of work (the executor's ``Work``)."""
+
+    priority: int
+    deadline: float | None
+
+
+W = TypeVar("W", bound=Queued)
+
+
+@dataclass(order=True)
+class _Entry(Generic[W]):
+    key: tuple[int, float, int]
+    work: W = field(compare=False)
+    admitted: asyncio.Future[None] | None = field(compare=False, default=None)  # None: in the queue proper
+
+
+class StageQueue(Generic[W]):
+    """What ``asyncio.Queue[Work]`` was to a stage (``put``, ``get``, ``empty``, ``qsize``), EDF-ordered, with
+    the drop rule applied by calling ``drop(work, reason)`` instead of queuing (``put``) or returning it."""
+
+    def __init__(
+        self,
+        maxsize: int,
+        drop: Callable[[W, str], Awaitable[None]],
+        clock: Callable[[], float] = time.time,
+    ):
+        self.maxsize = max(1, maxsize)
+        self._drop = drop
+        self._clock = clock
+        self._heap: list[_Entry[W]] = []  # queued and waiting work, best first
+        self._admitted = 0  # entries in the queue proper (the rest wait: their putters are blocked)
+        self._seq = itertools.count()
+        self._nonempty = asyncio.Event()
+        self._recent: deque[float] = deque(maxlen=RECENT)
+        self.busy_until = 0.0  # when the compute under way is expected to end (wall clock; 0: none)
+        self.dropped = 0  # work dropped, since the queue was made
+        self.drop_reasons: dict[str, int] = {}  # "arrival" / "dequeue" -> how many
+
+    # --- what the worker tells it -------------------------------------------------------------------------
+
+    @property
+    def expected_s(self) -> float:
+        """The stage's expected compute: the least of its recent computes (0 before the first)."""
+        return min(self._recent) if self._recent else 0.0
+
+    def computing(self, started: float) -> None:
+        self.busy_until = started + self.expected_s
+
+    def computed(self, compute_s: float) -> None:
+        if math.isfinite(compute_s) and compute_s >= 0:
+            self._recent.append(compute_s)
+        self.busy_until = 0.0
+
+    # --- the drop rule ------------------------------------------------------------------------------------
+
+    def slack(self, work: W, now: float | None = None) -> float:
+        """Seconds ``work`` has to spare if it were computed next (infinite without a deadline)."""
+        now = self._clock() if now is None else now
+        ahead = max(0.0, self.busy_until - now) + self.expected_s
+        return qos.slack(work.deadline, now, ahead)
+
+    def _infeasible(self, work: W, when: str) -> str | None:
+        now = self._clock()
+        spare = self.slack(work, now)
+        if spare >= 0:
+            return None
+        assert work.deadline is not None
+        busy = max(0.0, self.busy_until - now)
+        return (
+            f"dropped ({when}): its deadline is {(work.deadline - now) * 1e3:.1f} ms away, "
+            f"{qos.priority_name(work.priority)} priority; the stage needs at least "
+            f"{self.expected_s * 1e3:.1f} ms to compute it"
+            + (f" after {busy * 1e3:.1f} ms of the compute under way" if busy else "")
+        )
+
+    async def _dropping(self, work: W, when: str) -> bool:
+        reason = self._infeasible(work, when)
+        if reason is None:
+            return False
+        self.dropped += 1
+        self.drop_reasons[when] = self.drop_reasons.get(when, 0) + 1
+        await self._drop(work, reason)
+        return True
+
+    # --- the queue ----------------------------------------------------------------------------------------
+
+    def qsize(self) -> int:
+        return len(self._heap)
+
+    def empty(self) -> bool:
+        return not self._heap
+
+    def full(self) -> bool:
+        return self._admitted >= self.maxsize
+
+    def items(self) -> list[W]:
+        """The work there is, in the order it would be taken."""
+        return [entry.work for entry in sorted(self._heap)]
+
+    async def put(self, work: W) -> None:
+        """Queue ``work`` in EDF order (or drop it, when it cannot make its deadline); waits while the queue
+        is full, until ``work`` is taken or has a place."""
+        if await self._dropping(work, "on arrival"):
+            return
+        entry = _Entry(qos.order_key(work.priority, work.deadline, next(self._seq)), work)
+        if self._admitted < self.maxsize:
+            self._admitted += 1
+            heapq.heappush(self._heap, entry)
+            self._nonempty.set()
+            return
+        admitted = entry.admitted = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._heap, entry)
+        self._nonempty.set()
+        try:
+            await admitted
+        except asyncio.CancelledError:
+            # Cancelled while waiting (its future cancelled with it, or not yet resolved): its work goes.
+            if (admitted.cancelled() or not admitted.done()) and entry in self._heap:
+                self._heap.remove(entry)
+                heapq.heapify(self._heap)
+                if not self._heap:
+                    self._nonempty.clear()
+            raise
+
+    async def get(self) -> W:
+        """The best work there is (queued or waiting); work that cannot make its deadline is dropped."""
+        while True:
+            while not self._heap:
+                self._nonempty.clear()
+                await self._nonempty.wait()
+            entry = heapq.heappop(self._heap)
+            if entry.admitted is None:
+                self._admitted -= 1
+            elif entry.admitted.cancelled():
+                continue  # its putter was cancelled while it waited: the work is not to be done
+            elif not entry.admitted.done():
+                entry.admitted.set_result(None)  # taken straight from the waiting: its putter goes on
+            self._admit_next()
+            if not self._heap:
+                self._nonempty.clear()
+            if not await self._dropping(entry.work, "when its turn came"):
+                return entry.work
+
+    def _admit_next(self) -> None:
+        """A place freed: the best waiting work takes it, and its putter goes on."""
+        if self._admitted >= self.maxsize:
+            return
+        waiting = [e for e in self._heap if e.admitted is not None and not e.admitted.done()]
+        if waiting:
+            best = min(waiting)
+            assert best.admitted is not None
+            best.admitted.set_result(None)
+            best.admitted = None
+            self._admitted += 1
+
+    def metrics(self, now: float | None = None) -> dict[str, Any]:
+        """Its length (by class) and the least slack of its work with a deadline (absent: none queued), each
+        piece's slack predicted in queue order: after the compute under way and one expected compute for
+        each piece ahead of it."""
+        now = self._clock() if now is None else now
+        by_class = [0] * len(qos.PRIORITIES)
+        least = math.inf
+        ahead = max(0.0, self.busy_until - now)
+        for entry in sorted(self._heap):
+            work = entry.work
+            by_class[min(max(work.priority, 0), qos.MAX_PRIORITY)] += 1
+            ahead += self.expected_s
+            least = min(least, qos.slack(work.deadline, now, ahead))
+        out: dict[str, Any] = {"queued": len(self._heap), "by_class": by_class}
+        if math.isfinite(least):
+            out["slack_s"] = least
+        return out
+
+
+class QosCollector:
+    """The telemetry of an agent's stage queues (a collector: ``collect() -> metrics``; docs/qos.md):
+
+    ``qos.queued``            work waiting in all the agent's stage queues (0: none)
+    ``qos.queued.<class>``    the same per priority class (low, normal, high, critical)
+    ``qos.slack_s``           the least slack of the queued work with a deadline, each piece's predicted in
+                              queue order (absent: none has a deadline); negative: it will be dropped
+    ``qos.dropped``           work the agent's stages have dropped since it started (a counter)
+    """
+
+    def __init__(self, queues: dict[Any, StageQueue[Any]], dropped: Callable[[], int]):
+        self._queues = queues
+        self._dropped = dropped
+
+    def collect(self) -> dict[str, float]:
+        queued = 0
+        by_class = [0] * len(qos.PRIORITIES)
+        least = math.inf
+        for queue in list(self._queues.values()):  # a copy: the sampler runs in a thread of its own
+            numbers = queue.metrics()
+            queued += numbers["queued"]
+            by_class = [a + b for a, b in zip(by_class, numbers["by_class"], strict=True)]
+            least = min(least, numbers.get("slack_s", math.inf))
+        out = {"qos.queued": float(queued), "qos.dropped": float(self._dropped())}
+        out.update({f"qos.queued.{name}": float(n) for name, n in zip(qos.PRIORITIES, by_class, strict=True)})
+        if math.isfinite(least):
+            out["qos.slack_s"] = least
+        return out
