@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 import pytest
-from edgeorch_agent.executor.qos import QosCollector, StageQueue
+from edgeorch_agent.executor.qos import Admission, QosCollector, StageQueue
 from edgeorch_wire import qos
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -191,3 +191,37 @@ def test_request_priorities_take_class_names_or_triton_integers(value, rank):
 def test_bad_request_priorities_say_what_is_wrong(value):
     with pytest.raises(qos.QosError, match="priority"):
         qos.parse_priority(value)
+
+
+def test_admission_lets_the_most_urgent_waiting_request_in_first():
+    """A served model's in-flight slots (``Admission``): while they are taken, the waiting enter by priority,
+    then deadline, then arrival; a cancelled waiter is skipped and its place not lost."""
+
+    async def scenario() -> list[str]:
+        gate = Admission(1)
+        await gate.acquire(qos.LOW, None)  # the one in flight
+        entered: list[str] = []
+
+        async def request(label: str, priority: int, deadline: float | None) -> None:
+            await gate.acquire(priority, deadline)
+            entered.append(label)
+
+        waiting = {
+            "low": asyncio.create_task(request("low", qos.LOW, 1.0)),
+            "normal": asyncio.create_task(request("normal", qos.NORMAL, None)),
+            "gone": asyncio.create_task(request("gone", qos.CRITICAL, None)),
+            "normal-soon": asyncio.create_task(request("normal-soon", qos.NORMAL, 5.0)),
+            "high": asyncio.create_task(request("high", qos.HIGH, 9.0)),
+        }
+        await asyncio.sleep(0)
+        assert gate.locked() and not entered
+        waiting["gone"].cancel()
+        for _ in range(4):  # each request leaves in turn, handing its slot on
+            gate.release()
+            await asyncio.sleep(0)
+        await asyncio.gather(*(t for k, t in waiting.items() if k != "gone"))
+        gate.release()
+        assert not gate.locked()
+        return entered
+
+    assert asyncio.run(scenario()) == ["high", "normal-soon", "normal", "low"]

@@ -206,6 +206,40 @@ class StageQueue(Generic[W]):
         return out
 
 
+class Admission:
+    """At most ``slots`` holders at once (a served model's requests in its pipeline); while all are taken,
+    the waiting enter most urgent first, by the stage queues' order (``qos.order_key``), not by arrival."""
+
+    def __init__(self, slots: int):
+        self._free = max(1, slots)
+        self._waiting: list[tuple[tuple[int, float, int], asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def locked(self) -> bool:
+        return self._free <= 0
+
+    async def acquire(self, priority: int, deadline: float | None) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (qos.order_key(priority, deadline, next(self._seq)), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # handed a slot just as its waiter was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, future = heapq.heappop(self._waiting)
+            if not future.done():  # a cancelled waiter is skipped
+                future.set_result(None)  # the slot goes straight to the most urgent waiter
+                return
+        self._free += 1
+
+
 class QosCollector:
     """The telemetry of an agent's stage queues (a collector: ``collect() -> metrics``; docs/qos.md):
 

@@ -10,7 +10,8 @@ per request: a model with no route is asked for once (``serve_request``), the co
 is reported after the fact, in batches (``stream_report`` of the serving session).
 
 Admission: at most ``max_in_flight`` requests of a model are in its pipeline; up to ``max_queue`` more wait
-for a slot, and beyond that a request is refused at once (``Busy``, HTTP 429).
+for a slot, the most urgent first (``qos.Admission``), and beyond that a request is refused at once (``Busy``,
+HTTP 429).
 
 QoS (docs/qos.md): each request carries a priority class and a deadline, its own (``priority``, ``deadline_s``
 or ``timeout``) or else its serving session's, to every stage; a stage that drops it (its deadline could not
@@ -43,6 +44,7 @@ from edgeorch_wire.protocol import (
 
 from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, StageError
+from .qos import Admission
 from .sources import Route, Source
 from .spool import TraceSpool
 from .state import RouteLost, Shared, announce_switch, next_route
@@ -112,7 +114,7 @@ class Served:
     next_id: int = 0
     sent: int = 0
     ok: int = 0
-    slots: asyncio.Semaphore | None = None
+    slots: Admission | None = None  # the most urgent waiting request enters first (``qos``)
     waiting: int = 0
     running: int = 0  # requests in the pipeline now
     refused: int = 0  # requests refused because the queue was full
@@ -193,7 +195,7 @@ class Serving:
         served.route, served.state, served.reason = route, "ready", ""
         served.failover = message.failover
         served.priority, served.deadline_s = message.priority, message.deadline_s
-        served.slots = served.slots or asyncio.Semaphore(self.max_in_flight)
+        served.slots = served.slots or Admission(self.max_in_flight)
         served.answered.set()
         served.ready.set()
         log.info("serving %s on deployment %s (session %s)", name, message.deployment_id, message.session_id)
@@ -278,6 +280,9 @@ class Serving:
         """Run one request on the model's route and return its outputs (``ServeError`` saying why not)."""
         parameters = parameters or {}
         check_parameters(parameters)
+        arrived = time.time()
+        priority, deadline_s = qos_of(parameters, served)
+        deadline = None if deadline_s is None else arrived + deadline_s
         self.require_ready(served)
         assert served.slots is not None
         if served.slots.locked() and served.waiting >= self.max_queue:
@@ -288,17 +293,24 @@ class Serving:
             )
         served.waiting += 1
         try:
-            await served.slots.acquire()
+            await served.slots.acquire(priority, deadline)
         finally:
             served.waiting -= 1
         served.running += 1
         try:
-            return await self._run(served, array, parameters)
+            return await self._run(served, array, parameters, (priority, deadline_s), deadline)
         finally:
             served.running -= 1
             served.slots.release()
 
-    async def _run(self, served: Served, array: np.ndarray, parameters: dict[str, Any]) -> Reply:
+    async def _run(
+        self,
+        served: Served,
+        array: np.ndarray,
+        parameters: dict[str, Any],
+        qos_class: tuple[int, float | None],
+        deadline: float | None,
+    ) -> Reply:
         route = self.require_ready(served)  # re-read: a switch may have come while queued
         session_id = served.session_id
         assert session_id is not None
@@ -311,9 +323,8 @@ class Serving:
         if passed:
             origin["params"] = passed  # travels with the request's activations to every stage
         timeout = _timeout(parameters, self.request_timeout)
-        priority, deadline_s = qos_of(parameters, served)
+        priority = qos_class[0]  # its deadline counts from its arrival, admission's wait included
         started = time.time()
-        deadline = None if deadline_s is None else started + deadline_s
         done: Done | None = None
         error: str | None = None
         failure: type[ServeError] = Failed
@@ -358,9 +369,7 @@ class Serving:
             failure = Dropped if done.dropped else failure
         ok = error is None and done is not None
         served.ok += ok
-        self._trace(
-            served, request_id, done, latency, error, parameters, resent, key[0], (priority, deadline_s)
-        )
+        self._trace(served, request_id, done, latency, error, parameters, resent, key[0], qos_class)
         if error is not None:
             raise failure(error)
         assert done is not None
