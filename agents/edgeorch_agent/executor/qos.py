@@ -66,16 +66,12 @@ class StageQueue(Generic[W]):
         self._seq = itertools.count()
         self._nonempty = asyncio.Event()
         self._recent: deque[float] = deque(maxlen=RECENT)
+        self.expected_s = 0.0  # the stage's expected compute: the least of its recent ones (0 before any)
         self.busy_until = 0.0  # when the compute under way is expected to end (wall clock; 0: none)
         self.dropped = 0  # work dropped, since the queue was made
         self.drop_reasons: dict[str, int] = {}  # "arrival" / "dequeue" -> how many
 
     # --- what the worker tells it -------------------------------------------------------------------------
-
-    @property
-    def expected_s(self) -> float:
-        """The stage's expected compute: the least of its recent computes (0 before the first)."""
-        return min(self._recent) if self._recent else 0.0
 
     def computing(self, started: float) -> None:
         self.busy_until = started + self.expected_s
@@ -83,6 +79,7 @@ class StageQueue(Generic[W]):
     def computed(self, compute_s: float) -> None:
         if math.isfinite(compute_s) and compute_s >= 0:
             self._recent.append(compute_s)
+            self.expected_s = min(self._recent)
         self.busy_until = 0.0
 
     # --- the drop rule ------------------------------------------------------------------------------------
@@ -94,11 +91,12 @@ class StageQueue(Generic[W]):
         return qos.slack(work.deadline, now, ahead)
 
     def _infeasible(self, work: W, when: str) -> str | None:
+        if work.deadline is None:
+            return None  # no deadline: never dropped
         now = self._clock()
         spare = self.slack(work, now)
         if spare >= 0:
             return None
-        assert work.deadline is not None
         busy = max(0.0, self.busy_until - now)
         return (
             f"dropped ({when}): its deadline is {(work.deadline - now) * 1e3:.1f} ms away, "
