@@ -152,3 +152,35 @@ def test_a_busy_stage_serves_by_priority_then_deadline_and_drops_the_infeasible_
 
     record = wait_until(dropped_reported, message="qos.dropped in the telemetry")
     assert "qos.queued" in record.metrics and "qos.queued.critical" in record.metrics
+
+    # A stream session's frames carry its class and deadline too: 50 ms is out of reach of this stage (its
+    # compute alone takes longer), so its frames are dropped, not computed late, and counted as drops.
+    stream = api.post(
+        api.base + "/api/sessions/",
+        json={
+            "model": digits.pk,
+            "source": cam.device_id,
+            "strategy": "local",
+            "rate": 5,
+            "frames": 3,
+            "deadline_s": 0.05,
+            "priority": "high",
+        },
+    )
+    assert stream.status_code == 202, stream.text
+    done = wait_until(
+        lambda: Session.objects.filter(pk=stream.json()["id"], state="completed").first(),
+        timeout=30,
+        message="the stream completed",
+    )
+    rows = list(Frame.objects.filter(session=done).order_by("request_id"))
+    assert (
+        len(rows) == 3 and {f.priority for f in rows} == {"high"} and {f.deadline_s for f in rows} == {0.05}
+    )
+    # The first frame may meet a stage that has not computed yet on a deployment of its own (then it is
+    # computed and late); every frame after it is dropped before computing.
+    assert all(f.dropped and f.error.startswith("dropped") and not f.ok for f in rows[1:])
+    assert rows[0].dropped or (rows[0].ok and rows[0].deadline_met is False)
+    counts = done.summary
+    assert counts["dropped"] + counts["late"] == 3 and counts["dropped"] >= 2
+    assert counts["deadline_misses"] == counts["late"]
