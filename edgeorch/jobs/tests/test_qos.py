@@ -116,3 +116,18 @@ def test_the_summary_counts_deadline_misses_and_drops_apart_and_per_class(digits
     }
     assert by["low"]["dropped"] == 1 and by["low"]["deadline_misses"] == 1 and by["low"]["p99_s"] is None
     assert by["critical"]["deadline_misses"] == 0
+
+
+def test_the_session_page_shows_the_class_misses_and_drops(client, alice, digits, devices):
+    session = services.start_session(
+        model=digits, source=devices[0], strategy="local", rate=10, frames=2, deadline_s=0.05, priority="high"
+    )
+    frames = [_frame(0, latency_s=0.2), _frame(1, ok=False, error="dropped (on arrival): ...", dropped=True)]
+    services.record_frames(session.pk, frames, devices[0].pk)
+    session.summary = stats.summarise(session)
+    session.save(update_fields=["summary"])
+    client.force_login(alice)
+    page = client.get(f"/runs/sessions/{session.pk}/").content.decode()
+    assert "priority high" in page
+    assert '<dd id="deadline-misses">1 (1 answered late)</dd>' in page
+    assert 'id="dropped"' in page and ">1</dd>" in page.split('id="dropped"')[1][:200]
