@@ -194,6 +194,7 @@ SPECTACULAR_SETTINGS = {
         "RunState": "edgeorch.jobs.choices.RunState",
         "InputKind": "edgeorch.jobs.choices.InputKind",
         "FailoverPolicy": "edgeorch.jobs.choices.Failover",
+        "Priority": "edgeorch.jobs.choices.Priority",
         "MeasurementKind": [("profile", "Profile"), ("probe", "Probe")],
         "MeasurementState": "edgeorch.jobs.choices.MeasurementState",
         "ModelSource": "edgeorch.catalog.choices.ModelSource",

@@ -231,6 +231,9 @@ def test_a_phone_too_slow_for_the_deadline_falls_back_to_the_narrow_model_and_re
     late = [f for f in frames if not f.ok]
     assert body["state"] == "completed" and body["frames_ok"] == 400 - len(late), body
     for frame in late:  # cut off by the loss, its deadline passed during the recovery: failed, saying so
+        if frame.dropped:  # or it was sent again in time, but a stage found its deadline out of reach
+            assert frame.error.startswith("dropped") and frame.resent, frame.error  # docs/qos.md
+            continue
         assert frame.error.startswith("deadline: 50 ms passed during recovery"), frame.error
         assert frame.failover_s is not None and frame.latency_s > 0.05 and not frame.resent
     if failure.replanned_s > 0.1:  # the frames in flight at the loss waited at least that long

@@ -197,6 +197,7 @@ class Agent:
             learning_dir=self.options.learning_dir,
             insecure_dataplane=self.options.insecure_dataplane,
         )
+        self.sampler.add(self.executor.qos_collector())
         self._endpoint = HttpServer(Endpoint(self.executor.serving, lambda: self._ws is not None))
         self.serve_address: tuple[str, int] | None = None
         self._resending: asyncio.Task[int] | None = None

@@ -28,6 +28,9 @@ Metric names (units in the name or below):
 ``power.ina3221.<rail>_w``  W per Jetson INA3221 rail
 ``battery.percent``         charge % from psutil.sensors_battery(), where this platform has a battery
 ``battery.plugged``         1.0 on mains power, 0.0 on battery (absent where psutil cannot tell)
+``qos.queued``              work waiting in the stage queues; ``qos.queued.<class>``: per class, while > 0
+``qos.slack_s``             the least slack of queued work with a deadline (absent: none); ``qos.dropped``:
+                            work dropped since the agent started (``executor.qos.QosCollector``, docs/qos.md)
 =========================== ==================================================================================
 
 Power. RAPL (``/sys/class/powercap/intel-rapl:*``): W = the ``energy_uj`` delta (µJ) over the time between
@@ -469,6 +472,10 @@ class Sampler:
     def __init__(self, collectors: Iterable[Collector]):
         self._collectors = list(collectors)
         self._failing: set[int] = set()
+
+    def add(self, collector: Collector) -> None:
+        """One more collector (the agent's own: its stage queues' ``qos.*``, docs/qos.md)."""
+        self._collectors.append(collector)
 
     def sample(self) -> dict[str, float]:
         metrics: dict[str, float] = {}

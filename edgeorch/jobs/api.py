@@ -48,7 +48,7 @@ from edgeorch.plans.energy import run_energy
 
 from . import stats
 from .access import readable_run
-from .choices import Failover
+from .choices import Failover, Priority
 from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
 from .services import lifecycle, measurements, selection, submit
 
@@ -72,7 +72,7 @@ MAX_SAMPLE = 2**31 - 1
 MAX_TIMEOUT_S = 7 * 24 * 3600.0
 MAX_RATE = 10_000.0
 MAX_FRAMES = 100_000_000
-MAX_DEADLINE_S = 3600.0
+MAX_DEADLINE_S = submit.MAX_DEADLINE_S
 MAX_IN_FLIGHT = 1024
 
 
@@ -184,7 +184,16 @@ class SessionRequestSerializer(RunRequestSerializer):
         required=False,
         min_value=0.0,
         max_value=MAX_DEADLINE_S,
-        help_text="Per-frame latency deadline, 0 to 3600 s",
+        help_text="Per-frame latency deadline, above 0 and at most 3600 s: every frame carries it; stage "
+        "queues serve the earliest deadline first within a priority class and drop a frame that can no "
+        "longer meet it (docs/qos.md)",
+    )
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        default=Priority.NORMAL,
+        help_text="Its frames' priority class: stage queues serve critical, then high, normal, low; within "
+        "a class the earliest deadline first. A served request's own `priority` parameter overrides it "
+        "(docs/qos.md)",
     )
     max_in_flight = serializers.IntegerField(
         required=False,
@@ -200,6 +209,11 @@ class SessionRequestSerializer(RunRequestSerializer):
         "a camera's device path or URL), loop (video, images), index (camera)}, each made the model's input "
         "by its preprocess spec; none: the sample or random tensor, every frame",
     )
+
+    def validate_deadline_s(self, value):
+        if value is not None and value <= 0:
+            raise ValidationError("a deadline must be above 0 seconds (leave it out for none)")
+        return value
 
     def validate_input(self, value):
         try:
@@ -351,6 +365,16 @@ class RunEnergySerializer(serializers.Serializer):
     how = serializers.CharField()
 
 
+class PriorityCountsSerializer(serializers.Serializer):
+    """A session's frames of one priority class."""
+
+    frames = serializers.IntegerField()
+    ok = serializers.IntegerField()
+    deadline_misses = serializers.IntegerField()
+    dropped = serializers.IntegerField()
+    p99_s = serializers.FloatField(allow_null=True)
+
+
 class SessionSummarySerializer(serializers.Serializer):
     """A session's numbers so far (empty until its first frames are recorded)."""
 
@@ -360,7 +384,19 @@ class SessionSummarySerializer(serializers.Serializer):
     latency_s = LatencyPercentilesSerializer(required=False)
     throughput_fps = serializers.FloatField(required=False, allow_null=True)
     deadline_s = serializers.FloatField(required=False, allow_null=True)
-    deadline_misses = serializers.IntegerField(required=False)
+    deadline_misses = serializers.IntegerField(
+        required=False, help_text="Frames with a deadline answered late or failed (drops are apart)"
+    )
+    late = serializers.IntegerField(required=False, help_text="Of the misses, the frames answered late")
+    dropped = serializers.IntegerField(
+        required=False,
+        help_text="Frames a stage dropped before computing them, their deadline out of reach (docs/qos.md)",
+    )
+    by_priority = serializers.DictField(
+        child=PriorityCountsSerializer(),
+        required=False,
+        help_text="The same per priority class of the frames (a served request may carry its own)",
+    )
     predicted_latency_s = serializers.FloatField(required=False, allow_null=True)
     predicted_throughput_fps = serializers.FloatField(required=False, allow_null=True)
     mean_stage_s = StageTimesSerializer(required=False)
@@ -503,6 +539,7 @@ class SessionSerializer(RunSerializer):
             "frames",
             "max_in_flight",
             "deadline_s",
+            "priority",
             "frames_sent",
             "frames_ok",
             "summary",
@@ -597,6 +634,9 @@ class FrameSerializer(serializers.ModelSerializer):
             "error",
             "latency_s",
             "deadline_met",
+            "dropped",
+            "priority",
+            "deadline_s",
             "trace",
             "output",
             "resent",
@@ -738,6 +778,7 @@ class SessionViewSet(RunViewSet):
         extra["input_source"] = data.get("input")
         extra["failover"] = data["failover"]
         extra["battery_below"] = data.get("battery_below")
+        extra["priority"] = data["priority"]
         extra["backup_sources"] = [str(d.pk) for d in data["backup_sources"]]
         if data["serve"]:
             extra.update(rate=1.0, frames=submit.SERVING_FRAMES, serve=submit.serve_spec(data["model"]))

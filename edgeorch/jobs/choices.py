@@ -35,6 +35,16 @@ class Failover(models.TextChoices):
     WARM = "warm", "Warm: a standby deployment per stage device is loaded ahead; it takes over at once"
 
 
+class Priority(models.TextChoices):
+    """A session's priority class (``Session.priority``; edgeorch_wire.qos.PRIORITIES, lowest first): every
+    stage's queue serves a higher class first, then the earliest deadline (docs/qos.md)."""
+
+    LOW = "low", "Low: served after every other class"
+    NORMAL = "normal", "Normal (the default)"
+    HIGH = "high", "High: served before normal and low"
+    CRITICAL = "critical", "Critical: served first"
+
+
 class DeploymentState(models.TextChoices):
     DEPLOYING = "deploying", "Deploying"
     READY = "ready", "Ready"

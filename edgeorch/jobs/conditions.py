@@ -12,7 +12,9 @@ decisions and their bookkeeping are ``services.adaptive``'s.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from edgeorch_wire.profiles import ProfileError, list_profiles, load_profile
 
@@ -63,6 +65,15 @@ def crossed(plan: dict, source: str) -> set[tuple[str, str]]:
     return {decide.pair(a, b) for a, b in zip(chain, chain[1:], strict=False) if a != b}
 
 
+def _on(route: list[str], frame: Mapping[str, Any]) -> bool:
+    """Whether the frame ran on ``route``: its trace's devices are the route's (a dropped frame's, the route's
+    first ones, up to the stage that dropped it: docs/qos.md)."""
+    devices = [e.get("device") for e in frame["trace"]]
+    return devices == route or (
+        frame.get("dropped") is True and 0 < len(devices) and devices == route[: len(devices)]
+    )
+
+
 def current_conditions(session, state: dict) -> decide.Conditions:
     """Frame-trace estimates for what the plan exercises, telemetry and link samples for the rest."""
     plan, source = session.plan, str(session.source_id)
@@ -70,14 +81,14 @@ def current_conditions(session, state: dict) -> decide.Conditions:
     frames = list(
         Frame.objects.filter(session=session, request_id__gt=state.get("last_frame", -1))
         .order_by("request_id")
-        .values("request_id", "ok", "latency_s", "trace")
+        .values("request_id", "ok", "latency_s", "trace", "dropped")
     )
     route = [s["device"] for s in plan["stages"]]
     # The first frames on a deployment are warm-up (a fresh onnxruntime session runs its first inference
     # several times slower), and right after a switch some still ran on the old route: neither says anything
     # about the conditions.
     warm = state.get("warm_from", SETTLE_FRAMES)
-    mine = [f for f in frames if f["request_id"] >= warm and [e.get("device") for e in f["trace"]] == route]
+    mine = [f for f in frames if f["request_id"] >= warm and _on(route, f)]
     rtt = {decide.pair(link["a"], link["b"]): link["rtt_ms"] / 1e3 for link in plan.get("links") or []}
     input_bytes = planning_input_bytes(session)
     estimate = decide.observe(

@@ -19,7 +19,16 @@ from django.utils.crypto import salted_hmac
 
 from edgeorch import events as dashboard
 
-from .choices import TERMINAL, TRANSITIONS, DeploymentState, Failover, InputKind, MeasurementState, RunState
+from .choices import (
+    TERMINAL,
+    TRANSITIONS,
+    DeploymentState,
+    Failover,
+    InputKind,
+    MeasurementState,
+    Priority,
+    RunState,
+)
 
 
 class IllegalTransition(Exception):
@@ -333,6 +342,13 @@ class Session(Run):
         help_text="ans: what the source has learned, as of its last report: {strategy, edge, arms: [{cut, "
         "estimate_s, bound_s, pulls}], reported_at} (docs/learning.md)",
     )
+    priority = models.CharField(
+        max_length=8,
+        choices=Priority.choices,
+        default=Priority.NORMAL,
+        help_text="Its frames' priority class: every stage's queue serves a higher class first, then the "
+        "earliest deadline; a served request's own priority overrides it (docs/qos.md)",
+    )
 
     class Meta(Run.Meta):
         indexes = [models.Index(fields=["state", "created_at"])]
@@ -378,6 +394,17 @@ class Frame(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The model that answered: the session's, or the variant a failover fell back to",
+    )
+    dropped = models.BooleanField(
+        default=False,
+        help_text="A stage dropped it before computing it: its deadline could not be met (``error`` says "
+        "why). A dropped frame is not a deadline miss (a late or failed answer): docs/qos.md",
+    )
+    priority = models.CharField(
+        max_length=8, blank=True, help_text="Its priority class (blank: reported without one)"
+    )
+    deadline_s = models.FloatField(
+        null=True, blank=True, help_text="Its own deadline, seconds from its start (null: none)"
     )
 
     class Meta:

@@ -29,9 +29,15 @@ def percentiles(values) -> dict[str, float | None]:
 
 
 def summarise(session) -> dict:
-    """Latency percentiles of ok frames, throughput over the stream's span, deadline misses, failures, and the
-    mean per-stage breakdown."""
-    frames = list(session.frame_records.values_list("ok", "latency_s", "deadline_met", "trace"))
+    """Latency percentiles of ok frames, throughput over the stream's span, deadline misses and drops,
+    failures, the mean per-stage breakdown, and the same counts per priority class.
+
+    ``deadline_misses``: frames with a deadline that were answered late or failed; ``late``: those answered
+    late; ``dropped``: frames a stage dropped before computing them because their deadline could no longer
+    be met (docs/qos.md), counted apart from the misses."""
+    frames = list(
+        session.frame_records.values_list("ok", "latency_s", "deadline_met", "trace", "dropped", "priority")
+    )
     ok = [f for f in frames if f[0]]
     latencies = np.array([f[1] for f in ok], dtype=float)
     span = _span(ok)
@@ -42,7 +48,10 @@ def summarise(session) -> dict:
         "latency_s": percentiles(latencies),
         "throughput_fps": (len(ok) / span) if span > 0 else None,
         "deadline_s": session.deadline_s,
-        "deadline_misses": sum(1 for f in frames if f[2] is False),
+        "deadline_misses": sum(1 for f in frames if f[2] is False and not f[4]),
+        "late": sum(1 for f in frames if f[0] and f[2] is False),
+        "dropped": sum(1 for f in frames if f[4]),
+        "by_priority": by_priority(frames),
         "predicted_latency_s": session.predicted_latency_s,
         "predicted_throughput_fps": (session.plan or {}).get("throughput"),
     }
@@ -57,6 +66,23 @@ def summarise(session) -> dict:
     if session.strategy in LEARNING:
         summary["learned"] = learned_summary(session)
     return summary
+
+
+def by_priority(frames) -> dict[str, dict]:
+    """Per priority class the frames carried (``Frame.priority``; none: left out): their count, answered,
+    deadline misses (late or failed), drops, and the p99 latency of the answered."""
+    out: dict[str, dict] = {}
+    for name in sorted({f[5] for f in frames if f[5]}):
+        mine = [f for f in frames if f[5] == name]
+        answered = [f[1] for f in mine if f[0]]
+        out[name] = {
+            "frames": len(mine),
+            "ok": len(answered),
+            "deadline_misses": sum(1 for f in mine if f[2] is False and not f[4]),
+            "dropped": sum(1 for f in mine if f[4]),
+            "p99_s": float(np.percentile(answered, 99)) if answered else None,
+        }
+    return out
 
 
 LEARNING = {"ans": "arm", "qoe-bandit": "model_id"}  # what a learning strategy chooses per frame

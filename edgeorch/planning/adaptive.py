@@ -150,7 +150,12 @@ def observe(
     """Fold the frames' traces into ``prior``. ``plan`` is ``Plan.to_dict()`` of the placement the frames ran
     on (its ``stages`` give each stage's device, predicted compute and, with ``cut_tensors``, the bytes each
     hop carried; ``devices`` their throttle at planning time). The input's transfer to a first stage on
-    another device is what the frame's latency leaves unexplained by its trace."""
+    another device is what the frame's latency leaves unexplained by its trace.
+
+    A frame a stage dropped (``dropped``: its deadline out of reach, docs/qos.md) still measured the links it
+    crossed: its trace runs from the first stage to the one that dropped it, which it reached, so each hop
+    before that and the input's transfer are read as an answered frame's; its computes, incomplete, are not.
+    Without it a collapsed link whose frames all miss their deadline would hide itself."""
     stages = plan.get("stages") or []
     hops = [c.get("bytes") or 0.0 for c in plan.get("cut_tensors") or []]
     throttle = {str(d.get("id")): float(d.get("throttle") or 1.0) for d in plan.get("devices") or []}
@@ -158,11 +163,17 @@ def observe(
     bandwidth, slowdown, recent = dict(prior.bandwidth), dict(prior.slowdown), dict(prior.recent)
     for frame in frames:
         trace = frame.get("trace") or []
-        if not frame.get("ok") or len(trace) != len(stages):
+        dropped = frame.get("dropped") is True
+        if dropped:
+            if not trace or len(trace) > len(stages):
+                continue
+        elif not frame.get("ok") or len(trace) != len(stages):
             continue
         # Per device, its stages of this frame together: a tiny stage's ratio alone would be mostly noise.
         spent: dict[str, list[float]] = {}
-        for entry, stage in zip(trace, stages, strict=True):
+        for entry, stage in zip(trace, stages, strict=not dropped):
+            if dropped:
+                break  # not computed to the end: its computes say nothing of the devices' speed
             total = spent.setdefault(stage["device"], [0.0, 0.0])
             total[0] += float(entry.get("compute_s") or 0.0) + float(entry.get("queue_s") or 0.0)
             total[1] += float(stage.get("compute") or 0.0) / throttle.get(stage["device"], 1.0)
@@ -171,8 +182,8 @@ def observe(
                 name = device_key(device)
                 recent[name] = fold(recent.get(name, ()), measured / predicted, policy)
                 slowdown[device] = statistics.median(recent[name])
-        for k, (entry, stage) in enumerate(zip(trace, stages, strict=True)):
-            if k + 1 < len(stages) and k < len(hops) and stages[k + 1]["device"] != stage["device"]:
+        for k, (entry, stage) in enumerate(zip(trace, stages, strict=False)):
+            if k + 1 < len(trace) and k < len(hops) and stages[k + 1]["device"] != stage["device"]:
                 key = pair(stage["device"], stages[k + 1]["device"])
                 seconds = float(entry.get("transfer_s") or 0.0)
                 _bandwidth_sample(bandwidth, recent, key, hops[k], seconds, rtt, policy)

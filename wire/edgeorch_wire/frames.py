@@ -36,9 +36,12 @@ import hashlib
 import hmac
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import msgspec
+from msgspec import Meta
+
+from .qos import DEFAULT_PRIORITY, MAX_PRIORITY
 
 MAGIC = b"EOD1"
 HEADER = struct.Struct("!4sHBBII")
@@ -138,8 +141,8 @@ def parse_frame(data: bytes, max_payload: int = DEFAULT_MAX_PAYLOAD) -> Frame:
 #   version u8 (1) | request_id i64 | stage u32 | ndim u8 | shape i64 * ndim
 #   | deployment_id, tensor, dtype, codec, meta: each a u16 byte length then UTF-8
 # ``meta`` is compact JSON holding small metadata only (``ActivationMeta``): codec params, trace, send time,
-# stream session, stream source and the relayed mark. The tensor itself is the payload, raw bytes as the
-# codec made them.
+# stream session, stream source, the relayed mark, and the request's priority and deadline. The tensor
+# itself is the payload, raw bytes as the codec made them.
 ACTIVATION_VERSION = 1
 ACTIVATION_FIXED = struct.Struct("!BqIB")
 _LENGTH = struct.Struct("!H")
@@ -154,6 +157,10 @@ class ActivationMeta(msgspec.Struct, omit_defaults=True):
     session_id: str | None = None
     origin: dict[str, Any] | None = None  # a stream frame's source: {device_id, host, port}
     relayed: bool = False
+    # Per-request QoS (edgeorch_wire.qos): the priority class's rank (higher first) and the absolute deadline
+    # (Unix seconds on the source's clock; none: no deadline). An older sender's activation has neither.
+    priority: Annotated[int, Meta(ge=0, le=MAX_PRIORITY)] = DEFAULT_PRIORITY
+    deadline: Annotated[float, Meta(ge=0, le=1e11)] | None = None
 
 
 _META_ENCODER = msgspec.json.Encoder()
@@ -176,9 +183,20 @@ class Activation:
     session_id: str | None = None
     origin: dict[str, Any] | None = None  # a stream frame's source: {device_id, host, port}
     relayed: bool = False
+    priority: int = DEFAULT_PRIORITY  # edgeorch_wire.qos: the rank of the request's priority class
+    deadline: float | None = None  # Unix seconds by which the request's answer is due (None: no deadline)
 
     def meta(self) -> ActivationMeta:
-        return ActivationMeta(self.params, self.trace, self.sent, self.session_id, self.origin, self.relayed)
+        return ActivationMeta(
+            self.params,
+            self.trace,
+            self.sent,
+            self.session_id,
+            self.origin,
+            self.relayed,
+            priority=self.priority,
+            deadline=self.deadline,
+        )
 
 
 def _pack_text(text: str | bytes) -> bytes:
@@ -242,6 +260,8 @@ def _parse_activation(frame: Frame) -> Activation:
         session_id=meta.session_id,
         origin=meta.origin,
         relayed=meta.relayed,
+        priority=meta.priority,
+        deadline=meta.deadline,
     )
 
 
@@ -261,7 +281,8 @@ class Done(msgspec.Struct, omit_defaults=True):
 
     ``output`` summarises the last stage's first output (name, shape, dtype, top_k). When the request's
     origin asked for a reply (``origin["reply"]``: a served request), ``tensors`` lists the last stage's
-    outputs and the frame's payload holds their raw bytes, C order, one after the other."""
+    outputs and the frame's payload holds their raw bytes, C order, one after the other. ``dropped``: a stage
+    dropped it before computing it because its deadline could no longer be met (``error`` says why)."""
 
     deployment_id: str
     session_id: str
@@ -271,6 +292,7 @@ class Done(msgspec.Struct, omit_defaults=True):
     trace: list[dict[str, Any]]
     output: dict[str, Any] | None = None
     tensors: list[TensorPart] | None = None
+    dropped: bool = False
     payload: Any = msgspec.field(default=b"", name="-payload")
 
     def to_frame(self) -> Frame:

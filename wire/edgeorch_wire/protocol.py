@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar, TypeVar
 import msgspec
 from msgspec import Meta, Struct
 
+from . import qos
 from .checks import MAX_FLOAT, Invalid, Shaped, check_shapes, explain, shaped_fields
 from .preprocess import Preprocess
 from .shapes import (
@@ -386,12 +387,25 @@ class Stream(Message, tag="stream"):
         ),
     ] = 0
     deadline_s: Annotated[
-        float | None,
+        Annotated[float, Meta(ge=0)] | None,
         Meta(
-            description="a failover stream's per-frame deadline: a frame whose deadline passes while it "
-            "waits for the failover route is not sent again but fails, its error starting 'deadline:'"
+            description="the session's per-frame deadline (seconds from the frame's start; a served "
+            "request's own ``deadline_s`` or ``timeout`` overrides it): every frame carries it, stage queues "
+            "serve the earliest first and drop a frame that can no longer meet it (docs/qos.md); a failover "
+            "frame whose deadline passes while it waits for the failover route is not sent again but fails, "
+            "its error starting 'deadline:'",
         ),
     ] = None
+    priority: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=qos.MAX_PRIORITY,
+            description="the session's priority class, its rank in edgeorch_wire.qos.PRIORITIES (0 low, "
+            "1 normal, 2 high, 3 critical; a served request's own ``priority`` overrides it): stage queues "
+            "serve higher ranks first",
+        ),
+    ] = qos.DEFAULT_PRIORITY
     stall_s: Annotated[
         float | None,
         Meta(

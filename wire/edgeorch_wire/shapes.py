@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, get_args
 from msgspec import Meta, Struct
 
 from .checks import MAX_FLOAT
+from .qos import MAX_PRIORITY
 
 
 class DataplaneAddress(Struct):
@@ -187,3 +188,12 @@ class ReportedFrame(Struct):
     failover_s: Duration | None = None  # how long it waited for that route
     deployment: Annotated[str, Meta(max_length=64)] | None = None  # the deployment that answered it
     arm: Annotated[int, Meta(ge=0, description="ans: the arm the source chose (blocks it ran)")] | None = None
+    dropped: Annotated[
+        bool, Meta(description="a stage dropped it before computing it: its deadline could not be met")
+    ] = False
+    priority: Annotated[int, Meta(ge=0, le=MAX_PRIORITY, description="its priority class's rank")] | None = (
+        None
+    )
+    deadline_s: Annotated[
+        Duration | None, Meta(description="its own deadline, seconds from its start (null: none)")
+    ] = None

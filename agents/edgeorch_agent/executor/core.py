@@ -35,6 +35,7 @@ from ..runtime import Deployment, SegmentCache
 from .conditions import Conditions
 from .deployments import Deployer
 from .measurement import Measurements
+from .qos import QosCollector
 from .routing import Router
 from .served import Serving
 from .sources import Source
@@ -94,6 +95,10 @@ class Executor:
         self.conditions = Conditions(self.shared)
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max_tasks)
+
+    def qos_collector(self) -> QosCollector:
+        """The telemetry of this agent's stage queues (``qos.*`` metrics: docs/qos.md)."""
+        return QosCollector(self.shared.queues, lambda: self.shared.dropped)
 
     @property
     def device_id(self) -> str:

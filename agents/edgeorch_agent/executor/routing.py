@@ -4,6 +4,8 @@ Onward: to a stage on this agent (the arrays in-process), or to a peer over the 
 the control plane when the peer cannot be reached twice, and for ``relay_for`` seconds after that. At the
 last stage: a ``result`` to the control plane or, for a stream frame, a DONE frame to the stream's source.
 A failure is told the same two ways: a ``stage_error`` to the control plane, and a failed DONE for a stream.
+Work a stage's queue drops (its deadline could not be met: ``qos``) is told only to its source, a DONE marked
+``dropped``.
 """
 
 from __future__ import annotations
@@ -61,7 +63,18 @@ class Router:
             spec.check(str(outputs[spec.name].dtype), outputs[spec.name].shape, f"stage {hop.stage}")
             feeds[spec.name] = outputs[spec.name]
         trace[-1]["end"] = time.time()
-        await queue.put(Work(work.request_id, work.session_id, feeds, trace, time.time(), work.origin))
+        await queue.put(
+            Work(
+                work.request_id,
+                work.session_id,
+                feeds,
+                trace,
+                time.time(),
+                work.origin,
+                priority=work.priority,
+                deadline=work.deadline,
+            )
+        )
 
     async def _hand_over(self, source: Stage, target: Stage, outputs: dict[str, np.ndarray]) -> None:
         """Between two units of an emulated device the arrays cross its shared memory: that takes time."""
@@ -96,6 +109,8 @@ class Router:
                 trace,
                 session_id=work.session_id,
                 origin=work.origin,
+                priority=work.priority,
+                deadline=work.deadline,
             )
             await self._send(deployment, hop, act)
 
@@ -176,6 +191,30 @@ class Router:
         except (ConnectionError, KeyError) as exc:
             # The source counts the frame as lost after ``frame_timeout``: nothing better can be done here.
             log.warning("cannot tell the stream source about request %d: %s", done.request_id, exc)
+
+    async def drop(self, deployment: Deployment, stage: int, work: Work, reason: str) -> None:
+        """A stage's queue dropped ``work`` before computing it: its deadline could not be met (docs/qos.md).
+        Its source hears at once (a failed DONE with ``dropped`` and the reason, its trace ending with the
+        stage that dropped it); it is not a stage failure, so the control plane hears of it only in the
+        source's report."""
+        now = time.time()
+        self.shared.dropped += 1
+        log.debug(
+            "deployment %s, request %d, stage %d: %s",
+            deployment.deployment_id,
+            work.request_id,
+            stage,
+            reason,
+        )
+        if work.session_id is None:
+            return  # only session work carries a deadline
+        step = {"stage": stage, "device": self.shared.device_id, "queue_s": max(0.0, now - work.arrived)}
+        step.update(start=now, end=now, dropped=True)
+        trace = [*work.trace, step]
+        done = Done(
+            deployment.deployment_id, work.session_id, work.request_id, False, reason, trace, dropped=True
+        )
+        await self._notify_source(deployment, work.origin, done)
 
     async def fail_work(self, deployment: Deployment, stage: int, work: Work, error: str) -> None:
         await self.fail(deployment.deployment_id, stage, work.request_id, work.session_id, work.origin, error)

@@ -10,7 +10,12 @@ per request: a model with no route is asked for once (``serve_request``), the co
 is reported after the fact, in batches (``stream_report`` of the serving session).
 
 Admission: at most ``max_in_flight`` requests of a model are in its pipeline; up to ``max_queue`` more wait
-for a slot, and beyond that a request is refused at once (``Busy``, HTTP 429).
+for a slot, the most urgent first (``qos.Admission``), and beyond that a request is refused at once (``Busy``,
+HTTP 429).
+
+QoS (docs/qos.md): each request carries a priority class and a deadline, its own (``priority``, ``deadline_s``
+or ``timeout``) or else its serving session's, to every stage; a stage that drops it (its deadline could not
+be met) answers at once, and the caller gets 504 with the reason (``Dropped``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from edgeorch_wire import qos
 from edgeorch_wire.codecs import CodecError
 from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import (
@@ -38,6 +44,7 @@ from edgeorch_wire.protocol import (
 
 from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, StageError
+from .qos import Admission
 from .sources import Route, Source
 from .spool import TraceSpool
 from .state import RouteLost, Shared, announce_switch, next_route
@@ -79,6 +86,16 @@ class TimedOut(ServeError):
     status = 504
 
 
+class Dropped(ServeError):
+    """A stage dropped the request before computing it: its deadline could not be met (docs/qos.md)."""
+
+    status = 504
+
+
+class BadParameter(ServeError):
+    status = 400
+
+
 @dataclass
 class Served:
     """One model this agent serves: what the control plane said of it, its route, admission and traces."""
@@ -97,13 +114,17 @@ class Served:
     next_id: int = 0
     sent: int = 0
     ok: int = 0
-    slots: asyncio.Semaphore | None = None
+    slots: Admission | None = None  # the most urgent waiting request enters first (``qos``)
     waiting: int = 0
     running: int = 0  # requests in the pipeline now
     refused: int = 0  # requests refused because the queue was full
     batch: list[dict[str, Any]] = field(default_factory=list)
     failover: bool = False  # the session fails over: a request cut off on its route is sent again, once
     switched: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) at each switch
+    priority: int = qos.DEFAULT_PRIORITY  # the session's class: a request's own ``priority`` overrides it
+    deadline_s: float | None = (
+        None  # the session's deadline: a request's ``deadline_s``/``timeout`` overrides it
+    )
 
 
 @dataclass
@@ -173,7 +194,8 @@ class Serving:
         served.outputs = list(serve.get("outputs") or served.outputs)
         served.route, served.state, served.reason = route, "ready", ""
         served.failover = message.failover
-        served.slots = served.slots or asyncio.Semaphore(self.max_in_flight)
+        served.priority, served.deadline_s = message.priority, message.deadline_s
+        served.slots = served.slots or Admission(self.max_in_flight)
         served.answered.set()
         served.ready.set()
         log.info("serving %s on deployment %s (session %s)", name, message.deployment_id, message.session_id)
@@ -257,6 +279,10 @@ class Serving:
     ) -> Reply:
         """Run one request on the model's route and return its outputs (``ServeError`` saying why not)."""
         parameters = parameters or {}
+        check_parameters(parameters)
+        arrived = time.time()
+        priority, deadline_s = qos_of(parameters, served)
+        deadline = None if deadline_s is None else arrived + deadline_s
         self.require_ready(served)
         assert served.slots is not None
         if served.slots.locked() and served.waiting >= self.max_queue:
@@ -267,17 +293,24 @@ class Serving:
             )
         served.waiting += 1
         try:
-            await served.slots.acquire()
+            await served.slots.acquire(priority, deadline)
         finally:
             served.waiting -= 1
         served.running += 1
         try:
-            return await self._run(served, array, parameters)
+            return await self._run(served, array, parameters, (priority, deadline_s), deadline)
         finally:
             served.running -= 1
             served.slots.release()
 
-    async def _run(self, served: Served, array: np.ndarray, parameters: dict[str, Any]) -> Reply:
+    async def _run(
+        self,
+        served: Served,
+        array: np.ndarray,
+        parameters: dict[str, Any],
+        qos_class: tuple[int, float | None],
+        deadline: float | None,
+    ) -> Reply:
         route = self.require_ready(served)  # re-read: a switch may have come while queued
         session_id = served.session_id
         assert session_id is not None
@@ -290,19 +323,22 @@ class Serving:
         if passed:
             origin["params"] = passed  # travels with the request's activations to every stage
         timeout = _timeout(parameters, self.request_timeout)
+        priority = qos_class[0]  # its deadline counts from its arrival, admission's wait included
         started = time.time()
         done: Done | None = None
         error: str | None = None
         failure: type[ServeError] = Failed
         resent = False
         try:
-            await self.source.enter(route, request_id, session_id, array, origin=origin)
+            await self.source.enter(
+                route, request_id, session_id, array, origin=origin, priority=priority, deadline=deadline
+            )
             served.sent += 1
             while True:
                 left = timeout - (time.time() - started)
                 try:
                     done, _ = await asyncio.wait_for(waiter, max(left, 0.0))
-                    if done.ok or not served.failover or resent:
+                    if done.ok or done.dropped or not served.failover or resent:
                         break
                     cut_off = done.error or "failed"
                 except RouteLost as exc:
@@ -318,7 +354,9 @@ class Serving:
                 done, resent, route = None, True, new
                 key = (route.deployment_id, session_id, request_id)
                 waiter = self.shared.waiters[key] = loop.create_future()
-                await self.source.enter(route, request_id, session_id, array, origin=origin)
+                await self.source.enter(
+                    route, request_id, session_id, array, origin=origin, priority=priority, deadline=deadline
+                )
         except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
             error = str(exc)
         except TimeoutError:
@@ -328,9 +366,10 @@ class Serving:
         latency = time.time() - started
         if done is not None and not done.ok:
             error = done.error or "failed"
+            failure = Dropped if done.dropped else failure
         ok = error is None and done is not None
         served.ok += ok
-        self._trace(served, request_id, done, latency, error, parameters, resent, key[0])
+        self._trace(served, request_id, done, latency, error, parameters, resent, key[0], qos_class)
         if error is not None:
             raise failure(error)
         assert done is not None
@@ -348,6 +387,7 @@ class Serving:
         parameters: dict[str, Any],
         resent: bool = False,
         deployment: str | None = None,
+        qos_class: tuple[int, float | None] = (qos.DEFAULT_PRIORITY, None),
     ) -> None:
         entry: dict[str, Any] = {
             "request_id": request_id,
@@ -363,6 +403,11 @@ class Serving:
             entry["parameters"] = params
         if resent:
             entry["resent"] = True
+        entry["priority"] = qos_class[0]
+        if qos_class[1] is not None:
+            entry["deadline_s"] = qos_class[1]
+        if done is not None and done.dropped:
+            entry["dropped"] = True
         if served.session_id is not None:
             self.spool.add(served.session_id, entry)
         served.batch.append(entry)
@@ -407,6 +452,33 @@ def _passed_on(parameters: dict[str, Any]) -> dict[str, Any]:
         for k in ("deadline_s", "priority", "codec")
         if isinstance(v := parameters.get(k), str | int | float) and not isinstance(v, bool)
     }
+
+
+def check_parameters(parameters: dict[str, Any]) -> None:
+    """A request's QoS parameters, checked: ``BadParameter`` (400) saying what is wrong."""
+    for key, unit in (("deadline_s", "seconds"), ("timeout", "microseconds")):
+        value = parameters.get(key)
+        if value is not None and not positive(value):
+            raise BadParameter(f"{key} must be a positive number of {unit}, not {value!r}")
+    try:
+        qos.parse_priority(parameters.get("priority"))
+    except qos.QosError as exc:
+        raise BadParameter(str(exc)) from None
+
+
+def qos_of(parameters: dict[str, Any], served: Served) -> tuple[int, float | None]:
+    """A request's priority rank and deadline (seconds from its start): its own parameters' (``priority``;
+    ``deadline_s`` or Triton's ``timeout``), else its serving session's."""
+    priority = qos.parse_priority(parameters.get("priority"))
+    deadline = next(
+        (
+            positive(parameters.get(k)) * scale
+            for k, scale in (("deadline_s", 1.0), ("timeout", 1e-6))
+            if positive(parameters.get(k))
+        ),
+        served.deadline_s,
+    )
+    return (served.priority if priority is None else priority), deadline
 
 
 def positive(value: Any) -> float:

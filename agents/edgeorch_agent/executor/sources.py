@@ -14,6 +14,7 @@ import numpy as np
 from edgeorch_wire.codecs import CodecError, encode
 from edgeorch_wire.frames import Activation
 from edgeorch_wire.protocol import SOURCE_STAGE, Run
+from edgeorch_wire.qos import DEFAULT_PRIORITY
 
 from ..dataplane import AuthError, PeerUnreachable
 from ..runtime import DeployError, Deployment, StageError, http_get, trace_entry
@@ -73,16 +74,21 @@ class Source:
         array: np.ndarray,
         trace: bool = False,
         origin: dict[str, Any] | None = None,
+        priority: int = DEFAULT_PRIORITY,
+        deadline: float | None = None,
     ) -> None:
         """Start one request on its route: the local first stage, or the input sent to the peer holding it
         (``trace``: with a source entry timing that hop; ``origin``: where its end is told, by default this
-        agent's data plane)."""
+        agent's data plane; ``priority`` and ``deadline``: its QoS, carried to every stage)."""
         origin = origin if origin is not None else self.shared.origin()
         if route.entry is None:
             deployment = self.shared.deployments.get(route.deployment_id)
             if deployment is None:
                 raise StageError(f"deployment {route.deployment_id!r} is not deployed on this device")
-            await self._start_chain(deployment, route.first_stage, request_id, session_id, array, origin)
+            work = Work(
+                request_id, session_id, {}, [], time.time(), origin, priority=priority, deadline=deadline
+            )
+            await self._start_chain(deployment, route.first_stage, work, array)
             return
         entry = route.entry
         started, encoding = time.time(), time.perf_counter()
@@ -105,6 +111,8 @@ class Source:
             hop,
             session_id=session_id,
             origin=origin,
+            priority=priority,
+            deadline=deadline,
         )
         shaper = self.shared.links.for_peer(entry["device_id"], entry.get("name"))
         secret = self.shared.entry_secrets[route.deployment_id]
@@ -116,10 +124,8 @@ class Source:
         self,
         deployment: Deployment,
         first_stage: int,
-        request_id: int,
-        session_id: str | None,
+        work: Work,
         array: np.ndarray,
-        origin: dict[str, Any] | None,
     ) -> None:
         stage = deployment.stages.get(first_stage)
         queue = self.shared.queues.get((deployment.deployment_id, first_stage))
@@ -129,7 +135,7 @@ class Source:
             raise StageError(f"stage {first_stage} takes {len(stage.spec.inputs)} inputs; a .npy holds one")
         spec = stage.spec.inputs[0]
         spec.check(str(array.dtype), array.shape, f"stage {first_stage}")
-        work = Work(request_id, session_id, {spec.name: array}, [], time.time(), origin)
+        work.feeds = {spec.name: array}
         await queue.put(work)
 
 

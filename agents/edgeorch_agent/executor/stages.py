@@ -1,5 +1,6 @@
 """The stage workers: each stage has a bounded queue and one worker, whose segment runs in the stage's own
-thread (or, while that would only make the event loop wait, on the loop itself).
+thread (or, while that would only make the event loop wait, on the loop itself). The queue serves the most
+urgent work first and drops what could only be late (``qos.StageQueue``, docs/qos.md).
 
 An activation from a peer is checked, decoded and, once all of its stage's inputs are here, queued. The
 worker computes, encodes the output for a peer's hop in the same trip to the stage's thread, and hands the
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from collections.abc import Awaitable, Callable
 
 import numpy as np
 from edgeorch_wire.codecs import CodecError, decode, encode
@@ -18,6 +21,7 @@ from edgeorch_wire.frames import Activation
 
 from ..dataplane import AuthError, PeerUnreachable, Rejected
 from ..runtime import Deployment, Stage, StageError, TensorSpec, trace_entry
+from .qos import StageQueue
 from .routing import Encoded, Router
 from .state import Shared, Work
 
@@ -39,12 +43,20 @@ class Pipeline:
         """A queue and a worker for each of the deployment's stages; returns the workers."""
         workers = []
         for index, stage in deployment.stages.items():
-            queue: asyncio.Queue[Work] = asyncio.Queue(self.queue_size)
+            queue: StageQueue[Work] = StageQueue(self.queue_size, self._dropper(deployment, index))
             self.shared.queues[(deployment.deployment_id, index)] = queue
             workers.append(
                 asyncio.create_task(self._stage_loop(deployment, stage, queue), name=f"stage-{index}")
             )
         return workers
+
+    def _dropper(self, deployment: Deployment, index: int) -> Callable[[Work, str], Awaitable[None]]:
+        """What a stage's queue does with work it drops (``qos``): its source is told, with the reason."""
+
+        async def drop(work: Work, reason: str) -> None:
+            await self.router.drop(deployment, index, work, reason)
+
+        return drop
 
     # --- arriving activations --------------------------------------------------------------------------
 
@@ -65,10 +77,20 @@ class Pipeline:
         feeds = self._assemble(act, array, deployment.stages[act.stage])
         if feeds is not None:
             await queue.put(
-                Work(act.request_id, act.session_id, feeds, act.trace, received, act.origin, act.relayed)
+                Work(
+                    act.request_id,
+                    act.session_id,
+                    feeds,
+                    act.trace,
+                    received,
+                    act.origin,
+                    act.relayed,
+                    act.priority,
+                    act.deadline,
+                )
             )
 
-    def _destination(self, act: Activation) -> tuple[Deployment, asyncio.Queue[Work], TensorSpec]:
+    def _destination(self, act: Activation) -> tuple[Deployment, StageQueue[Work], TensorSpec]:
         deployment = self.shared.deployments.get(act.deployment_id)
         queue = self.shared.queues.get((act.deployment_id, act.stage))
         if deployment is None or queue is None:
@@ -102,11 +124,11 @@ class Pipeline:
 
     # --- the workers -----------------------------------------------------------------------------------
 
-    async def _stage_loop(self, deployment: Deployment, stage: Stage, queue: asyncio.Queue[Work]) -> None:
+    async def _stage_loop(self, deployment: Deployment, stage: Stage, queue: StageQueue[Work]) -> None:
         while True:
-            work = await queue.get()
+            work = await queue.get()  # the most urgent (EDF within priority); what could only be late dropped
             try:
-                await self._process(deployment, stage, work)
+                await self._process(deployment, stage, work, queue)
             except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
                 await self.router.fail_work(deployment, stage.spec.stage, work, str(exc))
             except Exception as exc:  # a stage worker must outlive any one request
@@ -115,7 +137,9 @@ class Pipeline:
                     deployment, stage.spec.stage, work, f"{type(exc).__name__}: {exc}"
                 )
 
-    async def _process(self, deployment: Deployment, stage: Stage, work: Work) -> None:
+    async def _process(
+        self, deployment: Deployment, stage: Stage, work: Work, queue: StageQueue[Work]
+    ) -> None:
         loop = asyncio.get_running_loop()
         hop = stage.spec.next
         device_id = self.shared.device_id
@@ -125,6 +149,8 @@ class Pipeline:
         codec = hop.codec if hop is not None and hop.device_id != device_id else None
         inline = self._runs_inline(deployment, stage, work)
         self.computing += 1
+        queue.computing(time.time())
+        compute_s = math.inf
         try:
             if inline:
                 outputs, compute_s, start, encoded = self._compute_encoded(
@@ -136,6 +162,7 @@ class Pipeline:
                 )
         finally:
             self.computing -= 1
+            queue.computed(compute_s)
         entry = trace_entry(stage.spec.stage, device_id, max(0.0, start - work.arrived), compute_s, start)
         if work.relayed:
             entry["relayed"] = True

@@ -17,12 +17,14 @@ from typing import Any, Protocol
 import numpy as np
 from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import Message
+from edgeorch_wire.qos import DEFAULT_PRIORITY
 
 from ..dataplane import PeerPool
 from ..emulation.device import EmulatedDevice
 from ..emulation.links import LinkTable
 from ..runtime import Deployment, SegmentCache
 from .inputs import Pushed
+from .qos import StageQueue
 
 
 class RouteLost(Exception):
@@ -48,6 +50,8 @@ class Work:
     arrived: float  # wall clock
     origin: dict[str, Any] | None = None
     relayed: bool = False
+    priority: int = DEFAULT_PRIORITY  # its priority class's rank (edgeorch_wire.qos)
+    deadline: float | None = None  # Unix seconds by which its answer is due (None: no deadline)
 
 
 @dataclass
@@ -61,7 +65,7 @@ class Shared:
     device: EmulatedDevice | None = None  # emulation: a device profile's speed, units, heat and tenants
     address: tuple[str, int] | None = None  # this agent's data plane as peers reach it
     deployments: dict[str, Deployment] = field(default_factory=dict)
-    queues: dict[tuple[str, int], asyncio.Queue[Work]] = field(default_factory=dict)
+    queues: dict[tuple[str, int], StageQueue[Work]] = field(default_factory=dict)  # EDF (``qos``)
     # Stream frames in flight from this source -> (their DONE, the wall clock when it was read).
     waiters: dict[FrameKey, asyncio.Future[tuple[Done, float]]] = field(default_factory=dict)
     # Streams this agent sources -> (the deployment they run on, the task emitting their frames).
@@ -69,6 +73,9 @@ class Shared:
     entry_secrets: dict[str, bytes] = field(default_factory=dict)  # deployments whose frames go to a peer
     # Streams whose frames a local application pushes: session -> its live source (``push`` a frame to it).
     pushed: dict[str, Pushed] = field(default_factory=dict)
+    dropped: int = (
+        0  # work this agent's stage queues dropped (its deadline could not be met), since it started
+    )
 
     def origin(self) -> dict[str, Any] | None:
         """Where a stream frame's DONE comes back to: this agent's data plane (None: not listening)."""

@@ -10,6 +10,10 @@ failover ``stream_switch`` (at most ``frame_timeout``) and is sent again on the 
 saying so (``resent``, ``failover_s``); an answer that still comes from the old route is discarded. A frame
 whose deadline (``deadline_s``) passed while it waited is not sent again: it fails with ``deadline: ...``.
 
+Every frame carries the session's priority class and its deadline (its start plus ``deadline_s``) to every
+stage, whose queue serves the most urgent first and drops a frame that could only be late (``qos``,
+docs/qos.md): its record says ``dropped`` and why, and it is not sent again.
+
 The frames come from the stream's ``source`` (``inputs``: a video, a camera, images, pushed frames), each
 made the model's input by the ``preprocess`` spec, or without a source are the session's input tensor. The
 stream sends min(``frames``, what the source has) frames; a source that cannot give its frames (a bad path,
@@ -224,7 +228,14 @@ class Streams:
             self.shared.waiters[key] = loop.create_future()
             started = time.time()
             try:
-                await self.source.enter(route, request_id, message.session_id, array)
+                await self.source.enter(
+                    route,
+                    request_id,
+                    message.session_id,
+                    array,
+                    priority=message.priority,
+                    deadline=_deadline(message, started),
+                )
             except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
                 if not (state.failover and isinstance(exc, PeerUnreachable)):
                     self.shared.waiters.pop(key)
@@ -276,7 +287,9 @@ class Streams:
                     error = done_error = str(exc)
                 finally:
                     self.shared.waiters.pop(key, None)
-                if (done is not None and done.ok) or not state.failover or resent:
+                if done is not None and (done.ok or done.dropped):
+                    break  # answered, or dropped: its deadline could not be met, and cannot be now either
+                if not state.failover or resent:
                     break
                 # Failover: wait for the control plane's new route, then send the kept input once more.
                 waited = time.time()
@@ -299,7 +312,14 @@ class Streams:
                 self.shared.waiters[key] = asyncio.get_running_loop().create_future()
                 resent = True
                 try:
-                    await self.source.enter(route, key[2], key[1], state.inputs[key[2]])
+                    await self.source.enter(
+                        route,
+                        key[2],
+                        key[1],
+                        state.inputs[key[2]],
+                        priority=state.message.priority,
+                        deadline=_deadline(state.message, started),
+                    )
                 except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
                     self.shared.waiters.pop(key, None)
                     error, done, ended = f"{done_error}; sent again: {exc}", None, time.time()
@@ -317,7 +337,12 @@ class Streams:
             "error": None if ok else error,
             "output": done.output if done is not None and done.ok else None,
             "deployment": key[0],
+            "priority": state.message.priority,
         }
+        if done is not None and done.dropped:
+            record["dropped"] = True
+        if state.message.deadline_s is not None:
+            record["deadline_s"] = state.message.deadline_s
         held = state.arms.pop(key[2], None)
         if held is not None:
             controller, choice = held
@@ -403,3 +428,8 @@ class Streams:
         emitter = self.shared.emitters.get(message.session_id)
         if emitter is not None:
             emitter[1].cancel()  # frames in flight still finish and are reported
+
+
+def _deadline(message: Stream, started: float) -> float | None:
+    """A frame's absolute deadline (Unix seconds): its start plus the session's ``deadline_s``, if any."""
+    return None if message.deadline_s is None else started + message.deadline_s

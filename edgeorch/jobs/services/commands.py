@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from edgeorch_wire import protocol as p
+from edgeorch_wire import qos
 
 from edgeorch.devices.models import Device
 from edgeorch.planning.strategies import ans
@@ -71,7 +72,8 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None, fir
             preprocess=spec,
             failover=run.failover != Failover.NONE,
             first_request=first_request,
-            deadline_s=run.deadline_s if run.failover != Failover.NONE else None,
+            deadline_s=run.deadline_s,  # every frame's deadline (docs/qos.md), and a failover frame's
+            priority=qos.priority_rank(run.priority),
             stall_s=stall_budget(run),
             ans=ans_spec(run, deployment, devices) if deployment.arms and device == run.source else None,
         )

@@ -9,6 +9,7 @@ import uuid
 from django.db.models import Q
 from django.utils import timezone
 from edgeorch_wire import protocol as p
+from edgeorch_wire import qos
 
 from edgeorch import events as dashboard
 
@@ -38,7 +39,10 @@ def record_frames(
         if arms:
             learned(session, arms, *routes.get(str(arms_deployment), now) if arms_deployment else now)
     frames = [
-        {k: getattr(r, k) for k in ("request_id", "ok", "error", "latency_s", "deadline_met", "trace", "arm")}
+        {
+            k: getattr(r, k)
+            for k in ("request_id", "ok", "error", "latency_s", "deadline_met", "dropped", "trace", "arm")
+        }
         for r in rows
     ]
     dashboard.publish("session.frames", {"session": str(session_id), "frames": frames})
@@ -100,9 +104,16 @@ def learned(session, arms: list[dict], model_id, held: dict[int, str]) -> None:
 
 
 def _frame_row(session, f: dict, model_id, arms: dict[int, str]) -> Frame:
+    """A reported frame as a row. Its deadline is its own (a served request's) or the session's; ``dropped``:
+    a stage dropped it before computing it (docs/qos.md), which ``deadline_met`` counts as not met."""
     latency = float(f.get("latency_s") or 0.0)
     ok = bool(f.get("ok"))
-    met = None if session.deadline_s is None else ok and latency <= session.deadline_s
+    own = f.get("deadline_s")
+    deadline = (
+        float(own) if isinstance(own, int | float) and not isinstance(own, bool) else session.deadline_s
+    )
+    met = None if deadline is None else ok and latency <= deadline
+    rank = f.get("priority")
     return Frame(
         session=session,
         request_id=f["request_id"],
@@ -116,6 +127,9 @@ def _frame_row(session, f: dict, model_id, arms: dict[int, str]) -> Frame:
         failover_s=float(f["failover_s"]) if isinstance(f.get("failover_s"), int | float) else None,
         arm=f["arm"] if type(f.get("arm")) is int and f["arm"] in arms else None,
         model_id=model_id,
+        dropped=f.get("dropped") is True,
+        priority=qos.priority_name(rank) if type(rank) is int and 0 <= rank <= qos.MAX_PRIORITY else "",
+        deadline_s=deadline,
     )
 
 

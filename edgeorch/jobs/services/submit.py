@@ -18,7 +18,7 @@ from edgeorch.devices.models import Device
 from edgeorch.plans.assembly import device_power
 
 from .. import inputs
-from ..choices import Failover, InputKind
+from ..choices import Failover, InputKind, Priority
 from ..models import Job, Session
 from . import enqueue
 
@@ -26,6 +26,7 @@ from . import enqueue
 # takes as many requests as the frame count holds.
 SERVING_TIMEOUT_S = 10 * 365 * 24 * 3600.0
 SERVING_FRAMES = 2**31 - 1
+MAX_DEADLINE_S = 3600.0  # a session's per-frame deadline, at most
 
 
 def serve_spec(model) -> dict:
@@ -179,6 +180,7 @@ def start_session(
     failover="none",
     backup_sources=(),
     battery_below=None,
+    priority=Priority.NORMAL,
 ) -> Session:
     """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it.
 
@@ -189,9 +191,17 @@ def start_session(
     the stream then ends when the source does, if before ``frames``. ``failover`` (none, cold): what losing
     a stage's device does to it (``failover.py``); ``backup_sources`` (device ids) may take over from a lost
     source. ``battery_below`` (%, adaptive only): the re-planner plans by objective ``energy`` while the
-    source's ``battery.percent`` is below it (``jobs.conditions.objective_of``)."""
+    source's ``battery.percent`` is below it (``jobs.conditions.objective_of``). ``priority`` (a
+    ``Priority``) and ``deadline_s`` travel with every frame: stage queues serve a higher class first, then
+    the earliest deadline, and drop a frame that can no longer meet its deadline (docs/qos.md)."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
+    if priority not in Priority.values:
+        raise SubmitError(f"priority {priority!r} is not one of {', '.join(Priority.values)}")
+    if deadline_s is not None and not 0 < deadline_s <= MAX_DEADLINE_S:
+        raise SubmitError(
+            f"deadline_s must be above 0 and at most {MAX_DEADLINE_S:g} seconds, not {deadline_s!r}"
+        )
     adaptation = {}
     if battery_below is not None:
         if strategy != "adaptive":
@@ -245,6 +255,7 @@ def start_session(
         failover=failover,
         backup_sources=list(backup_sources),
         adaptation=adaptation,
+        priority=priority,
     )
 
 

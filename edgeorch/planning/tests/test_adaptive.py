@@ -456,3 +456,48 @@ def test_a_placements_estimate_is_its_latency_and_the_sources_joules():
     assert latency == pytest.approx(chosen.latency)
     assert joules == pytest.approx(chosen.energy.total)  # type: ignore[union-attr]
     assert estimate(priced, [("gone", "cpu", 0, 2)]) == (math.inf, None)
+
+
+def test_a_dropped_frame_still_measures_the_links_it_crossed_but_not_the_devices():
+    """A frame a stage dropped (its deadline out of reach: docs/qos.md) crossed the hops up to that stage:
+    they are measured; its computes, incomplete, are not."""
+    p = plan(problem(), "split", cut=1, device="edge").to_dict()
+    dropped_at_edge = {
+        "ok": False,
+        "dropped": True,
+        "latency_s": 0.45,
+        "trace": [
+            {"stage": 0, "device": "phone", "queue_s": 0, "compute_s": 0.04, "transfer_s": 0.401},
+            {"stage": 1, "device": "edge", "queue_s": 0.0, "dropped": True},
+        ],
+    }
+    got = observe(
+        Conditions(),
+        p,
+        [dropped_at_edge],
+        input_bytes=600e3,
+        source="phone",
+        rtt={pair("phone", "edge"): 0.002},
+    )
+    assert got.bandwidth[pair("phone", "edge")] == pytest.approx(400e3 / 0.4)
+    assert got.slowdown == {}
+    offloaded = plan(problem(), "offload").to_dict()
+    dropped_on_arrival = {
+        "ok": False,
+        "dropped": True,
+        "latency_s": 0.3,
+        "trace": [{"stage": 0, "device": "edge", "queue_s": 0.0, "dropped": True}],
+    }
+    got = observe(Conditions(), offloaded, [dropped_on_arrival], input_bytes=600e3, source="phone")
+    assert got.bandwidth[pair("phone", "edge")] == pytest.approx(600e3 / 0.3)
+    # A failed frame that was not dropped says nothing, as before.
+    assert (
+        observe(
+            Conditions(),
+            offloaded,
+            [{**dropped_on_arrival, "dropped": False}],
+            input_bytes=600e3,
+            source="phone",
+        )
+        == Conditions()
+    )

@@ -79,6 +79,8 @@ from .planned_link import PlannedLink
 from .predicted_times import PredictedTimes
 from .predictor_report import PredictorReport
 from .preprocess_request import PreprocessRequest
+from .priority import Priority
+from .priority_counts import PriorityCounts
 from .profile_power import ProfilePower
 from .profile_run_request import ProfileRunRequest
 from .profile_thermal import ProfileThermal
@@ -95,6 +97,7 @@ from .session_detail import SessionDetail
 from .session_detail_failures_item import SessionDetailFailuresItem
 from .session_export_format import SessionExportFormat
 from .session_summary import SessionSummary
+from .session_summary_by_priority import SessionSummaryByPriority
 from .stage import Stage
 from .stage_row import StageRow
 from .stage_times import StageTimes
@@ -189,6 +192,8 @@ __all__ = (
     "PredictedTimes",
     "PredictorReport",
     "PreprocessRequest",
+    "Priority",
+    "PriorityCounts",
     "ProfilePower",
     "ProfileRunRequest",
     "ProfileThermal",
@@ -205,6 +210,7 @@ __all__ = (
     "SessionDetailFailuresItem",
     "SessionExportFormat",
     "SessionSummary",
+    "SessionSummaryByPriority",
     "Stage",
     "StageRow",
     "StageTimes",

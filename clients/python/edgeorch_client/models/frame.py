@@ -27,6 +27,10 @@ class Frame:
             to (null: not known)
         error (str | Unset):
         deadline_met (bool | None | Unset):
+        dropped (bool | Unset): A stage dropped it before computing it: its deadline could not be met (``error`` says
+            why). A dropped frame is not a deadline miss (a late or failed answer): docs/qos.md
+        priority (str | Unset): Its priority class (blank: reported without one)
+        deadline_s (float | None | Unset): Its own deadline, seconds from its start (null: none)
         trace (Any | Unset):
         resent (bool | Unset): Sent again on a failover route (once)
         failover_s (float | None | Unset): Seconds it waited for the failover
@@ -41,6 +45,9 @@ class Frame:
     model: None | str
     error: str | Unset = UNSET
     deadline_met: bool | None | Unset = UNSET
+    dropped: bool | Unset = UNSET
+    priority: str | Unset = UNSET
+    deadline_s: float | None | Unset = UNSET
     trace: Any | Unset = UNSET
     resent: bool | Unset = UNSET
     failover_s: float | None | Unset = UNSET
@@ -73,6 +80,16 @@ class Frame:
             deadline_met = UNSET
         else:
             deadline_met = self.deadline_met
+
+        dropped = self.dropped
+
+        priority = self.priority
+
+        deadline_s: float | None | Unset
+        if isinstance(self.deadline_s, Unset):
+            deadline_s = UNSET
+        else:
+            deadline_s = self.deadline_s
 
         trace = self.trace
 
@@ -111,6 +128,12 @@ class Frame:
             field_dict["error"] = error
         if deadline_met is not UNSET:
             field_dict["deadline_met"] = deadline_met
+        if dropped is not UNSET:
+            field_dict["dropped"] = dropped
+        if priority is not UNSET:
+            field_dict["priority"] = priority
+        if deadline_s is not UNSET:
+            field_dict["deadline_s"] = deadline_s
         if trace is not UNSET:
             field_dict["trace"] = trace
         if resent is not UNSET:
@@ -168,6 +191,19 @@ class Frame:
 
         deadline_met = _parse_deadline_met(d.pop("deadline_met", UNSET))
 
+        dropped = d.pop("dropped", UNSET)
+
+        priority = d.pop("priority", UNSET)
+
+        def _parse_deadline_s(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        deadline_s = _parse_deadline_s(d.pop("deadline_s", UNSET))
+
         trace = d.pop("trace", UNSET)
 
         resent = d.pop("resent", UNSET)
@@ -207,6 +243,9 @@ class Frame:
             model=model,
             error=error,
             deadline_met=deadline_met,
+            dropped=dropped,
+            priority=priority,
+            deadline_s=deadline_s,
             trace=trace,
             resent=resent,
             failover_s=failover_s,

@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 
 from ..models.failover_policy import FailoverPolicy
 from ..models.input_kind import InputKind
+from ..models.priority import Priority
 from ..models.run_state import RunState
 from ..types import UNSET, Unset
 
@@ -61,6 +62,10 @@ class Session:
         finished_at (datetime.datetime | None | Unset):
         max_in_flight (int | Unset):
         deadline_s (float | None | Unset):
+        priority (Priority | Unset): * `low` - Low: served after every other class
+            * `normal` - Normal (the default)
+            * `high` - High: served before normal and low
+            * `critical` - Critical: served first
         frames_sent (int | Unset):
         frames_ok (int | Unset):
         serve (Any | Unset): a serving session: the model the source's inference endpoint answers for ({model, version,
@@ -101,6 +106,7 @@ class Session:
     finished_at: datetime.datetime | None | Unset = UNSET
     max_in_flight: int | Unset = UNSET
     deadline_s: float | None | Unset = UNSET
+    priority: Priority | Unset = UNSET
     frames_sent: int | Unset = UNSET
     frames_ok: int | Unset = UNSET
     serve: Any | Unset = UNSET
@@ -201,6 +207,10 @@ class Session:
         else:
             deadline_s = self.deadline_s
 
+        priority: str | Unset = UNSET
+        if not isinstance(self.priority, Unset):
+            priority = self.priority.value
+
         frames_sent = self.frames_sent
 
         frames_ok = self.frames_ok
@@ -261,6 +271,8 @@ class Session:
             field_dict["max_in_flight"] = max_in_flight
         if deadline_s is not UNSET:
             field_dict["deadline_s"] = deadline_s
+        if priority is not UNSET:
+            field_dict["priority"] = priority
         if frames_sent is not UNSET:
             field_dict["frames_sent"] = frames_sent
         if frames_ok is not UNSET:
@@ -415,6 +427,13 @@ class Session:
 
         deadline_s = _parse_deadline_s(d.pop("deadline_s", UNSET))
 
+        _priority = d.pop("priority", UNSET)
+        priority: Priority | Unset
+        if isinstance(_priority, Unset):
+            priority = UNSET
+        else:
+            priority = Priority(_priority)
+
         frames_sent = d.pop("frames_sent", UNSET)
 
         frames_ok = d.pop("frames_ok", UNSET)
@@ -460,6 +479,7 @@ class Session:
             finished_at=finished_at,
             max_in_flight=max_in_flight,
             deadline_s=deadline_s,
+            priority=priority,
             frames_sent=frames_sent,
             frames_ok=frames_ok,
             serve=serve,

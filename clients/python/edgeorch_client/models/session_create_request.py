@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..models.failover_policy import FailoverPolicy
 from ..models.objective import Objective
+from ..models.priority import Priority
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SessionCreateRequest")
@@ -42,7 +43,13 @@ class SessionCreateRequest:
         duration_s (float | Unset): Seconds to stream, up to 7 days
         battery_below (float | None | Unset): Low-battery policy (strategy adaptive): while the source's battery.percent
             is below this and it is not plugged in, re-plan by objective energy (docs/energy.md)
-        deadline_s (float | Unset): Per-frame latency deadline, 0 to 3600 s
+        deadline_s (float | Unset): Per-frame latency deadline, above 0 and at most 3600 s: every frame carries it;
+            stage queues serve the earliest deadline first within a priority class and drop a frame that can no longer meet
+            it (docs/qos.md)
+        priority (Priority | Unset): * `low` - Low: served after every other class
+            * `normal` - Normal (the default)
+            * `high` - High: served before normal and low
+            * `critical` - Critical: served first Default: Priority.NORMAL.
         max_in_flight (int | Unset): Frames in the pipeline at once, 1 to 1024 (default: one per stage)
         input_ (Any | Unset): Frames from the source device: {kind: video|images|camera|pushed, path (video, images; a
             camera's device path or URL), loop (video, images), index (camera)}, each made the model's input by its
@@ -67,6 +74,7 @@ class SessionCreateRequest:
     duration_s: float | Unset = UNSET
     battery_below: float | None | Unset = UNSET
     deadline_s: float | Unset = UNSET
+    priority: Priority | Unset = Priority.NORMAL
     max_in_flight: int | Unset = UNSET
     input_: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -120,6 +128,10 @@ class SessionCreateRequest:
 
         deadline_s = self.deadline_s
 
+        priority: str | Unset = UNSET
+        if not isinstance(self.priority, Unset):
+            priority = self.priority.value
+
         max_in_flight = self.max_in_flight
 
         input_ = self.input_
@@ -164,6 +176,8 @@ class SessionCreateRequest:
             field_dict["battery_below"] = battery_below
         if deadline_s is not UNSET:
             field_dict["deadline_s"] = deadline_s
+        if priority is not UNSET:
+            field_dict["priority"] = priority
         if max_in_flight is not UNSET:
             field_dict["max_in_flight"] = max_in_flight
         if input_ is not UNSET:
@@ -227,6 +241,13 @@ class SessionCreateRequest:
 
         deadline_s = d.pop("deadline_s", UNSET)
 
+        _priority = d.pop("priority", UNSET)
+        priority: Priority | Unset
+        if isinstance(_priority, Unset):
+            priority = UNSET
+        else:
+            priority = Priority(_priority)
+
         max_in_flight = d.pop("max_in_flight", UNSET)
 
         input_ = d.pop("input", UNSET)
@@ -250,6 +271,7 @@ class SessionCreateRequest:
             duration_s=duration_s,
             battery_below=battery_below,
             deadline_s=deadline_s,
+            priority=priority,
             max_in_flight=max_in_flight,
             input_=input_,
         )

@@ -11,6 +11,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.latency_percentiles import LatencyPercentiles
     from ..models.run_energy import RunEnergy
+    from ..models.session_summary_by_priority import SessionSummaryByPriority
     from ..models.stage_times import StageTimes
 
 
@@ -28,7 +29,11 @@ class SessionSummary:
         latency_s (LatencyPercentiles | Unset):
         throughput_fps (float | None | Unset):
         deadline_s (float | None | Unset):
-        deadline_misses (int | Unset):
+        deadline_misses (int | Unset): Frames with a deadline answered late or failed (drops are apart)
+        late (int | Unset): Of the misses, the frames answered late
+        dropped (int | Unset): Frames a stage dropped before computing them, their deadline out of reach (docs/qos.md)
+        by_priority (SessionSummaryByPriority | Unset): The same per priority class of the frames (a served request may
+            carry its own)
         predicted_latency_s (float | None | Unset):
         predicted_throughput_fps (float | None | Unset):
         mean_stage_s (StageTimes | Unset): Seconds of one request's stages (a stage's own, or their sum over the
@@ -47,6 +52,9 @@ class SessionSummary:
     throughput_fps: float | None | Unset = UNSET
     deadline_s: float | None | Unset = UNSET
     deadline_misses: int | Unset = UNSET
+    late: int | Unset = UNSET
+    dropped: int | Unset = UNSET
+    by_priority: SessionSummaryByPriority | Unset = UNSET
     predicted_latency_s: float | None | Unset = UNSET
     predicted_throughput_fps: float | None | Unset = UNSET
     mean_stage_s: StageTimes | Unset = UNSET
@@ -78,6 +86,14 @@ class SessionSummary:
             deadline_s = self.deadline_s
 
         deadline_misses = self.deadline_misses
+
+        late = self.late
+
+        dropped = self.dropped
+
+        by_priority: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.by_priority, Unset):
+            by_priority = self.by_priority.to_dict()
 
         predicted_latency_s: float | None | Unset
         if isinstance(self.predicted_latency_s, Unset):
@@ -118,6 +134,12 @@ class SessionSummary:
             field_dict["deadline_s"] = deadline_s
         if deadline_misses is not UNSET:
             field_dict["deadline_misses"] = deadline_misses
+        if late is not UNSET:
+            field_dict["late"] = late
+        if dropped is not UNSET:
+            field_dict["dropped"] = dropped
+        if by_priority is not UNSET:
+            field_dict["by_priority"] = by_priority
         if predicted_latency_s is not UNSET:
             field_dict["predicted_latency_s"] = predicted_latency_s
         if predicted_throughput_fps is not UNSET:
@@ -135,6 +157,7 @@ class SessionSummary:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.latency_percentiles import LatencyPercentiles  # noqa: PLC0415
         from ..models.run_energy import RunEnergy  # noqa: PLC0415
+        from ..models.session_summary_by_priority import SessionSummaryByPriority  # noqa: PLC0415
         from ..models.stage_times import StageTimes  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -170,6 +193,17 @@ class SessionSummary:
         deadline_s = _parse_deadline_s(d.pop("deadline_s", UNSET))
 
         deadline_misses = d.pop("deadline_misses", UNSET)
+
+        late = d.pop("late", UNSET)
+
+        dropped = d.pop("dropped", UNSET)
+
+        _by_priority = d.pop("by_priority", UNSET)
+        by_priority: SessionSummaryByPriority | Unset
+        if isinstance(_by_priority, Unset):
+            by_priority = UNSET
+        else:
+            by_priority = SessionSummaryByPriority.from_dict(_by_priority)
 
         def _parse_predicted_latency_s(data: object) -> float | None | Unset:
             if data is None:
@@ -213,6 +247,9 @@ class SessionSummary:
             throughput_fps=throughput_fps,
             deadline_s=deadline_s,
             deadline_misses=deadline_misses,
+            late=late,
+            dropped=dropped,
+            by_priority=by_priority,
             predicted_latency_s=predicted_latency_s,
             predicted_throughput_fps=predicted_throughput_fps,
             mean_stage_s=mean_stage_s,

@@ -1,0 +1,276 @@
+"""A stage's queue with per-request QoS (docs/qos.md): earliest deadline first within priority, early drops.
+
+Order (``edgeorch_wire.qos.order_key``): a higher priority class first; within a class the earliest deadline
+first (work without one after every deadline of its class); then arrival order. The bound (``maxsize``) is the
+back-pressure it always was: a ``put`` beyond it waits, but the waiting work is ordered with the rest, so a
+``get`` takes the best of all, queued or waiting, and high-priority work never waits behind a line of
+low-priority putters.
+
+Drop rule: work is dropped, before it is computed, when it cannot meet its deadline even if nothing else came
+first: ``now`` + what is left of the compute under way at the stage + its own expected compute > deadline.
+Its expected compute is the least of the stage's recent computes (``RECENT``), a lower bound, so that what
+is dropped is work that could only be late. The rule is checked when work arrives (a ``put``: it never takes
+a place in the queue) and again when the worker takes it (it may have waited behind more urgent work). A
+dropped request is answered at once (a failed DONE with ``dropped`` and the reason) rather than computed late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from edgeorch_wire import qos
+
+RECENT = 8  # computes the stage's expected compute is the least of
+
+
+class Queued(Protocol):
+    """What the queue reads of a piece of work (the executor's ``Work``)."""
+
+    priority: int
+    deadline: float | None
+
+
+W = TypeVar("W", bound=Queued)
+
+
+@dataclass(order=True)
+class _Entry(Generic[W]):
+    key: tuple[int, float, int]
+    work: W = field(compare=False)
+    admitted: asyncio.Future[None] | None = field(compare=False, default=None)  # None: in the queue proper
+
+
+class StageQueue(Generic[W]):
+    """What ``asyncio.Queue[Work]`` was to a stage (``put``, ``get``, ``empty``, ``qsize``), EDF-ordered, with
+    the drop rule applied by calling ``drop(work, reason)`` instead of queuing (``put``) or returning it."""
+
+    def __init__(
+        self,
+        maxsize: int,
+        drop: Callable[[W, str], Awaitable[None]],
+        clock: Callable[[], float] = time.time,
+    ):
+        self.maxsize = max(1, maxsize)
+        self._drop = drop
+        self._clock = clock
+        self._heap: list[_Entry[W]] = []  # queued and waiting work, best first
+        self._admitted = 0  # entries in the queue proper (the rest wait: their putters are blocked)
+        self._seq = itertools.count()
+        self._nonempty = asyncio.Event()
+        self._recent: deque[float] = deque(maxlen=RECENT)
+        self.expected_s = 0.0  # the stage's expected compute: the least of its recent ones (0 before any)
+        self.busy_until = 0.0  # when the compute under way is expected to end (wall clock; 0: none)
+        self.dropped = 0  # work dropped, since the queue was made
+        self.drop_reasons: dict[str, int] = {}  # "arrival" / "dequeue" -> how many
+
+    # --- what the worker tells it -------------------------------------------------------------------------
+
+    def computing(self, started: float) -> None:
+        self.busy_until = started + self.expected_s
+
+    def computed(self, compute_s: float) -> None:
+        if math.isfinite(compute_s) and compute_s >= 0:
+            self._recent.append(compute_s)
+            self.expected_s = min(self._recent)
+        self.busy_until = 0.0
+
+    # --- the drop rule ------------------------------------------------------------------------------------
+
+    def slack(self, work: W, now: float | None = None) -> float:
+        """Seconds ``work`` has to spare if it were computed next (infinite without a deadline)."""
+        now = self._clock() if now is None else now
+        ahead = max(0.0, self.busy_until - now) + self.expected_s
+        return qos.slack(work.deadline, now, ahead)
+
+    def _infeasible(self, work: W, when: str) -> str | None:
+        if work.deadline is None:
+            return None  # no deadline: never dropped
+        now = self._clock()
+        spare = self.slack(work, now)
+        if spare >= 0:
+            return None
+        busy = max(0.0, self.busy_until - now)
+        return (
+            f"dropped ({when}): its deadline is {(work.deadline - now) * 1e3:.1f} ms away, "
+            f"{qos.priority_name(work.priority)} priority; the stage needs at least "
+            f"{self.expected_s * 1e3:.1f} ms to compute it"
+            + (f" after {busy * 1e3:.1f} ms of the compute under way" if busy else "")
+        )
+
+    async def _dropping(self, work: W, when: str) -> bool:
+        reason = self._infeasible(work, when)
+        if reason is None:
+            return False
+        self.dropped += 1
+        self.drop_reasons[when] = self.drop_reasons.get(when, 0) + 1
+        await self._drop(work, reason)
+        return True
+
+    # --- the queue ----------------------------------------------------------------------------------------
+
+    def qsize(self) -> int:
+        return len(self._heap)
+
+    def empty(self) -> bool:
+        return not self._heap
+
+    def full(self) -> bool:
+        return self._admitted >= self.maxsize
+
+    def items(self) -> list[W]:
+        """The work there is, in the order it would be taken."""
+        return [entry.work for entry in sorted(self._heap)]
+
+    async def put(self, work: W) -> None:
+        """Queue ``work`` in EDF order (or drop it, when it cannot make its deadline); waits while the queue
+        is full, until ``work`` is taken or has a place."""
+        if await self._dropping(work, "on arrival"):
+            return
+        entry = _Entry(qos.order_key(work.priority, work.deadline, next(self._seq)), work)
+        if self._admitted < self.maxsize:
+            self._admitted += 1
+            heapq.heappush(self._heap, entry)
+            self._nonempty.set()
+            return
+        admitted = entry.admitted = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._heap, entry)
+        self._nonempty.set()
+        try:
+            await admitted
+        except asyncio.CancelledError:
+            # Cancelled while waiting (its future cancelled with it, or not yet resolved): its work goes.
+            if (admitted.cancelled() or not admitted.done()) and entry in self._heap:
+                self._heap.remove(entry)
+                heapq.heapify(self._heap)
+                if not self._heap:
+                    self._nonempty.clear()
+            raise
+
+    async def get(self) -> W:
+        """The best work there is (queued or waiting); work that cannot make its deadline is dropped."""
+        while True:
+            while not self._heap:
+                self._nonempty.clear()
+                await self._nonempty.wait()
+            entry = heapq.heappop(self._heap)
+            if entry.admitted is None:
+                self._admitted -= 1
+            elif entry.admitted.cancelled():
+                continue  # its putter was cancelled while it waited: the work is not to be done
+            elif not entry.admitted.done():
+                entry.admitted.set_result(None)  # taken straight from the waiting: its putter goes on
+            self._admit_next()
+            if not self._heap:
+                self._nonempty.clear()
+            if not await self._dropping(entry.work, "when its turn came"):
+                return entry.work
+
+    def _admit_next(self) -> None:
+        """A place freed: the best waiting work takes it, and its putter goes on."""
+        if self._admitted >= self.maxsize:
+            return
+        waiting = [e for e in self._heap if e.admitted is not None and not e.admitted.done()]
+        if waiting:
+            best = min(waiting)
+            assert best.admitted is not None
+            best.admitted.set_result(None)
+            best.admitted = None
+            self._admitted += 1
+
+    def metrics(self, now: float | None = None) -> dict[str, Any]:
+        """Its length (by class) and the least slack of its work with a deadline (absent: none queued), each
+        piece's slack predicted in queue order: after the compute under way and one expected compute for
+        each piece ahead of it."""
+        now = self._clock() if now is None else now
+        by_class = [0] * len(qos.PRIORITIES)
+        least = math.inf
+        ahead = max(0.0, self.busy_until - now)
+        for entry in sorted(self._heap):
+            work = entry.work
+            by_class[min(max(work.priority, 0), qos.MAX_PRIORITY)] += 1
+            ahead += self.expected_s
+            least = min(least, qos.slack(work.deadline, now, ahead))
+        out: dict[str, Any] = {"queued": len(self._heap), "by_class": by_class}
+        if math.isfinite(least):
+            out["slack_s"] = least
+        return out
+
+
+class Admission:
+    """At most ``slots`` holders at once (a served model's requests in its pipeline); while all are taken,
+    the waiting enter most urgent first, by the stage queues' order (``qos.order_key``), not by arrival."""
+
+    def __init__(self, slots: int):
+        self._free = max(1, slots)
+        self._waiting: list[tuple[tuple[int, float, int], asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def locked(self) -> bool:
+        return self._free <= 0
+
+    async def acquire(self, priority: int, deadline: float | None) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (qos.order_key(priority, deadline, next(self._seq)), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # handed a slot just as its waiter was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, future = heapq.heappop(self._waiting)
+            if not future.done():  # a cancelled waiter is skipped
+                future.set_result(None)  # the slot goes straight to the most urgent waiter
+                return
+        self._free += 1
+
+
+class QosCollector:
+    """The telemetry of an agent's stage queues (a collector: ``collect() -> metrics``; docs/qos.md):
+
+    ``qos.queued``            work waiting in all the agent's stage queues (0: none)
+    ``qos.queued.<class>``    the same per priority class (low, normal, high, critical), sent only while
+                              not 0 (absent: none of that class waits; each record stays small)
+    ``qos.slack_s``           the least slack of the queued work with a deadline, each piece's predicted in
+                              queue order (absent: none has a deadline); negative: it will be dropped
+    ``qos.dropped``           work the agent's stages have dropped since it started (a counter)
+
+    An agent with no stage deployed that has dropped nothing sends none of them.
+    """
+
+    def __init__(self, queues: dict[Any, StageQueue[Any]], dropped: Callable[[], int]):
+        self._queues = queues
+        self._dropped = dropped
+
+    def collect(self) -> dict[str, float]:
+        dropped = self._dropped()
+        if not self._queues and not dropped:
+            return {}  # no stage deployed here, nothing dropped: nothing to say, every record stays small
+        queued = 0
+        by_class = [0] * len(qos.PRIORITIES)
+        least = math.inf
+        for queue in list(self._queues.values()):  # a copy: the sampler runs in a thread of its own
+            numbers = queue.metrics()
+            queued += numbers["queued"]
+            by_class = [a + b for a, b in zip(by_class, numbers["by_class"], strict=True)]
+            least = min(least, numbers.get("slack_s", math.inf))
+        out = {"qos.queued": float(queued), "qos.dropped": float(dropped)}
+        out.update(
+            {f"qos.queued.{name}": float(n) for name, n in zip(qos.PRIORITIES, by_class, strict=True) if n}
+        )
+        if math.isfinite(least):
+            out["qos.slack_s"] = least
+        return out
