@@ -24,7 +24,7 @@ def test_the_device_page_links_its_snapshot_and_live_topic(client, bob):
     client.force_login(bob)
     page = client.get(f"/devices/{pk}/").content.decode()
     assert f"/api/dashboard/devices/{pk}/" in page and f'data-device="{pk}"' in page and "pi-shelf" in page
-    assert "/models/plotly.min.js" in page  # the server's own copy, never a CDN
+    assert "/static/plotly/plotly.min.js" in page  # the server's own copy, never a CDN
 
 
 def test_an_operator_gets_an_enabled_run_form(client, alice):
