@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles.finders import BaseFinder
+from django.contrib.staticfiles.utils import matches_patterns
 from django.core.files.storage import FileSystemStorage
 from whitenoise.middleware import WhiteNoiseMiddleware
 from whitenoise.storage import CompressedManifestStaticFilesStorage
@@ -61,6 +62,8 @@ class PlotlyFinder(BaseFinder):
         return [found] if find_all else found
 
     def list(self, ignore_patterns):
+        if ignore_patterns and matches_patterns(f"{PLOTLY_PREFIX}/{PLOTLY}", ignore_patterns):
+            return
         storage = FileSystemStorage(location=_plotly_directory())
         storage.prefix = PLOTLY_PREFIX  # type: ignore[attr-defined]  # collectstatic and WhiteNoise read it
         yield PLOTLY, storage
