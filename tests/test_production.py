@@ -219,6 +219,26 @@ def test_the_bootstrap_token_is_made_once_printed_once_and_enrolls_a_few_devices
     assert enrolled.status_code == 201, enrolled.content
 
 
+@pytest.mark.django_db
+def test_a_stack_upgraded_from_the_published_bootstrap_token_gets_it_revoked_and_a_new_one(client):
+    """Earlier versions' compose made ``eet_compose-bootstrap-token-change-me`` (100 uses), which the
+    repository printed: the first start of this version revokes it and makes a token of its own."""
+    from io import StringIO
+
+    from edgeorch.devices.models import EnrollmentToken
+
+    published = "eet_compose-bootstrap-token-change-me"
+    call_command("ensure_enrollment_token", published, "--max-uses", "100", stdout=StringIO())
+    out = StringIO()
+    call_command("ensure_enrollment_token", "--generate", stdout=out)
+    assert "Revoked" in out.getvalue() and len(re.findall(r"eet_\S+", out.getvalue())) == 1
+    assert EnrollmentToken.objects.filter(revoked=False).count() == 1
+    refused = client.post(
+        "/api/agent/enroll/", {"token": published, "name": "intruder"}, content_type="application/json"
+    )
+    assert refused.status_code in (400, 401, 403)
+
+
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory) -> Path:
     """collectstatic as the image runs it (Dockerfile), into a folder of this module's."""

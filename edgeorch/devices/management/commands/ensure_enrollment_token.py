@@ -2,7 +2,8 @@
 
 ``ensure_enrollment_token TOKEN``: a token with that plain value (a provisioning tool chose it).
 ``ensure_enrollment_token --generate``: on a deployment's first start, a new random token, printed once (only
-its digest is stored, as for every token); on later starts nothing, since one was made. ``--write FILE`` also
+its digest is stored, as for every token); on later starts nothing, since one was made. It also revokes the
+token earlier versions of docker-compose.yml published, where one of them made it. ``--write FILE`` also
 leaves it in FILE (0600) for a local agent to enroll with (compose's agent service).
 """
 
@@ -18,6 +19,9 @@ from edgeorch.devices.models import EnrollmentToken, hash_secret
 from edgeorch.devices.services import TOKEN_PREFIX
 
 NAME = "bootstrap"
+# The bootstrap token docker-compose.yml gave every stack before it generated one (100 uses, a year, printed
+# in the repository): --generate revokes it where an earlier version made it.
+PUBLISHED = ["eet_compose-bootstrap-token-change-me"]
 
 
 class Command(BaseCommand):
@@ -53,7 +57,10 @@ class Command(BaseCommand):
         self.stdout.write("created" if created else "exists")
 
     def _generate(self, write: str | None, max_uses: int, ttl_hours: float) -> None:
-        if EnrollmentToken.objects.filter(name=NAME).exists():
+        published = EnrollmentToken.objects.filter(token_hash__in=[hash_secret(t) for t in PUBLISHED])
+        if published.filter(revoked=False).update(revoked=True):
+            self.stdout.write("Revoked the bootstrap enrollment token earlier versions published.")
+        if EnrollmentToken.objects.filter(name=NAME).exclude(pk__in=published.values("pk")).exists():
             self.stdout.write("A bootstrap enrollment token was made on an earlier start: none made now.")
             return
         _, plain = services.create_enrollment_token(
