@@ -2,13 +2,12 @@
 
 import os
 
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edgeorch.settings")
-# Daphne is the only server in front of the app (edge networks rarely have a separate web server), so it
-# serves the few static files itself, from the app directories, without a collectstatic step.
-django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
+# Static files are served in this process by WhiteNoise's middleware (settings: STORAGES): hashed and
+# compressed where collectstatic has run (the image), by name from the app folders elsewhere (the demo).
+django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -3,7 +3,9 @@
 A bad value stops start-up with a message naming the variable (see ``edgeorch.env``).
 """
 
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
@@ -21,9 +23,22 @@ SECRET_KEY = envstr("SECRET_KEY") or ""
 if not SECRET_KEY:
     if not DEBUG and not envbool("EDGEORCH_ALLOW_INSECURE_KEY", False):
         raise ImproperValue("SECRET_KEY is not set (set it, or DEBUG=true for development)")
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+    # A key made up for this process only: nothing it signs outlives it or is understood by another process
+    # (the demo and the tests set a key; production must, or compose generates one: docs/deployment.md).
+    SECRET_KEY = secrets.token_urlsafe(50)
+# The public URL agents, install scripts and browsers use (defaults to the request's own host). Where it is
+# set, its host is allowed and its origin trusted for CSRF (ALLOWED_HOSTS / CSRF_TRUSTED_ORIGINS add to
+# them), and an https:// URL turns TLS on (EDGEORCH_TLS below).
+PUBLIC_URL = envstr("EDGEORCH_PUBLIC_URL", "") or ""
+_public = urlsplit(PUBLIC_URL)
+if PUBLIC_URL and (_public.scheme not in ("http", "https") or not _public.hostname):
+    raise ImproperValue(f"EDGEORCH_PUBLIC_URL={PUBLIC_URL!r} is not an http:// or https:// URL with a host")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+if PUBLIC_URL:
+    _host = _public.hostname or ""
+    ALLOWED_HOSTS.append(f"[{_host}]" if ":" in _host else _host)
+    CSRF_TRUSTED_ORIGINS.append(f"{_public.scheme}://{_public.netloc}")
 
 INSTALLED_APPS = [
     "daphne",
@@ -54,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "edgeorch.static.StaticFiles",  # WhiteNoise
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,6 +106,10 @@ DATABASES = {
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+# The database password may come apart from the URL, e.g. from a file (DATABASE_PASSWORD_FILE): compose
+# generates one on first start (docker-compose.yml, the secrets service).
+if _db_password := envstr("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = _db_password
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool("DATABASE_POOL", True):
     # A connection per request or task costs milliseconds (a server process is forked for each); Daphne
     # serves requests and consumers from short-lived threads, where persistent connections would leak, so
@@ -158,7 +178,26 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = RUN_DIR / "staticfiles"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
+STATIC_ROOT = Path(envstr("EDGEORCH_STATIC_ROOT") or RUN_DIR / "staticfiles")
+# Static files are served by WhiteNoise (its middleware, in Daphne's process). Where `collectstatic` has run
+# into STATIC_ROOT (the image does at build: Dockerfile), they go out under content-hashed names, compressed
+# (gzip, Brotli) and cached for years; elsewhere (the demo, tests, a checkout) by name from the app folders,
+# with no build step. EDGEORCH_STATIC_MANIFEST=true is how collectstatic is told to hash and compress.
+STATIC_MANIFEST = envbool("EDGEORCH_STATIC_MANIFEST", (STATIC_ROOT / "staticfiles.json").is_file())
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "edgeorch.static.CompressedHashedStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(envstr("EDGEORCH_MEDIA_ROOT") or RUN_DIR / "media")
 MEDIA_URL = "media/"
 
@@ -222,9 +261,14 @@ REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "eak_", "AUTO_REFRESH": False}
 # and says so in EDGEORCH_TLS_PROXY_HEADER (empty: Daphne serves TLS itself). Plain HTTP is redirected,
 # browsers are told to come back over HTTPS only (HSTS) and cookies travel over HTTPS only; `manage.py check
 # --deploy` then has nothing to warn of.
-TLS = envbool("EDGEORCH_TLS", False)
+TLS = envbool("EDGEORCH_TLS", _public.scheme == "https")
 if TLS:
-    SECURE_SSL_REDIRECT = True
+    # EDGEORCH_SSL_REDIRECT=false where the proxy redirects plain HTTP itself and Daphne is reachable on a
+    # private network only, by processes that talk to it without TLS (compose's agent): check --deploy's
+    # warning that Django does not redirect (security.W008) is then silenced, on purpose.
+    SECURE_SSL_REDIRECT = envbool("EDGEORCH_SSL_REDIRECT", True)
+    if not SECURE_SSL_REDIRECT:
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     # Load balancers' and the kubelet's health probes reach the process itself over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
@@ -301,8 +345,6 @@ EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "edgeorch@localhost")
-# The public URL agents and install scripts should use (defaults to the request's own host).
-PUBLIC_URL = envstr("EDGEORCH_PUBLIC_URL", "") or ""
 # Agents measure RTT and bandwidth to their peers this often (the planner reads the latest); 0 turns it off.
 LINK_PROBE_INTERVAL_S = envfloat("EDGEORCH_LINK_PROBE_INTERVAL", 300.0, minimum=0)
 # Dispatch reuses a plan for the same model and fleet this long (a device changing state, a new profile or

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/edgeorch}"
 export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}"
-export SECRET_KEY="${SECRET_KEY:-test-only-secret-key}"
+export SECRET_KEY="${SECRET_KEY:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')}"  # one per run
 export DEBUG=false ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
 export EDGEORCH_RUN_DIR="${EDGEORCH_RUN_DIR:-$PWD/var/test}"
 V=.venv/bin

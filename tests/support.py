@@ -69,7 +69,10 @@ class Server:
         try:
             # The first request loads the application (1.4 s on an idle 2-core host): a slow answer is "not
             # yet", not an error.
-            return requests.get(self.url + "/accounts/login/", timeout=5).status_code == 200
+            # Said to have come over HTTPS, as through the proxy: a server with TLS on (EDGEORCH_PUBLIC_URL
+            # https://...) answers it too, instead of redirecting.
+            headers = {"X-Forwarded-Proto": "https"}
+            return requests.get(self.url + "/accounts/login/", headers=headers, timeout=5).status_code == 200
         except (requests.ConnectionError, requests.Timeout):
             return False
 

@@ -205,7 +205,8 @@ SKIP = {
             "docker compose build",
             "docker compose up -d",
             "docker compose exec web python manage.py createsuperuser",
-            "docker run --rm -v agent:/agent edgeorch-agent enroll --server https://edgeorch.example.com "
+            "docker run --rm -v agent:/agent edgeorch-agent edgeorch-agent enroll "
+            "--server https://edgeorch.example.com "
             '--token "$TOKEN" --config /agent/agent.json',
             "docker run -d --restart unless-stopped --network host -v agent:/agent edgeorch-agent",
         ],

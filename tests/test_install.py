@@ -70,7 +70,7 @@ def test_install_script_refuses_to_run_without_a_token(live_server_proc):
 def test_compose_runs_every_service_from_the_same_commands():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services_ = compose["services"]
-    assert set(services_) == {"postgres", "redis", "web", "worker", "beat", "agent"}
+    assert set(services_) == {"secrets", "postgres", "redis", "web", "caddy", "worker", "beat", "agent"}
     assert "./scripts/web.sh" in services_["web"]["command"]
     assert services_["worker"]["command"][:4] == ["celery", "-A", "edgeorch", "worker"]
     assert services_["beat"]["command"][:4] == ["celery", "-A", "edgeorch", "beat"]
