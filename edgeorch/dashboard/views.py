@@ -109,3 +109,14 @@ def session_live(request, pk):
     session = get_object_or_404(Session.objects.select_related("model", "source"), pk=pk)
     context = {"session": session, "operator": is_operator(request.user)}
     return render(request, "dashboard/session_live.html", context)
+
+
+@login_required
+def session_topology(request, pk):
+    """A session's topology as it runs: its devices as nodes with the stages each runs, the hops of a frame
+    with their bytes and measured links, the slow stage (dashboard/topology.js, from
+    GET /api/sessions/{id}/topology/)."""
+    from edgeorch.jobs.models import Session
+
+    session = get_object_or_404(Session.objects.select_related("model", "source"), pk=pk)
+    return render(request, "dashboard/topology.html", {"session": session})
