@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -34,7 +35,7 @@ from edgeorch.api.throttles import EnrollmentTokenThrottle, EnrollThrottle
 from . import profiles, services
 from .auth import DeviceCredentialAuthentication
 from .choices import DeviceRole
-from .models import Device, EnrollmentToken
+from .models import MAX_TAGS, TAG_PATTERN, Device, EnrollmentToken
 
 
 def public_base_url(request) -> str:
@@ -63,9 +64,18 @@ class DeviceRefField(serializers.Field):
         return str(getattr(value, "pk", value))
 
 
+TAG_WORDS = "a tag is 1 to 32 letters, digits or . - _ : (starting with a letter or digit)"
+
+
 class DeviceSerializer(serializers.ModelSerializer):
     online = serializers.SerializerMethodField()
     liveness = serializers.SerializerMethodField()
+    tags = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=True),
+        max_length=MAX_TAGS,
+        required=False,
+        help_text=f"The operator's labels (at most {MAX_TAGS}; {TAG_WORDS}); PATCH replaces the list",
+    )
 
     class Meta:
         model = Device
@@ -74,6 +84,7 @@ class DeviceSerializer(serializers.ModelSerializer):
             "name",
             "role",
             "profile",
+            "tags",
             "status",
             "online",
             "last_seen",
@@ -91,7 +102,14 @@ class DeviceSerializer(serializers.ModelSerializer):
             "dropped_records",
             "liveness",
         ]
-        read_only_fields = [f for f in fields if f not in ("name", "role", "profile")]
+        read_only_fields = [f for f in fields if f not in ("name", "role", "profile", "tags")]
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        """Each tag once, in the order given; one that breaks ``TAG_PATTERN`` is refused by name."""
+        for tag in value:
+            if not re.match(TAG_PATTERN, tag):
+                raise ValidationError(f"{tag!r} is not a tag: {TAG_WORDS}")
+        return list(dict.fromkeys(value))
 
     def get_online(self, device) -> bool:
         return device.status == "online"
@@ -139,11 +157,15 @@ class EnrollmentTokenCreatedSerializer(EnrollmentTokenSerializer):
 
 
 class DeviceViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Devices of the fleet. Operators may rename them, change role/profile, and revoke them."""
+    """Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them."""
 
     queryset = Device.objects.all()
     serializer_class = DeviceSerializer
     http_method_names = ["get", "patch", "post", "head", "options"]
+
+    def perform_update(self, serializer):
+        """Save, and let the fleet pages show the new name, role, profile or tags live."""
+        services.device_changed(serializer.save())
 
     @extend_schema(request=None, responses=DeviceSerializer)
     @action(detail=True, methods=["post"])
