@@ -34,6 +34,11 @@ from .feedback_result import FeedbackResult
 from .frame import Frame
 from .frame_export import FrameExport
 from .frame_export_trace_item import FrameExportTraceItem
+from .graph_block import GraphBlock
+from .graph_cut import GraphCut
+from .graph_edge import GraphEdge
+from .graph_node import GraphNode
+from .graph_node_kind_enum import GraphNodeKindEnum
 from .input_kind import InputKind
 from .job import Job
 from .job_create_request import JobCreateRequest
@@ -50,6 +55,7 @@ from .measurement_kind import MeasurementKind
 from .measurement_state import MeasurementState
 from .ml_model import MLModel
 from .ml_model_detail import MLModelDetail
+from .model_graph import ModelGraph
 from .model_ref import ModelRef
 from .model_source import ModelSource
 from .model_task import ModelTask
@@ -103,6 +109,15 @@ from .sweep import Sweep
 from .sweep_cut import SweepCut
 from .telemetry_point import TelemetryPoint
 from .telemetry_series import TelemetrySeries
+from .topology import Topology
+from .topology_device import TopologyDevice
+from .topology_hop import TopologyHop
+from .topology_hop_kind_enum import TopologyHopKindEnum
+from .topology_hop_link_type_0 import TopologyHopLinkType0
+from .topology_run import TopologyRun
+from .topology_stage import TopologyStage
+from .topology_stage_measured_type_0 import TopologyStageMeasuredType0
+from .topology_stage_predicted import TopologyStagePredicted
 from .trace_stage import TraceStage
 from .variant_kind import VariantKind
 from .variant_request import VariantRequest
@@ -143,6 +158,11 @@ __all__ = (
     "Frame",
     "FrameExport",
     "FrameExportTraceItem",
+    "GraphBlock",
+    "GraphCut",
+    "GraphEdge",
+    "GraphNode",
+    "GraphNodeKindEnum",
     "InputKind",
     "Job",
     "JobCreateRequest",
@@ -159,6 +179,7 @@ __all__ = (
     "MeasurementState",
     "MLModel",
     "MLModelDetail",
+    "ModelGraph",
     "ModelRef",
     "ModelSource",
     "ModelTask",
@@ -212,6 +233,15 @@ __all__ = (
     "SweepCut",
     "TelemetryPoint",
     "TelemetrySeries",
+    "Topology",
+    "TopologyDevice",
+    "TopologyHop",
+    "TopologyHopKindEnum",
+    "TopologyHopLinkType0",
+    "TopologyRun",
+    "TopologyStage",
+    "TopologyStageMeasuredType0",
+    "TopologyStagePredicted",
     "TraceStage",
     "VariantKind",
     "VariantRequest",

@@ -81,7 +81,7 @@ def sync_detailed(
 ) -> Response[Error | PaginatedDeviceList]:
     """List devices
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         limit (int | Unset):
@@ -115,7 +115,7 @@ def sync(
 ) -> Error | PaginatedDeviceList | None:
     """List devices
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         limit (int | Unset):
@@ -144,7 +144,7 @@ async def asyncio_detailed(
 ) -> Response[Error | PaginatedDeviceList]:
     """List devices
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         limit (int | Unset):
@@ -176,7 +176,7 @@ async def asyncio(
 ) -> Error | PaginatedDeviceList | None:
     """List devices
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         limit (int | Unset):
