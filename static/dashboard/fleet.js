@@ -1,7 +1,8 @@
 // The Fleet page: the server renders the table; this keeps it live from the fleet snapshot and events.
 // The tools above it (#fleet-tools) search by name, host or tag and filter and sort by status, role, profile
 // and tag, kept in the address (?q=&status=&role=&profile=&tag=&sort=) so that a view can be linked. For
-// operators each row has a checkbox: EO.fleetSelected (a Set of device ids) is what fleet_actions.js acts on.
+// operators each row has a checkbox: EO.fleetSelected (a Set of the ids of devices shown and ticked) is what
+// fleet_actions.js acts on.
 (function () {
   "use strict";
   const table = document.getElementById("devices");
@@ -124,6 +125,9 @@
     const said = document.getElementById("fleet-shown");
     if (said) said.textContent = rows.length === n ? "" : rows.length + " of " + n + " shown";
     table.dataset.shown = String(rows.length);
+    // What is selected is what is shown: a device filtered away is not acted on unseen.
+    const ids = new Set(rows.map((r) => r.id));
+    for (const id of [...selected]) if (!ids.has(id)) selected.delete(id);
     document.dispatchEvent(new CustomEvent("eo:fleet-drawn", { detail: rows.map((r) => r.id) }));
   }
 
