@@ -180,6 +180,51 @@ def test_a_session_started_from_the_form_fills_its_latency_chart(
     assert session.failover == "cold"  # the form's failover policy
 
 
+def test_the_run_form_posts_the_chosen_strategys_parameters(
+    page, live_server_proc, fleet, digits, alice, shots
+):
+    """Choosing a strategy shows its parameters only (the registry's); those filled in go with the run, typed,
+    and the blank ones are left to their defaults: here qoe-bandit split by ans, both learners at once. Its
+    live page charts the arm each frame took against what the source learned."""
+    from edgeorch.jobs.models import Session
+
+    phone, edge = fleet("phone", "edge")
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    page.goto(live_server_proc.url + "/run/")
+    page.select_option("select[name=kind]", "session")
+    page.select_option("select[name=model]", str(digits.pk))
+    page.select_option("select[name=source]", phone.device_id)
+    page.select_option("select[name=strategy]", "qoe-bandit")
+    assert page.is_visible("select[name='qoe-bandit.split']") and not page.is_visible(
+        "input[name='pipeline.k']"
+    )
+    page.select_option("select[name='qoe-bandit.split']", "ans")
+    page.fill("input[name='qoe-bandit.window']", "5")
+    page.select_option("select[name='qoe-bandit.edge']", edge.device_id)
+    page.fill("input[name=rate]", "20")
+    page.fill("input[name=frames]", "10")
+    page.wait_for_selector("#plan-strategy:text('qoe-bandit')")  # the prediction asked with the parameters
+    page.screenshot(path=shots / "run-params.png", full_page=True)
+    page.click("#run-start")
+    page.wait_for_url("**/live/sessions/**")
+    session_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    session = Session.objects.get(pk=session_id)
+    assert session.strategy == "qoe-bandit"
+    assert session.params == {"split": "ans", "window": 5, "edge": edge.device_id}
+    # The live page draws each frame's arm and, dashed, what the source learned of the arms.
+    live(page)
+    page.wait_for_function(
+        "Number(document.getElementById('chart-arms').dataset.frames || 0) >= 10"
+        " && Number(document.getElementById('chart-arms').dataset.learned || 0) >= 1",
+        timeout=30000,
+    )
+    page.screenshot(path=shots / "arms.png", full_page=True)
+    rows = page.query_selector_all("#arms-table tbody tr")
+    answered = sum(int(r.query_selector_all("td")[1].text_content()) for r in rows)
+    assert answered == 10  # every frame under the arm it took
+    wait_until(lambda: Session.objects.filter(pk=session_id, state="completed").exists(), message="done")
+
+
 @pytest.mark.demo
 def test_runs_are_started_and_stopped_from_the_pages(
     page, live_server_proc, fleet, digits, alice, bob, api, shots

@@ -5,6 +5,8 @@ the learned state survives the source's agent restarting (docs/learning.md)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -149,3 +151,55 @@ def test_a_qoe_bandit_session_tries_the_variants_and_keeps_what_it_learned(api, 
         return sum(kept.values()) == len(shown["windows"]) and not shown.get("busy_until")
 
     wait_until(kept_as_shown, timeout=20, message="the device's bandit kept every window judged")
+
+
+def test_ans_and_qoe_bandit_together_learn_the_cut_of_whichever_variant_the_bandit_chose(
+    api, digits, narrow, fleet
+):
+    """qoe-bandit with split ans: the bandit picks the variant per window, the source learns the cut among
+    that variant's arms per frame (one deployment of arms per variant), each frame recorded with both its
+    arm and the variant that answered; the bandit's switch moves the learning to the variant chosen, whose
+    state is kept apart on the device."""
+    phone, edge = fleet("phone", "edge")
+    n = len(digits.blocks)
+    body = {
+        "model": digits.pk,
+        "source": phone.device_id,
+        "strategy": "qoe-bandit",
+        "params": {"window": 5, "split": "ans", "edge": edge.device_id},
+        "rate": 15,
+        "frames": 40,
+        "sample": 3,
+    }
+    response = api.post(api.base + "/api/sessions/", json=body, timeout=10)
+    assert response.status_code == 202, response.text
+    session = finished(api, "sessions", response.json()["id"], timeout=90)
+    assert session["state"] == "completed" and session["frames_ok"] == 40, (session, phone.log()[-3000:])
+
+    detail = api.get(f"{api.base}/api/sessions/{session['id']}/", timeout=10).json()
+    switches = [s for s in detail["switches"] if s["reason"].startswith("qoe-bandit:")]
+    assert switches, detail["switches"]  # the base first, then the untried narrow model (optimistic)
+    frames = list(Frame.objects.filter(session_id=session["id"]).order_by("request_id"))
+    by_model = {m: [f for f in frames if f.model_id == m] for m in (digits.pk, narrow.pk)}
+    assert all(by_model.values()), {m: len(v) for m, v in by_model.items()}
+    deployments = {d.model_id: d for d in Deployment.objects.filter(model__in=[digits, narrow])}
+    for model, rows in by_model.items():  # each variant's frames took that variant's arms
+        cuts = {a["cut"] for a in deployments[model].arms}
+        assert cuts == set(range(n + 1)) and all(f.arm in cuts for f in rows), (model, [f.arm for f in rows])
+    x = input_of_session(session["id"])
+    top = {m.pk: int(np.argmax(full_model_output(m, x))) for m in (digits, narrow)}
+    assert all(f.output["top_k"][0][0] == top[f.model_id] for f in frames)  # right, whichever way it went
+
+    learning = detail["learning"]
+    assert learning["strategy"] == "qoe-bandit" and {w["variant"] for w in learning["windows"]} == {
+        f"digits-cnn v{digits.version}",
+        f"digits-cnn-narrow v{narrow.version}",
+    }
+    ans = {v["model"]: v for v in learning["ans"]}
+    assert set(ans) == {digits.pk, narrow.pk} and {v["edge"] for v in ans.values()} == {edge.device_id}
+    for model, rows in by_model.items():  # what the source learned on each variant's arms, reported apart
+        pulls = sum(a["pulls"] or 0 for a in ans[model]["arms"])
+        assert 0 < pulls <= len(rows), (model, pulls, len(rows))
+    kept = sorted((phone.config.parent / "phone.learning").glob("ans-*.json"))
+    keys = {json.loads(p.read_text())["key"] for p in kept}
+    assert keys == {f"model {m} edge {edge.device_id}" for m in (digits.pk, narrow.pk)}

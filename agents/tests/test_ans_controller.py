@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from edgeorch_agent.learning.controller import AnsController, Choice
+from edgeorch_agent.learning.controller import AnsController, Choice, open_for
 from edgeorch_agent.learning.ulinucb import MuLinUCB
 
 ME = "source-device"
@@ -156,3 +156,25 @@ def test_without_a_local_arm_the_device_alone_is_never_chosen() -> None:
     assert cuts <= {0, 1}
     assert MuLinUCB.LOCAL not in {r["cut"] for r in controller.report()}
     assert {r["cut"] for r in controller.report()} == {0, 1}
+
+
+def test_a_stream_switched_between_variants_learns_each_apart_and_goes_on_where_it_left(tmp_path) -> None:
+    """open_for: another key is another controller (the variant's own state); back to a key the stream
+    learned under, the same controller goes on with the new deployment's routes."""
+    held: dict[str, AnsController] = {}
+    base = open_for(spec("model 1 edge e"), tmp_path, held)
+    for _ in range(10):
+        answer(base, np.zeros(4), {0: 0.2, 1: 0.05, 2: 0.5})
+    learned = dict(base.bandit.pulls)
+    variant = open_for(spec("model 2 edge e"), tmp_path, held)
+    assert variant is not base and not any(variant.bandit.pulls.values())  # nothing of the base's
+    again = spec("model 1 edge e")
+    again["arms"][1] = {**again["arms"][1], "first_stage": 7}  # the same arms, another deployment's stages
+    back = open_for(again, tmp_path, held)
+    assert back is base and back.bandit.pulls == learned
+    assert back.routes[1]["first_stage"] == 7
+    other = spec("model 1 edge e", contexts={0: [1.0, 0.0, 0.0], 1: [0.5, 0.2, 1.0]})
+    assert not base.reroute(other)  # other arms under the same key: not this controller's
+    fresh = open_for(other, tmp_path, held)
+    assert fresh is not base and held["model 1 edge e"] is fresh
+    assert json.loads((tmp_path / base.path.name).read_text())["key"] == "model 1 edge e"  # saved first

@@ -13,7 +13,7 @@ def figure_html(figure: go.Figure, div_id: str) -> str:
     """A figure as a page draws it: its JSON in the div's ``data-figure`` and static/charts/figures.js, which
     draws it (rather than Plotly's inline script, which the Content-Security-Policy refuses)."""
     return format_html(
-        '<div id="{}" class="plotly-graph-div" data-figure="{}"></div><script src="{}"></script>',
+        '<div id="{}" class="plotly-graph-div" data-figure="{}"></div><script defer src="{}"></script>',
         div_id,
         pio.to_json(figure),
         static("charts/figures.js"),

@@ -9,5 +9,4 @@ urlpatterns = [
     path("<int:pk>/", views.model_detail, name="detail"),
     path("<int:pk>/delete/", views.model_delete, name="delete"),
     path("<int:pk>/variants/", views.model_variant, name="variant"),
-    path("plotly.min.js", views.plotly_js, name="plotly-js"),
 ]

@@ -157,12 +157,3 @@ def model_variant(request, pk: int):
     accuracy = "not measured" if variant.accuracy is None else f"test accuracy {variant.accuracy:.4f}"
     messages.success(request, f"{variant} was made: {variant.variant}, {accuracy}.")
     return redirect("catalog:detail", pk=variant.pk)
-
-
-def plotly_js(request):
-    """plotly.js from the installed plotly package: the product works offline, never from a CDN."""
-    from plotly.offline import get_plotlyjs
-
-    response = HttpResponse(get_plotlyjs(), content_type="application/javascript")
-    response["Cache-Control"] = "public, max-age=86400"
-    return response

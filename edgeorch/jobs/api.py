@@ -550,8 +550,9 @@ class SessionDetailSerializer(SessionSerializer):
         help_text="What the session has learned: for ans, as of the source's last report, {strategy, edge, "
         "arms: [{cut, estimate_s, bound_s, pulls}], reported_at}; for qoe-bandit, {strategy, current, arms: "
         "[{variant, model, accuracy, estimate, width, pulls}], windows: [{variant, first, last, frames, "
-        "answered, latency_s, accuracy, feedback, reward}], context, context_features}; {} for other "
-        "strategies (docs/learning.md)"
+        "answered, latency_s, accuracy, feedback, reward}], context, context_features}, and with split ans "
+        "ans: [{model, edge, arms: [{cut, estimate_s, bound_s, pulls}], reported_at}] per variant learned "
+        "on; {} for other strategies (docs/learning.md)"
     )
 
     class Meta(SessionSerializer.Meta):

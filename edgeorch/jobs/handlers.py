@@ -33,7 +33,9 @@ def stream_report(device_pk, message: p.StreamReport) -> p.ReportAck | None:
     """A batch of frames; a serving session's (``batch`` set) is acknowledged once stored, so its agent can
     forget it (frames are stored once per request: a batch resent after a lost ack stores nothing twice)."""
     authorise.check_session_source(device_pk, message.session_id)
-    stored = sessions.record_frames(message.session_id, message.frames, device_pk, message.arms)
+    stored = sessions.record_frames(
+        message.session_id, message.frames, device_pk, message.arms, message.arms_deployment
+    )
     if message.batch is None:
         return None
     return p.ReportAck(message.session_id, message.batch, stored)

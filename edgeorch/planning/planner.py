@@ -24,7 +24,7 @@ def plan(
     objective = check(str(params.pop("objective", None) or info.objective))
     if not problem.model.blocks and strategy != "dag-mincut":
         raise PlanningError("the model has no blocks")
-    unknown = set(params) - set(info.params)
+    unknown = set(params) - set(info.param_names)
     if unknown:
         raise PlanningError(f"{strategy} takes no parameter {', '.join(sorted(unknown))}")
     run = info.load()

@@ -23,10 +23,23 @@ from edgeorch.devices.models import Device
 from . import measurements, services
 
 
+class StrategyParamSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField(
+        help_text="int, float, str, device (a device id) or devices (a list of them)"
+    )
+    default = serializers.JSONField(allow_null=True, help_text="null: none, or the strategy chooses")
+    choices = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="The only values it takes (null: any)"
+    )
+    help = serializers.CharField(help_text="What it does")
+
+
 class StrategySerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
-    params = serializers.ListField(child=serializers.CharField())
+    params = serializers.ListField(child=serializers.CharField(), help_text="Its parameters' names")
+    parameters = StrategyParamSerializer(many=True, help_text="Each parameter: type, default, choices, help")
     objective = serializers.CharField(help_text="Its default objective (every strategy takes `objective`)")
     objectives = serializers.ListField(
         child=serializers.CharField(),
@@ -308,7 +321,8 @@ class PredictorReportSerializer(serializers.Serializer):
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def strategy_list(request):
-    """The planning strategies: name, one-line description and the parameters each takes."""
+    """The planning strategies: name, one-line description and the parameters each takes (`parameters`:
+    each one's type, default, choices and what it does)."""
     return Response([info.to_dict() for info in planning.STRATEGIES.values()])
 
 

@@ -15,19 +15,17 @@ from .assembly import assemble
 from .models import BlockProfile
 from .overrides import PlanInputError
 
-PARAM_TYPES: dict[str, Any] = {
-    "cut": int,
-    "k": int,
+CONVERT: dict[str, Any] = {  # a registry parameter's type (``planning.strategies.Param``) -> its conversion
+    "int": int,
+    "float": float,
+    "str": str,
     "device": str,
-    "edge": str,
-    "split": str,
-    "window": int,
-    "w_accuracy": float,
-    "w_latency": float,
-    "w_energy": float,
-    "latency_ref_s": float,
     "devices": lambda v: [str(d) for d in v],
+}
+# Every strategy parameter's conversion, by name, from the registry (a name means one type in every strategy).
+PARAM_TYPES: dict[str, Any] = {
     "objective": str,
+    **{p.name: CONVERT[p.type] for info in planning.STRATEGIES.values() for p in info.params},
 }
 
 

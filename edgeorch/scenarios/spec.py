@@ -26,7 +26,7 @@ from edgeorch_wire.profiles import ProfileError, load_profile
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from edgeorch.jobs.choices import Failover
-from edgeorch.planning import STRATEGIES
+from edgeorch.planning import STRATEGIES, PlanningError
 
 ROLES = ("end", "edge")  # DeviceInput.role
 ORACLE = "oracle"
@@ -475,7 +475,8 @@ def _strategies(value: list[str]) -> list[str]:
 
 def _params(value: list[str | dict[str, dict[str, Any]]], names: list[str]) -> dict[str, dict[str, Any]]:
     """``{split: {cut: 3, device: edge}}`` entries: a strategy with its parameters (device names as given in
-    ``device``, ``devices`` and ``edge``, ``ans``'s; the runner makes them ids)."""
+    ``device``, ``devices`` and ``edge``, ``ans``'s; the runner makes them ids), checked as a request's are
+    (``StrategyInfo.check``: ``{qoe-bandit: {split: ans, edge: edge}}`` composes the two learners)."""
     out = {}
     for i, entry in enumerate(value):
         if not isinstance(entry, dict):
@@ -483,6 +484,11 @@ def _params(value: list[str | dict[str, dict[str, Any]]], names: list[str]) -> d
         if len(entry) != 1:
             raise ScenarioError(f"strategies[{i}]: one strategy per entry ({{name: {{parameters}}}})")
         ((name, params),) = entry.items()
+        if name in STRATEGIES:
+            try:  # names it does not take, combinations it can never plan with (qoe-bandit's split ans...)
+                STRATEGIES[name].check(params)
+            except PlanningError as exc:
+                raise ScenarioError(f"strategies[{i}].{name}: {exc}") from None
         for key in DEVICE_PARAMS:
             given = params.get(key)
             for device in [given] if isinstance(given, str) else given or []:

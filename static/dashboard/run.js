@@ -1,5 +1,5 @@
 // The run form: re-plans over POST /api/plans/ when a choice changes (debounced), shows the predicted
-// breakdown, and starts the run over POST /api/sessions/ or /api/jobs/.
+// breakdown, and starts the run over POST /api/sessions/ or /api/jobs/, with the chosen strategy's parameters.
 (function () {
   "use strict";
   const form = document.getElementById("run-form");
@@ -9,9 +9,37 @@
   let timer = null;
   let latest = 0;
 
+  // The chosen strategy's parameters (the registry's, rendered per strategy): those given, typed; blank is
+  // the default, so it is left out.
+  function params(strategy) {
+    const out = {};
+    for (const el of form.querySelectorAll(".strategy-param[data-strategy='" + CSS.escape(strategy) + "'] [data-param]")) {
+      const type = el.dataset.type;
+      if (type === "devices") {
+        const chosen = Array.from(el.selectedOptions, (o) => o.value);
+        if (chosen.length) out[el.dataset.param] = chosen;
+        continue;
+      }
+      const raw = el.value.trim();
+      if (raw === "") continue;
+      out[el.dataset.param] = type === "int" || type === "float" ? Number(raw) : raw;
+    }
+    return out;
+  }
+
+  function showParams() {
+    const strategy = new FormData(form).get("strategy");
+    let shown = 0;
+    for (const el of form.querySelectorAll(".strategy-param")) {
+      el.hidden = el.dataset.strategy !== strategy;
+      shown += el.hidden ? 0 : 1;
+    }
+    $("no-params").hidden = shown > 0;
+  }
+
   function values() {
     const f = new FormData(form);
-    const body = { model: Number(f.get("model")), strategy: f.get("strategy"), source: f.get("source"), devices: f.getAll("devices") };
+    const body = { model: Number(f.get("model")), strategy: f.get("strategy"), source: f.get("source"), devices: f.getAll("devices"), params: params(f.get("strategy")) };
     const deadline = parseFloat(f.get("deadline_ms"));
     return { kind: f.get("kind"), body: body, rate: parseFloat(f.get("rate")), frames: parseInt(f.get("frames"), 10), deadline_ms: Number.isNaN(deadline) ? null : deadline, failover: f.get("failover") || "none" };
   }
@@ -65,6 +93,7 @@
 
   form.addEventListener("input", function () {
     for (const el of form.querySelectorAll(".session-only")) el.hidden = values().kind !== "session";
+    showParams();
     clearTimeout(timer);
     timer = setTimeout(predict, 250);
   });
@@ -89,5 +118,6 @@
     }
   });
 
+  showParams();
   predict();
 })();

@@ -1,6 +1,7 @@
 // A stream session's live page: per-frame latency stacked by compute / transfer / queue, p50/p95, the
 // deadline line and its misses, plan switches (a frame whose stages ran on other devices than the frame
-// before) marked, and a Gantt of the last frames' stages per device. The frames come from the REST API
+// before) marked, a learning session's arm per frame against what it learned, and a Gantt of the last
+// frames' stages per device. The frames come from the REST API
 // (the snapshot); "session.*" events on the socket, and a 1 s refresh while the session runs, add to them.
 (function () {
   "use strict";
@@ -43,6 +44,7 @@
     const out = [];
     let before = null;
     for (const f of shown) {
+      if (f.arm != null) continue; // an ans frame's route is its arm's, chosen per frame: no plan switch
       const devices = (f.trace || []).map((t) => t.device).join(",");
       if (before !== null && devices && devices !== before) out.push(f.request_id);
       if (devices) before = devices;
@@ -84,6 +86,62 @@
       xaxis: { title: { text: "frame" } }, yaxis: { title: { text: "latency (ms)" }, rangemode: "tozero" }, legend: { orientation: "h", y: 1.12 },
     }, { displaylogo: false, responsive: true });
     $("chart-latency").dataset.frames = String(shown.length);
+  }
+
+  // An ans session (or qoe-bandit split by ans): each answered frame's latency by the arm (cut) it took, and
+  // what the source has learned each arm takes (GET /api/sessions/{id}/ "learning": its arms, or with a
+  // variant bandit the entry of the variant in force), as a dashed line per arm.
+  const PALETTE = ["#1f6feb", "#d29922", "#8250df", "#1a7f37", "#cf222e", "#bc4c00", "#0969da", "#6e7781", "#a475f9", "#2da44e"];
+
+  function learnedArms() {
+    const learning = (session && session.learning) || {};
+    if (learning.strategy === "ans") return learning.arms || [];
+    const model = session && session.plan && session.plan.model ? session.plan.model.id : null;
+    const entry = (learning.ans || []).find((v) => v.model === model);
+    return entry ? entry.arms || [] : [];
+  }
+
+  function drawArms() {
+    const chart = $("chart-arms");
+    if (!chart) return;
+    const blocks = Number(chart.dataset.blocks || 0);
+    const label = (cut) => (cut === blocks ? "local" : "cut " + cut);
+    const shown = frames.slice(-WINDOW).filter((f) => f.ok && f.arm != null);
+    const learned = new Map(learnedArms().map((a) => [a.cut, a]));
+    const cuts = [...new Set([...shown.map((f) => f.arm), ...learned.keys()])].sort((a, b) => a - b);
+    const x0 = shown.length ? shown[0].request_id : 0, x1 = shown.length ? shown[shown.length - 1].request_id : 1;
+    const data = [];
+    const rows = [];
+    for (const cut of cuts) {
+      const color = cut === blocks ? "#24292f" : PALETTE[cut % PALETTE.length]; // local: black
+      const mine = shown.filter((f) => f.arm === cut);
+      if (mine.length) {
+        data.push({ x: mine.map((f) => f.request_id), y: mine.map((f) => f.latency_s * 1000), name: label(cut), legendgroup: String(cut), mode: "markers", type: "scatter", marker: { color: color, size: 7 } });
+      }
+      const arm = learned.get(cut);
+      if (arm && arm.estimate_s != null && mine.length) { // the table has the arms no shown frame took
+        data.push({ x: [x0, x1], y: [arm.estimate_s * 1000, arm.estimate_s * 1000], name: label(cut) + " learned", legendgroup: String(cut), showlegend: false, mode: "lines", type: "scatter", line: { color: color, dash: "dash" }, hoverinfo: "y+name" });
+      }
+      const mean = mine.length ? mine.reduce((a, f) => a + f.latency_s, 0) / mine.length : null;
+      rows.push([label(cut), String(mine.length), mean == null ? "—" : (mean * 1000).toFixed(1),
+        arm && arm.estimate_s != null ? (arm.estimate_s * 1000).toFixed(1) : "—", arm && arm.pulls != null ? String(arm.pulls) : "—"]);
+    }
+    Plotly.react(chart, data, {
+      height: 320, margin: { l: 55, r: 20, t: 20, b: 40 }, xaxis: { title: { text: "frame" } },
+      yaxis: { title: { text: "latency (ms)" }, rangemode: "tozero" }, legend: { orientation: "h", y: 1.12 },
+    }, { displaylogo: false, responsive: true });
+    chart.dataset.frames = String(shown.length);
+    chart.dataset.learned = String(data.filter((t) => t.mode === "lines").length);
+    $("arms-table").tBodies[0].replaceChildren(...rows.map((cells) => {
+      const tr = document.createElement("tr");
+      cells.forEach((text, i) => {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (i) td.className = "num";
+        tr.append(td);
+      });
+      return tr;
+    }));
   }
 
   function drawGantt() {
@@ -151,7 +209,7 @@
     }));
   }
 
-  const redraw = EO.throttle(function () { learnNames(); drawStats(); drawLatency(); drawGantt(); }, 500);
+  const redraw = EO.throttle(function () { learnNames(); drawStats(); drawLatency(); drawArms(); drawGantt(); }, 500);
 
   function merge(incoming) {
     const known = new Map(frames.map((f) => [f.request_id, f]));

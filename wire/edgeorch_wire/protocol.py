@@ -193,6 +193,13 @@ class StreamReport(Message, tag="stream_report"):
         Shaped(list[ArmReport]),
         Meta(description="an ``ans`` source: each arm's learned estimate and pull count, as of this batch"),
     ] = None
+    arms_deployment: Annotated[
+        Annotated[str, Meta(max_length=64)] | None,
+        Meta(
+            description="the deployment whose arms ``arms`` are (a stream switched to another variant's "
+            "arms learns each apart); null: the stream's deployment now"
+        ),
+    ] = None
 
 
 class ReportAck(Message, tag="report_ack"):
@@ -417,7 +424,8 @@ class StreamStop(Message, tag="stream_stop"):
 
 class StreamSwitch(Message, tag="stream_switch"):
     """Route a running stream's next frames to another deployment (a re-plan); frames already sent finish
-    where they are. ``switch_id`` names the switch in the logs and the plan-switch record."""
+    where they are. ``switch_id`` names the switch in the logs and the plan-switch record. ``ans``: the new
+    deployment's arms, for an ``ans`` stream (the QoE bandit moving it to another variant)."""
 
     session_id: str
     deployment_id: str
@@ -431,6 +439,14 @@ class StreamSwitch(Message, tag="stream_switch"):
             "(a stream with ``failover``)"
         ),
     ] = False
+    ans: Annotated[
+        Object | None,
+        Shaped(AnsSpec),
+        Meta(
+            description="the new deployment's arms, as ``stream.ans``: the source learns among them from now "
+            "on, under their own key (each variant's state kept apart); null: the stream's arms stay"
+        ),
+    ] = None
 
 
 class Undeploy(Message, tag="undeploy"):

@@ -1,7 +1,8 @@
 """This agent as a stream's source: frames emitted at the session's rate (at most ``max_in_flight`` between
 source and end), each awaited until its DONE frame comes back (or ``frame_timeout``), reported in batches
-(``stream_report``) and summed up at the end (``stream_done``); ``stream_switch`` reroutes the next frames,
-``stream_stop`` ends the emitting early.
+(``stream_report``) and summed up at the end (``stream_done``); ``stream_switch`` reroutes the next frames
+(an ``ans`` stream's with ``ans``: to another variant's arms, learned apart), ``stream_stop`` ends the
+emitting early.
 
 With ``failover`` (a session whose failover policy is not ``none``) nothing is lost: the source keeps each
 frame's input until its answer; a frame that fails or is cut off on its route waits for the control plane's
@@ -31,7 +32,7 @@ from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import Stalled, Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
 
 from ..dataplane import AuthError, PeerUnreachable
-from ..learning.controller import AnsController, Choice
+from ..learning.controller import AnsController, Choice, open_for
 from ..runtime import DeployError, StageError, TensorSpec
 from .inputs import FrameSource, InputError, Pushed, TensorFrames, open_source
 from .routing import Router
@@ -58,7 +59,10 @@ class StreamState:
     switched: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) at each switch
     stall_quiet_until: float = 0.0  # monotonic: no second ``stalled`` before then
     ans: AnsController | None = None  # an ``ans`` stream: the arm of each frame, learned here
-    arms: dict[int, Choice] = field(default_factory=dict)  # ans: each frame in flight's arm
+    # ans: each frame in flight's arm, and the controller that chose it (a switch to another variant's arms
+    # leaves the frames out on the old ones teaching their own)
+    arms: dict[int, tuple[AnsController, Choice]] = field(default_factory=dict)
+    learners: dict[str, AnsController] = field(default_factory=dict)  # ans: key -> controller, this stream's
 
     @property
     def failover(self) -> bool:
@@ -86,7 +90,7 @@ class Streams:
         try:
             await self.source.check_route(state.route)
             if message.ans is not None:
-                state.ans = await self._open_ans(message)
+                state.ans = await self._open_ans(message, message.ans, state.learners)
             await self._open_frames(state)
         except (StageError, DeployError) as exc:
             await self._close_frames(state)
@@ -111,15 +115,17 @@ class Streams:
         await self._flush(state)
         await self.shared.outbox(StreamDone(message.session_id, state.sent, state.ok), None)
 
-    async def _open_ans(self, message: Stream) -> AnsController:
-        """The stream's controller, its state loaded from the device when one was kept under its key; each
-        arm's route checked (an edge's entry secret noted for its DONE frames)."""
-        spec = message.ans or {}
-        controller = await asyncio.to_thread(AnsController, spec, self.state_dir)
+    async def _open_ans(
+        self, message: Stream | StreamSwitch, spec: dict[str, Any], learners: dict[str, AnsController]
+    ) -> AnsController:
+        """The stream's controller for ``spec`` (``learning.controller.open_for``: its state loaded from the
+        device when one was kept under its key); each arm's route checked (an edge's entry secret noted for
+        its DONE frames)."""
         for arm in spec["arms"]:
             await self.source.check_route(
                 Route(message.deployment_id, int(arm["first_stage"]), arm.get("entry"))
             )
+        controller = await asyncio.to_thread(open_for, spec, self.state_dir, learners)
         if controller.loaded:
             log.info("session %s: ans state for %s loaded", message.session_id, controller.key)
         return controller
@@ -212,7 +218,7 @@ class Streams:
             route = state.route
             if state.ans is not None:  # ans: this frame's arm, chosen here
                 choice = state.ans.choose(array)
-                state.arms[request_id] = choice
+                state.arms[request_id] = (state.ans, choice)
                 route = Route(route.deployment_id, choice.first_stage, choice.entry)
             key = (route.deployment_id, message.session_id, request_id)
             self.shared.waiters[key] = loop.create_future()
@@ -223,9 +229,10 @@ class Streams:
                 if not (state.failover and isinstance(exc, PeerUnreachable)):
                     self.shared.waiters.pop(key)
                     slots.release()
-                    failed = state.arms.pop(request_id, None)
-                    if failed is not None and state.ans is not None:
-                        state.ans.finished(failed)
+                    held = state.arms.pop(request_id, None)
+                    failed = held[1] if held is not None else None
+                    if held is not None:
+                        held[0].finished(held[1])
                     await self.router.fail(
                         route.deployment_id, route.first_stage, request_id, message.session_id, None, str(exc)
                     )
@@ -311,12 +318,13 @@ class Streams:
             "output": done.output if done is not None and done.ok else None,
             "deployment": key[0],
         }
-        choice = state.arms.pop(key[2], None)
-        if choice is not None and state.ans is not None:
-            state.ans.finished(choice)
+        held = state.arms.pop(key[2], None)
+        if held is not None:
+            controller, choice = held
+            controller.finished(choice)
             record["arm"] = choice.cut
             if ok and done is not None and not resent:
-                state.ans.observe(choice, done.trace, ended - started, self.shared.device_id)
+                controller.observe(choice, done.trace, ended - started, self.shared.device_id)
         if resent:
             record.update(resent=True, failover_s=round(failover_s, 6))
         elif failover_s:  # it waited for a failover route and its deadline passed meanwhile
@@ -348,11 +356,13 @@ class Streams:
     async def _flush(self, state: StreamState) -> None:
         if state.batch:
             frames, state.batch = state.batch, []
-            arms = None
+            arms, learned_on = None, None
             if state.ans is not None:  # what it has learned so far, kept on the device and reported
-                arms = state.ans.report()
-                await asyncio.to_thread(state.ans.save)
-            await self.shared.outbox(StreamReport(state.message.session_id, frames, arms=arms), None)
+                arms, learned_on = state.ans.report(), state.route.deployment_id
+                for controller in list(state.learners.values()):
+                    await asyncio.to_thread(controller.save)
+            report = StreamReport(state.message.session_id, frames, arms=arms, arms_deployment=learned_on)
+            await self.shared.outbox(report, None)
 
     async def switch(self, message: StreamSwitch) -> None:
         """Route the stream's next frames to another deployment; frames already sent finish where they are."""
@@ -365,12 +375,16 @@ class Streams:
             )
             return
         route = Route(message.deployment_id, message.first_stage, message.entry, message.switch_id)
+        ans = state.ans
         try:
             await self.source.check_route(route)
+            if message.ans is not None and state.ans is not None:  # another variant's arms: learned apart
+                await self._flush(state)  # what was learned on the old arms, reported as theirs
+                ans = await self._open_ans(message, message.ans, state.learners)
         except (StageError, DeployError) as exc:
             log.warning("refusing stream_switch %s: %s", message.switch_id, exc)
             return
-        state.route = route
+        state.route, state.ans = route, ans
         emitter = self.shared.emitters.get(message.session_id)
         if emitter is not None:
             self.shared.emitters[message.session_id] = (message.deployment_id, emitter[1])

@@ -26,7 +26,9 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
 
 The state is kept under ``<state dir>/ans-<sha256(key)[:16]>.json`` (the key names the model and the edge),
 written atomically after each report, and loaded when a stream with the same key starts, provided it has the
-same arms (cuts and contexts); else learning starts afresh.
+same arms (cuts and contexts); else learning starts afresh. A stream switched to another deployment's arms
+(``stream_switch.ans``: the QoE bandit chose another variant) learns under that spec's key from then on
+(``open_for``): a key the stream learned under before goes on in memory, with its new routes (``reroute``).
 """
 
 from __future__ import annotations
@@ -87,6 +89,26 @@ class AnsController:
             local_width=True,  # the local time is measured here, not known
         )
         self.bandit = self._load(fresh) or fresh
+
+    def reroute(self, spec: dict[str, Any]) -> bool:
+        """Take ``spec``'s routes (another deployment of the same arms) if its arms are this controller's
+        (same key, cuts and contexts); False, changing nothing, if not."""
+        arms = [
+            (int(a["cut"]), tuple(float(v) for v in a.get("context") or ()))
+            for a in spec["arms"]
+            if int(a["cut"]) != self.blocks
+        ]
+        mine = [(a.cut, a.context) for a in self.bandit.arms]
+        same_local = (self.blocks in self.routes) == any(int(a["cut"]) == self.blocks for a in spec["arms"])
+        if (
+            str(spec["key"]) != self.key
+            or int(spec["blocks"]) != self.blocks
+            or arms != mine
+            or not same_local
+        ):
+            return False
+        self.routes = {int(a["cut"]): a for a in spec["arms"]}
+        return True
 
     # --- per frame -----------------------------------------------------------------------------------
 
@@ -220,3 +242,18 @@ def _average(old: float, new: float) -> float:
 
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
+
+
+def open_for(spec: dict[str, Any], state_dir: Path | None, known: dict[str, AnsController]) -> AnsController:
+    """The controller for ``spec`` in a stream that holds ``known`` (key -> controller): the one held under
+    its key, rerouted, when its arms are the same; else a new one (loaded from the device when kept there),
+    which replaces it in ``known`` (the old one saved first, so that the new one loads what it learned)."""
+    key = str(spec["key"])
+    held = known.get(key)
+    if held is not None and held.reroute(spec):
+        return held
+    if held is not None:
+        held.save()
+    controller = AnsController(spec, state_dir)
+    known[key] = controller
+    return controller

@@ -52,7 +52,7 @@ from ..conditions import (
 )
 from ..models import Deployment, Frame, PlanSwitch, Session
 from . import enqueue
-from .commands import source_route
+from .commands import ans_spec, source_route
 from .deployments import ensure_deployment
 from .measurements import probe_links
 from .submit import SubmitError
@@ -264,7 +264,8 @@ def describe(plan: dict) -> str:
 
 def switch(session, new: dict, old_s: float, reason: str, failover: bool = False) -> PlanSwitch | None:
     """Deploy ``new`` (reusing a live deployment), wait for it, route the source's next frames there (with
-    ``failover``, also the frames cut off on the old route: ``failover.fail_over``)."""
+    ``failover``, also the frames cut off on the old route: ``failover.fail_over``; for a deployment of
+    ``ans`` arms, the source learns among the new arms: ``StreamSwitch.ans``)."""
     try:
         deployment = ensure_deployment(session, new)
     except Exception as exc:  # a device went away meanwhile: keep the current plan
@@ -280,8 +281,10 @@ def switch(session, new: dict, old_s: float, reason: str, failover: bool = False
             return None
         device, entry = source_route(row, deployment)
         switch_id = uuid.uuid4().hex[:12]
+        before, row.plan = row.plan, new  # ans arms: their predicted front ends are the new plan's
+        arms = ans_spec(row, deployment) if deployment.arms and device == row.source else None
         message = p.StreamSwitch(
-            str(row.pk), str(deployment.pk), deployment.first_stage["stage"], switch_id, entry, failover
+            str(row.pk), str(deployment.pk), deployment.first_stage["stage"], switch_id, entry, failover, arms
         )
         last = (
             Frame.objects.filter(session=row)
@@ -293,7 +296,7 @@ def switch(session, new: dict, old_s: float, reason: str, failover: bool = False
             session=row,
             after_frame=-1 if last is None else last,
             reason=reason[:2000],
-            old_plan=describe(row.plan or {}),
+            old_plan=describe(before or {}),
             new_plan=describe(new),
             old_deployment=row.deployment_id,
             new_deployment=deployment.pk,

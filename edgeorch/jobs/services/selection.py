@@ -12,6 +12,11 @@ updates the bandit with it at the window's context, and chooses again in the
 context of now: another variant is deployed and switched to (``adaptive.switch``: a ``PlanSwitch``), the
 same one goes on. ``Session.learning`` shows each arm's estimate, width and pulls, the variant in force and
 the windows judged.
+
+With ``split: ans`` each variant's plan carries its ``ans`` arms, so a switch deploys that variant's arms
+(one deployment per variant, reused while live) and the source learns the cut among them, its state kept
+per variant and edge (``StreamSwitch.ans``); ``Session.learning["ans"]`` has what it learned per variant
+(``sessions.learned``).
 """
 
 from __future__ import annotations
@@ -247,7 +252,11 @@ def _save(session_id, state: dict) -> None:
     with transaction.atomic():
         row = Session.objects.select_for_update(of=("self",)).filter(pk=session_id).only("learning").first()
         if row is not None:
-            row.learning = {**state, "busy_until": (row.learning or {}).get("busy_until", 0)}
+            fresh = row.learning or {}
+            # busy_until is on_report's; ans (with split ans: each variant's arms) the source's reports'
+            row.learning = {**state, "busy_until": fresh.get("busy_until", 0)}
+            if "ans" in fresh:
+                row.learning["ans"] = fresh["ans"]
             row.save(update_fields=["learning"])
 
 

@@ -19,24 +19,24 @@ from . import adaptive, failover, selection
 from .transactions import run_transaction
 
 
-def record_frames(session_id, frames: list[dict], source_id, arms: list[dict] | None = None) -> int:
+def record_frames(
+    session_id, frames: list[dict], source_id, arms: list[dict] | None = None, arms_deployment=None
+) -> int:
     """Store a batch of per-frame records from the stream's source (duplicates are ignored), and an ``ans``
-    source's learned ``arms`` (``learned``); a batch from any other device is ignored (a device speaks only
-    about its own work)."""
+    source's learned ``arms`` (of ``arms_deployment``'s arms, else the session's deployment's: ``learned``);
+    a batch from any other device is ignored (a device speaks only about its own work)."""
     mine = Session.objects.filter(pk=session_id, source_id=source_id)
     session = mine.only("pk", "deadline_s", "failover", "model_id", "strategy", "deployment").first()
     if session is None:
         return 0
     frames = [f for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)]
-    answered_by = _models_of(session, frames)
-    held = _arms_of(session)
-    rows = [
-        _frame_row(session, f, answered_by.get(f.get("deployment"), session.model_id), held) for f in frames
-    ]
+    routes = _routes_of(session, [*(f.get("deployment") for f in frames), arms_deployment])
+    now = routes.get(str(session.deployment_id), (session.model_id, {}))
+    rows = [_frame_row(session, f, *routes.get(str(f.get("deployment")), now)) for f in frames]
     with run_transaction():
         Frame.objects.bulk_create(rows, ignore_conflicts=True)
-        if arms and held:
-            learned(session, arms, held)
+        if arms:
+            learned(session, arms, *routes.get(str(arms_deployment), now) if arms_deployment else now)
     frames = [
         {k: getattr(r, k) for k in ("request_id", "ok", "error", "latency_s", "deadline_met", "trace", "arm")}
         for r in rows
@@ -50,33 +50,28 @@ def record_frames(session_id, frames: list[dict], source_id, arms: list[dict] | 
     return len(rows)
 
 
-def _models_of(session, frames: list[dict]) -> dict:
-    """Deployment id -> the model it ran, for the deployments the frames name that run the session's model
-    or one of its variants (a failover's fallback); others are not believed."""
-    ids = set()
-    for f in frames:
+def _routes_of(session, named: list) -> dict[str, tuple[int, dict[int, str]]]:
+    """Deployment id -> (the model it ran, its ``ans`` arms: cut -> edge) for the session's deployment and the
+    deployments ``named`` (the frames', the learned arms') that run the session's model or one of its
+    variants (a failover's fallback, the QoE bandit's choice); others are not believed."""
+    ids = {str(session.deployment_id)} if session.deployment_id else set()
+    for value in named:
         try:
-            ids.add(str(uuid.UUID(str(f.get("deployment")))))
+            ids.add(str(uuid.UUID(str(value))))
         except ValueError:
             pass
     if not ids:
         return {}
     allowed = Q(model_id=session.model_id) | Q(model__variant_of_id=session.model_id)
-    rows = Deployment.objects.filter(allowed, pk__in=ids).values_list("pk", "model_id")
-    return {str(pk): model for pk, model in rows}
+    rows = Deployment.objects.filter(allowed, pk__in=ids).values_list("pk", "model_id", "arms")
+    return {str(pk): (model, {a["cut"]: a["edge"] for a in arms or ()}) for pk, model, arms in rows}
 
 
-def _arms_of(session) -> dict[int, str]:
-    """An ``ans`` session's arms, cut -> edge, as its deployment holds them ({} for other strategies)."""
-    if session.strategy != "ans" or session.deployment_id is None:
-        return {}
-    rows = Deployment.objects.filter(pk=session.deployment_id).values_list("arms", flat=True).first()
-    return {a["cut"]: a["edge"] for a in rows or ()}
-
-
-def learned(session, arms: list[dict], held: dict[int, str]) -> None:
-    """Keep what an ``ans`` source reports it has learned (``Session.learning``): only the arms its
-    deployment holds (``held``), each once."""
+def learned(session, arms: list[dict], model_id, held: dict[int, str]) -> None:
+    """Keep what an ``ans`` source reports it has learned on the arms of one deployment (``held``: cut ->
+    edge; it runs ``model_id``) in ``Session.learning``: only the arms that deployment holds, each once. An
+    ``ans`` session's learning is that; a ``qoe-bandit`` session split by ``ans`` keeps one entry per variant
+    under ``ans`` (``selection`` writes the rest)."""
     kept = {}
     for arm in arms:
         cut = arm.get("cut")
@@ -85,13 +80,23 @@ def learned(session, arms: list[dict], held: dict[int, str]) -> None:
     if not kept:
         return
     edges = set(held.values())
-    session.learning = {
-        "strategy": "ans",
+    entry = {
         "edge": edges.pop() if len(edges) == 1 else None,
         "arms": [kept[c] for c in sorted(kept)],
         "reported_at": timezone.now().isoformat(),
     }
-    session.save(update_fields=["learning"])
+    if session.strategy != selection.STRATEGY:
+        session.learning = {"strategy": "ans", **entry}
+        session.save(update_fields=["learning"])
+        return
+    row = Session.objects.select_for_update(of=("self",)).filter(pk=session.pk).only("learning").first()
+    if row is None:
+        return
+    state = dict(row.learning or {})
+    variants = [v for v in state.get("ans", []) if v.get("model") != model_id]
+    state["ans"] = sorted([*variants, {"model": model_id, **entry}], key=lambda v: v["model"])
+    row.learning = state
+    row.save(update_fields=["learning"])
 
 
 def _frame_row(session, f: dict, model_id, arms: dict[int, str]) -> Frame:

@@ -40,14 +40,16 @@ class SubmitError(ValueError):
 
 
 def check_request(model, source, strategy: str, params: dict, candidates: list, codec: str) -> None:
-    """Refuse early what can never plan: unknown strategy, parameters, objective or codec, an offline
-    source, an energy objective for a source without a power model."""
+    """Refuse early what can never plan: unknown strategy, parameters (or a combination the strategy's
+    ``check`` refuses: ``StrategyInfo.check``), objective or codec, an offline source, an energy objective for
+    a source without a power model."""
     info = planning.STRATEGIES.get(strategy)
     if info is None:
         raise SubmitError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
-    unknown = set(params) - {*info.params, "objective"}
-    if unknown:
-        raise SubmitError(f"{strategy} takes no parameter {', '.join(sorted(unknown))}")
+    try:
+        info.check(params)  # names it does not take, and combinations it can never plan with
+    except planning.PlanningError as exc:
+        raise SubmitError(str(exc)) from None
     objective = params.get("objective", info.objective)
     if objective not in planning.OBJECTIVES:
         raise SubmitError(f"objective must be one of {', '.join(planning.OBJECTIVES)}, not {objective!r}")

@@ -156,7 +156,6 @@ def test_a_users_score_is_blended_into_the_window_it_falls_in(digits, narrow, de
 @pytest.mark.parametrize(
     ("params", "error"),
     [
-        ({"split": "ans"}, "split must be one of"),
         ({"window": 0}, "window must be a whole number"),
         ({"w_latency": -1}, "w_latency must be a number >= 0"),
         ({"latency_ref_s": 0}, "latency_ref_s must be above 0"),
@@ -167,8 +166,85 @@ def test_what_the_planner_cannot_take_fails_the_session_saying_why(digits, devic
     assert session.state == RunState.FAILED and error in session.reason
 
 
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"split": "qoe-bandit"}, "split must be one of"),
+        ({"split": "device-edge", "k": 2}, "k is ans's: give split ans"),
+        ({"edge": "x", "k": 2}, "k and edge are ans's: give split ans"),
+        ({"split": "ans", "objective": "energy"}, "with split ans learns delays: its objective is latency"),
+        ({"split": "ans", "cut": 2}, "qoe-bandit takes no parameter cut"),
+    ],
+)
+def test_a_combination_that_can_never_plan_is_refused_before_anything_runs(digits, devices, params, error):
+    with pytest.raises(services.SubmitError, match=error):
+        services.start_session(
+            model=digits, source=devices[0], strategy="qoe-bandit", params=params, rate=1, frames=2
+        )
+    assert not Session.objects.exists()
+
+
 def test_a_qoe_bandit_session_takes_no_failover(digits, devices):
     with pytest.raises(services.SubmitError, match="qoe-bandit learns on a stream's frames"):
         services.start_session(
             model=digits, source=devices[0], strategy="qoe-bandit", rate=1, frames=2, failover="cold"
         )
+
+
+def test_split_ans_deploys_each_variants_arms_and_the_source_learns_each_apart(
+    digits, narrow, devices, monkeypatch
+):
+    """qoe-bandit with split ans: the session starts on the base's arms (every cut to the edge, deployed
+    once); the bandit moving to the narrow variant deploys the narrow model's arms and tells the source to
+    learn among them under the variant's own key; what the source reports is kept per variant, whichever
+    deployment it names, and survives the bandit's own saves."""
+    from edgeorch.jobs import agents
+
+    phone, edge = devices
+    sent: list = []
+    monkeypatch.setattr(
+        agents, "send", lambda device, message, data=None, **kw: sent.append((device, message))
+    )
+    session = start(digits, phone, split="ans", edge=str(edge.pk))
+    base = session.deployment
+    n = len(digits.blocks)
+    assert session.plan["strategy"] == "qoe-bandit" and base.model_id == digits.pk
+    assert sorted(a["cut"] for a in base.arms) == list(range(n + 1))
+    ready(base)
+    stream = next(m for _, m in sent if isinstance(m, p.Stream))
+    assert stream.ans["key"] == f"model {digits.pk} edge {edge.pk}"
+
+    session = Session.objects.get(pk=session.pk)
+    arms = [{"cut": c, "estimate_s": 0.02, "bound_s": 0.01, "pulls": 1} for c in range(n + 1)]
+    frames = [
+        {"request_id": i, "ok": True, "latency_s": 0.4, "trace": [], "deployment": str(base.pk), "arm": i % 2}
+        for i in range(WINDOW)
+    ]
+    services.record_frames(session.pk, frames, phone.pk, arms, str(base.pk))
+    assert [f.arm for f in Frame.objects.filter(session=session).order_by("request_id")] == [0, 1, 0, 1]
+    assert Session.objects.get(pk=session.pk).learning["ans"][0]["model"] == digits.pk
+
+    assert select_loading(session, narrow) == f"digits-cnn-narrow v{narrow.version}"
+    session = Session.objects.get(pk=session.pk)
+    moved = session.deployment
+    assert moved.model_id == narrow.pk and sorted(a["cut"] for a in moved.arms) == list(range(n + 1))
+    switch = next(m for _, m in sent if isinstance(m, p.StreamSwitch))
+    assert switch.deployment_id == str(moved.pk)
+    assert switch.ans["key"] == f"model {narrow.pk} edge {edge.pk}"  # learned apart from the base's
+    assert {a["cut"]: a["first_stage"] for a in switch.ans["arms"]} == {
+        a["cut"]: a["first_stage"] for a in moved.arms
+    }
+    learning = session.learning
+    assert learning["current"] == f"digits-cnn-narrow v{narrow.version}"
+    assert [v["model"] for v in learning["ans"]] == [digits.pk]  # the bandit's save kept the source's part
+
+    # A late report of the base's arms, then one of the narrow model's: each kept under its own variant.
+    late = [{"request_id": WINDOW, "ok": True, "latency_s": 0.3, "deployment": str(base.pk), "arm": 2}]
+    services.record_frames(session.pk, late, phone.pk, [{**arms[2], "pulls": 2}], str(base.pk))
+    now = [{"request_id": WINDOW + 1, "ok": True, "latency_s": 0.1, "deployment": str(moved.pk), "arm": n}]
+    services.record_frames(session.pk, now, phone.pk, [{"cut": n, "pulls": 1}], str(moved.pk))
+    ans = {v["model"]: v for v in Session.objects.get(pk=session.pk).learning["ans"]}
+    assert set(ans) == {digits.pk, narrow.pk} and ans[narrow.pk]["edge"] == str(edge.pk)
+    assert [a["pulls"] for a in ans[digits.pk]["arms"]] == [2] and ans[narrow.pk]["arms"][0]["cut"] == n
+    rows = {f.request_id: (f.arm, f.model_id) for f in Frame.objects.filter(session=session)}
+    assert rows[WINDOW] == (2, digits.pk) and rows[WINDOW + 1] == (n, narrow.pk)

@@ -42,6 +42,47 @@ def test_the_strategies_are_listed_with_their_descriptions_and_parameters(client
     assert {"local", "offload", "split", "device-edge", "multi-device", "pipeline"} <= set(strategies)
     assert all(s["description"] for s in strategies.values())
     assert strategies["split"]["params"] == ["cut", "device"]
+    # Each parameter with its type, default, choices and what it does: the learners' too, composable.
+    for s in strategies.values():
+        assert [p["name"] for p in s["parameters"]] == s["params"]
+        assert all(
+            p["type"] in ("int", "float", "str", "device", "devices") and p["help"] for p in s["parameters"]
+        )
+    ans = {p["name"]: p for p in strategies["ans"]["parameters"]}
+    assert (ans["k"]["type"], ans["k"]["default"], ans["edge"]["type"]) == ("int", 0, "device")
+    assert strategies["ans"]["objectives"] == ["latency"]
+    qoe = {p["name"]: p for p in strategies["qoe-bandit"]["parameters"]}
+    assert set(qoe) == {
+        "split",
+        "window",
+        "w_accuracy",
+        "w_latency",
+        "w_energy",
+        "latency_ref_s",
+        "k",
+        "edge",
+    }
+    assert "ans" in qoe["split"]["choices"] and qoe["split"]["default"] == "device-edge"
+    assert qoe["window"] == {**qoe["window"], "type": "int", "default": 10}
+
+
+def test_a_parameter_name_means_one_type_in_every_strategy():
+    """plans.services converts a request's parameters by name (JSON gives "3" as readily as 3)."""
+    from edgeorch.planning import STRATEGIES
+
+    types: dict[str, set] = {}
+    for info in STRATEGIES.values():
+        for param in info.params:
+            types.setdefault(param.name, set()).add(param.type)
+    assert all(len(t) == 1 for t in types.values()), types
+
+
+def test_the_registrys_split_choices_are_the_ones_qoe_bandit_plans():
+    from edgeorch.planning import STRATEGIES
+    from edgeorch.planning.strategies import qoe_bandit
+
+    split = next(p for p in STRATEGIES["qoe-bandit"].params if p.name == "split")
+    assert split.choices == qoe_bandit.SPLITS and all(c in STRATEGIES for c in split.choices)
 
 
 def test_a_what_if_plan_has_a_latency_equal_to_the_sum_of_its_breakdown(client, alice, profiled, phone, edge):

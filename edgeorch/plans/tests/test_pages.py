@@ -16,7 +16,7 @@ def test_the_what_if_page_renders_for_alice_with_the_chart_and_the_slider(
     page = response.content.decode()
     assert 'id="whatif-chart"' in page and 'id="bandwidth-slider"' in page and 'type="range"' in page
     assert "convnet v1" in page and "phone" in page and "edge1" in page
-    assert "/models/plotly.min.js" in page and "plans/whatif.js" in page
+    assert "/static/vendor/plotly-basic.min.js" in page and "plans/whatif.js" in page
     assert offsite_urls(page) == []
     assert 'data-sweep-url="/api/plans/sweep/"' in page
 

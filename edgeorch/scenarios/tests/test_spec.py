@@ -244,6 +244,18 @@ def test_a_bad_fault_is_refused_naming_the_field(faults, words):
         ({"strategies": [{"split": {"device": "nas"}}]}, "strategies[0].split.device: unknown device 'nas'"),
         ({"strategies": [{"ans": {"edge": "nas"}}]}, "strategies[0].ans.edge: unknown device 'nas'"),
         ({"strategies": [{"split": {}, "local": {}}]}, "strategies[0]: one strategy per entry"),
+        (
+            {"strategies": [{"ans": {"edge": "edge", "cut": 2}}]},
+            "strategies[0].ans: ans takes no parameter cut",
+        ),
+        (
+            {"strategies": [{"qoe-bandit": {"split": "device-edge", "edge": "edge"}}]},
+            "strategies[0].qoe-bandit: qoe-bandit: edge is ans's: give split ans",
+        ),
+        (
+            {"strategies": [{"qoe-bandit": {"split": "ans", "objective": "energy"}}]},
+            "qoe-bandit with split ans learns delays: its objective is latency",
+        ),
         ({"strategies": ["local", "local"]}, "strategies: each strategy once"),
         (
             {"session": {"source": "cam", "rate": 1, "frames": 3, "sample": -1}},
@@ -308,3 +320,18 @@ def test_the_runner_gives_ans_its_edge_as_a_device_id(db):
     runner.scenario = parse(minimal(strategies=[{"ans": {"edge": "edge", "k": 4}}]))
     runner.devices = {"edge": SimpleNamespace(pk="5f0c7c52-0000-4000-8000-000000000001")}
     assert runner.params("ans") == {"edge": "5f0c7c52-0000-4000-8000-000000000001", "k": 4}
+
+
+def test_a_scenario_may_compose_the_two_learners_and_the_runner_names_the_edge_by_id(db):
+    """{qoe-bandit: {split: ans, edge: ...}}: the variant learned by the QoE bandit, the cut by ans."""
+    from types import SimpleNamespace
+
+    from edgeorch.scenarios.runner import Runner
+
+    entry = {"qoe-bandit": {"split": "ans", "edge": "edge", "k": 3, "window": 8}}
+    runner = Runner.__new__(Runner)
+    runner.scenario = parse(minimal(model="digits-cnn", strategies=["ans", entry]))
+    assert runner.scenario.strategies == ("ans", "qoe-bandit")
+    runner.devices = {"edge": SimpleNamespace(pk="5f0c7c52-0000-4000-8000-000000000001")}
+    params = runner.params("qoe-bandit")
+    assert params == {"split": "ans", "edge": "5f0c7c52-0000-4000-8000-000000000001", "k": 3, "window": 8}

@@ -105,6 +105,7 @@ from .stage import Stage
 from .stage_row import StageRow
 from .stage_times import StageTimes
 from .strategy import Strategy
+from .strategy_param import StrategyParam
 from .sweep import Sweep
 from .sweep_cut import SweepCut
 from .telemetry_point import TelemetryPoint
@@ -229,6 +230,7 @@ __all__ = (
     "StageRow",
     "StageTimes",
     "Strategy",
+    "StrategyParam",
     "Sweep",
     "SweepCut",
     "TelemetryPoint",

@@ -53,7 +53,8 @@ class SessionDetail:
         learning (Any): What the session has learned: for ans, as of the source's last report, {strategy, edge, arms:
             [{cut, estimate_s, bound_s, pulls}], reported_at}; for qoe-bandit, {strategy, current, arms: [{variant, model,
             accuracy, estimate, width, pulls}], windows: [{variant, first, last, frames, answered, latency_s, accuracy,
-            feedback, reward}], context, context_features}; {} for other strategies (docs/learning.md)
+            feedback, reward}], context, context_features}, and with split ans ans: [{model, edge, arms: [{cut, estimate_s,
+            bound_s, pulls}], reported_at}] per variant learned on; {} for other strategies (docs/learning.md)
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying

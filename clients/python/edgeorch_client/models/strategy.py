@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.strategy_param import StrategyParam
+
 
 T = TypeVar("T", bound="Strategy")
 
@@ -15,7 +19,8 @@ class Strategy:
     Attributes:
         name (str):
         description (str):
-        params (list[str]):
+        params (list[str]): Its parameters' names
+        parameters (list[StrategyParam]): Each parameter: type, default, choices, help
         objective (str): Its default objective (every strategy takes `objective`)
         objectives (list[str] | None): The only objectives it takes (null: every one; ans, which learns delays: latency)
     """
@@ -23,6 +28,7 @@ class Strategy:
     name: str
     description: str
     params: list[str]
+    parameters: list[StrategyParam]
     objective: str
     objectives: list[str] | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -33,6 +39,11 @@ class Strategy:
         description = self.description
 
         params = self.params
+
+        parameters = []
+        for parameters_item_data in self.parameters:
+            parameters_item = parameters_item_data.to_dict()
+            parameters.append(parameters_item)
 
         objective = self.objective
 
@@ -50,6 +61,7 @@ class Strategy:
                 "name": name,
                 "description": description,
                 "params": params,
+                "parameters": parameters,
                 "objective": objective,
                 "objectives": objectives,
             }
@@ -59,12 +71,21 @@ class Strategy:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.strategy_param import StrategyParam  # noqa: PLC0415
+
         d = dict(src_dict)
         name = d.pop("name")
 
         description = d.pop("description")
 
         params = cast(list[str], d.pop("params"))
+
+        parameters = []
+        _parameters = d.pop("parameters")
+        for parameters_item_data in _parameters:
+            parameters_item = StrategyParam.from_dict(parameters_item_data)
+
+            parameters.append(parameters_item)
 
         objective = d.pop("objective")
 
@@ -87,6 +108,7 @@ class Strategy:
             name=name,
             description=description,
             params=params,
+            parameters=parameters,
             objective=objective,
             objectives=objectives,
         )

@@ -64,7 +64,8 @@ def sync_detailed(
 ) -> Response[Error | list[Strategy]]:
     """The planning strategies
 
-     The planning strategies: name, one-line description and the parameters each takes.
+     The planning strategies: name, one-line description and the parameters each takes (`parameters`:
+    each one's type, default, choices and what it does).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -89,7 +90,8 @@ def sync(
 ) -> Error | list[Strategy] | None:
     """The planning strategies
 
-     The planning strategies: name, one-line description and the parameters each takes.
+     The planning strategies: name, one-line description and the parameters each takes (`parameters`:
+    each one's type, default, choices and what it does).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -110,7 +112,8 @@ async def asyncio_detailed(
 ) -> Response[Error | list[Strategy]]:
     """The planning strategies
 
-     The planning strategies: name, one-line description and the parameters each takes.
+     The planning strategies: name, one-line description and the parameters each takes (`parameters`:
+    each one's type, default, choices and what it does).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,7 +136,8 @@ async def asyncio(
 ) -> Error | list[Strategy] | None:
     """The planning strategies
 
-     The planning strategies: name, one-line description and the parameters each takes.
+     The planning strategies: name, one-line description and the parameters each takes (`parameters`:
+    each one's type, default, choices and what it does).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
