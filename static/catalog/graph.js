@@ -1,5 +1,5 @@
 // A model page's operator graph (cytoscape.js, served from static/vendor): GET /api/models/{id}/graph/ drawn
-// top to bottom, operators grouped in their blocks, the tensors that cross a cut point drawn red and labelled
+// left to right, operators grouped in their blocks, the tensors that cross a cut point drawn red and labelled
 // with the cut and its bytes (recommended cuts solid, the others dashed). Too many operators to read one by
 // one (MAX_NODES): the blocks alone, joined by their cuts.
 (function () {
@@ -7,6 +7,7 @@
   const box = document.getElementById("model-graph");
   if (!box || !window.cytoscape) return;
   const MAX_NODES = 400;
+  const READABLE = 0.9; // the zoom a graph starts at, at least: its labels can be read
 
   function bytes(n) {
     if (n === null || n === undefined) return "? B";
@@ -26,7 +27,7 @@
     for (const n of nodes) {
       const r = rank[n.id];
       const lane = (lanes[r] = (lanes[r] || 0) + 1) - 1;
-      pos[n.id] = { x: lane * 170, y: r * 70 };
+      pos[n.id] = { x: r * 240, y: lane * 80 };
     }
     return pos;
   }
@@ -41,7 +42,7 @@
     const out = [];
     if (g.nodes.length > MAX_NODES) {
       // Blocks as nodes, each cut an edge from the block before it to the block after it.
-      for (const b of g.blocks) out.push({ data: { id: "b" + b.index, label: "block " + b.index + "\n" + b.nodes + " ops", kind: "op" }, position: { x: 0, y: b.index * 80 } });
+      for (const b of g.blocks) out.push({ data: { id: "b" + b.index, label: "block " + b.index + "\n" + b.nodes + " ops", kind: "op" }, position: { x: b.index * 200, y: 0 } });
       for (const c of g.cuts) {
         if (c.index + 1 >= g.blocks.length) continue;
         out.push({ data: { id: "cut" + c.index, source: "b" + c.index, target: "b" + (c.index + 1), cut: c.index, label: "cut " + c.index + " · " + bytes(c.bytes), recommended: c.recommended ? "yes" : "no" } });
@@ -80,6 +81,12 @@
     .then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status))))
     .then((g) => {
       const cy = cytoscape({ container: box, elements: elements(g), style: STYLE, layout: { name: "preset", fit: true, padding: 20 }, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3 });
+      // A long graph fitted whole is too small to read: start readable at its inputs, and let the reader pan.
+      if (cy.zoom() < READABLE) {
+        cy.zoom(READABLE);
+        const first = cy.nodes("[kind != 'block']").boundingBox();
+        cy.pan({ x: 20 - first.x1 * READABLE, y: box.clientHeight / 2 - ((first.y1 + first.y2) / 2) * READABLE });
+      }
       box.dataset.nodes = String(cy.nodes("[kind != 'block']").length);
       box.dataset.cuts = String(new Set(cy.edges("[cut]").map((e) => e.data("cut"))).size);
       window.EO = window.EO || {};

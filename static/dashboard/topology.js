@@ -41,7 +41,7 @@
     });
     function child(id, device, data) {
       const y = rows[device]++ * 70;
-      out.push({ data: Object.assign({ id: id, parent: "d:" + device }, data), position: { x: column[device] * 260, y: y } });
+      out.push({ data: Object.assign({ id: id, parent: "d:" + device }, data), position: { x: column[device] * 340, y: y } });
     }
     child("capture", t.run.source, { label: "capture", kind: "end" });
     for (const s of t.stages) {
@@ -65,7 +65,7 @@
     { selector: "node[status = 'offline']", style: { "border-color": "#cf222e", "border-style": "dashed" } },
     { selector: "node[kind = 'end']", style: { shape: "ellipse", width: 90, height: 30, "background-color": "#dafbe1", "border-color": "#1a7f37" } },
     { selector: "node[slow = 'yes']", style: { "background-color": "#fff1e5", "border-color": "#bc4c00", "border-width": 3 } },
-    { selector: "edge", style: { width: 2, "line-color": "#8c959f", "target-arrow-color": "#8c959f", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-background-color": "#fff", "text-background-opacity": 0.9, "text-background-padding": 2 } },
+    { selector: "edge", style: { width: 2, "line-color": "#8c959f", "target-arrow-color": "#8c959f", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-background-color": "#fff", "text-background-opacity": 0.9, "text-background-padding": 2, "text-margin-y": -12 } },
     { selector: "edge[hop = 'yes']", style: { width: 3, "line-color": "#1f6feb", "target-arrow-color": "#1f6feb" } },
   ];
 
