@@ -62,3 +62,41 @@ def test_a_viewer_cannot_tag(device, bob):
     response = client_of(bob).patch(f"/api/devices/{device.pk}/", {"tags": ["mine"]}, format="json")
     assert response.status_code == 403
     assert Device.objects.get(pk=device.pk).tags == []
+
+
+def test_the_fleet_list_searches_filters_and_orders_and_refuses_what_it_does_not_know(db, alice):
+    made = {}
+    for name, tags, role in (
+        ("cam-a", ["lab"], "end"),
+        ("cam-b", ["lab", "north"], "end"),
+        ("edge", [], "edge"),
+    ):
+        _, token = services.create_enrollment_token()
+        device = services.enroll_device(token, name=name).device
+        device.tags, device.role = tags, role
+        device.save()
+        made[name] = device
+    Device.objects.filter(pk=made["cam-b"].pk).update(status="online")
+    client = client_of(alice)
+
+    def names(query: str) -> list[str]:
+        response = client.get(f"/api/devices/?{query}")
+        assert response.status_code == 200, response.json()
+        return [d["name"] for d in response.json()["results"]]
+
+    assert names("") == ["cam-a", "cam-b", "edge"]
+    assert names("search=CAM") == ["cam-a", "cam-b"]
+    assert names("search=north") == ["cam-b"]  # a tag matches
+    assert names("tag=lab") == ["cam-a", "cam-b"] and names("tag=la") == []  # a whole tag
+    assert names("status=online") == ["cam-b"]
+    assert names("role=edge") == ["edge"]
+    assert names("ordering=-name") == ["edge", "cam-b", "cam-a"]
+    assert names("ordering=status&tag=lab") == ["cam-b", "cam-a"]  # "online" before "pending"
+    for query, field, words in (
+        ("status=asleep", "status", '"asleep" is not a status: one of pending, online, offline, revoked'),
+        ("role=cloud", "role", '"cloud" is not a role: one of end, edge'),
+        ("ordering=hostname", "ordering", '"hostname" is not an ordering'),
+        ("tag=" + "x" * 33, "tag", "no more than 32 characters"),
+    ):
+        response = client.get(f"/api/devices/?{query}")
+        assert response.status_code == 400 and words in response.json()[field][0], response.json()

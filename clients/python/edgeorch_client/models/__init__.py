@@ -15,6 +15,9 @@ from .dashboard_device_response_200 import DashboardDeviceResponse200
 from .dashboard_fleet_response_200 import DashboardFleetResponse200
 from .device import Device
 from .device_energy import DeviceEnergy
+from .device_list_ordering import DeviceListOrdering
+from .device_list_role import DeviceListRole
+from .device_list_status import DeviceListStatus
 from .device_liveness import DeviceLiveness
 from .device_profile import DeviceProfile
 from .device_ref import DeviceRef
@@ -38,7 +41,7 @@ from .graph_block import GraphBlock
 from .graph_cut import GraphCut
 from .graph_edge import GraphEdge
 from .graph_node import GraphNode
-from .graph_node_kind_enum import GraphNodeKindEnum
+from .graph_node_kind import GraphNodeKind
 from .input_kind import InputKind
 from .job import Job
 from .job_create_request import JobCreateRequest
@@ -113,7 +116,7 @@ from .telemetry_series import TelemetrySeries
 from .topology import Topology
 from .topology_device import TopologyDevice
 from .topology_hop import TopologyHop
-from .topology_hop_kind_enum import TopologyHopKindEnum
+from .topology_hop_kind import TopologyHopKind
 from .topology_hop_link_type_0 import TopologyHopLinkType0
 from .topology_run import TopologyRun
 from .topology_stage import TopologyStage
@@ -140,6 +143,9 @@ __all__ = (
     "DashboardFleetResponse200",
     "Device",
     "DeviceEnergy",
+    "DeviceListOrdering",
+    "DeviceListRole",
+    "DeviceListStatus",
     "DeviceLiveness",
     "DeviceProfile",
     "DeviceRef",
@@ -163,7 +169,7 @@ __all__ = (
     "GraphCut",
     "GraphEdge",
     "GraphNode",
-    "GraphNodeKindEnum",
+    "GraphNodeKind",
     "InputKind",
     "Job",
     "JobCreateRequest",
@@ -238,7 +244,7 @@ __all__ = (
     "Topology",
     "TopologyDevice",
     "TopologyHop",
-    "TopologyHopKindEnum",
+    "TopologyHopKind",
     "TopologyHopLinkType0",
     "TopologyRun",
     "TopologyStage",

@@ -6,7 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.graph_node_kind_enum import GraphNodeKindEnum
+from ..models.graph_node_kind import GraphNodeKind
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GraphNode")
@@ -17,7 +17,7 @@ class GraphNode:
     """
     Attributes:
         id (str):
-        kind (GraphNodeKindEnum): * `input` - input
+        kind (GraphNodeKind): * `input` - input
             * `op` - op
             * `output` - output
         label (str): The operator type, or the input's or output's name
@@ -27,7 +27,7 @@ class GraphNode:
     """
 
     id: str
-    kind: GraphNodeKindEnum
+    kind: GraphNodeKind
     label: str
     block: int | None
     name: str | Unset = UNSET
@@ -70,7 +70,7 @@ class GraphNode:
         d = dict(src_dict)
         id = d.pop("id")
 
-        kind = GraphNodeKindEnum(d.pop("kind"))
+        kind = GraphNodeKind(d.pop("kind"))
 
         label = d.pop("label")
 

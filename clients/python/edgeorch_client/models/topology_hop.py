@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.topology_hop_kind_enum import TopologyHopKindEnum
+from ..models.topology_hop_kind import TopologyHopKind
 
 if TYPE_CHECKING:
     from ..models.topology_hop_link_type_0 import TopologyHopLinkType0
@@ -19,7 +19,7 @@ T = TypeVar("T", bound="TopologyHop")
 class TopologyHop:
     """
     Attributes:
-        kind (TopologyHopKindEnum): * `input` - input
+        kind (TopologyHopKind): * `input` - input
             * `activation` - activation
             * `result` - result
         after_stage (int): -1: the input's hop to the first stage
@@ -33,7 +33,7 @@ class TopologyHop:
         from_ (str):
     """
 
-    kind: TopologyHopKindEnum
+    kind: TopologyHopKind
     after_stage: int
     to: str
     from_name: str
@@ -94,7 +94,7 @@ class TopologyHop:
         from ..models.topology_hop_link_type_0 import TopologyHopLinkType0  # noqa: PLC0415
 
         d = dict(src_dict)
-        kind = TopologyHopKindEnum(d.pop("kind"))
+        kind = TopologyHopKind(d.pop("kind"))
 
         after_stage = d.pop("after_stage")
 

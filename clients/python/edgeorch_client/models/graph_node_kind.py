@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class GraphNodeKindEnum(StrEnum):
+class GraphNodeKind(StrEnum):
     INPUT = "input"
     OP = "op"
     OUTPUT = "output"

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class TopologyHopKindEnum(StrEnum):
+class TopologyHopKind(StrEnum):
     ACTIVATION = "activation"
     INPUT = "input"
     RESULT = "result"
