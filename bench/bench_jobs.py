@@ -143,8 +143,8 @@ class Fleet:
 
 def _answers(requests, url: str) -> bool:
     try:
-        return requests.get(url + "/accounts/login/", timeout=1).status_code == 200
-    except requests.ConnectionError:
+        return requests.get(url + "/accounts/login/", timeout=5).status_code == 200
+    except (requests.ConnectionError, requests.Timeout):  # not up yet, or still loading the application
         return False
 
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 
 from bench import bench_jobs, bench_telemetry  # noqa: E402
-from bench._common import machine, markdown_table, write_section  # noqa: E402
+from bench._common import machine, markdown_table, product_environment, write_section  # noqa: E402
 from tests import support  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/bench_scaleout.py --write"
@@ -208,7 +208,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-scaleout-"))
-    env = bench_jobs.environment(workdir)
+    # A database of its own (the other benchmarks recreate edgeorch_bench).
+    env = product_environment(workdir, "edgeorch_bench_scaleout", f"bench-{os.getpid()}",
+                              EDGEORCH_TELEMETRY_INTERVAL="1")  # fmt: skip
     for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EDGEORCH_RUN_DIR",
                 "EDGEORCH_MEDIA_ROOT", "EDGEORCH_CHANNEL_PREFIX", "EDGEORCH_CELERY_QUEUE"):  # fmt: skip
         os.environ[key] = env[key]

@@ -81,6 +81,7 @@ def device_row(device) -> dict:
         "name": device.name,
         "role": str(device.role),
         "profile": device.profile,
+        "tags": list(device.tags or []),
         "status": str(device.status),
         "last_seen": device.last_seen.isoformat() if device.last_seen else None,
         "hostname": device.hostname,

@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "ComputeUnit": ["cpu", "gpu", "npu"],
         "Objective": ["latency", "energy", "energy_under_deadline"],  # edgeorch.planning.OBJECTIVES
         "VariantKind": ["int8", "int8-dynamic"],  # edgeorch.catalog.quantize.KINDS
+        "GraphNodeKind": ["input", "op", "output"],  # edgeorch.catalog.graphview
+        "TopologyHopKind": ["input", "activation", "result"],  # edgeorch.jobs.topology
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

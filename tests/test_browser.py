@@ -352,6 +352,7 @@ def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
         "edge": f"/devices/{edge.device_id}/",
         "run-form": "/run/",
         "session-live": f"/live/sessions/{session}/",
+        "topology": f"/live/sessions/{session}/topology/",
         "runs": "/runs/",
         "job": f"/runs/jobs/{job}/",
         "session": f"/runs/sessions/{session}/",

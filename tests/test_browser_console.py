@@ -273,6 +273,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
         f"/devices/{camera.device_id}/",
         "/run/",
         f"/live/sessions/{session}/",
+        f"/live/sessions/{session}/topology/",
         "/runs/",
         f"/runs/jobs/{job}/",
         f"/runs/sessions/{session}/",

@@ -33,7 +33,8 @@ document.addEventListener("securitypolicyviolation", (e) => window.__violations.
 """
 # Something each page draws by script, so that a page whose scripts were refused fails here too.
 DRAWN = {
-    "model": "#cut-chart.js-plotly-plot",
+    "model": ("#cut-chart.js-plotly-plot", "#model-graph canvas"),
+    "topology": "#topology canvas",
     "job": "#gantt.js-plotly-plot",
     "api-docs": ".swagger-ui .info",
 }
@@ -56,6 +57,7 @@ def test_every_page_runs_without_a_content_security_policy_violation(
         "fleet": "/",
         "run-form": "/run/",
         "session-live": f"/live/sessions/{session}/",
+        "topology": f"/live/sessions/{session}/topology/",
         "runs": "/runs/",
         "job": f"/runs/jobs/{job}/",
         "session": f"/runs/sessions/{session}/",
@@ -74,8 +76,9 @@ def test_every_page_runs_without_a_content_security_policy_violation(
         script_src = response.headers["content-security-policy"].split("script-src ")[1].split(";")[0]
         assert script_src.startswith("'self'") and "unsafe" not in script_src, (path, script_src)
         page.wait_for_load_state("networkidle")
-        if name in DRAWN:
-            page.wait_for_selector(DRAWN[name], state="attached")
+        drawn = DRAWN.get(name, ())
+        for selector in (drawn,) if isinstance(drawn, str) else drawn:
+            page.wait_for_selector(selector, state="attached")
         page.screenshot(path=shots / f"{name}.png", full_page=True)
         assert page.evaluate("window.__violations") == [] and refused == [], (path, refused)
     # The enrollment page's one inline script (the copy button), shown with a new token.

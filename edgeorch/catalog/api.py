@@ -29,7 +29,7 @@ from edgeorch.api.schema import ErrorSerializer
 from edgeorch.api.throttles import UploadThrottle
 from edgeorch.devices.auth import AGENT_OR_PERSON
 
-from . import services, variants
+from . import graphview, services, variants
 from .choices import ModelTask
 from .models import CutPoint, MLModel, Segment
 from .segments import SegmentError, parse_cuts
@@ -127,6 +127,50 @@ class MLModelDetailSerializer(MLModelSerializer):
     class Meta(MLModelSerializer.Meta):
         fields = [*MLModelSerializer.Meta.fields, "op_histogram", "blocks", "cuts"]
         read_only_fields = fields
+
+
+class GraphNodeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["input", "op", "output"])
+    label = serializers.CharField(help_text="The operator type, or the input's or output's name")  # type: ignore[assignment]
+    name = serializers.CharField(required=False, help_text="The ONNX node's name (operators)")
+    block = serializers.IntegerField(allow_null=True, help_text="The block it is in (null: input, output)")
+    macs = serializers.IntegerField(required=False)
+
+
+class GraphEdgeSerializer(serializers.Serializer):
+    source = serializers.CharField()  # type: ignore[assignment]
+    target = serializers.CharField()
+    tensor = serializers.CharField()
+    bytes = serializers.IntegerField(allow_null=True)
+    cut = serializers.IntegerField(allow_null=True, help_text="The cut point this tensor crosses, if any")
+
+
+class GraphBlockSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    nodes = serializers.IntegerField()
+    macs = serializers.IntegerField()
+    input_bytes = serializers.IntegerField(allow_null=True)
+    output_bytes = serializers.IntegerField(allow_null=True)
+
+
+class GraphCutSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    kind = serializers.CharField()
+    tensors = serializers.ListField(child=serializers.CharField())
+    bytes = serializers.IntegerField(allow_null=True)
+    recommended = serializers.BooleanField()
+    fusion_penalty = serializers.FloatField()
+
+
+class ModelGraphSerializer(serializers.Serializer):
+    """A model's operator graph for drawing (``graphview.model_graph``)."""
+
+    model = serializers.IntegerField()
+    nodes = GraphNodeSerializer(many=True)
+    edges = GraphEdgeSerializer(many=True)
+    blocks = GraphBlockSerializer(many=True)
+    cuts = GraphCutSerializer(many=True)
 
 
 @extend_schema_serializer(component_name="ModelUpload")
@@ -317,6 +361,14 @@ class MLModelViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         """The cut points, in order: crossing tensors, bytes, MACs before and after, and what a split
         there costs in compute (``fusion_penalty``, a fraction of the model's; ``recommended``)."""
         return Response(CutPointSerializer(self.get_object().cut_points.all(), many=True).data)
+
+    @extend_schema(responses=ModelGraphSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def graph(self, request, pk=None):
+        """The model's operator graph for drawing: inputs, operators (each with its block) and outputs as
+        nodes, one edge per tensor and reader with its bytes, and ``cut`` on the edges whose tensor crosses a
+        cut point; nodes computed from constants only are left out."""
+        return Response(graphview.model_graph(self.get_object()))
 
     @extend_schema(
         parameters=[

@@ -74,7 +74,7 @@ def _rows(shape: dict, device_id, now: datetime) -> list[dict]:
     # Both laterals walk the (device, ts) index of one device at a time: cost grows with devices and the
     # window, not with the day of history stored.
     sql = f"""
-        select d.id, d.name, d.role, d.profile, d.status, d.last_seen, d.hostname, d.agent_version,
+        select d.id, d.name, d.role, d.profile, d.tags, d.status, d.last_seen, d.hostname, d.agent_version,
                l.ts, l.metrics, s.series
         from devices_device d
         left join lateral (
@@ -97,13 +97,16 @@ def _rows(shape: dict, device_id, now: datetime) -> list[dict]:
         return [_row(shape, *r) for r in cursor.fetchall()]
 
 
-def _row(shape, pk, name, role, profile, status, last_seen, hostname, agent_version, ts, metrics, series):
+def _row(
+    shape, pk, name, role, profile, tags, status, last_seen, hostname, agent_version, ts, metrics, series
+):
     metrics, series = _json(metrics), _json(series) or []
     row = {
         "id": str(pk),
         "name": name,
         "role": role,
         "profile": profile,
+        "tags": _json(tags) or [],
         "status": status,
         "last_seen": last_seen.isoformat() if last_seen else None,
         "hostname": hostname,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("devices/<uuid:pk>/", views.device, name="device"),
     path("run/", views.run_form, name="run"),
     path("live/sessions/<uuid:pk>/", views.session_live, name="session-live"),
+    path("live/sessions/<uuid:pk>/topology/", views.session_topology, name="session-topology"),
     path("enroll/", views.enrollment, name="enrollment"),
     path("account/api-key/", api_keys.api_key, name="api-key"),
     path("metrics", metrics.metrics, name="metrics"),

@@ -22,10 +22,19 @@ from edgeorch.jobs.models import Failure
 
 
 @login_required
+@ensure_csrf_cookie
 def fleet(request):
     """Every device with its status and when it was last seen."""
+    devices_all = list(Device.objects.all())
     context = {
-        "devices": Device.objects.all(),
+        "devices": devices_all,
+        # The fleet page's filters (dashboard/fleet.js) and, for operators, its bulk actions.
+        "statuses": DeviceStatus.choices,
+        "roles": DeviceRole.choices,
+        "profiles": sorted({d.profile for d in devices_all if d.profile}),
+        "tags": sorted({t for d in devices_all for t in d.tags or []}),
+        "operator": is_operator(request.user),
+        "models": MLModel.objects.only("id", "name", "version"),
         # The latest devices lost by running sessions, and what their failover did (docs/failover.md).
         "failures": Failure.objects.select_related("session", "switch").order_by("-detected_at")[:10],
         "liveness_timeout": f"{settings.LIVENESS_TIMEOUT_S:g} s",
@@ -109,3 +118,14 @@ def session_live(request, pk):
     session = get_object_or_404(Session.objects.select_related("model", "source"), pk=pk)
     context = {"session": session, "operator": is_operator(request.user)}
     return render(request, "dashboard/session_live.html", context)
+
+
+@login_required
+def session_topology(request, pk):
+    """A session's topology as it runs: its devices as nodes with the stages each runs, the hops of a frame
+    with their bytes and measured links, the slow stage (dashboard/topology.js, from
+    GET /api/sessions/{id}/topology/)."""
+    from edgeorch.jobs.models import Session
+
+    session = get_object_or_404(Session.objects.select_related("model", "source"), pk=pk)
+    return render(request, "dashboard/topology.html", {"session": session})

@@ -18,6 +18,11 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# A device tag: letters, digits and ``.-_:``, 1 to 32 of them; a device has at most ``MAX_TAGS``.
+TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,31}$"
+MAX_TAGS = 16
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
@@ -85,6 +90,9 @@ class Device(models.Model):
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=8, choices=DeviceRole.choices, default=DeviceRole.END_DEVICE)
     profile = models.CharField(max_length=64, blank=True)
+    tags = models.JSONField(
+        default=list, blank=True, help_text='Operator\'s labels, e.g. ["lab", "floor-2"] (``TAG_PATTERN``)'
+    )
     status = models.CharField(max_length=8, choices=DeviceStatus.choices, default=DeviceStatus.PENDING)
     credential_hash = models.CharField(max_length=64, editable=False)
     enrolled_with = models.ForeignKey(EnrollmentToken, null=True, blank=True, on_delete=models.SET_NULL)

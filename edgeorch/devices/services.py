@@ -216,3 +216,8 @@ def mark_stale_offline(now=None) -> int:
         )
         log.info("marked %d silent device(s) offline", count)
     return count
+
+
+def device_changed(device: Device) -> None:
+    """Tell the dashboards that an operator changed a device (its name, role, profile or tags)."""
+    transaction.on_commit(lambda: dashboard.publish("device.status", dashboard.device_row(device)))

@@ -46,7 +46,7 @@ from edgeorch.devices.models import Device
 from edgeorch.plans.api import PlacementSerializer, objective_field, with_objective
 from edgeorch.plans.energy import run_energy
 
-from . import stats
+from . import stats, topology
 from .access import readable_run
 from .choices import Failover, Priority
 from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
@@ -692,6 +692,70 @@ class FramePagination(StrictLimitOffsetPagination):
     max_limit = 100_000
 
 
+class TopologyQuerySerializer(serializers.Serializer):
+    frames = serializers.IntegerField(
+        default=topology.DEFAULT_FRAMES,
+        min_value=1,
+        max_value=topology.MAX_FRAMES,
+        help_text="How many of the newest answered frames the measured stage times come from",
+    )
+
+
+class TopologyDeviceSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    role = serializers.CharField()
+    source = serializers.BooleanField(help_text="The source: it captures each frame and gets its result")  # type: ignore[assignment]
+    stages = serializers.ListField(child=serializers.IntegerField(), help_text="The stages it runs")
+
+
+class TopologyStageSerializer(serializers.Serializer):
+    stage = serializers.IntegerField()
+    device = serializers.CharField()
+    device_name = serializers.CharField()
+    blocks = serializers.ListField(child=serializers.IntegerField(), help_text="[first, last] block")
+    predicted = serializers.DictField(help_text="The plan's queue, compute and transfer seconds")
+    measured = serializers.DictField(
+        allow_null=True,
+        help_text="Medians over the recent frames: queue_s, compute_s, serialize_s, transfer_s, total_s; "
+        "frames",
+    )
+    slow = serializers.BooleanField(help_text="The stage with the largest measured total")
+
+
+class TopologyHopSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["input", "activation", "result"])
+    after_stage = serializers.IntegerField(help_text="-1: the input's hop to the first stage")
+    to = serializers.CharField()
+    from_name = serializers.CharField()
+    to_name = serializers.CharField()
+    bytes = serializers.IntegerField(allow_null=True, help_text="What crosses: the tensor's size")
+    transfer_s = serializers.FloatField(allow_null=True, help_text="Its measured send time (median)")
+    link = serializers.DictField(
+        allow_null=True,
+        help_text="The latest probe of the link: bandwidth_bps, rtt_s, measured_at, direction (forward, or "
+        "reverse where only the other way was measured); null: never measured",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField()  # a Python keyword: added by name
+        return fields
+
+
+class TopologySerializer(serializers.Serializer):
+    """A run's devices, stages, hops and slow stage (``topology.run_topology``)."""
+
+    run = serializers.DictField()
+    frames = serializers.IntegerField(help_text="The frames the measured times come from")
+    devices = TopologyDeviceSerializer(many=True)
+    stages = TopologyStageSerializer(many=True)
+    hops = TopologyHopSerializer(many=True)
+    path = serializers.ListField(child=serializers.CharField(), help_text="Device ids in a frame's order")
+    slow_stage = serializers.IntegerField(allow_null=True)
+
+
 class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [PeopleOnly]
 
@@ -757,6 +821,13 @@ class JobViewSet(RunViewSet):
             return self._conflict(exc)
         return Response(JobDetailSerializer(job, context={"request": request}).data)
 
+    @extend_schema(responses=TopologySerializer)
+    @action(detail=True, methods=["get"])
+    def topology(self, request, pk=None):
+        """The job's devices with the stages each ran, the hops of its input, activations and result with
+        their bytes and the latest measured link, and its slowest stage (docs/api.md, "Topology")."""
+        return Response(topology.job_topology(self.get_object()))
+
 
 class SessionViewSet(RunViewSet):
     """Stream sessions: a stream of frames from the source, per-frame records in batches, a summary, stop."""
@@ -814,6 +885,16 @@ class SessionViewSet(RunViewSet):
                 {"detail": f"session {session.pk} has no frame {data['from']}..{data['to']} yet"}
             )
         return Response({"scored": scored})
+
+    @extend_schema(parameters=[TopologyQuerySerializer], responses=TopologySerializer)
+    @action(detail=True, methods=["get"])
+    def topology(self, request, pk=None):
+        """The session's devices with the stages (blocks) each runs, the hops a frame takes with their bytes
+        and the latest measured bandwidth and RTT, each stage's measured times over the newest `frames`
+        frames and the slow stage (docs/api.md, "Topology")."""
+        form = TopologyQuerySerializer(data=request.query_params)
+        form.is_valid(raise_exception=True)
+        return Response(topology.session_topology(self.get_object(), form.validated_data["frames"]))
 
     @extend_schema(responses=FrameSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=FramePagination)

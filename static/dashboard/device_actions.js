@@ -41,6 +41,23 @@
     }
   });
 
+  // Tags: comma-separated in the field, a list in the API (PATCH replaces it); the API says what is wrong.
+  $("tags-form").addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const button = this.querySelector("button");
+    const tags = this.elements.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+    button.disabled = true;
+    say("");
+    try {
+      const device = await EO.act(root.dataset.deviceUrl, { method: "PATCH", body: { tags: tags } });
+      $("device-tags").innerHTML = device.tags.map((t) => '<span class="tag">' + EO.escape(t) + "</span>").join("") || '<span class="muted">none</span>';
+      this.elements.tags.value = device.tags.join(", ");
+    } catch (err) {
+      say("Saving the tags failed: " + err.message);
+    }
+    button.disabled = false;
+  });
+
   $("profile-form").addEventListener("submit", async function (event) {
     event.preventDefault();
     const button = this.querySelector("button");

@@ -1,9 +1,18 @@
 // The Fleet page: the server renders the table; this keeps it live from the fleet snapshot and events.
+// The tools above it (#fleet-tools) search by name, host or tag and filter and sort by status, role, profile
+// and tag, kept in the address (?q=&status=&role=&profile=&tag=&sort=) so that a view can be linked. For
+// operators each row has a checkbox: EO.fleetSelected (a Set of the ids of devices shown and ticked) is what
+// fleet_actions.js acts on.
 (function () {
   "use strict";
   const table = document.getElementById("devices");
   if (!table) return;
   const body = table.tBodies[0];
+  const tools = document.getElementById("fleet-tools");
+  const operator = table.dataset.operator === "1";
+  const selected = (window.EO.fleetSelected = new Set());
+  const STATUS_ORDER = { online: 0, pending: 1, offline: 2, revoked: 3 };
+  const FILTERS = ["q", "status", "role", "profile", "tag", "sort"];
   const STATUS = { pending: "Enrolled, never connected", online: "Online", offline: "Offline", revoked: "Revoked" };
   const ROLE = { end: "End device", edge: "Edge server" };
   const THROTTLED = 1.05; // cpu.throttle_factor above this: the clock runs visibly below its maximum
@@ -38,7 +47,9 @@
         : "");
     const seen = row.last_seen ? '<time datetime="' + row.last_seen + '">' + EO.ago(row.last_seen) + "</time>" : "never";
     const mem = number(m["mem.used_percent"], 0, " %");
-    return '<tr data-device="' + row.id + '"><td><a href="/devices/' + row.id + '/">' + EO.escape(row.name) + "</a></td>" +
+    const pick = operator ? '<td><input type="checkbox" class="pick" value="' + row.id + '"' + (selected.has(row.id) ? " checked" : "") + ' aria-label="Select ' + EO.escape(row.name) + '"></td>' : "";
+    const tags = (row.tags || []).map((t) => '<span class="tag">' + EO.escape(t) + "</span>").join("");
+    return '<tr data-device="' + row.id + '">' + pick + '<td><a href="/devices/' + row.id + '/">' + EO.escape(row.name) + "</a></td><td>" + tags + "</td>" +
       "<td>" + (ROLE[row.role] || EO.escape(row.role)) + "</td><td>" + badges + "</td><td>" + seen + "</td>" +
       '<td class="num" data-metric="temp">' + metricCell(row, "temp.max", 1, " °C", "temp") + "</td>" +
       '<td class="num" data-metric="cpu">' + metricCell(row, "cpu.percent", 0, " %", "cpu") + "</td>" +
@@ -47,12 +58,96 @@
       "<td>" + EO.escape(row.profile) + "</td><td>" + EO.escape(row.hostname) + "</td><td>" + EO.escape(row.agent_version) + "</td></tr>";
   }
 
-  const render = EO.throttle(function () {
-    if (!snapshot.devices.length) return;
-    body.innerHTML = snapshot.devices.map(rowHtml).join("");
+  // --- search, filters, sort ---------------------------------------------------------------------------
+  function wanted() {
+    const w = {};
+    for (const name of FILTERS) w[name] = tools ? tools.elements[name].value : "";
+    w.q = (w.q || "").trim().toLowerCase();
+    return w;
+  }
+
+  function shown(rows) {
+    const w = wanted();
+    const kept = rows.filter((r) =>
+      (!w.q || [r.name, r.hostname, ...(r.tags || [])].some((v) => String(v || "").toLowerCase().includes(w.q))) &&
+      (!w.status || r.status === w.status) && (!w.role || r.role === w.role) &&
+      (!w.profile || r.profile === w.profile) && (!w.tag || (r.tags || []).includes(w.tag)));
+    const text = (v) => String(v || "").toLowerCase();
+    const by = {
+      name: (r) => [text(r.name)],
+      status: (r) => [STATUS_ORDER[r.status] ?? 9, text(r.name)],
+      role: (r) => [text(r.role), text(r.name)],
+      profile: (r) => [r.profile ? 0 : 1, text(r.profile), text(r.name)],
+      tag: (r) => [(r.tags || []).length ? 0 : 1, text((r.tags || []).slice().sort()[0]), text(r.name)],
+      last_seen: (r) => [-(r.last_seen ? Date.parse(r.last_seen) : 0), text(r.name)],
+    }[w.sort || "name"] || ((r) => [text(r.name)]);
+    return kept.map((r) => [by(r), r]).sort((a, b) => {
+      for (let i = 0; i < a[0].length; i++) if (a[0][i] !== b[0][i]) return a[0][i] < b[0][i] ? -1 : 1;
+      return 0;
+    }).map((p) => p[1]);
+  }
+
+  // The profile and tag menus hold what the fleet has now (a tag added on a device page appears live).
+  function refreshOptions(name, values) {
+    if (!tools) return;
+    const select = tools.elements[name];
+    const current = select.value;
+    const have = [...select.options].slice(1).map((o) => o.value);
+    if (have.join("\n") === values.join("\n")) return;
+    select.replaceChildren(select.options[0], ...values.map((v) => new Option(v, v)));
+    select.value = values.includes(current) ? current : "";
+  }
+
+  function remember() {
+    const params = new URLSearchParams();
+    const w = wanted();
+    for (const name of FILTERS) if (w[name] && !(name === "sort" && w[name] === "name")) params.set(name, w[name]);
+    const query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+  }
+
+  if (tools) {
+    const given = new URLSearchParams(location.search);
+    for (const name of FILTERS) if (given.has(name)) tools.elements[name].value = given.get(name);
+    tools.addEventListener("submit", (e) => e.preventDefault());
+    tools.addEventListener("input", () => { remember(); draw(); });
+  }
+
+  function draw() {
+    if (!snapshot || !snapshot.devices.length) return;
+    refreshOptions("profile", [...new Set(snapshot.devices.map((r) => r.profile).filter(Boolean))].sort());
+    refreshOptions("tag", [...new Set(snapshot.devices.flatMap((r) => r.tags || []))].sort());
+    const rows = shown(snapshot.devices);
+    const cols = table.tHead.rows[0].cells.length;
+    body.innerHTML = rows.map(rowHtml).join("") || '<tr class="none"><td colspan="' + cols + '">No device matches.</td></tr>';
     const n = snapshot.devices.length;
     document.getElementById("fleet-count").textContent = n + " device" + (n === 1 ? "" : "s");
-  }, 500);
+    const said = document.getElementById("fleet-shown");
+    if (said) said.textContent = rows.length === n ? "" : rows.length + " of " + n + " shown";
+    table.dataset.shown = String(rows.length);
+    // What is selected is what is shown: a device filtered away is not acted on unseen.
+    const ids = new Set(rows.map((r) => r.id));
+    for (const id of [...selected]) if (!ids.has(id)) selected.delete(id);
+    document.dispatchEvent(new CustomEvent("eo:fleet-drawn", { detail: rows.map((r) => r.id) }));
+  }
+
+  const render = EO.throttle(draw, 500);
+
+  if (operator) {
+    body.addEventListener("change", (e) => {
+      if (!e.target.classList.contains("pick")) return;
+      if (e.target.checked) selected.add(e.target.value); else selected.delete(e.target.value);
+      document.dispatchEvent(new CustomEvent("eo:fleet-selection"));
+    });
+    const all = document.getElementById("select-all");
+    all.addEventListener("change", () => {
+      for (const box of body.querySelectorAll("input.pick")) {
+        box.checked = all.checked;
+        if (all.checked) selected.add(box.value); else selected.delete(box.value);
+      }
+      document.dispatchEvent(new CustomEvent("eo:fleet-selection"));
+    });
+  }
 
   // "last seen" ticks every second without waiting for events.
   setInterval(function () {

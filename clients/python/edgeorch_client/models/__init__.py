@@ -15,6 +15,9 @@ from .dashboard_device_response_200 import DashboardDeviceResponse200
 from .dashboard_fleet_response_200 import DashboardFleetResponse200
 from .device import Device
 from .device_energy import DeviceEnergy
+from .device_list_ordering import DeviceListOrdering
+from .device_list_role import DeviceListRole
+from .device_list_status import DeviceListStatus
 from .device_liveness import DeviceLiveness
 from .device_profile import DeviceProfile
 from .device_ref import DeviceRef
@@ -34,6 +37,11 @@ from .feedback_result import FeedbackResult
 from .frame import Frame
 from .frame_export import FrameExport
 from .frame_export_trace_item import FrameExportTraceItem
+from .graph_block import GraphBlock
+from .graph_cut import GraphCut
+from .graph_edge import GraphEdge
+from .graph_node import GraphNode
+from .graph_node_kind import GraphNodeKind
 from .input_kind import InputKind
 from .job import Job
 from .job_create_request import JobCreateRequest
@@ -50,6 +58,7 @@ from .measurement_kind import MeasurementKind
 from .measurement_state import MeasurementState
 from .ml_model import MLModel
 from .ml_model_detail import MLModelDetail
+from .model_graph import ModelGraph
 from .model_ref import ModelRef
 from .model_source import ModelSource
 from .model_task import ModelTask
@@ -107,6 +116,15 @@ from .sweep import Sweep
 from .sweep_cut import SweepCut
 from .telemetry_point import TelemetryPoint
 from .telemetry_series import TelemetrySeries
+from .topology import Topology
+from .topology_device import TopologyDevice
+from .topology_hop import TopologyHop
+from .topology_hop_kind import TopologyHopKind
+from .topology_hop_link_type_0 import TopologyHopLinkType0
+from .topology_run import TopologyRun
+from .topology_stage import TopologyStage
+from .topology_stage_measured_type_0 import TopologyStageMeasuredType0
+from .topology_stage_predicted import TopologyStagePredicted
 from .trace_stage import TraceStage
 from .variant_kind import VariantKind
 from .variant_request import VariantRequest
@@ -128,6 +146,9 @@ __all__ = (
     "DashboardFleetResponse200",
     "Device",
     "DeviceEnergy",
+    "DeviceListOrdering",
+    "DeviceListRole",
+    "DeviceListStatus",
     "DeviceLiveness",
     "DeviceProfile",
     "DeviceRef",
@@ -147,6 +168,11 @@ __all__ = (
     "Frame",
     "FrameExport",
     "FrameExportTraceItem",
+    "GraphBlock",
+    "GraphCut",
+    "GraphEdge",
+    "GraphNode",
+    "GraphNodeKind",
     "InputKind",
     "Job",
     "JobCreateRequest",
@@ -163,6 +189,7 @@ __all__ = (
     "MeasurementState",
     "MLModel",
     "MLModelDetail",
+    "ModelGraph",
     "ModelRef",
     "ModelSource",
     "ModelTask",
@@ -220,6 +247,15 @@ __all__ = (
     "SweepCut",
     "TelemetryPoint",
     "TelemetrySeries",
+    "Topology",
+    "TopologyDevice",
+    "TopologyHop",
+    "TopologyHopKind",
+    "TopologyHopLinkType0",
+    "TopologyRun",
+    "TopologyStage",
+    "TopologyStageMeasuredType0",
+    "TopologyStagePredicted",
     "TraceStage",
     "VariantKind",
     "VariantRequest",

@@ -47,6 +47,8 @@ class Device:
         role (DeviceRole | Unset): * `end` - End device
             * `edge` - Edge server
         profile (str | Unset):
+        tags (list[str] | Unset): The operator's labels (at most 16; a tag is 1 to 32 letters, digits or . - _ :
+            (starting with a letter or digit)); PATCH replaces the list
     """
 
     id: UUID
@@ -69,6 +71,7 @@ class Device:
     liveness: DeviceLiveness
     role: DeviceRole | Unset = UNSET
     profile: str | Unset = UNSET
+    tags: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,6 +131,10 @@ class Device:
 
         profile = self.profile
 
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -156,6 +163,8 @@ class Device:
             field_dict["role"] = role
         if profile is not UNSET:
             field_dict["profile"] = profile
+        if tags is not UNSET:
+            field_dict["tags"] = tags
 
         return field_dict
 
@@ -258,6 +267,8 @@ class Device:
 
         profile = d.pop("profile", UNSET)
 
+        tags = cast(list[str], d.pop("tags", UNSET))
+
         device = cls(
             id=id,
             name=name,
@@ -279,6 +290,7 @@ class Device:
             liveness=liveness,
             role=role,
             profile=profile,
+            tags=tags,
         )
 
         device.additional_properties = d

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -20,11 +20,14 @@ class PatchedDeviceRequest:
         role (DeviceRole | Unset): * `end` - End device
             * `edge` - Edge server
         profile (str | Unset):
+        tags (list[str] | Unset): The operator's labels (at most 16; a tag is 1 to 32 letters, digits or . - _ :
+            (starting with a letter or digit)); PATCH replaces the list
     """
 
     name: str | Unset = UNSET
     role: DeviceRole | Unset = UNSET
     profile: str | Unset = UNSET
+    tags: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,6 +39,10 @@ class PatchedDeviceRequest:
 
         profile = self.profile
 
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -45,6 +52,8 @@ class PatchedDeviceRequest:
             field_dict["role"] = role
         if profile is not UNSET:
             field_dict["profile"] = profile
+        if tags is not UNSET:
+            field_dict["tags"] = tags
 
         return field_dict
 
@@ -62,10 +71,13 @@ class PatchedDeviceRequest:
 
         profile = d.pop("profile", UNSET)
 
+        tags = cast(list[str], d.pop("tags", UNSET))
+
         patched_device_request = cls(
             name=name,
             role=role,
             profile=profile,
+            tags=tags,
         )
 
         patched_device_request.additional_properties = d

@@ -69,7 +69,7 @@ def sync_detailed(
 ) -> Response[Device | Error]:
     """Read a device
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         id (UUID):
@@ -100,7 +100,7 @@ def sync(
 ) -> Device | Error | None:
     """Read a device
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         id (UUID):
@@ -126,7 +126,7 @@ async def asyncio_detailed(
 ) -> Response[Device | Error]:
     """Read a device
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         id (UUID):
@@ -155,7 +155,7 @@ async def asyncio(
 ) -> Device | Error | None:
     """Read a device
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         id (UUID):

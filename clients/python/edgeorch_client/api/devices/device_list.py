@@ -5,6 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.device_list_ordering import DeviceListOrdering
+from ...models.device_list_role import DeviceListRole
+from ...models.device_list_status import DeviceListStatus
 from ...models.error import Error
 from ...models.paginated_device_list import PaginatedDeviceList
 from ...types import UNSET, Response, Unset
@@ -14,6 +17,12 @@ def _get_kwargs(
     *,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
+    ordering: DeviceListOrdering | Unset = DeviceListOrdering.NAME,
+    profile: str | Unset = UNSET,
+    role: DeviceListRole | Unset = UNSET,
+    search: str | Unset = UNSET,
+    status: DeviceListStatus | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -21,6 +30,30 @@ def _get_kwargs(
     params["limit"] = limit
 
     params["offset"] = offset
+
+    json_ordering: str | Unset = UNSET
+    if not isinstance(ordering, Unset):
+        json_ordering = ordering.value
+
+    params["ordering"] = json_ordering
+
+    params["profile"] = profile
+
+    json_role: str | Unset = UNSET
+    if not isinstance(role, Unset):
+        json_role = role.value
+
+    params["role"] = json_role
+
+    params["search"] = search
+
+    json_status: str | Unset = UNSET
+    if not isinstance(status, Unset):
+        json_status = status.value
+
+    params["status"] = json_status
+
+    params["tag"] = tag
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -78,14 +111,27 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
+    ordering: DeviceListOrdering | Unset = DeviceListOrdering.NAME,
+    profile: str | Unset = UNSET,
+    role: DeviceListRole | Unset = UNSET,
+    search: str | Unset = UNSET,
+    status: DeviceListStatus | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> Response[Error | PaginatedDeviceList]:
     """List devices
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     The fleet, a page at a time: `search` (name, hostname or tag), `status`, `role`, `profile`, `tag`
+    and `ordering`; a value it does not know answers 400 saying which are valid.
 
     Args:
         limit (int | Unset):
         offset (int | Unset):
+        ordering (DeviceListOrdering | Unset):  Default: DeviceListOrdering.NAME.
+        profile (str | Unset):
+        role (DeviceListRole | Unset):
+        search (str | Unset):
+        status (DeviceListStatus | Unset):
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,6 +144,12 @@ def sync_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         offset=offset,
+        ordering=ordering,
+        profile=profile,
+        role=role,
+        search=search,
+        status=status,
+        tag=tag,
     )
 
     response = client.get_httpx_client().request(
@@ -112,14 +164,27 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
+    ordering: DeviceListOrdering | Unset = DeviceListOrdering.NAME,
+    profile: str | Unset = UNSET,
+    role: DeviceListRole | Unset = UNSET,
+    search: str | Unset = UNSET,
+    status: DeviceListStatus | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> Error | PaginatedDeviceList | None:
     """List devices
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     The fleet, a page at a time: `search` (name, hostname or tag), `status`, `role`, `profile`, `tag`
+    and `ordering`; a value it does not know answers 400 saying which are valid.
 
     Args:
         limit (int | Unset):
         offset (int | Unset):
+        ordering (DeviceListOrdering | Unset):  Default: DeviceListOrdering.NAME.
+        profile (str | Unset):
+        role (DeviceListRole | Unset):
+        search (str | Unset):
+        status (DeviceListStatus | Unset):
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,6 +198,12 @@ def sync(
         client=client,
         limit=limit,
         offset=offset,
+        ordering=ordering,
+        profile=profile,
+        role=role,
+        search=search,
+        status=status,
+        tag=tag,
     ).parsed
 
 
@@ -141,14 +212,27 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
+    ordering: DeviceListOrdering | Unset = DeviceListOrdering.NAME,
+    profile: str | Unset = UNSET,
+    role: DeviceListRole | Unset = UNSET,
+    search: str | Unset = UNSET,
+    status: DeviceListStatus | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> Response[Error | PaginatedDeviceList]:
     """List devices
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     The fleet, a page at a time: `search` (name, hostname or tag), `status`, `role`, `profile`, `tag`
+    and `ordering`; a value it does not know answers 400 saying which are valid.
 
     Args:
         limit (int | Unset):
         offset (int | Unset):
+        ordering (DeviceListOrdering | Unset):  Default: DeviceListOrdering.NAME.
+        profile (str | Unset):
+        role (DeviceListRole | Unset):
+        search (str | Unset):
+        status (DeviceListStatus | Unset):
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,6 +245,12 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         offset=offset,
+        ordering=ordering,
+        profile=profile,
+        role=role,
+        search=search,
+        status=status,
+        tag=tag,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -173,14 +263,27 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     offset: int | Unset = UNSET,
+    ordering: DeviceListOrdering | Unset = DeviceListOrdering.NAME,
+    profile: str | Unset = UNSET,
+    role: DeviceListRole | Unset = UNSET,
+    search: str | Unset = UNSET,
+    status: DeviceListStatus | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> Error | PaginatedDeviceList | None:
     """List devices
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     The fleet, a page at a time: `search` (name, hostname or tag), `status`, `role`, `profile`, `tag`
+    and `ordering`; a value it does not know answers 400 saying which are valid.
 
     Args:
         limit (int | Unset):
         offset (int | Unset):
+        ordering (DeviceListOrdering | Unset):  Default: DeviceListOrdering.NAME.
+        profile (str | Unset):
+        role (DeviceListRole | Unset):
+        search (str | Unset):
+        status (DeviceListStatus | Unset):
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -195,5 +298,11 @@ async def asyncio(
             client=client,
             limit=limit,
             offset=offset,
+            ordering=ordering,
+            profile=profile,
+            role=role,
+            search=search,
+            status=status,
+            tag=tag,
         )
     ).parsed

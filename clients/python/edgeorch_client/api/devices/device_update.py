@@ -85,7 +85,7 @@ def sync_detailed(
 ) -> Response[Device | Error]:
     """Update a device
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         id (UUID):
@@ -119,7 +119,7 @@ def sync(
 ) -> Device | Error | None:
     """Update a device
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         id (UUID):
@@ -148,7 +148,7 @@ async def asyncio_detailed(
 ) -> Response[Device | Error]:
     """Update a device
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         id (UUID):
@@ -180,7 +180,7 @@ async def asyncio(
 ) -> Device | Error | None:
     """Update a device
 
-     Devices of the fleet. Operators may rename them, change role/profile, and revoke them.
+     Devices of the fleet. Operators may rename them, change role/profile/tags, and revoke them.
 
     Args:
         id (UUID):

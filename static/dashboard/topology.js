@@ -1,0 +1,123 @@
+// A session's topology (cytoscape.js, served from static/vendor): GET /api/sessions/{id}/topology/ drawn as
+// devices (boxes) holding the stages they run, the source's capture and result, and the path of a frame
+// between them, each hop labelled with its bytes and the link's measured bandwidth and RTT; the slow stage
+// (largest measured median) in orange. The tables below say the same in words. The session's events on the
+// dashboard socket (frames, state, plan switches) and its devices' status changes fetch it again.
+(function () {
+  "use strict";
+  const box = document.getElementById("topology");
+  if (!box || !window.cytoscape || !window.EO) return;
+  const $ = (id) => document.getElementById(id);
+  const url = box.dataset.url;
+  const session = box.dataset.session;
+  let cy = null;
+  let known = new Set(); // the devices shown: their status events refresh the view
+
+  const ms = (s) => (s === null || s === undefined ? "—" : (s * 1000).toFixed(s < 0.01 ? 2 : 1));
+  function bytes(n) {
+    if (n === null || n === undefined) return "—";
+    if (n < 1024) return n + " B";
+    if (n < 1024 * 1024) return (n / 1024).toFixed(1) + " KiB";
+    return (n / 1024 / 1024).toFixed(2) + " MiB";
+  }
+  function bandwidth(bps) {
+    return bps >= 1e9 ? (bps / 1e9).toFixed(2) + " Gbit/s" : (bps / 1e6).toFixed(1) + " Mbit/s";
+  }
+  function hopLabel(hop) {
+    const parts = [bytes(hop.bytes)];
+    if (hop.link) parts.push(bandwidth(hop.link.bandwidth_bps), "RTT " + ms(hop.link.rtt_s) + " ms");
+    else parts.push("link not measured");
+    return parts.join(" · ");
+  }
+
+  function elements(t) {
+    const out = [];
+    const column = {};
+    const rows = {};
+    t.devices.forEach((d, i) => {
+      column[d.id] = i;
+      rows[d.id] = 0;
+      out.push({ data: { id: "d:" + d.id, label: d.name + (d.source ? " (source)" : "") + " · " + d.status, kind: "device", status: d.status } });
+    });
+    function child(id, device, data) {
+      const y = rows[device]++ * 70;
+      out.push({ data: Object.assign({ id: id, parent: "d:" + device }, data), position: { x: column[device] * 340, y: y } });
+    }
+    child("capture", t.run.source, { label: "capture", kind: "end" });
+    for (const s of t.stages) {
+      const time = s.measured ? ms(s.measured.total_s) + " ms" : "not measured yet";
+      child("s:" + s.stage, s.device, { label: "stage " + s.stage + " · blocks " + s.blocks[0] + "–" + s.blocks[1] + "\n" + time, kind: "stage", slow: s.slow ? "yes" : "no" });
+    }
+    child("result", t.run.source, { label: "result", kind: "end" });
+    const hopAfter = {};
+    for (const h of t.hops) hopAfter[h.after_stage] = h;
+    const chain = ["capture", ...t.stages.map((s) => "s:" + s.stage), "result"];
+    for (let k = 0; k + 1 < chain.length; k++) {
+      const hop = hopAfter[k - 1]; // the hop after stage k-1 (-1: the input's)
+      out.push({ data: { id: "p" + k, source: chain[k], target: chain[k + 1], label: hop ? hopLabel(hop) : "", hop: hop ? "yes" : "no" } });
+    }
+    return out;
+  }
+
+  const STYLE = [
+    { selector: "node", style: { label: "data(label)", "text-wrap": "wrap", "text-valign": "center", "text-halign": "center", "font-size": 11, shape: "round-rectangle", width: 170, height: 40, "background-color": "#ddf4ff", "border-width": 1, "border-color": "#1f6feb" } },
+    { selector: "node[kind = 'device']", style: { "text-valign": "top", "text-halign": "center", "font-size": 12, "font-weight": "bold", "background-color": "#f6f8fa", "border-color": "#8c959f", padding: 14 } },
+    { selector: "node[status = 'offline']", style: { "border-color": "#cf222e", "border-style": "dashed" } },
+    { selector: "node[kind = 'end']", style: { shape: "ellipse", width: 90, height: 30, "background-color": "#dafbe1", "border-color": "#1a7f37" } },
+    { selector: "node[slow = 'yes']", style: { "background-color": "#fff1e5", "border-color": "#bc4c00", "border-width": 3 } },
+    { selector: "edge", style: { width: 2, "line-color": "#8c959f", "target-arrow-color": "#8c959f", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-background-color": "#fff", "text-background-opacity": 0.9, "text-background-padding": 2, "text-margin-y": -12 } },
+    { selector: "edge[hop = 'yes']", style: { width: 3, "line-color": "#1f6feb", "target-arrow-color": "#1f6feb" } },
+  ];
+
+  function tables(t) {
+    const stageRows = t.stages.map((s) => {
+      const m = s.measured;
+      return '<tr data-stage="' + s.stage + '"' + (s.slow ? ' class="slow" title="the slow stage"' : "") + "><td>" + s.stage + (s.slow ? " <b>slow</b>" : "") + "</td><td>" + EO.escape(s.device_name) +
+        "</td><td>" + s.blocks[0] + "–" + s.blocks[1] + '</td><td class="num">' + ms((s.predicted.compute || 0) + (s.predicted.queue || 0) + (s.predicted.transfer || 0)) +
+        '</td><td class="num">' + (m ? ms(m.compute_s) : "—") + '</td><td class="num">' + (m ? ms(m.queue_s) : "—") + '</td><td class="num">' + (m ? ms(m.total_s) : "—") + "</td></tr>";
+    });
+    $("topology-stages").tBodies[0].innerHTML = stageRows.join("") || '<tr><td colspan="7" class="muted">No plan yet.</td></tr>';
+    const hopRows = t.hops.map((h) => "<tr><td>" + EO.escape(h.from_name) + "</td><td>" + EO.escape(h.to_name) + '</td><td class="num">' + bytes(h.bytes) +
+      '</td><td class="num">' + (h.link ? bandwidth(h.link.bandwidth_bps) : "not measured") + '</td><td class="num">' + (h.link ? ms(h.link.rtt_s) : "—") +
+      '</td><td class="num">' + ms(h.transfer_s) + "</td></tr>");
+    $("topology-hops").tBodies[0].innerHTML = hopRows.join("") || '<tr><td colspan="6" class="muted">Every stage runs on the source: no hop.</td></tr>';
+    $("topology-frames").textContent = t.frames ? "measured over the newest " + t.frames + " frame" + (t.frames === 1 ? "" : "s") : "no frame answered yet";
+    const badge = $("session-state");
+    badge.className = "badge " + t.run.state;
+    badge.textContent = t.run.state;
+  }
+
+  function draw(t) {
+    known = new Set(t.devices.map((d) => d.id));
+    const els = elements(t);
+    if (!cy) {
+      cy = cytoscape({ container: box, elements: els, style: STYLE, layout: { name: "preset", fit: true, padding: 30 }, wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3 });
+      window.EO.topology = cy;
+    } else {
+      cy.elements().remove();
+      cy.add(els);
+      cy.layout({ name: "preset", fit: true, padding: 30 }).run();
+    }
+    tables(t);
+    box.dataset.devices = String(t.devices.length);
+    box.dataset.slowStage = t.slow_stage === null ? "" : String(t.slow_stage);
+    box.dataset.frames = String(t.frames);
+  }
+
+  const refetch = EO.throttle(function () {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then(draw)
+      .catch(() => {}); // the socket's reconnect loads a fresh snapshot
+  }, 1000);
+
+  EO.live({
+    topics: ["session:" + session, "fleet"],
+    snapshotUrl: url,
+    onSnapshot: draw,
+    onEvent: function (event) {
+      if (event.kind.startsWith("session.") || event.kind === "plan.switch") refetch();
+      else if (event.kind === "device.status" && known.has(event.data.id)) refetch();
+    },
+  });
+})();

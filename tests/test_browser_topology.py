@@ -1,0 +1,90 @@
+"""The topology page of a running three-stage session and a model's graph with its cut points, in a real
+browser (see test_browser.py for the set-up), on the demo configuration too (SQLite in the demo tier).
+
+Screenshots are saved under the test's ``tmp_path`` (``screenshots/``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import test_browser
+from .support import wait_until
+from .test_browser import log_in, watch
+
+# test_browser's fixtures (the module skips with it where Chromium is missing).
+browser, page, shots = test_browser.browser, test_browser.page, test_browser.shots
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.demo]
+
+NODE_LABELS = "() => EO.topology.nodes().map((n) => n.data('label'))"
+HOPS = "() => EO.topology.edges(\"[hop = 'yes']\").map((e) => e.data('label'))"
+
+
+def test_the_topology_of_a_three_stage_session_shows_its_devices_links_and_slow_stage_live(
+    page, live_server_proc, fleet, api, digits, alice, shots
+):
+    from edgeorch.plans.models import LinkSample
+
+    from .test_jobs_e2e import emulate_profiles
+
+    cam, e1, e2 = fleet("cam", "edge-1", "edge-2")
+    # Each device fast on its own blocks (cuts after blocks 6 and 8, where no fusion breaks): the planner
+    # chains the three.
+    emulate_profiles(digits, {cam.device_id: set(range(7)), e1.device_id: {7, 8}, e2.device_id: {9}})
+    for agent in (cam, e1):
+        assert api.post(f"{api.base}/api/devices/{agent.device_id}/probe/", timeout=10).status_code == 202
+    wait_until(lambda: LinkSample.objects.filter(device_to__isnull=False).count() >= 3, message="probed")
+    body = {"model": digits.pk, "source": cam.device_id, "strategy": "multi-device", "rate": 10, "frames": 80}
+    started = api.post(api.base + "/api/sessions/", json=body, timeout=10)
+    assert started.status_code == 202, started.text
+    session = started.json()["id"]
+
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    problems = watch(page)
+    page.goto(f"{live_server_proc.url}/live/sessions/{session}/")
+    page.click("#topology-link")
+    page.wait_for_url(f"**/live/sessions/{session}/topology/")
+    page.wait_for_selector("#topology[data-devices='3'][data-slow-stage]:not([data-slow-stage=''])")
+    assert page.text_content("#session-state") != "completed"  # drawn while it runs
+    labels = page.evaluate(NODE_LABELS)
+    for name in ("cam (source)", "edge-1", "edge-2"):
+        assert any(label.startswith(name) for label in labels), labels
+    assert sum(label.startswith("stage ") for label in labels) == 3
+    # A frame's path: the activations cam → edge-1 → edge-2 and the result back, each with its bytes and
+    # the probed link's bandwidth where one was measured (cam and edge-1 probed theirs).
+    hops = page.evaluate(HOPS)
+    assert len(hops) == 3 and all("Mbit/s" in hop or "Gbit/s" in hop for hop in hops[:2]), hops
+    hop_rows = page.locator("#topology-hops tbody tr").all_inner_texts()
+    assert [row.split("\t")[:2] for row in hop_rows] == [
+        ["cam", "edge-1"],
+        ["edge-1", "edge-2"],
+        ["edge-2", "cam"],
+    ]
+    slow = page.get_attribute("#topology", "data-slow-stage")
+    assert page.locator("#topology-stages tbody tr.slow").get_attribute("data-stage") == slow
+    assert page.evaluate("() => EO.topology.nodes(\"[slow = 'yes']\").length") == 1
+    page.screenshot(path=shots / "topology.png", full_page=True)
+    # Live: the session's end arrives over the socket, no reload.
+    page.wait_for_selector("#session-state.completed", timeout=30000)
+    assert page.get_attribute("#topology", "data-frames") == "20"
+    page.screenshot(path=shots / "topology-completed.png", full_page=True)
+    assert not problems, problems
+
+
+def test_a_models_graph_marks_its_cut_points_with_their_bytes(page, live_server_proc, digits, alice, shots):
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    problems = watch(page)
+    page.goto(f"{live_server_proc.url}/models/{digits.pk}/")
+    page.wait_for_selector("#model-graph[data-cuts]")
+    cuts = list(digits.cut_points.order_by("index"))
+    assert page.get_attribute("#model-graph", "data-cuts") == str(len(cuts))
+    assert page.get_attribute("#model-graph", "data-nodes") == str(
+        10 + len(digits.inputs) + len(digits.outputs)
+    )
+    labels = page.evaluate("() => EO.modelGraph.edges('[cut]').map((e) => e.data('label'))")
+    six = next(c for c in cuts if c.index == 6)
+    assert f"cut 6 · {six.bytes / 1024:.1f} KiB" in labels or f"cut 6 · {six.bytes} B" in labels, labels
+    page.locator("#model-graph").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "model-graph.png", full_page=True)
+    assert not problems, problems
