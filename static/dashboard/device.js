@@ -6,8 +6,10 @@
   const $ = (id) => document.getElementById(id);
   const STATUS = { pending: "Enrolled, never connected", online: "Online", offline: "Offline", revoked: "Revoked" };
   const layout = (ytitle, extra) => Object.assign({
-    height: 240, margin: { l: 50, r: 50, t: 10, b: 30 }, showlegend: false,
-    xaxis: { type: "date" }, yaxis: { title: { text: ytitle }, rangemode: "tozero" },
+    height: 240, margin: { l: 50, r: 50, t: 10, b: 45 }, showlegend: false, hovermode: "x",
+    // A spike line across the plot: with device_range.js's shared crosshair, the same time on every chart.
+    xaxis: { type: "date", title: { text: "time (local)" }, showspikes: true, spikemode: "across", spikesnap: "cursor", spikethickness: 1 },
+    yaxis: { title: { text: ytitle }, rangemode: "tozero" },
   }, extra || {});
   const CHARTS = {
     "chart-temp": { traces: [["temp.max", "°C", "#cf6a22"]], layout: () => layout("°C") },
@@ -127,7 +129,7 @@
     const signature = data.map((t) => t.name + ":" + t.x.length + ":" + t.y[t.y.length - 1] + ":" + t.x[0]).join("|");
     if (el.dataset.signature === signature) return;
     el.dataset.signature = signature;
-    const lay = layout("W", { showlegend: true, legend: { orientation: "h", y: -0.25 } });
+    const lay = layout("W", { height: 280, showlegend: true, legend: { orientation: "h", y: -0.4 } });
     if (data.some((t) => t.yaxis === "y2")) {
       lay.yaxis2 = { title: { text: "battery %" }, overlaying: "y", side: "right", range: [0, 100], dtick: 25 };
     }
@@ -145,7 +147,7 @@
       data.push({ x: x, y: rows.map((s) => s.compute_s * 1000), name: "compute, session " + session.slice(0, 8), mode: "markers", type: "scatter" });
       data.push({ x: x, y: rows.map((s) => (s.queue_s || 0) * 1000), name: "queue, session " + session.slice(0, 8), mode: "markers", type: "scatter", marker: { symbol: "x" } });
     }
-    Plotly.react($("chart-stages"), data, layout("ms", { showlegend: true, legend: { orientation: "h", y: -0.25 } }), { displaylogo: false, responsive: true });
+    Plotly.react($("chart-stages"), data, layout("ms per stage", { height: 280, showlegend: true, legend: { orientation: "h", y: -0.4 } }), { displaylogo: false, responsive: true });
   }
 
   function drawLinks() {
@@ -172,7 +174,8 @@
 
   const redraw = EO.throttle(function () {
     drawHeader();
-    for (const id of Object.keys(CHARTS)) drawChart(id);
+    // A range picked above the charts (device_range.js) holds them still until "live" is picked again.
+    if (root.dataset.range === "live") for (const id of Object.keys(CHARTS)) drawChart(id);
     drawPower();
   }, 500);
 
@@ -183,6 +186,11 @@
 
   loadMeasured();
   setInterval(loadMeasured, 15000);
+
+  document.addEventListener("eo:range-live", function () {
+    drawn = {};
+    if (snapshot) redraw();
+  });
 
   EO.live({
     topics: ["device:" + root.dataset.device],
