@@ -129,14 +129,14 @@ def start_daphne(port: int, static_root: Path) -> subprocess.Popen:
         env=env,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
-        stderr=open("/tmp/bench_dashboard_daphne.log", "wb"),
+        stderr=open(f"/tmp/{DB}_daphne.log", "wb"),
     )
     for _ in range(150):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return proc
         time.sleep(0.2)
-    raise SystemExit("Daphne did not start; see /tmp/bench_dashboard_daphne.log")
+    raise SystemExit(f"Daphne did not start; see /tmp/{DB}_daphne.log")
 
 
 def log_in(base: str) -> requests.Session:
