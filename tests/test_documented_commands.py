@@ -146,7 +146,7 @@ QUICK = {
     ),
     ".venv/bin/python bench/bench_wire.py --write": ".venv/bin/python bench/bench_wire.py --quick",
     ".venv/bin/python bench/bench_jobs.py --write --profile": ".venv/bin/python bench/bench_jobs.py --help",
-    ".venv/bin/python bench/bench_dashboard.py --devices 500 --every 10 --write": (
+    ".venv/bin/python bench/bench_dashboard.py --devices 500 --every 10 --repeat 1 --write": (
         ".venv/bin/python bench/bench_dashboard.py --quick"
     ),
     ".venv/bin/python bench/bench_scenarios.py --write": ".venv/bin/python bench/bench_scenarios.py --help",
