@@ -87,6 +87,7 @@ class AnsController:
             first_epoch=int(spec.get("first_epoch", 64)),
             carry=float(spec.get("carry", 1.0)),
             local_width=True,  # the local time is measured here, not known
+            forced_plausible=True,  # forced samples only of arms that could beat the local time
         )
         self.bandit = self._load(fresh) or fresh
 
