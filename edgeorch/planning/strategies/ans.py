@@ -100,7 +100,7 @@ def _link(ctx: Context, best: tuple[float, list[int], int], p: int) -> float:
 
 def _count(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-        raise PlanningError(f"ans: k must be a whole number >= 0 (0: every cut), not {k!r}")
+        raise PlanningError(f"ans: k must be a whole number >= 0 (0: every cut not dominated), not {k!r}")
     return k
 
 
