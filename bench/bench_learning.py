@@ -74,7 +74,7 @@ def environment(workdir: Path, port: int) -> dict:
     )
 
 
-def run_all(names: list[str], workdir: Path) -> dict[str, dict]:
+def run_all(names: list[str], workdir: Path, strategies: tuple[str, ...] = STRATEGIES) -> dict[str, dict]:
     import requests
 
     port = free_port()
@@ -93,9 +93,9 @@ def run_all(names: list[str], workdir: Path) -> dict[str, dict]:
             started = time.monotonic()
             for kept in (workdir / "run" / "agents").glob("*.learning"):
                 shutil.rmtree(kept)  # each scenario's ans learns from nothing
-            report = workdir / f"{name}.json"
+            report = workdir / f"{name.replace('/', '-')}.json"
             cmd = [str(BIN / "python"), "manage.py", "run_scenario", f"scenarios/{name}.yaml"]
-            cmd += ["--report", str(report), "--strategies", ",".join(STRATEGIES)]
+            cmd += ["--report", str(report), "--strategies", ",".join(strategies)]
             cmd += ["--run-dir", str(workdir / "run")]
             done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
             if done.returncode != 0 or not report.exists():
@@ -103,7 +103,7 @@ def run_all(names: list[str], workdir: Path) -> dict[str, dict]:
                 continue
             reports[name] = json.loads(report.read_text())
             KEEP.mkdir(parents=True, exist_ok=True)
-            (KEEP / f"{name}.json").write_text(report.read_text())
+            (KEEP / f"{name.replace('/', '-')}.json").write_text(report.read_text())
             print(f"{name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
     finally:
         stop(procs)
@@ -349,16 +349,29 @@ def main() -> None:
     parser.add_argument(
         "--saved", action="store_true", help="tabulate the last run's reports (var/bench/learning)"
     )
+    parser.add_argument(
+        "--strategies",
+        default=",".join(STRATEGIES),
+        help="the strategies each scenario runs, as run_scenario names them (default: %(default)s); e.g. "
+        "qoe-bandit for scenarios/learning/variants-bandwidth-collapse.yaml's composed learners",
+    )
     args = parser.parse_args()
     names = [n for n in args.scenarios.split(",") if n] or list(SCENARIOS)
+    if names != list(SCENARIOS) or args.strategies != ",".join(STRATEGIES):
+        if args.write:
+            parser.error("--write records the default scenarios and strategies only")
+        global KEEP  # another set: kept apart, so that --saved still tabulates the recorded one
+        KEEP = KEEP / "other"
     if args.saved:
         meta = json.loads((KEEP / "_meta.json").read_text())
-        reports = {n: json.loads((KEEP / f"{n}.json").read_text()) for n in meta["scenarios"]}
+        reports = {
+            n: json.loads((KEEP / f"{n.replace('/', '-')}.json").read_text()) for n in meta["scenarios"]
+        }
         elapsed = meta["elapsed_s"]
     else:
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="edgeorch-bench-learn-") as tmp:
-            reports = run_all(names, Path(tmp))
+            reports = run_all(names, Path(tmp), tuple(args.strategies.split(",")))
         elapsed = time.monotonic() - started
         KEEP.mkdir(parents=True, exist_ok=True)
         (KEEP / "_meta.json").write_text(json.dumps({"scenarios": list(reports), "elapsed_s": elapsed}))

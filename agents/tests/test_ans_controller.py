@@ -111,6 +111,28 @@ def test_an_arm_never_answered_is_not_chosen_again_while_its_first_frame_is_in_f
     assert [only_cut_0.choose(np.zeros(4)).cut for _ in range(3)] == [0, 0, 0]
 
 
+def test_an_arm_with_a_frame_in_flight_longer_than_its_bound_is_not_chosen_meanwhile() -> None:
+    """A frame in flight is evidence: cut 0 answered in 50 ms until now; a frame on it still unanswered
+    after 1 s raises its bound to 1 s, so the next frames go elsewhere until it is answered."""
+    controller = AnsController(spec())
+    now = [0.0]
+    controller.clock = lambda: now[0]
+    controller.bandit.pulls[MuLinUCB.LOCAL] = PROFILE_FRAMES
+    delays = {0: 0.05, 1: 0.3, 2: 0.5}
+    for _ in range(20):
+        choice = controller.choose(np.zeros(4))
+        controller.finished(choice)
+        controller.observe(choice, [], delays[choice.cut] + 0.01 * (choice.cut == 1), ME)
+    assert not any(controller.sent.values())
+    stuck = controller.choose(np.zeros(4))
+    assert stuck.cut == 0  # the fastest arm, learnt
+    now[0] += 1.0  # the link collapsed: no answer for a second
+    assert controller.choose(np.zeros(4)).cut != 0
+    controller.finished(stuck)
+    controller.observe(stuck, [], 1.0, ME)  # answered at last, slow: learnt as any answer is
+    assert not controller.sent[0]
+
+
 def test_arms_not_yet_measured_take_the_profile_times_the_measured_ratio() -> None:
     arms = spec()["arms"]
     arms.insert(2, {"cut": 3, "first_stage": 2, "context": [0.1, 0.1, 0.1], "front_s": 0.04})

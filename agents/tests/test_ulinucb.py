@@ -187,6 +187,21 @@ def test_with_plausible_forced_sampling_a_clearly_worse_edge_is_left_alone_once_
     assert MuLinUCB.from_dict(json.loads(json.dumps(plausible.to_dict()))).forced_plausible
 
 
+@settings(max_examples=100, deadline=None)
+@given(problems(), st.dictionaries(st.integers(-1, 4), st.floats(0.0, 2.0), max_size=3))
+def test_a_floor_raises_an_arms_bound_and_no_floor_is_the_papers_choice(problem, floors):
+    """``choose(floors=...)``: each arm's bound is max(bound, its floor); the choice is the lowest of
+    those (the paper's rule on the raised bounds), and without floors exactly the paper's choice."""
+    arms, local_s, alpha, ridge, updates = problem
+    bandit = MuLinUCB(arms, local_s, alpha=alpha, ridge=ridge, first_epoch=1024)
+    for cut, y, key in updates:
+        bandit.update(cut, y, key_frame=key)
+    raised = {c: max(b, floors.get(c, -math.inf)) for c, (_, b) in bandit.estimates().items()}
+    choice = bandit.choose(floors=floors)
+    if bandit.local_streak or choice == LOCAL:  # not a forced sample
+        assert math.isclose(raised[choice], min(raised.values()), rel_tol=1e-9, abs_tol=1e-12)
+
+
 def test_a_new_epoch_keeps_a_share_of_the_evidence_and_carry_0_is_the_papers_restart():
     rng = np.random.default_rng(5)
     for carry in (0.0, 0.25, 1.0):

@@ -33,6 +33,12 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   arm, measured at 70 ms, looked better than a local arm believed at 80-90 ms for the first 10-12 frames
   of bandwidth-collapse (0.34 s of regret).
 
+- **A frame in flight is evidence.** An arm with a frame in flight for longer than its bound takes at
+  least that long: its bound is raised to the time the oldest of them has been in flight (``floors`` of
+  ``MuLinUCB.choose``). Answers come back after the frame's delay; when the link collapses under an arm
+  (bandwidth-collapse at 8 s, the raw input at 4 Mbit/s: 1.2 s a frame) every frame emitted meanwhile went
+  on to that arm, still estimated fast (six frames, 0.66 s each on average, and the backlog behind them).
+
 The state is kept under ``<state dir>/ans-<sha256(key)[:16]>.json`` (the key names the model and the edge),
 written atomically after each report, and loaded when a stream with the same key starts, provided it has the
 same arms (cuts and contexts); else learning starts afresh. A stream switched to another deployment's arms
@@ -47,6 +53,7 @@ import json
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -81,6 +88,8 @@ class AnsController:
         self.previous: np.ndarray | None = None
         self.loaded = False
         self.in_flight: dict[int, int] = {}  # cut -> frames sent and not yet finished
+        self.sent: dict[int, list[float]] = {}  # cut -> when its frames in flight were sent (clock)
+        self.clock = time.monotonic
         self.profiled: list[float] = []  # the local times measured while profiling (PROFILE_FRAMES)
         self.predicted = {int(a["cut"]): float(a.get("front_s") or 0.0) for a in spec["arms"]}
         arms = [
@@ -130,13 +139,21 @@ class AnsController:
         if self._profiling():  # the device's own profile first: all-local
             self.bandit.t += 1  # a frame of the epoch, not a local win (no forced sampling owed)
             self.in_flight[self.blocks] = self.in_flight.get(self.blocks, 0) + 1
+            self.sent.setdefault(self.blocks, []).append(self.clock())
             route = self.routes[self.blocks]
             return Choice(self.blocks, int(route["first_stage"]), route.get("entry"), key_frame)
         unknown = {a.cut for a in self.bandit.arms if not self.bandit.pulls.get(a.cut)}
         looking = any(self.in_flight.get(c) for c in unknown)
-        cut = self.bandit.choose(exclude=unknown if looking else frozenset())
+        now = self.clock()
+        floors = {  # a frame in flight for longer than an arm's bound: the arm takes at least that long
+            (MuLinUCB.LOCAL if cut == self.blocks else cut): now - min(times)
+            for cut, times in self.sent.items()
+            if times
+        }
+        cut = self.bandit.choose(exclude=unknown if looking else frozenset(), floors=floors)
         cut = self.blocks if cut == MuLinUCB.LOCAL else cut
         self.in_flight[cut] = self.in_flight.get(cut, 0) + 1
+        self.sent.setdefault(cut, []).append(now)
         route = self.routes[cut]
         return Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame)
 
@@ -151,6 +168,8 @@ class AnsController:
         """The frame sent on ``choice`` is over (answered, failed or given up): no longer in flight."""
         if self.in_flight.get(choice.cut):
             self.in_flight[choice.cut] -= 1
+        if self.sent.get(choice.cut):
+            self.sent[choice.cut].pop(0)  # the oldest: frames on one arm mostly finish in order
 
     def observe(self, choice: Choice, trace: list[dict[str, Any]], elapsed_s: float, device_id: str) -> None:
         """An answered frame: ``elapsed_s`` from sending it to its answer, ``trace`` its stages."""

@@ -57,6 +57,7 @@ and reports it (each arm's estimate and pull count) to the control plane.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,15 +160,21 @@ class MuLinUCB:
         """Forced sampling: the local arm has won ⌈t^0.25⌉ frames in a row."""
         return self.local_streak >= math.ceil(max(self.t, 1) ** 0.25)
 
-    def choose(self, exclude: set[int] | frozenset[int] = frozenset()) -> int:
+    def choose(
+        self, exclude: set[int] | frozenset[int] = frozenset(), floors: Mapping[int, float] | None = None
+    ) -> int:
         """The arm for the next frame (a cut, or ``LOCAL``; never one of ``exclude``, unless every
         offloading arm is, and then ``LOCAL`` or, without one, the lowest bound); advances the frame count
-        and the epoch."""
+        and the epoch. ``floors`` (not the paper's): per arm, a delay it is known to take at least — a frame
+        still in flight on it for that long — which its bound is raised to."""
         if self.t >= self.epoch_length:  # the doubling trick: a new epoch, twice as long
             self.epoch, self.t = self.epoch + 1, 0
             self._restart()
         self.t += 1
         every = {cut: bound for cut, (_, bound) in self.estimates().items()}
+        for cut, floor in (floors or {}).items():
+            if cut in every:
+                every[cut] = max(every[cut], floor)
         bounds = {c: v for c, v in every.items() if c not in exclude or c == self.LOCAL}
         if not math.isfinite(bounds[self.LOCAL]) and len(bounds) == 1:
             bounds = every  # no local arm and every other excluded: the lowest bound after all
