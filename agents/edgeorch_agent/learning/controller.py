@@ -35,9 +35,9 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
 
 - **A frame in flight is evidence.** An arm with a frame in flight for longer than its bound takes at
   least that long: its bound is raised to the time the oldest of them has been in flight (``floors`` of
-  ``MuLinUCB.choose``). Answers come back after the frame's delay; when the link collapses under an arm
-  (bandwidth-collapse at 8 s, the raw input at 4 Mbit/s: 1.2 s a frame) every frame emitted meanwhile went
-  on to that arm, still estimated fast (six frames, 0.66 s each on average, and the backlog behind them).
+  ``MuLinUCB.choose``). With more than one frame in flight (``max_in_flight``), the frames emitted while
+  the link collapses under an arm would otherwise all go to it, still estimated fast; with one, as in
+  bench/bench_learning.py's scenarios, there is never a frame in flight when the next is chosen.
 
 The state is kept under ``<state dir>/ans-<sha256(key)[:16]>.json`` (the key names the model and the edge),
 written atomically after each report, and loaded when a stream with the same key starts, provided it has the
