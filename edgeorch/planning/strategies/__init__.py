@@ -84,7 +84,7 @@ class StrategyInfo:
 
 
 # Parameters more than one strategy takes.
-_K_ANS = Param("k", "int", "only the k cuts predicted fastest are arms (0: every cut)", 0)
+_K_ANS = Param("k", "int", "only the k cuts predicted fastest are arms (0: every undominated cut)", 0)
 _EDGE_ANS = Param("edge", "device", "the edge the cuts go to (default: the one predicted fastest)")
 
 
@@ -173,7 +173,10 @@ _ALL = (
             Param("w_latency", "float", "the QoE's weight of mean latency / latency_ref_s", 0.5),
             Param("w_energy", "float", "the QoE's weight of energy (accepted; not judged yet)", 0.0),
             Param("latency_ref_s", "float", "the latency the QoE measures latency in (seconds)", 0.1),
-            replace(_K_ANS, help="with split ans: only the k cuts predicted fastest are arms (0: every cut)"),
+            replace(
+                _K_ANS,
+                help="with split ans: only the k cuts predicted fastest are arms (0: every undominated cut)",
+            ),
             replace(
                 _EDGE_ANS, help="with split ans: the edge the cuts go to (default: the one predicted fastest)"
             ),
