@@ -208,6 +208,12 @@ class SessionRequestSerializer(RunRequestSerializer):
         "predicted latency, with the work queued ahead of it at its priority, meets the deadline now — or "
         "admit it on the most accurate of `fallback_variants` that does (docs/qos.md)",
     )
+    dynamic = serializers.BooleanField(
+        default=False,
+        help_text="Dynamic inference: the source picks per frame the most accurate of the model and its "
+        "variants (each planned and deployed) whose predicted latency, with the queueing it sees, meets "
+        "`deadline_s`; frames say which (`config`, `accuracy`) (docs/qos.md)",
+    )
     fallback_variants = serializers.ListField(
         child=ModelRefField(),
         required=False,
@@ -814,6 +820,7 @@ class SessionViewSet(RunViewSet):
         extra["backup_sources"] = [str(d.pk) for d in data["backup_sources"]]
         extra["admission"] = data["admission"]
         extra["fallback_variants"] = data["fallback_variants"]
+        extra["dynamic"] = data["dynamic"]
         if data["serve"]:
             extra.update(rate=1.0, frames=submit.SERVING_FRAMES, serve=submit.serve_spec(data["model"]))
         try:

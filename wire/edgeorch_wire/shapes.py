@@ -82,7 +82,8 @@ class DynamicStage(Struct):
 class DynamicConfig(Struct):
     """One configuration of a dynamic stream (``stream.dynamic.configs[]``): an exit, a split point and a
     variant, its measured accuracy, its stages' predicted compute and its hops' predicted transfer, and the
-    route that serves it: entered at ``first_stage`` (on the source, or with ``entry`` on an edge)."""
+    route that serves it: ``deployment_id`` (null: the stream's) entered at ``first_stage`` (on the source, or
+    with ``entry`` on an edge)."""
 
     name: Annotated[
         str, Meta(min_length=1, max_length=200, description="e.g. digits-cnn-int8 exit 1 split 2")
@@ -100,6 +101,10 @@ class DynamicConfig(Struct):
         Annotated[str, Meta(max_length=200)] | None, Meta(description="the catalog variant")
     ] = None
     entry: Entry | None = None
+    deployment_id: Annotated[
+        Annotated[str, Meta(max_length=64)] | None,
+        Meta(description="the deployment that serves it (a variant's); null: the stream's"),
+    ] = None
 
 
 class DynamicSpec(Struct):

@@ -150,10 +150,9 @@ class Streams:
         options: list[dynamic.Option] = []
         configs: list[dict[str, Any]] = []
         for config in spec["configs"]:
-            await self.source.check_route(
-                Route(message.deployment_id, int(config["first_stage"]), config.get("entry"))
-            )
-            configs.append(config)
+            deployment = config.get("deployment_id") or message.deployment_id
+            await self.source.check_route(Route(deployment, int(config["first_stage"]), config.get("entry")))
+            configs.append({**config, "deployment_id": deployment})
             options.append(
                 dynamic.Option(
                     float(config["accuracy"]),
@@ -256,7 +255,7 @@ class Streams:
             elif state.options:  # dynamic: the most accurate configuration that meets its deadline now
                 index, _ = dynamic.choose(state.options, message.deadline_s, state.queued)
                 config = state.chosen[request_id] = state.configs[index]
-                route = Route(route.deployment_id, int(config["first_stage"]), config.get("entry"))
+                route = Route(config["deployment_id"], int(config["first_stage"]), config.get("entry"))
             key = (route.deployment_id, message.session_id, request_id)
             self.shared.waiters[key] = loop.create_future()
             started = time.time()

@@ -184,6 +184,7 @@ def start_session(
     priority=Priority.NORMAL,
     admission=False,
     fallback_variants=(),
+    dynamic=False,
 ) -> Session:
     """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it.
 
@@ -199,7 +200,8 @@ def start_session(
     the earliest deadline, and drop a frame that can no longer meet its deadline (docs/qos.md).
     ``admission``: refuse the session (``AdmissionRefused``) unless its deadline is within reach at its
     priority given the fleet's load now, or admit it on the most accurate of ``fallback_variants`` (variants
-    of ``model`` the operator allows) that is (``admission.admit``; the decision in ``Session.admission``)."""
+    of ``model`` the operator allows) that is (``admission.admit``; the decision in ``Session.admission``).
+    ``dynamic``: its source chooses per frame among the model and its variants (``dynamic.prepare``)."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
     if priority not in Priority.values:
@@ -243,6 +245,10 @@ def start_session(
         )
         decision = admit(asked, fallback_variants)  # AdmissionRefused: the caller answers 409
         model = asked.model
+    if dynamic:
+        if strategy in ("adaptive", "ans", "qoe-bandit"):
+            raise SubmitError(f"dynamic inference chooses per frame; strategy {strategy} chooses for itself")
+        adaptation["dynamic"] = True
     input_source = check_source(input_source)
     if input_source is not None and serve is not None:
         raise SubmitError("a serving session's frames are its endpoint's requests: it takes no input")
