@@ -9,6 +9,7 @@ from django.db import OperationalError
 from .models import Job, Session
 from .services import (
     adaptive,
+    coordinator,
     dispatch,
     dynamic,
     lifecycle,
@@ -76,6 +77,12 @@ def fail_back(session_id: str, failure_id: int) -> None:
 def check_stalled(session_id: str, deployment_id: str, waited_s: float = 0.0) -> None:
     """A failover stream's frame outlived its budget: ping its route's devices (``liveness``)."""
     liveness.check_stalled(session_id, deployment_id, waited_s)
+
+
+@shared_task(name="jobs.coordinate", ignore_result=True)
+def coordinate() -> None:
+    """The coordinator's pass: a session moved off each saturated edge (``coordinator.rebalance``)."""
+    coordinator.rebalance()
 
 
 @shared_task(name="jobs.prepare_dynamic", ignore_result=True, **RETRY)
