@@ -352,6 +352,7 @@ LINK_PROBE_INTERVAL_S = envfloat("EDGEORCH_LINK_PROBE_INTERVAL", 300.0, minimum=
 # The coordinator (jobs.services.coordinator) looks at the fleet's queues this often (0: only when a session
 # starts or ends) and moves a session off an edge whose stage queues hold this many frames (or whose least
 # slack is negative).
+COORDINATOR = envbool("EDGEORCH_COORDINATOR", True)  # false: it never moves a session (tests that pin routes)
 COORDINATOR_INTERVAL_S = envfloat("EDGEORCH_COORDINATOR_INTERVAL", 5.0, minimum=0)
 COORDINATOR_SATURATED_QUEUED = envint("EDGEORCH_COORDINATOR_SATURATED_QUEUED", 8, minimum=1)
 # Dispatch reuses a plan for the same model and fleet this long (a device changing state, a new profile or

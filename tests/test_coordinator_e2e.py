@@ -29,7 +29,12 @@ SLOW = {
 @pytest.fixture
 def server_env(server_env):
     """The coordinator looks every second and calls an edge saturated at 2 queued frames."""
-    return {**server_env, "EDGEORCH_COORDINATOR_INTERVAL": "1", "EDGEORCH_COORDINATOR_SATURATED_QUEUED": "2"}
+    return {
+        **server_env,
+        "EDGEORCH_COORDINATOR": "true",
+        "EDGEORCH_COORDINATOR_INTERVAL": "1",
+        "EDGEORCH_COORDINATOR_SATURATED_QUEUED": "2",
+    }
 
 
 def test_the_coordinator_moves_the_low_priority_user_off_a_saturated_edge_live(

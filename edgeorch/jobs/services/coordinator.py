@@ -18,9 +18,11 @@ Sessions whose strategy plans for itself (``adaptive``, ``ans``, ``qoe-bandit``)
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 from edgeorch_wire import qos
 
 from edgeorch import planning
@@ -36,13 +38,17 @@ from .standby import plan_without
 log = logging.getLogger(__name__)
 
 SELF_PLANNING = ("adaptive", "ans", "qoe-bandit")
+FRESH_S = 30.0  # a queue reading older than this says nothing about the edge now
 LOCK = "jobs.coordinator.lock"
 
 
 def load_of(device) -> dict:
-    """The device's stage queues as its latest record with them says: ``{queued, slack_s}`` (empty: none)."""
+    """The device's stage queues as its latest record with them says: ``{queued, slack_s}`` (empty: none, or
+    only older than ``FRESH_S``: an agent with no stage left sends no ``qos.*``; its last one is stale)."""
     metrics = (
-        TelemetryRecord.objects.filter(device=device, metrics__has_key="qos.queued")
+        TelemetryRecord.objects.filter(
+            device=device, metrics__has_key="qos.queued", ts__gte=timezone.now() - timedelta(seconds=FRESH_S)
+        )
         .order_by("-ts")
         .values_list("metrics", flat=True)
         .first()
@@ -62,8 +68,9 @@ def saturated(load: dict) -> bool:
 
 
 def rebalance() -> list[PlanSwitch]:
-    """One pass: from each saturated edge, one session moved off it; returns the switches made."""
-    if not cache.add(LOCK, 1, timeout=120):  # one pass at a time across workers
+    """One pass: from each saturated edge, one session moved off it; returns the switches made (none where
+    ``EDGEORCH_COORDINATOR=false``)."""
+    if not settings.COORDINATOR or not cache.add(LOCK, 1, timeout=120):  # one pass at a time across workers
         return []
     try:
         return _rebalance()

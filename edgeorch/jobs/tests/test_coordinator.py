@@ -104,3 +104,25 @@ def test_a_session_whose_only_other_place_is_saturated_stays(digits, devices, mo
     queues(phone, 1, queued=30)  # the only place left (the source) is saturated too
     assert rebalance_loading() == []
     assert Session.objects.get(pk=session.pk).deployment.devices == [str(edge.pk)]
+
+
+def test_a_stale_queue_reading_or_the_coordinator_turned_off_moves_nobody(
+    digits, devices, monkeypatch, settings
+):
+    from datetime import timedelta
+
+    from edgeorch.jobs import agents
+
+    phone, edge = devices
+    monkeypatch.setattr(agents, "send", lambda device, message, data=None, **kw: None)
+    offloaded(digits, phone, edge, "low")
+    now = timezone.now()
+    old = now - timedelta(seconds=coordinator.FRESH_S + 5)
+    TelemetryRecord.objects.create(device=edge, seq=1, ts=old, received_at=old, metrics={"qos.queued": 50.0})
+    assert coordinator.load_of(edge) == {}  # an agent with no stage left sends none: an old one says nothing
+    assert rebalance_loading() == []
+    queues(edge, 2, queued=50)  # saturated now, but the coordinator is turned off
+    settings.COORDINATOR = False
+    assert rebalance_loading() == []
+    settings.COORDINATOR = True
+    assert len(rebalance_loading()) == 1
