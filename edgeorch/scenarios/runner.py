@@ -295,6 +295,7 @@ class Runner:
                 deadline_s=user.deadline_s,
                 priority=user.priority,
                 sample=user.sample,
+                max_in_flight=user.max_in_flight,
                 base_url=self.base_url,
                 candidates=candidates,
             )

@@ -99,6 +99,7 @@ class UserSpec:
     edge: str | None = None
     sample: int | None = None
     step_s: float = 2.0
+    max_in_flight: int | None = None  # None: the session's default (one frame in flight per stage)
 
     def segments(self) -> list[tuple[float, float, float]]:
         """``(start, duration, rate)`` of the sessions that make up the user's stream (a rate of 0 or one
@@ -285,6 +286,9 @@ class UserInput(Struct, forbid_unknown_fields=True):
     depart_s: Positive | UnsetType = UNSET  # the scenario's end by default
     sample: Annotated[int, Meta(ge=0)] | None = None  # every frame is test sample k (accuracy, digits models)
     step_s: Positive = 2.0  # a random walk's segment: one session per step
+    # frames between source and end at most; none: one per stage (a closed loop: the source holds frames back
+    # while the edge is busy, so overload lowers its rate); a flood that does not wait sets it high
+    max_in_flight: Annotated[int, Meta(ge=1, le=1024)] | None = None
 
 
 class FaultInput(Struct, forbid_unknown_fields=True):
@@ -411,6 +415,7 @@ def _users(given: list[UserInput], names: list[str], model: str, duration: float
             None if isinstance(u.edge, UnsetType) else u.edge,
             u.sample,
             u.step_s,
+            u.max_in_flight,
         )
         if not user.segments():
             raise ScenarioError(f"{where}.rate: gives no frame between its arrival and departure")
