@@ -150,6 +150,7 @@ QUICK = {
         ".venv/bin/python bench/bench_dashboard.py --devices 5 --repeat 1"
     ),
     ".venv/bin/python bench/bench_scenarios.py --write": ".venv/bin/python bench/bench_scenarios.py --help",
+    ".venv/bin/python bench/bench_multiuser.py --write": ".venv/bin/python bench/bench_multiuser.py --help",
     ".venv/bin/python bench/bench_faults.py --write": ".venv/bin/python bench/bench_faults.py --help",
     ".venv/bin/python bench/bench_learning.py --write": ".venv/bin/python bench/bench_learning.py --help",
     ".venv/bin/python manage.py run_scenario scenarios/faults/edge-dies.yaml --report var/edge-dies.json": (
