@@ -156,6 +156,9 @@ QUICK = {
     ".venv/bin/python manage.py run_scenario scenarios/faults/edge-dies.yaml --report var/edge-dies.json": (
         scenario_quick("scenarios/faults/edge-dies.yaml")
     ),
+    ".venv/bin/python manage.py run_scenario scenarios/multiuser/flash-crowd.yaml --report var/crowd.json": (
+        scenario_quick("scenarios/multiuser/flash-crowd.yaml")
+    ),
     ".venv/bin/python bench/bench_serving.py --write": ".venv/bin/python bench/bench_serving.py --help",
     ".venv/bin/python bench/bench_emulation.py --write": ".venv/bin/python bench/bench_emulation.py --quick",
     ".venv/bin/python bench/bench_channel_layer.py --count 300 --write": (
