@@ -3,13 +3,14 @@ in ``edgeorch_agent.learning.ulinucb``), and the plan it starts on.
 
 An arm is a cut p between the source and one edge (``edge``; default: the edge whose best cut the cost model
 predicts fastest): blocks [0, p) on the source, [p, n) on the edge; p = 0 sends the raw input. The arms are
-every cut p = 0..n-1 that no other cut beats whatever the link (``dominated``, below) or, with ``k`` > 0, the
-k of those whose predicted T(p) (``device_edge.cut_latency``: the profiles and probes of now) is lowest, ties
-to the lower cut; cuts the memory limits or a missing link exclude are never arms. All-local (p = n) is the
-bandit's own arm whenever it fits on the source. Each arm is deployed at once (its front segment on the
-source, its back segment on the edge), so switching between arms costs no deploy; the plan returned is the arm
-predicted fastest, and ``Plan.arms`` lists them all with the source's predicted front-end time (the agent then
-measures its own) and the predicted total.
+every cut p = 0..n-1 that no other cut beats whatever the link (``dominated``, below; with ``prune`` false,
+every reachable cut, as in the paper) or, with ``k`` > 0, the k of those whose predicted T(p)
+(``device_edge.cut_latency``: the profiles and probes of now) is lowest, ties to the lower cut; cuts the
+memory limits or a missing link exclude are never arms. All-local (p = n) is the bandit's own arm whenever it
+fits on the source. Each arm is deployed at once (its front segment on the source, its back segment on the
+edge), so switching between arms costs no deploy; the plan returned is the arm predicted fastest, and
+``Plan.arms`` lists them all with the source's predicted front-end time (the agent then measures its own) and
+the predicted total.
 
 Each arm's context x_p (``contexts``), what the source's bandit learns the back-end delay as a linear function
 of, is ANS's: the back end's work and the bytes at the cut — [1, bytes at cut p, the MACs of blocks [p, n)
@@ -47,10 +48,17 @@ from .device_edge import cut_latency
 
 
 def run(
-    problem: Problem, ctx: Context, objective: str = LATENCY, k: int = 0, edge: str | None = None
+    problem: Problem,
+    ctx: Context,
+    objective: str = LATENCY,
+    k: int = 0,
+    edge: str | None = None,
+    prune: bool = True,
 ) -> Plan:
     if objective != LATENCY:
         raise PlanningError("ans learns delays: its objective is latency")
+    if not isinstance(prune, bool):
+        raise PlanningError(f"ans: prune must be true or false, not {prune!r}")
     k = _count(k)
     edge = _edge(ctx, edge)
     n = len(ctx.blocks)
@@ -58,7 +66,8 @@ def run(
     offloading = [p for p in range(n) if per_cut[p][0] < INF]
     if not offloading:
         raise PlanningError(f"no cut to {edge!r} is reachable (memory limits or a missing link)")
-    offloading = [p for p in offloading if dominated(ctx, per_cut, offloading, p) is None]
+    if prune:
+        offloading = [p for p in offloading if dominated(ctx, per_cut, offloading, p) is None]
     if k:
         offloading = sorted(sorted(offloading, key=lambda p: (per_cut[p][0], p))[:k])
     chosen = [*offloading, n] if per_cut[n][0] < INF else offloading

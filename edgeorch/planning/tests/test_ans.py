@@ -152,6 +152,12 @@ def test_cuts_whose_activation_outgrows_an_earlier_ones_are_pruned_and_the_rest_
     slow = replace(edge, units=(Unit("gpu", (0.2,) * 5),))
     slow_problem = replace(problem, devices=(cam, slow))
     assert [a.cut for a in plan(slow_problem, "ans").arms] == [0, 1, 2, 3, 4, 5]
+    # prune false: every reachable cut is an arm, as in the paper; the plan is still the fastest of them.
+    unpruned = plan(problem, "ans", prune=False)
+    assert [a.cut for a in unpruned.arms] == [0, 1, 2, 3, 4, 5]
+    assert unpruned.latency == pytest.approx(plan(problem, "ans").latency)
+    with pytest.raises(PlanningError, match="prune must be true or false"):
+        plan(problem, "ans", prune="no")
 
 
 def catalog_blocks() -> list[dict]:
