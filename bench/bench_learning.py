@@ -74,7 +74,7 @@ def environment(workdir: Path, port: int) -> dict:
     )
 
 
-def run_all(names: list[str], workdir: Path) -> dict[str, dict]:
+def run_all(names: list[str], workdir: Path, strategies: tuple[str, ...] = STRATEGIES) -> dict[str, dict]:
     import requests
 
     port = free_port()
@@ -93,9 +93,9 @@ def run_all(names: list[str], workdir: Path) -> dict[str, dict]:
             started = time.monotonic()
             for kept in (workdir / "run" / "agents").glob("*.learning"):
                 shutil.rmtree(kept)  # each scenario's ans learns from nothing
-            report = workdir / f"{name}.json"
+            report = workdir / f"{name.replace('/', '-')}.json"
             cmd = [str(BIN / "python"), "manage.py", "run_scenario", f"scenarios/{name}.yaml"]
-            cmd += ["--report", str(report), "--strategies", ",".join(STRATEGIES)]
+            cmd += ["--report", str(report), "--strategies", ",".join(strategies)]
             cmd += ["--run-dir", str(workdir / "run")]
             done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
             if done.returncode != 0 or not report.exists():
@@ -103,7 +103,7 @@ def run_all(names: list[str], workdir: Path) -> dict[str, dict]:
                 continue
             reports[name] = json.loads(report.read_text())
             KEEP.mkdir(parents=True, exist_ok=True)
-            (KEEP / f"{name}.json").write_text(report.read_text())
+            (KEEP / f"{name.replace('/', '-')}.json").write_text(report.read_text())
             print(f"{name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
     finally:
         stop(procs)
@@ -254,7 +254,11 @@ def regret_by_arm(report: dict, run: dict) -> dict[int, tuple[float, int]]:
 
 
 def regret_lines(reports: dict[str, dict]) -> list[str]:
-    out = ["ans's regret by arm (seconds over the oracle, frames; cut 50 is all-local):", ""]
+    out = [
+        "ans's regret by arm (seconds over the oracle, frames; the highest cut, 50 for mobilenetv2, "
+        "is all-local):",
+        "",
+    ]
     for name, report in reports.items():
         run = runs_of(report).get("ans")
         if run is None or not run["frames"]:
@@ -299,40 +303,43 @@ def figure(reports: dict[str, dict], path: Path) -> None:
 
 READING = """Reading it (the recorded run above; var/bench/learning/ holds the reports and regret.html):
 
-- Recorded on branch h3 at efeb64a, before main's fusion-aware planner (cut penalties) was merged in: the
-  plans of adaptive, device-edge and the oracle may differ a little on a rerun; ans's arms and contexts
-  do not depend on it.
-
-- ans misses the 1.10x target on all three scenarios (1.22x, 1.15x, 1.31x) and adaptive, which plans from
-  the profiles and probes, stays ahead of it (1.06x, 1.13x, 1.15x; bench_scenarios recorded 1.02-1.07x for
-  adaptive on the first two, so this run's host was busier: the machine's 2 cores were shared with other
-  work throughout). After a step ans is within 5% of the new optimum in at most 9 frames at every step but
-  the random walk's first (4 s, 77 Mbit/s, where the split beats local). ans needs no edge profiling:
-  its choices use only the camera's own profile, calibrated by what it measures.
-- Where ans's regret goes (the lines above): one look at cut 6, whose activation (4.6 MiB) is 8 times the
-  raw input, costs 0.39-0.64 s in each run, 34-61% of the whole regret. After one frame on the raw-input
-  arm the bandit knows little about the bytes coefficient, and the bound of the arm that differs most in
-  bytes is lowest: optimism under uncertainty, paid in full on a link. The nearly local cuts 48 and 49
-  cost 0.24-0.97 s: forced sampling takes them (after ceil(t^0.25) local frames in a row, the offloading
-  arm with the lowest bound: one frame in four over 100 frames), and in the random walk's last 12 s cut 48
-  was most frames' arm, about 10 ms slower than local. Staying local where a camera -> edge split is
-  faster (the oracle's cut 16-23 at 60-100 Mbit/s, 5-10% faster than local) costs 0.16-0.19 s: the linear
-  model,
-  fitted on the raw-input arm (21 ms of the raw input's handling that neither its bytes nor the back end's
-  MACs explain) and cut 6 (its transfer queued on the link behind the previous frame's), predicts the
-  middle cuts 2-3 times slower than they are (in an earlier run, 126 ms for cut 22 where device-edge
-  measured 37-44 ms on cut 23), so the bound never tries them.
-- What changed on the way (each measured on this benchmark, docs/learning.md "Where this departs from the
-  paper"): the first recording had ans at 2.23x on bandwidth-collapse, two thirds of it from the doubling
-  trick's restart at frame 64 sending raw input over the collapsed link (1.2 s a frame); then, in turn,
-  deployments warmed at load (an arm's first frame ran a cold onnxruntime session stretched 6x: 0.5-1.2 s),
-  one look at a time (the frames emitted during a first look went to the same unknown arm), the profile's
-  front-end times calibrated by the measured ones, the evidence kept across epochs (a partial restart sent
-  a 4.6 MiB activation over a 3-6 Mbit/s link at frame 64 of the random walk: 12.9 s) and a width on the
-  measured local time (one high local measurement kept ans on cut 49 for 125 of 128 frames).
-- Left: a prior on the link (the source's own probes give the bytes coefficient's scale, so the first
-  looks need not be at the largest activation), fewer forced samples on short runs, and a model of the
-  raw input's handling at cut 0. Each departs further from the paper; none is done here.
+- Recorded on branch h1 at 99d2f4c, with the host's 2 cores shared with other work throughout (load
+  average 4-5): the oracle's means moved from 43-47 ms (the previous recording) to 54-61 ms, and
+  adaptive's ratio on bandwidth-collapse was 1.11, 1.87 and 1.44 in three runs of this code's stages
+  (below). One run per configuration; compare ratios, not milliseconds, and not closer than about 0.05.
+- ans now meets the 1.10x target on edge-contention (1.06x) and bandwidth-random-walk (1.02x), and is
+  within 5% of the new optimum within 30 frames after every step of all three; it misses the ratio on
+  bandwidth-collapse (1.19x). It needs no edge profiling at run time: its choices use the camera's own
+  measured times; the arms are chosen at planning time from the profiles (the pruning rule below).
+- Where bandwidth-collapse's gap is: one frame. ans was on the raw-input arm (cut 0) when the link fell to
+  4 Mbit/s at 8 s (the camera's local frames measured 0.1-0.17 s around 6-7 s, the host's load, so cut 0
+  at 70-100 ms was the better arm then), and its first raw-input frame after the step took 1.22 s: 1.16 s
+  of the run's 1.12 s regret (local frames were below the oracle's window means by 0.35 s in all). A
+  learner that is not told the link changed pays at least one frame on the arm it is on; the oracle
+  knows each window. Not paying it means preferring local where the two are close (the raw input's
+  downside on a link is the larger); not done here.
+- What changed, each measured on this benchmark (docs/learning.md, "Where this departs from the paper"):
+  - Dominated cuts are not arms (planning/strategies/ans.py: a cut is left out when an earlier cut sends
+    no more bytes and, by the profiles, spends no more besides the transfer, so it is no slower on any
+    link). Of mobilenetv2's 50 cuts, 0, 10, 16, 23, 38 and 48 remain, with local. The look at cut 6 (its
+    4.6 MiB activation, 8 times the raw input), 0.39-0.64 s of each run's regret before, is gone.
+  - Forced samples only of arms that could still beat the local estimate (ulinucb, forced_plausible): the
+    nearly local cuts took 25, 25 and 59 frames before (0.30, 0.24 and 0.97 s of regret); 2, 1 and 5
+    frames now (0.15, 0.07 and 0.10 s). With both: 1.16x, 1.07x and 1.02x (from 1.22x, 1.15x and 1.31x).
+  - The device profiles itself first (controller: 3 all-local frames, the local time their median). With
+    the local estimate averaged into the profile's 82 ms prediction, the raw-input arm took the first 12
+    frames of bandwidth-collapse (0.34 s of regret); profiled first, 4 in the recorded run. In the run
+    between, the three local frames measured 106-132 ms (the host at its busiest: adaptive 1.87x, the
+    oracle at 71 ms), so cut 0 (70-85 ms) rightly took the next 30 frames; it was still there, with 30
+    pulls, when the link collapsed, and six frames of 0.66 s each passed before its estimate moved:
+    2.47x on bandwidth-collapse, 1.08x and 1.04x on the others.
+  - A frame in flight as evidence (controller: an arm's bound raised to how long its oldest frame in
+    flight has been out): these scenarios keep one frame in flight, so it changes nothing here.
+- Not kept or not tried: pulling every arm once at the start (on the random walk's 3-6 Mbit/s windows
+  one raw-input frame is 1.2 s); a prior on the link from the source's probes.
+- The random walk's oracle was the local plan in most windows of this run (the splits were 5-10% faster
+  than local at 60-100 Mbit/s in the previous recording, not on this busier host), which makes its 1.02x
+  easier than that recording's 1.31x was: part of that gain is the host, not ans.
 """
 
 
@@ -349,16 +356,29 @@ def main() -> None:
     parser.add_argument(
         "--saved", action="store_true", help="tabulate the last run's reports (var/bench/learning)"
     )
+    parser.add_argument(
+        "--strategies",
+        default=",".join(STRATEGIES),
+        help="the strategies each scenario runs, as run_scenario names them (default: %(default)s); e.g. "
+        "qoe-bandit for scenarios/learning/variants-bandwidth-collapse.yaml's composed learners",
+    )
     args = parser.parse_args()
     names = [n for n in args.scenarios.split(",") if n] or list(SCENARIOS)
+    if names != list(SCENARIOS) or args.strategies != ",".join(STRATEGIES):
+        if args.write:
+            parser.error("--write records the default scenarios and strategies only")
+        global KEEP  # another set: kept apart, so that --saved still tabulates the recorded one
+        KEEP = KEEP / "other"
     if args.saved:
         meta = json.loads((KEEP / "_meta.json").read_text())
-        reports = {n: json.loads((KEEP / f"{n}.json").read_text()) for n in meta["scenarios"]}
+        reports = {
+            n: json.loads((KEEP / f"{n.replace('/', '-')}.json").read_text()) for n in meta["scenarios"]
+        }
         elapsed = meta["elapsed_s"]
     else:
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="edgeorch-bench-learn-") as tmp:
-            reports = run_all(names, Path(tmp))
+            reports = run_all(names, Path(tmp), tuple(args.strategies.split(",")))
         elapsed = time.monotonic() - started
         KEEP.mkdir(parents=True, exist_ok=True)
         (KEEP / "_meta.json").write_text(json.dumps({"scenarios": list(reports), "elapsed_s": elapsed}))
@@ -376,7 +396,8 @@ def main() -> None:
             f"`{COMMAND}` ({elapsed / 60:.1f} min on {machine()}, shared with other work: timings move with "
             "it): bandwidth-collapse, edge-contention and bandwidth-random-walk (docs/scenarios.md) run by "
             "`manage.py run_scenario` with real agents, a Celery worker and Daphne; `ans` (docs/learning.md: "
-            "μLinUCB at the source, every cut of mobilenetv2 an arm, learning from nothing), `adaptive` "
+            "μLinUCB at the source, every undominated cut of mobilenetv2 an arm, learning from nothing), "
+            "`adaptive` "
             "and `device-edge` (planned once from the profiles, Neurosurgeon-style) one after another under "
             "the same conditions replayed from t=0. `× oracle`: the mean latency over the oracle's (the best "
             "plan in hindsight per window, calibrated by the best measured window mean) for the same frames; "

@@ -34,6 +34,13 @@ def _schedule_upkeep(sender: Celery, **_kwargs) -> None:
     )
     # Each run also has its own countdown; this sweep catches a run whose countdown task was lost.
     sender.add_periodic_task(10.0, sender.signature("jobs.expire_overdue"), name="overdue runs")
+    if settings.COORDINATOR_INTERVAL_S:
+        sender.add_periodic_task(
+            settings.COORDINATOR_INTERVAL_S,
+            sender.signature("jobs.coordinate"),
+            name="coordinator",
+            expires=settings.COORDINATOR_INTERVAL_S,
+        )
     if settings.LINK_PROBE_INTERVAL_S:
         sender.add_periodic_task(
             settings.LINK_PROBE_INTERVAL_S, sender.signature("jobs.probe_fleet"), name="link probing"

@@ -349,6 +349,12 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "edgeorch@localhost")
 # Agents measure RTT and bandwidth to their peers this often (the planner reads the latest); 0 turns it off.
 LINK_PROBE_INTERVAL_S = envfloat("EDGEORCH_LINK_PROBE_INTERVAL", 300.0, minimum=0)
+# The coordinator (jobs.services.coordinator) looks at the fleet's queues this often (0: only when a session
+# starts or ends) and moves a session off an edge whose stage queues hold this many frames (or whose least
+# slack is negative).
+COORDINATOR = envbool("EDGEORCH_COORDINATOR", True)  # false: it never moves a session (tests that pin routes)
+COORDINATOR_INTERVAL_S = envfloat("EDGEORCH_COORDINATOR_INTERVAL", 5.0, minimum=0)
+COORDINATOR_SATURATED_QUEUED = envint("EDGEORCH_COORDINATOR_SATURATED_QUEUED", 8, minimum=1)
 # Dispatch reuses a plan for the same model and fleet this long (a device changing state, a new profile or
 # link sample makes it plan again at once); telemetry-driven inputs (throttle) are at most this stale. 0: off.
 PLAN_CACHE_S = envfloat("EDGEORCH_PLAN_CACHE_S", 1.0, minimum=0)

@@ -40,6 +40,9 @@ def server_env(settings, django_db_blocker, transactional_db, tmp_path):
         "EDGEORCH_JOB_TIMEOUT": "20",
         "EDGEORCH_FAILBACK_HOLD": "2",  # a failed-over session returns to a device back for 2 s
         "EDGEORCH_ALERT_INTERVAL": "1",  # beat (where a test starts it) evaluates alert rules every second
+        # The coordinator moves sessions off saturated edges: off here, where tests pin their routes (the
+        # coordinator's own tests turn it on).
+        "EDGEORCH_COORDINATOR": "false",
     }
 
 

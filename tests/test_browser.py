@@ -201,6 +201,7 @@ def test_the_run_form_posts_the_chosen_strategys_parameters(
     page.select_option("select[name='qoe-bandit.split']", "ans")
     page.fill("input[name='qoe-bandit.window']", "5")
     page.select_option("select[name='qoe-bandit.edge']", edge.device_id)
+    page.select_option("select[name='qoe-bandit.prune']", "false")
     page.fill("input[name=rate]", "20")
     page.fill("input[name=frames]", "10")
     page.wait_for_selector("#plan-strategy:text('qoe-bandit')")  # the prediction asked with the parameters
@@ -210,7 +211,7 @@ def test_the_run_form_posts_the_chosen_strategys_parameters(
     session_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     session = Session.objects.get(pk=session_id)
     assert session.strategy == "qoe-bandit"
-    assert session.params == {"split": "ans", "window": 5, "edge": edge.device_id}
+    assert session.params == {"split": "ans", "window": 5, "edge": edge.device_id, "prune": False}
     # The live page draws each frame's arm and, dashed, what the source learned of the arms.
     live(page)
     page.wait_for_function(

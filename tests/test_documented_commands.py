@@ -150,10 +150,14 @@ QUICK = {
         ".venv/bin/python bench/bench_dashboard.py --quick"
     ),
     ".venv/bin/python bench/bench_scenarios.py --write": ".venv/bin/python bench/bench_scenarios.py --help",
+    ".venv/bin/python bench/bench_multiuser.py --write": ".venv/bin/python bench/bench_multiuser.py --help",
     ".venv/bin/python bench/bench_faults.py --write": ".venv/bin/python bench/bench_faults.py --help",
     ".venv/bin/python bench/bench_learning.py --write": ".venv/bin/python bench/bench_learning.py --help",
     ".venv/bin/python manage.py run_scenario scenarios/faults/edge-dies.yaml --report var/edge-dies.json": (
         scenario_quick("scenarios/faults/edge-dies.yaml")
+    ),
+    ".venv/bin/python manage.py run_scenario scenarios/multiuser/flash-crowd.yaml --report var/crowd.json": (
+        scenario_quick("scenarios/multiuser/flash-crowd.yaml")
     ),
     ".venv/bin/python bench/bench_serving.py --write": ".venv/bin/python bench/bench_serving.py --help",
     ".venv/bin/python bench/bench_emulation.py --write": ".venv/bin/python bench/bench_emulation.py --quick",

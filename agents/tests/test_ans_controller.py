@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from edgeorch_agent.learning.controller import AnsController, Choice, open_for
+from edgeorch_agent.learning.controller import PROFILE_FRAMES, AnsController, Choice, open_for
 from edgeorch_agent.learning.ulinucb import MuLinUCB
 
 ME = "source-device"
@@ -61,6 +61,25 @@ def test_it_settles_on_the_fastest_arm_and_counts_its_pulls() -> None:
     assert sum(r["pulls"] for r in report.values()) == 60
 
 
+def test_a_fresh_stream_profiles_the_device_first_and_takes_the_median_as_its_local_time() -> None:
+    """PROFILE_FRAMES all-local frames first (in flight counted); the local time is then their median, not
+    the plan's prediction (0.5 s here), and the arms never measured are calibrated by it."""
+    controller = AnsController(spec())
+    first = [controller.choose(np.zeros(4)) for _ in range(PROFILE_FRAMES)]
+    assert [c.cut for c in first] == [2] * PROFILE_FRAMES  # in flight: still all-local, no more
+    for choice, elapsed in zip(first, (0.9, 0.2, 0.25), strict=True):
+        controller.finished(choice)
+        controller.observe(choice, [], elapsed, ME)
+    assert controller.bandit.local_s == pytest.approx(0.25)  # the median: a slow first frame weighs no more
+    assert controller.bandit.t == PROFILE_FRAMES and controller.bandit.local_streak == 0
+    front = next(a.front_s for a in controller.bandit.arms if a.cut == 1)
+    assert front == pytest.approx(0.01 * 0.25 / 0.5)  # the prediction x measured / predicted
+    # Profiled once, the next frames are the bandit's, and a kept state does not profile again.
+    assert controller.choose(np.zeros(4)).cut != 2 or controller.bandit.pulls.get(MuLinUCB.LOCAL) == 3
+    controller.observe(Choice(2, 3, None, False), [], 0.3, ME)
+    assert controller.bandit.local_s == pytest.approx(0.8 * 0.25 + 0.2 * 0.3)  # then the average
+
+
 def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
     controller = AnsController(spec())
     choice = Choice(1, 1, None, key_frame=False)
@@ -79,6 +98,7 @@ def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
 
 def test_an_arm_never_answered_is_not_chosen_again_while_its_first_frame_is_in_flight() -> None:
     controller = AnsController(spec())
+    controller.bandit.pulls[MuLinUCB.LOCAL] = PROFILE_FRAMES  # the device profiled already
     first = controller.choose(np.zeros(4))
     assert first.cut == 0  # nothing learnt: the raw-input arm (no front end) has the lowest bound
     second = controller.choose(np.zeros(4))
@@ -91,21 +111,43 @@ def test_an_arm_never_answered_is_not_chosen_again_while_its_first_frame_is_in_f
     assert [only_cut_0.choose(np.zeros(4)).cut for _ in range(3)] == [0, 0, 0]
 
 
+def test_an_arm_with_a_frame_in_flight_longer_than_its_bound_is_not_chosen_meanwhile() -> None:
+    """A frame in flight is evidence: cut 0 answered in 50 ms until now; a frame on it still unanswered
+    after 1 s raises its bound to 1 s, so the next frames go elsewhere until it is answered."""
+    controller = AnsController(spec())
+    now = [0.0]
+    controller.clock = lambda: now[0]
+    controller.bandit.pulls[MuLinUCB.LOCAL] = PROFILE_FRAMES
+    delays = {0: 0.05, 1: 0.3, 2: 0.5}
+    for _ in range(20):
+        choice = controller.choose(np.zeros(4))
+        controller.finished(choice)
+        controller.observe(choice, [], delays[choice.cut] + 0.01 * (choice.cut == 1), ME)
+    assert not any(controller.sent.values())
+    stuck = controller.choose(np.zeros(4))
+    assert stuck.cut == 0  # the fastest arm, learnt
+    now[0] += 1.0  # the link collapsed: no answer for a second
+    assert controller.choose(np.zeros(4)).cut != 0
+    controller.finished(stuck)
+    controller.observe(stuck, [], 1.0, ME)  # answered at last, slow: learnt as any answer is
+    assert not controller.sent[0]
+
+
 def test_arms_not_yet_measured_take_the_profile_times_the_measured_ratio() -> None:
     arms = spec()["arms"]
     arms.insert(2, {"cut": 3, "first_stage": 2, "context": [0.1, 0.1, 0.1], "front_s": 0.04})
     controller = AnsController({**spec(), "blocks": 4, "arms": [*arms[:3], {**arms[3], "cut": 4}]})
     local = Choice(4, 3, None, key_frame=False)
     controller.observe(local, [], 0.25, ME)  # measured: half the predicted 0.5 s
-    assert controller.bandit.local_s == pytest.approx(0.45)  # averaged into the prediction
+    assert controller.bandit.local_s == pytest.approx(0.25)  # profiling: the measurement, not the prediction
     fronts = {a.cut: a.front_s for a in controller.bandit.arms}
-    assert fronts[3] == pytest.approx(0.04 * 0.9) and fronts[1] == pytest.approx(0.01 * 0.9)
+    assert fronts[3] == pytest.approx(0.04 * 0.5) and fronts[1] == pytest.approx(0.01 * 0.5)
     assert fronts[0] == 0.0  # the raw-input arm has no front end
     trace = [{"stage": 1, "device": ME, "queue_s": 0.0, "compute_s": 0.02}]  # cut 1: twice its prediction
     controller.observe(Choice(1, 1, None, key_frame=False), trace, 0.05, ME)
     fronts = {a.cut: a.front_s for a in controller.bandit.arms}
-    assert fronts[1] == pytest.approx(0.009 * 0.8 + 0.02 * 0.2)  # its own measurement, averaged
-    ratio = float(np.median([fronts[1] / 0.01, 0.9]))
+    assert fronts[1] == pytest.approx(0.005 * 0.8 + 0.02 * 0.2)  # its own measurement, averaged
+    ratio = float(np.median([fronts[1] / 0.01, 0.5]))
     assert fronts[3] == pytest.approx(0.04 * ratio)  # still unmeasured: the median ratio
 
 

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 import pytest
-from edgeorch_agent.executor.qos import Admission, QosCollector, StageQueue
+from edgeorch_agent.executor.qos import PROBE_AFTER, Admission, QosCollector, StageQueue
 from edgeorch_wire import qos
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,7 +82,7 @@ def test_everything_comes_out_in_edf_order_within_priority_queued_or_waiting(spe
 @given(works, st.floats(0.0, 0.5), st.floats(0.0, 1.5))
 def test_the_drop_rule_drops_exactly_what_cannot_make_it(spec, compute_s, busy_s):
     """On arrival, work is dropped iff now + the rest of the compute under way + the stage's expected compute
-    is past its deadline; what is kept comes out in order."""
+    is past its deadline (but for the probes); what is kept comes out in order."""
     clock = Clock(1000.0)
     items = [
         Item(i, p, None if d is None else 1000.0 + (d - 1000.0) / 1000.0) for i, (p, d) in enumerate(spec)
@@ -98,7 +98,16 @@ def test_the_drop_rule_drops_exactly_what_cannot_make_it(spec, compute_s, busy_s
         return queue, dropped
 
     queue, dropped = asyncio.run(scenario())
-    late = {i.name for i in items if i.deadline is not None and i.deadline < clock.now + busy_s + compute_s}
+    # Late by the expectation (every deadline here is still ahead): dropped, but after PROBE_AFTER such drops
+    # with no compute since, the next one is computed anyway (a probe), and the count starts again.
+    late, since = set(), 0
+    for i in items:
+        if i.deadline is not None and i.deadline < clock.now + busy_s + compute_s:
+            if since >= PROBE_AFTER:
+                since = 0
+            else:
+                late.add(i.name)
+                since += 1
     assert {item.name for item, _ in dropped} == late
     for item, reason in dropped:
         assert reason.startswith("dropped (on arrival)") and qos.priority_name(item.priority) in reason
@@ -226,3 +235,28 @@ def test_admission_lets_the_most_urgent_waiting_request_in_first():
         return entered
 
     assert asyncio.run(scenario()) == ["high", "normal-soon", "normal", "low"]
+
+
+def test_a_stale_expectation_is_probed_and_corrected_instead_of_dropping_everything_after_it():
+    """A slow first compute (a cold start) set the expectation above every deadline: without a probe nothing
+    would be computed again. After PROBE_AFTER drops one piece is computed; its compute corrects the rule."""
+    clock = Clock(1000.0)
+
+    async def scenario():
+        dropped: list = []
+        queue = _queue(64, clock, dropped)
+        queue.computed(2.0)  # the cold first compute
+        for n in range(PROBE_AFTER + 1):
+            await queue.put(Item(n, qos.NORMAL, clock.now + 0.5))
+        assert len(dropped) == PROBE_AFTER and queue.qsize() == 1  # the last one is the probe, kept
+        clock.now += 0.4  # it waited; its turn comes: still not dropped (a probe), though still "late"
+        probe = await queue.get()
+        queue.computing(clock.now)
+        queue.computed(0.05)  # the warm compute: the expectation comes down
+        await queue.put(Item(99, qos.NORMAL, clock.now + 0.5))
+        return probe, dropped, queue
+
+    probe, dropped, queue = asyncio.run(scenario())
+    assert probe.name == PROBE_AFTER and queue.expected_s == 0.05
+    assert [w.name for w in queue.items()] == [99]  # fits now: kept
+    assert len(dropped) == PROBE_AFTER

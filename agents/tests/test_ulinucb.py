@@ -149,6 +149,59 @@ def test_while_the_device_alone_wins_the_edge_is_sampled_every_ceil_t_to_the_qua
         assert chosen[t - streak : t] == [LOCAL] * streak
 
 
+@settings(max_examples=100, deadline=None)
+@given(problems(), st.integers(1, 40))
+def test_a_plausible_forced_sample_goes_only_to_an_arm_whose_bound_is_below_the_local_estimate(
+    problem, local
+):
+    """``forced_plausible``: when forced sampling is due and the local arm wins, the frame goes to the
+    offloading arm with the lowest bound among those below the local estimate, or stays local if none is."""
+    arms, local_s, alpha, ridge, updates = problem
+    bandit = MuLinUCB(arms, local_s, alpha=alpha, ridge=ridge, first_epoch=1024, forced_plausible=True)
+    for cut, y, key in updates:
+        bandit.update(cut, y, key_frame=key)
+    bandit.local_streak = local  # forced sampling is due from t >= 0 when the streak is long enough
+    bandit.t = local - 1  # ceil((t + 1)^0.25) <= local for every local >= 1
+    bounds = {c: b for c, (_, b) in bandit.estimates().items()}
+    local_wins = bounds[LOCAL] <= min(bounds.values())
+    choice = bandit.choose()
+    if not local_wins:
+        assert choice != LOCAL and math.isclose(bounds[choice], min(bounds.values()), abs_tol=1e-12)
+        return
+    plausible = {c: b for c, b in bounds.items() if c != LOCAL and b < local_s}
+    if plausible:
+        assert choice in plausible and bounds[choice] == min(plausible.values())
+    else:
+        assert choice == LOCAL
+
+
+def test_with_plausible_forced_sampling_a_clearly_worse_edge_is_left_alone_once_known():
+    rng = np.random.default_rng(3)
+    paper = run(MuLinUCB(env_arms(), 0.001, alpha=0.5, first_epoch=4096), 600, lambda t: (1.0, 1.0), rng)
+    rng = np.random.default_rng(3)
+    plausible = MuLinUCB(env_arms(), 0.001, alpha=0.5, first_epoch=4096, forced_plausible=True)
+    chosen = run(plausible, 600, lambda t: (1.0, 1.0), rng)
+    late = [c for c in chosen[100:] if c != LOCAL]
+    assert len([c for c in paper[100:] if c != LOCAL]) > 50  # the paper's: every ceil(t^0.25) frames
+    assert len(late) < 5  # arms 0.05-0.3 s slower than a 1 ms device: no longer looked at
+    assert MuLinUCB.from_dict(json.loads(json.dumps(plausible.to_dict()))).forced_plausible
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems(), st.dictionaries(st.integers(-1, 4), st.floats(0.0, 2.0), max_size=3))
+def test_a_floor_raises_an_arms_bound_and_no_floor_is_the_papers_choice(problem, floors):
+    """``choose(floors=...)``: each arm's bound is max(bound, its floor); the choice is the lowest of
+    those (the paper's rule on the raised bounds), and without floors exactly the paper's choice."""
+    arms, local_s, alpha, ridge, updates = problem
+    bandit = MuLinUCB(arms, local_s, alpha=alpha, ridge=ridge, first_epoch=1024)
+    for cut, y, key in updates:
+        bandit.update(cut, y, key_frame=key)
+    raised = {c: max(b, floors.get(c, -math.inf)) for c, (_, b) in bandit.estimates().items()}
+    choice = bandit.choose(floors=floors)
+    if bandit.local_streak or choice == LOCAL:  # not a forced sample
+        assert math.isclose(raised[choice], min(raised.values()), rel_tol=1e-9, abs_tol=1e-12)
+
+
 def test_a_new_epoch_keeps_a_share_of_the_evidence_and_carry_0_is_the_papers_restart():
     rng = np.random.default_rng(5)
     for carry in (0.0, 0.25, 1.0):

@@ -51,6 +51,7 @@ from .access import readable_run
 from .choices import Failover, Priority
 from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
 from .services import lifecycle, measurements, selection, submit
+from .services.admission import AdmissionRefused
 
 AUTHENTICATION = AGENT_OR_PERSON
 
@@ -200,6 +201,25 @@ class SessionRequestSerializer(RunRequestSerializer):
         min_value=1,
         max_value=MAX_IN_FLIGHT,
         help_text="Frames in the pipeline at once, 1 to 1024 (default: one per stage)",
+    )
+    admission = serializers.BooleanField(
+        default=False,
+        help_text="Admission control (needs `deadline_s`): refuse the session (409, saying why) unless its "
+        "predicted latency, with the work queued ahead of it at its priority, meets the deadline now — or "
+        "admit it on the most accurate of `fallback_variants` that does (docs/qos.md)",
+    )
+    dynamic = serializers.BooleanField(
+        default=False,
+        help_text="Dynamic inference: the source picks per frame the most accurate of the model and its "
+        "variants (each planned and deployed) whose predicted latency, with the queueing it sees, meets "
+        "`deadline_s`; frames say which (`config`, `accuracy`) (docs/qos.md)",
+    )
+    fallback_variants = serializers.ListField(
+        child=ModelRefField(),
+        required=False,
+        default=list,
+        max_length=16,
+        help_text="Cheaper variants of the model (ids or names) admission control may admit it on instead",
     )
     input = serializers.JSONField(
         required=False,
@@ -397,6 +417,16 @@ class SessionSummarySerializer(serializers.Serializer):
         required=False,
         help_text="The same per priority class of the frames (a served request may carry its own)",
     )
+    mean_accuracy = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Dynamic inference: the mean measured accuracy of the configurations that answered",
+    )
+    configs = serializers.DictField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Dynamic inference: frames per configuration its source chose (docs/qos.md)",
+    )
     predicted_latency_s = serializers.FloatField(required=False, allow_null=True)
     predicted_throughput_fps = serializers.FloatField(required=False, allow_null=True)
     mean_stage_s = StageTimesSerializer(required=False)
@@ -549,6 +579,8 @@ class SessionSerializer(RunSerializer):
             "backup_sources",
             "battery_below",
             "objective_now",
+            "admission",
+            "dynamic",
         ]
 
     def get_battery_below(self, session) -> float | None:
@@ -643,6 +675,8 @@ class FrameSerializer(serializers.ModelSerializer):
             "failover_s",
             "model",
             "arm",
+            "config",
+            "accuracy",
             "feedback",
         ]
 
@@ -684,6 +718,10 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 
 CONFLICT = OpenApiResponse(ErrorSerializer, description="It has already ended")
+REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description="Admission control refused it: its deadline is out of reach now (why: detail)",
+)
 NOT_JSON = OpenApiResponse(ErrorSerializer, description="The body is not JSON (an upload goes to /upload/)")
 
 
@@ -839,7 +877,7 @@ class SessionViewSet(RunViewSet):
             return SessionRequestSerializer
         return SessionSerializer if self.action == "list" else SessionDetailSerializer
 
-    @extend_schema(request=SessionRequestSerializer, responses={202: SessionDetailSerializer})
+    @extend_schema(request=SessionRequestSerializer, responses={202: SessionDetailSerializer, 409: REFUSED})
     def create(self, request, *args, **kwargs):
         """Start a stream session of `frames` (or `duration_s` x `rate`) frames at `rate` frames/s."""
         form = SessionRequestSerializer(data=request.data)
@@ -851,12 +889,17 @@ class SessionViewSet(RunViewSet):
         extra["battery_below"] = data.get("battery_below")
         extra["priority"] = data["priority"]
         extra["backup_sources"] = [str(d.pk) for d in data["backup_sources"]]
+        extra["admission"] = data["admission"]
+        extra["fallback_variants"] = data["fallback_variants"]
+        extra["dynamic"] = data["dynamic"]
         if data["serve"]:
             extra.update(rate=1.0, frames=submit.SERVING_FRAMES, serve=submit.serve_spec(data["model"]))
         try:
             session = submit.start_session(**_run_kwargs(data, request), **extra)
         except submit.SubmitError as exc:
             raise ValidationError({"detail": str(exc)}) from None
+        except AdmissionRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return self._accepted(session, SessionDetailSerializer)
 
     @extend_schema(request=None, responses={200: SessionDetailSerializer, 409: CONFLICT})

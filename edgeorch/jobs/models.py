@@ -349,6 +349,19 @@ class Session(Run):
         help_text="Its frames' priority class: every stage's queue serves a higher class first, then the "
         "earliest deadline; a served request's own priority overrides it (docs/qos.md)",
     )
+    dynamic = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Dynamic inference: the configurations its source chooses among per frame, as sent "
+        "(``stream.dynamic.configs``: name, accuracy, first_stage, stages, ...); a frame's reported "
+        "configuration is believed only if named here, and its accuracy is taken from here (docs/qos.md)",
+    )
+    admission = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Admission control's decision when it was asked for: {admitted, predicted_s, deadline_s, "
+        "model, degraded_from?, reason} (docs/qos.md)",
+    )
 
     class Meta(Run.Meta):
         indexes = [models.Index(fields=["state", "created_at"])]
@@ -405,6 +418,15 @@ class Frame(models.Model):
     )
     deadline_s = models.FloatField(
         null=True, blank=True, help_text="Its own deadline, seconds from its start (null: none)"
+    )
+    config = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Dynamic inference: the configuration (exit, split, variant) its source chose for it; "
+        "blank: the plan's route",
+    )
+    accuracy = models.FloatField(
+        null=True, blank=True, help_text="That configuration's measured accuracy (the catalog's), if answered"
     )
 
     class Meta:

@@ -30,13 +30,16 @@ def percentiles(values) -> dict[str, float | None]:
 
 def summarise(session) -> dict:
     """Latency percentiles of ok frames, throughput over the stream's span, deadline misses and drops,
-    failures, the mean per-stage breakdown, and the same counts per priority class.
+    failures, the mean per-stage breakdown, and the same counts per priority class; for a dynamic session
+    the mean accuracy of its answers (``mean_accuracy``) and the frames each configuration served.
 
     ``deadline_misses``: frames with a deadline that were answered late or failed; ``late``: those answered
     late; ``dropped``: frames a stage dropped before computing them because their deadline could no longer
     be met (docs/qos.md), counted apart from the misses."""
     frames = list(
-        session.frame_records.values_list("ok", "latency_s", "deadline_met", "trace", "dropped", "priority")
+        session.frame_records.values_list(
+            "ok", "latency_s", "deadline_met", "trace", "dropped", "priority", "accuracy", "config"
+        )
     )
     ok = [f for f in frames if f[0]]
     latencies = np.array([f[1] for f in ok], dtype=float)
@@ -55,6 +58,12 @@ def summarise(session) -> dict:
         "predicted_latency_s": session.predicted_latency_s,
         "predicted_throughput_fps": (session.plan or {}).get("throughput"),
     }
+    if any(f[7] for f in frames):  # dynamic inference: what its answers were worth, and how they were served
+        accuracies = [f[6] for f in ok if f[6] is not None]
+        summary["mean_accuracy"] = sum(accuracies) / len(accuracies) if accuracies else None
+        summary["configs"] = {
+            c: sum(1 for f in frames if f[7] == c) for c in sorted({f[7] for f in frames} - {""})
+        }
     if ok:
         summary["mean_stage_s"] = {
             k: v / len(ok)

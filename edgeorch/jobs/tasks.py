@@ -7,7 +7,18 @@ from celery import shared_task
 from django.db import OperationalError
 
 from .models import Job, Session
-from .services import adaptive, dispatch, lifecycle, liveness, measurements, recover, selection, standby
+from .services import (
+    adaptive,
+    coordinator,
+    dispatch,
+    dynamic,
+    lifecycle,
+    liveness,
+    measurements,
+    recover,
+    selection,
+    standby,
+)
 
 RETRY = {"autoretry_for": (ConnectionError, OperationalError), "retry_backoff": 0.5, "max_retries": 3}
 
@@ -66,6 +77,19 @@ def fail_back(session_id: str, failure_id: int) -> None:
 def check_stalled(session_id: str, deployment_id: str, waited_s: float = 0.0) -> None:
     """A failover stream's frame outlived its budget: ping its route's devices (``liveness``)."""
     liveness.check_stalled(session_id, deployment_id, waited_s)
+
+
+@shared_task(name="jobs.coordinate", ignore_result=True)
+def coordinate() -> None:
+    """The coordinator's pass: a session moved off each saturated edge (``coordinator.rebalance``)."""
+    coordinator.rebalance()
+
+
+@shared_task(name="jobs.prepare_dynamic", ignore_result=True, **RETRY)
+def prepare_dynamic(session_id: str) -> None:
+    """Deploy a dynamic session's variants and send its source the configuration table
+    (``dynamic.prepare``)."""
+    dynamic.prepare(session_id)
 
 
 @shared_task(name="jobs.prepare_standbys", ignore_result=True, **RETRY)

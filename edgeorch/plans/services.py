@@ -15,9 +15,20 @@ from .assembly import assemble
 from .models import BlockProfile
 from .overrides import PlanInputError
 
+
+def _bool(value: Any) -> bool:
+    """A JSON boolean, or a form's "true"/"false"; anything else (1, "yes") is a bad value."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError(value)
+
+
 CONVERT: dict[str, Any] = {  # a registry parameter's type (``planning.strategies.Param``) -> its conversion
     "int": int,
     "float": float,
+    "bool": _bool,
     "str": str,
     "device": str,
     "devices": lambda v: [str(d) for d in v],

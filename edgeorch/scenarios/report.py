@@ -1,7 +1,9 @@
 """A finished scenario's report: per strategy p50/p95/p99, throughput, deadline misses, plan switches, the
 ratio to the oracle and the prediction error; as JSON and as a markdown table. A scenario with faults or
 several failover policies has a row per strategy and policy (``strategy:policy``), and per row what the
-faults cost (``fault_row``: MTTR, frames lost and re-sent, p99 around the faults, accuracy)."""
+faults cost (``fault_row``: MTTR, frames lost and re-sent, p99 around the faults, accuracy). A scenario
+with ``users`` reports, per run, each user's frames, answers, deadline misses, drops, p50/p99 and accuracy
+(``user_row``) and the same over every user and the session per priority class (``users_report``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import statistics
 from collections import Counter
 from typing import Any
 
+import numpy as np
 from edgeorch_wire.profiles import load_profile
 from edgeorch_wire.thermal import Heat
 
@@ -233,6 +236,8 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
             rows[key]["faults"] = fault_row(sc, r, label)
         if r.learning:
             rows[key]["learning"] = r.learning
+        if sc.users:
+            rows[key]["users"] = users_report(runner, r)
     for row in windows:
         chosen = {run_key(r, len(policies) > 1): arms_in(r, row["window"], sc.window_s) for r in runs}
         row["arms"] = {k: v for k, v in chosen.items() if v is not None}
@@ -290,14 +295,75 @@ def run_key(r: StrategyRun, by_policy: bool) -> str:
 
 def known_class(runner: Runner) -> int | None:
     """The class of the session's input when it is a test sample with a known label (the digits models)."""
+    return digits_label(runner.model.name, runner.scenario.session.sample)
+
+
+def digits_label(model: str, sample: int | None) -> int | None:
+    """The class of test sample ``sample`` of a digits model (None: unknown, or another model)."""
     from edgeorch.jobs.inputs import DIGITS_MODELS
 
-    k = runner.scenario.session.sample
-    if k is None or runner.model.name not in DIGITS_MODELS:
+    if sample is None or model not in DIGITS_MODELS:
         return None
     from edgeorch.catalog.zoo import _digits_data  # the split the zoo trained on: sample k's label
 
-    return int(_digits_data()[3][k])
+    return int(_digits_data()[3][sample])
+
+
+def user_row(frames: list[dict[str, Any]], label: int | None = None, expected: int | None = None) -> dict:
+    """A user's (or a class's) frames summed up: ``frames`` (recorded), ``expected`` (what its rate gives,
+    when known), ``ok``, ``deadline_misses`` (late or failed, drops apart: docs/qos.md), ``dropped``,
+    ``miss_rate`` (misses and drops over recorded frames), ``p50_s``/``p99_s`` of the answered and
+    ``accuracy`` (answers whose top class is ``label``; None without one)."""
+    answered = [f["latency_s"] for f in frames if f["ok"]]
+    misses = sum(1 for f in frames if f["deadline_met"] is False and not f["dropped"])
+    dropped = sum(1 for f in frames if f["dropped"])
+    tops = [f.get("top") for f in frames if f["ok"]]
+    return {
+        "frames": len(frames),
+        "expected": expected,
+        "ok": len(answered),
+        "deadline_misses": misses,
+        "dropped": dropped,
+        "miss_rate": (misses + dropped) / len(frames) if frames else None,
+        "p50_s": float(np.percentile(answered, 50)) if answered else None,
+        "p99_s": float(np.percentile(answered, 99)) if answered else None,
+        "accuracy": (sum(1 for t in tops if t == label) / len(tops)) if label is not None and tops else None,
+    }
+
+
+def users_report(runner: Runner, r: StrategyRun) -> dict[str, Any]:
+    """Per user of the scenario its ``user_row``; ``by_priority``: every user's frames and the session's
+    (as ``session``) per priority class; ``overall``: all of them."""
+    sc = runner.scenario
+    users: dict[str, Any] = {}
+    everyone: list[dict[str, Any]] = []
+    for user in sc.users:
+        frames = [dict(f, priority=f.get("priority") or user.priority) for f in r.users.get(user.name, [])]
+        expected = sum(max(1, round(d * rate)) for _, d, rate in user.segments())
+        users[user.name] = user_row(frames, digits_label(user.model, user.sample), expected)
+        users[user.name].update(priority=user.priority, deadline_s=user.deadline_s, source=user.source)
+        everyone += frames
+    deadline = sc.session.deadline_s
+    mine = [
+        {
+            "ok": bool(f["ok"]),
+            "latency_s": f["latency_s"],
+            "dropped": (f.get("error") or "").startswith("dropped"),
+            "deadline_met": None if deadline is None else bool(f["ok"] and f["latency_s"] <= deadline),
+            "priority": sc.session.priority,
+            "top": f.get("top"),
+        }
+        for f in r.frames
+    ]
+    users["session"] = user_row(mine, known_class(runner), sc.session.frames)
+    users["session"].update(priority=sc.session.priority, deadline_s=deadline, source=sc.session.source)
+    everyone += mine
+    classes = {
+        name: user_row([f for f in everyone if f["priority"] == name])
+        for name in ("critical", "high", "normal", "low")
+        if any(f["priority"] == name for f in everyone)
+    }
+    return {"users": users, "by_priority": classes, "overall": user_row(everyone)}
 
 
 def fault_row(sc: Scenario, r: StrategyRun, label: int | None) -> dict[str, Any]:
@@ -425,6 +491,52 @@ def fault_rows(report: dict[str, Any]) -> list[list[str]]:
     return out
 
 
+USER_HEADER = [
+    "run",
+    "user",
+    "priority",
+    "deadline ms",
+    "frames",
+    "ok",
+    "misses",
+    "dropped",
+    "miss rate",
+    "p50 ms",
+    "p99 ms",
+    "accuracy",
+]
+
+
+def user_rows(report: dict[str, Any]) -> list[list[str]]:
+    """Per run, a row per user, then one per priority class and one over all."""
+    out = []
+    for name, r in report["strategies"].items():
+        u = r.get("users")
+        if not u:
+            continue
+        entries = [(user, row.get("priority", ""), row) for user, row in u["users"].items()]
+        entries += [(f"class {c}", c, row) for c, row in u["by_priority"].items()]
+        entries.append(("all", "", u["overall"]))
+        for user, priority, row in entries:
+            out.append(
+                [
+                    name,
+                    user,
+                    priority,
+                    _ms(row.get("deadline_s")),
+                    str(row["frames"]),
+                    str(row["ok"]),
+                    str(row["deadline_misses"]),
+                    str(row["dropped"]),
+                    _num(row["miss_rate"], "{:.0%}"),
+                    _ms(row["p50_s"]),
+                    _ms(row["p99_s"]),
+                    _num(row["accuracy"], "{:.0%}"),
+                ]
+            )
+    return out
+
+
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return lines + ["| " + " | ".join(r) + " |" for r in body]
@@ -437,6 +549,10 @@ def markdown(report: dict[str, Any]) -> str:
     if faulted:
         lines += ["", "Faults: " + ("; ".join(report.get("faults") or []) or "none"), ""]
         lines += _table(FAULT_HEADER, faulted)
+    users = user_rows(report)
+    if users:
+        lines += ["", "Users (misses: late or failed; drops apart):", ""]
+        lines += _table(USER_HEADER, users)
     lines += [
         "",
         "Best plan in hindsight per window: "

@@ -59,6 +59,9 @@ class StrategyRun:
     failures: list[dict[str, Any]] = field(default_factory=list)  # Failure.to_dict() + t (since t0)
     energy: dict[str, Any] = field(default_factory=dict)  # the session summary's (docs/energy.md)
     learning: dict[str, Any] = field(default_factory=dict)  # an ans session's learned arms (Session.learning)
+    users: dict[str, list[dict[str, Any]]] = field(
+        default_factory=dict
+    )  # user name -> its frames (user_frames)
 
 
 def ensure_model(name: str) -> MLModel:
@@ -247,6 +250,9 @@ class Runner:
                     (float(bg.session.get("at", 0)), functools.partial(self._background_session, bg))
                 )
         events += [(f.at, functools.partial(self.inject, f)) for f in self.scenario.faults]
+        for user in self.scenario.users:
+            for start, duration, rate in user.segments():
+                events.append((start, functools.partial(self._user_session, user, duration, rate)))
         return sorted(events, key=lambda e: e[0])
 
     def _background_session(self, bg) -> Session | None:
@@ -268,11 +274,46 @@ class Runner:
         self._background.append(session.pk)
         return session
 
+    def _user_session(self, user, duration_s: float, rate: float) -> Session | None:
+        """One segment of a user's stream (``UserSpec.segments``): a session of its own, all of it offloaded
+        to the user's edge (``split`` at cut 0) or computed on its source (``local``)."""
+        source = self.devices[user.source]
+        if user.edge is None:
+            strategy, params, candidates = "local", {}, [str(source.pk)]
+        else:
+            edge = self.devices[user.edge]
+            strategy, params = "split", {"cut": 0, "device": str(edge.pk)}
+            candidates = [str(source.pk), str(edge.pk)]
+        try:
+            session = jobs.start_session(
+                model=ensure_model(user.model),
+                source=source,
+                strategy=strategy,
+                params=params,
+                rate=rate,
+                duration_s=duration_s,
+                deadline_s=user.deadline_s,
+                priority=user.priority,
+                sample=user.sample,
+                max_in_flight=user.max_in_flight,
+                base_url=self.base_url,
+                candidates=candidates,
+            )
+        except jobs.SubmitError as exc:
+            self.say(f"warning: user {user.name}'s session refused: {exc}")
+            self._refused.append(user.name)
+            return None
+        self._background.append(session.pk)
+        self._users.setdefault(user.name, []).append(session.pk)
+        return session
+
     # --- one strategy --------------------------------------------------------------------------------
 
     def run_strategy(self, strategy: str, policy: str = "none") -> StrategyRun:
         sc = self.scenario
         self._background: list = []
+        self._users: dict[str, list] = {}
+        self._refused: list[str] = []
         self._faults: list[dict[str, Any]] = []
         self._t0 = time.time()
         if self.fleet is not None and self.fleet.dead():
@@ -297,6 +338,7 @@ class Runner:
             sample=sc.session.sample,
             max_in_flight=sc.session.max_in_flight,
             battery_below=sc.session.battery_below if strategy == "adaptive" else None,
+            priority=sc.session.priority,
         )
         self.say(
             f"{sc.name}: {strategy} session {str(session.pk)[:8]} ({sc.session.frames} frames,"
@@ -320,6 +362,7 @@ class Runner:
             if state in TERMINAL:
                 break
             time.sleep(0.05 if events else 0.2)
+        self._wait_users(end)
         for pk in self._background:
             try:
                 jobs.stop_session(pk)
@@ -329,6 +372,18 @@ class Runner:
             jobs.stop_session(session.pk)
             self._wait_state(session.pk, lambda st: st in TERMINAL, 30.0)
         return self._collect(session.pk, strategy, t0, policy)
+
+    def _wait_users(self, end: float) -> None:
+        """Let the users' sessions end on their own (a user may depart after the session's last frame): by
+        their departure, plus the time their frames take, within the run's limit."""
+        last = max((u.depart_s for u in self.scenario.users), default=0.0)
+        limit = min(end, time.monotonic() + max(0.0, last - (time.time() - self._t0)) + 15.0)
+        while self._users and time.monotonic() < limit:
+            pks = [pk for pks in self._users.values() for pk in pks]
+            if not Session.objects.filter(pk__in=pks).exclude(state__in=TERMINAL).exists():
+                if time.time() - self._t0 >= last:
+                    return
+            time.sleep(0.2)
 
     def _wait_state(self, pk, ok: Callable[[str], bool], timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -398,6 +453,7 @@ class Runner:
             failures,
             dict((session.summary or {}).get("energy") or {}),
             dict(session.learning or {}),
+            {u.name: user_frames(self._users.get(u.name, []), t0) for u in self.scenario.users},
         )
 
     def run(
@@ -409,6 +465,26 @@ class Runner:
             for s in strategies or self.scenario.strategies
             for policy in policies or self.scenario.failover
         ]
+
+
+def user_frames(sessions: list, t0: float) -> list[dict[str, Any]]:
+    """A user's frames over its sessions: ``{t, ok, latency_s, deadline_met, dropped, priority, top}`` (``t``:
+    when the frame's record was made, seconds since the run started)."""
+    rows = Frame.objects.filter(session_id__in=sessions).values_list(
+        "ok", "latency_s", "deadline_met", "dropped", "priority", "output", "received_at"
+    )
+    return [
+        {
+            "ok": ok,
+            "latency_s": lat,
+            "deadline_met": met,
+            "dropped": dropped,
+            "priority": priority,
+            "top": _top(output),
+            "t": created.timestamp() - t0 if created else None,
+        }
+        for ok, lat, met, dropped, priority, output, created in rows
+    ]
 
 
 OUTAGE_S = 600.0  # a cut never restored outlasts the run by this much

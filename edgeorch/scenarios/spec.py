@@ -9,7 +9,9 @@ run on an emulated ``battery`` (``{wh, percent}``, drained by its power over the
 session may name an ``objective`` (every strategy's, docs/energy.md) and ``battery_below`` (the adaptive
 run's low-battery policy). ``faults`` (kill, revive, freeze or thaw an agent, cut, degrade or restore a link,
 overload a device, at given times) and ``failover`` (the policies each strategy runs under) are the
-fault-injection part (docs/scenarios.md, "Faults").
+fault-injection part (docs/scenarios.md, "Faults"). ``users`` (docs/scenarios.md, "Users") are the other
+people sharing the fleet during every strategy's run: each a stream from its source, at its own rate (a number
+or a trace of rates), deadline and priority class (docs/qos.md), between its arrival and departure.
 """
 
 from __future__ import annotations
@@ -80,6 +82,49 @@ class Background:
 
 
 @dataclass(frozen=True)
+class UserSpec:
+    """One user of the fleet: a stream of ``model`` from ``source`` served on ``edge`` (all of it offloaded
+    there) or, without one, on the source itself, from ``arrive_s`` to ``depart_s`` seconds into a run.
+    ``rate``: frames per second, a number or a trace (``{steps: ...}``, ``{random_walk: ...}``)
+    replayed as one session per ``step_s`` segment, each at the trace's rate at the segment's start."""
+
+    name: str
+    source: str
+    model: str
+    rate: Any
+    arrive_s: float
+    depart_s: float
+    priority: str = "normal"
+    deadline_s: float | None = None
+    edge: str | None = None
+    sample: int | None = None
+    step_s: float = 2.0
+    max_in_flight: int | None = None  # None: the session's default (one frame in flight per stage)
+
+    def segments(self) -> list[tuple[float, float, float]]:
+        """``(start, duration, rate)`` of the sessions that make up the user's stream (a rate of 0 or one
+        that gives no frame in its segment: none)."""
+        if isinstance(self.rate, int | float):
+            return [(self.arrive_s, self.depart_s - self.arrive_s, float(self.rate))]
+        trace = parse_trace(self.rate, "rate")
+        if isinstance(self.rate, dict) and "steps" in self.rate:
+            cuts = {self.arrive_s, *(float(t) for t, _ in self.rate["steps"])}
+        else:
+            cuts = set()
+            t = self.arrive_s
+            while t < self.depart_s:
+                cuts.add(t)
+                t += self.step_s
+        starts = sorted(t for t in cuts if self.arrive_s <= t < self.depart_s)
+        out = []
+        for a, b in zip(starts, [*starts[1:], self.depart_s], strict=True):
+            rate = float(trace.value(a))
+            if rate > 0 and rate * (b - a) >= 1:
+                out.append((a, b - a, rate))
+        return out
+
+
+@dataclass(frozen=True)
 class SessionSpec:
     source: str
     rate: float
@@ -91,6 +136,7 @@ class SessionSpec:
     max_in_flight: int | None = None
     objective: str | None = None  # every strategy's (planning.OBJECTIVES); None: each its own default
     battery_below: float | None = None  # the adaptive run's low-battery policy (%)
+    priority: str = "normal"  # its priority class (docs/qos.md)
 
 
 @dataclass(frozen=True)
@@ -140,6 +186,7 @@ class Scenario:
     failover: tuple[str, ...] = (Failover.NONE.value,)  # the policies each strategy runs under
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    users: tuple[UserSpec, ...] = ()  # the other users sharing the fleet in every run
 
     @property
     def duration_s(self) -> float:
@@ -220,9 +267,28 @@ class SessionInput(Struct, forbid_unknown_fields=True):
     max_in_flight: Annotated[int, Meta(ge=1)] | None = None
     objective: Literal["latency", "energy", "energy_under_deadline"] | None = None  # planning.OBJECTIVES
     battery_below: Annotated[float, Meta(ge=0.0, le=100.0)] | None = None
+    priority: PriorityName = "normal"
 
 
 Pair = Annotated[list[Text], Meta(min_length=2, max_length=2)]
+PriorityName = Literal["low", "normal", "high", "critical"]  # edgeorch_wire.qos.PRIORITIES
+
+
+class UserInput(Struct, forbid_unknown_fields=True):
+    name: Text
+    source: Text
+    rate: Any  # a number or a trace: {steps: [[t, rate]]} or {random_walk: {...}}
+    model: Text | UnsetType = UNSET  # the scenario's model by default
+    edge: Text | UnsetType = UNSET  # where its frames are served (all offloaded); none: on its source
+    deadline_s: Positive | None = None
+    priority: PriorityName = "normal"
+    arrive_s: Annotated[float, Meta(ge=0.0)] = 0.0
+    depart_s: Positive | UnsetType = UNSET  # the scenario's end by default
+    sample: Annotated[int, Meta(ge=0)] | None = None  # every frame is test sample k (accuracy, digits models)
+    step_s: Positive = 2.0  # a random walk's segment: one session per step
+    # frames between source and end at most; none: one per stage (a closed loop: the source holds frames back
+    # while the edge is busy, so overload lowers its rate); a flood that does not wait sets it high
+    max_in_flight: Annotated[int, Meta(ge=1, le=1024)] | None = None
 
 
 class FaultInput(Struct, forbid_unknown_fields=True):
@@ -261,6 +327,7 @@ class ScenarioInput(Struct, forbid_unknown_fields=True):
     cooldown_c: float | None = None
     faults: list[FaultInput] | None = None
     failover: Annotated[list[str], Meta(min_length=1)] = msgspec.field(default_factory=lambda: ["none"])
+    users: list[UserInput] | None = None
 
 
 def parse(data: Any, path: Path | None = None) -> Scenario:
@@ -300,7 +367,63 @@ def parse(data: Any, path: Path | None = None) -> Scenario:
         faults=faults,
         failover=tuple(_policies(given.failover)),
         path=path,
+        users=_users(given.users or [], names, given.model, session.frames / session.rate),
     )
+
+
+def _users(given: list[UserInput], names: list[str], model: str, duration: float) -> tuple[UserSpec, ...]:
+    out = []
+    for i, u in enumerate(given):
+        where = f"users[{i}]"
+        for key in ("source", "edge"):
+            name = getattr(u, key)
+            if isinstance(name, str) and name not in names:
+                raise ScenarioError(f"{where}.{key}: unknown device {name!r} (devices: {', '.join(names)})")
+        if u.edge == u.source:
+            raise ScenarioError(f"{where}.edge: the source itself; leave edge out to serve on the source")
+        depart = duration if isinstance(u.depart_s, UnsetType) else u.depart_s
+        if u.arrive_s >= duration:
+            raise ScenarioError(
+                f"{where}.arrive_s: {u.arrive_s:g} s is not before the run ends ({duration:g} s)"
+            )
+        if depart <= u.arrive_s:
+            raise ScenarioError(f"{where}.depart_s: {depart:g} s is not after its arrival ({u.arrive_s:g} s)")
+        if isinstance(u.rate, bool) or not isinstance(u.rate, int | float | dict):
+            raise ScenarioError(f"{where}.rate: a number of frames per second or a trace ({{steps: ...}})")
+        try:
+            parse_trace(u.rate, f"{where}.rate")
+        except LinkSpecError as exc:
+            raise ScenarioError(str(exc)) from None
+        if isinstance(u.rate, dict) and "csv" in u.rate:
+            raise ScenarioError(f"{where}.rate: a number, {{steps: ...}} or {{random_walk: ...}}")
+        values = [v for _, v in u.rate["steps"]] if isinstance(u.rate, dict) and "steps" in u.rate else []
+        if isinstance(u.rate, int | float):
+            values = [u.rate]
+        if isinstance(u.rate, dict) and "random_walk" in u.rate:
+            values = [u.rate["random_walk"].get("min", 0)]
+        if any(float(v) < 0 for v in values) or (isinstance(u.rate, int | float) and u.rate <= 0):
+            raise ScenarioError(f"{where}.rate: frames per second must be above 0 (a trace's may be 0)")
+        user = UserSpec(
+            u.name,
+            u.source,
+            model if isinstance(u.model, UnsetType) else u.model,
+            u.rate,
+            u.arrive_s,
+            depart,
+            u.priority,
+            u.deadline_s,
+            None if isinstance(u.edge, UnsetType) else u.edge,
+            u.sample,
+            u.step_s,
+            u.max_in_flight,
+        )
+        if not user.segments():
+            raise ScenarioError(f"{where}.rate: gives no frame between its arrival and departure")
+        out.append(user)
+    seen = [u.name for u in out]
+    if len(set(seen)) != len(seen) or "session" in seen:
+        raise ScenarioError(f"users: names must be unique and not 'session', got {seen}")
+    return tuple(out)
 
 
 def _device(d: DeviceInput, where: str, base: Path) -> DeviceSpec:
@@ -393,6 +516,7 @@ def _session(d: SessionInput, names: list[str]) -> SessionSpec:
         d.max_in_flight,
         d.objective,
         d.battery_below,
+        d.priority,
     )
 
 

@@ -22,7 +22,7 @@
       }
       const raw = el.value.trim();
       if (raw === "") continue;
-      out[el.dataset.param] = type === "int" || type === "float" ? Number(raw) : raw;
+      out[el.dataset.param] = type === "int" || type === "float" ? Number(raw) : type === "bool" ? raw === "true" : raw;
     }
     return out;
   }

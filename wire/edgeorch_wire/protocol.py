@@ -27,6 +27,7 @@ from .shapes import (
     AnsSpec,
     ArmReport,
     DataplaneAddress,
+    DynamicSpec,
     Entry,
     MeasuredLink,
     PeerAddress,
@@ -421,6 +422,15 @@ class Stream(Message, tag="stream"):
             "reports the arm on each frame; null: every frame takes the route above"
         ),
     ] = None
+    dynamic: Annotated[
+        Object | None,
+        Shaped(DynamicSpec),
+        Meta(
+            description="dynamic inference: per frame the source picks the most accurate of these "
+            "configurations whose predicted latency, with the queueing it knows, meets the frame's deadline "
+            "(docs/qos.md), and reports it on the frame (``config``, ``accuracy``); null: the route above"
+        ),
+    ] = None
 
 
 class Ping(Message, tag="ping"):
@@ -459,6 +469,14 @@ class StreamSwitch(Message, tag="stream_switch"):
         Meta(
             description="the new deployment's arms, as ``stream.ans``: the source learns among them from now "
             "on, under their own key (each variant's state kept apart); null: the stream's arms stay"
+        ),
+    ] = None
+    dynamic: Annotated[
+        Object | None,
+        Shaped(DynamicSpec),
+        Meta(
+            description="a dynamic stream's configurations on the new deployment, as ``stream.dynamic`` "
+            "(null: its next frames take the route above, unchosen)"
         ),
     ] = None
 

@@ -71,6 +71,49 @@ class AnsArm(Struct):
     entry: Entry | None = None
 
 
+class DynamicStage(Struct):
+    """One stage a dynamic configuration runs (``stream.dynamic.configs[].stages[]``): the deployment's stage
+    index (the key its queueing is known by, from frames' traces) and its predicted compute seconds."""
+
+    stage: Annotated[int, Meta(ge=0)]
+    compute_s: Annotated[float, Meta(ge=0, le=MAX_FLOAT)]
+
+
+class DynamicConfig(Struct):
+    """One configuration of a dynamic stream (``stream.dynamic.configs[]``): an exit, a split point and a
+    variant, its measured accuracy, its stages' predicted compute and its hops' predicted transfer, and the
+    route that serves it: ``deployment_id`` (null: the stream's) entered at ``first_stage`` (on the source, or
+    with ``entry`` on an edge)."""
+
+    name: Annotated[
+        str, Meta(min_length=1, max_length=200, description="e.g. digits-cnn-int8 exit 1 split 2")
+    ]
+    accuracy: Annotated[float, Meta(ge=0, le=1)]
+    first_stage: Annotated[int, Meta(ge=0)]
+    stages: list[DynamicStage]
+    transfer_s: Annotated[float, Meta(ge=0, le=MAX_FLOAT, description="its hops' predicted seconds")] = 0.0
+    hop_bytes: Annotated[list[int], Meta(description="the bytes each hop carries (for the record)")] = []
+    exit: Annotated[
+        Annotated[int, Meta(ge=0)] | None, Meta(description="the exit it answers at (null: the model's end)")
+    ] = None
+    split: Annotated[Annotated[int, Meta(ge=0)] | None, Meta(description="blocks on the source")] = None
+    variant: Annotated[
+        Annotated[str, Meta(max_length=200)] | None, Meta(description="the catalog variant")
+    ] = None
+    entry: Entry | None = None
+    deployment_id: Annotated[
+        Annotated[str, Meta(max_length=64)] | None,
+        Meta(description="the deployment that serves it (a variant's); null: the stream's"),
+    ] = None
+
+
+class DynamicSpec(Struct):
+    """A dynamic stream (``stream.dynamic``): per frame the source picks the most accurate configuration whose
+    predicted latency, with the queueing it knows, meets the frame's deadline (``edgeorch_wire.dynamic``)."""
+
+    configs: Annotated[list[DynamicConfig], Meta(min_length=1, max_length=256)]
+
+
 class AnsSpec(Struct):
     """An ``ans`` stream (``stream.ans``): the source chooses an arm per frame with μLinUCB, its state kept on
     the device under ``key`` (model and edge) across sessions and restarts."""
@@ -196,4 +239,12 @@ class ReportedFrame(Struct):
     )
     deadline_s: Annotated[
         Duration | None, Meta(description="its own deadline, seconds from its start (null: none)")
+    ] = None
+    config: Annotated[
+        Annotated[str, Meta(max_length=200)] | None,
+        Meta(description="a dynamic stream: the configuration that served it (its name)"),
+    ] = None
+    accuracy: Annotated[
+        Annotated[float, Meta(ge=0, le=1)] | None,
+        Meta(description="a dynamic stream: that configuration's measured accuracy"),
     ] = None

@@ -29,6 +29,10 @@ from typing import Any, Generic, Protocol, TypeVar
 from edgeorch_wire import qos
 
 RECENT = 8  # computes the stage's expected compute is the least of
+# Drops on the expectation alone (the deadline not passed yet) with no compute since, after which the next
+# such work is computed anyway: a probe. Without it, an expectation too high (a slow first compute, a device
+# that has sped up) would drop everything after it and, nothing being computed, never come down again.
+PROBE_AFTER = 8
 
 
 class Queued(Protocol):
@@ -69,6 +73,8 @@ class StageQueue(Generic[W]):
         self.expected_s = 0.0  # the stage's expected compute: the least of its recent ones (0 before any)
         self.busy_until = 0.0  # when the compute under way is expected to end (wall clock; 0: none)
         self.dropped = 0  # work dropped, since the queue was made
+        self._predicted = 0  # drops on the expectation alone since the last compute (PROBE_AFTER)
+        self._probes: set[int] = set()  # ids of work let through as probes: not dropped on the expectation
         self.drop_reasons: dict[str, int] = {}  # "arrival" / "dequeue" -> how many
 
     # --- what the worker tells it -------------------------------------------------------------------------
@@ -81,6 +87,7 @@ class StageQueue(Generic[W]):
             self._recent.append(compute_s)
             self.expected_s = min(self._recent)
         self.busy_until = 0.0
+        self._predicted = 0
 
     # --- the drop rule ------------------------------------------------------------------------------------
 
@@ -97,6 +104,14 @@ class StageQueue(Generic[W]):
         spare = self.slack(work, now)
         if spare >= 0:
             return None
+        if work.deadline > now:  # late only by the expectation
+            if id(work) in self._probes:
+                return None
+            if self._predicted >= PROBE_AFTER:  # the expectation may be stale: this one is computed anyway
+                self._predicted = 0
+                self._probes.add(id(work))
+                return None
+            self._predicted += 1
         busy = max(0.0, self.busy_until - now)
         return (
             f"dropped ({when}): its deadline is {(work.deadline - now) * 1e3:.1f} ms away, "
@@ -147,6 +162,7 @@ class StageQueue(Generic[W]):
             await admitted
         except asyncio.CancelledError:
             # Cancelled while waiting (its future cancelled with it, or not yet resolved): its work goes.
+            self._probes.discard(id(work))
             if (admitted.cancelled() or not admitted.done()) and entry in self._heap:
                 self._heap.remove(entry)
                 heapq.heapify(self._heap)
@@ -171,7 +187,9 @@ class StageQueue(Generic[W]):
             if not self._heap:
                 self._nonempty.clear()
             if not await self._dropping(entry.work, "when its turn came"):
+                self._probes.discard(id(entry.work))
                 return entry.work
+            self._probes.discard(id(entry.work))
 
     def _admit_next(self) -> None:
         """A place freed: the best waiting work takes it, and its putter goes on."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from edgeorch_wire import preprocess
+from edgeorch_wire import dynamic, preprocess
 from edgeorch_wire.codecs import CodecError
 from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import Stalled, Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
@@ -67,6 +67,12 @@ class StreamState:
     # leaves the frames out on the old ones teaching their own)
     arms: dict[int, tuple[AnsController, Choice]] = field(default_factory=dict)
     learners: dict[str, AnsController] = field(default_factory=dict)  # ans: key -> controller, this stream's
+    # dynamic: the configurations (as the rule sees them, and as sent), each frame in flight's choice, and the
+    # last queueing each stage reported on a frame's trace (its key: the stage's index)
+    options: list[dynamic.Option] = field(default_factory=list)
+    configs: list[dict[str, Any]] = field(default_factory=list)
+    chosen: dict[int, dict[str, Any]] = field(default_factory=dict)
+    queued: dict[str, float] = field(default_factory=dict)
 
     @property
     def failover(self) -> bool:
@@ -95,6 +101,8 @@ class Streams:
             await self.source.check_route(state.route)
             if message.ans is not None:
                 state.ans = await self._open_ans(message, message.ans, state.learners)
+            if message.dynamic is not None:
+                state.options, state.configs = await self._open_dynamic(message, message.dynamic)
             await self._open_frames(state)
         except (StageError, DeployError) as exc:
             await self._close_frames(state)
@@ -133,6 +141,26 @@ class Streams:
         if controller.loaded:
             log.info("session %s: ans state for %s loaded", message.session_id, controller.key)
         return controller
+
+    async def _open_dynamic(
+        self, message: Stream | StreamSwitch, spec: dict[str, Any]
+    ) -> tuple[list[dynamic.Option], list[dict[str, Any]]]:
+        """A dynamic stream's configurations on ``message``'s deployment, as the rule sees them and as sent,
+        each one's route checked (an edge's entry secret noted)."""
+        options: list[dynamic.Option] = []
+        configs: list[dict[str, Any]] = []
+        for config in spec["configs"]:
+            deployment = config.get("deployment_id") or message.deployment_id
+            await self.source.check_route(Route(deployment, int(config["first_stage"]), config.get("entry")))
+            configs.append({**config, "deployment_id": deployment})
+            options.append(
+                dynamic.Option(
+                    float(config["accuracy"]),
+                    tuple((str(s["stage"]), float(s["compute_s"])) for s in config["stages"]),
+                    float(config.get("transfer_s", 0.0)),
+                )
+            )
+        return options, configs
 
     async def _open_frames(self, state: StreamState) -> None:
         """The stream's frame source, opened, with its preprocessing and the input its frames must fit."""
@@ -224,6 +252,10 @@ class Streams:
                 choice = state.ans.choose(array)
                 state.arms[request_id] = (state.ans, choice)
                 route = Route(route.deployment_id, choice.first_stage, choice.entry)
+            elif state.options:  # dynamic: the most accurate configuration that meets its deadline now
+                index, _ = dynamic.choose(state.options, message.deadline_s, state.queued)
+                config = state.chosen[request_id] = state.configs[index]
+                route = Route(config["deployment_id"], int(config["first_stage"]), config.get("entry"))
             key = (route.deployment_id, message.session_id, request_id)
             self.shared.waiters[key] = loop.create_future()
             started = time.time()
@@ -242,6 +274,7 @@ class Streams:
                     slots.release()
                     held = state.arms.pop(request_id, None)
                     failed = held[1] if held is not None else None
+                    served = state.chosen.pop(request_id, None)
                     if held is not None:
                         held[0].finished(held[1])
                     await self.router.fail(
@@ -255,6 +288,7 @@ class Streams:
                             "ok": False,
                             "error": str(exc),
                             **({"arm": failed.cut} if failed is not None else {}),
+                            **({"config": served["name"]} if served is not None else {}),
                         }
                     )
                     continue
@@ -350,6 +384,15 @@ class Streams:
             record["arm"] = choice.cut
             if ok and done is not None and not resent:
                 controller.observe(choice, done.trace, ended - started, self.shared.device_id)
+        served = state.chosen.pop(key[2], None)
+        if served is not None:
+            record["config"] = served["name"]
+            if ok:
+                record["accuracy"] = float(served["accuracy"])
+        if done is not None and state.options:  # the queueing each stage reported: the next choices' view
+            for step in done.trace:
+                if isinstance(step, dict) and "stage" in step and "queue_s" in step:
+                    state.queued[str(step["stage"])] = float(step["queue_s"])
         if resent:
             record.update(resent=True, failover_s=round(failover_s, 6))
         elif failover_s:  # it waited for a failover route and its deadline passed meanwhile
@@ -401,8 +444,13 @@ class Streams:
             return
         route = Route(message.deployment_id, message.first_stage, message.entry, message.switch_id)
         ans = state.ans
+        # dynamic: the new deployment's configurations (none: its route alone)
+        options: list[dynamic.Option] = []
+        configs: list[dict[str, Any]] = []
         try:
             await self.source.check_route(route)
+            if message.dynamic is not None:
+                options, configs = await self._open_dynamic(message, message.dynamic)
             if message.ans is not None and state.ans is not None:  # another variant's arms: learned apart
                 await self._flush(state)  # what was learned on the old arms, reported as theirs
                 ans = await self._open_ans(message, message.ans, state.learners)
@@ -410,6 +458,7 @@ class Streams:
             log.warning("refusing stream_switch %s: %s", message.switch_id, exc)
             return
         state.route, state.ans = route, ans
+        state.options, state.configs, state.queued = options, configs, {}
         emitter = self.shared.emitters.get(message.session_id)
         if emitter is not None:
             self.shared.emitters[message.session_id] = (message.deployment_id, emitter[1])

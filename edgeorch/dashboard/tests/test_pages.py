@@ -50,6 +50,11 @@ def test_the_run_form_has_a_field_for_every_parameter_of_every_strategy(client, 
     edge = page.split('name="qoe-bandit.edge"', 1)[1].split("</select>", 1)[0]
     assert f'<option value="{pk}">' in edge  # a device parameter offers the devices
     assert 'name="ans.k" data-param="k" data-type="int" type="number"' in page
+    prune = page.split('name="ans.prune" data-param="prune" data-type="bool"', 1)[1].split("</select>", 1)[0]
+    assert (
+        '<option value="">default (true)</option>' in prune
+        and '<option value="false">false</option>' in prune
+    )
 
 
 def test_a_viewer_sees_the_run_form_disabled_and_the_api_refuses_him(client, bob):

@@ -74,9 +74,12 @@ def arms_of(run, plan: dict) -> list[dict]:
 
 
 def _used(run, plan: dict) -> list[str]:
-    """The devices a plan's deployment loads segments on: its stages', and an ``ans`` session's edge."""
-    edges = [a["edge"] for a in arms_of(run, plan)]
-    return list(dict.fromkeys([*(s["device"] for s in plan["stages"]), *edges]))
+    """The devices a plan's deployment loads segments on: its stages', and an ``ans`` session's edge and,
+    when an arm runs blocks there, its source (the plan's own arm may be the edge alone: cut 0)."""
+    arms = arms_of(run, plan)
+    source = [str(run.source_id)] if any(int(a["cut"]) > 0 for a in arms) else []
+    edges = [a["edge"] for a in arms]
+    return list(dict.fromkeys([*(s["device"] for s in plan["stages"]), *source, *edges]))
 
 
 def model_of(run, plan: dict):

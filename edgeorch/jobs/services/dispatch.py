@@ -104,6 +104,9 @@ def dispatch_session(session_id) -> None:
     dispatch(Session, session_id)
     if Session.objects.filter(pk=session_id, failover=Failover.WARM).exists():
         enqueue.after_commit("jobs.prepare_standbys", str(session_id))
+    if Session.objects.filter(pk=session_id, adaptation__dynamic=True).exists():
+        enqueue.after_commit("jobs.prepare_dynamic", str(session_id))
+    enqueue.after_commit("jobs.coordinate")  # a user joined: the coordinator looks at the fleet again
 
 
 def plan_run(run, devices: dict[str, Device] | None = None) -> dict:

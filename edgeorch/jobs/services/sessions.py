@@ -16,7 +16,7 @@ from edgeorch import events as dashboard
 from .. import stats
 from ..choices import Failover, RunState
 from ..models import Deployment, Frame, Session
-from . import adaptive, failover, selection
+from . import adaptive, enqueue, failover, selection
 from .transactions import run_transaction
 
 
@@ -27,7 +27,9 @@ def record_frames(
     source's learned ``arms`` (of ``arms_deployment``'s arms, else the session's deployment's: ``learned``);
     a batch from any other device is ignored (a device speaks only about its own work)."""
     mine = Session.objects.filter(pk=session_id, source_id=source_id)
-    session = mine.only("pk", "deadline_s", "failover", "model_id", "strategy", "deployment").first()
+    session = mine.only(
+        "pk", "deadline_s", "failover", "model_id", "strategy", "deployment", "dynamic"
+    ).first()
     if session is None:
         return 0
     frames = [f for f in frames if isinstance(f, dict) and isinstance(f.get("request_id"), int)]
@@ -41,7 +43,17 @@ def record_frames(
     frames = [
         {
             k: getattr(r, k)
-            for k in ("request_id", "ok", "error", "latency_s", "deadline_met", "dropped", "trace", "arm")
+            for k in (
+                "request_id",
+                "ok",
+                "error",
+                "latency_s",
+                "deadline_met",
+                "dropped",
+                "trace",
+                "arm",
+                "config",
+            )
         }
         for r in rows
     ]
@@ -114,6 +126,8 @@ def _frame_row(session, f: dict, model_id, arms: dict[int, str]) -> Frame:
     )
     met = None if deadline is None else ok and latency <= deadline
     rank = f.get("priority")
+    # dynamic: a configuration the session's table names (a device says which; the table says its accuracy)
+    config = next((c for c in session.dynamic or () if c.get("name") == f.get("config")), None)
     return Frame(
         session=session,
         request_id=f["request_id"],
@@ -130,6 +144,8 @@ def _frame_row(session, f: dict, model_id, arms: dict[int, str]) -> Frame:
         dropped=f.get("dropped") is True,
         priority=qos.priority_name(rank) if type(rank) is int and 0 <= rank <= qos.MAX_PRIORITY else "",
         deadline_s=deadline,
+        config=config["name"] if config else "",
+        accuracy=float(config["accuracy"]) if config and ok else None,
     )
 
 
@@ -150,4 +166,5 @@ def finish_session(session_id, message: p.StreamDone, source_id) -> None:
         fields = ["frames_sent", "frames_ok", "summary"]
         if session.state == RunState.RUNNING:
             fields += session.move_to(RunState.COMPLETED)
+            enqueue.after_commit("jobs.coordinate")  # a user left: the coordinator looks at the fleet again
         session.save(update_fields=fields)

@@ -21,6 +21,7 @@ from .. import inputs
 from ..choices import Failover, InputKind, Priority
 from ..models import Job, Session
 from . import enqueue
+from .admission import admit
 
 # A serving session ends when its source leaves, not at a timeout (the beat's overdue sweep skips it), and
 # takes as many requests as the frame count holds.
@@ -181,6 +182,9 @@ def start_session(
     backup_sources=(),
     battery_below=None,
     priority=Priority.NORMAL,
+    admission=False,
+    fallback_variants=(),
+    dynamic=False,
 ) -> Session:
     """Create a pending stream session (``frames`` or ``duration_s`` x ``rate`` frames) and enqueue it.
 
@@ -193,7 +197,11 @@ def start_session(
     source. ``battery_below`` (%, adaptive only): the re-planner plans by objective ``energy`` while the
     source's ``battery.percent`` is below it (``jobs.conditions.objective_of``). ``priority`` (a
     ``Priority``) and ``deadline_s`` travel with every frame: stage queues serve a higher class first, then
-    the earliest deadline, and drop a frame that can no longer meet its deadline (docs/qos.md)."""
+    the earliest deadline, and drop a frame that can no longer meet its deadline (docs/qos.md).
+    ``admission``: refuse the session (``AdmissionRefused``) unless its deadline is within reach at its
+    priority given the fleet's load now, or admit it on the most accurate of ``fallback_variants`` (variants
+    of ``model`` the operator allows) that is (``admission.admit``; the decision in ``Session.admission``).
+    ``dynamic``: its source chooses per frame among the model and its variants (``dynamic.prepare``)."""
     params, candidates = dict(params or {}), [str(c) for c in candidates]
     check_request(model, source, strategy, params, candidates, codec)
     if priority not in Priority.values:
@@ -213,6 +221,34 @@ def start_session(
             f"{strategy} learns on a stream's frames: it takes no serve and no failover policy "
             "(docs/learning.md)"
         )
+    decision = {}
+    fallback_variants = list(fallback_variants)
+    if fallback_variants and not admission:
+        raise SubmitError("fallback_variants are what admission control may admit it on: set admission")
+    strange = [str(m) for m in fallback_variants if m.variant_of_id != model.pk]
+    if strange:
+        raise SubmitError(
+            f"fallback_variants must be variants of {model}; these are not: {', '.join(strange)}"
+        )
+    if admission:
+        if deadline_s is None:
+            raise SubmitError("admission control needs a deadline_s to admit the session against")
+        asked = Session(
+            model=model,
+            source=source,
+            strategy=strategy,
+            params=params,
+            candidates=candidates,
+            codec=codec,
+            deadline_s=deadline_s,
+            priority=priority,
+        )
+        decision = admit(asked, fallback_variants)  # AdmissionRefused: the caller answers 409
+        model = asked.model
+    if dynamic:
+        if strategy in ("adaptive", "ans", "qoe-bandit"):
+            raise SubmitError(f"dynamic inference chooses per frame; strategy {strategy} chooses for itself")
+        adaptation["dynamic"] = True
     input_source = check_source(input_source)
     if input_source is not None and serve is not None:
         raise SubmitError("a serving session's frames are its endpoint's requests: it takes no input")
@@ -256,6 +292,7 @@ def start_session(
         backup_sources=list(backup_sources),
         adaptation=adaptation,
         priority=priority,
+        admission=decision,
     )
 
 

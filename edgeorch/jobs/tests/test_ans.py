@@ -31,7 +31,8 @@ def test_an_ans_session_deploys_a_chain_per_arm_in_one_deployment(session, digit
     n = len(digits.blocks)
     deployment = session.deployment
     assert session.state == RunState.DEPLOYING and session.plan["strategy"] == "ans"
-    assert sorted(a["cut"] for a in deployment.arms) == list(range(n + 1))
+    cuts = [a["cut"] for a in session.plan["arms"]]  # the undominated cuts, raw input and local among them
+    assert sorted(a["cut"] for a in deployment.arms) == sorted(cuts) and {0, n} <= set(cuts)
     assert set(deployment.devices) == {phone, edge}
     stages = {s["stage"]: s for s in deployment.stages}
     assert sorted(stages) == list(range(len(stages)))
@@ -45,6 +46,22 @@ def test_an_ans_session_deploys_a_chain_per_arm_in_one_deployment(session, digit
             assert first["device"] == (edge if arm["cut"] == 0 else phone) and first["next"] is None
     # The plan's own arm comes first, so that stage 0 is where its frames enter.
     assert deployment.arms[0]["first_stage"] == 0
+
+
+def test_a_plan_whose_own_arm_is_the_edge_alone_still_deploys_the_sources_arms(session, digits, devices):
+    """The plan's own arm may be cut 0 (the raw input to the edge, no stage on the source); the source still
+    gets the front segments of the other arms (it was left out: a KeyError at deploy)."""
+    from edgeorch.jobs.services import deployments
+
+    phone, edge = (str(d.pk) for d in devices)
+    n = len(digits.blocks)
+    last = session.plan["stages"][-1]
+    plan = {**session.plan, "stages": [{**last, "device": edge, "first_block": 0, "last_block": n - 1}]}
+    deployment = deployments.create_deployment(session, plan, deployments.candidate_devices(session))
+    assert deployment.arms[0]["cut"] == 0  # the plan's own arm first
+    assert sorted(a["cut"] for a in deployment.arms) == sorted(a["cut"] for a in plan["arms"])
+    assert set(deployment.devices) == {phone, edge}
+    assert any(s["device"] == phone for s in deployment.stages)
 
 
 def test_the_source_gets_every_arm_with_its_entry_and_context(session, digits, devices):

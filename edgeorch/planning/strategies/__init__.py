@@ -17,12 +17,13 @@ from typing import Any, Literal
 
 from ..errors import PlanningError
 
-ParamType = Literal["int", "float", "str", "device", "devices"]
+ParamType = Literal["int", "float", "bool", "str", "device", "devices"]
 
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter of a strategy: ``type`` (``device``: a device id; ``devices``: a list of them),
+    """One parameter of a strategy: ``type`` (``bool``: true or false; ``device``: a device id; ``devices``: a
+    list of them),
     ``default`` (None: none, or the strategy chooses), ``choices`` (the only values it takes, if listed) and
     what it does (``help``)."""
 
@@ -84,8 +85,11 @@ class StrategyInfo:
 
 
 # Parameters more than one strategy takes.
-_K_ANS = Param("k", "int", "only the k cuts predicted fastest are arms (0: every cut)", 0)
+_K_ANS = Param("k", "int", "only the k cuts predicted fastest are arms (0: every undominated cut)", 0)
 _EDGE_ANS = Param("edge", "device", "the edge the cuts go to (default: the one predicted fastest)")
+_PRUNE_ANS = Param(
+    "prune", "bool", "drop the dominated cuts from the arms (false: every reachable cut is an arm)", True
+)
 
 
 _ALL = (
@@ -139,9 +143,9 @@ _ALL = (
         "ans",
         "Learns the cut per frame at the source (ANS: the muLinUCB bandit over the cuts to one edge, from "
         "the delays it measures, no edge profiling); `k`: only the k cuts predicted fastest, `edge`: which "
-        "edge.",
+        "edge, `prune`: false keeps the dominated cuts.",
         "ans",
-        (_K_ANS, _EDGE_ANS),
+        (_K_ANS, _EDGE_ANS, _PRUNE_ANS),
         objectives=("latency",),
     ),
     StrategyInfo(
@@ -149,7 +153,7 @@ _ALL = (
         "Learns per device which variant of the model (narrower, quantised...) gives the best quality of "
         "experience (LinUCB on the device's throttle and load; accuracy, latency, energy and users' scores); "
         "`split` splits each variant: a planner's split, or `ans`, which learns the cut per frame at the "
-        "source (its `k` and `edge`).",
+        "source (its `k`, `edge` and `prune`).",
         "qoe_bandit",
         (
             Param(
@@ -173,9 +177,16 @@ _ALL = (
             Param("w_latency", "float", "the QoE's weight of mean latency / latency_ref_s", 0.5),
             Param("w_energy", "float", "the QoE's weight of energy (accepted; not judged yet)", 0.0),
             Param("latency_ref_s", "float", "the latency the QoE measures latency in (seconds)", 0.1),
-            replace(_K_ANS, help="with split ans: only the k cuts predicted fastest are arms (0: every cut)"),
+            replace(
+                _K_ANS,
+                help="with split ans: only the k cuts predicted fastest are arms (0: every undominated cut)",
+            ),
             replace(
                 _EDGE_ANS, help="with split ans: the edge the cuts go to (default: the one predicted fastest)"
+            ),
+            replace(
+                _PRUNE_ANS,
+                help="with split ans: drop the dominated cuts from the arms (false: every reachable cut)",
             ),
         ),
     ),

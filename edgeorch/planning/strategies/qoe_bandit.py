@@ -7,8 +7,9 @@ Here, where one model is planned, it is that split strategy's plan; the weights 
 the control plane's, accepted and checked here so that one request carries them all.
 
 With ``split: ans`` the two learners compose (docs/learning.md, "Both at once"): the variant is the QoE
-bandit's, and each variant's cut is learned per frame at the source by ``ans`` (its ``k`` and ``edge`` given
-here), the plan carrying that variant's arms; ``ans`` learns delays, so the objective is latency.
+bandit's, and each variant's cut is learned per frame at the source by ``ans`` (its ``k``, ``edge`` and
+``prune`` given here), the plan carrying that variant's arms; ``ans`` learns delays, so the objective is
+latency.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from ..plan import Plan
 
 SPLITS = ("device-edge", "ans", "local", "offload", "multi-device", "on-device", "energy", "dag-mincut")
 MAX_WINDOW = 10_000
-ANS_PARAMS = ("k", "edge")  # ans's own, passed on with split ans
+ANS_PARAMS = ("k", "edge", "prune")  # ans's own, passed on with split ans
 
 
 def check(params: dict) -> None:
-    """The split named and what goes with it: ``k`` and ``edge`` are ans's (split ans only), and ans takes
-    objective latency only."""
+    """The split named and what goes with it: ``k``, ``edge`` and ``prune`` are ans's (split ans only), and
+    ans takes objective latency only."""
     split = params.get("split", "device-edge")
     if split not in SPLITS:
         raise PlanningError(f"qoe-bandit: split must be one of {', '.join(SPLITS)}, not {split!r}")
@@ -58,8 +59,9 @@ def run(
     latency_ref_s: float = 0.1,
     k: int | None = None,
     edge: str | None = None,
+    prune: bool | None = None,
 ) -> Plan:
-    ans = {n: v for n, v in (("k", k), ("edge", edge)) if v is not None}
+    ans = {n: v for n, v in (("k", k), ("edge", edge), ("prune", prune)) if v is not None}
     check({"split": split, "objective": objective, **ans})
     if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= MAX_WINDOW:
         raise PlanningError(f"qoe-bandit: window must be a whole number of frames, 1 to {MAX_WINDOW}")

@@ -46,10 +46,12 @@ def test_the_strategies_are_listed_with_their_descriptions_and_parameters(client
     for s in strategies.values():
         assert [p["name"] for p in s["parameters"]] == s["params"]
         assert all(
-            p["type"] in ("int", "float", "str", "device", "devices") and p["help"] for p in s["parameters"]
+            p["type"] in ("int", "float", "bool", "str", "device", "devices") and p["help"]
+            for p in s["parameters"]
         )
     ans = {p["name"]: p for p in strategies["ans"]["parameters"]}
     assert (ans["k"]["type"], ans["k"]["default"], ans["edge"]["type"]) == ("int", 0, "device")
+    assert (ans["prune"]["type"], ans["prune"]["default"]) == ("bool", True)
     assert strategies["ans"]["objectives"] == ["latency"]
     qoe = {p["name"]: p for p in strategies["qoe-bandit"]["parameters"]}
     assert set(qoe) == {
@@ -61,6 +63,7 @@ def test_the_strategies_are_listed_with_their_descriptions_and_parameters(client
         "latency_ref_s",
         "k",
         "edge",
+        "prune",
     }
     assert "ans" in qoe["split"]["choices"] and qoe["split"]["default"] == "device-edge"
     assert qoe["window"] == {**qoe["window"], "type": "int", "default": 10}
@@ -268,6 +271,7 @@ def test_the_latest_telemetry_throttle_factor_is_applied(convnet, phone, edge):
         ({"overrides": {"queue": {"00000000-0000-0000-0000-000000000000": 2}}}, "not in this plan"),
         ({"strategy": "split", "params": {"cut": "many", "device": "x"}}, "'cut' has a bad value"),
         ({"strategy": "split", "params": {"cut": 99}}, "split: "),
+        ({"strategy": "ans", "params": {"prune": "yes"}}, "'prune' has a bad value"),
         ({"strategy": "local", "params": {"k": 2}}, "local takes no parameter k"),
     ],
     ids=[
@@ -281,6 +285,7 @@ def test_the_latest_telemetry_throttle_factor_is_applied(convnet, phone, edge):
         "queue-device",
         "param-type",
         "param-missing",
+        "param-bool",
         "param-unknown",
     ],
 )

@@ -107,6 +107,7 @@ from .session_detail_failures_item import SessionDetailFailuresItem
 from .session_export_format import SessionExportFormat
 from .session_summary import SessionSummary
 from .session_summary_by_priority import SessionSummaryByPriority
+from .session_summary_configs import SessionSummaryConfigs
 from .stage import Stage
 from .stage_row import StageRow
 from .stage_times import StageTimes
@@ -238,6 +239,7 @@ __all__ = (
     "SessionExportFormat",
     "SessionSummary",
     "SessionSummaryByPriority",
+    "SessionSummaryConfigs",
     "Stage",
     "StageRow",
     "StageTimes",

@@ -35,6 +35,9 @@ class Frame:
         resent (bool | Unset): Sent again on a failover route (once)
         failover_s (float | None | Unset): Seconds it waited for the failover
         arm (int | None | Unset): ans: the arm (cut) the source chose for it; null: the plan's route
+        config (str | Unset): Dynamic inference: the configuration (exit, split, variant) its source chose for it;
+            blank: the plan's route
+        accuracy (float | None | Unset): That configuration's measured accuracy (the catalog's), if answered
         feedback (float | None | Unset): A user's score of this frame, 0 (bad) to 1 (good); null: none given
     """
 
@@ -52,6 +55,8 @@ class Frame:
     resent: bool | Unset = UNSET
     failover_s: float | None | Unset = UNSET
     arm: int | None | Unset = UNSET
+    config: str | Unset = UNSET
+    accuracy: float | None | Unset = UNSET
     feedback: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -107,6 +112,14 @@ class Frame:
         else:
             arm = self.arm
 
+        config = self.config
+
+        accuracy: float | None | Unset
+        if isinstance(self.accuracy, Unset):
+            accuracy = UNSET
+        else:
+            accuracy = self.accuracy
+
         feedback: float | None | Unset
         if isinstance(self.feedback, Unset):
             feedback = UNSET
@@ -142,6 +155,10 @@ class Frame:
             field_dict["failover_s"] = failover_s
         if arm is not UNSET:
             field_dict["arm"] = arm
+        if config is not UNSET:
+            field_dict["config"] = config
+        if accuracy is not UNSET:
+            field_dict["accuracy"] = accuracy
         if feedback is not UNSET:
             field_dict["feedback"] = feedback
 
@@ -226,6 +243,17 @@ class Frame:
 
         arm = _parse_arm(d.pop("arm", UNSET))
 
+        config = d.pop("config", UNSET)
+
+        def _parse_accuracy(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        accuracy = _parse_accuracy(d.pop("accuracy", UNSET))
+
         def _parse_feedback(data: object) -> float | None | Unset:
             if data is None:
                 return data
@@ -250,6 +278,8 @@ class Frame:
             resent=resent,
             failover_s=failover_s,
             arm=arm,
+            config=config,
+            accuracy=accuracy,
             feedback=feedback,
         )
 

@@ -75,6 +75,11 @@ class Session:
             * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once
         backup_sources (Any | Unset): Sensing redundancy: other devices observing the same scene (ids, in order of
             preference); with a failover policy, losing the source moves the stream to the first of them that is online
+        admission (Any | Unset): Admission control's decision when it was asked for: {admitted, predicted_s, deadline_s,
+            model, degraded_from?, reason} (docs/qos.md)
+        dynamic (Any | Unset): Dynamic inference: the configurations its source chooses among per frame, as sent
+            (``stream.dynamic.configs``: name, accuracy, first_stage, stages, ...); a frame's reported configuration is
+            believed only if named here, and its accuracy is taken from here (docs/qos.md)
     """
 
     id: UUID
@@ -112,6 +117,8 @@ class Session:
     serve: Any | Unset = UNSET
     failover: FailoverPolicy | Unset = UNSET
     backup_sources: Any | Unset = UNSET
+    admission: Any | Unset = UNSET
+    dynamic: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -223,6 +230,10 @@ class Session:
 
         backup_sources = self.backup_sources
 
+        admission = self.admission
+
+        dynamic = self.dynamic
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -283,6 +294,10 @@ class Session:
             field_dict["failover"] = failover
         if backup_sources is not UNSET:
             field_dict["backup_sources"] = backup_sources
+        if admission is not UNSET:
+            field_dict["admission"] = admission
+        if dynamic is not UNSET:
+            field_dict["dynamic"] = dynamic
 
         return field_dict
 
@@ -449,6 +464,10 @@ class Session:
 
         backup_sources = d.pop("backup_sources", UNSET)
 
+        admission = d.pop("admission", UNSET)
+
+        dynamic = d.pop("dynamic", UNSET)
+
         session = cls(
             id=id,
             model=model,
@@ -485,6 +504,8 @@ class Session:
             serve=serve,
             failover=failover,
             backup_sources=backup_sources,
+            admission=admission,
+            dynamic=dynamic,
         )
 
         session.additional_properties = d

@@ -51,6 +51,14 @@ class SessionCreateRequest:
             * `high` - High: served before normal and low
             * `critical` - Critical: served first Default: Priority.NORMAL.
         max_in_flight (int | Unset): Frames in the pipeline at once, 1 to 1024 (default: one per stage)
+        admission (bool | Unset): Admission control (needs `deadline_s`): refuse the session (409, saying why) unless
+            its predicted latency, with the work queued ahead of it at its priority, meets the deadline now — or admit it on
+            the most accurate of `fallback_variants` that does (docs/qos.md) Default: False.
+        dynamic (bool | Unset): Dynamic inference: the source picks per frame the most accurate of the model and its
+            variants (each planned and deployed) whose predicted latency, with the queueing it sees, meets `deadline_s`;
+            frames say which (`config`, `accuracy`) (docs/qos.md) Default: False.
+        fallback_variants (list[str] | Unset): Cheaper variants of the model (ids or names) admission control may admit
+            it on instead
         input_ (Any | Unset): Frames from the source device: {kind: video|images|camera|pushed, path (video, images; a
             camera's device path or URL), loop (video, images), index (camera)}, each made the model's input by its
             preprocess spec; none: the sample or random tensor, every frame
@@ -76,6 +84,9 @@ class SessionCreateRequest:
     deadline_s: float | Unset = UNSET
     priority: Priority | Unset = Priority.NORMAL
     max_in_flight: int | Unset = UNSET
+    admission: bool | Unset = False
+    dynamic: bool | Unset = False
+    fallback_variants: list[str] | Unset = UNSET
     input_: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -134,6 +145,14 @@ class SessionCreateRequest:
 
         max_in_flight = self.max_in_flight
 
+        admission = self.admission
+
+        dynamic = self.dynamic
+
+        fallback_variants: list[str] | Unset = UNSET
+        if not isinstance(self.fallback_variants, Unset):
+            fallback_variants = self.fallback_variants
+
         input_ = self.input_
 
         field_dict: dict[str, Any] = {}
@@ -180,6 +199,12 @@ class SessionCreateRequest:
             field_dict["priority"] = priority
         if max_in_flight is not UNSET:
             field_dict["max_in_flight"] = max_in_flight
+        if admission is not UNSET:
+            field_dict["admission"] = admission
+        if dynamic is not UNSET:
+            field_dict["dynamic"] = dynamic
+        if fallback_variants is not UNSET:
+            field_dict["fallback_variants"] = fallback_variants
         if input_ is not UNSET:
             field_dict["input"] = input_
 
@@ -250,6 +275,12 @@ class SessionCreateRequest:
 
         max_in_flight = d.pop("max_in_flight", UNSET)
 
+        admission = d.pop("admission", UNSET)
+
+        dynamic = d.pop("dynamic", UNSET)
+
+        fallback_variants = cast(list[str], d.pop("fallback_variants", UNSET))
+
         input_ = d.pop("input", UNSET)
 
         session_create_request = cls(
@@ -273,6 +304,9 @@ class SessionCreateRequest:
             deadline_s=deadline_s,
             priority=priority,
             max_in_flight=max_in_flight,
+            admission=admission,
+            dynamic=dynamic,
+            fallback_variants=fallback_variants,
             input_=input_,
         )
 

@@ -90,6 +90,11 @@ class SessionDetail:
             * `warm` - Warm: a standby deployment per stage device is loaded ahead; it takes over at once
         backup_sources (Any | Unset): Sensing redundancy: other devices observing the same scene (ids, in order of
             preference); with a failover policy, losing the source moves the stream to the first of them that is online
+        admission (Any | Unset): Admission control's decision when it was asked for: {admitted, predicted_s, deadline_s,
+            model, degraded_from?, reason} (docs/qos.md)
+        dynamic (Any | Unset): Dynamic inference: the configurations its source chooses among per frame, as sent
+            (``stream.dynamic.configs``: name, accuracy, first_stage, stages, ...); a frame's reported configuration is
+            believed only if named here, and its accuracy is taken from here (docs/qos.md)
         deployment (None | Unset | UUID):
         standbys (Any | Unset): warm failover: per device of the current deployment (not the source), the standby that
             takes over if it is lost: {device_id: {deployment, plan, memory_bytes: {device_id: bytes}}}
@@ -135,6 +140,8 @@ class SessionDetail:
     serve: Any | Unset = UNSET
     failover: FailoverPolicy | Unset = UNSET
     backup_sources: Any | Unset = UNSET
+    admission: Any | Unset = UNSET
+    dynamic: Any | Unset = UNSET
     deployment: None | Unset | UUID = UNSET
     standbys: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -273,6 +280,10 @@ class SessionDetail:
 
         backup_sources = self.backup_sources
 
+        admission = self.admission
+
+        dynamic = self.dynamic
+
         deployment: None | str | Unset
         if isinstance(self.deployment, Unset):
             deployment = UNSET
@@ -348,6 +359,10 @@ class SessionDetail:
             field_dict["failover"] = failover
         if backup_sources is not UNSET:
             field_dict["backup_sources"] = backup_sources
+        if admission is not UNSET:
+            field_dict["admission"] = admission
+        if dynamic is not UNSET:
+            field_dict["dynamic"] = dynamic
         if deployment is not UNSET:
             field_dict["deployment"] = deployment
         if standbys is not UNSET:
@@ -560,6 +575,10 @@ class SessionDetail:
 
         backup_sources = d.pop("backup_sources", UNSET)
 
+        admission = d.pop("admission", UNSET)
+
+        dynamic = d.pop("dynamic", UNSET)
+
         def _parse_deployment(data: object) -> None | Unset | UUID:
             if data is None:
                 return data
@@ -620,6 +639,8 @@ class SessionDetail:
             serve=serve,
             failover=failover,
             backup_sources=backup_sources,
+            admission=admission,
+            dynamic=dynamic,
             deployment=deployment,
             standbys=standbys,
         )

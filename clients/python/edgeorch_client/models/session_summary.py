@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..models.latency_percentiles import LatencyPercentiles
     from ..models.run_energy import RunEnergy
     from ..models.session_summary_by_priority import SessionSummaryByPriority
+    from ..models.session_summary_configs import SessionSummaryConfigs
     from ..models.stage_times import StageTimes
 
 
@@ -34,6 +35,10 @@ class SessionSummary:
         dropped (int | Unset): Frames a stage dropped before computing them, their deadline out of reach (docs/qos.md)
         by_priority (SessionSummaryByPriority | Unset): The same per priority class of the frames (a served request may
             carry its own)
+        mean_accuracy (float | None | Unset): Dynamic inference: the mean measured accuracy of the configurations that
+            answered
+        configs (SessionSummaryConfigs | Unset): Dynamic inference: frames per configuration its source chose
+            (docs/qos.md)
         predicted_latency_s (float | None | Unset):
         predicted_throughput_fps (float | None | Unset):
         mean_stage_s (StageTimes | Unset): Seconds of one request's stages (a stage's own, or their sum over the
@@ -55,6 +60,8 @@ class SessionSummary:
     late: int | Unset = UNSET
     dropped: int | Unset = UNSET
     by_priority: SessionSummaryByPriority | Unset = UNSET
+    mean_accuracy: float | None | Unset = UNSET
+    configs: SessionSummaryConfigs | Unset = UNSET
     predicted_latency_s: float | None | Unset = UNSET
     predicted_throughput_fps: float | None | Unset = UNSET
     mean_stage_s: StageTimes | Unset = UNSET
@@ -94,6 +101,16 @@ class SessionSummary:
         by_priority: dict[str, Any] | Unset = UNSET
         if not isinstance(self.by_priority, Unset):
             by_priority = self.by_priority.to_dict()
+
+        mean_accuracy: float | None | Unset
+        if isinstance(self.mean_accuracy, Unset):
+            mean_accuracy = UNSET
+        else:
+            mean_accuracy = self.mean_accuracy
+
+        configs: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.configs, Unset):
+            configs = self.configs.to_dict()
 
         predicted_latency_s: float | None | Unset
         if isinstance(self.predicted_latency_s, Unset):
@@ -140,6 +157,10 @@ class SessionSummary:
             field_dict["dropped"] = dropped
         if by_priority is not UNSET:
             field_dict["by_priority"] = by_priority
+        if mean_accuracy is not UNSET:
+            field_dict["mean_accuracy"] = mean_accuracy
+        if configs is not UNSET:
+            field_dict["configs"] = configs
         if predicted_latency_s is not UNSET:
             field_dict["predicted_latency_s"] = predicted_latency_s
         if predicted_throughput_fps is not UNSET:
@@ -158,6 +179,7 @@ class SessionSummary:
         from ..models.latency_percentiles import LatencyPercentiles  # noqa: PLC0415
         from ..models.run_energy import RunEnergy  # noqa: PLC0415
         from ..models.session_summary_by_priority import SessionSummaryByPriority  # noqa: PLC0415
+        from ..models.session_summary_configs import SessionSummaryConfigs  # noqa: PLC0415
         from ..models.stage_times import StageTimes  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -205,6 +227,22 @@ class SessionSummary:
         else:
             by_priority = SessionSummaryByPriority.from_dict(_by_priority)
 
+        def _parse_mean_accuracy(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        mean_accuracy = _parse_mean_accuracy(d.pop("mean_accuracy", UNSET))
+
+        _configs = d.pop("configs", UNSET)
+        configs: SessionSummaryConfigs | Unset
+        if isinstance(_configs, Unset):
+            configs = UNSET
+        else:
+            configs = SessionSummaryConfigs.from_dict(_configs)
+
         def _parse_predicted_latency_s(data: object) -> float | None | Unset:
             if data is None:
                 return data
@@ -250,6 +288,8 @@ class SessionSummary:
             late=late,
             dropped=dropped,
             by_priority=by_priority,
+            mean_accuracy=mean_accuracy,
+            configs=configs,
             predicted_latency_s=predicted_latency_s,
             predicted_throughput_fps=predicted_throughput_fps,
             mean_stage_s=mean_stage_s,

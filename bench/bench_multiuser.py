@@ -1,0 +1,209 @@
+"""Multi-user benchmark (issue #23): 1 to N users sharing one slow edge, with mixed deadlines and priority
+classes, under edgeorch's scheduler (each user at its own class: EDF within priority, docs/qos.md) and under
+a FIFO baseline (every user at one class, normal: EDF on deadlines only, no priorities), in the same run.
+
+    .venv/bin/python bench/bench_multiuser.py [--users 1,2,4,8] [--duration 8] [--write]
+
+For each user count and each scheduler it writes a scenario (scenarios/multiuser's form, ``users:``) and runs
+``manage.py run_scenario`` on it: a planned session (user 0, high) and the other users stream the digits CNN
+from two emulated cameras to one emulated slow edge (``scenarios/profiles/slow-edge.json``, two hundred times
+this host's time). User i's class and deadline cycle through high 0.3 s, normal 0.5 s, low 1.0 s; each sends 4
+frames/s without waiting for its answers (``max_in_flight`` 64), so the edge saturates between 4 and 8 users.
+
+The host's load is bounded: three agents in all (the users are sessions, not devices), one onnxruntime thread
+per stage (``EDGEORCH_JOB_AGENT_THREADS=1``), the digits CNN (tens of us a frame), the edge's slowness
+emulated (its compute is time scaled, not burned). Prints per user count, scheduler and intended class: the
+frames, the deadline-miss rate ((misses + drops) / frames) and the worst user's p99 latency. With --write,
+replaces the "## Multi-user" section of docs/benchmarks.md with the table, the machine and the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+COMMAND = ".venv/bin/python bench/bench_multiuser.py --write"
+CLASSES = [("high", 0.3), ("normal", 0.5), ("low", 1.0)]  # user i: CLASSES[i % 3]
+RATE = 4.0
+
+from bench._common import machine, markdown_table, product_environment, write_section  # noqa: E402
+from bench.bench_jobs import _answers, wait_until  # noqa: E402
+from bench.bench_scenarios import recreate_database, spawn, stop  # noqa: E402
+from tests.support import free_port  # noqa: E402
+
+
+def scenario(users: int, scheduler: str, duration: float) -> dict:
+    """``users`` users (the session and users-1 others) on two cameras and one slow edge; ``fifo``: every
+    user at normal priority."""
+    cls = [CLASSES[i % len(CLASSES)] for i in range(users)]
+    prio = [c if scheduler == "edf" else "normal" for c, _ in cls]
+    others = [
+        {
+            "name": f"u{i}",
+            "source": "cam" if i % 2 == 0 else "cam2",
+            "edge": "edge",
+            "rate": RATE,
+            "deadline_s": cls[i][1],
+            "priority": prio[i],
+            "max_in_flight": 64,
+        }
+        for i in range(1, users)
+    ]
+    return {
+        "name": f"multiuser-{users}-{scheduler}",
+        "description": f"{users} users on one slow edge, {scheduler}",
+        "model": "digits-cnn",
+        "window_s": duration,
+        "strategies": ["offload"],
+        "devices": [
+            {"name": "cam", "role": "end", "profile": "rpi4"},
+            {"name": "cam2", "role": "end", "profile": "rpi4"},
+            {"name": "edge", "role": "edge", "profile": str(ROOT / "scenarios/profiles/slow-edge.json")},
+        ],
+        "links": [
+            {"between": ["cam", "edge"], "bandwidth_bps": 1.0e8, "rtt_s": 0.002},
+            {"between": ["cam2", "edge"], "bandwidth_bps": 1.0e8, "rtt_s": 0.002},
+        ],
+        "users": others,
+        "session": {
+            "source": "cam",
+            "rate": RATE,
+            "duration_s": duration,
+            "deadline_s": cls[0][1],
+            "priority": prio[0],
+            "max_in_flight": 64,
+            "candidates": ["cam", "edge"],
+        },
+    }
+
+
+def run_all(counts: list[int], duration: float, workdir: Path) -> dict[tuple[int, str], dict]:
+    import requests
+
+    port = free_port()
+    env = product_environment(
+        workdir,
+        "edgeorch_bench_multiuser",
+        f"bench-mu-{os.getpid()}",
+        EDGEORCH_TELEMETRY_INTERVAL="0.5",
+        EDGEORCH_LIVENESS_TIMEOUT="5",
+        EDGEORCH_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        PORT=str(port),
+        EDGEORCH_JOB_AGENT_THREADS="1",  # one onnxruntime thread per stage: the host's load bounded
+    )
+    recreate_database(env)
+    procs = [spawn(workdir, "daphne", [str(ROOT / "scripts/web.sh")], env)]
+    reports: dict[tuple[int, str], dict] = {}
+    try:
+        wait_until(lambda: _answers(requests, env["EDGEORCH_PUBLIC_URL"]), what="Daphne", interval=0.2)
+        worker = [str(BIN / "celery"), "-A", "edgeorch", "worker", "-l", "warning", "--concurrency", "2"]
+        procs.append(spawn(workdir, "celery", [*worker, "--without-gossip", "--without-mingle"], env))
+        time.sleep(3)
+        for n in counts:
+            for scheduler in ("edf", "fifo"):
+                started = time.monotonic()
+                path = workdir / f"u{n}-{scheduler}.yaml"
+                path.write_text(yaml.safe_dump(scenario(n, scheduler, duration)))
+                report = path.with_suffix(".json")
+                cmd = [str(BIN / "python"), "manage.py", "run_scenario", str(path), "--report", str(report)]
+                cmd += ["--run-dir", str(workdir / "run"), "--keep-fleet"]
+                done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+                if done.returncode != 0 or not report.exists():
+                    print(
+                        f"{n} {scheduler}: failed\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}",
+                        file=sys.stderr,
+                    )
+                    continue
+                reports[(n, scheduler)] = json.loads(report.read_text())
+                print(f"{n} users, {scheduler}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    finally:
+        stop(procs)
+        for pid in (workdir / "run").glob("agent-*.pid"):
+            try:
+                os.kill(int(pid.read_text().strip()), 15)
+            except (OSError, ValueError):
+                pass
+    return reports
+
+
+def rows(reports: dict[tuple[int, str], dict]) -> list[list]:
+    """Per user count, scheduler and intended class (the class a user has under edf, whatever it ran at)."""
+    out = []
+    for (n, scheduler), report in sorted(reports.items()):
+        row = report["strategies"]["offload"]
+        # One user: the session alone (no users: in its scenario); its row counts drops with the misses.
+        alone = {"frames": row["frames"], "deadline_misses": row["deadline_misses"], "dropped": 0}
+        users = (row.get("users") or {}).get("users") or {"session": {**alone, "p99_s": row["p99_s"]}}
+        names = ["session", *(f"u{i}" for i in range(1, n))]
+        for cls, _ in CLASSES:
+            mine = [users[name] for i, name in enumerate(names) if CLASSES[i % 3][0] == cls and name in users]
+            frames = sum(u["frames"] for u in mine)
+            if not mine or not frames:
+                continue
+            missed = sum(u["deadline_misses"] + u["dropped"] for u in mine)
+            p99 = max((u["p99_s"] for u in mine if u["p99_s"] is not None), default=None)
+            out.append(
+                [
+                    n,
+                    scheduler,
+                    cls,
+                    len(mine),
+                    frames,
+                    f"{missed / frames:.0%}",
+                    "–" if p99 is None else f"{p99 * 1e3:.0f}",
+                ]
+            )
+    return out
+
+
+HEADERS = ["users", "scheduler", "class", "its users", "frames", "deadline-miss rate", "worst p99 ms"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", default="1,2,4,8", help="user counts, comma-separated (default 1,2,4,8)")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds each run streams (default 8)")
+    parser.add_argument("--write", action="store_true", help='replace "## Multi-user" in docs/benchmarks.md')
+    args = parser.parse_args()
+    counts = [int(x) for x in args.users.split(",") if x.strip()]
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-multiuser-") as tmp:
+        reports = run_all(counts, args.duration, Path(tmp))
+    load_after = os.getloadavg()
+    table = markdown_table(HEADERS, rows(reports))
+    print(table)
+    if args.write:
+        write_section(
+            "\n".join(
+                [
+                    "## Multi-user",
+                    "",
+                    f"`{COMMAND}` ({machine()}; load average {load_before[0]:.1f} before,"
+                    f" {load_after[0]:.1f} after). {args.duration:g} s per run; users 1 to {max(counts)}"
+                    " on two emulated cameras and one emulated slow edge (three agents, one onnxruntime"
+                    " thread per stage); each user 4 frames/s of the digits CNN, not waiting for answers;"
+                    " user i's class and deadline: high 0.3 s, normal 0.5 s, low 1.0 s in turn."
+                    " `edf`: each user at its class (edgeorch's scheduler); `fifo`: every user at normal"
+                    " (the baseline: no priorities). Miss rate: (late or failed + dropped) / frames;"
+                    " worst p99: the highest of the class's users' p99.",
+                    "",
+                    table,
+                    "",
+                ]
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

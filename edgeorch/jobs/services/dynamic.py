@@ -1,0 +1,138 @@
+"""Dynamic inference for a session (docs/qos.md, "Dynamic inference"): the configuration table its source
+chooses from per frame.
+
+A session started with ``dynamic`` streams on its plan at once; meanwhile (the Celery task
+``jobs.prepare_dynamic``) each of its model's live variants (``MLModel.variant_of``: narrower, quantised) is
+planned the way the session is and deployed, and once they are ready the source is sent the table on its
+running stream (``stream_switch`` to the same route, with ``dynamic``): per configuration its accuracy (the
+catalog's), the predicted compute of each stage and transfer of its hops (the plan's), and the deployment and
+first stage that serve it. From then on the source's controller picks per frame, without asking the control
+plane, the most accurate configuration that its deadline allows given the queueing it sees
+(``edgeorch_wire.dynamic.choose``). The table is also kept in ``Session.dynamic``: a frame's reported
+configuration is believed only if named there.
+
+Each variant contributes the split its plan chose; the branchy model's early exits are not configurations
+yet (a stage that ends at an exit would have to end the frame there).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from django.db import transaction
+from edgeorch_wire import protocol as p
+
+from edgeorch import planning
+from edgeorch.plans import cache as plan_cache
+from edgeorch.plans import services as plans
+from edgeorch.plans.overrides import PlanInputError
+
+from .. import agents
+from ..choices import RunState
+from ..models import Deployment, Session
+from .adaptive import wait_ready
+from .commands import source_route
+from .deployments import ensure_deployment, planning_devices
+from .selection import arms_of
+
+log = logging.getLogger(__name__)
+
+RUNNING_WAIT_S = 30.0  # how long the task waits for the session to run
+
+
+def wanted(session) -> bool:
+    return bool((session.adaptation or {}).get("dynamic"))
+
+
+def config_of(session, model, plan: dict, deployment: Deployment) -> dict:
+    """One row of the table (``stream.dynamic.configs[]``): ``model`` split as ``plan`` says, served by
+    ``deployment`` (its stages in the plan's order)."""
+    cuts = [stage["last_block"] for stage in plan["stages"][:-1]]
+    stages = [
+        {"stage": int(row["stage"]), "compute_s": max(0.0, float(stage.get("compute") or 0.0))}
+        for stage, row in zip(plan["stages"], deployment.stages, strict=False)
+    ]
+    transfer = float(plan.get("input_transfer") or 0.0) + sum(
+        float(stage.get("transfer") or 0.0) for stage in plan["stages"]
+    )
+    _, entry = source_route(session, deployment)
+    return {
+        "name": f"{model.name} v{model.version} split {'/'.join(map(str, cuts)) or 'none'}"[:200],
+        "accuracy": min(1.0, max(0.0, float(model.accuracy or 0.0))),
+        "deployment_id": str(deployment.pk),
+        "first_stage": int(deployment.first_stage["stage"]),
+        "entry": entry,
+        "stages": stages,
+        "transfer_s": max(0.0, transfer),
+        "variant": model.name,
+        "split": cuts[0] if cuts else None,
+    }
+
+
+def plan_for(session, model) -> dict:
+    """``model`` planned as the session is (its strategy, parameters, deadline, devices)."""
+    return plan_cache.plans.plan(
+        plans.make_plan,
+        model,
+        planning_devices(session),
+        session.source,
+        session.strategy,
+        deadline=session.deadline_s,
+        params=dict(session.params),
+    )
+
+
+def prepare(session_id) -> list[dict]:
+    """Deploy the session's variants, build its table and send it to the source (the task's body); returns
+    the table (empty: not a dynamic session, or it ended first)."""
+    deadline = time.monotonic() + RUNNING_WAIT_S
+    while True:
+        session = (
+            Session.objects.select_related("model", "source", "deployment").filter(pk=session_id).first()
+        )
+        if session is None or not wanted(session) or session.terminal:
+            return []
+        if session.state == RunState.RUNNING and session.deployment is not None:
+            break
+        if time.monotonic() > deadline:
+            return []
+        time.sleep(0.1)
+    rows = [(session.model, session.plan or {}, session.deployment)]
+    for model in arms_of(session.model)[1:]:
+        try:
+            plan = plan_for(session, model)
+            deployment = ensure_deployment(session, plan)
+        except (planning.PlanningError, PlanInputError, agents.AgentUnavailable) as exc:
+            log.warning("session %s: variant %s left out of its table: %s", session.pk, model, exc)
+            continue
+        rows.append((model, plan, deployment))
+    table = []
+    for model, plan, deployment in rows:
+        if deployment is None or not plan.get("stages") or not wait_ready(deployment.pk):
+            log.warning("session %s: %s not ready; left out of its table", session.pk, model)
+            continue
+        deployment.refresh_from_db()
+        table.append(config_of(session, model, plan, deployment))
+    if not table:
+        return []
+    with transaction.atomic():
+        row = Session.objects.select_for_update(of=("self",)).select_related("source").get(pk=session.pk)
+        if row.state != RunState.RUNNING or row.deployment_id is None:
+            return []
+        current = Deployment.objects.get(pk=row.deployment_id)
+        device, entry = source_route(row, current)
+        row.dynamic = table
+        row.save(update_fields=["dynamic"])
+        message = p.StreamSwitch(
+            str(row.pk),
+            str(current.pk),
+            current.first_stage["stage"],
+            f"dyn-{uuid.uuid4().hex[:8]}",
+            entry,
+            dynamic={"configs": table},
+        )
+        agents.send_on_commit(device, message)
+    log.info("session %s: dynamic inference over %d configurations", session.pk, len(table))
+    return table

@@ -1,0 +1,95 @@
+"""A dynamic session on the control plane, the agents' part played (docs/qos.md, "Dynamic inference"): it
+streams on its plan at once; its model's variants are planned and deployed, and once ready the source is sent
+the configuration table on its running stream (``stream_switch`` to the same route with ``dynamic``); frames
+the source reports on a variant's deployment name their configuration and are counted at its accuracy."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from edgeorch_wire import protocol as p
+
+from edgeorch.jobs import services, stats
+from edgeorch.jobs.choices import DeploymentState, RunState
+from edgeorch.jobs.models import Deployment, Frame, Session
+from edgeorch.jobs.services import dynamic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def ready(deployment) -> None:
+    for device_id in deployment.devices:
+        services.record_deploy_status(device_id, p.DeployStatus(str(deployment.pk), True, None, 0.01))
+
+
+def test_the_source_is_sent_the_table_of_the_model_and_its_variants(digits, narrow, devices, monkeypatch):
+    from edgeorch.jobs import agents
+
+    phone, _ = devices
+    sent: list = []
+    monkeypatch.setattr(
+        agents, "send", lambda device, message, data=None, **kw: sent.append((device, message))
+    )
+    session = services.start_session(
+        model=digits, source=phone, strategy="local", rate=10, frames=40, deadline_s=0.05, dynamic=True
+    )
+    services.dispatch_session(session.pk)
+    session = Session.objects.get(pk=session.pk)
+    base = session.deployment
+    ready(base)
+    assert Session.objects.get(pk=session.pk).state == RunState.RUNNING
+
+    def load_the_variant():  # the agents' part: the variant's deployment, once it appears, is loaded
+        for _ in range(400):
+            new = Deployment.objects.filter(model=narrow, state=DeploymentState.DEPLOYING).first()
+            if new is not None:
+                ready(new)
+                return
+            threading.Event().wait(0.05)
+
+    loader = threading.Thread(target=load_the_variant)
+    loader.start()
+    try:
+        table = dynamic.prepare(session.pk)
+    finally:
+        loader.join()
+    variant = Deployment.objects.get(model=narrow)
+    assert [(c["variant"], c["deployment_id"]) for c in table] == [
+        ("digits-cnn", str(base.pk)),
+        ("digits-cnn-narrow", str(variant.pk)),
+    ]
+    assert [c["accuracy"] for c in table] == [digits.accuracy, narrow.accuracy]
+    assert all(c["stages"] and all(s["compute_s"] >= 0 for s in c["stages"]) for c in table)
+    switch = next(m for _, m in sent if isinstance(m, p.StreamSwitch))
+    assert switch.deployment_id == str(base.pk) and switch.dynamic == {"configs": table}  # the same route
+    decoded = p.decode(switch.to_json(), p.SERVER_MESSAGES)  # what the agent reads
+    assert decoded.dynamic["configs"][1]["deployment_id"] == str(variant.pk)
+    assert Session.objects.get(pk=session.pk).dynamic == table
+
+    frames = [
+        {
+            "request_id": 0,
+            "ok": True,
+            "latency_s": 0.01,
+            "deployment": str(base.pk),
+            "config": table[0]["name"],
+        },
+        {
+            "request_id": 1,
+            "ok": True,
+            "latency_s": 0.01,
+            "deployment": str(variant.pk),
+            "config": table[1]["name"],
+        },
+    ]
+    services.record_frames(session.pk, frames, phone.pk)
+    rows = {f.request_id: f for f in Frame.objects.filter(session=session)}
+    assert rows[1].model_id == narrow.pk and rows[1].accuracy == narrow.accuracy
+    summary = stats.summarise(Session.objects.get(pk=session.pk))
+    assert summary["mean_accuracy"] == pytest.approx((digits.accuracy + narrow.accuracy) / 2)
+
+
+def test_a_learning_strategy_takes_no_dynamic_inference(digits, devices):
+    with pytest.raises(services.SubmitError, match="chooses for itself"):
+        services.start_session(model=digits, source=devices[0], strategy="adaptive", frames=5, dynamic=True)

@@ -1,0 +1,117 @@
+"""Many users, one edge, end to end (docs/qos.md "Isolation", docs/scenarios.md "Users"): ``run_scenario``
+with a high-priority session and a low-priority user flooding the same slow edge past its capacity, on a live
+Daphne, a real Celery worker and real agent processes. The flood pays (its frames are dropped or late) and the
+high-priority session keeps its deadline; the report has a row per user and per priority class."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from edgeorch.jobs.models import Frame, Session
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+# A thousand times this host's time: the digits CNN (tens of us warm) becomes tens of ms a frame at the edge,
+# so the flood (40 frames/s, not waiting for answers) is more than it can compute. A deployment's first (cold)
+# compute can take a hundred times a warm one, and the drop rule's expected compute is the least of the last
+# few: the session's deadline (2 s) outlasts a cold start, so that what is measured is the flood's effect.
+SLOW_EDGE = {
+    "name": "flooded-edge",
+    "description": "a slow edge box, for the isolation test only",
+    "class": "edge",
+    "speed": 1000.0,
+    "units": [{"name": "cpu", "speed": 1.0, "shm_bandwidth_bps": 3.2e10}],
+}
+
+FLOOD = {
+    "name": "tiny-flood",
+    "description": "A high-priority camera and a low-priority flood share one slow edge.",
+    "model": "digits-cnn",
+    "window_s": 3,
+    "strategies": ["offload"],
+    "devices": [
+        {"name": "cam", "role": "end", "profile": "rpi4"},
+        {"name": "flood", "role": "end", "profile": "rpi4"},
+        {"name": "edge", "role": "edge", "profile": "edge.json"},
+    ],
+    "links": [
+        {"between": ["cam", "edge"], "bandwidth_bps": 1.0e8, "rtt_s": 0.002},
+        {"between": ["flood", "edge"], "bandwidth_bps": 1.0e8, "rtt_s": 0.002},
+    ],
+    "users": [
+        {
+            "name": "flood",
+            "source": "flood",
+            "edge": "edge",
+            "rate": 40,
+            "deadline_s": 0.25,
+            "priority": "low",
+        }
+    ],
+    "session": {
+        "source": "cam",
+        "rate": 4,
+        "duration_s": 5,
+        "deadline_s": 2.0,
+        "priority": "high",
+        "sample": 2,
+        "candidates": ["cam", "edge"],
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def same_queue(server_env):
+    """``run_scenario`` runs in this process and enqueues here: on the test worker's queue."""
+    from edgeorch.celery import app
+
+    default = app.conf.task_default_queue
+    app.conf.task_default_queue = server_env["EDGEORCH_CELERY_QUEUE"]
+    yield
+    app.conf.task_default_queue = default
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_low_priority_flood_does_not_raise_a_high_priority_users_deadline_misses(
+    live_server_proc, tmp_path
+):
+    (tmp_path / "edge.json").write_text(json.dumps(SLOW_EDGE))
+    path = tmp_path / "flood.yaml"
+    path.write_text(yaml.safe_dump(FLOOD))
+    report_path = tmp_path / "report.json"
+
+    call_command(
+        "run_scenario",
+        str(path),
+        "--report",
+        str(report_path),
+        "--server",
+        live_server_proc.url,
+        "--run-dir",
+        str(tmp_path / "run"),
+    )
+
+    report = json.loads(report_path.read_text())
+    users = report["strategies"]["offload"]["users"]
+    high, flood = users["users"]["session"], users["users"]["flood"]
+    assert high["priority"] == "high" and flood["priority"] == "low"
+    # Both really ran on the edge, together: the flood's frames are recorded, and overlap the session's.
+    assert flood["frames"] >= 60 and high["frames"] >= 20, (high, flood)
+    # The flood pays: many of its frames dropped or late; the high-priority session keeps its deadline.
+    assert high["deadline_misses"] + high["dropped"] <= 1, high
+    assert flood["dropped"] + flood["deadline_misses"] > max(10, high["deadline_misses"] + high["dropped"])
+    assert high["accuracy"] == 1.0  # sample 2, answered right: the answers are the model's
+    # Per class and overall, as the summary counts them.
+    assert set(users["by_priority"]) == {"high", "low"}
+    assert users["by_priority"]["low"]["dropped"] == flood["dropped"]
+    assert users["overall"]["frames"] == high["frames"] + flood["frames"]
+    # The flood's frames are real frames of a real session, at low priority.
+    low = Session.objects.filter(priority="low")
+    assert (
+        low.count() == 1 and Frame.objects.filter(session__in=low, dropped=True).count() == flood["dropped"]
+    )
+    assert "| offload | flood | low |" in report_path.with_suffix(".md").read_text()
