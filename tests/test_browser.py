@@ -178,6 +178,9 @@ def test_a_session_started_from_the_form_fills_its_latency_chart(
     )
     assert session.frame_records.count() == 30 and session.source_id is not None
     assert session.failover == "cold"  # the form's failover policy
+    # Ended while the page was open: its Stop button goes with the live state.
+    page.wait_for_selector("#session-state.completed")
+    assert page.query_selector("#stop-run") is None
 
 
 def test_the_run_form_posts_the_chosen_strategys_parameters(
@@ -260,10 +263,14 @@ def test_runs_are_started_and_stopped_from_the_pages(
     page.wait_for_selector("#session-state.cancelled")
     page.screenshot(path=shots / "stopped.png", full_page=True)
     assert page.query_selector("#stop-run") is None  # ended: nothing to stop
-    # The list links a finished session to its record, and a finished job has no Cancel button.
+    # The list follows runs live: a job submitted while it is open appears there, completed, unreloaded by
+    # hand; a finished job has no Cancel button.
+    page.goto(live_server_proc.url + "/runs/")
+    page.wait_for_selector("#live-status[data-state=on]")
     job = finished(
         api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="local", sample=0)
     )
+    page.wait_for_selector(f"#jobs tr:has(a[href='/runs/jobs/{job['id']}/']) >> td:text-is('completed')")
     page.goto(live_server_proc.url + f"/runs/jobs/{job['id']}/")
     assert page.query_selector("#cancel-run") is None
     # A viewer sees a running session without the button.
