@@ -194,7 +194,10 @@ def test_the_run_form_posts_the_chosen_strategys_parameters(
     phone, edge = fleet("phone", "edge")
     log_in(page, live_server_proc, "alice", "alice-pass-123")
     page.goto(live_server_proc.url + "/run/")
+    page.select_option("select[name=kind]", "job")
+    assert not page.is_visible("input[name=rate]")  # a one-shot job has no rate, frames or deadline
     page.select_option("select[name=kind]", "session")
+    assert page.is_visible("input[name=rate]")
     page.select_option("select[name=model]", str(digits.pk))
     page.select_option("select[name=source]", phone.device_id)
     page.select_option("select[name=strategy]", "qoe-bandit")
@@ -202,6 +205,12 @@ def test_the_run_form_posts_the_chosen_strategys_parameters(
         "input[name='pipeline.k']"
     )
     page.select_option("select[name='qoe-bandit.split']", "ans")
+    # A parameter the planner refuses: no plan, the old prediction gone, Start disabled with the reason.
+    page.wait_for_selector("#plan-strategy:text('qoe-bandit')")
+    page.fill("input[name='qoe-bandit.window']", "0.5")
+    page.wait_for_selector("#run-start[disabled]")
+    assert page.text_content("#plan-latency") == "—"
+    assert page.get_attribute("#run-start", "title").startswith("Cannot start: qoe-bandit: window")
     page.fill("input[name='qoe-bandit.window']", "5")
     page.select_option("select[name='qoe-bandit.edge']", edge.device_id)
     page.fill("input[name=rate]", "20")

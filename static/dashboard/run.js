@@ -77,14 +77,18 @@
   async function predict() {
     const v = values();
     if (!v.body.model || !v.body.source) return;
+    // A source that is not online cannot run anything: Start says so instead of failing later.
+    const chosen = form.querySelector("select[name=source]").selectedOptions[0];
+    const status = chosen && chosen.dataset.status;
+    const blocked = status && status !== "online" ? chosen.textContent.replace(/\s*\(.*\)$/, "") + " is " + status + ": it cannot run until it is online" : "";
     const mine = ++latest;
     const body = Object.assign({}, v.body, { deadline_ms: v.kind === "session" ? v.deadline_ms : null });
     try {
       const plan = await post(form.dataset.planUrl, body);
       if (mine !== latest) return;
-      $("run-error").textContent = "";
-      $("run-start").disabled = false;
-      $("run-start").title = "";
+      $("run-error").textContent = blocked ? "Cannot start: " + blocked : "";
+      $("run-start").disabled = Boolean(blocked);
+      $("run-start").title = blocked ? "Cannot start: " + blocked : "";
       draw(plan);
     } catch (err) {
       if (mine !== latest) return;
