@@ -304,3 +304,23 @@ def test_profiling_and_probing_store_what_the_planner_reads(fleet, api, digits):
         "plan"
     ]
     assert plan["devices"][0]["times"] == "measured"  # the planner used the stored profile
+
+
+def test_profile_fleet_measures_every_model_on_every_online_device_once(fleet, digits):
+    """What `make demo` runs in the background after its agents start: each device profiled on the catalog's
+    models, so the planner starts from measured times; a second run has nothing left to do."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from edgeorch.plans.measurements import latest_profile
+
+    phone, edge = fleet("phone", "edge")
+    out = StringIO()
+    call_command("profile_fleet", stdout=out)
+    assert out.getvalue().rstrip().endswith("2 profile(s) measured"), out.getvalue()
+    for agent in (phone, edge):
+        assert latest_profile(Device.objects.get(pk=agent.device_id), digits) is not None
+    again = StringIO()
+    call_command("profile_fleet", stdout=again)
+    assert again.getvalue().strip() == "0 profile(s) measured"
