@@ -41,6 +41,9 @@ SERVER="http://127.0.0.1:$PORT"
 echo "== enrolling and starting the default scenario's agents (scenarios/default.yaml)"
 # camera-pi (rpi4), edge-1 (edge-server), edge-2 (jetson-orin-nano): configs in $RUN/agents, pids in $RUN.
 "$V/python" manage.py run_scenario scenarios/default.yaml --fleet-only --server "$SERVER" --run-dir "$RUN"
+echo "== profiling the fleet on the zoo's models in the background (log: $RUN/logs/profile.log)"
+# So that the first plan is planned from measured times, not the profiles' estimates (manage.py profile_fleet).
+start profile "$V/python" manage.py profile_fleet --server "$SERVER"
 
 cat <<EOF_MSG
 

@@ -4,7 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 RUN="${EDGEORCH_RUN_DIR:-$PWD/var}/run"
 [ -d "$RUN" ] || { echo "Nothing to stop."; exit 0; }
-for pidfile in "$RUN"/agent-*.pid "$RUN"/beat.pid "$RUN"/worker.pid "$RUN"/web.pid "$RUN"/redis.pid; do
+for pidfile in "$RUN"/profile.pid "$RUN"/agent-*.pid "$RUN"/beat.pid "$RUN"/worker.pid "$RUN"/web.pid "$RUN"/redis.pid; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then

@@ -178,6 +178,9 @@ def test_a_session_started_from_the_form_fills_its_latency_chart(
     )
     assert session.frame_records.count() == 30 and session.source_id is not None
     assert session.failover == "cold"  # the form's failover policy
+    # Ended while the page was open: its Stop button goes with the live state.
+    page.wait_for_selector("#session-state.completed")
+    assert page.query_selector("#stop-run") is None
 
 
 def test_the_run_form_posts_the_chosen_strategys_parameters(
@@ -191,7 +194,10 @@ def test_the_run_form_posts_the_chosen_strategys_parameters(
     phone, edge = fleet("phone", "edge")
     log_in(page, live_server_proc, "alice", "alice-pass-123")
     page.goto(live_server_proc.url + "/run/")
+    page.select_option("select[name=kind]", "job")
+    assert not page.is_visible("input[name=rate]")  # a one-shot job has no rate, frames or deadline
     page.select_option("select[name=kind]", "session")
+    assert page.is_visible("input[name=rate]")
     page.select_option("select[name=model]", str(digits.pk))
     page.select_option("select[name=source]", phone.device_id)
     page.select_option("select[name=strategy]", "qoe-bandit")
@@ -199,6 +205,12 @@ def test_the_run_form_posts_the_chosen_strategys_parameters(
         "input[name='pipeline.k']"
     )
     page.select_option("select[name='qoe-bandit.split']", "ans")
+    # A parameter the planner refuses: no plan, the old prediction gone, Start disabled with the reason.
+    page.wait_for_selector("#plan-strategy:text('qoe-bandit')")
+    page.fill("input[name='qoe-bandit.window']", "0.5")
+    page.wait_for_selector("#run-start[disabled]")
+    assert page.text_content("#plan-latency") == "—"
+    assert page.get_attribute("#run-start", "title").startswith("Cannot start: qoe-bandit: window")
     page.fill("input[name='qoe-bandit.window']", "5")
     page.select_option("select[name='qoe-bandit.edge']", edge.device_id)
     page.select_option("select[name='qoe-bandit.prune']", "false")
@@ -261,10 +273,14 @@ def test_runs_are_started_and_stopped_from_the_pages(
     page.wait_for_selector("#session-state.cancelled")
     page.screenshot(path=shots / "stopped.png", full_page=True)
     assert page.query_selector("#stop-run") is None  # ended: nothing to stop
-    # The list links a finished session to its record, and a finished job has no Cancel button.
+    # The list follows runs live: a job submitted while it is open appears there, completed, unreloaded by
+    # hand; a finished job has no Cancel button.
+    page.goto(live_server_proc.url + "/runs/")
+    page.wait_for_selector("#live-status[data-state=on]")
     job = finished(
         api, "jobs", submit(api, model=digits.pk, source=phone.device_id, strategy="local", sample=0)
     )
+    page.wait_for_selector(f"#jobs tr:has(a[href='/runs/jobs/{job['id']}/']) >> td:text-is('completed')")
     page.goto(live_server_proc.url + f"/runs/jobs/{job['id']}/")
     assert page.query_selector("#cancel-run") is None
     # A viewer sees a running session without the button.

@@ -146,6 +146,9 @@ def test_times_read_in_ms_with_units_in_headers_and_devices_and_classes_by_name(
         "Serialize (ms)",
         "Transfer (ms)",
     ]
+    # The gap between predicted and measured, part by part, in ms.
+    assert page.locator("#gaps tbody tr").count() == 5
+    assert page.locator("#gaps thead").text_content().count("(ms)") == 3
     assert not re.search(r"\d\.\d{4,}", page.inner_text("main")), "seconds to many decimals"
     gantt_rows = page.evaluate("() => document.getElementById('gantt').data[0].y")
     assert {label.split(" · ")[-1] for label in gantt_rows} <= {"camera-pi", "edge-1"}

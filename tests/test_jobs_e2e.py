@@ -74,8 +74,20 @@ def test_an_offloaded_job_starts_at_its_source_which_sends_the_input_to_the_edge
     assert first["device"] == edge.device_id and first["measured"]["compute_s"] > 0
     assert np.allclose(output_of(api, body["id"]), full_model_output(digits, input_of(body["id"])), atol=1e-5)
     client.force_login(alice)
-    page = client.get(f"/runs/jobs/{body['id']}/").content.decode()
+    response = client.get(f"/runs/jobs/{body['id']}/")
+    page = response.content.decode()
     assert "<td>input</td><td>phone</td><td>its input, to stage 0</td>" in page
+    # Where the time went: every part of the gap between predicted and measured, the parts within the
+    # measured latency adding up to it (the control plane's share is what the stages' traces do not cover).
+    gaps = {g["part"]: g for g in response.context["gaps"]}
+    assert list(gaps) == ["deploy", "queue", "compute", "transfer", "control"] and 'id="gaps"' in page
+    assert gaps["deploy"]["measured"] > 0 and gaps["compute"]["measured"] == pytest.approx(
+        first["measured"]["compute_s"]
+    )
+    within = sum(gaps[p]["measured"] for p in ("queue", "compute", "transfer", "control"))
+    assert within == pytest.approx(body["measured_latency_s"], abs=1e-9)
+    assert gaps["compute"]["gap"] == pytest.approx(gaps["compute"]["measured"] - gaps["compute"]["predicted"])
+    assert "runs.js" not in page  # a finished job's page has nothing left to follow
 
 
 def test_a_job_honours_the_codec_it_asks_for(fleet, api, digits):
@@ -292,3 +304,23 @@ def test_profiling_and_probing_store_what_the_planner_reads(fleet, api, digits):
         "plan"
     ]
     assert plan["devices"][0]["times"] == "measured"  # the planner used the stored profile
+
+
+def test_profile_fleet_measures_every_model_on_every_online_device_once(fleet, digits):
+    """What `make demo` runs in the background after its agents start: each device profiled on the catalog's
+    models, so the planner starts from measured times; a second run has nothing left to do."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from edgeorch.plans.measurements import latest_profile
+
+    phone, edge = fleet("phone", "edge")
+    out = StringIO()
+    call_command("profile_fleet", stdout=out)
+    assert out.getvalue().rstrip().endswith("2 profile(s) measured"), out.getvalue()
+    for agent in (phone, edge):
+        assert latest_profile(Device.objects.get(pk=agent.device_id), digits) is not None
+    again = StringIO()
+    call_command("profile_fleet", stdout=again)
+    assert again.getvalue().strip() == "0 profile(s) measured"

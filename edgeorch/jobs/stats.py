@@ -14,6 +14,55 @@ def stage_totals(trace: list[dict]) -> dict[str, float]:
     return {name: float(sum(float(t.get(name) or 0.0) for t in trace)) for name in TIMINGS}
 
 
+def gap_breakdown(job, stages: list[dict]) -> list[dict]:
+    """Where a finished job's time went, predicted beside measured (seconds): deployment (from submitting to
+    telling the source to run: queued, planned, deployed; not in the measured latency), then within the
+    measured latency the stages' queueing, compute and transfer (serialising included), and the control plane
+    and the rest (the measured latency less the stages' traced work: messages through the control plane,
+    the result's way back, the first request's loading). Empty until the job is measured."""
+    if job.measured_latency_s is None:
+        return []
+
+    def total(side: str, *names: str) -> float | None:
+        values = [(s.get(side) or {}).get(n) for s in stages for n in names]
+        known = [float(v) for v in values if v is not None]
+        return float(sum(known)) if known else None
+
+    measured = {
+        "queue": total("measured", "queue_s"),
+        "compute": total("measured", "compute_s"),
+        "transfer": total("measured", "serialize_s", "transfer_s"),
+    }
+    traced = sum(v for v in measured.values() if v is not None)
+    predicted = {
+        "queue": total("predicted", "queue_s"),
+        "compute": total("predicted", "compute_s"),
+        "transfer": total("predicted", "transfer_s"),
+    }
+    planned = sum(v for v in predicted.values() if v is not None)
+    deploy = (job.started_at - job.created_at).total_seconds() if job.started_at else None
+    rest_predicted = (
+        max(0.0, job.predicted_latency_s - planned) if job.predicted_latency_s is not None else None
+    )
+    rows = [
+        ("deploy", "Deploy (queued, planned, deployed; before the run, not in the latency)", None, deploy),
+        ("queue", "Queue at the stages", predicted["queue"], measured["queue"]),
+        ("compute", "Compute", predicted["compute"], measured["compute"]),
+        ("transfer", "Transfer (serialising included)", predicted["transfer"], measured["transfer"]),
+        ("control", "Control plane and the rest", rest_predicted, max(0.0, job.measured_latency_s - traced)),
+    ]
+    return [
+        {
+            "part": part,
+            "label": label,
+            "predicted": p,
+            "measured": m,
+            "gap": None if p is None or m is None else m - p,
+        }
+        for part, label, p, m in rows
+    ]
+
+
 def prediction_error(predicted: float | None, measured: float | None) -> float | None:
     """(measured - predicted) / measured: positive when the plan was optimistic."""
     if not predicted or not measured:

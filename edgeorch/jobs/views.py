@@ -30,6 +30,7 @@ def job_detail(request, pk: int):
         "job": job,
         "stages": stages,
         "totals": stats.stage_totals(job.trace),
+        "gaps": stats.gap_breakdown(job, stages),
         "error": stats.prediction_error(job.predicted_latency_s, job.measured_latency_s),
         "gantt": charts.gantt_html(stages),
         "has_output": job.output_path.is_file(),

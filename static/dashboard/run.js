@@ -58,23 +58,46 @@
   function describe(data) {
     if (typeof data === "string") return data;
     if (data.detail) return String(data.detail);
-    return Object.entries(data).map(([k, v]) => k + ": " + (Array.isArray(v) ? v.join(" ") : typeof v === "object" ? describe(v) : v)).join("; ");
+    return Object.entries(data).map(([k, v]) => field(k) + ": " + (Array.isArray(v) ? v.map(words).join(" ") : typeof v === "object" ? describe(v) : words(v))).join("; ");
+  }
+
+  // The API's field names and stock messages as the form says them: "rate: This field may not be null." is
+  // "Rate (frames/s): required (fill it in)."
+  const FIELDS = { rate: "Rate (frames/s)", frames: "Frames", deadline_s: "Deadline", source: "Source", model: "Model", strategy: "Strategy", devices: "Devices", params: "Parameters" };
+  function field(name) {
+    return FIELDS[name] || name;
+  }
+  function words(message) {
+    const text = String(message);
+    if (/may not be null|is required|may not be blank/.test(text)) return "required (fill it in).";
+    if (/valid number|valid integer/.test(text)) return "must be a number.";
+    return text;
   }
 
   async function predict() {
     const v = values();
     if (!v.body.model || !v.body.source) return;
+    // A source that is not online cannot run anything: Start says so instead of failing later.
+    const chosen = form.querySelector("select[name=source]").selectedOptions[0];
+    const status = chosen && chosen.dataset.status;
+    const blocked = status && status !== "online" ? chosen.textContent.replace(/\s*\(.*\)$/, "") + " is " + status + ": it cannot run until it is online" : "";
     const mine = ++latest;
     const body = Object.assign({}, v.body, { deadline_ms: v.kind === "session" ? v.deadline_ms : null });
     try {
       const plan = await post(form.dataset.planUrl, body);
       if (mine !== latest) return;
-      $("run-error").textContent = "";
+      $("run-error").textContent = blocked ? "Cannot start: " + blocked : "";
+      $("run-start").disabled = Boolean(blocked);
+      $("run-start").title = blocked ? "Cannot start: " + blocked : "";
       draw(plan);
     } catch (err) {
       if (mine !== latest) return;
       $("run-error").textContent = "No plan: " + err.message;
+      // No stale numbers: the previous choice's prediction goes, and Start waits for a plan that can run.
       $("plan-stages").tBodies[0].innerHTML = "";
+      for (const id of ["plan-strategy", "plan-latency", "plan-throughput", "plan-input"]) $(id).textContent = "—";
+      $("run-start").disabled = true;
+      $("run-start").title = "Cannot start: " + err.message;
     }
   }
 

@@ -178,6 +178,8 @@
       const badge = $("session-state");
       badge.className = "badge " + session.state;
       badge.textContent = session.state;
+      // Ended while the page was open: nothing left to stop (the button was decided when the page loaded).
+      if (["completed", "failed", "cancelled"].indexOf(session.state) >= 0 && $("stop-run")) $("stop-run").remove();
       $("session-reason").textContent = session.reason || "";
       // Planned after the page was rendered: the prediction arrives with the snapshot or a state event.
       if (session.predicted_latency_s != null) $("stat-predicted").textContent = fmt(session.predicted_latency_s);

@@ -1,0 +1,49 @@
+// Live run pages without a socket of their own: a job's page and the Jobs & Sessions list.
+//
+// A job's page (#job-state, data-job) follows the job's state events ("job:<id>"): the badge and the steps seen
+// (pending → planning → deploying → running) move as they happen, and once the job ends the page loads
+// itself again to show the result, the stages and the timeline. The list (#runs-live) reloads itself when a
+// job or session changes state ("runs"; frame counts excluded), at most once a second. Both reload too when
+// the socket reconnects (whatever happened while it was down).
+(function () {
+  "use strict";
+  const EO = window.EO;
+  if (!EO || !EO.live) return;
+  const TERMINAL = ["completed", "failed", "cancelled"];
+
+  const badge = document.getElementById("job-state");
+  if (badge) {
+    const id = badge.dataset.job;
+    if (TERMINAL.indexOf(badge.dataset.state) >= 0) return;
+    const show = function (state) {
+      if (!state || state === badge.dataset.state) return;
+      badge.dataset.state = state;
+      badge.textContent = state;
+      badge.className = "badge " + state;
+      const steps = document.getElementById("job-steps");
+      if (steps) steps.textContent += " → " + state;
+      if (TERMINAL.indexOf(state) >= 0) window.location.reload();
+    };
+    EO.live({
+      topics: ["job:" + id],
+      snapshotUrl: "/api/jobs/" + id + "/",
+      onSnapshot: (job) => show(job.state),
+      onEvent: (event) => { if (event.kind.startsWith("job.")) show(event.data.state); },
+    });
+    return;
+  }
+
+  const list = document.getElementById("runs-live");
+  if (list) {
+    let snapshots = 0;
+    const reload = EO.throttle(() => window.location.reload(), 1000);
+    EO.live({
+      topics: ["runs"],
+      snapshotUrl: "/api/jobs/?limit=1",
+      onSnapshot: () => { if (snapshots++) reload(); },
+      onEvent: (event) => {
+        if (event.kind.startsWith("job.") || (event.kind.startsWith("session.") && event.kind !== "session.frames")) reload();
+      },
+    });
+  }
+})();
