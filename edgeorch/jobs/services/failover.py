@@ -19,6 +19,7 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
+from django.db import transaction
 from django.utils import timezone
 from edgeorch_wire.protocol import SOURCE_STAGE
 
@@ -47,7 +48,7 @@ def device_lost(
     return {_failing_over(s, device_id, name, stage, last_seen, detected_by) for s in sessions}
 
 
-def source_lost(device_id: str, name: str, last_seen: datetime | None) -> set:
+def source_lost(device_id: str, name: str, last_seen: datetime | None, detected_by: str = "control") -> set:
     """The sessions whose lost source has a backup source online (sensing redundancy: ``backup_sources``)
     and a failover policy: they go on from the backup (``recover.switch_source``); the caller fails the
     rest."""
@@ -56,13 +57,27 @@ def source_lost(device_id: str, name: str, last_seen: datetime | None) -> set:
     for session in rows.exclude(failover=Failover.NONE).only("pk", "failover", "backup_sources"):
         backups = [b for b in session.backup_sources if b != device_id]  # read here: SQLite as PostgreSQL
         if backups and Device.objects.filter(pk__in=backups, status="online").exists():
-            taken.add(_failing_over(session, device_id, name, SOURCE_STAGE, last_seen))
+            taken.add(_failing_over(session, device_id, name, SOURCE_STAGE, last_seen, detected_by))
     return taken
 
 
 def _failing_over(
     session, device_id: str, name: str, stage: int | None, last_seen: datetime | None, detected_by="control"
 ):
+    """Record the loss once: the same loss may be reported twice (the data plane's ping found the device
+    silent, then its socket closed, each calling ``lifecycle.device_gone``); a second report while the first
+    failure is still recovering adds nothing. The session row is locked so that two reports at once agree."""
+    with transaction.atomic():
+        Session.objects.select_for_update().filter(pk=session.pk).exists()
+        if Failure.objects.filter(
+            session_id=session.pk, device_id=device_id, outcome=Failure.RECOVERING
+        ).exists():
+            log.info("session %s: the loss of %s is already being failed over", session.pk, name)
+            return session.pk
+        return _record(session, device_id, name, stage, last_seen, detected_by)
+
+
+def _record(session, device_id: str, name: str, stage: int | None, last_seen: datetime | None, detected_by):
     now = timezone.now()
     failure = Failure.objects.create(
         session=session,

@@ -154,7 +154,7 @@ def device_gone(device_id, detected_by: str = "control") -> int:
     # same on SQLite and PostgreSQL (a JSON containment lookup is PostgreSQL's alone).
     placing = [d for d in Deployment.objects.filter(state__in=live) if device_id in d.devices]
     # A lost source with a backup source online: those sessions go on from the backup (failover.py).
-    backed_up = failover.source_lost(device_id, name, last_seen)
+    backed_up = failover.source_lost(device_id, name, last_seen, detected_by)
     for deployment in placing:
         Deployment.objects.filter(pk=deployment.pk).update(state=DeploymentState.RETIRED)
         stage = deployment.stage_of(device_id)

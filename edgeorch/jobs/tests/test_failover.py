@@ -71,6 +71,19 @@ def test_a_lost_source_fails_even_a_failover_session(digits, devices):
     assert not Failure.objects.filter(session=cold).exists()
 
 
+def test_a_loss_reported_twice_is_recorded_once(digits, devices):
+    """The data plane's ping finds the source silent, then its socket closes: two reports of one loss."""
+    phone, edge = devices
+    cold = running(digits, phone, edge, "cold")
+    Session.objects.filter(pk=cold.pk).update(backup_sources=[str(edge.pk)])  # a backup source is online
+    services.device_gone(phone.pk, detected_by="dataplane")
+    services.device_gone(phone.pk)
+    cold.refresh_from_db()
+    assert cold.state == RunState.RUNNING
+    failure = Failure.objects.get(session=cold)  # one, not two
+    assert (failure.device_name, failure.stage, failure.detected_by) == ("phone", p.SOURCE_STAGE, "dataplane")
+
+
 def test_the_api_takes_a_failover_policy_and_refuses_an_unknown_one(client, alice, digits, devices):
     from edgeorch.api.keys import create_key
 
