@@ -17,7 +17,7 @@ export ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
 # Its own Redis database, so that neither a running demo (0) nor the PostgreSQL tier (1) sees its messages.
 export REDIS_URL="${TEST_DEMO_REDIS_URL:-redis://127.0.0.1:6379/2}"
 set +e
-.venv/bin/pytest -m demo -p no:cacheprovider "$@"
+.venv/bin/pytest -m demo -p no:cacheprovider --durations=15 "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then echo "pytest collected no demo-tier tests: that is a failure"; fi
