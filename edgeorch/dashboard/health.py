@@ -32,11 +32,17 @@ def _database() -> str:
         return f"down ({type(exc).__name__})"
 
 
+def broker(timeout_s: float = TIMEOUT_S) -> redis.Redis:
+    """A client of the Celery broker's Redis that gives up after ``timeout_s`` (connect and each reply): what
+    the health check pings and the metrics read the queue's length from."""
+    return redis.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+    )
+
+
 def _redis() -> str:
     try:
-        with redis.Redis.from_url(
-            settings.CELERY_BROKER_URL, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
-        ) as client:
+        with broker() as client:
             client.ping()
         return "ok"
     except redis.RedisError as exc:

@@ -26,6 +26,8 @@ from edgeorch.jobs.choices import ACTIVE, RunState
 from edgeorch.jobs.models import Frame, Job, Session
 from edgeorch.telemetry.services import latest_values
 
+from .health import broker
+
 log = logging.getLogger(__name__)
 
 # Latency buckets (seconds): from a local digits frame (~1 ms) to a cold multi-device deployment.
@@ -116,7 +118,7 @@ class Collector:
     def _celery_queue(self):
         queue = settings.CELERY_TASK_DEFAULT_QUEUE
         try:
-            with redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2) as client:
+            with broker(2.0) as client:
                 length = client.llen(queue)
         except redis.RedisError as exc:  # the scrape still answers the database's figures
             log.warning("metrics: cannot read the Celery queue's length: %s", exc)
