@@ -305,6 +305,16 @@ EMPTY_CHARTS = """() => [...new Set(document.querySelectorAll('.chart, .js-plotl
   .map((el) => el.id || el.className)"""
 
 
+# Every visible axis of every chart with a title (units in it where the axis has any): Plotly draws an axis
+# without one silently.
+UNTITLED_AXES = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter((el) => el.offsetParent !== null && el._fullLayout)
+  .flatMap((el) => Object.entries(el._fullLayout)
+    .filter(([key, axis]) => /^[xy]axis[0-9]*$/.test(key) && axis && axis.visible !== false && axis._id)
+    .filter(([key, axis]) => !((axis.title && axis.title.text) || '').trim())
+    .map(([key]) => `${el.id || el.className}: ${key}`))"""
+
+
 def demo_fleet(agents, api, digits):
     """The demo's shape: an emulated Raspberry Pi camera node and an edge server, a job and a stream run on
     them, their links probed; returns (camera, edge, job id, session id)."""
@@ -391,6 +401,7 @@ def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
             page.wait_for_function(f"() => ({EMPTY_CHARTS})().length === 0", timeout=15000)
         except sync_api.TimeoutError:
             raise AssertionError(f"{path}: charts without data: {page.evaluate(EMPTY_CHARTS)}") from None
+        assert page.evaluate(UNTITLED_AXES) == [], path
         page.screenshot(path=shots / f"{name}.png", full_page=True)
         if name in ("camera", "edge"):
             assert "Loading" not in page.text_content("#links"), path
