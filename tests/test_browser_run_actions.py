@@ -1,6 +1,7 @@
 """Cancelling a running job and stopping a running session from their pages, with real agents, in a real
 browser (see test_browser.py for the set-up), on the demo configuration too (SQLite in the demo tier): each
-asks first, and the new state arrives over the page's socket, without a reload.
+asks first, and the new state arrives over the page's socket, without a reload; a job's page that sees its job
+complete shows the result and the timeline in place.
 
 Screenshots are saved under the test's ``tmp_path`` (``screenshots/``).
 """
@@ -54,8 +55,9 @@ def test_an_operator_cancels_a_running_job_and_stops_a_session_from_their_pages_
     assert finished(api, "jobs", submit(api, **split))["state"] == "completed"  # deployed on the edge
     os.killpg(edge.proc.pid, signal.SIGSTOP)
     try:
-        job = submit(api, **split)
-        wait_until(lambda: Job.objects.filter(pk=job, state="running").exists(), message="job running")
+        job, other = submit(api, **split), submit(api, **split)
+        for pk in (job, other):
+            wait_until(lambda pk=pk: Job.objects.filter(pk=pk, state="running").exists(), message="running")
         page.goto(f"{live_server_proc.url}/runs/jobs/{job}/")
         live(page)
         page.evaluate(MARK)
@@ -68,8 +70,16 @@ def test_an_operator_cancels_a_running_job_and_stops_a_session_from_their_pages_
         assert page.evaluate(STILL_MARKED), "the page reloaded"
         assert Job.objects.get(pk=job).state == "cancelled"
         page.screenshot(path=shots / "job-cancelled.png", full_page=True)
+        # The other job, left to run: its page shows the result and the timeline when the edge wakes up.
+        page.goto(f"{live_server_proc.url}/runs/jobs/{other}/")
+        live(page)
+        page.evaluate(MARK)
     finally:
         os.killpg(edge.proc.pid, signal.SIGCONT)
+    expect(page.locator("#job-state")).to_have_text("completed", timeout=30000)
+    expect(page.locator("#gantt.js-plotly-plot")).to_have_count(1)
+    assert page.evaluate(STILL_MARKED), "the page reloaded"
+    assert Job.objects.get(pk=job).state == "cancelled"  # the edge's late answer did not revive it
 
     body = {"model": digits.pk, "source": phone.device_id, "strategy": "local", "rate": 5, "frames": 5000}
     started = api.post(api.base + "/api/sessions/", json=body, timeout=10)
