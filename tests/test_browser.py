@@ -50,6 +50,7 @@ def page(browser):
     # strict CSP refuses once it has to poll (seen once under load). The CSP test uses its own page.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     context.set_default_timeout(15000)
+    sync_api.expect.set_options(timeout=15000)  # Playwright's expectations: the same patience
     yield context.new_page()
     context.close()
 
@@ -382,6 +383,7 @@ def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
         "topology": f"/live/sessions/{session}/topology/",
         "runs": "/runs/",
         "job": f"/runs/jobs/{job}/",
+        "job-topology": f"/live/jobs/{job}/topology/",
         "session": f"/runs/sessions/{session}/",
         "models": "/models/",
         "model": f"/models/{digits.pk}/",

@@ -279,6 +279,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
         f"/live/sessions/{session}/topology/",
         "/runs/",
         f"/runs/jobs/{job}/",
+        f"/live/jobs/{job}/topology/",
         f"/runs/sessions/{session}/",
         "/models/",
         f"/models/{digits.pk}/",

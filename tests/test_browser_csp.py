@@ -35,6 +35,7 @@ document.addEventListener("securitypolicyviolation", (e) => window.__violations.
 DRAWN = {
     "model": ("#cut-chart.js-plotly-plot", "#model-graph canvas"),
     "topology": "#topology canvas",
+    "job-topology": "#topology canvas",
     "job": "#gantt.js-plotly-plot",
     "api-docs": ".swagger-ui .info",
 }
@@ -60,6 +61,7 @@ def test_every_page_runs_without_a_content_security_policy_violation(
         "topology": f"/live/sessions/{session}/topology/",
         "runs": "/runs/",
         "job": f"/runs/jobs/{job}/",
+        "job-topology": f"/live/jobs/{job}/topology/",
         "session": f"/runs/sessions/{session}/",
         "models": "/models/",
         "model": f"/models/{digits.pk}/",

@@ -6,11 +6,13 @@ Screenshots are saved under the test's ``tmp_path`` (``screenshots/``).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from . import test_browser
-from .support import wait_until
-from .test_browser import log_in, watch
+from .support import finished, submit, wait_until
+from .test_browser import log_in, sync_api, watch
 
 # test_browser's fixtures (the module skips with it where Chromium is missing).
 browser, page, shots = test_browser.browser, test_browser.page, test_browser.shots
@@ -18,16 +20,41 @@ browser, page, shots = test_browser.browser, test_browser.page, test_browser.sho
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.demo]
 
 NODE_LABELS = "() => EO.topology.nodes().map((n) => n.data('label'))"
-HOPS = "() => EO.topology.edges(\"[hop = 'yes']\").map((e) => e.data('label'))"
+# The graph drawn with the three devices, three stages and three hops whose first two name a measured link.
+DRAWN = """() => EO.topology && EO.topology.nodes("[kind = 'stage']").length === 3
+  && EO.topology.edges("[hop = 'yes']").length === 3
+  && EO.topology.edges("[hop = 'yes']").map((e) => e.data('label')).slice(0, 2)
+    .every((label) => /[MG]bit\\/s/.test(label))"""
 
 
-def test_the_topology_of_a_three_stage_session_shows_its_devices_links_and_slow_stage_live(
+def expect_three_stages_on_three_devices(page) -> None:
+    """The topology page, settled, shows cam → edge-1 → edge-2 and back, with one slow stage in the graph
+    and the tables (Playwright's expectations retry until the page agrees)."""
+    expect = sync_api.expect
+    expect(page.locator("#topology")).to_have_attribute("data-devices", "3")
+    expect(page.locator("#topology")).to_have_attribute("data-slow-stage", re.compile(r"^\d$"))
+    # A frame's path: the activations cam → edge-1 → edge-2 and the result back, each with its bytes and
+    # the probed link's bandwidth where one was measured (cam and edge-1 probed theirs).
+    expect(page.locator("#topology-hops tbody tr td:nth-child(1)")).to_have_text(["cam", "edge-1", "edge-2"])
+    expect(page.locator("#topology-hops tbody tr td:nth-child(2)")).to_have_text(["edge-1", "edge-2", "cam"])
+    expect(page.locator("#topology-stages tbody tr.slow")).to_have_count(1)
+    page.wait_for_function(DRAWN)
+    labels = page.evaluate(NODE_LABELS)
+    for name in ("cam (source)", "edge-1", "edge-2"):
+        assert any(label.startswith(name) for label in labels), labels
+    slow = page.get_attribute("#topology", "data-slow-stage")
+    expect(page.locator("#topology-stages tbody tr.slow")).to_have_attribute("data-stage", slow)
+    assert page.evaluate("() => EO.topology.nodes(\"[slow = 'yes']\").map((n) => n.id())") == [f"s:{slow}"]
+
+
+def test_the_topology_of_a_three_stage_session_and_job_shows_devices_links_and_slow_stage_live(
     page, live_server_proc, fleet, api, digits, alice, shots
 ):
     from edgeorch.plans.models import LinkSample
 
     from .test_jobs_e2e import emulate_profiles
 
+    expect = sync_api.expect
     cam, e1, e2 = fleet("cam", "edge-1", "edge-2")
     # Each device fast on its own blocks (cuts after blocks 6 and 8, where no fusion breaks): the planner
     # chains the three.
@@ -45,30 +72,25 @@ def test_the_topology_of_a_three_stage_session_shows_its_devices_links_and_slow_
     page.goto(f"{live_server_proc.url}/live/sessions/{session}/")
     page.click("#topology-link")
     page.wait_for_url(f"**/live/sessions/{session}/topology/")
-    page.wait_for_selector("#topology[data-devices='3'][data-slow-stage]:not([data-slow-stage=''])")
-    assert page.text_content("#session-state") != "completed"  # drawn while it runs
-    labels = page.evaluate(NODE_LABELS)
-    for name in ("cam (source)", "edge-1", "edge-2"):
-        assert any(label.startswith(name) for label in labels), labels
-    assert sum(label.startswith("stage ") for label in labels) == 3
-    # A frame's path: the activations cam → edge-1 → edge-2 and the result back, each with its bytes and
-    # the probed link's bandwidth where one was measured (cam and edge-1 probed theirs).
-    hops = page.evaluate(HOPS)
-    assert len(hops) == 3 and all("Mbit/s" in hop or "Gbit/s" in hop for hop in hops[:2]), hops
-    hop_rows = page.locator("#topology-hops tbody tr").all_inner_texts()
-    assert [row.split("\t")[:2] for row in hop_rows] == [
-        ["cam", "edge-1"],
-        ["edge-1", "edge-2"],
-        ["edge-2", "cam"],
-    ]
-    slow = page.get_attribute("#topology", "data-slow-stage")
-    assert page.locator("#topology-stages tbody tr.slow").get_attribute("data-stage") == slow
-    assert page.evaluate("() => EO.topology.nodes(\"[slow = 'yes']\").length") == 1
+    expect_three_stages_on_three_devices(page)
+    assert page.text_content("#run-state") != "completed"  # drawn while it runs
     page.screenshot(path=shots / "topology.png", full_page=True)
     # Live: the session's end arrives over the socket, no reload.
-    page.wait_for_selector("#session-state.completed", timeout=30000)
-    assert page.get_attribute("#topology", "data-frames") == "20"
+    expect(page.locator("#run-state")).to_have_text("completed", timeout=30000)
+    expect(page.locator("#topology")).to_have_attribute("data-frames", "20")
     page.screenshot(path=shots / "topology-completed.png", full_page=True)
+
+    # A job on the same fleet: its page links its topology, drawn from its one trace.
+    job = finished(api, "jobs", submit(api, model=digits.pk, source=cam.device_id, strategy="multi-device"))
+    assert job["state"] == "completed", job
+    page.goto(f"{live_server_proc.url}/runs/jobs/{job['id']}/")
+    page.click("#topology-link")
+    page.wait_for_url(f"**/live/jobs/{job['id']}/topology/")
+    expect(page.locator("#run-state")).to_have_text("completed")
+    expect(page.locator("#topology")).to_have_attribute("data-frames", "1")
+    expect_three_stages_on_three_devices(page)
+    expect(page.locator("#topology-frames")).to_have_text("measured from its trace")
+    page.screenshot(path=shots / "job-topology.png", full_page=True)
     assert not problems, problems
 
 

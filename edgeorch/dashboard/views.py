@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -128,4 +129,34 @@ def session_topology(request, pk):
     from edgeorch.jobs.models import Session
 
     session = get_object_or_404(Session.objects.select_related("model", "source"), pk=pk)
-    return render(request, "dashboard/topology.html", {"session": session})
+    return _topology(
+        request,
+        session,
+        "session",
+        str(session.pk)[:8],
+        "a frame",
+        reverse("dashboard:session-live", args=[pk]),
+    )
+
+
+@login_required
+def job_topology(request, pk: int):
+    """A job's topology, the same view as a session's (dashboard/topology.js): the devices its plan placed
+    stages on, the hops its request took, its slow stage from its trace (GET /api/jobs/{id}/topology/);
+    live until it ends."""
+    from edgeorch.jobs.models import Job
+
+    job = get_object_or_404(Job.objects.select_related("model", "source"), pk=pk)
+    return _topology(request, job, "job", str(job.pk), "the request", reverse("jobs:job", args=[pk]))
+
+
+def _topology(request, run, kind: str, name: str, what: str, back: str):
+    context = {
+        "run": run,
+        "kind": kind,
+        "name": name,
+        "what": what,
+        "back": back,
+        "api": f"/api/{kind}s/{run.pk}/topology/",
+    }
+    return render(request, "dashboard/topology.html", context)

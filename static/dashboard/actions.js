@@ -3,7 +3,8 @@
 // EO.act(url, {method, body}) sends one request (JSON body, the CSRF token) and returns the parsed reply; a
 // refusal throws an Error whose message says why in words (the API's detail, or each field's first error).
 // Buttons with data-action (the URL to POST) and data-confirm (asked first) use it: on success the page reloads
-// to show the new state; a refusal is said in #action-error. A form with data-confirm is submitted only once
+// to show the new state, or, for a button marked data-live on a live page (cancel a job, stop a session), the
+// button goes and the page's live events show the new state; a refusal is said in #action-error. A form with data-confirm is submitted only once
 // its question is answered yes (a destructive plain form, e.g. deleting a model).
 (function () {
   "use strict";
@@ -44,7 +45,8 @@
       button.textContent = label + "…";
       try {
         await EO.act(button.dataset.action);
-        window.location.reload();
+        if (button.hasAttribute("data-live")) button.remove();
+        else window.location.reload();
       } catch (err) {
         if (said) said.textContent = label + " failed: " + err.message;
         button.textContent = label;

@@ -1,15 +1,33 @@
 // Live run pages without a socket of their own: a job's page and the Jobs & Sessions list.
 //
 // A job's page (#job-state, data-job) follows the job's state events ("job:<id>"): the badge and the steps seen
-// (pending → planning → deploying → running) move as they happen, and once the job ends the page loads
-// itself again to show the result, the stages and the timeline. The list (#runs-live) reloads itself when a
-// job or session changes state ("runs"; frame counts excluded), at most once a second. Both reload too when
-// the socket reconnects (whatever happened while it was down).
+// (pending → planning → deploying → running) move as they happen, and once the job ends the page fetches
+// itself again and puts the new content in place (no reload) to show the result, the stages and the timeline.
+// The list (#runs-live) reloads itself when a job or session changes state ("runs"; frame counts excluded), at
+// most once a second. Both reload too when the socket reconnects (whatever happened while it was down).
 (function () {
   "use strict";
   const EO = window.EO;
   if (!EO || !EO.live) return;
   const TERMINAL = ["completed", "failed", "cancelled"];
+
+  // The page's <main> replaced by a fresh copy's; its charts' script (charts/figures.js, which draws the
+  // figures not drawn yet) is run again, as scripts put in by innerHTML do not run.
+  function refreshMain() {
+    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("main");
+        const main = document.querySelector("main");
+        main.innerHTML = fresh.innerHTML;
+        for (const old of main.querySelectorAll("script[src]")) {
+          const script = document.createElement("script");
+          script.src = old.src;
+          document.body.appendChild(script);
+        }
+      })
+      .catch(() => window.location.reload());
+  }
 
   const badge = document.getElementById("job-state");
   if (badge) {
@@ -22,7 +40,7 @@
       badge.className = "badge " + state;
       const steps = document.getElementById("job-steps");
       if (steps) steps.textContent += " → " + state;
-      if (TERMINAL.indexOf(state) >= 0) window.location.reload();
+      if (TERMINAL.indexOf(state) >= 0) refreshMain();
     };
     EO.live({
       topics: ["job:" + id],

@@ -1,15 +1,20 @@
-// A session's topology (cytoscape.js, served from static/vendor): GET /api/sessions/{id}/topology/ drawn as
-// devices (boxes) holding the stages they run, the source's capture and result, and the path of a frame
-// between them, each hop labelled with its bytes and the link's measured bandwidth and RTT; the slow stage
-// (largest measured median) in orange. The tables below say the same in words. The session's events on the
-// dashboard socket (frames, state, plan switches) and its devices' status changes fetch it again.
+// A run's topology (cytoscape.js, served from static/vendor), for a session and for a job alike:
+// GET /api/{sessions|jobs}/{id}/topology/ drawn as devices (boxes) holding the stages they run, the source's
+// capture and result, and the path of a frame (a job: of its request) between them, each hop labelled with its
+// bytes and the link's measured bandwidth and RTT; the slow stage (largest measured median) in orange. The
+// tables below say the same in words. The run's events on the dashboard socket (its state, frames, plan
+// switches) and its devices' status changes fetch it again.
+//
+// A new answer is patched into the view in place: nodes and edges whose data changed are updated, new ones
+// added, gone ones removed (the layout runs again only then), and table cells rewritten only where their text
+// changed. So a reader (a person, or a test) never sees the view torn down between two answers.
 (function () {
   "use strict";
   const box = document.getElementById("topology");
   if (!box || !window.cytoscape || !window.EO) return;
   const $ = (id) => document.getElementById(id);
   const url = box.dataset.url;
-  const session = box.dataset.session;
+  const kind = box.dataset.kind; // "session" or "job": its topic and event prefix
   let cy = null;
   let known = new Set(); // the devices shown: their status events refresh the view
 
@@ -69,22 +74,100 @@
     { selector: "edge[hop = 'yes']", style: { width: 3, "line-color": "#1f6feb", "target-arrow-color": "#1f6feb" } },
   ];
 
+  // The graph brought to `els` in place; true when an element came or went (the layout is run again).
+  function patchGraph(els) {
+    const want = new Set(els.map((e) => e.data.id));
+    let moved = false;
+    cy.batch(() => {
+      cy.elements().forEach((ele) => {
+        if (!want.has(ele.id()) && ele.inside()) {
+          ele.remove();
+          moved = true;
+        }
+      });
+      for (const e of els) {
+        let ele = cy.getElementById(e.data.id);
+        const rewired = ele.nonempty() && (ele.isNode() ? (ele.data("parent") || undefined) !== e.data.parent : ele.data("source") !== e.data.source || ele.data("target") !== e.data.target);
+        if (rewired) ele.remove();
+        if (ele.empty() || rewired) {
+          cy.add(e);
+          moved = true;
+          continue;
+        }
+        const changed = Object.keys(e.data).filter((k) => ele.data(k) !== e.data[k]);
+        if (changed.length) ele.data(Object.fromEntries(changed.map((k) => [k, e.data[k]])));
+        const p = e.position;
+        if (p && (ele.position("x") !== p.x || ele.position("y") !== p.y)) {
+          ele.position(p);
+          moved = true;
+        }
+      }
+    });
+    return moved;
+  }
+
+  // A table body brought to `rows` ([{attrs, cells: [[class, html]]}]) in place: a row is rebuilt only when
+  // its number of cells differs, a cell or attribute rewritten only when it changed.
+  const written = new WeakMap(); // a cell: the HTML last written into it
+  function patchRows(table, rows, empty) {
+    const body = table.tBodies[0];
+    if (!rows.length) rows = [{ attrs: {}, cells: [["muted", empty]] }];
+    rows.forEach((row, i) => {
+      let tr = body.rows[i];
+      if (!tr || tr.cells.length !== row.cells.length) {
+        const fresh = document.createElement("tr");
+        row.cells.forEach(() => fresh.appendChild(document.createElement("td")));
+        if (tr) body.replaceChild(fresh, tr);
+        else body.appendChild(fresh);
+        tr = fresh;
+      }
+      for (const [name, value] of Object.entries(row.attrs)) {
+        if (value === null) tr.removeAttribute(name);
+        else if (tr.getAttribute(name) !== value) tr.setAttribute(name, value);
+      }
+      row.cells.forEach(([cls, html], j) => {
+        const td = tr.cells[j];
+        if (td.className !== cls) td.className = cls;
+        if (written.get(td) !== html) {
+          td.innerHTML = html;
+          written.set(td, html);
+        }
+      });
+      if (rows.length === 1 && row.cells.length === 1) tr.cells[0].colSpan = table.tHead.rows[0].cells.length;
+    });
+    while (body.rows.length > rows.length) body.deleteRow(-1);
+  }
+
   function tables(t) {
     const stageRows = t.stages.map((s) => {
       const m = s.measured;
-      return '<tr data-stage="' + s.stage + '"' + (s.slow ? ' class="slow" title="the slow stage"' : "") + "><td>" + s.stage + (s.slow ? " <b>slow</b>" : "") + "</td><td>" + EO.escape(s.device_name) +
-        "</td><td>" + s.blocks[0] + "–" + s.blocks[1] + '</td><td class="num">' + ms((s.predicted.compute || 0) + (s.predicted.queue || 0) + (s.predicted.transfer || 0)) +
-        '</td><td class="num">' + (m ? ms(m.compute_s) : "—") + '</td><td class="num">' + (m ? ms(m.queue_s) : "—") + '</td><td class="num">' + (m ? ms(m.total_s) : "—") + "</td></tr>";
+      const predicted = (s.predicted.compute || 0) + (s.predicted.queue || 0) + (s.predicted.transfer || 0);
+      return {
+        attrs: { "data-stage": String(s.stage), class: s.slow ? "slow" : null, title: s.slow ? "the slow stage" : null },
+        cells: [
+          ["", s.stage + (s.slow ? " <b>slow</b>" : "")], ["", EO.escape(s.device_name)], ["", s.blocks[0] + "–" + s.blocks[1]],
+          ["num", ms(predicted)], ["num", m ? ms(m.compute_s) : "—"], ["num", m ? ms(m.queue_s) : "—"], ["num", m ? ms(m.total_s) : "—"],
+        ],
+      };
     });
-    $("topology-stages").tBodies[0].innerHTML = stageRows.join("") || '<tr><td colspan="7" class="muted">No plan yet.</td></tr>';
-    const hopRows = t.hops.map((h) => "<tr><td>" + EO.escape(h.from_name) + "</td><td>" + EO.escape(h.to_name) + '</td><td class="num">' + bytes(h.bytes) +
-      '</td><td class="num">' + (h.link ? bandwidth(h.link.bandwidth_bps) : "not measured") + '</td><td class="num">' + (h.link ? ms(h.link.rtt_s) : "—") +
-      '</td><td class="num">' + ms(h.transfer_s) + "</td></tr>");
-    $("topology-hops").tBodies[0].innerHTML = hopRows.join("") || '<tr><td colspan="6" class="muted">Every stage runs on the source: no hop.</td></tr>';
-    $("topology-frames").textContent = t.frames ? "measured over the newest " + t.frames + " frame" + (t.frames === 1 ? "" : "s") : "no frame answered yet";
-    const badge = $("session-state");
-    badge.className = "badge " + t.run.state;
-    badge.textContent = t.run.state;
+    patchRows($("topology-stages"), stageRows, "No plan yet.");
+    const hopRows = t.hops.map((h) => ({
+      attrs: { "data-kind": h.kind },
+      cells: [
+        ["", EO.escape(h.from_name)], ["", EO.escape(h.to_name)], ["num", bytes(h.bytes)],
+        ["num", h.link ? bandwidth(h.link.bandwidth_bps) : "not measured"], ["num", h.link ? ms(h.link.rtt_s) : "—"], ["num", ms(h.transfer_s)],
+      ],
+    }));
+    patchRows($("topology-hops"), hopRows, "Every stage runs on the source: no hop.");
+    let measured = "no frame answered yet";
+    if (kind === "job") measured = t.frames ? "measured from its trace" : "not answered yet";
+    else if (t.frames) measured = "measured over the newest " + t.frames + " frame" + (t.frames === 1 ? "" : "s");
+    $("topology-frames").textContent = measured;
+    const badge = $("run-state");
+    if (badge.textContent !== t.run.state) {
+      badge.className = "badge " + t.run.state;
+      badge.textContent = t.run.state;
+    }
   }
 
   function draw(t) {
@@ -93,15 +176,14 @@
     if (!cy) {
       cy = cytoscape({ container: box, elements: els, style: STYLE, layout: { name: "preset", fit: true, padding: 30 }, wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3 });
       window.EO.topology = cy;
-    } else {
-      cy.elements().remove();
-      cy.add(els);
+    } else if (patchGraph(els)) {
       cy.layout({ name: "preset", fit: true, padding: 30 }).run();
     }
     tables(t);
     box.dataset.devices = String(t.devices.length);
     box.dataset.slowStage = t.slow_stage === null ? "" : String(t.slow_stage);
     box.dataset.frames = String(t.frames);
+    box.dataset.state = t.run.state;
   }
 
   const refetch = EO.throttle(function () {
@@ -112,11 +194,11 @@
   }, 1000);
 
   EO.live({
-    topics: ["session:" + session, "fleet"],
+    topics: [kind + ":" + box.dataset.run, "fleet"],
     snapshotUrl: url,
     onSnapshot: draw,
     onEvent: function (event) {
-      if (event.kind.startsWith("session.") || event.kind === "plan.switch") refetch();
+      if (event.kind.startsWith(kind + ".") || event.kind === "plan.switch") refetch();
       else if (event.kind === "device.status" && known.has(event.data.id)) refetch();
     },
   });
