@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .support import ROOT, Agent, Server, start_worker, stop_worker, token_for, wait_until
+from .support import ROOT, Agent, Server, signal_worker, spawn_worker, token_for, wait_until, wait_worker
 
 
 @pytest.fixture
@@ -47,8 +47,12 @@ def server_env(settings, django_db_blocker, transactional_db, tmp_path):
 
 
 @pytest.fixture
-def live_server_proc(server_env, tmp_path, settings):
-    """A running Daphne on a free port, stopped after the test. Its channel prefix is the test's own."""
+def live_server_proc(request, server_env, tmp_path, settings):
+    """A running Daphne on a free port, stopped after the test. Its channel prefix is the test's own.
+
+    Where the test also asks for ``worker``, the Celery worker boots beside Daphne (both mostly import
+    Django); after the test every process the fixtures started is signalled first and then waited for, so
+    that they stop together rather than one after another."""
     settings.CHANNEL_LAYERS = {
         "default": {
             **settings.CHANNEL_LAYERS["default"],
@@ -61,9 +65,15 @@ def live_server_proc(server_env, tmp_path, settings):
     from channels import layers
 
     layers.channel_layers.backends.clear()
-    server = Server(server_env, tmp_path / "daphne.log").start()
+    server = Server(server_env, tmp_path / "daphne.log").spawn()
+    if "worker" in request.fixturenames:
+        server.early_worker = spawn_worker(server_env, tmp_path / "celery.log")
+    server.wait_ready()
     yield server
-    server.stop()
+    server.signal()
+    for wait in server.stopping:
+        wait()
+    server.wait_stopped()
     layers.channel_layers.backends.clear()
 
 
@@ -79,16 +89,18 @@ def agents(live_server_proc, tmp_path):
 
     yield make
     for agent in started:
-        agent.stop()
+        agent.signal()
+    live_server_proc.stopping += [agent.wait_stopped for agent in started]
 
 
 @pytest.fixture
 def worker(live_server_proc, server_env, tmp_path):
     """A real Celery worker on the test's queue (the live server enqueues there)."""
     log_path = tmp_path / "celery.log"
-    proc = start_worker(server_env, log_path)
+    proc = wait_worker(live_server_proc.early_worker or spawn_worker(server_env, log_path), log_path)
     yield log_path
-    stop_worker(proc)
+    signal_worker(proc)
+    live_server_proc.stopping.append(lambda: proc.wait(20))
 
 
 @pytest.fixture

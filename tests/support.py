@@ -47,8 +47,17 @@ class Server:
         self.env = {**env, "PORT": str(self.port)}
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
+        # Set by the live_server_proc fixture: a worker booting beside this server, and the waits for the
+        # processes the other fixtures signalled at their teardown (all stopping together).
+        self.early_worker: subprocess.Popen | None = None
+        self.stopping: list = []
 
     def start(self):
+        return self.spawn().wait_ready()
+
+    def spawn(self):
+        """Start the process without waiting for it to answer (``wait_ready``): the test fixtures boot Daphne
+        and the Celery worker side by side."""
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [str(ROOT / "scripts/web.sh")],
@@ -58,6 +67,9 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        return self
+
+    def wait_ready(self):
         wait_until(self._answers, timeout=30, message=f"Daphne on port {self.port} (log: {self.log_path})")
         return self
 
@@ -77,8 +89,15 @@ class Server:
             return False
 
     def stop(self):
+        self.signal()
+        self.wait_stopped()
+
+    def signal(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        if self.proc and self.proc.poll() is None:
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -118,8 +137,17 @@ class Agent:
         return self
 
     def stop(self, sig=signal.SIGTERM) -> int | None:
+        self.signal(sig)
+        return self.wait_stopped()
+
+    def signal(self, sig=signal.SIGTERM) -> None:
+        """Send ``sig`` to the agent's process group; ``wait_stopped`` waits for it (the fixtures signal every
+        process first, so that they shut down together rather than one after another)."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
+
+    def wait_stopped(self) -> int | None:
+        if self.proc and self.proc.poll() is None:
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -171,7 +199,12 @@ def input_of(job_id):
 
 def start_worker(env: dict, log_path: Path, name: str = "celery@%h") -> subprocess.Popen:
     """A real Celery worker on the environment's queue, ready (tests/test_scale_out_e2e.py starts two)."""
-    proc = subprocess.Popen(
+    return wait_worker(spawn_worker(env, log_path, name), log_path)
+
+
+def spawn_worker(env: dict, log_path: Path, name: str = "celery@%h") -> subprocess.Popen:
+    """Start a Celery worker without waiting for it to be ready (``wait_worker``)."""
+    return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "celery"),
             "-A",
@@ -193,11 +226,25 @@ def start_worker(env: dict, log_path: Path, name: str = "celery@%h") -> subproce
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    wait_until(lambda: b"ready" in log_path.read_bytes(), timeout=30, message="the celery worker")
+
+
+def wait_worker(proc: subprocess.Popen, log_path: Path) -> subprocess.Popen:
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"the celery worker exited with {proc.returncode}: {log_path.read_text()[-2000:]}"
+            )
+        return b"ready" in log_path.read_bytes()
+
+    wait_until(ready, timeout=30, message="the celery worker")
     return proc
 
 
 def stop_worker(proc: subprocess.Popen) -> None:
+    signal_worker(proc)
+    proc.wait(20)
+
+
+def signal_worker(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
