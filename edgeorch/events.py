@@ -32,7 +32,12 @@ log = logging.getLogger(__name__)
 
 GROUP = "dashboard"
 TELEMETRY_EVENT_INTERVAL_S = 0.5
-KINDS = ("device.status", "telemetry", "plan.switch")  # plus "job.<state>" and "session.<state|frames>"
+KINDS = (
+    "device.status",
+    "telemetry",
+    "plan.switch",
+    "profile.progress",
+)  # plus "job.<state>" and "session.<state|frames>"
 ALERT_KINDS = ("alert.fired", "alert.acknowledged", "alert.resolved", "alert.delivered")  # edgeorch.alerts
 # Events that may come many times a second for one object: only its own subscribers' sockets get them.
 PER_OBJECT_KINDS = {"session.frames"}
@@ -50,6 +55,8 @@ def topics_for(kind: str, data: dict) -> list[str]:
     """Which topics an event belongs to, from its kind and the ids in its data."""
     if kind == "device.status":
         return ["fleet"] + ([f"device:{data['id']}"] if data.get("id") else [])
+    if kind == "profile.progress":  # a device's profile, block by block (jobs.services.measurements)
+        return ["fleet", f"device:{data['device']}"]
     if kind == "telemetry":
         return ["fleet", *(f"device:{s['device']}" for s in data["samples"])]
     if kind.startswith("job."):

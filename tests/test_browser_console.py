@@ -30,13 +30,25 @@ def test_an_operator_profiles_probes_renames_and_revokes_a_device_from_its_page(
     page.goto(f"{live_server_proc.url}/devices/{camera.device_id}/")
     assert "POST /api" not in page.text_content("main")
 
-    # Profile: the state follows the measurement until the agent's answer fills the bar.
+    # Profile: the bar counts the blocks the agent has timed (its progress, pushed live) until it is done.
+    page.evaluate("""() => {
+      const bar = document.getElementById("profile-bar");
+      window.barSteps = [];
+      new MutationObserver(() => window.barSteps.push([bar.value, bar.max]))
+        .observe(bar, { attributes: true, attributeFilter: ["value", "max"] });
+    }""")
     page.select_option("#profile-form select[name=model]", str(digits.pk))
     page.click("#profile-form button")
     page.wait_for_selector("#profile-progress[data-state=pending]")
     page.wait_for_selector("#profile-progress[data-state=done]", timeout=30000)
     assert page.text_content("#profile-state").startswith(f"Profiled {digits}: ")
-    assert page.get_attribute("#profile-bar", "value") == "1"
+    blocks = len(digits.blocks)
+    assert page.get_attribute("#profile-bar", "max") == str(blocks)
+    assert page.get_attribute("#profile-bar", "value") == str(blocks)
+    values = [value for value, top in page.evaluate("window.barSteps") if top == blocks]
+    assert values == sorted(values) and 0 < len(set(values) - {0, blocks}), (
+        values
+    )  # it advanced, block by block
     assert BlockProfile.objects.filter(device_id=camera.device_id, model=digits).exists()
     page.screenshot(path=shots / "profiled.png", full_page=True)
 

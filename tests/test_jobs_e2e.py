@@ -3,6 +3,7 @@ peer to peer, on PostgreSQL and Redis, with the digits CNN of the zoo."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -304,6 +305,40 @@ def test_profiling_and_probing_store_what_the_planner_reads(fleet, api, digits):
         "plan"
     ]
     assert plan["devices"][0]["times"] == "measured"  # the planner used the stored profile
+
+
+def test_a_profiles_progress_reaches_the_dashboard_block_by_block_in_order_then_done(
+    fleet, api, digits, client, alice
+):
+    """The agent says how far it has got after each block; a dashboard following the device sees each step,
+    in order, and then the profile done."""
+    from websockets.sync.client import connect
+
+    (phone,) = fleet("phone")
+    client.force_login(alice)
+    url = api.base.replace("http://", "ws://") + "/ws/dashboard/"
+    headers = {"Cookie": f"sessionid={client.cookies['sessionid'].value}", "Origin": api.base}
+    with connect(url, additional_headers=headers, open_timeout=10) as ws:
+        ws.send(json.dumps({"subscribe": [f"device:{phone.device_id}"]}))
+        assert json.loads(ws.recv(timeout=10)) == {"subscribed": [f"device:{phone.device_id}"]}
+        response = api.post(
+            f"{api.base}/api/devices/{phone.device_id}/profile/",
+            json={"model": digits.pk, "warmup": 1, "repeats": 2},
+            timeout=10,
+        )
+        assert response.status_code == 202, response.text
+        total = response.json()["result"]["total"]
+        steps = []
+        while not steps or steps[-1][0] == "pending":
+            event = json.loads(ws.recv(timeout=60))
+            if event["kind"] == "profile.progress":
+                data = event["data"]
+                assert data["measurement"] == response.json()["id"] and data["model_name"] == str(digits)
+                steps.append((data["state"], data["done"], data["total"]))
+    assert total == len(digits.blocks) > 1
+    assert steps == [*(("pending", done, total) for done in range(total + 1)), ("done", total, total)]
+    measurement = api.get(f"{api.base}/api/measurements/{response.json()['id']}/", timeout=10).json()
+    assert measurement["state"] == "done" and len(measurement["result"]["blocks"]) == total
 
 
 def test_profile_fleet_measures_every_model_on_every_online_device_once(fleet, digits):

@@ -211,10 +211,22 @@ def test_profile_times_every_block_and_reports_the_thermal_state(tmp_path):
             await alice.executor.handle(Profile("p-1", segments, warmup=1, repeats=5))
             bad = [{**segments[0], "sha256": sha(b"x")}]
             await alice.executor.handle(Profile("p-2", bad, warmup=0, repeats=1))
-            return await alice.wait_for("profile_result", 2)
+            await alice.wait_for("profile_result", 2)
+            return [m for m, _ in alice.sent if m.type in ("profile_progress", "profile_result")]
 
     with file_server(model_files()) as files:
-        results = {r.profile_id: r for r in asyncio.run(scenario(files))}
+        sent = asyncio.run(scenario(files))
+    results = {r.profile_id: r for r in sent if r.type == "profile_result"}
+    told = [(m.type, m.profile_id, getattr(m, "done", None), getattr(m, "total", None)) for m in sent]
+    # Progress before the first block and after each, in order, then the answer; a failed block ends it.
+    assert [t for t in told if t[1] == "p-1"] == [
+        *(("profile_progress", "p-1", done, 3) for done in range(4)),
+        ("profile_result", "p-1", None, None),
+    ]
+    assert [t for t in told if t[1] == "p-2"] == [
+        ("profile_progress", "p-2", 0, 1),
+        ("profile_result", "p-2", None, None),
+    ]
     good = results["p-1"]
     assert good.error is None and [b["block"] for b in good.blocks] == [0, 1, 2]
     assert all(b["median_s"] > 0 and b["p90_s"] >= b["median_s"] and b["runs"] == 5 for b in good.blocks)

@@ -21,14 +21,20 @@ from edgeorch.devices.choices import DeviceRole, DeviceStatus
 from edgeorch.devices.models import Device, EnrollmentToken
 from edgeorch.jobs.models import Failure
 
+FLEET_ROWS_RENDERED = 100
+
 
 @login_required
 @ensure_csrf_cookie
 def fleet(request):
-    """Every device with its status and when it was last seen."""
+    """Every device with its status and when it was last seen. A fleet of more than ``FLEET_ROWS_RENDERED``
+    devices is drawn by the page's script alone, from its snapshot: rendering the rows here too made a
+    500-device page 312 KiB and held back its first byte and the snapshot's request (docs/benchmarks.md,
+    "Dashboard")."""
     devices_all = list(Device.objects.all())
     context = {
-        "devices": devices_all,
+        "devices": devices_all if len(devices_all) <= FLEET_ROWS_RENDERED else [],
+        "device_count": len(devices_all),
         # The fleet page's filters (dashboard/fleet.js) and, for operators, its bulk actions.
         "statuses": DeviceStatus.choices,
         "roles": DeviceRole.choices,

@@ -65,6 +65,12 @@ def stage_failed(device_pk, message: p.StageFailed) -> None:
     lifecycle.record_stage_error(device_pk, message)
 
 
+@handles(p.ProfileProgress)
+def profile_progress(device_pk, message: p.ProfileProgress) -> None:
+    authorise.check_measurement(device_pk, message.profile_id, Measurement.PROFILE)
+    measurements.record_profile_progress(device_pk, message)
+
+
 @handles(p.ProfileResult)
 def profile_result(device_pk, message: p.ProfileResult) -> None:
     authorise.check_measurement(device_pk, message.profile_id, Measurement.PROFILE)

@@ -192,6 +192,24 @@
     if (snapshot) redraw();
   });
 
+  // A profile of this device under way (asked here, on the fleet page or by `make demo`): a bar of the blocks
+  // its agent has timed, fed by its profile.progress events; the last says done or failed. The operator's
+  // own ask (device_actions.js) may have said the final state first, from the measurement: left as it is.
+  function drawProfiling(p) {
+    const box = $("profile-progress");
+    if (!p || !box) return;
+    if (p.state !== "pending" && box.dataset.measurement === p.measurement && box.dataset.state === p.state) return;
+    box.hidden = false;
+    box.dataset.state = p.state;
+    box.dataset.measurement = p.measurement;
+    $("profile-bar").max = p.total || 1;
+    $("profile-bar").value = p.done || 0;
+    const blocks = p.done + " of " + p.total + " block" + (p.total === 1 ? "" : "s");
+    $("profile-state").textContent = p.state === "pending" ? "Profiling " + p.model_name + ": " + blocks + " timed"
+      : p.state === "done" ? "Profiled " + p.model_name + ": " + blocks + " timed. The planner now uses these times."
+        : "Profiling " + p.model_name + " failed: " + (p.error || p.state);
+  }
+
   EO.live({
     topics: ["device:" + root.dataset.device],
     snapshotUrl: root.dataset.snapshotUrl,
@@ -201,7 +219,12 @@
       drawStages();
       drawLinks();
       redraw();
+      drawProfiling((s.profiling || [])[0]);
     },
-    onEvent: function (event) { EO.applyEvent(snapshot, event); redraw(); },
+    onEvent: function (event) {
+      if (event.kind === "profile.progress") drawProfiling(event.data);
+      EO.applyEvent(snapshot, event);
+      redraw();
+    },
   });
 })();

@@ -1,8 +1,8 @@
 // A device page's operator actions (needs actions.js): rename, profile on a model, probe links. Revoke is a
 // data-action button that actions.js handles. Profiling and probing are measurements the agent answers later:
-// the page follows GET /api/measurements/{id}/ until it is done or failed and says each state as it comes
-// (the agent reports no per-block progress, so the bar runs until the answer, then fills). Probed links are
-// redrawn by device.js on the "eo:links-measured" event.
+// the page follows GET /api/measurements/{id}/ until it is done or failed and says the outcome; the bar in
+// between counts the blocks timed, from the agent's progress (device.js draws it from profile.progress
+// events). Probed links are redrawn by device.js on the "eo:links-measured" event.
 (function () {
   "use strict";
   const root = document.getElementById("device-actions");
@@ -63,22 +63,28 @@
     const button = this.querySelector("button");
     const select = this.elements.model;
     const model = select.options[select.selectedIndex].text;
+    const box = $("profile-progress");
     const bar = $("profile-bar");
     const state = $("profile-state");
     button.disabled = true;
     say("");
-    $("profile-progress").hidden = false;
-    $("profile-progress").dataset.state = "sending";
-    bar.removeAttribute("value"); // indeterminate until the answer
+    box.hidden = false;
+    box.dataset.state = "sending";
+    delete box.dataset.measurement;
+    bar.value = 0;
     state.textContent = "Asking the agent to profile " + model + "…";
     try {
       const asked = await EO.act(device + "profile/", { body: { model: Number(select.value) } });
-      const done = await follow(asked, function (m, s) {
-        $("profile-progress").dataset.state = m.state;
-        if (m.state === "pending") state.textContent = "Profiling " + model + ": the agent is timing its blocks (" + s.toFixed(0) + " s)";
-      });
-      bar.value = 1;
+      if (box.dataset.measurement !== asked.id) { // no progress event yet: the agent has not begun
+        box.dataset.state = "pending";
+        box.dataset.measurement = asked.id;
+        bar.max = (asked.result && asked.result.total) || 1;
+        state.textContent = "Profiling " + model + ": waiting for the agent to begin…";
+      }
+      const done = await follow(asked, function () {});
+      box.dataset.state = done.state;
       if (done.state === "done") {
+        bar.value = bar.max;
         const blocks = (done.result && done.result.blocks) || [];
         const total = blocks.reduce((sum, b) => sum + (b.median_s || 0), 0);
         state.textContent = "Profiled " + model + ": " + blocks.length + " block" + (blocks.length === 1 ? "" : "s") +
@@ -87,7 +93,7 @@
         state.textContent = "Profiling " + model + " failed: " + (done.error || done.state);
       }
     } catch (err) {
-      $("profile-progress").dataset.state = "failed";
+      box.dataset.state = "failed";
       bar.value = 0;
       state.textContent = "Profiling " + model + " failed: " + err.message;
     }

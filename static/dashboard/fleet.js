@@ -2,7 +2,7 @@
 // The tools above it (#fleet-tools) search by name, host or tag and filter and sort by status, role, profile
 // and tag, kept in the address (?q=&status=&role=&profile=&tag=&sort=) so that a view can be linked. For
 // operators each row has a checkbox: EO.fleetSelected (a Set of the ids of devices shown and ticked) is what
-// fleet_actions.js acts on.
+// fleet_actions.js acts on. Profiles under way show as a bar on their device's row and in a summary above.
 (function () {
   "use strict";
   const table = document.getElementById("devices");
@@ -38,13 +38,39 @@
     return '<span title="' + EO.escape(title) + '">' + text + '</span> <span class="muted">' + EO.escape(e.basis) + "</span>";
   }
 
-  function rowHtml(row) {
+  // A profile under way on the device (snapshot.profiling, kept by profile.progress events): a small bar of
+  // the blocks its agent has timed.
+  function profilingBadge(p) {
+    if (!p) return "";
+    const title = "profiling " + p.model_name + ": " + p.done + " of " + p.total + " blocks timed";
+    return ' <span class="badge profiling" data-profiling="' + EO.escape(p.measurement) + '" title="' + EO.escape(title) + '">' +
+      '<progress max="' + p.total + '" value="' + p.done + '"></progress> ' + p.done + "/" + p.total + "</span>";
+  }
+
+  // Above the table: how many online devices are being profiled now, and the blocks timed of all of them.
+  function drawProfiling() {
+    const box = document.getElementById("fleet-profiling");
+    if (!box) return;
+    const profiling = snapshot.profiling || [];
+    box.hidden = !profiling.length;
+    if (!profiling.length) return;
+    const devices = new Set(profiling.map((p) => p.device)).size;
+    const online = snapshot.devices.filter((r) => r.status === "online").length;
+    const done = profiling.reduce((n, p) => n + p.done, 0), total = profiling.reduce((n, p) => n + p.total, 0);
+    box.querySelector("progress").max = total || 1;
+    box.querySelector("progress").value = done;
+    box.querySelector("span").textContent = "Profiling " + devices + " of " + online + " online device" + (online === 1 ? "" : "s") +
+      ": " + done + " of " + total + " block" + (total === 1 ? "" : "s") + " timed (" +
+      profiling.map((p) => p.device_name + " on " + p.model_name).join(", ") + ")";
+  }
+
+  function rowHtml(row, profiling) {
     const m = (row.latest && row.latest.metrics) || {};
     const throttle = m["cpu.throttle_factor"];
     const badges = '<span class="badge ' + row.status + '">' + STATUS[row.status] + "</span>" +
       (throttle > THROTTLED && row.status === "online"
         ? ' <span class="badge throttled" title="clock at ' + Math.round(100 / throttle) + '% of maximum">throttled ×' + throttle.toFixed(2) + "</span>"
-        : "");
+        : "") + profilingBadge(profiling.get(row.id));
     const seen = row.last_seen ? '<time datetime="' + row.last_seen + '">' + EO.ago(row.last_seen) + "</time>" : "never";
     const mem = number(m["mem.used_percent"], 0, " %");
     const pick = operator ? '<td><input type="checkbox" class="pick" value="' + row.id + '"' + (selected.has(row.id) ? " checked" : "") + ' aria-label="Select ' + EO.escape(row.name) + '"></td>' : "";
@@ -119,7 +145,9 @@
     refreshOptions("tag", [...new Set(snapshot.devices.flatMap((r) => r.tags || []))].sort());
     const rows = shown(snapshot.devices);
     const cols = table.tHead.rows[0].cells.length;
-    body.innerHTML = rows.map(rowHtml).join("") || '<tr class="none"><td colspan="' + cols + '">No device matches.</td></tr>';
+    const profiling = new Map((snapshot.profiling || []).map((p) => [p.device, p]));
+    drawProfiling();
+    body.innerHTML = rows.map((r) => rowHtml(r, profiling)).join("") || '<tr class="none"><td colspan="' + cols + '">No device matches.</td></tr>';
     const n = snapshot.devices.length;
     document.getElementById("fleet-count").textContent = n + " device" + (n === 1 ? "" : "s");
     const said = document.getElementById("fleet-shown");
@@ -129,6 +157,7 @@
     const ids = new Set(rows.map((r) => r.id));
     for (const id of [...selected]) if (!ids.has(id)) selected.delete(id);
     document.dispatchEvent(new CustomEvent("eo:fleet-drawn", { detail: rows.map((r) => r.id) }));
+    if (!performance.getEntriesByName("eo:fleet-drawn").length) performance.mark("eo:fleet-drawn"); // benches
   }
 
   const render = EO.throttle(draw, 500);

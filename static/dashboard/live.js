@@ -52,6 +52,13 @@
       }
       Object.assign(row, data);
       snapshot.devices.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+    } else if (event.kind === "profile.progress") {
+      if (snapshot.scope !== "fleet" && !snapshot.devices.some((r) => r.id === data.device)) return snapshot;
+      const profiling = snapshot.profiling || (snapshot.profiling = []);
+      const at = profiling.findIndex((p) => p.measurement === data.measurement);
+      if (data.state !== "pending") { if (at >= 0) profiling.splice(at, 1); }
+      else if (at < 0) profiling.push(data);
+      else profiling[at] = data;
     } else if (event.kind === "telemetry") {
       const rows = new Map(snapshot.devices.map((r) => [r.id, r]));
       for (const sample of data.samples) {

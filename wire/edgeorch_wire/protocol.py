@@ -240,6 +240,23 @@ class ProfileResult(Message, tag="profile_result"):
     error: str | None = None
 
 
+class ProfileProgress(Message, tag="profile_progress"):
+    """How far a ``profile`` has got: ``done`` of its ``total`` blocks timed, sent once before the first
+    block (``done`` 0) and after each block, then ``profile_result``. The control plane checks it against the
+    profile it asked for (its block count; ``done`` never going back) and shows it live."""
+
+    profile_id: str
+    done: Count
+    total: Annotated[int, Meta(gt=0, le=MAX_INT32)]
+
+    def check(self) -> None:
+        super().check()
+        if self.done > self.total:
+            raise ProtocolError(
+                "bad_value", f"profile_progress: done ({self.done}) is more than total ({self.total})"
+            )
+
+
 class ProbeResult(Message, tag="probe_result"):
     """Measured links: ``links`` to peers, ``control_plane`` the link to the control plane (null when it was
     not asked for). Each a finite ``rtt_s`` >= 0 and ``bandwidth_bps`` > 0, or nulls and an ``error``."""
@@ -488,7 +505,8 @@ class Undeploy(Message, tag="undeploy"):
 
 
 class Profile(Message, tag="profile"):
-    """Time each block (segment) on random input; answered by ``profile_result``."""
+    """Time each block (segment) on random input; followed by ``profile_progress`` as blocks are timed, and
+    answered by ``profile_result``."""
 
     profile_id: str
     segments: Annotated[list[Object], Shaped(list[Segment])]
@@ -567,6 +585,7 @@ AGENT_MESSAGES: dict[str, type[Message]] = {
         StreamReport,
         StreamDone,
         StageFailed,
+        ProfileProgress,
         ProfileResult,
         ProbeResult,
         Relay,

@@ -11,6 +11,7 @@ from edgeorch_wire.protocol import (
     Deploy,
     DeployStatus,
     Profile,
+    ProfileProgress,
     ProtocolError,
     Result,
     Stream,
@@ -83,6 +84,7 @@ def test_every_execution_message_is_registered_on_its_side():
         "stream_report",
         "stream_done",
         "stage_error",
+        "profile_progress",
         "profile_result",
         "probe_result",
         "relay",
@@ -115,3 +117,18 @@ def test_a_stream_switch_names_its_session_deployment_stage_and_switch():
                 "entry": {"device_id": "b", "host": "h", "port": 1},
             }
         )
+
+
+def test_profile_progress_round_trips_and_says_what_is_wrong_with_a_count():
+    progress = ProfileProgress("p-1", 2, 5)
+    assert decode(progress.to_json(), AGENT_MESSAGES) == progress
+    assert decode(message(type="profile_progress", profile_id="p", done=0, total=1), AGENT_MESSAGES).done == 0
+    for fields, complaint in [
+        ({"done": 6, "total": 5}, r"done \(6\) is more than total \(5\)"),
+        ({"done": -1, "total": 5}, r"done must be in \[0, .*not -1"),
+        ({"done": 0, "total": 0}, r"total must be in \(0, .*not 0"),
+        ({"done": "1", "total": 5}, "done"),
+        ({"total": 5}, "done"),
+    ]:
+        with pytest.raises(ProtocolError, match=complaint):
+            decode(message(type="profile_progress", profile_id="p", **fields), AGENT_MESSAGES)

@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 from edgeorch_wire.frames import DEFAULT_MAX_PAYLOAD, FrameError
-from edgeorch_wire.protocol import LINK_PROBE_MAX_BYTES, Probe, ProbeResult, Profile, ProfileResult
+from edgeorch_wire.protocol import (
+    LINK_PROBE_MAX_BYTES,
+    Probe,
+    ProbeResult,
+    Profile,
+    ProfileProgress,
+    ProfileResult,
+)
 
 from ..dataplane import ping
 from ..emulation.device import EmulatedDevice
@@ -37,18 +44,27 @@ class Measurements:
         self.control_probe = control_probe  # the control channel's owner measures that link (None: nobody)
 
     async def profile(self, message: Profile) -> None:
+        """Time each block in turn, saying how far it has got (``profile_progress``) before the first and
+        after each, so that an operator watches a bar fill; then the timings (``profile_result``)."""
+        total = len(message.segments)
         try:
             blocks = []
+            await self._progress(message.profile_id, 0, total)
             for segment in message.segments:
                 path = await self.shared.cache.fetch(segment["url"], segment["sha256"])
                 timing = await asyncio.to_thread(
                     _time_block, path, segment, message, message.threads or self.threads, self.shared.device
                 )
                 blocks.append({"block": segment["block"], **timing})
+                await self._progress(message.profile_id, len(blocks), total)
             reply = ProfileResult(message.profile_id, blocks, self._thermal())
         except (DeployError, StageError) as exc:
             reply = ProfileResult(message.profile_id, [], self._thermal(), error=str(exc))
         await self.shared.outbox(reply, None)
+
+    async def _progress(self, profile_id: str, done: int, total: int) -> None:
+        if total:  # a profile of no block has no progress to tell
+            await self.shared.outbox(ProfileProgress(profile_id, done, total), None)
 
     def _thermal(self) -> dict[str, float]:
         return {k: v for k, v in self.metrics().items() if k.startswith(THERMAL_PREFIXES)}

@@ -87,7 +87,8 @@ def check_result(device_id, deployment_id: str, job_id: int) -> None:
 
 
 def check_measurement(device_id, measurement_id: str, kind: str) -> None:
-    """A ``profile_result`` or ``probe_result`` answers a measurement asked of this device."""
+    """A ``profile_progress``, ``profile_result`` or ``probe_result`` is about a measurement asked of this
+    device."""
     pk = as_uuid(measurement_id, kind)
     if not Measurement.objects.filter(pk=pk, kind=kind, device_id=device_id).exists():
         raise not_yours(f"{kind} {measurement_id}")

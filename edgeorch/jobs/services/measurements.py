@@ -1,6 +1,9 @@
 """Profiling and probing: ask an agent to time a model's blocks or measure its links, and store the answer
-where the planner reads it. Verbs: ``request_profile``, ``record_profile``, ``probe_links``, ``probe_fleet``,
-``record_probe``, ``control_plane_url``.
+where the planner reads it. Verbs: ``request_profile``, ``record_profile_progress``, ``record_profile``,
+``profiles_under_way``, ``probe_links``, ``probe_fleet``, ``record_probe``, ``control_plane_url``.
+
+A pending profile keeps how far its agent has got in ``result`` (``{done, total}``), and every change is
+pushed to the dashboards as a ``profile.progress`` event (``progress_event``), its last with the final state.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from edgeorch_wire import protocol as p
 
+from edgeorch import events as dashboard
 from edgeorch.catalog import services as catalog
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
+from edgeorch.gateway.registry import Refusal
 from edgeorch.plans import measurements as plan_measurements
 
 from .. import agents
@@ -40,22 +45,80 @@ def request_profile(device, model, *, warmup: int = 2, repeats: int = 10, base_u
         for s in segments
     ]
     with transaction.atomic():
-        measurement = Measurement.objects.create(kind=Measurement.PROFILE, device=device, model=model)
+        measurement = Measurement.objects.create(
+            kind=Measurement.PROFILE, device=device, model=model, result={"done": 0, "total": len(blocks)}
+        )
         threads = settings.JOB_AGENT_THREADS or None  # as the deployments' stages will run
         agents.send_on_commit(device, p.Profile(str(measurement.pk), blocks, warmup, repeats, threads))
     return measurement
 
 
+def record_profile_progress(device_id, message: p.ProfileProgress) -> Measurement | None:
+    """Keep how far the device's pending profile has got, and push it live. ``Refusal`` (stored nothing)
+    when it contradicts the profile asked for: another block count, or fewer blocks done than it said."""
+    with transaction.atomic():
+        m = _pending_profile(device_id, message.profile_id)
+        if m is None:
+            return None  # answered already: a late progress message changes nothing
+        total, done = m.result.get("total"), m.result.get("done", 0)
+        if total is not None and message.total != total:
+            raise Refusal(
+                "bad_value", f"profile_progress: total is {message.total}, but the profile has {total} blocks"
+            )
+        if message.done < done:
+            raise Refusal("bad_value", f"profile_progress: done went back from {done} to {message.done}")
+        m.result = {"done": message.done, "total": message.total}
+        m.save(update_fields=["result"])
+    dashboard.publish("profile.progress", progress_event(m))
+    return m
+
+
+def _pending_profile(device_id, profile_id: str) -> Measurement | None:
+    m = (
+        Measurement.objects.select_for_update(of=("self",))
+        .select_related("device", "model")
+        .filter(pk=profile_id, kind=Measurement.PROFILE)
+        .first()
+    )
+    if m is None or m.state != MeasurementState.PENDING or str(m.device_id) != str(device_id):
+        return None
+    return m
+
+
+def progress_event(m: Measurement) -> dict:
+    """A profile as the dashboards show it: whose, of what, how far (``done`` of ``total`` blocks), and its
+    state (pending until the agent's answer, then done or failed)."""
+    blocks = m.result.get("blocks")
+    total = len(blocks) if blocks is not None else m.result.get("total")
+    return {
+        "measurement": str(m.pk),
+        "device": str(m.device_id),
+        "device_name": m.device.name,
+        "model": m.model_id,
+        "model_name": str(m.model) if m.model_id else "",
+        "state": str(m.state),
+        "done": total if m.state == MeasurementState.DONE else m.result.get("done", 0),
+        "total": total,
+        "error": m.error,
+    }
+
+
+def profiles_under_way(device_id=None) -> list[dict]:
+    """The pending profiles of online devices (of one device, with ``device_id``), as ``progress_event``s:
+    what the fleet and device snapshots show. A profile whose device went offline has no one to answer it."""
+    pending = Measurement.objects.filter(
+        kind=Measurement.PROFILE, state=MeasurementState.PENDING, device__status=DeviceStatus.ONLINE
+    ).select_related("device", "model")
+    if device_id is not None:
+        pending = pending.filter(device_id=device_id)
+    return [progress_event(m) for m in pending.order_by("created_at")]
+
+
 def record_profile(device_id, message: p.ProfileResult) -> Measurement | None:
     """Store a profile the planner reads (``plans.BlockProfile``), with the thermal state of the time."""
     with transaction.atomic():
-        m = (
-            Measurement.objects.select_for_update(of=("self",))
-            .select_related("device", "model")
-            .filter(pk=message.profile_id, kind=Measurement.PROFILE)
-            .first()
-        )
-        if m is None or m.state != MeasurementState.PENDING or str(m.device_id) != str(device_id):
+        m = _pending_profile(device_id, message.profile_id)
+        if m is None:
             return None
         if message.error:
             m.state, m.error = MeasurementState.FAILED, message.error
@@ -67,6 +130,7 @@ def record_profile(device_id, message: p.ProfileResult) -> Measurement | None:
             )
         m.finished_at = timezone.now()
         m.save(update_fields=["state", "error", "result", "finished_at"])
+    dashboard.publish("profile.progress", progress_event(m))
     return m
 
 

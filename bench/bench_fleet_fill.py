@@ -1,0 +1,178 @@
+"""The fleet page's live fill at fleet scale, two versions of the code side by side on one database.
+
+Where a 500-device fleet page's time goes, from Chromium's own timing: the page's HTML (response end, KiB),
+DOMContentLoaded, the snapshot request (``/api/dashboard/fleet/``: sent, first byte, end, KiB), the table
+drawn (fleet.js's ``eo:fleet-drawn`` mark, where the code has it) and the bench's "data" moment
+(``bench_dashboard.DATA_READY``: the live snapshot drawn). ``--against DIR`` serves a second checkout (for
+example ``git archive <rev> | tar -x -C DIR``) from its own Daphne on the same database, and the two are
+loaded in turn, so both see the same load on a shared machine. The database gets ``--devices`` devices and
+an hour of telemetry at one record per 10 s each (the snapshot reads the last 15 minutes of it).
+
+    .venv/bin/python bench/bench_fleet_fill.py [--devices 500] [--repeat 7] [--against DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import ROOT, django_on_fresh_database, markdown_table  # noqa: E402
+from bench.bench_dashboard import CHROMIUM, DATA_READY, FILL  # noqa: E402
+
+DB = os.environ.get("BENCH_FLEET_FILL_DB", "edgeorch_bench_fleet_fill")
+
+BREAKDOWN = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const snap = performance.getEntriesByType("resource").find((r) => r.name.includes("/api/dashboard/fleet/"));
+  const drawn = performance.getEntriesByName("eo:fleet-drawn")[0];
+  return {html: nav.responseEnd, html_kib: nav.transferSize / 1024, dcl: nav.domContentLoadedEventEnd,
+    sent: snap && snap.startTime, first_byte: snap && snap.responseStart, snapshot: snap && snap.responseEnd,
+    snapshot_kib: snap && snap.transferSize / 1024, drawn: drawn ? drawn.startTime : null,
+    rows: document.querySelectorAll("#devices tbody tr[data-device]").length};
+}"""
+COLUMNS = [
+    "html",
+    "html_kib",
+    "dcl",
+    "sent",
+    "first_byte",
+    "snapshot",
+    "snapshot_kib",
+    "drawn",
+    "data",
+    "rows",
+]
+
+
+def setup(devices: int) -> None:
+    django_on_fresh_database(DB)
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.utils import timezone
+
+    from edgeorch.devices.models import Device
+
+    User.objects.create_superuser("bench", password="bench-pass-123")
+    now = timezone.now()
+    Device.objects.bulk_create(
+        Device(name=f"dev-{i:04}", status="online", last_seen=now, credential_hash="x" * 64, profile="rpi4")
+        for i in range(devices)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(FILL.replace("interval '1 day'", "interval '1 hour'"), {"every": 10, "count": 360})
+        cursor.execute("analyze")
+
+
+def serve(root: Path, name: str) -> tuple[subprocess.Popen, str]:
+    """``root``'s Daphne on the bench database, DEBUG off, its static files collected as the image does."""
+    static = Path(tempfile.mkdtemp(prefix=f"bench-fleet-fill-{name}-"))
+    path = f"{root}/agents:{root}/wire:{root}/clients/python"
+    env = {
+        **os.environ,
+        "PYTHONPATH": path,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "EDGEORCH_STATIC_ROOT": str(static),
+        "EDGEORCH_STATIC_MANIFEST": "true",
+    }
+    manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+    subprocess.run(manage, cwd=root, env=env, check=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env |= {"PORT": str(port), "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "DEBUG": "false"}
+    env |= {"EDGEORCH_CHANNEL_PREFIX": f"bench-fleet-fill-{name}", "EDGEORCH_LIVENESS_TIMEOUT": "6000"}
+    log = open(f"/tmp/{DB}_{name}.log", "wb")
+    proc = subprocess.Popen(
+        [str(root / "scripts/web.sh")],
+        cwd=root,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    for _ in range(300):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"http://127.0.0.1:{port}"
+        time.sleep(0.2)
+    raise SystemExit(f"Daphne did not start; see /tmp/{DB}_{name}.log")
+
+
+def measure(bases: dict[str, str], repeat: int) -> dict[str, list[dict]]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, list[dict]] = {name: [] for name in bases}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        pages = {}
+        for name, base in bases.items():
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(base + "/accounts/login/")
+            page.fill("input[name=username]", "bench")
+            page.fill("input[name=password]", "bench-pass-123")
+            page.click("button[type=submit]")
+            page.wait_for_url(base + "/")
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+            pages[name] = page
+        for _ in range(repeat):
+            for name, page in pages.items():  # in turn: both see the same load
+                page.goto(bases[name] + "/", wait_until="domcontentloaded")
+                data = page.wait_for_function(DATA_READY, polling="raf", timeout=60000).json_value()
+                page.wait_for_function("document.querySelectorAll('#devices tbody tr[data-device]').length")
+                out[name].append({**page.evaluate(BREAKDOWN), "data": data})
+        browser.close()
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--against", type=Path, help="another checkout, served side by side")
+    parser.add_argument("--quick", action="store_true", help="5 devices, one load")
+    args = parser.parse_args()
+    if args.quick:
+        args.devices, args.repeat = 5, 1
+    setup(args.devices)
+    roots = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
+    servers = {name: serve(root, name) for name, root in roots.items()}
+    try:
+        runs = measure({name: base for name, (_, base) in servers.items()}, args.repeat)
+    finally:
+        for proc, _ in servers.values():
+            os.killpg(proc.pid, signal.SIGTERM)
+    rows = []
+    for name, loads in runs.items():
+        cells = []
+        for column in COLUMNS:
+            values = [load[column] for load in loads if load[column] is not None]
+            cells.append(f"{statistics.median(values):.0f}" if values else "—")
+        rows.append([f"{name} ({roots[name]})", *cells])
+    header = [
+        "code",
+        "HTML ms",
+        "HTML KiB",
+        "DOMContentLoaded ms",
+        "snapshot sent ms",
+        "snapshot first byte ms",
+    ]
+    header += ["snapshot end ms", "snapshot KiB", "table drawn ms", "data ms", "rows"]
+    print(f"{args.devices} devices, medians of {args.repeat} loads (ms since navigation started)\n")
+    print(markdown_table(header, rows))
+
+
+if __name__ == "__main__":
+    main()
