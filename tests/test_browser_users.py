@@ -70,6 +70,15 @@ def test_two_users_of_one_edge_show_up_and_their_miss_rates_change_live(
         assert "phone" in page.text_content(f"{card} tbody") and "cam" in page.text_content(f"{card} tbody")
         assert page.evaluate("() => window.notReloaded === true")
         page.screenshot(path=shots / "users.png", full_page=True)
+        # a phone: the tables scroll in their cards, never the page; dark mode from the same variables
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.emulate_media(color_scheme="dark")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        background = page.evaluate(
+            f"() => getComputedStyle(document.querySelector(`{card}`)).backgroundColor"
+        )
+        assert background == "rgb(22, 27, 34)", background  # --surface, dark
+        page.screenshot(path=shots / "users-phone-dark.png", full_page=True)
     finally:
         for session in started.values():
             api.post(f"{api.base}/api/sessions/{session}/stop/", timeout=10)

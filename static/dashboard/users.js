@@ -120,10 +120,10 @@
       "<td>" + esc(row.source.name) + "</td><td>" + esc(row.model) + "</td><td>" + esc(row.priority) + "</td>" +
       '<td class="num">' + (noDeadline ? "none" : ms(row.deadline_s)) + "</td>" +
       '<td class="num" data-field="frames">' + row.frames + "</td>" +
-      '<td class="num" data-field="miss-rate" title="' + row.misses + " of " + row.judged + ' frames with a deadline">' + percent(row.miss_rate) + "</td>" +
-      '<td class="num" data-field="dropped">' + row.dropped + "</td>" +
-      '<td class="num" data-field="recent-miss-rate" title="' + row.recent_stats.misses + " of the last " + row.recent_stats.frames + ' frames">' + percent(row.recent_stats.miss_rate) + "</td>" +
-      '<td class="num" data-field="recent-dropped">' + row.recent_stats.dropped + "</td>" +
+      '<td class="num"><span data-field="miss-rate" title="' + row.misses + " of " + row.judged + ' frames with a deadline">' + percent(row.miss_rate) +
+        '</span> · <span class="muted" data-field="recent-miss-rate" title="' + row.recent_stats.misses + " of the last " + row.recent_stats.frames + ' frames">' +
+        percent(row.recent_stats.miss_rate) + "</span></td>" +
+      '<td class="num"><span data-field="dropped">' + row.dropped + '</span> · <span class="muted" data-field="recent-dropped">' + row.recent_stats.dropped + "</span></td>" +
       '<td data-field="config">' + (row.config === null ? "—" : configName(row, row.config)) + "</td>" +
       '<td data-field="configs">' + (configs || "—") + "</td></tr>";
   }
@@ -136,14 +136,14 @@
 
   function deviceCard(device, mine) {
     const rows = mine.map(sessionRow).join("") ||
-      '<tr class="none"><td colspan="12" class="muted">Serves no running session.</td></tr>';
+      '<tr class="none"><td colspan="10" class="muted">Serves no running session.</td></tr>';
     return '<section class="card" data-device="' + device.id + '"><h2><a href="/devices/' + device.id + '/">' + esc(device.name) +
       '</a> <span class="badge ' + device.status + '">' + (STATUS[device.status] || esc(device.status)) + "</span> <small>" +
       (ROLE[device.role] || esc(device.role)) + " · " + mine.length + " user" + (mine.length === 1 ? "" : "s") + "</small></h2>" +
       '<p class="muted" data-field="queue">' + queueText(device.qos) + "</p>" +
       '<div class="table-wrap"><table class="grid"><thead><tr><th>User · session</th><th>Source</th><th>Model</th><th>Priority</th>' +
-      '<th class="num">Deadline (ms)</th><th class="num">Frames</th><th class="num">Miss rate (%)</th><th class="num">Dropped</th>' +
-      '<th class="num">Last ' + RECENT + ': miss rate (%)</th><th class="num">Last ' + RECENT + ": dropped</th>" +
+      '<th class="num">Deadline (ms)</th><th class="num">Frames</th><th class="num">Miss rate (%)<br><small>all · last ' + RECENT + "</small></th>" +
+      '<th class="num">Dropped<br><small>all · last ' + RECENT + "</small></th>" +
       "<th>Configuration now</th><th>Configurations (frames)</th></tr></thead><tbody>" + rows + "</tbody></table></div></section>";
   }
 
