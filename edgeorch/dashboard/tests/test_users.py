@@ -28,7 +28,9 @@ __all__ = ["published"]  # the fixture, used by name
 def no_finished_server_loop():
     """A websocket test run before (``async_to_sync`` around a consumer) leaves its finished loop recorded as
     this thread's server loop (asgiref's ``SyncToAsync.threadlocal``), where ``layer.call`` would drop the
-    events published here: forget it."""
+    events published here: forget it, before and after (this module's own websocket test leaves one too)."""
+    SyncToAsync.threadlocal.__dict__.pop("main_event_loop", None)
+    yield
     SyncToAsync.threadlocal.__dict__.pop("main_event_loop", None)
 
 
