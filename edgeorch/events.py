@@ -1,10 +1,11 @@
 """The one way the server pushes live events to dashboards: ``publish`` (sync) and ``apublish`` (async).
 
 An event is ``{"kind": ..., "topics": [...], "data": {...}}``. Browsers subscribe to topics (``fleet``,
-``runs``, ``alerts``, ``device:<id>``, ``job:<id>``, ``session:<id>``); the consumer forwards an event to a
-browser when they share a topic. Low-rate events and the (batched) telemetry go to the one group
+``runs``, ``alerts``, ``users``, ``device:<id>``, ``job:<id>``, ``session:<id>``); the consumer forwards an
+event to a browser when they share a topic. Low-rate events and the (batched) telemetry go to the one group
 ``dashboard`` that every dashboard socket joins; high-rate per-object events (a session's frames) go to that
-object's group, joined only by sockets that subscribed to it. Pages stay correct without every event: each is
+object's group, joined only by sockets that subscribed to it, and to the ``users`` group (the Users page,
+which follows the frames of every running session). Pages stay correct without every event: each is
 rebuilt from a REST snapshot on (re)connect, and ``snapshots.apply_event`` folds events into it. Alert events
 (``edgeorch.alerts``) go to ``alerts`` and their device's topic; every live page takes them for its badge.
 
@@ -43,12 +44,20 @@ ALERT_KINDS = ("alert.fired", "alert.acknowledged", "alert.resolved", "alert.del
 PER_OBJECT_KINDS = {"session.frames"}
 # The metrics a telemetry event carries (and the fleet snapshot shows): a small, fixed subset.
 COMPACT_METRICS = ("cpu.percent", "mem.used_percent", "cpu.throttle_factor", "cpu.freq_mhz", "power.watts")
+# ...and an agent's stage queues (docs/qos.md, "Telemetry"), for the Users page: carried, never charted.
+QOS_METRICS = ("qos.queued", "qos.slack_s", "qos.dropped")
 TEMP_MAX = "temp.max"  # the hottest ``temp.*`` sensor of the sample
 
 
 def object_group(topic: str) -> str:
-    """``session:<id>`` -> ``dashboard.session.<id>`` (group names allow letters, digits, ``-_.``)."""
+    """``session:<id>`` -> ``dashboard.session.<id>``, ``users`` -> ``dashboard.users`` (group names allow
+    letters, digits, ``-_.``)."""
     return f"{GROUP}.{topic.replace(':', '.')}"
+
+
+def has_own_group(topic: str) -> bool:
+    """Whether a topic's per-object events go to a group of its own (joined by its subscribers only)."""
+    return topic.startswith("session:") or topic == "users"
 
 
 def topics_for(kind: str, data: dict) -> list[str]:
@@ -61,6 +70,8 @@ def topics_for(kind: str, data: dict) -> list[str]:
         return ["fleet", *(f"device:{s['device']}" for s in data["samples"])]
     if kind.startswith("job."):
         return ["runs", f"job:{data['id']}"]
+    if kind == "session.frames":
+        return ["runs", f"session:{data['session']}", "users"]
     if kind.startswith("session.") or kind == "plan.switch":
         return ["runs", f"session:{data.get('session') or data['id']}"]
     if kind in ALERT_KINDS:
@@ -74,7 +85,7 @@ def make_event(kind: str, data: dict) -> dict:
 
 def compact_metrics(metrics: dict) -> dict:
     """The subset of a telemetry record the dashboard shows live; absent metrics stay absent (no sensor)."""
-    out = {name: float(metrics[name]) for name in COMPACT_METRICS if name in metrics}
+    out = {name: float(metrics[name]) for name in (*COMPACT_METRICS, *QOS_METRICS) if name in metrics}
     temps = [float(v) for k, v in metrics.items() if k.startswith("temp.")]
     if temps:
         out[TEMP_MAX] = max(temps)
@@ -121,7 +132,7 @@ async def _send(event: dict) -> None:
     if layer is None:
         return
     if event["kind"] in PER_OBJECT_KINDS:
-        groups = [object_group(t) for t in event["topics"] if ":" in t]
+        groups = [object_group(t) for t in event["topics"] if has_own_group(t)]
     else:
         groups = [GROUP]
     for group in groups:

@@ -123,6 +123,7 @@ def test_a_newly_enrolled_agent_appears_on_the_fleet_page_and_its_charts_grow(
 def test_the_main_pages_render_in_one_design(page, live_server_proc, alice, shots):
     log_in(page, live_server_proc, "alice", "alice-pass-123")
     for name, path in [
+        ("users", "/users/"),
         ("models", "/models/"),
         ("plans", "/plans/"),
         ("runs", "/runs/"),
@@ -378,6 +379,7 @@ def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
         "fleet": "/",
         "camera": f"/devices/{camera.device_id}/",
         "edge": f"/devices/{edge.device_id}/",
+        "users": "/users/",
         "run-form": "/run/",
         "session-live": f"/live/sessions/{session}/",
         "topology": f"/live/sessions/{session}/topology/",

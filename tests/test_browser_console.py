@@ -286,6 +286,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
     paths = [
         "/",
         f"/devices/{camera.device_id}/",
+        "/users/",
         "/run/",
         f"/live/sessions/{session}/",
         f"/live/sessions/{session}/topology/",

@@ -56,6 +56,7 @@ def test_every_page_runs_without_a_content_security_policy_violation(
     log_in(page, live_server_proc, "alice", "alice-pass-123")
     pages = {
         "fleet": "/",
+        "users": "/users/",
         "run-form": "/run/",
         "session-live": f"/live/sessions/{session}/",
         "topology": f"/live/sessions/{session}/topology/",

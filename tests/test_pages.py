@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client):
-    for url in ["/", "/enroll/", "/account/api-key/", "/alerts/"]:
+    for url in ["/", "/users/", "/enroll/", "/account/api-key/", "/alerts/"]:
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith("/accounts/login/")
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from edgeorch.devices.models import Device
 
-from . import snapshots
+from . import snapshots, users
 
 
 @extend_schema(operation_id="dashboard_fleet", responses=OpenApiTypes.OBJECT, tags=["dashboard"])
@@ -35,7 +35,26 @@ def device_snapshot(request, pk):
     return Response(snapshots.device_page_snapshot(device))
 
 
+@extend_schema(operation_id="dashboard_users", responses=OpenApiTypes.OBJECT, tags=["dashboard"])
+@api_view(["GET"])
+def users_snapshot(request):
+    """Which running sessions (users) each device serves, and how they fare (docs/qos.md, "The fleet's
+    users"). ``devices``: every edge server and every device serving a session, with ``qos`` (``queued``
+    frames, least ``slack_s``, ``dropped`` so far) from its newest telemetry record. ``sessions``: per running
+    session its ``owner``, ``source``, ``model``, ``priority``, ``deadline_s``, ``served_by`` (device ids),
+    counts so far (``frames``, ``judged``: with a deadline, ``misses``, ``dropped``, ``failed``) and
+    ``miss_rate`` (misses / judged; drops apart), ``configs`` (frames per configuration the answers record;
+    ``""``: the plan's route, ``route`` its cuts) and ``config`` (the newest frame's), and over its last
+    ``recent_frames`` frames ``recent_stats`` (``frames``, ``misses``, ``dropped``, ``miss_rate``).
+
+    Apply ``/ws/dashboard/`` events of topics ``users``, ``runs`` and ``fleet`` to keep it current
+    (``session.running`` and ``plan.switch``: load a fresh one).
+    """
+    return Response(users.users_snapshot())
+
+
 extra_urlpatterns = [
     path("dashboard/fleet/", fleet_snapshot, name="dashboard-fleet"),
     path("dashboard/devices/<uuid:pk>/", device_snapshot, name="dashboard-device"),
+    path("dashboard/users/", users_snapshot, name="dashboard-users"),
 ]

@@ -1,7 +1,8 @@
 """The dashboard websocket: logged-in users subscribe to topics and get the matching events as JSON.
 
 Every socket joins the ``dashboard`` group (low-rate events and batched telemetry) and filters here by its
-topics; a ``session:<id>`` subscription also joins that session's own group for its per-frame events. The
+topics; a ``session:<id>`` subscription also joins that session's own group for its per-frame events, and a
+``users`` subscription the group that gets every session's (the Users page). The
 socket only ever reads: what a user may change goes through the REST API and its permissions.
 """
 
@@ -17,7 +18,7 @@ from edgeorch import events
 CLOSE_NOT_LOGGED_IN = 4001
 CLOSE_FOREIGN_ORIGIN = 4003
 MAX_TOPICS = 50
-TOPIC = re.compile(r"^(fleet|runs|alerts|device:[0-9a-f-]{36}|session:[0-9a-f-]{36}|job:\d{1,18})$")
+TOPIC = re.compile(r"^(fleet|runs|alerts|users|device:[0-9a-f-]{36}|session:[0-9a-f-]{36}|job:\d{1,18})$")
 
 
 class DashboardConsumer(AsyncJsonWebsocketConsumer):
@@ -39,19 +40,19 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         await self.channel_layer.group_discard(events.GROUP, self.channel_name)
         for topic in getattr(self, "topics", ()):
-            if topic.startswith("session:"):
+            if events.has_own_group(topic):
                 await self.channel_layer.group_discard(events.object_group(topic), self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         wanted = content.get("subscribe") if isinstance(content, dict) else None
         if not isinstance(wanted, list) or not all(isinstance(t, str) and TOPIC.match(t) for t in wanted):
             await self.send_json(
-                {"error": 'send {"subscribe": ["fleet" | "runs" | "alerts" | "device:<id>" | ...]}'}
+                {"error": 'send {"subscribe": ["fleet" | "runs" | "alerts" | "users" | "device:<id>" | ...]}'}
             )
             return
         for topic in set(wanted[: MAX_TOPICS - len(self.topics)]) - self.topics:
             self.topics.add(topic)
-            if topic.startswith("session:"):
+            if events.has_own_group(topic):
                 await self.channel_layer.group_add(events.object_group(topic), self.channel_name)
         await self.send_json({"subscribed": sorted(self.topics)})
 

@@ -7,6 +7,7 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.fleet, name="fleet"),
     path("devices/<uuid:pk>/", views.device, name="device"),
+    path("users/", views.users, name="users"),
     path("run/", views.run_form, name="run"),
     path("live/sessions/<uuid:pk>/", views.session_live, name="session-live"),
     path("live/sessions/<uuid:pk>/topology/", views.session_topology, name="session-topology"),

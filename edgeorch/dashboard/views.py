@@ -21,6 +21,8 @@ from edgeorch.devices.choices import DeviceRole, DeviceStatus
 from edgeorch.devices.models import Device, EnrollmentToken
 from edgeorch.jobs.models import Failure
 
+from .users import RECENT_FRAMES
+
 FLEET_ROWS_RENDERED = 100
 
 
@@ -115,6 +117,13 @@ def run_form(request):
         "operator": is_operator(request.user),
     }
     return render(request, "dashboard/run.html", context)
+
+
+@login_required
+def users(request):
+    """Which running sessions (users) each device serves, their deadline misses, drops and configurations,
+    and each device's stage queues, live (dashboard/users.js, from GET /api/dashboard/users/)."""
+    return render(request, "dashboard/users.html", {"recent": RECENT_FRAMES})
 
 
 @login_required

@@ -13,6 +13,7 @@ from .cut_sweep_request import CutSweepRequest
 from .cut_tensor import CutTensor
 from .dashboard_device_response_200 import DashboardDeviceResponse200
 from .dashboard_fleet_response_200 import DashboardFleetResponse200
+from .dashboard_users_response_200 import DashboardUsersResponse200
 from .device import Device
 from .device_energy import DeviceEnergy
 from .device_list_ordering import DeviceListOrdering
@@ -145,6 +146,7 @@ __all__ = (
     "CutTensor",
     "DashboardDeviceResponse200",
     "DashboardFleetResponse200",
+    "DashboardUsersResponse200",
     "Device",
     "DeviceEnergy",
     "DeviceListOrdering",
