@@ -76,11 +76,15 @@ def _sender_loop() -> asyncio.AbstractEventLoop:
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:
-    """The server's loop when called from one of its database threads, else None."""
+    """The server's loop when called from one of its database threads while it runs, else None.
+
+    A loop that is no longer running is none: asgiref leaves the last one recorded in the thread (a
+    server's disconnects handled during its shutdown; in a test, the main thread after an ``async_to_sync``
+    around a consumer), and a send handed to it would never run, a waited one never return."""
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
         return None
-    return loop
+    return loop if loop.is_running() else None
 
 
 def call(function: Callable[..., Awaitable[Any]], *args: Any, wait: bool = True, lane: str = "events") -> Any:
@@ -96,10 +100,6 @@ def call(function: Callable[..., Awaitable[Any]], *args: Any, wait: bool = True,
         loop = _sender_loop()
     elif wait:
         return async_to_sync(_in_turn)(lane, function, *args)
-    elif not loop.is_running():
-        # Waiting on a server loop that has stopped (a disconnect handled during shutdown) would hang this
-        # thread for good, and with it the server's exit; a send handed to it would never run.
-        return None
     asyncio.run_coroutine_threadsafe(_in_turn(lane, function, *args), loop).add_done_callback(_log_failure)
     return None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from edgeorch import events, layer
@@ -22,16 +22,6 @@ from .test_dashboard import comparable, enroll, hello, published, send_telemetry
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.demo]
 __all__ = ["published"]  # the fixture, used by name
-
-
-@pytest.fixture(autouse=True)
-def no_finished_server_loop():
-    """A websocket test run before (``async_to_sync`` around a consumer) leaves its finished loop recorded as
-    this thread's server loop (asgiref's ``SyncToAsync.threadlocal``), where ``layer.call`` would drop the
-    events published here: forget it, before and after (this module's own websocket test leaves one too)."""
-    SyncToAsync.threadlocal.__dict__.pop("main_event_loop", None)
-    yield
-    SyncToAsync.threadlocal.__dict__.pop("main_event_loop", None)
 
 
 TABLE = [  # a dynamic session's configurations, as the source is sent them (only named ones are believed)
