@@ -1,6 +1,7 @@
 """Multi-user benchmark (issue #23): 1 to N users sharing one slow edge, with mixed deadlines and priority
-classes, under edgeorch's scheduler (each user at its own class: EDF within priority, docs/qos.md) and under
-a FIFO baseline (every user at one class, normal: EDF on deadlines only, no priorities), in the same run.
+classes, under edgeorch's scheduler (each user at its own class: EDF within priority, in each stage queue and
+across the sessions on the edge's compute unit, docs/qos.md) and under a baseline without classes (every user
+at one class, normal: EDF on deadlines only), in the same run.
 
     .venv/bin/python bench/bench_multiuser.py [--users 1,2,4,8] [--duration 8] [--write]
 
@@ -36,6 +37,7 @@ BIN = Path(sys.executable).parent
 COMMAND = ".venv/bin/python bench/bench_multiuser.py --write"
 CLASSES = [("high", 0.3), ("normal", 0.5), ("low", 1.0)]  # user i: CLASSES[i % 3]
 RATE = 4.0
+SCHEDULERS = ("edf", "one-class")
 
 from bench._common import machine, markdown_table, product_environment, write_section  # noqa: E402
 from bench.bench_jobs import _answers, wait_until  # noqa: E402
@@ -44,8 +46,8 @@ from tests.support import free_port  # noqa: E402
 
 
 def scenario(users: int, scheduler: str, duration: float) -> dict:
-    """``users`` users (the session and users-1 others) on two cameras and one slow edge; ``fifo``: every
-    user at normal priority."""
+    """``users`` users (the session and users-1 others) on two cameras and one slow edge; ``one-class``:
+    every user at normal priority."""
     cls = [CLASSES[i % len(CLASSES)] for i in range(users)]
     prio = [c if scheduler == "edf" else "normal" for c, _ in cls]
     others = [
@@ -57,6 +59,7 @@ def scenario(users: int, scheduler: str, duration: float) -> dict:
             "deadline_s": cls[i][1],
             "priority": prio[i],
             "max_in_flight": 64,
+            "sample": i,  # scikit-learn's digits test sample i: its class known, the answers' accuracy
         }
         for i in range(1, users)
     ]
@@ -83,6 +86,7 @@ def scenario(users: int, scheduler: str, duration: float) -> dict:
             "deadline_s": cls[0][1],
             "priority": prio[0],
             "max_in_flight": 64,
+            "sample": 0,
             "candidates": ["cam", "edge"],
         },
     }
@@ -111,7 +115,7 @@ def run_all(counts: list[int], duration: float, workdir: Path) -> dict[tuple[int
         procs.append(spawn(workdir, "celery", [*worker, "--without-gossip", "--without-mingle"], env))
         time.sleep(3)
         for n in counts:
-            for scheduler in ("edf", "fifo"):
+            for scheduler in SCHEDULERS:
                 started = time.monotonic()
                 path = workdir / f"u{n}-{scheduler}.yaml"
                 path.write_text(yaml.safe_dump(scenario(n, scheduler, duration)))
@@ -144,7 +148,8 @@ def rows(reports: dict[tuple[int, str], dict]) -> list[list]:
         row = report["strategies"]["offload"]
         # One user: the session alone (no users: in its scenario); its row counts drops with the misses.
         alone = {"frames": row["frames"], "deadline_misses": row["deadline_misses"], "dropped": 0}
-        users = (row.get("users") or {}).get("users") or {"session": {**alone, "p99_s": row["p99_s"]}}
+        alone.update(p99_s=row["p99_s"], ok=row.get("ok", 0), accuracy=row.get("accuracy"))
+        users = (row.get("users") or {}).get("users") or {"session": alone}
         names = ["session", *(f"u{i}" for i in range(1, n))]
         for cls, _ in CLASSES:
             mine = [users[name] for i, name in enumerate(names) if CLASSES[i % 3][0] == cls and name in users]
@@ -153,6 +158,9 @@ def rows(reports: dict[tuple[int, str], dict]) -> list[list]:
                 continue
             missed = sum(u["deadline_misses"] + u["dropped"] for u in mine)
             p99 = max((u["p99_s"] for u in mine if u["p99_s"] is not None), default=None)
+            judged = [u for u in mine if u.get("accuracy") is not None and u.get("ok")]
+            answers = sum(u["ok"] for u in judged)
+            accuracy = sum(u["accuracy"] * u["ok"] for u in judged) / answers if answers else None
             out.append(
                 [
                     n,
@@ -162,12 +170,22 @@ def rows(reports: dict[tuple[int, str], dict]) -> list[list]:
                     frames,
                     f"{missed / frames:.0%}",
                     "–" if p99 is None else f"{p99 * 1e3:.0f}",
+                    "–" if accuracy is None else f"{accuracy:.0%}",
                 ]
             )
     return out
 
 
-HEADERS = ["users", "scheduler", "class", "its users", "frames", "deadline-miss rate", "worst p99 ms"]
+HEADERS = [
+    "users",
+    "scheduler",
+    "class",
+    "its users",
+    "frames",
+    "deadline-miss rate",
+    "worst p99 ms",
+    "accuracy",
+]
 
 
 def main() -> None:
@@ -194,9 +212,11 @@ def main() -> None:
                     " on two emulated cameras and one emulated slow edge (three agents, one onnxruntime"
                     " thread per stage); each user 4 frames/s of the digits CNN, not waiting for answers;"
                     " user i's class and deadline: high 0.3 s, normal 0.5 s, low 1.0 s in turn."
-                    " `edf`: each user at its class (edgeorch's scheduler); `fifo`: every user at normal"
-                    " (the baseline: no priorities). Miss rate: (late or failed + dropped) / frames;"
-                    " worst p99: the highest of the class's users' p99.",
+                    " `edf`: each user at its class (edgeorch's scheduler); `one-class`: every user at"
+                    " normal (the baseline: no priorities, EDF on the deadlines alone)."
+                    " Miss rate: (late or failed + dropped) / frames;"
+                    " worst p99: the highest of the class's users' p99; accuracy: of the answers, user i"
+                    " sending scikit-learn's digits test sample i (its class known).",
                     "",
                     table,
                     "",

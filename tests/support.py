@@ -159,6 +159,33 @@ class Agent:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def run_scenario(
+    spec: dict, server_env: dict, server, tmp_path: Path, name: str = "scenario"
+) -> tuple[dict, Path]:
+    """``manage.py run_scenario`` on ``spec`` (written to ``tmp_path/NAME.yaml``: a profile path in it is
+    relative to ``tmp_path``) against the live ``server``, its agents' run directory under ``tmp_path``.
+    The command runs in this process: meanwhile it enqueues on the test worker's queue. Returns the report
+    (JSON) and its path (the Markdown report is beside it, ``.md``)."""
+    import yaml
+    from django.core.management import call_command
+
+    from edgeorch.celery import app
+
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    report = tmp_path / "report.json"
+    default = app.conf.task_default_queue
+    app.conf.task_default_queue = server_env["EDGEORCH_CELERY_QUEUE"]
+    try:
+        run_dir = str(tmp_path / "run")
+        call_command(
+            "run_scenario", str(path), "--report", str(report), "--server", server.url, "--run-dir", run_dir
+        )
+    finally:
+        app.conf.task_default_queue = default
+    return json.loads(report.read_text()), report
+
+
 def token_for(user) -> str:
     from edgeorch.api.keys import create_key
 

@@ -5,13 +5,11 @@ lost; under none the session failed; the killed agent is back for the second run
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import yaml
-from django.core.management import call_command
 
 from edgeorch.jobs.models import Failure, Session
+
+from .support import run_scenario
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,35 +32,11 @@ EDGE_DIES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def same_queue(server_env):
-    """``run_scenario`` runs in this process and enqueues here: on the test worker's queue."""
-    from edgeorch.celery import app
-
-    default = app.conf.task_default_queue
-    app.conf.task_default_queue = server_env["EDGEORCH_CELERY_QUEUE"]
-    yield
-    app.conf.task_default_queue = default
-
-
 @pytest.mark.usefixtures("worker")
-def test_a_killed_edge_fails_the_session_under_none_and_loses_no_frame_under_cold(live_server_proc, tmp_path):
-    path = tmp_path / "edge-dies.yaml"
-    path.write_text(yaml.safe_dump(EDGE_DIES))
-    report_path = tmp_path / "report.json"
-
-    call_command(
-        "run_scenario",
-        str(path),
-        "--report",
-        str(report_path),
-        "--server",
-        live_server_proc.url,
-        "--run-dir",
-        str(tmp_path / "run"),
-    )
-
-    report = json.loads(report_path.read_text())
+def test_a_killed_edge_fails_the_session_under_none_and_loses_no_frame_under_cold(
+    live_server_proc, server_env, tmp_path
+):
+    report, report_path = run_scenario(EDGE_DIES, server_env, live_server_proc, tmp_path, "edge-dies")
     assert set(report["strategies"]) == {"split:none", "split:cold", "oracle"}
     none, cold = report["strategies"]["split:none"], report["strategies"]["split:cold"]
     for row in (none, cold):

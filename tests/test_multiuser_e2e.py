@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
-from django.core.management import call_command
 
 from edgeorch.jobs.models import Frame, Session
+
+from .support import run_scenario
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -64,38 +64,12 @@ FLOOD = {
 }
 
 
-@pytest.fixture(autouse=True)
-def same_queue(server_env):
-    """``run_scenario`` runs in this process and enqueues here: on the test worker's queue."""
-    from edgeorch.celery import app
-
-    default = app.conf.task_default_queue
-    app.conf.task_default_queue = server_env["EDGEORCH_CELERY_QUEUE"]
-    yield
-    app.conf.task_default_queue = default
-
-
 @pytest.mark.usefixtures("worker")
 def test_a_low_priority_flood_does_not_raise_a_high_priority_users_deadline_misses(
-    live_server_proc, tmp_path
+    live_server_proc, server_env, tmp_path
 ):
     (tmp_path / "edge.json").write_text(json.dumps(SLOW_EDGE))
-    path = tmp_path / "flood.yaml"
-    path.write_text(yaml.safe_dump(FLOOD))
-    report_path = tmp_path / "report.json"
-
-    call_command(
-        "run_scenario",
-        str(path),
-        "--report",
-        str(report_path),
-        "--server",
-        live_server_proc.url,
-        "--run-dir",
-        str(tmp_path / "run"),
-    )
-
-    report = json.loads(report_path.read_text())
+    report, report_path = run_scenario(FLOOD, server_env, live_server_proc, tmp_path, "flood")
     users = report["strategies"]["offload"]["users"]
     high, flood = users["users"]["session"], users["users"]["flood"]
     assert high["priority"] == "high" and flood["priority"] == "low"

@@ -4,31 +4,16 @@ and loses or repeats no frame; the report has every strategy and the oracle."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import requests
-import yaml
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils.html import escape
 
 from edgeorch.jobs.models import Frame, PlanSwitch, Session
 
-from .support import token_for
+from .support import run_scenario, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def same_queue(server_env):
-    """``run_scenario`` runs in this process and enqueues here: on the test worker's queue."""
-    from edgeorch.celery import app
-
-    default = app.conf.task_default_queue
-    app.conf.task_default_queue = server_env["EDGEORCH_CELERY_QUEUE"]
-    yield
-    app.conf.task_default_queue = default
 
 
 COLLAPSE = {
@@ -50,24 +35,9 @@ COLLAPSE = {
 
 @pytest.mark.usefixtures("worker")
 def test_an_adaptive_session_switches_plan_on_a_bandwidth_collapse_without_losing_a_frame(
-    live_server_proc, tmp_path, alice, client
+    live_server_proc, server_env, tmp_path, alice, client
 ):
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(COLLAPSE))
-    report_path = tmp_path / "report.json"
-
-    call_command(
-        "run_scenario",
-        str(path),
-        "--report",
-        str(report_path),
-        "--server",
-        live_server_proc.url,
-        "--run-dir",
-        str(tmp_path / "run"),
-    )
-
-    report = json.loads(report_path.read_text())
+    report, report_path = run_scenario(COLLAPSE, server_env, live_server_proc, tmp_path, "tiny")
     assert set(report["strategies"]) == {"device-edge", "adaptive", "oracle"}
     for row in report["strategies"].values():
         assert row["oracle_ratio"] is not None and row["oracle_ratio"] > 0.5

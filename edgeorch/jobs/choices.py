@@ -18,6 +18,10 @@ class RunState(models.TextChoices):
 TERMINAL = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.CANCELLED})
 ACTIVE = frozenset(set(RunState) - TERMINAL)
 
+# Strategies that plan for themselves from what they learn (re-plans, bandits): admission control does not
+# predict them, the coordinator does not move them, and they do not take dynamic inference.
+SELF_PLANNING = frozenset({"adaptive", "ans", "qoe-bandit"})
+
 # Which state may follow which: anything active may fail or be cancelled; the happy path moves forward.
 TRANSITIONS = {
     RunState.PENDING: {RunState.PLANNING, RunState.RUNNING},  # straight to running: a ready deployment

@@ -295,6 +295,23 @@ def _bucketed(table, ts_col, device, metric, since, until, width) -> list[Point]
     ]
 
 
+QOS_FRESH_S = 30.0  # a stage-queue reading older than this says nothing about the device now
+
+
+def latest_qos(device: Device, fresh_s: float = QOS_FRESH_S) -> dict[str, Any] | None:
+    """The metrics of the device's latest record with stage queues (``qos.queued``: docs/qos.md,
+    "Telemetry"), if it is no older than ``fresh_s``; None otherwise. An agent with no stage left sends no
+    ``qos.*``: its last such record, however old, is not its load now."""
+    return (
+        TelemetryRecord.objects.filter(
+            device=device, metrics__has_key="qos.queued", ts__gte=timezone.now() - timedelta(seconds=fresh_s)
+        )
+        .order_by("-ts")
+        .values_list("metrics", flat=True)
+        .first()
+    )
+
+
 def metric_names(device: Device, limit: int = 200) -> list[str]:
     """The metric names in the device's latest record (what a chart can ask for)."""
     latest = TelemetryRecord.objects.filter(device=device).order_by("-seq").only("metrics").first()

@@ -7,7 +7,9 @@
   compute to it by sleeping (``runtime.Stage.compute``). A multiplier below 1 (a device faster than this
   host) cannot be emulated by waiting: such stages run at the host's speed.
 - ``occupy(unit)``: each unit runs one computation at a time, stage or background tenant, first come first
-  served: on an emulated device stages queue for its units as they would on the real one.
+  served: on an emulated device stages queue for its units as they would on the real one. (The executor's
+  stages first take turns on a unit by priority and deadline, ``executor.units``: only one of them at a
+  time asks here, against a background tenant or a profiling run.)
 - ``busy(seconds)``: reported after every computation; feeds the thermal model's utilisation.
 - ``collect()``: a telemetry collector for the emulated metrics (see ``EMULATED_METRICS``).
 - ``set_battery(capacity_wh, percent)``: a battery the device's power drains (``EmulatedBattery``),

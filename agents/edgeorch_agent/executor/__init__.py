@@ -18,6 +18,7 @@ One job per module, each a part the ``Executor`` (core) owns, built on the parts
 - ``routing``: a computed request onward (here, to a peer, relayed) and its outcome told (result, DONE,
   error);
 - ``stages``: the stage queues and workers (arriving activations, compute inline or in the stage's thread);
+- ``units``: the device's compute units, each the one scheduler of the turns its stages take on it;
 - ``deployments``: deploy, undeploy, and the checks against an emulated device;
 - ``sources``: requests this agent starts (``run``), here or at a peer's first stage;
 - ``inputs``: where a stream's frames come from (a video, a camera, images, pushed frames, or the input);

@@ -12,6 +12,11 @@ Its expected compute is the least of the stage's recent computes (``RECENT``), a
 is dropped is work that could only be late. The rule is checked when work arrives (a ``put``: it never takes
 a place in the queue) and again when the worker takes it (it may have waited behind more urgent work). A
 dropped request is answered at once (a failed DONE with ``dropped`` and the reason) rather than computed late.
+
+A stage's queue orders its own work; the stages of every deployment (every session, every user) on one compute
+unit take turns on it through that unit's ``units.ComputeUnit``, by the same order: the queues number arrivals
+from one counter (``_ARRIVALS``), so two queues' best work compare. While another stage computes on the unit,
+the compute under way the drop rule counts is the unit's (``ComputeUnit.free_in``).
 """
 
 from __future__ import annotations
@@ -24,15 +29,21 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from edgeorch_wire import qos
+
+if TYPE_CHECKING:
+    from .units import ComputeUnit
 
 RECENT = 8  # computes the stage's expected compute is the least of
 # Drops on the expectation alone (the deadline not passed yet) with no compute since, after which the next
 # such work is computed anyway: a probe. Without it, an expectation too high (a slow first compute, a device
 # that has sped up) would drop everything after it and, nothing being computed, never come down again.
 PROBE_AFTER = 8
+# Arrival numbers shared by every stage queue of the agent: the order's last key compares across queues (a
+# compute unit's turn goes to the queue whose best work comes first, ``units``).
+_ARRIVALS = itertools.count()
 
 
 class Queued(Protocol):
@@ -54,20 +65,22 @@ class _Entry(Generic[W]):
 
 class StageQueue(Generic[W]):
     """What ``asyncio.Queue[Work]`` was to a stage (``put``, ``get``, ``empty``, ``qsize``), EDF-ordered, with
-    the drop rule applied by calling ``drop(work, reason)`` instead of queuing (``put``) or returning it."""
+    the drop rule applied by calling ``drop(work, reason)`` instead of queuing (``put``) or returning it.
+    ``unit``: the compute unit its stage takes turns on with other stages (None: a unit of its own)."""
 
     def __init__(
         self,
         maxsize: int,
         drop: Callable[[W, str], Awaitable[None]],
         clock: Callable[[], float] = time.time,
+        unit: ComputeUnit | None = None,
     ):
         self.maxsize = max(1, maxsize)
         self._drop = drop
         self._clock = clock
+        self.unit = unit
         self._heap: list[_Entry[W]] = []  # queued and waiting work, best first
         self._admitted = 0  # entries in the queue proper (the rest wait: their putters are blocked)
-        self._seq = itertools.count()
         self._nonempty = asyncio.Event()
         self._recent: deque[float] = deque(maxlen=RECENT)
         self.expected_s = 0.0  # the stage's expected compute: the least of its recent ones (0 before any)
@@ -91,11 +104,16 @@ class StageQueue(Generic[W]):
 
     # --- the drop rule ------------------------------------------------------------------------------------
 
+    def busy_s(self, now: float) -> float:
+        """How long until this stage could start computing: what is left of its own compute under way, or of
+        the computes holding its unit (a lower bound either way)."""
+        own = max(0.0, self.busy_until - now)
+        return own if self.unit is None else max(own, self.unit.free_in(now))
+
     def slack(self, work: W, now: float | None = None) -> float:
         """Seconds ``work`` has to spare if it were computed next (infinite without a deadline)."""
         now = self._clock() if now is None else now
-        ahead = max(0.0, self.busy_until - now) + self.expected_s
-        return qos.slack(work.deadline, now, ahead)
+        return qos.slack(work.deadline, now, self.busy_s(now) + self.expected_s)
 
     def _infeasible(self, work: W, when: str) -> str | None:
         if work.deadline is None:
@@ -112,7 +130,7 @@ class StageQueue(Generic[W]):
                 self._probes.add(id(work))
                 return None
             self._predicted += 1
-        busy = max(0.0, self.busy_until - now)
+        busy = self.busy_s(now)
         return (
             f"dropped ({when}): its deadline is {(work.deadline - now) * 1e3:.1f} ms away, "
             f"{qos.priority_name(work.priority)} priority; the stage needs at least "
@@ -144,12 +162,16 @@ class StageQueue(Generic[W]):
         """The work there is, in the order it would be taken."""
         return [entry.work for entry in sorted(self._heap)]
 
+    def head(self) -> tuple[int, float, int] | None:
+        """The order key of the best work there is (None: none), comparable with other queues' heads."""
+        return self._heap[0].key if self._heap else None
+
     async def put(self, work: W) -> None:
         """Queue ``work`` in EDF order (or drop it, when it cannot make its deadline); waits while the queue
         is full, until ``work`` is taken or has a place."""
         if await self._dropping(work, "on arrival"):
             return
-        entry = _Entry(qos.order_key(work.priority, work.deadline, next(self._seq)), work)
+        entry = _Entry(qos.order_key(work.priority, work.deadline, next(_ARRIVALS)), work)
         if self._admitted < self.maxsize:
             self._admitted += 1
             heapq.heappush(self._heap, entry)
@@ -173,9 +195,21 @@ class StageQueue(Generic[W]):
     async def get(self) -> W:
         """The best work there is (queued or waiting); work that cannot make its deadline is dropped."""
         while True:
-            while not self._heap:
-                self._nonempty.clear()
-                await self._nonempty.wait()
+            await self.wait()
+            work = await self.take()
+            if work is not None:
+                return work
+
+    async def wait(self) -> None:
+        """Until there is work (queued or waiting)."""
+        while not self._heap:
+            self._nonempty.clear()
+            await self._nonempty.wait()
+
+    async def take(self) -> W | None:
+        """The best work there is now, without waiting for any: work that cannot make its deadline is
+        dropped meanwhile (None: nothing left)."""
+        while self._heap:
             entry = heapq.heappop(self._heap)
             if entry.admitted is None:
                 self._admitted -= 1
@@ -190,6 +224,8 @@ class StageQueue(Generic[W]):
                 self._probes.discard(id(entry.work))
                 return entry.work
             self._probes.discard(id(entry.work))
+        self._nonempty.clear()
+        return None
 
     def _admit_next(self) -> None:
         """A place freed: the best waiting work takes it, and its putter goes on."""
@@ -204,22 +240,35 @@ class StageQueue(Generic[W]):
             self._admitted += 1
 
     def metrics(self, now: float | None = None) -> dict[str, Any]:
-        """Its length (by class) and the least slack of its work with a deadline (absent: none queued), each
-        piece's slack predicted in queue order: after the compute under way and one expected compute for
-        each piece ahead of it."""
+        """Its length (by class) and the least slack of its work with a deadline (absent: none queued), in
+        its own order (``least_slack``; the agent's telemetry predicts it in its unit's order)."""
         now = self._clock() if now is None else now
         by_class = [0] * len(qos.PRIORITIES)
-        least = math.inf
-        ahead = max(0.0, self.busy_until - now)
-        for entry in sorted(self._heap):
-            work = entry.work
-            by_class[min(max(work.priority, 0), qos.MAX_PRIORITY)] += 1
-            ahead += self.expected_s
-            least = min(least, qos.slack(work.deadline, now, ahead))
+        for entry in self._heap:
+            by_class[min(max(entry.work.priority, 0), qos.MAX_PRIORITY)] += 1
         out: dict[str, Any] = {"queued": len(self._heap), "by_class": by_class}
+        least = least_slack([self], now)
         if math.isfinite(least):
             out["slack_s"] = least
         return out
+
+
+def least_slack(queues: list[StageQueue[Any]], now: float) -> float:
+    """The least slack of the work with a deadline in ``queues``, stages that take turns on one compute unit
+    (or one queue alone), each piece's predicted in the order the unit would compute them: after what holds
+    the unit now, and one expected compute of its own stage (shared among the unit's slots) for each piece up
+    to and including it. Infinite: none has a deadline."""
+    if not queues:
+        return math.inf
+    unit = queues[0].unit
+    slots = unit.slots if unit is not None else 1
+    ahead = min(queue.busy_s(now) for queue in queues)
+    least = math.inf
+    pieces = sorted(((e.key, e.work, q) for q in queues for e in q._heap), key=lambda p: p[0])
+    for _, work, queue in pieces:
+        ahead += queue.expected_s / slots
+        least = min(least, qos.slack(work.deadline, now, ahead))
+    return least
 
 
 class Admission:
@@ -229,7 +278,6 @@ class Admission:
     def __init__(self, slots: int):
         self._free = max(1, slots)
         self._waiting: list[tuple[tuple[int, float, int], asyncio.Future[None]]] = []
-        self._seq = itertools.count()
 
     def locked(self) -> bool:
         return self._free <= 0
@@ -239,7 +287,7 @@ class Admission:
             self._free -= 1
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (qos.order_key(priority, deadline, next(self._seq)), future))
+        heapq.heappush(self._waiting, (qos.order_key(priority, deadline, next(_ARRIVALS)), future))
         try:
             await future
         except asyncio.CancelledError:
@@ -263,7 +311,8 @@ class QosCollector:
     ``qos.queued.<class>``    the same per priority class (low, normal, high, critical), sent only while
                               not 0 (absent: none of that class waits; each record stays small)
     ``qos.slack_s``           the least slack of the queued work with a deadline, each piece's predicted in
-                              queue order (absent: none has a deadline); negative: it will be dropped
+                              the order its compute unit would take it, across the stages on that unit
+                              (``least_slack``; absent: none has a deadline); negative: it will be dropped
     ``qos.dropped``           work the agent's stages have dropped since it started (a counter)
 
     An agent with no stage deployed that has dropped nothing sends none of them.
@@ -275,17 +324,18 @@ class QosCollector:
 
     def collect(self) -> dict[str, float]:
         dropped = self._dropped()
-        if not self._queues and not dropped:
+        queues = list(self._queues.values())  # a copy: the sampler runs in a thread of its own
+        if not queues and not dropped:
             return {}  # no stage deployed here, nothing dropped: nothing to say, every record stays small
-        queued = 0
+        now = queues[0]._clock() if queues else time.time()
         by_class = [0] * len(qos.PRIORITIES)
-        least = math.inf
-        for queue in list(self._queues.values()):  # a copy: the sampler runs in a thread of its own
-            numbers = queue.metrics()
-            queued += numbers["queued"]
+        units: dict[int, list[StageQueue[Any]]] = {}  # the stages that take turns on one unit together
+        for queue in queues:
+            numbers = queue.metrics(now)
             by_class = [a + b for a, b in zip(by_class, numbers["by_class"], strict=True)]
-            least = min(least, numbers.get("slack_s", math.inf))
-        out = {"qos.queued": float(queued), "qos.dropped": float(dropped)}
+            units.setdefault(id(queue.unit if queue.unit is not None else queue), []).append(queue)
+        least = min((least_slack(group, now) for group in units.values()), default=math.inf)
+        out = {"qos.queued": float(sum(by_class)), "qos.dropped": float(dropped)}
         out.update(
             {f"qos.queued.{name}": float(n) for name, n in zip(qos.PRIORITIES, by_class, strict=True) if n}
         )

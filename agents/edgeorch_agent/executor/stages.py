@@ -1,6 +1,8 @@
 """The stage workers: each stage has a bounded queue and one worker, whose segment runs in the stage's own
 thread (or, while that would only make the event loop wait, on the loop itself). The queue serves the most
-urgent work first and drops what could only be late (``qos.StageQueue``, docs/qos.md).
+urgent work first and drops what could only be late (``qos.StageQueue``, docs/qos.md); the worker computes
+in turn with every other stage on its compute unit, the most urgent work of all of them first
+(``units.ComputeUnit``).
 
 An activation from a peer is checked, decoded and, once all of its stage's inputs are here, queued. The
 worker computes, encodes the output for a peer's hop in the same trip to the stage's thread, and hands the
@@ -24,6 +26,7 @@ from ..runtime import Deployment, Stage, StageError, TensorSpec, trace_entry
 from .qos import StageQueue
 from .routing import Encoded, Router
 from .state import Shared, Work
+from .units import ComputeUnit, Turn, next_turn, unit_for
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +43,15 @@ class Pipeline:
         self.computing = 0  # stage computes under way (``_alone``)
 
     def start(self, deployment: Deployment) -> list[asyncio.Task[None]]:
-        """A queue and a worker for each of the deployment's stages; returns the workers."""
+        """A queue and a worker for each of the deployment's stages, on the stage's compute unit; returns the
+        workers."""
         workers = []
         for index, stage in deployment.stages.items():
-            queue: StageQueue[Work] = StageQueue(self.queue_size, self._dropper(deployment, index))
+            unit = unit_for(self.shared.device, stage.spec.unit, self.shared.units)
+            queue: StageQueue[Work] = StageQueue(self.queue_size, self._dropper(deployment, index), unit=unit)
             self.shared.queues[(deployment.deployment_id, index)] = queue
             workers.append(
-                asyncio.create_task(self._stage_loop(deployment, stage, queue), name=f"stage-{index}")
+                asyncio.create_task(self._stage_loop(deployment, stage, queue, unit), name=f"stage-{index}")
             )
         return workers
 
@@ -124,11 +129,13 @@ class Pipeline:
 
     # --- the workers -----------------------------------------------------------------------------------
 
-    async def _stage_loop(self, deployment: Deployment, stage: Stage, queue: StageQueue[Work]) -> None:
+    async def _stage_loop(
+        self, deployment: Deployment, stage: Stage, queue: StageQueue[Work], unit: ComputeUnit
+    ) -> None:
         while True:
-            work = await queue.get()  # the most urgent (EDF within priority); what could only be late dropped
+            work, turn = await next_turn(queue, unit)
             try:
-                await self._process(deployment, stage, work, queue)
+                await self._process(deployment, stage, work, queue, turn)
             except (StageError, CodecError, AuthError, PeerUnreachable) as exc:
                 await self.router.fail_work(deployment, stage.spec.stage, work, str(exc))
             except Exception as exc:  # a stage worker must outlive any one request
@@ -136,9 +143,11 @@ class Pipeline:
                 await self.router.fail_work(
                     deployment, stage.spec.stage, work, f"{type(exc).__name__}: {exc}"
                 )
+            finally:
+                turn.release()  # given back after the compute already, but a failure may come first
 
     async def _process(
-        self, deployment: Deployment, stage: Stage, work: Work, queue: StageQueue[Work]
+        self, deployment: Deployment, stage: Stage, work: Work, queue: StageQueue[Work], turn: Turn
     ) -> None:
         loop = asyncio.get_running_loop()
         hop = stage.spec.next
@@ -163,6 +172,7 @@ class Pipeline:
         finally:
             self.computing -= 1
             queue.computed(compute_s)
+            turn.release()  # the output goes on without the unit: a next stage on it needs a turn too
         entry = trace_entry(stage.spec.stage, device_id, max(0.0, start - work.arrived), compute_s, start)
         if work.relayed:
             entry["relayed"] = True

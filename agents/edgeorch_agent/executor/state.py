@@ -1,9 +1,10 @@
 """What the executor's parts share: the agent's identity and links, and the tables more than one part reads.
 
 A table lives here when parts on different levels touch it: the stage queues (deployments create them,
-stage workers and request sources fill them), the stream frames awaited by this source (streams add them,
-a DONE resolves them, stage workers look at them to choose where to compute), the stream emitters (streams
-start them, an undeploy cancels them) and the secrets of deployments this source only enters.
+stage workers and request sources fill them) and the compute units their workers take turns on, the stream
+frames awaited by this source (streams add them, a DONE resolves them, stage workers look at them to choose
+where to compute), the stream emitters (streams start them, an undeploy cancels them) and the secrets of
+deployments this source only enters.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..emulation.links import LinkTable
 from ..runtime import Deployment, SegmentCache
 from .inputs import Pushed
 from .qos import StageQueue
+from .units import ComputeUnit
 
 
 class RouteLost(Exception):
@@ -66,6 +68,8 @@ class Shared:
     address: tuple[str, int] | None = None  # this agent's data plane as peers reach it
     deployments: dict[str, Deployment] = field(default_factory=dict)
     queues: dict[tuple[str, int], StageQueue[Work]] = field(default_factory=dict)  # EDF (``qos``)
+    # The device's compute units by name, each the one scheduler of its stages' turns (``units``).
+    units: dict[str, ComputeUnit] = field(default_factory=dict)
     # Stream frames in flight from this source -> (their DONE, the wall clock when it was read).
     waiters: dict[FrameKey, asyncio.Future[tuple[Done, float]]] = field(default_factory=dict)
     # Streams this agent sources -> (the deployment they run on, the task emitting their frames).

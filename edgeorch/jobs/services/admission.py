@@ -21,8 +21,9 @@ from edgeorch import planning
 from edgeorch.plans import cache as plan_cache
 from edgeorch.plans import services as plans
 from edgeorch.plans.overrides import PlanInputError
-from edgeorch.telemetry.models import TelemetryRecord
+from edgeorch.telemetry.services import latest_qos
 
+from ..choices import SELF_PLANNING
 from ..models import Session
 from .deployments import planning_devices
 
@@ -31,18 +32,10 @@ class AdmissionRefused(ValueError):
     """A session admission control refused: its deadline is out of reach now; the message says why."""
 
 
-LEARNING = ("adaptive", "qoe-bandit", "ans")  # strategies that plan from what they learn: not predicted here
-
-
 def queued_ahead(device, priority: str) -> int:
     """Frames queued on ``device`` that a frame of class ``priority`` waits behind: its class and above, as
-    its latest telemetry record with stage queues says (0: no stage queues reported)."""
-    metrics = (
-        TelemetryRecord.objects.filter(device=device, metrics__has_key="qos.queued")
-        .order_by("-ts")
-        .values_list("metrics", flat=True)
-        .first()
-    )
+    its latest telemetry record with stage queues says (0: none reported lately, ``latest_qos``)."""
+    metrics = latest_qos(device)
     if not metrics:
         return 0
     rank = qos.priority_rank(priority)
@@ -83,7 +76,7 @@ def admit(session: Session, fallbacks: list) -> dict:
     """Admission control's decision for an unsaved ``session`` with a deadline: its record
     (``Session.admission``), with ``session.model`` moved to the allowed variant it is admitted on; raises
     ``AdmissionRefused`` when neither its model nor any of ``fallbacks`` meets the deadline."""
-    if session.strategy in LEARNING:
+    if session.strategy in SELF_PLANNING:
         raise AdmissionRefused(
             f"admission control predicts a fixed plan; strategy {session.strategy} learns its own (leave "
             "admission off)"

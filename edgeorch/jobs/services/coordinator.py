@@ -18,41 +18,30 @@ Sessions whose strategy plans for itself (``adaptive``, ``ans``, ``qoe-bandit``)
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 from edgeorch_wire import qos
 
 from edgeorch import planning
 from edgeorch.devices.models import Device
 from edgeorch.plans.overrides import PlanInputError
-from edgeorch.telemetry.models import TelemetryRecord
+from edgeorch.telemetry.services import latest_qos
 
-from ..choices import RunState
+from ..choices import SELF_PLANNING, RunState
 from ..models import PlanSwitch, Session
 from .adaptive import switch
 from .standby import plan_without
 
 log = logging.getLogger(__name__)
 
-SELF_PLANNING = ("adaptive", "ans", "qoe-bandit")
-FRESH_S = 30.0  # a queue reading older than this says nothing about the edge now
 LOCK = "jobs.coordinator.lock"
 
 
 def load_of(device) -> dict:
     """The device's stage queues as its latest record with them says: ``{queued, slack_s}`` (empty: none, or
-    only older than ``FRESH_S``: an agent with no stage left sends no ``qos.*``; its last one is stale)."""
-    metrics = (
-        TelemetryRecord.objects.filter(
-            device=device, metrics__has_key="qos.queued", ts__gte=timezone.now() - timedelta(seconds=FRESH_S)
-        )
-        .order_by("-ts")
-        .values_list("metrics", flat=True)
-        .first()
-    )
+    only stale: ``telemetry.services.latest_qos``)."""
+    metrics = latest_qos(device)
     if not metrics:
         return {}
     return {"queued": float(metrics["qos.queued"]), "slack_s": metrics.get("qos.slack_s")}

@@ -18,7 +18,7 @@ from edgeorch.devices.models import Device
 from edgeorch.plans.assembly import device_power
 
 from .. import inputs
-from ..choices import Failover, InputKind, Priority
+from ..choices import SELF_PLANNING, Failover, InputKind, Priority
 from ..models import Job, Session
 from . import enqueue
 from .admission import admit
@@ -246,7 +246,7 @@ def start_session(
         decision = admit(asked, fallback_variants)  # AdmissionRefused: the caller answers 409
         model = asked.model
     if dynamic:
-        if strategy in ("adaptive", "ans", "qoe-bandit"):
+        if strategy in SELF_PLANNING:
             raise SubmitError(f"dynamic inference chooses per frame; strategy {strategy} chooses for itself")
         adaptation["dynamic"] = True
     input_source = check_source(input_source)

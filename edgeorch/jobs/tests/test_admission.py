@@ -5,12 +5,15 @@ served them, believed only from the session's table, and the summary says the me
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from edgeorch.jobs import services, stats
 from edgeorch.jobs.models import Frame, Session
 from edgeorch.telemetry.models import TelemetryRecord
+from edgeorch.telemetry.services import QOS_FRESH_S
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +24,12 @@ def token_header(user) -> dict:
     return {"HTTP_AUTHORIZATION": f"Token {create_key(user)}"}
 
 
-def queued(device, seq: int, **counts: int) -> None:
-    """A telemetry record of ``device``'s stage queues: ``counts`` frames queued per class."""
+def queued(device, seq: int, ago_s: float = 0.0, **counts: int) -> None:
+    """A telemetry record of ``device``'s stage queues, ``ago_s`` old: ``counts`` frames queued per class."""
     metrics = {"qos.queued": float(sum(counts.values()))}
     metrics.update({f"qos.queued.{name}": float(n) for name, n in counts.items()})
-    now = timezone.now()
-    TelemetryRecord.objects.create(device=device, seq=seq, ts=now, received_at=now, metrics=metrics)
+    ts = timezone.now() - timedelta(seconds=ago_s)
+    TelemetryRecord.objects.create(device=device, seq=seq, ts=ts, received_at=ts, metrics=metrics)
 
 
 def test_a_session_whose_deadline_is_out_of_reach_is_refused_with_the_reason(client, alice, digits, devices):
@@ -64,6 +67,12 @@ def test_a_session_whose_deadline_is_out_of_reach_is_refused_with_the_reason(cli
     # without admission control the same session goes in, as before
     queued(phone, 3, high=1_000_000)
     assert post({"deadline_s": 5.0, "priority": "high"}).status_code == 202
+    # a reading older than the coordinator's freshness bound says nothing about the phone now (an agent
+    # with no stage left sends no queue telemetry): admitted, as with empty queues
+    TelemetryRecord.objects.filter(device=phone).delete()
+    queued(phone, 4, ago_s=QOS_FRESH_S + 5, high=1_000_000)
+    stale = post({"admission": True, "deadline_s": 5.0, "priority": "high"})
+    assert stale.status_code == 202 and stale.json()["admission"]["queued"] == {}
 
 
 def test_fallback_variants_must_be_variants_and_need_admission(client, alice, digits, devices):

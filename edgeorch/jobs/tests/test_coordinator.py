@@ -16,6 +16,7 @@ from edgeorch.jobs.choices import DeploymentState, RunState
 from edgeorch.jobs.models import Deployment, PlanSwitch, Session
 from edgeorch.jobs.services import coordinator
 from edgeorch.telemetry.models import TelemetryRecord
+from edgeorch.telemetry.services import QOS_FRESH_S
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,7 +118,7 @@ def test_a_stale_queue_reading_or_the_coordinator_turned_off_moves_nobody(
     monkeypatch.setattr(agents, "send", lambda device, message, data=None, **kw: None)
     offloaded(digits, phone, edge, "low")
     now = timezone.now()
-    old = now - timedelta(seconds=coordinator.FRESH_S + 5)
+    old = now - timedelta(seconds=QOS_FRESH_S + 5)
     TelemetryRecord.objects.create(device=edge, seq=1, ts=old, received_at=old, metrics={"qos.queued": 50.0})
     assert coordinator.load_of(edge) == {}  # an agent with no stage left sends none: an old one says nothing
     assert rebalance_loading() == []
