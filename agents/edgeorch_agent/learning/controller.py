@@ -33,6 +33,11 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   arm, measured at 70 ms, looked better than a local arm believed at 80-90 ms for the first 10-12 frames
   of bandwidth-collapse (0.34 s of regret).
 
+- **A change is detected** (``CHANGE_RATIO``, ``CHANGE_KEEP``; ``MuLinUCB.is_change``): an answer off its
+  arm's estimate by 2x either way and by more than α keeps a quarter of the evidence before it, so after a
+  bandwidth step the estimates follow the new answers within a few frames, however long the state's history
+  (kept across sessions, it grows without bound).
+
 - **A frame in flight is evidence.** An arm with a frame in flight for longer than its bound takes at
   least that long: its bound is raised to the time the oldest of them has been in flight (``floors`` of
   ``MuLinUCB.choose``). With more than one frame in flight (``max_in_flight``), the frames emitted while
@@ -66,6 +71,8 @@ log = logging.getLogger(__name__)
 
 FRONT_WEIGHT = 0.2  # exponential average of the measured front-end (and local) delays
 PROFILE_FRAMES = 3  # all-local frames a fresh stream starts with: the device's own profile, measured
+CHANGE_RATIO = 2.0  # ``MuLinUCB.change_ratio``: an answer off its estimate by 2x (and by > α) is a change
+CHANGE_KEEP = 0.25  # ``MuLinUCB.change_keep``: the share of the evidence a detected change keeps
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,8 @@ class AnsController:
             carry=float(spec.get("carry", 1.0)),
             local_width=True,  # the local time is measured here, not known
             forced_plausible=True,  # forced samples only of arms that could beat the local time
+            change_ratio=float(spec.get("change_ratio", CHANGE_RATIO)),  # old answers yield to a change
+            change_keep=float(spec.get("change_keep", CHANGE_KEEP)),
         )
         self.bandit = self._load(fresh) or fresh
 
@@ -277,6 +286,7 @@ class AnsController:
         if [(a.cut, a.context) for a in saved.arms] != [(a.cut, a.context) for a in fresh.arms]:
             log.info("the ans state at %s has other arms: learning afresh", path)
             return None
+        saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
         self.loaded = True
         return saved
 
