@@ -220,3 +220,33 @@ def test_a_stream_switched_between_variants_learns_each_apart_and_goes_on_where_
     fresh = open_for(other, tmp_path, held)
     assert fresh is not base and held["model 1 edge e"] is fresh
     assert json.loads((tmp_path / base.path.name).read_text())["key"] == "model 1 edge e"  # saved first
+
+
+def test_frames_without_an_answer_teach_that_their_arm_is_slow() -> None:
+    """A link collapsing under the raw-input arm: its frames now miss the deadline and are dropped after
+    1.2 s, with no answer. Learned as censored evidence (``observe_unanswered``: at least 1.2 s), the next
+    frames leave the arm at once; an unanswered frame faster than its arm's estimate teaches nothing."""
+    arms = spec()
+    arms["arms"][2]["front_s"] = 0.1
+    controller = AnsController(arms)
+    delays = {0: 0.02, 1: 0.3, 2: 0.1}
+    for _ in range(60):
+        answer(controller, np.zeros(4), delays)
+    assert controller.bandit.pulls[0] >= 30  # the raw input, at 20 ms, was the best arm
+    before = controller.bandit.estimates()[0][0]
+    quick = controller.choose(np.zeros(4))
+    controller.finished(quick)
+    controller.observe_unanswered(quick, [], 0.001, ME)  # failed at once: says nothing of the delay
+    assert controller.bandit.estimates()[0][0] == before
+    after = []
+    for _ in range(40):
+        choice = controller.choose(np.zeros(4))
+        after.append(choice.cut)
+        controller.finished(choice)
+        if choice.cut == 0:  # dropped: it could only be late
+            controller.observe_unanswered(choice, [], 1.2, ME)
+        else:
+            front = 0.01 if choice.cut == 1 else 0.0
+            trace = [{"stage": choice.first_stage, "device": ME, "queue_s": 0.0, "compute_s": front}]
+            controller.observe(choice, trace, front + delays[choice.cut], ME)
+    assert after.count(0) <= 2 and after[-20:] == [2] * 20  # the device alone, from then on

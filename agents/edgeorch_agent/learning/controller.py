@@ -38,6 +38,12 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   bandwidth step the estimates follow the new answers within a few frames, however long the state's history
   (kept across sessions, it grows without bound).
 
+- **A frame without an answer is evidence** (``observe_unanswered``): a frame dropped, late or failed
+  after t seconds took at least t; when that is above its arm's expected total it is learned as a
+  measured delay. The session's deadline makes the stages drop a frame that could only be late, so a
+  link collapsing under an arm would otherwise show the bandit no answer at all, and it would go on
+  sending frames that way.
+
 - **A frame in flight is evidence.** An arm with a frame in flight for longer than its bound takes at
   least that long: its bound is raised to the time the oldest of them has been in flight (``floors`` of
   ``MuLinUCB.choose``). With more than one frame in flight (``max_in_flight``), the frames emitted while
@@ -207,6 +213,22 @@ class AnsController:
         self.bandit.update(choice.cut, max(elapsed_s - front, 0.0), key_frame=choice.key_frame)
         if choice.cut:
             self._calibrate()
+
+    def observe_unanswered(
+        self, choice: Choice, trace: list[dict[str, Any]], elapsed_s: float, device_id: str
+    ) -> None:
+        """A frame that got no answer (dropped by a stage as it could only be late, late, failed, timed
+        out) after ``elapsed_s``: censored evidence, the arm took at least that long. Learned as a measured
+        delay (``observe``) when it is above the arm's expected total, the only case where a lower bound
+        says something; else nothing. Without it a link that collapses under an arm, whose frames then miss
+        the session's deadline, teaches the bandit nothing and every later frame goes the same way
+        (bandwidth-collapse: seven raw-input frames of 1.2-1.8 s each, docs/benchmarks.md, "Learning")."""
+        if not math.isfinite(elapsed_s) or elapsed_s <= 0:
+            return
+        local = choice.cut == self.blocks
+        expected = self.bandit.estimates().get(MuLinUCB.LOCAL if local else choice.cut)
+        if expected is not None and elapsed_s > expected[0]:
+            self.observe(choice, trace, elapsed_s, device_id)
 
     def _calibrate(self) -> None:
         """Arms whose front end was never measured: the prediction x the median measured / predicted."""
