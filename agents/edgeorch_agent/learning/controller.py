@@ -9,7 +9,12 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
   (an exponential average, weight ``FRONT_WEIGHT``: the device profiles only itself, as it runs);
 - the back-end delay = send → answer − the front-end delay (the transfer, the edge's queue and compute,
   the answer's way back: everything the bandit learns) updates the bandit at that arm;
-- the local arm's whole time updates ``local_s`` the same way.
+- the local arm's whole time: ``local_s`` is the median of the last ``LOCAL_WINDOW`` local frames (the
+  first ones: the device's profile). One slow local frame (a loaded moment of the host) does not move it;
+  the exponential average it replaced moved it by a fifth of the outlier, and as the local arm is measured
+  only when chosen, a local arm with many pulls (a narrow width) stayed believed slow: one 158 ms local
+  frame of the digits CNN (1.5-4 ms) sent the 66 frames after it to the raw input at 8-40 ms
+  (docs/benchmarks.md, "Learning").
 
 Two rules of this controller's own (not the paper's; docs/learning.md, "Measured"):
 
@@ -65,6 +70,7 @@ import logging
 import math
 import os
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -75,8 +81,9 @@ from .ulinucb import Arm, MuLinUCB, is_key_frame
 
 log = logging.getLogger(__name__)
 
-FRONT_WEIGHT = 0.2  # exponential average of the measured front-end (and local) delays
+FRONT_WEIGHT = 0.2  # exponential average of the measured front-end delays
 PROFILE_FRAMES = 3  # all-local frames a fresh stream starts with: the device's own profile, measured
+LOCAL_WINDOW = 5  # the local time: the median of this many last local frames
 CHANGE_RATIO = 2.0  # ``MuLinUCB.change_ratio``: an answer off its estimate by 2x (and by > α) is a change
 CHANGE_KEEP = 0.25  # ``MuLinUCB.change_keep``: the share of the evidence a detected change keeps
 
@@ -103,7 +110,7 @@ class AnsController:
         self.in_flight: dict[int, int] = {}  # cut -> frames sent and not yet finished
         self.sent: dict[int, list[float]] = {}  # cut -> when its frames in flight were sent (clock)
         self.clock = time.monotonic
-        self.profiled: list[float] = []  # the local times measured while profiling (PROFILE_FRAMES)
+        self.local_times: deque[float] = deque(maxlen=LOCAL_WINDOW)  # the last local frames' times
         self.predicted = {int(a["cut"]): float(a.get("front_s") or 0.0) for a in spec["arms"]}
         arms = [
             Arm(int(a["cut"]), tuple(float(v) for v in a.get("context") or ()), float(a.get("front_s") or 0))
@@ -125,6 +132,8 @@ class AnsController:
             change_keep=float(spec.get("change_keep", CHANGE_KEEP)),
         )
         self.bandit = self._load(fresh) or fresh
+        if self.loaded and math.isfinite(self.bandit.local_s):
+            self.local_times.append(self.bandit.local_s)  # kept: the median starts from it
 
     def reroute(self, spec: dict[str, Any]) -> bool:
         """Take ``spec``'s routes (another deployment of the same arms) if its arms are this controller's
@@ -191,13 +200,11 @@ class AnsController:
         if not math.isfinite(elapsed_s) or elapsed_s < 0:
             return
         if choice.cut == self.blocks:
-            local = self.bandit.pulls.get(MuLinUCB.LOCAL, 0)
-            if local < PROFILE_FRAMES:  # profiling: the median of the measurements, not the prediction
-                self.profiled.append(elapsed_s)
-                self.bandit.local_s = float(np.median(self.profiled))
-            else:
-                self.bandit.local_s = _average(self.bandit.local_s, elapsed_s)
-            self.bandit.pulls[MuLinUCB.LOCAL] = local + 1
+            # The median of the last LOCAL_WINDOW local frames (the first ones, the device's profile,
+            # replace the plan's prediction).
+            self.local_times.append(elapsed_s)
+            self.bandit.local_s = float(np.median(self.local_times))
+            self.bandit.pulls[MuLinUCB.LOCAL] = self.bandit.pulls.get(MuLinUCB.LOCAL, 0) + 1
             self._calibrate()
             return
         front = sum(
