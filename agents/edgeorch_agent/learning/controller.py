@@ -13,7 +13,7 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
   first ones: the device's profile). One slow local frame (a loaded moment of the host) does not move it;
   the exponential average it replaced moved it by a fifth of the outlier, and as the local arm is measured
   only when chosen, a local arm with many pulls (a narrow width) stayed believed slow: one 158 ms local
-  frame of the digits CNN (1.5-4 ms) sent the 66 frames after it to the raw input at 8-40 ms
+  frame of the digits CNN (1.5-4 ms) sent the 67 frames after it to the raw input at 7-73 ms
   (docs/benchmarks.md, "Learning").
 
 Two rules of this controller's own (not the paper's; docs/learning.md, "Measured"):
