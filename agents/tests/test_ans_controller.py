@@ -77,7 +77,7 @@ def test_a_fresh_stream_profiles_the_device_first_and_takes_the_median_as_its_lo
     # Profiled once, the next frames are the bandit's, and a kept state does not profile again.
     assert controller.choose(np.zeros(4)).cut != 2 or controller.bandit.pulls.get(MuLinUCB.LOCAL) == 3
     controller.observe(Choice(2, 3, None, False), [], 0.3, ME)
-    assert controller.bandit.local_s == pytest.approx(0.8 * 0.25 + 0.2 * 0.3)  # then the average
+    assert controller.bandit.local_s == pytest.approx(0.275)  # then the median of the last LOCAL_WINDOW
 
 
 def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
@@ -220,3 +220,62 @@ def test_a_stream_switched_between_variants_learns_each_apart_and_goes_on_where_
     fresh = open_for(other, tmp_path, held)
     assert fresh is not base and held["model 1 edge e"] is fresh
     assert json.loads((tmp_path / base.path.name).read_text())["key"] == "model 1 edge e"  # saved first
+
+
+def test_frames_without_an_answer_teach_that_their_arm_is_slow() -> None:
+    """A link collapsing under the raw-input arm: its frames now miss the deadline and are dropped after
+    1.2 s, with no answer. Learned as censored evidence (``observe_unanswered``: at least 1.2 s), the next
+    frames leave the arm at once; an unanswered frame faster than its arm's estimate teaches nothing."""
+    arms = spec()
+    arms["arms"][2]["front_s"] = 0.1
+    controller = AnsController(arms)
+    delays = {0: 0.02, 1: 0.3, 2: 0.1}
+    for _ in range(60):
+        answer(controller, np.zeros(4), delays)
+    assert controller.bandit.pulls[0] >= 30  # the raw input, at 20 ms, was the best arm
+    before = controller.bandit.estimates()[0][0]
+    quick = controller.choose(np.zeros(4))
+    controller.finished(quick)
+    controller.observe_unanswered(quick, [], 0.001, ME)  # failed at once: says nothing of the delay
+    assert controller.bandit.estimates()[0][0] == before
+    after = []
+    for _ in range(40):
+        choice = controller.choose(np.zeros(4))
+        after.append(choice.cut)
+        controller.finished(choice)
+        if choice.cut == 0:  # dropped: it could only be late
+            controller.observe_unanswered(choice, [], 1.2, ME)
+        else:
+            front = 0.01 if choice.cut == 1 else 0.0
+            trace = [{"stage": choice.first_stage, "device": ME, "queue_s": 0.0, "compute_s": front}]
+            controller.observe(choice, trace, front + delays[choice.cut], ME)
+    assert after.count(0) <= 2 and after[-20:] == [2] * 20  # the device alone, from then on
+
+
+def test_one_slow_local_frame_does_not_lock_the_device_out() -> None:
+    """The digits CNN in learning/variants-bandwidth-collapse (docs/benchmarks.md, "Learning"): local 3 ms,
+    the raw input 15 ms; after 150 frames, one local frame takes 158 ms (a loaded moment of the host). The
+    local time, the median of the last ``LOCAL_WINDOW`` local frames, does not move; the exponential
+    average it replaced went to 34 ms, above the raw input, and with some 120 local pulls the local arm's
+    width (4 ms) never brought it back: the raw input took every later frame."""
+    arms = spec(contexts={0: [1.0, 1.0, 0.0], 1: [0.5, 0.2, 1.0]})
+    arms["arms"][2]["front_s"] = 0.003
+    arms["first_epoch"] = 256
+    controller = AnsController(arms)
+    cuts, outlier = [], False
+    for i in range(300):
+        choice = controller.choose(np.zeros(4))
+        cuts.append(choice.cut)
+        controller.finished(choice)
+        if choice.cut == 2:
+            slow = i >= 150 and not outlier  # the first local frame from frame 150 on
+            outlier = outlier or slow
+            controller.observe(choice, [], 0.158 if slow else 0.003, ME)
+        else:
+            front = 0.01 if choice.cut == 1 else 0.0
+            trace = [{"stage": choice.first_stage, "device": ME, "queue_s": 0.0, "compute_s": front}]
+            controller.observe(choice, trace, front + (0.015 if choice.cut == 0 else 0.05), ME)
+    assert outlier and controller.bandit.pulls[MuLinUCB.LOCAL] > 100
+    assert controller.bandit.local_s == pytest.approx(0.003)
+    late = "".join(str(c) for c in cuts[-100:])
+    assert late.count("2") >= 90 and "000" not in late  # the device alone, bar forced looks

@@ -15,15 +15,18 @@ from hypothesis import strategies as st
 LOCAL = MuLinUCB.LOCAL
 
 
-def transcription(arms, local_s, alpha, ridge, horizon, updates):
+def transcription(arms, local_s, alpha, ridge, horizon, updates, gamma=1.0):
     """The paper's formulas written out: A = λI + Σ w x xᵀ, b = Σ w y x, θ = A⁻¹b; per arm
-    (d_f + xᵀθ, d_f + xᵀθ − α·sqrt(log(horizon + 1))·sqrt(xᵀA⁻¹x))."""
+    (d_f + xᵀθ, d_f + xᵀθ − α·sqrt(log(horizon + 1))·sqrt(xᵀA⁻¹x)). With ``gamma`` < 1, discounted least
+    squares (D-LinUCB): the i-th of n updates weighs γ^(n−i), so A = λI + Σ γ^(n−i) w x xᵀ and
+    b = Σ γ^(n−i) w y x."""
     d = len(arms[0].context)
     A, b = ridge * np.eye(d), np.zeros(d)
-    for cut, y, w in updates:
+    n = len(updates)
+    for i, (cut, y, w) in enumerate(updates, 1):
         x = np.array(next(a for a in arms if a.cut == cut).context)
-        A = A + w * np.outer(x, x)
-        b = b + w * y * x
+        A = A + gamma ** (n - i) * w * np.outer(x, x)
+        b = b + gamma ** (n - i) * w * y * x
     theta = np.linalg.inv(A) @ b
     out = {LOCAL: (local_s, local_s)}
     for arm in arms:
@@ -75,6 +78,34 @@ def test_estimates_and_updates_are_the_papers_formulas(problem):
     choice = bandit.choose()
     if not (choice != LOCAL and bandit.local_streak == 0 and bounds[LOCAL] == lowest):
         assert math.isclose(bounds[choice], lowest, rel_tol=1e-7, abs_tol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(problems(), st.floats(1.2, 4.0), st.floats(0.0, 1.0))
+def test_a_detected_change_keeps_a_share_of_the_evidence_before_it(problem, ratio, keep):
+    """``change_ratio`` R, ``change_keep`` c: an answer y at an arm answered twice before, off the estimate
+    ŷ = xᵀθ̂ by a factor of R either way and by more than α, first scales the evidence (A ← λI + c(A − λI),
+    b ← cb), then is added as the paper adds it; any other answer is the paper's update alone."""
+    arms, local_s, alpha, ridge, updates = problem
+    bandit = MuLinUCB(
+        arms, local_s, alpha=alpha, ridge=ridge, first_epoch=1024, change_ratio=ratio, change_keep=keep
+    )
+    d = len(arms[0].context)
+    A, b, pulls, changes = ridge * np.eye(d), np.zeros(d), {}, 0
+    for cut, y, key in updates:
+        x = np.array(next(a for a in arms if a.cut == cut).context)
+        expected = x @ np.linalg.inv(A) @ b
+        off = abs(y - expected) > alpha and (
+            expected <= 0 or y <= 0 or max(y / expected, expected / y) > ratio
+        )
+        if pulls.get(cut, 0) >= 2 and off:
+            A, b, changes = ridge * np.eye(d) + keep * (A - ridge * np.eye(d)), keep * b, changes + 1
+        w = 4.0 if key else 1.0
+        A, b = A + w * np.outer(x, x), b + w * y * x
+        pulls[cut] = pulls.get(cut, 0) + 1
+        bandit.update(cut, y, key_frame=key)
+        assert np.allclose(bandit.A, A, rtol=1e-9, atol=1e-9) and np.allclose(bandit.b, b, atol=1e-9)
+    assert bandit.changes == changes
 
 
 # --- scripted environments ---------------------------------------------------------------------------
@@ -135,6 +166,32 @@ def test_after_a_bandwidth_step_it_moves_to_the_new_best_split():
     chosen = run(MuLinUCB(arms, 0.2), 1600, lambda t: (10.0, 20.0) if t < 800 else (1.0, 20.0), rng)
     assert chosen[600:800].count(old) >= 180
     assert chosen[1200:].count(new) >= 0.9 * 400
+
+
+def frames_to_settle(chosen, best, run_of=5):
+    """Frames until the first of ``run_of`` in a row on ``best`` (None: never)."""
+    return next((k for k in range(len(chosen)) if chosen[k : k + run_of] == [best] * run_of), None)
+
+
+def test_after_a_long_history_a_detected_change_moves_to_the_new_best_split_within_30_frames():
+    """The agent's configuration (controller: α = 0.02, evidence carried across epochs, the local time
+    measured, plausible forced samples), 400 frames at 10 MB/s then 1 MB/s: detecting the change (R = 2,
+    c = 0.25) it is on the new best split within 30 frames of the step; keeping every answer alike (the
+    paper's weights without its restarts) it takes over a hundred, each new answer moving the estimate by
+    about 1/n. On the stationary link no change is detected."""
+    agent = {"alpha": 0.02, "carry": 1.0, "local_width": True, "forced_plausible": True}
+    settled = {}
+    for ratio in (0.0, 2.0):
+        rng = np.random.default_rng(2)
+        arms = env_arms()
+        bandit = MuLinUCB(arms, 0.2, change_ratio=ratio, change_keep=0.25, **agent)
+        chosen = run(bandit, 400, lambda t: (10.0, 20.0), rng)
+        assert chosen[300:400].count(2) >= 90  # the best split before the step
+        assert bandit.changes == 0
+        chosen = run(bandit, 200, lambda t: (1.0, 20.0), rng)
+        settled[ratio] = frames_to_settle(chosen, 3)
+    assert settled[2.0] is not None and settled[2.0] <= 30
+    assert settled[0.0] is None or settled[0.0] > 100
 
 
 def test_while_the_device_alone_wins_the_edge_is_sampled_every_ceil_t_to_the_quarter_frames():

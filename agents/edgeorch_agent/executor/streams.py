@@ -384,6 +384,9 @@ class Streams:
             record["arm"] = choice.cut
             if ok and done is not None and not resent:
                 controller.observe(choice, done.trace, ended - started, self.shared.device_id)
+            elif not resent:  # no answer: the arm took at least this long (censored evidence)
+                trace = done.trace if done is not None else []
+                controller.observe_unanswered(choice, trace, ended - started, self.shared.device_id)
         served = state.chosen.pop(key[2], None)
         if served is not None:
             record["config"] = served["name"]

@@ -9,7 +9,12 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
   (an exponential average, weight ``FRONT_WEIGHT``: the device profiles only itself, as it runs);
 - the back-end delay = send → answer − the front-end delay (the transfer, the edge's queue and compute,
   the answer's way back: everything the bandit learns) updates the bandit at that arm;
-- the local arm's whole time updates ``local_s`` the same way.
+- the local arm's whole time: ``local_s`` is the median of the last ``LOCAL_WINDOW`` local frames (the
+  first ones: the device's profile). One slow local frame (a loaded moment of the host) does not move it;
+  the exponential average it replaced moved it by a fifth of the outlier, and as the local arm is measured
+  only when chosen, a local arm with many pulls (a narrow width) stayed believed slow: one 158 ms local
+  frame of the digits CNN (1.5-4 ms) sent the 67 frames after it to the raw input at 7-73 ms
+  (docs/benchmarks.md, "Learning").
 
 Two rules of this controller's own (not the paper's; docs/learning.md, "Measured"):
 
@@ -33,6 +38,17 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   arm, measured at 70 ms, looked better than a local arm believed at 80-90 ms for the first 10-12 frames
   of bandwidth-collapse (0.34 s of regret).
 
+- **A change is detected** (``CHANGE_RATIO``, ``CHANGE_KEEP``; ``MuLinUCB.is_change``): an answer off its
+  arm's estimate by 2x either way and by more than α keeps a quarter of the evidence before it, so after a
+  bandwidth step the estimates follow the new answers within a few frames, however long the state's history
+  (kept across sessions, it grows without bound).
+
+- **A frame without an answer is evidence** (``observe_unanswered``): a frame dropped, late or failed
+  after t seconds took at least t; when that is above its arm's expected total it is learned as a
+  measured delay. The session's deadline makes the stages drop a frame that could only be late, so a
+  link collapsing under an arm would otherwise show the bandit no answer at all, and it would go on
+  sending frames that way.
+
 - **A frame in flight is evidence.** An arm with a frame in flight for longer than its bound takes at
   least that long: its bound is raised to the time the oldest of them has been in flight (``floors`` of
   ``MuLinUCB.choose``). With more than one frame in flight (``max_in_flight``), the frames emitted while
@@ -54,6 +70,7 @@ import logging
 import math
 import os
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -64,8 +81,11 @@ from .ulinucb import Arm, MuLinUCB, is_key_frame
 
 log = logging.getLogger(__name__)
 
-FRONT_WEIGHT = 0.2  # exponential average of the measured front-end (and local) delays
+FRONT_WEIGHT = 0.2  # exponential average of the measured front-end delays
 PROFILE_FRAMES = 3  # all-local frames a fresh stream starts with: the device's own profile, measured
+LOCAL_WINDOW = 5  # the local time: the median of this many last local frames
+CHANGE_RATIO = 2.0  # ``MuLinUCB.change_ratio``: an answer off its estimate by 2x (and by > α) is a change
+CHANGE_KEEP = 0.25  # ``MuLinUCB.change_keep``: the share of the evidence a detected change keeps
 
 
 @dataclass(frozen=True)
@@ -90,7 +110,7 @@ class AnsController:
         self.in_flight: dict[int, int] = {}  # cut -> frames sent and not yet finished
         self.sent: dict[int, list[float]] = {}  # cut -> when its frames in flight were sent (clock)
         self.clock = time.monotonic
-        self.profiled: list[float] = []  # the local times measured while profiling (PROFILE_FRAMES)
+        self.local_times: deque[float] = deque(maxlen=LOCAL_WINDOW)  # the last local frames' times
         self.predicted = {int(a["cut"]): float(a.get("front_s") or 0.0) for a in spec["arms"]}
         arms = [
             Arm(int(a["cut"]), tuple(float(v) for v in a.get("context") or ()), float(a.get("front_s") or 0))
@@ -108,8 +128,12 @@ class AnsController:
             carry=float(spec.get("carry", 1.0)),
             local_width=True,  # the local time is measured here, not known
             forced_plausible=True,  # forced samples only of arms that could beat the local time
+            change_ratio=float(spec.get("change_ratio", CHANGE_RATIO)),  # old answers yield to a change
+            change_keep=float(spec.get("change_keep", CHANGE_KEEP)),
         )
         self.bandit = self._load(fresh) or fresh
+        if self.loaded and math.isfinite(self.bandit.local_s):
+            self.local_times.append(self.bandit.local_s)  # kept: the median starts from it
 
     def reroute(self, spec: dict[str, Any]) -> bool:
         """Take ``spec``'s routes (another deployment of the same arms) if its arms are this controller's
@@ -176,13 +200,11 @@ class AnsController:
         if not math.isfinite(elapsed_s) or elapsed_s < 0:
             return
         if choice.cut == self.blocks:
-            local = self.bandit.pulls.get(MuLinUCB.LOCAL, 0)
-            if local < PROFILE_FRAMES:  # profiling: the median of the measurements, not the prediction
-                self.profiled.append(elapsed_s)
-                self.bandit.local_s = float(np.median(self.profiled))
-            else:
-                self.bandit.local_s = _average(self.bandit.local_s, elapsed_s)
-            self.bandit.pulls[MuLinUCB.LOCAL] = local + 1
+            # The median of the last LOCAL_WINDOW local frames (the first ones, the device's profile,
+            # replace the plan's prediction).
+            self.local_times.append(elapsed_s)
+            self.bandit.local_s = float(np.median(self.local_times))
+            self.bandit.pulls[MuLinUCB.LOCAL] = self.bandit.pulls.get(MuLinUCB.LOCAL, 0) + 1
             self._calibrate()
             return
         front = sum(
@@ -198,6 +220,22 @@ class AnsController:
         self.bandit.update(choice.cut, max(elapsed_s - front, 0.0), key_frame=choice.key_frame)
         if choice.cut:
             self._calibrate()
+
+    def observe_unanswered(
+        self, choice: Choice, trace: list[dict[str, Any]], elapsed_s: float, device_id: str
+    ) -> None:
+        """A frame that got no answer (dropped by a stage as it could only be late, late, failed, timed
+        out) after ``elapsed_s``: censored evidence, the arm took at least that long. Learned as a measured
+        delay (``observe``) when it is above the arm's expected total, the only case where a lower bound
+        says something; else nothing. Without it a link that collapses under an arm, whose frames then miss
+        the session's deadline, teaches the bandit nothing and every later frame goes the same way
+        (bandwidth-collapse: seven raw-input frames of 1.2-1.8 s each, docs/benchmarks.md, "Learning")."""
+        if not math.isfinite(elapsed_s) or elapsed_s <= 0:
+            return
+        local = choice.cut == self.blocks
+        expected = self.bandit.estimates().get(MuLinUCB.LOCAL if local else choice.cut)
+        if expected is not None and elapsed_s > expected[0]:
+            self.observe(choice, trace, elapsed_s, device_id)
 
     def _calibrate(self) -> None:
         """Arms whose front end was never measured: the prediction x the median measured / predicted."""
@@ -277,6 +315,7 @@ class AnsController:
         if [(a.cut, a.context) for a in saved.arms] != [(a.cut, a.context) for a in fresh.arms]:
             log.info("the ans state at %s has other arms: learning afresh", path)
             return None
+        saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
         self.loaded = True
         return saved
 

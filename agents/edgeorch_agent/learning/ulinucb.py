@@ -44,6 +44,25 @@ Three refinements, as in the paper:
   3-6 Mbit/s link (12.9 s, and the stream behind it) at frame 64 of bandwidth-random-walk. Kept evidence
   still yields to new evidence as it accumulates, more slowly than a restart would.
 
+**A detected change keeps a share of the evidence** (``change_ratio`` R, ``change_keep`` c; not the
+paper's, whose only forgetting is the doubling trick's restart). With every evidence kept alike, after n
+answers at the old conditions each new answer moves the estimate by about 1/n, so the frames it takes to
+leave an arm after a bandwidth step grow with the history (``agents/tests/test_ulinucb.py``: 140 frames
+after 400). So an answer that the estimate did not expect — its back-end delay y against the estimate
+ŷ = x_pᵀθ̂ before it, off by a factor of R either way and by more than α (the noise scale)::
+
+    max(y / ŷ, ŷ / y) > R    and    |y − ŷ| > α
+
+— at an arm answered at least twice before — is taken as a change in the conditions, and the evidence
+before it keeps the share c, as at an epoch's start (A ← λI + c·(A − λI), b ← c·b), before the answer is
+added: the change-detection restart of piecewise-stationary bandits (M-UCB: Cao, Wen, Kveton, Xie, "Nearly
+Optimal Adaptive Procedure with Change Detection for Piecewise-Stationary Bandit", AISTATS 2019), kept
+partial (c = 0.25, the agent's controller) for the reason the epochs keep theirs: from nothing, every arm
+would look fast again. An answer within the noise changes nothing, so a stationary link costs no extra
+looks (unlike a discount γ on every answer, D-LinUCB's: on the scripted link of agents/tests/test_ulinucb.py,
+γ = 0.98 left 8 times the regret of a stationary run, the discounted arms' widths never closing); R = 0 (the
+default here) is the paper's.
+
 The paper's device knows its local time exactly (it profiles itself), so the local arm's bound is its
 estimate. Where the local time is measured as it runs (``local_width``, the agent's controller), the local
 arm gets a width like any arm's, α_k / sqrt(λ + n) after n local frames: otherwise a local time measured
@@ -101,6 +120,9 @@ class MuLinUCB:
     )
     carry: float = 1.0  # the share of the evidence a new epoch keeps (0: the paper's restart from nothing)
     forced_plausible: bool = False  # forced sampling only of arms whose bound is below the local estimate
+    change_ratio: float = 0.0  # R: an answer off its estimate by this factor (and by > α) is a change; 0: off
+    change_keep: float = 0.25  # c: the share of the evidence kept at a detected change
+    changes: int = 0  # changes detected (all epochs)
     t: int = 0  # frames decided in this epoch
     epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
     local_streak: int = 0
@@ -120,15 +142,31 @@ class MuLinUCB:
             raise ValueError("first_epoch must be a power of two")
         if not 0.0 <= self.carry <= 1.0:
             raise ValueError("carry must be in [0, 1]")
+        if not 0.0 <= self.change_keep <= 1.0 or self.change_ratio < 0:
+            raise ValueError("change_keep must be in [0, 1] and change_ratio >= 0")
         self.dim = sizes.pop()
         self.A = self.ridge * np.eye(self.dim)
         self.b = np.zeros(self.dim)
 
-    def _restart(self) -> None:
-        """A new epoch: A ← λI + c·(A − λI), b ← c·b (c = ``carry``; 0 restarts from nothing)."""
+    def _restart(self, keep: float | None = None) -> None:
+        """A new epoch (or a detected change): A ← λI + c·(A − λI), b ← c·b (c = ``carry``, or ``keep``;
+        0 restarts from nothing)."""
+        share = self.carry if keep is None else keep
         prior = self.ridge * np.eye(self.dim)
-        self.A = prior + self.carry * (self.A - prior)
-        self.b = self.carry * self.b
+        self.A = prior + share * (self.A - prior)
+        self.b = share * self.b
+
+    def is_change(self, x: np.ndarray, backend_s: float) -> bool:
+        """Whether an answer ``backend_s`` at context ``x`` says the conditions changed: off the estimate
+        xᵀθ̂ by a factor of ``change_ratio`` either way and by more than ``alpha`` (module docstring)."""
+        if self.change_ratio <= 0:
+            return False
+        expected = float(x @ self.theta())
+        if abs(backend_s - expected) <= self.alpha:
+            return False
+        if expected <= 0 or backend_s <= 0:
+            return True  # off by more than α from nothing, or to nothing
+        return max(backend_s / expected, expected / backend_s) > self.change_ratio
 
     @property
     def epoch_length(self) -> int:
@@ -199,6 +237,9 @@ class MuLinUCB:
             raise ValueError(f"a back-end delay must be a finite number >= 0, not {backend_s!r}")
         x = np.asarray(arm.context, dtype=np.float64)
         w = self.key_weight if key_frame else 1.0
+        if self.pulls.get(cut, 0) >= 2 and self.is_change(x, backend_s):  # a change: old evidence yields
+            self._restart(self.change_keep)
+            self.changes += 1
         self.A += w * np.outer(x, x)
         self.b += w * backend_s * x
         self.pulls[cut] = self.pulls.get(cut, 0) + 1
@@ -217,6 +258,9 @@ class MuLinUCB:
             "carry": self.carry,
             "local_width": self.local_width,
             "forced_plausible": self.forced_plausible,
+            "change_ratio": self.change_ratio,
+            "change_keep": self.change_keep,
+            "changes": self.changes,
             "t": self.t,
             "epoch": self.epoch,
             "local_streak": self.local_streak,
@@ -241,6 +285,9 @@ class MuLinUCB:
             carry=float(data.get("carry", 0.0)),  # a state kept before carry existed: the paper's restart
             local_width=bool(data.get("local_width", False)),
             forced_plausible=bool(data.get("forced_plausible", False)),
+            change_ratio=float(data.get("change_ratio", 0.0)),  # kept before it existed: the paper's
+            change_keep=float(data.get("change_keep", 0.25)),
+            changes=int(data.get("changes", 0)),
             t=int(data["t"]),
             epoch=int(data["epoch"]),
             local_streak=int(data["local_streak"]),
