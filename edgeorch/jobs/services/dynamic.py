@@ -2,17 +2,18 @@
 chooses from per frame.
 
 A session started with ``dynamic`` streams on its plan at once; meanwhile (the Celery task
-``jobs.prepare_dynamic``) each of its model's live variants (``MLModel.variant_of``: narrower, quantised) is
-planned the way the session is and deployed, and once they are ready the source is sent the table on its
-running stream (``stream_switch`` to the same route, with ``dynamic``): per configuration its accuracy (the
-catalog's), the predicted compute of each stage and transfer of its hops (the plan's), and the deployment and
-first stage that serve it. From then on the source's controller picks per frame, without asking the control
-plane, the most accurate configuration that its deadline allows given the queueing it sees
+``jobs.prepare_dynamic``) each of its model's live variants (``MLModel.variant_of``: narrower, quantised, an
+early exit) is planned the way the session is and deployed, and once they are ready the source is sent the
+table on its running stream (``stream_switch`` to the same route, with ``dynamic``): per configuration its
+accuracy (the catalog's), the predicted compute of each stage and transfer of its hops (the plan's), and the
+deployment and first stage that serve it. From then on the source's controller picks per frame, without asking
+the control plane, the most accurate configuration that its deadline allows given the queueing it sees
 (``edgeorch_wire.dynamic.choose``). The table is also kept in ``Session.dynamic``: a frame's reported
 configuration is believed only if named there.
 
-Each variant contributes the split its plan chose; the branchy model's early exits are not configurations
-yet (a stage that ends at an exit would have to end the frame there).
+Each variant contributes the split its plan chose. A branchy model's early exits are its variants too
+(``catalog.exits``: the graph cut down to an exit's head, at that exit's measured accuracy), so an exit is a
+configuration like any variant, and its row says which exit (``exit``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from django.db import transaction
 from edgeorch_wire import protocol as p
 
 from edgeorch import planning
+from edgeorch.catalog import exits
 from edgeorch.plans import cache as plan_cache
 from edgeorch.plans import services as plans
 from edgeorch.plans.overrides import PlanInputError
@@ -67,6 +69,7 @@ def config_of(session, model, plan: dict, deployment: Deployment) -> dict:
         "stages": stages,
         "transfer_s": max(0.0, transfer),
         "variant": model.name,
+        "exit": exits.exit_of(model),
         "split": cuts[0] if cuts else None,
     }
 
@@ -85,8 +88,9 @@ def plan_for(session, model) -> dict:
 
 
 def prepare(session_id) -> list[dict]:
-    """Deploy the session's variants, build its table and send it to the source (the task's body); returns
-    the table (empty: not a dynamic session, or it ended first)."""
+    """Deploy the session's variants, build its table and send it to the source (the task's body: when a
+    dynamic session starts, and again after each re-plan, ``adaptive.switch``); returns the table (empty: not
+    a dynamic session, or it ended first)."""
     deadline = time.monotonic() + RUNNING_WAIT_S
     while True:
         session = (
@@ -99,8 +103,12 @@ def prepare(session_id) -> list[dict]:
         if time.monotonic() > deadline:
             return []
         time.sleep(0.1)
-    rows = [(session.model, session.plan or {}, session.deployment)]
-    for model in arms_of(session.model)[1:]:
+    # The route it streams on now (after a re-plan onto a variant, that variant's), then every other arm.
+    serving = session.deployment.model
+    rows = [(serving, session.plan or {}, session.deployment)]
+    for model in arms_of(session.model):
+        if model.pk == serving.pk:
+            continue
         try:
             plan = plan_for(session, model)
             deployment = ensure_deployment(session, plan)
