@@ -93,3 +93,69 @@ def test_the_source_is_sent_the_table_of_the_model_and_its_variants(digits, narr
 def test_a_learning_strategy_takes_no_dynamic_inference(digits, devices):
     with pytest.raises(services.SubmitError, match="chooses for itself"):
         services.start_session(model=digits, source=devices[0], strategy="adaptive", frames=5, dynamic=True)
+
+
+def test_a_replan_of_a_dynamic_session_rebuilds_its_table_on_the_new_route(
+    digits, narrow, devices, monkeypatch
+):
+    """A re-plan (``adaptive.switch``: the adaptive strategy's, a failover's, the coordinator's) sends the
+    source its next route without a table; the switch enqueues ``jobs.prepare_dynamic`` (seen as Celery
+    publishes it), which builds the table again from the new route and sends it there."""
+    from celery.signals import before_task_publish
+
+    from edgeorch.jobs import agents
+    from edgeorch.jobs.services import adaptive
+    from edgeorch.plans import services as plans
+
+    phone, edge = devices
+    sent: list = []
+    monkeypatch.setattr(
+        agents, "send", lambda device, message, data=None, **kw: sent.append((device, message))
+    )
+    session = services.start_session(
+        model=digits, source=phone, strategy="local", rate=10, frames=40, deadline_s=0.05, dynamic=True
+    )
+    services.dispatch_session(session.pk)
+    session = Session.objects.get(pk=session.pk)
+    ready(session.deployment)
+    old = session.deployment
+
+    def load_new_deployments(seen: set) -> None:  # the agents' part
+        for _ in range(400):
+            for new in Deployment.objects.filter(state=DeploymentState.DEPLOYING).exclude(pk__in=seen):
+                seen.add(new.pk)
+                ready(new)
+            threading.Event().wait(0.05)
+            if len(seen) >= 3:  # the old, the new route, the variant
+                return
+
+    published: list = []
+
+    def on_publish(sender=None, body=None, **kw):
+        published.append((sender, body[0] if body else None))
+
+    before_task_publish.connect(on_publish, weak=False)
+    try:
+        plan = plans.make_plan(digits, [phone, edge], phone, "offload")
+        seen: set = {old.pk}
+        loader = threading.Thread(target=load_new_deployments, args=(seen,))
+        loader.start()
+        try:
+            record = adaptive.switch(
+                Session.objects.get(pk=session.pk), plan, 0.01, "test: moved to the edge"
+            )
+            assert record is not None
+            table = dynamic.prepare(session.pk)
+        finally:
+            loader.join()
+    finally:
+        before_task_publish.disconnect(on_publish)
+    assert ("jobs.prepare_dynamic", [str(session.pk)]) in [(s, list(a or [])) for s, a in published]
+    new = Session.objects.get(pk=session.pk).deployment
+    assert new.pk != old.pk and str(edge.pk) in map(str, new.devices)
+    assert [(c["variant"], c["deployment_id"]) for c in table][0] == ("digits-cnn", str(new.pk))
+    assert {c["variant"] for c in table} == {"digits-cnn", "digits-cnn-narrow"}
+    switches = [m for _, m in sent if isinstance(m, p.StreamSwitch)]
+    assert switches[-2].deployment_id == str(new.pk) and switches[-2].dynamic is None  # the re-plan's
+    assert switches[-1].deployment_id == str(new.pk) and switches[-1].dynamic == {"configs": table}
+    assert Session.objects.get(pk=session.pk).dynamic == table
