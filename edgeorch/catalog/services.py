@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from . import external, fusion, graph, metadata, preprocessing, segments, zoo
+from . import exits, external, fusion, graph, metadata, preprocessing, segments, zoo
 from .choices import ModelSource, ModelTask
 from .models import CutPoint, MLModel, Segment, artifact_path, segment_path
 from .sandbox import Limits
@@ -169,7 +169,8 @@ def upload_model(
 
 
 def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:
-    """Build the zoo (cached) and register each model not yet in the catalog."""
+    """Build the zoo (cached) and register each model not yet in the catalog, and each early exit of a
+    branchy one as its variant (``register_exits``)."""
     directory = Path(directory or zoo.default_zoo_dir())
     registered, built_models = [], zoo.build_zoo(directory, log=log_line)
     for built in built_models:
@@ -191,7 +192,46 @@ def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:
                 log_line(f"registered {existing} with {existing.cut_points.count()} cut points")
         registered.append(existing)
     _link_variants(registered, built_models)
+    for model in list(registered):
+        registered.extend(register_exits(model))
     return registered
+
+
+def register_exits(model: MLModel) -> list[MLModel]:
+    """Each early exit of a zoo model (``exits.early_exits``) as its variant ``<name>-<output>``: the graph
+    cut down to that exit (``exits.exit_model``), same version, source, labels and preprocessing, at its
+    accuracy measured on the zoo's digits test split (a digits model; else the exit's recorded one),
+    registered once. Returns them in exit order."""
+    from .quantize import measured_accuracy
+
+    made = []
+    for spec in exits.early_exits(model):
+        output = str(spec["output"])
+        name = f"{model.name}-{output}"[:100]
+        existing = MLModel.objects.filter(name=name, version=model.version).first()
+        if existing is None:
+            truncated = exits.exit_model(model.artifact_path.read_bytes(), output)
+            accuracy = spec.get("accuracy")
+            if model.name.startswith("digits-"):  # trained on scikit-learn's digits: measured as variants are
+                _, x_test, _, y_test = zoo._digits_data()
+                accuracy = measured_accuracy(truncated, x_test, y_test)
+            existing = register_model(
+                truncated,
+                name=name,
+                version=model.version,
+                task=model.task,
+                source=model.source,
+                description=f"{model.name} ending at its early exit {output}.",
+                accuracy=accuracy,
+                max_bytes=BUILTIN_MAX_BYTES,
+                preprocess=model.preprocess,
+                labels=list(model.labels or []),
+            )
+        if existing.variant_of_id != model.pk:
+            existing.variant_of, existing.variant = model, f"early exit {output}"
+            existing.save(update_fields=["variant_of", "variant"])
+        made.append(existing)
+    return made
 
 
 def _link_variants(registered: list[MLModel], built_models: list) -> None:

@@ -265,7 +265,8 @@ def describe(plan: dict) -> str:
 def switch(session, new: dict, old_s: float, reason: str, failover: bool = False) -> PlanSwitch | None:
     """Deploy ``new`` (reusing a live deployment), wait for it, route the source's next frames there (with
     ``failover``, also the frames cut off on the old route: ``failover.fail_over``; for a deployment of
-    ``ans`` arms, the source learns among the new arms: ``StreamSwitch.ans``)."""
+    ``ans`` arms, the source learns among the new arms: ``StreamSwitch.ans``; a ``dynamic`` session's
+    configuration table is rebuilt from the new plan and sent again: ``dynamic.prepare``)."""
     try:
         deployment = ensure_deployment(session, new)
     except Exception as exc:  # a device went away meanwhile: keep the current plan
@@ -306,6 +307,8 @@ def switch(session, new: dict, old_s: float, reason: str, failover: bool = False
         row.plan, row.deployment, row.predicted_latency_s = new, deployment, new["latency"]
         row.save(update_fields=["plan", "deployment", "predicted_latency_s"])
         agents.send_on_commit(device, message)
+        if (row.adaptation or {}).get("dynamic"):  # its table is rebuilt on the new route and sent again
+            enqueue.after_commit("jobs.prepare_dynamic", str(row.pk))
     dashboard.publish("plan.switch", {"session": str(record.session_id), **record.to_dict()})
     log.info("session %s switched plan: %s", session.pk, reason)
     return record
