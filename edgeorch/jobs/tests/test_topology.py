@@ -241,4 +241,5 @@ def test_the_deployment_topology_page_is_linked_from_the_runs_on_it(session, thr
     link = f"/live/deployments/{deployment.pk}/topology/"
     assert link in client.get(f"/runs/sessions/{session.pk}/").content.decode()
     assert link in client.get(f"/live/sessions/{session.pk}/topology/").content.decode()
+    assert link in client.get(f"/live/sessions/{session.pk}/").content.decode()
     assert client.get("/live/deployments/00000000-0000-0000-0000-000000000000/topology/").status_code == 404
