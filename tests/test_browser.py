@@ -373,6 +373,7 @@ def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
     page, live_server_proc, agents, worker, api, digits, alice, shots
 ):
     camera, edge, job, session = demo_fleet(agents, api, digits)
+    deployment = api.get(f"{api.base}/api/jobs/{job}/", timeout=10).json()["deployment"]
     log_in(page, live_server_proc, "alice", "alice-pass-123")
     problems = watch(page)
     pages = {
@@ -386,6 +387,7 @@ def test_a_walk_through_every_page_meets_no_error_and_every_chart_shows_data(
         "runs": "/runs/",
         "job": f"/runs/jobs/{job}/",
         "job-topology": f"/live/jobs/{job}/topology/",
+        "deployment-topology": f"/live/deployments/{deployment}/topology/",
         "session": f"/runs/sessions/{session}/",
         "models": "/models/",
         "model": f"/models/{digits.pk}/",

@@ -277,6 +277,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
     from .test_browser import demo_fleet
 
     camera, edge, job, session = demo_fleet(agents, api, digits)
+    deployment = api.get(f"{api.base}/api/jobs/{job}/", timeout=10).json()["deployment"]
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     context.set_default_timeout(15000)
     page = context.new_page()
@@ -293,6 +294,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
         "/runs/",
         f"/runs/jobs/{job}/",
         f"/live/jobs/{job}/topology/",
+        f"/live/deployments/{deployment}/topology/",
         f"/runs/sessions/{session}/",
         "/models/",
         f"/models/{digits.pk}/",

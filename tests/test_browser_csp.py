@@ -36,6 +36,7 @@ DRAWN = {
     "model": ("#cut-chart.js-plotly-plot", "#model-graph canvas"),
     "topology": "#topology canvas",
     "job-topology": "#topology canvas",
+    "deployment-topology": "#topology canvas",
     "job": "#gantt.js-plotly-plot",
     "api-docs": ".swagger-ui .info",
 }
@@ -47,7 +48,8 @@ def test_every_page_runs_without_a_content_security_policy_violation(
     camera, edge = fleet("camera", "edge")
     split = {"model": digits.pk, "source": camera.device_id, "strategy": "split"}
     split["params"] = {"cut": 3, "device": edge.device_id}
-    job = finished(api, "jobs", submit(api, **split))["id"]
+    done = finished(api, "jobs", submit(api, **split))
+    job, deployment = done["id"], done["deployment"]
     started = api.post(api.base + "/api/sessions/", json={**split, "rate": 20, "frames": 10}, timeout=10)
     session = finished(api, "sessions", started.json()["id"], timeout=40)["id"]  # its pages, in any state
     page.context.add_init_script(LISTEN)
@@ -63,6 +65,7 @@ def test_every_page_runs_without_a_content_security_policy_violation(
         "runs": "/runs/",
         "job": f"/runs/jobs/{job}/",
         "job-topology": f"/live/jobs/{job}/topology/",
+        "deployment-topology": f"/live/deployments/{deployment}/topology/",
         "session": f"/runs/sessions/{session}/",
         "models": "/models/",
         "model": f"/models/{digits.pk}/",

@@ -19,6 +19,7 @@ from edgeorch.devices import services as devices
 from edgeorch.devices.api import public_base_url
 from edgeorch.devices.choices import DeviceRole, DeviceStatus
 from edgeorch.devices.models import Device, EnrollmentToken
+from edgeorch.jobs.choices import ACTIVE
 from edgeorch.jobs.models import Failure
 
 from .users import RECENT_FRAMES
@@ -165,8 +166,33 @@ def job_topology(request, pk: int):
     return _topology(request, job, "job", str(job.pk), "the request", reverse("jobs:job", args=[pk]))
 
 
+@login_required
+def deployment_topology(request, pk):
+    """A deployment's topology, the same view as a run's (dashboard/topology.js): the devices it placed
+    segments on, the path its newest run's frames take, the links, the slow stage over the recent frames and
+    jobs on it, and the runs on it (GET /api/deployments/{id}/topology/); live as they run."""
+    from edgeorch.jobs.models import Deployment, Session
+
+    deployment = get_object_or_404(Deployment.objects.select_related("model"), pk=pk)
+    running = Session.objects.filter(deployment=deployment, state__in=ACTIVE).values_list("pk", flat=True)
+    context = {
+        "run": None,
+        "deployment": deployment,
+        "kind": "deployment",
+        "name": str(deployment.pk)[:8],
+        "what": "a frame",
+        "api": f"/api/deployments/{deployment.pk}/topology/",
+        # Its live sessions' own topics: their frames re-time the stages; state changes come on "runs" (a
+        # session started on it later re-times them as its state changes, and on a reload).
+        "topics": ",".join(["runs", *(f"session:{sid}" for sid in running[:40])]),
+    }
+    return render(request, "dashboard/topology.html", context)
+
+
 def _topology(request, run, kind: str, name: str, what: str, back: str):
     context = {
+        "deployment_id": run.deployment_id,  # the segments it runs on: linked
+        "topics": f"{kind}:{run.pk}",
         "run": run,
         "kind": kind,
         "name": name,

@@ -49,7 +49,7 @@ from edgeorch.plans.energy import run_energy
 from . import stats, topology
 from .access import readable_run
 from .choices import Failover, Priority
-from .models import Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
+from .models import Deployment, Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
 from .services import lifecycle, measurements, selection, submit
 from .services.admission import AdmissionRefused
 
@@ -794,6 +794,23 @@ class TopologySerializer(serializers.Serializer):
     slow_stage = serializers.IntegerField(allow_null=True)
 
 
+class DeploymentTopologySerializer(TopologySerializer):
+    """A deployment's devices, stages, hops and slow stage, and the runs on it
+    (``topology.deployment_topology``)."""
+
+    run = serializers.DictField(  # type: ignore[assignment]
+        allow_null=True, help_text="The newest run on it, whose path is drawn; null: no run is on it"
+    )
+    deployment = serializers.DictField(
+        help_text="id, state, model, cuts, devices, ready_devices, load_s, arms, error, created_at, ready_at"
+    )
+    runs = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The runs on it, newest first: kind, id, state, model, strategy, source, source_name, "
+        "created_at, predicted_latency_s",
+    )
+
+
 class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [PeopleOnly]
 
@@ -949,6 +966,24 @@ class SessionViewSet(RunViewSet):
         return self.get_paginated_response(FrameSerializer(rows, many=True).data)
 
 
+class DeploymentViewSet(viewsets.GenericViewSet):
+    """Deployments: the segments of a model placed on devices, shared by the runs on them."""
+
+    queryset = Deployment.objects.select_related("model")
+    permission_classes = [PeopleOnly]
+
+    @extend_schema(parameters=[TopologyQuerySerializer], responses=DeploymentTopologySerializer)
+    @action(detail=True, methods=["get"])
+    def topology(self, request, pk=None):
+        """The deployment's devices with the stages (blocks) each runs, the path of its newest run's frames
+        with their bytes and the latest measured bandwidth and RTT, each stage's measured times over the
+        newest `frames` answered frames and jobs on it, the slow stage, and the runs on it (docs/api.md,
+        "Topology")."""
+        form = TopologyQuerySerializer(data=request.query_params)
+        form.is_valid(raise_exception=True)
+        return Response(topology.deployment_topology(self.get_object(), form.validated_data["frames"]))
+
+
 class MeasurementViewSet(viewsets.ReadOnlyModelViewSet):
     """Profiling and probing requests (started from a device: POST /api/devices/{id}/profile/ or /probe/)."""
 
@@ -1033,6 +1068,7 @@ def register(router) -> None:
     router.register("devices", DeviceMeasurementViewSet, basename="device-measurement")
     router.register("jobs", JobViewSet, basename="job")
     router.register("sessions", SessionViewSet, basename="session")
+    router.register("deployments", DeploymentViewSet, basename="deployment")
     router.register("measurements", MeasurementViewSet, basename="measurement")
 
 

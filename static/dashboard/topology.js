@@ -1,9 +1,10 @@
-// A run's topology (cytoscape.js, served from static/vendor), for a session and for a job alike:
-// GET /api/{sessions|jobs}/{id}/topology/ drawn as devices (boxes) holding the stages they run, the source's
+// A run's topology (cytoscape.js, served from static/vendor), for a session, a job and a deployment alike:
+// GET /api/{sessions|jobs|deployments}/{id}/topology/ drawn as devices (boxes) holding the stages they run, the source's
 // capture and result, and the path of a frame (a job: of its request) between them, each hop labelled with its
 // bytes and the link's measured bandwidth and RTT; the slow stage (largest measured median) in orange. The
 // tables below say the same in words. The run's events on the dashboard socket (its state, frames, plan
-// switches) and its devices' status changes fetch it again.
+// switches) and its devices' status changes fetch it again; a deployment's page, any run's state change and
+// its live sessions' frames (it lists the runs on it, newest first, and draws the newest one's path).
 //
 // A new answer is patched into the view in place: nodes and edges whose data changed are updated, new ones
 // added, gone ones removed (the layout runs again only then), and table cells rewritten only where their text
@@ -14,7 +15,7 @@
   if (!box || !window.cytoscape || !window.EO) return;
   const $ = (id) => document.getElementById(id);
   const url = box.dataset.url;
-  const kind = box.dataset.kind; // "session" or "job": its topic and event prefix
+  const kind = box.dataset.kind; // "session", "job" (its event prefix) or "deployment"
   let cy = null;
   let known = new Set(); // the devices shown: their status events refresh the view
 
@@ -48,17 +49,19 @@
       const y = rows[device]++ * 70;
       out.push({ data: Object.assign({ id: id, parent: "d:" + device }, data), position: { x: column[device] * 340, y: y } });
     }
-    child("capture", t.run.source, { label: "capture", kind: "end" });
+    if (t.run) child("capture", t.run.source, { label: "capture", kind: "end" });
     for (const s of t.stages) {
       const time = s.measured ? ms(s.measured.total_s) + " ms" : "not measured yet";
       child("s:" + s.stage, s.device, { label: "stage " + s.stage + " · blocks " + s.blocks[0] + "–" + s.blocks[1] + "\n" + time, kind: "stage", slow: s.slow ? "yes" : "no" });
     }
-    child("result", t.run.source, { label: "result", kind: "end" });
+    if (t.run) child("result", t.run.source, { label: "result", kind: "end" });
     const hopAfter = {};
     for (const h of t.hops) hopAfter[h.after_stage] = h;
-    const chain = ["capture", ...t.stages.map((s) => "s:" + s.stage), "result"];
+    const stages = t.stages.map((s) => "s:" + s.stage);
+    const chain = t.run ? ["capture", ...stages, "result"] : stages; // no run: the stages alone
+    const first = t.run ? 1 : 0;
     for (let k = 0; k + 1 < chain.length; k++) {
-      const hop = hopAfter[k - 1]; // the hop after stage k-1 (-1: the input's)
+      const hop = hopAfter[k - first]; // the hop after stage k-first (-1: the input's)
       out.push({ data: { id: "p" + k, source: chain[k], target: chain[k + 1], label: hop ? hopLabel(hop) : "", hop: hop ? "yes" : "no" } });
     }
     return out;
@@ -161,14 +164,29 @@
     patchRows($("topology-hops"), hopRows, "Every stage runs on the source: no hop.");
     let measured = "no frame answered yet";
     if (kind === "job") measured = t.frames ? "measured from its trace" : "not answered yet";
+    else if (kind === "deployment") measured = t.frames ? "measured over the newest " + t.frames + " frame" + (t.frames === 1 ? "" : "s") + " and jobs on it" : "no frame or job answered on it yet";
     else if (t.frames) measured = "measured over the newest " + t.frames + " frame" + (t.frames === 1 ? "" : "s");
     $("topology-frames").textContent = measured;
     const badge = $("run-state");
-    if (badge.textContent !== t.run.state) {
-      badge.className = "badge " + t.run.state;
-      badge.textContent = t.run.state;
+    if (badge.textContent !== state(t)) {
+      badge.className = "badge " + state(t);
+      badge.textContent = state(t);
+    }
+    if ($("topology-runs")) {
+      const runRows = t.runs.map((r) => ({
+        attrs: { "data-run": r.kind + ":" + r.id },
+        cells: [
+          ["", '<a href="' + (r.kind === "session" ? "/live/sessions/" : "/runs/jobs/") + r.id + '/">' + r.kind + " " + EO.escape(r.kind === "session" ? r.id.slice(0, 8) : r.id) + "</a>" + (t.run && t.run.kind === r.kind && t.run.id === r.id ? ' <span class="muted">(path drawn)</span>' : "")],
+          ["", '<span class="badge ' + r.state + '">' + r.state + "</span>"], ["", EO.escape(r.model.name + " v" + r.model.version)], ["", EO.escape(r.strategy)],
+          ["", EO.escape(r.source_name)], ["num", ms(r.predicted_latency_s)], ["", r.created_at.slice(0, 19).replace("T", " ")],
+        ],
+      }));
+      patchRows($("topology-runs"), runRows, "No run is on it now.");
     }
   }
+
+  // The state the badge shows: the deployment's, or the run's.
+  const state = (t) => (t.deployment && kind === "deployment" ? t.deployment.state : t.run.state);
 
   function draw(t) {
     known = new Set(t.devices.map((d) => d.id));
@@ -183,7 +201,8 @@
     box.dataset.devices = String(t.devices.length);
     box.dataset.slowStage = t.slow_stage === null ? "" : String(t.slow_stage);
     box.dataset.frames = String(t.frames);
-    box.dataset.state = t.run.state;
+    box.dataset.state = state(t);
+    if (t.runs) box.dataset.runs = String(t.runs.length);
   }
 
   const refetch = EO.throttle(function () {
@@ -194,11 +213,12 @@
   }, 1000);
 
   EO.live({
-    topics: [kind + ":" + box.dataset.run, "fleet"],
+    topics: [...box.dataset.topics.split(","), "fleet"],
     snapshotUrl: url,
     onSnapshot: draw,
     onEvent: function (event) {
-      if (event.kind.startsWith(kind + ".") || event.kind === "plan.switch") refetch();
+      const ours = kind === "deployment" ? /^(job|session)\./.test(event.kind) : event.kind.startsWith(kind + ".");
+      if (ours || event.kind === "plan.switch") refetch();
       else if (event.kind === "device.status" && known.has(event.data.id)) refetch();
     },
   });

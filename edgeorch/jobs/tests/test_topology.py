@@ -1,4 +1,4 @@
-"""A run's topology (GET /api/sessions/{id}/topology/, /api/jobs/{id}/topology/): devices, stages, the hops
+"""A run's topology (GET /api/sessions|jobs|deployments/{id}/topology/): devices, stages, the hops
 of a frame with their bytes and measured links, and the slow stage, from the plan, the newest frames'
 traces and the link probes (no agents: rows as the agents' reports would leave them)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from edgeorch.jobs.models import Frame, Job, Session
+from edgeorch.jobs.models import Deployment, Frame, Job, Session
 from edgeorch.plans import measurements
 
 pytestmark = pytest.mark.demo
@@ -152,3 +152,94 @@ def test_a_jobs_topology_comes_from_its_one_trace_and_an_unknown_run_is_a_404(th
     assert client.get("/api/jobs/999999/topology/").status_code == 404
     missing = client.get("/api/sessions/00000000-0000-0000-0000-000000000000/topology/")
     assert missing.status_code == 404 and "detail" in missing.json()
+
+
+def deploy(digits, *devices, cuts: str = "6,8") -> Deployment:
+    """A ready deployment of digits' segments on ``devices``, one stage each, as ``create_deployment``
+    leaves it (its stages' segment fields do not matter here)."""
+    ids = [str(d.pk) for d in devices]
+    return Deployment.objects.create(
+        key="k" * 64,
+        model=digits,
+        cuts=cuts,
+        stages=[{"stage": k, "device": pk} for k, pk in enumerate(ids)],
+        devices=list(dict.fromkeys(ids)),
+        ready_devices=ids,
+        state="ready",
+    )
+
+
+def test_a_deployments_topology_times_its_stages_over_the_frames_and_jobs_of_every_run_on_it(
+    session, three, digits, bob
+):
+    cam, e1, e2 = three
+    deployment = deploy(digits, cam, e1, e2)
+    Session.objects.filter(pk=session.pk).update(deployment=deployment)  # 30 frames, edge-1 slow (40 ms)
+    job = Job.objects.create(
+        model=digits,
+        source=cam,
+        strategy="multi-device",
+        timeout_s=10,
+        base_url="http://cp",
+        state="completed",
+        plan=session.plan,
+        deployment=deployment,
+        trace=trace(cam, e1, e2, 0.0001),
+    )
+    Job.objects.filter(pk=job.pk).update(finished_at=job.created_at)
+    measurements.record_link(cam, e1, 80e6, 0.002)
+    client = as_person(bob)
+
+    body = client.get(f"/api/deployments/{deployment.pk}/topology/").json()
+    assert body["deployment"]["id"] == str(deployment.pk) and body["deployment"]["state"] == "ready"
+    assert [(r["kind"], r["id"]) for r in body["runs"]] == [
+        ("job", str(job.pk)),
+        ("session", str(session.pk)),
+    ]
+    assert body["runs"][1]["source_name"] == "cam"
+    assert body["run"] == {**body["run"], "kind": "job", "id": str(job.pk)}  # the newest draws the path
+    assert [d["name"] for d in body["devices"]] == ["cam", "edge-1", "edge-2"]
+    assert [s["blocks"] for s in body["stages"]] == [[0, 6], [7, 8], [9, 9]]
+    assert body["path"] == [str(cam.pk), str(e1.pk), str(e2.pk), str(cam.pk)]
+    assert body["frames"] == 20 and body["slow_stage"] == 1  # the session's frames outnumber the job
+    assert body["hops"][0]["link"]["bandwidth_bps"] == 80e6
+
+    # Only the newest frame or job counts: the job, on which edge-1 was fast.
+    body = client.get(f"/api/deployments/{deployment.pk}/topology/?frames=1").json()
+    assert body["frames"] == 1 and body["slow_stage"] == 2
+
+
+def test_a_deployment_no_run_is_on_shows_its_stages_alone_and_an_unknown_one_is_a_404(three, digits, bob):
+    cam, e1, e2 = three
+    deployment = deploy(digits, e1, e2, cuts="4")
+    client = as_person(bob)
+    body = client.get(f"/api/deployments/{deployment.pk}/topology/").json()
+    assert body["run"] is None and body["runs"] == [] and body["frames"] == 0
+    assert [d["name"] for d in body["devices"]] == ["edge-1", "edge-2"]
+    assert [s["blocks"] for s in body["stages"]] == [[0, 4], [5, 9]]
+    assert [(h["kind"], h["from_name"], h["to_name"]) for h in body["hops"]] == [
+        ("activation", "edge-1", "edge-2")
+    ]
+    assert body["path"] == [str(e1.pk), str(e2.pk)] and body["slow_stage"] is None
+    missing = client.get("/api/deployments/00000000-0000-0000-0000-000000000000/topology/")
+    assert missing.status_code == 404 and "detail" in missing.json()
+    assert APIClient().get(f"/api/deployments/{deployment.pk}/topology/").status_code in (401, 403)
+
+
+def test_the_deployment_topology_page_is_linked_from_the_runs_on_it(session, three, digits, bob, client):
+    deployment = deploy(digits, *three)
+    # The record page reads the planner's predictions of each stage, as a real plan has them.
+    plan = {
+        "stages": [{**s, "queue": 0.0, "compute": 0.001, "transfer": 0.0} for s in session.plan["stages"]]
+    }
+    Session.objects.filter(pk=session.pk).update(deployment=deployment, plan=plan)
+    client.force_login(bob)
+    page = client.get(f"/live/deployments/{deployment.pk}/topology/").content.decode()
+    assert f'data-url="/api/deployments/{deployment.pk}/topology/"' in page
+    assert f"session:{session.pk}" in page  # its live session's frames re-time the stages
+    assert 'id="topology-runs"' in page
+    link = f"/live/deployments/{deployment.pk}/topology/"
+    assert link in client.get(f"/runs/sessions/{session.pk}/").content.decode()
+    assert link in client.get(f"/live/sessions/{session.pk}/topology/").content.decode()
+    assert link in client.get(f"/live/sessions/{session.pk}/").content.decode()
+    assert client.get("/live/deployments/00000000-0000-0000-0000-000000000000/topology/").status_code == 404

@@ -14,6 +14,10 @@ from .cut_tensor import CutTensor
 from .dashboard_device_response_200 import DashboardDeviceResponse200
 from .dashboard_fleet_response_200 import DashboardFleetResponse200
 from .dashboard_users_response_200 import DashboardUsersResponse200
+from .deployment_topology import DeploymentTopology
+from .deployment_topology_deployment import DeploymentTopologyDeployment
+from .deployment_topology_run_type_0 import DeploymentTopologyRunType0
+from .deployment_topology_runs_item import DeploymentTopologyRunsItem
 from .device import Device
 from .device_energy import DeviceEnergy
 from .device_list_ordering import DeviceListOrdering
@@ -147,6 +151,10 @@ __all__ = (
     "DashboardDeviceResponse200",
     "DashboardFleetResponse200",
     "DashboardUsersResponse200",
+    "DeploymentTopology",
+    "DeploymentTopologyDeployment",
+    "DeploymentTopologyRunsItem",
+    "DeploymentTopologyRunType0",
     "Device",
     "DeviceEnergy",
     "DeviceListOrdering",
