@@ -29,12 +29,19 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from edgeorch_wire import qos
 
-if TYPE_CHECKING:
-    from .units import ComputeUnit
+
+class Unit(Protocol):
+    """What a stage queue reads of the compute unit it shares (``units.ComputeUnit``; named here by what it
+    offers, so that ``units`` depends on this module and not the other way round)."""
+
+    slots: int
+
+    def free_in(self, now: float) -> float: ...
+
 
 RECENT = 8  # computes the stage's expected compute is the least of
 # Drops on the expectation alone (the deadline not passed yet) with no compute since, after which the next
@@ -73,7 +80,7 @@ class StageQueue(Generic[W]):
         maxsize: int,
         drop: Callable[[W, str], Awaitable[None]],
         clock: Callable[[], float] = time.time,
-        unit: ComputeUnit | None = None,
+        unit: Unit | None = None,
     ):
         self.maxsize = max(1, maxsize)
         self._drop = drop
