@@ -139,10 +139,11 @@ def labels_of(name: str) -> list[str]:
 
 
 def zoo_version() -> str:
-    """A short hash of this file and the torch version: any change rebuilds the zoo."""
+    """A short hash of this file, the quantiser's and the torch version: any change rebuilds the zoo."""
     # The installed distribution's version, not ``torch.__version__``: importing torch takes seconds,
     # and a cached build must not pay for it.
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(__file__).with_name("quantize.py").read_bytes())
     digest.update(f"{ZOO_FORMAT}:{metadata.version('torch')}".encode())
     return digest.hexdigest()[:12]
 
