@@ -92,6 +92,7 @@ AS_WRITTEN = {
     ".venv/bin/python manage.py api_key admin",
     ".venv/bin/python bench/bench_planning.py --write",  # a few seconds; --write rewrites the copy's docs
     ".venv/bin/python bench/bench_energy.py --write",  # about two seconds, no agents; rewrites the docs
+    ".venv/bin/python bench/bench_ans_scripted.py",  # about 10 s, in-process, no agents; prints a table
     ".venv/bin/python -m edgeorch_agent.emulation.netns check",
     # under a second; rewrites the copy's doc
     ".venv/bin/python -m edgeorch_wire.doc --write docs/protocol.md",

@@ -7,7 +7,14 @@ import json
 
 import numpy as np
 import pytest
-from edgeorch_agent.learning.controller import PROFILE_FRAMES, AnsController, Choice, open_for
+from edgeorch_agent.learning.controller import (
+    LOCAL_WINDOW,
+    PROFILE_FRAMES,
+    STALE_AFTER,
+    AnsController,
+    Choice,
+    open_for,
+)
 from edgeorch_agent.learning.ulinucb import MuLinUCB
 
 ME = "source-device"
@@ -279,3 +286,27 @@ def test_one_slow_local_frame_does_not_lock_the_device_out() -> None:
     assert controller.bandit.local_s == pytest.approx(0.003)
     late = "".join(str(c) for c in cuts[-100:])
     assert late.count("2") >= 90 and "000" not in late  # the device alone, bar forced looks
+
+
+def test_a_local_time_measured_under_load_is_measured_again_once_stale() -> None:
+    """The device profiles itself under load (local 0.3 s for 100 frames; the raw input, 0.05 s, wins),
+    then is fast again (3 ms). The local arm, unchosen for ``STALE_AFTER`` = 64 frames, is stale; the next
+    time ⌈t^0.25⌉ offloaded frames in a row make a forced sample due (t ≤ 128 in the epoch of 8·2^4
+    frames that holds frames 120-247: at most ⌈128^0.25⌉ = 4 frames on), the device runs ``forced_local``
+    = 3 frames in a row, a majority of the ``LOCAL_WINDOW`` = 5 the local time is the median of. So within
+    64 + 4 frames of the device being fast again, it is back on the device alone, 5 frames in a row.
+    Without the forced local sample (``forced_local`` 0, the rule before) it never is."""
+    settled = {}
+    for forced in (0, LOCAL_WINDOW // 2 + 1):
+        controller = AnsController(spec())
+        assert controller.bandit.stale_after == STALE_AFTER == 64
+        controller.bandit.forced_local = forced
+        cuts = []
+        for i in range(250):
+            cuts.append(answer(controller, np.zeros(4), {0: 0.05, 1: 0.2, 2: 0.3 if i < 100 else 0.003}))
+        assert cuts[50:100].count(0) >= 45  # the raw input while the device is loaded
+        after = "".join(str(c) for c in cuts[100:])
+        settled[forced] = after.find("22222")
+    assert settled[0] == -1
+    assert 0 <= settled[3] <= STALE_AFTER + 4
+    assert controller.bandit.local_s == pytest.approx(0.003)

@@ -206,6 +206,60 @@ def test_while_the_device_alone_wins_the_edge_is_sampled_every_ceil_t_to_the_qua
         assert chosen[t - streak : t] == [LOCAL] * streak
 
 
+def agent_run(bandit, frames, conditions, local_time, rng, first=0):
+    """``run`` as the agent's controller learns: a local frame's time (``local_time(t)``, 5% noise) is
+    measured, the local estimate is the median of the last 5, and the local pulls are counted."""
+    chosen, times = [], []
+    for t in range(first, first + frames):
+        mb_s, gmacs_s = conditions(t)
+        cut = bandit.choose()
+        chosen.append(cut)
+        if cut == LOCAL:
+            times = [*times, local_time(t) * (1 + 0.05 * rng.standard_normal())][-5:]
+            bandit.local_s = float(np.median(times))
+            bandit.pulls[LOCAL] = bandit.pulls.get(LOCAL, 0) + 1
+        else:
+            arm = next(a for a in bandit.arms if a.cut == cut)
+            bandit.update(cut, max(0.0, backend(arm, mb_s, gmacs_s, rng)))
+    return chosen
+
+
+AGENT = {"alpha": 0.02, "carry": 1.0, "local_width": True, "forced_plausible": True, "change_ratio": 2.0}
+
+
+def test_after_the_link_recovers_the_stale_arms_are_looked_at_and_it_offloads_again_within_88_frames():
+    """The agent's configuration, the device alone at 0.1 s: 200 frames at 10 MB/s (cut 2 best, 55 ms),
+    200 at 0.5 MB/s (the device alone best: every arm is 65 ms to 2 s slower) and 200 at 10 MB/s again.
+
+    The bound: an arm unchosen for ``stale_after`` W = 64 frames is stale, and a forced sample with no
+    arm below the local estimate goes to the least recently chosen arm once it is stale. Forced samples
+    come after ⌈t^0.25⌉ local frames in a row, t ≤ T = 512 in the epoch that holds frames 448-959
+    (epochs of 64·2^k frames from 0), so one every ⌈512^0.25⌉ + 1 = 6 frames at most while the device
+    alone wins. Within W frames of the recovery every arm is stale or was chosen since; then the P = 4 arms
+    take one forced sample each: every arm answers at the recovered link within W + P·6 = 88 frames, each
+    answer off its estimate by far more than 2x (a detected change). So within 88 frames the bandit
+    offloads again (5 frames in a row), and by the last 50 frames it is on cut 2, the best (between the two,
+    on some seeds, cut 3, 15 ms slower: the choice among offloading arms is the bandit's own, no forced
+    sample). The rule before (forced samples only of arms below the local estimate, ``stale_after`` 0)
+    never looks, and stays on the device alone."""
+    conditions = lambda t: (0.5, 20.0) if 200 <= t < 400 else (10.0, 20.0)  # noqa: E731
+    bound = 64 + 4 * (math.ceil(512**0.25) + 1)
+    for seed in range(10):
+        for stale_after in (0, 64):
+            rng = np.random.default_rng(seed)
+            bandit = MuLinUCB(env_arms(), 0.1, stale_after=stale_after, **AGENT)
+            chosen = agent_run(bandit, 600, conditions, lambda t: 0.1, rng)
+            assert chosen[150:200].count(2) >= 45  # the best split before the collapse
+            assert chosen[300:400].count(LOCAL) >= 80  # the device alone while the link is down
+            after = chosen[400:]
+            offloads = next((k for k in range(196) if LOCAL not in after[k : k + 5]), None)
+            if stale_after == 0:
+                assert offloads is None and LOCAL in after[-50:] and after[-50:].count(2) == 0
+            else:
+                assert offloads is not None and offloads <= bound
+                assert after[-50:].count(2) >= 45
+
+
 @settings(max_examples=100, deadline=None)
 @given(problems(), st.integers(1, 40))
 def test_a_plausible_forced_sample_goes_only_to_an_arm_whose_bound_is_below_the_local_estimate(
@@ -299,8 +353,9 @@ def test_a_measured_local_time_has_a_width_that_shrinks_with_its_pulls():
 
 def test_the_state_survives_a_restart_through_json():
     rng = np.random.default_rng(4)
-    bandit = MuLinUCB(env_arms(), 0.2, alpha=0.5, first_epoch=64)
+    bandit = MuLinUCB(env_arms(), 0.2, alpha=0.5, first_epoch=64, stale_after=16, forced_local=3)
     run(bandit, 300, lambda t: (10.0, 20.0), rng)  # across epochs 64 + 128 + ...
+    assert bandit.chosen_at and bandit.frames == 300
     restored = MuLinUCB.from_dict(json.loads(json.dumps(bandit.to_dict())))
     assert restored.to_dict() == bandit.to_dict()
     assert [restored.choose() for _ in range(50)] == [bandit.choose() for _ in range(50)]

@@ -14,7 +14,10 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
   the exponential average it replaced moved it by a fifth of the outlier, and as the local arm is measured
   only when chosen, a local arm with many pulls (a narrow width) stayed believed slow: one 158 ms local
   frame of the digits CNN (1.5-4 ms) sent the 67 frames after it to the raw input at 7-73 ms
-  (docs/benchmarks.md, "Learning").
+  (docs/benchmarks.md, "Learning"). A stretch of slow local frames does move it; then the local arm,
+  unchosen for ``STALE_AFTER`` frames, takes a forced local sample of ``LOCAL_WINDOW // 2 + 1`` frames in a
+  row, enough to move the median (``MuLinUCB.forced_local``), and an offloading arm unchosen as long is
+  looked at in turn by the forced samples that find no arm below the local time (``stale_after``).
 
 Two rules of this controller's own (not the paper's; docs/learning.md, "Measured"):
 
@@ -86,6 +89,7 @@ PROFILE_FRAMES = 3  # all-local frames a fresh stream starts with: the device's 
 LOCAL_WINDOW = 5  # the local time: the median of this many last local frames
 CHANGE_RATIO = 2.0  # ``MuLinUCB.change_ratio``: an answer off its estimate by 2x (and by > α) is a change
 CHANGE_KEEP = 0.25  # ``MuLinUCB.change_keep``: the share of the evidence a detected change keeps
+STALE_AFTER = 64  # ``MuLinUCB.stale_after``: frames unchosen before an arm (the local one too) is looked at
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,11 @@ class AnsController:
             first_epoch=int(spec.get("first_epoch", 64)),
             carry=float(spec.get("carry", 1.0)),
             local_width=True,  # the local time is measured here, not known
-            forced_plausible=True,  # forced samples only of arms that could beat the local time
+            forced_plausible=True,  # forced samples: arms that could beat the local time, else stale ones
+            stale_after=int(
+                spec.get("stale_after", STALE_AFTER)
+            ),  # an arm unchosen this long is looked at again
+            forced_local=LOCAL_WINDOW // 2 + 1,  # a stale local time measured again: the median moves
             change_ratio=float(spec.get("change_ratio", CHANGE_RATIO)),  # old answers yield to a change
             change_keep=float(spec.get("change_keep", CHANGE_KEEP)),
         )
@@ -162,6 +170,8 @@ class AnsController:
         self.previous = frame
         if self._profiling():  # the device's own profile first: all-local
             self.bandit.t += 1  # a frame of the epoch, not a local win (no forced sampling owed)
+            self.bandit.frames += 1
+            self.bandit.chosen_at[MuLinUCB.LOCAL] = self.bandit.frames  # the local time: just measured
             self.in_flight[self.blocks] = self.in_flight.get(self.blocks, 0) + 1
             self.sent.setdefault(self.blocks, []).append(self.clock())
             route = self.routes[self.blocks]
@@ -316,6 +326,8 @@ class AnsController:
             log.info("the ans state at %s has other arms: learning afresh", path)
             return None
         saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
+        saved.forced_plausible, saved.forced_local = fresh.forced_plausible, fresh.forced_local
+        saved.stale_after = fresh.stale_after
         self.loaded = True
         return saved
 

@@ -23,12 +23,23 @@ Three refinements, as in the paper:
   ``KEY_FRAME_DIFF``), else 1 — a scene change is when conditions are likely to have changed too.
 - **Forced sampling**: while the local arm keeps winning, nothing is learned about the edge; after
   ⌈t^0.25⌉ local frames in a row (t: frames so far in this epoch), the next frame goes to the offloading arm
-  with the lowest optimistic estimate, so a recovered link or a freed server is noticed. With
-  ``forced_plausible`` (not the paper's; the agent's controller sets it) the forced frame goes only to an
-  offloading arm whose bound is below the local arm's estimate — one that could still beat it — and, when
-  none could, the frame stays local: measured (docs/benchmarks.md, "Learning"), the paper's rule spent one
-  frame in four of a 100-frame run on the nearly local cuts, each about 10 ms slower than local, whose
-  bounds were above the local time and whose tiny activations teach little about the link.
+  with the lowest optimistic estimate, so a recovered link or a freed server is noticed (the paper's
+  forced sampling: it is there to keep exploring). With ``forced_plausible`` (not the paper's; the agent's
+  controller sets it) the forced frame goes to the offloading arm with the lowest bound among those whose
+  bound is below the local arm's estimate — one that could still beat it; when none could, to the
+  offloading arm least recently chosen, provided it is *stale* (unchosen for ``stale_after`` frames),
+  else the frame stays local. Measured (docs/benchmarks.md, "Learning"), the paper's rule spent one frame
+  in four of a 100-frame run on the nearly local cuts, each about 10 ms slower than local, whose bounds
+  were above the local time and whose tiny activations teach little about the link; without the stale
+  arms (``stale_after`` 0), an arm whose bound rose above the local time while the link was down was
+  never looked at again, and a recovered link never noticed. With them, each arm is looked at once per
+  ``stale_after`` frames at most while the device alone wins: after a recovery, every arm has answered
+  within ``stale_after`` + P·(⌈T^0.25⌉ + 1) frames (P arms, T the epoch's length).
+- **Forced local samples** (``forced_local``, not the paper's, whose device knows its local time): the
+  mirror of forced sampling. When the local arm is stale (unchosen for ``stale_after`` frames) and
+  ⌈t^0.25⌉ offloaded frames in a row make a forced sample due, the next ``forced_local`` frames run on
+  the device alone, so that a local time measured under load is measured again (the agent's controller
+  takes the median of the last 5 local frames: 3 moves it). 0 (the default) is the paper's.
 - **The doubling trick**: the horizon is not known, so time runs in epochs of 2^k frames (from
   ``first_epoch``) with α_k = ``alpha`` · sqrt(log(2^k)) — the confidence width the analysis asks for a
   horizon of that length. The paper starts each epoch afresh (A = λI, b = 0). Here an epoch keeps a share
@@ -119,13 +130,19 @@ class MuLinUCB:
         False  # the local arm's bound: exact (the paper) or, measured, α_k/sqrt(λ + its pulls)
     )
     carry: float = 1.0  # the share of the evidence a new epoch keeps (0: the paper's restart from nothing)
-    forced_plausible: bool = False  # forced sampling only of arms whose bound is below the local estimate
+    forced_plausible: bool = False  # forced samples: a plausible arm first, else a stale one
+    stale_after: int = 0  # frames an arm goes unchosen before it is stale (forced_plausible, forced_local)
+    forced_local: int = 0  # local frames in a row a forced local sample takes (0: none, the paper's)
+    local_left: int = 0  # local frames still owed to a forced local sample
     change_ratio: float = 0.0  # R: an answer off its estimate by this factor (and by > α) is a change; 0: off
     change_keep: float = 0.25  # c: the share of the evidence kept at a detected change
     changes: int = 0  # changes detected (all epochs)
     t: int = 0  # frames decided in this epoch
     epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
     local_streak: int = 0
+    offload_streak: int = 0  # offloaded frames in a row (``forced_local``)
+    frames: int = 0  # frames decided (all epochs)
+    chosen_at: dict[int, int] = field(default_factory=dict)  # arm -> the frame (``frames``) it last took
     pulls: dict[int, int] = field(default_factory=dict)  # cut -> offloaded frames learned from (all epochs)
     A: np.ndarray = field(init=False)
     b: np.ndarray = field(init=False)
@@ -194,9 +211,25 @@ class MuLinUCB:
             out[arm.cut] = (mean, mean - width)
         return out
 
-    def forced_due(self) -> bool:
-        """Forced sampling: the local arm has won ⌈t^0.25⌉ frames in a row."""
-        return self.local_streak >= math.ceil(max(self.t, 1) ** 0.25)
+    def forced_due(self, streak: int | None = None) -> bool:
+        """Forced sampling: the local arm has won ⌈t^0.25⌉ frames in a row (or ``streak`` frames)."""
+        return (self.local_streak if streak is None else streak) >= math.ceil(max(self.t, 1) ** 0.25)
+
+    def stale(self, cut: int) -> bool:
+        """Whether ``cut`` (or ``LOCAL``) has gone unchosen for ``stale_after`` frames (never chosen: yes)."""
+        return self.frames - self.chosen_at.get(cut, -self.stale_after) >= self.stale_after > 0
+
+    def _forced(self, offloading: dict[int, float]) -> int:
+        """The arm a forced sample goes to: the paper's lowest-bound offloading arm; with
+        ``forced_plausible``, the lowest bound below the local estimate, else (none could beat it) the
+        least recently chosen arm if it is stale, else none (``LOCAL``)."""
+        if self.forced_plausible:
+            plausible = {c: v for c, v in offloading.items() if v < self.local_s}
+            if not plausible:  # arms in turn, each once it is stale: a recovered link is looked at
+                oldest = min(offloading, key=lambda cut: (self.chosen_at.get(cut, -1), offloading[cut]))
+                return oldest if self.stale(oldest) else self.LOCAL
+            offloading = plausible
+        return min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
 
     def choose(
         self, exclude: set[int] | frozenset[int] = frozenset(), floors: Mapping[int, float] | None = None
@@ -209,6 +242,7 @@ class MuLinUCB:
             self.epoch, self.t = self.epoch + 1, 0
             self._restart()
         self.t += 1
+        self.frames += 1
         every = {cut: bound for cut, (_, bound) in self.estimates().items()}
         for cut, floor in (floors or {}).items():
             if cut in every:
@@ -219,11 +253,15 @@ class MuLinUCB:
         best = min(bounds, key=lambda cut: (bounds[cut], cut != self.LOCAL))
         offloading = {c: v for c, v in bounds.items() if c != self.LOCAL}
         if best == self.LOCAL and offloading and self.forced_due():
-            if self.forced_plausible:  # only an arm that could still beat the local estimate
-                offloading = {c: v for c, v in offloading.items() if v < self.local_s}
-            if offloading:
-                best = min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
+            best = self._forced(offloading)
+        elif best != self.LOCAL and self.forced_local and math.isfinite(self.local_s):
+            if self.local_left or (self.stale(self.LOCAL) and self.forced_due(self.offload_streak)):
+                # the mirror: a local time measured long ago is measured again, forced_local frames
+                self.local_left = (self.local_left or self.forced_local) - 1
+                best = self.LOCAL
         self.local_streak = self.local_streak + 1 if best == self.LOCAL else 0
+        self.offload_streak = self.offload_streak + 1 if best != self.LOCAL else 0
+        self.chosen_at[best] = self.frames
         return best
 
     def update(self, cut: int, backend_s: float, key_frame: bool = False) -> None:
@@ -258,12 +296,18 @@ class MuLinUCB:
             "carry": self.carry,
             "local_width": self.local_width,
             "forced_plausible": self.forced_plausible,
+            "forced_local": self.forced_local,
+            "stale_after": self.stale_after,
+            "local_left": self.local_left,
             "change_ratio": self.change_ratio,
             "change_keep": self.change_keep,
             "changes": self.changes,
             "t": self.t,
             "epoch": self.epoch,
             "local_streak": self.local_streak,
+            "offload_streak": self.offload_streak,
+            "frames": self.frames,
+            "chosen_at": {str(k): v for k, v in self.chosen_at.items()},
             "pulls": {str(k): v for k, v in self.pulls.items()},
             "A": self.A.tolist(),
             "b": self.b.tolist(),
@@ -285,12 +329,18 @@ class MuLinUCB:
             carry=float(data.get("carry", 0.0)),  # a state kept before carry existed: the paper's restart
             local_width=bool(data.get("local_width", False)),
             forced_plausible=bool(data.get("forced_plausible", False)),
+            forced_local=int(data.get("forced_local", 0)),
+            stale_after=int(data.get("stale_after", 0)),
+            local_left=int(data.get("local_left", 0)),
             change_ratio=float(data.get("change_ratio", 0.0)),  # kept before it existed: the paper's
             change_keep=float(data.get("change_keep", 0.25)),
             changes=int(data.get("changes", 0)),
             t=int(data["t"]),
             epoch=int(data["epoch"]),
             local_streak=int(data["local_streak"]),
+            offload_streak=int(data.get("offload_streak", 0)),
+            frames=int(data.get("frames", 0)),
+            chosen_at={int(k): int(v) for k, v in (data.get("chosen_at") or {}).items()},
             pulls={int(k): int(v) for k, v in data["pulls"].items()},
         )
         A, b = np.asarray(data["A"], dtype=np.float64), np.asarray(data["b"], dtype=np.float64)
