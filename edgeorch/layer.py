@@ -76,9 +76,13 @@ def _sender_loop() -> asyncio.AbstractEventLoop:
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:
-    """The server's loop when called from one of its database threads, else None."""
+    """The server's loop when called from one of its database threads, else None. asgiref leaves the loop
+    in the thread's locals after the call; a closed one (an ``async_to_sync`` that has returned, as tests
+    make on the main thread) can run nothing, so it is not a server's."""
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    if loop.is_closed():
         return None
     return loop
 
