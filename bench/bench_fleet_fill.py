@@ -8,7 +8,12 @@ example ``git archive <rev> | tar -x -C DIR``) from its own Daphne on the same d
 loaded in turn, so both see the same load on a shared machine. The database gets ``--devices`` devices and
 an hour of telemetry at one record per 10 s each (the snapshot reads the last 15 minutes of it).
 
-    .venv/bin/python bench/bench_fleet_fill.py [--devices 500] [--repeat 7] [--against DIR] [--quick]
+First it times the ingest statement (``telemetry.services._PG_INSERT``, which also keeps the fleet's peaks)
+against the records-only statement it replaced (``RECORDS_ONLY``), in turn, on flushes of ``--records``
+records from every device (each flush rolled back, so both write into the same state): records stored/s.
+
+    .venv/bin/python bench/bench_fleet_fill.py [--devices 500] [--repeat 7] [--against DIR] [--records 10]
+        [--quick]
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import ROOT, django_on_fresh_database, markdown_table  # noqa: E402
-from bench.bench_dashboard import CHROMIUM, DATA_READY, FILL  # noqa: E402
+from bench.bench_dashboard import CHROMIUM, DATA_READY, FILL, fill_peaks  # noqa: E402
 
 DB = os.environ.get("BENCH_FLEET_FILL_DB", "edgeorch_bench_fleet_fill")
 
@@ -69,7 +74,62 @@ def setup(devices: int) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(FILL.replace("interval '1 day'", "interval '1 hour'"), {"every": 10, "count": 360})
+        fill_peaks(cursor)
         cursor.execute("analyze")
+
+
+# The ingest statement before it kept the fleet's peaks (telemetry.services._PG_INSERT, before 0002).
+RECORDS_ONLY = """
+    insert into telemetry_telemetryrecord (device_id, seq, ts, received_at, metrics)
+    select u.device_id, u.seq, to_timestamp(u.ts), %s, m.metrics
+    from unnest(%s::uuid[], %s::bigint[], %s::float8[]) with ordinality as u(device_id, seq, ts, i)
+    join jsonb_array_elements(%s::jsonb) with ordinality as m(metrics, i) using (i)
+    on conflict (device_id, seq) do nothing
+    returning device_id, seq
+"""
+
+
+def time_ingest(records: int, flushes: int = 7) -> dict[str, float]:
+    """Median records stored/s of one flush (``records`` new records from every device) per statement."""
+    import json
+    import random
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from edgeorch.devices.models import Device
+    from edgeorch.telemetry import services
+
+    ids = [str(pk) for pk in Device.objects.values_list("pk", flat=True)]
+    now = timezone.now()
+    base = now.timestamp()
+    rows = [(d, 10_000 + i, base + i) for d in ids for i in range(records)]
+    metrics = [
+        {
+            "cpu.percent": round(100 * random.random(), 1),
+            "temp.cpu": 50.0 + i % 30,
+            "temp.gpu": 45.0,
+            "load.1m": 1.0,
+        }
+        for i in range(len(rows))
+    ]
+    params = [
+        now,
+        [d for d, _, _ in rows],
+        [s for _, s, _ in rows],
+        [t for _, _, t in rows],
+        json.dumps(metrics),
+    ]
+    times: dict[str, list[float]] = {"records only": [], "records and peaks": []}
+    for _ in range(flushes):
+        for name, sql in (("records only", RECORDS_ONLY), ("records and peaks", services._PG_INSERT)):
+            with transaction.atomic(), connection.cursor() as cursor:
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                assert len(cursor.fetchall()) == len(rows)
+                times[name].append(time.perf_counter() - started)
+                transaction.set_rollback(True)
+    return {name: len(rows) / statistics.median(t) for name, t in times.items()}
 
 
 def serve(root: Path, name: str) -> tuple[subprocess.Popen, str]:
@@ -142,11 +202,15 @@ def main():
     parser.add_argument("--devices", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--against", type=Path, help="another checkout, served side by side")
+    parser.add_argument("--records", type=int, default=10, help="records per device in a timed ingest flush")
     parser.add_argument("--quick", action="store_true", help="5 devices, one load")
     args = parser.parse_args()
     if args.quick:
         args.devices, args.repeat = 5, 1
     setup(args.devices)
+    ingest = time_ingest(args.records)
+    flush = f"{args.devices} devices x {args.records} records"
+    print(", ".join(f"{name}: {rate:,.0f} records/s" for name, rate in ingest.items()), f"({flush}, medians)")
     roots = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
     servers = {name: serve(root, name) for name, root in roots.items()}
     try:

@@ -1,11 +1,13 @@
 """Fleet management in a real browser (see test_browser.py for the set-up), on the demo configuration too
 (SQLite in the demo tier): search, filters and sort on the fleet page, tags edited on a device page, and
-bulk profiling and probing of the selected devices with progress.
+bulk profiling and probing of the selected devices with progress, the profiles shown live in the table.
 
 Screenshots are saved under the test's ``tmp_path`` (``screenshots/``).
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -16,6 +18,17 @@ from .test_browser import live, log_in, watch
 browser, page, shots = test_browser.browser, test_browser.page, test_browser.shots
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.demo]
+
+# Records, from now on, every fleet row drawn with a profiling bar and every text of the fleet summary.
+SEEN = """() => {
+  window.eoSeen = {rows: new Set(), summary: new Set()};
+  new MutationObserver(() => {
+    for (const bar of document.querySelectorAll("#devices tbody tr[data-device] .badge.profiling"))
+      window.eoSeen.rows.add(bar.closest("tr").dataset.device);
+    const box = document.getElementById("fleet-profiling");
+    if (!box.hidden) window.eoSeen.summary.add(box.querySelector("span").textContent);
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
 
 SHOWN = (
     "() => [...document.querySelectorAll('#devices tbody tr[data-device] td a')].map((a) => a.textContent)"
@@ -110,10 +123,23 @@ def test_the_fleet_is_searched_filtered_sorted_tagged_and_profiled_and_probed_in
         "measured" in r for r in results
     )
     assert {str(s.device_from_id) for s in LinkSample.objects.all()} >= {cam_a.device_id, cam_b.device_id}
+    # While the profiles run, the live table shows a bar on each profiling row and the fleet-wide summary
+    # (drawn from profile.progress events, perhaps briefly: the page records every draw of them).
+    page.evaluate(SEEN)
     page.select_option("#bulk-profile-form select[name=model]", str(digits.pk))
     page.click("#bulk-profile-form button")
     page.wait_for_selector("#bulk-progress[data-state=pending]")
     page.wait_for_selector("#bulk-progress[data-state=done]", timeout=60000)
+    page.wait_for_selector("#fleet-profiling", state="hidden")  # the final progress events fold them away
+    seen = page.evaluate(
+        "() => ({rows: [...window.eoSeen.rows].sort(), summary: [...window.eoSeen.summary]})"
+    )
+    assert seen["rows"] == sorted([cam_a.device_id, cam_b.device_id]), seen
+    assert any(
+        re.fullmatch(r"Profiling [12] of \d+ online devices?: \d+ of \d+ blocks? timed \(.*digits.*\)", s)
+        for s in seen["summary"]
+    ), seen
+    assert page.locator("#devices .badge.profiling").count() == 0
     assert page.text_content("#bulk-state").endswith("2 of 2 answered")
     profiled = set(BlockProfile.objects.filter(model=digits).values_list("device_id", flat=True))
     assert {str(d) for d in profiled} == {cam_a.device_id, cam_b.device_id}

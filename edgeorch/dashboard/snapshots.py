@@ -34,8 +34,14 @@ from edgeorch.jobs.models import Job, Session
 from edgeorch.jobs.services import measurements
 from edgeorch.plans.energy import run_energy
 from edgeorch.telemetry.models import TelemetryRecord
+from edgeorch.telemetry.services import PEAK_BUCKET_S, PG_TEMP_MAX
 
-FLEET = {"scope": "fleet", "bucket_s": 30, "points": 30, "series_metrics": ["cpu.percent", TEMP_MAX]}
+FLEET = {
+    "scope": "fleet",
+    "bucket_s": PEAK_BUCKET_S,
+    "points": 30,
+    "series_metrics": ["cpu.percent", TEMP_MAX],
+}
 DEVICE = {"scope": "device", "bucket_s": 5, "points": 180, "series_metrics": [TEMP_MAX, *COMPACT_METRICS]}
 
 
@@ -66,19 +72,39 @@ def device_snapshot(device: Device, now: datetime | None = None) -> dict:
 
 def _value_sql(metric: str) -> str:
     # Metric names come from the fixed shapes above, never from a request.
-    if metric == TEMP_MAX:  # the keys only: jsonb_each_text made text of every value of every record
-        keys = "jsonb_object_keys(t.metrics) k where k like 'temp.%%'"
-        return f"(select max((t.metrics ->> k)::float8) from {keys})"
+    if metric == TEMP_MAX:
+        return PG_TEMP_MAX
     return f"(t.metrics ->> '{metric}')::float8"
+
+
+# The fleet's series read the peaks stored with the records (telemetry.models.TelemetryPeak): a few rows
+# per device, instead of the window's raw JSON records folded at every load.
+_PEAK_COLUMNS = {"cpu.percent": "p.cpu", TEMP_MAX: "p.temp"}
+
+
+def _series_sql(shape: dict) -> str:
+    """The lateral giving one device's ``[bucket start, value per series metric]`` rows since ``%s``."""
+    if shape is FLEET:
+        columns = ", ".join(_PEAK_COLUMNS[m] for m in shape["series_metrics"])
+        return f"""
+            select json_agg(json_build_array(p.bucket, {columns}) order by p.bucket) as series
+            from telemetry_telemetrypeak p where p.device_id = d.id and p.bucket >= %s
+        """
+    width = shape["bucket_s"]
+    values = ", ".join(f"max({_value_sql(m)}) as v{i}" for i, m in enumerate(shape["series_metrics"]))
+    columns = ", ".join(f"v{i}" for i in range(len(shape["series_metrics"])))
+    return f"""
+        select json_agg(json_build_array(b, {columns}) order by b) as series from (
+            select floor(extract(epoch from t.ts) / {width})::bigint * {width} as b, {values}
+            from telemetry_telemetryrecord t where t.device_id = d.id and t.ts >= to_timestamp(%s) group by 1
+        ) x
+    """
 
 
 def _rows(shape: dict, device_id, now: datetime) -> list[dict]:
     if connection.vendor != "postgresql":
         return _rows_portable(shape, device_id, now)
-    width = shape["bucket_s"]
-    values = ", ".join(f"max({_value_sql(m)}) as v{i}" for i, m in enumerate(shape["series_metrics"]))
-    columns = ", ".join(f"v{i}" for i in range(len(shape["series_metrics"])))
-    # Both laterals walk the (device, ts) index of one device at a time: cost grows with devices and the
+    # Both laterals walk a (device, time) index one device at a time: cost grows with devices and the
     # window, not with the day of history stored.
     sql = f"""
         select d.id, d.name, d.role, d.profile, d.tags, d.status, d.last_seen, d.hostname, d.agent_version,
@@ -88,17 +114,11 @@ def _rows(shape: dict, device_id, now: datetime) -> list[dict]:
             select round(extract(epoch from t.ts), 3)::float8 as ts, t.metrics
             from telemetry_telemetryrecord t where t.device_id = d.id order by t.ts desc limit 1
         ) l on true
-        left join lateral (
-            select json_agg(json_build_array(b, {columns}) order by b) as series from (
-                select floor(extract(epoch from t.ts) / %s)::bigint * %s as b, {values}
-                from telemetry_telemetryrecord t where t.device_id = d.id and t.ts >= %s group by 1
-            ) x
-        ) s on true
+        left join lateral ({_series_sql(shape)}) s on true
         {"where d.id = %s" if device_id else ""}
         order by d.name, d.id
     """
-    since = datetime.fromtimestamp(window_start(now, shape), tz=UTC)
-    params = [width, width, since] + ([device_id] if device_id else [])
+    params = [window_start(now, shape)] + ([device_id] if device_id else [])
     with transaction.atomic(), connection.cursor() as cursor:
         # A fleet's estimated cost crosses jit_above_cost, and compiling took longer than it saved.
         cursor.execute("set local jit = off")

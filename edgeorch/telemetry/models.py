@@ -44,3 +44,25 @@ class TelemetryRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class TelemetryPeak(models.Model):
+    """One device's peaks over one 30 s bucket of its raw records: what the fleet page's sparklines draw.
+
+    Kept on PostgreSQL by the same statement that stores the records (``services._PG_INSERT``), so the
+    fleet snapshot reads a few small rows per device instead of folding the raw JSON records of its window
+    at every load. ``temp`` is the hottest ``temp.*`` sensor (``events.TEMP_MAX``); a metric the bucket's
+    records lack stays null. Dropped with the raw records they summarise (``services.roll_up``).
+    """
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="telemetry_peaks")
+    bucket = models.BigIntegerField(help_text="Start of the bucket, epoch seconds (a multiple of 30)")
+    cpu = models.FloatField(null=True, help_text="Highest cpu.percent")
+    temp = models.FloatField(null=True, help_text="Highest temp.* of any sensor")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "bucket"], name="peak_unique_device_bucket")]
+        ordering = ["device", "bucket"]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @{self.bucket}"

@@ -24,7 +24,7 @@ from edgeorch_wire.protocol import MAX_INT64, MAX_TIMESTAMP
 from edgeorch.devices.choices import DeviceStatus
 from edgeorch.devices.models import Device
 
-from .models import TelemetryRecord, TelemetryRollup
+from .models import TelemetryPeak, TelemetryRecord, TelemetryRollup
 
 log = logging.getLogger(__name__)
 
@@ -125,14 +125,38 @@ def _store(batches: list[tuple[str, Any]]) -> list[StoreResult]:
 
 # PostgreSQL: the whole flush is one INSERT of a few array parameters, which costs a fraction of a
 # many-row VALUES list (whose client-side parameter conversion dominated); ON CONFLICT drops resends and
-# RETURNING says which rows were new.
-_PG_INSERT = """
-    insert into telemetry_telemetryrecord (device_id, seq, ts, received_at, metrics)
-    select u.device_id, u.seq, to_timestamp(u.ts), %s, m.metrics
-    from unnest(%s::uuid[], %s::bigint[], %s::float8[]) with ordinality as u(device_id, seq, ts, i)
-    join jsonb_array_elements(%s::jsonb) with ordinality as m(metrics, i) using (i)
-    on conflict (device_id, seq) do nothing
-    returning device_id, seq
+# RETURNING says which rows were new. The same statement folds the new rows into their ``TelemetryPeak``
+# buckets (greatest() keeps the higher of stored and new, ignoring nulls), so the peaks cannot drift from
+# the records they summarise.
+PEAK_BUCKET_S = 30  # the fleet snapshot's bucket (dashboard.snapshots.FLEET)
+
+# The highest ``temp.*`` value of a record ``t`` (its keys only: jsonb_each_text made text of every value).
+PG_TEMP_MAX = (
+    "(select max((t.metrics ->> k)::float8) from jsonb_object_keys(t.metrics) k where k like 'temp.%%')"
+)
+
+# The peaks of the records ``t`` (group by device and bucket), for an INSERT into telemetry_telemetrypeak.
+PG_PEAKS = f"""
+    select t.device_id, floor(extract(epoch from t.ts) / {PEAK_BUCKET_S})::bigint * {PEAK_BUCKET_S},
+           max((t.metrics ->> 'cpu.percent')::float8), max({PG_TEMP_MAX})
+    from {{records}} t {{where}} group by 1, 2 order by 1, 2
+"""
+
+_PG_INSERT = f"""
+    with new as (
+        insert into telemetry_telemetryrecord (device_id, seq, ts, received_at, metrics)
+        select u.device_id, u.seq, to_timestamp(u.ts), %s, m.metrics
+        from unnest(%s::uuid[], %s::bigint[], %s::float8[]) with ordinality as u(device_id, seq, ts, i)
+        join jsonb_array_elements(%s::jsonb) with ordinality as m(metrics, i) using (i)
+        on conflict (device_id, seq) do nothing
+        returning device_id, seq, ts, metrics
+    ), peaks as (
+        insert into telemetry_telemetrypeak as p (device_id, bucket, cpu, temp)
+        {PG_PEAKS.format(records="new", where="")}
+        on conflict (device_id, bucket) do update
+        set cpu = greatest(p.cpu, excluded.cpu), temp = greatest(p.temp, excluded.temp)
+    )
+    select device_id, seq from new
 """
 
 _PG_TOUCH = """
@@ -322,7 +346,8 @@ def metric_names(device: Device, limit: int = 200) -> list[str]:
 
 
 def roll_up(now: datetime | None = None, chunk: int = 20000) -> dict[str, int]:
-    """Fold raw records older than the raw retention into one-minute roll-ups; drop roll-ups past theirs."""
+    """Fold raw records older than the raw retention into one-minute roll-ups, dropping the peaks of the
+    same span; drop roll-ups past their retention."""
     now = now or timezone.now()
     cutoff = (now - timedelta(hours=settings.TELEMETRY_RAW_RETENTION_H)).replace(second=0, microsecond=0)
     folded = 0
@@ -339,6 +364,7 @@ def roll_up(now: datetime | None = None, chunk: int = 20000) -> dict[str, int]:
             _merge_rollups(batch)
             TelemetryRecord.objects.filter(id__in=[r["id"] for r in batch]).delete()
         folded += len(batch)
+    TelemetryPeak.objects.filter(bucket__lt=cutoff.timestamp()).delete()
     expiry = now - timedelta(days=settings.TELEMETRY_ROLLUP_RETENTION_D)
     expired, _ = TelemetryRollup.objects.filter(bucket__lt=expiry).delete()
     if folded or expired:

@@ -246,3 +246,38 @@ def test_a_logged_in_socket_hears_a_device_enroll_on_the_fleet_topic(alice):
     event, error = async_to_sync(scenario)()
     assert event["kind"] == "device.status" and event["data"]["name"] == "new-pi"
     assert event["data"]["status"] == "pending" and "error" in error
+
+
+def store(*records: tuple[Device, int, float, dict]) -> None:
+    """One flush of ``(device, seq, ts, metrics)`` records, as the ingest writer stores it."""
+    store_batches(
+        [(str(d.pk), p.Telemetry(records=[p.Record(seq=s, ts=t, metrics=m)])) for d, s, t, m in records]
+    )
+
+
+def test_the_fleet_series_stored_with_the_records_equal_the_series_folded_from_them(published):
+    """On PostgreSQL the fleet's sparklines are read from the peaks the ingest statement keeps
+    (``TelemetryPeak``); they must be what folding the raw records gives (the portable path), through
+    resends, several flushes into one bucket, one flush for several devices and sensors that come and go."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the peaks are kept by PostgreSQL's ingest statement")
+    pi, nuc, bare = enroll("pi"), enroll("nuc"), enroll("bare")
+    start = (time.time() // 30) * 30 - 300
+    for seq in range(12):  # two flushes a bucket, each with both devices
+        ts = start + seq * 15 + 1
+        store(
+            (pi, seq, ts, {"temp.cpu": 40.0 + seq}),
+            (nuc, seq, ts, {"cpu.percent": float(seq % 3), "temp.a": 30.0 - seq, "temp.b": 20.0}),
+        )
+    store((nuc, 99, start + 2, {"cpu.percent": 95.5, "temp.gpu": 88.25}))  # a late record, an old bucket
+    store((nuc, 99, start + 2, {"temp.x": 200.0}))  # its resend (same seq) is dropped, not folded
+    store((bare, 0, start, {"mem.used_percent": 1.0}), (pi, 100, start - 3600, {"cpu.percent": 100.0}))
+
+    now = timezone.now()
+    stored = snapshots._rows(snapshots.FLEET, None, now)
+    assert stored == snapshots._rows_portable(snapshots.FLEET, None, now)
+    rows = {r["name"]: r["series"] for r in stored}
+    assert rows["nuc"]["cpu.percent"][0] == [int(start), 95.5]
+    assert rows["nuc"]["temp.max"][0] == [int(start), 88.25]
+    assert len(rows["pi"]["temp.max"]) == 6 and rows["pi"]["cpu.percent"] == []  # 100.0 is before the window
+    assert rows["bare"] == {"cpu.percent": [], "temp.max": []}
