@@ -1,9 +1,11 @@
 """Multi-user benchmark (issue #23): 1 to N users sharing one slow edge, with mixed deadlines and priority
 classes, under edgeorch's scheduler (each user at its own class: EDF within priority, in each stage queue and
 across the sessions on the edge's compute unit, docs/qos.md) and under a baseline without classes (every user
-at one class, normal: EDF on deadlines only), in the same run.
+at one class, normal: EDF on deadlines only) and under edgeorch's scheduler with the global coordinator off
+(per-session planning without coordination), in the same run. Every user sends the full digits CNN: the
+scenario form has no per-user dynamic inference, so "always-full-model" is every column (docs/benchmarks.md).
 
-    .venv/bin/python bench/bench_multiuser.py [--users 1,2,4,8] [--duration 8] [--write]
+    .venv/bin/python bench/bench_multiuser.py [--users 2,4,8,12] [--duration 8] [--write]
 
 For each user count and each scheduler it writes a scenario (scenarios/multiuser's form, ``users:``) and runs
 ``manage.py run_scenario`` on it: a planned session (user 0, high) and the other users stream the digits CNN
@@ -37,7 +39,15 @@ BIN = Path(sys.executable).parent
 COMMAND = ".venv/bin/python bench/bench_multiuser.py --write"
 CLASSES = [("high", 0.3), ("normal", 0.5), ("low", 1.0)]  # user i: CLASSES[i % 3]
 RATE = 4.0
-SCHEDULERS = ("edf", "one-class")
+# Each scheduler: whether its users keep their classes, and the worker's and beat's environment.
+# ``no-coordinator``: edgeorch's scheduler with the global coordinator off (``EDGEORCH_COORDINATOR=false``):
+# each session planned on its own, never moved off a saturated edge (the issue's "per-session planning
+# without coordination").
+SCHEDULERS: dict[str, tuple[bool, dict[str, str]]] = {
+    "edf": (True, {}),
+    "one-class": (False, {}),
+    "no-coordinator": (True, {"EDGEORCH_COORDINATOR": "false"}),
+}
 
 from bench._common import machine, markdown_table, product_environment, write_section  # noqa: E402
 from bench.bench_jobs import _answers, wait_until  # noqa: E402
@@ -49,7 +59,8 @@ def scenario(users: int, scheduler: str, duration: float) -> dict:
     """``users`` users (the session and users-1 others) on two cameras and one slow edge; ``one-class``:
     every user at normal priority."""
     cls = [CLASSES[i % len(CLASSES)] for i in range(users)]
-    prio = [c if scheduler == "edf" else "normal" for c, _ in cls]
+    classes, _ = SCHEDULERS[scheduler]
+    prio = [c if classes else "normal" for c, _ in cls]
     others = [
         {
             "name": f"u{i}",
@@ -92,6 +103,20 @@ def scenario(users: int, scheduler: str, duration: float) -> dict:
     }
 
 
+def moves(env: dict) -> int:
+    """The coordinator's moves so far (``PlanSwitch`` rows it recorded, their reason ``coordinator: ...``)."""
+    code = "from edgeorch.jobs.models import PlanSwitch as P; "
+    code += "print(P.objects.filter(reason__startswith='coordinator').count())"
+    done = subprocess.run(
+        [str(BIN / "python"), "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 and done.stdout.strip() else 0
+
+
 def run_all(counts: list[int], duration: float, workdir: Path) -> dict[tuple[int, str], dict]:
     import requests
 
@@ -111,18 +136,34 @@ def run_all(counts: list[int], duration: float, workdir: Path) -> dict[tuple[int
     reports: dict[tuple[int, str], dict] = {}
     try:
         wait_until(lambda: _answers(requests, env["EDGEORCH_PUBLIC_URL"]), what="Daphne", interval=0.2)
-        worker = [str(BIN / "celery"), "-A", "edgeorch", "worker", "-l", "warning", "--concurrency", "2"]
-        procs.append(spawn(workdir, "celery", [*worker, "--without-gossip", "--without-mingle"], env))
-        time.sleep(3)
-        for n in counts:
-            for scheduler in SCHEDULERS:
+        celery = [str(BIN / "celery"), "-A", "edgeorch"]
+        worker = [
+            *celery,
+            "worker",
+            "-l",
+            "warning",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        for scheduler, (_, overrides) in SCHEDULERS.items():
+            # A worker and beat (the coordinator's periodic pass) of the scheduler's own environment.
+            mine = {**env, **overrides}
+            beat = [*celery, "beat", "-l", "warning", "-s", str(workdir / f"beat-{scheduler}")]
+            workers = [spawn(workdir, f"celery-{scheduler}", worker, mine)]
+            workers.append(spawn(workdir, f"beat-{scheduler}", beat, mine))
+            procs += workers
+            time.sleep(3)
+            for n in counts:
                 started = time.monotonic()
+                before = moves(mine)
                 path = workdir / f"u{n}-{scheduler}.yaml"
                 path.write_text(yaml.safe_dump(scenario(n, scheduler, duration)))
                 report = path.with_suffix(".json")
                 cmd = [str(BIN / "python"), "manage.py", "run_scenario", str(path), "--report", str(report)]
                 cmd += ["--run-dir", str(workdir / "run"), "--keep-fleet"]
-                done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+                done = subprocess.run(cmd, cwd=ROOT, env=mine, capture_output=True, text=True)
                 if done.returncode != 0 or not report.exists():
                     print(
                         f"{n} {scheduler}: failed\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}",
@@ -130,7 +171,9 @@ def run_all(counts: list[int], duration: float, workdir: Path) -> dict[tuple[int
                     )
                     continue
                 reports[(n, scheduler)] = json.loads(report.read_text())
+                reports[(n, scheduler)]["moves"] = moves(mine) - before
                 print(f"{n} users, {scheduler}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+            stop(workers)
     finally:
         stop(procs)
         for pid in (workdir / "run").glob("agent-*.pid"):
@@ -165,6 +208,7 @@ def rows(reports: dict[tuple[int, str], dict]) -> list[list]:
                 [
                     n,
                     scheduler,
+                    report.get("moves", "–"),
                     cls,
                     len(mine),
                     frames,
@@ -179,6 +223,7 @@ def rows(reports: dict[tuple[int, str], dict]) -> list[list]:
 HEADERS = [
     "users",
     "scheduler",
+    "coordinator moves",
     "class",
     "its users",
     "frames",
@@ -190,7 +235,7 @@ HEADERS = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", default="1,2,4,8", help="user counts, comma-separated (default 1,2,4,8)")
+    parser.add_argument("--users", default="2,4,8,12", help="user counts, comma-separated (default 2,4,8,12)")
     parser.add_argument("--duration", type=float, default=8.0, help="seconds each run streams (default 8)")
     parser.add_argument("--write", action="store_true", help='replace "## Multi-user" in docs/benchmarks.md')
     args = parser.parse_args()
@@ -208,12 +253,17 @@ def main() -> None:
                     "## Multi-user",
                     "",
                     f"`{COMMAND}` ({machine()}; load average {load_before[0]:.1f} before,"
-                    f" {load_after[0]:.1f} after). {args.duration:g} s per run; users 1 to {max(counts)}"
+                    f" {load_after[0]:.1f} after). {args.duration:g} s per run;"
+                    f" users {', '.join(map(str, counts))}"
                     " on two emulated cameras and one emulated slow edge (three agents, one onnxruntime"
                     " thread per stage); each user 4 frames/s of the digits CNN, not waiting for answers;"
                     " user i's class and deadline: high 0.3 s, normal 0.5 s, low 1.0 s in turn."
-                    " `edf`: each user at its class (edgeorch's scheduler); `one-class`: every user at"
-                    " normal (the baseline: no priorities, EDF on the deadlines alone)."
+                    " `edf`: each user at its class (edgeorch's scheduler, the coordinator on: its beat"
+                    " pass and a pass when a user joins or leaves); `one-class`: every user at"
+                    " normal (the baseline: no priorities, EDF on the deadlines alone); `no-coordinator`:"
+                    " each user at its class, `EDGEORCH_COORDINATOR=false` (per-session planning without"
+                    " coordination: no session is moved off the saturated edge). Coordinator moves: the"
+                    " sessions it moved in that run (`PlanSwitch` rows, reason `coordinator: ...`)."
                     " Miss rate: (late or failed + dropped) / frames;"
                     " worst p99: the highest of the class's users' p99; accuracy: of the answers, user i"
                     " sending scikit-learn's digits test sample i (its class known).",
