@@ -3,8 +3,9 @@
 // A job's page (#job-state, data-job) follows the job's state events ("job:<id>"): the badge and the steps seen
 // (pending → planning → deploying → running) move as they happen, and once the job ends the page fetches
 // itself again and puts the new content in place (no reload) to show the result, the stages and the timeline.
-// The list (#runs-live) reloads itself when a job or session changes state ("runs"; frame counts excluded), at
-// most once a second. Both reload too when the socket reconnects (whatever happened while it was down).
+// The list (#runs-live) puts its tables in place afresh when a job or session changes state ("runs"; frame
+// counts excluded), at most once a second, and on every snapshot (connected or reconnected: whatever happened
+// while it was not listening); a job's page shows the state each snapshot says.
 (function () {
   "use strict";
   const EO = window.EO;
@@ -51,16 +52,36 @@
     return;
   }
 
+  // The list's tables are fetched again and put in place (at most once a second; the socket stays open, so
+  // a change made while a fetch is under way brings another). The first snapshot refreshes them too: the
+  // page was rendered before its socket subscribed, and a run that changed in between sent its event to
+  // nobody. A slower answer to an earlier fetch never overwrites a later one.
   const list = document.getElementById("runs-live");
   if (list) {
-    let snapshots = 0;
-    const reload = EO.throttle(() => window.location.reload(), 1000);
+    let asked = 0;
+    let shown = 0;
+    const refresh = EO.throttle(() => {
+      const n = ++asked;
+      fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        .then((html) => {
+          if (n < shown) return;
+          shown = n;
+          const fresh = new DOMParser().parseFromString(html, "text/html");
+          for (const id of ["jobs", "sessions"]) {
+            const body = fresh.querySelector("#" + id + " tbody");
+            const here = document.querySelector("#" + id + " tbody");
+            if (body && here) here.innerHTML = body.innerHTML;
+          }
+        })
+        .catch(() => window.location.reload());
+    }, 1000);
     EO.live({
       topics: ["runs"],
       snapshotUrl: "/api/jobs/?limit=1",
-      onSnapshot: () => { if (snapshots++) reload(); },
+      onSnapshot: () => refresh(),
       onEvent: (event) => {
-        if (event.kind.startsWith("job.") || (event.kind.startsWith("session.") && event.kind !== "session.frames")) reload();
+        if (event.kind.startsWith("job.") || (event.kind.startsWith("session.") && event.kind !== "session.frames")) refresh();
       },
     });
   }
