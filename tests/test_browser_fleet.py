@@ -123,7 +123,7 @@ def test_the_fleet_is_searched_filtered_sorted_tagged_and_profiled_and_probed_in
         "measured" in r for r in results
     )
     assert {str(s.device_from_id) for s in LinkSample.objects.all()} >= {cam_a.device_id, cam_b.device_id}
-    # While the profiles run, the live table shows a bar on each profiling row and the fleet-wide summary
+    # While the profiles run, the live table shows a bar on a profiling row and the fleet-wide summary
     # (drawn from profile.progress events, perhaps briefly: the page records every draw of them).
     page.evaluate(SEEN)
     page.select_option("#bulk-profile-form select[name=model]", str(digits.pk))
@@ -134,7 +134,9 @@ def test_the_fleet_is_searched_filtered_sorted_tagged_and_profiled_and_probed_in
     seen = page.evaluate(
         "() => ({rows: [...window.eoSeen.rows].sort(), summary: [...window.eoSeen.summary]})"
     )
-    assert seen["rows"] == sorted([cam_a.device_id, cam_b.device_id]), seen
+    # A bar on a profiling row (a profile of 10 blocks can start and end between two of the page's
+    # throttled draws: not necessarily both rows, but never another device's).
+    assert seen["rows"] and set(seen["rows"]) <= {cam_a.device_id, cam_b.device_id}, seen
     assert any(
         re.fullmatch(r"Profiling [12] of \d+ online devices?: \d+ of \d+ blocks? timed \(.*digits.*\)", s)
         for s in seen["summary"]
