@@ -1,9 +1,11 @@
 """Multi-user benchmark (issue #23): 1 to N users sharing one slow edge, with mixed deadlines and priority
-classes, under edgeorch's scheduler (each user at its own class: EDF within priority, in each stage queue and
-across the sessions on the edge's compute unit, docs/qos.md) and under a baseline without classes (every user
-at one class, normal: EDF on deadlines only) and under edgeorch's scheduler with the global coordinator off
-(per-session planning without coordination), in the same run. Every user sends the full digits CNN: the
-scenario form has no per-user dynamic inference, so "always-full-model" is every column (docs/benchmarks.md).
+classes, in the same run under edgeorch's scheduler (``edgeorch``: each user at its own class, EDF within
+priority in each stage queue and across the sessions on the edge's compute unit, and dynamic inference: per
+frame the most accurate of the digits CNN and its variants that meets the deadline, docs/qos.md) and three
+baselines: ``always-full-model`` (the same scheduler, every frame on the full model), ``one-class`` (every
+user at one class, normal, on the full model: EDF on deadlines alone, one fixed configuration) and
+``no-coordinator`` (edgeorch's scheduler with the global coordinator off: per-session planning without
+coordination).
 
     .venv/bin/python bench/bench_multiuser.py [--users 2,4,8,12] [--duration 8] [--write]
 
@@ -39,14 +41,15 @@ BIN = Path(sys.executable).parent
 COMMAND = ".venv/bin/python bench/bench_multiuser.py --write"
 CLASSES = [("high", 0.3), ("normal", 0.5), ("low", 1.0)]  # user i: CLASSES[i % 3]
 RATE = 4.0
-# Each scheduler: whether its users keep their classes, and the worker's and beat's environment.
-# ``no-coordinator``: edgeorch's scheduler with the global coordinator off (``EDGEORCH_COORDINATOR=false``):
-# each session planned on its own, never moved off a saturated edge (the issue's "per-session planning
-# without coordination").
-SCHEDULERS: dict[str, tuple[bool, dict[str, str]]] = {
-    "edf": (True, {}),
-    "one-class": (False, {}),
-    "no-coordinator": (True, {"EDGEORCH_COORDINATOR": "false"}),
+# Each scheduler: whether its users keep their classes, whether they use dynamic inference, and the worker's
+# and beat's environment. ``no-coordinator``: edgeorch's scheduler with the global coordinator off
+# (``EDGEORCH_COORDINATOR=false``): each session planned on its own, never moved off a saturated edge (the
+# issue's "per-session planning without coordination").
+SCHEDULERS: dict[str, tuple[bool, bool, dict[str, str]]] = {
+    "edgeorch": (True, True, {}),
+    "always-full-model": (True, False, {}),
+    "one-class": (False, False, {}),
+    "no-coordinator": (True, True, {"EDGEORCH_COORDINATOR": "false"}),
 }
 
 from bench._common import machine, markdown_table, product_environment, write_section  # noqa: E402
@@ -57,9 +60,9 @@ from tests.support import free_port  # noqa: E402
 
 def scenario(users: int, scheduler: str, duration: float) -> dict:
     """``users`` users (the session and users-1 others) on two cameras and one slow edge; ``one-class``:
-    every user at normal priority."""
+    every user at normal priority; the scheduler says whether they use dynamic inference."""
     cls = [CLASSES[i % len(CLASSES)] for i in range(users)]
-    classes, _ = SCHEDULERS[scheduler]
+    classes, dynamic, _ = SCHEDULERS[scheduler]
     prio = [c if classes else "normal" for c, _ in cls]
     others = [
         {
@@ -71,6 +74,7 @@ def scenario(users: int, scheduler: str, duration: float) -> dict:
             "priority": prio[i],
             "max_in_flight": 64,
             "sample": i,  # scikit-learn's digits test sample i: its class known, the answers' accuracy
+            "dynamic": dynamic,
         }
         for i in range(1, users)
     ]
@@ -99,6 +103,7 @@ def scenario(users: int, scheduler: str, duration: float) -> dict:
             "max_in_flight": 64,
             "sample": 0,
             "candidates": ["cam", "edge"],
+            "dynamic": dynamic,
         },
     }
 
@@ -147,7 +152,7 @@ def run_all(counts: list[int], duration: float, workdir: Path) -> dict[tuple[int
             "--without-gossip",
             "--without-mingle",
         ]
-        for scheduler, (_, overrides) in SCHEDULERS.items():
+        for scheduler, (_, _, overrides) in SCHEDULERS.items():
             # A worker and beat (the coordinator's periodic pass) of the scheduler's own environment.
             mine = {**env, **overrides}
             beat = [*celery, "beat", "-l", "warning", "-s", str(workdir / f"beat-{scheduler}")]
@@ -204,6 +209,9 @@ def rows(reports: dict[tuple[int, str], dict]) -> list[list]:
             judged = [u for u in mine if u.get("accuracy") is not None and u.get("ok")]
             answers = sum(u["ok"] for u in judged)
             accuracy = sum(u["accuracy"] * u["ok"] for u in judged) / answers if answers else None
+            weighed = [u for u in mine if u.get("served_accuracy") is not None and u.get("ok")]
+            weight = sum(u["ok"] for u in weighed)
+            served = sum(u["served_accuracy"] * u["ok"] for u in weighed) / weight if weight else None
             out.append(
                 [
                     n,
@@ -215,6 +223,7 @@ def rows(reports: dict[tuple[int, str], dict]) -> list[list]:
                     f"{missed / frames:.0%}",
                     "–" if p99 is None else f"{p99 * 1e3:.0f}",
                     "–" if accuracy is None else f"{accuracy:.0%}",
+                    "–" if served is None else f"{served:.1%}",
                 ]
             )
     return out
@@ -230,6 +239,7 @@ HEADERS = [
     "deadline-miss rate",
     "worst p99 ms",
     "accuracy",
+    "served accuracy",
 ]
 
 
@@ -258,15 +268,20 @@ def main() -> None:
                     " on two emulated cameras and one emulated slow edge (three agents, one onnxruntime"
                     " thread per stage); each user 4 frames/s of the digits CNN, not waiting for answers;"
                     " user i's class and deadline: high 0.3 s, normal 0.5 s, low 1.0 s in turn."
-                    " `edf`: each user at its class (edgeorch's scheduler, the coordinator on: its beat"
-                    " pass and a pass when a user joins or leaves); `one-class`: every user at"
-                    " normal (the baseline: no priorities, EDF on the deadlines alone); `no-coordinator`:"
-                    " each user at its class, `EDGEORCH_COORDINATOR=false` (per-session planning without"
-                    " coordination: no session is moved off the saturated edge). Coordinator moves: the"
+                    " `edgeorch`: each user at its class, with dynamic inference (per frame the most"
+                    " accurate of the digits CNN and its variants that meets its deadline), the coordinator"
+                    " on (its beat pass and a pass when a user joins or leaves); `always-full-model`: the"
+                    " same, every frame on the full model; `one-class`: every user at normal on the full"
+                    " model (no priorities, EDF on the deadlines alone, one fixed configuration);"
+                    " `no-coordinator`: as `edgeorch` with `EDGEORCH_COORDINATOR=false` (per-session"
+                    " planning without coordination: no session is moved off the saturated edge)."
+                    " Coordinator moves: the"
                     " sessions it moved in that run (`PlanSwitch` rows, reason `coordinator: ...`)."
                     " Miss rate: (late or failed + dropped) / frames;"
                     " worst p99: the highest of the class's users' p99; accuracy: of the answers, user i"
-                    " sending scikit-learn's digits test sample i (its class known).",
+                    " sending scikit-learn's digits test sample i (its class known); served accuracy: the"
+                    " mean measured accuracy (the catalog's, on the digits test split) of the configurations"
+                    " that answered.",
                     "",
                     table,
                     "",

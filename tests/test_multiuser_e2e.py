@@ -89,3 +89,40 @@ def test_a_low_priority_flood_does_not_raise_a_high_priority_users_deadline_miss
         low.count() == 1 and Frame.objects.filter(session__in=low, dropped=True).count() == flood["dropped"]
     )
     assert "| offload | flood | low |" in report_path.with_suffix(".md").read_text()
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_dynamic_user_is_served_by_its_models_variants_and_reports_their_accuracy(
+    live_server_proc, server_env, tmp_path
+):
+    """A scenario user with ``dynamic``: the runner registers the digits CNN with its zoo variants, the
+    user's session gets its configuration table (the model and its variants, each deployed), and the report
+    gives the mean accuracy of the configurations that answered, as the frames recorded them."""
+    from edgeorch.catalog.models import MLModel
+
+    (tmp_path / "edge.json").write_text(json.dumps(SLOW_EDGE))
+    spec = dict(FLOOD, name="tiny-dynamic")
+    spec["users"] = [dict(FLOOD["users"][0], name="dyn", rate=8, deadline_s=0.5, dynamic=True)]
+    report, _ = run_scenario(spec, server_env, live_server_proc, tmp_path, "dynamic")
+    model = MLModel.objects.get(name="digits-cnn")
+    variants = set(MLModel.objects.filter(variant_of=model).values_list("name", flat=True))
+    assert {"digits-cnn-narrow", "digits-cnn-quarter", "digits-cnn-int8"} <= variants
+    (session,) = Session.objects.filter(priority="low")
+    assert (session.adaptation or {}).get("dynamic") is True
+    table = {c["name"]: c["accuracy"] for c in session.dynamic or []}
+    assert len(table) >= 2, session.dynamic  # the model and at least one variant, deployed and sent
+    row = report["strategies"]["offload"]["users"]["users"]["dyn"]
+    answered = Frame.objects.filter(session=session, ok=True)
+    assert row["ok"] == answered.count() > 0
+    # Each answer's configuration is the model's own route or one the table names, at the table's accuracy.
+    expected = [
+        table[f.config] if f.config else model.accuracy for f in answered if f.config in table or not f.config
+    ]
+    assert len(expected) == row["ok"] and row["served_accuracy"] == pytest.approx(
+        sum(expected) / len(expected)
+    )
+    assert sum(row["configs"].values()) == row["ok"]
+    # The planned session is not dynamic: its answers are the full model's, at its catalog accuracy.
+    assert report["strategies"]["offload"]["users"]["users"]["session"]["served_accuracy"] == pytest.approx(
+        model.accuracy
+    )

@@ -312,12 +312,19 @@ def digits_label(model: str, sample: int | None) -> int | None:
 def user_row(frames: list[dict[str, Any]], label: int | None = None, expected: int | None = None) -> dict:
     """A user's (or a class's) frames summed up: ``frames`` (recorded), ``expected`` (what its rate gives,
     when known), ``ok``, ``deadline_misses`` (late or failed, drops apart: docs/qos.md), ``dropped``,
-    ``miss_rate`` (misses and drops over recorded frames), ``p50_s``/``p99_s`` of the answered and
-    ``accuracy`` (answers whose top class is ``label``; None without one)."""
+    ``miss_rate`` (misses and drops over recorded frames), ``p50_s``/``p99_s`` of the answered,
+    ``accuracy`` (answers whose top class is ``label``; None without one), ``served_accuracy`` (the mean
+    measured accuracy of the configurations that answered: ``runner.user_frames``; None where none is known)
+    and ``configs`` (answers per configuration)."""
     answered = [f["latency_s"] for f in frames if f["ok"]]
     misses = sum(1 for f in frames if f["deadline_met"] is False and not f["dropped"])
     dropped = sum(1 for f in frames if f["dropped"])
     tops = [f.get("top") for f in frames if f["ok"]]
+    served = [float(f["accuracy"]) for f in frames if f["ok"] and f.get("accuracy") is not None]
+    configs: dict[str, int] = {}
+    for f in frames:
+        if f["ok"] and f.get("config"):
+            configs[f["config"]] = configs.get(f["config"], 0) + 1
     return {
         "frames": len(frames),
         "expected": expected,
@@ -328,6 +335,8 @@ def user_row(frames: list[dict[str, Any]], label: int | None = None, expected: i
         "p50_s": float(np.percentile(answered, 50)) if answered else None,
         "p99_s": float(np.percentile(answered, 99)) if answered else None,
         "accuracy": (sum(1 for t in tops if t == label) / len(tops)) if label is not None and tops else None,
+        "served_accuracy": sum(served) / len(served) if served else None,
+        "configs": configs,
     }
 
 
@@ -352,6 +361,8 @@ def users_report(runner: Runner, r: StrategyRun) -> dict[str, Any]:
             "deadline_met": None if deadline is None else bool(f["ok"] and f["latency_s"] <= deadline),
             "priority": sc.session.priority,
             "top": f.get("top"),
+            "config": f.get("config"),
+            "accuracy": f.get("accuracy"),
         }
         for f in r.frames
     ]
@@ -504,6 +515,7 @@ USER_HEADER = [
     "p50 ms",
     "p99 ms",
     "accuracy",
+    "served accuracy",
 ]
 
 
@@ -532,6 +544,7 @@ def user_rows(report: dict[str, Any]) -> list[list[str]]:
                     _ms(row["p50_s"]),
                     _ms(row["p99_s"]),
                     _num(row["accuracy"], "{:.0%}"),
+                    _num(row.get("served_accuracy"), "{:.1%}"),
                 ]
             )
     return out

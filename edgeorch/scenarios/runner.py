@@ -65,24 +65,18 @@ class StrategyRun:
 
 
 def ensure_model(name: str) -> MLModel:
-    """The newest catalog model of that name, registered from the built-in zoo if needed."""
+    """The newest catalog model of that name, registered from the built-in zoo if needed, with its zoo
+    variants and early exits (``catalog.services.register_zoo``: what dynamic inference chooses among) and
+    their measured accuracies."""
     model = MLModel.objects.filter(name=name).order_by("-pk").first()
     if model is not None:
         return model
-    from edgeorch.catalog import services, zoo
-    from edgeorch.catalog.choices import ModelSource
+    from edgeorch.catalog import services
 
-    directory = zoo.default_zoo_dir()
-    built = next((m for m in zoo.build_zoo(directory) if m.name == name), None)
-    if built is None:
+    model = next((m for m in services.register_zoo(names={name}) if m.name == name), None)
+    if model is None:
         raise ValueError(f"no model {name!r} in the catalog or the zoo")
-    return services.register_model(
-        (directory / built.file).read_bytes(),
-        name=built.name,
-        version=built.version,
-        task=built.task,
-        source=ModelSource.BUILTIN,
-    )
+    return model
 
 
 class Runner:
@@ -298,6 +292,7 @@ class Runner:
                 max_in_flight=user.max_in_flight,
                 base_url=self.base_url,
                 candidates=candidates,
+                dynamic=user.dynamic,
             )
         except jobs.SubmitError as exc:
             self.say(f"warning: user {user.name}'s session refused: {exc}")
@@ -339,6 +334,7 @@ class Runner:
             max_in_flight=sc.session.max_in_flight,
             battery_below=sc.session.battery_below if strategy == "adaptive" else None,
             priority=sc.session.priority,
+            dynamic=sc.session.dynamic,
         )
         self.say(
             f"{sc.name}: {strategy} session {str(session.pk)[:8]} ({sc.session.frames} frames,"
@@ -396,7 +392,7 @@ class Runner:
         return state
 
     def _collect(self, pk, strategy: str, t0: float, policy: str = "none") -> StrategyRun:
-        session = Session.objects.get(pk=pk)
+        session = Session.objects.select_related("model").get(pk=pk)
         # The source reports a frame's batch shortly after it ends: give the last batch a moment.
         deadline = time.monotonic() + 5.0
         while (
@@ -406,8 +402,9 @@ class Runner:
             time.sleep(0.1)
         rate = session.rate
         rows = Frame.objects.filter(session=session).values_list(
-            "request_id", "ok", "latency_s", "trace", "resent", "output", "error", "arm"
+            "request_id", "ok", "latency_s", "trace", "resent", "output", "error", "arm", "config", "accuracy"
         )
+        own = (session.model.name, session.model.accuracy)
         frames = [
             {
                 "request_id": r,
@@ -419,8 +416,10 @@ class Runner:
                 "top": _top(output),
                 "error": error,
                 "arm": arm,  # an ans frame's cut (Frame.arm); None for other strategies
+                "config": (config or own[0]) if ok else None,  # as user_frames
+                "accuracy": (accuracy if config else own[1]) if ok else None,
             }
-            for r, ok, lat, trace, resent, output, error, arm in rows
+            for r, ok, lat, trace, resent, output, error, arm, config, accuracy in rows
         ]
         failures = [
             {**f.to_dict(), "t": f.detected_at.timestamp() - t0}
@@ -468,10 +467,22 @@ class Runner:
 
 
 def user_frames(sessions: list, t0: float) -> list[dict[str, Any]]:
-    """A user's frames over its sessions: ``{t, ok, latency_s, deadline_met, dropped, priority, top}`` (``t``:
-    when the frame's record was made, seconds since the run started)."""
+    """A user's frames over its sessions: ``{t, ok, latency_s, deadline_met, dropped, priority, top, config,
+    accuracy}`` (``t``: when the frame's record was made, seconds since the run started; ``config`` and
+    ``accuracy``: the configuration that served it and its measured accuracy, for a dynamic session's answers,
+    else the model's own (its catalog accuracy) for an answer and None for the rest)."""
     rows = Frame.objects.filter(session_id__in=sessions).values_list(
-        "ok", "latency_s", "deadline_met", "dropped", "priority", "output", "received_at"
+        "ok",
+        "latency_s",
+        "deadline_met",
+        "dropped",
+        "priority",
+        "output",
+        "received_at",
+        "config",
+        "accuracy",
+        "session__model__name",
+        "session__model__accuracy",
     )
     return [
         {
@@ -482,8 +493,10 @@ def user_frames(sessions: list, t0: float) -> list[dict[str, Any]]:
             "priority": priority,
             "top": _top(output),
             "t": created.timestamp() - t0 if created else None,
+            "config": (config or model) if ok else None,
+            "accuracy": (accuracy if config else own) if ok else None,
         }
-        for ok, lat, met, dropped, priority, output, created in rows
+        for ok, lat, met, dropped, priority, output, created, config, accuracy, model, own in rows
     ]
 
 

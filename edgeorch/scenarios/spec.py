@@ -27,7 +27,7 @@ from edgeorch_wire.links import FIELDS, LinkSpecError, parse_trace, read_csv
 from edgeorch_wire.profiles import ProfileError, load_profile
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from edgeorch.jobs.choices import Failover
+from edgeorch.jobs.choices import SELF_PLANNING, Failover
 from edgeorch.planning import STRATEGIES, PlanningError
 
 ROLES = ("end", "edge")  # DeviceInput.role
@@ -100,6 +100,7 @@ class UserSpec:
     sample: int | None = None
     step_s: float = 2.0
     max_in_flight: int | None = None  # None: the session's default (one frame in flight per stage)
+    dynamic: bool = False  # dynamic inference: the source picks per frame among the model and its variants
 
     def segments(self) -> list[tuple[float, float, float]]:
         """``(start, duration, rate)`` of the sessions that make up the user's stream (a rate of 0 or one
@@ -137,6 +138,7 @@ class SessionSpec:
     objective: str | None = None  # every strategy's (planning.OBJECTIVES); None: each its own default
     battery_below: float | None = None  # the adaptive run's low-battery policy (%)
     priority: str = "normal"  # its priority class (docs/qos.md)
+    dynamic: bool = False  # dynamic inference (docs/qos.md): per frame among the model and its variants
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,7 @@ class SessionInput(Struct, forbid_unknown_fields=True):
     objective: Literal["latency", "energy", "energy_under_deadline"] | None = None  # planning.OBJECTIVES
     battery_below: Annotated[float, Meta(ge=0.0, le=100.0)] | None = None
     priority: PriorityName = "normal"
+    dynamic: bool = False  # dynamic inference (needs deadline_s; not with a strategy that plans for itself)
 
 
 Pair = Annotated[list[Text], Meta(min_length=2, max_length=2)]
@@ -289,6 +292,9 @@ class UserInput(Struct, forbid_unknown_fields=True):
     # frames between source and end at most; none: one per stage (a closed loop: the source holds frames back
     # while the edge is busy, so overload lowers its rate); a flood that does not wait sets it high
     max_in_flight: Annotated[int, Meta(ge=1, le=1024)] | None = None
+    # dynamic inference (docs/qos.md): per frame the most accurate of the model and its variants whose
+    # predicted latency meets deadline_s (which it needs); false: always the model itself
+    dynamic: bool = False
 
 
 class FaultInput(Struct, forbid_unknown_fields=True):
@@ -349,6 +355,12 @@ def parse(data: Any, path: Path | None = None) -> Scenario:
         for i, (b, raw) in enumerate(zip(given.background or [], raw_background, strict=True))
     )
     session = _session(given.session, names)
+    if session.dynamic:
+        chosen = [next(iter(s)) if isinstance(s, dict) else s for s in given.strategies]
+        if session.deadline_s is None:
+            raise ScenarioError("session.dynamic: it picks what meets a deadline: give deadline_s")
+        if own := [s for s in chosen if s in SELF_PLANNING]:
+            raise ScenarioError(f"session.dynamic: {', '.join(own)} chooses for itself; leave dynamic out")
     faults = _faults(given.faults or [], names, background, session.frames / session.rate, base)
     return Scenario(
         name=str(given.name or (path.stem if path else "scenario")),
@@ -381,6 +393,8 @@ def _users(given: list[UserInput], names: list[str], model: str, duration: float
                 raise ScenarioError(f"{where}.{key}: unknown device {name!r} (devices: {', '.join(names)})")
         if u.edge == u.source:
             raise ScenarioError(f"{where}.edge: the source itself; leave edge out to serve on the source")
+        if u.dynamic and u.deadline_s is None:
+            raise ScenarioError(f"{where}.dynamic: it picks what meets a deadline: give deadline_s")
         depart = duration if isinstance(u.depart_s, UnsetType) else u.depart_s
         if u.arrive_s >= duration:
             raise ScenarioError(
@@ -416,6 +430,7 @@ def _users(given: list[UserInput], names: list[str], model: str, duration: float
             u.sample,
             u.step_s,
             u.max_in_flight,
+            u.dynamic,
         )
         if not user.segments():
             raise ScenarioError(f"{where}.rate: gives no frame between its arrival and departure")
@@ -517,6 +532,7 @@ def _session(d: SessionInput, names: list[str]) -> SessionSpec:
         d.objective,
         d.battery_below,
         d.priority,
+        d.dynamic,
     )
 
 

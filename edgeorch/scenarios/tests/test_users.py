@@ -95,6 +95,11 @@ def test_every_shipped_multiuser_scenario_has_users_of_several_classes():
         ({"name": "u", "source": "cam", "rate": 1, "colour": "red"}, r"colour"),
         ({"source": "cam", "rate": 1}, r"users\[0\].*name"),
         ({"name": "session", "source": "cam", "rate": 1}, r"users: names must be unique and not 'session'"),
+        (
+            {"name": "u", "source": "cam", "rate": 1, "dynamic": True},
+            r"users\[0\].dynamic: .* give deadline_s",
+        ),
+        ({"name": "u", "source": "cam", "rate": 1, "dynamic": "yes"}, r"dynamic"),
     ],
 )
 def test_a_bad_user_is_refused_naming_the_field(user, message):
@@ -106,6 +111,32 @@ def test_two_users_of_one_name_are_refused():
     u = {"name": "u", "source": "cam", "rate": 1}
     with pytest.raises(ScenarioError, match="names must be unique"):
         parse(with_users(u, dict(u)))
+
+
+def test_dynamic_inference_is_asked_per_user_and_for_the_session():
+    user = {"name": "u", "source": "cam", "edge": "edge", "rate": 2, "deadline_s": 0.2, "dynamic": True}
+    given = with_users(user, {"name": "v", "source": "cam", "rate": 2}, deadline_s=0.5, dynamic=True)
+    sc = parse({**given, "strategies": ["offload", "device-edge"]})
+    assert [u.dynamic for u in sc.users] == [True, False] and sc.session.dynamic
+    assert not parse(with_users()).session.dynamic
+
+
+@pytest.mark.parametrize(
+    ("session", "strategies", "message"),
+    [
+        ({"dynamic": True}, ["offload"], r"session.dynamic: .* give deadline_s"),
+        (
+            {"dynamic": True, "deadline_s": 0.5},
+            ["offload", "ans"],
+            r"session.dynamic: ans chooses for itself",
+        ),
+    ],
+)
+def test_a_dynamic_session_needs_a_deadline_and_a_strategy_that_does_not_choose_for_itself(
+    session, strategies, message
+):
+    with pytest.raises(ScenarioError, match=message):
+        parse({**with_users(**session), "strategies": strategies})
 
 
 def test_a_bad_session_priority_is_refused():
@@ -124,3 +155,17 @@ def test_a_users_row_counts_misses_and_drops_apart_and_accuracy_against_the_labe
     assert (row["deadline_misses"], row["dropped"], row["miss_rate"]) == (2, 1, 0.75)
     assert row["accuracy"] == 0.5 and row["p50_s"] == pytest.approx(0.3)
     assert user_row([])["miss_rate"] is None and user_row(frames)["accuracy"] is None
+
+
+def test_a_users_row_averages_the_accuracy_of_the_configurations_that_answered():
+    def frame(ok, config, accuracy):
+        return {"ok": ok, "latency_s": 0.1, "deadline_met": ok, "dropped": False, "config": config} | {
+            "accuracy": accuracy
+        }
+
+    frames = [frame(True, "full", 0.98), frame(True, "narrow", 0.90), frame(True, "narrow", 0.90)]
+    frames += [frame(False, None, None), frame(True, "unknown", None)]
+    row = user_row(frames)
+    assert row["served_accuracy"] == pytest.approx((0.98 + 0.9 + 0.9) / 3)
+    assert row["configs"] == {"full": 1, "narrow": 2, "unknown": 1}
+    assert user_row(frames[3:])["served_accuracy"] is None
