@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 import pytest
-from edgeorch_agent.executor.qos import PROBE_AFTER, Admission, QosCollector, StageQueue
+from edgeorch_agent.executor.qos import MAX_WAITING, PROBE_AFTER, Admission, QosCollector, StageQueue
 from edgeorch_wire import qos
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,6 +76,46 @@ def test_everything_comes_out_in_edf_order_within_priority_queued_or_waiting(spe
     got, dropped = asyncio.run(scenario())
     assert not dropped  # no compute measured, no deadline passed: nothing is infeasible
     assert got == _expected(items)
+
+
+def test_a_reader_that_does_not_wait_for_a_place_lets_the_urgent_work_behind_it_arrive():
+    """One connection's reader puts its frames one after another (``Pipeline.receive``). Past the bound, a
+    waiting put would hold every frame behind it on the connection; ``wait=False`` returns with its work
+    waiting in order, so a high-priority frame read after a line of low ones still arrives and comes out
+    first. Only past ``MAX_WAITING`` does the reader wait (the back-pressure that bounds memory)."""
+
+    async def scenario():
+        dropped: list = []
+        queue = _queue(2, Clock(), dropped)
+        lows = [Item(i, qos.LOW, 1500.0) for i in range(6)]
+        for item in lows:  # the reader: each put awaited before the next frame is read
+            await asyncio.wait_for(queue.put(item, wait=False), 1.0)
+        await asyncio.wait_for(queue.put(Item(99, qos.HIGH, 1900.0), wait=False), 1.0)
+        assert queue.qsize() == 7 and queue.waiting() == 5
+        first = (await queue.get()).name
+        for k in range(MAX_WAITING - queue.waiting()):  # fill the waiting up to its bound
+            await asyncio.wait_for(queue.put(Item(100 + k, qos.LOW, 1500.0), wait=False), 1.0)
+        blocked = asyncio.create_task(queue.put(Item(1000, qos.LOW, 1500.0), wait=False))
+        await asyncio.sleep(0.01)
+        held = not blocked.done()
+        await queue.get()  # a place frees: the best waiting work takes it, the blocked reader goes on
+        await asyncio.wait_for(blocked, 1.0)
+        # The blocking put of old would have held the reader at the third frame: the high one not arrived.
+        old = _queue(2, Clock(), dropped)
+        reader = asyncio.create_task(_read_all(old, [*lows, Item(99, qos.HIGH, 1900.0)]))
+        await asyncio.sleep(0.01)
+        arrived = [w.name for w in old.items()]
+        reader.cancel()
+        return first, held, arrived, dropped
+
+    first, held, arrived, dropped = asyncio.run(scenario())
+    assert first == 99 and held and not dropped
+    assert 99 not in arrived and len(arrived) == 3  # two queued and one waiting: the reader stuck there
+
+
+async def _read_all(queue: StageQueue[Item], items: list[Item]) -> None:
+    for item in items:
+        await queue.put(item)
 
 
 @settings(max_examples=100, deadline=None)

@@ -6,6 +6,14 @@ back-pressure it always was: a ``put`` beyond it waits, but the waiting work is 
 ``get`` takes the best of all, queued or waiting, and high-priority work never waits behind a line of
 low-priority putters.
 
+A putter that reads a connection shared by many requests (the data plane's reader: one connection per
+deployment and peer carries every session's frames on it) must not wait there: while it waited for its
+low-priority frame's place, the frames behind it on the connection — a high-priority one among them — would
+not even have arrived (``bench_multiuser``: high-class frames reached the edge's queue ~200 ms late, past
+their deadline, with the queue itself ordering them right). ``put(work, wait=False)`` leaves the work waiting
+in order and returns, unless more than ``MAX_WAITING`` are waiting: only then does the reader wait, until
+work leaves (the back-pressure that bounds the memory waiting work holds).
+
 Drop rule: work is dropped, before it is computed, when it cannot meet its deadline even if nothing else came
 first: ``now`` + what is left of the compute under way at the stage + its own expected compute > deadline.
 Its expected compute is the least of the stage's recent computes (``RECENT``), a lower bound, so that what
@@ -48,6 +56,9 @@ RECENT = 8  # computes the stage's expected compute is the least of
 # such work is computed anyway: a probe. Without it, an expectation too high (a slow first compute, a device
 # that has sped up) would drop everything after it and, nothing being computed, never come down again.
 PROBE_AFTER = 8
+# Work a ``put(wait=False)`` leaves waiting beyond the bound before its putter waits too (back-pressure on the
+# connection it reads): enough for every session on a deployment to keep frames in flight, bounded in memory.
+MAX_WAITING = 64
 # Arrival numbers shared by every stage queue of the agent: the order's last key compares across queues (a
 # compute unit's turn goes to the queue whose best work comes first, ``units``).
 _ARRIVALS = itertools.count()
@@ -89,6 +100,7 @@ class StageQueue(Generic[W]):
         self._heap: list[_Entry[W]] = []  # queued and waiting work, best first
         self._admitted = 0  # entries in the queue proper (the rest wait: their putters are blocked)
         self._nonempty = asyncio.Event()
+        self._taken = asyncio.Event()  # set whenever work leaves the queue (room for ``put(wait=False)``)
         self._recent: deque[float] = deque(maxlen=RECENT)
         self.expected_s = 0.0  # the stage's expected compute: the least of its recent ones (0 before any)
         self.busy_until = 0.0  # when the compute under way is expected to end (wall clock; 0: none)
@@ -165,6 +177,10 @@ class StageQueue(Generic[W]):
     def full(self) -> bool:
         return self._admitted >= self.maxsize
 
+    def waiting(self) -> int:
+        """Work beyond the bound, waiting for a place (in the queue's order with the rest)."""
+        return len(self._heap) - self._admitted
+
     def items(self) -> list[W]:
         """The work there is, in the order it would be taken."""
         return [entry.work for entry in sorted(self._heap)]
@@ -173,9 +189,10 @@ class StageQueue(Generic[W]):
         """The order key of the best work there is (None: none), comparable with other queues' heads."""
         return self._heap[0].key if self._heap else None
 
-    async def put(self, work: W) -> None:
+    async def put(self, work: W, wait: bool = True) -> None:
         """Queue ``work`` in EDF order (or drop it, when it cannot make its deadline); waits while the queue
-        is full, until ``work`` is taken or has a place."""
+        is full, until ``work`` is taken or has a place. ``wait=False``: a full queue keeps it waiting in
+        order and returns at once, or once work leaves while more than ``MAX_WAITING`` wait (see above)."""
         if await self._dropping(work, "on arrival"):
             return
         entry = _Entry(qos.order_key(work.priority, work.deadline, next(_ARRIVALS)), work)
@@ -187,6 +204,11 @@ class StageQueue(Generic[W]):
         admitted = entry.admitted = asyncio.get_running_loop().create_future()
         heapq.heappush(self._heap, entry)
         self._nonempty.set()
+        if not wait:  # taken or admitted in its turn; nobody awaits its place, only room to wait in
+            while self.waiting() > MAX_WAITING:
+                self._taken.clear()
+                await self._taken.wait()
+            return
         try:
             await admitted
         except asyncio.CancelledError:
@@ -218,6 +240,7 @@ class StageQueue(Generic[W]):
         dropped meanwhile (None: nothing left)."""
         while self._heap:
             entry = heapq.heappop(self._heap)
+            self._taken.set()
             if entry.admitted is None:
                 self._admitted -= 1
             elif entry.admitted.cancelled():

@@ -81,6 +81,8 @@ class Pipeline:
             act.trace[-1]["transfer_s"] = max(0.0, received - act.sent)  # see runtime's clock note
         feeds = self._assemble(act, array, deployment.stages[act.stage])
         if feeds is not None:
+            # Not waiting for a place: the connection this came on carries other sessions' frames, more
+            # urgent ones among them (``qos``: a reader must not wait behind one frame's place).
             await queue.put(
                 Work(
                     act.request_id,
@@ -92,7 +94,8 @@ class Pipeline:
                     act.relayed,
                     act.priority,
                     act.deadline,
-                )
+                ),
+                wait=False,
             )
 
     def _destination(self, act: Activation) -> tuple[Deployment, StageQueue[Work], TensorSpec]:
