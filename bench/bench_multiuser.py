@@ -7,7 +7,7 @@ user at one class, normal, on the full model: EDF on deadlines alone, one fixed 
 ``no-coordinator`` (edgeorch's scheduler with the global coordinator off: per-session planning without
 coordination).
 
-    .venv/bin/python bench/bench_multiuser.py [--users 2,4,8,12] [--duration 8] [--write]
+    .venv/bin/python bench/bench_multiuser.py [--users 1,2,4,8,12,16,24,32] [--duration 8] [--write]
 
 For each user count and each scheduler it writes a scenario (scenarios/multiuser's form, ``users:``) and runs
 ``manage.py run_scenario`` on it: a planned session (user 0, high) and the other users stream the digits CNN
@@ -245,7 +245,9 @@ HEADERS = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", default="2,4,8,12", help="user counts, comma-separated (default 2,4,8,12)")
+    parser.add_argument(
+        "--users", default="1,2,4,8,12,16,24,32", help="user counts, comma-separated (default 1 to 32)"
+    )
     parser.add_argument("--duration", type=float, default=8.0, help="seconds each run streams (default 8)")
     parser.add_argument("--write", action="store_true", help='replace "## Multi-user" in docs/benchmarks.md')
     args = parser.parse_args()
