@@ -114,6 +114,7 @@ def test_water_fill_is_weighted_max_min():
     assert sum(got.values()) == pytest.approx(1.0)
 
 
+@pytest.mark.demo
 @pytest.mark.django_db(transaction=True)
 def test_the_coordinator_sends_each_changed_budget_to_the_source_records_it_and_the_api_shows_it(
     digits, devices, monkeypatch, client, alice
