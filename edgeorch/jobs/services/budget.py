@@ -28,6 +28,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.utils import timezone
 from edgeorch_wire import protocol as p
@@ -235,9 +236,12 @@ def assign(is_saturated: Callable[[Device], bool]) -> list[BudgetChange]:
         ]
         deployment = str(session.deployment_id)
         last = session.budget or {}
-        if last.get("edges") == edges and last.get("deployment") == deployment:
+        same = last.get("edges") == edges and last.get("deployment") == deployment
+        if same and not _reconnected_since(session.source, last.get("at")):
             continue
         reason = _reason(user, edges, saturated, asked, devices)
+        if same:  # its source reconnected since it was sent (a restarted agent has forgotten it)
+            reason = f"sent again: {session.source.name} reconnected; {reason}"
         budget_id = uuid.uuid4().hex[:12]
         try:
             agents.send(
@@ -264,6 +268,16 @@ def assign(is_saturated: Callable[[Device], bool]) -> list[BudgetChange]:
             {"session": str(session.pk), "shares": {e["device_id"]: e["share"] for e in edges}},
         )
     return changes
+
+
+def _reconnected_since(source: Device, at: str | None) -> bool:
+    """Whether ``source`` connected again after ``at`` (an ISO time), so a budget sent then may be lost."""
+    if source.connected_at is None or not at:
+        return False
+    try:
+        return source.connected_at > datetime.fromisoformat(at)
+    except ValueError:
+        return True
 
 
 def _reason(

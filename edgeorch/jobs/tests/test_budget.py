@@ -6,6 +6,7 @@ the session's source, records it and shows it in the session's API."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from edgeorch_wire import protocol as p
 from edgeorch_wire import qos
 from hypothesis import given, settings
@@ -140,6 +141,19 @@ def test_the_coordinator_sends_each_changed_budget_to_the_source_records_it_and_
 
     sent.clear()
     assert coordinator.rebalance() == [] and not any(isinstance(m, p.Budget) for _, m in sent)  # unchanged
+    phone.connected_at = timezone.now()  # its agent connected again (restarted, say): each is sent again
+    phone.save(update_fields=["connected_at"])
+    coordinator.rebalance()
+    again = {m.session_id: m for _, m in sent if isinstance(m, p.Budget)}
+    assert (
+        set(again) == {str(high.pk), str(low.pk)} and again[str(low.pk)].edges == budgets[str(low.pk)].edges
+    )
+    assert (
+        BudgetChange.objects.filter(session=low)
+        .latest("at")
+        .reason.startswith("sent again: phone reconnected")
+    )
+    sent.clear()
 
     Session.objects.filter(pk=low.pk).update(
         state=RunState.COMPLETED
@@ -147,7 +161,7 @@ def test_the_coordinator_sends_each_changed_budget_to_the_source_records_it_and_
     coordinator.rebalance()
     (again,) = [m for _, m in sent if isinstance(m, p.Budget)]
     assert again.session_id == str(high.pk) and again.edges[0]["share"] == 1.0
-    assert BudgetChange.objects.filter(session=high).count() == 2
+    assert BudgetChange.objects.filter(session=high).count() == 3
 
     response = client.get(f"/api/sessions/{high.pk}/", **token_header(alice))
     assert response.status_code == 200, response.content
