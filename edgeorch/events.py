@@ -38,6 +38,7 @@ KINDS = (
     "telemetry",
     "plan.switch",
     "profile.progress",
+    "budget.change",
 )  # plus "job.<state>" and "session.<state|frames>"
 ALERT_KINDS = ("alert.fired", "alert.acknowledged", "alert.resolved", "alert.delivered")  # edgeorch.alerts
 # Events that may come many times a second for one object: only its own subscribers' sockets get them.
@@ -68,6 +69,8 @@ def topics_for(kind: str, data: dict) -> list[str]:
         return ["fleet", f"device:{data['device']}"]
     if kind == "telemetry":
         return ["fleet", *(f"device:{s['device']}" for s in data["samples"])]
+    if kind == "budget.change":  # the coordinator set a session's budget (docs/qos.md, "Budgets")
+        return ["users"]
     if kind.startswith("job."):
         return ["runs", f"job:{data['id']}"]
     if kind == "session.frames":

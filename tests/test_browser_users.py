@@ -1,6 +1,7 @@
 """The Users page in a real browser (see test_browser.py for the set-up), on the demo configuration too: two
-sessions from two real agents on one edge show up under it, and their counts and miss rates change live,
-without a reload. Screenshots are saved under the test's ``tmp_path`` (``screenshots/``)."""
+sessions from two real agents on one edge show up under it, and their counts and miss rates change live, and
+their budgets' shares of the edge appear, without a reload. Screenshots are saved under the test's
+``tmp_path`` (``screenshots/``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,24 @@ from .test_browser import live, log_in, watch
 browser, page, shots = test_browser.browser, test_browser.page, test_browser.shots
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.demo]
+
+
+def set_budgets() -> int:
+    """One budget pass (``budget.assign``), from a thread of its own: Playwright's loop runs in this one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from edgeorch.jobs.services import budget
+
+    def once() -> int:
+        try:
+            return len(budget.assign(lambda device: False))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(once).result(timeout=30)
 
 
 def cell(session: str, field: str) -> str:
@@ -68,6 +87,13 @@ def test_two_users_of_one_edge_show_up_and_their_miss_rates_change_live(
         # the edge's queues, from its telemetry
         page.wait_for_selector(f"{card} [data-field=queued]")
         assert "phone" in page.text_content(f"{card} tbody") and "cam" in page.text_content(f"{card} tbody")
+        # the coordinator's budget pass (off in these tests' worker: run here): each user's share of the
+        # edge shows beside its class, pushed (budget.change); both are normal, so they share it evenly
+        assert set_budgets() == 2
+        for session in started.values():
+            page.wait_for_selector(cell(session, "share"), timeout=20000)
+        shares = [int(page.text_content(cell(s, "share")).rstrip("%")) for s in started.values()]
+        assert shares[0] == shares[1] and 0 < sum(shares) <= 100, shares
         assert page.evaluate("() => window.notReloaded === true")
         page.screenshot(path=shots / "users.png", full_page=True)
         # a phone: the tables scroll in their cards, never the page; dark mode from the same variables

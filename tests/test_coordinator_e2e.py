@@ -1,7 +1,7 @@
 """The global coordinator end to end (docs/qos.md, "The coordinator"): real agents, a source and two edges,
 one of them slow (an emulated profile); two sessions offered to the slow edge saturate its stage queues, and
 the coordinator (Celery beat) moves the low-priority one off it while both stream: its next frames are
-answered on the new route, the high-priority one stays."""
+answered on the new route, and each user's budget is set for the route it streams on."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from edgeorch.devices import services as device_services
 from edgeorch.devices.models import Device
-from edgeorch.jobs.models import Frame, PlanSwitch, Session
+from edgeorch.jobs.models import BudgetChange, Deployment, Frame, PlanSwitch, Session
 
 from .support import wait_until
 
@@ -94,5 +94,27 @@ def test_the_coordinator_moves_the_low_priority_user_off_a_saturated_edge_live(
 
     wait_until(answered_off_the_slow_edge, timeout=20, message="the moved user's frames answered elsewhere")
     assert Session.objects.get(pk=sessions["low"]).state == "running"  # its stream never stopped
+
+    # each user's budget (docs/qos.md, "Budgets"): set by the beat's passes for the route it streamed on,
+    # naming the edges of that deployment only; one that uses an edge now has one for its route now (one
+    # moved onto its own device needs none: the budget it had was for its old route, which lifts it)
+    def budgeted(session: str) -> bool:
+        row = Session.objects.select_related("deployment").get(pk=session)
+        edges = {str(d) for d in row.deployment.devices} - {cam.device_id}
+        return not edges or row.budget.get("deployment") == str(row.deployment_id)
+
+    for priority, session in sessions.items():
+        wait_until(lambda s=session: budgeted(s), timeout=20, message=f"the {priority} user's budget")
+    changes = list(BudgetChange.objects.filter(session_id__in=sessions.values()))
+    assert changes, "no budget was set"
+    for change in changes:
+        placed = {str(d) for d in Deployment.objects.get(pk=change.deployment).devices} - {cam.device_id}
+        assert {e["device_id"] for e in change.edges} <= placed and all(
+            0 < e["share"] <= 1 for e in change.edges
+        )
+    on_slow = [c for c in changes if slow.device_id in {e["device_id"] for e in c.edges}]
+    assert on_slow  # the users of the slow edge had their share of it
+    shown = api.get(api.base + f"/api/sessions/{on_slow[0].session_id}/", timeout=10).json()
+    assert on_slow[0].budget_id in [c["budget_id"] for c in shown["budget_changes"]]
     for session in sessions.values():
         api.post(api.base + f"/api/sessions/{session}/stop/", timeout=10)

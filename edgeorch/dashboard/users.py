@@ -9,10 +9,14 @@ value is null when the record lacks it: no stage queues, nothing with a deadline
 record. A session is served by the devices its deployment places a stage on other than its source
 (``served_by``), or by its source alone when the whole plan runs there.
 
-``apply_event`` folds ``session.frames``, ``telemetry``, ``device.status`` and a session's end into a
-snapshot (``static/dashboard/users.js`` mirrors it); a session that starts or moves (``session.running``,
-``plan.switch``) needs a fresh snapshot (``needs_snapshot``). Folding a frame twice changes nothing: each
-session keeps the request ids it counted as ranges (``seen``), one range while they come in order.
+A session's ``budget`` is its share of each edge the coordinator's budget lets it use (``{device: share}``;
+{}: none, no limit).
+
+``apply_event`` folds ``session.frames``, ``budget.change``, ``telemetry``, ``device.status`` and a session's
+end into a snapshot (``static/dashboard/users.js`` mirrors it); a session that starts or moves
+(``session.running``, ``plan.switch``) needs a fresh snapshot (``needs_snapshot``). Folding a frame twice
+changes nothing: each session keeps the request ids it counted as ranges (``seen``), one range while they
+come in order.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ def _session_row(session: Session) -> dict:
         "priority": str(session.priority),
         "deadline_s": session.deadline_s,
         "served_by": [d for d in devices if d != source] or [source],
+        "budget": budget_shares(session.budget),
         "route": session.deployment.cuts if session.deployment else "",
         "frames": 0,
         "judged": 0,
@@ -86,6 +91,11 @@ def _session_row(session: Session) -> dict:
         "seen": [],
         "recent": [],
     }
+
+
+def budget_shares(budget: dict | None) -> dict[str, float]:
+    """A session's budget as the page shows it: its share of each edge it may use ({}: no budget)."""
+    return {str(e["device_id"]): float(e["share"]) for e in (budget or {}).get("edges") or []}
 
 
 def _count_frames(sessions: dict[str, dict]) -> None:
@@ -262,6 +272,8 @@ def apply_event(snapshot: dict, event: dict) -> dict:
         _derive(row)
     elif kind.startswith("session.") and data.get("state") in TERMINAL:
         snapshot["sessions"] = [row for row in snapshot["sessions"] if row["id"] != data["id"]]
+    elif kind == "budget.change" and data["session"] in sessions:
+        sessions[data["session"]]["budget"] = dict(data["shares"])
     elif kind == "telemetry":
         devices = {row["id"]: row for row in snapshot["devices"]}
         for sample in data["samples"]:

@@ -49,7 +49,16 @@ from edgeorch.plans.energy import run_energy
 from . import stats, topology
 from .access import readable_run
 from .choices import Failover, Priority
-from .models import Deployment, Frame, IllegalTransition, Job, Measurement, PlanSwitch, Session
+from .models import (
+    BudgetChange,
+    Deployment,
+    Frame,
+    IllegalTransition,
+    Job,
+    Measurement,
+    PlanSwitch,
+    Session,
+)
 from .services import lifecycle, measurements, selection, submit
 from .services.admission import AdmissionRefused
 
@@ -412,6 +421,11 @@ class SessionSummarySerializer(serializers.Serializer):
         required=False,
         help_text="Frames a stage dropped before computing them, their deadline out of reach (docs/qos.md)",
     )
+    budget_dropped = serializers.IntegerField(
+        required=False,
+        help_text="Of the drops, the frames its source dropped over the coordinator's budget, with no "
+        "allowed alternative (their error starts 'budget:'; docs/qos.md, \"Budgets\")",
+    )
     by_priority = serializers.DictField(
         child=PriorityCountsSerializer(),
         required=False,
@@ -547,6 +561,36 @@ def stage_rows(plan: dict | None, trace: list[dict]) -> list[dict]:
     return rows
 
 
+class BudgetEdgeSerializer(serializers.Serializer):
+    """One edge of a session's budget."""
+
+    device_id = serializers.CharField()
+    name = serializers.CharField()
+    share = serializers.FloatField(help_text="Its fraction of the edge's compute, 0..1")
+    rate = serializers.FloatField(allow_null=True, help_text="Frames/s that share buys it; null: no limit")
+
+
+class BudgetSerializer(serializers.Serializer):
+    """The coordinator's budget for a session's source (docs/qos.md, "Budgets")."""
+
+    id = serializers.CharField(required=False)
+    deployment = serializers.CharField(required=False, help_text="The deployment it was set for")
+    edges = BudgetEdgeSerializer(many=True, required=False, help_text="An edge not listed: not allowed")
+    reason = serializers.CharField(required=False)
+    at = serializers.DateTimeField(required=False)
+
+
+@extend_schema_field(BudgetSerializer)
+class BudgetField(serializers.JSONField):
+    """A stored budget, read as it is."""
+
+
+class BudgetChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BudgetChange
+        fields = ["at", "budget_id", "deployment", "edges", "reason"]
+
+
 class SessionSerializer(RunSerializer):
     summary = SummaryField(read_only=True)
     battery_below = serializers.SerializerMethodField(
@@ -559,6 +603,11 @@ class SessionSerializer(RunSerializer):
         source="input_source",
         read_only=True,
         help_text="Where the frames come from on the source: {kind, path, loop, index}; null: the tensor",
+    )
+    budget = BudgetField(
+        read_only=True,
+        help_text="The coordinator's budget for its source, as last sent: the edges its frames may go to, "
+        'each with its share and frames/s; {}: none, no limit (docs/qos.md, "Budgets")',
     )
 
     class Meta(RunSerializer.Meta):
@@ -581,6 +630,7 @@ class SessionSerializer(RunSerializer):
             "objective_now",
             "admission",
             "dynamic",
+            "budget",
         ]
 
     def get_battery_below(self, session) -> float | None:
@@ -610,6 +660,9 @@ class SessionDetailSerializer(SessionSerializer):
     plan = PlacementField(read_only=True)
     stages = serializers.SerializerMethodField()
     switches = PlanSwitchSerializer(many=True, read_only=True)
+    budget_changes = serializers.SerializerMethodField(
+        help_text="The budgets the coordinator set for it and sent its source, the latest 50, oldest first"
+    )
     failures = serializers.SerializerMethodField(
         help_text="Devices the session lost while running and what its failover did: {device, "
         "device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, "
@@ -631,6 +684,7 @@ class SessionDetailSerializer(SessionSerializer):
             "stages",
             "deployment",
             "switches",
+            "budget_changes",
             "failures",
             "standbys",
             "learning",
@@ -639,6 +693,11 @@ class SessionDetailSerializer(SessionSerializer):
     @extend_schema_field(serializers.JSONField())
     def get_learning(self, session) -> dict:
         return {k: v for k, v in (session.learning or {}).items() if k != "busy_until"}  # bookkeeping
+
+    @extend_schema_field(BudgetChangeSerializer(many=True))
+    def get_budget_changes(self, session) -> list[dict]:
+        latest = list(session.budget_changes.order_by("-at", "-pk")[:50])
+        return list(BudgetChangeSerializer(latest[::-1], many=True).data)
 
     def get_failures(self, session) -> list[dict]:
         return [f.to_dict() for f in session.failures.select_related("switch")]

@@ -362,6 +362,12 @@ class Session(Run):
         help_text="Admission control's decision when it was asked for: {admitted, predicted_s, deadline_s, "
         "model, degraded_from?, reason} (docs/qos.md)",
     )
+    budget = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The coordinator's budget for its source, as last sent: {id, deployment, edges: "
+        '[{device_id, name, share, rate}], reason, at}; {}: none, no limit (docs/qos.md, "Budgets")',
+    )
 
     class Meta(Run.Meta):
         indexes = [models.Index(fields=["state", "created_at"])]
@@ -472,6 +478,33 @@ class PlanSwitch(models.Model):
             "predicted_old_s": self.predicted_old_s,
             "predicted_new_s": self.predicted_new_s,
             "new_deployment": str(self.new_deployment) if self.new_deployment else None,
+        }
+
+
+class BudgetChange(models.Model):
+    """A budget the coordinator set for a session's source and sent it (docs/qos.md, "Budgets"): the edges
+    its frames may go to, each with its share and rate, and why."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="budget_changes")
+    at = models.DateTimeField(auto_now_add=True)
+    budget_id = models.CharField(max_length=64)
+    deployment = models.UUIDField(null=True, blank=True, help_text="The deployment it was set for")
+    edges = models.JSONField(help_text="[{device_id, name, share, rate}]; rate null: no limit there")
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"budget {self.budget_id} of {self.session_id}"
+
+    def to_dict(self) -> dict:
+        return {
+            "at": self.at,
+            "budget_id": self.budget_id,
+            "deployment": str(self.deployment) if self.deployment else None,
+            "edges": self.edges,
+            "reason": self.reason,
         }
 
 

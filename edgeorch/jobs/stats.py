@@ -77,6 +77,9 @@ def percentiles(values) -> dict[str, float | None]:
     return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "mean": float(np.mean(values))}
 
 
+BUDGET_ERROR = "budget:"  # how a frame its source dropped over its budget says why (docs/qos.md, "Budgets")
+
+
 def summarise(session) -> dict:
     """Latency percentiles of ok frames, throughput over the stream's span, deadline misses and drops,
     failures, the mean per-stage breakdown, and the same counts per priority class; for a dynamic session
@@ -84,10 +87,11 @@ def summarise(session) -> dict:
 
     ``deadline_misses``: frames with a deadline that were answered late or failed; ``late``: those answered
     late; ``dropped``: frames a stage dropped before computing them because their deadline could no longer
-    be met (docs/qos.md), counted apart from the misses."""
+    be met (docs/qos.md), counted apart from the misses; ``budget_dropped``: of the drops, those its source
+    dropped because they were over its budget (docs/qos.md, "Budgets"), with no allowed alternative."""
     frames = list(
         session.frame_records.values_list(
-            "ok", "latency_s", "deadline_met", "trace", "dropped", "priority", "accuracy", "config"
+            "ok", "latency_s", "deadline_met", "trace", "dropped", "priority", "accuracy", "config", "error"
         )
     )
     ok = [f for f in frames if f[0]]
@@ -103,6 +107,7 @@ def summarise(session) -> dict:
         "deadline_misses": sum(1 for f in frames if f[2] is False and not f[4]),
         "late": sum(1 for f in frames if f[0] and f[2] is False),
         "dropped": sum(1 for f in frames if f[4]),
+        "budget_dropped": sum(1 for f in frames if f[4] and (f[8] or "").startswith(BUDGET_ERROR)),
         "by_priority": by_priority(frames),
         "predicted_latency_s": session.predicted_latency_s,
         "predicted_throughput_fps": (session.plan or {}).get("throughput"),

@@ -75,6 +75,9 @@
       if (!row) return;
       for (const f of data.frames) fold(row, f);
       derive(row);
+    } else if (event.kind === "budget.change") {
+      const row = s.sessions.find((r) => r.id === data.session);
+      if (row) row.budget = Object.assign({}, data.shares);
     } else if (event.kind.startsWith("session.") && TERMINAL.includes(data.state)) {
       s.sessions = s.sessions.filter((r) => r.id !== data.id);
     } else if (event.kind === "telemetry") {
@@ -111,13 +114,20 @@
     return config ? esc(config) : '<span class="muted" title="the plan\'s own route' + (row.route ? ", cuts " + esc(row.route) : "") + '">plan</span>';
   }
 
-  function sessionRow(row) {
+  // Its budget's share of this device (the coordinator's: docs/qos.md, "Budgets"); none: no budget here.
+  function shareText(row, deviceId) {
+    const share = (row.budget || {})[deviceId];
+    return share === undefined ? "" : ' · <span data-field="share" title="its budget\'s share of this device">' +
+      (share * 100).toFixed(0) + "%</span>";
+  }
+
+  function sessionRow(row, deviceId) {
     const configs = Object.entries(row.configs).sort((a, b) => b[1] - a[1])
       .map(([name, n]) => configName(row, name) + " ×" + n).join("<br>");
     const noDeadline = row.deadline_s === null;
     return '<tr data-session="' + row.id + '">' +
       '<td><a href="/live/sessions/' + row.id + '/">' + esc(row.owner || "—") + " · " + row.id.slice(0, 8) + "</a></td>" +
-      "<td>" + esc(row.source.name) + "</td><td>" + esc(row.model) + "</td><td>" + esc(row.priority) + "</td>" +
+      "<td>" + esc(row.source.name) + "</td><td>" + esc(row.model) + "</td><td>" + esc(row.priority) + shareText(row, deviceId) + "</td>" +
       '<td class="num">' + (noDeadline ? "none" : ms(row.deadline_s)) + "</td>" +
       '<td class="num" data-field="frames">' + row.frames + "</td>" +
       '<td class="num"><span data-field="miss-rate" title="' + row.misses + " of " + row.judged + ' frames with a deadline">' + percent(row.miss_rate) +
@@ -135,13 +145,13 @@
   }
 
   function deviceCard(device, mine) {
-    const rows = mine.map(sessionRow).join("") ||
+    const rows = mine.map((row) => sessionRow(row, device.id)).join("") ||
       '<tr class="none"><td colspan="10" class="muted">Serves no running session.</td></tr>';
     return '<section class="card" data-device="' + device.id + '"><h2><a href="/devices/' + device.id + '/">' + esc(device.name) +
       '</a> <span class="badge ' + device.status + '">' + (STATUS[device.status] || esc(device.status)) + "</span> <small>" +
       (ROLE[device.role] || esc(device.role)) + " · " + mine.length + " user" + (mine.length === 1 ? "" : "s") + "</small></h2>" +
       '<p class="muted" data-field="queue">' + queueText(device.qos) + "</p>" +
-      '<div class="table-wrap"><table class="grid"><thead><tr><th>User · session</th><th>Source</th><th>Model</th><th>Priority</th>' +
+      '<div class="table-wrap"><table class="grid"><thead><tr><th>User · session</th><th>Source</th><th>Model</th><th>Priority · share</th>' +
       '<th class="num">Deadline (ms)</th><th class="num">Frames</th><th class="num">Miss rate (%)<br><small>all · last ' + RECENT + "</small></th>" +
       '<th class="num">Dropped<br><small>all · last ' + RECENT + "</small></th>" +
       "<th>Configuration now</th><th>Configurations (frames)</th></tr></thead><tbody>" + rows + "</tbody></table></div></section>";

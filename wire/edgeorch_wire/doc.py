@@ -36,6 +36,7 @@ BLOCKS: dict[str, tuple[type, ...]] = {
         shapes.Stage,
         shapes.Hop,
         shapes.Entry,
+        shapes.BudgetEdge,
         shapes.StreamSource,
         preprocess.Preprocess,
         shapes.Segment,

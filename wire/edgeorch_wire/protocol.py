@@ -26,6 +26,7 @@ from .preprocess import Preprocess
 from .shapes import (
     AnsSpec,
     ArmReport,
+    BudgetEdge,
     DataplaneAddress,
     DynamicSpec,
     Entry,
@@ -498,6 +499,36 @@ class StreamSwitch(Message, tag="stream_switch"):
     ] = None
 
 
+class Budget(Message, tag="budget"):
+    """The coordinator's budget for a session's source (docs/qos.md, "Budgets"): the edges its frames may be
+    sent to, each with its share and a rate, which the source's controller keeps to per frame (a token bucket
+    per edge): a frame over its share on an edge, or bound for an edge not listed, takes the best allowed
+    alternative (another configuration or arm: another edge, on the device) or is dropped, its error
+    starting 'budget:'. The source's own device is always allowed. Sent when the budget changes; it replaces
+    the last."""
+
+    session_id: str
+    budget_id: Annotated[str, Meta(max_length=64, description="names this budget in the logs and records")]
+    deployment_id: Annotated[
+        Annotated[str, Meta(max_length=64)] | None,
+        Meta(
+            description="the deployment it was set for: it holds while the stream is routed there (a re-plan "
+            "lifts it until the next budget); null: whatever the route"
+        ),
+    ] = None
+    edges: Annotated[
+        list[Object] | None,
+        Shaped(list[BudgetEdge]),
+        Meta(description="the edges it may use; null: no limit (every edge, at any rate)"),
+    ] = None
+
+    def check(self) -> None:
+        super().check()
+        seen = [str(edge["device_id"]) for edge in self.edges or ()]
+        if len(seen) != len(set(seen)):
+            raise ProtocolError("bad_value", "budget.edges: an edge is listed twice")
+
+
 class Undeploy(Message, tag="undeploy"):
     """Stop a deployment's stages and streams, forget its secret, close its peer links."""
 
@@ -605,6 +636,7 @@ SERVER_MESSAGES: dict[str, type[Message]] = {
         Stream,
         StreamStop,
         StreamSwitch,
+        Budget,
         Undeploy,
         Profile,
         Probe,
@@ -626,6 +658,7 @@ EXECUTION_MESSAGES = (
     Stream,
     StreamStop,
     StreamSwitch,
+    Budget,
     Undeploy,
     Profile,
     Probe,

@@ -107,6 +107,19 @@ class DynamicConfig(Struct):
     ] = None
 
 
+class BudgetEdge(Struct):
+    """One edge a session's source may send frames to (``budget.edges[]``): its share of the edge's compute,
+    and the frames per second that share is for this session (null: no rate limit on it)."""
+
+    device_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    share: Annotated[float, Meta(ge=0, le=1, description="its fraction of the edge's compute, 0..1")]
+    rate: Annotated[
+        Annotated[float, Meta(ge=0, le=MAX_FLOAT)] | None,
+        Meta(description="frames/s: the share over its predicted compute per frame there; null: no limit"),
+    ] = None
+    name: Annotated[str, Meta(max_length=100)] | None = None
+
+
 class DynamicSpec(Struct):
     """A dynamic stream (``stream.dynamic``): per frame the source picks the most accurate configuration whose
     predicted latency, with the queueing it knows, meets the frame's deadline (``edgeorch_wire.dynamic``)."""

@@ -119,6 +119,27 @@ def test_a_stream_switch_names_its_session_deployment_stage_and_switch():
         )
 
 
+def test_a_budget_names_its_edges_each_once_with_a_share_of_at_most_one():
+    from edgeorch_wire.protocol import SERVER_MESSAGES, Budget, ProtocolError, decode
+
+    edges = [
+        {"device_id": "e1", "share": 0.4, "rate": 12.5, "name": "edge-1"},
+        {"device_id": "e2", "share": 1},
+    ]
+    message = decode(Budget("s", "b1", "d", edges=edges).to_json(), SERVER_MESSAGES)
+    assert message == Budget("s", "b1", "d", edges=edges) and message.edges[1].get("rate") is None
+    assert decode(Budget("s", "b2").to_json(), SERVER_MESSAGES).edges is None  # no limit
+    assert decode(Budget("s", "b3", edges=[]).to_json(), SERVER_MESSAGES).edges == []  # no edge
+    with pytest.raises(ProtocolError, match="budget.edges"):
+        Budget.from_dict({"session_id": "s", "budget_id": "b", "edges": [{"device_id": "e", "share": 1.5}]})
+    with pytest.raises(ProtocolError, match="budget.edges"):
+        Budget.from_dict({"session_id": "s", "budget_id": "b", "edges": [{"device_id": "e", "rate": 1}]})
+    with pytest.raises(ProtocolError, match="listed twice"):
+        Budget.from_dict({"session_id": "s", "budget_id": "b", "edges": [edges[0], edges[0]]})
+    with pytest.raises(ProtocolError, match="budget_id"):
+        Budget.from_dict({"session_id": "s"})
+
+
 def test_profile_progress_round_trips_and_says_what_is_wrong_with_a_count():
     progress = ProfileProgress("p-1", 2, 5)
     assert decode(progress.to_json(), AGENT_MESSAGES) == progress

@@ -12,6 +12,7 @@ from typing import Any
 
 from edgeorch_wire.frames import Activation, Done, FrameError, parse_activation, parse_frame
 from edgeorch_wire.protocol import (
+    Budget,
     Deploy,
     Message,
     Probe,
@@ -128,6 +129,7 @@ class Executor:
             Stream: self._stream,
             StreamStop: self._stream_stop,
             StreamSwitch: self._stream_switch,
+            Budget: self.streams.budget,
             ServeStatus: self.serving.status,
             ReportAck: self.serving.acked,
             Undeploy: self.deployer.undeploy,

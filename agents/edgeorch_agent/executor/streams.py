@@ -33,11 +33,20 @@ import numpy as np
 from edgeorch_wire import dynamic, preprocess
 from edgeorch_wire.codecs import CodecError
 from edgeorch_wire.frames import Done
-from edgeorch_wire.protocol import Stalled, Stream, StreamDone, StreamReport, StreamStop, StreamSwitch
+from edgeorch_wire.protocol import (
+    Budget,
+    Stalled,
+    Stream,
+    StreamDone,
+    StreamReport,
+    StreamStop,
+    StreamSwitch,
+)
 
 from ..dataplane import AuthError, PeerUnreachable
 from ..learning.controller import AnsController, Choice, open_for
 from ..runtime import DeployError, StageError, TensorSpec
+from . import budget as budgets
 from .inputs import FrameSource, InputError, Pushed, TensorFrames, open_source
 from .routing import Router
 from .sources import Route, Source
@@ -57,6 +66,7 @@ class StreamState:
     expect: TensorSpec | None = None  # what each prepared frame must be: the first stage's input
     sent: int = 0
     ok: int = 0
+    emitting: int = -1  # the number of the frame being emitted now (-1: none yet)
     batch: list[dict[str, Any]] = field(default_factory=list)
     frames: set[asyncio.Task[None]] = field(default_factory=set)
     inputs: dict[int, np.ndarray] = field(default_factory=dict)  # failover: each frame's input until it ends
@@ -94,6 +104,8 @@ class Streams:
         self.router = router
         self.frame_timeout = frame_timeout
         self.running: dict[str, StreamState] = {}  # session -> its state, for stream_switch
+        # session -> the coordinator's budget for it (``budget``; kept from before its stream starts)
+        self.budgets: dict[str, budgets.Budget] = {}
 
     async def stream(self, message: Stream) -> None:
         state = StreamState(message, Route(message.deployment_id, message.first_stage, message.entry))
@@ -122,6 +134,7 @@ class Streams:
         finally:
             self.shared.emitters.pop(message.session_id, None)
             self.running.pop(message.session_id, None)
+            self.budgets.pop(message.session_id, None)
             emitter.cancel()
             await self._close_frames(state)
         await self._flush(state)
@@ -234,6 +247,7 @@ class Streams:
         for request_id in range(first, first + message.frames):
             await asyncio.sleep(max(0.0, begin + (request_id - first) / message.rate - loop.time()))
             await slots.acquire()  # pipelining, bounded: at most max_in_flight frames between source and end
+            state.emitting = request_id
             try:
                 array = await self._next_frame(state, request_id)
             except InputError as exc:
@@ -248,14 +262,60 @@ class Streams:
                 return  # the source has ended: the stream ends with it
             # Read the route per frame: a stream_switch changes it between two frames, never within one.
             route = state.route
-            if state.ans is not None:  # ans: this frame's arm, chosen here
-                choice = state.ans.choose(array)
+            budget = self.budgets.get(message.session_id)  # the coordinator's: allowed edges, their rates
+            if budget is not None and budget.deployment_id not in (None, route.deployment_id):
+                budget = None  # set for the route before a re-plan: lifted until the next one comes
+            refused: str | None = None
+            if state.ans is not None:  # ans: this frame's arm, chosen here, among the arms its budget allows
+                avoid = frozenset(
+                    cut
+                    for cut, arm in state.ans.routes.items()
+                    if budget is not None
+                    and not budget.allows(self._edge(route.deployment_id, int(arm["first_stage"]), arm))
+                )
+                choice = state.ans.choose(array, avoid)
                 state.arms[request_id] = (state.ans, choice)
                 route = Route(route.deployment_id, choice.first_stage, choice.entry)
             elif state.options:  # dynamic: the most accurate configuration that meets its deadline now
-                index, _ = dynamic.choose(state.options, message.deadline_s, state.queued)
-                config = state.chosen[request_id] = state.configs[index]
-                route = Route(config["deployment_id"], int(config["first_stage"]), config.get("entry"))
+                allowed = [
+                    i
+                    for i, config in enumerate(state.configs)
+                    if budget is None
+                    or budget.allows(self._edge(config["deployment_id"], int(config["first_stage"]), config))
+                ]
+                if allowed:  # of the configurations its budget allows now
+                    pick, _ = dynamic.choose(
+                        [state.options[i] for i in allowed], message.deadline_s, state.queued
+                    )
+                    config = state.chosen[request_id] = state.configs[allowed[pick]]
+                    route = Route(config["deployment_id"], int(config["first_stage"]), config.get("entry"))
+                else:
+                    refused = "budget: no configuration's edge is within this session's budget now"
+            if budget is not None and refused is None:
+                edge = self._edge(route.deployment_id, route.first_stage, {"entry": route.entry})
+                if not budget.take(edge):
+                    refused = budget.why_not(edge)
+            if refused is not None:  # over its budget, with no allowed alternative: dropped at the source
+                slots.release()
+                held = state.arms.pop(request_id, None)
+                if held is not None:
+                    held[0].finished(held[1])
+                state.batch.append(
+                    {
+                        "request_id": request_id,
+                        "trace": [],
+                        "latency_s": 0.0,
+                        "ok": False,
+                        "error": refused,
+                        "dropped": True,
+                        "deployment": route.deployment_id,
+                        "priority": message.priority,
+                        **({"deadline_s": message.deadline_s} if message.deadline_s is not None else {}),
+                    }
+                )
+                if len(state.batch) >= message.report_every:
+                    await self._flush(state)
+                continue
             key = (route.deployment_id, message.session_id, request_id)
             self.shared.waiters[key] = loop.create_future()
             started = time.time()
@@ -474,6 +534,30 @@ class Streams:
             message.session_id,
             message.deployment_id,
             message.switch_id,
+        )
+
+    def _edge(self, deployment_id: str, first_stage: int, holder: dict[str, Any]) -> str | None:
+        """The edge a request entering there goes to first (``budget.edge_of``); ``holder``'s ``entry``."""
+        return budgets.edge_of(
+            self.shared.deployments, self.shared.device_id, deployment_id, first_stage, holder.get("entry")
+        )
+
+    async def budget(self, message: Budget) -> None:
+        """The coordinator's budget for a session this agent sources, from its next frame on (kept until the
+        stream starts if it has not yet); ``edges`` null: no limit."""
+        if message.edges is None:
+            self.budgets.pop(message.session_id, None)
+        else:
+            self.budgets[message.session_id] = budgets.Budget(
+                message.budget_id, message.edges, message.deployment_id
+            )
+        log.info(
+            "session %s: budget %s: %s",
+            message.session_id,
+            message.budget_id,
+            "no limit"
+            if message.edges is None
+            else ", ".join(f"{e['device_id']} {float(e['share']):.0%}" for e in message.edges) or "no edge",
         )
 
     async def stop(self, message: StreamStop) -> None:

@@ -165,7 +165,9 @@ class AnsController:
 
     # --- per frame -----------------------------------------------------------------------------------
 
-    def choose(self, frame: np.ndarray) -> Choice:
+    def choose(self, frame: np.ndarray, avoid: frozenset[int] = frozenset()) -> Choice:
+        """The arm for ``frame``; never one of ``avoid`` (cuts outside the session's budget: docs/qos.md)
+        unless every offloading arm is, and then the local arm, or without one the lowest bound."""
         key_frame = is_key_frame(self.previous, frame)
         self.previous = frame
         if self._profiling():  # the device's own profile first: all-local
@@ -184,7 +186,7 @@ class AnsController:
             for cut, times in self.sent.items()
             if times
         }
-        cut = self.bandit.choose(exclude=unknown if looking else frozenset(), floors=floors)
+        cut = self.bandit.choose(exclude=set(unknown if looking else ()) | set(avoid), floors=floors)
         cut = self.blocks if cut == MuLinUCB.LOCAL else cut
         self.in_flight[cut] = self.in_flight.get(cut, 0) + 1
         self.sent.setdefault(cut, []).append(now)

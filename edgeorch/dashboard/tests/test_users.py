@@ -169,3 +169,34 @@ def test_a_users_socket_hears_every_sessions_frames_and_a_runs_socket_none(alice
 
     heard, silent = async_to_sync(scenario)()
     assert heard == frames and silent  # the frames go to their session's group and the users group only
+
+
+def test_a_sessions_budget_is_shown_beside_it_and_folded_live(published, alice, digits, monkeypatch):
+    """The coordinator's budget (docs/qos.md, "Budgets"): each session's share of the edge it may use, in the
+    snapshot and from the ``budget.change`` event the pass publishes."""
+    from edgeorch.jobs import agents
+    from edgeorch.jobs.services import budget
+
+    monkeypatch.setattr(agents, "send", lambda *a, **kw: None)  # the agents' part: the budget is sent
+    cam, edge = enroll("cam"), enroll("edge")
+    hello(cam)
+    hello(edge)
+    first = running(digits, cam, edge, alice, priority="low")
+    second = running(digits, cam, edge, alice, priority="high")
+    plan = {"stages": [{"device": str(edge.pk), "compute": 0.01}]}  # 10 ms a frame on the edge
+    Session.objects.filter(pk__in=[first.pk, second.pk]).update(plan=plan)
+    before = users.users_snapshot()
+    assert {row["budget"] == {} for row in before["sessions"]} == {True}  # none yet: no limit
+    layer.drain()
+    published.clear()
+
+    assert len(budget.assign(lambda device: False)) == 2
+    layer.drain()
+    applied = before
+    for event in published:
+        applied = users.apply_event(applied, event)
+    fresh = users.users_snapshot()
+    shares = {row["id"]: row["budget"] for row in fresh["sessions"]}
+    assert shares[str(second.pk)][str(edge.pk)] > shares[str(first.pk)][str(edge.pk)] > 0  # high: 4x low
+    mine, theirs = comparable(applied, fresh)
+    assert mine == theirs

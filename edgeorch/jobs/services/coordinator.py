@@ -12,7 +12,13 @@ plan deployed, then the source's next frames routed there by ``stream_switch``; 
 they are; a ``PlanSwitch`` records why). No stream stops. A plan that would land on another saturated edge is
 not taken; the session stays.
 
-Sessions whose strategy plans for itself (``adaptive``, ``ans``, ``qoe-bandit``) are left to it.
+An edge shared by two sessions or more that ask for more compute than it has (``budget.oversubscribed``:
+rate x predicted compute per frame, summed, above its capacity) counts as saturated too, and a move is
+taken only where the moved session's demand fits (``fits``). Sessions whose strategy plans for itself
+(``adaptive``, ``ans``, ``qoe-bandit``) are not moved: they are left to it.
+
+After the moves, every running session's budget is set again (``budget.assign``: the edges its source may
+use and its share of each), and sent to its source where it changed.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from edgeorch.telemetry.services import latest_qos
 
 from ..choices import SELF_PLANNING, RunState
 from ..models import PlanSwitch, Session
+from . import budget
 from .adaptive import switch
 from .standby import plan_without
 
@@ -57,14 +64,33 @@ def saturated(load: dict) -> bool:
 
 
 def rebalance() -> list[PlanSwitch]:
-    """One pass: from each saturated edge, one session moved off it; returns the switches made (none where
+    """One pass: from each saturated edge, one session moved off it, then every running session's budget
+    set (``budget.assign``); returns the switches made (none, and no budget, where
     ``EDGEORCH_COORDINATOR=false``)."""
     if not settings.COORDINATOR or not cache.add(LOCK, 1, timeout=120):  # one pass at a time across workers
         return []
     try:
-        return _rebalance()
+        moved = _rebalance()
+        budget.assign(lambda device: saturated(load_of(device)))
+        return moved
     finally:
         cache.delete(LOCK)
+
+
+def fits(plan: dict, user: budget.User, source: str, asked: dict, capacity: dict) -> bool:
+    """Whether ``user``, moved onto ``plan``, leaves every device of it other than its ``source`` within its
+    capacity: the demands already there plus the user's (its rate x the plan's compute there)."""
+    on: dict[str, float] = {}
+    for stage in plan.get("stages") or []:
+        device = str(stage["device"])
+        on[device] = on.get(device, 0.0) + float(stage.get("compute") or 0.0)
+    for device, seconds in on.items():
+        if device == source:
+            continue
+        others = sum(v for k, v in asked.get(device, {}).items() if k != user.session_id)
+        if others + user.rate * seconds / max(capacity.get(device, 1.0), budget.EPS) > 1.0 + 1e-9:
+            return False
+    return True
 
 
 def _rebalance() -> list[PlanSwitch]:
@@ -83,8 +109,13 @@ def _rebalance() -> list[PlanSwitch]:
     edges = {str(d.pk): d for d in Device.objects.filter(pk__in=list(users))}
     loads = {pk: load_of(device) for pk, device in edges.items()}
     full = {pk for pk, load in loads.items() if saturated(load)}
+    # an edge whose sessions ask for more than it has is saturated too (budget.oversubscribed)
+    _, fleet_users, _, capacity = budget.fleet()
+    asked = budget.demands(fleet_users, full, capacity)
+    over = {pk: v for pk, v in budget.oversubscribed(fleet_users, full, capacity).items() if pk in users}
+    by_id = {u.session_id: u for u in fleet_users}
     moved: list[PlanSwitch] = []
-    for edge_id in sorted(full, key=lambda pk: -loads[pk]["queued"]):
+    for edge_id in sorted(full | set(over), key=lambda pk: (-loads[pk].get("queued", 0.0), -over.get(pk, 0))):
         mine = [s for s in users[edge_id] if all(s.pk != m.session_id for m in moved)]
         if not mine:
             continue
@@ -100,11 +131,21 @@ def _rebalance() -> list[PlanSwitch]:
             loads[pk] = load_of(device) if device is not None else {}
         if any(saturated(loads[pk]) for pk in onto):
             continue  # it would only move onto another saturated device
+        mover = by_id.get(str(user.pk))
+        if mover is not None and not fits(plan, mover, str(user.source_id), asked, capacity):
+            continue  # it would over-subscribe the devices it moves onto
         load = loads[edge_id]
+        why = []
+        if edge_id in full:
+            why.append(
+                f"{load['queued']:.0f} frames queued"
+                + (f", least slack {load['slack_s'] * 1e3:.0f} ms" if load.get("slack_s") is not None else "")
+            )
+        if edge_id in over:
+            why.append(f"its sessions ask {over[edge_id]:.0%} of its compute")
         reason = (
-            f"coordinator: {edges[edge_id].name} is saturated ({load['queued']:.0f} frames queued"
-            + (f", least slack {load['slack_s'] * 1e3:.0f} ms" if load.get("slack_s") is not None else "")
-            + f"); {user.priority} session moved off it"
+            f"coordinator: {edges[edge_id].name} is saturated ({'; '.join(why)}); "
+            f"{user.priority} session moved off it"
         )
         record = switch(user, plan, user.predicted_latency_s or 0.0, reason)
         if record is not None:

@@ -127,3 +127,22 @@ def test_a_stale_queue_reading_or_the_coordinator_turned_off_moves_nobody(
     assert rebalance_loading() == []
     settings.COORDINATOR = True
     assert len(rebalance_loading()) == 1
+
+
+def test_an_edge_whose_users_ask_for_more_than_it_has_counts_as_saturated(digits, devices, monkeypatch):
+    """Over-subscribed (docs/qos.md, "The coordinator"): two users each asking all of the edge (10 frames/s of
+    100 ms there), its queues not (yet) full: the low-priority one is moved off it, saying why."""
+    from edgeorch.jobs import agents
+
+    phone, edge = devices
+    monkeypatch.setattr(agents, "send", lambda device, message, data=None, **kw: None)
+    high = offloaded(digits, phone, edge, "high")
+    low = offloaded(digits, phone, edge, "low")
+    queues(edge, 1, queued=0)
+    plan = {**high.plan, "stages": [{**s, "compute": 0.1} for s in high.plan["stages"]]}
+    Session.objects.filter(pk__in=[high.pk, low.pk]).update(plan=plan)
+    (moved,) = rebalance_loading()
+    assert moved.session_id == low.pk
+    assert moved.reason.startswith("coordinator: edge is saturated (its sessions ask 200% of its compute)")
+    assert Session.objects.get(pk=high.pk).deployment.devices == [str(edge.pk)]
+    assert rebalance_loading() == []  # the one left asks all of it, no more: nobody else moves

@@ -6,6 +6,9 @@ from .alert import Alert
 from .alert_rule_kind import AlertRuleKind
 from .alert_state import AlertState
 from .alternative import Alternative
+from .budget import Budget
+from .budget_change import BudgetChange
+from .budget_edge import BudgetEdge
 from .compute_unit import ComputeUnit
 from .cut_kind import CutKind
 from .cut_point import CutPoint
@@ -143,6 +146,9 @@ __all__ = (
     "AlertRuleKind",
     "AlertState",
     "Alternative",
+    "Budget",
+    "BudgetChange",
+    "BudgetEdge",
     "ComputeUnit",
     "CutKind",
     "CutPoint",

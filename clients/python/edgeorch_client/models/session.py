@@ -15,6 +15,7 @@ from ..models.run_state import RunState
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.budget import Budget
     from ..models.session_summary import SessionSummary
 
 
@@ -41,6 +42,7 @@ class Session:
         input_ (Any): Where the frames come from on the source: {kind, path, loop, index}; null: the tensor
         battery_below (float | None): Low-battery policy: below this battery %, the re-planner plans by objective energy
         objective_now (str): The objective the re-planner plans by now (energy while the battery is low)
+        budget (Budget): The coordinator's budget for a session's source (docs/qos.md, "Budgets").
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying
@@ -98,6 +100,7 @@ class Session:
     input_: Any
     battery_below: float | None
     objective_now: str
+    budget: Budget
     state: RunState | Unset = UNSET
     reason: str | Unset = UNSET
     failed_stage: int | None | Unset = UNSET
@@ -155,6 +158,8 @@ class Session:
         battery_below = self.battery_below
 
         objective_now = self.objective_now
+
+        budget = self.budget.to_dict()
 
         state: str | Unset = UNSET
         if not isinstance(self.state, Unset):
@@ -254,6 +259,7 @@ class Session:
                 "input": input_,
                 "battery_below": battery_below,
                 "objective_now": objective_now,
+                "budget": budget,
             }
         )
         if state is not UNSET:
@@ -303,6 +309,7 @@ class Session:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.budget import Budget  # noqa: PLC0415
         from ..models.session_summary import SessionSummary  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -347,6 +354,8 @@ class Session:
         battery_below = _parse_battery_below(d.pop("battery_below"))
 
         objective_now = d.pop("objective_now")
+
+        budget = Budget.from_dict(d.pop("budget"))
 
         _state = d.pop("state", UNSET)
         state: RunState | Unset
@@ -485,6 +494,7 @@ class Session:
             input_=input_,
             battery_below=battery_below,
             objective_now=objective_now,
+            budget=budget,
             state=state,
             reason=reason,
             failed_stage=failed_stage,

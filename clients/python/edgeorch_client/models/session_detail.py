@@ -15,6 +15,8 @@ from ..models.run_state import RunState
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.budget import Budget
+    from ..models.budget_change import BudgetChange
     from ..models.placement import Placement
     from ..models.plan_switch import PlanSwitch
     from ..models.session_detail_failures_item import SessionDetailFailuresItem
@@ -45,9 +47,12 @@ class SessionDetail:
         input_ (Any): Where the frames come from on the source: {kind, path, loop, index}; null: the tensor
         battery_below (float | None): Low-battery policy: below this battery %, the re-planner plans by objective energy
         objective_now (str): The objective the re-planner plans by now (energy while the battery is low)
+        budget (Budget): The coordinator's budget for a session's source (docs/qos.md, "Budgets").
         plan (None | Placement):
         stages (list[StageRow]):
         switches (list[PlanSwitch]):
+        budget_changes (list[BudgetChange]): The budgets the coordinator set for it and sent its source, the latest 50,
+            oldest first
         failures (list[SessionDetailFailuresItem]): Devices the session lost while running and what its failover did:
             {device, device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, takeover,
             recovered_at, mttr_s, restored_at}
@@ -116,9 +121,11 @@ class SessionDetail:
     input_: Any
     battery_below: float | None
     objective_now: str
+    budget: Budget
     plan: None | Placement
     stages: list[StageRow]
     switches: list[PlanSwitch]
+    budget_changes: list[BudgetChange]
     failures: list[SessionDetailFailuresItem]
     learning: Any
     state: RunState | Unset = UNSET
@@ -183,6 +190,8 @@ class SessionDetail:
 
         objective_now = self.objective_now
 
+        budget = self.budget.to_dict()
+
         plan: dict[str, Any] | None
         if isinstance(self.plan, Placement):
             plan = self.plan.to_dict()
@@ -198,6 +207,11 @@ class SessionDetail:
         for switches_item_data in self.switches:
             switches_item = switches_item_data.to_dict()
             switches.append(switches_item)
+
+        budget_changes = []
+        for budget_changes_item_data in self.budget_changes:
+            budget_changes_item = budget_changes_item_data.to_dict()
+            budget_changes.append(budget_changes_item)
 
         failures = []
         for failures_item_data in self.failures:
@@ -314,9 +328,11 @@ class SessionDetail:
                 "input": input_,
                 "battery_below": battery_below,
                 "objective_now": objective_now,
+                "budget": budget,
                 "plan": plan,
                 "stages": stages,
                 "switches": switches,
+                "budget_changes": budget_changes,
                 "failures": failures,
                 "learning": learning,
             }
@@ -372,6 +388,8 @@ class SessionDetail:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.budget import Budget  # noqa: PLC0415
+        from ..models.budget_change import BudgetChange  # noqa: PLC0415
         from ..models.placement import Placement  # noqa: PLC0415
         from ..models.plan_switch import PlanSwitch  # noqa: PLC0415
         from ..models.session_detail_failures_item import SessionDetailFailuresItem  # noqa: PLC0415
@@ -421,6 +439,8 @@ class SessionDetail:
 
         objective_now = d.pop("objective_now")
 
+        budget = Budget.from_dict(d.pop("budget"))
+
         def _parse_plan(data: object) -> None | Placement:
             if data is None:
                 return data
@@ -449,6 +469,13 @@ class SessionDetail:
             switches_item = PlanSwitch.from_dict(switches_item_data)
 
             switches.append(switches_item)
+
+        budget_changes = []
+        _budget_changes = d.pop("budget_changes")
+        for budget_changes_item_data in _budget_changes:
+            budget_changes_item = BudgetChange.from_dict(budget_changes_item_data)
+
+            budget_changes.append(budget_changes_item)
 
         failures = []
         _failures = d.pop("failures")
@@ -615,9 +642,11 @@ class SessionDetail:
             input_=input_,
             battery_below=battery_below,
             objective_now=objective_now,
+            budget=budget,
             plan=plan,
             stages=stages,
             switches=switches,
+            budget_changes=budget_changes,
             failures=failures,
             learning=learning,
             state=state,

@@ -33,6 +33,8 @@ class SessionSummary:
         deadline_misses (int | Unset): Frames with a deadline answered late or failed (drops are apart)
         late (int | Unset): Of the misses, the frames answered late
         dropped (int | Unset): Frames a stage dropped before computing them, their deadline out of reach (docs/qos.md)
+        budget_dropped (int | Unset): Of the drops, the frames its source dropped over the coordinator's budget, with no
+            allowed alternative (their error starts 'budget:'; docs/qos.md, "Budgets")
         by_priority (SessionSummaryByPriority | Unset): The same per priority class of the frames (a served request may
             carry its own)
         mean_accuracy (float | None | Unset): Dynamic inference: the mean measured accuracy of the configurations that
@@ -59,6 +61,7 @@ class SessionSummary:
     deadline_misses: int | Unset = UNSET
     late: int | Unset = UNSET
     dropped: int | Unset = UNSET
+    budget_dropped: int | Unset = UNSET
     by_priority: SessionSummaryByPriority | Unset = UNSET
     mean_accuracy: float | None | Unset = UNSET
     configs: SessionSummaryConfigs | Unset = UNSET
@@ -97,6 +100,8 @@ class SessionSummary:
         late = self.late
 
         dropped = self.dropped
+
+        budget_dropped = self.budget_dropped
 
         by_priority: dict[str, Any] | Unset = UNSET
         if not isinstance(self.by_priority, Unset):
@@ -155,6 +160,8 @@ class SessionSummary:
             field_dict["late"] = late
         if dropped is not UNSET:
             field_dict["dropped"] = dropped
+        if budget_dropped is not UNSET:
+            field_dict["budget_dropped"] = budget_dropped
         if by_priority is not UNSET:
             field_dict["by_priority"] = by_priority
         if mean_accuracy is not UNSET:
@@ -219,6 +226,8 @@ class SessionSummary:
         late = d.pop("late", UNSET)
 
         dropped = d.pop("dropped", UNSET)
+
+        budget_dropped = d.pop("budget_dropped", UNSET)
 
         _by_priority = d.pop("by_priority", UNSET)
         by_priority: SessionSummaryByPriority | Unset
@@ -287,6 +296,7 @@ class SessionSummary:
             deadline_misses=deadline_misses,
             late=late,
             dropped=dropped,
+            budget_dropped=budget_dropped,
             by_priority=by_priority,
             mean_accuracy=mean_accuracy,
             configs=configs,
