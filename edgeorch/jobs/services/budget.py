@@ -17,6 +17,12 @@ The rule (``shares``, pure, so tests check it on its own):
 3. **What rate.** A share buys ``share x capacity / compute`` frames per second (no limit where its compute
    there is not predicted), which the source's token bucket for that edge keeps to.
 
+A frame's compute on an edge is what the edge measured for the session's latest answered frames
+(``measured_compute``: the median over ``MEASURED_FRAMES``, from their traces) once it has answered any,
+the plan's prediction before. A prediction can be far off (``bench_multiuser``'s emulated slow edge: about
+0.2 s predicted per digits-CNN frame, 0.03 s measured), and a budget priced on it starves the sources:
+there, every class lost 20-60% of its frames at the source to budgets that bought one frame a second.
+
 An edge shared by two sessions or more that ask for more than it has (the demands sum above 1) is
 *over-subscribed*: the coordinator treats it as saturated when it chooses whom to move (``coordinator``).
 """
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +46,7 @@ from edgeorch.devices.models import Device
 
 from .. import agents
 from ..choices import RunState
-from ..models import BudgetChange, Deployment, Session
+from ..models import BudgetChange, Deployment, Frame, Session
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +156,36 @@ def budgeted_sessions():
     )
 
 
-def user_of(session: Session, deployments: Mapping[str, Deployment]) -> User:
-    """The rule's view of ``session``: per edge the predicted compute of one frame there (the most any of its
-    routes puts there), and whether one of its routes runs on its source alone."""
+MEASURED_FRAMES = 20  # a session's latest answered frames whose compute per device prices its budget
+
+
+def measured_compute(session: Session) -> dict[str, float]:
+    """Per device, the median compute of one of ``session``'s frames there over its latest
+    ``MEASURED_FRAMES`` answered frames (what the device measured, its emulated slowness included; a
+    frame's stages on one device summed). Empty before any answer."""
+    traces = (
+        Frame.objects.filter(session=session, ok=True)
+        .order_by("-pk")
+        .values_list("trace", flat=True)[:MEASURED_FRAMES]
+    )
+    per: dict[str, list[float]] = {}
+    for trace in traces:
+        frame: dict[str, float] = {}
+        for step in trace or []:
+            seconds = step.get("compute_s") if isinstance(step, dict) else None
+            if step.get("device") and isinstance(seconds, int | float) and math.isfinite(seconds):
+                frame[str(step["device"])] = frame.get(str(step["device"]), 0.0) + max(0.0, float(seconds))
+        for device, seconds in frame.items():
+            per.setdefault(device, []).append(seconds)
+    return {device: statistics.median(values) for device, values in per.items()}
+
+
+def user_of(
+    session: Session, deployments: Mapping[str, Deployment], measured: Mapping[str, float] | None = None
+) -> User:
+    """The rule's view of ``session``: per edge the compute of one frame there (``measured``, the edge's own
+    measurement of its recent frames, where given; else the most any of its routes' plans predicts there),
+    and whether one of its routes runs on its source alone."""
     source = str(session.source_id)
     compute: dict[str, float] = {}
     local = False
@@ -186,6 +220,9 @@ def user_of(session: Session, deployments: Mapping[str, Deployment]) -> User:
         if on and set(on) <= {source} and not config.get("entry"):
             local = True
         route(on)
+    for device, seconds in (measured or {}).items():
+        if device in compute:
+            compute[device] = seconds
     return User(str(session.pk), qos.priority_rank(session.priority), float(session.rate), compute, local)
 
 
@@ -206,7 +243,7 @@ def fleet() -> tuple[list[Session], list[User], dict[str, Device], dict[str, flo
     }
     deployments = {str(d.pk): d for d in Deployment.objects.filter(pk__in=wanted)}
     deployments.update({str(s.deployment_id): s.deployment for s in sessions if s.deployment is not None})
-    users = [user_of(s, deployments) for s in sessions]
+    users = [user_of(s, deployments, measured_compute(s)) for s in sessions]
     devices = {str(d.pk): d for d in Device.objects.filter(pk__in={e for u in users for e in u.compute_s})}
     capacity = {pk: capacity_of(d) for pk, d in devices.items()}
     return sessions, users, devices, capacity
