@@ -19,9 +19,10 @@ The rule (``shares``, pure, so tests check it on its own):
 
 A frame's compute on an edge is what the edge measured for the session's latest answered frames
 (``measured_compute``: the median over ``MEASURED_FRAMES``, from their traces) once it has answered any,
-the plan's prediction before. A prediction can be far off (``bench_multiuser``'s emulated slow edge: about
-0.2 s predicted per digits-CNN frame, 0.03 s measured), and a budget priced on it starves the sources:
-there, every class lost 20-60% of its frames at the source to budgets that bought one frame a second.
+the plan's prediction before, which shares the edge (its demand) but sets no rate: a prediction can be far
+off (``bench_multiuser``'s emulated slow edge: about 0.2 s predicted per digits-CNN frame, 0.03 s measured),
+and a budget priced on it starves the sources: there, every class lost 20-60% of its frames at the source
+to budgets that bought one frame a second.
 
 An edge shared by two sessions or more that ask for more than it has (the demands sum above 1) is
 *over-subscribed*: the coordinator treats it as saturated when it chooses whom to move (``coordinator``).
@@ -66,6 +67,7 @@ class User:
     rate: float
     compute_s: Mapping[str, float] = field(default_factory=dict)
     local: bool = False
+    unmeasured: frozenset[str] = frozenset()  # edges whose compute is only the plan's prediction: no rate
 
 
 def allowed_edges(user: User, saturated: set[str]) -> set[str]:
@@ -112,7 +114,7 @@ def shares(
 ) -> dict[str, dict[str, dict]]:
     """Each session's budget: ``{session: {edge: {share, rate}}}`` (an edge not listed: not allowed). Shares
     are rounded down to 0.001 (an edge's sum stays at most 1); ``rate`` (frames/s) is None where the
-    session's compute there is not predicted (no limit)."""
+    session's compute there is not predicted or not yet measured (no limit)."""
     users = list(users)
     capacity = capacity or {}
     by_id = {u.session_id: u for u in users}
@@ -122,7 +124,8 @@ def shares(
         for session_id, share in water_fill(asked, weights).items():
             share = math.floor(share * 1000 + 1e-9) / 1000
             compute = by_id[session_id].compute_s[edge]
-            rate = share * capacity.get(edge, 1.0) / compute if compute > 0 else None
+            priced = compute > 0 and edge not in by_id[session_id].unmeasured
+            rate = share * capacity.get(edge, 1.0) / compute if priced else None
             rate = rate if rate is not None and math.isfinite(rate) else None
             out[session_id][edge] = {"share": share, "rate": None if rate is None else _sig(rate)}
     return out
@@ -220,10 +223,13 @@ def user_of(
         if on and set(on) <= {source} and not config.get("entry"):
             local = True
         route(on)
-    for device, seconds in (measured or {}).items():
+    measured = measured or {}
+    for device, seconds in measured.items():
         if device in compute:
             compute[device] = seconds
-    return User(str(session.pk), qos.priority_rank(session.priority), float(session.rate), compute, local)
+    unmeasured = frozenset(set(compute) - set(measured))
+    rank = qos.priority_rank(session.priority)
+    return User(str(session.pk), rank, float(session.rate), compute, local, unmeasured)
 
 
 def capacity_of(device: Device) -> float:

@@ -173,22 +173,23 @@ def test_the_coordinator_sends_each_changed_budget_to_the_source_records_it_and_
 
 @pytest.mark.django_db
 def test_a_budget_is_priced_on_the_compute_the_edge_measured_once_frames_are_answered(digits, devices):
-    """Before any answer a session's compute on its edge is its plan's prediction; once the edge has answered
-    frames, the median of what it measured for them (their traces), so that a prediction far off neither
-    starves the source nor lets it flood the edge."""
+    """Before any answer a session's compute on its edge is its plan's prediction, which sets no rate; once
+    the edge has answered frames, the median of what it measured for them (their traces) prices its share,
+    so that a prediction far off neither starves the source nor lets it flood the edge."""
     from edgeorch.jobs.models import Frame
 
     phone, edge = devices
     session = offloaded(digits, phone, edge, "high")
-    _, (user,), _, _ = budget.fleet()
+    _, (user,), _, capacity = budget.fleet()
     predicted = user.compute_s[str(edge.pk)]
-    assert predicted > 0
+    assert predicted > 0 and user.unmeasured == {str(edge.pk)}
+    assert budget.shares([user], set(), capacity)[user.session_id][str(edge.pk)]["rate"] is None  # unpriced
     measured = [predicted * 7, predicted * 3, predicted * 5]  # the edge is slower than planned
     for k, seconds in enumerate(measured):
         step = {"stage": 0, "device": str(edge.pk), "queue_s": 0.0, "compute_s": seconds}
         Frame.objects.create(session=session, request_id=k, ok=True, latency_s=seconds, trace=[step])
     Frame.objects.create(session=session, request_id=9, ok=False, latency_s=0.0, trace=[], error="dropped")
     _, (user,), _, capacity = budget.fleet()
-    assert user.compute_s == {str(edge.pk): pytest.approx(predicted * 5)}
+    assert user.compute_s == {str(edge.pk): pytest.approx(predicted * 5)} and not user.unmeasured
     entry = budget.shares([user], set(), capacity)[user.session_id][str(edge.pk)]
     assert entry["rate"] == pytest.approx(entry["share"] * capacity[str(edge.pk)] / (predicted * 5), rel=0.01)
