@@ -208,8 +208,8 @@
     return Math.floor(s / 86400) + " d ago";
   };
 
-  // A tiny SVG sparkline of [t, v] points.
-  EO.sparkline = function (points, cls) {
+  // A tiny SVG sparkline of [t, v] points; title (optional) is its tooltip.
+  EO.sparkline = function (points, cls, title) {
     if (!points || points.length < 2) return "";
     const w = 90, h = 22;
     const t0 = points[0][0], t1 = points[points.length - 1][0];
@@ -219,7 +219,7 @@
     const xy = points.map((p) => [((p[0] - t0) / (t1 - t0 || 1)) * w, h - 1 - ((p[1] - lo) / span) * (h - 2)]);
     const pts = xy.map((p) => p[0].toFixed(1) + "," + p[1].toFixed(1)).join(" ");
     return '<svg class="spark ' + (cls || "") + '" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + " " + h +
-      '" aria-hidden="true"><polyline points="' + pts + '"/></svg>';
+      '" aria-hidden="true">' + (title ? "<title>" + EO.escape(title) + "</title>" : "") + '<polyline points="' + pts + '"/></svg>';
   };
 
   EO.escape = function (s) {
