@@ -16,6 +16,8 @@ from edgeorch.telemetry.api import time_range
 
 from . import snapshots, users
 
+RANGE_PARAMS = ("since", "until", "points")  # any of them: the fleet snapshot over a time range
+
 
 @extend_schema(
     operation_id="dashboard_fleet",
@@ -23,13 +25,16 @@ from . import snapshots, users
         OpenApiParameter(
             "since",
             OpenApiTypes.DATETIME,
-            description="ISO 8601: the sparklines cover [since, until) instead of the live window",
+            description="ISO 8601: the sparklines cover [since, until) instead of the live window "
+            "(default: an hour before until)",
         ),
-        OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO 8601, with since; default: now"),
+        OpenApiParameter(
+            "until", OpenApiTypes.DATETIME, description="ISO 8601, the range's end; default: now"
+        ),
         OpenApiParameter(
             "points",
             int,
-            description=f"With since: about this many buckets per sparkline at most "
+            description=f"A range's buckets per sparkline, about, at most "
             f"(1-{snapshots.MAX_RANGE_POINTS}, default {snapshots.RANGE_POINTS})",
         ),
     ],
@@ -45,16 +50,20 @@ def fleet_snapshot(request):
     Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current (``energy`` changes only with a
     fresh snapshot).
 
-    With ``since`` (and ``until``, default now) the series cover that range instead, for the whole fleet
-    in one request (the fleet page's range picker: 1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows
-    with the range (a multiple of 30 s, about ``points`` buckets across it), ``since`` and ``until`` are
-    echoed, and each bucket holds the peak of the stored 30 s peaks or, older than the raw retention, of
-    the one-minute roll-ups' means. A range that ends now takes the same events (they fold into its last
-    bucket and the oldest drops out); one that ends earlier is a fixed picture.
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until`` default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends earlier
+    is a fixed picture.
     """
     params = request.query_params
-    if not params.get("since"):
+    if not any(name in params for name in RANGE_PARAMS):
         return Response({**snapshots.fleet_snapshot(), "energy": snapshots.fleet_energy()})
+    for name in ("since", "until"):
+        if name in params and not params[name].strip():
+            raise ValidationError({name: f"Give {name} as an ISO 8601 date-time, or leave it out."})
     since, until = time_range(params)
     try:
         points = int(params.get("points", snapshots.RANGE_POINTS))

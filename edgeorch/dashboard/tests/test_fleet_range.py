@@ -160,6 +160,8 @@ def test_the_api_serves_a_range_and_refuses_a_bad_one_in_words(client, bob, hist
     )
     live = client.get("/api/dashboard/fleet/").json()
     assert live["bucket_s"] == snapshots.FLEET["bucket_s"] and "since" not in live
+    hour = client.get("/api/dashboard/fleet/", {"until": until.isoformat()}).json()  # since: an hour before
+    assert hour["bucket_s"] == 60 and hour["since"] == (until - timedelta(hours=1)).isoformat()
 
     for query, field in (
         ({"since": "yesterday"}, "since"),
@@ -167,6 +169,8 @@ def test_the_api_serves_a_range_and_refuses_a_bad_one_in_words(client, bob, hist
         ({"since": since, "points": "many"}, "points"),
         ({"since": since, "points": 0}, "points"),
         ({"since": since, "points": snapshots.MAX_RANGE_POINTS + 1}, "points"),
+        ({"until": ""}, "until"),
+        ({"points": "many"}, "points"),
     ):
         response = client.get("/api/dashboard/fleet/", query)
         assert response.status_code == 400 and field in response.json(), (query, response.content)

@@ -100,12 +100,18 @@ def sync_detailed(
     a
     fresh snapshot).
 
-    With ``since`` (and ``until``, default now) the series cover that range instead, for the whole fleet
-    in one request (the fleet page's range picker: 1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows
-    with the range (a multiple of 30 s, about ``points`` buckets across it), ``since`` and ``until`` are
-    echoed, and each bucket holds the peak of the stored 30 s peaks or, older than the raw retention, of
-    the one-minute roll-ups' means. A range that ends now takes the same events (they fold into its last
-    bucket and the oldest drops out); one that ends earlier is a fixed picture.
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until``
+    default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range
+    picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about
+    ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends
+    now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends
+    earlier
+    is a fixed picture.
 
     Args:
         points (int | Unset):
@@ -150,12 +156,18 @@ def sync(
     a
     fresh snapshot).
 
-    With ``since`` (and ``until``, default now) the series cover that range instead, for the whole fleet
-    in one request (the fleet page's range picker: 1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows
-    with the range (a multiple of 30 s, about ``points`` buckets across it), ``since`` and ``until`` are
-    echoed, and each bucket holds the peak of the stored 30 s peaks or, older than the raw retention, of
-    the one-minute roll-ups' means. A range that ends now takes the same events (they fold into its last
-    bucket and the oldest drops out); one that ends earlier is a fixed picture.
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until``
+    default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range
+    picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about
+    ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends
+    now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends
+    earlier
+    is a fixed picture.
 
     Args:
         points (int | Unset):
@@ -195,12 +207,18 @@ async def asyncio_detailed(
     a
     fresh snapshot).
 
-    With ``since`` (and ``until``, default now) the series cover that range instead, for the whole fleet
-    in one request (the fleet page's range picker: 1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows
-    with the range (a multiple of 30 s, about ``points`` buckets across it), ``since`` and ``until`` are
-    echoed, and each bucket holds the peak of the stored 30 s peaks or, older than the raw retention, of
-    the one-minute roll-ups' means. A range that ends now takes the same events (they fold into its last
-    bucket and the oldest drops out); one that ends earlier is a fixed picture.
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until``
+    default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range
+    picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about
+    ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends
+    now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends
+    earlier
+    is a fixed picture.
 
     Args:
         points (int | Unset):
@@ -243,12 +261,18 @@ async def asyncio(
     a
     fresh snapshot).
 
-    With ``since`` (and ``until``, default now) the series cover that range instead, for the whole fleet
-    in one request (the fleet page's range picker: 1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows
-    with the range (a multiple of 30 s, about ``points`` buckets across it), ``since`` and ``until`` are
-    echoed, and each bucket holds the peak of the stored 30 s peaks or, older than the raw retention, of
-    the one-minute roll-ups' means. A range that ends now takes the same events (they fold into its last
-    bucket and the oldest drops out); one that ends earlier is a fixed picture.
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until``
+    default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range
+    picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about
+    ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends
+    now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends
+    earlier
+    is a fixed picture.
 
     Args:
         points (int | Unset):
