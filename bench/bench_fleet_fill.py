@@ -6,7 +6,10 @@ drawn (fleet.js's ``eo:fleet-drawn`` mark, where the code has it) and the bench'
 (``bench_dashboard.DATA_READY``: the live snapshot drawn). ``--against DIR`` serves a second checkout (for
 example ``git archive <rev> | tar -x -C DIR``) from its own Daphne on the same database, and the two are
 loaded in turn, so both see the same load on a shared machine. The database gets ``--devices`` devices and
-an hour of telemetry at one record per 10 s each (the snapshot reads the last 15 minutes of it).
+an hour of telemetry at one record per 10 s each (the snapshot reads the last 15 minutes of it). After each
+load the range picker is set to 24 h (where the code has one): the sparklines redrawn from
+``/api/dashboard/fleet/?since=`` (every device's peaks of the hour stored, in 24-minute buckets), ms from
+the pick to the table drawn, and that answer's KiB.
 
 First it times the ingest statement (``telemetry.services._PG_INSERT``, which also keeps the fleet's peaks)
 against the records-only statement it replaced (``RECORDS_ONLY``), in turn, on flushes of ``--records``
@@ -44,6 +47,23 @@ BREAKDOWN = """() => {
     snapshot_kib: snap && snap.transferSize / 1024, drawn: drawn ? drawn.startTime : null,
     rows: document.querySelectorAll("#devices tbody tr[data-device]").length};
 }"""
+# The range picker set to 24 h: ms until the table is drawn from the range's answer (null: no picker).
+RANGE = """async () => {
+  const select = document.querySelector("#fleet-range select");
+  if (!select) return {range: null, range_kib: null};
+  const table = document.getElementById("devices");
+  const started = performance.now();
+  select.value = "24h";
+  select.dispatchEvent(new Event("change", {bubbles: true}));
+  while (table.dataset.bucket !== "1440" && performance.now() - started < 60000) {
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+  if (table.dataset.bucket !== "1440") throw new Error("the 24 h range was not drawn in 60 s");
+  const took = performance.now() - started;
+  const answer = performance.getEntriesByType("resource")
+    .find((r) => r.name.includes("/api/dashboard/fleet/?since="));
+  return {range: took, range_kib: answer ? answer.transferSize / 1024 : null};
+}"""
 COLUMNS = [
     "html",
     "html_kib",
@@ -55,6 +75,8 @@ COLUMNS = [
     "drawn",
     "data",
     "rows",
+    "range",
+    "range_kib",
 ]
 
 
@@ -192,7 +214,7 @@ def measure(bases: dict[str, str], repeat: int) -> dict[str, list[dict]]:
                 page.goto(bases[name] + "/", wait_until="domcontentloaded")
                 data = page.wait_for_function(DATA_READY, polling="raf", timeout=60000).json_value()
                 page.wait_for_function("document.querySelectorAll('#devices tbody tr[data-device]').length")
-                out[name].append({**page.evaluate(BREAKDOWN), "data": data})
+                out[name].append({**page.evaluate(BREAKDOWN), "data": data, **page.evaluate(RANGE)})
         browser.close()
     return out
 
@@ -233,7 +255,8 @@ def main():
         "snapshot sent ms",
         "snapshot first byte ms",
     ]
-    header += ["snapshot end ms", "snapshot KiB", "table drawn ms", "data ms", "rows"]
+    header += ["snapshot end ms", "snapshot KiB", "table drawn ms", "data ms", "rows", "24 h range ms"]
+    header += ["24 h range KiB"]
     print(f"{args.devices} devices, medians of {args.repeat} loads (ms since navigation started)\n")
     print(markdown_table(header, rows))
 

@@ -110,3 +110,48 @@ def test_a_models_graph_marks_its_cut_points_with_their_bytes(page, live_server_
     page.locator("#model-graph").scroll_into_view_if_needed()
     page.screenshot(path=shots / "model-graph.png", full_page=True)
     assert not problems, problems
+
+
+def test_a_deployments_topology_follows_a_session_started_after_the_page_loaded(
+    page, live_server_proc, fleet, api, digits, alice, shots
+):
+    """The deployment's page, open before a session on it starts, lists that session and re-times the
+    stages from its frames while it runs, without a reload (it subscribes to the session's topic once a
+    run's state change says it is there)."""
+    from edgeorch.jobs.models import Session
+
+    expect = sync_api.expect
+    cam, edge = fleet("cam", "edge")
+    split = {
+        "model": digits.pk,
+        "source": cam.device_id,
+        "strategy": "split",
+        "params": {"cut": 3, "device": edge.device_id},
+    }
+    job = finished(api, "jobs", submit(api, **split))
+    assert job["state"] == "completed", job
+    deployment = job["deployment"]
+
+    log_in(page, live_server_proc, "alice", "alice-pass-123")
+    problems = watch(page)
+    page.goto(f"{live_server_proc.url}/live/deployments/{deployment}/topology/")
+    expect(page.locator("#topology")).to_have_attribute("data-runs", "1")
+    expect(page.locator("#topology")).to_have_attribute("data-frames", "1")  # the job's trace
+    page.wait_for_selector("#live-status[data-state=on]")
+
+    # A long session on the same placement, started now: slow enough that its end is far away.
+    started = api.post(api.base + "/api/sessions/", json={**split, "rate": 10, "frames": 5000}, timeout=10)
+    assert started.status_code == 202, started.text
+    session = started.json()["id"]
+    wait_until(lambda: Session.objects.filter(pk=session, state="running").exists(), message="running")
+    assert str(Session.objects.get(pk=session).deployment_id) == deployment  # the same segments
+    expect(page.locator(f"#topology-runs tr[data-run='session:{session}']")).to_have_count(1)
+    # Its frames re-time the stages as they come: the newest 20 of the job's and its answered frames,
+    # reached while it still runs (its state changes alone would not fetch the view again before its end).
+    expect(page.locator("#topology")).to_have_attribute("data-frames", "20", timeout=30000)
+    assert Session.objects.get(pk=session).state == "running"
+    expect(page.locator(f"#topology-runs tr[data-run='session:{session}'] .badge")).to_have_text("running")
+    page.screenshot(path=shots / "deployment-topology-followed.png", full_page=True)
+    assert api.post(f"{api.base}/api/sessions/{session}/stop/", timeout=10).status_code == 200
+    expect(page.locator(f"#topology-runs tr[data-run='session:{session}'] .badge")).to_have_text("cancelled")
+    assert not problems, problems

@@ -156,6 +156,9 @@ QUICK = {
     ".venv/bin/python bench/bench_fleet_fill.py --devices 500 --repeat 5 --against /tmp/before-peaks": (
         ".venv/bin/python bench/bench_fleet_fill.py --quick"
     ),
+    ".venv/bin/python bench/bench_fleet_fill.py --devices 500 --repeat 3": (
+        ".venv/bin/python bench/bench_fleet_fill.py --quick"
+    ),
     ".venv/bin/python bench/bench_scenarios.py --write": ".venv/bin/python bench/bench_scenarios.py --help",
     ".venv/bin/python bench/bench_multiuser.py --write": ".venv/bin/python bench/bench_multiuser.py --help",
     ".venv/bin/python bench/bench_faults.py --write": ".venv/bin/python bench/bench_faults.py --help",

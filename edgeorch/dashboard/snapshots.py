@@ -7,11 +7,14 @@ event changes it.
 
 A snapshot is ``{"scope", "bucket_s", "points", "series_metrics", "devices": [row, ...]}``; a row is a device
 (``events.device_row``) plus ``latest`` (its newest sample, compacted) and ``series``: per metric, up to
-``points`` ``[bucket start (epoch s), max in the bucket]`` pairs. ``profiling`` lists the profiles under way
-(``jobs.services.measurements.progress_event``, oldest first); a ``profile.progress`` event updates its
-entry in place, and one with a final state removes it. Buckets keep their MAXIMUM (a sparkline of
-peaks is what an operator watching heat wants), which also makes applying an event idempotent and
-order-free: a sample folded twice, or one the snapshot already counted, changes nothing.
+``points`` ``[bucket start (epoch s), max in the bucket]`` pairs. A fleet snapshot over a picked time range
+(``fleet_snapshot(since=, until=)``, the fleet page's range picker) has the same shape with wider
+buckets (``range_shape``) and ``since``/``until`` added; a range that ends now takes events like the live
+one. ``profiling`` lists the profiles under way (``jobs.services.measurements.progress_event``, oldest
+first); a ``profile.progress`` event updates its entry in place, and one with a final state removes it.
+Buckets keep their MAXIMUM (a sparkline of peaks is what an operator watching heat wants), which also
+makes applying an event idempotent and order-free: a sample folded twice, or one the snapshot already
+counted, changes nothing.
 """
 
 from __future__ import annotations
@@ -57,11 +60,45 @@ def window_start(now: datetime, shape: dict) -> int:
 # --- building -----------------------------------------------------------------------------------------
 
 
-def fleet_snapshot(now: datetime | None = None) -> dict:
+RANGE_POINTS = 60  # the buckets of a fleet range's sparklines, at most (the ``points`` asked for by default)
+MAX_RANGE_POINTS = 500
+
+
+def range_shape(since: datetime, until: datetime, points: int = RANGE_POINTS) -> dict:
+    """The fleet's shape over ``[since, until)``: buckets a multiple of ``PEAK_BUCKET_S`` wide (so that the
+    stored 30 s peaks nest in them), as few as fit ``points`` of them across the range; ``points`` is then
+    the number of buckets the range touches (``points`` or one more). Aligned like the live window's
+    (bucket starts are multiples of the width), so an event folds into a range that ends now the same way."""
+    span = (until - since).total_seconds()
+    width = max(PEAK_BUCKET_S, math.ceil(span / max(1, points) / PEAK_BUCKET_S) * PEAK_BUCKET_S)
+    first = bucket_of(since.timestamp(), width)
+    last = bucket_of(math.nextafter(until.timestamp(), -math.inf), width)
+    return {
+        **FLEET,
+        "bucket_s": width,
+        "points": (last - first) // width + 1,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+    }
+
+
+def fleet_snapshot(
+    now: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    points: int = RANGE_POINTS,
+) -> dict:
     """Every device with its latest sample and sparkline series, in one query (see ``_rows``), and the
-    profiles under way (``profiling``)."""
-    rows = _rows(FLEET, None, now or timezone.now())
-    return {**FLEET, "devices": rows, "profiling": measurements.profiles_under_way()}
+    profiles under way (``profiling``).
+
+    With ``since`` (and ``until``, default now) the series cover that range instead of the live window:
+    the peak of each ``range_shape`` bucket, read from the stored 30 s peaks (PostgreSQL) or the raw
+    records (SQLite) within the raw retention and from the one-minute roll-ups (their means) before it.
+    The rest of each row (status, ``latest``) is as of now. Still one query for the whole fleet."""
+    now = now or timezone.now()
+    shape = FLEET if since is None else range_shape(since, until or now, points)
+    rows = _rows(shape, None, now)
+    return {**shape, "devices": rows, "profiling": measurements.profiles_under_way()}
 
 
 def device_snapshot(device: Device, now: datetime | None = None) -> dict:
@@ -83,7 +120,23 @@ _PEAK_COLUMNS = {"cpu.percent": "p.cpu", TEMP_MAX: "p.temp"}
 
 
 def _series_sql(shape: dict) -> str:
-    """The lateral giving one device's ``[bucket start, value per series metric]`` rows since ``%s``."""
+    """The lateral giving one device's ``[bucket start, value per series metric]`` rows since ``%s`` (a
+    range: rows in ``[%s, %s)`` of the peaks, then ``[%s, %s)`` of the roll-ups, see ``_series_params``)."""
+    if "until" in shape:
+        width = shape["bucket_s"]
+        return f"""
+            select json_agg(json_build_array(b, cpu, temp) order by b) as series from (
+                select b, max(cpu) as cpu, max(temp) as temp from (
+                    select (p.bucket / {width}) * {width} as b, p.cpu, p.temp from telemetry_telemetrypeak p
+                    where p.device_id = d.id and p.bucket >= %s and p.bucket < %s
+                    union all
+                    select floor(extract(epoch from t.bucket) / {width})::bigint * {width},
+                           (t.metrics ->> 'cpu.percent')::float8, {PG_TEMP_MAX}
+                    from telemetry_telemetryrollup t
+                    where t.device_id = d.id and t.bucket >= to_timestamp(%s) and t.bucket < to_timestamp(%s)
+                ) u group by b
+            ) x
+        """
     if shape is FLEET:
         columns = ", ".join(_PEAK_COLUMNS[m] for m in shape["series_metrics"])
         return f"""
@@ -118,12 +171,23 @@ def _rows(shape: dict, device_id, now: datetime) -> list[dict]:
         {"where d.id = %s" if device_id else ""}
         order by d.name, d.id
     """
-    params = [window_start(now, shape)] + ([device_id] if device_id else [])
+    params = _series_params(shape, now) + ([device_id] if device_id else [])
     with transaction.atomic(), connection.cursor() as cursor:
         # A fleet's estimated cost crosses jit_above_cost, and compiling took longer than it saved.
         cursor.execute("set local jit = off")
         cursor.execute(sql, params)
         return [_row(shape, *r) for r in cursor.fetchall()]
+
+
+def _series_params(shape: dict, now: datetime) -> list:
+    """The parameters of ``_series_sql``: the live window's start, or a range's bounds in epoch seconds
+    (the peaks: the 30 s buckets starting in it; the roll-ups: the minutes starting in it)."""
+    if "until" not in shape:
+        return [window_start(now, shape)]
+    since = datetime.fromisoformat(shape["since"]).timestamp()
+    until = datetime.fromisoformat(shape["until"]).timestamp()
+    # Whole seconds for the bigint peak buckets (a float would cast the column and forgo its index).
+    return [math.ceil(since), math.ceil(until), since, until]
 
 
 def _row(
@@ -175,12 +239,52 @@ def _rows_portable(shape: dict, device_id, now: datetime) -> list[dict]:
                 "metrics": compact_metrics(_json(device.latest_metrics)),
             }
         rows[device.pk] = row
+    if "until" in shape:
+        _range_series_portable(shape, rows)
+        return list(rows.values())
     since = datetime.fromtimestamp(window_start(now, shape), tz=UTC)
     records = TelemetryRecord.objects.filter(ts__gte=since, device_id__in=list(rows)).order_by("ts")
     for pk, ts, metrics in records.values_list("device_id", "ts", "metrics"):
         sample = {"ts": round(ts.timestamp(), 3), "metrics": compact_metrics(metrics)}
         _fold_series(shape, rows[pk], sample, trim=False)
     return list(rows.values())
+
+
+# SQLite: the peaks of one table's rows in a range, per device and bucket, grouped by the database (a week of
+# raw records is too many to fold in Python). The hottest ``temp.*`` of a row, as events.compact_metrics.
+_SQLITE_RANGE = """
+    select device_id, cast(strftime('%%s', {ts}) / {width} as integer) * {width} as b,
+           max(cast(json_extract(metrics, '$."cpu.percent"') as real)),
+           max((select max(cast(j.value as real)) from json_each(t.metrics) j where j.key like 'temp.%%'))
+    from {table} t where {ts} >= %s and {ts} < %s group by 1, 2
+"""
+
+
+def _range_series_portable(shape: dict, rows: dict) -> None:
+    """A range's series on SQLite: the raw records' and the roll-ups' peaks per bucket, in two queries."""
+    since, until = (
+        connection.ops.adapt_datetimefield_value(datetime.fromisoformat(shape[k])) for k in ("since", "until")
+    )
+    peaks: dict[tuple, list] = {}
+    with connection.cursor() as cursor:
+        for table, ts in (("telemetry_telemetryrollup", "bucket"), ("telemetry_telemetryrecord", "ts")):
+            cursor.execute(_SQLITE_RANGE.format(table=table, ts=ts, width=shape["bucket_s"]), [since, until])
+            for device, b, cpu, temp in cursor.fetchall():
+                have = peaks.setdefault((device, b), [None, None])
+                have[0] = _higher(have[0], cpu)
+                have[1] = _higher(have[1], temp)
+    by_hex = {pk.hex: row for pk, row in rows.items()}
+    for (device, b), values in sorted(peaks.items(), key=lambda kv: kv[0][1]):
+        row = by_hex.get(str(device).replace("-", ""))
+        if row is None:
+            continue
+        for metric, value in zip(shape["series_metrics"], values, strict=True):
+            if value is not None:
+                row["series"][metric].append([b, float(value)])
+
+
+def _higher(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _aware(value) -> datetime:

@@ -182,8 +182,9 @@ def deployment_topology(request, pk):
         "name": str(deployment.pk)[:8],
         "what": "a frame",
         "api": f"/api/deployments/{deployment.pk}/topology/",
-        # Its live sessions' own topics: their frames re-time the stages; state changes come on "runs" (a
-        # session started on it later re-times them as its state changes, and on a reload).
+        # Its live sessions' own topics: their frames re-time the stages; state changes come on "runs". A
+        # session started on it later is subscribed to by the page itself once the view lists it
+        # (dashboard/topology.js), so its frames re-time the stages too, without a reload.
         "topics": ",".join(["runs", *(f"session:{sid}" for sid in running[:40])]),
     }
     return render(request, "dashboard/topology.html", context)

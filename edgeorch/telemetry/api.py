@@ -94,7 +94,7 @@ class DeviceTelemetryViewSet(viewsets.GenericViewSet):
         """Every record of the range as a download, one row each (``t``, ``samples``, a column per metric);
         ranges past the raw retention come from the one-minute roll-ups. At most EXPORT_LIMIT rows."""
         device = self.get_object()
-        since, until = _range(request.query_params)
+        since, until = time_range(request.query_params)
         rows = telemetry.export_records(device, since, until, EXPORT_LIMIT)
         if rows is None:
             too_many = f"More than {EXPORT_LIMIT} records in that range: ask for a shorter one."
@@ -108,7 +108,7 @@ def _series_params(params):
     metric = params.get("metric", "").strip()
     if not metric:
         raise ValidationError({"metric": "Name the metric to query, e.g. ?metric=cpu.percent."})
-    since, until = _range(params)
+    since, until = time_range(params)
     try:
         max_points = int(params.get("max_points", 500))
     except ValueError:
@@ -118,8 +118,9 @@ def _series_params(params):
     return metric, since, until, max_points
 
 
-def _range(params):
-    """``since`` and ``until`` (default: the last hour), the one before the other."""
+def time_range(params):
+    """``since`` and ``until`` of a request's query (default: the last hour), the one before the other; a
+    clear 400 otherwise. Also the fleet snapshot's range (``dashboard.api``)."""
     until = _when(params, "until", timezone.now())
     since = _when(params, "since", until - timedelta(hours=1))
     if since >= until:

@@ -1,5 +1,5 @@
-// A device's charts over a chosen time range (the picker above them): "live" (the default) is the live
-// snapshot's last 15 minutes, drawn by device.js; 1 h, 6 h, 24 h, 7 d or a custom range are read from the
+// A device's charts over a chosen time range (the picker above them, range.js): "live" (the default) is the
+// live snapshot's last 15 minutes, drawn by device.js; 1 h, 6 h, 24 h, 7 d or a custom range are read from the
 // telemetry API (since/until, downsampled on the server to at most RANGE_POINTS buckets; older than the raw
 // retention it answers from one-minute roll-ups) and hold still until "live" is picked again. Hovering one
 // chart shows the same time on the others (a shared crosshair: a spike line and the hover label).
@@ -7,11 +7,10 @@
   "use strict";
   const root = document.getElementById("device-charts");
   const picker = document.getElementById("device-range");
-  if (!root || !picker || !window.Plotly) return;
+  if (!root || !picker || !window.Plotly || !window.EO || !EO.rangePicker) return;
   const $ = (id) => document.getElementById(id);
   const TELEMETRY = "/api/devices/" + root.dataset.device + "/telemetry/";
   const RANGE_POINTS = 300;
-  const HOURS = { "1h": 1, "6h": 6, "24h": 24, "7d": 168 };
   // The charts the picker redraws: chart id -> [[metric, trace name, colour, y axis], ...] (as device.js).
   const CHARTS = {
     "chart-temp": [["temp.max", "°C", "#cf6a22"]],
@@ -28,59 +27,32 @@
     return body;
   }
 
-  function range() {
-    const value = picker.querySelector("select").value;
-    if (HOURS[value]) {
-      const until = new Date();
-      return [new Date(until - HOURS[value] * 3600e3), until];
-    }
-    const since = new Date($("range-since").value), until = new Date($("range-until").value);
-    if (isNaN(since) || isNaN(until) || since >= until) throw new Error("Pick a start before the end.");
-    return [since, until];
-  }
-
-  async function drawRange() {
-    const value = picker.querySelector("select").value;
-    $("range-custom").hidden = value !== "custom";
-    const state = $("range-state");
-    root.dataset.range = value;
-    if (value === "live") {
-      state.textContent = "";
-      document.dispatchEvent(new CustomEvent("eo:range-live"));
-      return;
-    }
-    let since, until;
-    try {
-      [since, until] = range();
-    } catch (e) {
-      state.textContent = e.message;
-      return;
-    }
-    state.textContent = "loading…";
+  // One request per metric of the picked range; drawn chart by chart unless another range was picked meanwhile.
+  async function drawRange(since, until, asked) {
     const q = "&since=" + encodeURIComponent(since.toISOString()) + "&until=" + encodeURIComponent(until.toISOString()) + "&max_points=" + RANGE_POINTS;
-    try {
-      let bucket = null;
-      for (const [id, traces] of Object.entries(CHARTS)) {
-        const data = [];
-        for (const [metric, name, color, yaxis] of traces) {
-          const body = await getJSON(TELEMETRY + "?metric=" + encodeURIComponent(metric) + q);
-          bucket = body.bucket_seconds;
-          const pts = body.points || [];
-          data.push({ x: pts.map((p) => new Date(p.t)), y: pts.map((p) => p.value), name: name, mode: "lines",
-            line: { color: color, width: 2 }, yaxis: yaxis || "y" });
-        }
-        const el = $(id);
-        if (root.dataset.range !== value) return; // another range was picked meanwhile
-        Plotly.react(el, data, Object.assign({}, el.layout, { xaxis: Object.assign({}, el.layout.xaxis, { range: [since, until], autorange: false }) }));
-        el.dataset.points = String(data.reduce((n, t) => n + t.x.length, 0));
+    let bucket = null;
+    for (const [id, traces] of Object.entries(CHARTS)) {
+      const data = [];
+      for (const [metric, name, color, yaxis] of traces) {
+        const body = await getJSON(TELEMETRY + "?metric=" + encodeURIComponent(metric) + q);
+        bucket = body.bucket_seconds;
+        const pts = body.points || [];
+        data.push({ x: pts.map((p) => new Date(p.t)), y: pts.map((p) => p.value), name: name, mode: "lines",
+          line: { color: color, width: 2 }, yaxis: yaxis || "y" });
       }
-      state.textContent = bucket ? "mean of every " + (bucket >= 60 ? Math.round(bucket / 60) + " min" : Math.round(bucket) + " s") : "";
-    } catch (e) {
-      state.textContent = "could not load the range: " + e.message;
+      const el = $(id);
+      if (!asked.current()) return "";
+      Plotly.react(el, data, Object.assign({}, el.layout, { xaxis: Object.assign({}, el.layout.xaxis, { range: [since, until], autorange: false }) }));
+      el.dataset.points = String(data.reduce((n, t) => n + t.x.length, 0));
     }
+    return bucket ? "mean of every " + EO.duration(bucket) : "";
   }
 
-  picker.addEventListener("change", drawRange);
+  EO.rangePicker(picker, {
+    target: root,
+    load: drawRange,
+    live: () => document.dispatchEvent(new CustomEvent("eo:range-live")),
+  });
 
   // The shared crosshair: a spike line on every chart's time axis (device.js's layout), and hovering one chart hovers the others at
   // the point nearest the same time.

@@ -3,6 +3,10 @@
 // and tag, kept in the address (?q=&status=&role=&profile=&tag=&sort=) so that a view can be linked. For
 // operators each row has a checkbox: EO.fleetSelected (a Set of the ids of devices shown and ticked) is what
 // fleet_actions.js acts on. Profiles under way show as a bar on their device's row and in a summary above.
+// The range picker above (range.js) redraws the sparklines over 1 h, 6 h, 24 h, 7 d or a custom range from
+// one request for the whole fleet (GET /api/dashboard/fleet/?since=&until=, wider buckets); the rest of each
+// row stays live. A range that ends now keeps taking the telemetry events (folded into its buckets as the
+// live window's are); a custom one holds still until another range is picked.
 (function () {
   "use strict";
   const table = document.getElementById("devices");
@@ -17,16 +21,24 @@
   const ROLE = { end: "End device", edge: "Edge server" };
   const THROTTLED = 1.05; // cpu.throttle_factor above this: the clock runs visibly below its maximum
   let snapshot = null;
+  let view = null; // the picked range's snapshot (null: live): {snapshot, rows: id -> row, endsNow, label}
+  const RANGE_POINTS = 60;
 
   function number(value, digits, unit) {
     return value === undefined || value === null ? null : value.toFixed(digits) + unit;
   }
 
+  // The latest value, and a sparkline of the live window's or the picked range's peaks (its peak on hover).
   function metricCell(row, metric, digits, unit, cls) {
     const latest = row.latest && row.latest.metrics[metric];
     const text = number(latest, digits, unit);
     if (text === null) return row.latest ? '<span class="nosensor">no sensor</span>' : "—";
-    return text + EO.sparkline(row.series[metric], cls);
+    const ranged = view && view.rows.get(row.id);
+    const points = view ? (ranged ? ranged.series[metric] : []) : row.series[metric];
+    if (!points || points.length < 2) return text;
+    const peak = Math.max(...points.map((p) => p[1]));
+    const over = view ? view.label + ", the peak of every " + EO.duration(view.snapshot.bucket_s) : "the last 15 min";
+    return text + EO.sparkline(points, cls, "peak " + peak.toFixed(digits) + unit + " over " + over);
   }
 
   // The device's joules per inference in the latest finished run it took part in (snapshot.energy).
@@ -183,10 +195,45 @@
     for (const t of body.querySelectorAll("time[datetime]")) t.textContent = EO.ago(t.getAttribute("datetime"));
   }, 1000);
 
+  // --- the time range of the sparklines -------------------------------------------------------------
+  async function loadRange(since, until, asked) {
+    const url = table.dataset.snapshotUrl + "?since=" + encodeURIComponent(since.toISOString()) +
+      "&until=" + encodeURIComponent(until.toISOString()) + "&points=" + RANGE_POINTS;
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.detail || Object.values(body).join(" ") || "HTTP " + response.status);
+    if (!asked.current()) return "";
+    const label = asked.value === "custom" ? "the range picked" : "the last " + asked.value.replace("h", " h").replace("d", " d");
+    view = { snapshot: body, rows: new Map(body.devices.map((r) => [r.id, r])), endsNow: asked.endsNow, label: label };
+    draw();
+    table.dataset.bucket = String(body.bucket_s); // drawn (tests and bench_fleet_fill wait on it)
+    return "peak of every " + EO.duration(body.bucket_s) + (asked.endsNow ? ", moving on live" : ", held still");
+  }
+
+  const picker = document.getElementById("fleet-range");
+  const range = picker && EO.rangePicker ? EO.rangePicker(picker, {
+    target: table,
+    load: loadRange,
+    live: function () {
+      view = null;
+      delete table.dataset.bucket;
+      draw();
+    },
+  }) : null;
+
   EO.live({
     topics: ["fleet"],
     snapshotUrl: table.dataset.snapshotUrl,
-    onSnapshot: function (s) { snapshot = s; render(); },
-    onEvent: function (event) { EO.applyEvent(snapshot, event); render(); },
+    onSnapshot: function (s) {
+      snapshot = s;
+      render();
+      if (view && view.endsNow && range) range.reload(); // a reconnect: the events missed meanwhile
+    },
+    onEvent: function (event) {
+      EO.applyEvent(snapshot, event);
+      // A range that ends now moves on with the live one: its rows fold the same samples into wider buckets.
+      if (view && view.endsNow && event.kind === "telemetry") EO.applyEvent(view.snapshot, event);
+      render();
+    },
   });
 })();

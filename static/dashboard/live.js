@@ -6,7 +6,9 @@
 // (a server restart) it reconnects with exponential backoff and jitter, and loads a fresh snapshot. When the
 // snapshot cannot be loaded the page says so (#live-error: the reason and when it retries) and retries with
 // the same backoff; the message goes away once a snapshot arrives.
-// Every page's socket also subscribes to "alerts" for the navigation's badge (badge.js).
+// Every page's socket also subscribes to "alerts" for the navigation's badge (badge.js). The handle it
+// returns can subscribe to more topics later (subscribe([...])): a page that learns of a new object (a
+// session started on a deployment it shows) follows it from then on, and after every reconnect.
 // EO.applyEvent mirrors edgeorch/dashboard/snapshots.py:apply_event; keep the two in step.
 (function () {
   "use strict";
@@ -120,7 +122,7 @@
 
   EO.live = function (options) {
     EO.liveStarted = true;
-    const topics = options.topics.indexOf("alerts") < 0 ? options.topics.concat(["alerts"]) : options.topics;
+    const topics = options.topics.indexOf("alerts") < 0 ? options.topics.concat(["alerts"]) : options.topics.slice();
     let attempt = 0;
     let socket = null;
     let failure = null; // why the last snapshot could not be loaded
@@ -170,7 +172,16 @@
     }
     setStatus("retrying", "Connecting…");
     connect();
-    return { close: () => socket && socket.close() };
+    return {
+      close: () => socket && socket.close(),
+      // More topics from now on: sent at once when the socket is open, else with the next (re)connect's.
+      subscribe: function (more) {
+        const fresh = more.filter((t) => topics.indexOf(t) < 0);
+        if (!fresh.length) return;
+        topics.push(...fresh);
+        if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ subscribe: fresh }));
+      },
+    };
   };
 
   // Calls fn at most once per `ms` (the last call wins): charts redraw a couple of times a second at most.
@@ -197,8 +208,8 @@
     return Math.floor(s / 86400) + " d ago";
   };
 
-  // A tiny SVG sparkline of [t, v] points.
-  EO.sparkline = function (points, cls) {
+  // A tiny SVG sparkline of [t, v] points; title (optional) is its tooltip.
+  EO.sparkline = function (points, cls, title) {
     if (!points || points.length < 2) return "";
     const w = 90, h = 22;
     const t0 = points[0][0], t1 = points[points.length - 1][0];
@@ -208,7 +219,7 @@
     const xy = points.map((p) => [((p[0] - t0) / (t1 - t0 || 1)) * w, h - 1 - ((p[1] - lo) / span) * (h - 2)]);
     const pts = xy.map((p) => p[0].toFixed(1) + "," + p[1].toFixed(1)).join(" ");
     return '<svg class="spark ' + (cls || "") + '" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + " " + h +
-      '" aria-hidden="true"><polyline points="' + pts + '"/></svg>';
+      '" aria-hidden="true">' + (title ? "<title>" + EO.escape(title) + "</title>" : "") + '<polyline points="' + pts + '"/></svg>';
   };
 
   EO.escape = function (s) {

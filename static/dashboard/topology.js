@@ -4,7 +4,10 @@
 // bytes and the link's measured bandwidth and RTT; the slow stage (largest measured median) in orange. The
 // tables below say the same in words. The run's events on the dashboard socket (its state, frames, plan
 // switches) and its devices' status changes fetch it again; a deployment's page, any run's state change and
-// its live sessions' frames (it lists the runs on it, newest first, and draws the newest one's path).
+// its live sessions' frames (it lists the runs on it, newest first, and draws the newest one's path). A
+// session started on the deployment after the page loaded is followed too: a run's state change (topic
+// "runs") fetches the view again, and every session it lists as not ended whose topic the page has not yet
+// subscribed to is subscribed to then (its frames re-time the stages from then on, no reload).
 //
 // A new answer is patched into the view in place: nodes and edges whose data changed are updated, new ones
 // added, gone ones removed (the layout runs again only then), and table cells rewritten only where their text
@@ -18,6 +21,8 @@
   const kind = box.dataset.kind; // "session", "job" (its event prefix) or "deployment"
   let cy = null;
   let known = new Set(); // the devices shown: their status events refresh the view
+  let live = null; // EO.live's handle: a deployment's page subscribes to the sessions started on it later
+  const ENDED = new Set(["completed", "failed", "cancelled"]);
 
   const ms = (s) => (s === null || s === undefined ? "—" : (s * 1000).toFixed(s < 0.01 ? 2 : 1));
   function bytes(n) {
@@ -203,6 +208,9 @@
     box.dataset.frames = String(t.frames);
     box.dataset.state = state(t);
     if (t.runs) box.dataset.runs = String(t.runs.length);
+    if (t.runs && live) {
+      live.subscribe(t.runs.filter((r) => r.kind === "session" && !ENDED.has(r.state)).map((r) => "session:" + r.id));
+    }
   }
 
   const refetch = EO.throttle(function () {
@@ -212,7 +220,7 @@
       .catch(() => {}); // the socket's reconnect loads a fresh snapshot
   }, 1000);
 
-  EO.live({
+  live = EO.live({
     topics: [...box.dataset.topics.split(","), "fleet"],
     snapshotUrl: url,
     onSnapshot: draw,

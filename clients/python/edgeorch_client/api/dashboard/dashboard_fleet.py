@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -7,14 +8,36 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.dashboard_fleet_response_200 import DashboardFleetResponse200
 from ...models.error import Error
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs() -> dict[str, Any]:
+def _get_kwargs(
+    *,
+    points: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["points"] = points
+
+    json_since: str | Unset = UNSET
+    if not isinstance(since, Unset):
+        json_since = since.isoformat()
+    params["since"] = json_since
+
+    json_until: str | Unset = UNSET
+    if not isinstance(until, Unset):
+        json_until = until.isoformat()
+    params["until"] = json_until
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/api/dashboard/fleet/",
+        "params": params,
     }
 
     return _kwargs
@@ -27,6 +50,11 @@ def _parse_response(
         response_200 = DashboardFleetResponse200.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = Error.from_dict(response.json())
@@ -58,6 +86,9 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    points: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
 ) -> Response[DashboardFleetResponse200 | Error]:
     """Every device
 
@@ -69,6 +100,24 @@ def sync_detailed(
     a
     fresh snapshot).
 
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until``
+    default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range
+    picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about
+    ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends
+    now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends
+    earlier
+    is a fixed picture.
+
+    Args:
+        points (int | Unset):
+        since (datetime.datetime | Unset):
+        until (datetime.datetime | Unset):
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -77,7 +126,11 @@ def sync_detailed(
         Response[DashboardFleetResponse200 | Error]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        points=points,
+        since=since,
+        until=until,
+    )
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -89,6 +142,9 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    points: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
 ) -> DashboardFleetResponse200 | Error | None:
     """Every device
 
@@ -99,6 +155,24 @@ def sync(
     Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current (``energy`` changes only with
     a
     fresh snapshot).
+
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until``
+    default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range
+    picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about
+    ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends
+    now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends
+    earlier
+    is a fixed picture.
+
+    Args:
+        points (int | Unset):
+        since (datetime.datetime | Unset):
+        until (datetime.datetime | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -110,12 +184,18 @@ def sync(
 
     return sync_detailed(
         client=client,
+        points=points,
+        since=since,
+        until=until,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    points: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
 ) -> Response[DashboardFleetResponse200 | Error]:
     """Every device
 
@@ -127,6 +207,24 @@ async def asyncio_detailed(
     a
     fresh snapshot).
 
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until``
+    default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range
+    picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about
+    ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends
+    now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends
+    earlier
+    is a fixed picture.
+
+    Args:
+        points (int | Unset):
+        since (datetime.datetime | Unset):
+        until (datetime.datetime | Unset):
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -135,7 +233,11 @@ async def asyncio_detailed(
         Response[DashboardFleetResponse200 | Error]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        points=points,
+        since=since,
+        until=until,
+    )
 
     response = await client.get_async_httpx_client().request(**kwargs)
 
@@ -145,6 +247,9 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    points: int | Unset = UNSET,
+    since: datetime.datetime | Unset = UNSET,
+    until: datetime.datetime | Unset = UNSET,
 ) -> DashboardFleetResponse200 | Error | None:
     """Every device
 
@@ -155,6 +260,24 @@ async def asyncio(
     Apply ``/ws/dashboard/`` events of topic ``fleet`` to keep it current (``energy`` changes only with
     a
     fresh snapshot).
+
+    With ``since``, ``until`` or ``points`` the series cover ``[since, until)`` instead (``until``
+    default
+    now, ``since`` an hour before it), for the whole fleet in one request (the fleet page's range
+    picker:
+    1 h, 6 h, 24 h, 7 d or custom): ``bucket_s`` grows with the range (a multiple of 30 s, about
+    ``points``
+    buckets across it), ``since`` and ``until`` are echoed, and each bucket holds the peak of the stored
+    30 s peaks or, older than the raw retention, of the one-minute roll-ups' means. A range that ends
+    now
+    takes the same events (they fold into its last bucket and the oldest drops out); one that ends
+    earlier
+    is a fixed picture.
+
+    Args:
+        points (int | Unset):
+        since (datetime.datetime | Unset):
+        until (datetime.datetime | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,5 +290,8 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            points=points,
+            since=since,
+            until=until,
         )
     ).parsed
