@@ -10,6 +10,7 @@ import pytest
 from edgeorch_agent.learning.controller import (
     LOCAL_WINDOW,
     PROFILE_FRAMES,
+    PROFILE_LIMIT,
     STALE_AFTER,
     AnsController,
     Choice,
@@ -69,11 +70,11 @@ def test_it_settles_on_the_fastest_arm_and_counts_its_pulls() -> None:
 
 
 def test_a_fresh_stream_profiles_the_device_first_and_takes_the_median_as_its_local_time() -> None:
-    """PROFILE_FRAMES all-local frames first (in flight counted); the local time is then their median, not
+    """All-local frames until PROFILE_FRAMES have answered; the local time is then their median, not
     the plan's prediction (0.5 s here), and the arms never measured are calibrated by it."""
     controller = AnsController(spec())
     first = [controller.choose(np.zeros(4)) for _ in range(PROFILE_FRAMES)]
-    assert [c.cut for c in first] == [2] * PROFILE_FRAMES  # in flight: still all-local, no more
+    assert [c.cut for c in first] == [2] * PROFILE_FRAMES
     for choice, elapsed in zip(first, (0.9, 0.2, 0.25), strict=True):
         controller.finished(choice)
         controller.observe(choice, [], elapsed, ME)
@@ -85,6 +86,43 @@ def test_a_fresh_stream_profiles_the_device_first_and_takes_the_median_as_its_lo
     assert controller.choose(np.zeros(4)).cut != 2 or controller.bandit.pulls.get(MuLinUCB.LOCAL) == 3
     controller.observe(Choice(2, 3, None, False), [], 0.3, ME)
     assert controller.bandit.local_s == pytest.approx(0.275)  # then the median of the last LOCAL_WINDOW
+
+
+def test_with_two_frames_in_flight_the_bandit_decides_only_once_three_profile_frames_have_answered() -> None:
+    """An ``ans`` session keeps two frames in flight: each frame is chosen while the one before is still
+    on its way. The bandit's first decision waits for ``PROFILE_FRAMES`` answered local frames, its local
+    time their median. The rule before counted the frames in flight as profiled: the fourth frame went to
+    the bandit with two answered (local time 0.55 s, the median of 0.9 and 0.2) and the third in flight."""
+    controller = AnsController(spec())
+    measured = iter([0.9, 0.2, 0.25, 0.3, 0.22, 0.21])
+    in_flight: list[Choice] = []
+    decided = None  # (local frames answered, the local time) at the bandit's first decision
+    for _ in range(PROFILE_LIMIT + 2):
+        choice = controller.choose(np.zeros(4))
+        if choice.cut != 2 and decided is None:
+            decided = (controller.bandit.pulls.get(MuLinUCB.LOCAL, 0), controller.bandit.local_s)
+        in_flight.append(choice)
+        if len(in_flight) == 2:  # the oldest answers before the next frame is chosen
+            oldest = in_flight.pop(0)
+            controller.finished(oldest)
+            if oldest.cut == 2:
+                controller.observe(oldest, [], next(measured), ME)
+            else:
+                controller.observe(oldest, [], 0.3, ME)
+    assert decided == (PROFILE_FRAMES, pytest.approx(0.25))  # the median of 0.9, 0.2 and 0.25
+    assert controller.profiled == PROFILE_FRAMES + 1  # one more local frame sent while the third was out
+
+
+def test_local_frames_that_never_answer_end_the_profile_after_profile_limit_frames() -> None:
+    controller = AnsController(spec())
+    cuts = []
+    for _ in range(PROFILE_LIMIT + 3):
+        choice = controller.choose(np.zeros(4))
+        cuts.append(choice.cut)
+        controller.finished(choice)
+        controller.observe_unanswered(choice, [], 0.001, ME)  # failed at once: nothing measured
+    assert cuts[:PROFILE_LIMIT] == [2] * PROFILE_LIMIT
+    assert controller.profiled == PROFILE_LIMIT and 0 in cuts[PROFILE_LIMIT:]
 
 
 def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:

@@ -33,8 +33,9 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   ones. A profile taken on a loaded host overestimates every prefix alike, so one measured arm corrects all.
 
 - **The device profiles itself first.** A stream whose local arm has fewer than ``PROFILE_FRAMES`` answered
-  local frames (a fresh state) runs its first frames all-local, as the paper's device profiles its own
-  front end before it learns: the local time is then the median of those measurements (replacing the
+  local frames (a fresh state) runs its frames all-local until that many have answered (frames in flight
+  are not measurements; at most ``PROFILE_LIMIT`` sent), as the paper's device profiles its own front
+  end before it learns: the local time is then the median of those measurements (replacing the
   profile's prediction, which a loaded host overestimates: 82 ms predicted, 47-55 ms measured for
   mobilenetv2 on the emulated rpi4), and the other arms' front ends are calibrated by it (below). Without
   it the local estimate started at the prediction and moved by an exponential average, so the raw-input
@@ -85,7 +86,8 @@ from .ulinucb import Arm, MuLinUCB, is_key_frame
 log = logging.getLogger(__name__)
 
 FRONT_WEIGHT = 0.2  # exponential average of the measured front-end delays
-PROFILE_FRAMES = 3  # all-local frames a fresh stream starts with: the device's own profile, measured
+PROFILE_FRAMES = 3  # local frames answered before the bandit decides: the device's own profile, measured
+PROFILE_LIMIT = 2 * PROFILE_FRAMES  # profile frames sent at most (local frames failing, unanswered)
 LOCAL_WINDOW = 5  # the local time: the median of this many last local frames
 CHANGE_RATIO = 2.0  # ``MuLinUCB.change_ratio``: an answer off its estimate by 2x (and by > α) is a change
 CHANGE_KEEP = 0.25  # ``MuLinUCB.change_keep``: the share of the evidence a detected change keeps
@@ -111,6 +113,7 @@ class AnsController:
         self.state_dir = state_dir
         self.previous: np.ndarray | None = None
         self.loaded = False
+        self.profiled = 0  # profile frames sent (``_profiling``)
         self.in_flight: dict[int, int] = {}  # cut -> frames sent and not yet finished
         self.sent: dict[int, list[float]] = {}  # cut -> when its frames in flight were sent (clock)
         self.clock = time.monotonic
@@ -169,6 +172,7 @@ class AnsController:
         key_frame = is_key_frame(self.previous, frame)
         self.previous = frame
         if self._profiling():  # the device's own profile first: all-local
+            self.profiled += 1
             self.bandit.t += 1  # a frame of the epoch, not a local win (no forced sampling owed)
             self.bandit.frames += 1
             self.bandit.chosen_at[MuLinUCB.LOCAL] = self.bandit.frames  # the local time: just measured
@@ -192,11 +196,17 @@ class AnsController:
         return Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame)
 
     def _profiling(self) -> bool:
-        """Fewer than ``PROFILE_FRAMES`` local frames answered or in flight, and a local arm to run."""
+        """Fewer than ``PROFILE_FRAMES`` local frames answered, a local arm to run, and fewer than
+        ``PROFILE_LIMIT`` profile frames sent. A frame in flight is not a measurement: counting the local
+        frames in flight as profiled (the rule before) let the bandit take its first decision with only the
+        frames answered by then measured — with two frames in flight (an ``ans`` session's default), the
+        fourth frame was chosen on the median of 2, the third still on its way. So while the profile is
+        short of answers every frame stays local (one or two more local frames where frames overlap); the
+        limit ends it if local frames keep going unanswered."""
         if self.blocks not in self.routes or not math.isfinite(self.bandit.local_s):
             return False
-        local = self.bandit.pulls.get(MuLinUCB.LOCAL, 0) + self.in_flight.get(self.blocks, 0)
-        return local < PROFILE_FRAMES
+        answered = self.bandit.pulls.get(MuLinUCB.LOCAL, 0)
+        return answered < PROFILE_FRAMES and self.profiled < PROFILE_LIMIT
 
     def finished(self, choice: Choice) -> None:
         """The frame sent on ``choice`` is over (answered, failed or given up): no longer in flight."""
