@@ -88,12 +88,13 @@ looks (unlike a discount γ on every answer, D-LinUCB's: on the scripted link of
 default here) is the paper's.
 
 One change, one detection. The rule before compared every answer with x_pᵀθ̂ and scaled all the evidence
-at each detection. After a severe collapse (10 → 0.05 MB/s, answers 20-200 times the old ones), the
+at each detection. After a severe collapse (10 → 0.05 MB/s, answers 80-100 times the old ones), the
 estimate at the arm that showed it, pulled by c = 0.25 of a long history (30 answers' worth against one)
-and by the ridge prior toward 0, stayed 10-20 times below its answers; the next answer there, or at any
-other arm, was "a change" again, and each such detection scaled the answers since the change along with
-the old ones: 4-5 detections per collapse (bench/bench_ans_scripted.py), the estimates swinging toward
-the prior, the arms looking fast again and pulled at 1-20 s each. Now (1) an arm answered since the last
+and by the ridge prior toward 0, stayed 8 times below its answers (and the next arm's 60 times); the next
+answer there, or at any other arm, was "a change" again, and each such detection scaled the answers
+since the change along with the old ones (agents/tests/test_ulinucb.py: 15 detections in 15 answers;
+4-5 per collapse in bench/bench_ans_scripted.py's harness), the estimates swinging toward the prior, the
+arms looking fast again and pulled at 1-20 s each. Now (1) an arm answered since the last
 change is judged against its own answers since then, which are already the new conditions; (2) an answer
 off the estimate at an arm not answered since, in the direction of the last change (slower after a
 slower one), is that change seen at another arm (``echoes``): the evidence from before the change
