@@ -1,21 +1,25 @@
-"""``ans``'s bandit in-process on scripted environments, before and after its stale-arm rules.
+"""``ans``'s bandit in-process on scripted environments: the agent's rules, and each rule taken out.
 
     .venv/bin/python bench/bench_ans_scripted.py
 
 No agents and no network: ``MuLinUCB`` as the agent's controller configures it (α = 0.02, evidence carried
 across epochs, the local time measured as the median of the last 5 local frames, plausible forced samples,
-change detection R = 2, c = 0.25) on agents/tests/test_ulinucb.py's four cuts (back-end delay: MB over the
-link plus GMACs at 20 GMAC/s, 5% noise), the device alone at 0.1 s unless said. "before": forced samples
-only of arms below the local estimate and the local arm measured only when chosen (``stale_after`` 0,
-``forced_local`` 0); "after": an arm unchosen for 64 frames is stale and taken by a forced sample that finds
-no plausible arm, and a stale local arm takes 3 local frames in a row (``stale_after`` 64, ``forced_local``
-3; docs/learning.md). Prints the regret (seconds against the best arm per frame, mean of 10 seeds) per
-200-frame phase and the frames from frame 200 and 400 to 5 in a row on the best arm then (the value most
-seeds give; "never": not within the phase). About 10 s.
+change detection R = 2, c = 0.25, K = 4, ``stale_after`` 24, ``forced_local`` 3; docs/learning.md) on
+agents/tests/test_ulinucb.py's four cuts (back-end delay: MB over the link plus GMACs at 20 GMAC/s, 5%
+noise), the device alone at 0.1 s unless said, 600 frames with steps at frames 200 and 400. Beside the
+agent's rules ("agent"), the same with one taken out: "K 0" (a detected change keeps c = 0.25 of the
+evidence, however long the history), "stale 64" (the edge and the local arm looked at again after 64
+frames unchosen, as before), "R 0" (no change detection: the paper's weights). Prints, per scenario and
+rules (10 seeds): the mean delay over the best arm's per frame (the scripted oracle), the regret per
+200-frame phase (seconds against the best arm per frame, mean of the seeds), the detected changes per
+step (the value most seeds give), and the frames from each step until the first whose median delay over
+3 frames is within 5% of the best (bench/bench_learning.py's rule; the median of the seeds, their
+largest in brackets, "never": not within the phase on some seed). About 10 s.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 from pathlib import Path
 
@@ -26,11 +30,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents"))
 from edgeorch_agent.learning.ulinucb import Arm, MuLinUCB  # noqa: E402
 
 LOCAL = MuLinUCB.LOCAL
-AGENT = {"alpha": 0.02, "carry": 1.0, "local_width": True, "forced_plausible": True, "change_ratio": 2.0}
-RULES = {"before": {"stale_after": 0, "forced_local": 0}, "after": {"stale_after": 64, "forced_local": 3}}
+AGENT = {
+    "alpha": 0.02,
+    "carry": 1.0,
+    "local_width": True,
+    "forced_plausible": True,
+    "change_ratio": 2.0,
+    "change_keep": 0.25,
+    "change_memory": 4.0,
+    "stale_after": 24,
+    "forced_local": 3,
+}
+RULES = {
+    "agent": {},
+    "K 0": {"change_memory": 0.0},
+    "stale 64": {"stale_after": 64},
+    "R 0": {"change_ratio": 0.0},
+}
+STEPS = (200, 400)
 SCENARIOS = {  # name: (MB/s at frame t, the device's local time at t)
     "collapse and recovery: 10, 0.5, 10 MB/s": (
         lambda t: 0.5 if 200 <= t < 400 else 10.0,
+        lambda t: 0.1,
+    ),
+    "severe collapse: 10, 0.05, 10 MB/s": (
+        lambda t: 0.05 if 200 <= t < 400 else 10.0,
         lambda t: 0.1,
     ),
     "the device loaded, then fast: local 0.3 s, then 0.02 s from frame 200": (
@@ -50,49 +74,72 @@ def arms() -> list[Arm]:
     ]
 
 
-def run(rules: dict, link, local, seed: int, frames: int = 600) -> tuple[np.ndarray, list[dict]]:
+def run(rules: dict, link, local, seed: int, frames: int = 600) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Per frame: the true delay of the arm chosen, the best arm's, and the changes detected so far."""
     rng = np.random.default_rng(seed)
-    bandit = MuLinUCB(arms(), 0.1, **AGENT, **rules)
-    regret, truths, times = [], [], []
+    bandit = MuLinUCB(arms(), 0.1, **{**AGENT, **rules})
+    got, best, changes, times = [], [], [], []
     for t in range(frames):
         mb_s = link(t)
         truth = {a.cut: a.front_s + a.context[0] / mb_s + a.context[1] / 20.0 for a in bandit.arms}
         truth[LOCAL] = local(t)
         cut = bandit.choose()
-        regret.append(truth[cut] - min(truth.values()))
-        truths.append({**truth, "chosen": cut})
-        if cut == LOCAL:
-            times = [*times, local(t) * (1 + 0.05 * rng.standard_normal())][-5:]
+        got.append(truth[cut])
+        best.append(min(truth.values()))
+        noise = 1 + 0.05 * rng.standard_normal()
+        if cut == LOCAL:  # as the agent's controller: the median of the last 5 local frames
+            bandit.local_answer(local(t) * noise)
+            times = [*times, local(t) * noise][-5:]
             bandit.local_s = float(np.median(times))
             bandit.pulls[LOCAL] = bandit.pulls.get(LOCAL, 0) + 1
         else:
             arm = next(a for a in bandit.arms if a.cut == cut)
             mb, gmacs = arm.context
-            bandit.update(cut, max(0.0, (mb / mb_s + gmacs / 20.0) * (1 + 0.05 * rng.standard_normal())))
-    return np.array(regret), truths
+            bandit.update(cut, max(0.0, (mb / mb_s + gmacs / 20.0) * noise))
+        changes.append(bandit.changes)
+    return np.array(got), np.array(best), changes
 
 
-def settle(truths: list[dict], start: int, stop: int) -> str:
-    """Frames from ``start`` to 5 in a row on the phase's best arm ("never" within the phase)."""
-    best = min((c for c in truths[start] if c != "chosen"), key=lambda c: truths[start][c])
-    chosen = [f["chosen"] for f in truths[start:stop]]
-    hit = next((k for k in range(len(chosen) - 4) if chosen[k : k + 5] == [best] * 5), None)
-    return "never" if hit is None else str(hit)
+def within(got: np.ndarray, best: np.ndarray, start: int, stop: int, smooth: int = 3) -> int | None:
+    """Frames from ``start`` to the first whose median delay over ``smooth`` frames is within 5% of the
+    best (None: not before ``stop``)."""
+    for k in range(start, stop - smooth + 1):
+        if np.median(got[k : k + smooth]) <= 1.05 * best[k]:
+            return k - start
+    return None
 
 
 def main() -> None:
-    print("| scenario | rules | regret, frames 0-199 | 200-399 | 400-599 | to the best from 200 / from 400 |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| scenario | rules | × best | regret, frames 0-199 | 200-399 | 400-599 | changes per step "
+        "| frames to 5% after 200 / after 400 |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, (link, local) in SCENARIOS.items():
         for label, rules in RULES.items():
-            phases, settled = [], []
+            ratios, phases, detected, settled = [], [], [], {step: [] for step in STEPS}
             for seed in range(10):
-                regret, truths = run(rules, link, local, seed)
-                phases.append([regret[:200].sum(), regret[200:400].sum(), regret[400:].sum()])
-                settled.append(f"{settle(truths, 200, 400)} / {settle(truths, 400, 600)}")
+                got, best, changes = run(rules, link, local, seed)
+                ratios.append(got.mean() / best.mean())
+                phases.append([(got - best)[k : k + 200].sum() for k in (0, 200, 400)])
+                detected.append(
+                    f"{changes[199]}, {changes[399] - changes[199]}, {changes[-1] - changes[399]}"
+                )
+                for step, stop in zip(STEPS, (*STEPS[1:], 600), strict=True):
+                    settled[step].append(within(got, best, step, stop))
             mean = np.mean(phases, axis=0)
-            common = max(set(settled), key=settled.count)
-            print(f"| {name} | {label} | {mean[0]:.2f} s | {mean[1]:.2f} s | {mean[2]:.2f} s | {common} |")
+            common = max(set(detected), key=detected.count)
+            frames = []
+            for step in STEPS:
+                values = settled[step]
+                if any(v is None for v in values):
+                    frames.append("never")
+                else:
+                    frames.append(f"{statistics.median(values):g} ({max(values)})")
+            print(
+                f"| {name} | {label} | {np.mean(ratios):.2f} | {mean[0]:.2f} s | {mean[1]:.2f} s "
+                f"| {mean[2]:.2f} s | {common} | {' / '.join(frames)} |"
+            )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import pytest
 from edgeorch_agent.learning.controller import (
     LOCAL_WINDOW,
     PROFILE_FRAMES,
+    PROFILE_LIMIT,
     STALE_AFTER,
     AnsController,
     Choice,
@@ -69,11 +70,11 @@ def test_it_settles_on_the_fastest_arm_and_counts_its_pulls() -> None:
 
 
 def test_a_fresh_stream_profiles_the_device_first_and_takes_the_median_as_its_local_time() -> None:
-    """PROFILE_FRAMES all-local frames first (in flight counted); the local time is then their median, not
+    """All-local frames until PROFILE_FRAMES have answered; the local time is then their median, not
     the plan's prediction (0.5 s here), and the arms never measured are calibrated by it."""
     controller = AnsController(spec())
     first = [controller.choose(np.zeros(4)) for _ in range(PROFILE_FRAMES)]
-    assert [c.cut for c in first] == [2] * PROFILE_FRAMES  # in flight: still all-local, no more
+    assert [c.cut for c in first] == [2] * PROFILE_FRAMES
     for choice, elapsed in zip(first, (0.9, 0.2, 0.25), strict=True):
         controller.finished(choice)
         controller.observe(choice, [], elapsed, ME)
@@ -85,6 +86,43 @@ def test_a_fresh_stream_profiles_the_device_first_and_takes_the_median_as_its_lo
     assert controller.choose(np.zeros(4)).cut != 2 or controller.bandit.pulls.get(MuLinUCB.LOCAL) == 3
     controller.observe(Choice(2, 3, None, False), [], 0.3, ME)
     assert controller.bandit.local_s == pytest.approx(0.275)  # then the median of the last LOCAL_WINDOW
+
+
+def test_with_two_frames_in_flight_the_bandit_decides_only_once_three_profile_frames_have_answered() -> None:
+    """An ``ans`` session keeps two frames in flight: each frame is chosen while the one before is still
+    on its way. The bandit's first decision waits for ``PROFILE_FRAMES`` answered local frames, its local
+    time their median. The rule before counted the frames in flight as profiled: the fourth frame went to
+    the bandit with two answered (local time 0.55 s, the median of 0.9 and 0.2) and the third in flight."""
+    controller = AnsController(spec())
+    measured = iter([0.9, 0.2, 0.25, 0.3, 0.22, 0.21])
+    in_flight: list[Choice] = []
+    decided = None  # (local frames answered, the local time) at the bandit's first decision
+    for _ in range(PROFILE_LIMIT + 2):
+        choice = controller.choose(np.zeros(4))
+        if choice.cut != 2 and decided is None:
+            decided = (controller.bandit.pulls.get(MuLinUCB.LOCAL, 0), controller.bandit.local_s)
+        in_flight.append(choice)
+        if len(in_flight) == 2:  # the oldest answers before the next frame is chosen
+            oldest = in_flight.pop(0)
+            controller.finished(oldest)
+            if oldest.cut == 2:
+                controller.observe(oldest, [], next(measured), ME)
+            else:
+                controller.observe(oldest, [], 0.3, ME)
+    assert decided == (PROFILE_FRAMES, pytest.approx(0.25))  # the median of 0.9, 0.2 and 0.25
+    assert controller.profiled == PROFILE_FRAMES + 1  # one more local frame sent while the third was out
+
+
+def test_local_frames_that_never_answer_end_the_profile_after_profile_limit_frames() -> None:
+    controller = AnsController(spec())
+    cuts = []
+    for _ in range(PROFILE_LIMIT + 3):
+        choice = controller.choose(np.zeros(4))
+        cuts.append(choice.cut)
+        controller.finished(choice)
+        controller.observe_unanswered(choice, [], 0.001, ME)  # failed at once: nothing measured
+    assert cuts[:PROFILE_LIMIT] == [2] * PROFILE_LIMIT
+    assert controller.profiled == PROFILE_LIMIT and 0 in cuts[PROFILE_LIMIT:]
 
 
 def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
@@ -232,7 +270,9 @@ def test_a_stream_switched_between_variants_learns_each_apart_and_goes_on_where_
 def test_frames_without_an_answer_teach_that_their_arm_is_slow() -> None:
     """A link collapsing under the raw-input arm: its frames now miss the deadline and are dropped after
     1.2 s, with no answer. Learned as censored evidence (``observe_unanswered``: at least 1.2 s), the next
-    frames leave the arm at once; an unanswered frame faster than its arm's estimate teaches nothing."""
+    frames leave the arm at once; an unanswered frame faster than its arm's estimate teaches nothing.
+    From then on the device alone, bar one look at the edge (its cheapest arm, cut 1) per ``STALE_AFTER``
+    frames."""
     arms = spec()
     arms["arms"][2]["front_s"] = 0.1
     controller = AnsController(arms)
@@ -256,7 +296,9 @@ def test_frames_without_an_answer_teach_that_their_arm_is_slow() -> None:
             front = 0.01 if choice.cut == 1 else 0.0
             trace = [{"stage": choice.first_stage, "device": ME, "queue_s": 0.0, "compute_s": front}]
             controller.observe(choice, trace, front + delays[choice.cut], ME)
-    assert after.count(0) <= 2 and after[-20:] == [2] * 20  # the device alone, from then on
+    assert after.count(0) <= 2 and after[-20:].count(2) >= 19  # the device alone, from then on
+    looks = [i for i, cut in enumerate(after) if cut == 1]
+    assert all(b - a >= STALE_AFTER for a, b in zip(looks, looks[1:], strict=False))
 
 
 def test_one_slow_local_frame_does_not_lock_the_device_out() -> None:
@@ -290,16 +332,17 @@ def test_one_slow_local_frame_does_not_lock_the_device_out() -> None:
 
 def test_a_local_time_measured_under_load_is_measured_again_once_stale() -> None:
     """The device profiles itself under load (local 0.3 s for 100 frames; the raw input, 0.05 s, wins),
-    then is fast again (3 ms). The local arm, unchosen for ``STALE_AFTER`` = 64 frames, is stale; the next
+    then is fast again (3 ms). The local arm, unchosen for ``STALE_AFTER`` = 24 frames, is stale; the next
     time ⌈t^0.25⌉ offloaded frames in a row make a forced sample due (t ≤ 128 in the epoch of 8·2^4
-    frames that holds frames 120-247: at most ⌈128^0.25⌉ = 4 frames on), the device runs ``forced_local``
-    = 3 frames in a row, a majority of the ``LOCAL_WINDOW`` = 5 the local time is the median of. So within
-    64 + 4 frames of the device being fast again, it is back on the device alone, 5 frames in a row.
-    Without the forced local sample (``forced_local`` 0, the rule before) it never is."""
+    frames that holds frames 120-247: at most ⌈128^0.25⌉ = 4 frames on), the device runs a frame; its
+    3 ms is off the local estimate (0.3 s) by far more than 2x, so the 2 frames after it run there too,
+    3 of the ``LOCAL_WINDOW`` = 5 the local time is the median of. So within 24 + 4 frames of the device
+    being fast again, it is back on the device alone, 5 frames in a row. Without the forced local sample
+    (``forced_local`` 0) it never is."""
     settled = {}
     for forced in (0, LOCAL_WINDOW // 2 + 1):
         controller = AnsController(spec())
-        assert controller.bandit.stale_after == STALE_AFTER == 64
+        assert controller.bandit.stale_after == STALE_AFTER == 24
         controller.bandit.forced_local = forced
         cuts = []
         for i in range(250):
@@ -310,3 +353,12 @@ def test_a_local_time_measured_under_load_is_measured_again_once_stale() -> None
     assert settled[0] == -1
     assert 0 <= settled[3] <= STALE_AFTER + 4
     assert controller.bandit.local_s == pytest.approx(0.003)
+
+
+def test_a_forced_local_sample_within_the_local_estimate_is_one_frame() -> None:
+    """The raw input (0.05 s) wins over a steady device (0.3 s): once profiled, the device runs one frame
+    per look (``STALE_AFTER`` frames unchosen), never three in a row, as its time is where it was."""
+    controller = AnsController(spec())
+    cuts = "".join(str(answer(controller, np.zeros(4), {0: 0.05, 1: 0.2, 2: 0.3})) for _ in range(200))
+    looks = cuts[50:].count("2")
+    assert 3 <= looks <= 150 // STALE_AFTER + 1 and "22" not in cuts[50:]

@@ -81,31 +81,56 @@ def test_estimates_and_updates_are_the_papers_formulas(problem):
 
 
 @settings(max_examples=200, deadline=None)
-@given(problems(), st.floats(1.2, 4.0), st.floats(0.0, 1.0))
-def test_a_detected_change_keeps_a_share_of_the_evidence_before_it(problem, ratio, keep):
-    """``change_ratio`` R, ``change_keep`` c: an answer y at an arm answered twice before, off the estimate
-    ŷ = xᵀθ̂ by a factor of R either way and by more than α, first scales the evidence (A ← λI + c(A − λI),
-    b ← cb), then is added as the paper adds it; any other answer is the paper's update alone."""
+@given(problems(), st.floats(1.2, 4.0), st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 4.0]))
+def test_a_detected_change_keeps_a_share_of_the_evidence_before_it(problem, ratio, keep, memory):
+    """``change_ratio`` R, ``change_keep`` c, ``change_memory`` K: an answer y off its reference ŷ (the
+    mean of its arm's answers since the last change, else xᵀθ̂ at an arm answered twice) by a factor of R
+    either way and by more than α is a change, and the evidence before it keeps the share
+    c' = min(c, K·(xᵀx)²/xᵀ(A − λI)x) (K = 0: c) before the answer is added as the paper adds it; the
+    same off-ness at an arm not answered since, in the last change's direction, is that change again: the
+    evidence from before it (less what came since, A_new and b_new) keeps c', the rest is kept whole."""
     arms, local_s, alpha, ridge, updates = problem
     bandit = MuLinUCB(
-        arms, local_s, alpha=alpha, ridge=ridge, first_epoch=1024, change_ratio=ratio, change_keep=keep
+        arms,
+        local_s,
+        alpha=alpha,
+        ridge=ridge,
+        first_epoch=1024,
+        change_ratio=ratio,
+        change_keep=keep,
+        change_memory=memory,
     )
     d = len(arms[0].context)
-    A, b, pulls, changes = ridge * np.eye(d), np.zeros(d), {}, 0
+    prior = ridge * np.eye(d)
+    A, b, new_A, new_b = prior.copy(), np.zeros(d), np.zeros((d, d)), np.zeros(d)
+    pulls, since, sign, changes, echoes = {}, {}, 0, 0, 0
     for cut, y, key in updates:
         x = np.array(next(a for a in arms if a.cut == cut).context)
-        expected = x @ np.linalg.inv(A) @ b
+        own = cut in since
+        expected = np.mean(since[cut]) if own else x @ np.linalg.inv(A) @ b
         off = abs(y - expected) > alpha and (
             expected <= 0 or y <= 0 or max(y / expected, expected / y) > ratio
         )
-        if pulls.get(cut, 0) >= 2 and off:
-            A, b, changes = ridge * np.eye(d) + keep * (A - ridge * np.eye(d)), keep * b, changes + 1
+        if (own or pulls.get(cut, 0) >= 2) and off:
+            direction = 1 if y > expected else -1
+            if not own and direction == sign:
+                echoes += 1
+            else:
+                changes, sign, since = changes + 1, direction, {}
+                new_A, new_b = np.zeros((d, d)), np.zeros(d)
+            old_A, old_b = A - prior - new_A, b - new_b
+            share = keep
+            if memory > 0 and x @ x > 0 and x @ old_A @ x > 0:
+                share = min(keep, memory * (x @ x) ** 2 / (x @ old_A @ x))
+            A, b = prior + new_A + share * old_A, new_b + share * old_b
         w = 4.0 if key else 1.0
         A, b = A + w * np.outer(x, x), b + w * y * x
+        new_A, new_b = new_A + w * np.outer(x, x), new_b + w * y * x
         pulls[cut] = pulls.get(cut, 0) + 1
+        since.setdefault(cut, []).append(y)
         bandit.update(cut, y, key_frame=key)
         assert np.allclose(bandit.A, A, rtol=1e-9, atol=1e-9) and np.allclose(bandit.b, b, atol=1e-9)
-    assert bandit.changes == changes
+    assert (bandit.changes, bandit.echoes) == (changes, echoes)
 
 
 # --- scripted environments ---------------------------------------------------------------------------
@@ -176,15 +201,17 @@ def frames_to_settle(chosen, best, run_of=5):
 def test_after_a_long_history_a_detected_change_moves_to_the_new_best_split_within_30_frames():
     """The agent's configuration (controller: α = 0.02, evidence carried across epochs, the local time
     measured, plausible forced samples), 400 frames at 10 MB/s then 1 MB/s: detecting the change (R = 2,
-    c = 0.25) it is on the new best split within 30 frames of the step; keeping every answer alike (the
-    paper's weights without its restarts) it takes over a hundred, each new answer moving the estimate by
-    about 1/n. On the stationary link no change is detected."""
+    c = 0.25, at most K = 4 answers' worth kept at the arm that shows it) it is on the new best split
+    within 30 frames of the step (2 here; 47 with c alone, a quarter of 400 frames outweighing the new
+    answers); keeping every answer alike (the paper's weights without its restarts) it takes over a
+    hundred, each new answer moving the estimate by about 1/n. On the stationary link no change is
+    detected."""
     agent = {"alpha": 0.02, "carry": 1.0, "local_width": True, "forced_plausible": True}
     settled = {}
     for ratio in (0.0, 2.0):
         rng = np.random.default_rng(2)
         arms = env_arms()
-        bandit = MuLinUCB(arms, 0.2, change_ratio=ratio, change_keep=0.25, **agent)
+        bandit = MuLinUCB(arms, 0.2, change_ratio=ratio, change_keep=0.25, change_memory=4.0, **agent)
         chosen = run(bandit, 400, lambda t: (10.0, 20.0), rng)
         assert chosen[300:400].count(2) >= 90  # the best split before the step
         assert bandit.changes == 0
@@ -215,7 +242,9 @@ def agent_run(bandit, frames, conditions, local_time, rng, first=0):
         cut = bandit.choose()
         chosen.append(cut)
         if cut == LOCAL:
-            times = [*times, local_time(t) * (1 + 0.05 * rng.standard_normal())][-5:]
+            measured = local_time(t) * (1 + 0.05 * rng.standard_normal())
+            bandit.local_answer(measured)  # a forced local sample's first frame: more if it is off
+            times = [*times, measured][-5:]
             bandit.local_s = float(np.median(times))
             bandit.pulls[LOCAL] = bandit.pulls.get(LOCAL, 0) + 1
         else:
@@ -227,37 +256,108 @@ def agent_run(bandit, frames, conditions, local_time, rng, first=0):
 AGENT = {"alpha": 0.02, "carry": 1.0, "local_width": True, "forced_plausible": True, "change_ratio": 2.0}
 
 
-def test_after_the_link_recovers_the_stale_arms_are_looked_at_and_it_offloads_again_within_88_frames():
+def test_after_the_link_recovers_the_edge_is_looked_at_and_it_offloads_again_within_75_frames():
     """The agent's configuration, the device alone at 0.1 s: 200 frames at 10 MB/s (cut 2 best, 55 ms),
     200 at 0.5 MB/s (the device alone best: every arm is 65 ms to 2 s slower) and 200 at 10 MB/s again.
 
-    The bound: an arm unchosen for ``stale_after`` W = 64 frames is stale, and a forced sample with no
-    arm below the local estimate goes to the least recently chosen arm once it is stale. Forced samples
-    come after ⌈t^0.25⌉ local frames in a row, t ≤ T = 512 in the epoch that holds frames 448-959
-    (epochs of 64·2^k frames from 0), so one every ⌈512^0.25⌉ + 1 = 6 frames at most while the device
-    alone wins. Within W frames of the recovery every arm is stale or was chosen since; then the P = 4 arms
-    take one forced sample each: every arm answers at the recovered link within W + P·6 = 88 frames, each
-    answer off its estimate by far more than 2x (a detected change). So within 88 frames the bandit
-    offloads again (5 frames in a row), and by the last 50 frames it is on cut 2, the best (between the two,
-    on some seeds, cut 3, 15 ms slower: the choice among offloading arms is the bandit's own, no forced
-    sample). The rule before (forced samples only of arms below the local estimate, ``stale_after`` 0)
-    never looks, and stays on the device alone."""
+    The bound: with no arm below the local estimate, a forced sample looks at the edge (its lowest-bound
+    arm) once no offloading arm has been chosen for ``stale_after`` W = 64 frames. Forced samples come
+    after ⌈t^0.25⌉ local frames in a row, t ≤ T = 512 in the epoch that holds frames 448-959 (epochs of
+    64·2^k frames from 0), so one every ⌈512^0.25⌉ + 1 = 6 frames at most while the device alone wins:
+    an arm answers at the recovered link within W + 6 = 70 frames, its answer off its own answers during
+    the outage by far more than 2x (a detected change, that moves every estimate), and the bandit
+    offloads from that frame on (5 frames in a row from it: 75). By the last 50 frames it is on cut 2,
+    the best.
+    Without the looks (``stale_after`` 0: forced samples only of arms below the local estimate), on 7 of
+    the 10 seeds it never looks, and stays on the device alone (on the others an arm's bound comes below
+    the local time by itself, 7-146 frames after the recovery)."""
     conditions = lambda t: (0.5, 20.0) if 200 <= t < 400 else (10.0, 20.0)  # noqa: E731
-    bound = 64 + 4 * (math.ceil(512**0.25) + 1)
+    bound = 64 + math.ceil(512**0.25) + 1
+    never = 0
     for seed in range(10):
         for stale_after in (0, 64):
             rng = np.random.default_rng(seed)
-            bandit = MuLinUCB(env_arms(), 0.1, stale_after=stale_after, **AGENT)
+            bandit = MuLinUCB(env_arms(), 0.1, stale_after=stale_after, change_memory=4.0, **AGENT)
             chosen = agent_run(bandit, 600, conditions, lambda t: 0.1, rng)
             assert chosen[150:200].count(2) >= 45  # the best split before the collapse
             assert chosen[300:400].count(LOCAL) >= 80  # the device alone while the link is down
             after = chosen[400:]
             offloads = next((k for k in range(196) if LOCAL not in after[k : k + 5]), None)
             if stale_after == 0:
-                assert offloads is None and LOCAL in after[-50:] and after[-50:].count(2) == 0
+                never += offloads is None and LOCAL in after[-50:] and after[-50:].count(2) == 0
             else:
-                assert offloads is not None and offloads <= bound
+                assert offloads is not None and offloads <= bound + 5
                 assert after[-50:].count(2) >= 45
+    assert never == 7
+
+
+def latencies(arms, chosen, conditions, local_time, first=0) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, the true total delay of the arm chosen and of the best arm (no noise)."""
+    got, best = [], []
+    for t, cut in enumerate(chosen, first):
+        mb_s, gmacs_s = conditions(t)
+        truth = totals(arms, local_time(t), mb_s, gmacs_s)
+        got.append(truth[cut])
+        best.append(min(truth.values()))
+    return np.array(got), np.array(best)
+
+
+def frames_to_within(got, best, start, stop, smooth=3) -> int | None:
+    """Frames from ``start`` to the first whose median over ``smooth`` frames is within 5% of the best
+    (bench/bench_learning.py's rule); None: not before ``stop``."""
+    for k in range(start, stop - smooth + 1):
+        if np.median(got[k : k + smooth]) <= 1.05 * best[k]:
+            return k - start
+    return None
+
+
+def test_a_severe_collapse_is_one_detected_change_and_the_estimates_follow_its_answers():
+    """120 answers at cut 2 at 10 MB/s (a few at the other arms), then the link at 0.05 MB/s: cut 2's
+    answers are 80 times its estimate. The first is a detected change; the nine after it at cut 2, judged
+    against cut 2's own answers since, and the five at cut 3 after them (the same change at another arm,
+    one of the ``echoes``) are not new ones, and cut 2's estimate rises with each of its answers. The
+    rule before compared every answer with the estimate, which the kept quarter of the history (30
+    answers' worth against each new one) and the ridge prior held far below the answers: all fifteen were
+    detections, each scaling the answers since the collapse too, and the estimates stayed near the prior
+    (cut 2 at an eighth of its answers, cut 3 at a sixtieth)."""
+    rng = np.random.default_rng(4)
+    arms = env_arms()
+    bandit = MuLinUCB(arms, 0.1, first_epoch=1024, change_ratio=2.0, change_keep=0.25, change_memory=4.0)
+    for i in range(120):
+        cut = 2 if i % 10 else i // 10 % 4
+        bandit.update(cut, backend(arms[cut], 10.0, 20.0, rng))
+    assert bandit.changes == 0
+    truth = {a.cut: a.context[0] / 0.05 + a.context[1] / 20.0 for a in arms}
+    rising = []
+    for cut in [2] * 10 + [3] * 5:
+        bandit.update(cut, backend(arms[cut], 0.05, 20.0, rng))
+        if cut == 2:
+            rising.append(bandit.estimates()[2][0] - arms[2].front_s)
+    assert (bandit.changes, bandit.echoes) == (1, 1)  # cut 3's first answer: the collapse again
+    assert rising == sorted(rising) and rising[-1] > truth[2] / 3
+    assert bandit.estimates()[3][0] - arms[3].front_s > truth[3] / 4
+
+
+def test_a_severe_collapse_and_its_recovery_are_followed_within_30_frames_each():
+    """The agent's configuration (``STALE_AFTER`` 24, ``forced_local`` 3, c = 0.25, K = 4), the device
+    alone at 0.1 s: 200 frames at 10 MB/s, 200 at 0.05 MB/s (the raw input 20 s, cut 3 1 s), 200 at 10
+    MB/s again. One detected change per step, and within 30 frames of each the frames' delays are within
+    5% of the new best (a median of 3 frames, bench/bench_learning.py's rule): the collapse is seen at
+    the first frame after it, the recovery at the first look at the edge (within 24 + ⌈256^0.25⌉ + 1 = 29
+    frames: the epoch that holds frames 192-447 is 256 long)."""
+    conditions = lambda t: (0.05, 20.0) if 200 <= t < 400 else (10.0, 20.0)  # noqa: E731
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        bandit = MuLinUCB(env_arms(), 0.1, stale_after=24, forced_local=3, change_memory=4.0, **AGENT)
+        chosen, changes = [], []
+        for first in (0, 200, 400):
+            chosen += agent_run(bandit, 200, conditions, lambda t: 0.1, rng, first=first)
+            changes.append(bandit.changes)
+        assert changes == [0, 1, 2]
+        got, best = latencies(bandit.arms, chosen, conditions, lambda t: 0.1)
+        for step, stop in ((200, 400), (400, 600)):
+            within = frames_to_within(got, best, step, stop)
+            assert within is not None and within <= 30, (seed, step, within)
 
 
 @settings(max_examples=100, deadline=None)
@@ -353,9 +453,19 @@ def test_a_measured_local_time_has_a_width_that_shrinks_with_its_pulls():
 
 def test_the_state_survives_a_restart_through_json():
     rng = np.random.default_rng(4)
-    bandit = MuLinUCB(env_arms(), 0.2, alpha=0.5, first_epoch=64, stale_after=16, forced_local=3)
-    run(bandit, 300, lambda t: (10.0, 20.0), rng)  # across epochs 64 + 128 + ...
+    bandit = MuLinUCB(
+        env_arms(),
+        0.2,
+        alpha=0.05,
+        first_epoch=64,
+        stale_after=16,
+        forced_local=3,
+        change_ratio=2.0,
+        change_memory=4.0,
+    )
+    run(bandit, 300, lambda t: (10.0, 20.0) if t < 150 else (0.5, 20.0), rng)  # epochs 64 + 128 + ...
     assert bandit.chosen_at and bandit.frames == 300
+    assert bandit.changes and bandit.since and bandit.A_new.any()  # the step: a change, evidence since
     restored = MuLinUCB.from_dict(json.loads(json.dumps(bandit.to_dict())))
     assert restored.to_dict() == bandit.to_dict()
     assert [restored.choose() for _ in range(50)] == [bandit.choose() for _ in range(50)]

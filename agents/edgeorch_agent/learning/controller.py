@@ -15,9 +15,10 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
   only when chosen, a local arm with many pulls (a narrow width) stayed believed slow: one 158 ms local
   frame of the digits CNN (1.5-4 ms) sent the 67 frames after it to the raw input at 7-73 ms
   (docs/benchmarks.md, "Learning"). A stretch of slow local frames does move it; then the local arm,
-  unchosen for ``STALE_AFTER`` frames, takes a forced local sample of ``LOCAL_WINDOW // 2 + 1`` frames in a
-  row, enough to move the median (``MuLinUCB.forced_local``), and an offloading arm unchosen as long is
-  looked at in turn by the forced samples that find no arm below the local time (``stale_after``).
+  unchosen for ``STALE_AFTER`` frames, takes a forced local sample: one frame, and when its time is off
+  the local estimate by the change ratio, ``LOCAL_WINDOW // 2 + 1`` in a row, enough to move the median
+  (``MuLinUCB.forced_local``); and when no offloading arm has been chosen for as long, the forced samples
+  that find no arm below the local time look at the edge once, its cheapest arm (``stale_after``).
 
 Two rules of this controller's own (not the paper's; docs/learning.md, "Measured"):
 
@@ -33,18 +34,20 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   ones. A profile taken on a loaded host overestimates every prefix alike, so one measured arm corrects all.
 
 - **The device profiles itself first.** A stream whose local arm has fewer than ``PROFILE_FRAMES`` answered
-  local frames (a fresh state) runs its first frames all-local, as the paper's device profiles its own
-  front end before it learns: the local time is then the median of those measurements (replacing the
+  local frames (a fresh state) runs its frames all-local until that many have answered (frames in flight
+  are not measurements; at most ``PROFILE_LIMIT`` sent), as the paper's device profiles its own front
+  end before it learns: the local time is then the median of those measurements (replacing the
   profile's prediction, which a loaded host overestimates: 82 ms predicted, 47-55 ms measured for
   mobilenetv2 on the emulated rpi4), and the other arms' front ends are calibrated by it (below). Without
   it the local estimate started at the prediction and moved by an exponential average, so the raw-input
   arm, measured at 70 ms, looked better than a local arm believed at 80-90 ms for the first 10-12 frames
   of bandwidth-collapse (0.34 s of regret).
 
-- **A change is detected** (``CHANGE_RATIO``, ``CHANGE_KEEP``; ``MuLinUCB.is_change``): an answer off its
-  arm's estimate by 2x either way and by more than α keeps a quarter of the evidence before it, so after a
-  bandwidth step the estimates follow the new answers within a few frames, however long the state's history
-  (kept across sessions, it grows without bound).
+- **A change is detected** (``CHANGE_RATIO``, ``CHANGE_KEEP``, ``CHANGE_MEMORY``; ``MuLinUCB.update``): an
+  answer off its arm's own answers since the last change (or, with none, its estimate) by 2x either way
+  and by more than α keeps a quarter of the evidence before it, at most 4 answers' worth at that arm, so
+  after a bandwidth step the estimates follow the new answers within a few frames, however long the
+  state's history (kept across sessions, it grows without bound); one change, one detection.
 
 - **A frame without an answer is evidence** (``observe_unanswered``): a frame dropped, late or failed
   after t seconds took at least t; when that is above its arm's expected total it is learned as a
@@ -55,8 +58,9 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
 - **A frame in flight is evidence.** An arm with a frame in flight for longer than its bound takes at
   least that long: its bound is raised to the time the oldest of them has been in flight (``floors`` of
   ``MuLinUCB.choose``). With more than one frame in flight (``max_in_flight``), the frames emitted while
-  the link collapses under an arm would otherwise all go to it, still estimated fast; with one, as in
-  bench/bench_learning.py's scenarios, there is never a frame in flight when the next is chosen.
+  the link collapses under an arm would otherwise all go to it, still estimated fast. An ``ans`` session
+  lets two be in flight unless it says otherwise (``jobs.services.commands``), bench/bench_learning.py's
+  scenarios included.
 
 The state is kept under ``<state dir>/ans-<sha256(key)[:16]>.json`` (the key names the model and the edge),
 written atomically after each report, and loaded when a stream with the same key starts, provided it has the
@@ -85,11 +89,16 @@ from .ulinucb import Arm, MuLinUCB, is_key_frame
 log = logging.getLogger(__name__)
 
 FRONT_WEIGHT = 0.2  # exponential average of the measured front-end delays
-PROFILE_FRAMES = 3  # all-local frames a fresh stream starts with: the device's own profile, measured
+PROFILE_FRAMES = 3  # local frames answered before the bandit decides: the device's own profile, measured
+PROFILE_LIMIT = 2 * PROFILE_FRAMES  # profile frames sent at most (local frames failing, unanswered)
 LOCAL_WINDOW = 5  # the local time: the median of this many last local frames
 CHANGE_RATIO = 2.0  # ``MuLinUCB.change_ratio``: an answer off its estimate by 2x (and by > α) is a change
 CHANGE_KEEP = 0.25  # ``MuLinUCB.change_keep``: the share of the evidence a detected change keeps
-STALE_AFTER = 64  # ``MuLinUCB.stale_after``: frames unchosen before an arm (the local one too) is looked at
+CHANGE_MEMORY = 4.0  # ``MuLinUCB.change_memory``: ... at most 4 answers' worth at the arm that shows it
+# ``MuLinUCB.stale_after``: frames unchosen before the edge (or the local arm) is looked at again. 24 (6 s
+# at 4 frames/s) keeps the looks a link's recovery needs within the 30 frames issue #22 asks for; the cost,
+# one look per 24 frames at the cheapest arm (bench/bench_ans_scripted.py; 64 before).
+STALE_AFTER = 24
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ class AnsController:
         self.state_dir = state_dir
         self.previous: np.ndarray | None = None
         self.loaded = False
+        self.profiled = 0  # profile frames sent (``_profiling``)
         self.in_flight: dict[int, int] = {}  # cut -> frames sent and not yet finished
         self.sent: dict[int, list[float]] = {}  # cut -> when its frames in flight were sent (clock)
         self.clock = time.monotonic
@@ -138,6 +148,7 @@ class AnsController:
             forced_local=LOCAL_WINDOW // 2 + 1,  # a stale local time measured again: the median moves
             change_ratio=float(spec.get("change_ratio", CHANGE_RATIO)),  # old answers yield to a change
             change_keep=float(spec.get("change_keep", CHANGE_KEEP)),
+            change_memory=float(spec.get("change_memory", CHANGE_MEMORY)),
         )
         self.bandit = self._load(fresh) or fresh
         if self.loaded and math.isfinite(self.bandit.local_s):
@@ -171,6 +182,7 @@ class AnsController:
         key_frame = is_key_frame(self.previous, frame)
         self.previous = frame
         if self._profiling():  # the device's own profile first: all-local
+            self.profiled += 1
             self.bandit.t += 1  # a frame of the epoch, not a local win (no forced sampling owed)
             self.bandit.frames += 1
             self.bandit.chosen_at[MuLinUCB.LOCAL] = self.bandit.frames  # the local time: just measured
@@ -194,11 +206,17 @@ class AnsController:
         return Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame)
 
     def _profiling(self) -> bool:
-        """Fewer than ``PROFILE_FRAMES`` local frames answered or in flight, and a local arm to run."""
+        """Fewer than ``PROFILE_FRAMES`` local frames answered, a local arm to run, and fewer than
+        ``PROFILE_LIMIT`` profile frames sent. A frame in flight is not a measurement: counting the local
+        frames in flight as profiled (the rule before) let the bandit take its first decision with only the
+        frames answered by then measured — with two frames in flight (an ``ans`` session's default), the
+        fourth frame was chosen on the median of 2, the third still on its way. So while the profile is
+        short of answers every frame stays local (one or two more local frames where frames overlap); the
+        limit ends it if local frames keep going unanswered."""
         if self.blocks not in self.routes or not math.isfinite(self.bandit.local_s):
             return False
-        local = self.bandit.pulls.get(MuLinUCB.LOCAL, 0) + self.in_flight.get(self.blocks, 0)
-        return local < PROFILE_FRAMES
+        answered = self.bandit.pulls.get(MuLinUCB.LOCAL, 0)
+        return answered < PROFILE_FRAMES and self.profiled < PROFILE_LIMIT
 
     def finished(self, choice: Choice) -> None:
         """The frame sent on ``choice`` is over (answered, failed or given up): no longer in flight."""
@@ -214,6 +232,7 @@ class AnsController:
         if choice.cut == self.blocks:
             # The median of the last LOCAL_WINDOW local frames (the first ones, the device's profile,
             # replace the plan's prediction).
+            self.bandit.local_answer(elapsed_s)  # a forced local sample's first frame: more if it is off
             self.local_times.append(elapsed_s)
             self.bandit.local_s = float(np.median(self.local_times))
             self.bandit.pulls[MuLinUCB.LOCAL] = self.bandit.pulls.get(MuLinUCB.LOCAL, 0) + 1
@@ -328,6 +347,7 @@ class AnsController:
             log.info("the ans state at %s has other arms: learning afresh", path)
             return None
         saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
+        saved.change_memory = fresh.change_memory
         saved.forced_plausible, saved.forced_local = fresh.forced_plausible, fresh.forced_local
         saved.stale_after = fresh.stale_after
         self.loaded = True

@@ -26,20 +26,28 @@ Three refinements, as in the paper:
   with the lowest optimistic estimate, so a recovered link or a freed server is noticed (the paper's
   forced sampling: it is there to keep exploring). With ``forced_plausible`` (not the paper's; the agent's
   controller sets it) the forced frame goes to the offloading arm with the lowest bound among those whose
-  bound is below the local arm's estimate — one that could still beat it; when none could, to the
-  offloading arm least recently chosen, provided it is *stale* (unchosen for ``stale_after`` frames),
-  else the frame stays local. Measured (docs/benchmarks.md, "Learning"), the paper's rule spent one frame
-  in four of a 100-frame run on the nearly local cuts, each about 10 ms slower than local, whose bounds
-  were above the local time and whose tiny activations teach little about the link; without the stale
-  arms (``stale_after`` 0), an arm whose bound rose above the local time while the link was down was
-  never looked at again, and a recovered link never noticed. With them, each arm is looked at once per
-  ``stale_after`` frames at most while the device alone wins: after a recovery, every arm has answered
-  within ``stale_after`` + P·(⌈T^0.25⌉ + 1) frames (P arms, T the epoch's length).
+  bound is below the local arm's estimate — one that could still beat it; when none could and the edge
+  is *stale* (no offloading arm chosen for ``stale_after`` frames), to the stale arm with the lowest bound
+  (the cheapest look), else the frame stays local. Measured (docs/benchmarks.md, "Learning"), the paper's
+  rule spent one frame in four of a 100-frame run on the nearly local cuts, each about 10 ms slower than
+  local, whose bounds were above the local time and whose tiny activations teach little about the link;
+  without the stale looks (``stale_after`` 0), an arm whose bound rose above the local time while the
+  link was down was never looked at again, and a recovered link never noticed. One look per
+  ``stale_after`` frames while the device alone wins: after a recovery, an arm has answered within
+  ``stale_after`` + ⌈T^0.25⌉ + 1 frames (T the epoch's length), and its answer, off its own answers
+  during the outage, is a detected change (below) that moves every estimate. The rule before looked at
+  every arm in turn once each was stale (P looks per ``stale_after`` frames, P arms), and each look at
+  a collapsed link costs that arm's slow time: on the scripted 10 → 0.05 MB/s collapse of
+  bench/bench_ans_scripted.py, the looks at the raw input (20 s) and cut 1 (10 s) made 100 s of the
+  collapse's 104 s of regret; the cheapest stale arm, cut 3, costs 1 s a look and tells the same.
 - **Forced local samples** (``forced_local``, not the paper's, whose device knows its local time): the
   mirror of forced sampling. When the local arm is stale (unchosen for ``stale_after`` frames) and
-  ⌈t^0.25⌉ offloaded frames in a row make a forced sample due, the next ``forced_local`` frames run on
-  the device alone, so that a local time measured under load is measured again (the agent's controller
-  takes the median of the last 5 local frames: 3 moves it). 0 (the default) is the paper's.
+  ⌈t^0.25⌉ offloaded frames in a row make a forced sample due, the next frame runs on the device alone
+  (``local_probe``); when its time is off the local estimate as a change would be (``local_answer``,
+  ``is_change``), the ``forced_local`` − 1 frames after it run there too, so that a local time measured
+  under load is measured again (the agent's controller takes the median of the last 5 local frames: 3
+  move it). A probe within the estimate ends there: the rule before ran all ``forced_local`` frames every
+  time, three frames per look where offloading wins. 0 (the default) is the paper's.
 - **The doubling trick**: the horizon is not known, so time runs in epochs of 2^k frames (from
   ``first_epoch``) with α_k = ``alpha`` · sqrt(log(2^k)) — the confidence width the analysis asks for a
   horizon of that length. The paper starts each epoch afresh (A = λI, b = 0). Here an epoch keeps a share
@@ -55,24 +63,46 @@ Three refinements, as in the paper:
   3-6 Mbit/s link (12.9 s, and the stream behind it) at frame 64 of bandwidth-random-walk. Kept evidence
   still yields to new evidence as it accumulates, more slowly than a restart would.
 
-**A detected change keeps a share of the evidence** (``change_ratio`` R, ``change_keep`` c; not the
-paper's, whose only forgetting is the doubling trick's restart). With every evidence kept alike, after n
-answers at the old conditions each new answer moves the estimate by about 1/n, so the frames it takes to
-leave an arm after a bandwidth step grow with the history (``agents/tests/test_ulinucb.py``: 140 frames
-after 400). So an answer that the estimate did not expect — its back-end delay y against the estimate
-ŷ = x_pᵀθ̂ before it, off by a factor of R either way and by more than α (the noise scale)::
+**A detected change keeps a share of the evidence** (``change_ratio`` R, ``change_keep`` c,
+``change_memory`` K; not the paper's, whose only forgetting is the doubling trick's restart). With every
+evidence kept alike, after n answers at the old conditions each new answer moves the estimate by about
+1/n, so the frames it takes to leave an arm after a bandwidth step grow with the history
+(``agents/tests/test_ulinucb.py``: 140 frames after 400). So an answer y that its reference ŷ did not
+expect, off by a factor of R either way and by more than α (the noise scale)::
 
     max(y / ŷ, ŷ / y) > R    and    |y − ŷ| > α
 
-— at an arm answered at least twice before — is taken as a change in the conditions, and the evidence
-before it keeps the share c, as at an epoch's start (A ← λI + c·(A − λI), b ← c·b), before the answer is
-added: the change-detection restart of piecewise-stationary bandits (M-UCB: Cao, Wen, Kveton, Xie, "Nearly
+is taken as a change in the conditions. The reference (``reference``) is the arm's own: the mean of its
+answers since the last detected change, when it has any; else the estimate x_pᵀθ̂ (at an arm answered at
+least twice). At a change the evidence before it keeps the share c, at most K answers' worth at the arm
+that shows it (x_pᵀ(A − λI)x_p / (x_pᵀx_p)² answers), before the answer is added::
+
+    A ← λI + c'·(A − λI),    b ← c'·b,    c' = min(c, K · (x_pᵀx_p)² / x_pᵀ(A − λI)x_p)
+
+— the change-detection restart of piecewise-stationary bandits (M-UCB: Cao, Wen, Kveton, Xie, "Nearly
 Optimal Adaptive Procedure with Change Detection for Piecewise-Stationary Bandit", AISTATS 2019), kept
-partial (c = 0.25, the agent's controller) for the reason the epochs keep theirs: from nothing, every arm
-would look fast again. An answer within the noise changes nothing, so a stationary link costs no extra
+partial (the agent's controller: c = 0.25, K = 4) for the reason the epochs keep theirs: from nothing, every
+arm would look fast again. An answer within the noise changes nothing, so a stationary link costs no extra
 looks (unlike a discount γ on every answer, D-LinUCB's: on the scripted link of agents/tests/test_ulinucb.py,
 γ = 0.98 left 8 times the regret of a stationary run, the discounted arms' widths never closing); R = 0 (the
 default here) is the paper's.
+
+One change, one detection. The rule before compared every answer with x_pᵀθ̂ and scaled all the evidence
+at each detection. After a severe collapse (10 → 0.05 MB/s, answers 80-100 times the old ones), the
+estimate at the arm that showed it, pulled by c = 0.25 of a long history (30 answers' worth against one)
+and by the ridge prior toward 0, stayed 8 times below its answers (and the next arm's 60 times); the next
+answer there, or at any other arm, was "a change" again, and each such detection scaled the answers
+since the change along with the old ones (agents/tests/test_ulinucb.py: 15 detections in 15 answers;
+4-5 per collapse in bench/bench_ans_scripted.py's harness), the estimates swinging toward the prior, the
+arms looking fast again and pulled at 1-20 s each. Now (1) an arm answered since the last
+change is judged against its own answers since then, which are already the new conditions; (2) an answer
+off the estimate at an arm not answered since, in the direction of the last change (slower after a
+slower one), is that change seen at another arm (``echoes``): the evidence from before the change
+(A − λI − A_new, b − b_new, where A_new, b_new are what came since) yields again, and the answers since
+the change are kept whole; (3) the cap K keeps a long history from outweighing the new conditions at the
+arm that shows them: its estimate moves about 1/(K + 1) of the way at once (c alone: 1/31 after 120
+answers there), and on from there as its answers come, so it stops looking fast after a frame or two.
+An answer off in the other direction (a recovery after a collapse) is a new change.
 
 The paper's device knows its local time exactly (it profiles itself), so the local arm's bound is its
 estimate. Where the local time is measured as it runs (``local_width``, the agent's controller), the local
@@ -131,12 +161,17 @@ class MuLinUCB:
     )
     carry: float = 1.0  # the share of the evidence a new epoch keeps (0: the paper's restart from nothing)
     forced_plausible: bool = False  # forced samples: a plausible arm first, else a stale one
-    stale_after: int = 0  # frames an arm goes unchosen before it is stale (forced_plausible, forced_local)
+    stale_after: int = 0  # frames an arm (or the edge) goes unchosen before it is stale (forced_*)
     forced_local: int = 0  # local frames in a row a forced local sample takes (0: none, the paper's)
     local_left: int = 0  # local frames still owed to a forced local sample
+    local_probe: bool = False  # a forced local sample's first frame is out: its time decides the rest
     change_ratio: float = 0.0  # R: an answer off its estimate by this factor (and by > α) is a change; 0: off
     change_keep: float = 0.25  # c: the share of the evidence kept at a detected change
+    change_memory: float = 0.0  # K: ... and at most K answers' worth at the arm that shows it (0: no cap)
     changes: int = 0  # changes detected (all epochs)
+    echoes: int = 0  # answers off their estimate taken as the last detected change, seen at another arm
+    change_sign: int = 0  # the last detected change: +1 slower, -1 faster (0: none yet)
+    since: dict[int, tuple[int, float]] = field(default_factory=dict)  # cut -> (answers, their sum) since it
     t: int = 0  # frames decided in this epoch
     epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
     local_streak: int = 0
@@ -146,6 +181,8 @@ class MuLinUCB:
     pulls: dict[int, int] = field(default_factory=dict)  # cut -> offloaded frames learned from (all epochs)
     A: np.ndarray = field(init=False)
     b: np.ndarray = field(init=False)
+    A_new: np.ndarray = field(init=False)  # the part of A − λI added since the last detected change
+    b_new: np.ndarray = field(init=False)  # ... of b
 
     LOCAL = -1  # the local arm's "cut"
 
@@ -164,21 +201,47 @@ class MuLinUCB:
         self.dim = sizes.pop()
         self.A = self.ridge * np.eye(self.dim)
         self.b = np.zeros(self.dim)
+        self.A_new = np.zeros((self.dim, self.dim))
+        self.b_new = np.zeros(self.dim)
 
     def _restart(self, keep: float | None = None) -> None:
-        """A new epoch (or a detected change): A ← λI + c·(A − λI), b ← c·b (c = ``carry``, or ``keep``;
-        0 restarts from nothing)."""
+        """A new epoch: A ← λI + c·(A − λI), b ← c·b (c = ``carry``, or ``keep``; 0 restarts from
+        nothing)."""
         share = self.carry if keep is None else keep
         prior = self.ridge * np.eye(self.dim)
         self.A = prior + share * (self.A - prior)
         self.b = share * self.b
+        self.A_new, self.b_new = share * self.A_new, share * self.b_new
 
-    def is_change(self, x: np.ndarray, backend_s: float) -> bool:
-        """Whether an answer ``backend_s`` at context ``x`` says the conditions changed: off the estimate
-        xᵀθ̂ by a factor of ``change_ratio`` either way and by more than ``alpha`` (module docstring)."""
+    def _forget_before_change(self, x: np.ndarray) -> None:
+        """The evidence from before the last detected change keeps the share c (``change_keep``), at most
+        ``change_memory`` answers' worth at ``x`` where set; what came since is kept whole:
+        A ← λI + A_new + c·(A − λI − A_new), b ← b_new + c·(b − b_new)."""
+        prior, keep = self.ridge * np.eye(self.dim), self.change_keep
+        old = self.A - prior - self.A_new
+        norm = float(x @ x)
+        if self.change_memory > 0 and norm > 0:
+            answers = float(x @ old @ x) / norm**2  # n answers at x: xᵀ(n x xᵀ)x / (xᵀx)² = n
+            if answers > 0:
+                keep = min(keep, self.change_memory / answers)
+        self.A = prior + self.A_new + keep * old
+        self.b = self.b_new + keep * (self.b - self.b_new)
+
+    def reference(self, cut: int, x: np.ndarray) -> tuple[float, bool]:
+        """What an answer at ``cut`` is compared with to detect a change, and whether it is the arm's own:
+        the mean of its answers since the last detected change when it has any, else the estimate xᵀθ̂."""
+        count, total = self.since.get(cut, (0, 0.0))
+        if count:
+            return total / count, True
+        return float(x @ self.theta()), False
+
+    def is_change(self, x: np.ndarray, backend_s: float, expected: float | None = None) -> bool:
+        """Whether an answer ``backend_s`` at context ``x`` is off ``expected`` (default: the estimate
+        xᵀθ̂) by a factor of ``change_ratio`` either way and by more than ``alpha`` (module docstring)."""
         if self.change_ratio <= 0:
             return False
-        expected = float(x @ self.theta())
+        if expected is None:
+            expected = float(x @ self.theta())
         if abs(backend_s - expected) <= self.alpha:
             return False
         if expected <= 0 or backend_s <= 0:
@@ -222,13 +285,16 @@ class MuLinUCB:
     def _forced(self, offloading: dict[int, float]) -> int:
         """The arm a forced sample goes to: the paper's lowest-bound offloading arm; with
         ``forced_plausible``, the lowest bound below the local estimate, else (none could beat it) the
-        least recently chosen arm if it is stale, else none (``LOCAL``)."""
+        lowest bound if the edge is stale (no offloading arm chosen for ``stale_after`` frames), else
+        none (``LOCAL``)."""
         if self.forced_plausible:
             plausible = {c: v for c, v in offloading.items() if v < self.local_s}
-            if not plausible:  # arms in turn, each once it is stale: a recovered link is looked at
-                oldest = min(offloading, key=lambda cut: (self.chosen_at.get(cut, -1), offloading[cut]))
-                return oldest if self.stale(oldest) else self.LOCAL
-            offloading = plausible
+            if not plausible:  # one look per stale_after frames at the edge: the cheapest arm
+                last = max(self.chosen_at.get(cut, -self.stale_after) for cut in offloading)
+                if self.stale_after <= 0 or self.frames - last < self.stale_after:
+                    return self.LOCAL
+            else:
+                offloading = plausible
         return min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
 
     def choose(
@@ -255,14 +321,29 @@ class MuLinUCB:
         if best == self.LOCAL and offloading and self.forced_due():
             best = self._forced(offloading)
         elif best != self.LOCAL and self.forced_local and math.isfinite(self.local_s):
-            if self.local_left or (self.stale(self.LOCAL) and self.forced_due(self.offload_streak)):
-                # the mirror: a local time measured long ago is measured again, forced_local frames
-                self.local_left = (self.local_left or self.forced_local) - 1
+            if self.local_left:
+                self.local_left -= 1
+                best = self.LOCAL
+            elif self.stale(self.LOCAL) and self.forced_due(self.offload_streak):
+                # the mirror: a local time measured long ago is measured again, one frame first; the
+                # rest of forced_local only if its time is off the local estimate (``local_answer``)
+                self.local_probe = self.change_ratio > 0
+                self.local_left = 0 if self.local_probe else self.forced_local - 1
                 best = self.LOCAL
         self.local_streak = self.local_streak + 1 if best == self.LOCAL else 0
         self.offload_streak = self.offload_streak + 1 if best != self.LOCAL else 0
         self.chosen_at[best] = self.frames
         return best
+
+    def local_answer(self, seconds: float) -> None:
+        """A local frame's measured time, before it moves ``local_s``: the first frame of a forced local
+        sample (``local_probe``) off the local estimate as a change would be (``is_change``) owes the
+        ``forced_local`` − 1 frames after it, so that the local time measured again moves; one within it
+        ends the sample."""
+        if self.local_probe and math.isfinite(seconds):
+            self.local_probe = False
+            if self.is_change(np.zeros(self.dim), seconds, self.local_s):
+                self.local_left = max(self.forced_local - 1, 0)
 
     def update(self, cut: int, backend_s: float, key_frame: bool = False) -> None:
         """An offloaded frame's measured back-end delay (send → answer) at ``cut``."""
@@ -275,11 +356,22 @@ class MuLinUCB:
             raise ValueError(f"a back-end delay must be a finite number >= 0, not {backend_s!r}")
         x = np.asarray(arm.context, dtype=np.float64)
         w = self.key_weight if key_frame else 1.0
-        if self.pulls.get(cut, 0) >= 2 and self.is_change(x, backend_s):  # a change: old evidence yields
-            self._restart(self.change_keep)
-            self.changes += 1
+        expected, own = self.reference(cut, x)
+        if (own or self.pulls.get(cut, 0) >= 2) and self.is_change(x, backend_s, expected):
+            sign = 1 if backend_s > expected else -1
+            if not own and sign == self.change_sign:  # the last change, seen at another arm
+                self.echoes += 1
+            else:  # a change: everything before it yields, and the arms' own answers start afresh
+                self.changes, self.change_sign = self.changes + 1, sign
+                self.A_new, self.b_new = np.zeros((self.dim, self.dim)), np.zeros(self.dim)
+                self.since = {}
+            self._forget_before_change(x)
         self.A += w * np.outer(x, x)
         self.b += w * backend_s * x
+        self.A_new += w * np.outer(x, x)
+        self.b_new += w * backend_s * x
+        count, total = self.since.get(cut, (0, 0.0))
+        self.since[cut] = (count + 1, total + backend_s)
         self.pulls[cut] = self.pulls.get(cut, 0) + 1
 
     # --- persistence -------------------------------------------------------------------------------------
@@ -299,9 +391,14 @@ class MuLinUCB:
             "forced_local": self.forced_local,
             "stale_after": self.stale_after,
             "local_left": self.local_left,
+            "local_probe": self.local_probe,
             "change_ratio": self.change_ratio,
             "change_keep": self.change_keep,
+            "change_memory": self.change_memory,
             "changes": self.changes,
+            "echoes": self.echoes,
+            "change_sign": self.change_sign,
+            "since": {str(k): [n, total] for k, (n, total) in self.since.items()},
             "t": self.t,
             "epoch": self.epoch,
             "local_streak": self.local_streak,
@@ -311,6 +408,8 @@ class MuLinUCB:
             "pulls": {str(k): v for k, v in self.pulls.items()},
             "A": self.A.tolist(),
             "b": self.b.tolist(),
+            "A_new": self.A_new.tolist(),
+            "b_new": self.b_new.tolist(),
         }
 
     @classmethod
@@ -332,9 +431,14 @@ class MuLinUCB:
             forced_local=int(data.get("forced_local", 0)),
             stale_after=int(data.get("stale_after", 0)),
             local_left=int(data.get("local_left", 0)),
+            local_probe=bool(data.get("local_probe", False)),
             change_ratio=float(data.get("change_ratio", 0.0)),  # kept before it existed: the paper's
             change_keep=float(data.get("change_keep", 0.25)),
+            change_memory=float(data.get("change_memory", 0.0)),
             changes=int(data.get("changes", 0)),
+            echoes=int(data.get("echoes", 0)),
+            change_sign=int(data.get("change_sign", 0)),
+            since={int(k): (int(v[0]), float(v[1])) for k, v in (data.get("since") or {}).items()},
             t=int(data["t"]),
             epoch=int(data["epoch"]),
             local_streak=int(data["local_streak"]),
@@ -344,9 +448,13 @@ class MuLinUCB:
             pulls={int(k): int(v) for k, v in data["pulls"].items()},
         )
         A, b = np.asarray(data["A"], dtype=np.float64), np.asarray(data["b"], dtype=np.float64)
-        if A.shape != (bandit.dim, bandit.dim) or b.shape != (bandit.dim,):
+        # Kept before A_new existed: nothing counted as new (a change seen again discounts it all).
+        A_new = np.asarray(data.get("A_new", np.zeros_like(A)), dtype=np.float64)
+        b_new = np.asarray(data.get("b_new", np.zeros_like(b)), dtype=np.float64)
+        square, flat = (bandit.dim, bandit.dim), (bandit.dim,)
+        if A.shape != square or b.shape != flat or A_new.shape != square or b_new.shape != flat:
             raise ValueError("the saved state does not fit its arms' contexts")
-        bandit.A, bandit.b = A, b
+        bandit.A, bandit.b, bandit.A_new, bandit.b_new = A, b, A_new, b_new
         return bandit
 
     def report(self) -> list[dict[str, Any]]:
