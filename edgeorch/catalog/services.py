@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from pathlib import Path
 
@@ -168,11 +168,13 @@ def upload_model(
     return model
 
 
-def register_zoo(directory: Path | None = None, log_line=None) -> list[MLModel]:
+def register_zoo(directory: Path | None = None, log_line=None, only: Collection[str] = ()) -> list[MLModel]:
     """Build the zoo (cached) and register each model not yet in the catalog, and each early exit of a
-    branchy one as its variant (``register_exits``)."""
+    branchy one as its variant (``register_exits``); ``only``: the models of these names alone (a quick
+    benchmark's catalog), else every one."""
     directory = Path(directory or zoo.default_zoo_dir())
     registered, built_models = [], zoo.build_zoo(directory, log=log_line)
+    built_models = [b for b in built_models if not only or b.name in only]
     for built in built_models:
         existing = MLModel.objects.filter(name=built.name, version=built.version).first()
         if existing is None:
