@@ -109,7 +109,7 @@ def test_two_reports_of_one_loss_at_once_record_it_once(digits, devices):
     phone, edge = devices
     cold = running(digits, phone, edge, "cold")
     Session.objects.filter(pk=cold.pk).update(backup_sources=[str(edge.pk)])  # a backup source is online
-    errors: list[Exception] = []
+    errors = []
 
     def report(detected_by: str) -> None:
         try:
