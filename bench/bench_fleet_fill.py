@@ -5,11 +5,12 @@ DOMContentLoaded, the snapshot request (``/api/dashboard/fleet/``: sent, first b
 drawn (fleet.js's ``eo:fleet-drawn`` mark, where the code has it) and the bench's "data" moment
 (``bench_dashboard.DATA_READY``: the live snapshot drawn). ``--against DIR`` serves a second checkout (for
 example ``git archive <rev> | tar -x -C DIR``) from its own Daphne on the same database, and the two are
-loaded in turn, so both see the same load on a shared machine. The database gets ``--devices`` devices and
-an hour of telemetry at one record per 10 s each (the snapshot reads the last 15 minutes of it). After each
-load the range picker is set to 24 h (where the code has one): the sparklines redrawn from
-``/api/dashboard/fleet/?since=`` (every device's peaks of the hour stored, in 24-minute buckets), ms from
-the pick to the table drawn, and that answer's KiB.
+loaded in turn, so both see the same load on a shared machine (a folder served twice, as the documentation's
+tests do with ``--quick --against .``, has its static files collected once). The database gets
+``--devices`` devices and an hour of telemetry at one record per 10 s each (the snapshot reads the last 15
+minutes of it). After each load the range picker is set to 24 h (where the code has one): the sparklines
+redrawn from ``/api/dashboard/fleet/?since=`` (every device's peaks of the hour stored, in 24-minute
+buckets), ms from the pick to the table drawn, and that answer's KiB.
 
 First it times the ingest statement (``telemetry.services._PG_INSERT``, which also keeps the fleet's peaks)
 against the records-only statement it replaced (``RECORDS_ONLY``), in turn, on flushes of ``--records``
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -34,7 +36,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import ROOT, django_on_fresh_database, markdown_table  # noqa: E402
-from bench.bench_dashboard import CHROMIUM, DATA_READY, FILL, fill_peaks  # noqa: E402
+from bench.bench_dashboard import (  # noqa: E402
+    CHROMIUM,
+    DATA_READY,
+    FILL,
+    QUICK_STATIC_IGNORE,
+    fill_peaks,
+    quick_fleet,
+)
 
 DB = os.environ.get("BENCH_FLEET_FILL_DB", "edgeorch_bench_fleet_fill")
 
@@ -80,8 +89,11 @@ COLUMNS = [
 ]
 
 
-def setup(devices: int) -> None:
+def setup(devices: int | None) -> int:
+    """The database with ``devices`` devices (None: ``--quick``'s, ``quick_fleet()``) and their hour of
+    telemetry; returns how many devices."""
     django_on_fresh_database(DB)
+    devices = quick_fleet() if devices is None else devices
     from django.contrib.auth.models import User
     from django.db import connection
     from django.utils import timezone
@@ -98,6 +110,7 @@ def setup(devices: int) -> None:
         cursor.execute(FILL.replace("interval '1 day'", "interval '1 hour'"), {"every": 10, "count": 360})
         fill_peaks(cursor)
         cursor.execute("analyze")
+    return devices
 
 
 # The ingest statement before it kept the fleet's peaks (telemetry.services._PG_INSERT, before 0002).
@@ -154,22 +167,34 @@ def time_ingest(records: int, flushes: int = 7) -> dict[str, float]:
     return {name: len(rows) / statistics.median(t) for name, t in times.items()}
 
 
-def serve(root: Path, name: str) -> tuple[subprocess.Popen, str]:
-    """``root``'s Daphne on the bench database, DEBUG off, its static files collected as the image does."""
-    static = Path(tempfile.mkdtemp(prefix=f"bench-fleet-fill-{name}-"))
-    path = f"{root}/agents:{root}/wire:{root}/clients/python"
-    env = {
+def checkout_env(root: Path, static: Path) -> dict[str, str]:
+    """The environment ``root``'s processes run in: its own packages first, its static files in ``static``."""
+    return {
         **os.environ,
-        "PYTHONPATH": path,
+        "PYTHONPATH": f"{root}/agents:{root}/wire:{root}/clients/python",
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "EDGEORCH_STATIC_ROOT": str(static),
         "EDGEORCH_STATIC_MANIFEST": "true",
     }
+
+
+def collect_static(root: Path, name: str, ignore: tuple[str, ...] = ()) -> Path:
+    """``root``'s static files collected as the image does (hashed names, compressed copies), but for those
+    matching ``ignore`` (collectstatic's ``--ignore`` patterns): their folder."""
+    static = Path(tempfile.mkdtemp(prefix=f"bench-fleet-fill-{name}-"))
     manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
-    subprocess.run(manage, cwd=root, env=env, check=True)
+    manage += [f"--ignore={p}" for p in ignore]
+    subprocess.run(manage, cwd=root, env=checkout_env(root, static), check=True)
+    return static
+
+
+def serve(root: Path, name: str, static: Path) -> tuple[subprocess.Popen, int]:
+    """``root``'s Daphne on the bench database, DEBUG off, serving the static files collected in ``static``,
+    started (``listening`` waits for it): the process and its port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    env = checkout_env(root, static)
     env |= {"PORT": str(port), "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "DEBUG": "false"}
     env |= {"EDGEORCH_CHANNEL_PREFIX": f"bench-fleet-fill-{name}", "EDGEORCH_LIVENESS_TIMEOUT": "6000"}
     log = open(f"/tmp/{DB}_{name}.log", "wb")
@@ -181,10 +206,15 @@ def serve(root: Path, name: str) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
+    return proc, port
+
+
+def listening(port: int, name: str) -> str:
+    """The base URL of the Daphne ``serve`` started on ``port``, once it accepts connections."""
     for _ in range(300):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}"
+                return f"http://127.0.0.1:{port}"
         time.sleep(0.2)
     raise SystemExit(f"Daphne did not start; see /tmp/{DB}_{name}.log")
 
@@ -225,21 +255,34 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--against", type=Path, help="another checkout, served side by side")
     parser.add_argument("--records", type=int, default=10, help="records per device in a timed ingest flush")
-    parser.add_argument("--quick", action="store_true", help="5 devices, one load")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 101 devices (the fleet page's script draws them), two ingest flushes, the static "
+        "files of the page's own apps, one load",
+    )
     args = parser.parse_args()
     if args.quick:
-        args.devices, args.repeat = 5, 1
-    setup(args.devices)
-    ingest = time_ingest(args.records)
+        args.devices, args.repeat = None, 1
+    args.devices = setup(args.devices)
+    ingest = time_ingest(args.records, flushes=2 if args.quick else 7)
     flush = f"{args.devices} devices x {args.records} records"
     print(", ".join(f"{name}: {rate:,.0f} records/s" for name, rate in ingest.items()), f"({flush}, medians)")
     roots = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
-    servers = {name: serve(root, name) for name, root in roots.items()}
+    statics: dict[Path, Path] = {}  # one collection per folder: a quick run may serve this one twice
+    servers: dict[str, tuple[subprocess.Popen, int]] = {}
     try:
-        runs = measure({name: base for name, (_, base) in servers.items()}, args.repeat)
+        for name, root in roots.items():
+            if root not in statics:
+                statics[root] = collect_static(root, name, QUICK_STATIC_IGNORE if args.quick else ())
+            servers[name] = serve(root, name, statics[root])
+        bases = {name: listening(port, name) for name, (_, port) in servers.items()}
+        runs = measure(bases, args.repeat)
     finally:
         for proc, _ in servers.values():
             os.killpg(proc.pid, signal.SIGTERM)
+        for static in statics.values():
+            shutil.rmtree(static, ignore_errors=True)
     rows = []
     for name, loads in runs.items():
         cells = []

@@ -38,9 +38,10 @@ def _body(digits, x, **parameters) -> dict:
     return {"inputs": [tensor], "parameters": parameters}
 
 
-def test_a_busy_stage_serves_by_priority_then_deadline_and_drops_the_infeasible_before_computing(
-    agents, worker, api, digits, tmp_path
-):
+def _serving_slowly(agents, api, digits, tmp_path, priority: str, *serve_args: str) -> tuple:
+    """An agent ``cam`` emulating the ``SLOW`` device and serving (``serve_args`` added to its start), and a
+    serving session of ``digits`` on it of class ``priority``, ready: the agent, the session's id, the model's
+    URL on the agent's endpoint and an input for it."""
     from edgeorch.jobs.inputs import sample
 
     profile = tmp_path / "slow.json"
@@ -49,9 +50,7 @@ def test_a_busy_stage_serves_by_priority_then_deadline_and_drops_the_infeasible_
     cam = agents("cam")
     assert cam.enroll(token).returncode == 0
     port = free_port()
-    cam.start(
-        "--serve-port", str(port), "--serve-in-flight", "16", "--serve-queue", "16", "--profile", str(profile)
-    )
+    cam.start("--serve-port", str(port), "--profile", str(profile), *serve_args)
     wait_until(
         lambda: Device.objects.filter(
             pk=cam.device_id, status="online", dataplane_port__isnull=False
@@ -65,16 +64,23 @@ def test_a_busy_stage_serves_by_priority_then_deadline_and_drops_the_infeasible_
             "source": cam.device_id,
             "strategy": "local",
             "serve": True,
-            "priority": "low",
+            "priority": priority,
         },
     )
     assert created.status_code == 202, created.text
-    session_id = created.json()["id"]
     url = f"http://127.0.0.1:{port}/v2/models/{digits.name}"
     wait_until(
         lambda: requests.get(url + "/ready", timeout=5).status_code == 200, timeout=30, message="ready"
     )
-    x = sample(digits, 1)
+    return cam, created.json()["id"], url, sample(digits, 1)
+
+
+def test_a_busy_stage_serves_by_priority_then_deadline_and_drops_the_infeasible_before_computing(
+    agents, worker, api, digits, tmp_path
+):
+    cam, session_id, url, x = _serving_slowly(
+        agents, api, digits, tmp_path, "low", "--serve-in-flight", "16", "--serve-queue", "16"
+    )
 
     # A request the stage has measured its compute on (what the drop rule reads).
     warm = requests.post(url + "/infer", json=_body(digits, x, priority="normal"), timeout=30)
@@ -200,37 +206,7 @@ def test_a_high_priority_request_overtakes_the_queued_work_of_low_priority_sessi
     passed (twice) with the stages taking the emulated unit's lock in the operating system's order, before
     the units were scheduled: what pins the order across sessions is agents/tests/test_compute_units.py;
     this test shows it holds in a real agent."""
-    from edgeorch.jobs.inputs import sample
-
-    profile = tmp_path / "slow.json"
-    profile.write_text(json.dumps(SLOW))
-    _, token = device_services.create_enrollment_token()
-    cam = agents("cam")
-    assert cam.enroll(token).returncode == 0
-    port = free_port()
-    cam.start("--serve-port", str(port), "--profile", str(profile))
-    wait_until(
-        lambda: Device.objects.filter(
-            pk=cam.device_id, status="online", dataplane_port__isnull=False
-        ).exists(),
-        message="cam online",
-    )
-    served = api.post(
-        api.base + "/api/sessions/",
-        json={
-            "model": digits.pk,
-            "source": cam.device_id,
-            "strategy": "local",
-            "serve": True,
-            "priority": "high",
-        },
-    )
-    assert served.status_code == 202, served.text
-    url = f"http://127.0.0.1:{port}/v2/models/{digits.name}"
-    wait_until(
-        lambda: requests.get(url + "/ready", timeout=5).status_code == 200, timeout=30, message="ready"
-    )
-    x = sample(digits, 1)
+    cam, served, url, x = _serving_slowly(agents, api, digits, tmp_path, "high")
     assert requests.post(url + "/infer", json=_body(digits, x), timeout=60).status_code == 200  # warm
 
     # The flood: three low-priority sessions, each 4 frames/s (twice what the device computes in all), their
@@ -265,7 +241,7 @@ def test_a_high_priority_request_overtakes_the_queued_work_of_low_priority_sessi
         ids.append(high.json()["parameters"]["edgeorch_request_id"])
     frames = wait_until(
         lambda: (
-            (rows := list(Frame.objects.filter(session_id=served.json()["id"], request_id__in=ids)))
+            (rows := list(Frame.objects.filter(session_id=served, request_id__in=ids)))
             and len(rows) == 3
             and rows
         ),

@@ -168,15 +168,13 @@ def upload_model(
     return model
 
 
-def register_zoo(
-    directory: Path | None = None, log_line=None, names: Collection[str] | None = None
-) -> list[MLModel]:
+def register_zoo(directory: Path | None = None, log_line=None, only: Collection[str] = ()) -> list[MLModel]:
     """Build the zoo (cached) and register each model not yet in the catalog, and each early exit of a
-    branchy one as its variant (``register_exits``). ``names``: only those zoo models and their variants."""
+    branchy one as its variant (``register_exits``); ``only``: the models of these names alone (a quick
+    benchmark's catalog), else every one."""
     directory = Path(directory or zoo.default_zoo_dir())
     registered, built_models = [], zoo.build_zoo(directory, log=log_line)
-    if names is not None:
-        built_models = [b for b in built_models if b.name in names or b.variant_of in names]
+    built_models = [b for b in built_models if not only or b.name in only]
     for built in built_models:
         existing = MLModel.objects.filter(name=built.name, version=built.version).first()
         if existing is None:
@@ -219,22 +217,33 @@ def register_exits(model: MLModel) -> list[MLModel]:
             if model.name.startswith("digits-"):  # trained on scikit-learn's digits: measured as variants are
                 _, x_test, _, y_test = zoo._digits_data()
                 accuracy = measured_accuracy(truncated, x_test, y_test)
-            existing = register_model(
+            existing = register_variant(
+                model,
                 truncated,
                 name=name,
-                version=model.version,
-                task=model.task,
+                variant=f"early exit {output}",
                 source=model.source,
                 description=f"{model.name} ending at its early exit {output}.",
                 accuracy=accuracy,
                 max_bytes=BUILTIN_MAX_BYTES,
-                preprocess=model.preprocess,
                 labels=list(model.labels or []),
             )
-        if existing.variant_of_id != model.pk:
+        elif existing.variant_of_id != model.pk:
             existing.variant_of, existing.variant = model, f"early exit {output}"
             existing.save(update_fields=["variant_of", "variant"])
         made.append(existing)
+    return made
+
+
+def register_variant(model: MLModel, data: bytes, *, name: str, variant: str, **options) -> MLModel:
+    """``data``, a file made from ``model`` (an early exit cut out of it, a quantised copy), registered as
+    ``name`` (``register_model`` with ``options``) with ``model``'s version, task and preprocessing, and
+    linked to it: ``variant_of`` ``model``, ``variant`` saying what was done."""
+    made = register_model(
+        data, name=name, version=model.version, task=model.task, preprocess=model.preprocess, **options
+    )
+    made.variant_of, made.variant = model, variant
+    made.save(update_fields=["variant_of", "variant"])
     return made
 
 

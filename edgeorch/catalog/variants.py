@@ -67,7 +67,7 @@ def create_variant(model: MLModel, kind: str, *, user=None) -> MLModel:
     """A quantised variant of ``model`` registered as ``<name>-<kind>`` (same version), ``variant_of``
     ``model``, with its accuracy measured where the model has data; ``VariantError`` (or the catalog's
     ``DuplicateModel``) when it cannot be made."""
-    from .services import register_model
+    from .services import register_variant
 
     if kind not in KINDS:
         raise VariantError(f"unknown variant kind {kind!r}; known: {', '.join(KINDS)}")
@@ -80,19 +80,16 @@ def create_variant(model: MLModel, kind: str, *, user=None) -> MLModel:
     except QuantizeError as exc:
         raise VariantError(str(exc)) from None
     accuracy = measured_accuracy(quantised, data[1], data[3]) if data is not None else None
-    variant = register_model(
+    variant = register_variant(
+        model,
         quantised,
         name=f"{model.name}-{kind}",
-        version=model.version,
-        task=model.task,
+        variant=how,
         source=ModelSource.UPLOAD,
         description=f"{model.name} v{model.version}, {how}.",
         accuracy=accuracy,
         uploaded_by=user,
-        preprocess=model.preprocess,
         labels=list(model.labels or []) or None,
     )
-    variant.variant_of, variant.variant = model, how
-    variant.save(update_fields=["variant_of", "variant"])
     log.info("made %s, a variant of %s: %s, accuracy %s", variant, model, how, accuracy)
     return variant

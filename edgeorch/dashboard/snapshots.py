@@ -20,7 +20,6 @@ counted, changes nothing.
 from __future__ import annotations
 
 import copy
-import json
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +37,8 @@ from edgeorch.jobs.services import measurements
 from edgeorch.plans.energy import run_energy
 from edgeorch.telemetry.models import TelemetryRecord
 from edgeorch.telemetry.services import PEAK_BUCKET_S, PG_TEMP_MAX
+
+from .columns import aware, json_value
 
 FLEET = {
     "scope": "fleet",
@@ -193,13 +194,13 @@ def _series_params(shape: dict, now: datetime) -> list:
 def _row(
     shape, pk, name, role, profile, tags, status, last_seen, hostname, agent_version, ts, metrics, series
 ):
-    metrics, series = _json(metrics), _json(series) or []
+    metrics, series = json_value(metrics), json_value(series) or []
     row = {
         "id": str(pk),
         "name": name,
         "role": role,
         "profile": profile,
-        "tags": _json(tags) or [],
+        "tags": json_value(tags) or [],
         "status": status,
         "last_seen": last_seen.isoformat() if last_seen else None,
         "hostname": hostname,
@@ -212,11 +213,6 @@ def _row(
             if value is not None:
                 row["series"][metric].append([b, value])
     return row
-
-
-def _json(value):
-    """Django leaves json/jsonb columns of raw queries as text."""
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _rows_portable(shape: dict, device_id, now: datetime) -> list[dict]:
@@ -233,10 +229,10 @@ def _rows_portable(shape: dict, device_id, now: datetime) -> list[dict]:
     for device in devices:
         row = {**device_row(device), "latest": None, "series": {m: [] for m in shape["series_metrics"]}}
         if device.latest_ts is not None:
-            ts = _aware(device.latest_ts)
+            ts = aware(device.latest_ts)
             row["latest"] = {
                 "ts": round(ts.timestamp(), 3),
-                "metrics": compact_metrics(_json(device.latest_metrics)),
+                "metrics": compact_metrics(json_value(device.latest_metrics)),
             }
         rows[device.pk] = row
     if "until" in shape:
@@ -285,13 +281,6 @@ def _range_series_portable(shape: dict, rows: dict) -> None:
 
 def _higher(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
-
-
-def _aware(value) -> datetime:
-    """A subquery's datetime comes back as text on SQLite."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- energy per inference -----------------------------------------------------------------------------

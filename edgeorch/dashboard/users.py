@@ -37,7 +37,7 @@ from edgeorch.jobs.choices import TERMINAL, RunState
 from edgeorch.jobs.models import Frame, Session
 from edgeorch.telemetry.models import TelemetryRecord
 
-from .snapshots import _aware, _json
+from .columns import aware, json_value
 
 RECENT_FRAMES = 50  # the recent window: each session's frames of the highest request ids
 
@@ -154,9 +154,9 @@ def _device_rows(serving: set[str]) -> list[dict]:
     for d in devices:
         qos = None
         if d.latest_ts is not None:
-            metrics = _json(d.latest_metrics)
+            metrics = json_value(d.latest_metrics)
             qos = qos_of(
-                round(_aware(d.latest_ts).timestamp(), 3), metrics if isinstance(metrics, dict) else {}
+                round(aware(d.latest_ts).timestamp(), 3), metrics if isinstance(metrics, dict) else {}
             )
         rows.append(
             {

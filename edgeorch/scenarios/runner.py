@@ -71,9 +71,10 @@ def ensure_model(name: str) -> MLModel:
     model = MLModel.objects.filter(name=name).order_by("-pk").first()
     if model is not None:
         return model
-    from edgeorch.catalog import services
+    from edgeorch.catalog import services, zoo
 
-    model = next((m for m in services.register_zoo(names={name}) if m.name == name), None)
+    family = {b.name for b in zoo.build_zoo(zoo.default_zoo_dir()) if name in (b.name, b.variant_of)}
+    model = next((m for m in services.register_zoo(only=family) if m.name == name), None)
     if model is None:
         raise ValueError(f"no model {name!r} in the catalog or the zoo")
     return model

@@ -3,9 +3,12 @@ liveness sweep finding it silent), and what is recorded; the services called as 
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 from edgeorch_wire import protocol as p
 
@@ -82,6 +85,57 @@ def test_a_loss_reported_twice_is_recorded_once(digits, devices):
     assert cold.state == RunState.RUNNING
     failure = Failure.objects.get(session=cold)  # one, not two
     assert (failure.device_name, failure.stage, failure.detected_by) == ("phone", p.SOURCE_STAGE, "dataplane")
+
+
+def locks_awaited() -> int:
+    """How many connections to this database wait for a lock now (a fresh look: within one transaction
+    PostgreSQL otherwise shows the activity as it first read it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("select pg_stat_clear_snapshot()")
+        cursor.execute(
+            "select count(*) from pg_stat_activity"
+            " where datname = current_database() and wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reports_of_one_loss_at_once_record_it_once(digits, devices):
+    """The ping's report and the socket's close at the same moment, each on a thread and database connection
+    of its own: both reach the session while another transaction holds its row, so that both wait at the
+    check together; the row's lock then lets one record the loss and shows it to the other."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: SQLite serialises whole transactions itself")
+    phone, edge = devices
+    cold = running(digits, phone, edge, "cold")
+    Session.objects.filter(pk=cold.pk).update(backup_sources=[str(edge.pk)])  # a backup source is online
+    errors = []
+
+    def report(detected_by: str) -> None:
+        try:
+            services.device_gone(phone.pk, detected_by=detected_by)
+        except Exception as exc:  # shown by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=report, args=(by,)) for by in ("dataplane", "control")]
+    with transaction.atomic():
+        Session.objects.select_for_update().filter(pk=cold.pk).exists()
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while locks_awaited() < 2:
+            assert time.monotonic() < deadline, "the two reports never both waited for the session's row"
+            time.sleep(0.05)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    cold.refresh_from_db()
+    assert cold.state == RunState.RUNNING
+    failures = list(Failure.objects.filter(session=cold))
+    assert len(failures) == 1, [(f.pk, f.detected_by) for f in failures]  # one, not two
+    assert failures[0].device_name == "phone" and failures[0].detected_by in {"dataplane", "control"}
 
 
 def test_the_api_takes_a_failover_policy_and_refuses_an_unknown_one(client, alice, digits, devices):
