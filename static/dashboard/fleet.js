@@ -230,10 +230,14 @@
       if (view && view.endsNow && range) range.reload(); // a reconnect: the events missed meanwhile
     },
     onEvent: function (event) {
+      const before = new Set((snapshot.profiling || []).map((p) => p.measurement));
       EO.applyEvent(snapshot, event);
       // A range that ends now moves on with the live one: its rows fold the same samples into wider buckets.
       if (view && view.endsNow && event.kind === "telemetry") EO.applyEvent(view.snapshot, event);
-      render();
+      // A profile that starts is drawn at once: one of a small model can end within a throttled draw's wait,
+      // and its operator would never see it had begun.
+      if ((snapshot.profiling || []).some((p) => !before.has(p.measurement))) draw();
+      else render();
     },
   });
 })();
