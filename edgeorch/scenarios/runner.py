@@ -417,8 +417,7 @@ class Runner:
                 "top": _top(output),
                 "error": error,
                 "arm": arm,  # an ans frame's cut (Frame.arm); None for other strategies
-                "config": (config or own[0]) if ok else None,  # as user_frames
-                "accuracy": (accuracy if config else own[1]) if ok else None,
+                **served(ok, config, accuracy, *own),
             }
             for r, ok, lat, trace, resent, output, error, arm, config, accuracy in rows
         ]
@@ -467,6 +466,15 @@ class Runner:
         ]
 
 
+def served(ok: bool, config: str, accuracy: float | None, model: str, own: float | None) -> dict[str, Any]:
+    """What served a frame: ``{config, accuracy}``, the configuration a dynamic session's answer records
+    (``Frame.config``, ``Frame.accuracy``), else the session's model and its catalog accuracy; both None for a
+    frame that was not answered."""
+    if not ok:
+        return {"config": None, "accuracy": None}
+    return {"config": config or model, "accuracy": accuracy if config else own}
+
+
 def user_frames(sessions: list, t0: float) -> list[dict[str, Any]]:
     """A user's frames over its sessions: ``{t, ok, latency_s, deadline_met, dropped, priority, top, config,
     accuracy}`` (``t``: when the frame's record was made, seconds since the run started; ``config`` and
@@ -494,8 +502,7 @@ def user_frames(sessions: list, t0: float) -> list[dict[str, Any]]:
             "priority": priority,
             "top": _top(output),
             "t": created.timestamp() - t0 if created else None,
-            "config": (config or model) if ok else None,
-            "accuracy": (accuracy if config else own) if ok else None,
+            **served(ok, config, accuracy, model, own),
         }
         for ok, lat, met, dropped, priority, output, created, config, accuracy, model, own in rows
     ]
