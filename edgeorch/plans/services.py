@@ -59,6 +59,30 @@ def make_plan(
         raise PlanInputError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
     kwargs = _coerce(params or {})
     a = assemble(model, devices, source, result=result, overrides=overrides, deadline=deadline)
+    return _plan_on(a, model, strategy, kwargs)
+
+
+def make_plans(
+    model, devices, source, strategy: str, params_list: list[dict[str, Any]], *, deadline=None
+) -> list[dict[str, Any] | None]:
+    """``make_plan`` once per parameter set of ``params_list`` over one assembly of the problem (the devices'
+    block times, throttles, queues and links read once, not once per plan: a dynamic session's table plans
+    every split point of every variant, ``jobs.services.dynamic``); None where that parameter set has no
+    plan (``PlanningError``) or is invalid (``PlanInputError``)."""
+    if strategy not in planning.STRATEGIES:
+        raise PlanInputError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
+    a = assemble(model, devices, source, deadline=deadline)
+    out: list[dict[str, Any] | None] = []
+    for params in params_list:
+        try:
+            out.append(_plan_on(a, model, strategy, _coerce(params)))
+        except (planning.PlanningError, PlanInputError):
+            out.append(None)
+    return out
+
+
+def _plan_on(a, model, strategy: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The plan ``strategy`` makes of the assembled problem ``a``, as ``make_plan`` returns it."""
     out = planning.plan(a.problem, strategy, **kwargs).to_dict()
     out["notes"] = [*out["notes"], *a.notes]
     out.update(model={"id": model.pk, "name": model.name, "version": model.version})
