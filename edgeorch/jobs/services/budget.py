@@ -22,7 +22,7 @@ A frame's compute on an edge is what the edge measured for the session's latest 
 the plan's prediction before, which shares the edge (its demand) but sets no rate: a prediction can be far
 off (``bench_multiuser``'s emulated slow edge: about 0.2 s predicted per digits-CNN frame, 0.03 s measured),
 and a budget priced on it starves the sources: there, at 8 users, budgets that bought one frame a second
-dropped up to 58% of a class's frames at the source (0-33% per class under edgeorch's scheduler, 3-58% under
+dropped 33% of the high class's frames at the source under edgeorch's scheduler (58% under
 always-full-model).
 
 An edge shared by two sessions or more that ask for more than it has (the demands sum above 1) is
