@@ -81,6 +81,21 @@ def make_plans(
     return out
 
 
+def split_sweep(
+    model, devices, source, strategy: str = "split", *, device: str, deadline=None
+) -> dict[str, Any]:
+    """Every cut's ``split`` plan of ``model`` between ``source`` and ``device``, over one assembly:
+    ``{"plans": {cut: plan}}`` for the cuts that have one (``make_plans``); ``strategy`` must be ``split``
+    (the signature is ``make_plan``'s, so that ``plans.cache`` keeps a sweep as it keeps a plan)."""
+    if strategy != "split":
+        raise PlanInputError(f"a split sweep plans the split strategy, not {strategy!r}")
+    cuts = range(len(model.blocks) + 1)
+    every = make_plans(
+        model, devices, source, "split", [{"cut": cut, "device": device} for cut in cuts], deadline=deadline
+    )
+    return {"plans": {cut: plan for cut, plan in zip(cuts, every, strict=True) if plan is not None}}
+
+
 def _plan_on(a, model, strategy: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The plan ``strategy`` makes of the assembled problem ``a``, as ``make_plan`` returns it."""
     out = planning.plan(a.problem, strategy, **kwargs).to_dict()

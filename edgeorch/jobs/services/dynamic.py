@@ -115,16 +115,19 @@ def split_plans(session, model, plan: dict) -> list[dict]:
     if not away or SPLITS < 2:
         return []
     own = on_source(plan, source)
-    cuts = range(len(model.blocks) + 1)
-    every = plans.make_plans(  # one assembly of the fleet for every cut (each its own read: ~20 ms a cut)
-        model,
-        planning_devices(session),
-        session.source,
-        "split",
-        [{"cut": cut, "device": away[0]} for cut in cuts],
-        deadline=session.deadline_s,
-    )
-    found = {cut: p for cut, p in zip(cuts, every, strict=True) if p is not None}
+    try:  # every cut on one assembly of the fleet (not one each: ~20 ms a cut), kept as plans are
+        swept = plan_cache.plans.plan(
+            plans.split_sweep,
+            model,
+            planning_devices(session),
+            session.source,
+            "split",
+            deadline=session.deadline_s,
+            device=away[0],
+        )
+    except (planning.PlanningError, PlanInputError):
+        return []
+    found: dict[int, dict] = swept["plans"]
     chosen = best_splits(own, {c: float(p.get("latency") or float("inf")) for c, p in found.items()})
     return [found[c] for c in chosen]
 

@@ -26,3 +26,15 @@ def test_every_cut_planned_on_one_assembly_equals_each_planned_alone(convnet, ph
 def test_an_unknown_strategy_is_refused_by_name(convnet, phone, edge):
     with pytest.raises(PlanInputError, match="unknown strategy 'nope'"):
         services.make_plans(convnet, [phone, edge], phone, "nope", [{}])
+
+
+def test_a_split_sweep_holds_every_cut_with_a_plan(convnet, phone, edge):
+    swept = services.split_sweep(convnet, [phone, edge], phone, device=str(edge.pk), deadline=0.5)["plans"]
+    assert sorted(swept) == list(range(len(convnet.blocks) + 1))
+    for cut, plan in swept.items():
+        alone = services.make_plan(
+            convnet, [phone, edge], phone, "split", deadline=0.5, params={"cut": cut, "device": str(edge.pk)}
+        )
+        assert plan == alone
+    with pytest.raises(PlanInputError, match="not 'local'"):
+        services.split_sweep(convnet, [phone, edge], phone, "local", device=str(edge.pk))
