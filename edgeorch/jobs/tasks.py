@@ -81,8 +81,9 @@ def check_stalled(session_id: str, deployment_id: str, waited_s: float = 0.0) ->
 
 @shared_task(name="jobs.coordinate", ignore_result=True)
 def coordinate() -> None:
-    """The coordinator's pass: a session moved off each saturated edge (``coordinator.rebalance``)."""
-    coordinator.rebalance()
+    """The coordinator's pass: a session moved off each saturated edge (``coordinator.requested_pass``: the
+    beat's, or one a session starting or ending asked for)."""
+    coordinator.requested_pass()
 
 
 @shared_task(name="jobs.prepare_dynamic", ignore_result=True, **RETRY)

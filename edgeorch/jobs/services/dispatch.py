@@ -18,7 +18,7 @@ from edgeorch.plans.overrides import PlanInputError
 from .. import agents
 from ..choices import DeploymentState, Failover, RunState
 from ..models import Deployment, Job, Session
-from . import adaptive, deployments, enqueue, selection
+from . import adaptive, coordinator, deployments, enqueue, selection
 from .commands import start, start_message
 from .deployments import candidate_devices, live_deployments
 from .lifecycle import fail
@@ -106,7 +106,7 @@ def dispatch_session(session_id) -> None:
         enqueue.after_commit("jobs.prepare_standbys", str(session_id))
     if Session.objects.filter(pk=session_id, adaptation__dynamic=True).exists():
         enqueue.after_commit("jobs.prepare_dynamic", str(session_id))
-    enqueue.after_commit("jobs.coordinate")  # a user joined: the coordinator looks at the fleet again
+    coordinator.request_pass()  # a user joined: the coordinator looks at the fleet again
 
 
 def plan_run(run, devices: dict[str, Device] | None = None) -> dict:

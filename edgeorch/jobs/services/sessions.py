@@ -16,7 +16,7 @@ from edgeorch import events as dashboard
 from .. import stats
 from ..choices import Failover, RunState
 from ..models import Deployment, Frame, Session
-from . import adaptive, enqueue, failover, selection
+from . import adaptive, coordinator, failover, selection
 from .transactions import run_transaction
 
 
@@ -166,5 +166,5 @@ def finish_session(session_id, message: p.StreamDone, source_id) -> None:
         fields = ["frames_sent", "frames_ok", "summary"]
         if session.state == RunState.RUNNING:
             fields += session.move_to(RunState.COMPLETED)
-            enqueue.after_commit("jobs.coordinate")  # a user left: the coordinator looks at the fleet again
+            coordinator.request_pass()  # a user left: the coordinator looks at the fleet again
         session.save(update_fields=fields)
