@@ -168,13 +168,22 @@ def upload_model(
     return model
 
 
-def register_zoo(directory: Path | None = None, log_line=None, only: Collection[str] = ()) -> list[MLModel]:
+def register_zoo(
+    directory: Path | None = None,
+    log_line=None,
+    only: Collection[str] = (),
+    families: Collection[str] = (),
+) -> list[MLModel]:
     """Build the zoo (cached) and register each model not yet in the catalog, and each early exit of a
     branchy one as its variant (``register_exits``); ``only``: the models of these names alone (a quick
-    benchmark's catalog), else every one."""
+    benchmark's catalog), ``families``: these models and their zoo variants (a scenario's model, what its
+    dynamic inference chooses among), else every one."""
     directory = Path(directory or zoo.default_zoo_dir())
     registered, built_models = [], zoo.build_zoo(directory, log=log_line)
-    built_models = [b for b in built_models if not only or b.name in only]
+    if only or families:
+        built_models = [
+            b for b in built_models if b.name in only or b.name in families or b.variant_of in families
+        ]
     for built in built_models:
         existing = MLModel.objects.filter(name=built.name, version=built.version).first()
         if existing is None:

@@ -71,10 +71,9 @@ def ensure_model(name: str) -> MLModel:
     model = MLModel.objects.filter(name=name).order_by("-pk").first()
     if model is not None:
         return model
-    from edgeorch.catalog import services, zoo
+    from edgeorch.catalog import services
 
-    family = {b.name for b in zoo.build_zoo(zoo.default_zoo_dir()) if name in (b.name, b.variant_of)}
-    model = next((m for m in services.register_zoo(only=family) if m.name == name), None)
+    model = next((m for m in services.register_zoo(families=[name]) if m.name == name), None)
     if model is None:
         raise ValueError(f"no model {name!r} in the catalog or the zoo")
     return model

@@ -77,6 +77,18 @@ def test_registering_the_zoo_links_every_variant_to_its_base(media, zoo_models):
     }
 
 
+def test_registering_a_family_registers_the_model_and_its_variants_alone(media, zoo_models):
+    registered = sorted(m.name for m in services.register_zoo(families=["digits-cnn"]))
+    assert registered == [
+        "digits-cnn",
+        "digits-cnn-int8",
+        "digits-cnn-int8-dynamic",
+        "digits-cnn-narrow",
+        "digits-cnn-quarter",
+    ]
+    assert not MLModel.objects.filter(name__in=["digits-branchy", "alexnet"]).exists()
+
+
 def register(zoo_models, name: str) -> MLModel:
     path, built = zoo_models[name]
     return services.register_model(
