@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from edgeorch_wire import qos
 
 from edgeorch import planning
+from edgeorch.celery import app
 from edgeorch.devices.models import Device
 from edgeorch.plans.overrides import PlanInputError
 from edgeorch.telemetry.services import latest_qos
@@ -48,35 +49,61 @@ from .standby import plan_without
 
 log = logging.getLogger(__name__)
 
-LOCK = "jobs.coordinator.lock"
-PENDING = "jobs.coordinator.pending"  # a pass is asked for and has not started yet
-PENDING_S = 30.0  # how long that mark outlives a request whose task was lost (the beat's pass clears it too)
+# Keys in the broker's Redis, which every process sees alike (the worker's dispatch and passes, Daphne's
+# session ends, a second worker), per task queue (the control plane whose workers share it): a pass runs
+# (the lock), a pass is asked for and has not started yet (the mark).
+LOCK = "edgeorch:jobs.coordinator.lock:"
+LOCK_S = 120  # a pass's lock outlives a worker that died holding it by this much
+PENDING = "edgeorch:jobs.coordinator.pending:"
+PENDING_S = 10  # how long that mark outlives a request whose task was lost (the beat's pass clears it too)
 BUSY_RETRY_S = 0.5  # a requested pass that finds another running asks again this much later
+_marks: list[redis.Redis] = []  # this process's client of the broker's Redis, made on first use
+
+
+def marks() -> redis.Redis:
+    """This process's client of the broker's Redis (where the pending mark lives)."""
+    if not _marks:
+        _marks.append(redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=5))
+    return _marks[0]
+
+
+def key(prefix: str) -> str:
+    """``prefix`` for this control plane's task queue (``LOCK`` or ``PENDING``)."""
+    return prefix + str(app.conf.task_default_queue)
+
+
+def _mark(countdown: float | None = None) -> None:
+    """Send a pass unless one is already asked for and not started (the mark set here if not); without
+    Redis, send it anyway (the task then fails to queue as well, and says so)."""
+    try:
+        fresh = bool(marks().set(key(PENDING), 1, nx=True, ex=PENDING_S))
+    except redis.RedisError as exc:
+        log.warning("coordinator: the pending mark could not be read (%s); asking for a pass anyway", exc)
+        fresh = True
+    if fresh:
+        enqueue.after_commit("jobs.coordinate", **({"countdown": countdown} if countdown else {}))
 
 
 def request_pass() -> None:
     """Ask for one coordinator pass (the task ``jobs.coordinate``) once the current transaction commits (at
     once outside one), unless a pass is already asked for and not yet started: that one reads the fleet
     after this change committed."""
-
-    def send() -> None:
-        if cache.add(PENDING, 1, timeout=PENDING_S):
-            enqueue.after_commit("jobs.coordinate")
-
-    transaction.on_commit(send)
+    transaction.on_commit(_mark)
 
 
 def requested_pass() -> list[PlanSwitch]:
     """The task's body: the request mark cleared (a change from now on asks for another pass), then one pass
     (``rebalance``); if another pass holds the lock, which may have read the fleet before the change that
     asked, one more is asked for ``BUSY_RETRY_S`` later."""
-    cache.delete(PENDING)
+    try:
+        marks().delete(key(PENDING))
+    except redis.RedisError as exc:
+        log.warning("coordinator: the pending mark could not be cleared: %s", exc)
     if not settings.COORDINATOR:
         return []
     moved = _locked_pass()
     if moved is None:
-        if cache.add(PENDING, 1, timeout=PENDING_S):
-            enqueue.after_commit("jobs.coordinate", countdown=BUSY_RETRY_S)
+        _mark(countdown=BUSY_RETRY_S)
         return []
     return moved
 
@@ -110,14 +137,14 @@ def rebalance() -> list[PlanSwitch]:
 
 def _locked_pass() -> list[PlanSwitch] | None:
     """One pass under the lock (one at a time across workers); None when another pass holds it."""
-    if not cache.add(LOCK, 1, timeout=120):
+    if not marks().set(key(LOCK), 1, nx=True, ex=LOCK_S):
         return None
     try:
         moved = _rebalance()
         budget.assign(lambda device: saturated(load_of(device)))
         return moved
     finally:
-        cache.delete(LOCK)
+        marks().delete(key(LOCK))
 
 
 def fits(plan: dict, user: budget.User, source: str, asked: dict, capacity: dict) -> bool:
