@@ -61,7 +61,7 @@ _marks: list[redis.Redis] = []  # this process's client of the broker's Redis, m
 
 
 def marks() -> redis.Redis:
-    """This process's client of the broker's Redis (where the pending mark lives)."""
+    """This process's client of the broker's Redis (where the pending mark and the lock live)."""
     if not _marks:
         _marks.append(redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=5))
     return _marks[0]
