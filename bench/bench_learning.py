@@ -352,9 +352,11 @@ READING = """Reading it (the recorded run above; var/bench/learning/ holds the r
     raw-input frames (7-13 ms, the looks at the stale edge, one per 24 frames), against 36 (0.26 s) with
     α fixed at 20 ms in the run before. qoe-bandit split by ans 1.30x (2.63x before), device-edge 1.01x.
 - Not done: a detected change to slower conditions still lets an arm not answered since look faster
-  than before it (the failed frames above); flooring such an arm's bound at its estimate before the
-  change, until it answers, is the next thing to try. The look at a stale edge still goes to the
-  cheapest arm (the look_budget option measured worse on the scripted bench: docs/learning.md).
+  than before it (the failed frames above). Flooring such an arm's bound at its estimate before the
+  change, until it answers, was tried on bench/bench_ans_scripted.py and not kept: on its 0.5 MB/s
+  collapse 1.14x the scripted oracle against 1.09x, 21.5 frames (median of 10 seeds) to follow the
+  collapse against 1. The look at a stale edge still goes to the cheapest arm (the look_budget option
+  measured worse on the scripted bench: docs/learning.md).
 """
 
 
