@@ -2,19 +2,23 @@
 
     .venv/bin/python bench/bench_ans_scripted.py
 
-No agents and no network: ``MuLinUCB`` as the agent's controller configures it (α = 0.02, evidence carried
-across epochs, the local time measured as the median of the last 5 local frames, plausible forced samples,
-change detection R = 2, c = 0.25, K = 4, ``stale_after`` 24, ``forced_local`` 3; docs/learning.md) on
+No agents and no network: ``MuLinUCB`` as the agent's controller configures it (α = 0.02 scaled to the
+local time by ``controller.alpha_for``, evidence carried across epochs, the local time measured as the
+median of the last 5 local frames, plausible forced samples, change detection R = 2, c = 0.25, K = 4,
+``stale_after`` 24, ``forced_local`` 3, ``local_faster`` 0.1; docs/learning.md) on
 agents/tests/test_ulinucb.py's four cuts (back-end delay: MB over the link plus GMACs at 20 GMAC/s, 5%
 noise), the device alone at 0.1 s unless said, 600 frames with steps at frames 200 and 400. Beside the
-agent's rules ("agent"), the same with one taken out: "K 0" (a detected change keeps c = 0.25 of the
-evidence, however long the history), "stale 64" (the edge and the local arm looked at again after 64
-frames unchosen, as before), "R 0" (no change detection: the paper's weights). Prints, per scenario and
+agent's rules ("agent"), the same with one taken out or changed: "K 0" (a detected change keeps c = 0.25
+of the evidence, however long the history), "stale 64" (the edge and the local arm looked at again after
+64 frames unchosen, as before), "R 0" (no change detection: the paper's weights), "α fixed" (α = 0.02
+whatever the local time), "look 2" (a look at a stale edge goes to the least known arm expected within
+2x the cheapest, ``look_budget`` 2, not the cheapest), "local faster 0" (a local look runs 3 frames only
+when off the local estimate by 2x). Prints, per scenario and
 rules (10 seeds): the mean delay over the best arm's per frame (the scripted oracle), the regret per
 200-frame phase (seconds against the best arm per frame, mean of the seeds), the detected changes per
 step (the value most seeds give), and the frames from each step until the first whose median delay over
 3 frames is within 5% of the best (bench/bench_learning.py's rule; the median of the seeds, their
-largest in brackets, "never": not within the phase on some seed). About 10 s.
+largest in brackets, "never": not within the phase on some seed). About 15 s.
 """
 
 from __future__ import annotations
@@ -27,25 +31,30 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents"))
 
+from edgeorch_agent.learning import controller  # noqa: E402
 from edgeorch_agent.learning.ulinucb import Arm, MuLinUCB  # noqa: E402
 
 LOCAL = MuLinUCB.LOCAL
-AGENT = {
+AGENT = {  # as the agent's controller sets them
     "alpha": 0.02,
     "carry": 1.0,
     "local_width": True,
     "forced_plausible": True,
-    "change_ratio": 2.0,
-    "change_keep": 0.25,
-    "change_memory": 4.0,
-    "stale_after": 24,
-    "forced_local": 3,
+    "change_ratio": controller.CHANGE_RATIO,
+    "change_keep": controller.CHANGE_KEEP,
+    "change_memory": controller.CHANGE_MEMORY,
+    "stale_after": controller.STALE_AFTER,
+    "forced_local": controller.LOCAL_WINDOW // 2 + 1,
+    "local_faster": controller.LOCAL_FASTER,
 }
 RULES = {
     "agent": {},
     "K 0": {"change_memory": 0.0},
     "stale 64": {"stale_after": 64},
     "R 0": {"change_ratio": 0.0},
+    "α fixed": {"scaled_alpha": False},
+    "look 2": {"look_budget": 2.0},
+    "local faster 0": {"local_faster": 0.0},
 }
 STEPS = (200, 400)
 SCENARIOS = {  # name: (MB/s at frame t, the device's local time at t)
@@ -62,6 +71,14 @@ SCENARIOS = {  # name: (MB/s at frame t, the device's local time at t)
         lambda t: 0.3 if t < 200 else 0.02,
     ),
     "stationary, the device slow: local 0.3 s": (lambda t: 10.0, lambda t: 0.3),
+    "a slow start: 3.3 MB/s for 40 frames, then 10 MB/s; local 0.065 s": (
+        lambda t: 3.3 if t < 40 else 10.0,
+        lambda t: 0.065,
+    ),
+    "a loaded start: local 0.09 s for 40 frames, then 0.05 s": (
+        lambda t: 10.0,
+        lambda t: 0.09 if t < 40 else 0.05,
+    ),
 }
 
 
@@ -77,6 +94,8 @@ def arms() -> list[Arm]:
 def run(rules: dict, link, local, seed: int, frames: int = 600) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Per frame: the true delay of the arm chosen, the best arm's, and the changes detected so far."""
     rng = np.random.default_rng(seed)
+    rules = dict(rules)
+    scaled = rules.pop("scaled_alpha", True)  # α scaled to the local time, as the controller does
     bandit = MuLinUCB(arms(), 0.1, **{**AGENT, **rules})
     got, best, changes, times = [], [], [], []
     for t in range(frames):
@@ -91,6 +110,8 @@ def run(rules: dict, link, local, seed: int, frames: int = 600) -> tuple[np.ndar
             bandit.local_answer(local(t) * noise)
             times = [*times, local(t) * noise][-5:]
             bandit.local_s = float(np.median(times))
+            if scaled:
+                bandit.alpha = controller.alpha_for(bandit.local_s, AGENT["alpha"])
             bandit.pulls[LOCAL] = bandit.pulls.get(LOCAL, 0) + 1
         else:
             arm = next(a for a in bandit.arms if a.cut == cut)

@@ -7,13 +7,17 @@ import json
 
 import numpy as np
 import pytest
+from edgeorch_agent.learning import controller as controller_module
 from edgeorch_agent.learning.controller import (
+    ALPHA_FLOOR,
+    ALPHA_SHARE,
     LOCAL_WINDOW,
     PROFILE_FRAMES,
     PROFILE_LIMIT,
     STALE_AFTER,
     AnsController,
     Choice,
+    alpha_for,
     open_for,
 )
 from edgeorch_agent.learning.ulinucb import MuLinUCB
@@ -362,3 +366,72 @@ def test_a_forced_local_sample_within_the_local_estimate_is_one_frame() -> None:
     cuts = "".join(str(answer(controller, np.zeros(4), {0: 0.05, 1: 0.2, 2: 0.3})) for _ in range(200))
     looks = cuts[50:].count("2")
     assert 3 <= looks <= 150 // STALE_AFTER + 1 and "22" not in cuts[50:]
+
+
+def test_the_confidence_widths_scale_is_a_share_of_the_local_time_between_a_floor_and_the_streams() -> None:
+    assert alpha_for(0.0001) == ALPHA_FLOOR  # a model of a tenth of a millisecond: the floor
+    assert alpha_for(0.03) == pytest.approx(ALPHA_SHARE * 0.03)
+    assert alpha_for(0.09) == alpha_for(0.5) == 0.02  # mobilenetv2 on the emulated rpi4: as before
+    assert alpha_for(0.5, ceiling=0.05) == 0.05
+    assert alpha_for(float("inf")) == alpha_for(0.0) == 0.02  # no local time: the stream's α
+    controller = AnsController(spec())  # local predicted at 0.5 s
+    assert controller.bandit.alpha == 0.02
+    for _ in range(PROFILE_FRAMES):  # measured at 6 ms: the scale follows the measured local time
+        choice = controller.choose(np.zeros(4))
+        controller.finished(choice)
+        controller.observe(choice, [], 0.006, ME)
+    assert controller.bandit.alpha == pytest.approx(alpha_for(0.006)) and controller.bandit.alpha < 0.0021
+
+
+def test_a_model_of_a_few_milliseconds_looks_at_its_slower_raw_input_only_when_the_edge_is_stale(
+    monkeypatch,
+) -> None:
+    """The digits CNN in learning/variants-bandwidth-collapse (docs/benchmarks.md, "Learning"): the
+    device alone at 2-2.4 ms, the raw input (every feature of the context at its largest) at 6-12 ms,
+    cut 1 at 60 ms. With α scaled to the local time (``alpha_for``: 1 ms), a forced sample finds no arm
+    that could beat the device once the raw input has answered, and the edge is looked at once per
+    ``STALE_AFTER`` frames. With α fixed at 20 ms (the rule before: ten times the whole model's time),
+    the raw input's bound stays below the device's time and forced samples take it every few frames:
+    one frame in five, as in the recorded runs (34 and 36 of 192)."""
+    counts = {}
+    for share in (ALPHA_SHARE, 100.0):  # 100: α at its ceiling, 20 ms, whatever the local time
+        monkeypatch.setattr(controller_module, "ALPHA_SHARE", share)
+        rng = np.random.default_rng(5)
+        arms = spec(contexts={0: [1.0] * 6, 1: [1.0, 0.1, 0.5, 1.0, 0.3, 0.5]})
+        arms["arms"][2]["front_s"] = 0.002
+        arms["first_epoch"] = 64
+        controller = AnsController(arms)
+        cuts = []
+        for _ in range(192):
+            choice = controller.choose(np.zeros(4))
+            cuts.append(choice.cut)
+            controller.finished(choice)
+            if choice.cut == 2:
+                controller.observe(choice, [], 0.002 * (1 + 0.2 * rng.random()), ME)
+            else:
+                front = 0.01 if choice.cut == 1 else 0.0
+                back = rng.uniform(0.006, 0.012) if choice.cut == 0 else 0.05
+                trace = [{"stage": choice.first_stage, "device": ME, "queue_s": 0.0, "compute_s": front}]
+                controller.observe(choice, trace, front + back, ME)
+        counts[share] = len(cuts) - cuts.count(2)
+    assert counts[ALPHA_SHARE] <= 192 // STALE_AFTER + 2
+    assert counts[100.0] >= 3 * counts[ALPHA_SHARE]
+
+
+def test_a_local_look_well_below_the_local_estimate_runs_the_whole_sample() -> None:
+    """The device profiles itself under load (0.13 s; the raw input, 0.1 s, wins), and from frame 40 runs
+    at 0.07 s, the best: 1.9 times faster, within the change ratio (2x). Its first look after that runs 3
+    frames, as its time is more than ``LOCAL_FASTER`` (10%) below the local estimate, and the median of 5
+    moves: on the device alone within two looks' time. With one frame per look (the rule before,
+    ``local_faster`` 0), the median needs 3 looks, ``STALE_AFTER`` frames apart."""
+    settled = {}
+    for faster in (0.0, controller_module.LOCAL_FASTER):
+        controller = AnsController(spec())
+        controller.bandit.local_faster = faster
+        cuts = [
+            answer(controller, np.zeros(4), {0: 0.1, 1: 0.2, 2: 0.13 if i < 40 else 0.07}) for i in range(160)
+        ]
+        assert cuts[10:40].count(0) >= 25  # the raw input while the device is loaded
+        settled[faster] = "".join(str(c) for c in cuts[40:]).find("22222")
+    assert 0 <= settled[controller_module.LOCAL_FASTER] <= 2 * STALE_AFTER + 4
+    assert settled[0.0] == -1 or settled[0.0] > settled[controller_module.LOCAL_FASTER] + STALE_AFTER

@@ -503,3 +503,26 @@ def test_bad_input_is_refused():
         bandit.update(9, 0.1)
     with pytest.raises(ValueError, match="fit"):
         MuLinUCB.from_dict({**bandit.to_dict(), "b": [0.0]})
+
+
+def test_a_look_at_a_stale_edge_goes_to_the_least_known_arm_within_the_look_budget():
+    """The raw input (cut 0) and a late cut (3, its front end nearly the whole model) against the device
+    alone at 70 ms; for the first 30 frames the edge is loaded (back ends 3x: the raw input 150 ms, cut 3
+    80 ms), then the raw input takes 50 ms, the best by far. Its answers from the loaded start keep its
+    estimate above the local time, so only the looks at the stale edge can find it. The cheapest look
+    (``look_budget`` 0) goes to cut 3, whose back end (11 → 4 ms) moves by less than α: not a change,
+    and the raw input is never looked at again. With a budget of 2x the cheapest, the look goes to the
+    raw input (the widest confidence, its estimate within 2x cut 3's), whose answer is a detected change:
+    the bandit is on it for the last 100 frames."""
+    arms = [Arm(0, (1.0, 1.0), 0.0), Arm(3, (0.05, 0.1), 0.069)]
+    conditions = lambda t: (40 / 3, 40 / 3) if t < 30 else (40.0, 40.0)  # noqa: E731
+    last = {}
+    for budget in (0.0, 2.0):
+        rng = np.random.default_rng(6)
+        bandit = MuLinUCB(
+            arms, 0.07, stale_after=24, forced_local=3, change_memory=4.0, look_budget=budget, **AGENT
+        )
+        chosen = agent_run(bandit, 200, conditions, lambda t: 0.07, rng)
+        last[budget] = chosen[-100:].count(0)
+    assert last[2.0] >= 90
+    assert last[0.0] <= 10

@@ -16,8 +16,9 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
   frame of the digits CNN (1.5-4 ms) sent the 67 frames after it to the raw input at 7-73 ms
   (docs/benchmarks.md, "Learning"). A stretch of slow local frames does move it; then the local arm,
   unchosen for ``STALE_AFTER`` frames, takes a forced local sample: one frame, and when its time is off
-  the local estimate by the change ratio, ``LOCAL_WINDOW // 2 + 1`` in a row, enough to move the median
-  (``MuLinUCB.forced_local``); and when no offloading arm has been chosen for as long, the forced samples
+  the local estimate by the change ratio, or more than ``LOCAL_FASTER`` (10%) below it,
+  ``LOCAL_WINDOW // 2 + 1`` in a row, enough to move the median (``MuLinUCB.forced_local``,
+  ``local_faster``); and when no offloading arm has been chosen for as long, the forced samples
   that find no arm below the local time look at the edge once, its cheapest arm (``stale_after``).
 
 Two rules of this controller's own (not the paper's; docs/learning.md, "Measured"):
@@ -42,6 +43,16 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   it the local estimate started at the prediction and moved by an exponential average, so the raw-input
   arm, measured at 70 ms, looked better than a local arm believed at 80-90 ms for the first 10-12 frames
   of bandwidth-collapse (0.34 s of regret).
+
+- **The confidence width scales with the model** (``alpha_for``): α, the width's scale in seconds (and the
+  margin a detected change must exceed), is ``ALPHA_SHARE`` (a third) of the device's measured time for
+  the whole model, at least ``ALPHA_FLOOR`` (1 ms), at most the stream's ``alpha`` (0.02 s), set again
+  each time the local time moves. The fixed 20 ms was set for mobilenetv2 (45-130 ms on the emulated
+  rpi4: α 15-20 ms there) and is ten times the digits CNN's whole local time (1.5-4 ms): its raw input, at
+  7-15 ms, kept a bound below the device's time, and forced samples took it in 34-36 of 192 frames of
+  learning/variants-bandwidth-collapse (docs/benchmarks.md, "Learning"; 8 with α scaled). The floor
+  keeps a width for a model of well under a millisecond. The paper's α is a constant of its analysis
+  (the noise scale); here it is in the unit of the model's delays.
 
 - **A change is detected** (``CHANGE_RATIO``, ``CHANGE_KEEP``, ``CHANGE_MEMORY``; ``MuLinUCB.update``): an
   answer off its arm's own answers since the last change (or, with none, its estimate) by 2x either way
@@ -99,6 +110,12 @@ CHANGE_MEMORY = 4.0  # ``MuLinUCB.change_memory``: ... at most 4 answers' worth 
 # at 4 frames/s) keeps the looks a link's recovery needs within the 30 frames issue #22 asks for; the cost,
 # one look per 24 frames at the cheapest arm (bench/bench_ans_scripted.py; 64 before).
 STALE_AFTER = 24
+# The confidence width's scale α (``MuLinUCB.alpha``, seconds): ``ALPHA_SHARE`` of the device's time for the
+# whole model (the local time, as measured), at least ``ALPHA_FLOOR``, at most the stream's ``alpha``
+# (0.02 s, about a third of mobilenetv2's local time on the emulated rpi4: unchanged there). ``alpha_for``.
+ALPHA_SHARE = 1 / 3
+ALPHA_FLOOR = 0.001
+LOCAL_FASTER = 0.1  # ``MuLinUCB.local_faster``: a local look 10% below the local estimate: 3 frames
 
 
 @dataclass(frozen=True)
@@ -133,10 +150,11 @@ class AnsController:
         ]
         local = self.routes.get(self.blocks)
         local_s = float(local.get("front_s") or 0.0) if local is not None else math.inf
+        self.alpha_max = float(spec.get("alpha", 0.02))  # the stream's α: the scale's ceiling
         fresh = MuLinUCB(
             arms,
             local_s,
-            alpha=float(spec.get("alpha", 0.02)),
+            alpha=alpha_for(local_s, self.alpha_max),
             key_weight=float(spec.get("key_weight", 4.0)),
             first_epoch=int(spec.get("first_epoch", 64)),
             carry=float(spec.get("carry", 1.0)),
@@ -146,6 +164,7 @@ class AnsController:
                 spec.get("stale_after", STALE_AFTER)
             ),  # an arm unchosen this long is looked at again
             forced_local=LOCAL_WINDOW // 2 + 1,  # a stale local time measured again: the median moves
+            local_faster=LOCAL_FASTER,
             change_ratio=float(spec.get("change_ratio", CHANGE_RATIO)),  # old answers yield to a change
             change_keep=float(spec.get("change_keep", CHANGE_KEEP)),
             change_memory=float(spec.get("change_memory", CHANGE_MEMORY)),
@@ -153,6 +172,7 @@ class AnsController:
         self.bandit = self._load(fresh) or fresh
         if self.loaded and math.isfinite(self.bandit.local_s):
             self.local_times.append(self.bandit.local_s)  # kept: the median starts from it
+            self.bandit.alpha = alpha_for(self.bandit.local_s, self.alpha_max)
 
     def reroute(self, spec: dict[str, Any]) -> bool:
         """Take ``spec``'s routes (another deployment of the same arms) if its arms are this controller's
@@ -235,6 +255,7 @@ class AnsController:
             self.bandit.local_answer(elapsed_s)  # a forced local sample's first frame: more if it is off
             self.local_times.append(elapsed_s)
             self.bandit.local_s = float(np.median(self.local_times))
+            self.bandit.alpha = alpha_for(self.bandit.local_s, self.alpha_max)
             self.bandit.pulls[MuLinUCB.LOCAL] = self.bandit.pulls.get(MuLinUCB.LOCAL, 0) + 1
             self._calibrate()
             return
@@ -349,9 +370,22 @@ class AnsController:
         saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
         saved.change_memory = fresh.change_memory
         saved.forced_plausible, saved.forced_local = fresh.forced_plausible, fresh.forced_local
-        saved.stale_after = fresh.stale_after
+        saved.stale_after, saved.local_faster = fresh.stale_after, fresh.local_faster
         self.loaded = True
         return saved
+
+
+def alpha_for(local_s: float, ceiling: float = 0.02) -> float:
+    """The confidence width's scale α for a device whose whole-model time is ``local_s``:
+    ``ALPHA_SHARE`` · local_s, at least ``ALPHA_FLOOR``, at most ``ceiling`` (the stream's ``alpha``);
+    ``ceiling`` where there is no local time (no local arm). α is in seconds, and the delays it weighs scale
+    with the model: a fixed 20 ms, set for mobilenetv2 (local 60-130 ms on the emulated rpi4), is ten times
+    the digits CNN's whole local time (1.5-4 ms), so forced samples kept finding its raw-input arm's
+    bound below the local time: one frame in five or six of learning/variants-bandwidth-collapse, at
+    7-15 ms (docs/benchmarks.md, "Learning")."""
+    if not math.isfinite(local_s) or local_s <= 0:
+        return ceiling
+    return min(ceiling, max(ALPHA_FLOOR, ALPHA_SHARE * local_s))
 
 
 def _average(old: float, new: float) -> float:

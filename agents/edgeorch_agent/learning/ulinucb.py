@@ -40,6 +40,13 @@ Three refinements, as in the paper:
   a collapsed link costs that arm's slow time: on the scripted 10 → 0.05 MB/s collapse of
   bench/bench_ans_scripted.py, the looks at the raw input (20 s) and cut 1 (10 s) made 100 s of the
   collapse's 104 s of regret; the cheapest stale arm, cut 3, costs 1 s a look and tells the same.
+- **Which look at a stale edge** (``look_budget`` B, not the paper's; the agent's controller sets it): the
+  cheapest arm's answer may say nothing of the link (a late cut's small activation), so a recovery is not
+  seen. With B > 0 the look goes, among the arms whose expected total is at most B times the cheapest
+  one's, to the one with the widest confidence (the largest x_pᵀA⁻¹x_p: the least known, at the largest
+  context, which the raw input's bytes make the arm most dependent on the link); an arm whose look would
+  cost more than B times the cheapest (the raw input over a collapsed link) is not looked at. 0: the
+  cheapest (the rule before).
 - **Forced local samples** (``forced_local``, not the paper's, whose device knows its local time): the
   mirror of forced sampling. When the local arm is stale (unchosen for ``stale_after`` frames) and
   ⌈t^0.25⌉ offloaded frames in a row make a forced sample due, the next frame runs on the device alone
@@ -47,7 +54,11 @@ Three refinements, as in the paper:
   ``is_change``), the ``forced_local`` − 1 frames after it run there too, so that a local time measured
   under load is measured again (the agent's controller takes the median of the last 5 local frames: 3
   move it). A probe within the estimate ends there: the rule before ran all ``forced_local`` frames every
-  time, three frames per look where offloading wins. 0 (the default) is the paper's.
+  time, three frames per look where offloading wins. 0 (the default) is the paper's. With
+  ``local_faster`` s (not the paper's; the agent's controller: 0.1), a probe more than s below the local
+  estimate runs the rest of the sample too, though within the change ratio: a local time measured high
+  (under load, or queued behind a stalled frame), 1.1-2 times the device's time now, is otherwise
+  replaced one look, ``stale_after`` frames, at a time.
 - **The doubling trick**: the horizon is not known, so time runs in epochs of 2^k frames (from
   ``first_epoch``) with α_k = ``alpha`` · sqrt(log(2^k)) — the confidence width the analysis asks for a
   horizon of that length. The paper starts each epoch afresh (A = λI, b = 0). Here an epoch keeps a share
@@ -162,6 +173,8 @@ class MuLinUCB:
     carry: float = 1.0  # the share of the evidence a new epoch keeps (0: the paper's restart from nothing)
     forced_plausible: bool = False  # forced samples: a plausible arm first, else a stale one
     stale_after: int = 0  # frames an arm (or the edge) goes unchosen before it is stale (forced_*)
+    look_budget: float = 0.0  # a stale edge's look: the widest arm within this x the cheapest (0: cheapest)
+    local_faster: float = 0.0  # a local probe this share below every local time measured: the rest too
     forced_local: int = 0  # local frames in a row a forced local sample takes (0: none, the paper's)
     local_left: int = 0  # local frames still owed to a forced local sample
     local_probe: bool = False  # a forced local sample's first frame is out: its time decides the rest
@@ -293,9 +306,25 @@ class MuLinUCB:
                 last = max(self.chosen_at.get(cut, -self.stale_after) for cut in offloading)
                 if self.stale_after <= 0 or self.frames - last < self.stale_after:
                     return self.LOCAL
+                if self.look_budget > 0:
+                    return self._look(offloading)
             else:
                 offloading = plausible
         return min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
+
+    def _look(self, offloading: dict[int, float]) -> int:
+        """A look at a stale edge with ``look_budget`` B: among the arms whose expected total is at most B
+        times the lowest expected total of ``offloading``'s arms, the one with the widest confidence
+        (x_pᵀA⁻¹x_p: the least known, at the largest context; the raw input, whose bytes make it the arm
+        that depends most on the link, where it is no more than B times the cheapest)."""
+        means = {cut: mean for cut, (mean, _) in self.estimates().items() if cut in offloading}
+        cheapest = min(means.values())
+        inverse = np.linalg.inv(self.A)
+        contexts = {a.cut: np.asarray(a.context, dtype=np.float64) for a in self.arms}
+        within = [cut for cut, mean in means.items() if mean <= self.look_budget * max(cheapest, 0.0)]
+        if not within:
+            return min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
+        return max(within, key=lambda cut: (float(contexts[cut] @ inverse @ contexts[cut]), -offloading[cut]))
 
     def choose(
         self, exclude: set[int] | frozenset[int] = frozenset(), floors: Mapping[int, float] | None = None
@@ -337,12 +366,13 @@ class MuLinUCB:
 
     def local_answer(self, seconds: float) -> None:
         """A local frame's measured time, before it moves ``local_s``: the first frame of a forced local
-        sample (``local_probe``) off the local estimate as a change would be (``is_change``) owes the
-        ``forced_local`` − 1 frames after it, so that the local time measured again moves; one within it
-        ends the sample."""
+        sample (``local_probe``) off the local estimate as a change would be (``is_change``), or, with
+        ``local_faster`` s, below (1 − s) times the local estimate, owes the ``forced_local`` − 1 frames
+        after it, so that the local time measured again moves; one within it ends the sample."""
         if self.local_probe and math.isfinite(seconds):
             self.local_probe = False
-            if self.is_change(np.zeros(self.dim), seconds, self.local_s):
+            faster = self.local_faster > 0 and seconds < (1 - self.local_faster) * self.local_s
+            if faster or self.is_change(np.zeros(self.dim), seconds, self.local_s):
                 self.local_left = max(self.forced_local - 1, 0)
 
     def update(self, cut: int, backend_s: float, key_frame: bool = False) -> None:
@@ -390,8 +420,10 @@ class MuLinUCB:
             "forced_plausible": self.forced_plausible,
             "forced_local": self.forced_local,
             "stale_after": self.stale_after,
+            "look_budget": self.look_budget,
             "local_left": self.local_left,
             "local_probe": self.local_probe,
+            "local_faster": self.local_faster,
             "change_ratio": self.change_ratio,
             "change_keep": self.change_keep,
             "change_memory": self.change_memory,
@@ -430,8 +462,10 @@ class MuLinUCB:
             forced_plausible=bool(data.get("forced_plausible", False)),
             forced_local=int(data.get("forced_local", 0)),
             stale_after=int(data.get("stale_after", 0)),
+            look_budget=float(data.get("look_budget", 0.0)),
             local_left=int(data.get("local_left", 0)),
             local_probe=bool(data.get("local_probe", False)),
+            local_faster=float(data.get("local_faster", 0.0)),
             change_ratio=float(data.get("change_ratio", 0.0)),  # kept before it existed: the paper's
             change_keep=float(data.get("change_keep", 0.25)),
             change_memory=float(data.get("change_memory", 0.0)),
