@@ -55,8 +55,7 @@ def make_plan(
     ``devices`` (each with its time source, throttle, queue and power) and ``links`` (with their source and
     radio); notes say where numbers came from.
     Raises ``PlanInputError`` for bad input and ``planning.PlanningError`` when no plan exists."""
-    if strategy not in planning.STRATEGIES:
-        raise PlanInputError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
+    _known(strategy)
     kwargs = _coerce(params or {})
     a = assemble(model, devices, source, result=result, overrides=overrides, deadline=deadline)
     return _plan_on(a, model, strategy, kwargs)
@@ -69,8 +68,7 @@ def make_plans(
     block times, throttles, queues and links read once, not once per plan: a dynamic session's table plans
     every split point of every variant, ``jobs.services.dynamic``); None where that parameter set has no
     plan (``PlanningError``) or is invalid (``PlanInputError``)."""
-    if strategy not in planning.STRATEGIES:
-        raise PlanInputError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
+    _known(strategy)
     a = assemble(model, devices, source, deadline=deadline)
     out: list[dict[str, Any] | None] = []
     for params in params_list:
@@ -94,6 +92,11 @@ def split_sweep(
         model, devices, source, "split", [{"cut": cut, "device": device} for cut in cuts], deadline=deadline
     )
     return {"plans": {cut: plan for cut, plan in zip(cuts, every, strict=True) if plan is not None}}
+
+
+def _known(strategy: str) -> None:
+    if strategy not in planning.STRATEGIES:
+        raise PlanInputError(f"unknown strategy {strategy!r}; known: {', '.join(planning.STRATEGIES)}")
 
 
 def _plan_on(a, model, strategy: str, kwargs: dict[str, Any]) -> dict[str, Any]:

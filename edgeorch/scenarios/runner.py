@@ -465,7 +465,9 @@ class Runner:
         ]
 
 
-def served(ok: bool, config: str, accuracy: float | None, model: str, own: float | None) -> dict[str, Any]:
+def served(
+    ok: bool, config: str | None, accuracy: float | None, model: str, own: float | None
+) -> dict[str, Any]:
     """What served a frame: ``{config, accuracy}``, the configuration a dynamic session's answer records
     (``Frame.config``, ``Frame.accuracy``), else the session's model and its catalog accuracy; both None for a
     frame that was not answered."""

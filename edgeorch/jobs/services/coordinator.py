@@ -81,7 +81,7 @@ def _mark(countdown: float | None = None) -> None:
         log.warning("coordinator: the pending mark could not be read (%s); asking for a pass anyway", exc)
         fresh = True
     if fresh:
-        enqueue.after_commit("jobs.coordinate", **({"countdown": countdown} if countdown else {}))
+        enqueue.after_commit("jobs.coordinate", countdown=countdown)
 
 
 def request_pass() -> None:
