@@ -46,6 +46,7 @@ AGENT = {  # as the agent's controller sets them
     "stale_after": controller.STALE_AFTER,
     "forced_local": controller.LOCAL_WINDOW // 2 + 1,
     "local_faster": controller.LOCAL_FASTER,
+    "hold": True,
 }
 RULES = {
     "agent": {},
@@ -55,6 +56,7 @@ RULES = {
     "α fixed": {"scaled_alpha": False},
     "look 2": {"look_budget": 2.0},
     "local faster 0": {"local_faster": 0.0},
+    "hold off": {"hold": False},
 }
 STEPS = (200, 400)
 SCENARIOS = {  # name: (MB/s at frame t, the device's local time at t)

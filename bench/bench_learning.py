@@ -165,6 +165,18 @@ def steps(name: str, window_s: float) -> list[float]:
     return out
 
 
+def counted_ratio(report: dict, run: dict) -> float | None:
+    """The mean latency over the oracle's with failed frames counted at the time they took (the report's
+    ``oracle_ratio`` is over answered frames only: a frame that failed after 1.2 s leaves it lower)."""
+    oracle, window_s = oracle_by_window(report), report["window_s"]
+    pairs = [
+        (f["latency_s"], oracle[int(f["t"] // window_s)])
+        for f in run["frames"]
+        if f["latency_s"] is not None and int(f["t"] // window_s) in oracle
+    ]
+    return sum(a for a, _ in pairs) / sum(b for _, b in pairs) if pairs else None
+
+
 def frames_to_within(report: dict, run: dict, step: float, until: float) -> int | None:
     """Frames emitted from ``step`` until the first whose median over ``SMOOTH`` frames is within ``WITHIN``
     of the new optimum (the oracle of the window ``step`` opens); None when not before ``until``."""
@@ -197,7 +209,8 @@ def ms(x) -> str:
 
 
 def table(reports: dict[str, dict]) -> tuple[list[str], list[list]]:
-    headers = ["scenario", "strategy", "mean ms", "p95 ms", "× oracle", "regret s", "frames to 5% per step"]
+    headers = ["scenario", "strategy", "mean ms", "p95 ms", "× oracle", "× oracle, failed counted"]
+    headers += ["regret s", "frames to 5% per step"]
     rows = []
     for name, report in reports.items():
         runs = runs_of(report)
@@ -205,6 +218,7 @@ def table(reports: dict[str, dict]) -> tuple[list[str], list[list]]:
             ratio = r.get("oracle_ratio")
             run = runs.get(strategy)
             curve = regret_curve(report, run) if run else []
+            counted = counted_ratio(report, run) if run else None
             per_step = (
                 ", ".join(f"{t:g}s: {'–' if k is None else k}" for t, k in convergence(name, report, run))
                 if run
@@ -217,6 +231,7 @@ def table(reports: dict[str, dict]) -> tuple[list[str], list[list]]:
                     ms(r.get("mean_s")),
                     ms(r.get("p95_s")),
                     "–" if ratio is None else f"{ratio:.2f}",
+                    "–" if counted is None else f"{counted:.2f}",
                     f"{curve[-1]:.2f}" if curve else "–",
                     per_step,
                 ]
@@ -233,9 +248,11 @@ def targets(reports: dict[str, dict]) -> list[str]:
         if ratio is None or run is None:
             out.append(f"- {name}: ans did not run (NOT met)")
             continue
-        met = ratio <= TARGET_RATIO
+        counted = counted_ratio(report, run) or ratio
+        met = max(ratio, counted) <= TARGET_RATIO
         line = (
-            f"- {name}: ans at {ratio:.2f}x the oracle ({'met' if met else 'NOT met'}: <= {TARGET_RATIO:.2f})"
+            f"- {name}: ans at {ratio:.2f}x the oracle, {counted:.2f}x with failed frames counted "
+            f"({'met' if met else 'NOT met'}: both <= {TARGET_RATIO:.2f})"
         )
         per_step = convergence(name, report, run)
         slow = [f"{t:g}s" for t, k in per_step if k is None or k > TARGET_FRAMES]
@@ -420,7 +437,8 @@ def main() -> None:
             f"{COMPOSED} (the digits CNN; `qoe-bandit` split by `ans` beside `ans` and `device-edge`; "
             "its oracle is the base model's best plan per window). `× oracle`: the mean latency over the "
             "oracle's (the best plan in hindsight per window, calibrated by the best measured window mean) "
-            "for the same frames; "
+            "for the same frames (answered frames: the report's ratio); `× oracle, failed counted`: the "
+            "same with every failed frame counted at the time it took (the targets hold on both); "
             "regret: the sum over frames of latency minus the oracle of the frame's window; frames to 5%: "
             "per step in the conditions, the frames emitted from the step until the first whose median "
             f"latency over {SMOOTH} frames is within 5% of the new window's oracle ('–': not before the next "

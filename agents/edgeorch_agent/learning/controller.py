@@ -168,6 +168,7 @@ class AnsController:
             change_ratio=float(spec.get("change_ratio", CHANGE_RATIO)),  # old answers yield to a change
             change_keep=float(spec.get("change_keep", CHANGE_KEEP)),
             change_memory=float(spec.get("change_memory", CHANGE_MEMORY)),
+            hold=bool(spec.get("hold", True)),  # a slower change holds the arms it must slow too
         )
         self.bandit = self._load(fresh) or fresh
         if self.loaded and math.isfinite(self.bandit.local_s):
@@ -368,7 +369,7 @@ class AnsController:
             log.info("the ans state at %s has other arms: learning afresh", path)
             return None
         saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
-        saved.change_memory = fresh.change_memory
+        saved.change_memory, saved.hold = fresh.change_memory, fresh.hold
         saved.forced_plausible, saved.forced_local = fresh.forced_plausible, fresh.forced_local
         saved.stale_after, saved.local_faster = fresh.stale_after, fresh.local_faster
         self.loaded = True

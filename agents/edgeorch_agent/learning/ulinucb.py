@@ -184,6 +184,11 @@ class MuLinUCB:
     changes: int = 0  # changes detected (all epochs)
     echoes: int = 0  # answers off their estimate taken as the last detected change, seen at another arm
     change_sign: int = 0  # the last detected change: +1 slower, -1 faster (0: none yet)
+    hold: bool = False  # after a slower change, arms that dominate its witness held above it (``held``)
+    held: dict[int, float] = field(default_factory=dict)  # cut -> its total's floor until it answers
+    before: dict[int, float] = field(default_factory=dict)  # cut -> back-end estimate before a slower change
+    slowed: tuple[int, float] | None = None  # the last slower change: the arm that showed it, by how much
+    stash: tuple[np.ndarray, np.ndarray] = field(init=False)  # (A − λI, b) before it
     since: dict[int, tuple[int, float]] = field(default_factory=dict)  # cut -> (answers, their sum) since it
     t: int = 0  # frames decided in this epoch
     epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
@@ -216,6 +221,7 @@ class MuLinUCB:
         self.b = np.zeros(self.dim)
         self.A_new = np.zeros((self.dim, self.dim))
         self.b_new = np.zeros(self.dim)
+        self.stash = (np.zeros((self.dim, self.dim)), np.zeros(self.dim))
 
     def _restart(self, keep: float | None = None) -> None:
         """A new epoch: A ← λI + c·(A − λI), b ← c·b (c = ``carry``, or ``keep``; 0 restarts from
@@ -239,6 +245,23 @@ class MuLinUCB:
                 keep = min(keep, self.change_memory / answers)
         self.A = prior + self.A_new + keep * old
         self.b = self.b_new + keep * (self.b - self.b_new)
+
+    def _backends(self) -> dict[int, float]:
+        """Every arm's back-end estimate x_pᵀθ̂ now."""
+        theta = self.theta()
+        return {a.cut: float(np.asarray(a.context, dtype=np.float64) @ theta) for a in self.arms}
+
+    def _hold(self, witness: int, x: np.ndarray, slower_s: float) -> None:
+        """A slower change of ``slower_s`` seen at ``witness`` (context ``x``): each arm not answered since
+        the change whose context dominates the witness's (every feature at least as large: as many bytes
+        over the link, as much of the model on the edge) is held at its total before the change plus
+        ``slower_s`` until it answers (``held``)."""
+        for arm in self.arms:
+            y = np.asarray(arm.context, dtype=np.float64)
+            if arm.cut == witness or arm.cut in self.since or not bool(np.all(y >= x)):
+                continue
+            floor = arm.front_s + self.before.get(arm.cut, 0.0) + slower_s
+            self.held[arm.cut] = max(self.held.get(arm.cut, 0.0), floor)
 
     def reference(self, cut: int, x: np.ndarray) -> tuple[float, bool]:
         """What an answer at ``cut`` is compared with to detect a change, and whether it is the arm's own:
@@ -283,8 +306,11 @@ class MuLinUCB:
         for arm in self.arms:
             x = np.asarray(arm.context, dtype=np.float64)
             mean = arm.front_s + float(x @ theta)
-            width = alpha * math.sqrt(max(float(x @ inverse @ x), 0.0))
-            out[arm.cut] = (mean, mean - width)
+            bound = mean - alpha * math.sqrt(max(float(x @ inverse @ x), 0.0))
+            count, total = self.since.get(arm.cut, (0, 0.0))
+            if self.hold and count:  # its own answers since the last change: as optimistic as they allow
+                bound = max(bound, arm.front_s + total / count - alpha / math.sqrt(self.ridge + count))
+            out[arm.cut] = (mean, bound)
         return out
 
     def forced_due(self, streak: int | None = None) -> bool:
@@ -308,9 +334,66 @@ class MuLinUCB:
                     return self.LOCAL
                 if self.look_budget > 0:
                     return self._look(offloading)
+                telling = self._telling(offloading)
+                if telling:  # after a slower change: the cheapest look that can see it undone
+                    return min(telling, key=lambda cut: telling[cut])
             else:
                 offloading = plausible
         return min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
+
+    def _slowed(self, cut: int) -> float | None:
+        """The back-end delay the last slower change (``before``, ``slowed``) must have brought an arm not
+        answered since: a held arm's floor; any other arm's delay before the change plus the witness's
+        slowdown times the lowest ratio of the arm's feature to the witness's, over the features that vary
+        between arms (a link's slowdown goes with the bytes, an edge's with the work: the bound under every
+        cause the contexts tell apart), when that is a change; else None (nothing it must show)."""
+        arm = next((a for a in self.arms if a.cut == cut), None)
+        if arm is None or cut not in self.before or self.slowed is None or self.change_sign <= 0:
+            return None
+        if cut in self.held:
+            return self.held[cut] - arm.front_s
+        contexts = {a.cut: np.asarray(a.context, dtype=np.float64) for a in self.arms}
+        witness, slower_s = self.slowed
+        if witness not in contexts:
+            return None
+        w, x, before = contexts[witness], contexts[cut], self.before[cut]
+        varying = [i for i in range(self.dim) if w[i] > 0 and len({c[i] for c in contexts.values()}) > 1]
+        if not varying:
+            return None
+        slowed = before + slower_s * min(x[i] / w[i] for i in varying)
+        return slowed if self.is_change(x, slowed, before) else None
+
+    def _undone(self, x: np.ndarray, backend_s: float, cut: int) -> bool:
+        """Whether a faster answer at an arm not answered since the last slower change shows that change
+        undone: faster, by a change, than what the change must have brought it to (``_slowed``). Any
+        other faster answer there says only that the estimate was off: the arm answers the same whether
+        the conditions recovered or the change never touched it, and the linear model puts part of a
+        link's slowdown on the features every arm shares (the constant), raising the estimates of arms
+        that hardly use the link (cut 48's 5 KB of mobilenetv2)."""
+        slowed = self._slowed(cut)
+        return slowed is not None and backend_s < slowed and self.is_change(x, backend_s, slowed)
+
+    def _telling(self, offloading: dict[int, float]) -> dict[int, float]:
+        """After a slower change, the arms of ``offloading`` whose answer would show it undone, each with
+        what a look there is expected to cost now: an arm answered slower since (its answers' mean), and
+        any other whose delay the change must have raised by a change's margin (``_slowed``) — cut 38's
+        31 KB after cut 16's 100 KB showed a collapsed link: a look that costs half the witness's."""
+        if not self.before or self.change_sign <= 0:
+            return {}
+        out = {}
+        for arm in self.arms:
+            if arm.cut not in offloading or arm.cut not in self.before:
+                continue
+            count, total = self.since.get(arm.cut, (0, 0.0))
+            x = np.asarray(arm.context, dtype=np.float64)
+            if count:
+                if self.is_change(x, total / count, self.before[arm.cut]):
+                    out[arm.cut] = arm.front_s + total / count
+            else:
+                slowed = self._slowed(arm.cut)
+                if slowed is not None:
+                    out[arm.cut] = arm.front_s + slowed
+        return out
 
     def _look(self, offloading: dict[int, float]) -> int:
         """A look at a stale edge with ``look_budget`` B: among the arms whose expected total is at most B
@@ -339,7 +422,7 @@ class MuLinUCB:
         self.t += 1
         self.frames += 1
         every = {cut: bound for cut, (_, bound) in self.estimates().items()}
-        for cut, floor in (floors or {}).items():
+        for cut, floor in [*(floors or {}).items(), *self.held.items()]:
             if cut in every:
                 every[cut] = max(every[cut], floor)
         bounds = {c: v for c, v in every.items() if c not in exclude or c == self.LOCAL}
@@ -389,13 +472,34 @@ class MuLinUCB:
         expected, own = self.reference(cut, x)
         if (own or self.pulls.get(cut, 0) >= 2) and self.is_change(x, backend_s, expected):
             sign = 1 if backend_s > expected else -1
+        else:
+            sign = 0
+        if not own and self.before and self.change_sign > 0:  # an arm not answered since a slower change
+            if self._undone(x, backend_s, cut):
+                sign = -1  # faster than the change must have made it: the change undone
+            elif sign < 0:
+                sign = 0  # else a faster answer says the estimate was off, not the conditions
+        self.held.pop(cut, None)  # its own answer speaks for it now
+        back = False
+        if sign:
             if not own and sign == self.change_sign:  # the last change, seen at another arm
                 self.echoes += 1
             else:  # a change: everything before it yields, and the arms' own answers start afresh
+                back = sign < 0 and cut in self.before and not self.is_change(x, backend_s, self.before[cut])
                 self.changes, self.change_sign = self.changes + 1, sign
                 self.A_new, self.b_new = np.zeros((self.dim, self.dim)), np.zeros(self.dim)
-                self.since = {}
-            self._forget_before_change(x)
+                self.since, self.held = {}, {}
+                if back:  # the slower change undone: the evidence from before it holds again
+                    self.A, self.b = self.ridge * np.eye(self.dim) + self.stash[0], self.stash[1].copy()
+                if sign > 0 and self.hold:
+                    self.before, self.slowed = self._backends(), (cut, backend_s - expected)
+                    self.stash = (self.A - self.ridge * np.eye(self.dim), self.b.copy())
+                else:
+                    self.before = {}
+            if not back:
+                self._forget_before_change(x)
+            if sign > 0 and self.hold:
+                self._hold(cut, x, backend_s - expected)
         self.A += w * np.outer(x, x)
         self.b += w * backend_s * x
         self.A_new += w * np.outer(x, x)
@@ -430,6 +534,11 @@ class MuLinUCB:
             "changes": self.changes,
             "echoes": self.echoes,
             "change_sign": self.change_sign,
+            "hold": self.hold,
+            "held": {str(k): v for k, v in self.held.items()},
+            "before": {str(k): v for k, v in self.before.items()},
+            "slowed": list(self.slowed) if self.slowed is not None else None,
+            "stash": [self.stash[0].tolist(), self.stash[1].tolist()],
             "since": {str(k): [n, total] for k, (n, total) in self.since.items()},
             "t": self.t,
             "epoch": self.epoch,
@@ -472,6 +581,10 @@ class MuLinUCB:
             changes=int(data.get("changes", 0)),
             echoes=int(data.get("echoes", 0)),
             change_sign=int(data.get("change_sign", 0)),
+            hold=bool(data.get("hold", False)),
+            held={int(k): float(v) for k, v in (data.get("held") or {}).items()},
+            before={int(k): float(v) for k, v in (data.get("before") or {}).items()},
+            slowed=(int(data["slowed"][0]), float(data["slowed"][1])) if data.get("slowed") else None,
             since={int(k): (int(v[0]), float(v[1])) for k, v in (data.get("since") or {}).items()},
             t=int(data["t"]),
             epoch=int(data["epoch"]),
@@ -485,10 +598,14 @@ class MuLinUCB:
         # Kept before A_new existed: nothing counted as new (a change seen again discounts it all).
         A_new = np.asarray(data.get("A_new", np.zeros_like(A)), dtype=np.float64)
         b_new = np.asarray(data.get("b_new", np.zeros_like(b)), dtype=np.float64)
+        stash = data.get("stash") or [np.zeros_like(A).tolist(), np.zeros_like(b).tolist()]
+        stash_A, stash_b = (np.asarray(v, dtype=np.float64) for v in stash)
         square, flat = (bandit.dim, bandit.dim), (bandit.dim,)
-        if A.shape != square or b.shape != flat or A_new.shape != square or b_new.shape != flat:
+        shapes = (A.shape, b.shape, A_new.shape, b_new.shape, stash_A.shape, stash_b.shape)
+        if shapes != (square, flat, square, flat, square, flat):
             raise ValueError("the saved state does not fit its arms' contexts")
         bandit.A, bandit.b, bandit.A_new, bandit.b_new = A, b, A_new, b_new
+        bandit.stash = (stash_A, stash_b)
         return bandit
 
     def report(self) -> list[dict[str, Any]]:
