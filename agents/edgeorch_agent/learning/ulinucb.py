@@ -251,17 +251,23 @@ class MuLinUCB:
         theta = self.theta()
         return {a.cut: float(np.asarray(a.context, dtype=np.float64) @ theta) for a in self.arms}
 
-    def _hold(self, witness: int, x: np.ndarray, slower_s: float) -> None:
-        """A slower change of ``slower_s`` seen at ``witness`` (context ``x``): each arm not answered since
-        the change whose context dominates the witness's (every feature at least as large: as many bytes
-        over the link, as much of the model on the edge) is held at its total before the change plus
-        ``slower_s`` until it answers (``held``)."""
-        for arm in self.arms:
-            y = np.asarray(arm.context, dtype=np.float64)
-            if arm.cut == witness or arm.cut in self.since or not bool(np.all(y >= x)):
-                continue
-            floor = arm.front_s + self.before.get(arm.cut, 0.0) + slower_s
-            self.held[arm.cut] = max(self.held.get(arm.cut, 0.0), floor)
+    def _dominating(self, cut: int) -> list[Arm]:
+        """The arms other than ``cut`` whose context dominates its (every feature at least as large: as
+        many bytes over the link, as much of the model left to the edge): whatever slows ``cut``'s back
+        end slows theirs at least as much."""
+        x = next((np.asarray(a.context, dtype=np.float64) for a in self.arms if a.cut == cut), None)
+        if x is None:
+            return []
+        return [a for a in self.arms if a.cut != cut and bool(np.all(np.asarray(a.context) >= x))]
+
+    def _hold(self, witness: int, slower_s: float) -> None:
+        """A slower change of ``slower_s`` seen at ``witness``: each arm not answered since the change that
+        dominates the witness (``_dominating``) is held at its total before the change plus ``slower_s``
+        until it answers (``held``)."""
+        for arm in self._dominating(witness):
+            if arm.cut not in self.since:
+                floor = arm.front_s + self.before.get(arm.cut, 0.0) + slower_s
+                self.held[arm.cut] = max(self.held.get(arm.cut, 0.0), floor)
 
     def reference(self, cut: int, x: np.ndarray) -> tuple[float, bool]:
         """What an answer at ``cut`` is compared with to detect a change, and whether it is the arm's own:
@@ -422,7 +428,13 @@ class MuLinUCB:
         self.t += 1
         self.frames += 1
         every = {cut: bound for cut, (_, bound) in self.estimates().items()}
-        for cut, floor in [*(floors or {}).items(), *self.held.items()]:
+        floors = dict(floors or {})
+        if self.hold:  # a frame in flight on an arm for t: the arms dominating it take at least as long
+            fronts = {a.cut: a.front_s for a in self.arms}
+            for cut, floor in list(floors.items()):
+                for arm in self._dominating(cut) if cut in fronts else ():
+                    floors[arm.cut] = max(floors.get(arm.cut, 0.0), floor - fronts[cut] + arm.front_s)
+        for cut, floor in [*floors.items(), *self.held.items()]:
             if cut in every:
                 every[cut] = max(every[cut], floor)
         bounds = {c: v for c, v in every.items() if c not in exclude or c == self.LOCAL}
@@ -499,7 +511,7 @@ class MuLinUCB:
             if not back:
                 self._forget_before_change(x)
             if sign > 0 and self.hold:
-                self._hold(cut, x, backend_s - expected)
+                self._hold(cut, backend_s - expected)
         self.A += w * np.outer(x, x)
         self.b += w * backend_s * x
         self.A_new += w * np.outer(x, x)
