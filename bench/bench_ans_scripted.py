@@ -47,6 +47,7 @@ AGENT = {  # as the agent's controller sets them
     "forced_local": controller.LOCAL_WINDOW // 2 + 1,
     "local_faster": controller.LOCAL_FASTER,
     "hold": True,
+    "hopeless_after": controller.HOPELESS_AFTER,
 }
 RULES = {
     "agent": {},

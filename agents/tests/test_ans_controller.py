@@ -11,6 +11,7 @@ from edgeorch_agent.learning import controller as controller_module
 from edgeorch_agent.learning.controller import (
     ALPHA_FLOOR,
     ALPHA_SHARE,
+    HOPELESS_AFTER,
     LOCAL_WINDOW,
     PROFILE_FRAMES,
     PROFILE_LIMIT,
@@ -388,18 +389,23 @@ def test_a_model_of_a_few_milliseconds_looks_at_its_slower_raw_input_only_when_t
 ) -> None:
     """The digits CNN in learning/variants-bandwidth-collapse (docs/benchmarks.md, "Learning"): the
     device alone at 2-2.4 ms, the raw input (every feature of the context at its largest) at 6-12 ms,
-    cut 1 at 60 ms. With α scaled to the local time (``alpha_for``: 1 ms), a forced sample finds no arm
-    that could beat the device once the raw input has answered, and the edge is looked at once per
-    ``STALE_AFTER`` frames. With α fixed at 20 ms (the rule before: ten times the whole model's time),
-    the raw input's bound stays below the device's time and forced samples take it every few frames:
-    one frame in five, as in the recorded runs (34 and 36 of 192)."""
+    its only offloading arm (the planner prunes the others: docs/learning.md). With α scaled to the
+    local time (``alpha_for``: 1 ms), a forced sample finds no arm that could beat the device once the
+    raw input has answered, and the edge is looked at only when stale. With α fixed at 20 ms (the rule
+    before: ten times the whole model's time), the raw input's bound stays below the device's time and
+    forced samples take it every few frames: one frame in five, as in the recorded runs (34 and 36 of
+    192). And as the raw input, even twice as fast as its fastest answer, could not beat the device
+    (``HOPELESS_AFTER``), the stale looks come once per 96 frames: with a look every ``STALE_AFTER``
+    frames whatever the arms' best (``hopeless_after`` 0), four times as many."""
     counts = {}
-    for share in (ALPHA_SHARE, 100.0):  # 100: α at its ceiling, 20 ms, whatever the local time
+    for share, hopeless in ((ALPHA_SHARE, HOPELESS_AFTER), (100.0, HOPELESS_AFTER), (ALPHA_SHARE, 0)):
         monkeypatch.setattr(controller_module, "ALPHA_SHARE", share)
         rng = np.random.default_rng(5)
         arms = spec(contexts={0: [1.0] * 6, 1: [1.0, 0.1, 0.5, 1.0, 0.3, 0.5]})
         arms["arms"][2]["front_s"] = 0.002
         arms["first_epoch"] = 64
+        arms["hopeless_after"] = hopeless
+        arms["arms"] = [a for a in arms["arms"] if a["cut"] != 1]  # pruned, as the planner does (docs)
         controller = AnsController(arms)
         cuts = []
         for _ in range(192):
@@ -413,9 +419,10 @@ def test_a_model_of_a_few_milliseconds_looks_at_its_slower_raw_input_only_when_t
                 back = rng.uniform(0.006, 0.012) if choice.cut == 0 else 0.05
                 trace = [{"stage": choice.first_stage, "device": ME, "queue_s": 0.0, "compute_s": front}]
                 controller.observe(choice, trace, front + back, ME)
-        counts[share] = len(cuts) - cuts.count(2)
-    assert counts[ALPHA_SHARE] <= 192 // STALE_AFTER + 2
-    assert counts[100.0] >= 3 * counts[ALPHA_SHARE]
+        counts[share, hopeless] = len(cuts) - cuts.count(2)
+    assert counts[ALPHA_SHARE, 0] <= 192 // STALE_AFTER + 2
+    assert counts[100.0, HOPELESS_AFTER] >= 3 * counts[ALPHA_SHARE, 0]
+    assert counts[ALPHA_SHARE, HOPELESS_AFTER] <= 192 // HOPELESS_AFTER + 2 < counts[ALPHA_SHARE, 0], counts
 
 
 def test_a_local_look_well_below_the_local_estimate_runs_the_whole_sample() -> None:

@@ -463,10 +463,13 @@ def test_the_state_survives_a_restart_through_json():
         forced_local=3,
         change_ratio=2.0,
         change_memory=4.0,
+        hold=True,
+        hopeless_after=96,
     )
     run(bandit, 300, lambda t: (10.0, 20.0) if t < 150 else (0.5, 20.0), rng)  # epochs 64 + 128 + ...
     assert bandit.chosen_at and bandit.frames == 300
     assert bandit.changes and bandit.since and bandit.A_new.any()  # the step: a change, evidence since
+    assert bandit.before and bandit.slowed and bandit.stash[0].any() and bandit.best  # a slower one
     restored = MuLinUCB.from_dict(json.loads(json.dumps(bandit.to_dict())))
     assert restored.to_dict() == bandit.to_dict()
     assert [restored.choose() for _ in range(50)] == [bandit.choose() for _ in range(50)]
@@ -657,3 +660,27 @@ def test_mobilenets_link_collapse_costs_no_look_at_the_raw_input_and_its_end_is_
             )
             assert after is not None and after - 400 <= 30, (seed, after)
     assert raw_without >= 1
+
+
+def test_where_no_arm_could_beat_the_device_at_its_fastest_the_edge_is_looked_at_four_times_less():
+    """The digits CNN's case: the device takes 2 ms for the whole model, the raw input's back end (its
+    round trip) 6 ms at best. Looks at the stale edge cost three times the device's time and no recovery
+    to the best the edge ever was would make offloading win: with ``hopeless_after`` 96 they come once per
+    96 frames instead of 24 (4-5 in 432 frames, against 17-18). When the device slows to 10 ms (loaded),
+    the raw input's best beats it: the bandit offloads within 30 frames."""
+    arms = [Arm(0, (1.0, 1.0), 0.0)]
+    conditions = lambda t: (1000 / 3, 1000 / 3)  # noqa: E731  (a 6 ms back end)
+    looks = {}
+    for hopeless in (0, 96):
+        rng = np.random.default_rng(2)
+        config = {**AGENT, "alpha": 0.001}
+        bandit = MuLinUCB(
+            arms, 0.002, stale_after=24, forced_local=3, change_memory=4.0, hopeless_after=hopeless, **config
+        )
+        chosen = agent_run(bandit, 480, conditions, lambda t: 0.002, rng)
+        looks[hopeless] = chosen[48:].count(0)
+        if hopeless:
+            after = agent_run(bandit, 200, conditions, lambda t: 0.010, rng, first=480)
+            offloads = next((k for k in range(195) if LOCAL not in after[k : k + 5]), None)
+            assert offloads is not None and offloads <= 30, offloads
+    assert 16 <= looks[0] <= 19 and 3 <= looks[96] <= 5, looks

@@ -113,6 +113,10 @@ STALE_AFTER = 24
 # The confidence width's scale α (``MuLinUCB.alpha``, seconds): ``ALPHA_SHARE`` of the device's time for the
 # whole model (the local time, as measured), at least ``ALPHA_FLOOR``, at most the stream's ``alpha``
 # (0.02 s, about a third of mobilenetv2's local time on the emulated rpi4: unchanged there). ``alpha_for``.
+# ``MuLinUCB.hopeless_after``: where no arm could beat the device's time even at its fastest answer ever,
+# the edge is looked at once per 96 frames instead of 24 (the digits CNN's raw input: 8 looks in 192 frames
+# of learning/variants-bandwidth-collapse, each 3-6 times the device's 2 ms, 0.07 s of its regret).
+HOPELESS_AFTER = 4 * STALE_AFTER
 ALPHA_SHARE = 1 / 3
 ALPHA_FLOOR = 0.001
 LOCAL_FASTER = 0.1  # ``MuLinUCB.local_faster``: a local look 10% below the local estimate: 3 frames
@@ -169,6 +173,7 @@ class AnsController:
             change_keep=float(spec.get("change_keep", CHANGE_KEEP)),
             change_memory=float(spec.get("change_memory", CHANGE_MEMORY)),
             hold=bool(spec.get("hold", True)),  # a slower change holds the arms it must slow too
+            hopeless_after=int(spec.get("hopeless_after", HOPELESS_AFTER)),
         )
         self.bandit = self._load(fresh) or fresh
         if self.loaded and math.isfinite(self.bandit.local_s):
@@ -370,6 +375,7 @@ class AnsController:
             return None
         saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
         saved.change_memory, saved.hold = fresh.change_memory, fresh.hold
+        saved.hopeless_after = fresh.hopeless_after
         saved.forced_plausible, saved.forced_local = fresh.forced_plausible, fresh.forced_local
         saved.stale_after, saved.local_faster = fresh.stale_after, fresh.local_faster
         self.loaded = True

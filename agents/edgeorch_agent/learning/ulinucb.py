@@ -185,6 +185,8 @@ class MuLinUCB:
     echoes: int = 0  # answers off their estimate taken as the last detected change, seen at another arm
     change_sign: int = 0  # the last detected change: +1 slower, -1 faster (0: none yet)
     hold: bool = False  # after a slower change, arms that dominate its witness held above it (``held``)
+    hopeless_after: int = 0  # a stale look's wait when no arm could beat the local time at its best (0: off)
+    best: dict[int, float] = field(default_factory=dict)  # cut -> its fastest back end ever answered
     held: dict[int, float] = field(default_factory=dict)  # cut -> its total's floor until it answers
     before: dict[int, float] = field(default_factory=dict)  # cut -> back-end estimate before a slower change
     slowed: tuple[int, float] | None = None  # the last slower change: the arm that showed it, by how much
@@ -336,7 +338,10 @@ class MuLinUCB:
             plausible = {c: v for c, v in offloading.items() if v < self.local_s}
             if not plausible:  # one look per stale_after frames at the edge: the cheapest arm
                 last = max(self.chosen_at.get(cut, -self.stale_after) for cut in offloading)
-                if self.stale_after <= 0 or self.frames - last < self.stale_after:
+                wait = self.stale_after
+                if self.hopeless_after and not self._hopeful(offloading):
+                    wait = max(wait, self.hopeless_after)
+                if self.stale_after <= 0 or self.frames - last < wait:
                     return self.LOCAL
                 if self.look_budget > 0:
                     return self._look(offloading)
@@ -346,6 +351,22 @@ class MuLinUCB:
             else:
                 offloading = plausible
         return min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
+
+    def _hopeful(self, offloading: dict[int, float]) -> bool:
+        """Whether an arm of ``offloading`` could beat the local time were its back end a change (the
+        ratio R) faster than the fastest it ever answered (``best``): front + best / R below the local
+        estimate. Where none could (the digits CNN: the raw input's round trip alone, 5-7 ms at its best,
+        is more than twice the device's whole 2 ms), nothing a look could detect would make offloading
+        win, and each look costs its arm's time. The margin R: conditions may never have been seen at
+        their best (an edge loaded from the start: bench/bench_ans_scripted.py's slow start, where the
+        fastest answers themselves were slower than the device, followed 69 frames late without it).
+        An arm never answered leaves hope: what the model says of it comes from the others, under whatever
+        conditions they answered in (the slow start: cut 2, never answered, was the best after it)."""
+        fronts, ratio = {a.cut: a.front_s for a in self.arms}, max(self.change_ratio, 1.0)
+        return any(
+            cut not in self.best or fronts.get(cut, 0.0) + self.best[cut] / ratio < self.local_s
+            for cut in offloading
+        )
 
     def _slowed(self, cut: int) -> float | None:
         """The back-end delay the last slower change (``before``, ``slowed``) must have brought an arm not
@@ -519,6 +540,7 @@ class MuLinUCB:
         count, total = self.since.get(cut, (0, 0.0))
         self.since[cut] = (count + 1, total + backend_s)
         self.pulls[cut] = self.pulls.get(cut, 0) + 1
+        self.best[cut] = min(self.best.get(cut, backend_s), backend_s)
 
     # --- persistence -------------------------------------------------------------------------------------
 
@@ -547,6 +569,8 @@ class MuLinUCB:
             "echoes": self.echoes,
             "change_sign": self.change_sign,
             "hold": self.hold,
+            "hopeless_after": self.hopeless_after,
+            "best": {str(k): v for k, v in self.best.items()},
             "held": {str(k): v for k, v in self.held.items()},
             "before": {str(k): v for k, v in self.before.items()},
             "slowed": list(self.slowed) if self.slowed is not None else None,
@@ -594,6 +618,8 @@ class MuLinUCB:
             echoes=int(data.get("echoes", 0)),
             change_sign=int(data.get("change_sign", 0)),
             hold=bool(data.get("hold", False)),
+            hopeless_after=int(data.get("hopeless_after", 0)),
+            best={int(k): float(v) for k, v in (data.get("best") or {}).items()},
             held={int(k): float(v) for k, v in (data.get("held") or {}).items()},
             before={int(k): float(v) for k, v in (data.get("before") or {}).items()},
             slowed=(int(data["slowed"][0]), float(data["slowed"][1])) if data.get("slowed") else None,
