@@ -5,18 +5,21 @@
 No agents and no network: ``MuLinUCB`` as the agent's controller configures it (α = 0.02 scaled to the
 local time by ``controller.alpha_for``, evidence carried across epochs, the local time measured as the
 median of the last 5 local frames, plausible forced samples, change detection R = 2, c = 0.25, K = 4,
-``stale_after`` 24, ``forced_local`` 3, ``local_faster`` 0.1; docs/learning.md) on
-agents/tests/test_ulinucb.py's four cuts (back-end delay: MB over the link plus GMACs at 20 GMAC/s, 5%
-noise), the device alone at 0.1 s unless said, 600 frames with steps at frames 200 and 400. Beside the
+``stale_after`` 24, ``forced_local`` 3, ``local_faster`` 0.1, ``hold``, ``hopeless_after`` 96;
+docs/learning.md) on agents/tests/test_ulinucb.py's four cuts (back-end delay: MB over the link plus
+GMACs at 20 GMAC/s, 5% noise), the device alone at 0.1 s unless said, 600 frames with steps at frames 200
+and 400. Beside the
 agent's rules ("agent"), the same with one taken out or changed: "K 0" (a detected change keeps c = 0.25
 of the evidence, however long the history), "stale 64" (the edge and the local arm looked at again after
 64 frames unchosen, as before), "R 0" (no change detection: the paper's weights), "α fixed" (α = 0.02
 whatever the local time), "look 2" (a look at a stale edge goes to the least known arm expected within
 2x the cheapest, ``look_budget`` 2, not the cheapest), "local faster 0" (a local look runs 3 frames only
-when off the local estimate by 2x). Prints, per scenario and
-rules (10 seeds): the mean delay over the best arm's per frame (the scripted oracle), the regret per
-200-frame phase (seconds against the best arm per frame, mean of the seeds), the detected changes per
-step (the value most seeds give), and the frames from each step until the first whose median delay over
+when off the local estimate by 2x), "hold off" (a slower change holds nothing, the look goes to the
+cheapest arm, any faster answer may end it, and its end keeps a quarter of the evidence). Prints, per
+scenario and rules (10 seeds): the mean delay over the best arm's per frame (the scripted oracle), the
+regret per 200-frame phase (seconds against the best arm per frame, mean of the seeds), the detected
+changes per step (the value most seeds give), and the frames from each step until the first whose median
+delay over
 3 frames is within 5% of the best (bench/bench_learning.py's rule; the median of the seeds, their
 largest in brackets, "never": not within the phase on some seed). About 15 s.
 """

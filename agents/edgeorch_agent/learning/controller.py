@@ -73,6 +73,17 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   lets two be in flight unless it says otherwise (``jobs.services.commands``), bench/bench_learning.py's
   scenarios included.
 
+- **A slower change holds what it must have slowed** (``MuLinUCB.hold``, on here): the arms that send at
+  least as many bytes and leave at least as much of the model to the edge as the arm that showed the
+  change are held at least that much slower until they answer (a frame in flight counts the same way),
+  the stale look goes where the change's end would show, and its end restores the evidence from before
+  it (``ulinucb``'s docstring, "After a slower change"). Without it a collapse seen at cut 23 sent the
+  next offloaded frame to the raw input (1.2 s, failed) in every recorded run of bandwidth-collapse.
+
+- **No look where nothing could win** (``HOPELESS_AFTER``, ``MuLinUCB.hopeless_after``): when no arm,
+  even a change faster than its fastest answer ever, would beat the device, the edge is looked at once per
+  96 frames, not 24.
+
 The state is kept under ``<state dir>/ans-<sha256(key)[:16]>.json`` (the key names the model and the edge),
 written atomically after each report, and loaded when a stream with the same key starts, provided it has the
 same arms (cuts and contexts); else learning starts afresh. A stream switched to another deployment's arms

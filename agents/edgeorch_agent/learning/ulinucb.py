@@ -40,7 +40,7 @@ Three refinements, as in the paper:
   a collapsed link costs that arm's slow time: on the scripted 10 → 0.05 MB/s collapse of
   bench/bench_ans_scripted.py, the looks at the raw input (20 s) and cut 1 (10 s) made 100 s of the
   collapse's 104 s of regret; the cheapest stale arm, cut 3, costs 1 s a look and tells the same.
-- **Which look at a stale edge** (``look_budget`` B, not the paper's; the agent's controller sets it): the
+- **Which look at a stale edge** (``look_budget`` B, not the paper's; off in the agent's controller): the
   cheapest arm's answer may say nothing of the link (a late cut's small activation), so a recovery is not
   seen. With B > 0 the look goes, among the arms whose expected total is at most B times the cheapest
   one's, to the one with the widest confidence (the largest x_pᵀA⁻¹x_p: the least known, at the largest
@@ -114,6 +114,43 @@ the change are kept whole; (3) the cap K keeps a long history from outweighing t
 arm that shows them: its estimate moves about 1/(K + 1) of the way at once (c alone: 1/31 after 120
 answers there), and on from there as its answers come, so it stops looking fast after a frame or two.
 An answer off in the other direction (a recovery after a collapse) is a new change.
+
+**After a slower change** (``hold``, not the paper's; the agent's controller sets it). Whatever slows an
+arm's back end — the link or the edge — slows at least as much every arm that sends at least as many
+bytes and leaves at least as much of the model to the edge: an arm whose context dominates the other's
+(``_dominating``: every feature at least as large). The linear model does not know it; with a quarter of
+the evidence kept and part of the slowdown put on the features all arms share, an arm with little fresh
+evidence comes out of a change looking fast. So, with ``hold``:
+
+- a slower change of Δ seen at arm w (its witness) holds each arm not answered since that dominates w at
+  its total before the change plus Δ, until it answers (``held``, ``_hold``);
+- a frame in flight on w for t seconds floors each arm p dominating w at t − front(w) + front(p) (the
+  ``floors`` of ``choose``);
+- an arm answered since the last change has a bound no lower than its own answers' mean less
+  α_k / sqrt(λ + n) (``estimates``): after a change the little evidence left is pulled toward the ridge
+  prior, every back end near 0;
+- a look at the stale edge while a slower change holds goes to the cheapest arm whose answer must differ
+  from its answer during the change by a change (``_telling``): one answered slower since, a held arm, or
+  one whose back end the change must have raised by Δ times the lowest ratio of its features to w's over
+  the features that vary between arms (``_slowed``: the bound under every cause the contexts tell apart)
+  — the cheapest arm may send so few bytes that its answer shows nothing (mobilenetv2's cut 48: 5 KB);
+- a faster answer at an arm not answered since is the change's end only where the change must have
+  slowed that arm and the answer is faster than that by a change (``_undone``); any other faster answer
+  says the estimate was off, not that the conditions moved. At the end, with the answer back within the
+  change ratio of the arm's estimate before the change, the evidence from before the change is restored
+  (``stash``) and that from during it dropped.
+
+Measured on bench/bench_learning.py's mobilenetv2 scenarios (docs/benchmarks.md, "Learning"): without
+these, every recorded run of bandwidth-collapse lost a frame to the raw input (1.2 s, failed) after the
+collapse and none saw the recovery (its looks went to cut 48); with them, the runs since lost none and
+followed it.
+
+**No look where nothing could win** (``hopeless_after``, not the paper's; the agent's controller sets 96):
+when every offloading arm has answered and none, with its back end a change (R) faster than the fastest
+it ever answered (``best``), would beat the local time (``_hopeful``), the stale look waits
+``hopeless_after`` frames instead of ``stale_after``: a look there costs its arm's time, and nothing a
+look could detect would make it win (the digits CNN's raw input, whose round trip alone is more than
+twice the device's 2 ms).
 
 The paper's device knows its local time exactly (it profiles itself), so the local arm's bound is its
 estimate. Where the local time is measured as it runs (``local_width``, the agent's controller), the local
