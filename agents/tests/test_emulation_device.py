@@ -129,6 +129,16 @@ def test_a_stretch_multiplies_the_hosts_usual_time_not_a_run_the_host_slowed():
     assert stretch(0.010, 0.5) == 0.010  # a faster device than the host cannot be emulated by waiting
 
 
+def test_a_remembered_warm_run_keeps_a_slow_first_frame_from_being_multiplied():
+    """A stage's warm-up remembers what the host needs for it (``Stretch.remember``); the first frame,
+    which the host still runs slower (4 ms against 2), is the device's usual 6 ms plus the host's delay
+    waited out, not 3 x 4 ms. Without the warm run remembered it is 12 ms."""
+    warm = Stretch()
+    warm.remember(0.002)
+    assert warm.target(0.004, 3.0) == pytest.approx(0.006)
+    assert Stretch().target(0.004, 3.0) == pytest.approx(0.012)
+
+
 def test_a_background_tenant_holds_its_unit_without_using_the_hosts_processor():
     device = EmulatedDevice(profile("jetson-nano"))
     cpu, wall = time.process_time(), time.perf_counter()
