@@ -370,21 +370,26 @@ class MuLinUCB:
         """The arm a forced sample goes to: the paper's lowest-bound offloading arm; with
         ``forced_plausible``, the lowest bound below the local estimate, else (none could beat it) the
         lowest bound if the edge is stale (no offloading arm chosen for ``stale_after`` frames), else
-        none (``LOCAL``)."""
+        none (``LOCAL``). While a slower change holds, first the look where its end would show
+        (``_telling``) once none of those arms has been chosen for ``stale_after`` frames, whatever else
+        was looked at: a plausible arm that cannot show it (mobilenetv2's cut 48, its bound below the
+        local time by its width) otherwise took the forced samples and put that look off."""
         if self.forced_plausible:
+            telling = self._telling(offloading) if self.look_budget <= 0 else {}
+            if telling:  # a slower change holds: one look per stale_after frames where its end shows
+                last = max(self.chosen_at.get(cut, -self.stale_after) for cut in telling)
+                if self.stale_after > 0 and self.frames - last >= self.stale_after:
+                    return min(telling, key=lambda cut: telling[cut])
             plausible = {c: v for c, v in offloading.items() if v < self.local_s}
             if not plausible:  # one look per stale_after frames at the edge: the cheapest arm
                 last = max(self.chosen_at.get(cut, -self.stale_after) for cut in offloading)
                 wait = self.stale_after
                 if self.hopeless_after and not self._hopeful(offloading):
                     wait = max(wait, self.hopeless_after)
-                if self.stale_after <= 0 or self.frames - last < wait:
+                if telling or self.stale_after <= 0 or self.frames - last < wait:
                     return self.LOCAL
                 if self.look_budget > 0:
                     return self._look(offloading)
-                telling = self._telling(offloading)
-                if telling:  # after a slower change: the cheapest look that can see it undone
-                    return min(telling, key=lambda cut: telling[cut])
             else:
                 offloading = plausible
         return min(offloading, key=lambda cut: (offloading[cut], self.pulls.get(cut, 0)))
