@@ -339,43 +339,39 @@ def figure(reports: dict[str, dict], path: Path) -> None:
 
 READING = """Reading it (the recorded run above; var/bench/learning/ holds the reports and regret.html):
 
-- Recorded on branch h1 at 39581d2 (the rules of a slower change and of no hope: docs/learning.md) on
-  2026-12-07 at 14:54-15:00 UTC, load average 0.5 before, 0.3 after (nothing else running). The same
-  host the same hour, one run per code version, each a whole run of the three strategies:
-  - the code before (d587800; a run whose agents were main's): ans at 1.07x / 1.00x / 1.04x / 1.23x,
-    with failed frames counted 1.26x / 1.00x / 1.04x / 1.23x (one raw-input frame after the collapse,
-    1215 ms, failed; the recovery not seen: the device alone at 59 ms where the oracle was 49);
-  - with the held arms, the telling look and the restore (4cf17d2): 1.02x / 1.07x / 1.06x / 1.05x,
-    counted 1.12x / 1.07x / 1.16x / 1.05x (two cut-10 frames of 0.6-0.9 s, failed: emitted while the
-    collapse's witness was still in flight);
-  - with a frame in flight flooring the arms that dominate its arm (b535082): 1.07x / 1.02x / 1.07x /
-    1.14x, no failed frame, the recovery at 16 s followed in 21 frames;
-  - with no look where nothing could win (9e9d65b, the code recorded here): 1.00x / 1.01x / 1.03x /
-    1.13x, every step followed within 30 frames; here 1.11x / 1.02x / 1.05x / 1.08x, every step too.
-  So the mobilenetv2 scenarios read 1.00-1.11x with no failed frame in the three runs since the in-flight
-  floor, and the digits composition 1.08-1.14x: one run per code, differences of 0.05-0.1 are within what
-  runs of the same code show.
-- Where ans loses now (per frame, var/bench/learning/<scenario>.json):
-  - bandwidth-collapse (1.11x, 0.62 s of regret): the first window, the device alone at 56 ms where the
-    oracle is 51 (cut 16): each arm's first answer came slow (the raw input 94 ms, cut 16 111 ms, cut 10
-    103 ms; cut 16 answers 48-57 ms after), and cut 16 was not looked at again until a forced sample at
-    7.3 s. The same first-answer excess shows in every run (10-60 ms on an arm's first frame; where it
-    comes from, the source's first run of that front end or the edge's, was not looked into). The
-    collapse: cut 16 at 251 ms at 9.3 s, then the device alone, the looks at cut 38 (172 ms during it);
-    the recovery seen at 21.3 s, then 7 raw-input frames (66-78 ms, the oracle 54) before the device alone
-    again: the evidence restored from before the collapse held the raw input's estimate low.
-  - edge-contention (1.02x): the first window's first answers (cut 48 at 168 ms, cut 16 at 84 ms) and,
-    after 8 s, one look per 24 frames at the slowed edge (cut 38 at 104 ms, cut 23 at 147 ms, the raw
-    input at 126 ms).
-  - bandwidth-random-walk (1.05x): the looks during the 3-6 Mbit/s windows (cut 23 at 180 ms, cut 38 at
-    121 ms); every step followed within 3 frames.
-  - The composition (learning/variants-bandwidth-collapse, the digits CNN): ans 1.08x, 0.03 s: 2
-    raw-input frames (16 and 12 ms, the first look and one 96 frames later), against 8 with a look every
-    24 frames. qoe-bandit split by ans 1.27x, device-edge 1.03x.
-- Not done: the 1.10x target on bandwidth-collapse in this run (1.11x; 1.07x and 1.00x in the two runs
-  before it); an arm's slow first answer (above); and the random walk's 4 s steps are followed within
-  the 16 frames before the next step only when a look falls there (one per 24 frames while the device
-  alone wins: "20s: -" in one run of three).
+- Recorded on branch h1 at 406995c (the rules of a slower change and of no hope, docs/learning.md; the
+  agent's 3-run warm-up, runtime.py) on 2026-12-07 at 15:45-15:51 UTC, load average 0.5-0.6 (nothing
+  else running). The same host the same afternoon, one whole run per code version (ans at
+  bandwidth-collapse / edge-contention / random walk / composed; with failed frames counted where it
+  differs):
+  - the code before (d587800): 1.07x / 1.00x / 1.04x / 1.23x, counted 1.26x on bandwidth-collapse (a
+    raw-input frame after the collapse, 1215 ms, failed; the recovery not seen);
+  - the held arms, the telling look and the restore (4cf17d2): 1.02x / 1.07x / 1.06x / 1.05x, counted
+    1.12x / - / 1.16x (two cut-10 frames, 0.6-0.9 s, failed: emitted while the witness was in flight);
+  - with the in-flight floor (b535082): 1.07x / 1.02x / 1.07x / 1.14x, no failed frame;
+  - with no look where nothing could win (9e9d65b): 1.00x / 1.01x / 1.03x / 1.13x, then (39581d2, the
+    same code) 1.11x / 1.02x / 1.05x / 1.08x, every step followed within 30 frames in both;
+  - with the 3-run warm-up (c12fa22): 1.12x / 1.00x / 1.05x / 1.08x, the first windows at their oracle,
+    the recovery followed 26 frames late (forced samples of cut 48 counted as looks);
+  - here (406995c): 1.11x (1.21x counted) / 1.04x / 1.04x / 1.08x.
+  The mobilenetv2 scenarios read 1.00-1.12x, the digits composition 1.08-1.14x: one run per code, so
+  differences of 0.05-0.1 are within what runs of the same code show.
+- Where ans loses here (per frame, var/bench/learning/<scenario>.json):
+  - bandwidth-collapse (1.11x; 1.21x with its failed frame): from 1.0 s ans settled on cut 10 (55-58 ms)
+    where the oracle was 47-50 (cut 16 or 23, which it did not look at again: cut 10's bound stayed the
+    lowest); the collapse caught a cut-10 frame on the link (628 ms, failed: the frame in flight when it
+    came) and the next frame, cut 48, queued behind it (391 ms); the device alone after. The look during
+    the collapse at 15.0 s (cut 38, 126 ms), the recovery seen at 21.0 s (20 frames after it), then 2
+    raw-input frames and cut 38 before cut 23 (46-48 ms) from 22.5 s.
+  - edge-contention (1.04x): forced samples of cut 48 (6 frames, 0.17 s) and the raw input (3, 0.10 s).
+  - bandwidth-random-walk (1.04x): "20s: -": the step to 57 Mbit/s at 20 s came 4 frames before a look
+    was due and the next step (24 s) 16 frames after it; the 24 s step followed in 9.
+  - The composition (learning/variants-bandwidth-collapse, the digits CNN): 1.08x: 2 raw-input frames
+    (the first look and one 96 frames later), against 8 with a look every 24 frames.
+- Not done: the 1.10x target on bandwidth-collapse in this run (and in two of the five runs before it);
+  an arm the bandit settles on early (cut 10 here) is not compared with its neighbours again while its
+  bound stays lowest; the random walk's 4 s steps are followed within the 16 frames before the next step
+  only when a look falls there (one per 24 frames while the device alone wins).
 """
 
 
