@@ -364,8 +364,9 @@ READING = """Reading it (the recorded run above; var/bench/learning/ holds the r
     the collapse at 15.0 s (cut 38, 126 ms), the recovery seen at 21.0 s (20 frames after it), then 2
     raw-input frames and cut 38 before cut 23 (46-48 ms) from 22.5 s.
   - edge-contention (1.04x): forced samples of cut 48 (6 frames, 0.17 s) and the raw input (3, 0.10 s).
-  - bandwidth-random-walk (1.04x): "20s: -": the step to 57 Mbit/s at 20 s came 4 frames before a look
-    was due and the next step (24 s) 16 frames after it; the 24 s step followed in 9.
+  - bandwidth-random-walk (1.04x): "20s: -": the look at 20.2 s, just after the step to 57 Mbit/s,
+    still met the slow link (cut 38 at 108 ms: the agents replay the walk from their own start, a moment
+    after the run's clock), and the next look came at 26.2 s; the 24 s step was followed in 9 frames.
   - The composition (learning/variants-bandwidth-collapse, the digits CNN): 1.08x: 2 raw-input frames
     (the first look and one 96 frames later), against 8 with a look every 24 frames.
 - Not done: the 1.10x target on bandwidth-collapse in this run (and in two of the five runs before it);
