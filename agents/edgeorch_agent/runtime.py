@@ -287,8 +287,8 @@ class Stretch:
     def remember(self, compute_s: float) -> None:
         """A run outside the timings (``warm_up``'s last): what this host needs for the computation, so
         that the first frames are not stretched by the whole factor where the host still runs them slower
-        than it will (a fresh session's first runs: 17, 13, 9 ms of mobilenetv2 on this host, stretched
-        x6 for the emulated rpi4 to 101, 76, 56 ms, where every later frame took 56-60)."""
+        than it will (mobilenetv2's first three local frames on the emulated rpi4 took 101, 76, 56 ms,
+        every later one 56-60: at its x6, host runs of about 17, 13, 9 ms, inferred, not timed)."""
         self._recent.append(compute_s)
 
     def __call__(self, compute_s: float, scale: float) -> float:

@@ -142,8 +142,8 @@ evidence comes out of a change looking fast. So, with ``hold``:
 
 Measured on bench/bench_learning.py's mobilenetv2 scenarios (docs/benchmarks.md, "Learning"): without
 these, every recorded run of bandwidth-collapse lost a frame to the raw input (1.2 s, failed) after the
-collapse and none saw the recovery (its looks went to cut 48); with them, the runs since lost none and
-followed it.
+collapse and none saw the recovery (its looks went to cut 48); with them, the runs since sent no frame
+to an arm the collapse had slowed (one lost the frame already on the link when it came) and saw it.
 
 **No look where nothing could win** (``hopeless_after``, not the paper's; the agent's controller sets 96):
 when every offloading arm has answered and none, with its back end a change (R) faster than the fastest
