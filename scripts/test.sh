@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, Django checks, pytest against real PostgreSQL and Redis, then the demo tier
-# (scripts/test_demo.sh: the tests marked demo again, on SQLite with the settings `make demo` uses).
+# The whole test suite: lint, Django checks, pytest against real PostgreSQL and Redis, and beside it the demo
+# tier (scripts/test_demo.sh: the tests marked demo again, on SQLite with the settings `make demo` uses).
 # EDGEORCH_TEST_TIER=postgres or demo runs one tier; arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,16 +41,42 @@ run_pytest() {
   return "$rc"
 }
 
-# Both tiers run even when the first fails, so that one run shows every failure.
+# The model zoo, built once before the tiers start (both read var/zoo; cached when current).
+DJANGO_SETTINGS_MODULE=edgeorch.settings $V/python -c \
+  "import django; django.setup(); from edgeorch.catalog import zoo; zoo.build_zoo()" >/dev/null
+
+# Both tiers run even when one fails, so that one run shows every failure. They share nothing (database,
+# Redis database, run folder, ports picked free), so `make test` runs them side by side: the demo tier in
+# the background, its output in var/test-demo.log, shown after the PostgreSQL tier's. Each tier is mostly one
+# pytest process waiting on the servers, agents and browsers it starts (half the two cores idle): side by
+# side, the whole run takes about the PostgreSQL tier's time instead of the sum (docs/benchmarks.md,
+# "Test suite").
 pg=0 demo=0
-if [ "${EDGEORCH_TEST_TIER:-all}" != demo ]; then
+tier="${EDGEORCH_TEST_TIER:-all}"
+demo_pid=
+if [ "$tier" = all ]; then
+  demo_log="$PWD/var/test-demo.log"
+  mkdir -p var
+  echo "== pytest (the demo configuration: SQLite, DEBUG, a secret key file; tests marked demo), in the background: $demo_log"
+  set -m  # its own process group, so that an interrupted run stops it too
+  ./scripts/test_demo.sh "$@" >"$demo_log" 2>&1 &
+  demo_pid=$!
+  set +m
+  trap '[ -n "$demo_pid" ] && kill -- "-$demo_pid" 2>/dev/null; exit 130' INT TERM
+fi
+if [ "$tier" != demo ]; then
   echo "== pytest (PostgreSQL)"
   # The browser tests marked demo drive pages whose server side the page tests check on both databases; they
   # run once, in the demo tier on SQLite (the configuration a new user sees), not twice. A -m of the caller's
   # comes later and wins. --durations: the slowest tests, in every run's log, to see where CI's time goes.
   run_pytest -m "not (demo and browser)" --durations=25 "$@" || pg=$?
 fi
-if [ "${EDGEORCH_TEST_TIER:-all}" != postgres ]; then
+if [ -n "$demo_pid" ]; then
+  wait "$demo_pid" || demo=$?
+  demo_pid=
+  echo "== pytest (the demo configuration), run beside the PostgreSQL tier: $demo_log"
+  cat "$demo_log"
+elif [ "$tier" != postgres ]; then
   echo "== pytest (the demo configuration: SQLite, DEBUG, a secret key file; tests marked demo)"
   ./scripts/test_demo.sh "$@" || demo=$?
 fi

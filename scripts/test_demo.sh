@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo tier: the tests marked `demo` (pages, dashboard snapshots, the job and session lifecycle with a
 # real agent killed mid-run, a browser walk through every page) against the configuration `make demo` runs:
-# SQLite under the run folder (no DATABASE_URL), DEBUG, a secret key from a file. `make test` runs it after the
+# SQLite under the run folder (no DATABASE_URL), DEBUG, a secret key from a file. `make test` runs it beside the
 # PostgreSQL suite; `make test-demo` runs it alone. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
