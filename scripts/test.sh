@@ -45,39 +45,64 @@ run_pytest() {
 DJANGO_SETTINGS_MODULE=edgeorch.settings $V/python -c \
   "import django; django.setup(); from edgeorch.catalog import zoo; zoo.build_zoo()" >/dev/null
 
-# Both tiers run even when one fails, so that one run shows every failure. They share nothing (database,
-# Redis database, run folder, ports picked free), so `make test` runs them side by side: the demo tier in
-# the background, its output in var/test-demo.log, shown after the PostgreSQL tier's. Each tier is mostly one
-# pytest process waiting on the servers, agents and browsers it starts (half the two cores idle): side by
-# side, the whole run takes about the PostgreSQL tier's time instead of the sum (docs/benchmarks.md,
-# "Test suite").
-pg=0 demo=0
+# Every part runs even when another fails, so that one run shows every failure. The parts share nothing
+# (database, Redis database, run folder, ports picked free), so they run side by side: each is mostly one
+# pytest process waiting on the servers, agents and browsers it starts (alone, half the two cores sat
+# idle). The PostgreSQL tier is two parts: the control plane's tests (tests/, edgeorch/) in the foreground,
+# and those that use no database (agents/tests, wire/tests, tests/test_documented_commands.py; Redis database
+# 3) in the background; the demo tier is a third part, in the background too. A background part's output
+# goes to var/test-<part>.log and is shown after the foreground part's (docs/benchmarks.md, "Test suite").
+# With a test path among the arguments the PostgreSQL tier is one process, as it always was.
 tier="${EDGEORCH_TEST_TIER:-all}"
-demo_pid=
-if [ "$tier" = all ]; then
-  demo_log="$PWD/var/test-demo.log"
+split=yes
+for arg in "$@"; do case "$arg" in -*) ;; *) split=no ;; esac; done
+declare -A pids logs
+background() {  # background NAME COMMAND...: its own process group, so that an interrupted run stops it too
+  local name=$1; shift
+  logs[$name]="$PWD/var/test-$name.log"
   mkdir -p var
-  echo "== pytest (the demo configuration: SQLite, DEBUG, a secret key file; tests marked demo), in the background: $demo_log"
-  set -m  # its own process group, so that an interrupted run stops it too
-  ./scripts/test_demo.sh "$@" >"$demo_log" 2>&1 &
-  demo_pid=$!
+  echo "== pytest ($name), in the background: ${logs[$name]}"
+  set -m
+  "$@" >"${logs[$name]}" 2>&1 &
+  pids[$name]=$!
   set +m
-  trap '[ -n "$demo_pid" ] && kill -- "-$demo_pid" 2>/dev/null; exit 130' INT TERM
-fi
+}
+trap 'for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null; done; exit 130' INT TERM
+# The browser tests marked demo drive pages whose server side the page tests check on both databases; they
+# run once, in the demo tier on SQLite (the configuration a new user sees), not twice. A -m of the caller's
+# comes later and wins. --durations: the slowest tests, in every run's log, to see where CI's time goes.
+PG_ARGS=(-m "not (demo and browser)" --durations=25)
+[ "$tier" = all ] && background demo ./scripts/test_demo.sh "$@"
+NODB=(agents/tests wire/tests tests/test_documented_commands.py)
+nodb_part() {  # its own Redis database (the benchmarks the documented commands run use it too)
+  export REDIS_URL="${TEST_NODB_REDIS_URL:-redis://127.0.0.1:6379/3}" EDGEORCH_RUN_DIR="$PWD/var/test-nodb"
+  export TEST_REDIS_URL="$REDIS_URL"
+  local rc=0
+  run_pytest "${PG_ARGS[@]}" -p no:cacheprovider "$@" "${NODB[@]}" || rc=$?
+  if [ "$rc" -eq 5 ] && [ "$#" -gt 0 ]; then echo "(the arguments select none of these tests)"; rc=0; fi
+  return "$rc"
+}
+[ "$tier" != demo ] && [ "$split" = yes ] && background nodb nodb_part "$@"
+failed=()
 if [ "$tier" != demo ]; then
-  echo "== pytest (PostgreSQL)"
-  # The browser tests marked demo drive pages whose server side the page tests check on both databases; they
-  # run once, in the demo tier on SQLite (the configuration a new user sees), not twice. A -m of the caller's
-  # comes later and wins. --durations: the slowest tests, in every run's log, to see where CI's time goes.
-  run_pytest -m "not (demo and browser)" --durations=25 "$@" || pg=$?
-fi
-if [ -n "$demo_pid" ]; then
-  wait "$demo_pid" || demo=$?
-  demo_pid=
-  echo "== pytest (the demo configuration), run beside the PostgreSQL tier: $demo_log"
-  cat "$demo_log"
-elif [ "$tier" != postgres ]; then
+  if [ "$split" = yes ]; then
+    echo "== pytest (PostgreSQL: the rest of tests/, edgeorch/)"
+    run_pytest "${PG_ARGS[@]}" "${NODB[@]/#/--ignore=}" "$@" || failed+=("PostgreSQL: $?")
+  else
+    echo "== pytest (PostgreSQL)"
+    run_pytest "${PG_ARGS[@]}" "$@" || failed+=("PostgreSQL: $?")
+  fi
+elif [ "$tier" = demo ]; then
   echo "== pytest (the demo configuration: SQLite, DEBUG, a secret key file; tests marked demo)"
-  ./scripts/test_demo.sh "$@" || demo=$?
+  ./scripts/test_demo.sh "$@" || failed+=("demo: $?")
 fi
-[ "$pg" -eq 0 ] && [ "$demo" -eq 0 ] || { echo "pytest failed (PostgreSQL tier: $pg, demo tier: $demo)"; exit 1; }
+for name in nodb demo; do
+  [ -n "${pids[$name]:-}" ] || continue
+  rc=0
+  wait "${pids[$name]}" || rc=$?
+  echo "== pytest ($name), run beside the PostgreSQL tier: ${logs[$name]}"
+  cat "${logs[$name]}"
+  [ "$rc" -eq 0 ] || failed+=("$name: $rc")
+done
+pids=()
+[ "${#failed[@]}" -eq 0 ] || { echo "pytest failed (${failed[*]})"; exit 1; }
