@@ -267,7 +267,9 @@ def test_a_second_connection_of_a_device_replaces_the_first(live_server_proc):
             # (Checked here, not after the block: leaving it closes the newer connection too, and a loaded
             # host may have marked the device offline for that before the first look.)
             await asyncio.to_thread(
-                wait_until, lambda: Device.objects.get(pk=device_id).status == "online", message="device online"
+                wait_until,
+                lambda: Device.objects.get(pk=device_id).status == "online",
+                message="device online",
             )
 
     run(go())
