@@ -107,12 +107,16 @@ def test_a_slower_profile_stretches_each_stages_compute_and_heats_the_device(tmp
                     stage["next"] = stage["next"] and agent.hop()
                 await agent.executor.handle(Deploy("dep", "s", stages, 1))
                 await agent.wait_for("deploy_status")
-                times.append(frames_time(await stream_once(agent, files, "s1"), ("compute_s",)))
+                frames = await stream_once(agent, files, "s1")
+                times.append([sum(t["compute_s"] for t in f["trace"]) for f in frames])
             return times[0], times[1], device.thermal.step()  # type: ignore[union-attr]
 
     with file_server({**conv_chain(), "input.npy": npy(X)}) as files:
         plain, slow, temp = asyncio.run(scenario(files))
-    assert slow > 10 * plain
+    # x40 of the host's usual time (``Stretch``): the plain agent's fastest frame is that usual time; its mean
+    # is not, on a loaded host (one run beside the rest of the suite: mean 0.14 ms, slow 1.4 ms, only x9.6).
+    assert min(slow) > 10 * min(plain)
+    assert np.mean(slow) > 10 * min(plain)
     assert temp > 25.0 + 6.5 * 1.25  # above its idle temperature
 
 
