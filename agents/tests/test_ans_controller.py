@@ -143,7 +143,11 @@ def test_the_back_end_delay_is_the_answer_time_less_the_front_end() -> None:
     weight = controller.bandit.key_weight if choice.key_frame else 1.0
     assert controller.bandit.b - before == pytest.approx(weight * 0.10 * x)  # 0.16 - 0.06 front
     front = next(a.front_s for a in controller.bandit.arms if a.cut == 1)
-    assert front == pytest.approx(0.8 * 0.01 + 0.2 * 0.06)
+    assert front == pytest.approx(0.06)  # the first measured front replaces the prediction (0.01)
+    trace[0]["compute_s"] = 0.01  # the next ones are averaged in
+    controller.observe(choice, trace, 0.16, ME)
+    front = next(a.front_s for a in controller.bandit.arms if a.cut == 1)
+    assert front == pytest.approx(0.8 * 0.06 + 0.2 * 0.03)
 
 
 def test_an_arm_never_answered_is_not_chosen_again_while_its_first_frame_is_in_flight() -> None:
@@ -196,7 +200,7 @@ def test_arms_not_yet_measured_take_the_profile_times_the_measured_ratio() -> No
     trace = [{"stage": 1, "device": ME, "queue_s": 0.0, "compute_s": 0.02}]  # cut 1: twice its prediction
     controller.observe(Choice(1, 1, None, key_frame=False), trace, 0.05, ME)
     fronts = {a.cut: a.front_s for a in controller.bandit.arms}
-    assert fronts[1] == pytest.approx(0.005 * 0.8 + 0.02 * 0.2)  # its own measurement, averaged
+    assert fronts[1] == pytest.approx(0.02)  # its first measurement replaces the calibrated prediction
     ratio = float(np.median([fronts[1] / 0.01, 0.5]))
     assert fronts[3] == pytest.approx(0.04 * ratio)  # still unmeasured: the median ratio
 

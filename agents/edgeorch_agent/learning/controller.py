@@ -6,7 +6,9 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
 10% of its value range). Per answered frame (``observe``), from its trace and its send → answer time:
 
 - the front-end delay (this device's own stage: queue + compute + serialize) updates the arm's ``front_s``
-  (an exponential average, weight ``FRONT_WEIGHT``: the device profiles only itself, as it runs);
+  (an exponential average, weight ``FRONT_WEIGHT``: the device profiles only itself, as it runs; the
+  arm's first measured front replaces its prediction outright: mobilenetv2's cut 16 was predicted 28 ms,
+  calibrated, and measured 20, and a fifth of the way left it 6 ms too slow to be chosen again);
 - the back-end delay = send → answer − the front-end delay (the transfer, the edge's queue and compute,
   the answer's way back: everything the bandit learns) updates the bandit at that arm;
 - the local arm's whole time: ``local_s`` is the median of the last ``LOCAL_WINDOW`` local frames (the
@@ -80,6 +82,9 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   it (``ulinucb``'s docstring, "After a slower change"). Without it a collapse seen at cut 23 sent the
   next offloaded frame to the raw input (1.2 s, failed) in every recorded run of bandwidth-collapse.
 
+- **An arm never answered is tried once** (``UNPULLED_WIDTH``, ``MuLinUCB.unpulled_width``): its bound
+  stays at least α_k below its extrapolated estimate until it has answered.
+
 - **No look where nothing could win** (``HOPELESS_AFTER``, ``MuLinUCB.hopeless_after``): when no arm,
   even a change faster than its fastest answer ever, would beat the device, the edge is looked at once per
   96 frames, not 24.
@@ -128,6 +133,10 @@ STALE_AFTER = 24
 # the edge is looked at once per 96 frames instead of 24 (the digits CNN's raw input: 8 looks in 192 frames
 # of learning/variants-bandwidth-collapse, each 3-6 times the device's 2 ms, 0.07 s of its regret).
 HOPELESS_AFTER = 4 * STALE_AFTER
+# ``MuLinUCB.unpulled_width``: an arm never answered keeps a width of at least 1 (its bound at least α_k below
+# its extrapolated estimate) until it answers once: on mobilenetv2, cut 10 answered first and cuts 16 and 23
+# (8 ms faster) were never tried in two of six recorded bandwidth-collapse runs.
+UNPULLED_WIDTH = 1.0
 ALPHA_SHARE = 1 / 3
 ALPHA_FLOOR = 0.001
 LOCAL_FASTER = 0.1  # ``MuLinUCB.local_faster``: a local look 10% below the local estimate: 3 frames
@@ -185,6 +194,7 @@ class AnsController:
             change_memory=float(spec.get("change_memory", CHANGE_MEMORY)),
             hold=bool(spec.get("hold", True)),  # a slower change holds the arms it must slow too
             hopeless_after=int(spec.get("hopeless_after", HOPELESS_AFTER)),
+            unpulled_width=float(spec.get("unpulled_width", UNPULLED_WIDTH)),  # an untried arm: tried once
         )
         self.bandit = self._load(fresh) or fresh
         if self.loaded and math.isfinite(self.bandit.local_s):
@@ -281,9 +291,12 @@ class AnsController:
             for t in trace
             if t.get("stage") == choice.first_stage and t.get("device") == device_id
         )
-        if choice.cut:
+        if choice.cut:  # the first measured front replaces the prediction: that is no measurement
+            first = not self.bandit.pulls.get(choice.cut)
             self.bandit.arms = [
-                replace(a, front_s=_average(a.front_s, front)) if a.cut == choice.cut else a
+                replace(a, front_s=front if first else _average(a.front_s, front))
+                if a.cut == choice.cut
+                else a
                 for a in self.bandit.arms
             ]
         self.bandit.update(choice.cut, max(elapsed_s - front, 0.0), key_frame=choice.key_frame)
@@ -386,7 +399,7 @@ class AnsController:
             return None
         saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
         saved.change_memory, saved.hold = fresh.change_memory, fresh.hold
-        saved.hopeless_after = fresh.hopeless_after
+        saved.hopeless_after, saved.unpulled_width = fresh.hopeless_after, fresh.unpulled_width
         saved.forced_plausible, saved.forced_local = fresh.forced_plausible, fresh.forced_local
         saved.stale_after, saved.local_faster = fresh.stale_after, fresh.local_faster
         self.loaded = True

@@ -152,6 +152,15 @@ it ever answered (``best``), would beat the local time (``_hopeful``), the stale
 look could detect would make it win (the digits CNN's raw input, whose round trip alone is more than
 twice the device's 2 ms).
 
+**An arm never answered is tried once** (``unpulled_width``, not the paper's; the agent's controller sets
+1): its estimate is the linear model's extrapolation from the other arms' answers, and its width shrinks
+with their evidence as if that extrapolation were sure. It is not: the back end is not linear in the
+context (the edge's per-layer times, the link's per-transfer overhead), and on mobilenetv2 the arm answered
+first (cut 10, 55-58 ms) kept the lowest bound while cuts 16 and 23, at 47-50, were never tried, their
+extrapolated estimates higher (bandwidth-collapse, two of six recorded runs). With ``unpulled_width`` w an
+arm with no pulls keeps a width of at least w (in the context's norm; λI alone gives |x|/sqrt(λ), 1.7-2.2
+for mobilenetv2's arms): its bound stays at least α_k·w below its estimate until it has answered once.
+
 The paper's device knows its local time exactly (it profiles itself), so the local arm's bound is its
 estimate. Where the local time is measured as it runs (``local_width``, the agent's controller), the local
 arm gets a width like any arm's, α_k / sqrt(λ + n) after n local frames: otherwise a local time measured
@@ -223,6 +232,7 @@ class MuLinUCB:
     change_sign: int = 0  # the last detected change: +1 slower, -1 faster (0: none yet)
     hold: bool = False  # after a slower change, arms that dominate its witness held above it (``held``)
     hopeless_after: int = 0  # a stale look's wait when no arm could beat the local time at its best (0: off)
+    unpulled_width: float = 0.0  # an arm never answered keeps at least this width (0: the paper's)
     best: dict[int, float] = field(default_factory=dict)  # cut -> its fastest back end ever answered
     held: dict[int, float] = field(default_factory=dict)  # cut -> its total's floor until it answers
     before: dict[int, float] = field(default_factory=dict)  # cut -> back-end estimate before a slower change
@@ -351,7 +361,10 @@ class MuLinUCB:
         for arm in self.arms:
             x = np.asarray(arm.context, dtype=np.float64)
             mean = arm.front_s + float(x @ theta)
-            bound = mean - alpha * math.sqrt(max(float(x @ inverse @ x), 0.0))
+            width = math.sqrt(max(float(x @ inverse @ x), 0.0))
+            if not self.pulls.get(arm.cut):  # never answered: an extrapolation, as unsure as set
+                width = max(width, self.unpulled_width)
+            bound = mean - alpha * width
             count, total = self.since.get(arm.cut, (0, 0.0))
             if self.hold and count:  # its own answers since the last change: as optimistic as they allow
                 bound = max(bound, arm.front_s + total / count - alpha / math.sqrt(self.ridge + count))
@@ -612,6 +625,7 @@ class MuLinUCB:
             "change_sign": self.change_sign,
             "hold": self.hold,
             "hopeless_after": self.hopeless_after,
+            "unpulled_width": self.unpulled_width,
             "best": {str(k): v for k, v in self.best.items()},
             "held": {str(k): v for k, v in self.held.items()},
             "before": {str(k): v for k, v in self.before.items()},
@@ -661,6 +675,7 @@ class MuLinUCB:
             change_sign=int(data.get("change_sign", 0)),
             hold=bool(data.get("hold", False)),
             hopeless_after=int(data.get("hopeless_after", 0)),
+            unpulled_width=float(data.get("unpulled_width", 0.0)),
             best={int(k): float(v) for k, v in (data.get("best") or {}).items()},
             held={int(k): float(v) for k, v in (data.get("held") or {}).items()},
             before={int(k): float(v) for k, v in (data.get("before") or {}).items()},
