@@ -373,6 +373,14 @@ READING = """Reading it (the recorded run above; var/bench/learning/ holds the r
   an arm the bandit settles on early (cut 10 here) is not compared with its neighbours again while its
   bound stays lowest; the random walk's 4 s steps are followed within the 16 frames before the next step
   only when a look falls there (one per 24 frames while the device alone wins).
+- After the table (2026-12-07, 18:45-19:00 UTC, a fresh machine; not the code above): an arm never
+  answered is tried once and its first measured front end replaces the prediction (docs/learning.md, "An
+  arm never answered is tried once"), for the settling on cut 10 above. A trace of bandwidth-collapse
+  (ans alone) showed every arm tried in the first 6 offloaded frames and cut 23 (45-47 ms) taken from
+  5.25 s. Two whole runs that hour, the code before and after, both read far from the runs above on every
+  strategy (the composed scenario's oracle predicted at 0.9-1.1 ms where every strategy measured 2.0-3.1;
+  the random walk's device-edge at 1.03x): before 1.22x / 1.08x / 1.13x / 2.33x, after 1.06x / 1.10x /
+  1.19x / 2.29x. They decide nothing either way; the table above stays the recorded run.
 """
 
 
