@@ -729,3 +729,14 @@ def test_an_arm_predicted_too_slow_is_tried_once_with_unpulled_width_and_then_ke
             else:
                 assert {16, 23} <= set(picks[:20]), (seed, picks)
                 assert sum(c in (16, 23) for c in picks[50:]) >= 40, (seed, picks)
+
+
+def test_a_change_at_a_vanishing_context_keeps_its_evidence_without_dividing_by_zero():
+    """A context of 1e-138: (xᵀx)² and xᵀ(A − λI)x underflow to 0. The cap K is then no cap (as in the
+    transcription above), and the change is detected as any other (hypothesis found a ZeroDivisionError)."""
+    bandit = MuLinUCB(
+        [Arm(0, (2.0894752972153447e-138,), 0.0)], 0.5, alpha=0.01, change_ratio=2.0, change_memory=4.0
+    )
+    for y in (0.1, 0.1, 1.0):
+        bandit.update(0, y)
+    assert bandit.changes == 1 and np.isfinite(bandit.A).all() and np.isfinite(bandit.b).all()

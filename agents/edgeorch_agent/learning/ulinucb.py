@@ -288,10 +288,11 @@ class MuLinUCB:
         prior, keep = self.ridge * np.eye(self.dim), self.change_keep
         old = self.A - prior - self.A_new
         norm = float(x @ x)
-        if self.change_memory > 0 and norm > 0:
-            answers = float(x @ old @ x) / norm**2  # n answers at x: xᵀ(n x xᵀ)x / (xᵀx)² = n
-            if answers > 0:
-                keep = min(keep, self.change_memory / answers)
+        seen = float(x @ old @ x)  # n answers at x: xᵀ(n x xᵀ)x = n (xᵀx)²
+        if self.change_memory > 0 and norm > 0 and seen > 0:
+            # c' = min(c, K (xᵀx)² / xᵀ old x): as a product, not K / (xᵀ old x / (xᵀx)²), whose (xᵀx)²
+            # underflows to 0 for a context of 1e-138 (a ZeroDivisionError hypothesis found)
+            keep = min(keep, self.change_memory * norm**2 / seen)
         self.A = prior + self.A_new + keep * old
         self.b = self.b_new + keep * (self.b - self.b_new)
 
