@@ -7,8 +7,9 @@ Per frame (``choose``): the μLinUCB arm (``ulinucb``), and whether the frame is
 
 - the front-end delay (this device's own stage: queue + compute + serialize) updates the arm's ``front_s``
   (an exponential average, weight ``FRONT_WEIGHT``: the device profiles only itself, as it runs; the
-  arm's first measured front replaces its prediction outright: mobilenetv2's cut 16 was predicted 28 ms,
-  calibrated, and measured 20, and a fifth of the way left it 6 ms too slow to be chosen again);
+  arm's first measured front replaces its prediction outright: mobilenetv2's cut 16 was predicted 28-30 ms,
+  calibrated, and measured 20-21 in another run the same hour; a fifth of the way would leave it 6 ms too
+  slow);
 - the back-end delay = send → answer − the front-end delay (the transfer, the edge's queue and compute,
   the answer's way back: everything the bandit learns) updates the bandit at that arm;
 - the local arm's whole time: ``local_s`` is the median of the last ``LOCAL_WINDOW`` local frames (the
@@ -135,7 +136,7 @@ STALE_AFTER = 24
 HOPELESS_AFTER = 4 * STALE_AFTER
 # ``MuLinUCB.unpulled_width``: an arm never answered keeps a width of at least 1 (its bound at least α_k below
 # its extrapolated estimate) until it answers once: on mobilenetv2, cut 10 answered first and cuts 16 and 23
-# (8 ms faster) were never tried in two of six recorded bandwidth-collapse runs.
+# (8 ms faster) were never tried in the recorded bandwidth-collapse run (docs/benchmarks.md, "Learning").
 UNPULLED_WIDTH = 1.0
 ALPHA_SHARE = 1 / 3
 ALPHA_FLOOR = 0.001

@@ -153,11 +153,13 @@ look could detect would make it win (the digits CNN's raw input, whose round tri
 twice the device's 2 ms).
 
 **An arm never answered is tried once** (``unpulled_width``, not the paper's; the agent's controller sets
-1): its estimate is the linear model's extrapolation from the other arms' answers, and its width shrinks
-with their evidence as if that extrapolation were sure. It is not: the back end is not linear in the
-context (the edge's per-layer times, the link's per-transfer overhead), and on mobilenetv2 the arm answered
-first (cut 10, 55-58 ms) kept the lowest bound while cuts 16 and 23, at 47-50, were never tried, their
-extrapolated estimates higher (bandwidth-collapse, two of six recorded runs). With ``unpulled_width`` w an
+1): its estimate is its predicted front end plus the linear model's extrapolation of its back end from
+the other arms' answers, and its width shrinks with their evidence as if both were sure. Neither is: the
+profile's prefix times are off by different amounts per cut (mobilenetv2's cut 16: 28-30 ms calibrated,
+20-21 measured in another run the same hour), and the back end is not linear in the context. In the
+recorded bandwidth-collapse run (docs/benchmarks.md, "Learning") the arm answered first (cut 10, 55-58 ms)
+kept the lowest bound while cuts 16 and 23, at 47-50, were never tried; with their front ends predicted
+45% slow the same happens in-process (agents/tests/test_ulinucb.py). With ``unpulled_width`` w an
 arm with no pulls keeps a width of at least w (in the context's norm; λI alone gives |x|/sqrt(λ), 1.7-2.2
 for mobilenetv2's arms): its bound stays at least α_k·w below its estimate until it has answered once.
 
