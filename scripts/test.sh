@@ -52,7 +52,8 @@ DJANGO_SETTINGS_MODULE=edgeorch.settings $V/python -c \
 # and those that use no database (agents/tests, wire/tests, tests/test_documented_commands.py; Redis database
 # 3) in the background; the demo tier is a third part, in the background too. A background part's output
 # goes to var/test-<part>.log and is shown after the foreground part's (docs/benchmarks.md, "Test suite").
-# With a test path among the arguments the PostgreSQL tier is one process, as it always was.
+# With any argument that is not an option (a test path, or an option's value given apart, as `make test-fast`'s -m
+# expression is) the PostgreSQL tier is one process, as it always was.
 tier="${EDGEORCH_TEST_TIER:-all}"
 split=yes
 for arg in "$@"; do case "$arg" in -*) ;; *) split=no ;; esac; done
