@@ -115,8 +115,7 @@ def test_a_slower_profile_stretches_each_stages_compute_and_heats_the_device(tmp
         plain, slow, temp = asyncio.run(scenario(files))
     # x40 of the host's usual time (``Stretch``): the plain agent's fastest frame is that usual time; its mean
     # is not, on a loaded host (one run beside the rest of the suite: mean 0.14 ms, slow 1.4 ms, only x9.6).
-    assert min(slow) > 10 * min(plain)
-    assert np.mean(slow) > 10 * min(plain)
+    assert min(slow) > 10 * min(plain)  # every frame, so the mean too
     assert temp > 25.0 + 6.5 * 1.25  # above its idle temperature
 
 
