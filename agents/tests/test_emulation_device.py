@@ -82,14 +82,16 @@ def test_a_handover_between_units_costs_bytes_over_shared_memory_bandwidth():
     assert device.handover_s(8_000_000, "gpu", "cpu") == pytest.approx(64e6 / 64e9)
 
 
-def frames_time(report_frames: list[dict], parts: tuple[str, ...] = ("queue_s", "compute_s")) -> float:
-    """Mean seconds per frame spent (by default) waiting for and computing in the stages."""
+def frames_time(
+    report_frames: list[dict], parts: tuple[str, ...] = ("queue_s", "compute_s"), stat=np.mean
+) -> float:
+    """Seconds per frame (the mean, or ``stat``) spent (by default) waiting for and computing in stages."""
     per_frame = [sum(t[p] for t in f["trace"] for p in parts) for f in report_frames]
-    return float(np.mean(per_frame))
+    return float(stat(per_frame))
 
 
-async def stream_once(agent, files, session: str, frames: int = 20) -> list[dict]:
-    await agent.executor.handle(Stream("dep", session, 0, files.url("input.npy"), 100.0, frames, 1, frames))
+async def stream_once(agent, files, session: str, frames: int = 20, rate: float = 100.0) -> list[dict]:
+    await agent.executor.handle(Stream("dep", session, 0, files.url("input.npy"), rate, frames, 1, frames))
     await agent.wait_for("stream_done", count=int(session[-1]))
     (report,) = [m for m in agent.of_type("stream_report") if m.session_id == session]
     assert all(f["ok"] for f in report.frames), report.frames
@@ -155,17 +157,21 @@ def test_a_background_tenant_holds_its_unit_without_using_the_hosts_processor():
 
 
 def test_a_background_tenant_makes_stages_queue_for_the_device(tmp_path):
+    # A frame every 77 ms: not a multiple of the tenant's 50 ms period, so that the frames arrive at every
+    # phase of it (at 100 frames/s those due during a burst all ran back to back after it, one waiting).
+    RATE = 13.0  # noqa: N806
+
     async def scenario(files) -> tuple[float, float]:
         device = EmulatedDevice(profile("host"))
         async with node("busy", tmp_path, device=device) as agent:
             stages = chain_stages(files, [agent.hop(), agent.hop(), None])
             await agent.executor.handle(Deploy("dep", "s", stages, 1))
             await agent.wait_for("deploy_status")
-            idle = frames_time(await stream_once(agent, files, "s1"))
-            await agent.executor.handle(Tenant(0.5))
+            idle = frames_time(await stream_once(agent, files, "s1", rate=RATE), stat=np.median)
+            await agent.executor.handle(Tenant(0.8))
             await asyncio.sleep(0.1)
-            assert device.background_load == 0.5
-            loaded = frames_time(await stream_once(agent, files, "s2"))
+            assert device.background_load == 0.8
+            loaded = frames_time(await stream_once(agent, files, "s2", rate=RATE), stat=np.median)
             await agent.executor.handle(Tenant(0.0))
             await asyncio.sleep(0.1)
             assert device.background_load == 0.0
@@ -173,7 +179,10 @@ def test_a_background_tenant_makes_stages_queue_for_the_device(tmp_path):
 
     with file_server({**conv_chain(), "input.npy": npy(X)}) as files:
         idle, loaded = asyncio.run(scenario(files))
-    assert loaded > 1.2 * idle
+    # The tenant holds the unit 40 of every 50 ms: 4 frames in 5 arrive during a burst and wait for its end
+    # (15 ms at the median), where alone they wait for nothing. The median, not the mean: a frame stalled by
+    # this host's other load must not decide it (the mean of 20 frames did, once, under CI's load).
+    assert loaded > 2 * idle + 0.002, (idle, loaded)
 
 
 def test_a_deployment_beyond_the_devices_memory_is_refused(tmp_path):
