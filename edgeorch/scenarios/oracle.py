@@ -9,9 +9,11 @@ device-edge cut over every edge — local and full offload included — and the 
 devices, which covers the edge-edge pipelines) from the devices' measured block profiles.
 
 That prediction is calibrated with what was measured: the oracle of a window is the lower of the best
-predicted latency and the best mean latency any strategy actually achieved in that window. So no strategy's
-window mean can sit below the oracle because of a modelling error, and a strategy's ratio to the oracle
-(its mean latency over the oracle's mean over the same frames) is >= 1 up to noise within a window.
+predicted latency and the best mean latency any strategy actually achieved in that window with the
+scenario's model (frames a variant answered, a qoe-bandit's, are left out: the oracle is the base
+model's). So no strategy's window mean can sit below the oracle because of a modelling error, and a
+strategy's ratio to the oracle (its mean latency over the oracle's mean over the same frames) is >= 1 up
+to noise within a window.
 """
 
 from __future__ import annotations
@@ -78,10 +80,15 @@ def slowdowns(throttle: Mapping[str, float], share: Mapping[str, float]) -> dict
     return {n: max(1.0, throttle.get(n, 1.0)) / (1.0 - min(share.get(n, 0.0), 0.95)) for n in names}
 
 
-def measured_means(frames: Sequence[Mapping[str, Any]], window_s: float) -> dict[int, float]:
+def measured_means(
+    frames: Sequence[Mapping[str, Any]], window_s: float, model: str | None = None
+) -> dict[int, float]:
+    """Per window, the mean latency of the answered frames; with ``model``, of those that model answered
+    (a frame without a ``model`` counts as the model's): the oracle is the best plan of the scenario's
+    model, and a variant's answers (a qoe-bandit's smaller model) are no measure of it."""
     groups: dict[int, list[float]] = defaultdict(list)
     for f in frames:
-        if f["ok"]:
+        if f["ok"] and (model is None or f.get("model", model) == model):
             groups[window_of(f["t"], window_s)].append(f["latency_s"])
     return {w: statistics.fmean(v) for w, v in groups.items()}
 

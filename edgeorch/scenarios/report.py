@@ -211,7 +211,7 @@ def build(runner: Runner, runs: list[StrategyRun]) -> dict[str, Any]:
             if row["window"] in bound:
                 row.update(bound[row["window"]], heated=heated, cool_predicted_s=row["predicted_s"])
     predicted = {row["window"]: row["predicted_s"] for row in windows}
-    oracle = o.calibrate(predicted, [o.measured_means(r.frames, sc.window_s) for r in runs])
+    oracle = o.calibrate(predicted, [o.measured_means(r.frames, sc.window_s, sc.model) for r in runs])
     for row in windows:
         row["oracle_s"] = oracle.get(row["window"])
     rows = {}

@@ -48,7 +48,8 @@ class StrategyRun:
     session_id: str
     state: str
     reason: str
-    frames: list[dict[str, Any]]  # {request_id, ok, latency_s, t, busy: {device id: compute s}, arm, ...}
+    # {request_id, ok, latency_s, t, busy: {device id: compute s}, arm, model, ...}
+    frames: list[dict[str, Any]]
     switches: list[dict[str, Any]]
     predicted: list[tuple[int, float]]  # (from frame, predicted latency) as the plan in force changed
     telemetry: dict[str, list[tuple[float, dict]]] = field(default_factory=dict)  # device -> [(t, metrics)]
@@ -402,7 +403,17 @@ class Runner:
             time.sleep(0.1)
         rate = session.rate
         rows = Frame.objects.filter(session=session).values_list(
-            "request_id", "ok", "latency_s", "trace", "resent", "output", "error", "arm", "config", "accuracy"
+            "request_id",
+            "ok",
+            "latency_s",
+            "trace",
+            "resent",
+            "output",
+            "error",
+            "arm",
+            "config",
+            "accuracy",
+            "model__name",
         )
         own = (session.model.name, session.model.accuracy)
         frames = [
@@ -416,9 +427,10 @@ class Runner:
                 "top": _top(output),
                 "error": error,
                 "arm": arm,  # an ans frame's cut (Frame.arm); None for other strategies
+                "model": model or own[0],  # what answered it (a qoe-bandit's variant), or the session's
                 **served(ok, config, accuracy, *own),
             }
-            for r, ok, lat, trace, resent, output, error, arm, config, accuracy in rows
+            for r, ok, lat, trace, resent, output, error, arm, config, accuracy, model in rows
         ]
         failures = [
             {**f.to_dict(), "t": f.detected_at.timestamp() - t0}

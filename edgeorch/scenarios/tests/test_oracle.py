@@ -62,6 +62,22 @@ def test_the_oracle_never_exceeds_what_some_strategy_achieved_in_a_window():
     assert o.calibrate(predicted, measured) == {0: 0.05, 1: 0.04, 2: 0.1}
 
 
+def test_only_the_scenarios_model_calibrates_the_oracle():
+    """A qoe-bandit's frames answered by a smaller variant are faster than any plan of the base model: they
+    must not lower the base model's oracle (they did: learning/variants-bandwidth-collapse's window 2 at
+    the variant's 1.0 ms where the model itself took 1.5)."""
+    frames = [
+        {"ok": True, "t": 0.5, "latency_s": 0.001, "model": "digits-cnn-quarter"},
+        {"ok": True, "t": 1.0, "latency_s": 0.003, "model": "digits-cnn"},
+        {"ok": True, "t": 1.5, "latency_s": 0.002},  # no model said: the session's own
+        {"ok": False, "t": 1.5, "latency_s": 0.0001, "model": "digits-cnn"},
+    ]
+    assert o.measured_means(frames, 4.0) == {0: pytest.approx(0.002)}
+    assert o.measured_means(frames, 4.0, "digits-cnn") == {0: pytest.approx(0.0025)}
+    calibrated = o.calibrate({0: 0.004}, [o.measured_means(frames, 4.0, "digits-cnn")])
+    assert calibrated == {0: pytest.approx(0.0025)}
+
+
 def test_a_strategy_row_has_percentiles_misses_switches_and_its_ratio_to_the_oracle():
     fs = frames([0.1] * 10 + [1.0] * 10 + [0.1] * 9)  # 29 frames ok, the 30th failed
     fs.append({"request_id": 29, "ok": False, "latency_s": 60.0, "t": 14.5})
