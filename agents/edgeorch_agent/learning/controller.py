@@ -86,6 +86,10 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
 - **An arm never answered is tried once** (``UNPULLED_WIDTH``, ``MuLinUCB.unpulled_width``): its bound
   stays at least α_k below its extrapolated estimate until it has answered.
 
+- **An arm is estimated by its own answers first** (``OWN_WEIGHT``, ``MuLinUCB.own_weight``): its back end
+  is the mean of its answers since the last change, with the linear model's x_pᵀθ̂ counted as a quarter
+  of an answer; an arm with none since is the model's alone.
+
 - **No look where nothing could win** (``HOPELESS_AFTER``, ``MuLinUCB.hopeless_after``): when no arm,
   even a change faster than its fastest answer ever, would beat the device, the edge is looked at once per
   96 frames, not 24.
@@ -138,6 +142,10 @@ HOPELESS_AFTER = 4 * STALE_AFTER
 # its extrapolated estimate) until it answers once: on mobilenetv2, cut 10 answered first and cuts 16 and 23
 # (8 ms faster) were never tried in the recorded bandwidth-collapse run (docs/benchmarks.md, "Learning").
 UNPULLED_WIDTH = 1.0
+# ``MuLinUCB.own_weight``: an arm's estimate is its own answers since the last change, with the linear
+# model's as a quarter of an answer (bandwidth-random-walk: cut 23 answered 42 ms where the device took 46,
+# and three answers at other arms later the model, fitted to all the arms, put it at 55).
+OWN_WEIGHT = 0.25
 ALPHA_SHARE = 1 / 3
 ALPHA_FLOOR = 0.001
 LOCAL_FASTER = 0.1  # ``MuLinUCB.local_faster``: a local look 10% below the local estimate: 3 frames
@@ -196,6 +204,7 @@ class AnsController:
             hold=bool(spec.get("hold", True)),  # a slower change holds the arms it must slow too
             hopeless_after=int(spec.get("hopeless_after", HOPELESS_AFTER)),
             unpulled_width=float(spec.get("unpulled_width", UNPULLED_WIDTH)),  # an untried arm: tried once
+            own_weight=float(spec.get("own_weight", OWN_WEIGHT)),  # an arm's own answers first
         )
         self.bandit = self._load(fresh) or fresh
         if self.loaded and math.isfinite(self.bandit.local_s):
@@ -401,6 +410,7 @@ class AnsController:
         saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
         saved.change_memory, saved.hold = fresh.change_memory, fresh.hold
         saved.hopeless_after, saved.unpulled_width = fresh.hopeless_after, fresh.unpulled_width
+        saved.own_weight = fresh.own_weight
         saved.forced_plausible, saved.forced_local = fresh.forced_plausible, fresh.forced_local
         saved.stale_after, saved.local_faster = fresh.stale_after, fresh.local_faster
         self.loaded = True

@@ -139,6 +139,8 @@ evidence comes out of a change looking fast. So, with ``hold``:
   says the estimate was off, not that the conditions moved. At the end, with the answer back within the
   change ratio of the arm's estimate before the change, the evidence from before the change is restored
   (``stash``) and that from during it dropped.
+- a second slower change before the first is undone keeps the estimates and the evidence from before
+  the first (``before``, ``stash``): their end is one; its slowdown counts from there.
 
 Measured on bench/bench_learning.py's mobilenetv2 scenarios (docs/benchmarks.md, "Learning"): without
 these, every recorded run of bandwidth-collapse lost a frame to the raw input (1.2 s, failed) after the
@@ -162,6 +164,18 @@ kept the lowest bound while cuts 16 and 23, at 47-50, were never tried; with the
 45% slow the same happens in-process (agents/tests/test_ulinucb.py). With ``unpulled_width`` w an
 arm with no pulls keeps a width of at least w (in the context's norm; λI alone gives |x|/sqrt(λ), 1.7-2.2
 for mobilenetv2's arms): its bound stays at least α_k·w below its estimate until it has answered once.
+
+**An arm is estimated by its own answers first** (``own_weight`` κ, not the paper's; the agent's
+controller sets 0.25): an arm answered n times since the last change, s seconds in all, has the back-end
+estimate (κ·x_pᵀθ̂ + s) / (κ + n) — the model's prediction counts as κ answers — its width unchanged. The
+paper's estimate is x_pᵀθ̂ alone: one θ for every arm, fitted to every arm's answers. The contexts do not
+make the back end linear (mobilenetv2's arms share the constant and the op counts, so four features carry
+six arms), and the noisy answers of the others move each arm's estimate: in a bench_learning trace of the
+random walk cut 23 answered 42 ms where the device took 46, and three answers at other arms later its
+estimate, fitted to all, was 55: the device alone took the next frames. It is the per-arm part of hybrid
+LinUCB (Li et al., WWW 2010), shrunk toward the shared model by κ; since it counts only the answers since
+the last change, a detected change hands the estimate back to the model (which keeps the evidence as
+above).
 
 The paper's device knows its local time exactly (it profiles itself), so the local arm's bound is its
 estimate. Where the local time is measured as it runs (``local_width``, the agent's controller), the local
@@ -235,6 +249,7 @@ class MuLinUCB:
     hold: bool = False  # after a slower change, arms that dominate its witness held above it (``held``)
     hopeless_after: int = 0  # a stale look's wait when no arm could beat the local time at its best (0: off)
     unpulled_width: float = 0.0  # an arm never answered keeps at least this width (0: the paper's)
+    own_weight: float = 0.0  # κ: an arm's estimate, its own answers since the change and κ of x_pᵀθ̂ (0: off)
     best: dict[int, float] = field(default_factory=dict)  # cut -> its fastest back end ever answered
     held: dict[int, float] = field(default_factory=dict)  # cut -> its total's floor until it answers
     before: dict[int, float] = field(default_factory=dict)  # cut -> back-end estimate before a slower change
@@ -363,12 +378,15 @@ class MuLinUCB:
         out = {self.LOCAL: (self.local_s, local)}
         for arm in self.arms:
             x = np.asarray(arm.context, dtype=np.float64)
-            mean = arm.front_s + float(x @ theta)
+            count, total = self.since.get(arm.cut, (0, 0.0))
+            backend = float(x @ theta)
+            if self.own_weight > 0 and count:  # its own answers, with the model's as κ answers' worth
+                backend = (self.own_weight * backend + total) / (self.own_weight + count)
+            mean = arm.front_s + backend
             width = math.sqrt(max(float(x @ inverse @ x), 0.0))
             if not self.pulls.get(arm.cut):  # never answered: an extrapolation, as unsure as set
                 width = max(width, self.unpulled_width)
             bound = mean - alpha * width
-            count, total = self.since.get(arm.cut, (0, 0.0))
             if self.hold and count:  # its own answers since the last change: as optimistic as they allow
                 bound = max(bound, arm.front_s + total / count - alpha / math.sqrt(self.ridge + count))
             out[arm.cut] = (mean, bound)
@@ -572,25 +590,33 @@ class MuLinUCB:
                 sign = 0  # else a faster answer says the estimate was off, not the conditions
         self.held.pop(cut, None)  # its own answer speaks for it now
         back = False
+        slower = backend_s - expected  # a slower change's size at this arm (counted from before the first)
         if sign:
             if not own and sign == self.change_sign:  # the last change, seen at another arm
                 self.echoes += 1
             else:  # a change: everything before it yields, and the arms' own answers start afresh
                 back = sign < 0 and cut in self.before and not self.is_change(x, backend_s, self.before[cut])
+                nested = sign > 0 and self.change_sign > 0 and bool(self.before)  # slower again, not undone
                 self.changes, self.change_sign = self.changes + 1, sign
                 self.A_new, self.b_new = np.zeros((self.dim, self.dim)), np.zeros(self.dim)
                 self.since, self.held = {}, {}
                 if back:  # the slower change undone: the evidence from before it holds again
                     self.A, self.b = self.ridge * np.eye(self.dim) + self.stash[0], self.stash[1].copy()
-                if sign > 0 and self.hold:
-                    self.before, self.slowed = self._backends(), (cut, backend_s - expected)
+                if sign > 0 and self.hold and nested:
+                    # slower again before the first was undone: its end is the end of both, so the
+                    # estimates and the evidence from before the first are kept, and the slowdown counts
+                    # from there
+                    slower = backend_s - self.before.get(cut, expected)
+                    self.slowed = (cut, slower)
+                elif sign > 0 and self.hold:
+                    self.before, self.slowed = self._backends(), (cut, slower)
                     self.stash = (self.A - self.ridge * np.eye(self.dim), self.b.copy())
                 else:
                     self.before = {}
             if not back:
                 self._forget_before_change(x)
             if sign > 0 and self.hold:
-                self._hold(cut, backend_s - expected)
+                self._hold(cut, slower)
         self.A += w * np.outer(x, x)
         self.b += w * backend_s * x
         self.A_new += w * np.outer(x, x)
@@ -629,6 +655,7 @@ class MuLinUCB:
             "hold": self.hold,
             "hopeless_after": self.hopeless_after,
             "unpulled_width": self.unpulled_width,
+            "own_weight": self.own_weight,
             "best": {str(k): v for k, v in self.best.items()},
             "held": {str(k): v for k, v in self.held.items()},
             "before": {str(k): v for k, v in self.before.items()},
@@ -679,6 +706,7 @@ class MuLinUCB:
             hold=bool(data.get("hold", False)),
             hopeless_after=int(data.get("hopeless_after", 0)),
             unpulled_width=float(data.get("unpulled_width", 0.0)),
+            own_weight=float(data.get("own_weight", 0.0)),
             best={int(k): float(v) for k, v in (data.get("best") or {}).items()},
             held={int(k): float(v) for k, v in (data.get("held") or {}).items()},
             before={int(k): float(v) for k, v in (data.get("before") or {}).items()},
