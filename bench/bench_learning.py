@@ -57,6 +57,11 @@ KEEP = ROOT / "var" / "bench" / "learning"  # the last run's reports and the reg
 WITHIN = 1.05  # "within 5% of the new optimum"
 SMOOTH = 3  # frames in the median that must be within it
 TARGET_RATIO, TARGET_FRAMES = 1.10, 30
+UNTARGETED = (
+    "the issue sets the targets on bandwidth-collapse, edge-contention and the random walk; the digits "
+    "CNN's whole frame is 1.5-2 ms, and its oracle is the profile's prediction wherever that is below "
+    "every measured window mean (in one run 1.1 ms in every window, where ans's were 1.6-1.9)"
+)
 
 from bench._common import machine, markdown_table, product_environment, write_section  # noqa: E402
 from bench._common import recreate_database as recreate  # noqa: E402
@@ -250,12 +255,14 @@ def targets(reports: dict[str, dict]) -> list[str]:
             continue
         counted = counted_ratio(report, run) or ratio
         met = max(ratio, counted) <= TARGET_RATIO
-        line = (
-            f"- {name}: ans at {ratio:.2f}x the oracle, {counted:.2f}x with failed frames counted "
-            f"({'met' if met else 'NOT met'}: both <= {TARGET_RATIO:.2f})"
-        )
+        line = f"- {name}: ans at {ratio:.2f}x the oracle, {counted:.2f}x with failed frames counted "
         per_step = convergence(name, report, run)
         slow = [f"{t:g}s" for t, k in per_step if k is None or k > TARGET_FRAMES]
+        if name == COMPOSED:  # the issue's targets are for the mobilenetv2 scenarios
+            out.append(line + f"(no target: {UNTARGETED}); steps followed within {TARGET_FRAMES} frames: "
+                       f"{len(per_step) - len(slow)} of {len(per_step)}")  # fmt: skip
+            continue
+        line += f"({'met' if met else 'NOT met'}: both <= {TARGET_RATIO:.2f})"
         line += (
             f"; within 5% of the new optimum in <= {TARGET_FRAMES} frames after "
             + (
