@@ -565,12 +565,9 @@ def test_a_slower_change_holds_the_arms_that_must_have_slowed_too_until_they_ans
         assert set(bandit.held) == {0}  # cut 1's own answer speaks for it now
 
 
-def test_an_undone_slower_change_restores_the_evidence_from_before_it():
-    """After the collapse seen at cut 2 and a few answers during it, cut 2 answers as it did before the
-    collapse: a faster change, and the change undone (within the change ratio of cut 2's estimate before
-    it). The evidence from before the collapse holds again, whole (A, b as they were, plus the answer),
-    and the answers during the collapse go: the partial keep of an ordinary change would keep them at a
-    quarter, and cut 2 would look slower than it is for frames."""
+def collapsed_at_cut_2():
+    """60 answers at 10 MB/s over the four arms, then 4 at cut 2 over a link collapsed to 0.5 MB/s: one
+    slower change. Returns the rng, the arms, the bandit and (A, b) as they were before the collapse."""
     rng = np.random.default_rng(5)
     arms = env_arms()
     bandit = MuLinUCB(arms, 0.1, hold=True, change_memory=4.0, **AGENT)
@@ -581,12 +578,29 @@ def test_an_undone_slower_change_restores_the_evidence_from_before_it():
     for _ in range(4):
         bandit.update(2, backend(arms[2], 0.5, 20.0, rng))
     assert (bandit.changes, bandit.change_sign) == (1, 1)
+    return rng, arms, bandit, (A, b)
+
+
+def recovers_at_cut_2(rng, arms, bandit, before_collapse, changes: int) -> None:
+    """Cut 2 answers at 10 MB/s again: a faster change (the ``changes``-th), the slower change(s) undone, and
+    the evidence from before the collapse (``before_collapse``: A, b) restored whole, plus the answer."""
+    A, b = before_collapse
     y = backend(arms[2], 10.0, 20.0, rng)
     bandit.update(2, y)
     x = np.asarray(arms[2].context)
-    assert (bandit.changes, bandit.change_sign) == (2, -1)
+    assert (bandit.changes, bandit.change_sign) == (changes, -1)
     assert np.allclose(bandit.A, A + np.outer(x, x)) and np.allclose(bandit.b, b + y * x)
     assert bandit.held == {} and bandit.before == {}
+
+
+def test_an_undone_slower_change_restores_the_evidence_from_before_it():
+    """After the collapse seen at cut 2 and a few answers during it, cut 2 answers as it did before the
+    collapse: a faster change, and the change undone (within the change ratio of cut 2's estimate before
+    it). The evidence from before the collapse holds again, whole (A, b as they were, plus the answer),
+    and the answers during the collapse go: the partial keep of an ordinary change would keep them at a
+    quarter, and cut 2 would look slower than it is for frames."""
+    rng, arms, bandit, (A, b) = collapsed_at_cut_2()
+    recovers_at_cut_2(rng, arms, bandit, (A, b), changes=2)
 
 
 def test_a_second_slower_change_keeps_the_evidence_from_before_the_first_for_their_end():
@@ -596,16 +610,7 @@ def test_a_second_slower_change_keeps_the_evidence_from_before_the_first_for_the
     whole. The rule before stashed the evidence at the second change: the quarter kept of the first
     collapse's answers, whose fit put the raw input below the device (bandwidth-random-walk, 15 then 3
     Mbit/s: after the recovery the next frame went to the raw input)."""
-    rng = np.random.default_rng(5)
-    arms = env_arms()
-    bandit = MuLinUCB(arms, 0.1, hold=True, change_memory=4.0, **AGENT)
-    for i in range(60):
-        cut = 2 if i % 6 else i // 6 % 4
-        bandit.update(cut, backend(arms[cut], 10.0, 20.0, rng))
-    A, b = bandit.A.copy(), bandit.b.copy()
-    for _ in range(4):
-        bandit.update(2, backend(arms[2], 0.5, 20.0, rng))
-    assert (bandit.changes, bandit.change_sign) == (1, 1)
+    rng, arms, bandit, (A, b) = collapsed_at_cut_2()
     before = dict(bandit.before)
     y = backend(arms[2], 0.05, 20.0, rng)
     bandit.update(2, y)
@@ -613,12 +618,7 @@ def test_a_second_slower_change_keeps_the_evidence_from_before_the_first_for_the
     assert bandit.before == before and bandit.slowed == (2, pytest.approx(y - before[2]))
     assert set(bandit.held) == {0, 1}
     assert bandit.held[0] == pytest.approx(arms[0].front_s + before[0] + y - before[2])
-    y = backend(arms[2], 10.0, 20.0, rng)
-    bandit.update(2, y)
-    x = np.asarray(arms[2].context)
-    assert (bandit.changes, bandit.change_sign) == (3, -1)
-    assert np.allclose(bandit.A, A + np.outer(x, x)) and np.allclose(bandit.b, b + y * x)
-    assert bandit.held == {} and bandit.before == {}
+    recovers_at_cut_2(rng, arms, bandit, (A, b), changes=3)
 
 
 def mobilenet_arms():
@@ -719,6 +719,24 @@ def test_where_no_arm_could_beat_the_device_at_its_fastest_the_edge_is_looked_at
     assert 16 <= looks[0] <= 19 and 3 <= looks[96] <= 5, looks
 
 
+def agent_frames(bandit, frames, local_s, answer, rng, first_answer=None) -> list[int]:
+    """``frames`` choices, answered as the agent's controller learns them: a local frame takes ``local_s``
+    (3% noise) and counts a local pull; an offloaded one's back end is ``answer(cut)``, and before an arm's
+    first answer ``first_answer(cut)`` runs. Returns the arms chosen."""
+    picks = []
+    for _ in range(frames):
+        cut = bandit.choose()
+        picks.append(cut)
+        if cut == LOCAL:
+            bandit.local_answer(local_s * (1 + 0.03 * rng.standard_normal()))
+            bandit.pulls[LOCAL] += 1
+            continue
+        if first_answer is not None and not bandit.pulls.get(cut):
+            first_answer(cut)
+        bandit.update(cut, answer(cut))
+    return picks
+
+
 def test_an_arm_predicted_too_slow_is_tried_once_with_unpulled_width_and_then_kept():
     """mobilenetv2's arms with cuts 16 and 23's front ends predicted 45% too slow (the calibrated profile's
     28 ms where cut 16 measured 20 in a bench_learning trace), the raw input answered once (80 ms) and cut
@@ -743,19 +761,16 @@ def test_an_arm_predicted_too_slow_is_tried_once_with_unpulled_width_and_then_ke
             bandit.update(0, 0.080)
             for _ in range(20):
                 bandit.update(10, backends[10] * (1 + 0.03 * rng.standard_normal()))
-            picks = []
-            for _ in range(100):
-                cut = bandit.choose()
-                picks.append(cut)
-                if cut == LOCAL:
-                    bandit.local_answer(0.057 * (1 + 0.03 * rng.standard_normal()))
-                    bandit.pulls[LOCAL] += 1
-                    continue
-                if not bandit.pulls.get(cut):  # the first measured front replaces the prediction
-                    bandit.arms = [
-                        replace(a, front_s=true_fronts[cut]) if a.cut == cut else a for a in bandit.arms
-                    ]
-                bandit.update(cut, backends[cut] * (1 + 0.03 * rng.standard_normal()))
+
+            def measured_front(cut, bandit=bandit):  # the first measured front replaces the prediction
+                bandit.arms = [
+                    replace(a, front_s=true_fronts[cut]) if a.cut == cut else a for a in bandit.arms
+                ]
+
+            picks = agent_frames(
+                bandit, 100, 0.057, lambda cut, rng=rng: backends[cut] * (1 + 0.03 * rng.standard_normal()),
+                rng, first_answer=measured_front,
+            )  # fmt: skip
             if not width:
                 assert not {16, 23} & set(picks), (seed, picks)
             else:
@@ -787,15 +802,9 @@ def test_with_own_weight_an_arm_is_estimated_by_its_own_answers_where_the_linear
                 **{**AGENT, "alpha": 0.046 / 3},
             )  # fmt: skip
             bandit.pulls[LOCAL] = 3
-            picks = []
-            for _ in range(150):
-                cut = bandit.choose()
-                picks.append(cut)
-                if cut == LOCAL:
-                    bandit.local_answer(0.046 * (1 + 0.03 * rng.standard_normal()))
-                    bandit.pulls[LOCAL] += 1
-                else:
-                    bandit.update(cut, backs[cut] * (1 + 0.15 * rng.standard_normal()))
+            picks = agent_frames(
+                bandit, 150, 0.046, lambda cut, rng=rng: backs[cut] * (1 + 0.15 * rng.standard_normal()), rng
+            )
             kept[weight].append(picks[50:].count(23))
     assert min(kept[0.25]) >= 90, kept
     assert min(kept[0.0]) < 60 and sum(kept[0.0]) < sum(kept[0.25]) - 50, kept
