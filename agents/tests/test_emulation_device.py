@@ -115,9 +115,11 @@ def test_a_slower_profile_stretches_each_stages_compute_and_heats_the_device(tmp
 
     with file_server({**conv_chain(), "input.npy": npy(X)}) as files:
         plain, slow, temp = asyncio.run(scenario(files))
-    # x40 of the host's usual time (``Stretch``): the plain agent's fastest frame is that usual time; its mean
-    # is not, on a loaded host (one run beside the rest of the suite: mean 0.14 ms, slow 1.4 ms, only x9.6).
-    assert min(slow) > 10 * min(plain)  # every frame, so the mean too
+    # x40 of the host's usual time (``Stretch``: the 5th percentile of the stage's runs, its warm-up's
+    # included). The plain agent's frames are the host's time as it comes: beside the rest of the suite its
+    # mean was 0.14 ms against the slow agent's 1.4 (x9.6), and in one run of `make test` every one of its
+    # 20 frames took 0.12-0.21 ms where the stretched 1.02 ms was 40 x 25 us (x8.7 its fastest). So x5.
+    assert min(slow) > 5 * min(plain)  # every frame, so the mean too
     assert temp > 25.0 + 6.5 * 1.25  # above its idle temperature
 
 
