@@ -567,29 +567,33 @@ def test_a_slower_change_holds_the_arms_that_must_have_slowed_too_until_they_ans
 
 def collapsed_at_cut_2():
     """60 answers at 10 MB/s over the four arms, then 4 at cut 2 over a link collapsed to 0.5 MB/s: one
-    slower change. Returns the rng, the arms, the bandit and (A, b) as they were before the collapse."""
+    slower change. Returns the rng, the arms, the bandit and (A, b, since) as they were before the
+    collapse."""
     rng = np.random.default_rng(5)
     arms = env_arms()
     bandit = MuLinUCB(arms, 0.1, hold=True, change_memory=4.0, **AGENT)
     for i in range(60):
         cut = 2 if i % 6 else i // 6 % 4
         bandit.update(cut, backend(arms[cut], 10.0, 20.0, rng))
-    A, b = bandit.A.copy(), bandit.b.copy()
+    A, b, since = bandit.A.copy(), bandit.b.copy(), dict(bandit.since)
     for _ in range(4):
         bandit.update(2, backend(arms[2], 0.5, 20.0, rng))
     assert (bandit.changes, bandit.change_sign) == (1, 1)
-    return rng, arms, bandit, (A, b)
+    return rng, arms, bandit, (A, b, since)
 
 
 def recovers_at_cut_2(rng, arms, bandit, before_collapse, changes: int) -> None:
     """Cut 2 answers at 10 MB/s again: a faster change (the ``changes``-th), the slower change(s) undone, and
-    the evidence from before the collapse (``before_collapse``: A, b) restored whole, plus the answer."""
-    A, b = before_collapse
+    the evidence from before the collapse (``before_collapse``: A, b and each arm's own answers) restored
+    whole, plus the answer."""
+    A, b, since = before_collapse
     y = backend(arms[2], 10.0, 20.0, rng)
     bandit.update(2, y)
     x = np.asarray(arms[2].context)
     assert (bandit.changes, bandit.change_sign) == (changes, -1)
     assert np.allclose(bandit.A, A + np.outer(x, x)) and np.allclose(bandit.b, b + y * x)
+    count, total = since[2]
+    assert bandit.since == {**since, 2: (count + 1, pytest.approx(total + y))}
     assert bandit.held == {} and bandit.before == {}
 
 
@@ -599,8 +603,8 @@ def test_an_undone_slower_change_restores_the_evidence_from_before_it():
     it). The evidence from before the collapse holds again, whole (A, b as they were, plus the answer),
     and the answers during the collapse go: the partial keep of an ordinary change would keep them at a
     quarter, and cut 2 would look slower than it is for frames."""
-    rng, arms, bandit, (A, b) = collapsed_at_cut_2()
-    recovers_at_cut_2(rng, arms, bandit, (A, b), changes=2)
+    rng, arms, bandit, evidence = collapsed_at_cut_2()
+    recovers_at_cut_2(rng, arms, bandit, evidence, changes=2)
 
 
 def test_a_second_slower_change_keeps_the_evidence_from_before_the_first_for_their_end():
@@ -610,7 +614,7 @@ def test_a_second_slower_change_keeps_the_evidence_from_before_the_first_for_the
     whole. The rule before stashed the evidence at the second change: the quarter kept of the first
     collapse's answers, whose fit put the raw input below the device (bandwidth-random-walk, 15 then 3
     Mbit/s: after the recovery the next frame went to the raw input)."""
-    rng, arms, bandit, (A, b) = collapsed_at_cut_2()
+    rng, arms, bandit, evidence = collapsed_at_cut_2()
     before = dict(bandit.before)
     y = backend(arms[2], 0.05, 20.0, rng)
     bandit.update(2, y)
@@ -618,7 +622,7 @@ def test_a_second_slower_change_keeps_the_evidence_from_before_the_first_for_the
     assert bandit.before == before and bandit.slowed == (2, pytest.approx(y - before[2]))
     assert set(bandit.held) == {0, 1}
     assert bandit.held[0] == pytest.approx(arms[0].front_s + before[0] + y - before[2])
-    recovers_at_cut_2(rng, arms, bandit, (A, b), changes=3)
+    recovers_at_cut_2(rng, arms, bandit, evidence, changes=3)
 
 
 def mobilenet_arms():

@@ -138,7 +138,7 @@ evidence comes out of a change looking fast. So, with ``hold``:
   slowed that arm and the answer is faster than that by a change (``_undone``); any other faster answer
   says the estimate was off, not that the conditions moved. At the end, with the answer back within the
   change ratio of the arm's estimate before the change, the evidence from before the change is restored
-  (``stash``) and that from during it dropped.
+  (``stash``), with each arm's own answers from then (``since_before``), and that from during it dropped.
 - a second slower change before the first is undone keeps the estimates and the evidence from before
   the first (``before``, ``stash``): their end is one; its slowdown counts from there.
 
@@ -256,6 +256,7 @@ class MuLinUCB:
     slowed: tuple[int, float] | None = None  # the last slower change: the arm that showed it, by how much
     stash: tuple[np.ndarray, np.ndarray] = field(init=False)  # (A − λI, b) before it
     since: dict[int, tuple[int, float]] = field(default_factory=dict)  # cut -> (answers, their sum) since it
+    since_before: dict[int, tuple[int, float]] = field(default_factory=dict)  # ``since`` at the slower change
     t: int = 0  # frames decided in this epoch
     epoch: int = 0  # k: this epoch lasts first_epoch · 2^epoch frames
     local_streak: int = 0
@@ -599,9 +600,10 @@ class MuLinUCB:
                 nested = sign > 0 and self.change_sign > 0 and bool(self.before)  # slower again, not undone
                 self.changes, self.change_sign = self.changes + 1, sign
                 self.A_new, self.b_new = np.zeros((self.dim, self.dim)), np.zeros(self.dim)
-                self.since, self.held = {}, {}
+                since_then, self.since, self.held = self.since, {}, {}
                 if back:  # the slower change undone: the evidence from before it holds again
                     self.A, self.b = self.ridge * np.eye(self.dim) + self.stash[0], self.stash[1].copy()
+                    self.since = dict(self.since_before)  # and each arm's own answers from then
                 if sign > 0 and self.hold and nested:
                     # slower again before the first was undone: its end is the end of both, so the
                     # estimates and the evidence from before the first are kept, and the slowdown counts
@@ -611,6 +613,7 @@ class MuLinUCB:
                 elif sign > 0 and self.hold:
                     self.before, self.slowed = self._backends(), (cut, slower)
                     self.stash = (self.A - self.ridge * np.eye(self.dim), self.b.copy())
+                    self.since_before = since_then
                 else:
                     self.before = {}
             if not back:
@@ -662,6 +665,7 @@ class MuLinUCB:
             "slowed": list(self.slowed) if self.slowed is not None else None,
             "stash": [self.stash[0].tolist(), self.stash[1].tolist()],
             "since": {str(k): [n, total] for k, (n, total) in self.since.items()},
+            "since_before": {str(k): [n, total] for k, (n, total) in self.since_before.items()},
             "t": self.t,
             "epoch": self.epoch,
             "local_streak": self.local_streak,
@@ -712,6 +716,9 @@ class MuLinUCB:
             before={int(k): float(v) for k, v in (data.get("before") or {}).items()},
             slowed=(int(data["slowed"][0]), float(data["slowed"][1])) if data.get("slowed") else None,
             since={int(k): (int(v[0]), float(v[1])) for k, v in (data.get("since") or {}).items()},
+            since_before={
+                int(k): (int(v[0]), float(v[1])) for k, v in (data.get("since_before") or {}).items()
+            },
             t=int(data["t"]),
             epoch=int(data["epoch"]),
             local_streak=int(data["local_streak"]),
