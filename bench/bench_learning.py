@@ -296,6 +296,21 @@ def regret_by_arm(report: dict, run: dict) -> dict[int, tuple[float, int]]:
     return dict(sorted(out.items(), key=lambda kv: -kv[1][0]))
 
 
+def beside_lines(reports: dict[str, dict]) -> list[str]:
+    """Per scenario, ans's looks beside local frames (docs/learning.md): the traffic its learning cost, no
+    frame's time; from the learned state the source last reported (per arm: looks beside / pulls)."""
+    out = ["ans's looks beside local frames (per arm: looks beside / pulls, as last reported):", ""]
+    for name, report in reports.items():
+        learning = (report["strategies"].get("ans") or {}).get("learning") or {}
+        arms = [a for a in learning.get("arms") or () if a.get("pulls")]
+        if not arms:
+            continue
+        looks = sum(int(a.get("beside") or 0) for a in arms)
+        parts = [f"cut {a['cut']}: {int(a.get('beside') or 0)}/{a['pulls']}" for a in arms]
+        out.append(f"- {name}: {looks} looks; " + ", ".join(parts))
+    return out
+
+
 def regret_lines(reports: dict[str, dict]) -> list[str]:
     out = [
         "ans's regret by arm (seconds over the oracle, frames; the highest cut is all-local: 50 for "
@@ -431,7 +446,7 @@ def main() -> None:
     headers, rows = table(reports)
     text = markdown_table(headers, rows)
     checks = targets(reports)
-    arms = "\n".join(arm_lines(reports) + [""] + regret_lines(reports))
+    arms = "\n".join(arm_lines(reports) + [""] + regret_lines(reports) + [""] + beside_lines(reports))
     print(text)
     print("\n".join(checks))
     print(arms)

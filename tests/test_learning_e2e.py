@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 FRAMES = 60
 
 
-def run_session(api, digits, phone) -> dict:
+def run_session(api, digits, phone, beside: bool = True) -> dict:
     body = {
         "model": digits.pk,
         "source": phone.device_id,
@@ -27,7 +27,8 @@ def run_session(api, digits, phone) -> dict:
         "rate": 30,
         "frames": FRAMES,
         "sample": 3,
-        "params": {"prune": False},  # every cut an arm: split chains (source, then edge) among them
+        # every cut an arm: split chains (source, then edge) among them; with beside false, every look a frame
+        "params": {"prune": False, "beside": beside},
     }
     response = api.post(api.base + "/api/sessions/", json=body, timeout=10)
     assert response.status_code == 202, response.text
@@ -45,7 +46,7 @@ def learned_pulls(session_id) -> dict[int, int]:
 def test_an_ans_session_deploys_every_arm_once_and_learns_per_frame(api, digits, fleet, client, alice):
     phone, edge = fleet("phone", "edge")
     n = len(digits.blocks)
-    first = run_session(api, digits, phone)
+    first = run_session(api, digits, phone, beside=False)  # every arm's answers are frames: each checked
 
     deployment = Deployment.objects.get(pk=first["deployment"])
     cuts = [a["cut"] for a in deployment.arms]
@@ -78,6 +79,7 @@ def test_an_ans_session_deploys_every_arm_once_and_learns_per_frame(api, digits,
     # Every answered frame taught its arm once: offloaded frames the bandit, local ones the local estimate.
     for cut in cuts:
         assert pulls[cut] == sum(1 for f in frames if f.arm == cut), (cut, pulls)
+    assert all(a["beside"] == 0 for a in learning["arms"]), learning
     assert all(a["estimate_s"] is not None for a in learning["arms"] if a["pulls"])
     summary = Session.objects.get(pk=first["id"]).summary["learned"]
     assert summary["by"] == "arm" and sum(c["frames"] for c in summary["choices"]) == FRAMES
@@ -92,16 +94,20 @@ def test_an_ans_session_deploys_every_arm_once_and_learns_per_frame(api, digits,
     rows = api_frames["results"] if isinstance(api_frames, dict) else api_frames
     assert {r["arm"] for r in rows} <= set(cuts)
 
-    # The source restarts: what it learned is kept on its disk and goes on in the next session.
+    # The source restarts: what it learned is kept on its disk and goes on in the next session, whose looks
+    # at the edge go beside local frames (the default): each teaches its arm, and none is a frame.
     phone.stop()
     phone.start()
     wait_until(lambda: _online(phone.device_id), timeout=30, message="the phone back online")
     second = run_session(api, digits, phone)
     assert "ans state for" in phone.log() and "loaded" in phone.log()
     both = list(Frame.objects.filter(session_id__in=[first["id"], second["id"]]))
+    assert len(both) == 2 * FRAMES and all(f.ok and f.request_id < FRAMES for f in both)
     after = learned_pulls(second["id"])
+    beside = {a["cut"]: a["beside"] for a in Session.objects.get(pk=second["id"]).learning["arms"]}
+    assert sum(beside.values()) >= 1, beside  # the device alone wins here: the edge is looked at beside it
     for cut in cuts:
-        assert after[cut] == sum(1 for f in both if f.arm == cut), (cut, after)
+        assert after[cut] == sum(1 for f in both if f.arm == cut) + beside[cut], (cut, after, beside)
 
 
 def _online(device_id) -> bool:

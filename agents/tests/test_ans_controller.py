@@ -11,6 +11,8 @@ from edgeorch_agent.learning import controller as controller_module
 from edgeorch_agent.learning.controller import (
     ALPHA_FLOOR,
     ALPHA_SHARE,
+    BESIDE_IDLE,
+    FREE_AFTER,
     HOPELESS_AFTER,
     LOCAL_WINDOW,
     PROFILE_FRAMES,
@@ -446,3 +448,99 @@ def test_a_local_look_well_below_the_local_estimate_runs_the_whole_sample() -> N
         settled[faster] = "".join(str(c) for c in cuts[40:]).find("22222")
     assert 0 <= settled[controller_module.LOCAL_FASTER] <= 2 * STALE_AFTER + 4
     assert settled[0.0] == -1 or settled[0.0] > settled[controller_module.LOCAL_FASTER] + STALE_AFTER
+
+
+def run_beside(controller: AnsController, delays, frames: int, period_s: float | None) -> tuple[list, list]:
+    """``frames`` frames in order, each answered after its arm's delay (``delays(i)``: per frame i, cut ->
+    back-end seconds; the local arm's: its whole time), with looks beside local frames where the
+    controller takes them (``period_s``; None: none). Per frame: the arm that answered it and its time;
+    and each look's (frame, cut)."""
+    answered, looks = [], []
+    for i in range(frames):
+        delay = delays(i)
+        choice = controller.choose(np.zeros(4), period_s=period_s)
+        for taken in (choice, choice.look):
+            if taken is None:
+                continue
+            if taken is choice.look:
+                controller.look_sent(taken)
+                looks.append((i, taken.cut))
+            controller.finished(taken)
+            front = 0.01 if taken.cut == 1 else 0.0
+            trace = [{"stage": taken.first_stage, "device": ME, "queue_s": 0.0, "compute_s": front}]
+            controller.observe(taken, trace, front + delay[taken.cut], ME)
+            if taken is choice:
+                answered.append((taken.cut, front + delay[taken.cut]))
+    return answered, looks
+
+
+def test_a_look_while_the_device_alone_is_fastest_goes_beside_a_local_frame() -> None:
+    """The device alone at 0.1 s, both offloading arms slower (0.3, 0.2): every look the bandit takes
+    at them (each never-answered arm once, then the forced and stale looks) goes beside a local frame
+    when the stream's period leaves the device idle (``BESIDE_IDLE`` times the local time): every frame
+    is answered by the device, and the looks teach the arms as frames would (pulls = frames + looks).
+    Without a period (a budget, failover, or ``beside`` false) the same looks are frames, each slower
+    than the device."""
+    arms = spec()
+    arms["arms"][2]["front_s"] = 0.1
+    delays = {0: 0.3, 1: 0.19, 2: 0.1}
+    beside = AnsController(arms)
+    answered, looks = run_beside(beside, lambda i: delays, 100, period_s=BESIDE_IDLE * 0.1)
+    assert {cut for cut, _ in answered} == {2} and {cut for _, cut in looks} == {0, 1}
+    report = {row["cut"]: row for row in beside.report()}
+    for cut in (0, 1):
+        assert report[cut]["pulls"] == report[cut]["beside"] == sum(1 for _, c in looks if c == cut)
+    assert report[2]["pulls"] == 100 and report[2]["beside"] == 0
+    assert beside.in_flight.get(0, 0) == beside.in_flight.get(1, 0) == 0 and not any(beside.sent.values())
+
+    framed = AnsController(arms)
+    answered, looks = run_beside(framed, lambda i: delays, 100, period_s=None)
+    assert not looks and {cut for cut, _ in answered} == {0, 1, 2}
+    report = {row["cut"]: row for row in framed.report()}
+    assert report[0]["beside"] == report[1]["beside"] == 0 and report[1]["pulls"] >= 1
+    # A period too short for the device to idle between frames: no look beside either.
+    short = AnsController(arms)
+    answered, looks = run_beside(short, lambda i: delays, 40, period_s=0.9 * BESIDE_IDLE * 0.1)
+    assert not looks and {cut for cut, _ in answered} != {2}
+
+
+def test_a_look_beside_is_dropped_with_its_local_frame_and_kept_across_a_restart(tmp_path) -> None:
+    """A local frame that fails takes its look with it (``look_dropped``: no longer owed in flight); the
+    looks beside each arm are kept with the learned state."""
+    arms = spec()
+    arms["arms"][2]["front_s"] = 0.1
+    controller = AnsController(arms, tmp_path)
+    run_beside(controller, lambda i: {0: 0.3, 1: 0.19, 2: 0.1}, 12, period_s=1.0)
+    choice = next(c for c in iter(lambda: controller.choose(np.zeros(4), period_s=1.0), None) if c.look)
+    assert controller.in_flight[choice.look.cut] == 1
+    controller.finished(choice)
+    controller.look_dropped(choice.look)
+    assert controller.in_flight[choice.look.cut] == 0
+    controller.save()
+    again = AnsController(arms, tmp_path)
+    assert again.loaded and again.beside == controller.beside and sum(again.beside.values()) >= 2
+
+
+def test_looks_beside_see_a_links_recovery_within_free_after_frames() -> None:
+    """Cut 1 (0.05 s in all) beats the device (0.1 s) until its link collapses (frames 30-89: 1 s), then
+    again. While the device alone wins, the look where the collapse's end would show comes once per
+    ``STALE_AFTER`` frames if each look is a frame (it costs the collapsed link's time), once per
+    ``FREE_AFTER`` frames beside local frames (they cost no frame): the recovery is followed within
+    ``FREE_AFTER`` + a few frames instead of up to ``STALE_AFTER`` + a few, and no frame waits on the
+    collapsed link but the one that found it."""
+
+    def delays(i: int) -> dict[int, float]:
+        return {0: 0.5, 1: 1.0 if 30 <= i < 90 else 0.04, 2: 0.1}
+
+    arms = spec()
+    arms["arms"][2]["front_s"] = 0.1
+    late = {}
+    for period in (1.0, None):
+        answered, looks = run_beside(AnsController(arms), delays, 150, period_s=period)
+        late[period] = next(i for i in range(90, 150) if answered[i][0] == 1) - 90
+        slow = [i for i in range(30, 90) if answered[i][1] > 0.5]
+        if period is not None:
+            assert len(slow) <= 1 and sum(1 for i, cut in looks if 30 <= i < 90) >= 60 // (2 * FREE_AFTER)
+        else:
+            assert len(slow) >= 2  # each look during the collapse is a frame on the collapsed link
+    assert late[1.0] <= FREE_AFTER + 4 < late[None] <= STALE_AFTER + 6, late

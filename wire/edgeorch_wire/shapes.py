@@ -139,6 +139,13 @@ class AnsSpec(Struct):
     alpha: Annotated[float, Meta(gt=0, le=MAX_FLOAT)] = 0.02
     key_weight: Annotated[float, Meta(ge=1, le=MAX_FLOAT)] = 4.0
     first_epoch: Annotated[int, Meta(ge=1, le=2**20)] = 64
+    beside: Annotated[
+        bool,
+        Meta(
+            description="looks at the edge beside local frames: the device answers, the same frame is sent "
+            "on the arm looked at (false: every look is a frame)"
+        ),
+    ] = True
 
 
 class ArmReport(Struct):
@@ -148,6 +155,9 @@ class ArmReport(Struct):
     estimate_s: float | None = None
     bound_s: float | None = None
     pulls: Annotated[int, Meta(ge=0)] | None = None
+    beside: Annotated[
+        int, Meta(ge=0, description="of its pulls, the looks beside local frames (no frame of the stream)")
+    ] = 0
 
 
 SourceKind = Literal["video", "images", "camera", "pushed"]

@@ -55,6 +55,9 @@ from .state import FrameKey, RouteLost, Shared, announce_switch, next_route
 log = logging.getLogger(__name__)
 
 STALL_REPEAT_S = 1.0  # a stalled stream asks for a liveness check at most this often
+# Request ids of the looks beside local frames (``_look``): from 2^31 up, below 2^32 (a FRAME header's
+# request id), so never a frame's; the control plane ignores a stage failure of a stream's request >= 0.
+LOOK_FIRST = 2**31
 
 
 @dataclass
@@ -77,6 +80,9 @@ class StreamState:
     # leaves the frames out on the old ones teaching their own)
     arms: dict[int, tuple[AnsController, Choice]] = field(default_factory=dict)
     learners: dict[str, AnsController] = field(default_factory=dict)  # ans: key -> controller, this stream's
+    # ans: a local frame in flight with a look beside it -> its input and deployment; the looks out now
+    look_inputs: dict[int, tuple[np.ndarray, str]] = field(default_factory=dict)
+    looks: set[asyncio.Task[None]] = field(default_factory=set)
     # dynamic: the configurations (as the rule sees them, and as sent), each frame in flight's choice, and the
     # last queueing each stage reported on a frame's trace (its key: the stage's index)
     options: list[dynamic.Option] = field(default_factory=list)
@@ -106,6 +112,7 @@ class Streams:
         self.running: dict[str, StreamState] = {}  # session -> its state, for stream_switch
         # session -> the coordinator's budget for it (``budget``; kept from before its stream starts)
         self.budgets: dict[str, budgets.Budget] = {}
+        self.looks_sent = 0  # looks beside local frames sent by this agent (their request ids)
 
     async def stream(self, message: Stream) -> None:
         state = StreamState(message, Route(message.deployment_id, message.first_stage, message.entry))
@@ -132,6 +139,10 @@ class Streams:
             if state.frames:
                 await asyncio.wait(state.frames)
         finally:
+            for look in list(state.looks):  # looks still out: what they would teach is given up
+                look.cancel()
+            if state.looks:
+                await asyncio.wait(state.looks)
             self.shared.emitters.pop(message.session_id, None)
             self.running.pop(message.session_id, None)
             self.budgets.pop(message.session_id, None)
@@ -273,8 +284,13 @@ class Streams:
                     if budget is not None
                     and not budget.allows(self._edge(route.deployment_id, int(arm["first_stage"]), arm))
                 )
-                choice = state.ans.choose(array, avoid)
+                # A look beside a local frame only without a budget (it would spend the edge's share) and
+                # without failover (a resent frame's look would go twice).
+                period = None if budget is not None or state.failover else 1.0 / message.rate
+                choice = state.ans.choose(array, avoid, period_s=period)
                 state.arms[request_id] = (state.ans, choice)
+                if choice.look is not None:
+                    state.look_inputs[request_id] = (array, route.deployment_id)
                 route = Route(route.deployment_id, choice.first_stage, choice.entry)
             elif state.options:  # dynamic: the most accurate configuration that meets its deadline now
                 allowed = [
@@ -300,6 +316,7 @@ class Streams:
                 held = state.arms.pop(request_id, None)
                 if held is not None:
                     held[0].finished(held[1])
+                    self._then_look(state, request_id, held, False)
                 state.batch.append(
                     {
                         "request_id": request_id,
@@ -337,6 +354,7 @@ class Streams:
                     served = state.chosen.pop(request_id, None)
                     if held is not None:
                         held[0].finished(held[1])
+                        self._then_look(state, request_id, held, False)
                     await self.router.fail(
                         route.deployment_id, route.first_stage, request_id, message.session_id, None, str(exc)
                     )
@@ -447,6 +465,7 @@ class Streams:
             elif not resent:  # no answer: the arm took at least this long (censored evidence)
                 trace = done.trace if done is not None else []
                 controller.observe_unanswered(choice, trace, ended - started, self.shared.device_id)
+            self._then_look(state, key[2], held, ok and not resent)
         served = state.chosen.pop(key[2], None)
         if served is not None:
             record["config"] = served["name"]
@@ -463,6 +482,59 @@ class Streams:
         state.batch.append(record)
         if len(state.batch) >= state.message.report_every:
             await self._flush(state)
+
+    def _then_look(
+        self, state: StreamState, request_id: int, held: tuple[AnsController, Choice], send: bool
+    ) -> None:
+        """After a local frame that carries a look (``Choice.look``): the look sent (``send``: the local
+        frame was answered), else given up."""
+        controller, choice = held
+        kept = state.look_inputs.pop(request_id, None)
+        if choice.look is None:
+            return
+        if not send or kept is None:
+            controller.look_dropped(choice.look)
+            return
+        task = asyncio.create_task(self._look(state, controller, choice.look, *kept))
+        state.looks.add(task)
+        task.add_done_callback(state.looks.discard)
+
+    async def _look(
+        self, state: StreamState, controller: AnsController, look: Choice, array: np.ndarray, deployment: str
+    ) -> None:
+        """A look beside a local frame: the frame, already answered by the device, sent on ``look``'s arm
+        as a request of its own (``LOOK_FIRST`` + n, never reported as a frame); its answer (or none)
+        teaches the arm as an offloaded frame's would (docs/learning.md, "Looks beside local frames")."""
+        request_id = LOOK_FIRST + self.looks_sent % LOOK_FIRST
+        self.looks_sent += 1
+        session_id = state.message.session_id
+        key = (deployment, session_id, request_id)
+        waiter = self.shared.waiters[key] = asyncio.get_running_loop().create_future()
+        controller.look_sent(look)
+        started = time.time()
+        done: Done | None = None
+        try:
+            await self.source.enter(
+                Route(deployment, look.first_stage, look.entry),
+                request_id,
+                session_id,
+                array,
+                priority=state.message.priority,
+                deadline=_deadline(state.message, started),
+            )
+            done, ended = await asyncio.wait_for(waiter, self.frame_timeout)
+        except (StageError, CodecError, AuthError, PeerUnreachable, RouteLost):
+            return  # not sent, or its route lost: nothing learned
+        except TimeoutError:
+            ended = time.time()
+        finally:
+            self.shared.waiters.pop(key, None)
+            controller.finished(look)
+        if done is not None and done.ok:
+            controller.observe(look, done.trace, ended - started, self.shared.device_id)
+        else:  # dropped, failed or unanswered: it took at least this long
+            trace = done.trace if done is not None else []
+            controller.observe_unanswered(look, trace, ended - started, self.shared.device_id)
 
     async def _answer(
         self, state: StreamState, key: FrameKey, waiter: asyncio.Future[tuple[Done, float]], since: float

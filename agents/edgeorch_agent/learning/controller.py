@@ -90,6 +90,18 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   is the mean of its answers since the last change, with the linear model's x_pᵀθ̂ counted as a quarter
   of an answer; an arm with none since is the model's alone.
 
+- **Looks beside local frames** (``Choice.look``, ``_beside``, ``BESIDE_IDLE``, ``FREE_AFTER``; the
+  session's ``beside``, on unless false): a frame the bandit gives an arm expected slower than the device
+  alone (or never answered while no answered arm is expected faster) is answered by the device, and the
+  same frame is sent on that arm once the device's answer is in (the stream's ``_look``: a request of its
+  own, never reported as a frame); its answer (or none) teaches the arm as an offloaded frame's would. A
+  look then costs its traffic and the edge's work, no frame's time, so while they are free the looks
+  where a slower change's end would show, and at a stale edge, come once per ``FREE_AFTER`` frames, not
+  ``STALE_AFTER``. Only where the stream's period is at least ``BESIDE_IDLE`` times the local time (the
+  device idle enough for a look's front end not to hold up the next frame), and not with a budget or
+  failover. Without it each look was a frame at the look's time: the first window's one frame per arm,
+  and a collapse's end seen at the next look, 24 frames on (docs/learning.md).
+
 - **No look where nothing could win** (``HOPELESS_AFTER``, ``MuLinUCB.hopeless_after``): when no arm,
   even a change faster than its fastest answer ever, would beat the device, the edge is looked at once per
   96 frames, not 24.
@@ -149,6 +161,11 @@ OWN_WEIGHT = 0.25
 ALPHA_SHARE = 1 / 3
 ALPHA_FLOOR = 0.001
 LOCAL_FASTER = 0.1  # ``MuLinUCB.local_faster``: a local look 10% below the local estimate: 3 frames
+# Looks beside local frames (``Choice.look``): taken only where the stream's period is at least BESIDE_IDLE
+# times the local time, and then, costing no frame, once per FREE_AFTER frames (``MuLinUCB.free_after``)
+# instead of STALE_AFTER: a link's recovery is seen within about a second at 4 frames/s.
+BESIDE_IDLE = 2.0
+FREE_AFTER = 4
 
 
 @dataclass(frozen=True)
@@ -160,6 +177,7 @@ class Choice:
     first_stage: int
     entry: dict[str, Any] | None
     key_frame: bool
+    look: Choice | None = None  # a look beside this local frame: the same frame sent on that arm after it
 
 
 class AnsController:
@@ -171,11 +189,12 @@ class AnsController:
         self.previous: np.ndarray | None = None
         self.loaded = False
         self.profiled = 0  # profile frames sent (``_profiling``)
-        self.in_flight: dict[int, int] = {}  # cut -> frames sent and not yet finished
+        self.in_flight: dict[int, int] = {}  # cut -> frames sent (or a look owed) and not yet finished
         self.sent: dict[int, list[float]] = {}  # cut -> when its frames in flight were sent (clock)
         self.clock = time.monotonic
         self.local_times: deque[float] = deque(maxlen=LOCAL_WINDOW)  # the last local frames' times
         self.predicted = {int(a["cut"]): float(a.get("front_s") or 0.0) for a in spec["arms"]}
+        self.beside: dict[int, int] = {}  # cut -> its looks taken beside a local frame (kept with the state)
         arms = [
             Arm(int(a["cut"]), tuple(float(v) for v in a.get("context") or ()), float(a.get("front_s") or 0))
             for a in spec["arms"]
@@ -205,7 +224,10 @@ class AnsController:
             hopeless_after=int(spec.get("hopeless_after", HOPELESS_AFTER)),
             unpulled_width=float(spec.get("unpulled_width", UNPULLED_WIDTH)),  # an untried arm: tried once
             own_weight=float(spec.get("own_weight", OWN_WEIGHT)),  # an arm's own answers first
+            free_after=int(spec.get("free_after", FREE_AFTER)),  # looks beside local frames: more often
         )
+        # looks beside local frames (the session's ``beside``, on unless false)
+        self.beside_idle = BESIDE_IDLE if spec.get("beside", True) is not False else 0.0
         self.bandit = self._load(fresh) or fresh
         if self.loaded and math.isfinite(self.bandit.local_s):
             self.local_times.append(self.bandit.local_s)  # kept: the median starts from it
@@ -233,9 +255,13 @@ class AnsController:
 
     # --- per frame -----------------------------------------------------------------------------------
 
-    def choose(self, frame: np.ndarray, avoid: frozenset[int] = frozenset()) -> Choice:
+    def choose(
+        self, frame: np.ndarray, avoid: frozenset[int] = frozenset(), period_s: float | None = None
+    ) -> Choice:
         """The arm for ``frame``; never one of ``avoid`` (cuts outside the session's budget: docs/qos.md)
-        unless every offloading arm is, and then the local arm, or without one the lowest bound."""
+        unless every offloading arm is, and then the local arm, or without one the lowest bound. With
+        ``period_s`` (the time between the stream's frames; None: no looks beside local frames), a look
+        while the device alone is the best known goes beside a local frame (``Choice.look``, ``_beside``)."""
         key_frame = is_key_frame(self.previous, frame)
         self.previous = frame
         if self._profiling():  # the device's own profile first: all-local
@@ -255,12 +281,58 @@ class AnsController:
             for cut, times in self.sent.items()
             if times
         }
+        free = self._free(period_s)
+        self.bandit.free_looks = free  # looks cost no frame now: the bandit may look more often
         cut = self.bandit.choose(exclude=set(unknown if looking else ()) | set(avoid), floors=floors)
         cut = self.blocks if cut == MuLinUCB.LOCAL else cut
+        look = None
+        if free and cut != self.blocks and self._beside(cut):
+            route = self.routes[cut]
+            look = Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame)
+            self.in_flight[cut] = self.in_flight.get(cut, 0) + 1  # owed: its send time noted when sent
+            self.beside[cut] = self.beside.get(cut, 0) + 1
+            self.bandit.chosen_at[MuLinUCB.LOCAL] = self.bandit.frames  # the local time: measured too
+            cut = self.blocks
         self.in_flight[cut] = self.in_flight.get(cut, 0) + 1
         self.sent.setdefault(cut, []).append(now)
         route = self.routes[cut]
-        return Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame)
+        return Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame, look)
+
+    def _free(self, period_s: float | None) -> bool:
+        """Whether a look now could go beside a local frame: a local arm, and the stream's period at least
+        ``beside_idle`` times the local time (the device idle long enough between frames for a look's
+        front end, at most the whole model, not to hold up the next frame)."""
+        local_s = self.bandit.local_s
+        return (
+            period_s is not None
+            and self.beside_idle > 0
+            and self.blocks in self.routes
+            and math.isfinite(local_s)
+            and period_s >= self.beside_idle * local_s
+        )
+
+    def _beside(self, cut: int) -> bool:
+        """Whether the frame chosen for ``cut`` is better answered by the device, with ``cut`` looked at
+        beside it: ``cut`` is expected slower than the device alone, or has never answered while no arm
+        that has is expected faster than the device alone (its expectation is then the linear model's
+        extrapolation from nothing: a front end and no back end). The frame then costs what the device
+        takes, never more than the look would, and the same frame is sent on ``cut`` once the device's
+        answer is in (``look_sent``): the look's answer teaches the arm as an offloaded frame's would."""
+        estimates, pulls, local_s = self.bandit.estimates(), self.bandit.pulls, self.bandit.local_s
+        if estimates[cut][0] >= local_s:
+            return True
+        return not pulls.get(cut) and all(
+            mean >= local_s for c, (mean, _) in estimates.items() if c != MuLinUCB.LOCAL and pulls.get(c)
+        )
+
+    def look_sent(self, look: Choice) -> None:
+        """The look beside a local frame is sent now (its time in flight counts from here)."""
+        self.sent.setdefault(look.cut, []).append(self.clock())
+
+    def look_dropped(self, look: Choice) -> None:
+        """The look beside a local frame is not sent (its local frame failed, or the stream ended)."""
+        if self.in_flight.get(look.cut):
+            self.in_flight[look.cut] -= 1
 
     def _profiling(self) -> bool:
         """Fewer than ``PROFILE_FRAMES`` local frames answered, a local arm to run, and fewer than
@@ -364,6 +436,7 @@ class AnsController:
                     "estimate_s": _finite(row["estimate_s"]),
                     "bound_s": _finite(row["bound_s"]),
                     "pulls": pulls,
+                    "beside": self.beside.get(cut, 0),
                 }
             )
         return out
@@ -380,7 +453,7 @@ class AnsController:
             return
         state = self.bandit.to_dict()
         state["local_s"] = _finite(self.bandit.local_s)
-        data = {"key": self.key, "state": state}
+        data = {"key": self.key, "state": state, "beside": {str(k): v for k, v in self.beside.items()}}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -401,6 +474,7 @@ class AnsController:
             if state.get("local_s") is None:
                 state["local_s"] = fresh.local_s
             saved = MuLinUCB.from_dict(state)
+            beside = {int(k): int(v) for k, v in (data.get("beside") or {}).items()}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring the ans state at %s: %s", path, exc)
             return None
@@ -410,10 +484,11 @@ class AnsController:
         saved.change_ratio, saved.change_keep = fresh.change_ratio, fresh.change_keep  # this controller's
         saved.change_memory, saved.hold = fresh.change_memory, fresh.hold
         saved.hopeless_after, saved.unpulled_width = fresh.hopeless_after, fresh.unpulled_width
-        saved.own_weight = fresh.own_weight
+        saved.own_weight, saved.free_after = fresh.own_weight, fresh.free_after
         saved.forced_plausible, saved.forced_local = fresh.forced_plausible, fresh.forced_local
         saved.stale_after, saved.local_faster = fresh.stale_after, fresh.local_faster
         self.loaded = True
+        self.beside = beside
         return saved
 
 

@@ -40,6 +40,10 @@ Three refinements, as in the paper:
   a collapsed link costs that arm's slow time: on the scripted 10 → 0.05 MB/s collapse of
   bench/bench_ans_scripted.py, the looks at the raw input (20 s) and cut 1 (10 s) made 100 s of the
   collapse's 104 s of regret; the cheapest stale arm, cut 3, costs 1 s a look and tells the same.
+- **Free looks** (``free_after``, ``free_looks``; not the paper's): where the caller can take a look
+  without a frame paying for it (the agent's controller: beside a local frame), it sets ``free_looks``
+  before ``choose``, and the looks at a stale edge (and where a slower change's end would show) come once
+  per ``free_after`` frames instead of ``stale_after``.
 - **Which look at a stale edge** (``look_budget`` B, not the paper's; off in the agent's controller): the
   cheapest arm's answer may say nothing of the link (a late cut's small activation), so a recovery is not
   seen. With B > 0 the look goes, among the arms whose expected total is at most B times the cheapest
@@ -236,6 +240,8 @@ class MuLinUCB:
     forced_plausible: bool = False  # forced samples: a plausible arm first, else a stale one
     stale_after: int = 0  # frames an arm (or the edge) goes unchosen before it is stale (forced_*)
     look_budget: float = 0.0  # a stale edge's look: the widest arm within this x the cheapest (0: cheapest)
+    free_after: int = 0  # ``stale_after`` while ``free_looks`` (a look costs no frame; 0: stale_after)
+    free_looks: bool = False  # set per frame by the caller: a look now goes beside a local frame
     local_faster: float = 0.0  # a local probe this share below every local time measured: the rest too
     forced_local: int = 0  # local frames in a row a forced local sample takes (0: none, the paper's)
     local_left: int = 0  # local frames still owed to a forced local sample
@@ -397,6 +403,12 @@ class MuLinUCB:
         """Forced sampling: the local arm has won ⌈t^0.25⌉ frames in a row (or ``streak`` frames)."""
         return (self.local_streak if streak is None else streak) >= math.ceil(max(self.t, 1) ** 0.25)
 
+    @property
+    def look_every(self) -> int:
+        """Frames between the looks at a stale edge (or where a slower change's end would show):
+        ``free_after`` while ``free_looks`` (the look costs no frame), else ``stale_after``."""
+        return self.free_after if self.free_looks and self.free_after > 0 else self.stale_after
+
     def stale(self, cut: int) -> bool:
         """Whether ``cut`` (or ``LOCAL``) has gone unchosen for ``stale_after`` frames (never chosen: yes)."""
         return self.frames - self.chosen_at.get(cut, -self.stale_after) >= self.stale_after > 0
@@ -411,17 +423,18 @@ class MuLinUCB:
         local time by its width) otherwise took the forced samples and put that look off."""
         if self.forced_plausible:
             telling = self._telling(offloading) if self.look_budget <= 0 else {}
+            every = self.look_every
             if telling:  # a slower change holds: one look per stale_after frames where its end shows
-                last = max(self.chosen_at.get(cut, -self.stale_after) for cut in telling)
-                if self.stale_after > 0 and self.frames - last >= self.stale_after:
+                last = max(self.chosen_at.get(cut, -every) for cut in telling)
+                if every > 0 and self.frames - last >= every:
                     return min(telling, key=lambda cut: telling[cut])
             plausible = {c: v for c, v in offloading.items() if v < self.local_s}
             if not plausible:  # one look per stale_after frames at the edge: the cheapest arm
-                last = max(self.chosen_at.get(cut, -self.stale_after) for cut in offloading)
-                wait = self.stale_after
+                last = max(self.chosen_at.get(cut, -every) for cut in offloading)
+                wait = every
                 if self.hopeless_after and not self._hopeful(offloading):
                     wait = max(wait, self.hopeless_after)
-                if telling or self.stale_after <= 0 or self.frames - last < wait:
+                if telling or every <= 0 or self.frames - last < wait:
                     return self.LOCAL
                 if self.look_budget > 0:
                     return self._look(offloading)
@@ -646,6 +659,7 @@ class MuLinUCB:
             "forced_local": self.forced_local,
             "stale_after": self.stale_after,
             "look_budget": self.look_budget,
+            "free_after": self.free_after,
             "local_left": self.local_left,
             "local_probe": self.local_probe,
             "local_faster": self.local_faster,
@@ -698,6 +712,7 @@ class MuLinUCB:
             forced_local=int(data.get("forced_local", 0)),
             stale_after=int(data.get("stale_after", 0)),
             look_budget=float(data.get("look_budget", 0.0)),
+            free_after=int(data.get("free_after", 0)),
             local_left=int(data.get("local_left", 0)),
             local_probe=bool(data.get("local_probe", False)),
             local_faster=float(data.get("local_faster", 0.0)),

@@ -83,7 +83,8 @@ def start_message(run, deployment, devices: dict[str, Device] | None = None, fir
 def ans_spec(run, deployment, devices: dict[str, Device] | None = None) -> dict:
     """An ``ans`` stream's arms (``Stream.ans``): each arm's first stage, its entry when that stage is on
     the edge, its context (``planning.strategies.ans.contexts``) and the plan's predicted front-end time;
-    the learned state is the source's, kept under the model and the edge."""
+    the learned state is the source's, kept under the model and the edge; ``beside``: the session's ``beside``
+    parameter (looks beside local frames, docs/learning.md; default on)."""
     model = deployment.model
     n, predicted = len(model.blocks), {a["cut"]: a for a in (run.plan or {}).get("arms") or ()}
     contexts = ans.contexts(model.blocks, [a["cut"] for a in deployment.arms])
@@ -101,7 +102,8 @@ def ans_spec(run, deployment, devices: dict[str, Device] | None = None) -> dict:
             out["entry"] = _entry(run, deployment, stage, peer)
         arms.append(out)
     edge = deployment.arms[0]["edge"]
-    return {"key": f"model {model.pk} edge {edge}", "blocks": n, "arms": arms}
+    beside = (run.params or {}).get("beside") is not False
+    return {"key": f"model {model.pk} edge {edge}", "blocks": n, "arms": arms, "beside": beside}
 
 
 def stall_budget(run) -> float | None:

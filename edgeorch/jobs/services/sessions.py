@@ -92,7 +92,7 @@ def learned(session, arms: list[dict], model_id, held: dict[int, str]) -> None:
     for arm in arms:
         cut = arm.get("cut")
         if isinstance(cut, int) and cut in held and cut not in kept:
-            kept[cut] = {k: arm.get(k) for k in ("cut", "estimate_s", "bound_s", "pulls")}
+            kept[cut] = {k: arm.get(k) for k in ("cut", "estimate_s", "bound_s", "pulls", "beside")}
     if not kept:
         return
     edges = set(held.values())

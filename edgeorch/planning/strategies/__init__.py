@@ -90,6 +90,13 @@ _EDGE_ANS = Param("edge", "device", "the edge the cuts go to (default: the one p
 _PRUNE_ANS = Param(
     "prune", "bool", "drop the dominated cuts from the arms (false: every reachable cut is an arm)", True
 )
+_BESIDE_ANS = Param(
+    "beside",
+    "bool",
+    "look at the edge beside local frames: the device answers, the same frame goes on the arm looked at "
+    "(a look costs traffic, no frame's time; false: every look is a frame, the paper's)",
+    True,
+)
 
 
 _ALL = (
@@ -143,9 +150,10 @@ _ALL = (
         "ans",
         "Learns the cut per frame at the source (ANS: the muLinUCB bandit over the cuts to one edge, from "
         "the delays it measures, no edge profiling); `k`: only the k cuts predicted fastest, `edge`: which "
-        "edge, `prune`: false keeps the dominated cuts.",
+        "edge, `prune`: false keeps the dominated cuts, `beside`: false makes every look at the edge a "
+        "frame.",
         "ans",
-        (_K_ANS, _EDGE_ANS, _PRUNE_ANS),
+        (_K_ANS, _EDGE_ANS, _PRUNE_ANS, _BESIDE_ANS),
         objectives=("latency",),
     ),
     StrategyInfo(
@@ -153,7 +161,7 @@ _ALL = (
         "Learns per device which variant of the model (narrower, quantised...) gives the best quality of "
         "experience (LinUCB on the device's throttle and load; accuracy, latency, energy and users' scores); "
         "`split` splits each variant: a planner's split, or `ans`, which learns the cut per frame at the "
-        "source (its `k`, `edge` and `prune`).",
+        "source (its `k`, `edge`, `prune` and `beside`).",
         "qoe_bandit",
         (
             Param(
@@ -188,6 +196,7 @@ _ALL = (
                 _PRUNE_ANS,
                 help="with split ans: drop the dominated cuts from the arms (false: every reachable cut)",
             ),
+            replace(_BESIDE_ANS, help="with split ans: " + _BESIDE_ANS.help),
         ),
     ),
     StrategyInfo(

@@ -54,11 +54,13 @@ def run(
     k: int = 0,
     edge: str | None = None,
     prune: bool = True,
+    beside: bool = True,
 ) -> Plan:
     if objective != LATENCY:
         raise PlanningError("ans learns delays: its objective is latency")
-    if not isinstance(prune, bool):
-        raise PlanningError(f"ans: prune must be true or false, not {prune!r}")
+    for name, value in (("prune", prune), ("beside", beside)):
+        if not isinstance(value, bool):
+            raise PlanningError(f"ans: {name} must be true or false, not {value!r}")
     k = _count(k)
     edge = _edge(ctx, edge)
     n = len(ctx.blocks)

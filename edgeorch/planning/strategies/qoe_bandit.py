@@ -25,12 +25,12 @@ from ..plan import Plan
 
 SPLITS = ("device-edge", "ans", "local", "offload", "multi-device", "on-device", "energy", "dag-mincut")
 MAX_WINDOW = 10_000
-ANS_PARAMS = ("k", "edge", "prune")  # ans's own, passed on with split ans
+ANS_PARAMS = ("k", "edge", "prune", "beside")  # ans's own, passed on with split ans
 
 
 def check(params: dict) -> None:
-    """The split named and what goes with it: ``k``, ``edge`` and ``prune`` are ans's (split ans only), and
-    ans takes objective latency only."""
+    """The split named and what goes with it: ``k``, ``edge``, ``prune`` and ``beside`` are ans's (split
+    ans only), and ans takes objective latency only."""
     split = params.get("split", "device-edge")
     if split not in SPLITS:
         raise PlanningError(f"qoe-bandit: split must be one of {', '.join(SPLITS)}, not {split!r}")
@@ -60,8 +60,10 @@ def run(
     k: int | None = None,
     edge: str | None = None,
     prune: bool | None = None,
+    beside: bool | None = None,
 ) -> Plan:
-    ans = {n: v for n, v in (("k", k), ("edge", edge), ("prune", prune)) if v is not None}
+    given = (("k", k), ("edge", edge), ("prune", prune), ("beside", beside))
+    ans = {n: v for n, v in given if v is not None}
     check({"split": split, "objective": objective, **ans})
     if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= MAX_WINDOW:
         raise PlanningError(f"qoe-bandit: window must be a whole number of frames, 1 to {MAX_WINDOW}")

@@ -52,6 +52,7 @@ def test_the_strategies_are_listed_with_their_descriptions_and_parameters(client
     ans = {p["name"]: p for p in strategies["ans"]["parameters"]}
     assert (ans["k"]["type"], ans["k"]["default"], ans["edge"]["type"]) == ("int", 0, "device")
     assert (ans["prune"]["type"], ans["prune"]["default"]) == ("bool", True)
+    assert (ans["beside"]["type"], ans["beside"]["default"]) == ("bool", True)
     assert strategies["ans"]["objectives"] == ["latency"]
     qoe = {p["name"]: p for p in strategies["qoe-bandit"]["parameters"]}
     assert set(qoe) == {
@@ -64,6 +65,7 @@ def test_the_strategies_are_listed_with_their_descriptions_and_parameters(client
         "k",
         "edge",
         "prune",
+        "beside",
     }
     assert "ans" in qoe["split"]["choices"] and qoe["split"]["default"] == "device-edge"
     assert qoe["window"] == {**qoe["window"], "type": "int", "default": 10}
@@ -272,6 +274,7 @@ def test_the_latest_telemetry_throttle_factor_is_applied(convnet, phone, edge):
         ({"strategy": "split", "params": {"cut": "many", "device": "x"}}, "'cut' has a bad value"),
         ({"strategy": "split", "params": {"cut": 99}}, "split: "),
         ({"strategy": "ans", "params": {"prune": "yes"}}, "'prune' has a bad value"),
+        ({"strategy": "ans", "params": {"beside": 2}}, "'beside' has a bad value"),
         ({"strategy": "local", "params": {"k": 2}}, "local takes no parameter k"),
     ],
     ids=[
