@@ -22,10 +22,11 @@ import hashlib
 import logging
 import math
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,19 @@ class SegmentCache:
         self.credential = credential
         self.timeout = timeout
         self.base_url = base_url  # a relative segment URL is the control plane's this agent enrolled with
+        self.stretches: OrderedDict[str, Stretch] = OrderedDict()  # sha256 -> its runs' history (``stretch``)
+
+    MAX_STRETCHES = 256  # segments whose history is kept (the least recently deployed forgotten first)
+
+    def stretch(self, sha256: str) -> Stretch:
+        """The one ``Stretch`` of a segment on this agent, shared by every stage that runs it (``Stretch``:
+        one computation, one emulated speed, whichever deployment holds it)."""
+        sha256 = sha256.lower()
+        stretch = self.stretches.pop(sha256, None) or Stretch()
+        self.stretches[sha256] = stretch
+        while len(self.stretches) > self.MAX_STRETCHES:
+            self.stretches.popitem(last=False)
+        return stretch
 
     async def fetch(self, url: str, sha256: str) -> Path:
         return await asyncio.to_thread(self.fetch_sync, url, sha256)
@@ -268,6 +282,16 @@ class Stretch:
     another process, or another emulated device, holding a core — would otherwise stretch by the whole
     factor (x6 for an rpi4: 5 ms lost to the host becomes 30 ms on the emulated device, which on real hardware
     has its own cores). The host's delay is still waited out; it is just not multiplied.
+
+    One segment is one computation however many deployments hold it: its stages share one history
+    (``SegmentCache.stretch``, by the segment's sha256), so that two deployments of the same segment on
+    this agent (the ``ans`` local arm and ``adaptive``'s all-local plan, one after the other in a scenario)
+    run at the same emulated speed. Each kept its own before, and over a short history the 5th percentile
+    is the fastest run (below 21 runs), so a fresh deployment's device ran faster than an older one's: in one
+    bench run mobilenetv2 all-local on the emulated rpi4 computed 43.0 ms a frame in ``ans``'s deployment
+    up to frame 40 and 47.4 from frame 46 (the index past the fastest run, as inferred from the recorded
+    compute times), and took 39-40 ms a frame in ``adaptive``'s fresh one a minute later, for the same
+    work.
     """
 
     WINDOW = 256
@@ -275,13 +299,15 @@ class Stretch:
 
     def __init__(self) -> None:
         self._recent: deque[float] = deque(maxlen=self.WINDOW)
+        self._lock = threading.Lock()  # stages of two deployments may run the same segment at once
 
     def target(self, compute_s: float, scale: float) -> float:
         """The emulated device's time for a run the host took ``compute_s`` for (the run is remembered)."""
         if scale <= 1.0:
             return compute_s
-        self._recent.append(compute_s)
-        usual = sorted(self._recent)[int((len(self._recent) - 1) * self.QUANTILE)]
+        with self._lock:
+            self._recent.append(compute_s)
+            usual = sorted(self._recent)[int((len(self._recent) - 1) * self.QUANTILE)]
         return max(compute_s, scale * min(compute_s, usual))
 
     def remember(self, compute_s: float) -> None:
@@ -289,7 +315,8 @@ class Stretch:
         that the first frames are not stretched by the whole factor where the host still runs them slower
         than it will (mobilenetv2's first three local frames on the emulated rpi4 took 101, 76, 56 ms,
         every later one 56-60: at its x6, host runs of about 17, 13, 9 ms, inferred, not timed)."""
-        self._recent.append(compute_s)
+        with self._lock:
+            self._recent.append(compute_s)
 
     def __call__(self, compute_s: float, scale: float) -> float:
         target = self.target(compute_s, scale)
@@ -358,7 +385,10 @@ class Deployment:
             raise DeployError("a deployment needs at least one stage")
         paths = await asyncio.gather(*(cache.fetch(s.url, s.sha256) for s in specs))
         sessions = await asyncio.gather(*(asyncio.to_thread(load_session, p, threads) for p in paths))
-        built = {s.stage: Stage(s, session) for s, session in zip(specs, sessions, strict=True)}
+        built = {
+            s.stage: Stage(s, session, stretch=cache.stretch(s.sha256))
+            for s, session in zip(specs, sessions, strict=True)
+        }
         await asyncio.gather(*(asyncio.to_thread(warm_up, stage) for stage in built.values()))
         load_s = time.perf_counter() - started
         return cls(deployment_id, secret.encode(), built, load_s, compute_scale)

@@ -403,6 +403,27 @@ def test_a_switch_to_a_deployment_that_is_not_here_without_an_entry_is_refused(t
     assert (done.frames_sent, done.frames_ok) == (20, 20)
 
 
+def test_deployments_of_one_segment_share_its_emulated_speed(tmp_path):
+    """Two deployments holding the same segments: each segment's stages share one ``Stretch`` (the
+    host's runs of that computation, whichever deployment ran them: one emulated speed), each of the
+    two warm-ups remembered in it; another segment keeps its own."""
+
+    async def scenario(files):
+        async with node("alice", tmp_path) as alice:
+            stages = chain_stages(files, [alice.hop(), alice.hop(), None])
+            await deploy(alice, stages, "dep-1")
+            await alice.executor.handle(Deploy("dep-2", "top-secret", stages, 1))
+            status = (await alice.wait_for("deploy_status", count=2))[-1]
+            assert status.ok and status.deployment_id == "dep-2", status
+            return alice.executor.deployments["dep-1"], alice.executor.deployments["dep-2"]
+
+    with file_server(model_files()) as files:
+        first, second = asyncio.run(scenario(files))
+    for index, stage in first.stages.items():
+        assert second.stages[index].stretch is stage.stretch and len(stage.stretch._recent) == 2
+    assert first.stages[0].stretch is not first.stages[1].stretch
+
+
 def test_a_deploy_runs_each_stage_to_warm_it_outside_its_timings(tmp_path):
     """Each stage runs ``WARM_RUNS`` times on an example of its input as it deploys; its timings start
     empty, and the stretch remembers the last run as the host's usual time for it (so that a slower first

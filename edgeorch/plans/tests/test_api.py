@@ -289,6 +289,7 @@ def test_the_latest_telemetry_throttle_factor_is_applied(convnet, phone, edge):
         "param-type",
         "param-missing",
         "param-bool",
+        "param-bool-beside",
         "param-unknown",
     ],
 )
