@@ -260,8 +260,10 @@ class AnsController:
     ) -> Choice:
         """The arm for ``frame``; never one of ``avoid`` (cuts outside the session's budget: docs/qos.md)
         unless every offloading arm is, and then the local arm, or without one the lowest bound. With
-        ``period_s`` (the time between the stream's frames; None: no looks beside local frames), a look
-        while the device alone is the best known goes beside a local frame (``Choice.look``, ``_beside``)."""
+        ``period_s`` (the time between the stream's frames; None: no looks beside local frames), a frame
+        given an arm expected slower than the device alone is answered by the device with a look at the
+        arm beside it (``Choice.look``, ``_beside``); while the device alone is the best known arm every
+        look goes so, and the bandit's looks come every ``FREE_AFTER`` frames (``MuLinUCB.free_looks``)."""
         key_frame = is_key_frame(self.previous, frame)
         self.previous = frame
         if self._profiling():  # the device's own profile first: all-local
@@ -282,7 +284,8 @@ class AnsController:
             if times
         }
         free = self._free(period_s)
-        self.bandit.free_looks = free  # looks cost no frame now: the bandit may look more often
+        # Every look goes beside a local frame now (the device alone the best known): it may come sooner.
+        self.bandit.free_looks = free and self._device_best()
         cut = self.bandit.choose(exclude=set(unknown if looking else ()) | set(avoid), floors=floors)
         cut = self.blocks if cut == MuLinUCB.LOCAL else cut
         look = None
@@ -318,11 +321,17 @@ class AnsController:
         extrapolation from nothing: a front end and no back end). The frame then costs what the device
         takes, never more than the look would, and the same frame is sent on ``cut`` once the device's
         answer is in (``look_sent``): the look's answer teaches the arm as an offloaded frame's would."""
-        estimates, pulls, local_s = self.bandit.estimates(), self.bandit.pulls, self.bandit.local_s
-        if estimates[cut][0] >= local_s:
+        if self.bandit.estimates()[cut][0] >= self.bandit.local_s:
             return True
-        return not pulls.get(cut) and all(
-            mean >= local_s for c, (mean, _) in estimates.items() if c != MuLinUCB.LOCAL and pulls.get(c)
+        return not self.bandit.pulls.get(cut) and self._device_best()
+
+    def _device_best(self) -> bool:
+        """Whether no answered offloading arm is expected faster than the device alone."""
+        pulls, local_s = self.bandit.pulls, self.bandit.local_s
+        return all(
+            mean >= local_s
+            for c, (mean, _) in self.bandit.estimates().items()
+            if c != MuLinUCB.LOCAL and pulls.get(c)
         )
 
     def look_sent(self, look: Choice) -> None:
