@@ -108,6 +108,9 @@ def test_an_ans_session_deploys_every_arm_once_and_learns_per_frame(api, digits,
     assert sum(beside.values()) >= 1, beside  # the device alone wins here: the edge is looked at beside it
     for cut in cuts:
         assert after[cut] == sum(1 for f in both if f.arm == cut) + beside[cut], (cut, after, beside)
+    page = client.get(f"/runs/sessions/{second['id']}/").content.decode()
+    shown = page.split('id="looks-beside"', 1)[1].split("</p>", 1)[0]
+    assert all(f"cut {cut} ×{n}" in shown for cut, n in beside.items() if n), (shown, beside)
 
 
 def _online(device_id) -> bool:

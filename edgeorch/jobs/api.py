@@ -670,10 +670,12 @@ class SessionDetailSerializer(SessionSerializer):
     )
     learning = serializers.SerializerMethodField(
         help_text="What the session has learned: for ans, as of the source's last report, {strategy, edge, "
-        "arms: [{cut, estimate_s, bound_s, pulls}], reported_at}; for qoe-bandit, {strategy, current, arms: "
+        "arms: [{cut, estimate_s, bound_s, pulls, beside}], reported_at} (beside: of the pulls, the looks "
+        "beside local frames); for qoe-bandit, {strategy, current, arms: "
         "[{variant, model, accuracy, estimate, width, pulls}], windows: [{variant, first, last, frames, "
         "answered, latency_s, accuracy, feedback, reward}], context, context_features}, and with split ans "
-        "ans: [{model, edge, arms: [{cut, estimate_s, bound_s, pulls}], reported_at}] per variant learned "
+        "ans: [{model, edge, arms: [{cut, estimate_s, bound_s, pulls, beside}], reported_at}] per variant "
+        "learned "
         "on; {} for other strategies (docs/learning.md)"
     )
 

@@ -73,8 +73,14 @@ def _learning(session) -> dict:
         choice["label"] = labels.get(choice["choice"], str(choice["choice"]))
         choice["learned"] = estimates.get(str(choice["choice"]))
     what = "arm (cut)" if learned["by"] == "arm" else "variant"
+    looks = [  # ans: the looks beside local frames per arm (of its pulls; no frame of the session)
+        (labels.get(a["cut"], f"cut {a['cut']}"), a["beside"])
+        for a in (session.learning or {}).get("arms", [])
+        if isinstance(a.get("cut"), int) and isinstance(a.get("beside"), int) and a["beside"] > 0
+    ]
     return {
         "learned": learned,
+        "looks_beside": looks,
         "choices_chart": charts.choices_html(frames, best, what),
         "learned_what": what,
     }

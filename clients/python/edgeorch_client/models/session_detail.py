@@ -57,10 +57,11 @@ class SessionDetail:
             {device, device_name, stage, policy, detected_at, detection_s, outcome, reason, new_plan, replanned_s, takeover,
             recovered_at, mttr_s, restored_at}
         learning (Any): What the session has learned: for ans, as of the source's last report, {strategy, edge, arms:
-            [{cut, estimate_s, bound_s, pulls}], reported_at}; for qoe-bandit, {strategy, current, arms: [{variant, model,
-            accuracy, estimate, width, pulls}], windows: [{variant, first, last, frames, answered, latency_s, accuracy,
-            feedback, reward}], context, context_features}, and with split ans ans: [{model, edge, arms: [{cut, estimate_s,
-            bound_s, pulls}], reported_at}] per variant learned on; {} for other strategies (docs/learning.md)
+            [{cut, estimate_s, bound_s, pulls, beside}], reported_at} (beside: of the pulls, the looks beside local frames);
+            for qoe-bandit, {strategy, current, arms: [{variant, model, accuracy, estimate, width, pulls}], windows:
+            [{variant, first, last, frames, answered, latency_s, accuracy, feedback, reward}], context, context_features},
+            and with split ans ans: [{model, edge, arms: [{cut, estimate_s, bound_s, pulls, beside}], reported_at}] per
+            variant learned on; {} for other strategies (docs/learning.md)
         state (RunState | Unset): * `pending` - Pending
             * `planning` - Planning
             * `deploying` - Deploying
