@@ -212,7 +212,8 @@ def test_ans_and_qoe_bandit_together_learn_the_cut_of_whichever_variant_the_band
     assert set(ans) == {digits.pk, narrow.pk} and {v["edge"] for v in ans.values()} == {edge.device_id}
     for model, rows in by_model.items():  # what the source learned on each variant's arms, reported apart
         pulls = sum(a["pulls"] or 0 for a in ans[model]["arms"])
-        assert 0 < pulls <= len(rows), (model, pulls, len(rows))
+        looks = sum(a["beside"] for a in ans[model]["arms"])  # of the pulls, looks beside local frames
+        assert 0 < pulls - looks <= len(rows) and looks <= len(rows), (model, pulls, looks, len(rows))
     kept = sorted((phone.config.parent / "phone.learning").glob("ans-*.json"))
     keys = {json.loads(p.read_text())["key"] for p in kept}
     assert keys == {f"model {m} edge {edge.device_id}" for m in (digits.pk, narrow.pk)}
