@@ -505,8 +505,9 @@ def test_a_look_while_the_device_alone_is_fastest_goes_beside_a_local_frame() ->
 
 
 def test_a_look_beside_is_dropped_with_its_local_frame_and_kept_across_a_restart(tmp_path) -> None:
-    """A local frame that fails takes its look with it (``look_dropped``: no longer owed in flight); the
-    looks beside each arm are kept with the learned state."""
+    """A local frame that fails takes its look with it (``look_dropped``: no longer owed in flight), and a
+    look that teaches nothing (failed at once) is not counted: the looks beside an arm are the part of its
+    pulls they are, kept with the learned state."""
     arms = spec()
     arms["arms"][2]["front_s"] = 0.1
     controller = AnsController(arms, tmp_path)
@@ -516,6 +517,15 @@ def test_a_look_beside_is_dropped_with_its_local_frame_and_kept_across_a_restart
     controller.finished(choice)
     controller.look_dropped(choice.look)
     assert controller.in_flight[choice.look.cut] == 0
+    counted = dict(controller.beside)
+    choice = next(c for c in iter(lambda: controller.choose(np.zeros(4), period_s=1.0), None) if c.look)
+    controller.finished(choice)
+    controller.look_sent(choice.look)
+    controller.finished(choice.look)
+    controller.observe_unanswered(choice.look, [], 0.001, ME)  # failed at once: says nothing
+    assert controller.beside == counted
+    report = {row["cut"]: row for row in controller.report()}
+    assert all(report[cut]["beside"] <= report[cut]["pulls"] for cut in (0, 1))
     controller.save()
     again = AnsController(arms, tmp_path)
     assert again.loaded and again.beside == controller.beside and sum(again.beside.values()) >= 2

@@ -178,6 +178,7 @@ class Choice:
     entry: dict[str, Any] | None
     key_frame: bool
     look: Choice | None = None  # a look beside this local frame: the same frame sent on that arm after it
+    beside: bool = False  # this is such a look (its answer counts in ``AnsController.beside``)
 
 
 class AnsController:
@@ -194,7 +195,7 @@ class AnsController:
         self.clock = time.monotonic
         self.local_times: deque[float] = deque(maxlen=LOCAL_WINDOW)  # the last local frames' times
         self.predicted = {int(a["cut"]): float(a.get("front_s") or 0.0) for a in spec["arms"]}
-        self.beside: dict[int, int] = {}  # cut -> its looks taken beside a local frame (kept with the state)
+        self.beside: dict[int, int] = {}  # cut -> its looks beside local frames learned from (kept, as pulls)
         arms = [
             Arm(int(a["cut"]), tuple(float(v) for v in a.get("context") or ()), float(a.get("front_s") or 0))
             for a in spec["arms"]
@@ -291,9 +292,8 @@ class AnsController:
         look = None
         if free and cut != self.blocks and self._beside(cut):
             route = self.routes[cut]
-            look = Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame)
+            look = Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame, beside=True)
             self.in_flight[cut] = self.in_flight.get(cut, 0) + 1  # owed: its send time noted when sent
-            self.beside[cut] = self.beside.get(cut, 0) + 1
             self.bandit.chosen_at[MuLinUCB.LOCAL] = self.bandit.frames  # the local time: measured too
             cut = self.blocks
         self.in_flight[cut] = self.in_flight.get(cut, 0) + 1
@@ -391,6 +391,8 @@ class AnsController:
                 for a in self.bandit.arms
             ]
         self.bandit.update(choice.cut, max(elapsed_s - front, 0.0), key_frame=choice.key_frame)
+        if choice.beside:  # a pull, as every answer learned from; of them, the looks beside local frames
+            self.beside[choice.cut] = self.beside.get(choice.cut, 0) + 1
         if choice.cut:
             self._calibrate()
 
