@@ -455,8 +455,13 @@ class Agent:
             if len(flight.batches) < self.options.max_in_flight and self.buffer.has_after(flight.cursor):
                 return
             self._wake.clear()
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the result when the task is
+            # cancelled as the event is set (the sampler sets it every interval), swallowing the cancel; this
+            # loop then waited for a wake that never came, and the agent never stopped after the server
+            # closed the connection (test_agent_control_probe hung 1 run in 25 on a loaded host).
             try:
-                await asyncio.wait_for(self._wake.wait(), self._next_deadline(flight, now))
+                async with asyncio.timeout(self._next_deadline(flight, now)):
+                    await self._wake.wait()
             except TimeoutError:
                 pass  # an ack deadline or the rewind is due: checked above
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections import deque
 from http import HTTPStatus
 
-from edgeorch_agent.client import EXIT_FATAL, Agent, AgentOptions
+from edgeorch_agent.client import EXIT_FATAL, Agent, AgentOptions, _Flight
 from edgeorch_agent.collectors import Sampler
 from edgeorch_agent.config import AgentConfig
 from edgeorch_wire.protocol import (
@@ -273,3 +275,24 @@ def test_batches_stay_under_the_byte_limit():
     assert len(json.loads(raw[0])["records"]) > 1  # still batched, just smaller
     sent = [r["seq"] for text in raw for r in json.loads(text)["records"]]
     assert sent == list(range(len(sent)))
+
+
+def test_the_telemetry_sender_stops_when_cancelled_as_it_is_woken():
+    """Cancelled in the same moment as the sampler wakes it (the connection closing while a record comes
+    in), the sender stops: with asyncio.wait_for, Python 3.11 returned the wake and swallowed the cancel,
+    and the sender waited for the next wake for ever (the agent never stopped after the server closed)."""
+
+    async def scenario() -> bool:
+        agent = make_agent(9)
+        flight = _Flight(batches=deque([(time.monotonic(), 0)]))  # a batch unacked: its ack deadline
+        sender = asyncio.create_task(agent._wait_until_sendable(flight))
+        await asyncio.sleep(0.01)  # waiting for a wake: nothing to send
+        agent._wake.set()
+        sender.cancel()
+        done, _ = await asyncio.wait({sender}, timeout=2)
+        if not done:
+            sender.cancel()
+            await asyncio.wait({sender}, timeout=2)
+        return bool(done) and sender.cancelled()
+
+    assert asyncio.run(scenario())
