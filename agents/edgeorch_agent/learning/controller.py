@@ -90,17 +90,17 @@ Two rules of this controller's own (not the paper's; docs/learning.md, "Measured
   is the mean of its answers since the last change, with the linear model's x_pᵀθ̂ counted as a quarter
   of an answer; an arm with none since is the model's alone.
 
-- **Looks beside local frames** (``Choice.look``, ``_beside``, ``BESIDE_IDLE``, ``FREE_AFTER``; the
-  session's ``beside``, on unless false): a frame the bandit gives an arm expected slower than the device
-  alone (or never answered while no answered arm is expected faster) is answered by the device, and the
-  same frame is sent on that arm once the device's answer is in (the stream's ``_look``: a request of its
-  own, never reported as a frame); its answer (or none) teaches the arm as an offloaded frame's would. A
-  look then costs its traffic and the edge's work, no frame's time, so while they are free the looks
-  where a slower change's end would show, and at a stale edge, come once per ``FREE_AFTER`` frames, not
-  ``STALE_AFTER``. Only where the stream's period is at least ``BESIDE_IDLE`` times the local time (the
-  device idle enough for a look's front end not to hold up the next frame), and not with a budget or
-  failover. Without it each look was a frame at the look's time: the first window's one frame per arm,
-  and a collapse's end seen at the next look, 24 frames on (docs/learning.md).
+- **Looks beside local frames** (``Choice.look``, ``_beside``, ``BESIDE_IDLE``, ``FREE_AFTER``; the session's
+  ``beside``, on unless false): a frame the bandit gives an arm expected slower than the device alone (or
+  never answered while no answered arm is expected faster) is answered by the device, and the same frame is
+  sent on that arm once the device's answer is in (the stream's ``_look``: a request of its own, never
+  reported as a frame); its answer (or none) teaches the arm as an offloaded frame's would. A look then costs
+  its traffic and the edge's work, no frame's time, so while the device alone is the best known arm (every
+  look then goes beside) the looks where a slower change's end would show, and at a stale edge, come once per
+  ``FREE_AFTER`` frames, not ``STALE_AFTER``. Only where the stream's period is at least ``BESIDE_IDLE`` times
+  the local time (the device idle enough for a look's front end not to hold up the next frame), and not with a
+  budget or failover. Without it each look was a frame at the look's time: the first window's one frame per
+  arm, and a collapse's end seen at the next look, 24 frames on (docs/learning.md).
 
 - **No look where nothing could win** (``HOPELESS_AFTER``, ``MuLinUCB.hopeless_after``): when no arm,
   even a change faster than its fastest answer ever, would beat the device, the edge is looked at once per
