@@ -285,12 +285,15 @@ class AnsController:
             if times
         }
         free = self._free(period_s)
+        # Each arm's expected total, once a frame (``choose`` below leaves them as they are, carry 1).
+        means = {c: mean for c, (mean, _) in self.bandit.estimates().items()} if free else {}
+        device_best = free and self._device_best(means)
         # Every look goes beside a local frame now (the device alone the best known): it may come sooner.
-        self.bandit.free_looks = free and self._device_best()
+        self.bandit.free_looks = device_best
         cut = self.bandit.choose(exclude=set(unknown if looking else ()) | set(avoid), floors=floors)
         cut = self.blocks if cut == MuLinUCB.LOCAL else cut
         look = None
-        if free and cut != self.blocks and self._beside(cut):
+        if free and cut != self.blocks and self._beside(cut, means, device_best):
             route = self.routes[cut]
             look = Choice(cut, int(route["first_stage"]), route.get("entry"), key_frame, beside=True)
             self.in_flight[cut] = self.in_flight.get(cut, 0) + 1  # owed: its send time noted when sent
@@ -314,25 +317,22 @@ class AnsController:
             and period_s >= self.beside_idle * local_s
         )
 
-    def _beside(self, cut: int) -> bool:
+    def _beside(self, cut: int, means: dict[int, float], device_best: bool) -> bool:
         """Whether the frame chosen for ``cut`` is better answered by the device, with ``cut`` looked at
         beside it: ``cut`` is expected slower than the device alone, or has never answered while no arm
         that has is expected faster than the device alone (its expectation is then the linear model's
         extrapolation from nothing: a front end and no back end). The frame then costs what the device
         takes, never more than the look would, and the same frame is sent on ``cut`` once the device's
-        answer is in (``look_sent``): the look's answer teaches the arm as an offloaded frame's would."""
-        if self.bandit.estimates()[cut][0] >= self.bandit.local_s:
+        answer is in (``look_sent``): the look's answer teaches the arm as an offloaded frame's would.
+        ``means``: each arm's expected total; ``device_best``: ``_device_best`` of them."""
+        if means[cut] >= self.bandit.local_s:
             return True
-        return not self.bandit.pulls.get(cut) and self._device_best()
+        return not self.bandit.pulls.get(cut) and device_best
 
-    def _device_best(self) -> bool:
-        """Whether no answered offloading arm is expected faster than the device alone."""
+    def _device_best(self, means: dict[int, float]) -> bool:
+        """Whether no answered offloading arm is expected faster (``means``) than the device alone."""
         pulls, local_s = self.bandit.pulls, self.bandit.local_s
-        return all(
-            mean >= local_s
-            for c, (mean, _) in self.bandit.estimates().items()
-            if c != MuLinUCB.LOCAL and pulls.get(c)
-        )
+        return all(mean >= local_s for c, mean in means.items() if c != MuLinUCB.LOCAL and pulls.get(c))
 
     def look_sent(self, look: Choice) -> None:
         """The look beside a local frame is sent now (its time in flight counts from here)."""
