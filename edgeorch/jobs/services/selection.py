@@ -64,8 +64,9 @@ def context(device) -> list[float]:
     return [1.0, _bounded(throttle, 1.0), _bounded(load, 0.0)]
 
 
-def weights_of(session) -> QoEWeights:
-    params = session.params or {}
+def weights_of(params: dict | None) -> QoEWeights:
+    """The QoE's weights a session's ``params`` give (the defaults where they give none)."""
+    params = params or {}
     return QoEWeights(
         accuracy=float(params.get("w_accuracy", 1.0)),
         latency=float(params.get("w_latency", 0.5)),
@@ -153,7 +154,7 @@ def select(session_id) -> str | None:
     names = [arm_name(m) for m in arms]
     row, bandit = _bandit(session.source, session.model, arms)
     x = state.get("context") or current.get("context") or context(session.source)
-    record = _judge(judged, current, weights_of(session))
+    record = judge(judged, current, weights_of(session.params))
     if record is not None and current["name"] in names:
         bandit.update(current["name"], x, record["reward"])
         row.state = bandit.to_dict()
@@ -203,8 +204,10 @@ def give_feedback(session, score: float, first: int, last: int) -> int:
     return frames.update(feedback=float(score))
 
 
-def _judge(rows: list, current: dict, weights: QoEWeights) -> dict | None:
-    """The window's record and reward, or None when the variant in force answered none of its frames."""
+def judge(rows: list, current: dict, weights: QoEWeights) -> dict | None:
+    """A window's record and reward, or None for no frames: ``rows`` are (request_id, ok, latency_s,
+    feedback, ...) of the frames ``current`` (``{"accuracy": ...}``, the variant) answered or failed.
+    bench/bench_variants.py judges fixed runs' windows with it, as ``select`` judges a session's."""
     if not rows:
         return None
     answered = [r[2] for r in rows if r[1]]

@@ -87,6 +87,20 @@ def test_a_session_starts_on_the_variant_its_sources_bandit_has_learned_is_best(
     assert session.deployment.model_id == narrow.pk  # it deploys the variant, not the base
 
 
+def test_a_bandit_kept_before_its_width_was_scaled_to_the_noise_starts_afresh(digits, narrow, devices):
+    """A state saved with alpha in reward units (no per-arm sums of rewards: its width cannot be scaled) is
+    not read as if it were the new kind: the device's bandit starts again, trying every variant."""
+    phone, _ = devices
+    names = ["digits-cnn v" + digits.version, "digits-cnn-narrow v" + narrow.version]
+    taught = QoEBandit(names, dim=len(selection.CONTEXT))
+    for _ in range(20):
+        taught.update(names[1], [1.0, 1.0, 0.0], 1.0)
+    old = {k: v for k, v in taught.to_dict().items() if k not in ("rsum", "rsq", "beta", "sigma0", "nu0")}
+    VariantBandit.objects.create(device=phone, model=digits, state={**old, "alpha": 0.5})
+    session = start(digits, phone)
+    assert session.plan["variant"]["model"] == digits.pk  # afresh: the first listed, untried, goes first
+
+
 def test_each_window_teaches_the_bandit_and_a_better_variant_is_switched_to(digits, narrow, devices):
     phone, _ = devices
     session = start(digits, phone)
