@@ -24,7 +24,9 @@ k..k+2 is within 1.05x of it ("–": not within before the next step or the end)
 beside the reports (var/bench/learning/<scenario>.json).
 
 Targets (issue #22): ans <= 1.10x the oracle without any edge profiling, and within 5% of the new optimum
-in <= 30 frames after a step. With --write, replaces the "## Learning" section of docs/benchmarks.md.
+in <= 30 frames after a step. With --write, replaces the "## Learning" section of docs/benchmarks.md. The
+QoE bandit's part (its regret per device class, its choice against the best fixed variant in hindsight)
+is bench/bench_variants.py.
 """
 
 from __future__ import annotations
