@@ -280,6 +280,28 @@ def figure(report: dict, path: Path) -> None:
     fig.write_html(path, include_plotlyjs=True, full_html=True)
 
 
+READING = """Reading it (the run above; var/bench/learning/variants-by-class.json and variants-regret.html):
+
+- Recorded on branch h1 at dbc13ee (the bandit's width in the rewards' own units, docs/learning.md,
+  "qoe-bandit") on 2026-12-08 at 02:45-02:49 UTC, beside a `make test` run. On every class the best fixed
+  variant in hindsight is the base model, and the variant the bandit chose most over its last 40 windows
+  is the base; its regret over the last 40 windows is 12-37% of that over the first 40 (each variant's
+  first window costs up to 0.06: the quarter width). What is left is the two int8 variants: the same
+  accuracy as the base, 0.06-0.4 ms slower a frame (0.0006-0.004 of QoE), still tried now and then.
+- The same benchmark on the bandit before (main at 9de1aa1, alpha 0.5 in QoE units; 02:49-02:53 UTC, the
+  next run): regret 0.49 / 0.39 (Jetson Nano), 0.52 / 0.42 (Pi 4), 0.61 / 0.53 (throttled Pi 4) over
+  the first / last 40 windows, nearly linear; the half-width variant judged in 14-15 windows of 80 and
+  the quarter width in 9 on every class (2-5 and 2 now); the most chosen variant over the last half the
+  base in 25-28% of its windows (on the Nano, int8, 0.0008 better than the base in that run: within
+  noise).
+- Every class has the same best variant: the digits variants trade accuracy for almost no time on this
+  host (docs/learning.md, "Variants of a model"), and an emulated device's time is a multiple of the
+  host's, so no class makes a cheaper variant worth its lost accuracy at these weights. The bandit's
+  choice moving with the class is tested on a synthetic fleet (edgeorch/planning/tests/test_qoe.py), not
+  measured here.
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -317,7 +339,7 @@ def main() -> None:
             "mean of the variant the bandit chose (the fixed runs' means), summed over each half of the "
             "bandit's windows; matches: the variant it chose most in the second half is the best, or "
             "within two standard errors of it ('within noise'). The curves: "
-            "var/bench/learning/variants-regret.html.\n\n" + text + "\n"
+            "var/bench/learning/variants-regret.html.\n\n" + text + "\n\n" + READING
         )
 
 

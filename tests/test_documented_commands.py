@@ -162,6 +162,8 @@ QUICK = {
     ".venv/bin/python bench/bench_multiuser.py --write": ".venv/bin/python bench/bench_multiuser.py --help",
     ".venv/bin/python bench/bench_faults.py --write": ".venv/bin/python bench/bench_faults.py --help",
     ".venv/bin/python bench/bench_learning.py --write": ".venv/bin/python bench/bench_learning.py --help",
+    ".venv/bin/python bench/bench_variants.py --write": ".venv/bin/python bench/bench_variants.py --help",
+    ".venv/bin/python bench/bench_variants.py": ".venv/bin/python bench/bench_variants.py --help",
     ".venv/bin/python manage.py run_scenario scenarios/faults/edge-dies.yaml --report var/edge-dies.json": (
         scenario_quick("scenarios/faults/edge-dies.yaml")
     ),
