@@ -40,6 +40,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,13 +74,13 @@ from bench.bench_scenarios import spawn, stop  # noqa: E402
 from tests.support import free_port  # noqa: E402
 
 
-def environment(workdir: Path, port: int) -> dict:
+def environment(workdir: Path, port: int, database: str = "edgeorch_bench_learn") -> dict:
     import os
 
     return product_environment(
         workdir,
-        "edgeorch_bench_learn",
-        f"bench-learn-{os.getpid()}",
+        database,
+        f"{database.removeprefix('edgeorch_').replace('_', '-')}-{os.getpid()}",
         EDGEORCH_TELEMETRY_INTERVAL="0.5",
         EDGEORCH_LIVENESS_TIMEOUT="5",
         EDGEORCH_PUBLIC_URL=f"http://127.0.0.1:{port}",
@@ -90,23 +92,32 @@ def environment(workdir: Path, port: int) -> dict:
     )
 
 
-def run_all(names: list[str], workdir: Path, strategies: tuple[str, ...] = ()) -> dict[str, dict]:
-    """Each scenario of ``names`` with ``strategies`` (none given: ``STRATEGIES_OF`` the scenario, else
-    ``STRATEGIES``), its report kept in ``KEEP``."""
+@contextmanager
+def servers(workdir: Path, database: str = "edgeorch_bench_learn") -> Iterator[dict]:
+    """Daphne and a Celery worker on a recreated, migrated ``database``, for as long as the block runs;
+    yields their environment (the one agents and ``manage.py`` commands need too)."""
     import requests
 
-    port = free_port()
-    env = environment(workdir, port)
+    env = environment(workdir, free_port(), database)
     recreate(env["DATABASE_URL"])
     subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     procs = [spawn(workdir, "daphne", [str(ROOT / "scripts/web.sh")], env)]
-    reports = {}
     try:
         wait_until(lambda: _answers(requests, env["EDGEORCH_PUBLIC_URL"]), what="Daphne", interval=0.2)
         worker = [str(BIN / "celery"), "-A", "edgeorch", "worker", "-l", "warning", "--concurrency", "2"]
         worker += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         procs.append(spawn(workdir, "celery", worker, env))
         time.sleep(3)
+        yield env
+    finally:
+        stop(procs)
+
+
+def run_all(names: list[str], workdir: Path, strategies: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Each scenario of ``names`` with ``strategies`` (none given: ``STRATEGIES_OF`` the scenario, else
+    ``STRATEGIES``), its report kept in ``KEEP``."""
+    reports = {}
+    with servers(workdir) as env:
         for name in names:
             started = time.monotonic()
             for kept in (workdir / "run" / "agents").glob("*.learning"):
@@ -124,8 +135,6 @@ def run_all(names: list[str], workdir: Path, strategies: tuple[str, ...] = ()) -
             KEEP.mkdir(parents=True, exist_ok=True)
             (KEEP / f"{name.replace('/', '-')}.json").write_text(report.read_text())
             print(f"{name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
-    finally:
-        stop(procs)
     return reports
 
 

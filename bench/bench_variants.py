@@ -50,46 +50,18 @@ FIGURE = KEEP / "variants-regret.html"
 FIXED_FRAMES = 120  # per variant and class: 12 windows of 10
 STRATEGY = "qoe-bandit"
 
-from bench._common import machine, markdown_table, product_environment, write_section  # noqa: E402
-from bench._common import recreate_database as recreate  # noqa: E402
-from bench.bench_jobs import _answers, wait_until  # noqa: E402
-from bench.bench_scenarios import spawn, stop  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from bench._common import machine, markdown_table, write_section  # noqa: E402
+from bench.bench_learning import servers  # noqa: E402
 
 
 def run(workdir: Path) -> dict:
     """The whole measurement (Daphne, a worker, the inner run in a process of its own): the report."""
-    import os
-
-    import requests
-
-    port = free_port()
-    env = product_environment(
-        workdir,
-        "edgeorch_bench_variants",
-        f"bench-variants-{os.getpid()}",
-        EDGEORCH_TELEMETRY_INTERVAL="0.5",
-        EDGEORCH_LIVENESS_TIMEOUT="5",
-        EDGEORCH_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        PORT=str(port),
-        EDGEORCH_JOB_AGENT_THREADS="1",  # one onnxruntime thread per stage, as the other benchmarks
-    )
-    recreate(env["DATABASE_URL"])
-    subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    procs = [spawn(workdir, "daphne", [str(ROOT / "scripts/web.sh")], env)]
     report = workdir / "report.json"
-    try:
-        wait_until(lambda: _answers(requests, env["EDGEORCH_PUBLIC_URL"]), what="Daphne", interval=0.2)
-        worker = [str(BIN / "celery"), "-A", "edgeorch", "worker", "-l", "warning", "--concurrency", "2"]
-        worker += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-        procs.append(spawn(workdir, "celery", worker, env))
-        time.sleep(3)
+    with servers(workdir, "edgeorch_bench_variants") as env:
         inner = [str(BIN / "python"), str(Path(__file__).resolve()), "--inner", str(report)]
         inner += ["--run-dir", str(workdir / "run")]
         env = {**env, "DJANGO_SETTINGS_MODULE": "edgeorch.settings"}
         subprocess.run(inner, cwd=ROOT, env=env, check=True)
-    finally:
-        stop(procs)
     return json.loads(report.read_text())
 
 
@@ -261,6 +233,17 @@ def variants_table(report: dict) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
+def unfinished(report: dict) -> list[str]:
+    """Runs that did not complete (their windows are what they judged; a fixed run with none is left out of
+    the table): said beside it, never silently."""
+    out = []
+    for name, cls in report["classes"].items():
+        runs = {STRATEGY: cls["bandit"]["state"]}
+        runs.update({f"{run['model']} fixed": run["state"] for run in cls["fixed"].values()})
+        out += [f"- {name}: {what} {state}" for what, state in runs.items() if state != "completed"]
+    return out
+
+
 def figure(report: dict, path: Path) -> None:
     """The cumulative pseudo-regret per class over the bandit's windows (self-contained plotly HTML)."""
     import plotly.graph_objects as go
@@ -325,6 +308,8 @@ def main() -> None:
         REPORT.write_text(json.dumps(report, indent=2))
     figure(report, FIGURE)
     text = markdown_table(*table(report)) + "\n\n" + markdown_table(*variants_table(report))
+    if unfinished(report):
+        text += "\n\nRuns that did not complete:\n\n" + "\n".join(unfinished(report))
     print(text)
     if args.write:
         write_section(
