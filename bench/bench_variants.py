@@ -265,12 +265,15 @@ def figure(report: dict, path: Path) -> None:
 
 READING = """Reading it (the run above; var/bench/learning/variants-by-class.json and variants-regret.html):
 
-- Recorded on branch h1 at dbc13ee (the bandit's width in the rewards' own units, docs/learning.md,
-  "qoe-bandit") on 2026-12-08 at 02:45-02:49 UTC, beside a `make test` run. On every class the best fixed
+- Recorded on main at f027552 (the bandit's width in the rewards' own units, docs/learning.md,
+  "qoe-bandit") on 2026-12-08 at 02:58-03:02 UTC, nothing else running. On every class the best fixed
   variant in hindsight is the base model, and the variant the bandit chose most over its last 40 windows
-  is the base; its regret over the last 40 windows is 12-37% of that over the first 40 (each variant's
+  is the base; its regret over the last 40 windows is 24-32% of that over the first 40 (each variant's
   first window costs up to 0.06: the quarter width). What is left is the two int8 variants: the same
-  accuracy as the base, 0.06-0.4 ms slower a frame (0.0006-0.004 of QoE), still tried now and then.
+  accuracy as the base, 0.2-0.8 ms slower a frame (0.002-0.008 of QoE), still tried now and then. An
+  earlier run of the same code (dbc13ee, 02:45-02:49 UTC, beside a `make test`): the same verdicts,
+  regret 0.25 / 0.07, 0.26 / 0.10 and 0.28 / 0.03 (first / last 40 windows), the base chosen in 42%, 48%
+  and 62% of the last 40.
 - The same benchmark on the bandit before (main at 9de1aa1, alpha 0.5 in QoE units; 02:49-02:53 UTC, the
   next run): regret 0.49 / 0.39 (Jetson Nano), 0.52 / 0.42 (Pi 4), 0.61 / 0.53 (throttled Pi 4) over
   the first / last 40 windows, nearly linear; the half-width variant judged in 14-15 windows of 80 and
