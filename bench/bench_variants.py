@@ -74,7 +74,7 @@ def inner(report_path: Path, run_dir: Path) -> None:
     django.setup()
     from django.conf import settings
 
-    from edgeorch.jobs.models import Frame
+    from edgeorch.jobs.models import Frame, Session
     from edgeorch.jobs.services import selection
     from edgeorch.scenarios.fleet import Fleet
     from edgeorch.scenarios.runner import Runner, ensure_model
@@ -106,14 +106,21 @@ def inner(report_path: Path, run_dir: Path) -> None:
                     session=dataclasses.replace(session, frames=FIXED_FRAMES),
                 )
                 done = Runner(alone, devices, fleet=fleet, say=print).run_strategy("local")
+                row = Session.objects.select_related("source").get(pk=done.session_id)
                 rows = list(
-                    Frame.objects.filter(session_id=done.session_id)
+                    Frame.objects.filter(session=row)
                     .order_by("request_id")
-                    .values_list("request_id", "ok", "latency_s", "feedback", "model_id")
+                    .values_list("request_id", "ok", "latency_s", "feedback", "model_id", "trace")
                 )
+                parts = [rows[k : k + window] for k in range(0, len(rows) - window + 1, window)]
                 judged = [
-                    selection.judge(rows[k : k + window], {"accuracy": model.accuracy}, weights)
-                    for k in range(0, len(rows) - window + 1, window)
+                    selection.judge(
+                        part,
+                        {"accuracy": model.accuracy},
+                        weights,
+                        selection.window_energy(row, part, weights),
+                    )
+                    for part in parts
                 ]
                 fixed[selection.arm_name(model)] = {
                     "model": model.name,

@@ -7,7 +7,10 @@ device's now (``context``: a bias, its throttle factor, its 1-minute load). A se
 the device's bandit (``VariantBandit``, one per device and base model, kept across sessions) chooses. Every
 ``window`` frames the variant answered (``on_report`` enqueues ``jobs.select_variant``, never on the
 per-frame path), ``select`` judges that window — QoE = w_acc · accuracy · answered share − w_lat · mean
-latency / latency_ref_s, blended with the mean of the users' scores of its frames (``give_feedback``) —
+latency / latency_ref_s − w_energy · the source's joules per frame (``plans.energy.mean_energy``: measured
+where it has a power meter, else its profile's power model over the frames' traced compute and latency;
+only with w_energy > 0 and a source whose profile models power), blended with the mean of the users'
+scores of its frames (``give_feedback``) —
 updates the bandit with it at the window's context, and chooses again in the
 context of now: another variant is deployed and switched to (``adaptive.switch``: a ``PlanSwitch``), the
 same one goes on. ``Session.learning`` shows each arm's estimate, width and pulls, the variant in force and
@@ -31,6 +34,7 @@ from django.db import transaction
 from edgeorch.catalog.models import MLModel
 from edgeorch.planning.qoe import QoEBandit, QoEWeights, qoe
 from edgeorch.plans import services as plans
+from edgeorch.plans.energy import mean_energy
 from edgeorch.telemetry.services import latest_metric
 
 from ..choices import RunState
@@ -144,7 +148,7 @@ def select(session_id) -> str | None:
     rows = list(
         Frame.objects.filter(session=session, request_id__gte=since)
         .order_by("request_id")
-        .values_list("request_id", "ok", "latency_s", "feedback", "model_id")
+        .values_list("request_id", "ok", "latency_s", "feedback", "model_id", "trace")
     )
     window = int((session.params or {}).get("window", 10))
     if len(rows) < window:
@@ -154,7 +158,8 @@ def select(session_id) -> str | None:
     names = [arm_name(m) for m in arms]
     row, bandit = _bandit(session.source, session.model, arms)
     x = state.get("context") or current.get("context") or context(session.source)
-    record = judge(judged, current, weights_of(session.params))
+    weights = weights_of(session.params)
+    record = judge(judged, current, weights, window_energy(session, judged, weights))
     if record is not None and current["name"] in names:
         bandit.update(current["name"], x, record["reward"])
         row.state = bandit.to_dict()
@@ -204,10 +209,22 @@ def give_feedback(session, score: float, first: int, last: int) -> int:
     return frames.update(feedback=float(score))
 
 
-def judge(rows: list, current: dict, weights: QoEWeights) -> dict | None:
+def window_energy(session, rows: list, weights: QoEWeights) -> dict | None:
+    """The source's energy per answered frame of a window (``plans.energy.mean_energy`` over the rows'
+    (request_id, ok, latency_s, feedback, model_id, trace)); None where the QoE does not weigh energy or
+    nothing was answered."""
+    answered = [(r[5], r[2]) for r in rows if r[1]]
+    if not weights.energy or not answered:
+        return None
+    return mean_energy(session.plan, answered, session.source)
+
+
+def judge(rows: list, current: dict, weights: QoEWeights, energy: dict | None = None) -> dict | None:
     """A window's record and reward, or None for no frames: ``rows`` are (request_id, ok, latency_s,
-    feedback, ...) of the frames ``current`` (``{"accuracy": ...}``, the variant) answered or failed.
-    bench/bench_variants.py judges fixed runs' windows with it, as ``select`` judges a session's."""
+    feedback, ...) of the frames ``current`` (``{"accuracy": ...}``, the variant) answered or failed;
+    ``energy``, ``plans.energy.mean_energy`` of its answered frames (its ``joules`` priced by
+    ``weights.energy``; None or no joules: not judged on energy). bench/bench_variants.py judges fixed
+    runs' windows with it, as ``select`` judges a session's."""
     if not rows:
         return None
     answered = [r[2] for r in rows if r[1]]
@@ -217,13 +234,16 @@ def judge(rows: list, current: dict, weights: QoEWeights) -> dict | None:
     feedback = statistics.fmean(scores) if scores else None
     known = current.get("accuracy")
     accuracy = float(known) if known is not None else 1.0  # unknown: judged by latency and users alone
-    reward = qoe(accuracy * share, latency, None, weights, feedback)
+    joules = (energy or {}).get("joules") if answered else None
+    reward = qoe(accuracy * share, latency, joules, weights, feedback)
     return {
         "frames": len(rows),
         "answered": len(answered),
         "latency_s": round(latency, 6),
         "accuracy": accuracy,
         "feedback": feedback,
+        "energy_j": None if joules is None else round(float(joules), 6),
+        "energy_basis": (energy or {}).get("basis") if joules is not None else None,
         "reward": round(reward, 6),
     }
 

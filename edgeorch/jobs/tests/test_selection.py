@@ -130,6 +130,37 @@ def test_each_window_teaches_the_bandit_and_a_better_variant_is_switched_to(digi
     assert kept["pulls"] == pulls
 
 
+def test_with_an_energy_weight_a_window_costs_the_sources_joules_per_frame(digits, narrow, devices):
+    """w_energy > 0 and a source whose profile models power (rpi4: 2.7 W idle, 6.4 W busy): each answered
+    frame's joules, priced from its traced compute and latency (plans.energy), weigh in the window's QoE."""
+    phone, _ = devices
+    phone.profile = "rpi4"
+    phone.save(update_fields=["profile"])
+    session = start(digits, phone, w_energy=0.5)
+    ready(session.deployment)
+    session = Session.objects.get(pk=session.pk)
+    frames = [
+        {
+            "request_id": i,
+            "ok": True,
+            "latency_s": 0.05,
+            "error": None,
+            "trace": [{"stage": 0, "device": str(phone.pk), "compute_s": 0.02, "start": 1.0, "end": 1.02}],
+            "deployment": str(session.deployment_id),
+        }
+        for i in range(WINDOW)
+    ]
+    services.record_frames(session.pk, frames, phone.pk)
+    select_loading(session, narrow)
+    window = Session.objects.get(pk=session.pk).learning["windows"][0]
+    radio = float((session.plan.get("energy") or {}).get("radio") or 0.0)
+    joules = 2.7 * 0.05 + (6.4 - 2.7) * 0.02 + radio
+    assert window["energy_j"] == pytest.approx(joules, abs=1e-6) and window["energy_basis"] == "estimated"
+    expected = qoe(digits.accuracy or 1.0, 0.05, joules, QoEWeights(energy=0.5))
+    assert window["reward"] == pytest.approx(expected, abs=1e-5)
+    assert expected < qoe(digits.accuracy or 1.0, 0.05, None, QoEWeights())  # the joules cost QoE
+
+
 def test_a_users_score_is_blended_into_the_window_it_falls_in(digits, narrow, devices, client, alice):
     from edgeorch.api.keys import create_key
 

@@ -183,7 +183,7 @@ _ALL = (
             Param("window", "int", "frames each variant's choice is judged over", 10),
             Param("w_accuracy", "float", "the QoE's weight of accuracy (times the answered share)", 1.0),
             Param("w_latency", "float", "the QoE's weight of mean latency / latency_ref_s", 0.5),
-            Param("w_energy", "float", "the QoE's weight of energy (accepted; not judged yet)", 0.0),
+            Param("w_energy", "float", "the QoE's weight of the source's joules per frame", 0.0),
             Param("latency_ref_s", "float", "the latency the QoE measures latency in (seconds)", 0.1),
             replace(
                 _K_ANS,
