@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+from edgeorch_wire.aio import within
 from edgeorch_wire.protocol import (
     CLOSE_AUTH_FAILED,
     CLOSE_IDENTITY,
@@ -322,7 +323,7 @@ class Agent:
             # Off the event loop: importing onnxruntime to list its providers takes a while.
             self._inventory = await asyncio.to_thread(collect_inventory)
         await ws.send(self._hello(ws, self._inventory).to_json())
-        welcome = await asyncio.wait_for(self._await_welcome(ws), self.options.welcome_timeout)
+        welcome = await within(self._await_welcome(ws), self.options.welcome_timeout)
         self.buffer.sync(welcome.last_seq)
         self.server_interval = (
             welcome.telemetry_interval if welcome.telemetry_interval > 0 else DEFAULT_INTERVAL
@@ -402,7 +403,7 @@ class Agent:
         started = time.perf_counter()
         try:
             pong = await ws.ping()
-            await asyncio.wait_for(pong, timeout)
+            await within(pong, timeout)
         except ConnectionClosed as exc:
             raise ConnectionError(f"the control channel closed: {exc}") from None
         return time.perf_counter() - started
@@ -455,13 +456,10 @@ class Agent:
             if len(flight.batches) < self.options.max_in_flight and self.buffer.has_after(flight.cursor):
                 return
             self._wake.clear()
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the result when the task is
-            # cancelled as the event is set (the sampler sets it every interval), swallowing the cancel; this
-            # loop then waited for a wake that never came, and the agent never stopped after the server
-            # closed the connection (test_agent_control_probe hung 1 run in 25 on a loaded host).
+            # within, not wait_for, which on 3.11 swallowed the cancel that came as the sampler woke this
+            # loop: it then waited for a wake that never came (edgeorch_wire.aio.within).
             try:
-                async with asyncio.timeout(self._next_deadline(flight, now)):
-                    await self._wake.wait()
+                await within(self._wake.wait(), self._next_deadline(flight, now))
             except TimeoutError:
                 pass  # an ack deadline or the rewind is due: checked above
 

@@ -296,3 +296,23 @@ def test_the_telemetry_sender_stops_when_cancelled_as_it_is_woken():
         return bool(done) and sender.cancelled()
 
     assert asyncio.run(scenario())
+
+
+def test_a_failover_wait_for_the_next_route_stops_when_cancelled_as_the_switch_comes():
+    """``next_route`` (a frame or a served request waiting for its failover route) cancelled in the same
+    moment the switch arrives is cancelled, not handed the route (edgeorch_wire.aio.within)."""
+    from types import SimpleNamespace
+
+    from edgeorch_agent.executor.state import announce_switch, next_route
+
+    async def scenario() -> bool:
+        holder = SimpleNamespace(route=SimpleNamespace(deployment_id="old"), switched=asyncio.Event())
+        waiting = asyncio.create_task(next_route(holder, "old", 5.0))
+        await asyncio.sleep(0.01)
+        holder.route = SimpleNamespace(deployment_id="new")
+        announce_switch(holder)
+        waiting.cancel()
+        await asyncio.wait({waiting}, timeout=2)
+        return waiting.cancelled()
+
+    assert asyncio.run(scenario())

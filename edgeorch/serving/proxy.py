@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
+from edgeorch_wire.aio import within
 
 from edgeorch.api.keys import user_of
 from edgeorch.api.permissions import is_operator
@@ -55,7 +56,7 @@ class AgentConnections:
                 continue
             reader, writer = idle.pop() if reused else await asyncio.open_connection(host, port)
             try:
-                status, answer, payload, keep = await asyncio.wait_for(
+                status, answer, payload, keep = await within(
                     _round_trip(reader, writer, host, method, path, headers, body), FORWARD_TIMEOUT_S
                 )
             except (ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from edgeorch_wire.aio import within
 from edgeorch_wire.frames import (
     NONCE_BYTES,
     SEALED_FLAG,
@@ -105,7 +106,7 @@ async def _authenticate(
 
 async def _answer(reader: asyncio.StreamReader, kind: Kind, max_payload: int, timeout: float) -> Frame:
     """The listener's next handshake frame, of ``kind``; its ERROR is an ``AuthError``."""
-    frame = await asyncio.wait_for(read_frame(reader, max_payload), timeout)
+    frame = await within(read_frame(reader, max_payload), timeout)
     if frame.kind == Kind.ERROR:
         raise AuthError(frame.extension.decode(errors="replace"))
     if frame.kind != kind:

@@ -9,6 +9,7 @@ import random
 import time
 from typing import TYPE_CHECKING
 
+from edgeorch_wire.aio import within
 from edgeorch_wire.frames import Frame, FrameError, Kind, encode_frame, read_frame
 
 from .sockets import open_stream
@@ -30,7 +31,7 @@ async def ping(
         emulated = shaper.delay(len(data), "up") if shaper is not None else 0.0
         writer.write(data)
         await writer.drain()
-        reply = await asyncio.wait_for(read_frame(reader, max(payload_bytes, 0)), timeout)
+        reply = await within(read_frame(reader, max(payload_bytes, 0)), timeout)
         if shaper is not None:
             # The answer crosses the same link back; the real exchange already took part of the time.
             emulated += shaper.delay(len(data), "down")

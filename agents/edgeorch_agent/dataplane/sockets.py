@@ -7,6 +7,8 @@ import contextlib
 import socket
 from collections.abc import Awaitable, Callable
 
+from edgeorch_wire.aio import within
+
 # asyncio's default 64 KiB stream limit pauses and resumes the socket dozens of times per MB; large limits
 # and socket buffers let multi-MB activations arrive in few large reads.
 STREAM_LIMIT = 8 * 1024 * 1024
@@ -25,7 +27,7 @@ def tune(writer: asyncio.StreamWriter) -> None:
 async def open_stream(
     host: str, port: int, timeout: float
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=STREAM_LIMIT), timeout)
+    reader, writer = await within(asyncio.open_connection(host, port, limit=STREAM_LIMIT), timeout)
     tune(writer)
     return reader, writer
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from edgeorch_wire import qos
+from edgeorch_wire.aio import within
 from edgeorch_wire.codecs import CodecError
 from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import (
@@ -253,7 +254,7 @@ class Serving:
             await self.shared.outbox(ServeRequest(name, version), None)
         if not served.answered.is_set():
             try:
-                await asyncio.wait_for(served.answered.wait(), max(ASK_WAIT_S, wait_s))
+                await within(served.answered.wait(), max(ASK_WAIT_S, wait_s))
             except TimeoutError:
                 pass
         if served.state == "unknown":
@@ -262,7 +263,7 @@ class Serving:
             raise UnknownModel(f"model {name!r} has no version {version!r} (it serves {served.version})")
         if served.state != "ready" and wait_s > 0:
             try:
-                await asyncio.wait_for(served.ready.wait(), max(0.0, wait_s))
+                await within(served.ready.wait(), max(0.0, wait_s))
             except TimeoutError:
                 pass
         return served
@@ -337,7 +338,7 @@ class Serving:
             while True:
                 left = timeout - (time.time() - started)
                 try:
-                    done, _ = await asyncio.wait_for(waiter, max(left, 0.0))
+                    done, _ = await within(waiter, max(left, 0.0))
                     if done.ok or done.dropped or not served.failover or resent:
                         break
                     cut_off = done.error or "failed"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from edgeorch_wire import aio
 from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import Message
 from edgeorch_wire.qos import DEFAULT_PRIORITY
@@ -130,7 +131,7 @@ async def next_route(holder: Rerouted, old_deployment: str, within: float) -> An
         if remaining <= 0:
             return None
         try:
-            await asyncio.wait_for(holder.switched.wait(), remaining)
+            await aio.within(holder.switched.wait(), remaining)
         except TimeoutError:
             return None
     return holder.route

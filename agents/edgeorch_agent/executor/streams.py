@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 from edgeorch_wire import dynamic, preprocess
+from edgeorch_wire.aio import within
 from edgeorch_wire.codecs import CodecError
 from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import (
@@ -522,7 +523,7 @@ class Streams:
                 priority=state.message.priority,
                 deadline=_deadline(state.message, started),
             )
-            done, ended = await asyncio.wait_for(waiter, self.frame_timeout)
+            done, ended = await within(waiter, self.frame_timeout)
         except (StageError, CodecError, AuthError, PeerUnreachable, RouteLost):
             return  # not sent, or its route lost: nothing learned
         except TimeoutError:
@@ -544,7 +545,7 @@ class Streams:
         the route's devices are alive (a frozen device closes no socket), and goes on waiting."""
         budget = state.message.stall_s
         if not state.failover or budget is None:
-            return await asyncio.wait_for(waiter, self.frame_timeout)
+            return await within(waiter, self.frame_timeout)
         # asyncio.wait, not wait_for: running out of budget must not cancel the future still awaited.
         done, _ = await asyncio.wait({waiter}, timeout=max(0.0, since + budget - time.time()))
         if not done:
@@ -553,7 +554,7 @@ class Streams:
                 state.stall_quiet_until = now + max(STALL_REPEAT_S, budget)
                 waited = time.time() - since
                 await self.shared.outbox(Stalled(key[1], key[0], key[2], round(waited, 6)), None)
-            return await asyncio.wait_for(waiter, max(0.0, since + self.frame_timeout - time.time()))
+            return await within(waiter, max(0.0, since + self.frame_timeout - time.time()))
         return waiter.result()
 
     async def _flush(self, state: StreamState) -> None:

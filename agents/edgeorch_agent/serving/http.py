@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from edgeorch_wire.aio import within
+
 log = logging.getLogger(__name__)
 
 MAX_HEAD = 64 * 1024
@@ -101,7 +103,7 @@ class HttpServer:
         try:
             while True:
                 try:
-                    request = await asyncio.wait_for(self._read(reader, writer), self.idle_timeout)
+                    request = await within(self._read(reader, writer), self.idle_timeout)
                 except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
                     return  # the client went away or idled out between requests
                 except HttpError as exc:
