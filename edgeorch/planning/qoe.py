@@ -13,7 +13,11 @@ or window: ``(1 − w_user) · QoE + w_user · score``.
 
 **Algorithm: disjoint LinUCB** (Li et al., WWW 2010), one ridge regression per arm (variant) over the shared
 context x — the device's features now (``jobs.services.selection.CONTEXT``: a bias, its throttle factor,
-its load), of order 1::
+its load), of order 1. The device's profile features (its class's speed, power) and the model's (a
+variant's MACs, bytes, accuracy) are constant within one device's bandit and one arm's regression: they
+are fixed effects there, which the bias carries, not coordinates. They would be coordinates in a bandit
+shared across devices (hybrid LinUCB's shared part over device x model features), which would let a new
+device start from its class's experience; that is not built::
 
     A_a = λI + Σ x xᵀ,  s_a = Σ x,  b_a = Σ r x,  θ_a = A_a⁻¹ (b_a − r̄ s_a)
     choose  argmax_a  r̄ + θ_aᵀ x + width_a(x)                   (width: below)
