@@ -110,7 +110,7 @@ def inner(report_path: Path, run_dir: Path) -> None:
                 rows = list(
                     Frame.objects.filter(session=row)
                     .order_by("request_id")
-                    .values_list("request_id", "ok", "latency_s", "feedback", "model_id", "trace")
+                    .values_list("request_id", "ok", "latency_s", "feedback", "model_id")
                 )
                 parts = [rows[k : k + window] for k in range(0, len(rows) - window + 1, window)]
                 judged = [

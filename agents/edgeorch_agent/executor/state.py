@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from edgeorch_wire import aio
+from edgeorch_wire.aio import within
 from edgeorch_wire.frames import Done
 from edgeorch_wire.protocol import Message
 from edgeorch_wire.qos import DEFAULT_PRIORITY
@@ -122,16 +122,16 @@ def announce_switch(holder: Rerouted) -> None:
     holder.switched = asyncio.Event()
 
 
-async def next_route(holder: Rerouted, old_deployment: str, within: float) -> Any:
-    """``holder``'s route once it no longer goes to ``old_deployment`` (None after ``within`` seconds)."""
+async def next_route(holder: Rerouted, old_deployment: str, seconds: float) -> Any:
+    """``holder``'s route once it no longer goes to ``old_deployment`` (None after ``seconds``)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
+    deadline = loop.time() + seconds
     while holder.route is None or holder.route.deployment_id == old_deployment:
         remaining = deadline - loop.time()
         if remaining <= 0:
             return None
         try:
-            await aio.within(holder.switched.wait(), remaining)
+            await within(holder.switched.wait(), remaining)
         except TimeoutError:
             return None
     return holder.route

@@ -148,7 +148,7 @@ def select(session_id) -> str | None:
     rows = list(
         Frame.objects.filter(session=session, request_id__gte=since)
         .order_by("request_id")
-        .values_list("request_id", "ok", "latency_s", "feedback", "model_id", "trace")
+        .values_list("request_id", "ok", "latency_s", "feedback", "model_id")
     )
     window = int((session.params or {}).get("window", 10))
     if len(rows) < window:
@@ -210,13 +210,15 @@ def give_feedback(session, score: float, first: int, last: int) -> int:
 
 
 def window_energy(session, rows: list, weights: QoEWeights) -> dict | None:
-    """The source's energy per answered frame of a window (``plans.energy.mean_energy`` over the rows'
-    (request_id, ok, latency_s, feedback, model_id, trace)); None where the QoE does not weigh energy or
-    nothing was answered."""
-    answered = [(r[5], r[2]) for r in rows if r[1]]
+    """The source's energy per answered frame of a window (``plans.energy.mean_energy`` over those of
+    ``rows``, (request_id, ok, ...), that were answered; their traces read only here); None where the QoE
+    does not weigh energy or nothing was answered."""
+    answered = [r[0] for r in rows if r[1]]
     if not weights.energy or not answered:
         return None
-    return mean_energy(session.plan, answered, session.source)
+    frames = Frame.objects.filter(session=session, request_id__in=answered)
+    requests = frames.values_list("trace", "latency_s")
+    return mean_energy(session.plan, list(requests), session.source)
 
 
 def judge(rows: list, current: dict, weights: QoEWeights, energy: dict | None = None) -> dict | None:
